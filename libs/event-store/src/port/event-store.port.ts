@@ -1,0 +1,42 @@
+import type {
+  AppendResult,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllBatch,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamRevision,
+} from './event-store.types.js';
+
+/**
+ * The event store port. Every adapter (SQL on PostgreSQL/PGlite, EventStoreDB) passes the same
+ * contract suite (`contract/event-store.contract.ts`), so application code never knows which one
+ * it talks to.
+ */
+export interface EventStore {
+  /**
+   * Appends events atomically at the end of a stream, if `expectedRevision` holds.
+   * Throws WrongExpectedRevisionError when it does not — unless every event id is already stored
+   * at the end of that stream, in which case the original result is returned (`alreadyStored`).
+   */
+  appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    options: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult>;
+
+  /** Reads a stream in revision order; a stream that does not exist reads as empty. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+
+  /** The revision of the stream's last event, or undefined when the stream does not exist. */
+  streamRevision(streamId: string): Promise<StreamRevision | undefined>;
+
+  /**
+   * Reads the global order after a cursor. Never skips an event that later becomes readable before
+   * the returned cursor: events are returned once, in one order, whatever commits concurrently.
+   */
+  readAll(options: ReadAllOptions): Promise<ReadAllBatch>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,85 @@
+import type { GlobalPosition } from './global-position.js';
+
+/** Revisions count from 0: a stream's first event has revision 0n. */
+export type StreamRevision = bigint;
+
+/**
+ * What the writer believes about the stream before appending.
+ * - `'no_stream'`: it must not exist yet (creation).
+ * - a revision: its last event must have exactly this revision (optimistic concurrency).
+ * - `'stream_exists'`: it must exist, any revision.
+ * - `'any'`: no check.
+ */
+export type ExpectedRevision = 'no_stream' | 'stream_exists' | 'any' | StreamRevision;
+
+/** Who caused an event and why: recorded with every event, never taken from request bodies. */
+export interface EventMetadata {
+  /** The authenticated principal (JWT `sub`) on whose behalf the event was written. */
+  readonly actorId: string;
+  /** The command (or idempotency key) that produced the event. */
+  readonly commandId?: string;
+  /** Shared by everything one request or workflow caused. */
+  readonly correlationId?: string;
+  /** The message (command or event id) that directly caused this event. */
+  readonly causationId?: string;
+  /** Business time: when it happened. May be backdated for imports and corrections. */
+  readonly occurredAt: Date;
+}
+
+/** An event to append. `eventId` is the idempotency handle: appending it twice stores it once. */
+export interface NewEvent<Type extends string = string, Data extends object = object> {
+  readonly eventId: string;
+  readonly type: Type;
+  readonly data: Data;
+  readonly metadata: EventMetadata;
+}
+
+/** An event as the store holds it. */
+export interface RecordedEvent<Type extends string = string, Data extends object = object> {
+  readonly eventId: string;
+  readonly streamId: string;
+  readonly revision: StreamRevision;
+  readonly type: Type;
+  readonly data: Data;
+  readonly metadata: EventMetadata;
+  /** System time: when the store recorded it (the "as the system knew it" axis). */
+  readonly recordedAt: Date;
+  readonly position: GlobalPosition;
+  /** Tamper evidence (SQL store): hash of this event's canonical form, chained to its predecessor's. */
+  readonly hash?: string;
+  readonly previousHash?: string | null;
+}
+
+export interface AppendResult {
+  readonly streamId: string;
+  /** Revision of the stream's last event after the append: the next append's expected revision. */
+  readonly nextExpectedRevision: StreamRevision;
+  /** Global position of the last appended event (read-your-writes watermark). */
+  readonly position: GlobalPosition;
+  /** True when every event was already stored (a retried append): nothing new was written. */
+  readonly alreadyStored: boolean;
+}
+
+export interface ReadStreamOptions {
+  readonly direction?: 'forwards' | 'backwards';
+  /** Inclusive. Forwards defaults to the first event, backwards to the last. */
+  readonly fromRevision?: StreamRevision;
+  readonly maxCount?: number;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive cursor; omit (or START) to read from the beginning. */
+  readonly after?: GlobalPosition;
+  readonly limit: number;
+  readonly filter?: {
+    readonly eventTypes?: readonly string[];
+    /** Stream category = the part of the stream id before the first '-' (e.g. `deal`). */
+    readonly streamCategories?: readonly string[];
+  };
+}
+
+export interface ReadAllBatch {
+  readonly events: RecordedEvent[];
+  /** Where the next read continues (exclusive). Equals `after` when nothing new was readable. */
+  readonly cursor: GlobalPosition;
+}

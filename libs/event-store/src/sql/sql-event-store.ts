@@ -1,0 +1,296 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import { hashEvent } from '../hash-chain/event-hash.js';
+import { EventStoreError, IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
+import type { EventStore } from '../port/event-store.port.js';
+import type {
+  AppendResult,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllBatch,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  StreamRevision,
+} from '../port/event-store.types.js';
+import { START, type GlobalPosition } from '../port/global-position.js';
+import { appendFailureReason } from './sql-errors.js';
+
+export interface SqlEventStoreOptions {
+  /**
+   * Fault injection for tests: runs inside the append transaction after the events are inserted and
+   * before commit. The concurrency suite delays commits here to reproduce out-of-order commits.
+   */
+  readonly beforeCommit?: (streamId: string) => Promise<void>;
+  /**
+   * Fault injection for tests: runs after the stream row is locked (the transaction already has its
+   * id) and before the events get their positions, so transaction-id order and position order differ.
+   */
+  readonly afterStreamLock?: (streamId: string) => Promise<void>;
+  /** Largest batch `readAll` returns, whatever the caller asks. */
+  readonly maxReadAllLimit?: number;
+}
+
+interface StreamHead {
+  previousRevision: bigint;
+  previousHash: string | null;
+  recordedAt: Date;
+}
+
+// Output columns are cast to text (64-bit values stay exact as strings on both drivers). Queries
+// must therefore ORDER BY the table-qualified columns (`e.global_position`): a bare name would
+// resolve to the text alias and sort '10000' before '9995' — the contract suite caught exactly that.
+const EVENT_COLUMNS = sql`
+  e.event_id::text as event_id, e.stream_id, e.stream_revision::text as stream_revision, e.type, e.data,
+  e.actor_id, e.command_id, e.correlation_id, e.causation_id, e.occurred_at, e.recorded_at,
+  e.transaction_id::text as transaction_id, e.global_position::text as global_position, e.previous_hash, e.hash`;
+
+type EventRow = {
+  event_id: string;
+  stream_id: string;
+  stream_revision: string;
+  type: string;
+  data: object;
+  actor_id: string;
+  command_id: string | null;
+  correlation_id: string | null;
+  causation_id: string | null;
+  occurred_at: Date | string;
+  recorded_at: Date | string;
+  transaction_id: string;
+  global_position: string;
+  previous_hash: string | null;
+  hash: string;
+};
+
+/**
+ * The event store on PostgreSQL — a server through `pg`, or embedded PGlite — with the same SQL.
+ *
+ * Appends lock the stream's row in `event_store.streams` (optimistic concurrency and the hash-chain
+ * head), insert the events and commit. `readAll` orders by (transaction id, position) and only returns
+ * rows of transactions older than the oldest one still running, so a late commit can never land
+ * behind a reader's cursor. The full argument is in docs/event-store.md.
+ */
+export class SqlEventStore implements EventStore {
+  private readonly maxReadAllLimit: number;
+
+  constructor(
+    private readonly db: Kysely<any>,
+    private readonly options: SqlEventStoreOptions = {},
+  ) {
+    this.maxReadAllLimit = options.maxReadAllLimit ?? 10_000;
+  }
+
+  async appendToStream(
+    streamId: string,
+    events: readonly NewEvent[],
+    { expectedRevision }: { expectedRevision: ExpectedRevision },
+  ): Promise<AppendResult> {
+    validateAppend(streamId, events);
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const head = await lockStreamHead(trx, streamId, expectedRevision, events.length);
+        if (!head) throw new WrongExpectedRevisionError(streamId, expectedRevision, undefined);
+        await this.options.afterStreamLock?.(streamId);
+        const position = await insertEvents(trx, streamId, events, head);
+        await this.options.beforeCommit?.(streamId);
+        return {
+          streamId,
+          nextExpectedRevision: head.previousRevision + BigInt(events.length),
+          position,
+          alreadyStored: false,
+        };
+      });
+    } catch (error) {
+      const reason = appendFailureReason(error);
+      if (reason === 'other') throw error;
+      // A conflict may be our own earlier attempt (a retry): then answer as that attempt did.
+      const original = await this.findStoredAppend(streamId, events);
+      if (original) return original;
+      if (reason === 'duplicate-event-id') {
+        throw new IdempotencyConflictError(streamId, events.map((event) => event.eventId));
+      }
+      throw new WrongExpectedRevisionError(streamId, expectedRevision, await this.streamRevision(streamId));
+    }
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const backwards = options.direction === 'backwards';
+    const limit = options.maxCount ?? Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new EventStoreError('invalid-append', 'maxCount must be a non-negative integer');
+    if (limit === 0) return [];
+    const from = options.fromRevision;
+    const { rows } = await sql<EventRow>`
+      select ${EVENT_COLUMNS} from event_store.events e
+      where e.stream_id = ${streamId}
+        ${from === undefined ? sql`` : backwards ? sql`and e.stream_revision <= ${from.toString()}::bigint` : sql`and e.stream_revision >= ${from.toString()}::bigint`}
+      order by e.stream_revision ${backwards ? sql`desc` : sql`asc`}
+      limit ${Math.min(limit, 2 ** 31 - 1)}`.execute(this.db);
+    return rows.map(toRecordedEvent);
+  }
+
+  async streamRevision(streamId: string): Promise<StreamRevision | undefined> {
+    const { rows } = await sql<{ revision: string }>`
+      select revision::text as revision from event_store.streams where stream_id = ${streamId}`.execute(this.db);
+    return rows[0] ? BigInt(rows[0].revision) : undefined;
+  }
+
+  async readAll(options: ReadAllOptions): Promise<ReadAllBatch> {
+    const after = options.after ?? START;
+    const limit = Math.min(Math.max(1, Math.trunc(options.limit)), this.maxReadAllLimit);
+    const types = options.filter?.eventTypes;
+    const categories = options.filter?.streamCategories;
+    // Rows of transactions that began before the oldest still-running one are final: nothing can
+    // commit below that horizon any more, so the cursor can safely pass them.
+    const { rows } = await sql<EventRow>`
+      select ${EVENT_COLUMNS} from event_store.events e
+      where (e.transaction_id, e.global_position) > (${after.major.toString()}::xid8, ${after.minor.toString()}::bigint)
+        and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        ${types?.length ? sql`and e.type = any(${sql.val([...types])}::text[])` : sql``}
+        ${categories?.length ? sql`and e.stream_category = any(${sql.val([...categories])}::text[])` : sql``}
+      order by e.transaction_id, e.global_position
+      limit ${limit}`.execute(this.db);
+    const events = rows.map(toRecordedEvent);
+    return { events, cursor: events.at(-1)?.position ?? after };
+  }
+
+  async close(): Promise<void> {
+    // The store does not own the database; whoever opened it closes it.
+  }
+
+  /** The result of an earlier append of exactly these events at the end of this stream, if any. */
+  private async findStoredAppend(streamId: string, events: readonly NewEvent[]): Promise<AppendResult | undefined> {
+    const ids = events.map((event) => event.eventId);
+    const { rows } = await sql<{ event_id: string; stream_id: string; stream_revision: string; transaction_id: string; global_position: string }>`
+      select event_id::text as event_id, stream_id, stream_revision::text as stream_revision,
+             transaction_id::text as transaction_id, global_position::text as global_position
+      from event_store.events where event_id = any(${sql.val(ids)}::uuid[])`.execute(this.db);
+    if (rows.length === 0) return undefined;
+    const byId = new Map(rows.map((row) => [row.event_id, row]));
+    const stored = ids.map((id) => byId.get(id.toLowerCase()));
+    const complete = stored.every(
+      (row, index) =>
+        row !== undefined &&
+        row.stream_id === streamId &&
+        BigInt(row.stream_revision) === BigInt(stored[0]!.stream_revision) + BigInt(index),
+    );
+    if (!complete) throw new IdempotencyConflictError(streamId, rows.map((row) => row.event_id));
+    const last = stored.at(-1)!;
+    return {
+      streamId,
+      nextExpectedRevision: BigInt(last.stream_revision),
+      position: { major: BigInt(last.transaction_id), minor: BigInt(last.global_position) },
+      alreadyStored: true,
+    };
+  }
+}
+
+function validateAppend(streamId: string, events: readonly NewEvent[]): void {
+  if (!streamId || streamId.length > 512) throw new EventStoreError('invalid-append', 'stream id must be 1..512 characters');
+  if (events.length === 0) throw new EventStoreError('invalid-append', 'an append needs at least one event');
+  const ids = new Set(events.map((event) => event.eventId.toLowerCase()));
+  if (ids.size !== events.length) throw new EventStoreError('invalid-append', 'event ids within one append must be distinct');
+  for (const event of events) {
+    if (!UUID.test(event.eventId)) throw new EventStoreError('invalid-append', `event id is not a UUID: ${event.eventId}`);
+    if (!event.type) throw new EventStoreError('invalid-append', 'event type must not be empty');
+    if (!event.metadata?.actorId) throw new EventStoreError('invalid-append', 'every event needs metadata.actorId');
+    if (!(event.metadata.occurredAt instanceof Date) || Number.isNaN(event.metadata.occurredAt.getTime())) {
+      throw new EventStoreError('invalid-append', 'metadata.occurredAt must be a valid Date');
+    }
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Moves the stream's head forward by `count` if the expected revision holds, returning the previous
+ * head (revision and hash) under the row lock; undefined when the expectation fails. The row lock
+ * serialises concurrent appends to one stream; RETURNING reads the locked row's latest version.
+ */
+async function lockStreamHead(
+  trx: Transaction<any>,
+  streamId: string,
+  expected: ExpectedRevision,
+  count: number,
+): Promise<StreamHead | undefined> {
+  const n = BigInt(count);
+  const now = sql`date_trunc('milliseconds', clock_timestamp())`;
+  let query;
+  if (expected === 'no_stream') {
+    query = sql<{ revision: string; last_hash: string | null; now: Date | string }>`
+      insert into event_store.streams (stream_id, revision) values (${streamId}, ${(n - 1n).toString()})
+      on conflict do nothing
+      returning revision::text as revision, last_hash, ${now} as now`;
+  } else if (expected === 'any') {
+    query = sql<{ revision: string; last_hash: string | null; now: Date | string }>`
+      insert into event_store.streams as s (stream_id, revision) values (${streamId}, ${(n - 1n).toString()})
+      on conflict (stream_id) do update set revision = s.revision + ${n.toString()}::bigint, updated_at = now()
+      returning revision::text as revision, last_hash, ${now} as now`;
+  } else {
+    query = sql<{ revision: string; last_hash: string | null; now: Date | string }>`
+      update event_store.streams set revision = revision + ${n.toString()}::bigint, updated_at = now()
+      where stream_id = ${streamId}
+        ${expected === 'stream_exists' ? sql`` : sql`and revision = ${expected.toString()}::bigint`}
+      returning revision::text as revision, last_hash, ${now} as now`;
+  }
+  const { rows } = await query.execute(trx);
+  const row = rows[0];
+  if (!row) return undefined;
+  return { previousRevision: BigInt(row.revision) - n, previousHash: row.last_hash, recordedAt: new Date(row.now) };
+}
+
+/** Inserts the events after the head, chains their hashes and moves the stream's hash head. */
+async function insertEvents(
+  trx: Transaction<any>,
+  streamId: string,
+  events: readonly NewEvent[],
+  head: StreamHead,
+): Promise<GlobalPosition> {
+  let previousHash = head.previousHash;
+  const rows = events.map((event, index) => {
+    const revision = head.previousRevision + 1n + BigInt(index);
+    const { actorId, commandId, correlationId, causationId, occurredAt } = event.metadata;
+    const hash = hashEvent(
+      { streamId, revision, eventId: event.eventId.toLowerCase(), type: event.type, data: event.data, actorId, commandId, correlationId, causationId, occurredAt, recordedAt: head.recordedAt },
+      previousHash,
+    );
+    const row = sql`(${event.eventId}::uuid, ${streamId}, ${revision.toString()}::bigint, ${event.type}, ${JSON.stringify(event.data)}::jsonb,
+      ${actorId}, ${commandId ?? null}, ${correlationId ?? null}, ${causationId ?? null},
+      ${occurredAt.toISOString()}::timestamptz, ${head.recordedAt.toISOString()}::timestamptz, ${previousHash}, ${hash})`;
+    previousHash = hash;
+    return row;
+  });
+  const { rows: inserted } = await sql<{ transaction_id: string; global_position: string }>`
+    with inserted as (
+      insert into event_store.events (event_id, stream_id, stream_revision, type, data, actor_id, command_id,
+        correlation_id, causation_id, occurred_at, recorded_at, previous_hash, hash)
+      values ${sql.join(rows)}
+      returning transaction_id, global_position
+    ), head as (
+      update event_store.streams set last_hash = ${previousHash} where stream_id = ${streamId}
+    )
+    select transaction_id::text as transaction_id, max(global_position)::text as global_position
+    from inserted group by transaction_id`.execute(trx);
+  const last = inserted[0]!;
+  return { major: BigInt(last.transaction_id), minor: BigInt(last.global_position) };
+}
+
+function toRecordedEvent(row: EventRow): RecordedEvent {
+  return {
+    eventId: row.event_id,
+    streamId: row.stream_id,
+    revision: BigInt(row.stream_revision),
+    type: row.type,
+    data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
+    metadata: {
+      actorId: row.actor_id,
+      ...(row.command_id !== null ? { commandId: row.command_id } : {}),
+      ...(row.correlation_id !== null ? { correlationId: row.correlation_id } : {}),
+      ...(row.causation_id !== null ? { causationId: row.causation_id } : {}),
+      occurredAt: new Date(row.occurred_at),
+    },
+    recordedAt: new Date(row.recorded_at),
+    position: { major: BigInt(row.transaction_id), minor: BigInt(row.global_position) },
+    hash: row.hash,
+    previousHash: row.previous_hash,
+  };
+}

@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { openDatabase, type Database } from '@dealstream/database';
+
+/** The PostgreSQL server the integration tests use; CI starts it in .ci/run if it is down. */
+export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase extends Database {
+  /** Connection string of this test's own database (PostgreSQL only). */
+  readonly url?: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * A fresh, empty PostgreSQL database for one test file, so files run in parallel without sharing
+ * state. `drop()` closes every connection and removes it.
+ */
+export async function createPostgresTestDatabase(options: { poolSize?: number } = {}): Promise<TestDatabase> {
+  const name = `ds_test_${randomBytes(6).toString('hex')}`;
+  await adminQuery(`create database ${name}`);
+  const url = withDatabase(TEST_POSTGRES_URL, name);
+  const database = await openDatabase({ kind: 'postgres', connectionString: url, poolSize: options.poolSize ?? 24 });
+  return {
+    ...database,
+    url,
+    async drop() {
+      await database.close();
+      await adminQuery(`drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+/** A fresh in-memory PGlite (no server), one per test file: it takes ~1.5 s to start. */
+export async function createPGliteTestDatabase(): Promise<TestDatabase> {
+  const database = await openDatabase({ kind: 'pglite' });
+  return { ...database, drop: () => database.close() };
+}
+
+export function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function adminQuery(text: string): Promise<void> {
+  const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
+  await client.connect();
+  try {
+    await client.query(text);
+  } finally {
+    await client.end();
+  }
+}
