@@ -1,0 +1,67 @@
+/**
+ * Append throughput of the SQL event store for 1, 4 and 16 concurrent writers, next to raw
+ * single-row INSERTs into an equivalent table measured in the same run, on the same server.
+ *
+ *   npm run bench:event-store                 # PostgreSQL at TEST_POSTGRES_URL (default 127.0.0.1:5432)
+ *   BENCH_SECONDS=10 npm run bench:event-store
+ *
+ * Each writer appends one event per transaction to its own stream with an exact expected revision,
+ * which is what a command handler does. The raw baseline inserts the same row shape (same columns,
+ * same unique indexes) with one autocommit INSERT per event — the physical floor for "one durable
+ * event per round trip". The ratio (store ÷ raw) is the figure to compare across machines.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
+import { createPostgresTestDatabase } from '../support/test-database.js';
+import { printTable, runFor } from './bench-kit.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const levels = [1, 4, 16];
+
+const database = await createPostgresTestDatabase({ poolSize: 20 });
+try {
+  await migrateEventStore(database.db);
+  await sql`
+    create table raw_events (
+      global_position bigint generated always as identity primary key,
+      transaction_id xid8 not null default pg_current_xact_id(),
+      event_id uuid not null unique,
+      stream_id text not null,
+      stream_revision bigint not null,
+      type text not null,
+      data jsonb not null,
+      actor_id text not null,
+      occurred_at timestamptz not null,
+      recorded_at timestamptz not null default now(),
+      hash text not null,
+      unique (stream_id, stream_revision)
+    )`.execute(database.db);
+  await sql`create index raw_events_order on raw_events (transaction_id, global_position)`.execute(database.db);
+
+  const store = new SqlEventStore(database.db);
+  const payload = { title: 'ACME renewal', amount: 125_000, currency: 'EUR', ownerId: 'user-1' };
+  const rows: (string | number)[][] = [];
+  console.log(`SQL event store append benchmark — PostgreSQL, ${seconds}s per measurement, one event per append`);
+
+  for (const writers of levels) {
+    const runId = randomUUID().slice(0, 8);
+    const raw = await runFor(seconds, writers, (worker, iteration) =>
+      sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
+          values (${randomUUID()}::uuid, ${`raw-${runId}-${worker}`}, ${iteration}, 'DealValueChanged', ${JSON.stringify(payload)}::jsonb, 'user-1', now(), 'x')`.execute(database.db),
+    );
+    const revisions = new Map<number, bigint | 'no_stream'>();
+    const appended = await runFor(seconds, writers, async (worker) => {
+      const result = await store.appendToStream(
+        `deal-${runId}-${worker}`,
+        [{ eventId: randomUUID(), type: 'DealValueChanged', data: payload, metadata: { actorId: 'user-1', occurredAt: new Date() } }],
+        { expectedRevision: revisions.get(worker) ?? 'no_stream' },
+      );
+      revisions.set(worker, result.nextExpectedRevision);
+    });
+    rows.push([String(writers), appended.perSecond, appended.p50Ms, appended.p99Ms, raw.perSecond, raw.p50Ms, appended.perSecond / raw.perSecond]);
+  }
+  printTable(['writers', 'append ev/s', 'p50 ms', 'p99 ms', 'raw INSERT/s', 'raw p50 ms', 'append/raw'], rows);
+} finally {
+  await database.drop();
+}
