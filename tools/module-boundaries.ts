@@ -10,7 +10,8 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * - type:infrastructure  → domain and infrastructure projects, npm packages except @nestjs/*.
  * - type:application     → domain, infrastructure and application projects, any package.
  * - type:app             → anything but other apps.
- * Relative imports must stay inside their project; spec files may also reach test/support.
+ * Relative imports must stay inside their project; spec files may also reach test/support and
+ * import test-only packages (fast-check).
  */
 export interface Violation {
   readonly file: string;
@@ -25,6 +26,9 @@ interface Project {
   root: string;
   type: ProjectType;
 }
+
+/** Packages a spec file may import in any project (they never reach production code). */
+const TEST_ONLY_PACKAGES = ['fast-check', '@jest/globals'];
 
 const MAY_DEPEND_ON: Record<ProjectType, ProjectType[]> = {
   domain: ['domain'],
@@ -74,6 +78,7 @@ function checkImport(
     return undefined;
   }
   if (specifier.startsWith('@dealstream/')) return `unknown workspace alias ${specifier}`;
+  if (/\.spec\.ts$/.test(file) && TEST_ONLY_PACKAGES.includes(specifier)) return undefined;
   if (project.type === 'domain') return `type:domain project ${project.name} may not import packages or built-ins (${specifier}): keep deciders pure`;
   if (project.type === 'infrastructure' && specifier.startsWith('@nestjs/')) {
     return `type:infrastructure project ${project.name} may not import NestJS (${specifier})`;

@@ -1,0 +1,11 @@
+export * from './deal-qualification.model.js';
+export * from './deal.commands.js';
+export { decideFollowOnDeal } from './deal-creation.decider.js';
+export * from './deal.decider.js';
+export * from './deal.errors.js';
+export * from './deal.events.js';
+export * from './deal.evolve.js';
+export * from './deal.model.js';
+export * from './deal.state.js';
+export * from './deal.stream.js';
+export { TEXT_LIMITS } from './deal.validation.js';

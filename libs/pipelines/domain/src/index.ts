@@ -1,0 +1,11 @@
+export * from './currency.rules.js';
+export * from './pipeline-stage.model.js';
+export * from './pipeline.commands.js';
+export * from './pipeline.decider.js';
+export * from './pipeline.errors.js';
+export * from './pipeline.events.js';
+export * from './pipeline.evolve.js';
+export * from './pipeline.snapshot.js';
+export * from './pipeline.state.js';
+export * from './pipeline.stream.js';
+export { MAX_NAME_LENGTH, MAX_STAGES } from './pipeline.validation.js';
