@@ -1,0 +1,66 @@
+import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { ApiProblem } from '../problem/api-problem.js';
+import { PUBLIC_ROUTE, REQUIRED_PERMISSION, type Principal } from './auth.decorators.js';
+import type { VerificationKey } from './auth-keys.js';
+import { GRANTS, isRole, type Permission } from './roles.js';
+
+export const VERIFICATION_KEY = Symbol('VERIFICATION_KEY');
+export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
+
+export interface AuthOptions {
+  readonly issuer?: string;
+  readonly audience?: string;
+}
+
+/**
+ * Authenticates every route not marked @Public with `Authorization: Bearer <JWT>` and checks the
+ * route's permission against the token's roles. 401 for a missing, malformed, forged or expired token;
+ * 403 for a valid token without the role. Routes without @RequirePermission are refused (fail closed).
+ */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(VERIFICATION_KEY) private readonly key: VerificationKey,
+    @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
+    const principal = await this.authenticate(request.headers.authorization);
+    request.principal = principal;
+    const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
+    if (!permission) throw new ApiProblem(403, 'forbidden', 'This route is not open to any role');
+    if (!principal.roles.some((role) => GRANTS[permission].includes(role))) {
+      throw new ApiProblem(403, 'forbidden', `Requires one of the roles ${GRANTS[permission].join(', ')}`, { requiredPermission: permission });
+    }
+    return true;
+  }
+
+  private async authenticate(header: string | undefined): Promise<Principal> {
+    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header ?? '');
+    if (!match) throw unauthorized(header ? 'The Authorization header is not a Bearer JWT' : 'Authorization: Bearer <JWT> is required');
+    let payload: JWTPayload;
+    try {
+      const verifyOptions = { issuer: this.options.issuer, audience: this.options.audience, requiredClaims: ['sub', 'exp'] };
+      payload =
+        this.key.kind === 'secret'
+          ? (await jwtVerify(match[1]!, this.key.secret, { ...verifyOptions, algorithms: ['HS256'] })).payload
+          : (await jwtVerify(match[1]!, this.key.key, { ...verifyOptions, algorithms: this.key.algorithms })).payload;
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw unauthorized('The token has expired');
+      throw unauthorized('The token is invalid');
+    }
+    const roles = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
+    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) throw unauthorized('The token has no usable sub');
+    return { actorId: payload.sub, roles };
+  }
+}
+
+function unauthorized(detail: string): ApiProblem {
+  return new ApiProblem(401, 'unauthorized', detail, {}, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+}

@@ -1,0 +1,39 @@
+import type { DatabaseConfig } from '@dealstream/database';
+import { databaseConfigFromEnv } from '@dealstream/database';
+
+/** Everything the service reads from its environment, read once at start. */
+export interface AppConfig {
+  readonly port: number;
+  readonly dataDir: string;
+  readonly database: DatabaseConfig;
+  /** Largest accepted JSON body, in bytes. */
+  readonly bodyLimitBytes: number;
+  readonly logLevel: string;
+  readonly auth: {
+    /** HS256 shared secret (AUTH_JWT_SECRET). */
+    readonly secret?: string;
+    /** PEM public key for RS256/ES256 tokens (AUTH_JWT_PUBLIC_KEY), instead of a secret. */
+    readonly publicKeyPem?: string;
+    /** Algorithm of the public key's tokens (AUTH_JWT_ALGORITHM), RS256 unless set. */
+    readonly publicKeyAlgorithm: string;
+    readonly issuer?: string;
+    readonly audience?: string;
+  };
+}
+
+export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  return {
+    port: Number(env.PORT ?? 3000),
+    dataDir: env.DATA_DIR ?? './data',
+    database: databaseConfigFromEnv(env),
+    bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 64 * 1024),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    auth: {
+      secret: env.AUTH_JWT_SECRET || undefined,
+      publicKeyPem: env.AUTH_JWT_PUBLIC_KEY || undefined,
+      publicKeyAlgorithm: env.AUTH_JWT_ALGORITHM || 'RS256',
+      issuer: env.AUTH_JWT_ISSUER || undefined,
+      audience: env.AUTH_JWT_AUDIENCE || undefined,
+    },
+  };
+}

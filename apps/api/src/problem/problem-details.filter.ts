@@ -1,0 +1,100 @@
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { isDomainError } from '@dealstream/shared-domain';
+import { NotFoundError, PreconditionFailedError } from '@dealstream/shared-application';
+import { isEventStoreError } from '@dealstream/event-store';
+import { ApiProblem } from './api-problem.js';
+import { PROBLEM_TYPE_BASE, domainErrorStatus } from './problem-codes.js';
+
+interface Problem {
+  status: number;
+  code: string;
+  title: string;
+  detail: string;
+  extensions?: Record<string, unknown>;
+  headers?: Record<string, string>;
+}
+
+/**
+ * The one place errors become HTTP: RFC 9457 `application/problem+json`, a stable `code` (also the
+ * tail of `type`), never a stack trace. Unknown errors are logged and answered as a bare 500.
+ */
+@Catch()
+export class ProblemDetailsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ProblemDetails');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request & { id?: string }>();
+    const response = http.getResponse<Response>();
+    const problem = this.toProblem(exception);
+    if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    for (const [name, value] of Object.entries(problem.headers ?? {})) response.setHeader(name, value);
+    response
+      .status(problem.status)
+      .type('application/problem+json')
+      .send(
+        JSON.stringify({
+          type: `${PROBLEM_TYPE_BASE}${problem.code}`,
+          title: problem.title,
+          status: problem.status,
+          detail: problem.detail,
+          instance: request.originalUrl ?? request.url,
+          code: problem.code,
+          ...(request.id ? { correlationId: String(request.id) } : {}),
+          ...problem.extensions,
+        }),
+      );
+  }
+
+  private toProblem(exception: unknown): Problem {
+    if (exception instanceof ApiProblem) {
+      return { status: exception.status, code: exception.code, title: titleOf(exception.code), detail: exception.detail, extensions: { ...exception.extensions }, headers: { ...exception.headers } };
+    }
+    if (isDomainError(exception)) {
+      return { status: domainErrorStatus(exception), code: exception.code, title: titleOf(exception.code), detail: exception.message, extensions: { ...exception.details } };
+    }
+    if (exception instanceof NotFoundError) {
+      return { status: 404, code: `${exception.resource}-not-found`, title: titleOf(`${exception.resource}-not-found`), detail: exception.message };
+    }
+    if (exception instanceof PreconditionFailedError) {
+      return {
+        status: 412,
+        code: 'precondition-failed',
+        title: 'Precondition failed',
+        detail: `If-Match revision ${String(exception.expected)} no longer holds: the stream is at ${exception.actual === undefined ? 'no revision' : String(exception.actual)}`,
+        extensions: { currentRevision: exception.actual === undefined ? null : String(exception.actual) },
+      };
+    }
+    if (isEventStoreError(exception, 'wrong-expected-revision')) {
+      return { status: 409, code: 'concurrency-conflict', title: 'Concurrency conflict', detail: 'The resource kept changing while this write was decided; retry it' };
+    }
+    if (isEventStoreError(exception, 'idempotency-conflict')) {
+      return { status: 409, code: 'idempotency-key-conflict', title: 'Idempotency key conflict', detail: 'This Idempotency-Key was already used for a different write' };
+    }
+    if (isEventStoreError(exception, 'timeout') || isEventStoreError(exception, 'unavailable')) {
+      return { status: 503, code: 'event-store-unavailable', title: 'Event store unavailable', detail: 'The event store did not answer in time; retry with the same Idempotency-Key', headers: { 'Retry-After': '1' } };
+    }
+    const bodyError = exception as { type?: string; status?: number; limit?: number };
+    if (bodyError?.type === 'entity.parse.failed') {
+      return { status: 400, code: 'malformed-json', title: 'Malformed JSON', detail: 'The request body is not valid JSON' };
+    }
+    if (bodyError?.type === 'entity.too.large') {
+      return { status: 413, code: 'payload-too-large', title: 'Payload too large', detail: `The request body exceeds ${bodyError.limit ?? 'the limit of'} bytes` };
+    }
+    if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') {
+      return { status: 415, code: 'unsupported-media-type', title: 'Unsupported media type', detail: 'Send UTF-8 JSON' };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const code = status === 404 ? 'route-not-found' : status === 405 ? 'method-not-allowed' : `http-${status}`;
+      return { status, code, title: titleOf(code), detail: status === 404 ? 'No such route' : exception.message };
+    }
+    return { status: 500, code: 'internal-error', title: 'Internal error', detail: 'An unexpected error occurred; it has been logged with the correlation id' };
+  }
+}
+
+function titleOf(code: string): string {
+  const words = code.replace(/-/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

@@ -1,0 +1,22 @@
+/** The client's `If-Match` revision no longer holds: HTTP 412, nothing was written. */
+export class PreconditionFailedError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expected: bigint,
+    readonly actual: bigint | undefined,
+  ) {
+    super(`${streamId} is at revision ${actual === undefined ? 'none' : String(actual)}, not ${String(expected)}`);
+    this.name = 'PreconditionFailedError';
+  }
+}
+
+/** The addressed resource does not exist: HTTP 404. */
+export class NotFoundError extends Error {
+  constructor(
+    readonly resource: 'deal' | 'pipeline',
+    readonly id: string,
+  ) {
+    super(`${resource} ${id} does not exist`);
+    this.name = 'NotFoundError';
+  }
+}
