@@ -1,16 +1,65 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Global, Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { CqrsModule } from '@nestjs/cqrs';
 import type { Database } from '@dealstream/database';
+import type { EventStore } from '@dealstream/event-store';
+import { EVENT_STORE } from '@dealstream/shared-application';
+import { DealsApplicationModule } from '@dealstream/deals-application';
+import { PipelinesApplicationModule } from '@dealstream/pipelines-application';
+import { AUTH_OPTIONS, AuthGuard, VERIFICATION_KEY, type AuthOptions } from './auth/auth.guard.js';
+import type { VerificationKey } from './auth/auth-keys.js';
 import { DATABASE, DatabaseLifecycle } from './database.provider.js';
+import { DealsController } from './deals/deals.controller.js';
 import { HealthController } from './health/health.controller.js';
+import { loggingModule } from './logging/logging.module.js';
+import { PipelinesController } from './pipelines/pipelines.controller.js';
+import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
 
-/** The HTTP application, built around an already opened and migrated database. */
+export interface AppModuleOptions {
+  readonly database: Database;
+  readonly eventStore: EventStore;
+  readonly verificationKey: VerificationKey;
+  readonly auth: AuthOptions;
+  readonly logLevel: string;
+}
+
+/** Makes the infrastructure instances injectable everywhere (they are opened before Nest starts). */
+@Global()
+@Module({})
+class InfrastructureModule {
+  static with(options: AppModuleOptions): DynamicModule {
+    return {
+      module: InfrastructureModule,
+      providers: [
+        { provide: DATABASE, useValue: options.database },
+        { provide: EVENT_STORE, useValue: options.eventStore },
+        DatabaseLifecycle,
+      ],
+      exports: [DATABASE, EVENT_STORE],
+    };
+  }
+}
+
+/** The HTTP application, assembled around an already opened and migrated database. */
 @Module({})
 export class AppModule {
-  static forDatabase(database: Database): DynamicModule {
+  static with(options: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
-      controllers: [HealthController],
-      providers: [{ provide: DATABASE, useValue: database }, DatabaseLifecycle],
+      imports: [
+        loggingModule(options.logLevel),
+        CqrsModule.forRoot(),
+        InfrastructureModule.with(options),
+        PipelinesApplicationModule,
+        DealsApplicationModule,
+      ],
+      controllers: [HealthController, PipelinesController, DealsController],
+      providers: [
+        { provide: VERIFICATION_KEY, useValue: options.verificationKey },
+        { provide: AUTH_OPTIONS, useValue: options.auth },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
     };
   }
 }

@@ -1,20 +1,87 @@
 import 'reflect-metadata';
+import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { INestApplication } from '@nestjs/common';
-import { openDatabase, type DatabaseConfig } from '@dealstream/database';
-import { migrateEventStore } from '@dealstream/event-store';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import { openDatabase } from '@dealstream/database';
+import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
 import { AppModule } from './app.module.js';
+import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
+import type { AppConfig } from './config/app-config.js';
+import { ApiProblem } from './problem/api-problem.js';
 
-/** Opens and migrates the database, then builds the Nest app (not yet listening). */
-export async function createApp(config: DatabaseConfig): Promise<INestApplication> {
-  const database = await openDatabase(config);
+export interface CreatedApp {
+  readonly app: NestExpressApplication;
+  readonly verificationKey: VerificationKey;
+}
+
+/** Opens and migrates the database, then assembles the Nest app (not yet listening). */
+export async function createApp(config: AppConfig): Promise<CreatedApp> {
+  const verificationKey = await resolveVerificationKey(config);
+  const database = await openDatabase(config.database);
   try {
     await migrateEventStore(database.db);
   } catch (error) {
     await database.close();
     throw error;
   }
-  const app = await NestFactory.create(AppModule.forDatabase(database), { logger: ['error', 'warn', 'log'] });
+  const eventStore = new SqlEventStore(database.db);
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.with({ database, eventStore, verificationKey, auth: { issuer: config.auth.issuer, audience: config.auth.audience }, logLevel: config.logLevel }),
+    { bodyParser: false, bufferLogs: true },
+  );
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  // ETags are stream revisions, set by the write and read routes; express's body-hash ETags would blur that.
+  app.set('etag', false);
+  app.use(requireJsonBody);
+  app.useBodyParser('json', { limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      forbidUnknownValues: true,
+      transform: true,
+      transformOptions: { enableImplicitConversion: false },
+      exceptionFactory: (errors) => new ApiProblem(400, 'validation-failed', 'The request is invalid; see errors', { errors: flatten(errors) }),
+    }),
+  );
   app.enableShutdownHooks();
-  return app;
+  setUpOpenApi(app);
+  return { app, verificationKey };
+}
+
+function setUpOpenApi(app: NestExpressApplication): void {
+  const config = new DocumentBuilder()
+    .setTitle('dealstream')
+    .setDescription(
+      'Event-sourced sales pipelines. Every write appends immutable events and answers with the stream revision (also the ETag) and the global position of its last event. ' +
+        'Send `If-Match` to make a write conditional and `Idempotency-Key` to make it safe to retry. Errors are RFC 9457 problem+json with a stable `code`.',
+    )
+    .setVersion('0.1.0')
+    .setOpenAPIVersion('3.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 (AUTH_JWT_SECRET) or RS256/ES256 (AUTH_JWT_PUBLIC_KEY); claims sub and roles' })
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+}
+
+/** Writes carry JSON: any other declared body type is a 415 before parsing. */
+function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
+  const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+  if (hasBody && !request.is(['application/json', 'application/*+json'])) {
+    next(new ApiProblem(415, 'unsupported-media-type', 'Send the body as application/json'));
+    return;
+  }
+  next();
+}
+
+function flatten(errors: ValidationError[], parent = ''): { field: string; messages: string[] }[] {
+  return errors.flatMap((error) => {
+    const field = parent ? `${parent}.${error.property}` : error.property;
+    const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
+    return [...own, ...flatten(error.children ?? [], field)];
+  });
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Database } from '@dealstream/database';
 
-export const DATABASE = Symbol('DATABASE');
+export const DATABASE = Symbol.for('dealstream.Database');
 
 /** Closes the database when Nest shuts down (SIGTERM, app.close()). */
 @Injectable()

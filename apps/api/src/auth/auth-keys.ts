@@ -1,15 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { importSPKI, type CryptoKey } from 'jose';
+import { readOrCreateSecret } from '@dealstream/auth';
 import type { AppConfig } from '../config/app-config.js';
 
 /** How incoming tokens are verified: an HS256 secret, or a public key (RS256/ES256). */
 export type VerificationKey =
   | { kind: 'secret'; secret: Uint8Array; source: 'env' | 'generated' | 'data-dir' }
   | { kind: 'public-key'; key: CryptoKey; algorithms: string[] };
-
-export const GENERATED_SECRET_FILE = 'auth-secret';
 
 /**
  * Resolves the verification key. On the embedded default with nothing configured, a random secret
@@ -29,13 +25,3 @@ export async function resolveVerificationKey(config: AppConfig): Promise<Verific
   return { kind: 'secret', secret: new TextEncoder().encode(secret), source: generated ? 'generated' : 'data-dir' };
 }
 
-/** The secret kept in the data folder, created on first use (file mode 0600). */
-export function readOrCreateSecret(dataDir: string): { secret: string; generated: boolean } {
-  const file = join(dataDir, GENERATED_SECRET_FILE);
-  if (existsSync(file)) return { secret: readFileSync(file, 'utf8').trim(), generated: false };
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(file, 0o600);
-  return { secret, generated: true };
-}

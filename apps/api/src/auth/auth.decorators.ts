@@ -1,5 +1,5 @@
 import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Permission, Role } from './roles.js';
+import type { Permission, Role } from '@dealstream/auth';
 
 export const PUBLIC_ROUTE = 'dealstream:public';
 export const REQUIRED_PERMISSION = 'dealstream:permission';

@@ -4,7 +4,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { ApiProblem } from '../problem/api-problem.js';
 import { PUBLIC_ROUTE, REQUIRED_PERMISSION, type Principal } from './auth.decorators.js';
 import type { VerificationKey } from './auth-keys.js';
-import { GRANTS, isRole, type Permission } from './roles.js';
+import { GRANTS, isRole, type Permission } from '@dealstream/auth';
 
 export const VERIFICATION_KEY = Symbol('VERIFICATION_KEY');
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');

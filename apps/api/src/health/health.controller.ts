@@ -1,15 +1,21 @@
-import { Controller, Get, HttpCode, Inject, ServiceUnavailableException } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { sql } from 'kysely';
 import type { Database } from '@dealstream/database';
+import { Public } from '../auth/auth.decorators.js';
 import { DATABASE } from '../database.provider.js';
+import { ApiProblem } from '../problem/api-problem.js';
 
 /** Liveness and readiness, without a token: for load balancers and orchestrators. */
+@ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(@Inject(DATABASE) private readonly database: Database) {}
 
   /** Liveness: the process answers. */
   @Get('live')
+  @ApiOperation({ summary: 'Liveness: the process answers' })
   @HttpCode(200)
   live() {
     return { status: 'ok' };
@@ -17,12 +23,13 @@ export class HealthController {
 
   /** Readiness: the database answers a query. */
   @Get()
+  @ApiOperation({ summary: 'Readiness: the database answers (503 otherwise)' })
   async ready() {
     try {
       await sql`select 1`.execute(this.database.db);
       return { status: 'ok', database: this.database.config.kind };
     } catch {
-      throw new ServiceUnavailableException({ status: 'unavailable', database: this.database.config.kind });
+      throw new ApiProblem(503, 'database-unavailable', `The ${this.database.config.kind} database does not answer`);
     }
   }
 }

@@ -1,0 +1,156 @@
+import { Body, Controller, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import { CommandBus, type Command } from '@nestjs/cqrs';
+import { ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { derivedId, type CommandContext, type WriteResult } from '@dealstream/shared-application';
+import {
+  CreateDealCommand,
+  DisqualifyDealCommand,
+  LogActivityCommand,
+  LoseDealCommand,
+  MoveDealCommand,
+  OpenFollowOnDealCommand,
+  QualifyDealCommand,
+  ReopenDealCommand,
+  UpdateDealCommand,
+  WinDealCommand,
+} from '@dealstream/deals-application';
+import type { FollowOnKind } from '@dealstream/deals-domain';
+import { RequirePermission } from '../auth/auth.decorators.js';
+import { ApiWrite } from '../http/api-docs.decorators.js';
+import { commandContextOf } from '../http/command-context.factory.js';
+import { UuidParamPipe } from '../http/uuid-param.pipe.js';
+import { writeResponse } from '../http/write-result.js';
+import { ApiProblem } from '../problem/api-problem.js';
+import {
+  CreateDealDto,
+  DisqualifyDealDto,
+  FollowOnDealDto,
+  LogActivityDto,
+  LoseDealDto,
+  MoveDealDto,
+  QualifyDealDto,
+  ReopenDealDto,
+  UpdateDealDto,
+  WinDealDto,
+} from './dtos/deal-commands.dto.js';
+
+const ON_A_DEAL = [404, 409, 412, 413, 422];
+
+/** Deal writes. Needs role sales, ops or admin; the actor on every event is the token's subject. */
+@ApiTags('deals')
+@RequirePermission('deals:write')
+@Controller('deals')
+export class DealsController {
+  constructor(private readonly commands: CommandBus) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiWrite({ summary: 'Create a deal in a pipeline stage', status: 201, errors: [409, 413, 422], conditional: false })
+  async create(@Body() body: CreateDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const context = commandContextOf(request);
+    const { id: requestedId, pipelineId, stageId, ...fields } = body;
+    const id = newId(requestedId, context, 'deal');
+    const input = { ...fields, pipelineId: pipelineId.toLowerCase(), ...(stageId ? { stageId: stageId.toLowerCase() } : {}) };
+    const result = await this.commands.execute(new CreateDealCommand(id, input, context));
+    response.setHeader('Location', `/deals/${id}`);
+    return writeResponse(response, id, result);
+  }
+
+  @Patch(':id')
+  @ApiWrite({ summary: 'Change the amount, owner or expected close date', errors: ON_A_DEAL })
+  async update(@Param('id', UuidParamPipe) id: string, @Body() body: UpdateDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    if (body.amount === undefined && body.currency === undefined && body.ownerId === undefined && body.expectedCloseDate === undefined) {
+      throw new ApiProblem(400, 'empty-patch', 'Send at least one of amount, currency, ownerId, expectedCloseDate');
+    }
+    return this.run(id, request, response, (context) => new UpdateDealCommand(id, body, context));
+  }
+
+  @Post(':id/qualify')
+  @HttpCode(200)
+  @ApiWrite({ summary: 'Qualify with BANT (budget, authority and need must be confirmed)', errors: ON_A_DEAL })
+  qualify(@Param('id', UuidParamPipe) id: string, @Body() body: QualifyDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return this.run(id, request, response, (context) => new QualifyDealCommand(id, { budget: { ...body.budget }, authority: { ...body.authority }, need: { ...body.need }, timeline: { ...body.timeline } }, context));
+  }
+
+  @Post(':id/disqualify')
+  @HttpCode(200)
+  @ApiWrite({ summary: 'Disqualify (no budget, no authority, …): a normal closed outcome', errors: ON_A_DEAL })
+  disqualify(@Param('id', UuidParamPipe) id: string, @Body() body: DisqualifyDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return this.run(id, request, response, (context) => new DisqualifyDealCommand(id, body, context));
+  }
+
+  @Post(':id/stage')
+  @HttpCode(200)
+  @ApiWrite({ summary: 'Move to any live stage of its pipeline, forward or back', errors: ON_A_DEAL })
+  move(@Param('id', UuidParamPipe) id: string, @Body() body: MoveDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return this.run(id, request, response, (context) => new MoveDealCommand(id, body.toStageId.toLowerCase(), context));
+  }
+
+  @Post(':id/activities')
+  @HttpCode(201)
+  @ApiWrite({ summary: 'Log a call, email, meeting, social touch or note (also on closed deals)', status: 201, errors: ON_A_DEAL })
+  async logActivity(@Param('id', UuidParamPipe) id: string, @Body() body: LogActivityDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    const context = commandContextOf(request);
+    const { id: requestedId, ...fields } = body;
+    const activityId = newId(requestedId, context, 'activity');
+    const result = await this.commands.execute(new LogActivityCommand(id, { ...fields, activityId }, context));
+    return { ...writeResponse(response, id, result), activityId };
+  }
+
+  @Post(':id/win')
+  @HttpCode(200)
+  @ApiWrite({ summary: 'Win the deal (optionally at a final amount)', errors: ON_A_DEAL })
+  win(@Param('id', UuidParamPipe) id: string, @Body() body: WinDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return this.run(id, request, response, (context) => new WinDealCommand(id, body, context));
+  }
+
+  @Post(':id/lose')
+  @HttpCode(200)
+  @ApiWrite({ summary: 'Lose the deal, with a reason and optionally the competitor', errors: ON_A_DEAL })
+  lose(@Param('id', UuidParamPipe) id: string, @Body() body: LoseDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return this.run(id, request, response, (context) => new LoseDealCommand(id, body, context));
+  }
+
+  @Post(':id/reopen')
+  @HttpCode(200)
+  @ApiWrite({ summary: 'Reopen a lost or disqualified deal (won deals get up-sells instead)', errors: ON_A_DEAL })
+  reopen(@Param('id', UuidParamPipe) id: string, @Body() body: ReopenDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return this.run(id, request, response, (context) => new ReopenDealCommand(id, body.toStageId?.toLowerCase(), context));
+  }
+
+  @Post(':id/upsell')
+  @HttpCode(201)
+  @ApiWrite({ summary: 'Open an up-sell deal linked to this won deal', status: 201, errors: ON_A_DEAL, conditional: false })
+  upsell(@Param('id', UuidParamPipe) id: string, @Body() body: FollowOnDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return this.followOn('upsell', id, body, request, response);
+  }
+
+  @Post(':id/cross-sell')
+  @HttpCode(201)
+  @ApiWrite({ summary: 'Open a cross-sell deal linked to this won deal', status: 201, errors: ON_A_DEAL, conditional: false })
+  crossSell(@Param('id', UuidParamPipe) id: string, @Body() body: FollowOnDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+    return this.followOn('cross-sell', id, body, request, response);
+  }
+
+  private async followOn(kind: FollowOnKind, parentId: string, body: FollowOnDealDto, request: Request, response: Response) {
+    const context = commandContextOf(request);
+    if (context.ifMatchRevision !== undefined) throw new ApiProblem(400, 'if-match-not-supported', 'If-Match does not apply to creating a follow-on deal');
+    const { id: requestedId, pipelineId, stageId, ...fields } = body;
+    const id = newId(requestedId, context, kind);
+    const input = { ...fields, ...(pipelineId ? { pipelineId: pipelineId.toLowerCase() } : {}), ...(stageId ? { stageId: stageId.toLowerCase() } : {}) };
+    const result = await this.commands.execute(new OpenFollowOnDealCommand(parentId, id, kind, input, context));
+    response.setHeader('Location', `/deals/${id}`);
+    return { ...writeResponse(response, id, result), parentDealId: parentId };
+  }
+
+  private async run(id: string, request: Request, response: Response, command: (context: CommandContext) => Command<WriteResult>) {
+    const result = await this.commands.execute(command(commandContextOf(request)));
+    return writeResponse(response, id, result);
+  }
+}
+
+function newId(requested: string | undefined, context: CommandContext, kind: string): string {
+  return requested?.toLowerCase() ?? derivedId(context, kind) ?? randomUUID();
+}

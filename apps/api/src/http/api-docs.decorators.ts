@@ -1,0 +1,41 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { ProblemDto, WriteResponseDto } from './write-response.dto.js';
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Malformed JSON, a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, …)',
+  401: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
+  403: 'The token lacks a role this route needs (`forbidden`)',
+  404: 'The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`)',
+  409: 'The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …) or a concurrent write won (`concurrency-conflict`)',
+  412: 'If-Match named a revision that is no longer current (`precondition-failed`); nothing was written',
+  413: 'The body is larger than the limit (`payload-too-large`)',
+  422: 'The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …)',
+};
+
+/**
+ * OpenAPI for a write route: summary, the WriteResponse, the Idempotency-Key and If-Match headers
+ * and every problem+json error the route can answer.
+ */
+export function ApiWrite(options: { summary: string; description?: string; status?: 200 | 201; errors: number[]; conditional?: boolean }) {
+  const headers = [
+    ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes a retry return the first answer and append nothing (also across restarts). 1–255 visible ASCII characters, scoped to the caller.' }),
+    ApiHeader({ name: 'X-Correlation-Id', required: false, description: 'Propagated to the logs and to every event’s metadata; generated when absent.' }),
+  ];
+  if (options.conditional !== false) {
+    headers.push(ApiHeader({ name: 'If-Match', required: false, description: 'Strong ETag of the revision the client last saw, e.g. "3": the write happens only if it is still current (else 412).' }));
+  }
+  return applyDecorators(
+    ApiBearerAuth(),
+    ApiOperation({ summary: options.summary, ...(options.description ? { description: options.description } : {}) }),
+    ApiResponse({
+      status: options.status ?? 200,
+      type: WriteResponseDto,
+      description: 'Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision.',
+    }),
+    ...headers,
+    ...[400, 401, 403, ...options.errors].map((status) =>
+      ApiResponse({ status, type: ProblemDto, description: ERROR_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } }),
+    ),
+  );
+}

@@ -1,0 +1,44 @@
+import { Optional } from '../../http/optional.decorator.js';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsInt, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+
+export class StageGoalDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 3650, description: 'Longer than this in the stage = stalled' })
+  @Optional()
+  @IsInt()
+  @Min(1)
+  @Max(3650)
+  maxDaysInStage?: number;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'Target conversion to the next stage, percent' })
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  targetConversion?: number;
+}
+
+export class StageDto {
+  @ApiPropertyOptional({ format: 'uuid', description: 'Generated when absent' })
+  @Optional()
+  @IsUUID()
+  stageId?: string;
+
+  @ApiProperty({ minLength: 1, maxLength: 120, example: 'Proposal' })
+  @IsString()
+  @Length(1, 120)
+  name!: string;
+
+  @ApiProperty({ minimum: 0, maximum: 100, example: 60, description: 'Win probability, integer percent' })
+  @IsInt()
+  @Min(0)
+  @Max(100)
+  probability!: number;
+
+  @ApiPropertyOptional({ type: StageGoalDto })
+  @Optional()
+  @ValidateNested()
+  @Type(() => StageGoalDto)
+  goal?: StageGoalDto;
+}

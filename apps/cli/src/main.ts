@@ -1,0 +1,18 @@
+import { tokenCommand } from './token.command.js';
+
+const commands: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
+  token: { run: tokenCommand, help: 'token --sub <actor> --roles <r1,r2> [--expires 12h]   print a bearer token' },
+};
+
+const [name, ...args] = process.argv.slice(2);
+const command = name ? commands[name] : undefined;
+if (!command) {
+  console.error(`usage: dealstream <command>\n${Object.values(commands).map((c) => `  ${c.help}`).join('\n')}`);
+  process.exit(name ? 2 : 0);
+}
+try {
+  await command.run(args);
+} catch (error) {
+  console.error(`error: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}

@@ -1,0 +1,3 @@
+export * from './mint-token.js';
+export * from './roles.js';
+export * from './token-secret.js';

@@ -1,0 +1,79 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { sql } from 'kysely';
+import request from 'supertest';
+import { mintToken, type Role } from '@dealstream/auth';
+import { openDatabase, type Database } from '@dealstream/database';
+import { SqlEventStore, type RecordedEvent } from '@dealstream/event-store';
+import { createApp } from '../../apps/api/src/bootstrap.js';
+import { appConfigFromEnv, type AppConfig } from '../../apps/api/src/config/app-config.js';
+import { createPostgresTestDatabase, type TestDatabase } from './test-database.js';
+
+export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256-0123456789';
+
+/**
+ * The real API on its own PostgreSQL database, for supertest. `restart()` closes the app and opens a
+ * new one on the same database (idempotency across restarts); `events()` reads what was stored.
+ */
+export interface ApiHarness {
+  http(): ReturnType<typeof request>;
+  token(roles: Role[], subject?: string): Promise<string>;
+  /** Every stored event, in global order (through a separate connection, not the app's). */
+  events(): Promise<RecordedEvent[]>;
+  eventCount(): Promise<number>;
+  streamEvents(streamId: string): Promise<RecordedEvent[]>;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startApiOnPostgres(overrides: Partial<AppConfig> = {}): Promise<ApiHarness> {
+  const testDb = await createPostgresTestDatabase({ poolSize: 4 });
+  const config: AppConfig = {
+    ...appConfigFromEnv({}),
+    database: { kind: 'postgres', connectionString: testDb.url!, poolSize: 20 },
+    logLevel: 'silent',
+    auth: { secret: TEST_JWT_SECRET, publicKeyAlgorithm: 'RS256' },
+    ...overrides,
+  };
+  return startHarness(config, testDb);
+}
+
+async function startHarness(config: AppConfig, testDb: TestDatabase): Promise<ApiHarness> {
+  let app: NestExpressApplication = await started(config);
+  const observer: Database = testDb;
+  const store = new SqlEventStore(observer.db);
+  return {
+    http: () => request(app.getHttpServer()),
+    token: (roles, subject = 'alice') => mintToken({ subject, roles, secret: TEST_JWT_SECRET, expiresIn: '1h' }),
+    async events() {
+      const all: RecordedEvent[] = [];
+      let cursor;
+      for (;;) {
+        const batch = await store.readAll({ after: cursor, limit: 1000 });
+        if (batch.events.length === 0) return all;
+        all.push(...batch.events);
+        cursor = batch.cursor;
+      }
+    },
+    async eventCount() {
+      const { rows } = await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(observer.db);
+      return Number(rows[0]!.n);
+    },
+    streamEvents: (streamId) => store.readStream(streamId),
+    async restart() {
+      await app.close();
+      app = await started(config);
+    },
+    async close() {
+      await app.close();
+      await testDb.drop();
+    },
+  };
+}
+
+async function started(config: AppConfig): Promise<NestExpressApplication> {
+  const { app } = await createApp(config);
+  await app.init();
+  return app;
+}
+
+export { openDatabase };
