@@ -35,6 +35,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       .type('application/problem+json')
       .send(
         JSON.stringify({
+          ...problem.extensions,
           type: `${PROBLEM_TYPE_BASE}${problem.code}`,
           title: problem.title,
           status: problem.status,
@@ -42,7 +43,6 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           instance: request.originalUrl ?? request.url,
           code: problem.code,
           ...(request.id ? { correlationId: String(request.id) } : {}),
-          ...problem.extensions,
         }),
       );
   }
@@ -52,7 +52,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       return { status: exception.status, code: exception.code, title: titleOf(exception.code), detail: exception.detail, extensions: { ...exception.extensions }, headers: { ...exception.headers } };
     }
     if (isDomainError(exception)) {
-      return { status: domainErrorStatus(exception), code: exception.code, title: titleOf(exception.code), detail: exception.message, extensions: { ...exception.details } };
+      // Domain details go under `details`: they may carry names such as `status` (a deal's).
+      const details = Object.keys(exception.details).length ? { details: { ...exception.details } } : {};
+      return { status: domainErrorStatus(exception), code: exception.code, title: titleOf(exception.code), detail: exception.message, extensions: details };
     }
     if (exception instanceof NotFoundError) {
       return { status: 404, code: `${exception.resource}-not-found`, title: titleOf(`${exception.resource}-not-found`), detail: exception.message };
@@ -75,7 +77,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     if (isEventStoreError(exception, 'timeout') || isEventStoreError(exception, 'unavailable')) {
       return { status: 503, code: 'event-store-unavailable', title: 'Event store unavailable', detail: 'The event store did not answer in time; retry with the same Idempotency-Key', headers: { 'Retry-After': '1' } };
     }
-    const bodyError = exception as { type?: string; status?: number; limit?: number };
+    // Nest wraps body-parser failures in an HttpException whose `cause` is the original error.
+    const bodyError = (exception instanceof HttpException && exception.cause ? exception.cause : exception) as { type?: string; limit?: number };
     if (bodyError?.type === 'entity.parse.failed') {
       return { status: 400, code: 'malformed-json', title: 'Malformed JSON', detail: 'The request body is not valid JSON' };
     }

@@ -32,7 +32,8 @@ export interface ExecuteCommandOptions<State, Evt extends Event> {
   readonly context: CommandContext;
 }
 
-const MAX_ATTEMPTS = 5;
+/** Enough for a burst of concurrent writers on one stream; each lost race costs one short, jittered pause. */
+const MAX_ATTEMPTS = 12;
 
 /**
  * The one write path: load the stream, fold, decide, append at the revision that was read.
@@ -87,6 +88,7 @@ export async function executeCommand<State, Evt extends Event>(
         throw new PreconditionFailedError(streamId, context.ifMatchRevision, await store.streamRevision(streamId));
       }
       if (attempt >= MAX_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
     }
   }
 }

@@ -1,0 +1,75 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { mintToken } from '@dealstream/auth';
+import { createApp } from '../../apps/api/src/bootstrap.js';
+import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
+
+/**
+ * The embedded default as `npm start` runs it: PGlite in DATA_DIR, no database server, no secret
+ * configured (one is generated and kept), the OpenAPI document and Swagger UI served.
+ */
+describe('embedded default (PGlite, no configuration)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dealstream-e2e-'));
+  let app: NestExpressApplication;
+  let token: string;
+
+  beforeAll(async () => {
+    ({ app } = await createApp({ ...appConfigFromEnv({ DATA_DIR: dataDir }), logLevel: 'silent' }));
+    await app.init();
+    const secret = readFileSync(join(dataDir, 'auth-secret'), 'utf8').trim();
+    token = `Bearer ${await mintToken({ subject: 'dev', roles: ['admin'], secret })}`;
+  });
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps a generated secret in DATA_DIR, readable by the owner only', () => {
+    expect(statSync(join(dataDir, 'auth-secret')).mode & 0o777).toBe(0o600);
+  });
+
+  it('is ready on PGlite and serves a create-and-move session', async () => {
+    const health = await request(app.getHttpServer()).get('/health').expect(200);
+    expect(health.body).toEqual({ status: 'ok', database: 'pglite' });
+    const stageIds = ['3b1f6f5e-7d3c-4b8e-9a51-0c2d7e6f1a01', '3b1f6f5e-7d3c-4b8e-9a51-0c2d7e6f1a02'];
+    const pipeline = await request(app.getHttpServer()).post('/pipelines').set('Authorization', token)
+      .send({ name: 'Demo', stages: [{ stageId: stageIds[0], name: 'Lead', probability: 10 }, { stageId: stageIds[1], name: 'Demo', probability: 40 }] }).expect(201);
+    const deal = await request(app.getHttpServer()).post('/deals').set('Authorization', token)
+      .send({ pipelineId: pipeline.body.id, title: 'First', account: 'ACME', amount: 1000, currency: 'EUR' }).expect(201);
+    const moved = await request(app.getHttpServer()).post(`/deals/${deal.body.id}/stage`).set('Authorization', token).set('If-Match', '"0"').send({ toStageId: stageIds[1] }).expect(200);
+    expect(moved.body).toMatchObject({ revision: '1', events: ['StageAdvanced'] });
+  });
+
+  it('reuses the kept secret after a restart, so earlier tokens stay valid', async () => {
+    await app.close();
+    ({ app } = await createApp({ ...appConfigFromEnv({ DATA_DIR: dataDir }), logLevel: 'silent' }));
+    await app.init();
+    await request(app.getHttpServer()).post('/pipelines').set('Authorization', token).send({ name: 'After restart', stages: [{ name: 'A', probability: 1 }] }).expect(201);
+  });
+
+  it('serves an OpenAPI 3.1 document describing every route with its errors, and Swagger UI', async () => {
+    const { body: doc } = await request(app.getHttpServer()).get('/openapi.json').expect(200);
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(routes.sort()).toEqual(
+      [
+        'GET /health', 'GET /health/live',
+        'POST /pipelines', 'POST /pipelines/{id}/stages', 'PATCH /pipelines/{id}/stages/{stageId}', 'POST /pipelines/{id}/stages/reorder',
+        'DELETE /pipelines/{id}/stages/{stageId}', 'POST /pipelines/{id}/archive',
+        'POST /deals', 'PATCH /deals/{id}', 'POST /deals/{id}/qualify', 'POST /deals/{id}/disqualify', 'POST /deals/{id}/stage',
+        'POST /deals/{id}/activities', 'POST /deals/{id}/win', 'POST /deals/{id}/lose', 'POST /deals/{id}/reopen',
+        'POST /deals/{id}/upsell', 'POST /deals/{id}/cross-sell',
+      ].sort(),
+    );
+    const move = doc.paths['/deals/{id}/stage'].post;
+    expect(Object.keys(move.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '412', '413', '422']);
+    expect(move.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['id', 'Idempotency-Key', 'If-Match']));
+    expect(move.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/MoveDealDto');
+    expect(doc.components.schemas.CreateDealDto.required).toEqual(expect.arrayContaining(['pipelineId', 'title', 'account', 'amount', 'currency']));
+    const ui = await request(app.getHttpServer()).get('/docs/').expect(200);
+    expect(ui.text).toContain('swagger-ui');
+  });
+});
