@@ -15,7 +15,7 @@ interface BadCase {
   raw?: string;
   contentType?: string;
   /** Role of the caller's token, or a literal Authorization header value, or none. */
-  auth?: { roles: ('sales' | 'ops' | 'analyst' | 'auditor' | 'admin')[] } | { header: string } | 'none' | 'expired' | 'forged';
+  auth?: { roles: readonly ('sales' | 'ops' | 'analyst' | 'auditor' | 'admin')[] } | { header: string } | 'none' | 'expired' | 'forged';
   headers?: Record<string, string>;
   status: number;
   code: string;
