@@ -1,8 +1,15 @@
+import type { EventStore } from '@dealstream/event-store';
+import { loadDemoData } from '@dealstream/seeding';
+import { EVENT_STORE } from '@dealstream/shared-application';
 import { appConfigFromEnv } from './config/app-config.js';
 import { createApp } from './bootstrap.js';
 
 const config = appConfigFromEnv();
 const { app, verificationKey } = await createApp(config);
+if (process.argv.includes('--demo')) {
+  const loaded = await loadDemoData(app.get<EventStore>(EVENT_STORE));
+  console.log(loaded ? 'Demo data loaded: pipeline de000000-0000-4000-8000-000000000001 with 8 deals' : 'Demo data was already loaded');
+}
 await app.listen(config.port);
 
 const where = config.database.kind === 'pglite' ? `embedded PGlite in ${config.database.dataDir}` : 'PostgreSQL (DATABASE_URL)';
