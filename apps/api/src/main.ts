@@ -17,7 +17,7 @@ const lines = [`dealstream listening on http://localhost:${config.port} (docs: /
 if (verificationKey.kind === 'secret' && verificationKey.source !== 'env') {
   lines.push(
     `No AUTH_JWT_SECRET set: tokens are signed with the secret ${verificationKey.source === 'generated' ? 'just generated in' : 'kept in'} ${config.dataDir}/auth-secret.`,
-    'Mint a token:  npm run token -- --sub alice --roles sales,ops',
+    'Mint a token:  TOKEN=$(npm run --silent token -- --sub alice --roles sales,ops)',
   );
 }
 for (const line of lines) console.log(line);

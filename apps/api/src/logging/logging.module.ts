@@ -19,8 +19,8 @@ export function loggingModule(level: string) {
         response.setHeader('X-Correlation-Id', id);
         return id;
       },
+      customAttributeKeys: { reqId: 'correlationId' },
       customProps: (request: IncomingMessage) => ({
-        correlationId: (request as IncomingMessage & { id?: unknown }).id,
         actorId: (request as IncomingMessage & { principal?: { actorId: string } }).principal?.actorId,
       }),
       serializers: {
