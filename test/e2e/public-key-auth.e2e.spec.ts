@@ -1,4 +1,4 @@
-import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { exportSPKI, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { TEST_JWT_SECRET, startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
 
 /** The public-key option: tokens signed by an identity provider's private key (RS256). */
