@@ -15,6 +15,9 @@ import type {
 import { START, type GlobalPosition } from '../port/global-position.js';
 import { appendFailureReason } from './sql-errors.js';
 
+/** NOTIFY channel the SQL store signals on every committed append. */
+export const EVENTS_NOTIFY_CHANNEL = 'dealstream_events';
+
 export interface SqlEventStoreOptions {
   /**
    * Fault injection for tests: runs inside the append transaction after the events are inserted and
@@ -268,7 +271,9 @@ async function insertEvents(
     ), head as (
       update event_store.streams set last_hash = ${previousHash} where stream_id = ${streamId}
     )
-    select transaction_id::text as transaction_id, max(global_position)::text as global_position
+    select transaction_id::text as transaction_id, max(global_position)::text as global_position,
+      -- Wakes LISTENers (projection runners) when this transaction commits; a hint, not a delivery.
+      (select pg_notify(${EVENTS_NOTIFY_CHANNEL}, '')) is null as notified
     from inserted group by transaction_id`.execute(trx);
   const last = inserted[0]!;
   return { major: BigInt(last.transaction_id), minor: BigInt(last.global_position) };

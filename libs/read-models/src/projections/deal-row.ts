@@ -1,0 +1,82 @@
+import type { DealState } from '@dealstream/deals-domain';
+
+/** A deals-table row in memory while a batch is projected. Times are Dates, amounts numbers. */
+export interface DealRow {
+  deal_id: string;
+  pipeline_id: string;
+  stage_id: string;
+  status: string;
+  title: string;
+  account: string;
+  owner_id: string;
+  amount: number;
+  currency: string;
+  expected_close_date: string | null;
+  kind: string;
+  parent_deal_id: string | null;
+  bant_score: number | null;
+  created_at: Date;
+  stage_entered_at: Date;
+  closed_at: Date | null;
+  won_amount: number | null;
+  activity_count: number;
+  last_activity_at: Date | null;
+  revision: number;
+  state: DealState;
+  effective_at: Date;
+  recorded_at: Date;
+  version_revision: number;
+  open_interval_revision: number | null;
+}
+
+/** The fields a deal_versions row tracks; a change in any of them starts a new version. */
+export const VERSIONED_FIELDS = ['pipeline_id', 'stage_id', 'status', 'owner_id', 'amount', 'currency', 'expected_close_date', 'stage_entered_at'] as const;
+
+export function versionedFieldsChanged(before: DealRow, after: DealRow): boolean {
+  return VERSIONED_FIELDS.some((field) => {
+    const a = before[field];
+    const b = after[field];
+    return a instanceof Date && b instanceof Date ? a.getTime() !== b.getTime() : a !== b;
+  });
+}
+
+/** Reads a deals row as returned by pg or PGlite (int8 as string, date as string or Date). */
+export function dealRowFromDb(row: Record<string, unknown>): DealRow {
+  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
+  const int = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  return {
+    deal_id: row.deal_id as string,
+    pipeline_id: row.pipeline_id as string,
+    stage_id: row.stage_id as string,
+    status: row.status as string,
+    title: row.title as string,
+    account: row.account as string,
+    owner_id: row.owner_id as string,
+    amount: Number(row.amount),
+    currency: row.currency as string,
+    expected_close_date: calendarDate(row.expected_close_date),
+    kind: row.kind as string,
+    parent_deal_id: (row.parent_deal_id as string | null) ?? null,
+    bant_score: int(row.bant_score),
+    created_at: date(row.created_at)!,
+    stage_entered_at: date(row.stage_entered_at)!,
+    closed_at: date(row.closed_at),
+    won_amount: int(row.won_amount),
+    activity_count: Number(row.activity_count),
+    last_activity_at: date(row.last_activity_at),
+    revision: Number(row.revision),
+    state: (typeof row.state === 'string' ? JSON.parse(row.state) : row.state) as DealState,
+    effective_at: date(row.effective_at)!,
+    recorded_at: date(row.recorded_at)!,
+    version_revision: Number(row.version_revision),
+    open_interval_revision: int(row.open_interval_revision),
+  };
+}
+
+/** A `date` column as YYYY-MM-DD whatever the driver returned (string or a local-midnight Date). */
+export function calendarDate(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string') return value.slice(0, 10);
+  const d = value as Date;
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}

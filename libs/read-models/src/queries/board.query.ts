@@ -1,0 +1,167 @@
+import { sql, type Kysely } from 'kysely';
+import { openDealsAt } from './open-deals.js';
+import { pipelineDefinition, stageMapSql, type PipelineDefinition } from './pipeline-definition.query.js';
+import { timestamp, type AsOf } from './time-axis.js';
+
+export interface BoardFilters {
+  readonly ownerId?: string;
+  /** true: only stalled deals; false: only deals within their stage goal. */
+  readonly stalled?: boolean;
+  readonly minAmount?: number;
+  readonly maxAmount?: number;
+}
+
+export interface BoardRequest {
+  readonly asOf: AsOf;
+  /** The instant ages and stalls are measured at: asOf.at, or the current time. */
+  readonly now: Date;
+  readonly filters: BoardFilters;
+  /** Deals per stage page. */
+  readonly limit: number;
+  /** Only this stage (to page through it with `cursor`). */
+  readonly stageId?: string;
+  readonly cursor?: BoardCursor;
+}
+
+/** Keyset position within a stage: deals are ordered by amount descending, then deal id. */
+export interface BoardCursor {
+  readonly amount: number;
+  readonly dealId: string;
+}
+
+export interface MoneyTotals {
+  readonly currency: string;
+  readonly count: number;
+  /** Σ amount, minor units. */
+  readonly amount: number;
+  /** round(Σ amount × stage probability / 100), minor units. */
+  readonly weightedAmount: number;
+}
+
+export interface BoardDeal {
+  readonly dealId: string;
+  readonly title: string;
+  readonly account: string;
+  readonly ownerId: string;
+  readonly amount: number;
+  readonly currency: string;
+  readonly expectedCloseDate: string | null;
+  readonly stageEnteredAt: string;
+  readonly daysInStage: number;
+  readonly stalled: boolean;
+}
+
+export interface BoardStage {
+  readonly stageId: string;
+  readonly name: string;
+  readonly probability: number;
+  readonly maxDaysInStage: number | null;
+  readonly count: number;
+  readonly stalledCount: number;
+  readonly totals: MoneyTotals[];
+  readonly deals: BoardDeal[];
+  readonly nextCursor: BoardCursor | null;
+}
+
+export interface Board {
+  readonly pipeline: Pick<PipelineDefinition, 'pipelineId' | 'name' | 'currency' | 'status' | 'revision'>;
+  readonly stages: BoardStage[];
+}
+
+/**
+ * The board: stages in order with their open deals' count, Σ amount and Σ weighted amount per
+ * currency, and the first page of deals (largest first). Filters apply to totals and deals alike.
+ * Deals in a stage removed since are shown under the stage that received them.
+ */
+export async function board(db: Kysely<any>, schema: string, pipelineId: string, request: BoardRequest): Promise<Board | undefined> {
+  const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
+  if (!definition) return undefined;
+  const filtered = filteredDeals(schema, pipelineId, definition, request);
+
+  const { rows: totals } = await sql<{ live_stage_id: string; currency: string; count: string; amount: string; weighted: string; stalled: string }>`
+    with f as ${filtered}
+    select live_stage_id, currency, count(*)::text as count, sum(amount)::text as amount,
+           round(sum(amount::numeric * probability) / 100)::text as weighted, count(*) filter (where stalled)::text as stalled
+    from f group by live_stage_id, currency order by live_stage_id, currency`.execute(db);
+
+  const { cursor, stageId, limit } = request;
+  const { rows: deals } = await sql<DealRow>`
+    with f as ${filtered}, ranked as (
+      select f.*, row_number() over (partition by live_stage_id order by amount desc, deal_id) as rn from f
+      where ${stageId ? sql`live_stage_id = ${stageId}::uuid` : sql`true`}
+        ${cursor ? sql`and (amount, deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
+    )
+    select r.deal_id, r.live_stage_id, r.owner_id, r.amount::text as amount, r.currency, r.expected_close_date::text as expected_close_date,
+           r.stage_entered_at, r.stalled, r.days_in_stage, d.title, d.account
+    from ranked r join ${sql.id(schema)}.deals d on d.deal_id = r.deal_id
+    where r.rn <= ${limit + 1}
+    order by r.live_stage_id, r.amount desc, r.deal_id`.execute(db);
+
+  const stages = definition.stages
+    .filter((stage) => !stageId || stage.stageId === stageId)
+    .map((stage): BoardStage => {
+      const stageTotals = totals.filter((t) => t.live_stage_id === stage.stageId);
+      const stageDeals = deals.filter((d) => d.live_stage_id === stage.stageId);
+      const page = stageDeals.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        stageId: stage.stageId,
+        name: stage.name,
+        probability: stage.probability,
+        maxDaysInStage: stage.goal?.maxDaysInStage ?? null,
+        count: stageTotals.reduce((n, t) => n + Number(t.count), 0),
+        stalledCount: stageTotals.reduce((n, t) => n + Number(t.stalled), 0),
+        totals: stageTotals.map((t) => ({ currency: t.currency, count: Number(t.count), amount: Number(t.amount), weightedAmount: Number(t.weighted) })),
+        deals: page.map(toBoardDeal),
+        nextCursor: stageDeals.length > limit && last ? { amount: Number(last.amount), dealId: last.deal_id } : null,
+      };
+    });
+  const { pipelineId: id, name, currency, status, revision } = definition;
+  return { pipeline: { pipelineId: id, name, currency, status, revision }, stages };
+}
+
+/** Open deals at the instant, mapped to live stages, with age and stall flags, filters applied. */
+function filteredDeals(schema: string, pipelineId: string, definition: PipelineDefinition, request: BoardRequest) {
+  const { ownerId, stalled, minAmount, maxAmount } = request.filters;
+  const now = timestamp(request.now);
+  return sql`(
+    select o.*, def.live_stage_id, def.probability,
+           extract(epoch from (${now} - o.stage_entered_at)) / 86400 as days_in_stage,
+           coalesce(o.stage_entered_at < ${now} - make_interval(days => def.max_days), false) as stalled
+    from ${openDealsAt(schema, pipelineId, request.asOf)} o join ${stageMapSql(definition)} on def.stage_id = o.stage_id
+    where true
+      ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
+      ${minAmount !== undefined ? sql`and o.amount >= ${minAmount}::bigint` : sql``}
+      ${maxAmount !== undefined ? sql`and o.amount <= ${maxAmount}::bigint` : sql``}
+      ${stalled !== undefined ? sql`and coalesce(o.stage_entered_at < ${now} - make_interval(days => def.max_days), false) = ${stalled}` : sql``}
+  )`;
+}
+
+interface DealRow {
+  deal_id: string;
+  live_stage_id: string;
+  owner_id: string;
+  amount: string;
+  currency: string;
+  expected_close_date: string | null;
+  stage_entered_at: Date | string;
+  stalled: boolean;
+  days_in_stage: string | number;
+  title: string;
+  account: string;
+}
+
+function toBoardDeal(row: DealRow): BoardDeal {
+  return {
+    dealId: row.deal_id,
+    title: row.title,
+    account: row.account,
+    ownerId: row.owner_id,
+    amount: Number(row.amount),
+    currency: row.currency,
+    expectedCloseDate: row.expected_close_date,
+    stageEnteredAt: new Date(row.stage_entered_at).toISOString(),
+    daysInStage: Math.floor(Number(row.days_in_stage) * 100) / 100,
+    stalled: row.stalled,
+  };
+}

@@ -1,0 +1,133 @@
+import { sql, type Kysely } from 'kysely';
+import { pipelineDefinition, stageMap, stageMapSql } from './pipeline-definition.query.js';
+import { axisColumns, timestamp, type AsOf } from './time-axis.js';
+
+/**
+ * How "reached a stage" is counted (docs/metrics.md):
+ * - `any`: the deal entered the stage at least once;
+ * - `strict`: it entered every stage up to this one, first entries in board order;
+ * - `implied`: it entered this stage or any later one (reaching a later stage implies the earlier).
+ */
+export type FunnelPolicy = 'strict' | 'any' | 'implied';
+export const FUNNEL_POLICIES: readonly FunnelPolicy[] = ['strict', 'any', 'implied'];
+
+export interface FunnelRequest {
+  readonly from: Date;
+  readonly to: Date;
+  readonly policy: FunnelPolicy;
+  readonly asOf: AsOf;
+  readonly now: Date;
+}
+
+export interface FunnelStage {
+  readonly stageId: string;
+  readonly name: string;
+  readonly reached: number;
+  /** reached(next) ÷ reached(this); null for the last stage or when nobody reached this one. */
+  readonly conversionToNext: number | null;
+  /** reached(this) − reached(next); null for the last stage. */
+  readonly dropOff: number | null;
+  /** Median over the cohort deals that actually entered the stage (strict: in order) of (first entry − creation), days. */
+  readonly medianDaysToReach: number | null;
+}
+
+export interface Funnel {
+  readonly policy: FunnelPolicy;
+  readonly cohort: { size: number; open: number; won: number; lost: number; disqualified: number };
+  /** Cohort win rate: share of the period's created deals won by the instant. */
+  readonly winRate: number | null;
+  readonly stages: FunnelStage[];
+  /** Moves and reopens that happened in the period (all deals of the pipeline), by live stage. */
+  readonly transitions: { fromStageId: string; toStageId: string; count: number }[];
+}
+
+/**
+ * The funnel of the deals created in [from, to): how many reached each stage, stage-to-stage
+ * conversion and drop-off, median time to reach, outcomes, and the period's transition matrix —
+ * all as known at the instant (`asOf`, default now), with the definition in force then.
+ */
+export async function funnel(db: Kysely<any>, schema: string, pipelineId: string, request: FunnelRequest): Promise<Funnel | undefined> {
+  const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
+  if (!definition) return undefined;
+  const s = sql.id(schema);
+  const { transitionAt, validFrom, validTo } = axisColumns(request.asOf.axis);
+  const instant = timestamp(request.asOf.at ?? request.now);
+  const from = timestamp(request.from);
+  const to = timestamp(request.to);
+  const cohort = sql`(select deal_id, ${transitionAt} as created_at from ${s}.stage_transitions
+      where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant})`;
+
+  const { rows: reached } = await sql<{ position: number; any: string; strict: string; implied: string; median_any: string | null; median_strict: string | null }>`
+    with def as (select * from ${stageMapSql(definition)}), cohort as ${cohort},
+    entries as (
+      select t.deal_id, def.position, min(t.${transitionAt}) as first_at, min(c.created_at) as created_at
+      from ${s}.stage_transitions t join cohort c on c.deal_id = t.deal_id join def on def.stage_id = t.to_stage_id
+      where t.${transitionAt} <= ${instant}
+      group by t.deal_id, def.position
+    ),
+    walk as (
+      select *, count(*) over upto as entered_through,
+             first_at >= coalesce(max(first_at) over before, '-infinity'::timestamptz) as in_order
+      from entries
+      window upto as (partition by deal_id order by position rows between unbounded preceding and current row),
+             before as (partition by deal_id order by position rows between unbounded preceding and 1 preceding)
+    ),
+    judged as (
+      select *, entered_through = position + 1 and bool_and(in_order) over (partition by deal_id order by position rows between unbounded preceding and current row) as strict_ok,
+             max(position) over (partition by deal_id) as furthest
+      from walk
+    ),
+    positions as (select distinct position from def)
+    select p.position,
+           (select count(*) from judged j where j.position = p.position)::text as any,
+           (select count(*) from judged j where j.position = p.position and j.strict_ok)::text as strict,
+           (select count(distinct deal_id) from judged j where j.furthest >= p.position)::text as implied,
+           (select percentile_cont(0.5) within group (order by extract(epoch from j.first_at - j.created_at) / 86400) from judged j where j.position = p.position)::text as median_any,
+           (select percentile_cont(0.5) within group (order by extract(epoch from j.first_at - j.created_at) / 86400) from judged j where j.position = p.position and j.strict_ok)::text as median_strict
+    from positions p order by p.position`.execute(db);
+
+  const { rows: outcomes } = await sql<{ status: string; count: string }>`
+    with cohort as ${cohort}
+    select v.status, count(*)::text as count from ${s}.deal_versions v join cohort c on c.deal_id = v.deal_id
+    where v.${validFrom} <= ${instant} and v.${validTo} > ${instant} group by v.status`.execute(db);
+
+  const { rows: matrix } = await sql<{ from_stage: string; to_stage: string; count: string }>`
+    with def as (select * from ${stageMapSql(definition)})
+    select f.live_stage_id as from_stage, d.live_stage_id as to_stage, count(*)::text as count
+    from ${s}.stage_transitions t join def f on f.stage_id = t.from_stage_id join def d on d.stage_id = t.to_stage_id
+    where t.pipeline_id = ${pipelineId}::uuid and t.kind in ('moved', 'reopened')
+      and t.${transitionAt} >= ${from} and t.${transitionAt} < ${to} and t.${transitionAt} <= ${instant}
+    group by 1, 2 order by 1, 2`.execute(db);
+
+  const countOf = (status: string) => Number(outcomes.find((o) => o.status === status)?.count ?? 0);
+  const size = outcomes.reduce((n, o) => n + Number(o.count), 0);
+  const livePositions = new Map(stageMap(definition).filter((r) => r.stageId === r.liveStageId).map((r) => [r.position, r.stageId]));
+  const reachedAt = (position: number) => Number(reached.find((r) => r.position === position)?.[request.policy] ?? 0);
+  const stages = definition.stages.map((stage, position): FunnelStage => {
+    const here = reachedAt(position);
+    const isLast = position === definition.stages.length - 1;
+    const next = isLast ? null : reachedAt(position + 1);
+    const row = reached.find((r) => r.position === position);
+    const median = request.policy === 'strict' ? row?.median_strict : row?.median_any;
+    return {
+      stageId: livePositions.get(position) ?? stage.stageId,
+      name: stage.name,
+      reached: here,
+      conversionToNext: next === null || here === 0 ? null : ratio(next, here),
+      dropOff: next === null ? null : here - next,
+      medianDaysToReach: median === null || median === undefined ? null : Math.round(Number(median) * 100) / 100,
+    };
+  });
+  return {
+    policy: request.policy,
+    cohort: { size, open: countOf('open'), won: countOf('won'), lost: countOf('lost'), disqualified: countOf('disqualified') },
+    winRate: size === 0 ? null : ratio(countOf('won'), size),
+    stages,
+    transitions: matrix.map((m) => ({ fromStageId: m.from_stage, toStageId: m.to_stage, count: Number(m.count) })),
+  };
+}
+
+/** Ratios are reported to 4 decimals. */
+export function ratio(numerator: number, denominator: number): number {
+  return Math.round((numerator / denominator) * 10_000) / 10_000;
+}

@@ -1,0 +1,85 @@
+import { sql, type Kysely } from 'kysely';
+import { openDealsAt } from './open-deals.js';
+import { pipelineDefinition, stageMapSql } from './pipeline-definition.query.js';
+import { timestamp, type AsOf } from './time-axis.js';
+
+export interface StageMetrics {
+  readonly stageId: string;
+  readonly name: string;
+  readonly probability: number;
+  /** Open deals in the stage at the instant. */
+  readonly count: number;
+  /** Deals longer in the stage than its goal's maxDaysInStage. */
+  readonly stalledCount: number;
+  /** Mean of (instant − stage entered) over the stage's open deals, in days; null when empty. */
+  readonly averageDaysInStage: number | null;
+  readonly byCurrency: { currency: string; count: number; value: number; weightedValue: number }[];
+}
+
+export interface ForecastMonth {
+  /** YYYY-MM of the expected close date, or null for deals without one. */
+  readonly month: string | null;
+  readonly currency: string;
+  readonly count: number;
+  readonly value: number;
+  /** round(Σ amount × probability of the deal's stage / 100). */
+  readonly weightedValue: number;
+}
+
+export interface PipelineMetrics {
+  readonly stages: StageMetrics[];
+  readonly forecast: ForecastMonth[];
+}
+
+/**
+ * The pipeline (not the funnel): open deals at an instant by stage — count, value, weighted value,
+ * average age in stage, stalled count — and the weighted forecast by expected close month.
+ * Definitions: docs/metrics.md.
+ */
+export async function pipelineMetrics(db: Kysely<any>, schema: string, pipelineId: string, asOf: AsOf, now: Date): Promise<PipelineMetrics | undefined> {
+  const definition = await pipelineDefinition(db, schema, pipelineId, asOf);
+  if (!definition) return undefined;
+  const at = timestamp(now);
+  const open = sql`(
+    select o.*, def.live_stage_id, def.probability,
+           extract(epoch from (${at} - o.stage_entered_at)) / 86400 as days_in_stage,
+           coalesce(o.stage_entered_at < ${at} - make_interval(days => def.max_days), false) as stalled
+    from ${openDealsAt(schema, pipelineId, asOf)} o join ${stageMapSql(definition)} on def.stage_id = o.stage_id)`;
+
+  const { rows: perStage } = await sql<{ live_stage_id: string; count: string; stalled: string; avg_days: string | null }>`
+    with o as ${open}
+    select live_stage_id, count(*)::text as count, count(*) filter (where stalled)::text as stalled, avg(days_in_stage)::text as avg_days
+    from o group by live_stage_id`.execute(db);
+  const { rows: perCurrency } = await sql<{ live_stage_id: string; currency: string; count: string; value: string; weighted: string }>`
+    with o as ${open}
+    select live_stage_id, currency, count(*)::text as count, sum(amount)::text as value,
+           round(sum(amount::numeric * probability) / 100)::text as weighted
+    from o group by live_stage_id, currency order by currency`.execute(db);
+  const { rows: forecast } = await sql<{ month: string | null; currency: string; count: string; value: string; weighted: string }>`
+    with o as ${open}
+    select to_char(expected_close_date, 'YYYY-MM') as month, currency, count(*)::text as count, sum(amount)::text as value,
+           round(sum(amount::numeric * probability) / 100)::text as weighted
+    from o group by 1, 2 order by 1 nulls last, 2`.execute(db);
+
+  return {
+    stages: definition.stages.map((stage) => {
+      const row = perStage.find((r) => r.live_stage_id === stage.stageId);
+      return {
+        stageId: stage.stageId,
+        name: stage.name,
+        probability: stage.probability,
+        count: Number(row?.count ?? 0),
+        stalledCount: Number(row?.stalled ?? 0),
+        averageDaysInStage: row?.avg_days ? round2(Number(row.avg_days)) : null,
+        byCurrency: perCurrency
+          .filter((r) => r.live_stage_id === stage.stageId)
+          .map((r) => ({ currency: r.currency, count: Number(r.count), value: Number(r.value), weightedValue: Number(r.weighted) })),
+      };
+    }),
+    forecast: forecast.map((r) => ({ month: r.month, currency: r.currency, count: Number(r.count), value: Number(r.value), weightedValue: Number(r.weighted) })),
+  };
+}
+
+export function round2(value: number): number {
+  return Math.round(value * 100) / 100;
+}

@@ -1,0 +1,106 @@
+import { sql, type Kysely } from 'kysely';
+import { comparePositions, START, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
+import { projectBatch } from '../projections/project-batch.js';
+import { compareAndSetCheckpoint } from '../runner/projection-runner.js';
+import { PROJECTION_NAME, readCheckpoint } from '../runner/checkpoint.js';
+import { LIVE_SCHEMA, createReadModelSchema } from '../schema/read-model.schema.js';
+import { compareReadModels, type ParityReport } from './parity.js';
+
+export interface RebuildOptions {
+  readonly db: Kysely<any>;
+  readonly store: EventStore;
+  readonly batchSize?: number;
+  /** Called after every batch with the events applied so far. */
+  readonly onProgress?: (applied: number) => void;
+  /** false: build and compare only, keep the live tables (a dry run). */
+  readonly swap?: boolean;
+}
+
+export interface RebuildResult {
+  readonly schema: string;
+  readonly applied: number;
+  readonly parity: ParityReport;
+  readonly swapped: boolean;
+  /** The replaced live schema when it could not be dropped right away (e.g. a long reader held it). */
+  readonly leftover?: string;
+}
+
+/**
+ * Rebuilds every read model from the event store into a fresh schema while the live one keeps
+ * serving, then — under the live checkpoint's row lock, so the live runner pauses — brings both to
+ * the same position, checks parity row for row and swaps the schemas in one transaction.
+ * A parity failure aborts the swap and keeps the live tables.
+ */
+export async function rebuildReadModels(options: RebuildOptions): Promise<RebuildResult> {
+  const { db, store } = options;
+  const batchSize = options.batchSize ?? 2000;
+  const schema = `read_models_rebuild_${Date.now()}`;
+  await createReadModelSchema(db, schema);
+  let applied = 0;
+  let cursor = START;
+  for (;;) {
+    const batch = await store.readAll({ after: cursor, limit: batchSize });
+    if (batch.events.length === 0) break;
+    await db.transaction().execute(async (trx) => {
+      await projectBatch(trx, schema, batch.events);
+      await compareAndSetCheckpoint(trx, schema, cursor, batch.cursor, batch.events.length);
+    });
+    cursor = batch.cursor;
+    applied += batch.events.length;
+    options.onProgress?.(applied);
+  }
+
+  let parity: ParityReport | undefined;
+  const swap = options.swap !== false;
+  try {
+    await db.transaction().execute(async (trx) => {
+      await sql`select 1 from ${sql.id(LIVE_SCHEMA)}.checkpoints where projection = ${PROJECTION_NAME} for update`.execute(trx);
+      const live = (await readCheckpoint(trx, LIVE_SCHEMA)).position;
+      const rebuilt = (await readCheckpoint(trx, schema)).position;
+      if (comparePositions(rebuilt, live) < 0) applied += await catchUp(trx, store, schema, rebuilt, live);
+      else if (comparePositions(rebuilt, live) > 0) await catchUp(trx, store, LIVE_SCHEMA, live, rebuilt);
+      parity = await compareReadModels(trx, LIVE_SCHEMA, schema);
+      if (!parity.equal || !swap) throw new KeepLive();
+      await sql`alter schema ${sql.id(LIVE_SCHEMA)} rename to ${sql.id(`${schema}_replaced`)}`.execute(trx);
+      await sql`alter schema ${sql.id(schema)} rename to ${sql.id(LIVE_SCHEMA)}`.execute(trx);
+    });
+  } catch (error) {
+    if (!(error instanceof KeepLive)) throw error;
+    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+    return { schema, applied, parity: parity!, swapped: false };
+  }
+  const leftover = await dropQuietly(db, `${schema}_replaced`);
+  return { schema, applied, parity: parity!, swapped: true, ...(leftover ? { leftover } : {}) };
+}
+
+class KeepLive extends Error {}
+
+/** Applies the events in (from, to] to `schema` inside `trx`; returns how many. */
+async function catchUp(trx: Kysely<any>, store: EventStore, schema: string, from: GlobalPosition, to: GlobalPosition): Promise<number> {
+  let cursor = from;
+  let count = 0;
+  while (comparePositions(cursor, to) < 0) {
+    const batch = await store.readAll({ after: cursor, limit: 2000 });
+    const events: RecordedEvent[] = batch.events.filter((event) => comparePositions(event.position, to) <= 0);
+    if (events.length === 0) break;
+    await projectBatch(trx, schema, events);
+    const next = events.at(-1)!.position;
+    await compareAndSetCheckpoint(trx, schema, cursor, next, events.length);
+    cursor = next;
+    count += events.length;
+  }
+  return count;
+}
+
+/** Drops a replaced schema unless something still holds it; then it is left for the next rebuild. */
+async function dropQuietly(db: Kysely<any>, schema: string): Promise<string | undefined> {
+  try {
+    await db.transaction().execute(async (trx) => {
+      await sql`set local lock_timeout = '5s'`.execute(trx);
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(trx);
+    });
+    return undefined;
+  } catch {
+    return schema;
+  }
+}

@@ -1,0 +1,173 @@
+import { sql, type Kysely } from 'kysely';
+import { EVENTS_NOTIFY_CHANNEL, comparePositions, type EventStore, type GlobalPosition } from '@dealstream/event-store';
+import type { Database } from '@dealstream/database';
+import { projectBatch } from '../projections/project-batch.js';
+import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
+import { PROJECTION_NAME, readCheckpoint } from './checkpoint.js';
+
+export interface ProjectionRunnerOptions {
+  readonly database: Database;
+  readonly store: EventStore;
+  readonly schema?: string;
+  readonly batchSize?: number;
+  /** Fallback poll when no notification arrives (events held back by the xmin horizon, lost NOTIFY). */
+  readonly pollIntervalMs?: number;
+  /** How often a standby instance tries to become the active runner. */
+  readonly standbyRetryMs?: number;
+  readonly log?: (entry: Record<string, unknown>) => void;
+}
+
+export type RunnerRole = 'starting' | 'active' | 'standby' | 'stopped';
+
+export interface RunnerStatus {
+  readonly role: RunnerRole;
+  readonly position: GlobalPosition | undefined;
+  readonly eventsApplied: number;
+  readonly lastError: string | undefined;
+}
+
+/** Advisory-lock key: one active runner per projection across every process on the database. */
+const LOCK_KEY = sql`hashtext(${`dealstream.projection.${PROJECTION_NAME}`})`;
+
+/**
+ * Keeps the read models up to date: reads the global order in batches after the checkpoint, applies
+ * each batch and moves the checkpoint in the same transaction (so a crash anywhere loses nothing and
+ * applies nothing twice), then waits for the next NOTIFY or poll tick.
+ *
+ * On a PostgreSQL server, only the instance holding the projection's advisory lock applies batches;
+ * the lock is a session lock on the connection the batches run on, so it dies with the process and a
+ * standby takes over. The checkpoint update is also a compare-and-set on the previous position, so
+ * even two runners that both believed they were active could not apply a batch twice.
+ */
+export class ProjectionRunner {
+  private role: RunnerRole = 'starting';
+  private position: GlobalPosition | undefined;
+  private eventsApplied = 0;
+  private lastError: string | undefined;
+  private stopping = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  /** Set by a notification that arrived while not sleeping, so the next sleep returns at once. */
+  private woken = false;
+  private unlisten: (() => Promise<void>) | undefined;
+  private readonly schema: string;
+  private readonly batchSize: number;
+  private readonly pollIntervalMs: number;
+  private readonly standbyRetryMs: number;
+
+  constructor(private readonly options: ProjectionRunnerOptions) {
+    this.schema = options.schema ?? LIVE_SCHEMA;
+    this.batchSize = options.batchSize ?? 500;
+    this.pollIntervalMs = options.pollIntervalMs ?? 500;
+    this.standbyRetryMs = options.standbyRetryMs ?? 1000;
+  }
+
+  async start(): Promise<void> {
+    this.unlisten = await this.options.database.listen(EVENTS_NOTIFY_CHANNEL, () => this.notify());
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.notify();
+    await this.loop;
+    await this.unlisten?.();
+    this.role = 'stopped';
+  }
+
+  status(): RunnerStatus {
+    return { role: this.role, position: this.position, eventsApplied: this.eventsApplied, lastError: this.lastError };
+  }
+
+  private async run(): Promise<void> {
+    const { db } = this.options.database;
+    while (!this.stopping) {
+      try {
+        if (this.options.database.config.kind === 'pglite') {
+          // One process owns an embedded database: no lock, and holding its only session would stall the API.
+          this.role = 'active';
+          await this.follow(db);
+        } else {
+          await db.connection().execute(async (connection) => {
+            const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${LOCK_KEY}) as locked`.execute(connection);
+            if (!rows[0]!.locked) {
+              this.role = 'standby';
+              return;
+            }
+            try {
+              this.role = 'active';
+              this.log({ msg: 'projection runner active', projection: PROJECTION_NAME });
+              await this.follow(connection);
+            } finally {
+              await sql`select pg_advisory_unlock(${LOCK_KEY})`.execute(connection).catch(() => {});
+            }
+          });
+          if (this.role === 'standby') await this.sleep(this.standbyRetryMs);
+        }
+      } catch (error) {
+        this.lastError = error instanceof Error ? error.message : String(error);
+        this.log({ level: 'error', msg: 'projection batch failed; retrying', error: this.lastError });
+        await this.sleep(Math.min(5000, this.pollIntervalMs * 2));
+      }
+    }
+  }
+
+  /** Applies batches until stopped; runs on the connection that holds the lock (or the embedded db). */
+  private async follow(db: Kysely<any>): Promise<void> {
+    while (!this.stopping) {
+      const checkpoint = await readCheckpoint(db, this.schema);
+      this.position = checkpoint.position;
+      this.eventsApplied = checkpoint.eventsApplied;
+      const batch = await this.options.store.readAll({ after: checkpoint.position, limit: this.batchSize });
+      if (batch.events.length === 0) {
+        await this.sleep(this.pollIntervalMs);
+        continue;
+      }
+      await db.transaction().execute(async (trx) => {
+        await projectBatch(trx, this.schema, batch.events);
+        await compareAndSetCheckpoint(trx, this.schema, checkpoint.position, batch.cursor, batch.events.length);
+      });
+      this.position = batch.cursor;
+      this.eventsApplied += batch.events.length;
+      this.lastError = undefined;
+    }
+  }
+
+  private notify(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.woken) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        this.woken = false;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  private log(entry: Record<string, unknown>): void {
+    this.options.log?.(entry);
+  }
+}
+
+/** Moves the checkpoint from `expected` to `next`; fails the transaction if someone else moved it. */
+export async function compareAndSetCheckpoint(trx: Kysely<any>, schema: string, expected: GlobalPosition, next: GlobalPosition, applied: number): Promise<void> {
+  if (comparePositions(next, expected) <= 0) throw new Error('checkpoint must move forward');
+  const result = await sql`
+    update ${sql.id(schema)}.checkpoints
+    set position_major = ${next.major.toString()}::numeric, position_minor = ${next.minor.toString()}::numeric,
+        events_applied = events_applied + ${applied}, updated_at = now()
+    where projection = ${PROJECTION_NAME}
+      and position_major = ${expected.major.toString()}::numeric and position_minor = ${expected.minor.toString()}::numeric`.execute(trx);
+  if (Number(result.numAffectedRows ?? 0) !== 1) throw new Error('checkpoint moved under this runner: another runner is active');
+}

@@ -1,0 +1,82 @@
+import { sql, type Kysely } from 'kysely';
+
+/** The live read models' schema. A rebuild builds into another schema, then swaps it in. */
+export const LIVE_SCHEMA = 'read_models';
+
+/**
+ * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
+ * rebuilt from the event store (read models are derived data; there is nothing to migrate).
+ */
+export const READ_MODEL_VERSION = 1;
+
+/** Creates the read-model tables in `schema` (which must not exist yet). */
+export async function createReadModelSchema(db: Kysely<any>, schema: string): Promise<void> {
+  const s = sql.id(schema);
+  await sql`create schema ${s}`.execute(db);
+  const statements = [
+    sql`create table ${s}.meta (key text primary key, value text not null)`,
+    sql`create table ${s}.checkpoints (projection text primary key, position_major numeric(20) not null, position_minor numeric(20) not null,
+        events_applied bigint not null default 0, updated_at timestamptz not null default now())`,
+    sql`create table ${s}.pipelines (pipeline_id uuid primary key, name text not null, currency text, status text not null,
+        stages jsonb not null, removed_stages jsonb not null, state jsonb not null, revision bigint not null,
+        effective_at timestamptz not null, updated_at timestamptz not null)`,
+    sql`create table ${s}.pipeline_versions (pipeline_id uuid not null, revision bigint not null,
+        valid_from timestamptz not null, valid_to timestamptz not null, recorded_from timestamptz not null, recorded_to timestamptz not null,
+        name text not null, currency text, status text not null, stages jsonb not null, removed_stages jsonb not null,
+        primary key (pipeline_id, revision))`,
+    sql`create table ${s}.deals (deal_id uuid primary key, pipeline_id uuid not null, stage_id uuid not null, status text not null,
+        title text not null, account text not null, owner_id text not null, amount bigint not null, currency text not null,
+        expected_close_date date, kind text not null, parent_deal_id uuid, bant_score int,
+        created_at timestamptz not null, stage_entered_at timestamptz not null, closed_at timestamptz, won_amount bigint,
+        activity_count int not null, last_activity_at timestamptz, revision bigint not null, state jsonb not null,
+        effective_at timestamptz not null, recorded_at timestamptz not null,
+        version_revision bigint not null, open_interval_revision bigint)`,
+    sql`create index deals_board on ${s}.deals (pipeline_id, stage_id, amount desc, deal_id) where status = 'open'`,
+    sql`create index deals_created on ${s}.deals (pipeline_id, created_at)`,
+    sql`create table ${s}.deal_versions (deal_id uuid not null, revision bigint not null,
+        valid_from timestamptz not null, valid_to timestamptz not null, recorded_from timestamptz not null, recorded_to timestamptz not null,
+        pipeline_id uuid not null, stage_id uuid not null, status text not null, owner_id text not null, amount bigint not null,
+        currency text not null, expected_close_date date, stage_entered_at timestamptz not null, created_at timestamptz not null,
+        primary key (deal_id, revision))`,
+    sql`create index deal_versions_valid on ${s}.deal_versions (pipeline_id, valid_to, valid_from)`,
+    sql`create index deal_versions_recorded on ${s}.deal_versions (pipeline_id, recorded_to, recorded_from)`,
+    sql`create table ${s}.stage_intervals (deal_id uuid not null, entered_revision bigint not null, pipeline_id uuid not null,
+        stage_id uuid not null, entered_at timestamptz not null, exited_at timestamptz,
+        entered_recorded_at timestamptz not null, exited_recorded_at timestamptz, exit_kind text,
+        primary key (deal_id, entered_revision))`,
+    sql`create index stage_intervals_stage on ${s}.stage_intervals (pipeline_id, stage_id, entered_at)`,
+    sql`create table ${s}.stage_transitions (deal_id uuid not null, revision bigint not null, pipeline_id uuid not null,
+        from_stage_id uuid, to_stage_id uuid not null, kind text not null, at timestamptz not null, recorded_at timestamptz not null,
+        primary key (deal_id, revision))`,
+    sql`create index stage_transitions_at on ${s}.stage_transitions (pipeline_id, at)`,
+    sql`create table ${s}.activities (deal_id uuid not null, revision bigint not null, activity_id uuid not null, pipeline_id uuid not null,
+        kind text not null, outcome text, note text, actor_id text not null, at timestamptz not null, primary key (deal_id, revision))`,
+    sql`create table ${s}.stage_totals (pipeline_id uuid not null, stage_id uuid not null, currency text not null,
+        open_count bigint not null, open_amount bigint not null, primary key (pipeline_id, stage_id, currency))`,
+    sql`insert into ${s}.meta (key, value) values ('version', ${String(READ_MODEL_VERSION)})`,
+    sql`insert into ${s}.checkpoints (projection, position_major, position_minor) values ('read-models', 0, 0)`,
+  ];
+  for (const statement of statements) await statement.execute(db);
+}
+
+/**
+ * Makes sure the live read models exist at the current version: creates them on first start, and
+ * drops and recreates them (to be refilled by the projection runner from position 0) when an older
+ * version is found. Returns what it did.
+ */
+export async function ensureReadModelSchema(db: Kysely<any>): Promise<'created' | 'recreated' | 'current'> {
+  return db.transaction().execute(async (trx) => {
+    // One starter at a time: concurrent API instances must not race to create the schema.
+    await sql`select pg_advisory_xact_lock(hashtext('dealstream.read-models.schema'))`.execute(trx);
+    const { rows } = await sql<{ exists: boolean }>`select exists (select 1 from information_schema.schemata where schema_name = ${LIVE_SCHEMA}) as exists`.execute(trx);
+    if (!rows[0]!.exists) {
+      await createReadModelSchema(trx, LIVE_SCHEMA);
+      return 'created';
+    }
+    const version = await sql<{ value: string }>`select value from ${sql.id(LIVE_SCHEMA)}.meta where key = 'version'`.execute(trx);
+    if (version.rows[0]?.value === String(READ_MODEL_VERSION)) return 'current';
+    await sql`drop schema ${sql.id(LIVE_SCHEMA)} cascade`.execute(trx);
+    await createReadModelSchema(trx, LIVE_SCHEMA);
+    return 'recreated';
+  });
+}

@@ -1,0 +1,172 @@
+import type { ColumnType } from 'kysely';
+
+/*
+ * The read models, one interface per table (Kysely style). They live in a schema of their own
+ * (`read_models` when live; a fresh one during a rebuild) and are disposable: everything here is
+ * derived from the event store and can be rebuilt at any time.
+ *
+ * Time columns come in two axes: `*_at` / `valid_*` are business time (the events' occurredAt,
+ * clamped so that it never runs backwards within a stream), `recorded_*` are the store's
+ * recordedAt ("as the system knew it").
+ */
+
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type Int8 = ColumnType<string, string | number | bigint, string | number | bigint>;
+
+export interface CheckpointsTable {
+  projection: string;
+  position_major: Int8;
+  position_minor: Int8;
+  events_applied: Int8;
+  updated_at: Timestamp;
+}
+
+export interface PipelinesTable {
+  pipeline_id: string;
+  name: string;
+  currency: string | null;
+  status: string;
+  /** Ordered stages [{stageId, name, probability, goal?}] and removed ones {id: {name, movedTo}}. */
+  stages: ColumnType<unknown, string, string>;
+  removed_stages: ColumnType<unknown, string, string>;
+  state: ColumnType<unknown, string, string>;
+  revision: Int8;
+  effective_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** The definition in force from valid_from (inclusive) to valid_to (exclusive; 'infinity' = now). */
+export interface PipelineVersionsTable {
+  pipeline_id: string;
+  revision: Int8;
+  valid_from: Timestamp;
+  valid_to: Timestamp;
+  recorded_from: Timestamp;
+  recorded_to: Timestamp;
+  name: string;
+  currency: string | null;
+  status: string;
+  stages: ColumnType<unknown, string, string>;
+  removed_stages: ColumnType<unknown, string, string>;
+}
+
+export interface DealsTable {
+  deal_id: string;
+  pipeline_id: string;
+  stage_id: string;
+  status: string;
+  title: string;
+  account: string;
+  owner_id: string;
+  amount: Int8;
+  currency: string;
+  expected_close_date: string | null;
+  kind: string;
+  parent_deal_id: string | null;
+  bant_score: number | null;
+  created_at: Timestamp;
+  stage_entered_at: Timestamp;
+  closed_at: Timestamp | null;
+  won_amount: Int8 | null;
+  activity_count: number;
+  last_activity_at: Timestamp | null;
+  revision: Int8;
+  /** The deal decider's state after `revision`: what the write side would fold. */
+  state: ColumnType<unknown, string, string>;
+  effective_at: Timestamp;
+  recorded_at: Timestamp;
+  /** Revision of the deal's current row in deal_versions. */
+  version_revision: Int8;
+  /** entered_revision of its open stage interval, null while closed. */
+  open_interval_revision: Int8 | null;
+}
+
+/** The deal's board-relevant fields, valid over [valid_from, valid_to) and [recorded_from, recorded_to). */
+export interface DealVersionsTable {
+  deal_id: string;
+  revision: Int8;
+  valid_from: Timestamp;
+  valid_to: Timestamp;
+  recorded_from: Timestamp;
+  recorded_to: Timestamp;
+  pipeline_id: string;
+  stage_id: string;
+  status: string;
+  owner_id: string;
+  amount: Int8;
+  currency: string;
+  expected_close_date: string | null;
+  stage_entered_at: Timestamp;
+  created_at: Timestamp;
+}
+
+/** A period in which the deal was open in a stage; closing ends it, reopening starts a new one. */
+export interface StageIntervalsTable {
+  deal_id: string;
+  entered_revision: Int8;
+  pipeline_id: string;
+  stage_id: string;
+  entered_at: Timestamp;
+  exited_at: Timestamp | null;
+  entered_recorded_at: Timestamp;
+  exited_recorded_at: Timestamp | null;
+  /** moved | won | lost | disqualified, null while open. */
+  exit_kind: string | null;
+}
+
+/** Every entry into a stage: creation (from null), a move (forward or back), a reopen. */
+export interface StageTransitionsTable {
+  deal_id: string;
+  revision: Int8;
+  pipeline_id: string;
+  from_stage_id: string | null;
+  to_stage_id: string;
+  kind: string;
+  at: Timestamp;
+  recorded_at: Timestamp;
+}
+
+export interface ActivitiesTable {
+  deal_id: string;
+  revision: Int8;
+  activity_id: string;
+  pipeline_id: string;
+  kind: string;
+  outcome: string | null;
+  note: string | null;
+  actor_id: string;
+  at: Timestamp;
+}
+
+/** Open deals per stage and currency, maintained incrementally (weighted values are derived at read). */
+export interface StageTotalsTable {
+  pipeline_id: string;
+  stage_id: string;
+  currency: string;
+  open_count: Int8;
+  open_amount: Int8;
+}
+
+export interface ReadModelTables {
+  checkpoints: CheckpointsTable;
+  pipelines: PipelinesTable;
+  pipeline_versions: PipelineVersionsTable;
+  deals: DealsTable;
+  deal_versions: DealVersionsTable;
+  stage_intervals: StageIntervalsTable;
+  stage_transitions: StageTransitionsTable;
+  activities: ActivitiesTable;
+  stage_totals: StageTotalsTable;
+}
+
+/** Tables compared for parity after a rebuild, with their key columns (stable ordering). */
+export const PARITY_TABLES: Record<Exclude<keyof ReadModelTables, 'checkpoints'>, string[]> = {
+  pipelines: ['pipeline_id'],
+  pipeline_versions: ['pipeline_id', 'revision'],
+  deals: ['deal_id'],
+  deal_versions: ['deal_id', 'revision'],
+  stage_intervals: ['deal_id', 'entered_revision'],
+  stage_transitions: ['deal_id', 'revision'],
+  activities: ['deal_id', 'revision'],
+  stage_totals: ['pipeline_id', 'stage_id', 'currency'],
+};
