@@ -33,7 +33,7 @@ describe('embedded default (PGlite, no configuration)', () => {
 
   it('is ready on PGlite and serves a create-and-move session', async () => {
     const health = await request(app.getHttpServer()).get('/health').expect(200);
-    expect(health.body).toEqual({ status: 'ok', database: 'pglite' });
+    expect(health.body).toMatchObject({ status: 'ok', database: 'pglite', projections: { mode: 'in-process', role: 'active' } });
     const stageIds = ['3b1f6f5e-7d3c-4b8e-9a51-0c2d7e6f1a01', '3b1f6f5e-7d3c-4b8e-9a51-0c2d7e6f1a02'];
     const pipeline = await request(app.getHttpServer()).post('/pipelines').set('Authorization', token)
       .send({ name: 'Demo', stages: [{ stageId: stageIds[0], name: 'Lead', probability: 10 }, { stageId: stageIds[1], name: 'Demo', probability: 40 }] }).expect(201);
@@ -62,6 +62,8 @@ describe('embedded default (PGlite, no configuration)', () => {
         'POST /deals', 'PATCH /deals/{id}', 'POST /deals/{id}/qualify', 'POST /deals/{id}/disqualify', 'POST /deals/{id}/stage',
         'POST /deals/{id}/activities', 'POST /deals/{id}/win', 'POST /deals/{id}/lose', 'POST /deals/{id}/reopen',
         'POST /deals/{id}/upsell', 'POST /deals/{id}/cross-sell',
+        'GET /deals/{id}', 'GET /pipelines/{id}/board', 'GET /pipelines/{id}/metrics/pipeline', 'GET /pipelines/{id}/metrics/funnel',
+        'GET /pipelines/{id}/metrics/velocity',
       ].sort(),
     );
     const move = doc.paths['/deals/{id}/stage'].post;

@@ -14,6 +14,8 @@ import { HealthController } from './health/health.controller.js';
 import { loggingModule } from './logging/logging.module.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
+import { ProjectionsModule } from './projections/projections.module.js';
+import { READ_WAIT_MS, ReadModelsController } from './queries/read-models.controller.js';
 
 export interface AppModuleOptions {
   readonly database: Database;
@@ -21,6 +23,10 @@ export interface AppModuleOptions {
   readonly verificationKey: VerificationKey;
   readonly auth: AuthOptions;
   readonly logLevel: string;
+  /** Run the projection runner inside the API (the embedded default) rather than in apps/projector. */
+  readonly projectionsInProcess: boolean;
+  /** Longest a read waits for its minPosition. */
+  readonly readWaitMs: number;
 }
 
 /** Makes the infrastructure instances injectable everywhere (they are opened before Nest starts). */
@@ -52,11 +58,13 @@ export class AppModule {
         InfrastructureModule.with(options),
         PipelinesApplicationModule,
         DealsApplicationModule,
+        ProjectionsModule.with(options.projectionsInProcess),
       ],
-      controllers: [HealthController, PipelinesController, DealsController],
+      controllers: [HealthController, PipelinesController, DealsController, ReadModelsController],
       providers: [
         { provide: VERIFICATION_KEY, useValue: options.verificationKey },
         { provide: AUTH_OPTIONS, useValue: options.auth },
+        { provide: READ_WAIT_MS, useValue: options.readWaitMs },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],

@@ -7,6 +7,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { openDatabase } from '@dealstream/database';
 import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
+import { ensureReadModelSchema } from '@dealstream/read-models';
 import { AppModule } from './app.module.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
 import type { AppConfig } from './config/app-config.js';
@@ -23,13 +24,22 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   const database = await openDatabase(config.database);
   try {
     await migrateEventStore(database.db);
+    await ensureReadModelSchema(database.db);
   } catch (error) {
     await database.close();
     throw error;
   }
   const eventStore = new SqlEventStore(database.db);
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.with({ database, eventStore, verificationKey, auth: { issuer: config.auth.issuer, audience: config.auth.audience }, logLevel: config.logLevel }),
+    AppModule.with({
+      database,
+      eventStore,
+      verificationKey,
+      auth: { issuer: config.auth.issuer, audience: config.auth.audience },
+      logLevel: config.logLevel,
+      projectionsInProcess: config.projectionsInProcess,
+      readWaitMs: config.readWaitMs,
+    }),
     { bodyParser: false, bufferLogs: true },
   );
   app.useLogger(app.get(Logger));

@@ -9,6 +9,10 @@ export interface AppConfig {
   /** Largest accepted JSON body, in bytes. */
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
+  /** PROJECTIONS=external: apps/projector runs the projections; default in-process. */
+  readonly projectionsInProcess: boolean;
+  /** READ_WAIT_MS: longest a read waits for its minPosition (default 5000). */
+  readonly readWaitMs: number;
   readonly auth: {
     /** HS256 shared secret (AUTH_JWT_SECRET). */
     readonly secret?: string;
@@ -28,6 +32,8 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     database: databaseConfigFromEnv(env),
     bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 64 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
+    projectionsInProcess: env.PROJECTIONS !== 'external',
+    readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
     auth: {
       secret: env.AUTH_JWT_SECRET || undefined,
       publicKeyPem: env.AUTH_JWT_PUBLIC_KEY || undefined,

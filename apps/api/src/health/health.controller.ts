@@ -2,7 +2,10 @@ import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { sql } from 'kysely';
 import type { Database } from '@dealstream/database';
+import { encodePosition } from '@dealstream/event-store';
+import type { ProjectionRunner } from '@dealstream/read-models';
 import { Public } from '../auth/auth.decorators.js';
+import { PROJECTION_RUNNER } from '../projections/projections.module.js';
 import { DATABASE } from '../database.provider.js';
 import { ApiProblem } from '../problem/api-problem.js';
 
@@ -11,7 +14,10 @@ import { ApiProblem } from '../problem/api-problem.js';
 @Public()
 @Controller('health')
 export class HealthController {
-  constructor(@Inject(DATABASE) private readonly database: Database) {}
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner | null,
+  ) {}
 
   /** Liveness: the process answers. */
   @Get('live')
@@ -27,7 +33,11 @@ export class HealthController {
   async ready() {
     try {
       await sql`select 1`.execute(this.database.db);
-      return { status: 'ok', database: this.database.config.kind };
+      const runner = this.runner?.status();
+      const projections = runner
+        ? { mode: 'in-process', role: runner.role, position: runner.position ? encodePosition(runner.position) : null, lastError: runner.lastError ?? null }
+        : { mode: 'external' };
+      return { status: 'ok', database: this.database.config.kind, projections };
     } catch {
       throw new ApiProblem(503, 'database-unavailable', `The ${this.database.config.kind} database does not answer`);
     }

@@ -1,0 +1,45 @@
+import { Global, Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import { Logger } from 'nestjs-pino';
+import type { Database } from '@dealstream/database';
+import type { EventStore } from '@dealstream/event-store';
+import { ProjectionRunner } from '@dealstream/read-models';
+import { EVENT_STORE } from '@dealstream/shared-application';
+import { DATABASE } from '../database.provider.js';
+
+export const PROJECTION_RUNNER = Symbol.for('dealstream.ProjectionRunner');
+
+/** Starts the in-process runner once the app is up and stops it before the database closes. */
+@Injectable()
+class RunnerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner | null) {}
+  async onApplicationBootstrap(): Promise<void> {
+    await this.runner?.start();
+  }
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.runner?.stop();
+  }
+}
+
+/**
+ * The projection runner inside the API (the embedded default) — or none, when `apps/projector`
+ * runs it as a separate worker (PROJECTIONS=external). Either way reads wait on the checkpoint.
+ */
+@Global()
+@Module({})
+export class ProjectionsModule {
+  static with(inProcess: boolean): DynamicModule {
+    return {
+      module: ProjectionsModule,
+      providers: [
+        {
+          provide: PROJECTION_RUNNER,
+          inject: [DATABASE, EVENT_STORE, Logger],
+          useFactory: (database: Database, store: EventStore, logger: Logger) =>
+            inProcess ? new ProjectionRunner({ database, store, log: (entry) => logger.log(entry) }) : null,
+        },
+        RunnerLifecycle,
+      ],
+      exports: [PROJECTION_RUNNER],
+    };
+  }
+}

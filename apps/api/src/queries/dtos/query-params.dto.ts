@@ -1,0 +1,81 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsISO8601, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
+import { Optional } from '../../http/optional.decorator.js';
+
+const INTEGER = /^(0|[1-9]\d{0,15})$/;
+
+/** Parameters every read route takes: the instant, its axis and read-your-writes. */
+export class ReadParamsDto {
+  @ApiPropertyOptional({ format: 'date-time', description: 'Answer as at this instant (ISO 8601). Default: now.' })
+  @Optional()
+  @IsISO8601({ strict: true })
+  asOf?: string;
+
+  @ApiPropertyOptional({ enum: ['occurred', 'recorded'], description: 'Time axis of asOf and periods: business time (default) or as recorded' })
+  @Optional()
+  @IsIn(['occurred', 'recorded'])
+  axis?: TimeAxis;
+
+  @ApiPropertyOptional({ description: 'Wait until the read models reflect this position (from a write response); or header X-Min-Position' })
+  @Optional()
+  @IsString()
+  @Length(33, 33)
+  minPosition?: string;
+}
+
+export class BoardQueryDto extends ReadParamsDto {
+  @ApiPropertyOptional({ description: 'Only this owner’s deals' })
+  @Optional()
+  @IsString()
+  @Length(1, 200)
+  ownerId?: string;
+
+  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others' })
+  @Optional()
+  @IsIn(['true', 'false'])
+  stalled?: 'true' | 'false';
+
+  @ApiPropertyOptional({ description: 'Minimum amount, minor units' })
+  @Optional()
+  @Matches(INTEGER, { message: 'minAmount must be a non-negative integer' })
+  minAmount?: string;
+
+  @ApiPropertyOptional({ description: 'Maximum amount, minor units' })
+  @Optional()
+  @Matches(INTEGER, { message: 'maxAmount must be a non-negative integer' })
+  maxAmount?: string;
+
+  @ApiPropertyOptional({ description: 'Deals per stage page, 1–200 (default 20)' })
+  @Optional()
+  @Matches(/^([1-9]|[1-9]\d|1\d\d|200)$/, { message: 'limit must be 1–200' })
+  limit?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only this stage (use with cursor to page through it)' })
+  @Optional()
+  @IsUUID()
+  stageId?: string;
+
+  @ApiPropertyOptional({ description: 'nextCursor of the stage, to get its next page (requires stageId)' })
+  @Optional()
+  @IsString()
+  @Length(1, 200)
+  cursor?: string;
+}
+
+export class PeriodQueryDto extends ReadParamsDto {
+  @ApiPropertyOptional({ format: 'date-time', description: 'Period start, inclusive (required)' })
+  @IsISO8601({ strict: true })
+  from!: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Period end, exclusive (required)' })
+  @IsISO8601({ strict: true })
+  to!: string;
+}
+
+export class FunnelQueryDto extends PeriodQueryDto {
+  @ApiPropertyOptional({ enum: FUNNEL_POLICIES, description: 'How reaching a stage is counted (default any); see docs/metrics.md' })
+  @Optional()
+  @IsIn(FUNNEL_POLICIES)
+  policy?: FunnelPolicy;
+}

@@ -1,0 +1,27 @@
+import type { Request, Response } from 'express';
+import type { Kysely } from 'kysely';
+import { decodePosition, encodePosition, type GlobalPosition } from '@dealstream/event-store';
+import { LIVE_SCHEMA, readCheckpoint, waitForCheckpoint } from '@dealstream/read-models';
+import { ApiProblem } from '../problem/api-problem.js';
+
+/**
+ * Read-your-writes: a read may name the position a write answered (`minPosition` query parameter
+ * or `X-Min-Position` header); it then waits, up to `waitMs`, for the read models to reach it. Every
+ * read answers `X-Read-Position`: the position the data reflects.
+ */
+export async function awaitReadPosition(db: Kysely<any>, request: Request, response: Response, maxWaitMs: number): Promise<GlobalPosition> {
+  const raw = (request.query.minPosition as string | undefined) ?? request.header('x-min-position');
+  let reached: GlobalPosition | undefined;
+  if (raw !== undefined) {
+    const target = typeof raw === 'string' ? decodePosition(raw) : undefined;
+    if (!target) throw new ApiProblem(400, 'invalid-position', 'minPosition must be a position returned by a write');
+    reached = await waitForCheckpoint(db, LIVE_SCHEMA, target, maxWaitMs);
+    if (!reached) {
+      throw new ApiProblem(503, 'read-model-behind', `The read models have not reached ${raw} within ${maxWaitMs} ms; retry`, { minPosition: raw }, { 'Retry-After': '1' });
+    }
+  } else {
+    reached = (await readCheckpoint(db, LIVE_SCHEMA)).position;
+  }
+  response.setHeader('X-Read-Position', encodePosition(reached));
+  return reached;
+}
