@@ -5,7 +5,7 @@ import { createPostgresTestDatabase, type TestDatabase } from '../../../../test/
 import { projectBatch } from '../projections/project-batch.js';
 import { compareReadModels } from '../rebuild/parity.js';
 import { LIVE_SCHEMA, createReadModelSchema } from '../schema/read-model.schema.js';
-import { FixtureWriter } from '../testing/fixture-writer.js';
+import { FixtureWriter } from '../../../../test/support/fixture-writer.js';
 import { board } from './board.query.js';
 import { funnel, type FunnelPolicy } from './funnel.query.js';
 import { pipelineMetrics } from './pipeline-metrics.query.js';

@@ -15,6 +15,11 @@ export interface ProjectionRunnerOptions {
   /** How often a standby instance tries to become the active runner. */
   readonly standbyRetryMs?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
+  /**
+   * Fault injection for crash tests: runs inside each batch transaction after the rows are written
+   * and before the checkpoint moves, widening the window in which a kill lands mid-batch.
+   */
+  readonly beforeCheckpoint?: () => Promise<void>;
 }
 
 export type RunnerRole = 'starting' | 'active' | 'standby' | 'stopped';
@@ -125,6 +130,7 @@ export class ProjectionRunner {
       }
       await db.transaction().execute(async (trx) => {
         await projectBatch(trx, this.schema, batch.events);
+        await this.options.beforeCheckpoint?.();
         await compareAndSetCheckpoint(trx, this.schema, checkpoint.position, batch.cursor, batch.events.length);
       });
       this.position = batch.cursor;

@@ -1,0 +1,47 @@
+import { databaseConfigFromEnv, openDatabase } from '@dealstream/database';
+import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
+import { ProjectionRunner, ensureReadModelSchema } from '@dealstream/read-models';
+
+/**
+ * The projection worker: runs the read-model projections outside the API (set PROJECTIONS=external
+ * on the API). Several may run; one holds the projection's advisory lock and works, the others wait
+ * in standby and take over when it dies. Needs DATABASE_URL (a PostgreSQL server).
+ */
+const log = (entry: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'projector', ...entry })}\n`);
+
+const config = databaseConfigFromEnv();
+if (config.kind !== 'postgres') {
+  log({ level: 'error', msg: 'the projector worker needs DATABASE_URL; the embedded default runs projections inside the API' });
+  process.exit(2);
+}
+const database = await openDatabase(config);
+await migrateEventStore(database.db);
+log({ msg: 'read models', schema: await ensureReadModelSchema(database.db) });
+
+const faultDelayMs = Number(process.env.PROJECTOR_FAULT_DELAY_MS ?? 0);
+const runner = new ProjectionRunner({
+  database,
+  store: new SqlEventStore(database.db),
+  batchSize: Number(process.env.PROJECTOR_BATCH_SIZE ?? 500),
+  log,
+  ...(faultDelayMs > 0 ? { beforeCheckpoint: () => new Promise((resolve) => setTimeout(resolve, faultDelayMs)) } : {}),
+});
+await runner.start();
+log({ msg: 'projector started' });
+
+let lastReported = -1;
+const report = setInterval(() => {
+  const status = runner.status();
+  if (status.eventsApplied !== lastReported) log({ msg: 'status', role: status.role, eventsApplied: status.eventsApplied, lastError: status.lastError });
+  lastReported = status.eventsApplied;
+}, 5000);
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, async () => {
+    clearInterval(report);
+    await runner.stop();
+    await database.close();
+    log({ msg: 'projector stopped', signal });
+    process.exit(0);
+  });
+}
