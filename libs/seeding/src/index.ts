@@ -1,1 +1,3 @@
 export * from './demo-seed.js';
+export * from './prng.js';
+export * from './synthetic-history.js';

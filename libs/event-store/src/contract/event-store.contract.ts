@@ -22,6 +22,11 @@ export interface EventStoreContractOptions {
   readonly setup: () => Promise<EventStoreContractSubject>;
   /** When set, the whole suite is skipped and the reason shown in the test name. */
   readonly skipReason?: string;
+  /**
+   * Guarantees an adapter's storage cannot give, each with the reason: those tests are reported as
+   * skipped with it, never as passed. (EventStoreDB has no index by event id across streams.)
+   */
+  readonly limitations?: { readonly eventIdUniqueAcrossStreams?: string };
   /** Sizes of the concurrency scenarios; smaller for single-session PGlite. */
   readonly concurrency?: { writers: number; appendsPerWriter: number; maxDelayMs: number; sameRevisionWriters: number };
 }
@@ -165,7 +170,8 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         expect(await store.readStream(streamId)).toHaveLength(1);
       });
 
-      it('refuses an event id that is stored in another stream', async () => {
+      const crossStream = options.limitations?.eventIdUniqueAcrossStreams;
+      (crossStream ? it.skip : it)(`refuses an event id that is stored in another stream${crossStream ? ` — skipped: ${crossStream}` : ''}`, async () => {
         const event = newEvent('A');
         await store.appendToStream(newStreamId('deal'), [event], { expectedRevision: 'no_stream' });
         const other = newStreamId('deal');
@@ -211,13 +217,13 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         }
         const seen: RecordedEvent[] = [];
         let cursor = from.cursor;
-        for (;;) {
-          const batch = await store.readAll({ after: cursor, limit: 3 });
-          if (batch.events.length === 0) break;
+        await readUntil(store, from.cursor, 3, (batch) => {
           expect(batch.events.length).toBeLessThanOrEqual(3);
           seen.push(...batch.events);
           cursor = batch.cursor;
-        }
+          return appended.every((id) => seen.some((e) => e.eventId === id));
+        });
+        expect((await store.readAll({ after: cursor, limit: 3 })).events).toEqual([]);
         expect(seen.map((e) => e.eventId)).toEqual(appended);
         for (let i = 1; i < seen.length; i++) expect(comparePositions(seen[i]!.position, seen[i - 1]!.position)).toBeGreaterThan(0);
         expect(cursor).toEqual(seen.at(-1)!.position);
@@ -229,6 +235,8 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         const pipeline = newStreamId('pipeline');
         await store.appendToStream(deal, [newEvent('DealCreated'), newEvent('DealWon')], { expectedRevision: 'no_stream' });
         await store.appendToStream(pipeline, [newEvent('PipelineDefined')], { expectedRevision: 'no_stream' });
+        const everything = await readUntil(store, from.cursor, 100, (batch) => batch.events.some((e) => e.streamId === pipeline));
+        expect(everything.map((e) => e.streamId)).toEqual([deal, deal, pipeline]);
         const byType = await store.readAll({ after: from.cursor, limit: 100, filter: { eventTypes: ['DealWon', 'PipelineDefined'] } });
         expect(byType.events.map((e) => e.type)).toEqual(['DealWon', 'PipelineDefined']);
         const byCategory = await store.readAll({ after: from.cursor, limit: 100, filter: { streamCategories: ['pipeline'] } });
@@ -309,20 +317,28 @@ export async function followConcurrentWriters(options: {
     }
   });
   const delivered: RecordedEvent[] = [];
+  const deliveredIds = new Set<string>();
+  let finishedAt = 0;
   const reader = (async () => {
     let cursor = start;
     for (;;) {
       const done = !writing;
       const batch = await options.reader.readAll({ after: cursor, limit: 25 });
       delivered.push(...batch.events);
+      for (const event of batch.events) deliveredIds.add(event.eventId);
       cursor = batch.cursor;
-      if (done && batch.events.length === 0) return;
-      if (batch.events.length === 0) await delay(1);
+      // Done when writing is over and everything committed arrived (or, for a broken reader, after a
+      // grace period): an empty batch alone is no proof, since an unrelated transaction anywhere on
+      // the server may hold the SQL store's visibility horizon for a while.
+      const complete = committed.every((id) => deliveredIds.has(id));
+      if (done && batch.events.length === 0 && (complete || Date.now() - finishedAt > GRACE_MS)) return;
+      if (batch.events.length === 0) await delay(done ? 10 : 1);
     }
   })();
   try {
     await Promise.all(writers);
   } finally {
+    finishedAt = Date.now();
     writing = false;
     await reader;
   }
@@ -360,4 +376,25 @@ async function readToEnd(store: EventStore, after: GlobalPosition): Promise<{ cu
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How long a follower keeps reading for events it has not seen yet after the writers finished. */
+const GRACE_MS = 3_000;
+
+/**
+ * Reads the global order from `after` until `enough` says so (or 60 s pass), returning everything
+ * read. Tests never take one empty batch for "the end": the SQL store's horizon may lag behind
+ * transactions elsewhere on the server.
+ */
+async function readUntil(store: EventStore, after: GlobalPosition, limit: number, enough: (batch: { events: RecordedEvent[]; cursor: GlobalPosition }) => boolean): Promise<RecordedEvent[]> {
+  const read: RecordedEvent[] = [];
+  const deadline = Date.now() + 60_000;
+  let cursor = after;
+  for (;;) {
+    const batch = await store.readAll({ after: cursor, limit });
+    read.push(...batch.events);
+    cursor = batch.cursor;
+    if (enough(batch) || Date.now() > deadline) return read;
+    if (batch.events.length === 0) await delay(10);
+  }
+}
 const randomDelay = (maxMs: number) => delay(Math.floor(Math.random() * (maxMs + 1)));
