@@ -18,6 +18,8 @@ export function projectDealEvent(rows: Map<string, DealRow>, writes: BatchWrites
   const dealId = event.streamId.slice('deal-'.length);
   const revision = Number(event.revision);
   const before = rows.get(dealId);
+  // Already applied (a replayed batch): projections are idempotent per stream revision.
+  if (before && revision <= before.revision) return;
   const at = before && before.effective_at > event.metadata.occurredAt ? before.effective_at : event.metadata.occurredAt;
   const recordedAt = event.recordedAt;
   const state = evolveDeal(before?.state ?? initialDealState(), domainEvent);

@@ -20,6 +20,7 @@ export function projectPipelineEvent(rows: Map<string, PipelineRow>, writes: Bat
   const pipelineId = event.streamId.slice('pipeline-'.length);
   const revision = Number(event.revision);
   const before = rows.get(pipelineId);
+  if (before && revision <= before.revision) return;
   const at = before && before.effective_at > event.metadata.occurredAt ? before.effective_at : event.metadata.occurredAt;
   const state = evolvePipeline(before?.state ?? initialPipelineState(), { type: event.type, data: event.data } as PipelineEvent);
   if (state.status === 'undefined') return;

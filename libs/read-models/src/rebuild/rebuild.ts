@@ -52,27 +52,46 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
 
   let parity: ParityReport | undefined;
   const swap = options.swap !== false;
-  try {
-    await db.transaction().execute(async (trx) => {
-      await sql`select 1 from ${sql.id(LIVE_SCHEMA)}.checkpoints where projection = ${PROJECTION_NAME} for update`.execute(trx);
-      const live = (await readCheckpoint(trx, LIVE_SCHEMA)).position;
-      const rebuilt = (await readCheckpoint(trx, schema)).position;
-      if (comparePositions(rebuilt, live) < 0) applied += await catchUp(trx, store, schema, rebuilt, live);
-      else if (comparePositions(rebuilt, live) > 0) await catchUp(trx, store, LIVE_SCHEMA, live, rebuilt);
-      parity = await compareReadModels(trx, LIVE_SCHEMA, schema);
-      if (!parity.equal || !swap) throw new KeepLive();
-      await sql`alter schema ${sql.id(LIVE_SCHEMA)} rename to ${sql.id(`${schema}_replaced`)}`.execute(trx);
-      await sql`alter schema ${sql.id(schema)} rename to ${sql.id(LIVE_SCHEMA)}`.execute(trx);
-    });
-  } catch (error) {
-    if (!(error instanceof KeepLive)) throw error;
-    await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
-    return { schema, applied, parity: parity!, swapped: false };
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.transaction().execute(async (trx) => {
+        // Holding the live checkpoint row pauses the live runner at its next commit.
+        await sql`select 1 from ${sql.id(LIVE_SCHEMA)}.checkpoints where projection = ${PROJECTION_NAME} for update`.execute(trx);
+        const live = (await readCheckpoint(trx, LIVE_SCHEMA)).position;
+        const rebuilt = (await readCheckpoint(trx, schema)).position;
+        if (comparePositions(rebuilt, live) > 0) {
+          // Writing the live tables here could deadlock with a live batch waiting on our row lock:
+          // let the live runner catch up first; only if none seems to run, do it ourselves.
+          if (attempt <= LIVE_CATCH_UP_ATTEMPTS) throw new RetrySwap();
+          await catchUp(trx, store, LIVE_SCHEMA, live, rebuilt);
+        } else if (comparePositions(rebuilt, live) < 0) {
+          applied += await catchUp(trx, store, schema, rebuilt, live);
+        }
+        parity = await compareReadModels(trx, LIVE_SCHEMA, schema);
+        if (!parity.equal || !swap) throw new KeepLive();
+        await sql`alter schema ${sql.id(LIVE_SCHEMA)} rename to ${sql.id(`${schema}_replaced`)}`.execute(trx);
+        await sql`alter schema ${sql.id(schema)} rename to ${sql.id(LIVE_SCHEMA)}`.execute(trx);
+      });
+      break;
+    } catch (error) {
+      if (error instanceof KeepLive) {
+        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+        return { schema, applied, parity: parity!, swapped: false };
+      }
+      const deadlock = (error as { code?: string }).code === '40P01';
+      if (!(error instanceof RetrySwap) && !deadlock) throw error;
+      if (attempt > LIVE_CATCH_UP_ATTEMPTS + 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
   }
   const leftover = await dropQuietly(db, `${schema}_replaced`);
   return { schema, applied, parity: parity!, swapped: true, ...(leftover ? { leftover } : {}) };
 }
 
+/** ~5 s of waiting for a live runner to overtake the rebuild before writing the live tables ourselves. */
+const LIVE_CATCH_UP_ATTEMPTS = 100;
+
+class RetrySwap extends Error {}
 class KeepLive extends Error {}
 
 /** Applies the events in (from, to] to `schema` inside `trx`; returns how many. */
