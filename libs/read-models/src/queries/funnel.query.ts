@@ -57,7 +57,7 @@ export async function funnel(db: Kysely<any>, schema: string, pipelineId: string
   const cohort = sql`(select deal_id, ${transitionAt} as created_at from ${s}.stage_transitions
       where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant})`;
 
-  const { rows: reached } = await sql<{ position: number; any: string; strict: string; implied: string; median_any: string | null; median_strict: string | null }>`
+  const { rows: perPosition } = await sql<{ position: number | null; furthest: number | null; any: string | null; strict: string | null; deals: string | null; median_any: string | null; median_strict: string | null }>`
     with def as (select * from ${stageMapSql(definition)}), cohort as ${cohort},
     entries as (
       select t.deal_id, def.position, min(t.${transitionAt}) as first_at, min(c.created_at) as created_at
@@ -77,14 +77,21 @@ export async function funnel(db: Kysely<any>, schema: string, pipelineId: string
              max(position) over (partition by deal_id) as furthest
       from walk
     ),
-    positions as (select distinct position from def)
-    select p.position,
-           (select count(*) from judged j where j.position = p.position)::text as any,
-           (select count(*) from judged j where j.position = p.position and j.strict_ok)::text as strict,
-           (select count(distinct deal_id) from judged j where j.furthest >= p.position)::text as implied,
-           (select percentile_cont(0.5) within group (order by extract(epoch from j.first_at - j.created_at) / 86400) from judged j where j.position = p.position)::text as median_any,
-           (select percentile_cont(0.5) within group (order by extract(epoch from j.first_at - j.created_at) / 86400) from judged j where j.position = p.position and j.strict_ok)::text as median_strict
-    from positions p order by p.position`.execute(db);
+    furthest as (select distinct deal_id, furthest from judged)
+    select position, null::int as furthest, count(*)::text as any, count(*) filter (where strict_ok)::text as strict, null::text as deals,
+           (percentile_cont(0.5) within group (order by extract(epoch from first_at - created_at) / 86400))::text as median_any,
+           (percentile_cont(0.5) within group (order by extract(epoch from first_at - created_at) / 86400) filter (where strict_ok))::text as median_strict
+    from judged group by position
+    union all
+    select null, furthest, null, null, count(*)::text, null, null from furthest group by furthest`.execute(db);
+  // implied: a deal whose furthest stage is f counts as having reached every stage up to f
+  const implied = (position: number) => perPosition.filter((r) => r.furthest !== null && r.furthest >= position).reduce((n, r) => n + Number(r.deals), 0);
+  const reached = perPosition
+    .filter((r) => r.position !== null)
+    .map((r) => ({ position: r.position!, any: r.any!, strict: r.strict!, implied: String(implied(r.position!)), median_any: r.median_any, median_strict: r.median_strict }));
+  for (const position of new Set(perPosition.filter((r) => r.furthest !== null).flatMap((r) => Array.from({ length: r.furthest! + 1 }, (_, i) => i)))) {
+    if (!reached.some((r) => r.position === position)) reached.push({ position, any: '0', strict: '0', implied: String(implied(position)), median_any: null, median_strict: null });
+  }
 
   const { rows: outcomes } = await sql<{ status: string; count: string }>`
     with cohort as ${cohort}

@@ -36,19 +36,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   const batchSize = options.batchSize ?? 2000;
   const schema = `read_models_rebuild_${Date.now()}`;
   await createReadModelSchema(db, schema);
-  let applied = 0;
-  let cursor = START;
-  for (;;) {
-    const batch = await store.readAll({ after: cursor, limit: batchSize });
-    if (batch.events.length === 0) break;
-    await db.transaction().execute(async (trx) => {
-      await projectBatch(trx, schema, batch.events);
-      await compareAndSetCheckpoint(trx, schema, cursor, batch.cursor, batch.events.length);
-    });
-    cursor = batch.cursor;
-    applied += batch.events.length;
-    options.onProgress?.(applied);
-  }
+  let applied = await buildReadModels(db, store, schema, batchSize, options.onProgress);
 
   let parity: ParityReport | undefined;
   const swap = options.swap !== false;
@@ -93,6 +81,26 @@ const LIVE_CATCH_UP_ATTEMPTS = 100;
 
 class RetrySwap extends Error {}
 class KeepLive extends Error {}
+
+/**
+ * Projects the whole event store into `schema` (which must be fresh), batch by batch, each batch
+ * and its checkpoint in one transaction. Returns the number of events applied.
+ */
+export async function buildReadModels(db: Kysely<any>, store: EventStore, schema: string, batchSize: number, onProgress?: (applied: number) => void): Promise<number> {
+  let applied = 0;
+  let cursor = START;
+  for (;;) {
+    const batch = await store.readAll({ after: cursor, limit: batchSize });
+    if (batch.events.length === 0) return applied;
+    await db.transaction().execute(async (trx) => {
+      await projectBatch(trx, schema, batch.events);
+      await compareAndSetCheckpoint(trx, schema, cursor, batch.cursor, batch.events.length);
+    });
+    cursor = batch.cursor;
+    applied += batch.events.length;
+    onProgress?.(applied);
+  }
+}
 
 /** Applies the events in (from, to] to `schema` inside `trx`; returns how many. */
 async function catchUp(trx: Kysely<any>, store: EventStore, schema: string, from: GlobalPosition, to: GlobalPosition): Promise<number> {

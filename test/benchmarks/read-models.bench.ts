@@ -1,0 +1,96 @@
+/**
+ * Read-model benchmark, on PostgreSQL, every figure next to a raw baseline from the same run:
+ *
+ *   npm run bench:read-models                          # ~110k deals ≈ 1M events (several minutes)
+ *   BENCH_DEALS=20000 npm run bench:read-models        # quicker
+ *
+ * 1. Seeds a synthetic history (deterministic, seed 42) of BENCH_DEALS deals over 12 months.
+ * 2. Rebuild: projects the whole store into a fresh schema (the CLI's build phase), reporting
+ *    events/s and the process's peak RSS; baseline: multi-row INSERTs (1,000 rows each) of the same
+ *    number of rows into a table shaped like deal_versions — raw PostgreSQL bulk-insert throughput.
+ * 3. Latency at that size: the board's first page and the funnel (policy any, 12 months), p50/p99
+ *    over BENCH_ITERATIONS, next to a raw SQL query that fetches the same core rows without the
+ *    product's extras (top-20 open deals per stage; entries per stage of the cohort).
+ */
+import { sql } from 'kysely';
+import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
+import { LIVE_SCHEMA, board, buildReadModels, createReadModelSchema, ensureReadModelSchema, funnel } from '@dealstream/read-models';
+import { writeSyntheticHistory } from '@dealstream/seeding';
+import { createPostgresTestDatabase } from '../support/test-database.js';
+import { percentile, printTable } from './bench-kit.js';
+
+const deals = Number(process.env.BENCH_DEALS ?? 110_000);
+const iterations = Number(process.env.BENCH_ITERATIONS ?? 50);
+const database = await createPostgresTestDatabase({ poolSize: 12 });
+const end = new Date('2026-11-01T00:00:00Z');
+try {
+  await migrateEventStore(database.db);
+  await ensureReadModelSchema(database.db);
+  const store = new SqlEventStore(database.db);
+
+  let t = performance.now();
+  const seeded = await writeSyntheticHistory(store, { seed: 42, deals, months: 12, end, concurrency: 8 });
+  const seedSeconds = (performance.now() - t) / 1000;
+  console.log(`seeded ${seeded.deals} deals, ${seeded.events} events in ${seedSeconds.toFixed(1)} s`);
+
+  // Rebuild throughput vs raw bulk insert
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  t = performance.now();
+  const applied = await buildReadModels(database.db, store, LIVE_SCHEMA, 2000);
+  const rebuildSeconds = (performance.now() - t) / 1000;
+  clearInterval(sampler);
+  await createReadModelSchema(database.db, 'raw_baseline');
+  t = performance.now();
+  for (let i = 0; i < applied; i += 1000) {
+    const n = Math.min(1000, applied - i);
+    await sql`insert into raw_baseline.deal_versions (deal_id, revision, valid_from, valid_to, recorded_from, recorded_to, pipeline_id, stage_id, status, owner_id, amount, currency, stage_entered_at, created_at)
+      select gen_random_uuid(), g, now(), 'infinity', now(), 'infinity', gen_random_uuid(), gen_random_uuid(), 'open', 'owner', 1000, 'EUR', now(), now()
+      from generate_series(${i}::bigint, ${i + n - 1}::bigint) g`.execute(database.db);
+  }
+  const rawSeconds = (performance.now() - t) / 1000;
+  console.log(`\nrebuild (${applied} events)`);
+  printTable(
+    ['what', 'rows/s', 'seconds', 'peak RSS MB'],
+    [
+      ['rebuild: events projected', applied / rebuildSeconds, rebuildSeconds, Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576)],
+      ['raw bulk INSERT (1,000-row statements)', applied / rawSeconds, rawSeconds, '-'],
+      ['ratio rebuild/raw', (applied / rebuildSeconds) / (applied / rawSeconds), '', ''],
+    ],
+  );
+
+  // Latency at this size
+  const now = end;
+  const boardOnce = () => board(database.db, LIVE_SCHEMA, seeded.pipelineId, { asOf: { axis: 'occurred' }, now, filters: {}, limit: 20 });
+  const rawBoard = () => sql`select deal_id, stage_id, amount from (
+      select deal_id, stage_id, amount, row_number() over (partition by stage_id order by amount desc, deal_id) rn
+      from ${sql.id(LIVE_SCHEMA)}.deals where pipeline_id = ${seeded.pipelineId}::uuid and status = 'open') x where rn <= 21`.execute(database.db);
+  const from = new Date(end.getTime() - 365 * 86_400_000);
+  const funnelOnce = () => funnel(database.db, LIVE_SCHEMA, seeded.pipelineId, { from, to: end, policy: 'any', asOf: { axis: 'occurred' }, now });
+  const rawFunnel = () => sql`select t.to_stage_id, count(distinct t.deal_id) from ${sql.id(LIVE_SCHEMA)}.stage_transitions c
+      join ${sql.id(LIVE_SCHEMA)}.stage_transitions t on t.deal_id = c.deal_id
+      where c.pipeline_id = ${seeded.pipelineId}::uuid and c.kind = 'created' and c.at >= ${from.toISOString()}::timestamptz and c.at < ${end.toISOString()}::timestamptz
+      group by t.to_stage_id`.execute(database.db);
+  const rows: (string | number)[][] = [];
+  for (const [name, product, raw] of [['board first page', boardOnce, rawBoard], ['funnel (any, 12 months)', funnelOnce, rawFunnel]] as const) {
+    const a = await timeIt(product as () => Promise<unknown>);
+    const b = await timeIt(raw as () => Promise<unknown>);
+    rows.push([name, a.p50, a.p99, b.p50, b.p99, a.p50 / b.p50]);
+  }
+  console.log(`\nlatency at ${seeded.deals} deals, ${iterations} iterations (ms)`);
+  printTable(['query', 'p50', 'p99', 'raw p50', 'raw p99', 'p50 ratio'], rows);
+} finally {
+  await database.drop();
+}
+
+async function timeIt(run: () => Promise<unknown>): Promise<{ p50: number; p99: number }> {
+  await run(); // warm-up
+  const samples: number[] = [];
+  for (let i = 0; i < iterations; i++) {
+    const t0 = performance.now();
+    await run();
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((x, y) => x - y);
+  return { p50: percentile(samples, 0.5), p99: percentile(samples, 0.99) };
+}
