@@ -1,0 +1,72 @@
+import { EventStoreError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
+import type { ExpectedRevision } from '../port/event-store.types.js';
+import { fromEsdbCurrentRevision } from './esdb-mapping.js';
+
+/** What the adapter was doing when the client failed: fills in what the client's error omits. */
+export interface EsdbErrorContext {
+  readonly operation: 'appendToStream' | 'readStream' | 'streamRevision' | 'readAll';
+  readonly streamId?: string;
+  /** The port's expected revision of the append, reported back as `expected` unchanged. */
+  readonly expectedRevision?: ExpectedRevision;
+}
+
+/** gRPC status codes the client can surface as plain errors (it does not convert every path). */
+const GRPC = { CANCELLED: 1, DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, ABORTED: 10, UNAVAILABLE: 14 } as const;
+
+/**
+ * Translates an @eventstore/db-client failure into the port's errors; anything the port has no
+ * code for is returned unchanged (the caller rethrows it).
+ *
+ * Matched by the client's `type` strings and gRPC `code`s rather than `instanceof`, because the
+ * client throws its typed errors on some paths and raw gRPC errors on others — e.g. a refused port
+ * fails `appendToStream` with a plain `Error` carrying code 14 (the server-features call is not
+ * converted) but `readStream` with an `UnavailableError`.
+ *
+ * - WrongExpectedVersionError → WrongExpectedRevisionError (`expected` as the caller passed it,
+ *   `actual` = the stream's revision, undefined for "no stream").
+ * - unavailable / not-leader / cancelled by the server / code 14 / failed discovery / a closed
+ *   channel → `unavailable`.
+ * - deadline-exceeded / timeout (gRPC ABORTED) / code 4 → `timeout`: the call's bound passed and
+ *   its outcome is unknown, which is what `timeout` tells a caller (retry with the same event ids).
+ * - maximum append size / invalid argument → `invalid-append`.
+ */
+export function mapEsdbError(error: unknown, context: EsdbErrorContext): unknown {
+  if (error instanceof EventStoreError) return error;
+  if (typeof error !== 'object' || error === null) return error;
+  const { type, code, message } = error as { type?: unknown; code?: unknown; message?: unknown };
+  const text = typeof message === 'string' ? message : '';
+  const cause = { cause: error };
+  const where = `EventStoreDB ${context.operation}${context.streamId ? ` on ${context.streamId}` : ''}`;
+
+  switch (type) {
+    case 'wrong-expected-version': {
+      const details = error as { streamName?: unknown; expectedVersion?: unknown; actualVersion?: unknown };
+      const streamId = context.streamId ?? (typeof details.streamName === 'string' ? details.streamName : '');
+      const expected = context.expectedRevision ?? (details.expectedVersion as ExpectedRevision);
+      return new WrongExpectedRevisionError(streamId, expected, fromEsdbCurrentRevision(details.actualVersion));
+    }
+    case 'unavailable':
+    case 'not-leader':
+    case 'cancelled':
+      return new EventStoreError('unavailable', `${where}: server unavailable (${text})`, cause);
+    case 'deadline-exceeded':
+    case 'timeout':
+      return new EventStoreError('timeout', `${where}: the server did not answer in time (${text})`, cause);
+    case 'maximum-append-size-exceeded':
+    case 'invalid-argument':
+      return new EventStoreError('invalid-append', `${where}: ${text}`, cause);
+  }
+  if (type === undefined) {
+    if (code === GRPC.UNAVAILABLE || code === GRPC.CANCELLED) return new EventStoreError('unavailable', `${where}: server unavailable (${text})`, cause);
+    if (code === GRPC.DEADLINE_EXCEEDED || code === GRPC.ABORTED) return new EventStoreError('timeout', `${where}: the server did not answer in time (${text})`, cause);
+    if (/^Failed to discover after \d+ attempts/.test(text)) return new EventStoreError('unavailable', `${where}: ${text}`, cause);
+    // grpc-js, for a call on a channel that was closed (the adapter closes a client's channel on close()).
+    if (/^Channel has been shut down/.test(text)) return new EventStoreError('unavailable', `${where}: ${text}`, cause);
+  }
+  return error;
+}
+
+/** The client's way of saying "this stream does not exist" on a read: the port reads it as empty. */
+export function isStreamNotFound(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'stream-not-found';
+}
