@@ -1,4 +1,5 @@
 export * from './port/event-store.port.js';
+export * from './port/event-subscription.js';
 export * from './port/event-store.types.js';
 export * from './port/event-store.errors.js';
 export * from './port/global-position.js';

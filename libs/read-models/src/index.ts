@@ -10,4 +10,5 @@ export * from './rebuild/parity.js';
 export * from './rebuild/rebuild.js';
 export * from './runner/checkpoint.js';
 export * from './runner/projection-runner.js';
+export * from './runner/subscription-supervisor.js';
 export * from './schema/read-model.schema.js';

@@ -364,15 +364,23 @@ async function seededStream(store: EventStore, count: number): Promise<string> {
   return streamId;
 }
 
+/**
+ * The cursor after everything committed so far. An empty batch alone does not prove that (the SQL
+ * store's horizon may lag behind transactions elsewhere on the server), so it appends a marker and
+ * reads until the marker arrives: every transaction that committed before the marker's began sorts
+ * before it.
+ */
 async function readToEnd(store: EventStore, after: GlobalPosition): Promise<{ cursor: GlobalPosition; count: number }> {
-  let cursor = after;
+  const marker = newEvent('ContractMarker');
+  await store.appendToStream(newStreamId('marker'), [marker], { expectedRevision: 'no_stream' });
   let count = 0;
-  for (;;) {
-    const batch = await store.readAll({ after: cursor, limit: 1000 });
-    if (batch.events.length === 0) return { cursor, count };
+  let cursor = after;
+  await readUntil(store, after, 1000, (batch) => {
     count += batch.events.length;
     cursor = batch.cursor;
-  }
+    return batch.events.some((event) => event.eventId === marker.eventId);
+  });
+  return { cursor, count };
 }
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

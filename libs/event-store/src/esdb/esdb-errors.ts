@@ -4,7 +4,7 @@ import { fromEsdbCurrentRevision } from './esdb-mapping.js';
 
 /** What the adapter was doing when the client failed: fills in what the client's error omits. */
 export interface EsdbErrorContext {
-  readonly operation: 'appendToStream' | 'readStream' | 'streamRevision' | 'readAll';
+  readonly operation: 'appendToStream' | 'readStream' | 'streamRevision' | 'readAll' | 'subscribeToAll';
   readonly streamId?: string;
   /** The port's expected revision of the append, reported back as `expected` unchanged. */
   readonly expectedRevision?: ExpectedRevision;

@@ -5,13 +5,14 @@ import {
   EventStoreDBClient,
   FORWARDS,
   START as ESDB_START,
+  excludeSystemEvents,
   jsonEvent,
   type AllStreamResolvedEvent,
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import { validateAppend, validateMaxCount } from '../port/append-validation.js';
 import { EventStoreError, IdempotencyConflictError, isEventStoreError } from '../port/event-store.errors.js';
-import type { EventStore } from '../port/event-store.port.js';
+import type { EventSubscription, EventSubscriptionHandlers, SubscribableEventStore } from '../port/event-subscription.js';
 import type {
   AppendResult,
   ExpectedRevision,
@@ -72,7 +73,7 @@ type Client = EventStoreDBClient;
  *
  * Limits compared with the SQL store are in docs/eventstoredb.md (no cross-stream event-id check).
  */
-export class EsdbEventStore implements EventStore {
+export class EsdbEventStore implements SubscribableEventStore {
   private client: Client;
   private closed = false;
   /** Calls running per client: a replaced client is disposed once its last call has settled. */
@@ -192,6 +193,49 @@ export class EsdbEventStore implements EventStore {
       const cursor = events.at(-1)?.position ?? (scanned >= this.readAllScanLimit ? from : after);
       return { events, cursor };
     });
+  }
+
+  /**
+   * Catch-up subscription to `$all` after `after`, system events excluded. Events at or before the
+   * start are dropped here, whatever the server's inclusive/exclusive convention. The Node client
+   * does not resubscribe by itself: `onError` ends it, and the projection runner's supervisor
+   * subscribes again from its checkpoint.
+   */
+  subscribeToAll(after: GlobalPosition, handlers: EventSubscriptionHandlers): EventSubscription {
+    const subscription = this.client.subscribeToAll({
+      fromPosition: comparePositions(after, START) === 0 ? ESDB_START : toEsdbPosition(after),
+      filter: excludeSystemEvents(),
+    });
+    let last = after;
+    let ended = false;
+    subscription.on('data', (resolved: AllStreamResolvedEvent) => {
+      const event = resolved.event;
+      if (ended || !event || isSystemEvent(event)) return;
+      const position = fromEsdbPosition(event.position);
+      if (comparePositions(position, last) <= 0) return;
+      last = position;
+      try {
+        handlers.onEvent(fromEsdbRecordedEvent(event));
+      } catch (error) {
+        handlers.onError(error);
+      }
+    });
+    subscription.on('error', (error: Error) => {
+      if (ended) return;
+      ended = true;
+      handlers.onError(mapEsdbError(error, { operation: 'subscribeToAll' }));
+    });
+    subscription.on('end', () => {
+      if (ended) return;
+      ended = true;
+      handlers.onError(new EventStoreError('unavailable', 'the $all subscription ended'));
+    });
+    return {
+      close: async () => {
+        ended = true;
+        await boundedCall('unsubscribe', 1_000, async () => subscription.unsubscribe()).catch(() => undefined);
+      },
+    };
   }
 
   /** Disposes the clients and closes their connections; running and later calls fail with `unavailable`. */

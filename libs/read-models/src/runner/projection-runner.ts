@@ -1,9 +1,10 @@
 import { sql, type Kysely } from 'kysely';
-import { EVENTS_NOTIFY_CHANNEL, comparePositions, type EventStore, type GlobalPosition } from '@dealstream/event-store';
+import { EVENTS_NOTIFY_CHANNEL, comparePositions, isSubscribable, type EventStore, type GlobalPosition } from '@dealstream/event-store';
 import type { Database } from '@dealstream/database';
 import { projectBatch } from '../projections/project-batch.js';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
 import { PROJECTION_NAME, readCheckpoint } from './checkpoint.js';
+import { SubscriptionSupervisor, type SubscriptionStatus } from './subscription-supervisor.js';
 
 export interface ProjectionRunnerOptions {
   readonly database: Database;
@@ -20,6 +21,8 @@ export interface ProjectionRunnerOptions {
    * and before the checkpoint moves, widening the window in which a kill lands mid-batch.
    */
   readonly beforeCheckpoint?: () => Promise<void>;
+  /** For stores with a catch-up subscription (EventStoreDB): silence bound and backoff. */
+  readonly subscription?: { silenceMs?: number; initialBackoffMs?: number; maxBackoffMs?: number };
 }
 
 export type RunnerRole = 'starting' | 'active' | 'standby' | 'stopped';
@@ -29,6 +32,8 @@ export interface RunnerStatus {
   readonly position: GlobalPosition | undefined;
   readonly eventsApplied: number;
   readonly lastError: string | undefined;
+  /** Present when the store is followed through a catch-up subscription. */
+  readonly subscription?: SubscriptionStatus;
 }
 
 /** Advisory-lock key: one active runner per projection across every process on the database. */
@@ -55,6 +60,7 @@ export class ProjectionRunner {
   /** Set by a notification that arrived while not sleeping, so the next sleep returns at once. */
   private woken = false;
   private unlisten: (() => Promise<void>) | undefined;
+  private supervisor: SubscriptionSupervisor | undefined;
   private readonly schema: string;
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
@@ -75,13 +81,20 @@ export class ProjectionRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     this.notify();
+    await this.supervisor?.stop();
     await this.loop;
     await this.unlisten?.();
     this.role = 'stopped';
   }
 
   status(): RunnerStatus {
-    return { role: this.role, position: this.position, eventsApplied: this.eventsApplied, lastError: this.lastError };
+    return {
+      role: this.role,
+      position: this.position,
+      eventsApplied: this.eventsApplied,
+      lastError: this.lastError,
+      ...(this.supervisor ? { subscription: this.supervisor.status() } : {}),
+    };
   }
 
   private async run(): Promise<void> {
@@ -119,6 +132,7 @@ export class ProjectionRunner {
 
   /** Applies batches until stopped; runs on the connection that holds the lock (or the embedded db). */
   private async follow(db: Kysely<any>): Promise<void> {
+    if (isSubscribable(this.options.store)) return this.followSubscription(db);
     while (!this.stopping) {
       const checkpoint = await readCheckpoint(db, this.schema);
       this.position = checkpoint.position;
@@ -136,6 +150,42 @@ export class ProjectionRunner {
       this.position = batch.cursor;
       this.eventsApplied += batch.events.length;
       this.lastError = undefined;
+    }
+  }
+
+  /**
+   * Follows a catch-up subscription (EventStoreDB `$all`) from the checkpoint stored in PostgreSQL;
+   * each batch and its checkpoint commit together, exactly as in the polling loop.
+   */
+  private async followSubscription(db: Kysely<any>): Promise<void> {
+    const store = this.options.store;
+    if (!isSubscribable(store)) return;
+    const checkpoint = await readCheckpoint(db, this.schema);
+    this.position = checkpoint.position;
+    this.eventsApplied = checkpoint.eventsApplied;
+    const supervisor = new SubscriptionSupervisor({ store, ...this.options.subscription });
+    this.supervisor = supervisor;
+    supervisor.start(checkpoint.position);
+    try {
+      while (!this.stopping) {
+        const from: GlobalPosition = this.position!;
+        // A resubscription may repeat events this runner applied meanwhile: skip them.
+        const taken = await supervisor.take(this.batchSize, this.pollIntervalMs);
+        const events = taken.filter((event) => comparePositions(event.position, from) > 0);
+        if (events.length === 0) continue;
+        const next: GlobalPosition = events.at(-1)!.position;
+        await db.transaction().execute(async (trx) => {
+          await projectBatch(trx, this.schema, events);
+          await this.options.beforeCheckpoint?.();
+          await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
+        });
+        this.position = next;
+        this.eventsApplied += events.length;
+        supervisor.commit(next);
+        this.lastError = undefined;
+      }
+    } finally {
+      await supervisor.stop();
     }
   }
 

@@ -1,0 +1,163 @@
+import { comparePositions, type EventSubscription, type GlobalPosition, type RecordedEvent, type SubscribableEventStore } from '@dealstream/event-store';
+
+export type SubscriptionState = 'idle' | 'subscribing' | 'live' | 'backoff' | 'stopped';
+
+export interface SubscriptionStatus {
+  readonly state: SubscriptionState;
+  /** Times the subscription was replaced after an error or a silence. */
+  readonly restarts: number;
+  readonly lastEventAt: string | null;
+  readonly lastError: string | null;
+}
+
+export interface SubscriptionSupervisorOptions {
+  readonly store: SubscribableEventStore;
+  /** No event for this long while the store has newer events than the checkpoint = stalled. */
+  readonly silenceMs?: number;
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+}
+
+/**
+ * Keeps a catch-up subscription to the global order alive for the projection runner. The Node
+ * EventStoreDB client does not resubscribe by itself, so: on an error, or when the subscription has
+ * been silent past `silenceMs` while the store does hold events after the last checkpoint (probed
+ * with one bounded `readAll`), it drops what it buffered and subscribes again from the last
+ * committed checkpoint, backing off exponentially while failures repeat.
+ */
+export class SubscriptionSupervisor {
+  private state: SubscriptionState = 'idle';
+  private restarts = 0;
+  private failuresInRow = 0;
+  private lastEventAt: number | null = null;
+  private lastActivity = Date.now();
+  private lastError: string | null = null;
+  private committed: GlobalPosition = { major: 0n, minor: 0n };
+  private buffered: GlobalPosition = this.committed;
+  private buffer: RecordedEvent[] = [];
+  private subscription: EventSubscription | undefined;
+  private generation = 0;
+  private watchdog: NodeJS.Timeout | undefined;
+  private retry: NodeJS.Timeout | undefined;
+  private wake: (() => void) | undefined;
+  private probing = false;
+  private readonly silenceMs: number;
+  private readonly initialBackoffMs: number;
+  private readonly maxBackoffMs: number;
+
+  constructor(private readonly options: SubscriptionSupervisorOptions) {
+    this.silenceMs = options.silenceMs ?? 30_000;
+    this.initialBackoffMs = options.initialBackoffMs ?? 200;
+    this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+  }
+
+  start(from: GlobalPosition): void {
+    this.committed = from;
+    this.subscribe();
+    this.watchdog = setInterval(() => void this.checkSilence(), Math.max(10, Math.floor(this.silenceMs / 3)));
+  }
+
+  /** Up to `limit` buffered events in global order, waiting at most `maxWaitMs` for the first. */
+  async take(limit: number, maxWaitMs: number): Promise<RecordedEvent[]> {
+    if (this.buffer.length === 0 && this.state !== 'stopped') {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, maxWaitMs);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.wake = done;
+      });
+      this.wake = undefined;
+    }
+    return this.buffer.splice(0, limit);
+  }
+
+  /** The runner applied everything up to `position`: a resubscription starts there. */
+  commit(position: GlobalPosition): void {
+    this.committed = position;
+  }
+
+  async stop(): Promise<void> {
+    this.state = 'stopped';
+    clearInterval(this.watchdog);
+    clearTimeout(this.retry);
+    this.wake?.();
+    await this.subscription?.close();
+    this.subscription = undefined;
+  }
+
+  status(): SubscriptionStatus {
+    return {
+      state: this.state,
+      restarts: this.restarts,
+      lastEventAt: this.lastEventAt === null ? null : new Date(this.lastEventAt).toISOString(),
+      lastError: this.lastError,
+    };
+  }
+
+  private subscribe(): void {
+    if (this.state === 'stopped') return;
+    const generation = ++this.generation;
+    this.state = 'subscribing';
+    this.buffer = [];
+    this.buffered = this.committed;
+    this.lastActivity = Date.now();
+    try {
+      this.subscription = this.options.store.subscribeToAll(this.committed, {
+        onEvent: (event) => {
+          if (generation !== this.generation || this.state === 'stopped') return;
+          // After a resubscription the server may repeat what we already hold: keep the order strict.
+          if (comparePositions(event.position, this.buffered) <= 0) return;
+          this.buffered = event.position;
+          this.buffer.push(event);
+          this.state = 'live';
+          this.failuresInRow = 0;
+          this.lastEventAt = this.lastActivity = Date.now();
+          this.wake?.();
+        },
+        onError: (error) => {
+          if (generation === this.generation) this.fail(error);
+        },
+      });
+      if (this.state === 'subscribing') this.state = 'live';
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  private fail(error: unknown): void {
+    if (this.state === 'stopped') return;
+    this.lastError = error instanceof Error ? error.message : String(error);
+    this.generation++;
+    const old = this.subscription;
+    this.subscription = undefined;
+    void old?.close().catch(() => undefined);
+    this.buffer = [];
+    this.state = 'backoff';
+    this.restarts++;
+    const delay = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** this.failuresInRow);
+    this.failuresInRow++;
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.subscribe(), delay);
+  }
+
+  /** Silent for too long while there is something to deliver: the subscription is stuck. */
+  private async checkSilence(): Promise<void> {
+    if (this.state !== 'live' || this.probing || this.buffer.length > 0) return;
+    if (Date.now() - this.lastActivity < this.silenceMs) return;
+    this.probing = true;
+    const generation = this.generation;
+    try {
+      const probe = await this.options.store.readAll({ after: this.committed, limit: 1 });
+      this.lastActivity = Date.now();
+      if (probe.events.length > 0 && generation === this.generation && this.buffer.length === 0) {
+        this.fail(new Error(`subscription silent for ${this.silenceMs} ms while the store has newer events`));
+      }
+    } catch (error) {
+      if (generation === this.generation) this.fail(error);
+    } finally {
+      this.probing = false;
+    }
+  }
+}
