@@ -27,6 +27,7 @@ export interface AppModuleOptions {
   readonly projectionsInProcess: boolean;
   /** Longest a read waits for its minPosition. */
   readonly readWaitMs: number;
+  readonly subscriptionSilenceMs: number;
 }
 
 /** Makes the infrastructure instances injectable everywhere (they are opened before Nest starts). */
@@ -58,7 +59,7 @@ export class AppModule {
         InfrastructureModule.with(options),
         PipelinesApplicationModule,
         DealsApplicationModule,
-        ProjectionsModule.with(options.projectionsInProcess),
+        ProjectionsModule.with(options.projectionsInProcess, options.subscriptionSilenceMs),
       ],
       controllers: [HealthController, PipelinesController, DealsController, ReadModelsController],
       providers: [

@@ -6,7 +6,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { openDatabase } from '@dealstream/database';
-import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
+import { openEventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
 import { AppModule } from './app.module.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
@@ -22,14 +22,14 @@ export interface CreatedApp {
 export async function createApp(config: AppConfig): Promise<CreatedApp> {
   const verificationKey = await resolveVerificationKey(config);
   const database = await openDatabase(config.database);
+  let eventStore;
   try {
-    await migrateEventStore(database.db);
+    ({ store: eventStore } = await openEventStore(database.db, config.env));
     await ensureReadModelSchema(database.db);
   } catch (error) {
     await database.close();
     throw error;
   }
-  const eventStore = new SqlEventStore(database.db);
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.with({
       database,
@@ -39,6 +39,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       logLevel: config.logLevel,
       projectionsInProcess: config.projectionsInProcess,
       readWaitMs: config.readWaitMs,
+      subscriptionSilenceMs: config.subscriptionSilenceMs,
     }),
     { bodyParser: false, bufferLogs: true },
   );

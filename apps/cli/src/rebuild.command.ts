@@ -12,8 +12,11 @@ export async function rebuildCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { 'dry-run': { type: 'boolean', default: false }, 'batch-size': { type: 'string', default: '2000' } } });
   const { database, store } = await openStore();
   try {
-    const { rows } = await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(database.db);
-    const total = Number(rows[0]!.n);
+    // The SQL store can say how many events there are (for the ETA); EventStoreDB cannot cheaply.
+    const total = await sql<{ n: string }>`select count(*)::text as n from event_store.events`
+      .execute(database.db)
+      .then(({ rows }) => Number(rows[0]!.n))
+      .catch(() => 0);
     const bar = new SingleBar({ format: 'rebuild |{bar}| {value}/{total} events | {rate} events/s | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic);
     const started = Date.now();
     bar.start(total, 0, { rate: 0 });
@@ -22,7 +25,10 @@ export async function rebuildCommand(args: string[]): Promise<void> {
       store,
       batchSize: Number(values['batch-size']),
       swap: !values['dry-run'],
-      onProgress: (applied) => bar.update(Math.min(applied, total), { rate: Math.round(applied / Math.max(0.001, (Date.now() - started) / 1000)) }),
+      onProgress: (applied) => {
+        if (applied > bar.getTotal()) bar.setTotal(applied);
+        bar.update(applied, { rate: Math.round(applied / Math.max(0.001, (Date.now() - started) / 1000)) });
+      },
     });
     bar.stop();
     const seconds = (Date.now() - started) / 1000;

@@ -1,5 +1,5 @@
 import { databaseConfigFromEnv, openDatabase } from '@dealstream/database';
-import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
+import { openEventStore } from '@dealstream/event-store';
 import { ProjectionRunner, ensureReadModelSchema } from '@dealstream/read-models';
 
 /**
@@ -15,15 +15,16 @@ if (config.kind !== 'postgres') {
   process.exit(2);
 }
 const database = await openDatabase(config);
-await migrateEventStore(database.db);
-log({ msg: 'read models', schema: await ensureReadModelSchema(database.db) });
+const { store, kind } = await openEventStore(database.db);
+log({ msg: 'read models', schema: await ensureReadModelSchema(database.db), eventStore: kind });
 
 const faultDelayMs = Number(process.env.PROJECTOR_FAULT_DELAY_MS ?? 0);
 const runner = new ProjectionRunner({
   database,
-  store: new SqlEventStore(database.db),
+  store,
   batchSize: Number(process.env.PROJECTOR_BATCH_SIZE ?? 500),
   log,
+  subscription: { silenceMs: Number(process.env.PROJECTION_SILENCE_MS ?? 30_000) },
   ...(faultDelayMs > 0 ? { beforeCheckpoint: () => new Promise((resolve) => setTimeout(resolve, faultDelayMs)) } : {}),
 });
 await runner.start();
@@ -32,7 +33,7 @@ log({ msg: 'projector started' });
 let lastReported = -1;
 const report = setInterval(() => {
   const status = runner.status();
-  if (status.eventsApplied !== lastReported) log({ msg: 'status', role: status.role, eventsApplied: status.eventsApplied, lastError: status.lastError });
+  if (status.eventsApplied !== lastReported || status.lastError) log({ msg: 'status', ...status, position: undefined });
   lastReported = status.eventsApplied;
 }, 5000);
 
@@ -40,6 +41,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, async () => {
     clearInterval(report);
     await runner.stop();
+    await store.close();
     await database.close();
     log({ msg: 'projector stopped', signal });
     process.exit(0);

@@ -10,3 +10,4 @@ export * from './port/append-validation.js';
 export * from './esdb/esdb-event-store.js';
 export * from './esdb/esdb-mapping.js';
 export * from './esdb/esdb-errors.js';
+export * from './open-event-store.js';

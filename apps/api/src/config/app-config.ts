@@ -13,6 +13,10 @@ export interface AppConfig {
   readonly projectionsInProcess: boolean;
   /** READ_WAIT_MS: longest a read waits for its minPosition (default 5000). */
   readonly readWaitMs: number;
+  /** PROJECTION_SILENCE_MS: a catch-up subscription silent this long while events wait is replaced (default 30000). */
+  readonly subscriptionSilenceMs: number;
+  /** The environment the event store is chosen from (EVENTSTORE_CONNECTION_STRING selects EventStoreDB). */
+  readonly env: NodeJS.ProcessEnv;
   readonly auth: {
     /** HS256 shared secret (AUTH_JWT_SECRET). */
     readonly secret?: string;
@@ -34,6 +38,8 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     logLevel: env.LOG_LEVEL ?? 'info',
     projectionsInProcess: env.PROJECTIONS !== 'external',
     readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
+    subscriptionSilenceMs: Number(env.PROJECTION_SILENCE_MS ?? 30_000),
+    env,
     auth: {
       secret: env.AUTH_JWT_SECRET || undefined,
       publicKeyPem: env.AUTH_JWT_PUBLIC_KEY || undefined,

@@ -35,7 +35,13 @@ export class HealthController {
       await sql`select 1`.execute(this.database.db);
       const runner = this.runner?.status();
       const projections = runner
-        ? { mode: 'in-process', role: runner.role, position: runner.position ? encodePosition(runner.position) : null, lastError: runner.lastError ?? null }
+        ? {
+            mode: 'in-process',
+            role: runner.role,
+            position: runner.position ? encodePosition(runner.position) : null,
+            lastError: runner.lastError ?? null,
+            ...(runner.subscription ? { subscription: runner.subscription } : {}),
+          }
         : { mode: 'external' };
       return { status: 'ok', database: this.database.config.kind, projections };
     } catch {

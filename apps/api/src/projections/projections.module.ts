@@ -27,7 +27,7 @@ class RunnerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
 @Global()
 @Module({})
 export class ProjectionsModule {
-  static with(inProcess: boolean): DynamicModule {
+  static with(inProcess: boolean, subscriptionSilenceMs: number): DynamicModule {
     return {
       module: ProjectionsModule,
       providers: [
@@ -35,7 +35,7 @@ export class ProjectionsModule {
           provide: PROJECTION_RUNNER,
           inject: [DATABASE, EVENT_STORE, Logger],
           useFactory: (database: Database, store: EventStore, logger: Logger) =>
-            inProcess ? new ProjectionRunner({ database, store, log: (entry) => logger.log(entry) }) : null,
+            inProcess ? new ProjectionRunner({ database, store, log: (entry) => logger.log(entry), subscription: { silenceMs: subscriptionSilenceMs } }) : null,
         },
         RunnerLifecycle,
       ],
