@@ -6,6 +6,7 @@ import type { EventStore } from '@dealstream/event-store';
 import { EVENT_STORE } from '@dealstream/shared-application';
 import { DealsApplicationModule } from '@dealstream/deals-application';
 import { PipelinesApplicationModule } from '@dealstream/pipelines-application';
+import { AuditModule } from './audit/audit.module.js';
 import { AUTH_OPTIONS, AuthGuard, VERIFICATION_KEY, type AuthOptions } from './auth/auth.guard.js';
 import type { VerificationKey } from './auth/auth-keys.js';
 import { DATABASE, DatabaseLifecycle } from './database.provider.js';
@@ -59,6 +60,7 @@ export class AppModule {
         InfrastructureModule.with(options),
         PipelinesApplicationModule,
         DealsApplicationModule,
+        AuditModule,
         ProjectionsModule.with(options.projectionsInProcess, options.subscriptionSilenceMs),
       ],
       controllers: [HealthController, PipelinesController, DealsController, ReadModelsController],

@@ -1,11 +1,13 @@
 import { rebuildCommand } from './rebuild.command.js';
 import { seedCommand } from './seed.command.js';
 import { tokenCommand } from './token.command.js';
+import { verifyCommand } from './verify.command.js';
 
 const commands: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   seed: { run: seedCommand, help: 'seed [--deals 1000] [--months 12] [--seed 42]          write a deterministic synthetic history' },
   rebuild: { run: rebuildCommand, help: 'rebuild [--dry-run] [--batch-size 2000]              replay into fresh read models, check parity, swap' },
   token: { run: tokenCommand, help: 'token --sub <actor> --roles <r1,r2> [--expires 12h]   print a bearer token' },
+  verify: { run: verifyCommand, help: 'verify [--stream <id>] [--json]                       check the hash chains; exit 1 if any is broken' },
 };
 
 const [name, ...args] = process.argv.slice(2);

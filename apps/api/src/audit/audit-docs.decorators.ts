@@ -1,0 +1,23 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { ProblemDto } from '../http/write-response.dto.js';
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'A query parameter is malformed, out of range, unknown or repeated (`validation-failed`, `invalid-query`), or the id is not a UUID (`invalid-id`)',
+  401: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
+  403: 'The token lacks a role this route needs (`forbidden`); see the role matrix in docs/audit.md',
+  404: 'Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`)',
+  501: 'The configured event store keeps no hash chain (`verify-not-supported`)',
+};
+
+/** OpenAPI for an audit read route: never writes, answers `type` or a problem+json error. */
+export function ApiAuditRead(options: { summary: string; description?: string; type: new () => unknown; errors: number[] }) {
+  return applyDecorators(
+    ApiBearerAuth(),
+    ApiOperation({ summary: options.summary, ...(options.description ? { description: options.description } : {}) }),
+    ApiResponse({ status: 200, type: options.type }),
+    ...[400, 401, 403, ...options.errors].map((status) =>
+      ApiResponse({ status, type: ProblemDto, description: ERROR_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } }),
+    ),
+  );
+}

@@ -1,0 +1,52 @@
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { Database } from '@dealstream/database';
+import { SqlEventStore, type EventStore } from '@dealstream/event-store';
+import { EVENT_STORE } from '@dealstream/shared-application';
+import { verifyHashChains, type VerificationReport } from '@dealstream/audit';
+import { RequirePermission } from '../auth/auth.decorators.js';
+import { DATABASE } from '../database.provider.js';
+import { ApiProblem } from '../problem/api-problem.js';
+import { ApiAuditRead } from './audit-docs.decorators.js';
+import { VerifyReportDto } from './dtos/audit-responses.dto.js';
+import { VerifyQueryDto } from './dtos/verify-query.dto.js';
+
+/** Proves the SQL event store's hash chains intact, or names the first broken link of each stream. */
+@ApiTags('audit')
+@RequirePermission('audit:verify')
+@Controller('audit')
+export class AuditVerifyController {
+  constructor(
+    @Inject(DATABASE) private readonly database: Database,
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+  ) {}
+
+  @Get('verify')
+  @ApiAuditRead({
+    summary: 'Verify the hash chain of one stream, or of every stream',
+    description: 'Answers 200 with ok=false and the first break of each broken stream when tampering is found. See docs/audit.md for what it can and cannot detect.',
+    type: VerifyReportDto,
+    errors: [404, 501],
+  })
+  async verify(@Query() query: VerifyQueryDto): Promise<VerifyReportDto> {
+    // The chain lives in the SQL tables; with another event store they hold nothing to verify.
+    if (!(this.store instanceof SqlEventStore)) {
+      throw new ApiProblem(501, 'verify-not-supported', 'The configured event store keeps no hash chain to verify');
+    }
+    const report = await verifyHashChains(this.database.db, query.stream !== undefined ? { streamId: query.stream } : {});
+    if (!report) throw new ApiProblem(404, 'stream-not-found', `No stream ${query.stream}`);
+    return toReportDto(report);
+  }
+}
+
+function toReportDto(report: VerificationReport): VerifyReportDto {
+  return {
+    scope: report.streamId === undefined ? 'store' : 'stream',
+    ...(report.streamId !== undefined ? { streamId: report.streamId } : {}),
+    ok: report.ok,
+    streamsChecked: report.streamsChecked,
+    eventsChecked: report.eventsChecked,
+    brokenStreams: report.brokenStreams,
+    breaks: report.breaks.map((b) => ({ streamId: b.streamId, revision: b.revision.toString(), reason: b.reason, detail: b.detail })),
+  };
+}

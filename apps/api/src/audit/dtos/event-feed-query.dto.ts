@@ -1,0 +1,24 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsString, Matches } from 'class-validator';
+import { Optional } from '../../http/optional.decorator.js';
+import { IntegerQueryField, NameListQueryField } from './query-fields.js';
+
+export const MAX_FEED_LIMIT = 1000;
+export const DEFAULT_FEED_LIMIT = 100;
+
+export class EventFeedQueryDto {
+  @ApiPropertyOptional({ description: 'Opaque cursor: the `next` of the previous page (or a write’s `position`); from the beginning when absent', example: '00000000000002f1-0000000000000017' })
+  @Optional()
+  @IsString()
+  @Matches(/^[0-9a-f]{16}-[0-9a-f]{16}$/, { message: '$property must be a cursor as returned in next' })
+  after?: string;
+
+  @IntegerQueryField({ min: 1n, max: BigInt(MAX_FEED_LIMIT), required: false, description: `Events per page, default ${DEFAULT_FEED_LIMIT}` })
+  limit?: string;
+
+  @NameListQueryField({ description: 'Only these event types', example: 'DealWon,DealLost', pattern: /[A-Za-z0-9_.:]{1,100}/ })
+  type?: string;
+
+  @NameListQueryField({ description: 'Only streams of these categories (the stream id before its first -)', example: 'deal', pattern: /[A-Za-z0-9_.:]{1,100}/ })
+  category?: string;
+}

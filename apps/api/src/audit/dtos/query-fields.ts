@@ -1,0 +1,80 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsString, Matches, ValidateBy } from 'class-validator';
+import { Optional } from '../../http/optional.decorator.js';
+
+/*
+ * Query-string fields of the audit routes. Query values arrive as strings and are kept as strings
+ * here, checked strictly (no "1e3", " 5" or "0x10" as numbers), and parsed by the routes.
+ */
+
+const DECIMAL = /^(0|[1-9][0-9]*)$/;
+
+/** A decimal integer in [min, max], given as a string (64-bit revisions do not fit a JS number). */
+export const IntegerQueryField = (options: { min: bigint; max: bigint; required: boolean; description: string; example?: string }) =>
+  applyDecorators(
+    (options.required ? ApiProperty : ApiPropertyOptional)({ type: 'string', pattern: DECIMAL.source, description: `${options.description} (${options.min}..${options.max})`, example: options.example }),
+    ...(options.required ? [] : [Optional()]),
+    IsString(),
+    ValidateBy({
+      name: 'isIntegerInRange',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && value.length <= 20 && DECIMAL.test(value) && BigInt(value) >= options.min && BigInt(value) <= options.max,
+        defaultMessage: (args) => `${args?.property} must be a whole number from ${options.min} to ${options.max}`,
+      },
+    }),
+  );
+
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|([+-])(\d{2}):(\d{2}))$/;
+
+/**
+ * Parses an ISO 8601 instant with a time zone strictly: a calendar date that exists, 00–23 h,
+ * no leap seconds (Date.parse would roll 2026-02-31 over to March). Digits below milliseconds are
+ * dropped, as event timestamps carry milliseconds.
+ *
+ * @example parseInstant('2026-03-01T11:00:00.250+01:00') // 2026-03-01T10:00:00.250Z
+ */
+export function parseInstant(value: string): Date | undefined {
+  const m = INSTANT.exec(value);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as number[];
+  const millis = Number((m[7] ?? '.0').slice(1, 4).padEnd(3, '0'));
+  const offset = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
+  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
+  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour! > 23 || minute! > 59 || second! > 59) return undefined;
+  if (m[8] !== 'Z' && (Number(m[10]) > 23 || Number(m[11]) > 59)) return undefined;
+  return new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second!, millis) - offset * 60_000);
+}
+
+/** An instant with a time zone, e.g. 2026-03-01T10:00:00Z or 2026-03-01T11:00:00.250+01:00. */
+export const InstantQueryField = (description: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ type: 'string', format: 'date-time', description, example: '2026-03-31T23:59:59.999Z' }),
+    Optional(),
+    IsString(),
+    ValidateBy({
+      name: 'isInstant',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && parseInstant(value) !== undefined,
+        defaultMessage: (args) => `${args?.property} must be an ISO 8601 instant with a time zone, e.g. 2026-03-31T23:59:59Z`,
+      },
+    }),
+  );
+
+/** A comma-separated list of names (event types, stream categories). */
+export const NameListQueryField = (options: { description: string; example: string; pattern: RegExp }) =>
+  applyDecorators(
+    ApiPropertyOptional({ type: 'string', description: `${options.description}; comma-separated, up to 50`, example: options.example }),
+    Optional(),
+    IsString(),
+    Matches(new RegExp(`^${options.pattern.source}(,${options.pattern.source}){0,49}$`), { message: `$property must be a comma-separated list of up to 50 names like ${options.example}` }),
+  );
+
+/** One of a fixed set of values. */
+export const EnumQueryField = (values: readonly string[], description: string) =>
+  applyDecorators(ApiPropertyOptional({ enum: values, description }), Optional(), IsString(), IsIn([...values]));
+
+/** Parses a list field validated by NameListQueryField. */
+export function nameList(value: string | undefined): string[] | undefined {
+  return value === undefined ? undefined : [...new Set(value.split(','))];
+}

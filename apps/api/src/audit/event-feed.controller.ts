@@ -1,0 +1,35 @@
+import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { decodePosition, encodePosition, type EventStore } from '@dealstream/event-store';
+import { EVENT_STORE } from '@dealstream/shared-application';
+import { toEventView } from '@dealstream/audit';
+import { RequirePermission } from '../auth/auth.decorators.js';
+import { ApiAuditRead } from './audit-docs.decorators.js';
+import { nameList } from './dtos/query-fields.js';
+import { DEFAULT_FEED_LIMIT, EventFeedQueryDto } from './dtos/event-feed-query.dto.js';
+import { EventFeedPageDto } from './dtos/audit-responses.dto.js';
+
+/**
+ * The global event feed for backend consumers. `EventStore.readAll` returns only events that can
+ * no longer be overtaken by a later commit (docs/event-store.md), so paging with `next` never skips
+ * or repeats one — the same rule the projections rely on.
+ */
+@ApiTags('audit')
+@RequirePermission('events:read')
+@Controller('events')
+export class EventFeedController {
+  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+
+  @Get()
+  @ApiAuditRead({ summary: 'Every event in global order after a cursor, optionally of some types or stream categories', type: EventFeedPageDto, errors: [] })
+  async feed(@Query() query: EventFeedQueryDto): Promise<EventFeedPageDto> {
+    const eventTypes = nameList(query.type);
+    const streamCategories = nameList(query.category);
+    const batch = await this.store.readAll({
+      after: query.after === undefined ? undefined : decodePosition(query.after),
+      limit: query.limit === undefined ? DEFAULT_FEED_LIMIT : Number(query.limit),
+      filter: { ...(eventTypes ? { eventTypes } : {}), ...(streamCategories ? { streamCategories } : {}) },
+    });
+    return { events: batch.events.map((event) => toEventView(event)), next: encodePosition(batch.cursor) };
+  }
+}

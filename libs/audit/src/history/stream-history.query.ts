@@ -1,0 +1,30 @@
+import type { EventStore, RecordedEvent } from '@dealstream/event-store';
+import { NotFoundError } from '@dealstream/shared-application';
+import type { AuditedAggregate } from '../aggregates/audited-aggregate.js';
+
+export interface HistoryPage {
+  /** In revision order. */
+  readonly events: readonly RecordedEvent[];
+  /** Pass as `after` for the next page; null when this page ends the stream. */
+  readonly next: bigint | null;
+}
+
+/**
+ * One page of an aggregate's events, after revision `after` (exclusive; from the start when absent).
+ * Throws NotFoundError when the aggregate has no stream.
+ *
+ * @example await readHistory(store, DEAL_AUDIT, dealId, { after: 99n, limit: 100 }) // revisions 100..199
+ */
+export async function readHistory(
+  store: EventStore,
+  aggregate: AuditedAggregate<{ version: number }>,
+  id: string,
+  { after, limit }: { after?: bigint; limit: number },
+): Promise<HistoryPage> {
+  const streamId = aggregate.streamName(id);
+  // One event more than asked tells whether another page exists without a second query.
+  const events = await store.readStream(streamId, { fromRevision: after === undefined ? 0n : after + 1n, maxCount: limit + 1 });
+  if (events.length === 0 && (await store.streamRevision(streamId)) === undefined) throw new NotFoundError(aggregate.kind, id);
+  const page = events.slice(0, limit);
+  return { events: page, next: events.length > limit ? page.at(-1)!.revision : null };
+}
