@@ -1,9 +1,11 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { CommandBus } from '@nestjs/cqrs';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { mintToken, type Role } from '@dealstream/auth';
 import { openDatabase, type Database } from '@dealstream/database';
 import { SqlEventStore, type RecordedEvent } from '@dealstream/event-store';
+import { EVENT_STORE } from '@dealstream/shared-application';
 import { createApp } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv, type AppConfig } from '../../apps/api/src/config/app-config.js';
 import { createPostgresTestDatabase, type TestDatabase } from './test-database.js';
@@ -21,6 +23,14 @@ export interface ApiHarness {
   events(): Promise<RecordedEvent[]>;
   eventCount(): Promise<number>;
   streamEvents(streamId: string): Promise<RecordedEvent[]>;
+  /** A separate connection to the app's database (direct SQL: tampering, digests). */
+  readonly database: TestDatabase;
+  /** Its connection string (for the CLI). */
+  readonly url: string;
+  /** The EventStore instance the app itself uses (fault injection). */
+  appEventStore(): SqlEventStore;
+  /** The app's own command bus: the write path the controllers dispatch to, without HTTP. */
+  commands(): CommandBus;
   restart(): Promise<void>;
   close(): Promise<void>;
 }
@@ -59,6 +69,10 @@ async function startHarness(config: AppConfig, testDb: TestDatabase): Promise<Ap
       return Number(rows[0]!.n);
     },
     streamEvents: (streamId) => store.readStream(streamId),
+    database: testDb,
+    url: testDb.url!,
+    appEventStore: () => app.get<SqlEventStore>(EVENT_STORE),
+    commands: () => app.get(CommandBus),
     async restart() {
       await app.close();
       app = await started(config);

@@ -39,3 +39,23 @@ export function ApiWrite(options: { summary: string; description?: string; statu
     ),
   );
 }
+
+/** OpenAPI for a read route: its problem+json errors and the read-your-writes header. */
+export function ApiRead(options: { summary: string; errors?: number[] }) {
+  const descriptions: Record<number, string> = {
+    400: 'A malformed parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`)',
+    401: ERROR_DESCRIPTIONS[401]!,
+    403: ERROR_DESCRIPTIONS[403]!,
+    404: 'Unknown deal or pipeline (or a pipeline that did not exist at asOf)',
+    503: 'The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After)',
+  };
+  return applyDecorators(
+    ApiBearerAuth(),
+    ApiOperation({ summary: options.summary }),
+    ApiHeader({ name: 'X-Min-Position', required: false, description: 'Same as the minPosition query parameter: wait until the read models reflect this write position.' }),
+    ApiResponse({ status: 200, description: 'OK. Header X-Read-Position: the position the data reflects.' }),
+    ...(options.errors ?? [400, 401, 403, 404, 503]).map((status) =>
+      ApiResponse({ status, type: ProblemDto, description: descriptions[status] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } }),
+    ),
+  );
+}

@@ -1,12 +1,12 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Database } from '@dealstream/database';
 import { encodePosition } from '@dealstream/event-store';
-import { LIVE_SCHEMA, board, dealById, funnel, pipelineMetrics, velocity, type AsOf, type BoardCursor } from '@dealstream/read-models';
+import { LIVE_SCHEMA, board, dealById, funnel, pipelineDefinition, pipelineMetrics, velocity, type AsOf, type BoardCursor } from '@dealstream/read-models';
 import { RequirePermission } from '../auth/auth.decorators.js';
 import { DATABASE } from '../database.provider.js';
-import { ProblemDto } from '../http/write-response.dto.js';
+import { ApiRead } from '../http/api-docs.decorators.js';
 import { UuidParamPipe } from '../http/uuid-param.pipe.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { BoardQueryDto, FunnelQueryDto, PeriodQueryDto, ReadParamsDto } from './dtos/query-params.dto.js';
@@ -21,7 +21,6 @@ export const READ_WAIT_MS = Symbol.for('dealstream.ReadWaitMs');
  * and honours minPosition; board and metrics take asOf/axis and answer as at that instant.
  */
 @ApiTags('read models')
-@ApiBearerAuth()
 @RequirePermission('read')
 @Controller()
 export class ReadModelsController {
@@ -31,8 +30,7 @@ export class ReadModelsController {
   ) {}
 
   @Get('deals/:id')
-  @ApiOperation({ summary: 'Current state of a deal (ETag = stream revision)' })
-  @ApiResponse({ status: 200, description: 'The deal' })
+  @ApiRead({ summary: 'Current state of a deal (ETag = stream revision)' })
   async deal(@Param('id', UuidParamPipe) id: string, @Query() query: ReadParamsDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     if (query.asOf || query.axis) throw new ApiProblem(400, 'as-of-not-supported', 'GET /deals/:id is current state; use /deals/:id/state?asOf= for the past');
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
@@ -43,7 +41,7 @@ export class ReadModelsController {
   }
 
   @Get('pipelines/:id/board')
-  @ApiOperation({ summary: 'Board: stages in order with counts, Σ amount and Σ weighted amount per currency, and their deals (keyset-paginated)' })
+  @ApiRead({ summary: 'Board: stages in order with counts, Σ amount and Σ weighted amount per currency, and their deals (keyset-paginated)' })
   async board(@Param('id', UuidParamPipe) id: string, @Query() query: BoardQueryDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
@@ -72,7 +70,7 @@ export class ReadModelsController {
   }
 
   @Get('pipelines/:id/metrics/pipeline')
-  @ApiOperation({ summary: 'Open deals by stage (count, value, weighted, average age, stalled) and weighted forecast by expected close month' })
+  @ApiRead({ summary: 'Open deals by stage (count, value, weighted, average age, stalled) and weighted forecast by expected close month' })
   async pipeline(@Param('id', UuidParamPipe) id: string, @Query() query: ReadParamsDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
@@ -82,7 +80,7 @@ export class ReadModelsController {
   }
 
   @Get('pipelines/:id/metrics/funnel')
-  @ApiOperation({ summary: 'Funnel of the deals created in [from, to): reached per stage, conversion, drop-off, median time to reach, win rate, transition matrix' })
+  @ApiRead({ summary: 'Funnel of the deals created in [from, to): reached per stage, conversion, drop-off, median time to reach, win rate, transition matrix' })
   async funnel(@Param('id', UuidParamPipe) id: string, @Query() query: FunnelQueryDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
@@ -93,11 +91,12 @@ export class ReadModelsController {
   }
 
   @Get('pipelines/:id/metrics/velocity')
-  @ApiOperation({ summary: 'Sales velocity for [from, to): opportunities, average won size, win rates (period, cohort), cycle length' })
+  @ApiRead({ summary: 'Sales velocity for [from, to): opportunities, average won size, win rates (period, cohort), cycle length' })
   async velocity(@Param('id', UuidParamPipe) id: string, @Query() query: PeriodQueryDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const { from, to } = periodOf(query);
+    if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
     const result = await velocity(this.database.db, LIVE_SCHEMA, id, { from, to, asOf, now: new Date() });
     return { ...result, from: from.toISOString(), to: to.toISOString(), asOf: asOf.at?.toISOString() ?? null, axis: asOf.axis, readPosition: encodePosition(position) };
   }

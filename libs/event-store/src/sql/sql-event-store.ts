@@ -13,6 +13,7 @@ import type {
   StreamRevision,
 } from '../port/event-store.types.js';
 import { START, type GlobalPosition } from '../port/global-position.js';
+import { validateAppend, validateMaxCount } from '../port/append-validation.js';
 import { appendFailureReason } from './sql-errors.js';
 
 /** NOTIFY channel the SQL store signals on every committed append. */
@@ -119,7 +120,7 @@ export class SqlEventStore implements EventStore {
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const backwards = options.direction === 'backwards';
     const limit = options.maxCount ?? Number.MAX_SAFE_INTEGER;
-    if (!Number.isSafeInteger(limit) || limit < 0) throw new EventStoreError('invalid-append', 'maxCount must be a non-negative integer');
+    validateMaxCount(limit);
     if (limit === 0) return [];
     const from = options.fromRevision;
     const { rows } = await sql<EventRow>`
@@ -186,23 +187,6 @@ export class SqlEventStore implements EventStore {
     };
   }
 }
-
-function validateAppend(streamId: string, events: readonly NewEvent[]): void {
-  if (!streamId || streamId.length > 512) throw new EventStoreError('invalid-append', 'stream id must be 1..512 characters');
-  if (events.length === 0) throw new EventStoreError('invalid-append', 'an append needs at least one event');
-  const ids = new Set(events.map((event) => event.eventId.toLowerCase()));
-  if (ids.size !== events.length) throw new EventStoreError('invalid-append', 'event ids within one append must be distinct');
-  for (const event of events) {
-    if (!UUID.test(event.eventId)) throw new EventStoreError('invalid-append', `event id is not a UUID: ${event.eventId}`);
-    if (!event.type) throw new EventStoreError('invalid-append', 'event type must not be empty');
-    if (!event.metadata?.actorId) throw new EventStoreError('invalid-append', 'every event needs metadata.actorId');
-    if (!(event.metadata.occurredAt instanceof Date) || Number.isNaN(event.metadata.occurredAt.getTime())) {
-      throw new EventStoreError('invalid-append', 'metadata.occurredAt must be a valid Date');
-    }
-  }
-}
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Moves the stream's head forward by `count` if the expected revision holds, returning the previous
