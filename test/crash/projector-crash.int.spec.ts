@@ -47,10 +47,15 @@ describe('projector crash safety (real processes, SIGKILL)', () => {
     await exited;
   };
   const applied = async () => (await readCheckpoint(database.db, LIVE_SCHEMA)).eventsApplied;
-  /** True once a session of that projector is inside a transaction (a batch not yet committed). */
+  /**
+   * True once that projector sits inside a batch transaction that has already written read-model
+   * rows but not yet moved the checkpoint (its fault-injection pause): idle in a transaction whose
+   * last statement wrote the read_models schema.
+   */
   const inTransaction = async (name: string) => {
     const { rows } = await sql<{ n: string }>`select count(*)::text as n from pg_stat_activity
-      where application_name = ${`projector-${name}`} and state in ('idle in transaction', 'active') and xact_start is not null`.execute(database.db);
+      where application_name = ${`projector-${name}`} and state = 'idle in transaction'
+        and query ~* '(insert into|update|delete from) "read_models"'`.execute(database.db);
     return Number(rows[0]!.n) > 0;
   };
   const waitUntil = async (condition: () => Promise<boolean>, what: string, timeoutMs = 60_000) => {
