@@ -1,6 +1,7 @@
 import { databaseConfigFromEnv, openDatabase } from '@dealstream/database';
 import { openEventStore } from '@dealstream/event-store';
-import { ProjectionRunner, ensureReadModelSchema } from '@dealstream/read-models';
+import { relocateDealsFromRemovedStages } from '@dealstream/deals-application';
+import { LIVE_SCHEMA, ProjectionRunner, ensureReadModelSchema } from '@dealstream/read-models';
 
 /**
  * The projection worker: runs the read-model projections outside the API (set PROJECTIONS=external
@@ -25,6 +26,7 @@ const runner = new ProjectionRunner({
   batchSize: Number(process.env.PROJECTOR_BATCH_SIZE ?? 500),
   log,
   subscription: { silenceMs: Number(process.env.PROJECTION_SILENCE_MS ?? 30_000) },
+  afterBatch: async () => void (await relocateDealsFromRemovedStages(database.db, store, LIVE_SCHEMA)),
   ...(faultDelayMs > 0 ? { beforeCheckpoint: () => new Promise((resolve) => setTimeout(resolve, faultDelayMs)) } : {}),
 });
 await runner.start();

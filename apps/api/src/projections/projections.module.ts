@@ -2,7 +2,8 @@ import { Global, Inject, Injectable, Module, type BeforeApplicationShutdown, typ
 import { Logger } from 'nestjs-pino';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
-import { ProjectionRunner } from '@dealstream/read-models';
+import { relocateDealsFromRemovedStages } from '@dealstream/deals-application';
+import { LIVE_SCHEMA, ProjectionRunner } from '@dealstream/read-models';
 import { EVENT_STORE } from '@dealstream/shared-application';
 import { DATABASE } from '../database.provider.js';
 
@@ -35,7 +36,15 @@ export class ProjectionsModule {
           provide: PROJECTION_RUNNER,
           inject: [DATABASE, EVENT_STORE, Logger],
           useFactory: (database: Database, store: EventStore, logger: Logger) =>
-            inProcess ? new ProjectionRunner({ database, store, log: (entry) => logger.log(entry), subscription: { silenceMs: subscriptionSilenceMs } }) : null,
+            inProcess
+              ? new ProjectionRunner({
+                  database,
+                  store,
+                  log: (entry) => logger.log(entry),
+                  subscription: { silenceMs: subscriptionSilenceMs },
+                  afterBatch: async () => void (await relocateDealsFromRemovedStages(database.db, store, LIVE_SCHEMA)),
+                })
+              : null,
         },
         RunnerLifecycle,
       ],

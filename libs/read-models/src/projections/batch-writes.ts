@@ -88,6 +88,8 @@ export class BatchWrites {
   readonly activities: ActivityRow[] = [];
   readonly pipelineVersions = new Map<string, PipelineVersionRow>();
   readonly pipelineVersionClosings: { pipeline_id: string; revision: number; at: Date; recorded_at: Date }[] = [];
+  /** StageRemoved events whose open deals the relocation reactor must move. */
+  readonly relocations: { event_id: string; pipeline_id: string; stage_id: string; target_stage_id: string }[] = [];
   /** Net change of open deals per `${pipeline}|${stage}|${currency}`. */
   readonly totals = new Map<string, { count: number; amount: number }>();
 

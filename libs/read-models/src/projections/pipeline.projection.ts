@@ -47,5 +47,9 @@ export function projectPipelineEvent(rows: Map<string, PipelineRow>, writes: Bat
     stages: state.stages,
     removed_stages: state.removedStages,
   });
+  if (event.type === 'StageRemoved') {
+    const { stageId, moveOpenDealsTo } = event.data as { stageId: string; moveOpenDealsTo: string };
+    writes.relocations.push({ event_id: event.eventId, pipeline_id: pipelineId, stage_id: stageId, target_stage_id: moveOpenDealsTo });
+  }
   rows.set(pipelineId, { pipeline_id: pipelineId, state, revision, effective_at: at, updated_at: event.recordedAt });
 }

@@ -21,6 +21,12 @@ export interface ProjectionRunnerOptions {
    * and before the checkpoint moves, widening the window in which a kill lands mid-batch.
    */
   readonly beforeCheckpoint?: () => Promise<void>;
+  /**
+   * Runs after every committed batch in the active runner only (e.g. the stage-relocation reactor,
+   * which reacts to what the batch projected). Its failures are logged and retried after the next
+   * batch; they never block the projection.
+   */
+  readonly afterBatch?: () => Promise<void>;
   /** For stores with a catch-up subscription (EventStoreDB): silence bound and backoff. */
   readonly subscription?: { silenceMs?: number; initialBackoffMs?: number; maxBackoffMs?: number };
 }
@@ -139,6 +145,7 @@ export class ProjectionRunner {
       this.eventsApplied = checkpoint.eventsApplied;
       const batch = await this.options.store.readAll({ after: checkpoint.position, limit: this.batchSize });
       if (batch.events.length === 0) {
+        await this.afterBatch(); // picks up reactions a failed attempt left behind
         await this.sleep(this.pollIntervalMs);
         continue;
       }
@@ -150,6 +157,15 @@ export class ProjectionRunner {
       this.position = batch.cursor;
       this.eventsApplied += batch.events.length;
       this.lastError = undefined;
+      await this.afterBatch();
+    }
+  }
+
+  private async afterBatch(): Promise<void> {
+    try {
+      await this.options.afterBatch?.();
+    } catch (error) {
+      this.log({ level: 'error', msg: 'after-batch reaction failed; retried after the next batch', error: error instanceof Error ? error.message : String(error) });
     }
   }
 
@@ -183,6 +199,7 @@ export class ProjectionRunner {
         this.eventsApplied += events.length;
         supervisor.commit(next);
         this.lastError = undefined;
+        await this.afterBatch();
       }
     } finally {
       await supervisor.stop();
