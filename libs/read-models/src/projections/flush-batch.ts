@@ -35,19 +35,22 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
   await inChunks(deals, (chunk) => sql`
     insert into ${s}.deals (deal_id, pipeline_id, stage_id, status, title, account, owner_id, amount, currency, expected_close_date,
       kind, parent_deal_id, bant_score, created_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
-      revision, state, effective_at, recorded_at, version_revision, open_interval_revision)
+      revision, effective_at, recorded_at, version_revision, open_interval_revision)
     values ${sql.join(chunk.map((d) => sql`(${d.deal_id}::uuid, ${d.pipeline_id}::uuid, ${d.stage_id}::uuid, ${d.status}, ${d.title}, ${d.account},
       ${d.owner_id}, ${d.amount}, ${d.currency}, ${d.expected_close_date}::date, ${d.kind}, ${d.parent_deal_id}::uuid, ${d.bant_score}::int,
       ${ts(d.created_at)}, ${ts(d.stage_entered_at)}, ${ts(d.closed_at)}, ${d.won_amount}::bigint, ${d.activity_count}, ${ts(d.last_activity_at)},
-      ${d.revision}, ${JSON.stringify(d.state)}::jsonb, ${ts(d.effective_at)}, ${ts(d.recorded_at)}, ${d.version_revision}, ${d.open_interval_revision}::bigint)`))}
+      ${d.revision}, ${ts(d.effective_at)}, ${ts(d.recorded_at)}, ${d.version_revision}, ${d.open_interval_revision}::bigint)`))}
     on conflict (deal_id) do update set pipeline_id = excluded.pipeline_id, stage_id = excluded.stage_id, status = excluded.status,
       title = excluded.title, account = excluded.account, owner_id = excluded.owner_id, amount = excluded.amount, currency = excluded.currency,
       expected_close_date = excluded.expected_close_date, kind = excluded.kind, parent_deal_id = excluded.parent_deal_id,
       bant_score = excluded.bant_score, created_at = excluded.created_at, stage_entered_at = excluded.stage_entered_at,
       closed_at = excluded.closed_at, won_amount = excluded.won_amount, activity_count = excluded.activity_count,
-      last_activity_at = excluded.last_activity_at, revision = excluded.revision, state = excluded.state,
+      last_activity_at = excluded.last_activity_at, revision = excluded.revision,
       effective_at = excluded.effective_at, recorded_at = excluded.recorded_at, version_revision = excluded.version_revision,
       open_interval_revision = excluded.open_interval_revision`.execute(trx));
+  await inChunks(deals, (chunk) => sql`
+    insert into ${s}.deal_states (deal_id, state) values ${sql.join(chunk.map((d) => sql`(${d.deal_id}::uuid, ${JSON.stringify(d.state)}::jsonb)`))}
+    on conflict (deal_id) do update set state = excluded.state`.execute(trx));
 
   await inChunks(writes.versionClosings, (chunk) => sql`
     update ${s}.deal_versions t set valid_to = v.valid_to::timestamptz, recorded_to = v.recorded_to::timestamptz

@@ -34,8 +34,9 @@ export async function projectBatch(trx: Kysely<any>, schema: string, events: rea
 async function loadDeals(trx: Kysely<any>, schema: string, ids: string[]): Promise<Map<string, DealRow>> {
   if (ids.length === 0) return new Map();
   const { rows } = await sql<Record<string, unknown>>`
-    select *, expected_close_date::text as expected_close_date from ${sql.id(schema)}.deals
-    where deal_id = any(${sql.val(validUuids(ids))}::uuid[])`.execute(trx);
+    select d.*, d.expected_close_date::text as expected_close_date, s.state
+    from ${sql.id(schema)}.deals d join ${sql.id(schema)}.deal_states s using (deal_id)
+    where d.deal_id = any(${sql.val(validUuids(ids))}::uuid[])`.execute(trx);
   return new Map(rows.map((row) => [row.deal_id as string, dealRowFromDb(row)]));
 }
 

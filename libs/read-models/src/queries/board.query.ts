@@ -93,7 +93,9 @@ export async function board(db: Kysely<any>, schema: string, pipelineId: string,
     )
     select r.deal_id, r.live_stage_id, r.owner_id, r.amount::text as amount, r.currency, r.expected_close_date::text as expected_close_date,
            r.stage_entered_at, r.stalled, r.days_in_stage, d.title, d.account
-    from ranked r join ${sql.id(schema)}.deals d on d.deal_id = r.deal_id
+    from ranked r
+    -- one primary-key lookup per shown deal (LIMIT keeps the planner from hash-joining all deals)
+    cross join lateral (select title, account from ${sql.id(schema)}.deals d where d.deal_id = r.deal_id limit 1) d
     where r.rn <= ${limit + 1}
     order by r.live_stage_id, r.amount desc, r.deal_id`.execute(db);
 

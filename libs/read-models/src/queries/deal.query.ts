@@ -30,7 +30,8 @@ export interface DealView {
 /** The current state of one deal from the read model; undefined if unknown (or not projected yet). */
 export async function dealById(db: Kysely<any>, schema: string, dealId: string): Promise<DealView | undefined> {
   const { rows } = await sql<Record<string, any>>`
-    select *, expected_close_date::text as expected_close_date from ${sql.id(schema)}.deals where deal_id = ${dealId}::uuid`.execute(db);
+    select d.*, d.expected_close_date::text as expected_close_date, s.state
+    from ${sql.id(schema)}.deals d join ${sql.id(schema)}.deal_states s using (deal_id) where d.deal_id = ${dealId}::uuid`.execute(db);
   const row = rows[0];
   if (!row) return undefined;
   const state = typeof row.state === 'string' ? JSON.parse(row.state) : row.state;

@@ -91,7 +91,10 @@ export async function buildReadModels(db: Kysely<any>, store: EventStore, schema
   let cursor = START;
   for (;;) {
     const batch = await store.readAll({ after: cursor, limit: batchSize });
-    if (batch.events.length === 0) return applied;
+    if (batch.events.length === 0) {
+      await analyzeSchema(db, schema);
+      return applied;
+    }
     await db.transaction().execute(async (trx) => {
       await projectBatch(trx, schema, batch.events);
       await compareAndSetCheckpoint(trx, schema, cursor, batch.cursor, batch.events.length);
@@ -130,4 +133,13 @@ async function dropQuietly(db: Kysely<any>, schema: string): Promise<string | un
   } catch {
     return schema;
   }
+}
+
+/**
+ * Gathers planner statistics for freshly built tables: without them the first reports after a
+ * swap are planned for empty tables (nested loops over 100k rows) until autovacuum gets to them.
+ */
+async function analyzeSchema(db: Kysely<any>, schema: string): Promise<void> {
+  const { rows } = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = ${schema}`.execute(db);
+  for (const { name } of rows) await sql`analyze ${sql.id(schema)}.${sql.id(name)}`.execute(db);
 }

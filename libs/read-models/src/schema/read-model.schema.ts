@@ -7,7 +7,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 2;
+export const READ_MODEL_VERSION = 3;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: Kysely<any>, schema: string): Promise<void> {
@@ -28,11 +28,12 @@ export async function createReadModelSchema(db: Kysely<any>, schema: string): Pr
         title text not null, account text not null, owner_id text not null, amount bigint not null, currency text not null,
         expected_close_date date, kind text not null, parent_deal_id uuid, bant_score int,
         created_at timestamptz not null, stage_entered_at timestamptz not null, closed_at timestamptz, won_amount bigint,
-        activity_count int not null, last_activity_at timestamptz, revision bigint not null, state jsonb not null,
+        activity_count int not null, last_activity_at timestamptz, revision bigint not null,
         effective_at timestamptz not null, recorded_at timestamptz not null,
         version_revision bigint not null, open_interval_revision bigint)`,
     sql`create index deals_board on ${s}.deals (pipeline_id, stage_id, amount desc, deal_id) where status = 'open'`,
     sql`create index deals_created on ${s}.deals (pipeline_id, created_at)`,
+    sql`create table ${s}.deal_states (deal_id uuid primary key, state jsonb not null)`,
     sql`create table ${s}.deal_versions (deal_id uuid not null, revision bigint not null,
         valid_from timestamptz not null, valid_to timestamptz not null, recorded_from timestamptz not null, recorded_to timestamptz not null,
         pipeline_id uuid not null, stage_id uuid not null, status text not null, owner_id text not null, amount bigint not null,
