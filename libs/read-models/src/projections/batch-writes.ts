@@ -44,6 +44,17 @@ export interface TransitionRow {
   recorded_at: Date;
 }
 
+/** A deal's first entry into a stage, keyed with its creation (the funnel's cohort) on both axes. */
+export interface FirstEntryRow {
+  deal_id: string;
+  stage_id: string;
+  pipeline_id: string;
+  first_at: Date;
+  first_recorded_at: Date;
+  created_at: Date;
+  created_recorded_at: Date;
+}
+
 export interface ActivityRow {
   deal_id: string;
   revision: number;
@@ -85,6 +96,8 @@ export class BatchWrites {
   readonly intervals = new Map<string, IntervalRow>();
   readonly intervalClosings: Closing[] = [];
   readonly transitions: TransitionRow[] = [];
+  /** By `${deal}|${stage}`: the batch's first entry; the table keeps the earliest across batches. */
+  readonly firstEntries = new Map<string, FirstEntryRow>();
   readonly activities: ActivityRow[] = [];
   readonly pipelineVersions = new Map<string, PipelineVersionRow>();
   readonly pipelineVersionClosings: { pipeline_id: string; revision: number; at: Date; recorded_at: Date }[] = [];

@@ -16,6 +16,8 @@ export interface DealRow {
   parent_deal_id: string | null;
   bant_score: number | null;
   created_at: Date;
+  /** When the deal's creation was recorded (the recorded axis of created_at). */
+  created_recorded_at: Date;
   stage_entered_at: Date;
   closed_at: Date | null;
   won_amount: number | null;
@@ -59,6 +61,7 @@ export function dealRowFromDb(row: Record<string, unknown>): DealRow {
     parent_deal_id: (row.parent_deal_id as string | null) ?? null,
     bant_score: int(row.bant_score),
     created_at: date(row.created_at)!,
+    created_recorded_at: date(row.created_recorded_at)!,
     stage_entered_at: date(row.stage_entered_at)!,
     closed_at: date(row.closed_at),
     won_amount: int(row.won_amount),

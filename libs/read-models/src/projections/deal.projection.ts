@@ -43,6 +43,7 @@ export function projectDealEvent(rows: Map<string, DealRow>, writes: BatchWrites
     parent_deal_id: state.parentDealId,
     bant_score: state.qualification?.score ?? null,
     created_at: before?.created_at ?? at,
+    created_recorded_at: before?.created_recorded_at ?? recordedAt,
     stage_entered_at: enteredStage ? at : before!.stage_entered_at,
     closed_at: isOpen ? null : wasOpen ? at : (before?.closed_at ?? at),
     won_amount: state.wonAmount,
@@ -110,6 +111,19 @@ export function projectDealEvent(rows: Map<string, DealRow>, writes: BatchWrites
       at,
       recorded_at: recordedAt,
     });
+    // Times only grow along a deal's stream, so its first transition into a stage is its first entry.
+    const firstKey = `${dealId}|${after.stage_id}`;
+    if (!writes.firstEntries.has(firstKey)) {
+      writes.firstEntries.set(firstKey, {
+        deal_id: dealId,
+        stage_id: after.stage_id,
+        pipeline_id: after.pipeline_id,
+        first_at: at,
+        first_recorded_at: recordedAt,
+        created_at: after.created_at,
+        created_recorded_at: after.created_recorded_at,
+      });
+    }
   }
 
   if (domainEvent.type === 'ActivityLogged') {

@@ -34,16 +34,16 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
 
   await inChunks(deals, (chunk) => sql`
     insert into ${s}.deals (deal_id, pipeline_id, stage_id, status, title, account, owner_id, amount, currency, expected_close_date,
-      kind, parent_deal_id, bant_score, created_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
+      kind, parent_deal_id, bant_score, created_at, created_recorded_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
       revision, effective_at, recorded_at, version_revision, open_interval_revision)
     values ${sql.join(chunk.map((d) => sql`(${d.deal_id}::uuid, ${d.pipeline_id}::uuid, ${d.stage_id}::uuid, ${d.status}, ${d.title}, ${d.account},
       ${d.owner_id}, ${d.amount}, ${d.currency}, ${d.expected_close_date}::date, ${d.kind}, ${d.parent_deal_id}::uuid, ${d.bant_score}::int,
-      ${ts(d.created_at)}, ${ts(d.stage_entered_at)}, ${ts(d.closed_at)}, ${d.won_amount}::bigint, ${d.activity_count}, ${ts(d.last_activity_at)},
+      ${ts(d.created_at)}, ${ts(d.created_recorded_at)}, ${ts(d.stage_entered_at)}, ${ts(d.closed_at)}, ${d.won_amount}::bigint, ${d.activity_count}, ${ts(d.last_activity_at)},
       ${d.revision}, ${ts(d.effective_at)}, ${ts(d.recorded_at)}, ${d.version_revision}, ${d.open_interval_revision}::bigint)`))}
     on conflict (deal_id) do update set pipeline_id = excluded.pipeline_id, stage_id = excluded.stage_id, status = excluded.status,
       title = excluded.title, account = excluded.account, owner_id = excluded.owner_id, amount = excluded.amount, currency = excluded.currency,
       expected_close_date = excluded.expected_close_date, kind = excluded.kind, parent_deal_id = excluded.parent_deal_id,
-      bant_score = excluded.bant_score, created_at = excluded.created_at, stage_entered_at = excluded.stage_entered_at,
+      bant_score = excluded.bant_score, created_at = excluded.created_at, created_recorded_at = excluded.created_recorded_at, stage_entered_at = excluded.stage_entered_at,
       closed_at = excluded.closed_at, won_amount = excluded.won_amount, activity_count = excluded.activity_count,
       last_activity_at = excluded.last_activity_at, revision = excluded.revision,
       effective_at = excluded.effective_at, recorded_at = excluded.recorded_at, version_revision = excluded.version_revision,
@@ -80,6 +80,13 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
     insert into ${s}.stage_transitions (deal_id, revision, pipeline_id, from_stage_id, to_stage_id, kind, at, recorded_at)
     values ${sql.join(chunk.map((t) => sql`(${t.deal_id}::uuid, ${t.revision}, ${t.pipeline_id}::uuid, ${t.from_stage_id}::uuid, ${t.to_stage_id}::uuid,
       ${t.kind}, ${ts(t.at)}, ${ts(t.recorded_at)})`))}`.execute(trx));
+
+  await inChunks([...writes.firstEntries.values()], (chunk) => sql`
+    insert into ${s}.stage_first_entries as t (deal_id, stage_id, pipeline_id, first_at, first_recorded_at, created_at, created_recorded_at)
+    values ${sql.join(chunk.map((e) => sql`(${e.deal_id}::uuid, ${e.stage_id}::uuid, ${e.pipeline_id}::uuid, ${ts(e.first_at)}, ${ts(e.first_recorded_at)},
+      ${ts(e.created_at)}, ${ts(e.created_recorded_at)})`))}
+    on conflict (deal_id, stage_id) do update set first_at = least(t.first_at, excluded.first_at),
+      first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at)`.execute(trx));
 
   await inChunks(writes.activities, (chunk) => sql`
     insert into ${s}.activities (deal_id, revision, activity_id, pipeline_id, kind, outcome, note, actor_id, at)

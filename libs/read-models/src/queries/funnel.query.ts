@@ -50,7 +50,7 @@ export async function funnel(db: Kysely<any>, schema: string, pipelineId: string
   const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
   if (!definition) return undefined;
   const s = sql.id(schema);
-  const { transitionAt, validFrom, validTo } = axisColumns(request.asOf.axis);
+  const { transitionAt, validFrom, validTo, firstAt, createdAt } = axisColumns(request.asOf.axis);
   const instant = timestamp(request.asOf.at ?? request.now);
   const from = timestamp(request.from);
   const to = timestamp(request.to);
@@ -58,12 +58,15 @@ export async function funnel(db: Kysely<any>, schema: string, pipelineId: string
       where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant})`;
 
   const { rows: perPosition } = await sql<{ position: number | null; furthest: number | null; any: string | null; strict: string | null; deals: string | null; median_any: string | null; median_strict: string | null }>`
-    with def as (select * from ${stageMapSql(definition)}), cohort as ${cohort},
+    with def as (select * from ${stageMapSql(definition)}),
+    -- the cohort's first entries per live stage position, by the instant (first entries only grow
+    -- later, so the earliest one is the first one as of any instant after it)
     entries as (
-      select t.deal_id, def.position, min(t.${transitionAt}) as first_at, min(c.created_at) as created_at
-      from ${s}.stage_transitions t join cohort c on c.deal_id = t.deal_id join def on def.stage_id = t.to_stage_id
-      where t.${transitionAt} <= ${instant}
-      group by t.deal_id, def.position
+      select e.deal_id, def.position, min(e.${firstAt}) as first_at, min(e.${createdAt}) as created_at
+      from ${s}.stage_first_entries e join def on def.stage_id = e.stage_id
+      where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
+        and e.${firstAt} <= ${instant}
+      group by e.deal_id, def.position
     ),
     walk as (
       select *, count(*) over upto as entered_through,

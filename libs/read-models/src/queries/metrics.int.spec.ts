@@ -72,12 +72,13 @@ async function writeHistory(store: EventStore): Promise<void> {
 
 describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
   let database: TestDatabase;
+  let store: EventStore;
   const now = day(30);
 
   beforeAll(async () => {
     database = await createPostgresTestDatabase();
     await migrateEventStore(database.db);
-    const store = new SqlEventStore(database.db);
+    store = new SqlEventStore(database.db);
     await writeHistory(store);
     // Live tables projected in batches of 3 (so rows are closed across batch boundaries) …
     await createReadModelSchema(database.db, LIVE_SCHEMA);
@@ -188,6 +189,32 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
     const then = (await board(database.db, LIVE_SCHEMA, P, { asOf: { at: day(10.5), axis: 'occurred' }, now: day(10.5), filters: { stalled: true }, limit: 10 }))!;
     expect(then.stages.map((s) => s.name)).toEqual(['A', 'B', 'Proposal sent', 'D']);
     expect(then.stages[0]!.deals.map((d) => [d.title, d.daysInStage, d.stalled])).toEqual([['D5', 6.5, true]]);
+  });
+
+  it('funnel on the recorded axis, everything known: all seven deals under the current definition', async () => {
+    const later = new Date(Date.now() + 86_400_000);
+    const request = (policy: FunnelPolicy) => ({ from: new Date(0), to: later, policy, asOf: { at: later, axis: 'recorded' as const }, now: later });
+    // entries: D1 A,B,C · D2 A,C · D3 A,B · D4 B · D5 A · D6 A · D7 A (stage D removed, so three stages)
+    const reached = async (policy: FunnelPolicy) => (await funnel(database.db, LIVE_SCHEMA, P, request(policy)))!.stages.map((st) => st.reached);
+    expect(await reached('any')).toEqual([6, 3, 2]);
+    expect(await reached('strict')).toEqual([6, 2, 1]); // B in order: D1, D3; C after A and B: D1
+    expect(await reached('implied')).toEqual([7, 4, 2]); // furthest C: D1, D2; B: D3, D4
+  });
+
+  it.each([
+    ['D5 was created', 5, 'DealCreated', 4, { size: 5, open: 5, won: 0, lost: 0, disqualified: 0 }],
+    ['D2 was lost', 2, 'DealLost', 8, { size: 5, open: 3, won: 0, lost: 1, disqualified: 1 }],
+  ] as const)('funnel on the recorded axis as of the instant %s equals the occurred axis as of that day', async (_, n, type, d, cohort) => {
+    // The fixture records events in the order they happened, so both axes cut the history at the
+    // same event; D1 enters C after d4, so reading the wrong axis' first entries changes "reached".
+    const [at] = (await store.readStream(`deal-${deal(n)}`)).filter((e) => e.type === type).map((e) => e.recordedAt);
+    for (const policy of ['any', 'strict', 'implied'] as FunnelPolicy[]) {
+      const recorded = (await funnel(database.db, LIVE_SCHEMA, P, { from: new Date(0), to: new Date(at!.getTime() + 1), policy, asOf: { at: at!, axis: 'recorded' }, now }))!;
+      const occurred = (await funnel(database.db, LIVE_SCHEMA, P, { from: day(0), to: day(100), policy, asOf: { at: day(d), axis: 'occurred' }, now }))!;
+      expect(recorded.stages.map((st) => st.reached)).toEqual(occurred.stages.map((st) => st.reached));
+      expect(recorded.cohort).toEqual(cohort);
+      expect(occurred.cohort).toEqual(cohort);
+    }
   });
 
   it('on the recorded axis, an instant before anything was recorded knows no pipeline', async () => {

@@ -21,6 +21,8 @@ export function axisColumns(axis: TimeAxis) {
     transitionAt: sql.raw(occurred ? 'at' : 'recorded_at'),
     enteredAt: sql.raw(occurred ? 'entered_at' : 'entered_recorded_at'),
     exitedAt: sql.raw(occurred ? 'exited_at' : 'exited_recorded_at'),
+    firstAt: sql.raw(occurred ? 'first_at' : 'first_recorded_at'),
+    createdAt: sql.raw(occurred ? 'created_at' : 'created_recorded_at'),
   };
 }
 

@@ -7,7 +7,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 3;
+export const READ_MODEL_VERSION = 4;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: Kysely<any>, schema: string): Promise<void> {
@@ -27,7 +27,7 @@ export async function createReadModelSchema(db: Kysely<any>, schema: string): Pr
     sql`create table ${s}.deals (deal_id uuid primary key, pipeline_id uuid not null, stage_id uuid not null, status text not null,
         title text not null, account text not null, owner_id text not null, amount bigint not null, currency text not null,
         expected_close_date date, kind text not null, parent_deal_id uuid, bant_score int,
-        created_at timestamptz not null, stage_entered_at timestamptz not null, closed_at timestamptz, won_amount bigint,
+        created_at timestamptz not null, created_recorded_at timestamptz not null, stage_entered_at timestamptz not null, closed_at timestamptz, won_amount bigint,
         activity_count int not null, last_activity_at timestamptz, revision bigint not null,
         effective_at timestamptz not null, recorded_at timestamptz not null,
         version_revision bigint not null, open_interval_revision bigint)`,
@@ -50,6 +50,11 @@ export async function createReadModelSchema(db: Kysely<any>, schema: string): Pr
         from_stage_id uuid, to_stage_id uuid not null, kind text not null, at timestamptz not null, recorded_at timestamptz not null,
         primary key (deal_id, revision))`,
     sql`create index stage_transitions_at on ${s}.stage_transitions (pipeline_id, at)`,
+    sql`create table ${s}.stage_first_entries (deal_id uuid not null, stage_id uuid not null, pipeline_id uuid not null,
+        first_at timestamptz not null, first_recorded_at timestamptz not null, created_at timestamptz not null,
+        created_recorded_at timestamptz not null, primary key (deal_id, stage_id))`,
+    sql`create index stage_first_entries_cohort on ${s}.stage_first_entries (pipeline_id, created_at)`,
+    sql`create index stage_first_entries_cohort_recorded on ${s}.stage_first_entries (pipeline_id, created_recorded_at)`,
     sql`create table ${s}.activities (deal_id uuid not null, revision bigint not null, activity_id uuid not null, pipeline_id uuid not null,
         kind text not null, outcome text, note text, actor_id text not null, at timestamptz not null, primary key (deal_id, revision))`,
     sql`create table ${s}.stage_totals (pipeline_id uuid not null, stage_id uuid not null, currency text not null,

@@ -65,6 +65,7 @@ export interface DealsTable {
   parent_deal_id: string | null;
   bant_score: number | null;
   created_at: Timestamp;
+  created_recorded_at: Timestamp;
   stage_entered_at: Timestamp;
   closed_at: Timestamp | null;
   won_amount: Int8 | null;
@@ -133,6 +134,17 @@ export interface StageTransitionsTable {
   recorded_at: Timestamp;
 }
 
+/** A deal's first entry into a stage (on each axis), with its creation: the funnel without a join. */
+export interface StageFirstEntriesTable {
+  deal_id: string;
+  stage_id: string;
+  pipeline_id: string;
+  first_at: Timestamp;
+  first_recorded_at: Timestamp;
+  created_at: Timestamp;
+  created_recorded_at: Timestamp;
+}
+
 export interface ActivitiesTable {
   deal_id: string;
   revision: Int8;
@@ -163,6 +175,7 @@ export interface ReadModelTables {
   deal_versions: DealVersionsTable;
   stage_intervals: StageIntervalsTable;
   stage_transitions: StageTransitionsTable;
+  stage_first_entries: StageFirstEntriesTable;
   activities: ActivitiesTable;
   stage_totals: StageTotalsTable;
 }
@@ -176,6 +189,7 @@ export const PARITY_TABLES: Record<Exclude<keyof ReadModelTables, 'checkpoints'>
   deal_versions: ['deal_id', 'revision'],
   stage_intervals: ['deal_id', 'entered_revision'],
   stage_transitions: ['deal_id', 'revision'],
+  stage_first_entries: ['deal_id', 'stage_id'],
   activities: ['deal_id', 'revision'],
   stage_totals: ['pipeline_id', 'stage_id', 'currency'],
 };
