@@ -1,6 +1,6 @@
 import { databaseConfigFromEnv, openDatabase } from '@dealstream/database';
 import { openEventStore } from '@dealstream/event-store';
-import { relocateDealsFromRemovedStages } from '@dealstream/deals-application';
+import { StageRelocationReactor } from '@dealstream/deals-application';
 import { LIVE_SCHEMA, ProjectionRunner, ensureReadModelSchema } from '@dealstream/read-models';
 
 /**
@@ -26,7 +26,7 @@ const runner = new ProjectionRunner({
   batchSize: Number(process.env.PROJECTOR_BATCH_SIZE ?? 500),
   log,
   subscription: { silenceMs: Number(process.env.PROJECTION_SILENCE_MS ?? 30_000) },
-  afterBatch: async () => void (await relocateDealsFromRemovedStages(database.db, store, LIVE_SCHEMA)),
+  afterBatch: new StageRelocationReactor(database.db, store, LIVE_SCHEMA).run,
   ...(faultDelayMs > 0 ? { beforeCheckpoint: () => new Promise((resolve) => setTimeout(resolve, faultDelayMs)) } : {}),
 });
 await runner.start();

@@ -2,7 +2,7 @@ import { Global, Inject, Injectable, Module, type BeforeApplicationShutdown, typ
 import { Logger } from 'nestjs-pino';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
-import { relocateDealsFromRemovedStages } from '@dealstream/deals-application';
+import { StageRelocationReactor } from '@dealstream/deals-application';
 import { LIVE_SCHEMA, ProjectionRunner } from '@dealstream/read-models';
 import { EVENT_STORE } from '@dealstream/shared-application';
 import { DATABASE } from '../database.provider.js';
@@ -42,7 +42,7 @@ export class ProjectionsModule {
                   store,
                   log: (entry) => logger.log(entry),
                   subscription: { silenceMs: subscriptionSilenceMs },
-                  afterBatch: async () => void (await relocateDealsFromRemovedStages(database.db, store, LIVE_SCHEMA)),
+                  afterBatch: new StageRelocationReactor(database.db, store, LIVE_SCHEMA).run,
                 })
               : null,
         },

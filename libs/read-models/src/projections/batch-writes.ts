@@ -55,6 +55,14 @@ export interface FirstEntryRow {
   created_recorded_at: Date;
 }
 
+export interface RemovedStageRow {
+  pipeline_id: string;
+  stage_id: string;
+  removal_event_id: string;
+  moved_to_stage_id: string;
+  removed_at: Date;
+}
+
 export interface ActivityRow {
   deal_id: string;
   revision: number;
@@ -101,8 +109,8 @@ export class BatchWrites {
   readonly activities: ActivityRow[] = [];
   readonly pipelineVersions = new Map<string, PipelineVersionRow>();
   readonly pipelineVersionClosings: { pipeline_id: string; revision: number; at: Date; recorded_at: Date }[] = [];
-  /** StageRemoved events whose open deals the relocation reactor must move. */
-  readonly relocations: { event_id: string; pipeline_id: string; stage_id: string; target_stage_id: string }[] = [];
+  /** Stages removed in this batch: open deals found in them are moved by the relocation reactor. */
+  readonly removedStages: RemovedStageRow[] = [];
   /** Net change of open deals per `${pipeline}|${stage}|${currency}`. */
   readonly totals = new Map<string, { count: number; amount: number }>();
 

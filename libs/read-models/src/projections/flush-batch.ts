@@ -93,10 +93,10 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
     values ${sql.join(chunk.map((a) => sql`(${a.deal_id}::uuid, ${a.revision}, ${a.activity_id}::uuid, ${a.pipeline_id}::uuid, ${a.kind},
       ${a.outcome}, ${a.note}, ${a.actor_id}, ${ts(a.at)})`))}`.execute(trx));
 
-  await inChunks(writes.relocations, (chunk) => sql`
-    insert into ${s}.stage_relocations (event_id, pipeline_id, stage_id, target_stage_id)
-    values ${sql.join(chunk.map((r) => sql`(${r.event_id}::uuid, ${r.pipeline_id}::uuid, ${r.stage_id}::uuid, ${r.target_stage_id}::uuid)`))}
-    on conflict (event_id) do nothing`.execute(trx));
+  await inChunks(writes.removedStages, (chunk) => sql`
+    insert into ${s}.removed_stages (pipeline_id, stage_id, removal_event_id, moved_to_stage_id, removed_at)
+    values ${sql.join(chunk.map((r) => sql`(${r.pipeline_id}::uuid, ${r.stage_id}::uuid, ${r.removal_event_id}::uuid, ${r.moved_to_stage_id}::uuid, ${ts(r.removed_at)})`))}
+    on conflict (pipeline_id, stage_id) do nothing`.execute(trx));
 
   const totals = [...writes.totals.entries()].filter(([, delta]) => delta.count !== 0 || delta.amount !== 0);
   await inChunks(totals, (chunk) => sql`

@@ -49,7 +49,7 @@ export function projectPipelineEvent(rows: Map<string, PipelineRow>, writes: Bat
   });
   if (event.type === 'StageRemoved') {
     const { stageId, moveOpenDealsTo } = event.data as { stageId: string; moveOpenDealsTo: string };
-    writes.relocations.push({ event_id: event.eventId, pipeline_id: pipelineId, stage_id: stageId, target_stage_id: moveOpenDealsTo });
+    writes.removedStages.push({ pipeline_id: pipelineId, stage_id: stageId, removal_event_id: event.eventId, moved_to_stage_id: moveOpenDealsTo, removed_at: at });
   }
   rows.set(pipelineId, { pipeline_id: pipelineId, state, revision, effective_at: at, updated_at: event.recordedAt });
 }

@@ -26,7 +26,7 @@ export interface ProjectionRunnerOptions {
    * which reacts to what the batch projected). Its failures are logged and retried after the next
    * batch; they never block the projection.
    */
-  readonly afterBatch?: () => Promise<void>;
+  readonly afterBatch?: () => Promise<unknown>;
   /** For stores with a catch-up subscription (EventStoreDB): silence bound and backoff. */
   readonly subscription?: { silenceMs?: number; initialBackoffMs?: number; maxBackoffMs?: number };
 }

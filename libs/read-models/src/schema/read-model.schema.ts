@@ -7,7 +7,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 4;
+export const READ_MODEL_VERSION = 5;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: Kysely<any>, schema: string): Promise<void> {
@@ -59,9 +59,9 @@ export async function createReadModelSchema(db: Kysely<any>, schema: string): Pr
         kind text not null, outcome text, note text, actor_id text not null, at timestamptz not null, primary key (deal_id, revision))`,
     sql`create table ${s}.stage_totals (pipeline_id uuid not null, stage_id uuid not null, currency text not null,
         open_count bigint not null, open_amount bigint not null, primary key (pipeline_id, stage_id, currency))`,
-    // Work queue, not a read model: each StageRemoved whose open deals still have to be moved.
-    sql`create table ${s}.stage_relocations (event_id uuid primary key, pipeline_id uuid not null, stage_id uuid not null,
-        target_stage_id uuid not null, done boolean not null default false)`,
+    // Removed stage ids are never reused: an open deal found in one is moved by the relocation reactor.
+    sql`create table ${s}.removed_stages (pipeline_id uuid not null, stage_id uuid not null, removal_event_id uuid not null,
+        moved_to_stage_id uuid not null, removed_at timestamptz not null, primary key (pipeline_id, stage_id))`,
     sql`insert into ${s}.meta (key, value) values ('version', ${String(READ_MODEL_VERSION)})`,
     sql`insert into ${s}.checkpoints (projection, position_major, position_minor) values ('read-models', 0, 0)`,
   ];

@@ -145,6 +145,14 @@ export interface StageFirstEntriesTable {
   created_recorded_at: Timestamp;
 }
 
+export interface RemovedStagesTable {
+  pipeline_id: string;
+  stage_id: string;
+  removal_event_id: string;
+  moved_to_stage_id: string;
+  removed_at: Timestamp;
+}
+
 export interface ActivitiesTable {
   deal_id: string;
   revision: Int8;
@@ -178,6 +186,7 @@ export interface ReadModelTables {
   stage_first_entries: StageFirstEntriesTable;
   activities: ActivitiesTable;
   stage_totals: StageTotalsTable;
+  removed_stages: RemovedStagesTable;
 }
 
 /** Tables compared for parity after a rebuild, with their key columns (stable ordering). */
@@ -192,4 +201,5 @@ export const PARITY_TABLES: Record<Exclude<keyof ReadModelTables, 'checkpoints'>
   stage_first_entries: ['deal_id', 'stage_id'],
   activities: ['deal_id', 'revision'],
   stage_totals: ['pipeline_id', 'stage_id', 'currency'],
+  removed_stages: ['pipeline_id', 'stage_id'],
 };
