@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { pipelineDefinition, stageMap, stageMapSql } from './pipeline-definition.query.js';
 import { axisColumns, timestamp, type AsOf } from './time-axis.js';
 
@@ -57,45 +57,15 @@ export async function funnel(db: Kysely<any>, schema: string, pipelineId: string
   const cohort = sql`(select deal_id, ${transitionAt} as created_at from ${s}.stage_transitions
       where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant})`;
 
-  const { rows: perPosition } = await sql<{ position: number | null; furthest: number | null; any: string | null; strict: string | null; deals: string | null; median_any: string | null; median_strict: string | null }>`
-    with def as (select * from ${stageMapSql(definition)}),
-    -- the cohort's first entries per live stage position, by the instant (first entries only grow
-    -- later, so the earliest one is the first one as of any instant after it)
-    entries as (
-      select e.deal_id, def.position, min(e.${firstAt}) as first_at, min(e.${createdAt}) as created_at
-      from ${s}.stage_first_entries e join def on def.stage_id = e.stage_id
-      where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
-        and e.${firstAt} <= ${instant}
-      group by e.deal_id, def.position
-    ),
-    walk as (
-      select *, count(*) over upto as entered_through,
-             first_at >= coalesce(max(first_at) over before, '-infinity'::timestamptz) as in_order
-      from entries
-      window upto as (partition by deal_id order by position rows between unbounded preceding and current row),
-             before as (partition by deal_id order by position rows between unbounded preceding and 1 preceding)
-    ),
-    judged as (
-      select *, entered_through = position + 1 and bool_and(in_order) over (partition by deal_id order by position rows between unbounded preceding and current row) as strict_ok,
-             max(position) over (partition by deal_id) as furthest
-      from walk
-    ),
-    furthest as (select distinct deal_id, furthest from judged)
-    select position, null::int as furthest, count(*)::text as any, count(*) filter (where strict_ok)::text as strict, null::text as deals,
-           (percentile_cont(0.5) within group (order by extract(epoch from first_at - created_at) / 86400))::text as median_any,
-           (percentile_cont(0.5) within group (order by extract(epoch from first_at - created_at) / 86400) filter (where strict_ok))::text as median_strict
-    from judged group by position
-    union all
-    select null, furthest, null, null, count(*)::text, null, null from furthest group by furthest`.execute(db);
-  // implied: a deal whose furthest stage is f counts as having reached every stage up to f
-  const implied = (position: number) => perPosition.filter((r) => r.furthest !== null && r.furthest >= position).reduce((n, r) => n + Number(r.deals), 0);
-  const reached = perPosition
-    .filter((r) => r.position !== null)
-    .map((r) => ({ position: r.position!, any: r.any!, strict: r.strict!, implied: String(implied(r.position!)), median_any: r.median_any, median_strict: r.median_strict }));
-  for (const position of new Set(perPosition.filter((r) => r.furthest !== null).flatMap((r) => Array.from({ length: r.furthest! + 1 }, (_, i) => i)))) {
-    if (!reached.some((r) => r.position === position)) reached.push({ position, any: '0', strict: '0', implied: String(implied(position)), median_any: null, median_strict: null });
-  }
-
+  // The cohort's first entries per live stage position, by the instant (first entries only grow
+  // later, so the earliest one is the first one as of any instant after it).
+  const entries = sql`
+    select e.deal_id, def.position, min(e.${firstAt}) as first_at, min(e.${createdAt}) as created_at
+    from ${s}.stage_first_entries e join def on def.stage_id = e.stage_id
+    where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
+      and e.${firstAt} <= ${instant}
+    group by e.deal_id, def.position`;
+  const reached = await reachedPerPosition(db, request.policy, sql`def as (select * from ${stageMapSql(definition)}), entries as (${entries})`);
   const { rows: outcomes } = await sql<{ status: string; count: string }>`
     with cohort as ${cohort}
     select v.status, count(*)::text as count from ${s}.deal_versions v join cohort c on c.deal_id = v.deal_id
@@ -112,20 +82,19 @@ export async function funnel(db: Kysely<any>, schema: string, pipelineId: string
   const countOf = (status: string) => Number(outcomes.find((o) => o.status === status)?.count ?? 0);
   const size = outcomes.reduce((n, o) => n + Number(o.count), 0);
   const livePositions = new Map(stageMap(definition).filter((r) => r.stageId === r.liveStageId).map((r) => [r.position, r.stageId]));
-  const reachedAt = (position: number) => Number(reached.find((r) => r.position === position)?.[request.policy] ?? 0);
+  const reachedAt = (position: number) => reached.get(position)?.reached ?? 0;
   const stages = definition.stages.map((stage, position): FunnelStage => {
     const here = reachedAt(position);
     const isLast = position === definition.stages.length - 1;
     const next = isLast ? null : reachedAt(position + 1);
-    const row = reached.find((r) => r.position === position);
-    const median = request.policy === 'strict' ? row?.median_strict : row?.median_any;
+    const median = reached.get(position)?.medianDays ?? null;
     return {
       stageId: livePositions.get(position) ?? stage.stageId,
       name: stage.name,
       reached: here,
       conversionToNext: next === null || here === 0 ? null : ratio(next, here),
       dropOff: next === null ? null : here - next,
-      medianDaysToReach: median === null || median === undefined ? null : Math.round(Number(median) * 100) / 100,
+      medianDaysToReach: median === null ? null : Math.round(median * 100) / 100,
     };
   });
   return {
@@ -135,6 +104,53 @@ export async function funnel(db: Kysely<any>, schema: string, pipelineId: string
     stages,
     transitions: matrix.map((m) => ({ fromStageId: m.from_stage, toStageId: m.to_stage, count: Number(m.count) })),
   };
+}
+
+/**
+ * Per live stage position: how many cohort deals reached it under the policy, and the median days
+ * from creation to first entry over those that actually entered it. Each policy computes only what
+ * it reports (the window passes that judge board order are `strict`'s alone).
+ */
+async function reachedPerPosition(db: Kysely<any>, policy: FunnelPolicy, ctes: RawBuilder<unknown>): Promise<Map<number, { reached: number; medianDays: number | null }>> {
+  const days = sql`extract(epoch from first_at - created_at) / 86400`;
+  const result = new Map<number, { reached: number; medianDays: number | null }>();
+  if (policy === 'strict') {
+    const { rows } = await sql<{ position: number; reached: string; median: string | null }>`
+      with ${ctes},
+      walk as (
+        select *, count(*) over upto as entered_through,
+               first_at >= coalesce(max(first_at) over before, '-infinity'::timestamptz) as in_order
+        from entries
+        window upto as (partition by deal_id order by position rows between unbounded preceding and current row),
+               before as (partition by deal_id order by position rows between unbounded preceding and 1 preceding)
+      ),
+      judged as (
+        select *, entered_through = position + 1
+                  and bool_and(in_order) over (partition by deal_id order by position rows between unbounded preceding and current row) as strict_ok
+        from walk
+      )
+      select position, count(*)::text as reached, (percentile_cont(0.5) within group (order by ${days}))::text as median
+      from judged where strict_ok group by position`.execute(db);
+    for (const r of rows) result.set(r.position, { reached: Number(r.reached), medianDays: r.median === null ? null : Number(r.median) });
+    return result;
+  }
+  const { rows: entered } = await sql<{ position: number; entered: string; median: string | null }>`
+    with ${ctes}
+    select position, count(*)::text as entered, (percentile_cont(0.5) within group (order by ${days}))::text as median
+    from entries group by position`.execute(db);
+  for (const r of entered) result.set(r.position, { reached: Number(r.entered), medianDays: r.median === null ? null : Number(r.median) });
+  if (policy === 'any') return result;
+  // implied: a deal whose furthest stage is f counts as having reached every stage up to f (the
+  // median still uses actual entries only: an implied pass has no time)
+  const { rows: furthest } = await sql<{ furthest: number; deals: string }>`
+    with ${ctes}
+    select furthest, count(*)::text as deals from (select max(position) as furthest from entries group by deal_id) f group by furthest`.execute(db);
+  const top = Math.max(-1, ...furthest.map((f) => f.furthest));
+  for (let position = 0; position <= top; position++) {
+    const implied = furthest.filter((f) => f.furthest >= position).reduce((n, f) => n + Number(f.deals), 0);
+    result.set(position, { reached: implied, medianDays: result.get(position)?.medianDays ?? null });
+  }
+  return result;
 }
 
 /** Ratios are reported to 4 decimals. */
