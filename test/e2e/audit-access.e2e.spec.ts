@@ -57,6 +57,7 @@ describe('audit routes: role matrix, redaction, validation, read-only (PostgreSQ
     ['pipeline diff', `/pipelines/${pipelineId}/diff?from=1&to=2`, 'audit:history'],
     ['event feed', '/events?limit=5', 'events:read'],
     ['verify', '/audit/verify', 'audit:verify'],
+    ['anchor', '/audit/anchor', 'audit:verify'],
   ] as const;
   const MATRIX: Record<string, Record<Role, 200 | 403>> = {
     'audit:history': { sales: 403, ops: 200, analyst: 200, auditor: 200, admin: 200 },
@@ -80,7 +81,7 @@ describe('audit routes: role matrix, redaction, validation, read-only (PostgreSQ
     }
     const expected = routes().flatMap(([name, , permission]) => ROLES.map((role) => `${name}|${role}|${MATRIX[permission]![role]}`));
     expect(cells).toEqual(expected);
-    expect(cells).toHaveLength(40);
+    expect(cells).toHaveLength(45);
   });
 
   it('shows auditors every actor and owner, and analysts only stable pseudonyms keyed by the database', async () => {
@@ -201,7 +202,7 @@ describe('audit routes: role matrix, redaction, validation, read-only (PostgreSQ
 
   it('documents every audit route in the OpenAPI document', async () => {
     const { body } = await api.http().get('/openapi.json').expect(200);
-    for (const path of ['/deals/{id}/history', '/deals/{id}/state', '/deals/{id}/diff', '/pipelines/{id}/history', '/pipelines/{id}/state', '/pipelines/{id}/diff', '/events', '/audit/verify']) {
+    for (const path of ['/deals/{id}/history', '/deals/{id}/state', '/deals/{id}/diff', '/pipelines/{id}/history', '/pipelines/{id}/state', '/pipelines/{id}/diff', '/events', '/audit/verify', '/audit/anchor']) {
       expect([path, Object.keys(body.paths[path] ?? {})]).toEqual([path, ['get']]);
     }
     expect(body.paths['/deals/{id}/state'].get.parameters.map((p: any) => p.name).sort()).toEqual(['asOf', 'axis', 'id', 'version']);
@@ -213,9 +214,11 @@ describe('audit verify with EventStoreDB configured', () => {
     // A refused port: the route must refuse before any call to the event store.
     const api = await startAuditApi({ projectionsInProcess: false, env: { EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false' } });
     try {
-      const response = await api.http().get('/audit/verify').set('Authorization', `Bearer ${await api.token(['auditor'])}`);
-      expect([response.status, response.body.code]).toEqual([501, 'verify-not-supported']);
-      expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      for (const path of ['/audit/verify', '/audit/anchor']) {
+        const response = await api.http().get(path).set('Authorization', `Bearer ${await api.token(['auditor'])}`);
+        expect([path, response.status, response.body.code]).toEqual([path, 501, 'verify-not-supported']);
+        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
+      }
     } finally {
       await api.close();
     }

@@ -64,7 +64,7 @@ describe('embedded default (PGlite, no configuration)', () => {
         'POST /deals/{id}/upsell', 'POST /deals/{id}/cross-sell',
         'GET /deals/{id}', 'GET /pipelines/{id}/board', 'GET /pipelines/{id}/metrics/pipeline', 'GET /pipelines/{id}/metrics/funnel',
         'GET /pipelines/{id}/metrics/velocity',
-        'GET /deals/{id}/history', 'GET /deals/{id}/state', 'GET /deals/{id}/diff', 'GET /pipelines/{id}/history', 'GET /pipelines/{id}/state', 'GET /pipelines/{id}/diff', 'GET /events', 'GET /audit/verify',
+        'GET /deals/{id}/history', 'GET /deals/{id}/state', 'GET /deals/{id}/diff', 'GET /pipelines/{id}/history', 'GET /pipelines/{id}/state', 'GET /pipelines/{id}/diff', 'GET /events', 'GET /audit/verify', 'GET /audit/anchor',
       ].sort(),
     );
     const move = doc.paths['/deals/{id}/stage'].post;

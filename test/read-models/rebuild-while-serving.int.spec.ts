@@ -78,6 +78,57 @@ describe('rebuild while the API keeps serving (PostgreSQL)', () => {
     await database.db.transaction().execute((trx) => projectBatch(trx, fresh, all));
     expect((await compareReadModels(database.db, LIVE_SCHEMA, fresh)).equal).toBe(true);
   }, 180_000);
+
+  it('never swaps between the statements of a live batch: a batch in flight during the swap is not lost', async () => {
+    // The live runner's batch writes its rows, then moves the checkpoint; if the swap committed in
+    // between, the rows went to the replaced tables and the checkpoint move to the new ones.
+    const store = new SqlEventStore(database.db);
+    await writeVariedHistory(store, 20);
+    // armed: the next live batch stops inside its transaction (rows written, checkpoint not yet moved)
+    let armed = false;
+    let entered = () => {};
+    let open = () => {};
+    const released = new Promise<void>((resolve) => (open = resolve));
+    const runner = new ProjectionRunner({ database, store, batchSize: 500, pollIntervalMs: 20, beforeCheckpoint: async () => {
+      if (!armed) return;
+      armed = false;
+      entered();
+      await released;
+    } });
+    await runner.start();
+    const caughtUp = async () => {
+      const last = (await readEverything(store)).at(-1)!.position;
+      const deadline = Date.now() + 60_000;
+      while ((await readCheckpoint(database.db, LIVE_SCHEMA)).position.minor !== last.minor && Date.now() < deadline) await pause(20);
+    };
+    await caughtUp();
+
+    let swapStarted = false;
+    const rebuilt = rebuildReadModels({
+      db: database.db,
+      store,
+      beforeSwap: async () => {
+        const inside = new Promise<void>((resolve) => (entered = resolve));
+        armed = true;
+        await writeVariedHistory(store, 3);
+        await inside;
+        swapStarted = true;
+      },
+    });
+    while (!swapStarted) await pause(10);
+    await pause(500); // time for a swap that does not wait for the batch to commit
+    open();
+    const result = await rebuilt;
+    expect([result.swapped, result.parity.equal]).toEqual([true, true]);
+    await caughtUp();
+    await runner.stop();
+    const all = await readEverything(store);
+    const fresh = `read_models_fresh_${randomUUID().slice(0, 8)}`;
+    await createReadModelSchema(database.db, fresh);
+    await database.db.transaction().execute((trx) => projectBatch(trx, fresh, all));
+    const parity = await compareReadModels(database.db, LIVE_SCHEMA, fresh);
+    expect(parity.tables.filter((t) => t.onlyInA + t.onlyInB > 0)).toEqual([]);
+  }, 120_000);
 });
 
 /** Every event after `after`, however many (one readAll answers at most 10,000). */

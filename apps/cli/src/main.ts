@@ -1,3 +1,4 @@
+import { anchorCommand } from './anchor.command.js';
 import { rebuildCommand } from './rebuild.command.js';
 import { seedCommand } from './seed.command.js';
 import { tokenCommand } from './token.command.js';
@@ -7,7 +8,8 @@ const commands: Record<string, { run: (args: string[]) => Promise<void>; help: s
   seed: { run: seedCommand, help: 'seed [--deals 1000] [--months 12] [--seed 42]          write a deterministic synthetic history' },
   rebuild: { run: rebuildCommand, help: 'rebuild [--dry-run] [--batch-size 2000]              replay into fresh read models, check parity, swap' },
   token: { run: tokenCommand, help: 'token --sub <actor> --roles <r1,r2> [--expires 12h]   print a bearer token' },
-  verify: { run: verifyCommand, help: 'verify [--stream <id>] [--json]                       check the hash chains; exit 1 if any is broken' },
+  verify: { run: verifyCommand, help: 'verify [--stream <id>] [--anchor <file>] [--json]     check the hash chains (and an anchor); exit 1 if broken' },
+  anchor: { run: anchorCommand, help: 'anchor [--out <file>]                                 verify, then record every stream head and a digest' },
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { sql } from 'kysely';
+import { readFile } from 'node:fs/promises';
+import { sql, type Kysely } from 'kysely';
 import { databaseConfigFromEnv, openDatabase, type DatabaseConfig } from '@dealstream/database';
-import { verifyHashChains, type VerificationReport } from '@dealstream/audit';
+import { checkChainAnchor, parseChainAnchor, verifyHashChains, type AnchorCheckReport, type ChainAnchor, type VerificationReport } from '@dealstream/audit';
 
 /** Exit codes: 0 every chain intact, 1 something is broken, 2 nothing to verify or bad usage. */
 export const VERIFY_EXIT = { intact: 0, broken: 1, unusable: 2 } as const;
@@ -13,18 +14,47 @@ export interface VerifyIo {
 }
 
 /**
- * `dealstream verify [--stream <id>] [--json]`: verifies the SQL event store's hash chains in the
- * database the API uses (DATABASE_URL, else the embedded PGlite in DATA_DIR) and prints a report.
- * Reads only. With the embedded default, stop the API first: PGlite is single-process.
+ * `dealstream verify [--stream <id>] [--anchor <file>] [--json]`: verifies the SQL event store's hash
+ * chains in the database the API uses (DATABASE_URL, else the embedded PGlite in DATA_DIR) and prints
+ * a report; with `--anchor`, also that every head recorded by `dealstream anchor` is still there with
+ * the same hash (which catches a consistent rewrite the chain alone cannot). Reads only. With the
+ * embedded default, stop the API first: PGlite is single-process.
  */
 export async function runVerify(args: string[], io: VerifyIo): Promise<number> {
-  const { values } = parseArgs({ args, options: { stream: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args, options: { stream: { type: 'string' }, anchor: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  let anchor: ChainAnchor | undefined;
+  if (values.anchor !== undefined) {
+    try {
+      anchor = parseChainAnchor(await readFile(values.anchor, 'utf8'));
+    } catch (error) {
+      io.print(`error: cannot use the anchor ${values.anchor}: ${error instanceof Error ? error.message : String(error)}`);
+      return VERIFY_EXIT.unusable;
+    }
+  }
+  return withStoreToAudit(io, async (db, config) => {
+    const report = await verifyHashChains(db, values.stream !== undefined ? { streamId: values.stream } : {});
+    if (!report) {
+      io.print(`error: no stream ${values.stream} in ${where(config)}`);
+      return VERIFY_EXIT.unusable;
+    }
+    const against = anchor && (await checkChainAnchor(db, anchor, values.stream !== undefined ? { streamId: values.stream } : {}));
+    const lines = values.json ? [JSON.stringify(reportJson(report, against))] : [...reportLines(report, config, against)];
+    for (const line of lines) io.print(line);
+    return report.ok && (against?.ok ?? true) ? VERIFY_EXIT.intact : VERIFY_EXIT.broken;
+  });
+}
+
+/**
+ * Opens the database the API uses for reading only, after checking there is an SQL event store to
+ * audit there; prints why not and answers `unusable` otherwise.
+ */
+export async function withStoreToAudit(io: VerifyIo, run: (db: Kysely<any>, config: DatabaseConfig) => Promise<number>): Promise<number> {
   if (io.env.EVENTSTORE_CONNECTION_STRING) {
     io.print('error: events are kept in EventStoreDB (EVENTSTORE_CONNECTION_STRING); only the SQL event store keeps a hash chain');
     return VERIFY_EXIT.unusable;
   }
   const config = databaseConfigFromEnv(io.env);
-  // Opening PGlite on a missing folder would create an empty database: a verify must not write.
+  // Opening PGlite on a missing folder would create an empty database: an audit must not write.
   if (config.kind === 'pglite' && config.dataDir && !existsSync(config.dataDir)) {
     io.print(`error: no embedded database in ${config.dataDir} (set DATA_DIR or DATABASE_URL)`);
     return VERIFY_EXIT.unusable;
@@ -36,13 +66,7 @@ export async function runVerify(args: string[], io: VerifyIo): Promise<number> {
       io.print(`error: ${where(config)} holds no event store`);
       return VERIFY_EXIT.unusable;
     }
-    const report = await verifyHashChains(database.db, values.stream !== undefined ? { streamId: values.stream } : {});
-    if (!report) {
-      io.print(`error: no stream ${values.stream} in ${where(config)}`);
-      return VERIFY_EXIT.unusable;
-    }
-    for (const line of values.json ? [JSON.stringify(reportJson(report))] : reportLines(report, config)) io.print(line);
-    return report.ok ? VERIFY_EXIT.intact : VERIFY_EXIT.broken;
+    return await run(database.db, config);
   } finally {
     await database.close();
   }
@@ -53,23 +77,42 @@ export async function verifyCommand(args: string[]): Promise<void> {
   process.exitCode = await runVerify(args, { env: process.env, print: (line) => process.stdout.write(`${line}\n`) });
 }
 
-function reportLines(report: VerificationReport, config: DatabaseConfig): string[] {
+export function reportLines(report: VerificationReport, config: DatabaseConfig, against?: AnchorCheckReport): string[] {
   const scope = report.streamId === undefined ? 'every stream' : `stream ${report.streamId}`;
   const lines = [`verified ${scope} in ${where(config)}: ${plural(report.streamsChecked, "stream")}, ${plural(report.eventsChecked, "event")} checked`];
   for (const b of report.breaks) lines.push(`BROKEN ${b.streamId} at revision ${b.revision}: ${b.reason} — ${b.detail}`);
   if (report.brokenStreams > report.breaks.length) lines.push(`… and ${report.brokenStreams - report.breaks.length} more broken streams`);
-  lines.push(report.ok ? 'OK: every hash chain is intact' : `FAILED: ${report.brokenStreams} broken stream(s)`);
+  if (against) {
+    lines.push(`checked ${plural(against.streamsChecked, 'anchored head')} of anchor ${against.digest} (taken ${against.takenAt})`);
+    for (const b of against.breaks) lines.push(`BROKEN ${b.streamId} at revision ${b.revision}: anchor ${b.reason} — ${b.detail}`);
+    if (against.brokenStreams > against.breaks.length) lines.push(`… and ${against.brokenStreams - against.breaks.length} more streams that differ from the anchor`);
+  }
+  if (report.ok && (against?.ok ?? true)) {
+    lines.push(against ? 'OK: every hash chain is intact and holds every anchored head' : 'OK: every hash chain is intact');
+  } else {
+    const failures = [
+      ...(report.ok ? [] : [`${report.brokenStreams} broken stream(s)`]),
+      ...(against && !against.ok ? [`${against.brokenStreams} stream(s) differ from the anchor`] : []),
+    ];
+    lines.push(`FAILED: ${failures.join(', ')}`);
+  }
   return lines;
 }
 
-function reportJson(report: VerificationReport) {
-  return { ...report, breaks: report.breaks.map((b) => ({ ...b, revision: b.revision.toString() })) };
+function reportJson(report: VerificationReport, against?: AnchorCheckReport) {
+  const revisions = <T extends { revision: bigint }>(breaks: readonly T[]) => breaks.map((b) => ({ ...b, revision: b.revision.toString() }));
+  return {
+    ...report,
+    breaks: revisions(report.breaks),
+    ...(against ? { anchor: { ...against, breaks: revisions(against.breaks) } } : {}),
+    ok: report.ok && (against?.ok ?? true),
+  };
 }
 
-function where(config: DatabaseConfig): string {
+export function where(config: DatabaseConfig): string {
   return config.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`;
 }
 
-function plural(n: number, noun: string): string {
+export function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }

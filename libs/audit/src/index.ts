@@ -12,3 +12,5 @@ export * from './redaction/pseudonymizer.js';
 export * from './redaction/redaction.js';
 export * from './verify/chain-check.js';
 export * from './verify/verify-chains.query.js';
+export * from './anchor/chain-anchor.js';
+export * from './anchor/chain-anchor.query.js';

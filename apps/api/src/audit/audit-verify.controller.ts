@@ -3,12 +3,12 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Database } from '@dealstream/database';
 import { SqlEventStore, type EventStore } from '@dealstream/event-store';
 import { EVENT_STORE } from '@dealstream/shared-application';
-import { verifyHashChains, type VerificationReport } from '@dealstream/audit';
+import { chainAnchorToJson, takeChainAnchor, verifyHashChains, type VerificationReport } from '@dealstream/audit';
 import { RequirePermission } from '../auth/auth.decorators.js';
 import { DATABASE } from '../database.provider.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { ApiAuditRead } from './audit-docs.decorators.js';
-import { VerifyReportDto } from './dtos/audit-responses.dto.js';
+import { ChainAnchorDto, VerifyReportDto } from './dtos/audit-responses.dto.js';
 import { VerifyQueryDto } from './dtos/verify-query.dto.js';
 
 /** Proves the SQL event store's hash chains intact, or names the first broken link of each stream. */
@@ -36,6 +36,27 @@ export class AuditVerifyController {
     const report = await verifyHashChains(this.database.db, query.stream !== undefined ? { streamId: query.stream } : {});
     if (!report) throw new ApiProblem(404, 'stream-not-found', `No stream ${query.stream}`);
     return toReportDto(report);
+  }
+
+  @Get('anchor')
+  @ApiAuditRead({
+    summary: 'Anchor the store: every stream head and a digest, to keep outside the database',
+    description: 'Verifies every chain, then answers each stream\'s head revision and hash with a digest over them (docs/audit.md). '
+      + 'Kept where the database\'s writers cannot reach, it lets `dealstream verify --anchor <file>` detect a stream rewritten and re-hashed consistently, truncated or deleted since — which the chain alone cannot.',
+    type: ChainAnchorDto,
+    errors: [409, 501],
+  })
+  async anchor(@Query() query: Record<string, unknown>): Promise<ChainAnchorDto> {
+    const unknown = Object.keys(query);
+    if (unknown.length > 0) throw new ApiProblem(400, 'invalid-query', `GET /audit/anchor takes no query parameters (got ${unknown.join(', ')})`);
+    if (!(this.store instanceof SqlEventStore)) {
+      throw new ApiProblem(501, 'verify-not-supported', 'The configured event store keeps no hash chain to anchor');
+    }
+    const taken = await takeChainAnchor(this.database.db);
+    if (!taken.ok) {
+      throw new ApiProblem(409, 'hash-chain-broken', `${taken.verification.brokenStreams} stream(s) have a broken hash chain; a broken store is not anchored (see GET /audit/verify)`);
+    }
+    return chainAnchorToJson(taken.anchor);
   }
 }
 

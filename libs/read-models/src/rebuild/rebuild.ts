@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { comparePositions, START, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { projectBatch } from '../projections/project-batch.js';
 import { compareAndSetCheckpoint } from '../runner/projection-runner.js';
-import { PROJECTION_NAME, readCheckpoint } from '../runner/checkpoint.js';
+import { PROJECTION_NAME, excludeLiveBatches, readCheckpoint } from '../runner/checkpoint.js';
 import { LIVE_SCHEMA, createReadModelSchema } from '../schema/read-model.schema.js';
 import { compareReadModels, type ParityReport } from './parity.js';
 
@@ -14,6 +14,8 @@ export interface RebuildOptions {
   readonly onProgress?: (applied: number) => void;
   /** false: build and compare only, keep the live tables (a dry run). */
   readonly swap?: boolean;
+  /** Fault injection for tests: runs after the build phase, right before the swap transaction. */
+  readonly beforeSwap?: () => Promise<void>;
 }
 
 export interface RebuildResult {
@@ -38,11 +40,14 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   await createReadModelSchema(db, schema);
   let applied = await buildReadModels(db, store, schema, batchSize, options.onProgress);
 
+  await options.beforeSwap?.();
   let parity: ParityReport | undefined;
   const swap = options.swap !== false;
   for (let attempt = 1; ; attempt++) {
     try {
       await db.transaction().execute(async (trx) => {
+        // Waits for a live batch in flight to commit and holds the next one off until the swap is done.
+        await excludeLiveBatches(trx);
         // Holding the live checkpoint row pauses the live runner at its next commit.
         await sql`select 1 from ${sql.id(LIVE_SCHEMA)}.checkpoints where projection = ${PROJECTION_NAME} for update`.execute(trx);
         const live = (await readCheckpoint(trx, LIVE_SCHEMA)).position;

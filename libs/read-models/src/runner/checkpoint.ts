@@ -28,3 +28,19 @@ export async function waitForCheckpoint(db: Kysely<any>, schema: string, target:
     await new Promise((resolve) => setTimeout(resolve, Math.min(25, Math.max(1, deadline - Date.now()))));
   }
 }
+
+/**
+ * Live batches and the rebuild's swap exclude each other: every live batch transaction takes this
+ * lock shared as its first statement, the swap exclusively. Without it a swap could commit between a
+ * batch's statements — the rows already written landing in the replaced tables, the checkpoint move
+ * (resolved by name after the rename) in the new ones — and that batch would be lost.
+ */
+const SWAP_LOCK = sql`hashtext('dealstream.read-models.swap')`;
+
+export async function holdAgainstSwap(trx: Kysely<any>): Promise<void> {
+  await sql`select pg_advisory_xact_lock_shared(${SWAP_LOCK})`.execute(trx);
+}
+
+export async function excludeLiveBatches(trx: Kysely<any>): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${SWAP_LOCK})`.execute(trx);
+}

@@ -3,7 +3,7 @@ import { EVENTS_NOTIFY_CHANNEL, comparePositions, isSubscribable, type EventStor
 import type { Database } from '@dealstream/database';
 import { projectBatch } from '../projections/project-batch.js';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
-import { PROJECTION_NAME, readCheckpoint } from './checkpoint.js';
+import { PROJECTION_NAME, holdAgainstSwap, readCheckpoint } from './checkpoint.js';
 import { SubscriptionSupervisor, type SubscriptionStatus } from './subscription-supervisor.js';
 
 export interface ProjectionRunnerOptions {
@@ -150,6 +150,7 @@ export class ProjectionRunner {
         continue;
       }
       await db.transaction().execute(async (trx) => {
+        await holdAgainstSwap(trx);
         await projectBatch(trx, this.schema, batch.events);
         await this.options.beforeCheckpoint?.();
         await compareAndSetCheckpoint(trx, this.schema, checkpoint.position, batch.cursor, batch.events.length);
@@ -191,6 +192,7 @@ export class ProjectionRunner {
         if (events.length === 0) continue;
         const next: GlobalPosition = events.at(-1)!.position;
         await db.transaction().execute(async (trx) => {
+          await holdAgainstSwap(trx);
           await projectBatch(trx, this.schema, events);
           await this.options.beforeCheckpoint?.();
           await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);

@@ -122,3 +122,23 @@ export class VerifyReportDto {
   @ApiProperty({ type: [ChainBreakDto], description: 'The first break of each broken stream (at most 1,000 listed)' })
   breaks!: ChainBreakDto[];
 }
+
+export class ChainAnchorDto {
+  @ApiProperty({ example: 'dealstream.chain-anchor.v1' })
+  format!: string;
+  @ApiProperty({ example: '2026-12-03T09:00:00.000Z', description: 'When the heads were read' })
+  takenAt!: string;
+  @ApiProperty()
+  streams!: number;
+  @ApiProperty({ example: '1051', description: 'Events certified: Σ (head revision + 1), decimal' })
+  events!: string;
+  @ApiProperty({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', description: 'Hex SHA-256 of the heads in RFC 8785 form: publish it where the database\'s writers cannot change it' })
+  digest!: string;
+  @ApiProperty({
+    type: 'array',
+    items: { type: 'array', items: { type: 'string' }, minItems: 3, maxItems: 3 },
+    example: [['deal-0d5c7c4e-9b1a-4f4e-8d7e-2b1f0c3a9e11', '12', '5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8']],
+    description: '[streamId, head revision, hash of that event] per stream, in stream-id order',
+  })
+  heads!: [string, string, string][];
+}

@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { chainAnchorToJson, takeChainAnchor } from '@dealstream/audit';
+import { VERIFY_EXIT, plural, reportLines, where, withStoreToAudit, type VerifyIo } from './verify.command.js';
+
+/**
+ * `dealstream anchor [--out <file>]`: verifies every hash chain, then writes the chain anchor — every
+ * stream's head revision and hash, with a digest over them (docs/audit.md) — to the file, or to stdout.
+ * Keep the file, or at least its digest, where the database's writers cannot reach; later,
+ * `dealstream verify --anchor <file>` proves nothing before those heads was rewritten. A broken store
+ * is not anchored (exit 1). Reads only.
+ */
+export async function runAnchor(args: string[], io: VerifyIo): Promise<number> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' } } });
+  if (values.out !== undefined && existsSync(values.out)) {
+    io.print(`error: ${values.out} exists; an anchor is never overwritten`);
+    return VERIFY_EXIT.unusable;
+  }
+  return withStoreToAudit(io, async (db, config) => {
+    const taken = await takeChainAnchor(db);
+    if (!taken.ok) {
+      for (const line of reportLines(taken.verification, config)) io.print(line);
+      io.print('refusing to anchor a store whose hash chains are broken');
+      return VERIFY_EXIT.broken;
+    }
+    const json = JSON.stringify(chainAnchorToJson(taken.anchor));
+    if (values.out === undefined) {
+      io.print(json);
+      return VERIFY_EXIT.intact;
+    }
+    await writeFile(values.out, `${json}\n`, { flag: 'wx' });
+    io.print(`anchored ${plural(taken.anchor.streams, 'stream')}, ${plural(Number(taken.anchor.events), 'event')} in ${where(config)} to ${values.out}`);
+    io.print(`digest ${taken.anchor.digest} (taken ${taken.anchor.takenAt}): publish it where the database's writers cannot change it`);
+    return VERIFY_EXIT.intact;
+  });
+}
+
+export async function anchorCommand(args: string[]): Promise<void> {
+  process.exitCode = await runAnchor(args, { env: process.env, print: (line) => process.stdout.write(`${line}\n`) });
+}
