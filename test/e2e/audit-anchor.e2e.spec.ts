@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +7,7 @@ import { hashEvent } from '@dealstream/event-store';
 import { runAnchor } from '../../apps/cli/src/anchor.command.js';
 import { runVerify } from '../../apps/cli/src/verify.command.js';
 import { startAuditApi, type AuditApiHarness } from '../support/audit-api-harness.js';
+import { writeFourDeals, type FourDeals } from '../support/audit-fixtures.js';
 
 /*
  * The hash chain alone cannot see a stream rewritten and re-hashed consistently, truncated with its
@@ -19,7 +20,7 @@ describe('chain anchors catch what the chain alone cannot (PostgreSQL)', () => {
   let ops: string;
   let pipelineStream: string;
   let dir: string;
-  const deals: Record<'a' | 'b' | 'c' | 'd', string> = { a: '', b: '', c: '', d: '' };
+  let deals: FourDeals;
   const stream = (key: keyof typeof deals) => `deal-${deals[key]}`;
 
   const cli = async (run: typeof runVerify, ...args: string[]) => {
@@ -29,7 +30,7 @@ describe('chain anchors catch what the chain alone cannot (PostgreSQL)', () => {
   };
   const brokenLines = (lines: string[]) => lines.filter((line) => line.startsWith('BROKEN')).map((line) => line.split(' — ')[0]).sort();
 
-  /** What someone with write access to the tables could do: re-hash a stream from `from` on, and move its head. */
+  /** What someone with write access to the tables could do: re-hash a whole stream and move its head to its last event. */
   const rehash = async (streamId: string) => {
     const events = await api.streamEvents(streamId);
     let previous: string | null = null;
@@ -48,19 +49,7 @@ describe('chain anchors catch what the chain alone cannot (PostgreSQL)', () => {
     dir = await mkdtemp(join(tmpdir(), 'dealstream-anchor-'));
     auditor = `Bearer ${await api.token(['auditor'], 'ada-auditor')}`;
     ops = `Bearer ${await api.token(['ops'], 'olivia-ops')}`;
-    const stages = [randomUUID(), randomUUID()];
-    const { body: pipeline } = await api.http().post('/pipelines').set('Authorization', ops)
-      .send({ name: 'P', currency: 'EUR', stages: stages.map((stageId, i) => ({ stageId, name: `S${i}`, probability: 50 })) }).expect(201);
-    pipelineStream = pipeline.streamId;
-    // Each deal: r0 created, r1 moved, r2 call, r3 value, r4 email.
-    for (const key of Object.keys(deals) as (keyof typeof deals)[]) {
-      const id = (await api.http().post('/deals').set('Authorization', ops).send({ pipelineId: pipeline.id, title: key, account: 'A', amount: 100, currency: 'EUR' }).expect(201)).body.id;
-      deals[key] = id;
-      await api.http().post(`/deals/${id}/stage`).set('Authorization', ops).send({ toStageId: stages[1] }).expect(200);
-      await api.http().post(`/deals/${id}/activities`).set('Authorization', ops).send({ kind: 'call' }).expect(201);
-      await api.http().patch(`/deals/${id}`).set('Authorization', ops).send({ amount: 200 }).expect(200);
-      await api.http().post(`/deals/${id}/activities`).set('Authorization', ops).send({ kind: 'email' }).expect(201);
-    }
+    ({ pipelineStream, deals } = await writeFourDeals(api, ops));
   });
   afterAll(() => api.close());
 

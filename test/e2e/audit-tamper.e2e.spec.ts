@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { sql } from 'kysely';
 import { runVerify } from '../../apps/cli/src/verify.command.js';
 import { startAuditApi, type AuditApiHarness } from '../support/audit-api-harness.js';
+import { writeFourDeals, type FourDeals } from '../support/audit-fixtures.js';
 
 /*
  * Must-show 2: change one stored event's data directly in PostgreSQL, delete a middle event, delete a
@@ -15,7 +16,7 @@ describe('tampering with stored events is detected by /audit/verify and `verify`
   let api: AuditApiHarness;
   let auditor: string;
   let pipelineStream: string;
-  const deals: Record<'a' | 'b' | 'c' | 'd', string> = { a: '', b: '', c: '', d: '' };
+  let deals: FourDeals;
   const stream = (key: keyof typeof deals) => `deal-${deals[key]}`;
 
   const cli = async (...args: string[]) => {
@@ -31,19 +32,7 @@ describe('tampering with stored events is detected by /audit/verify and `verify`
     api = await startAuditApi({ projectionsInProcess: false });
     auditor = `Bearer ${await api.token(['auditor'], 'ada-auditor')}`;
     const ops = `Bearer ${await api.token(['ops'], 'olivia-ops')}`;
-    const stages = [randomUUID(), randomUUID()];
-    const { body: pipeline } = await api.http().post('/pipelines').set('Authorization', ops)
-      .send({ name: 'P', currency: 'EUR', stages: stages.map((stageId, i) => ({ stageId, name: `S${i}`, probability: 50 })) }).expect(201);
-    pipelineStream = pipeline.streamId;
-    // Each deal: r0 created, r1 moved, r2 call, r3 value, r4 email.
-    for (const key of Object.keys(deals) as (keyof typeof deals)[]) {
-      const id = (await api.http().post('/deals').set('Authorization', ops).send({ pipelineId: pipeline.id, title: key, account: 'A', amount: 100, currency: 'EUR' }).expect(201)).body.id;
-      deals[key] = id;
-      await api.http().post(`/deals/${id}/stage`).set('Authorization', ops).send({ toStageId: stages[1] }).expect(200);
-      await api.http().post(`/deals/${id}/activities`).set('Authorization', ops).send({ kind: 'call' }).expect(201);
-      await api.http().patch(`/deals/${id}`).set('Authorization', ops).send({ amount: 200 }).expect(200);
-      await api.http().post(`/deals/${id}/activities`).set('Authorization', ops).send({ kind: 'email' }).expect(201);
-    }
+    ({ pipelineStream, deals } = await writeFourDeals(api, ops));
   });
   afterAll(() => api.close());
 
