@@ -8,13 +8,13 @@
  * 2. Rebuild: projects the whole store into a fresh schema (the CLI's build phase), reporting
  *    events/s and the process's peak RSS; baseline: multi-row INSERTs (1,000 rows each) of the same
  *    number of rows into a table shaped like deal_versions — raw PostgreSQL bulk-insert throughput.
- * 3. Latency at that size: the board's first page and the funnel (policy any, 12 months), p50/p99
+ * 3. Latency at that size: the board's first page and the funnel (each policy, 12 months), p50/p99
  *    over BENCH_ITERATIONS, next to a raw SQL query that fetches the same core rows without the
  *    product's extras (top-20 open deals per stage; entries per stage of the cohort).
  */
 import { sql } from 'kysely';
 import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
-import { LIVE_SCHEMA, board, buildReadModels, createReadModelSchema, ensureReadModelSchema, funnel } from '@dealstream/read-models';
+import { LIVE_SCHEMA, board, buildReadModels, createReadModelSchema, ensureReadModelSchema, funnel, type FunnelPolicy } from '@dealstream/read-models';
 import { writeSyntheticHistory } from '@dealstream/seeding';
 import { createPostgresTestDatabase } from '../support/test-database.js';
 import { percentile, printTable } from './bench-kit.js';
@@ -66,13 +66,17 @@ try {
       select deal_id, stage_id, amount, row_number() over (partition by stage_id order by amount desc, deal_id) rn
       from ${sql.id(LIVE_SCHEMA)}.deals where pipeline_id = ${seeded.pipelineId}::uuid and status = 'open') x where rn <= 21`.execute(database.db);
   const from = new Date(end.getTime() - 365 * 86_400_000);
-  const funnelOnce = () => funnel(database.db, LIVE_SCHEMA, seeded.pipelineId, { from, to: end, policy: 'any', asOf: { axis: 'occurred' }, now });
+  const funnelOf = (policy: FunnelPolicy) => () => funnel(database.db, LIVE_SCHEMA, seeded.pipelineId, { from, to: end, policy, asOf: { axis: 'occurred' }, now });
   const rawFunnel = () => sql`select t.to_stage_id, count(distinct t.deal_id) from ${sql.id(LIVE_SCHEMA)}.stage_transitions c
       join ${sql.id(LIVE_SCHEMA)}.stage_transitions t on t.deal_id = c.deal_id
       where c.pipeline_id = ${seeded.pipelineId}::uuid and c.kind = 'created' and c.at >= ${from.toISOString()}::timestamptz and c.at < ${end.toISOString()}::timestamptz
       group by t.to_stage_id`.execute(database.db);
   const rows: (string | number)[][] = [];
-  for (const [name, product, raw] of [['board first page', boardOnce, rawBoard], ['funnel (any, 12 months)', funnelOnce, rawFunnel]] as const) {
+  const cases = [
+    ['board first page', boardOnce, rawBoard],
+    ...(['any', 'implied', 'strict'] as const).map((policy) => [`funnel (${policy}, 12 months)`, funnelOf(policy), rawFunnel] as const),
+  ] as const;
+  for (const [name, product, raw] of cases) {
     const a = await timeIt(product as () => Promise<unknown>);
     const b = await timeIt(raw as () => Promise<unknown>);
     rows.push([name, a.p50, a.p99, b.p50, b.p99, a.p50 / b.p50]);

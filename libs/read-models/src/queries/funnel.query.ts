@@ -134,20 +134,22 @@ async function reachedPerPosition(db: Kysely<any>, policy: FunnelPolicy, ctes: R
     for (const r of rows) result.set(r.position, { reached: Number(r.reached), medianDays: r.median === null ? null : Number(r.median) });
     return result;
   }
-  const { rows: entered } = await sql<{ position: number; entered: string; median: string | null }>`
+  // any: entries per position. implied: the same medians (an implied pass has no time), and a deal
+  // whose furthest stage is f counts as having reached every stage up to f — from the same scan.
+  const { rows } = await sql<{ position: number | null; furthest: number | null; deals: string; median: string | null }>`
     with ${ctes}
-    select position, count(*)::text as entered, (percentile_cont(0.5) within group (order by ${days}))::text as median
-    from entries group by position`.execute(db);
-  for (const r of entered) result.set(r.position, { reached: Number(r.entered), medianDays: r.median === null ? null : Number(r.median) });
+    select position, null::int as furthest, count(*)::text as deals, (percentile_cont(0.5) within group (order by ${days}))::text as median
+    from entries group by position
+    ${policy === 'implied' ? sql`union all
+    select null, furthest, count(*)::text, null from (select max(position) as furthest from entries group by deal_id) f group by furthest` : sql``}`.execute(db);
+  for (const r of rows) {
+    if (r.position !== null) result.set(r.position, { reached: Number(r.deals), medianDays: r.median === null ? null : Number(r.median) });
+  }
   if (policy === 'any') return result;
-  // implied: a deal whose furthest stage is f counts as having reached every stage up to f (the
-  // median still uses actual entries only: an implied pass has no time)
-  const { rows: furthest } = await sql<{ furthest: number; deals: string }>`
-    with ${ctes}
-    select furthest, count(*)::text as deals from (select max(position) as furthest from entries group by deal_id) f group by furthest`.execute(db);
+  const furthest = rows.filter((r) => r.furthest !== null).map((r) => ({ furthest: r.furthest!, deals: Number(r.deals) }));
   const top = Math.max(-1, ...furthest.map((f) => f.furthest));
   for (let position = 0; position <= top; position++) {
-    const implied = furthest.filter((f) => f.furthest >= position).reduce((n, f) => n + Number(f.deals), 0);
+    const implied = furthest.filter((f) => f.furthest >= position).reduce((n, f) => n + f.deals, 0);
     result.set(position, { reached: implied, medianDays: result.get(position)?.medianDays ?? null });
   }
   return result;
