@@ -189,7 +189,10 @@ export class ProjectionRunner {
         // A resubscription may repeat events this runner applied meanwhile: skip them.
         const taken = await supervisor.take(this.batchSize, this.pollIntervalMs);
         const events = taken.filter((event) => comparePositions(event.position, from) > 0);
-        if (events.length === 0) continue;
+        if (events.length === 0) {
+          await this.afterBatch(); // as in the polling loop: picks up reactions a failed attempt left behind
+          continue;
+        }
         const next: GlobalPosition = events.at(-1)!.position;
         await db.transaction().execute(async (trx) => {
           await holdAgainstSwap(trx);
