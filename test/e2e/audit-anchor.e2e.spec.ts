@@ -1,8 +1,9 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { chainAnchorToJson, createChainAnchor, parseChainAnchor } from '@dealstream/audit';
 import { hashEvent } from '@dealstream/event-store';
 import { runAnchor } from '../../apps/cli/src/anchor.command.js';
 import { runVerify } from '../../apps/cli/src/verify.command.js';
@@ -78,6 +79,31 @@ describe('chain anchors catch what the chain alone cannot (PostgreSQL)', () => {
     ]);
     const written = JSON.parse(await readFile(file, 'utf8'));
     expect([written.digest, written.heads]).toEqual([body.digest, body.heads]);
+    // Signed with a key the database's writers do not hold, an anchor can be kept anywhere: someone who
+    // edits its heads and recomputes the digest still cannot produce the signature.
+    const keys = generateKeyPairSync('ed25519');
+    const [privatePem, publicPem, otherPublicPem] = ['signing.pem', 'public.pem', 'other.pem'].map((name) => join(dir, name));
+    await writeFile(privatePem, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    await writeFile(publicPem, keys.publicKey.export({ type: 'spki', format: 'pem' }));
+    await writeFile(otherPublicPem, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }));
+    const signed = join(dir, 'signed.json');
+    const signing = await cli(runAnchor, '--out', signed, '--sign-key', privatePem);
+    expect([signing.code, signing.lines[1]]).toEqual([0, expect.stringMatching(/, signed with ed25519: check it with verify --anchor-public-key$/)]);
+    const checked = await cli(runVerify, '--anchor', signed, '--anchor-public-key', publicPem);
+    expect(checked.code).toBe(0);
+    expect(checked.lines[0]).toBe(`anchor ${body.digest}: ed25519 signature verified with ${publicPem}`);
+    const original = parseChainAnchor(await readFile(signed, 'utf8'));
+    const forged = join(dir, 'forged.json');
+    const reDigested = createChainAnchor(original.heads.slice(1), new Date(original.takenAt));
+    await writeFile(forged, JSON.stringify(chainAnchorToJson({ ...reDigested, signature: original.signature! })));
+    expect((await cli(runVerify, '--anchor', forged)).code).toBe(0); // the digest alone cannot tell
+    expect(await cli(runVerify, '--anchor', forged, '--anchor-public-key', publicPem)).toEqual({
+      code: 2, lines: [`error: cannot use the anchor ${forged}: its signature does not verify with ${publicPem}`],
+    });
+    expect((await cli(runVerify, '--anchor', signed, '--anchor-public-key', otherPublicPem)).code).toBe(2);
+    expect(await cli(runVerify, '--anchor', file, '--anchor-public-key', publicPem)).toEqual({ code: 2, lines: [`error: cannot use the anchor ${file}: it is not signed`] });
+    expect((await cli(runAnchor, '--sign-key', publicPem)).lines).toEqual([expect.stringMatching(new RegExp(`^error: cannot sign with ${publicPem}: `))]);
+
     // an anchor is never overwritten
     expect(await cli(runAnchor, '--out', file)).toEqual({ code: 2, lines: [`error: ${file} exists; an anchor is never overwritten`] });
   });

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
 import { databaseConfigFromEnv, openDatabase, type DatabaseConfig } from '@dealstream/database';
-import { checkChainAnchor, parseChainAnchor, verifyHashChains, type AnchorCheckReport, type ChainAnchor, type VerificationReport } from '@dealstream/audit';
+import { checkChainAnchor, hasValidAnchorSignature, parseChainAnchor, verifyHashChains, type AnchorCheckReport, type ChainAnchor, type VerificationReport } from '@dealstream/audit';
 
 /** Exit codes: 0 every chain intact, 1 something is broken, 2 nothing to verify or bad usage. */
 export const VERIFY_EXIT = { intact: 0, broken: 1, unusable: 2 } as const;
@@ -14,23 +14,36 @@ export interface VerifyIo {
 }
 
 /**
- * `dealstream verify [--stream <id>] [--anchor <file>] [--json]`: verifies the SQL event store's hash
+ * `dealstream verify [--stream <id>] [--anchor <file> [--anchor-public-key <pem>]] [--json]`: verifies the SQL event store's hash
  * chains in the database the API uses (DATABASE_URL, else the embedded PGlite in DATA_DIR) and prints
  * a report; with `--anchor`, also that every head recorded by `dealstream anchor` is still there with
- * the same hash (which catches a consistent rewrite the chain alone cannot). Reads only. With the
+ * the same hash (which catches a consistent rewrite the chain alone cannot), and with
+ * `--anchor-public-key` that the anchor carries a valid Ed25519 signature by that key. Reads only. With the
  * embedded default, stop the API first: PGlite is single-process.
  */
 export async function runVerify(args: string[], io: VerifyIo): Promise<number> {
-  const { values } = parseArgs({ args, options: { stream: { type: 'string' }, anchor: { type: 'string' }, json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    args,
+    options: { stream: { type: 'string' }, anchor: { type: 'string' }, 'anchor-public-key': { type: 'string' }, json: { type: 'boolean', default: false } },
+  });
   let anchor: ChainAnchor | undefined;
+  if (values['anchor-public-key'] !== undefined && values.anchor === undefined) {
+    io.print('error: --anchor-public-key checks the signature of an --anchor; give both');
+    return VERIFY_EXIT.unusable;
+  }
   if (values.anchor !== undefined) {
     try {
       anchor = parseChainAnchor(await readFile(values.anchor, 'utf8'));
+      const publicKey = values['anchor-public-key'];
+      if (publicKey !== undefined && !hasValidAnchorSignature(anchor, await readFile(publicKey, 'utf8'))) {
+        throw new Error(anchor.signature === undefined ? 'it is not signed' : `its signature does not verify with ${publicKey}`);
+      }
     } catch (error) {
       io.print(`error: cannot use the anchor ${values.anchor}: ${error instanceof Error ? error.message : String(error)}`);
       return VERIFY_EXIT.unusable;
     }
   }
+  if (anchor !== undefined && values['anchor-public-key'] !== undefined) io.print(`anchor ${anchor.digest}: ed25519 signature verified with ${values['anchor-public-key']}`);
   return withStoreToAudit(io, async (db, config) => {
     const report = await verifyHashChains(db, values.stream !== undefined ? { streamId: values.stream } : {});
     if (!report) {

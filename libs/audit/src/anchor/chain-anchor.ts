@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
 /**
@@ -28,6 +28,8 @@ export interface ChainAnchor {
   readonly digest: string;
   /** Sorted by stream id (UTF-16 code units). */
   readonly heads: readonly AnchoredHead[];
+  /** Ed25519 signature (base64) of `signedAnchorText`, by a key the database's writers do not hold. */
+  readonly signature?: string;
 }
 
 /** The anchor as JSON: revisions and counts as decimal strings, heads as `[streamId, revision, hash]`. */
@@ -38,6 +40,7 @@ export interface ChainAnchorJson {
   readonly events: string;
   readonly digest: string;
   readonly heads: [string, string, string][];
+  readonly signature?: { readonly alg: 'ed25519'; readonly value: string };
 }
 
 export class AnchorFormatError extends Error {}
@@ -70,7 +73,28 @@ export function chainAnchorToJson(anchor: ChainAnchor): ChainAnchorJson {
     events: anchor.events.toString(),
     digest: anchor.digest,
     heads: anchor.heads.map((h) => [h.streamId, h.revision.toString(), h.hash]),
+    ...(anchor.signature !== undefined ? { signature: { alg: 'ed25519' as const, value: anchor.signature } } : {}),
   };
+}
+
+/** What a signature covers: the format, the instant and the digest (which covers every head). */
+export function signedAnchorText(anchor: Pick<ChainAnchor, 'format' | 'takenAt' | 'digest'>): string {
+  return `${anchor.format}\n${anchor.takenAt}\n${anchor.digest}`;
+}
+
+/** Signs the anchor with an Ed25519 private key (PEM). */
+export function signChainAnchor(anchor: ChainAnchor, privateKeyPem: string): ChainAnchor {
+  const key = createPrivateKey(privateKeyPem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new AnchorFormatError(`the signing key is ${key.asymmetricKeyType}, not ed25519`);
+  return { ...anchor, signature: sign(null, Buffer.from(signedAnchorText(anchor), 'utf8'), key).toString('base64') };
+}
+
+/** True when the anchor carries a valid Ed25519 signature by the public key (PEM). */
+export function hasValidAnchorSignature(anchor: ChainAnchor, publicKeyPem: string): boolean {
+  const key = createPublicKey(publicKeyPem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new AnchorFormatError(`the public key is ${key.asymmetricKeyType}, not ed25519`);
+  if (anchor.signature === undefined) return false;
+  return verify(null, Buffer.from(signedAnchorText(anchor), 'utf8'), key, Buffer.from(anchor.signature, 'base64'));
 }
 
 /**
@@ -110,5 +134,13 @@ export function parseChainAnchor(text: string): ChainAnchor {
   if (raw.streams !== anchor.streams || raw.events !== anchor.events.toString()) {
     throw new AnchorFormatError('the stream and event counts do not match the heads');
   }
-  return { ...anchor, takenAt: raw.takenAt };
+  let signature: string | undefined;
+  if (raw.signature !== undefined) {
+    if (typeof raw.signature !== 'object' || raw.signature === null || raw.signature.alg !== 'ed25519' || typeof raw.signature.value !== 'string'
+      || !/^[A-Za-z0-9+/]+={0,2}$/.test(raw.signature.value)) {
+      throw new AnchorFormatError('signature is not { alg: "ed25519", value: <base64> }');
+    }
+    signature = raw.signature.value;
+  }
+  return { ...anchor, takenAt: raw.takenAt, ...(signature !== undefined ? { signature } : {}) };
 }

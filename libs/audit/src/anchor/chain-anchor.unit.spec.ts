@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { AnchorFormatError, anchorDigest, chainAnchorToJson, createChainAnchor, parseChainAnchor } from './chain-anchor.js';
+import { createHash, generateKeyPairSync } from 'node:crypto';
+import { AnchorFormatError, anchorDigest, chainAnchorToJson, createChainAnchor, hasValidAnchorSignature, parseChainAnchor, signChainAnchor, signedAnchorText } from './chain-anchor.js';
 
 const h = (c: string) => c.repeat(64);
 const heads = [
@@ -35,6 +35,23 @@ describe('chain anchor format', () => {
     expect(parseChainAnchor(json)).toEqual(anchor);
   });
 
+  it('signs the format, instant and digest with Ed25519, and a signature survives the JSON round trip', () => {
+    const keys = generateKeyPairSync('ed25519');
+    const pem = { private: keys.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), public: keys.publicKey.export({ type: 'spki', format: 'pem' }).toString() };
+    const anchor = signChainAnchor(createChainAnchor(heads, takenAt), pem.private);
+    expect(signedAnchorText(anchor)).toBe(`dealstream.chain-anchor.v1\n2026-12-03T09:00:00.000Z\n${anchor.digest}`);
+    const back = parseChainAnchor(JSON.stringify(chainAnchorToJson(anchor)));
+    expect(back.signature).toBe(anchor.signature);
+    expect(hasValidAnchorSignature(back, pem.public)).toBe(true);
+    // another instant, other heads (re-digested), another key: each breaks it
+    expect(hasValidAnchorSignature({ ...back, takenAt: '2026-12-04T09:00:00.000Z' }, pem.public)).toBe(false);
+    expect(hasValidAnchorSignature({ ...createChainAnchor(heads.slice(1), takenAt), signature: back.signature! }, pem.public)).toBe(false);
+    expect(hasValidAnchorSignature(back, generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString())).toBe(false);
+    expect(hasValidAnchorSignature(createChainAnchor(heads, takenAt), pem.public)).toBe(false);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    expect(() => signChainAnchor(anchor, rsa)).toThrow('the signing key is rsa, not ed25519');
+  });
+
   const written = () => chainAnchorToJson(createChainAnchor(heads, takenAt)) as unknown as Record<string, any>;
   it.each([
     ['not JSON', () => '{', 'the anchor is not JSON'],
@@ -44,6 +61,7 @@ describe('chain anchor format', () => {
     ['a stream twice', () => { const a = written(); a.heads[1][0] = 'deal-1'; return JSON.stringify(a); }, 'stream deal-1 is anchored twice'],
     ['a head changed without its digest', () => { const a = written(); a.heads[2][1] = '4'; return JSON.stringify(a); }, /not to the recorded digest [0-9a-f]{64}: the anchor was altered$/],
     ['a head dropped without its digest', () => { const a = written(); a.heads.pop(); return JSON.stringify(a); }, /the anchor was altered$/],
+    ['a malformed signature', () => JSON.stringify({ ...written(), signature: { alg: 'rsa', value: 'AAAA' } }), 'signature is not { alg: "ed25519", value: <base64> }'],
     ['counts that do not match', () => JSON.stringify({ ...written(), events: '19' }), 'the stream and event counts do not match the heads'],
   ])('refuses %s', (_name, text, message) => {
     expect(() => parseChainAnchor(text())).toThrow(AnchorFormatError);
