@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { BatchWrites } from './batch-writes.js';
 import type { DealRow } from './deal-row.js';
 import type { PipelineRow } from './pipeline.projection.js';
@@ -32,14 +32,17 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
     values ${sql.join(chunk.map((v) => sql`(${v.pipeline_id}::uuid, ${v.revision}, ${ts(v.valid_from)}, ${until(v.valid_to)}, ${ts(v.recorded_from)},
       ${until(v.recorded_to)}, ${v.name}, ${v.currency}, ${v.status}, ${JSON.stringify(v.stages)}::jsonb, ${JSON.stringify(v.removed_stages)}::jsonb)`))}`.execute(trx));
 
-  await inChunks(deals, (chunk) => sql`
+  await inColumns(deals, (c) => sql`
     insert into ${s}.deals (deal_id, pipeline_id, stage_id, status, title, account, owner_id, amount, currency, expected_close_date,
       kind, parent_deal_id, bant_score, created_at, created_recorded_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
       revision, effective_at, recorded_at, version_revision, open_interval_revision)
-    values ${sql.join(chunk.map((d) => sql`(${d.deal_id}::uuid, ${d.pipeline_id}::uuid, ${d.stage_id}::uuid, ${d.status}, ${d.title}, ${d.account},
-      ${d.owner_id}, ${d.amount}, ${d.currency}, ${d.expected_close_date}::date, ${d.kind}, ${d.parent_deal_id}::uuid, ${d.bant_score}::int,
-      ${ts(d.created_at)}, ${ts(d.created_recorded_at)}, ${ts(d.stage_entered_at)}, ${ts(d.closed_at)}, ${d.won_amount}::bigint, ${d.activity_count}, ${ts(d.last_activity_at)},
-      ${d.revision}, ${ts(d.effective_at)}, ${ts(d.recorded_at)}, ${d.version_revision}, ${d.open_interval_revision}::bigint)`))}
+    select * from unnest(${c((d) => d.deal_id)}::uuid[], ${c((d) => d.pipeline_id)}::uuid[], ${c((d) => d.stage_id)}::uuid[], ${c((d) => d.status)}::text[],
+      ${c((d) => d.title)}::text[], ${c((d) => d.account)}::text[], ${c((d) => d.owner_id)}::text[], ${c((d) => d.amount)}::bigint[], ${c((d) => d.currency)}::text[],
+      ${c((d) => d.expected_close_date)}::date[], ${c((d) => d.kind)}::text[], ${c((d) => d.parent_deal_id)}::uuid[], ${c((d) => d.bant_score)}::int[],
+      ${c((d) => iso(d.created_at))}::timestamptz[], ${c((d) => iso(d.created_recorded_at))}::timestamptz[], ${c((d) => iso(d.stage_entered_at))}::timestamptz[],
+      ${c((d) => iso(d.closed_at))}::timestamptz[], ${c((d) => d.won_amount)}::bigint[], ${c((d) => d.activity_count)}::int[], ${c((d) => iso(d.last_activity_at))}::timestamptz[],
+      ${c((d) => d.revision)}::bigint[], ${c((d) => iso(d.effective_at))}::timestamptz[], ${c((d) => iso(d.recorded_at))}::timestamptz[],
+      ${c((d) => d.version_revision)}::bigint[], ${c((d) => d.open_interval_revision)}::bigint[])
     on conflict (deal_id) do update set pipeline_id = excluded.pipeline_id, stage_id = excluded.stage_id, status = excluded.status,
       title = excluded.title, account = excluded.account, owner_id = excluded.owner_id, amount = excluded.amount, currency = excluded.currency,
       expected_close_date = excluded.expected_close_date, kind = excluded.kind, parent_deal_id = excluded.parent_deal_id,
@@ -58,12 +61,14 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
       as v(deal_id, revision, valid_to, recorded_to)
     where t.deal_id = v.deal_id and t.revision = v.revision`.execute(trx));
 
-  await inChunks([...writes.versions.values()], (chunk) => sql`
+  await inColumns([...writes.versions.values()], (c) => sql`
     insert into ${s}.deal_versions (deal_id, revision, valid_from, valid_to, recorded_from, recorded_to, pipeline_id, stage_id, status,
       owner_id, amount, currency, expected_close_date, stage_entered_at, created_at)
-    values ${sql.join(chunk.map((v) => sql`(${v.deal_id}::uuid, ${v.revision}, ${ts(v.valid_from)}, ${until(v.valid_to)}, ${ts(v.recorded_from)},
-      ${until(v.recorded_to)}, ${v.pipeline_id}::uuid, ${v.stage_id}::uuid, ${v.status}, ${v.owner_id}, ${v.amount}, ${v.currency},
-      ${v.expected_close_date}::date, ${ts(v.stage_entered_at)}, ${ts(v.created_at)})`))}`.execute(trx));
+    select * from unnest(${c((v) => v.deal_id)}::uuid[], ${c((v) => v.revision)}::bigint[], ${c((v) => iso(v.valid_from))}::timestamptz[],
+      ${c((v) => iso(v.valid_to) ?? 'infinity')}::timestamptz[], ${c((v) => iso(v.recorded_from))}::timestamptz[], ${c((v) => iso(v.recorded_to) ?? 'infinity')}::timestamptz[],
+      ${c((v) => v.pipeline_id)}::uuid[], ${c((v) => v.stage_id)}::uuid[], ${c((v) => v.status)}::text[], ${c((v) => v.owner_id)}::text[],
+      ${c((v) => v.amount)}::bigint[], ${c((v) => v.currency)}::text[], ${c((v) => v.expected_close_date)}::date[],
+      ${c((v) => iso(v.stage_entered_at))}::timestamptz[], ${c((v) => iso(v.created_at))}::timestamptz[])`.execute(trx));
 
   await inChunks(writes.intervalClosings, (chunk) => sql`
     update ${s}.stage_intervals t set exited_at = v.exited_at::timestamptz, exited_recorded_at = v.exited_recorded_at::timestamptz, exit_kind = v.exit_kind
@@ -71,27 +76,31 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
       as v(deal_id, entered_revision, exited_at, exited_recorded_at, exit_kind)
     where t.deal_id = v.deal_id and t.entered_revision = v.entered_revision`.execute(trx));
 
-  await inChunks([...writes.intervals.values()], (chunk) => sql`
+  await inColumns([...writes.intervals.values()], (c) => sql`
     insert into ${s}.stage_intervals (deal_id, entered_revision, pipeline_id, stage_id, entered_at, exited_at, entered_recorded_at, exited_recorded_at, exit_kind)
-    values ${sql.join(chunk.map((i) => sql`(${i.deal_id}::uuid, ${i.entered_revision}, ${i.pipeline_id}::uuid, ${i.stage_id}::uuid, ${ts(i.entered_at)},
-      ${ts(i.exited_at)}, ${ts(i.entered_recorded_at)}, ${ts(i.exited_recorded_at)}, ${i.exit_kind})`))}`.execute(trx));
+    select * from unnest(${c((i) => i.deal_id)}::uuid[], ${c((i) => i.entered_revision)}::bigint[], ${c((i) => i.pipeline_id)}::uuid[],
+      ${c((i) => i.stage_id)}::uuid[], ${c((i) => iso(i.entered_at))}::timestamptz[], ${c((i) => iso(i.exited_at))}::timestamptz[],
+      ${c((i) => iso(i.entered_recorded_at))}::timestamptz[], ${c((i) => iso(i.exited_recorded_at))}::timestamptz[], ${c((i) => i.exit_kind)}::text[])`.execute(trx));
 
-  await inChunks(writes.transitions, (chunk) => sql`
+  await inColumns(writes.transitions, (c) => sql`
     insert into ${s}.stage_transitions (deal_id, revision, pipeline_id, from_stage_id, to_stage_id, kind, at, recorded_at)
-    values ${sql.join(chunk.map((t) => sql`(${t.deal_id}::uuid, ${t.revision}, ${t.pipeline_id}::uuid, ${t.from_stage_id}::uuid, ${t.to_stage_id}::uuid,
-      ${t.kind}, ${ts(t.at)}, ${ts(t.recorded_at)})`))}`.execute(trx));
+    select * from unnest(${c((t) => t.deal_id)}::uuid[], ${c((t) => t.revision)}::bigint[], ${c((t) => t.pipeline_id)}::uuid[],
+      ${c((t) => t.from_stage_id)}::uuid[], ${c((t) => t.to_stage_id)}::uuid[], ${c((t) => t.kind)}::text[],
+      ${c((t) => iso(t.at))}::timestamptz[], ${c((t) => iso(t.recorded_at))}::timestamptz[])`.execute(trx));
 
-  await inChunks([...writes.firstEntries.values()], (chunk) => sql`
+  await inColumns([...writes.firstEntries.values()], (c) => sql`
     insert into ${s}.stage_first_entries as t (deal_id, stage_id, pipeline_id, first_at, first_recorded_at, created_at, created_recorded_at)
-    values ${sql.join(chunk.map((e) => sql`(${e.deal_id}::uuid, ${e.stage_id}::uuid, ${e.pipeline_id}::uuid, ${ts(e.first_at)}, ${ts(e.first_recorded_at)},
-      ${ts(e.created_at)}, ${ts(e.created_recorded_at)})`))}
+    select * from unnest(${c((e) => e.deal_id)}::uuid[], ${c((e) => e.stage_id)}::uuid[], ${c((e) => e.pipeline_id)}::uuid[],
+      ${c((e) => iso(e.first_at))}::timestamptz[], ${c((e) => iso(e.first_recorded_at))}::timestamptz[],
+      ${c((e) => iso(e.created_at))}::timestamptz[], ${c((e) => iso(e.created_recorded_at))}::timestamptz[])
     on conflict (deal_id, stage_id) do update set first_at = least(t.first_at, excluded.first_at),
       first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at)`.execute(trx));
 
-  await inChunks(writes.activities, (chunk) => sql`
+  await inColumns(writes.activities, (c) => sql`
     insert into ${s}.activities (deal_id, revision, activity_id, pipeline_id, kind, outcome, note, actor_id, at)
-    values ${sql.join(chunk.map((a) => sql`(${a.deal_id}::uuid, ${a.revision}, ${a.activity_id}::uuid, ${a.pipeline_id}::uuid, ${a.kind},
-      ${a.outcome}, ${a.note}, ${a.actor_id}, ${ts(a.at)})`))}`.execute(trx));
+    select * from unnest(${c((a) => a.deal_id)}::uuid[], ${c((a) => a.revision)}::bigint[], ${c((a) => a.activity_id)}::uuid[],
+      ${c((a) => a.pipeline_id)}::uuid[], ${c((a) => a.kind)}::text[], ${c((a) => a.outcome)}::text[], ${c((a) => a.note)}::text[],
+      ${c((a) => a.actor_id)}::text[], ${c((a) => iso(a.at))}::timestamptz[])`.execute(trx));
 
   await inChunks(writes.removedStages, (chunk) => sql`
     insert into ${s}.removed_stages (pipeline_id, stage_id, removal_event_id, moved_to_stage_id, removed_at)
@@ -109,6 +118,17 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
       set open_count = t.open_count + excluded.open_count, open_amount = t.open_amount + excluded.open_amount`.execute(trx));
   // A stage emptied of open deals has no row, however the batches fell.
   if (totals.length) await sql`delete from ${s}.stage_totals where open_count = 0`.execute(trx);
+}
+
+const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+
+/**
+ * One insert-only statement for all of `items`, passed column-wise as arrays (`unnest`): a dozen
+ * parameters however many rows, instead of a multi-row VALUES list to build, send and parse.
+ */
+async function inColumns<T>(items: T[], statement: (column: (pick: (item: T) => unknown) => RawBuilder<unknown>) => Promise<unknown>): Promise<void> {
+  if (items.length === 0) return;
+  await statement((pick) => sql.val(items.map(pick)));
 }
 
 async function inChunks<T>(items: T[], statement: (chunk: T[]) => Promise<unknown>): Promise<void> {
