@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { chainAnchorToJson, createChainAnchor, signChainAnchor, takeChainAnchor } from '@dealstream/audit';
+import { chainAnchorToJson, parseSigningKey, signChainAnchor, takeChainAnchor } from '@dealstream/audit';
 import { VERIFY_EXIT, plural, reportLines, where, withStoreToAudit, type VerifyIo } from './verify.command.js';
 
 /**
@@ -18,7 +18,7 @@ export async function runAnchor(args: string[], io: VerifyIo): Promise<number> {
   if (values['sign-key'] !== undefined) {
     try {
       signingKey = await readFile(values['sign-key'], 'utf8');
-      signChainAnchor(createChainAnchor([], new Date(0)), signingKey); // refuse an unusable key before any work
+      parseSigningKey(signingKey); // refuse an unusable key before any work
     } catch (error) {
       io.print(`error: cannot sign with ${values['sign-key']}: ${error instanceof Error ? error.message : String(error)}`);
       return VERIFY_EXIT.unusable;

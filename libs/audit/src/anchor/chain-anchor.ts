@@ -1,4 +1,4 @@
-import { createHash, createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import canonicalize from 'canonicalize';
 
 /**
@@ -82,10 +82,16 @@ export function signedAnchorText(anchor: Pick<ChainAnchor, 'format' | 'takenAt' 
   return `${anchor.format}\n${anchor.takenAt}\n${anchor.digest}`;
 }
 
-/** Signs the anchor with an Ed25519 private key (PEM). */
-export function signChainAnchor(anchor: ChainAnchor, privateKeyPem: string): ChainAnchor {
+/** Reads an Ed25519 private key (PEM); throws when it is not one. */
+export function parseSigningKey(privateKeyPem: string): KeyObject {
   const key = createPrivateKey(privateKeyPem);
   if (key.asymmetricKeyType !== 'ed25519') throw new AnchorFormatError(`the signing key is ${key.asymmetricKeyType}, not ed25519`);
+  return key;
+}
+
+/** Signs the anchor with an Ed25519 private key (PEM). */
+export function signChainAnchor(anchor: ChainAnchor, privateKeyPem: string): ChainAnchor {
+  const key = parseSigningKey(privateKeyPem);
   return { ...anchor, signature: sign(null, Buffer.from(signedAnchorText(anchor), 'utf8'), key).toString('base64') };
 }
 

@@ -131,7 +131,7 @@ async function reachedPerPosition(db: Kysely<any>, policy: FunnelPolicy, ctes: R
       )
       select position, count(*)::text as reached, (percentile_cont(0.5) within group (order by ${days}))::text as median
       from judged where strict_ok group by position`.execute(db);
-    for (const r of rows) result.set(r.position, { reached: Number(r.reached), medianDays: r.median === null ? null : Number(r.median) });
+    for (const r of rows) result.set(r.position, { reached: Number(r.reached), medianDays: numberOrNull(r.median) });
     return result;
   }
   // any: entries per position. implied: the same medians (an implied pass has no time), and a deal
@@ -143,7 +143,7 @@ async function reachedPerPosition(db: Kysely<any>, policy: FunnelPolicy, ctes: R
     ${policy === 'implied' ? sql`union all
     select null, furthest, count(*)::text, null from (select max(position) as furthest from entries group by deal_id) f group by furthest` : sql``}`.execute(db);
   for (const r of rows) {
-    if (r.position !== null) result.set(r.position, { reached: Number(r.deals), medianDays: r.median === null ? null : Number(r.median) });
+    if (r.position !== null) result.set(r.position, { reached: Number(r.deals), medianDays: numberOrNull(r.median) });
   }
   if (policy === 'any') return result;
   const furthest = rows.filter((r) => r.furthest !== null).map((r) => ({ furthest: r.furthest!, deals: Number(r.deals) }));
@@ -154,6 +154,8 @@ async function reachedPerPosition(db: Kysely<any>, policy: FunnelPolicy, ctes: R
   }
   return result;
 }
+
+const numberOrNull = (text: string | null): number | null => (text === null ? null : Number(text));
 
 /** Ratios are reported to 4 decimals. */
 export function ratio(numerator: number, denominator: number): number {

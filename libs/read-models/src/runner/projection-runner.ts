@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { EVENTS_NOTIFY_CHANNEL, comparePositions, isSubscribable, type EventStore, type GlobalPosition } from '@dealstream/event-store';
+import { EVENTS_NOTIFY_CHANNEL, comparePositions, isSubscribable, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import type { Database } from '@dealstream/database';
 import { projectBatch } from '../projections/project-batch.js';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
@@ -149,17 +149,26 @@ export class ProjectionRunner {
         await this.sleep(this.pollIntervalMs);
         continue;
       }
-      await db.transaction().execute(async (trx) => {
-        await holdAgainstSwap(trx);
-        await projectBatch(trx, this.schema, batch.events);
-        await this.options.beforeCheckpoint?.();
-        await compareAndSetCheckpoint(trx, this.schema, checkpoint.position, batch.cursor, batch.events.length);
-      });
-      this.position = batch.cursor;
-      this.eventsApplied += batch.events.length;
-      this.lastError = undefined;
+      await this.applyBatch(db, batch.events, checkpoint.position, batch.cursor);
       await this.afterBatch();
     }
+  }
+
+  /**
+   * One batch and its checkpoint in one transaction — the same for both loops. The swap lock comes
+   * first (a rebuild's swap never lands between these statements); the checkpoint moves by
+   * compare-and-set, so a batch another runner already applied is refused and rolled back.
+   */
+  private async applyBatch(db: Kysely<any>, events: readonly RecordedEvent[], from: GlobalPosition, next: GlobalPosition): Promise<void> {
+    await db.transaction().execute(async (trx) => {
+      await holdAgainstSwap(trx);
+      await projectBatch(trx, this.schema, events);
+      await this.options.beforeCheckpoint?.();
+      await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
+    });
+    this.position = next;
+    this.eventsApplied += events.length;
+    this.lastError = undefined;
   }
 
   private async afterBatch(): Promise<void> {
@@ -194,16 +203,8 @@ export class ProjectionRunner {
           continue;
         }
         const next: GlobalPosition = events.at(-1)!.position;
-        await db.transaction().execute(async (trx) => {
-          await holdAgainstSwap(trx);
-          await projectBatch(trx, this.schema, events);
-          await this.options.beforeCheckpoint?.();
-          await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
-        });
-        this.position = next;
-        this.eventsApplied += events.length;
+        await this.applyBatch(db, events, from, next);
         supervisor.commit(next);
-        this.lastError = undefined;
         await this.afterBatch();
       }
     } finally {

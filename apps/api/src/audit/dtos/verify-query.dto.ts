@@ -9,4 +9,3 @@ export class VerifyQueryDto {
   @Matches(/^[\x21-\x7e]{1,512}$/, { message: '$property must be a stream id (1–512 visible ASCII characters)' })
   stream?: string;
 }
-
