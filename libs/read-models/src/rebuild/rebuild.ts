@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { comparePositions, START, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
-import { projectBatch } from '../projections/project-batch.js';
+import { countParkedStreams, projectAvoidingParked, withParking } from '../runner/parking.js';
 import { compareAndSetCheckpoint } from '../runner/projection-runner.js';
 import { PROJECTION_NAME, excludeLiveBatches, readCheckpoint } from '../runner/checkpoint.js';
 import { LIVE_SCHEMA, createReadModelSchema } from '../schema/read-model.schema.js';
@@ -23,6 +23,8 @@ export interface RebuildResult {
   readonly applied: number;
   readonly parity: ParityReport;
   readonly swapped: boolean;
+  /** Streams the rebuild parked because an event could not be projected (see runner/parking.ts). */
+  readonly parked: number;
   /** The replaced live schema when it could not be dropped right away (e.g. a long reader held it). */
   readonly leftover?: string;
 }
@@ -42,6 +44,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
 
   await options.beforeSwap?.();
   let parity: ParityReport | undefined;
+  let parked = 0;
   const swap = options.swap !== false;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -61,6 +64,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
           applied += await catchUp(trx, store, schema, rebuilt, live);
         }
         parity = await compareReadModels(trx, LIVE_SCHEMA, schema);
+        parked = await countParkedStreams(trx, schema);
         if (!parity.equal || !swap) throw new KeepLive();
         await sql`alter schema ${sql.id(LIVE_SCHEMA)} rename to ${sql.id(`${schema}_replaced`)}`.execute(trx);
         await sql`alter schema ${sql.id(schema)} rename to ${sql.id(LIVE_SCHEMA)}`.execute(trx);
@@ -69,7 +73,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     } catch (error) {
       if (error instanceof KeepLive) {
         await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
-        return { schema, applied, parity: parity!, swapped: false };
+        return { schema, applied, parity: parity!, swapped: false, parked };
       }
       const deadlock = (error as { code?: string }).code === '40P01';
       if (!(error instanceof RetrySwap) && !deadlock) throw error;
@@ -78,7 +82,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     }
   }
   const leftover = await dropQuietly(db, `${schema}_replaced`);
-  return { schema, applied, parity: parity!, swapped: true, ...(leftover ? { leftover } : {}) };
+  return { schema, applied, parity: parity!, swapped: true, parked, ...(leftover ? { leftover } : {}) };
 }
 
 /** ~5 s of waiting for a live runner to overtake the rebuild before writing the live tables ourselves. */
@@ -100,10 +104,13 @@ export async function buildReadModels(db: Kysely<any>, store: EventStore, schema
       await analyzeSchema(db, schema);
       return applied;
     }
-    await db.transaction().execute(async (trx) => {
-      await projectBatch(trx, schema, batch.events);
-      await compareAndSetCheckpoint(trx, schema, cursor, batch.cursor, batch.events.length);
-    });
+    // A poison event parks its stream here as in the live runner, instead of failing the rebuild.
+    await withParking((project) =>
+      db.transaction().execute(async (trx) => {
+        await project(trx, schema, batch.events);
+        await compareAndSetCheckpoint(trx, schema, cursor, batch.cursor, batch.events.length);
+      }),
+    );
     cursor = batch.cursor;
     applied += batch.events.length;
     onProgress?.(applied);
@@ -118,7 +125,7 @@ async function catchUp(trx: Kysely<any>, store: EventStore, schema: string, from
     const batch = await store.readAll({ after: cursor, limit: 2000 });
     const events: RecordedEvent[] = batch.events.filter((event) => comparePositions(event.position, to) <= 0);
     if (events.length === 0) break;
-    await projectBatch(trx, schema, events);
+    await projectAvoidingParked(trx, schema, events, { isolate: true });
     const next = events.at(-1)!.position;
     await compareAndSetCheckpoint(trx, schema, cursor, next, events.length);
     cursor = next;

@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import { EVENTS_NOTIFY_CHANNEL, comparePositions, isSubscribable, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import type { Database } from '@dealstream/database';
-import { projectBatch } from '../projections/project-batch.js';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
 import { PROJECTION_NAME, holdAgainstSwap, readCheckpoint } from './checkpoint.js';
+import { lockCheckpoint, withParking } from './parking.js';
 import { SubscriptionSupervisor, type SubscriptionStatus } from './subscription-supervisor.js';
 
 export interface ProjectionRunnerOptions {
@@ -157,15 +157,32 @@ export class ProjectionRunner {
   /**
    * One batch and its checkpoint in one transaction — the same for both loops. The swap lock comes
    * first (a rebuild's swap never lands between these statements); the checkpoint moves by
-   * compare-and-set, so a batch another runner already applied is refused and rolled back.
+   * compare-and-set, so a batch another runner already applied is refused and rolled back. An event
+   * no projection can apply parks its stream (runner/parking.ts) instead of stopping the batch.
    */
   private async applyBatch(db: Kysely<any>, events: readonly RecordedEvent[], from: GlobalPosition, next: GlobalPosition): Promise<void> {
-    await db.transaction().execute(async (trx) => {
-      await holdAgainstSwap(trx);
-      await projectBatch(trx, this.schema, events);
-      await this.options.beforeCheckpoint?.();
-      await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
-    });
+    const parked = await withParking((project) =>
+      db.transaction().execute(async (trx) => {
+        await holdAgainstSwap(trx);
+        // A retry of parked streams takes this row lock too: it never lands between our look at the
+        // parked streams and our commit.
+        await lockCheckpoint(trx, this.schema);
+        const newlyParked = await project(trx, this.schema, events);
+        await this.options.beforeCheckpoint?.();
+        await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
+        return newlyParked;
+      }),
+    );
+    for (const entry of parked) {
+      this.log({
+        level: 'error',
+        msg: 'stream parked: an event could not be projected; its later events wait, every other stream flows',
+        streamId: entry.streamId,
+        revision: entry.revision.toString(),
+        eventType: entry.eventType,
+        error: entry.error,
+      });
+    }
     this.position = next;
     this.eventsApplied += events.length;
     this.lastError = undefined;

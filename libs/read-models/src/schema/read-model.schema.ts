@@ -7,7 +7,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 5;
+export const READ_MODEL_VERSION = 6;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: Kysely<any>, schema: string): Promise<void> {
@@ -62,6 +62,10 @@ export async function createReadModelSchema(db: Kysely<any>, schema: string): Pr
     // Removed stage ids are never reused: an open deal found in one is moved by the relocation reactor.
     sql`create table ${s}.removed_stages (pipeline_id uuid not null, stage_id uuid not null, removal_event_id uuid not null,
         moved_to_stage_id uuid not null, removed_at timestamptz not null, primary key (pipeline_id, stage_id))`,
+    // Streams held back by an event a projection could not apply (runner/parking.ts): operator state, not a read model.
+    sql`create table ${s}.parked_streams (stream_id text primary key, event_id uuid not null, revision bigint not null,
+        position_major numeric(20) not null, position_minor numeric(20) not null, event_type text not null, error text not null,
+        error_code text, parked_at timestamptz not null, attempts int not null default 0, events_waiting bigint not null default 0)`,
     sql`insert into ${s}.meta (key, value) values ('version', ${String(READ_MODEL_VERSION)})`,
     sql`insert into ${s}.checkpoints (projection, position_major, position_minor) values ('read-models', 0, 0)`,
   ];

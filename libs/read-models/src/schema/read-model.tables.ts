@@ -174,6 +174,21 @@ export interface StageTotalsTable {
   open_amount: Int8;
 }
 
+/** Streams held back by an event a projection could not apply (runner/parking.ts); not compared for parity. */
+export interface ParkedStreamsTable {
+  stream_id: string;
+  event_id: string;
+  revision: Int8;
+  position_major: Int8;
+  position_minor: Int8;
+  event_type: string;
+  error: string;
+  error_code: string | null;
+  parked_at: Timestamp;
+  attempts: number;
+  events_waiting: Int8;
+}
+
 export interface ReadModelTables {
   checkpoints: CheckpointsTable;
   pipelines: PipelinesTable;
@@ -187,10 +202,11 @@ export interface ReadModelTables {
   activities: ActivitiesTable;
   stage_totals: StageTotalsTable;
   removed_stages: RemovedStagesTable;
+  parked_streams: ParkedStreamsTable;
 }
 
 /** Tables compared for parity after a rebuild, with their key columns (stable ordering). */
-export const PARITY_TABLES: Record<Exclude<keyof ReadModelTables, 'checkpoints'>, string[]> = {
+export const PARITY_TABLES: Record<Exclude<keyof ReadModelTables, 'checkpoints' | 'parked_streams'>, string[]> = {
   pipelines: ['pipeline_id'],
   pipeline_versions: ['pipeline_id', 'revision'],
   deals: ['deal_id'],
