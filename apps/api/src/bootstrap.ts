@@ -21,7 +21,8 @@ export interface CreatedApp {
 /** Opens and migrates the database, then assembles the Nest app (not yet listening). */
 export async function createApp(config: AppConfig): Promise<CreatedApp> {
   const verificationKey = await resolveVerificationKey(config);
-  const database = await openDatabase(config.database);
+  const log = startupLog(config.logLevel);
+  const database = await openDatabase(config.database, { log });
   let eventStore;
   try {
     ({ store: eventStore } = await openEventStore(database.db, config.env));
@@ -62,6 +63,15 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   app.enableShutdownHooks();
   setUpOpenApi(app);
   return { app, verificationKey };
+}
+
+/**
+ * JSON lines for what happens before Nest's logger exists (waiting for the database) and for the
+ * database layer's own events afterwards (a connection lost, LISTEN re-established).
+ */
+function startupLog(level: string): (entry: Record<string, unknown>) => void {
+  if (level === 'silent') return () => {};
+  return (entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'api', level: 'info', ...entry })}\n`);
 }
 
 function setUpOpenApi(app: NestExpressApplication): void {
