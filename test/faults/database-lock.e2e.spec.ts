@@ -19,11 +19,18 @@ describe('bounded waits on a locked or dropped database (private PostgreSQL, in-
   let sales: string;
   let pipelineId: string;
   const statementTimeoutMs = 1500;
+  const readyTimeoutMs = 800;
+  let admin: string;
 
   beforeAll(async () => {
     server = await startPrivatePostgres();
     // The pool of 3 holds one connection for the runner's advisory lock: two left for requests.
-    api = await startApiOn(server.url, { poolSize: 3, timeouts: { statementTimeoutMs, lockTimeoutMs: 0, connectTimeoutMs: 400 } });
+    api = await startApiOn(server.url, {
+      poolSize: 3,
+      timeouts: { statementTimeoutMs, lockTimeoutMs: 0, connectTimeoutMs: 400 },
+      config: { readiness: { timeoutMs: readyTimeoutMs, maxLagMs: 30_000, requireLeader: true } },
+    });
+    admin = await api.token(['admin'], 'root');
     observer = await openDatabase({ kind: 'postgres', connectionString: server.url, poolSize: 2, timeouts: { statementTimeoutMs: 0, lockTimeoutMs: 0, connectTimeoutMs: 0 } });
     sales = await api.token(['sales', 'ops']);
     const stages = [randomUUID(), randomUUID()];
@@ -129,5 +136,38 @@ describe('bounded waits on a locked or dropped database (private PostgreSQL, in-
     }
     // and the API serves again
     await api.http().get(`/deals/${dealId}`).set('Authorization', sales).expect(200);
+  });
+
+  it('readiness is red within its bound while the events table is locked, green again after; /health/live and /health stay up', async () => {
+    const ready = () => api.http().get('/health/ready');
+    // the earlier tests left the runner backing off after its own timeouts: wait for it to lead again
+    const deadline = Date.now() + 15_000;
+    let last = await ready().set('Authorization', admin);
+    while (last.status !== 200 && Date.now() < deadline) {
+      await pause(100);
+      last = await ready().set('Authorization', admin);
+    }
+    expect(last.body).toMatchObject({ status: 'ok' });
+    expect((await ready()).body).toEqual({ status: 'ok' });
+    const release = await holdLock('event_store.events');
+    try {
+      const started = Date.now();
+      const red = await ready();
+      expect(red.status).toBe(503);
+      expect(Date.now() - started).toBeLessThan(readyTimeoutMs + 1000);
+      expect(red.body).toEqual({ status: 'unavailable' }); // anonymous: no detail, no PostgreSQL text
+      expect(red.headers['retry-after']).toBe('1');
+      const detailed = await ready().set('Authorization', admin);
+      expect(detailed.status).toBe(503);
+      expect(detailed.body.checks.database).toMatchObject({ status: 'ok' });
+      expect(detailed.body.checks.writes).toMatchObject({ status: 'failed', error: expect.stringMatching(/^(55P03|57014): canceling statement due to (lock|statement) timeout/) });
+      await api.http().get('/health/live').expect(200, { status: 'ok' });
+      await api.http().get('/health').expect(200, { status: 'ok' }); // the database itself answers
+    } finally {
+      await release();
+    }
+    await ready().expect(200, { status: 'ok' });
+    const green = await ready().set('Authorization', admin).expect(200);
+    expect(green.body).toMatchObject({ status: 'ok', database: 'postgres', checks: { database: { status: 'ok' }, writes: { status: 'ok' }, projections: { status: 'ok' }, leader: { status: 'ok', known: true, thisInstance: 'active' } } });
   });
 });

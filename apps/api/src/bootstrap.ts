@@ -41,6 +41,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       projectionsInProcess: config.projectionsInProcess,
       readWaitMs: config.readWaitMs,
       subscriptionSilenceMs: config.subscriptionSilenceMs,
+      readiness: config.readiness,
     }),
     { bodyParser: false, bufferLogs: true },
   );
