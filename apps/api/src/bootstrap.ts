@@ -5,8 +5,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
-import { openDatabase } from '@dealstream/database';
-import { openEventStore } from '@dealstream/event-store';
+import { openDatabase, waitForDatabase } from '@dealstream/database';
+import { openEventStore, type EventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
 import { AppModule } from './app.module.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
@@ -23,18 +23,27 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   const verificationKey = await resolveVerificationKey(config);
   const log = startupLog(config.logLevel);
   const database = await openDatabase(config.database, { log });
-  let eventStore;
+  let eventStore: EventStore | undefined;
   try {
-    ({ store: eventStore } = await openEventStore(database.db, config.env));
-    await ensureReadModelSchema(database.db);
+    // Waits for the server (refused, starting up, restarting) with backoff up to DB_STARTUP_WAIT_MS,
+    // logging why; the migrations are part of the wait, as they fail the same way mid-restart.
+    await waitForDatabase(database, {
+      timeoutMs: config.startupWaitMs,
+      log,
+      probe: async () => {
+        if (!eventStore) ({ store: eventStore } = await openEventStore(database.db, config.env));
+        await ensureReadModelSchema(database.db);
+      },
+    });
   } catch (error) {
+    await eventStore?.close();
     await database.close();
     throw error;
   }
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.with({
       database,
-      eventStore,
+      eventStore: eventStore!,
       verificationKey,
       auth: { issuer: config.auth.issuer, audience: config.auth.audience },
       logLevel: config.logLevel,

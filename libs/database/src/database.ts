@@ -97,13 +97,18 @@ export function postgresTimeouts(config: Extract<DatabaseConfig, { kind: 'postgr
 export interface WaitForDatabaseOptions {
   /** Give up after this long (DB_STARTUP_WAIT_MS, default 60 s); 0 = try once. */
   readonly timeoutMs: number;
+  /**
+   * What must succeed, retried as a whole on a passing fault: `select 1` by default; start-up
+   * passes its migrations too (they fail the same way while the server restarts).
+   */
+  readonly probe?: () => Promise<unknown>;
   readonly log?: DatabaseLog;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
 }
 
 /**
- * Start-up: waits until the database answers `select 1`, retrying with exponential backoff (250 ms
+ * Start-up: waits until the database answers `select 1` (and `probe` succeeds), retrying with exponential backoff (250 ms
  * doubling to 5 s) while the failure is one that passes (refused, reset, starting up, timeout) and
  * logging each failed attempt with its reason. Fails at once on anything else (wrong password, no
  * such database) and after `timeoutMs` with the last reason. PGlite answers at once.
@@ -114,6 +119,7 @@ export async function waitForDatabase(database: Database, options: WaitForDataba
   for (let attempt = 1; ; attempt++) {
     try {
       await sql`select 1`.execute(database.db);
+      await options.probe?.();
       if (attempt > 1) options.log?.({ msg: 'database reachable', attempts: attempt, waitedMs: Date.now() - started });
       return;
     } catch (error) {
