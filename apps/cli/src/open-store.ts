@@ -1,13 +1,7 @@
-import { databaseConfigFromEnv, openDatabase, waitForDatabase, type Database, type PostgresTimeouts } from '@dealstream/database';
+import { databaseConfigFromEnv, openDatabase, waitForDatabase, type Database } from '@dealstream/database';
 import { openEventStore, type EventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
-
-/**
- * The CLI is an operator's tool: a rebuild's parity check or a whole-store verify may run one long
- * statement, and the swap may wait for a lock. So unless DB_STATEMENT_TIMEOUT_MS / DB_LOCK_TIMEOUT_MS
- * are set, its statements and lock waits are unbounded (stop it with Ctrl-C); the connect bound holds.
- */
-export const CLI_TIMEOUT_DEFAULTS: Partial<PostgresTimeouts> = { statementTimeoutMs: 0, lockTimeoutMs: 0 };
+import { CLI_TIMEOUT_DEFAULTS } from './cli-timeouts.js';
 
 /** Start-up log lines of the CLI go to stderr, so stdout stays the command's output. */
 const stderrLog = (entry: Record<string, unknown>) => process.stderr.write(`${JSON.stringify(entry)}\n`);

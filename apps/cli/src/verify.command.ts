@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
 import { databaseConfigFromEnv, openDatabase, type DatabaseConfig } from '@dealstream/database';
-import { CLI_TIMEOUT_DEFAULTS } from './open-store.js';
+import { CLI_TIMEOUT_DEFAULTS } from './cli-timeouts.js';
 import { checkChainAnchor, hasValidAnchorSignature, parseChainAnchor, verifyHashChains, type AnchorCheckReport, type ChainAnchor, type VerificationReport } from '@dealstream/audit';
 
 /** Exit codes: 0 every chain intact, 1 something is broken, 2 nothing to verify or bad usage. */
