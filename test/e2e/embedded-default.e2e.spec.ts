@@ -32,8 +32,11 @@ describe('embedded default (PGlite, no configuration)', () => {
   });
 
   it('is ready on PGlite and serves a create-and-move session', async () => {
-    const health = await request(app.getHttpServer()).get('/health').expect(200);
+    await request(app.getHttpServer()).get('/health').expect(200, { status: 'ok' }); // anonymous: the status only
+    const health = await request(app.getHttpServer()).get('/health').set('Authorization', token).expect(200);
     expect(health.body).toMatchObject({ status: 'ok', database: 'pglite', projections: { mode: 'in-process', role: 'active' } });
+    const ready = await request(app.getHttpServer()).get('/health/ready').set('Authorization', token).expect(200);
+    expect(ready.body).toMatchObject({ status: 'ok', checks: { writes: { status: 'ok' }, leader: { status: 'ok', known: true, thisInstance: 'active' } } });
     const stageIds = ['3b1f6f5e-7d3c-4b8e-9a51-0c2d7e6f1a01', '3b1f6f5e-7d3c-4b8e-9a51-0c2d7e6f1a02'];
     const pipeline = await request(app.getHttpServer()).post('/pipelines').set('Authorization', token)
       .send({ name: 'Demo', stages: [{ stageId: stageIds[0], name: 'Lead', probability: 10 }, { stageId: stageIds[1], name: 'Demo', probability: 40 }] }).expect(201);
@@ -56,7 +59,7 @@ describe('embedded default (PGlite, no configuration)', () => {
     const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     expect(routes.sort()).toEqual(
       [
-        'GET /health', 'GET /health/live',
+        'GET /health', 'GET /health/live', 'GET /health/ready',
         'POST /pipelines', 'POST /pipelines/{id}/stages', 'PATCH /pipelines/{id}/stages/{stageId}', 'POST /pipelines/{id}/stages/reorder',
         'DELETE /pipelines/{id}/stages/{stageId}', 'POST /pipelines/{id}/archive',
         'POST /deals', 'PATCH /deals/{id}', 'POST /deals/{id}/qualify', 'POST /deals/{id}/disqualify', 'POST /deals/{id}/stage',

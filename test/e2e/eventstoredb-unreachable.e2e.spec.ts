@@ -44,13 +44,14 @@ describe('API on the EventStoreDB profile with a silent server', () => {
   });
 
   it('keeps serving: health answers and reports the supervised subscription backing off', async () => {
-    const health = await api.http().get('/health').expect(200);
+    const admin = `Bearer ${await api.token(['admin'])}`;
+    const health = await api.http().get('/health').set('Authorization', admin).expect(200);
     expect(health.body.projections.mode).toBe('in-process');
     // silent past 300 ms, then the probe times out (400 ms): the supervisor replaces the subscription
     const deadline = Date.now() + 20_000;
     let subscription: { restarts: number; lastError: string | null } | undefined;
     while (Date.now() < deadline) {
-      subscription = (await api.http().get('/health').expect(200)).body.projections.subscription;
+      subscription = (await api.http().get('/health').set('Authorization', admin).expect(200)).body.projections.subscription;
       if (subscription && subscription.restarts >= 2) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

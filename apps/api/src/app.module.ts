@@ -12,6 +12,7 @@ import type { VerificationKey } from './auth/auth-keys.js';
 import { DATABASE, DatabaseLifecycle } from './database.provider.js';
 import { DealsController } from './deals/deals.controller.js';
 import { HealthController } from './health/health.controller.js';
+import { READINESS_OPTIONS, type ReadinessOptions } from './health/readiness.probe.js';
 import { loggingModule } from './logging/logging.module.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
@@ -29,6 +30,7 @@ export interface AppModuleOptions {
   /** Longest a read waits for its minPosition. */
   readonly readWaitMs: number;
   readonly subscriptionSilenceMs: number;
+  readonly readiness: ReadinessOptions;
 }
 
 /** Makes the infrastructure instances injectable everywhere (they are opened before Nest starts). */
@@ -68,6 +70,7 @@ export class AppModule {
         { provide: VERIFICATION_KEY, useValue: options.verificationKey },
         { provide: AUTH_OPTIONS, useValue: options.auth },
         { provide: READ_WAIT_MS, useValue: options.readWaitMs },
+        { provide: READINESS_OPTIONS, useValue: options.readiness },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
       ],

@@ -5,8 +5,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
-import { openDatabase } from '@dealstream/database';
-import { openEventStore } from '@dealstream/event-store';
+import { openDatabase, waitForDatabase } from '@dealstream/database';
+import { openEventStore, type EventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
 import { AppModule } from './app.module.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
@@ -21,25 +21,36 @@ export interface CreatedApp {
 /** Opens and migrates the database, then assembles the Nest app (not yet listening). */
 export async function createApp(config: AppConfig): Promise<CreatedApp> {
   const verificationKey = await resolveVerificationKey(config);
-  const database = await openDatabase(config.database);
-  let eventStore;
+  const log = startupLog(config.logLevel);
+  const database = await openDatabase(config.database, { log });
+  let eventStore: EventStore | undefined;
   try {
-    ({ store: eventStore } = await openEventStore(database.db, config.env));
-    await ensureReadModelSchema(database.db);
+    // Waits for the server (refused, starting up, restarting) with backoff up to DB_STARTUP_WAIT_MS,
+    // logging why; the migrations are part of the wait, as they fail the same way mid-restart.
+    await waitForDatabase(database, {
+      timeoutMs: config.startupWaitMs,
+      log,
+      probe: async () => {
+        if (!eventStore) ({ store: eventStore } = await openEventStore(database.db, config.env));
+        await ensureReadModelSchema(database.db);
+      },
+    });
   } catch (error) {
+    await eventStore?.close();
     await database.close();
     throw error;
   }
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.with({
       database,
-      eventStore,
+      eventStore: eventStore!,
       verificationKey,
       auth: { issuer: config.auth.issuer, audience: config.auth.audience },
       logLevel: config.logLevel,
       projectionsInProcess: config.projectionsInProcess,
       readWaitMs: config.readWaitMs,
       subscriptionSilenceMs: config.subscriptionSilenceMs,
+      readiness: config.readiness,
     }),
     { bodyParser: false, bufferLogs: true },
   );
@@ -62,6 +73,15 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   app.enableShutdownHooks();
   setUpOpenApi(app);
   return { app, verificationKey };
+}
+
+/**
+ * JSON lines for what happens before Nest's logger exists (waiting for the database) and for the
+ * database layer's own events afterwards (a connection lost, LISTEN re-established).
+ */
+function startupLog(level: string): (entry: Record<string, unknown>) => void {
+  if (level === 'silent') return () => {};
+  return (entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'api', level: 'info', ...entry })}\n`);
 }
 
 function setUpOpenApi(app: NestExpressApplication): void {

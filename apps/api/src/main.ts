@@ -5,7 +5,15 @@ import { appConfigFromEnv } from './config/app-config.js';
 import { createApp } from './bootstrap.js';
 
 const config = appConfigFromEnv();
-const { app, verificationKey } = await createApp(config);
+let created: Awaited<ReturnType<typeof createApp>>;
+try {
+  created = await createApp(config);
+} catch (error) {
+  // e.g. the database did not come up within DB_STARTUP_WAIT_MS: say why, exit non-zero (the orchestrator restarts us).
+  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'api', level: 'fatal', msg: 'cannot start', error: error instanceof Error ? error.message : String(error) })}\n`);
+  process.exit(1);
+}
+const { app, verificationKey } = created;
 if (process.argv.includes('--demo')) {
   const loaded = await loadDemoData(app.get<EventStore>(EVENT_STORE));
   console.log(loaded ? 'Demo data loaded: pipeline de000000-0000-4000-8000-000000000001 with 8 deals' : 'Demo data was already loaded');

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
 import { databaseConfigFromEnv, openDatabase, type DatabaseConfig } from '@dealstream/database';
+import { CLI_TIMEOUT_DEFAULTS } from './cli-timeouts.js';
 import { checkChainAnchor, hasValidAnchorSignature, parseChainAnchor, verifyHashChains, type AnchorCheckReport, type ChainAnchor, type VerificationReport } from '@dealstream/audit';
 
 /** Exit codes: 0 every chain intact, 1 something is broken, 2 nothing to verify or bad usage. */
@@ -66,7 +67,7 @@ export async function withStoreToAudit(io: VerifyIo, run: (db: Kysely<any>, conf
     io.print('error: events are kept in EventStoreDB (EVENTSTORE_CONNECTION_STRING); only the SQL event store keeps a hash chain');
     return VERIFY_EXIT.unusable;
   }
-  const config = databaseConfigFromEnv(io.env);
+  const config = databaseConfigFromEnv(io.env, CLI_TIMEOUT_DEFAULTS);
   // Opening PGlite on a missing folder would create an empty database: an audit must not write.
   if (config.kind === 'pglite' && config.dataDir && !existsSync(config.dataDir)) {
     io.print(`error: no embedded database in ${config.dataDir} (set DATA_DIR or DATABASE_URL)`);

@@ -1,4 +1,4 @@
-import { databaseConfigFromEnv, openDatabase } from '@dealstream/database';
+import { databaseConfigFromEnv, openDatabase, waitForDatabase } from '@dealstream/database';
 import { openEventStore } from '@dealstream/event-store';
 import { StageRelocationReactor } from '@dealstream/deals-application';
 import { LIVE_SCHEMA, ProjectionRunner, ensureReadModelSchema } from '@dealstream/read-models';
@@ -15,9 +15,25 @@ if (config.kind !== 'postgres') {
   log({ level: 'error', msg: 'the projector worker needs DATABASE_URL; the embedded default runs projections inside the API' });
   process.exit(2);
 }
-const database = await openDatabase(config);
-const { store, kind } = await openEventStore(database.db);
-log({ msg: 'read models', schema: await ensureReadModelSchema(database.db), eventStore: kind });
+const database = await openDatabase(config, { log });
+// Waits for the database (refused, starting up, restarting) with backoff up to DB_STARTUP_WAIT_MS, logging why.
+let opened: Awaited<ReturnType<typeof openEventStore>> | undefined;
+let schema: unknown;
+try {
+  await waitForDatabase(database, {
+    timeoutMs: Number(process.env.DB_STARTUP_WAIT_MS ?? 60_000),
+    log,
+    probe: async () => {
+      opened ??= await openEventStore(database.db);
+      schema = await ensureReadModelSchema(database.db);
+    },
+  });
+} catch (error) {
+  log({ level: 'error', msg: 'projector cannot start', error: error instanceof Error ? error.message : String(error) });
+  process.exit(1);
+}
+const { store, kind } = opened!;
+log({ msg: 'read models', schema, eventStore: kind });
 
 const faultDelayMs = Number(process.env.PROJECTOR_FAULT_DELAY_MS ?? 0);
 const runner = new ProjectionRunner({

@@ -1,2 +1,3 @@
 export * from './database.js';
+export * from './database-faults.js';
 export * from './pglite-dialect.js';

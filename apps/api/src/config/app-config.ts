@@ -15,6 +15,10 @@ export interface AppConfig {
   readonly readWaitMs: number;
   /** PROJECTION_SILENCE_MS: a catch-up subscription silent this long while events wait is replaced (default 30000). */
   readonly subscriptionSilenceMs: number;
+  /** Readiness (`/health/ready`): READY_TIMEOUT_MS (2000), READY_MAX_LAG_MS (30000, 0 = off), READY_REQUIRE_LEADER (true). */
+  readonly readiness: { readonly timeoutMs: number; readonly maxLagMs: number; readonly requireLeader: boolean };
+  /** DB_STARTUP_WAIT_MS: how long start-up waits for the database to answer, with backoff (default 60000; 0 = try once). */
+  readonly startupWaitMs: number;
   /** The environment the event store is chosen from (EVENTSTORE_CONNECTION_STRING selects EventStoreDB). */
   readonly env: NodeJS.ProcessEnv;
   readonly auth: {
@@ -39,6 +43,12 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     projectionsInProcess: env.PROJECTIONS !== 'external',
     readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
     subscriptionSilenceMs: Number(env.PROJECTION_SILENCE_MS ?? 30_000),
+    readiness: {
+      timeoutMs: Number(env.READY_TIMEOUT_MS ?? 2000),
+      maxLagMs: Number(env.READY_MAX_LAG_MS ?? 30_000),
+      requireLeader: (env.READY_REQUIRE_LEADER ?? 'true') !== 'false',
+    },
+    startupWaitMs: Number(env.DB_STARTUP_WAIT_MS ?? 60_000),
     env,
     auth: {
       secret: env.AUTH_JWT_SECRET || undefined,

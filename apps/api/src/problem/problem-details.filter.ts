@@ -2,6 +2,7 @@ import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter 
 import type { Request, Response } from 'express';
 import { isDomainError } from '@dealstream/shared-domain';
 import { NotFoundError, PreconditionFailedError } from '@dealstream/shared-application';
+import { databaseFaultOf } from '@dealstream/database';
 import { isEventStoreError } from '@dealstream/event-store';
 import { ApiProblem } from './api-problem.js';
 import { PROBLEM_TYPE_BASE, domainErrorStatus } from './problem-codes.js';
@@ -76,6 +77,14 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     }
     if (isEventStoreError(exception, 'timeout') || isEventStoreError(exception, 'unavailable')) {
       return { status: 503, code: 'event-store-unavailable', title: 'Event store unavailable', detail: 'The event store did not answer in time; retry with the same Idempotency-Key', headers: { 'Retry-After': '1' } };
+    }
+    // Reads, audit queries and anything else on the pool: the database's own faults are 503 too.
+    const fault = databaseFaultOf(exception);
+    if (fault === 'timeout') {
+      return { status: 503, code: 'database-timeout', title: 'Database timeout', detail: 'The database did not answer within its bound; retry shortly', headers: { 'Retry-After': '1' } };
+    }
+    if (fault === 'unavailable') {
+      return { status: 503, code: 'database-unavailable', title: 'Database unavailable', detail: 'The database is unavailable; retry shortly', headers: { 'Retry-After': '1' } };
     }
     // Nest wraps body-parser failures in an HttpException whose `cause` is the original error.
     const bodyError = (exception instanceof HttpException && exception.cause ? exception.cause : exception) as { type?: string; limit?: number };

@@ -14,7 +14,7 @@ import type {
 } from '../port/event-store.types.js';
 import { START, type GlobalPosition } from '../port/global-position.js';
 import { validateAppend, validateMaxCount } from '../port/append-validation.js';
-import { appendFailureReason } from './sql-errors.js';
+import { appendFailureReason, mapSqlFault } from './sql-errors.js';
 
 /** NOTIFY channel the SQL store signals on every committed append. */
 export const EVENTS_NOTIFY_CHANNEL = 'dealstream_events';
@@ -91,6 +91,14 @@ export class SqlEventStore implements EventStore {
   ): Promise<AppendResult> {
     validateAppend(streamId, events);
     try {
+      return await this.append(streamId, events, expectedRevision);
+    } catch (error) {
+      throw mapSqlFault(error, `appendToStream on ${streamId}`);
+    }
+  }
+
+  private async append(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+    try {
       return await this.db.transaction().execute(async (trx) => {
         const head = await lockStreamHead(trx, streamId, expectedRevision, events.length);
         if (!head) throw new WrongExpectedRevisionError(streamId, expectedRevision, undefined);
@@ -118,6 +126,14 @@ export class SqlEventStore implements EventStore {
   }
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    try {
+      return await this.readStreamRows(streamId, options);
+    } catch (error) {
+      throw mapSqlFault(error, `readStream on ${streamId}`);
+    }
+  }
+
+  private async readStreamRows(streamId: string, options: ReadStreamOptions): Promise<RecordedEvent[]> {
     const backwards = options.direction === 'backwards';
     const limit = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     validateMaxCount(limit);
@@ -133,12 +149,28 @@ export class SqlEventStore implements EventStore {
   }
 
   async streamRevision(streamId: string): Promise<StreamRevision | undefined> {
+    try {
+      return await this.headRevision(streamId);
+    } catch (error) {
+      throw mapSqlFault(error, `streamRevision on ${streamId}`);
+    }
+  }
+
+  private async headRevision(streamId: string): Promise<StreamRevision | undefined> {
     const { rows } = await sql<{ revision: string }>`
       select revision::text as revision from event_store.streams where stream_id = ${streamId}`.execute(this.db);
     return rows[0] ? BigInt(rows[0].revision) : undefined;
   }
 
   async readAll(options: ReadAllOptions): Promise<ReadAllBatch> {
+    try {
+      return await this.readAllRows(options);
+    } catch (error) {
+      throw mapSqlFault(error, 'readAll');
+    }
+  }
+
+  private async readAllRows(options: ReadAllOptions): Promise<ReadAllBatch> {
     const after = options.after ?? START;
     const limit = Math.min(Math.max(1, Math.trunc(options.limit)), this.maxReadAllLimit);
     const types = options.filter?.eventTypes;

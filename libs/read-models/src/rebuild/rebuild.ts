@@ -27,6 +27,12 @@ export interface RebuildResult {
   readonly parked: number;
   /** The replaced live schema when it could not be dropped right away (e.g. a long reader held it). */
   readonly leftover?: string;
+  /**
+   * Events the live tables were behind when the comparison began (no live runner overtook the
+   * rebuild in time), applied to them inside the swap transaction before comparing. Kept on a swap;
+   * rolled back on a dry run — the live tables are then still behind by (at least) this many.
+   */
+  readonly liveCaughtUp: number;
 }
 
 /**
@@ -45,10 +51,12 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   await options.beforeSwap?.();
   let parity: ParityReport | undefined;
   let parked = 0;
+  let liveCaughtUp = 0;
   const swap = options.swap !== false;
   for (let attempt = 1; ; attempt++) {
     try {
       await db.transaction().execute(async (trx) => {
+        liveCaughtUp = 0;
         // Waits for a live batch in flight to commit and holds the next one off until the swap is done.
         await excludeLiveBatches(trx);
         // Holding the live checkpoint row pauses the live runner at its next commit.
@@ -59,7 +67,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
           // Writing the live tables here could deadlock with a live batch waiting on our row lock:
           // let the live runner catch up first; only if none seems to run, do it ourselves.
           if (attempt <= LIVE_CATCH_UP_ATTEMPTS) throw new RetrySwap();
-          await catchUp(trx, store, LIVE_SCHEMA, live, rebuilt);
+          liveCaughtUp = await catchUp(trx, store, LIVE_SCHEMA, live, rebuilt);
         } else if (comparePositions(rebuilt, live) < 0) {
           applied += await catchUp(trx, store, schema, rebuilt, live);
         }
@@ -73,7 +81,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     } catch (error) {
       if (error instanceof KeepLive) {
         await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
-        return { schema, applied, parity: parity!, swapped: false, parked };
+        return { schema, applied, parity: parity!, swapped: false, parked, liveCaughtUp };
       }
       const deadlock = (error as { code?: string }).code === '40P01';
       if (!(error instanceof RetrySwap) && !deadlock) throw error;
@@ -82,7 +90,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
     }
   }
   const leftover = await dropQuietly(db, `${schema}_replaced`);
-  return { schema, applied, parity: parity!, swapped: true, parked, ...(leftover ? { leftover } : {}) };
+  return { schema, applied, parity: parity!, swapped: true, parked, liveCaughtUp, ...(leftover ? { leftover } : {}) };
 }
 
 /** ~5 s of waiting for a live runner to overtake the rebuild before writing the live tables ourselves. */

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { EVENTS_NOTIFY_CHANNEL, comparePositions, isSubscribable, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
-import type { Database } from '@dealstream/database';
+import { databaseFaultOf, describeError, type Database } from '@dealstream/database';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
 import { PROJECTION_NAME, holdAgainstSwap, readCheckpoint } from './checkpoint.js';
 import { lockCheckpoint, withParking } from './parking.js';
@@ -15,6 +15,12 @@ export interface ProjectionRunnerOptions {
   readonly pollIntervalMs?: number;
   /** How often a standby instance tries to become the active runner. */
   readonly standbyRetryMs?: number;
+  /**
+   * Backoff after a failure (a lost connection, a database restart, a failed batch): starts here and
+   * doubles per consecutive failure up to `maxRetryBackoffMs`; a success resets it.
+   */
+  readonly initialRetryBackoffMs?: number;
+  readonly maxRetryBackoffMs?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
   /**
    * Fault injection for crash tests: runs inside each batch transaction after the rows are written
@@ -31,7 +37,8 @@ export interface ProjectionRunnerOptions {
   readonly subscription?: { silenceMs?: number; initialBackoffMs?: number; maxBackoffMs?: number };
 }
 
-export type RunnerRole = 'starting' | 'active' | 'standby' | 'stopped';
+/** `reconnecting`: the last attempt failed on the database (connection lost, timeout); retrying with backoff. */
+export type RunnerRole = 'starting' | 'active' | 'standby' | 'reconnecting' | 'stopped';
 
 export interface RunnerStatus {
   readonly role: RunnerRole;
@@ -71,12 +78,19 @@ export class ProjectionRunner {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
   private readonly standbyRetryMs: number;
+  private consecutiveFailures = 0;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.schema = options.schema ?? LIVE_SCHEMA;
     this.batchSize = options.batchSize ?? 500;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.standbyRetryMs = options.standbyRetryMs ?? 1000;
+  }
+
+  /** Backoff before the next attempt after `failures` consecutive failures. */
+  private retryDelay(failures: number): number {
+    const initial = this.options.initialRetryBackoffMs ?? 250;
+    return Math.min(this.options.maxRetryBackoffMs ?? 5000, initial * 2 ** Math.max(0, failures - 1));
   }
 
   async start(): Promise<void> {
@@ -129,9 +143,16 @@ export class ProjectionRunner {
           if (this.role === 'standby') await this.sleep(this.standbyRetryMs);
         }
       } catch (error) {
-        this.lastError = error instanceof Error ? error.message : String(error);
-        this.log({ level: 'error', msg: 'projection batch failed; retrying', error: this.lastError });
-        await this.sleep(Math.min(5000, this.pollIntervalMs * 2));
+        // A database fault (restart, lost connection, timeout) is retried with backoff on a new
+        // connection: the session — and with it the advisory lock — is gone, so leadership is
+        // taken again from scratch (another instance may win it meanwhile). Never fatal.
+        this.lastError = describeError(error);
+        this.consecutiveFailures++;
+        const fault = databaseFaultOf(error);
+        if (fault && !this.stopping) this.role = 'reconnecting';
+        const retryInMs = this.retryDelay(this.consecutiveFailures);
+        this.log({ level: 'error', msg: fault ? 'projection runner lost the database; reconnecting' : 'projection batch failed; retrying', error: this.lastError, fault, attempt: this.consecutiveFailures, retryInMs });
+        await this.sleep(retryInMs);
       }
     }
   }
@@ -145,6 +166,7 @@ export class ProjectionRunner {
       this.eventsApplied = checkpoint.eventsApplied;
       const batch = await this.options.store.readAll({ after: checkpoint.position, limit: this.batchSize });
       if (batch.events.length === 0) {
+        this.consecutiveFailures = 0; // caught up: the database answers again
         await this.afterBatch(); // picks up reactions a failed attempt left behind
         await this.sleep(this.pollIntervalMs);
         continue;
@@ -186,6 +208,7 @@ export class ProjectionRunner {
     this.position = next;
     this.eventsApplied += events.length;
     this.lastError = undefined;
+    this.consecutiveFailures = 0;
   }
 
   private async afterBatch(): Promise<void> {

@@ -1,0 +1,169 @@
+import { sql, type Kysely } from 'kysely';
+import { describeError, type Database } from '@dealstream/database';
+import { SqlEventStore, encodePosition, type EventStore } from '@dealstream/event-store';
+import { LIVE_SCHEMA, projectionLag, projectionLeader, type ProjectionRunner } from '@dealstream/read-models';
+
+export const READINESS_OPTIONS = Symbol.for('dealstream.ReadinessOptions');
+
+export interface ReadinessOptions {
+  /** READY_TIMEOUT_MS: the whole probe answers within this bound (default 2000). */
+  readonly timeoutMs: number;
+  /** READY_MAX_LAG_MS: not ready when the oldest event not yet projected is older (default 30000; 0 = not checked). */
+  readonly maxLagMs: number;
+  /** READY_REQUIRE_LEADER: not ready while no runner holds the projection lock anywhere (default true). */
+  readonly requireLeader: boolean;
+}
+
+export type CheckStatus = 'ok' | 'failed' | 'timeout' | 'skipped';
+
+export interface Check {
+  status: CheckStatus;
+  error?: string;
+  [detail: string]: unknown;
+}
+
+/** What one probe found; the error texts are for admins and logs only, never for anonymous callers. */
+export interface ReadinessReport {
+  readonly ready: boolean;
+  /** The database answered `select` within the bound (what /health has always meant). */
+  readonly databaseReachable: boolean;
+  readonly tookMs: number;
+  readonly checks: Record<'database' | 'writes' | 'projections' | 'leader', Check>;
+}
+
+/**
+ * The readiness probe: everything an instance needs to serve, checked inside one transaction whose
+ * statement and lock timeouts are the probe's bound (so a probe stuck behind a lock is cancelled by
+ * the server, not left holding a pool connection), and raced against the same bound.
+ *
+ * Each check runs under a savepoint, so one that fails does not hide the others.
+ *
+ * 1. database — `select now()` answers.
+ * 2. writes — the SQL store's tables can take the lock an append takes (`row exclusive` on
+ *    event_store.streams and event_store.events) within the bound: a table locked by a migration,
+ *    a `lock table` or a stuck DDL fails it, while `select 1` would still pass.
+ * 3. projections — the oldest event not yet projected is at most `maxLagMs` old.
+ * 4. leader — some runner (this API's or a projector worker's) holds the projection lock; on the
+ *    embedded PGlite the in-process runner is active.
+ */
+export class ReadinessProbe {
+  constructor(
+    private readonly database: Database,
+    private readonly store: EventStore,
+    private readonly runner: ProjectionRunner | null,
+    private readonly options: ReadinessOptions,
+  ) {}
+
+  /** `databaseOnly`: just the first check (what `/health` needs; it never calls the event store). */
+  async check(options: { databaseOnly?: boolean } = {}): Promise<ReadinessReport> {
+    const started = Date.now();
+    const checks: ReadinessReport['checks'] = {
+      database: { status: 'skipped' },
+      writes: { status: 'skipped' },
+      projections: { status: 'skipped' },
+      leader: { status: 'skipped' },
+    };
+    let current: keyof typeof checks = 'database';
+    const bound = this.options.timeoutMs;
+    // Each check's statements get what is left of 90 % of the bound, so a check stuck behind a lock
+    // fails with its own reason before the probe's race gives up, and the probe's connection is
+    // back in the pool by the time the answer is sent.
+    const deadline = started + Math.max(1, Math.floor(bound * 0.9));
+    const step = async (trx: Kysely<any>, name: keyof typeof checks, run: () => Promise<Omit<Check, 'status'> & { status?: CheckStatus }>) => {
+      current = name;
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        checks[name] = { status: 'timeout', error: `no time left within READY_TIMEOUT_MS=${bound} ms` };
+        return;
+      }
+      await sql`select set_config('statement_timeout', ${String(left)}, true), set_config('lock_timeout', ${String(left)}, true)`.execute(trx);
+      await sql`savepoint readiness_check`.execute(trx);
+      try {
+        const result = await run();
+        checks[name] = { status: 'ok', ...result };
+        await sql`release savepoint readiness_check`.execute(trx);
+      } catch (error) {
+        checks[name] = { status: 'failed', error: describeError(error) };
+        await sql`rollback to savepoint readiness_check`.execute(trx); // the next checks still run
+      }
+    };
+    const probe = this.database.db
+      .transaction()
+      .execute(async (trx) => {
+        let now = new Date();
+        await step(trx, 'database', async () => {
+          const { rows } = await sql<{ now: Date | string }>`select now() as now`.execute(trx);
+          now = new Date(rows[0]!.now);
+          return { latencyMs: Date.now() - started };
+        });
+        if (checks.database.status !== 'ok' || options.databaseOnly) throw new Abort();
+        await step(trx, 'writes', () => this.writes(trx));
+        await step(trx, 'projections', () => this.projections(trx, now));
+        await step(trx, 'leader', () => this.leader(trx));
+        throw new Abort(); // roll back: the write probe took row-exclusive locks
+      })
+      .catch((error) => {
+        if (!(error instanceof Abort) && checks.database.status === 'skipped') checks.database = { status: 'failed', error: describeError(error) };
+      });
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      probe.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), bound);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) checks[current] = { status: 'timeout', error: `no answer within READY_TIMEOUT_MS=${bound} ms` };
+    // `skipped` after a passed database check means "not applicable here" (no SQL store to lock).
+    const passed = (check: Check) => check.status === 'ok' || check.status === 'skipped';
+    const databaseReachable = checks.database.status === 'ok';
+    return {
+      ready: databaseReachable && passed(checks.writes) && passed(checks.projections) && passed(checks.leader),
+      databaseReachable,
+      tookMs: Date.now() - started,
+      checks: { ...checks },
+    };
+  }
+
+  private async projections(trx: Kysely<any>, now: Date) {
+    // The SQL store is read inside the probe's transaction (bounded by it); EventStoreDB by its own bound.
+    const store = this.store instanceof SqlEventStore ? new SqlEventStore(trx) : this.store;
+    const lag = await projectionLag(trx, store, LIVE_SCHEMA, { countLimit: 1 });
+    const lagMs = lag.oldestPendingRecordedAt ? Math.max(0, now.getTime() - lag.oldestPendingRecordedAt.getTime()) : 0;
+    const within = this.options.maxLagMs === 0 || lagMs <= this.options.maxLagMs;
+    return {
+      status: within ? ('ok' as const) : ('failed' as const),
+      checkpoint: encodePosition(lag.checkpoint),
+      pending: lag.behind > 0,
+      lagMs,
+      maxLagMs: this.options.maxLagMs,
+      ...(within ? {} : { error: `the oldest event not yet projected was recorded ${lagMs} ms ago (READY_MAX_LAG_MS=${this.options.maxLagMs})` }),
+    };
+  }
+
+  private async leader(trx: Kysely<any>) {
+    const own = this.runner?.status().role;
+    const thisInstance = this.runner ? own : 'external';
+    if (this.database.config.kind === 'pglite') {
+      const active = own === 'active';
+      return { status: active || !this.options.requireLeader ? ('ok' as const) : ('failed' as const), known: active, thisInstance, ...(active ? {} : { error: 'the in-process runner is not active' }) };
+    }
+    const leader = await projectionLeader(trx);
+    const status = leader.held || !this.options.requireLeader ? ('ok' as const) : ('failed' as const);
+    return {
+      status,
+      known: leader.held,
+      thisInstance,
+      ...(leader.held ? { holder: { pid: leader.pid, applicationName: leader.applicationName ?? null, clientAddress: leader.clientAddress ?? null } } : {}),
+      ...(leader.held ? {} : { error: 'no projection runner holds the projection lock (is a projector running?)' }),
+    };
+  }
+
+  private async writes(trx: Kysely<any>) {
+    if (!(this.store instanceof SqlEventStore)) return { status: 'skipped' as const };
+    await sql`lock table event_store.streams, event_store.events in row exclusive mode`.execute(trx);
+    return {};
+  }
+}
+
+class Abort extends Error {}
