@@ -35,7 +35,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       database,
       eventStore,
       verificationKey,
-      auth: { issuer: config.auth.issuer, audience: config.auth.audience },
+      auth: { issuer: config.auth.issuer, audience: config.auth.audience, tokenPolicy: config.tokenPolicy },
       logLevel: config.logLevel,
       projectionsInProcess: config.projectionsInProcess,
       readWaitMs: config.readWaitMs,

@@ -4,7 +4,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { ApiProblem } from '../problem/api-problem.js';
 import { PUBLIC_ROUTE, REQUIRED_PERMISSION, type Principal } from './auth.decorators.js';
 import type { VerificationKey } from './auth-keys.js';
-import { GRANTS, isRole, type Permission } from '@dealstream/auth';
+import { DEFAULT_TOKEN_POLICY, GRANTS, isRole, isUsableSubject, tokenTimeProblem, type Permission, type TokenPolicy } from '@dealstream/auth';
 
 export const VERIFICATION_KEY = Symbol('VERIFICATION_KEY');
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
@@ -12,20 +12,34 @@ export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
 export interface AuthOptions {
   readonly issuer?: string;
   readonly audience?: string;
+  /** Lifetime bound and clock skew; DEFAULT_TOKEN_POLICY when absent. */
+  readonly tokenPolicy?: TokenPolicy;
 }
 
 /**
+ * `Authorization: <scheme> <token>` with the scheme `Bearer` in any case (RFC 9110 §11.1: schemes
+ * are case-insensitive) and a JWS compact token.
+ */
+const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+
+/**
  * Authenticates every route not marked @Public with `Authorization: Bearer <JWT>` and checks the
- * route's permission against the token's roles. 401 for a missing, malformed, forged or expired token;
- * 403 for a valid token without the role. Routes without @RequirePermission are refused (fail closed).
+ * route's permission against the token's roles. 401 for a missing, malformed, forged or expired token,
+ * one that lives longer than AUTH_MAX_TOKEN_LIFETIME, is issued in the future, or whose `sub` cannot
+ * be recorded as an actor; 403 for a valid token without the role. Routes without @RequirePermission
+ * are refused (fail closed).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly policy: TokenPolicy;
+
   constructor(
     private readonly reflector: Reflector,
     @Inject(VERIFICATION_KEY) private readonly key: VerificationKey,
     @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
-  ) {}
+  ) {
+    this.policy = options.tokenPolicy ?? DEFAULT_TOKEN_POLICY;
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
@@ -42,11 +56,16 @@ export class AuthGuard implements CanActivate {
   }
 
   private async authenticate(header: string | undefined): Promise<Principal> {
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header ?? '');
+    const match = BEARER.exec(header ?? '');
     if (!match) throw unauthorized(header ? 'The Authorization header is not a Bearer JWT' : 'Authorization: Bearer <JWT> is required');
     let payload: JWTPayload;
     try {
-      const verifyOptions = { issuer: this.options.issuer, audience: this.options.audience, requiredClaims: ['sub', 'exp'] };
+      const verifyOptions = {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        requiredClaims: ['sub', 'exp'],
+        clockTolerance: this.policy.clockSkewSeconds,
+      };
       payload =
         this.key.kind === 'secret'
           ? (await jwtVerify(match[1]!, this.key.secret, { ...verifyOptions, algorithms: ['HS256'] })).payload
@@ -55,8 +74,10 @@ export class AuthGuard implements CanActivate {
       if (error instanceof joseErrors.JWTExpired) throw unauthorized('The token has expired');
       throw unauthorized('The token is invalid');
     }
+    const timeProblem = tokenTimeProblem(payload, Math.floor(Date.now() / 1000), this.policy);
+    if (timeProblem) throw unauthorized(timeProblem);
+    if (!isUsableSubject(payload.sub)) throw unauthorized('The token has no usable sub');
     const roles = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) throw unauthorized('The token has no usable sub');
     return { actorId: payload.sub, roles };
   }
 }

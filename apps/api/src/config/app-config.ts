@@ -1,5 +1,6 @@
 import type { DatabaseConfig } from '@dealstream/database';
 import { databaseConfigFromEnv } from '@dealstream/database';
+import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, parseDurationSeconds, type TokenPolicy } from '@dealstream/auth';
 
 /** Everything the service reads from its environment, read once at start. */
 export interface AppConfig {
@@ -17,6 +18,8 @@ export interface AppConfig {
   readonly subscriptionSilenceMs: number;
   /** The environment the event store is chosen from (EVENTSTORE_CONNECTION_STRING selects EventStoreDB). */
   readonly env: NodeJS.ProcessEnv;
+  /** AUTH_MAX_TOKEN_LIFETIME (default 24h) and AUTH_CLOCK_SKEW (default 30s): what a token's times must satisfy. */
+  readonly tokenPolicy: TokenPolicy;
   readonly auth: {
     /** HS256 shared secret (AUTH_JWT_SECRET). */
     readonly secret?: string;
@@ -40,6 +43,10 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
     subscriptionSilenceMs: Number(env.PROJECTION_SILENCE_MS ?? 30_000),
     env,
+    tokenPolicy: {
+      maxLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME ? positive(parseDurationSeconds(env.AUTH_MAX_TOKEN_LIFETIME, 'AUTH_MAX_TOKEN_LIFETIME'), 'AUTH_MAX_TOKEN_LIFETIME') : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+      clockSkewSeconds: env.AUTH_CLOCK_SKEW ? parseDurationSeconds(env.AUTH_CLOCK_SKEW, 'AUTH_CLOCK_SKEW') : DEFAULT_CLOCK_SKEW_SECONDS,
+    },
     auth: {
       secret: env.AUTH_JWT_SECRET || undefined,
       publicKeyPem: env.AUTH_JWT_PUBLIC_KEY || undefined,
@@ -48,4 +55,9 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       audience: env.AUTH_JWT_AUDIENCE || undefined,
     },
   };
+}
+
+function positive(seconds: number, name: string): number {
+  if (seconds <= 0) throw new RangeError(`${name} must be above zero`);
+  return seconds;
 }
