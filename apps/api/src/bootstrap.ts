@@ -37,6 +37,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       verificationKey,
       auth: { issuer: config.auth.issuer, audience: config.auth.audience, tokenPolicy: config.tokenPolicy },
       logLevel: config.logLevel,
+      ...(config.logDestination ? { logDestination: config.logDestination } : {}),
       projectionsInProcess: config.projectionsInProcess,
       readWaitMs: config.readWaitMs,
       subscriptionSilenceMs: config.subscriptionSilenceMs,

@@ -44,7 +44,11 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
+    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; query?: Record<string, unknown>; principal?: Principal }>();
+    if (request.headers.authorization === undefined && request.query && Object.keys(request.query).some((name) => /^access_token$/i.test(name))) {
+      // RFC 6750 §2.3 (URI query parameter) is not supported: URLs end up in logs, proxies and histories.
+      throw unauthorized('Send the token in the Authorization header; a token in the URL is refused (and redacted from logs)');
+    }
     const principal = await this.authenticate(request.headers.authorization);
     request.principal = principal;
     const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);

@@ -10,6 +10,8 @@ export interface AppConfig {
   /** Largest accepted JSON body, in bytes. */
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
+  /** Where the request log goes instead of stdout; never read from the environment (tests set it). */
+  readonly logDestination?: { write(line: string): void };
   /** PROJECTIONS=external: apps/projector runs the projections; default in-process. */
   readonly projectionsInProcess: boolean;
   /** READ_WAIT_MS: longest a read waits for its minPosition (default 5000). */
