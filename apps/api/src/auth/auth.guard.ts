@@ -2,9 +2,9 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { ApiProblem } from '../problem/api-problem.js';
-import { PUBLIC_ROUTE, REQUIRED_PERMISSION, type Principal } from './auth.decorators.js';
+import { PUBLIC_ROUTE, type Principal } from './auth.decorators.js';
 import type { VerificationKey } from './auth-keys.js';
-import { DEFAULT_TOKEN_POLICY, GRANTS, isRole, isUsableSubject, tokenTimeProblem, type Permission, type TokenPolicy } from '@dealstream/auth';
+import { DEFAULT_TOKEN_POLICY, GRANTS, isRole, isUsableSubject, permissionOfRoute, tokenTimeProblem, type TokenPolicy } from '@dealstream/auth';
 
 export const VERIFICATION_KEY = Symbol('VERIFICATION_KEY');
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
@@ -24,10 +24,11 @@ const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 
 /**
  * Authenticates every route not marked @Public with `Authorization: Bearer <JWT>` and checks the
- * route's permission against the token's roles. 401 for a missing, malformed, forged or expired token,
- * one that lives longer than AUTH_MAX_TOKEN_LIFETIME, is issued in the future, or whose `sub` cannot
- * be recorded as an actor; 403 for a valid token without the role. Routes without @RequirePermission
- * are refused (fail closed).
+ * route's permission in the role matrix (ROUTE_PERMISSIONS, GRANTS in libs/auth/src/roles.ts)
+ * against the token's roles. 401 for a missing, malformed, forged or expired token, one that lives
+ * longer than AUTH_MAX_TOKEN_LIFETIME, is issued in the future, or whose `sub` cannot be recorded as
+ * an actor; 403 for a valid token without the role. Routes missing from the matrix are refused
+ * (fail closed).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -44,14 +45,21 @@ export class AuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; query?: Record<string, unknown>; principal?: Principal }>();
+    const request = context.switchToHttp().getRequest<{
+      method: string;
+      route?: { path?: unknown };
+      headers: Record<string, string | undefined>;
+      query?: Record<string, unknown>;
+      principal?: Principal;
+    }>();
     if (request.headers.authorization === undefined && request.query && Object.keys(request.query).some((name) => /^access_token$/i.test(name))) {
       // RFC 6750 §2.3 (URI query parameter) is not supported: URLs end up in logs, proxies and histories.
       throw unauthorized('Send the token in the Authorization header; a token in the URL is refused (and redacted from logs)');
     }
     const principal = await this.authenticate(request.headers.authorization);
     request.principal = principal;
-    const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
+    // Express's matched route pattern, e.g. '/deals/:id': the key of the matrix.
+    const permission = typeof request.route?.path === 'string' ? permissionOfRoute(request.method, request.route.path) : undefined;
     if (!permission) throw new ApiProblem(403, 'forbidden', 'This route is not open to any role');
     if (!principal.roles.some((role) => GRANTS[permission].includes(role))) {
       throw new ApiProblem(403, 'forbidden', `Requires one of the roles ${GRANTS[permission].join(', ')}`, { requiredPermission: permission });
