@@ -116,6 +116,13 @@ describe('role matrix (PostgreSQL)', () => {
     expect(await api.eventCount()).toBe(before);
   });
 
+  it('asks of HEAD what it asks of GET', async () => {
+    const path = requests()['GET /deals/:id'].path;
+    expect((await api.http().head(path)).status).toBe(401);
+    expect((await api.http().head(path).set('Authorization', bearer.sales!)).status).toBe(200);
+    expect((await api.http().head(requests()['GET /events'].path).set('Authorization', bearer.sales!)).status).toBe(403);
+  });
+
   it('grants a token with several roles the union of their permissions', async () => {
     const both = `Bearer ${await api.token(['sales', 'analyst'], 'both-user')}`;
     expect((await call('GET /pipelines/:id/metrics/pipeline', both)).status).toBe(200);

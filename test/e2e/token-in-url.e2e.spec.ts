@@ -23,6 +23,7 @@ describe('a token sent in the URL', () => {
       [`${deal}/history?token=${token}`, undefined, 401, 'unauthorized'],
       [`${deal}/history?access_token=${token}`, `Bearer ${token}`, 400, 'validation-failed'],
       [`/events?q=${encodeURIComponent(`Bearer ${token}`)}`, `Bearer ${token}`, 400, 'validation-failed'],
+      [`/no-such-route?access_token=${token}`, undefined, 404, 'route-not-found'],
     ];
     const answered = [];
     for (const [path, authorization] of cases) {

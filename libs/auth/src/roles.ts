@@ -93,9 +93,13 @@ export const ROUTE_PERMISSIONS = {
 
 export type RouteKey = keyof typeof ROUTE_PERMISSIONS;
 
-/** The permission `METHOD /path` needs, or undefined for a route the matrix does not know. */
+/**
+ * The permission `METHOD /path` needs, or undefined for a route the matrix does not know. HEAD is
+ * answered by the GET route (Express does), so it needs what GET needs.
+ */
 export function permissionOfRoute(method: string, path: string): Permission | undefined {
-  return (ROUTE_PERMISSIONS as Record<string, Permission>)[`${method.toUpperCase()} ${path}`];
+  const verb = method.toUpperCase() === 'HEAD' ? 'GET' : method.toUpperCase();
+  return (ROUTE_PERMISSIONS as Record<string, Permission>)[`${verb} ${path}`];
 }
 
 /** Whether a principal with these roles sees owner and actor ids in clear (else pseudonyms). */
