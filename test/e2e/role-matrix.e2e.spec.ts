@@ -161,6 +161,15 @@ describe('role matrix (PostgreSQL)', () => {
     const table = readme.slice(readme.indexOf(begin) + begin.length, readme.indexOf(end));
     // On a mismatch, the expected text below is what to paste into the README.
     expect(table).toBe(renderRoleMatrix());
+    // docs/audit.md repeats the audit rows by hand: their ticks must be the matrix's too.
+    const audit = readFileSync(new URL('../../docs/audit.md', import.meta.url), 'utf8');
+    const rows = audit.split('\n').filter((line) => /^\| `[a-z]+:[a-z]+` — /.test(line));
+    expect(rows.length).toBe(4);
+    for (const row of rows) {
+      const permission = /^\| `([a-z]+:[a-z]+)`/.exec(row)![1] as keyof typeof GRANTS;
+      const ticks = row.split('|').slice(2, 2 + ROLES.length).map((cell) => cell.includes('✓'));
+      expect([permission, ticks]).toEqual([permission, ROLES.map((role) => GRANTS[permission].includes(role))]);
+    }
   });
 
   it('shows an analyst no owner or actor id in clear on any read route, and the same pseudonym for the same person on every route', async () => {
