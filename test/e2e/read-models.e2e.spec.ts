@@ -27,7 +27,10 @@ describe('read models over HTTP (PostgreSQL, in-process runner)', () => {
   it('reads its own write: minPosition waits for the projection, and the answer says which position it reflects', async () => {
     const created = await createDeal(1000);
     const read = await api.http().get(`/deals/${created.id}`).query({ minPosition: created.position }).set('Authorization', analyst).expect(200);
-    expect(read.body).toMatchObject({ dealId: created.id, status: 'open', amount: 1000, stageId: stages[0], ownerId: 'sam', revision: '0' });
+    expect(read.body).toMatchObject({ dealId: created.id, status: 'open', amount: 1000, stageId: stages[0], revision: '0', identities: 'pseudonymous' });
+    // The analyst sees the owner as a pseudonym (test/e2e/role-matrix.e2e.spec.ts); the owner's team sees 'sam'.
+    expect(read.body.ownerId).toMatch(/^anon-[0-9a-f]{16}$/);
+    expect((await api.http().get(`/deals/${created.id}`).set('Authorization', sales).expect(200)).body).toMatchObject({ ownerId: 'sam', identities: 'visible' });
     expect(read.headers.etag).toBe('"0"');
     expect(read.headers['x-read-position'] >= created.position).toBe(true);
     const moved = await api.http().post(`/deals/${created.id}/stage`).set('Authorization', sales).send({ toStageId: stages[1] }).expect(200);

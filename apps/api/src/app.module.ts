@@ -25,6 +25,8 @@ export interface AppModuleOptions {
   readonly verificationKey: VerificationKey;
   readonly auth: AuthOptions;
   readonly logLevel: string;
+  /** Where the request log goes instead of stdout (tests). */
+  readonly logDestination?: { write(line: string): void };
   /** Run the projection runner inside the API (the embedded default) rather than in apps/projector. */
   readonly projectionsInProcess: boolean;
   /** Longest a read waits for its minPosition. */
@@ -57,7 +59,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        loggingModule(options.logLevel),
+        loggingModule(options.logLevel, options.logDestination),
         CqrsModule.forRoot(),
         InfrastructureModule.with(options),
         PipelinesApplicationModule,

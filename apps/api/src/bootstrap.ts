@@ -10,6 +10,7 @@ import { openEventStore, type EventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
 import { AppModule } from './app.module.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
+import { applyRoleMatrix } from './auth/openapi-access.js';
 import type { AppConfig } from './config/app-config.js';
 import { ApiProblem } from './problem/api-problem.js';
 
@@ -45,8 +46,9 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       database,
       eventStore: eventStore!,
       verificationKey,
-      auth: { issuer: config.auth.issuer, audience: config.auth.audience },
+      auth: { issuer: config.auth.issuer, audience: config.auth.audience, tokenPolicy: config.tokenPolicy },
       logLevel: config.logLevel,
+      ...(config.logDestination ? { logDestination: config.logDestination } : {}),
       projectionsInProcess: config.projectionsInProcess,
       readWaitMs: config.readWaitMs,
       subscriptionSilenceMs: config.subscriptionSilenceMs,
@@ -93,9 +95,9 @@ function setUpOpenApi(app: NestExpressApplication): void {
     )
     .setVersion('0.1.0')
     .setOpenAPIVersion('3.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 (AUTH_JWT_SECRET) or RS256/ES256 (AUTH_JWT_PUBLIC_KEY); claims sub and roles' })
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 (AUTH_JWT_SECRET) or RS256/ES256 (AUTH_JWT_PUBLIC_KEY); claims sub, exp and roles; lifetime at most AUTH_MAX_TOKEN_LIFETIME. Each operation names the roles it admits (x-roles) and the permission (x-permission) of the role matrix.' }, 'bearer')
     .build();
-  const document = SwaggerModule.createDocument(app, config);
+  const document = applyRoleMatrix(SwaggerModule.createDocument(app, config));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
 }
 

@@ -15,7 +15,7 @@ import {
 } from '@dealstream/audit';
 import type { Principal } from '../auth/auth.decorators.js';
 import { ApiProblem } from '../problem/api-problem.js';
-import { seesIdentities } from './audit-access.js';
+import { seesIdentities } from '../auth/identities.js';
 import { PSEUDONYMIZER } from './audit.tokens.js';
 import { DEFAULT_HISTORY_LIMIT, type DiffQueryDto, type HistoryQueryDto, type StateQueryDto } from './dtos/audit-queries.dto.js';
 import type { HistoryPageDto, StateAtDto, StateDiffDto } from './dtos/audit-responses.dto.js';
@@ -25,7 +25,7 @@ type Aggregate = AuditedAggregate<{ version: number }>;
 
 /**
  * History, state and diff of one deal or pipeline, shaped for HTTP. Reads the event store only
- * (never a read model, never a write); redacts identities for callers without audit:identities.
+ * (never a read model, never a write); redacts identities for callers without identities:clear.
  */
 @Injectable()
 export class AggregateAuditService {

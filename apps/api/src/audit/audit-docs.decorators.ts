@@ -5,7 +5,7 @@ import { ProblemDto } from '../http/write-response.dto.js';
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'A query parameter is malformed, out of range, unknown or repeated (`validation-failed`, `invalid-query`), or the id is not a UUID (`invalid-id`)',
   401: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
-  403: 'The token lacks a role this route needs (`forbidden`); see the role matrix in docs/audit.md',
+  403: 'The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix',
   404: 'Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`)',
   409: 'The store\'s hash chains are broken, so it is not anchored (`hash-chain-broken`); GET /audit/verify says where',
   501: 'The configured event store keeps no hash chain (`verify-not-supported`)',

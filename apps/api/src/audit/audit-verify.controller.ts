@@ -4,7 +4,6 @@ import type { Database } from '@dealstream/database';
 import { SqlEventStore, type EventStore } from '@dealstream/event-store';
 import { EVENT_STORE } from '@dealstream/shared-application';
 import { chainAnchorToJson, takeChainAnchor, verifyHashChains, type VerificationReport } from '@dealstream/audit';
-import { RequirePermission } from '../auth/auth.decorators.js';
 import { DATABASE } from '../database.provider.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { ApiAuditRead } from './audit-docs.decorators.js';
@@ -13,7 +12,6 @@ import { VerifyQueryDto } from './dtos/verify-query.dto.js';
 
 /** Proves the SQL event store's hash chains intact, or names the first broken link of each stream. */
 @ApiTags('audit')
-@RequirePermission('audit:verify')
 @Controller('audit')
 export class AuditVerifyController {
   constructor(

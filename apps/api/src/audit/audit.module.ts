@@ -20,5 +20,7 @@ import { PipelineAuditController } from './pipeline-audit.controller.js';
     { provide: PSEUDONYMIZER, inject: [DATABASE], useFactory: async (database: Database) => new Pseudonymizer(await loadPseudonymKey(database.db)) },
     AggregateAuditService,
   ],
+  // The read-model routes show deal owners too: the same pseudonyms there as here.
+  exports: [PSEUDONYMIZER],
 })
 export class AuditModule {}

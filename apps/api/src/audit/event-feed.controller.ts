@@ -3,7 +3,6 @@ import { ApiTags } from '@nestjs/swagger';
 import { decodePosition, encodePosition, type EventStore } from '@dealstream/event-store';
 import { EVENT_STORE } from '@dealstream/shared-application';
 import { toEventView } from '@dealstream/audit';
-import { RequirePermission } from '../auth/auth.decorators.js';
 import { ApiAuditRead } from './audit-docs.decorators.js';
 import { nameList } from './dtos/query-fields.js';
 import { DEFAULT_FEED_LIMIT, EventFeedQueryDto } from './dtos/event-feed-query.dto.js';
@@ -15,7 +14,6 @@ import { EventFeedPageDto } from './dtos/audit-responses.dto.js';
  * or repeats one — the same rule the projections rely on.
  */
 @ApiTags('audit')
-@RequirePermission('events:read')
 @Controller('events')
 export class EventFeedController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}

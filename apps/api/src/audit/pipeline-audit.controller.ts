@@ -1,7 +1,7 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { PIPELINE_AUDIT } from '@dealstream/audit';
-import { CurrentPrincipal, RequirePermission, type Principal } from '../auth/auth.decorators.js';
+import { CurrentPrincipal, type Principal } from '../auth/auth.decorators.js';
 import { UuidParamPipe } from '../http/uuid-param.pipe.js';
 import { AggregateAuditService } from './aggregate-audit.service.js';
 import { ApiAuditRead } from './audit-docs.decorators.js';
@@ -10,7 +10,6 @@ import { HistoryPageDto, StateAtDto, StateDiffDto } from './dtos/audit-responses
 
 /** A pipeline's audit trail (its definition over time): every event, the state at any version or instant, diffs. Reads the event store only. */
 @ApiTags('audit')
-@RequirePermission('audit:history')
 @Controller('pipelines')
 export class PipelineAuditController {
   constructor(private readonly audit: AggregateAuditService) {}

@@ -2,9 +2,9 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { ApiProblem } from '../problem/api-problem.js';
-import { PUBLIC_ROUTE, REQUIRED_PERMISSION, type Principal } from './auth.decorators.js';
+import { PUBLIC_ROUTE, type Principal } from './auth.decorators.js';
 import type { VerificationKey } from './auth-keys.js';
-import { GRANTS, isRole, type Permission } from '@dealstream/auth';
+import { DEFAULT_TOKEN_POLICY, GRANTS, isRole, isUsableSubject, permissionOfRoute, tokenTimeProblem, type TokenPolicy } from '@dealstream/auth';
 
 export const VERIFICATION_KEY = Symbol('VERIFICATION_KEY');
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
@@ -12,32 +12,58 @@ export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
 export interface AuthOptions {
   readonly issuer?: string;
   readonly audience?: string;
+  /** Lifetime bound and clock skew; DEFAULT_TOKEN_POLICY when absent. */
+  readonly tokenPolicy?: TokenPolicy;
 }
 
 /**
+ * `Authorization: <scheme> <token>` with the scheme `Bearer` in any case (RFC 9110 §11.1: schemes
+ * are case-insensitive) and a JWS compact token.
+ */
+const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
+
+/**
  * Authenticates every route not marked @Public with `Authorization: Bearer <JWT>` and checks the
- * route's permission against the token's roles. 401 for a missing, malformed, forged or expired token;
- * 403 for a valid token without the role. Routes without @RequirePermission are refused (fail closed).
+ * route's permission in the role matrix (ROUTE_PERMISSIONS, GRANTS in libs/auth/src/roles.ts)
+ * against the token's roles. 401 for a missing, malformed, forged or expired token, one that lives
+ * longer than AUTH_MAX_TOKEN_LIFETIME, is issued in the future, or whose `sub` cannot be recorded as
+ * an actor; 403 for a valid token without the role. Routes missing from the matrix are refused
+ * (fail closed).
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
+  private readonly policy: TokenPolicy;
+
   constructor(
     private readonly reflector: Reflector,
     @Inject(VERIFICATION_KEY) private readonly key: VerificationKey,
     @Inject(AUTH_OPTIONS) private readonly options: AuthOptions,
-  ) {}
+  ) {
+    this.policy = options.tokenPolicy ?? DEFAULT_TOKEN_POLICY;
+  }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    const request = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined>; principal?: Principal }>();
+    const request = context.switchToHttp().getRequest<{
+      method: string;
+      route?: { path?: unknown };
+      headers: Record<string, string | undefined>;
+      query?: Record<string, unknown>;
+      principal?: Principal;
+    }>();
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
       // Public routes need no token, but one that verifies still says who calls (admins see /health details).
       if (request.headers.authorization) request.principal = await this.authenticate(request.headers.authorization).catch(() => undefined);
       return true;
     }
+    if (request.headers.authorization === undefined && request.query && Object.keys(request.query).some((name) => /^access_token$/i.test(name))) {
+      // RFC 6750 §2.3 (URI query parameter) is not supported: URLs end up in logs, proxies and histories.
+      throw unauthorized('Send the token in the Authorization header; a token in the URL is refused (and redacted from logs)');
+    }
     const principal = await this.authenticate(request.headers.authorization);
     request.principal = principal;
-    const permission = this.reflector.getAllAndOverride<Permission | undefined>(REQUIRED_PERMISSION, targets);
+    // Express's matched route pattern, e.g. '/deals/:id': the key of the matrix.
+    const permission = typeof request.route?.path === 'string' ? permissionOfRoute(request.method, request.route.path) : undefined;
     if (!permission) throw new ApiProblem(403, 'forbidden', 'This route is not open to any role');
     if (!principal.roles.some((role) => GRANTS[permission].includes(role))) {
       throw new ApiProblem(403, 'forbidden', `Requires one of the roles ${GRANTS[permission].join(', ')}`, { requiredPermission: permission });
@@ -46,11 +72,16 @@ export class AuthGuard implements CanActivate {
   }
 
   private async authenticate(header: string | undefined): Promise<Principal> {
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(header ?? '');
+    const match = BEARER.exec(header ?? '');
     if (!match) throw unauthorized(header ? 'The Authorization header is not a Bearer JWT' : 'Authorization: Bearer <JWT> is required');
     let payload: JWTPayload;
     try {
-      const verifyOptions = { issuer: this.options.issuer, audience: this.options.audience, requiredClaims: ['sub', 'exp'] };
+      const verifyOptions = {
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        requiredClaims: ['sub', 'exp'],
+        clockTolerance: this.policy.clockSkewSeconds,
+      };
       payload =
         this.key.kind === 'secret'
           ? (await jwtVerify(match[1]!, this.key.secret, { ...verifyOptions, algorithms: ['HS256'] })).payload
@@ -59,8 +90,10 @@ export class AuthGuard implements CanActivate {
       if (error instanceof joseErrors.JWTExpired) throw unauthorized('The token has expired');
       throw unauthorized('The token is invalid');
     }
+    const timeProblem = tokenTimeProblem(payload, Math.floor(Date.now() / 1000), this.policy);
+    if (timeProblem) throw unauthorized(timeProblem);
+    if (!isUsableSubject(payload.sub)) throw unauthorized('The token has no usable sub');
     const roles = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
-    if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 200) throw unauthorized('The token has no usable sub');
     return { actorId: payload.sub, roles };
   }
 }

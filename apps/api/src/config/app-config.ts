@@ -1,5 +1,6 @@
 import type { DatabaseConfig } from '@dealstream/database';
 import { databaseConfigFromEnv } from '@dealstream/database';
+import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, parseDurationSeconds, type TokenPolicy } from '@dealstream/auth';
 
 /** Everything the service reads from its environment, read once at start. */
 export interface AppConfig {
@@ -9,6 +10,8 @@ export interface AppConfig {
   /** Largest accepted JSON body, in bytes. */
   readonly bodyLimitBytes: number;
   readonly logLevel: string;
+  /** Where the request log goes instead of stdout; never read from the environment (tests set it). */
+  readonly logDestination?: { write(line: string): void };
   /** PROJECTIONS=external: apps/projector runs the projections; default in-process. */
   readonly projectionsInProcess: boolean;
   /** READ_WAIT_MS: longest a read waits for its minPosition (default 5000). */
@@ -21,6 +24,8 @@ export interface AppConfig {
   readonly startupWaitMs: number;
   /** The environment the event store is chosen from (EVENTSTORE_CONNECTION_STRING selects EventStoreDB). */
   readonly env: NodeJS.ProcessEnv;
+  /** AUTH_MAX_TOKEN_LIFETIME (default 24h) and AUTH_CLOCK_SKEW (default 30s): what a token's times must satisfy. */
+  readonly tokenPolicy: TokenPolicy;
   readonly auth: {
     /** HS256 shared secret (AUTH_JWT_SECRET). */
     readonly secret?: string;
@@ -50,6 +55,10 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     },
     startupWaitMs: Number(env.DB_STARTUP_WAIT_MS ?? 60_000),
     env,
+    tokenPolicy: {
+      maxLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME ? positive(parseDurationSeconds(env.AUTH_MAX_TOKEN_LIFETIME, 'AUTH_MAX_TOKEN_LIFETIME'), 'AUTH_MAX_TOKEN_LIFETIME') : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+      clockSkewSeconds: env.AUTH_CLOCK_SKEW ? parseDurationSeconds(env.AUTH_CLOCK_SKEW, 'AUTH_CLOCK_SKEW') : DEFAULT_CLOCK_SKEW_SECONDS,
+    },
     auth: {
       secret: env.AUTH_JWT_SECRET || undefined,
       publicKeyPem: env.AUTH_JWT_PUBLIC_KEY || undefined,
@@ -58,4 +67,9 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       audience: env.AUTH_JWT_AUDIENCE || undefined,
     },
   };
+}
+
+function positive(seconds: number, name: string): number {
+  if (seconds <= 0) throw new RangeError(`${name} must be above zero`);
+  return seconds;
 }

@@ -17,7 +17,6 @@ import {
   WinDealCommand,
 } from '@dealstream/deals-application';
 import type { FollowOnKind } from '@dealstream/deals-domain';
-import { RequirePermission } from '../auth/auth.decorators.js';
 import { ApiWrite } from '../http/api-docs.decorators.js';
 import { commandContextOf } from '../http/command-context.factory.js';
 import { UuidParamPipe } from '../http/uuid-param.pipe.js';
@@ -40,7 +39,6 @@ const ON_A_DEAL = [404, 409, 412, 413, 422];
 
 /** Deal writes. Needs role sales, ops or admin; the actor on every event is the token's subject. */
 @ApiTags('deals')
-@RequirePermission('deals:write')
 @Controller('deals')
 export class DealsController {
   constructor(private readonly commands: CommandBus) {}

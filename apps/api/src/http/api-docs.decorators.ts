@@ -41,7 +41,7 @@ export function ApiWrite(options: { summary: string; description?: string; statu
 }
 
 /** OpenAPI for a read route: its problem+json errors and the read-your-writes header. */
-export function ApiRead(options: { summary: string; errors?: number[] }) {
+export function ApiRead(options: { summary: string; description?: string; errors?: number[] }) {
   const descriptions: Record<number, string> = {
     400: 'A malformed parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`)',
     401: ERROR_DESCRIPTIONS[401]!,
@@ -51,7 +51,7 @@ export function ApiRead(options: { summary: string; errors?: number[] }) {
   };
   return applyDecorators(
     ApiBearerAuth(),
-    ApiOperation({ summary: options.summary }),
+    ApiOperation({ summary: options.summary, ...(options.description ? { description: options.description } : {}) }),
     ApiHeader({ name: 'X-Min-Position', required: false, description: 'Same as the minPosition query parameter: wait until the read models reflect this write position.' }),
     ApiResponse({ status: 200, description: 'OK. Header X-Read-Position: the position the data reflects.' }),
     ...(options.errors ?? [400, 401, 403, 404, 503]).map((status) =>

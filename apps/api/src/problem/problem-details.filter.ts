@@ -4,6 +4,7 @@ import { isDomainError } from '@dealstream/shared-domain';
 import { NotFoundError, PreconditionFailedError } from '@dealstream/shared-application';
 import { databaseFaultOf } from '@dealstream/database';
 import { isEventStoreError } from '@dealstream/event-store';
+import { redactUrl } from '../logging/redact-url.js';
 import { ApiProblem } from './api-problem.js';
 import { PROBLEM_TYPE_BASE, domainErrorStatus } from './problem-codes.js';
 
@@ -41,7 +42,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
           title: problem.title,
           status: problem.status,
           detail: problem.detail,
-          instance: request.originalUrl ?? request.url,
+          // Never echo a credential sent in the URL (a token in the query string).
+          instance: redactUrl(request.originalUrl ?? request.url),
           code: problem.code,
           ...(request.id ? { correlationId: String(request.id) } : {}),
         }),

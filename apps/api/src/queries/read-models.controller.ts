@@ -3,8 +3,11 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Database } from '@dealstream/database';
 import { encodePosition } from '@dealstream/event-store';
-import { LIVE_SCHEMA, board, dealById, funnel, pipelineDefinition, pipelineMetrics, velocity, type AsOf, type BoardCursor } from '@dealstream/read-models';
-import { RequirePermission } from '../auth/auth.decorators.js';
+import { LIVE_SCHEMA, board, boardOwnerIds, dealById, funnel, pipelineDefinition, pipelineMetrics, velocity, type AsOf, type BoardCursor, type BoardFilters } from '@dealstream/read-models';
+import type { Pseudonymizer } from '@dealstream/audit';
+import { PSEUDONYMIZER } from '../audit/audit.tokens.js';
+import { CurrentPrincipal, type Principal } from '../auth/auth.decorators.js';
+import { seesIdentities } from '../auth/identities.js';
 import { DATABASE } from '../database.provider.js';
 import { ApiRead } from '../http/api-docs.decorators.js';
 import { UuidParamPipe } from '../http/uuid-param.pipe.js';
@@ -14,38 +17,71 @@ import { awaitReadPosition } from './read-position.js';
 
 export const READ_WAIT_MS = Symbol.for('dealstream.ReadWaitMs');
 
-
+/** The shape of a pseudonym (Pseudonymizer): what a caller without identities:clear filters owners by. */
+const PSEUDONYM = /^anon-[0-9a-f]{16}$/;
 
 /**
  * Reads from the read models only (never replaying streams). Every route answers X-Read-Position
- * and honours minPosition; board and metrics take asOf/axis and answer as at that instant.
+ * and honours minPosition; board and metrics take asOf/axis and answer as at that instant. Who may
+ * call which route is the role matrix (libs/auth/src/roles.ts). Callers without identities:clear
+ * (analysts) see every owner id as its pseudonym (`anon-…`, the same as in the audit routes) and
+ * filter the board by owner with a pseudonym.
  */
 @ApiTags('read models')
-@RequirePermission('read')
 @Controller()
 export class ReadModelsController {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     @Inject(READ_WAIT_MS) private readonly maxWaitMs: number,
+    @Inject(PSEUDONYMIZER) private readonly pseudonymizer: Pseudonymizer,
   ) {}
 
   @Get('deals/:id')
   @ApiRead({ summary: 'Current state of a deal (ETag = stream revision)' })
-  async deal(@Param('id', UuidParamPipe) id: string, @Query() query: ReadParamsDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async deal(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: ReadParamsDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     if (query.asOf || query.axis) throw new ApiProblem(400, 'as-of-not-supported', 'GET /deals/:id is current state; use /deals/:id/state?asOf= for the past');
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const deal = await dealById(this.database.db, LIVE_SCHEMA, id);
     if (!deal) throw new ApiProblem(404, 'deal-not-found', `deal ${id} does not exist (or is not projected yet: pass minPosition)`);
     response.setHeader('ETag', `"${deal.revision}"`);
-    return { ...deal, revision: String(deal.revision), readPosition: encodePosition(position) };
+    const clear = seesIdentities(principal);
+    return {
+      ...deal,
+      ownerId: clear ? deal.ownerId : this.pseudonymizer.pseudonym(deal.ownerId),
+      identities: clear ? 'visible' : 'pseudonymous',
+      revision: String(deal.revision),
+      readPosition: encodePosition(position),
+    };
   }
 
   @Get('pipelines/:id/board')
-  @ApiRead({ summary: 'Board: stages in order with counts, Σ amount and Σ weighted amount per currency, and their deals (keyset-paginated)' })
-  async board(@Param('id', UuidParamPipe) id: string, @Query() query: BoardQueryDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  @ApiRead({
+    summary: 'Board: stages in order with counts, Σ amount and Σ weighted amount per currency, and their deals (keyset-paginated)',
+    description: 'Callers without identities:clear (analysts) see every ownerId as its pseudonym (anon-…, the same as in the audit routes) and filter with ownerId=anon-…; a clear id from them is refused (400 owner-filter-needs-pseudonym).',
+  })
+  async board(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: BoardQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const clear = seesIdentities(principal);
+    if (!clear && query.ownerId !== undefined && !PSEUDONYM.test(query.ownerId)) {
+      // Filtering by a guessed clear id would confirm who owns what: the pseudonyms would be undone.
+      throw new ApiProblem(400, 'owner-filter-needs-pseudonym', 'Without identities:clear, ownerId filters by a pseudonym (anon-…) as shown on the board, the deal and the audit routes');
+    }
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     if (query.cursor && !query.stageId) throw new ApiProblem(400, 'cursor-needs-stage', 'cursor pages through one stage: pass its stageId too');
+    const owners: BoardFilters =
+      query.ownerId === undefined ? {} : clear ? { ownerId: query.ownerId } : { ownerIds: await this.ownersWithPseudonym(id, asOf, query.ownerId) };
     const result = await board(this.database.db, LIVE_SCHEMA, id, {
       asOf,
       now: asOf.at ?? new Date(),
@@ -53,7 +89,7 @@ export class ReadModelsController {
       ...(query.stageId ? { stageId: query.stageId.toLowerCase() } : {}),
       ...(query.cursor ? { cursor: decodeCursor(query.cursor) } : {}),
       filters: {
-        ...(query.ownerId !== undefined ? { ownerId: query.ownerId } : {}),
+        ...owners,
         ...(query.stalled !== undefined ? { stalled: query.stalled === 'true' } : {}),
         ...(query.minAmount !== undefined ? { minAmount: Number(query.minAmount) } : {}),
         ...(query.maxAmount !== undefined ? { maxAmount: Number(query.maxAmount) } : {}),
@@ -65,8 +101,19 @@ export class ReadModelsController {
       asOf: asOf.at?.toISOString() ?? null,
       axis: asOf.axis,
       readPosition: encodePosition(position),
-      stages: result.stages.map((stage) => ({ ...stage, nextCursor: stage.nextCursor ? encodeCursor(stage.nextCursor) : null })),
+      identities: clear ? 'visible' : 'pseudonymous',
+      stages: result.stages.map((stage) => ({
+        ...stage,
+        deals: clear ? stage.deals : stage.deals.map((deal) => ({ ...deal, ownerId: this.pseudonymizer.pseudonym(deal.ownerId) })),
+        nextCursor: stage.nextCursor ? encodeCursor(stage.nextCursor) : null,
+      })),
     };
+  }
+
+  /** The owners on the board at `asOf` whose pseudonym is `pseudonym` (one, or none; a collision of 64 bits would give two). */
+  private async ownersWithPseudonym(pipelineId: string, asOf: AsOf, pseudonym: string): Promise<string[]> {
+    const owners = await boardOwnerIds(this.database.db, LIVE_SCHEMA, pipelineId, asOf);
+    return owners.filter((owner) => this.pseudonymizer.pseudonym(owner) === pseudonym);
   }
 
   @Get('pipelines/:id/metrics/pipeline')

@@ -5,6 +5,8 @@ import { timestamp, type AsOf } from './time-axis.js';
 
 export interface BoardFilters {
   readonly ownerId?: string;
+  /** Only deals owned by one of these (an empty list matches none); with ownerId, both apply. */
+  readonly ownerIds?: readonly string[];
   /** true: only stalled deals; false: only deals within their stage goal. */
   readonly stalled?: boolean;
   readonly minAmount?: number;
@@ -122,9 +124,18 @@ export async function board(db: Kysely<any>, schema: string, pipelineId: string,
   return { pipeline: { pipelineId: id, name, currency, status, revision }, stages };
 }
 
+/**
+ * The distinct owners of the pipeline's open deals at `asOf`: the ids the board's owner filter can
+ * match (used to resolve a pseudonym given by a caller who sees no ids in clear).
+ */
+export async function boardOwnerIds(db: Kysely<any>, schema: string, pipelineId: string, asOf: AsOf): Promise<string[]> {
+  const { rows } = await sql<{ owner_id: string }>`select distinct owner_id from ${openDealsAt(schema, pipelineId, asOf)} o`.execute(db);
+  return rows.map((row) => row.owner_id);
+}
+
 /** Open deals at the instant, mapped to live stages, with age and stall flags, filters applied. */
 function filteredDeals(schema: string, pipelineId: string, definition: PipelineDefinition, request: BoardRequest) {
-  const { ownerId, stalled, minAmount, maxAmount } = request.filters;
+  const { ownerId, ownerIds, stalled, minAmount, maxAmount } = request.filters;
   const now = timestamp(request.now);
   return sql`(
     select o.*, def.live_stage_id, def.probability,
@@ -133,6 +144,7 @@ function filteredDeals(schema: string, pipelineId: string, definition: PipelineD
     from ${openDealsAt(schema, pipelineId, request.asOf)} o join ${stageMapSql(definition)} on def.stage_id = o.stage_id
     where true
       ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
+      ${ownerIds !== undefined ? sql`and o.owner_id = any(${[...ownerIds]}::text[])` : sql``}
       ${minAmount !== undefined ? sql`and o.amount >= ${minAmount}::bigint` : sql``}
       ${maxAmount !== undefined ? sql`and o.amount <= ${maxAmount}::bigint` : sql``}
       ${stalled !== undefined ? sql`and coalesce(o.stage_entered_at < ${now} - make_interval(days => def.max_days), false) = ${stalled}` : sql``}

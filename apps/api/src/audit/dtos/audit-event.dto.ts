@@ -14,7 +14,7 @@ export class AuditEventDto {
   type!: string;
   @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event data as stored; for a redacted caller, owner ids are pseudonyms' })
   data!: object;
-  @ApiProperty({ example: 'alice', description: 'The principal (token sub) who caused it — or its pseudonym (anon-…) for callers without audit:identities' })
+  @ApiProperty({ example: 'alice', description: 'The principal (token sub) who caused it — or its pseudonym (anon-…) for callers without identities:clear' })
   actorId!: string;
   @ApiProperty({ type: 'string', nullable: true })
   commandId!: string | null;

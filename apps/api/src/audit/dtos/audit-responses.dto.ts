@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AuditEventDto } from './audit-event.dto.js';
 
-const IDENTITIES = { enum: ['visible', 'pseudonymous'], description: 'pseudonymous: actor and owner ids are stable pseudonyms (anon-…), for callers without audit:identities (analyst)' };
+const IDENTITIES = { enum: ['visible', 'pseudonymous'], description: 'pseudonymous: actor and owner ids are stable pseudonyms (anon-…), for callers without identities:clear (analyst)' };
 
 export class HistoryPageDto {
   @ApiProperty({ format: 'uuid' })
