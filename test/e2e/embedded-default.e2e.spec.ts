@@ -68,7 +68,7 @@ describe('embedded default (PGlite, no configuration)', () => {
       ].sort(),
     );
     const move = doc.paths['/deals/{id}/stage'].post;
-    expect(Object.keys(move.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '412', '413', '422']);
+    expect(Object.keys(move.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '412', '413', '422', '503']);
     expect(move.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['id', 'Idempotency-Key', 'If-Match']));
     expect(move.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/MoveDealDto');
     expect(doc.components.schemas.CreateDealDto.required).toEqual(expect.arrayContaining(['pipelineId', 'title', 'account', 'amount', 'currency']));

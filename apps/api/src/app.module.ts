@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
-import { EVENT_STORE } from '@dealstream/shared-application';
+import { DEFAULT_CONTENTION_POLICY, EVENT_STORE, WRITE_CONTENTION_POLICY } from '@dealstream/shared-application';
 import { DealsApplicationModule } from '@dealstream/deals-application';
 import { PipelinesApplicationModule } from '@dealstream/pipelines-application';
 import { AuditModule } from './audit/audit.module.js';
@@ -29,6 +29,8 @@ export interface AppModuleOptions {
   /** Longest a read waits for its minPosition. */
   readonly readWaitMs: number;
   readonly subscriptionSilenceMs: number;
+  /** Time budget of a write without If-Match that keeps losing races (then 503 write-contention). */
+  readonly writeContentionDeadlineMs: number;
 }
 
 /** Makes the infrastructure instances injectable everywhere (they are opened before Nest starts). */
@@ -41,9 +43,10 @@ class InfrastructureModule {
       providers: [
         { provide: DATABASE, useValue: options.database },
         { provide: EVENT_STORE, useValue: options.eventStore },
+        { provide: WRITE_CONTENTION_POLICY, useValue: { ...DEFAULT_CONTENTION_POLICY, deadlineMs: options.writeContentionDeadlineMs } },
         DatabaseLifecycle,
       ],
-      exports: [DATABASE, EVENT_STORE],
+      exports: [DATABASE, EVENT_STORE, WRITE_CONTENTION_POLICY],
     };
   }
 }

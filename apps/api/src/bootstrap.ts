@@ -40,6 +40,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       projectionsInProcess: config.projectionsInProcess,
       readWaitMs: config.readWaitMs,
       subscriptionSilenceMs: config.subscriptionSilenceMs,
+      writeContentionDeadlineMs: config.writeContentionDeadlineMs,
     }),
     { bodyParser: false, bufferLogs: true },
   );

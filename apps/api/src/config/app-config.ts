@@ -15,6 +15,8 @@ export interface AppConfig {
   readonly readWaitMs: number;
   /** PROJECTION_SILENCE_MS: a catch-up subscription silent this long while events wait is replaced (default 30000). */
   readonly subscriptionSilenceMs: number;
+  /** WRITE_CONTENTION_DEADLINE_MS: how long a write without If-Match keeps deciding again under contention (default 10000). */
+  readonly writeContentionDeadlineMs: number;
   /** The environment the event store is chosen from (EVENTSTORE_CONNECTION_STRING selects EventStoreDB). */
   readonly env: NodeJS.ProcessEnv;
   readonly auth: {
@@ -39,6 +41,7 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     projectionsInProcess: env.PROJECTIONS !== 'external',
     readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
     subscriptionSilenceMs: Number(env.PROJECTION_SILENCE_MS ?? 30_000),
+    writeContentionDeadlineMs: milliseconds(env, 'WRITE_CONTENTION_DEADLINE_MS', 10_000),
     env,
     auth: {
       secret: env.AUTH_JWT_SECRET || undefined,
@@ -48,4 +51,12 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       audience: env.AUTH_JWT_AUDIENCE || undefined,
     },
   };
+}
+
+/** A non-negative integer number of milliseconds from the environment; refuses anything else at start. */
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw)) throw new Error(`${name} must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
+  return Number(raw);
 }

@@ -11,6 +11,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   412: 'If-Match named a revision that is no longer current (`precondition-failed`); nothing was written',
   413: 'The body is larger than the limit (`payload-too-large`)',
   422: 'The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …)',
+  503: 'Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`)',
 };
 
 /**
@@ -34,7 +35,7 @@ export function ApiWrite(options: { summary: string; description?: string; statu
       description: 'Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision.',
     }),
     ...headers,
-    ...[400, 401, 403, ...options.errors].map((status) =>
+    ...[...new Set([400, 401, 403, ...options.errors, 503])].map((status) =>
       ApiResponse({ status, type: ProblemDto, description: ERROR_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } }),
     ),
   );
