@@ -47,7 +47,7 @@ export interface ContentionPolicy {
   readonly maxDelayMs: number;
 }
 
-export const DEFAULT_CONTENTION_POLICY: ContentionPolicy = { deadlineMs: 10_000, baseDelayMs: 2, maxDelayMs: 100 };
+export const DEFAULT_CONTENTION_POLICY: ContentionPolicy = { deadlineMs: 10_000, baseDelayMs: 4, maxDelayMs: 500 };
 
 /** Nest injection token of the ContentionPolicy the writers pass to executeCommand (optional). */
 export const WRITE_CONTENTION_POLICY = Symbol.for('dealstream.WriteContentionPolicy');
