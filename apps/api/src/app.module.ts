@@ -1,5 +1,5 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
@@ -12,6 +12,9 @@ import type { VerificationKey } from './auth/auth-keys.js';
 import { DATABASE, DatabaseLifecycle } from './database.provider.js';
 import { DealsController } from './deals/deals.controller.js';
 import { HealthController } from './health/health.controller.js';
+import { IdempotencyKeyPurger } from './idempotency/idempotency-key.purger.js';
+import { IdempotencyKeyStore } from './idempotency/idempotency-key.store.js';
+import { IDEMPOTENCY_KEY_STORE, IDEMPOTENCY_OPTIONS, IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { loggingModule } from './logging/logging.module.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
@@ -31,6 +34,7 @@ export interface AppModuleOptions {
   readonly subscriptionSilenceMs: number;
   /** Time budget of a write without If-Match that keeps losing races (then 503 write-contention). */
   readonly writeContentionDeadlineMs: number;
+  readonly idempotency: { readonly leaseMs: number; readonly retentionMs: number };
 }
 
 /** Makes the infrastructure instances injectable everywhere (they are opened before Nest starts). */
@@ -73,6 +77,11 @@ export class AppModule {
         { provide: READ_WAIT_MS, useValue: options.readWaitMs },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: IDEMPOTENCY_KEY_STORE, useValue: new IdempotencyKeyStore(options.database.db) },
+        // An identical request waits for the first as long as a write may take under contention.
+        { provide: IDEMPOTENCY_OPTIONS, useValue: { ...options.idempotency, waitMs: options.writeContentionDeadlineMs } },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        IdempotencyKeyPurger,
       ],
     };
   }

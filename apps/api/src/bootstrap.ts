@@ -11,6 +11,7 @@ import { ensureReadModelSchema } from '@dealstream/read-models';
 import { AppModule } from './app.module.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
 import type { AppConfig } from './config/app-config.js';
+import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
 import { ApiProblem } from './problem/api-problem.js';
 
 export interface CreatedApp {
@@ -26,6 +27,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   try {
     ({ store: eventStore } = await openEventStore(database.db, config.env));
     await ensureReadModelSchema(database.db);
+    await migrateApiSchema(database.db);
   } catch (error) {
     await database.close();
     throw error;
@@ -41,6 +43,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       readWaitMs: config.readWaitMs,
       subscriptionSilenceMs: config.subscriptionSilenceMs,
       writeContentionDeadlineMs: config.writeContentionDeadlineMs,
+      idempotency: config.idempotency,
     }),
     { bodyParser: false, bufferLogs: true },
   );

@@ -17,6 +17,13 @@ export interface AppConfig {
   readonly subscriptionSilenceMs: number;
   /** WRITE_CONTENTION_DEADLINE_MS: how long a write without If-Match keeps deciding again under contention (default 10000). */
   readonly writeContentionDeadlineMs: number;
+  /** Idempotency-Key: lease of a request in flight, and how long keys are kept (see README "Idempotency-Key"). */
+  readonly idempotency: {
+    /** IDEMPOTENCY_LEASE_MS (default 60000). */
+    readonly leaseMs: number;
+    /** IDEMPOTENCY_KEY_RETENTION_HOURS (default 24). */
+    readonly retentionMs: number;
+  };
   /** The environment the event store is chosen from (EVENTSTORE_CONNECTION_STRING selects EventStoreDB). */
   readonly env: NodeJS.ProcessEnv;
   readonly auth: {
@@ -42,6 +49,10 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
     subscriptionSilenceMs: Number(env.PROJECTION_SILENCE_MS ?? 30_000),
     writeContentionDeadlineMs: milliseconds(env, 'WRITE_CONTENTION_DEADLINE_MS', 10_000),
+    idempotency: {
+      leaseMs: milliseconds(env, 'IDEMPOTENCY_LEASE_MS', 60_000),
+      retentionMs: 3_600_000 * wholeNumber(env, 'IDEMPOTENCY_KEY_RETENTION_HOURS', 24),
+    },
     env,
     auth: {
       secret: env.AUTH_JWT_SECRET || undefined,
@@ -55,8 +66,12 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
 
 /** A non-negative integer number of milliseconds from the environment; refuses anything else at start. */
 function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return wholeNumber(env, name, fallback, 'milliseconds');
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, unit = 'hours'): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  if (!/^\d{1,9}$/.test(raw)) throw new Error(`${name} must be a whole number of milliseconds, got ${JSON.stringify(raw)}`);
+  if (!/^\d{1,9}$/.test(raw)) throw new Error(`${name} must be a whole number of ${unit}, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
