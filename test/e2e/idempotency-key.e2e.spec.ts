@@ -252,4 +252,20 @@ describe('Idempotency-Key on embedded PGlite, across a restart on the same DATA_
     const history = await http().get(`/deals/${deal.body.id}/history`).set('Authorization', token).expect(200);
     expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['DealCreated', 'ActivityLogged']);
   });
+
+  it('20 parallel identical requests → one effect; 20 parallel different bodies with one key → one effect and 19 x 422', async () => {
+    const token = `Bearer ${await mintToken({ subject: 'pat', roles: ['admin'], secret: TEST_JWT_SECRET, expiresIn: '1h' })}`;
+    const http = () => request(app.getHttpServer());
+    const pipeline = await http().post('/pipelines').set('Authorization', token).send({ name: 'Q', currency: 'EUR', stages: [{ name: 'A', probability: 10 }] }).expect(201);
+    const deal = await http().post('/deals').set('Authorization', token).send({ pipelineId: pipeline.body.id, title: 'D', account: 'A', amount: 1, currency: 'EUR' }).expect(201);
+    const same = await Promise.all(Array.from({ length: 20 }, () =>
+      http().post(`/deals/${deal.body.id}/activities`).set('Authorization', token).set('Idempotency-Key', 'pglite-same').send({ kind: 'email' })));
+    expect(same.map((r) => r.status)).toEqual(Array(20).fill(201));
+    expect(new Set(same.map((r) => r.text)).size).toBe(1);
+    const different = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      http().patch(`/deals/${deal.body.id}`).set('Authorization', token).set('Idempotency-Key', 'pglite-different').send({ amount: 500 + i })));
+    expect(different.map((r) => r.status).sort()).toEqual([200, ...Array(19).fill(422)]);
+    const history = await http().get(`/deals/${deal.body.id}/history`).set('Authorization', token).expect(200);
+    expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['DealCreated', 'ActivityLogged', 'DealValueChanged']);
+  });
 });
