@@ -69,3 +69,16 @@ describe.each([
     expect(rows.map((r) => r.idempotency_key)).toEqual([`fresh-${n}`, `running-${n}`]);
   });
 });
+
+describe('migrateApiSchema', () => {
+  it('is safe when several API processes start at once (PostgreSQL)', async () => {
+    const database = await createPostgresTestDatabase({ poolSize: 8 });
+    try {
+      await Promise.all(Array.from({ length: 4 }, () => migrateApiSchema(database.db)));
+      const { rows } = await sql<{ n: string }>`select count(*)::text as n from api.idempotency_keys`.execute(database.db);
+      expect(rows[0]!.n).toBe('0');
+    } finally {
+      await database.drop();
+    }
+  });
+});

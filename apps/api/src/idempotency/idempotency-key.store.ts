@@ -39,7 +39,11 @@ const migrations: Record<string, Migration> = {
 
 /** Creates or updates the API schema; safe from several processes at once (Kysely's migration lock). */
 export async function migrateApiSchema(db: Kysely<any>): Promise<void> {
-  await sql`create schema if not exists api`.execute(db);
+  // Two API processes starting at once: `create schema if not exists` alone can still collide.
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_advisory_xact_lock(hashtext('dealstream.api.schema'))`.execute(trx);
+    await sql`create schema if not exists api`.execute(trx);
+  });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: API_SCHEMA, migrationTableName: 'migrations', migrationLockTableName: 'migrations_lock' });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
