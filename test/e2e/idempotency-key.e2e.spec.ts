@@ -6,7 +6,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { mintToken } from '@dealstream/auth';
-import type { EventStore } from '@dealstream/event-store';
+import type { EventStore, SqlEventStoreOptions } from '@dealstream/event-store';
 import { createApp } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
 import { startApiOnPostgres, TEST_JWT_SECRET, type ApiHarness } from '../support/api-harness.js';
@@ -267,5 +267,38 @@ describe('Idempotency-Key on embedded PGlite, across a restart on the same DATA_
     expect(different.map((r) => r.status).sort()).toEqual([200, ...Array(19).fill(422)]);
     const history = await http().get(`/deals/${deal.body.id}/history`).set('Authorization', token).expect(200);
     expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['DealCreated', 'ActivityLogged', 'DealValueChanged']);
+  });
+});
+
+describe('Idempotency-Key lease: a request that outlives it (PostgreSQL, IDEMPOTENCY_LEASE_MS = 300)', () => {
+  let api: ApiHarness;
+  beforeAll(async () => {
+    api = await startApiOnPostgres({ idempotency: { leaseMs: 300, retentionMs: 24 * 3_600_000 } });
+  });
+  afterAll(() => api.close());
+
+  it('an identical request takes the expired lease over, and the derived event ids keep it from appending twice', async () => {
+    const ops = `Bearer ${await api.token(['ops'], 'olivia')}`;
+    const hooks = (api.appEventStore() as unknown as { options: SqlEventStoreOptions }).options;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let entered!: () => void;
+    const inCommit = new Promise<void>((resolve) => (entered = resolve));
+    Object.assign(hooks, { beforeCommit: async () => { entered(); await held; } });
+    const send = () => api.http().post('/pipelines').set('Authorization', ops).set('Idempotency-Key', 'slow-define').send({ name: 'Slow', stages: [{ name: 'A', probability: 1 }] });
+    const first = send().then((r) => r);
+    await inCommit;
+    Object.assign(hooks, { beforeCommit: undefined });
+    await new Promise((resolve) => setTimeout(resolve, 400)); // the first request's lease (300 ms) has expired
+    const taker = send().then((r) => r);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    release();
+    const [a, b] = [await first, await taker];
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(b.body).toEqual(a.body);
+    expect(b.headers['idempotent-replayed']).toBe('true');
+    expect(await api.streamEvents(`pipeline-${a.body.id}`)).toHaveLength(1);
+    const again = await send().expect(201);
+    expect(again.body).toEqual(a.body);
   });
 });
