@@ -63,6 +63,19 @@ describe('optimistic concurrency and idempotency over HTTP (PostgreSQL)', () => 
       expect(new Set(responses.map((r) => r.body.revision)).size).toBe(8);
       expect(await api.streamEvents(`deal-${deal.id}`)).toHaveLength(9);
     });
+
+    it('50 concurrent PATCHes without If-Match to one deal, each to its own amount: 50 x 200 and 50 events', async () => {
+      const deal = await newDeal();
+      const amounts = Array.from({ length: 50 }, (_, i) => 1000 + i);
+      const responses = await Promise.all(
+        amounts.map((amount) => api.http().patch(`/deals/${deal.id}`).set('Authorization', sales).send({ amount })),
+      );
+      expect(responses.map((r) => r.status)).toEqual(Array(50).fill(200));
+      expect(new Set(responses.map((r) => r.body.revision)).size).toBe(50);
+      const events = await api.streamEvents(`deal-${deal.id}`);
+      expect(events).toHaveLength(51);
+      expect(events.slice(1).map((e) => (e.data as { amount: number }).amount).sort()).toEqual(amounts);
+    }, 60_000);
   });
 
   describe('Idempotency-Key', () => {

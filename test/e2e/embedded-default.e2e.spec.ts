@@ -71,8 +71,18 @@ describe('embedded default (PGlite, no configuration)', () => {
       ].sort(),
     );
     const move = doc.paths['/deals/{id}/stage'].post;
-    expect(Object.keys(move.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '412', '413', '422']);
+    expect(Object.keys(move.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '412', '413', '422', '503']);
     expect(move.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['id', 'Idempotency-Key', 'If-Match']));
+    // Every write route documents the Idempotency-Key header and its problems (409 in flight, 422 reused) and 503.
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { parameters?: { name: string; description?: string }[]; responses: Record<string, { description: string }> }>>)) {
+      for (const [method, op] of Object.entries(ops).filter(([m]) => m !== 'get')) {
+        const where = `${method.toUpperCase()} ${path}`;
+        expect([where, op.parameters?.find((p) => p.name === 'Idempotency-Key')?.description]).toEqual([where, expect.stringContaining('idempotency-key-reused')]);
+        expect([where, op.responses['422']?.description]).toEqual([where, expect.stringContaining('idempotency-key-reused')]);
+        expect([where, op.responses['409']?.description]).toEqual([where, expect.stringContaining('idempotency-key-in-flight')]);
+        expect([where, op.responses['503']?.description]).toEqual([where, expect.stringContaining('write-contention')]);
+      }
+    }
     expect(move.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/MoveDealDto');
     expect(doc.components.schemas.CreateDealDto.required).toEqual(expect.arrayContaining(['pipelineId', 'title', 'account', 'amount', 'currency']));
     const ui = await request(app.getHttpServer()).get('/docs/').expect(200);

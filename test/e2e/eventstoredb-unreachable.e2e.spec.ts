@@ -1,5 +1,6 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { sql } from 'kysely';
 import { startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
 
 /**
@@ -57,5 +58,21 @@ describe('API on the EventStoreDB profile with a silent server', () => {
     }
     expect(subscription!.restarts).toBeGreaterThanOrEqual(2);
     expect(subscription!.lastError).toMatch(/no answer within 400 ms/);
+  });
+
+  it('keeps Idempotency-Keys in the PostgreSQL database: a keyed write of unknown outcome stays bound to its request', async () => {
+    const token = `Bearer ${await api.token(['ops'])}`;
+    const key = 'esdb-profile-key-1';
+    const send = (name: string) => api.http().post('/pipelines').set('Authorization', token).set('Idempotency-Key', key).send({ name, stages: [{ name: 'A', probability: 1 }] });
+    expect((await send('P')).status).toBe(503);
+    // The event store may or may not have stored it: the key stays bound to the request, its lease expired.
+    const { rows } = await sql<{ state: string; target: string; expired: boolean }>`
+      select state, target, lease_until <= now() as expired from api.idempotency_keys where idempotency_key = ${key}`.execute(api.database.db);
+    expect(rows).toEqual([{ state: 'in-flight', target: '/pipelines', expired: true }]);
+    const other = await send('Q');
+    expect([other.status, other.body.code]).toEqual([422, 'idempotency-key-reused']);
+    // The same request takes the key over at once and is tried again (and times out again here).
+    const retry = await send('P');
+    expect([retry.status, retry.body.code]).toEqual([503, 'event-store-unavailable']);
   });
 });

@@ -1,9 +1,9 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
-import { EVENT_STORE } from '@dealstream/shared-application';
+import { DEFAULT_CONTENTION_POLICY, EVENT_STORE, WRITE_CONTENTION_POLICY } from '@dealstream/shared-application';
 import { DealsApplicationModule } from '@dealstream/deals-application';
 import { PipelinesApplicationModule } from '@dealstream/pipelines-application';
 import { AuditModule } from './audit/audit.module.js';
@@ -13,6 +13,9 @@ import { DATABASE, DatabaseLifecycle } from './database.provider.js';
 import { DealsController } from './deals/deals.controller.js';
 import { HealthController } from './health/health.controller.js';
 import { READINESS_OPTIONS, type ReadinessOptions } from './health/readiness.probe.js';
+import { IdempotencyKeyPurger } from './idempotency/idempotency-key.purger.js';
+import { IdempotencyKeyStore } from './idempotency/idempotency-key.store.js';
+import { IDEMPOTENCY_KEY_STORE, IDEMPOTENCY_OPTIONS, IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
 import { loggingModule } from './logging/logging.module.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
@@ -33,6 +36,9 @@ export interface AppModuleOptions {
   readonly readWaitMs: number;
   readonly subscriptionSilenceMs: number;
   readonly readiness: ReadinessOptions;
+  /** Time budget of a write without If-Match that keeps losing races (then 503 write-contention). */
+  readonly writeContentionDeadlineMs: number;
+  readonly idempotency: { readonly leaseMs: number; readonly retentionMs: number };
 }
 
 /** Makes the infrastructure instances injectable everywhere (they are opened before Nest starts). */
@@ -45,9 +51,10 @@ class InfrastructureModule {
       providers: [
         { provide: DATABASE, useValue: options.database },
         { provide: EVENT_STORE, useValue: options.eventStore },
+        { provide: WRITE_CONTENTION_POLICY, useValue: { ...DEFAULT_CONTENTION_POLICY, deadlineMs: options.writeContentionDeadlineMs } },
         DatabaseLifecycle,
       ],
-      exports: [DATABASE, EVENT_STORE],
+      exports: [DATABASE, EVENT_STORE, WRITE_CONTENTION_POLICY],
     };
   }
 }
@@ -75,6 +82,11 @@ export class AppModule {
         { provide: READINESS_OPTIONS, useValue: options.readiness },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+        { provide: IDEMPOTENCY_KEY_STORE, useValue: new IdempotencyKeyStore(options.database.db) },
+        // An identical request waits for the first as long as a write may take under contention.
+        { provide: IDEMPOTENCY_OPTIONS, useValue: { ...options.idempotency, waitMs: options.writeContentionDeadlineMs } },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+        IdempotencyKeyPurger,
       ],
     };
   }

@@ -12,6 +12,7 @@ import { AppModule } from './app.module.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
 import { applyRoleMatrix } from './auth/openapi-access.js';
 import type { AppConfig } from './config/app-config.js';
+import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
 import { ApiProblem } from './problem/api-problem.js';
 
 export interface CreatedApp {
@@ -34,6 +35,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       probe: async () => {
         if (!eventStore) ({ store: eventStore } = await openEventStore(database.db, config.env));
         await ensureReadModelSchema(database.db);
+        await migrateApiSchema(database.db);
       },
     });
   } catch (error) {
@@ -53,6 +55,8 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       readWaitMs: config.readWaitMs,
       subscriptionSilenceMs: config.subscriptionSilenceMs,
       readiness: config.readiness,
+      writeContentionDeadlineMs: config.writeContentionDeadlineMs,
+      idempotency: config.idempotency,
     }),
     { bodyParser: false, bufferLogs: true },
   );

@@ -22,6 +22,15 @@ export interface AppConfig {
   readonly readiness: { readonly timeoutMs: number; readonly maxLagMs: number; readonly requireLeader: boolean };
   /** DB_STARTUP_WAIT_MS: how long start-up waits for the database to answer, with backoff (default 60000; 0 = try once). */
   readonly startupWaitMs: number;
+  /** WRITE_CONTENTION_DEADLINE_MS: how long a write without If-Match keeps deciding again under contention (default 10000). */
+  readonly writeContentionDeadlineMs: number;
+  /** Idempotency-Key: lease of a request in flight, and how long keys are kept (see README "Idempotency-Key"). */
+  readonly idempotency: {
+    /** IDEMPOTENCY_LEASE_MS (default 60000). */
+    readonly leaseMs: number;
+    /** IDEMPOTENCY_KEY_RETENTION_HOURS (default 24). */
+    readonly retentionMs: number;
+  };
   /** The environment the event store is chosen from (EVENTSTORE_CONNECTION_STRING selects EventStoreDB). */
   readonly env: NodeJS.ProcessEnv;
   /** AUTH_MAX_TOKEN_LIFETIME (default 24h) and AUTH_CLOCK_SKEW (default 30s): what a token's times must satisfy. */
@@ -54,6 +63,11 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       requireLeader: (env.READY_REQUIRE_LEADER ?? 'true') !== 'false',
     },
     startupWaitMs: Number(env.DB_STARTUP_WAIT_MS ?? 60_000),
+    writeContentionDeadlineMs: milliseconds(env, 'WRITE_CONTENTION_DEADLINE_MS', 10_000),
+    idempotency: {
+      leaseMs: milliseconds(env, 'IDEMPOTENCY_LEASE_MS', 60_000),
+      retentionMs: 3_600_000 * wholeNumber(env, 'IDEMPOTENCY_KEY_RETENTION_HOURS', 24),
+    },
     env,
     tokenPolicy: {
       maxLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME ? positive(parseDurationSeconds(env.AUTH_MAX_TOKEN_LIFETIME, 'AUTH_MAX_TOKEN_LIFETIME'), 'AUTH_MAX_TOKEN_LIFETIME') : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
@@ -72,4 +86,16 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
 function positive(seconds: number, name: string): number {
   if (seconds <= 0) throw new RangeError(`${name} must be above zero`);
   return seconds;
+}
+
+/** A non-negative integer number of milliseconds from the environment; refuses anything else at start. */
+function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  return wholeNumber(env, name, fallback, 'milliseconds');
+}
+
+function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, unit = 'hours'): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw)) throw new Error(`${name} must be a whole number of ${unit}, got ${JSON.stringify(raw)}`);
+  return Number(raw);
 }

@@ -3,14 +3,15 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse } from '@nestjs/swa
 import { ProblemDto, WriteResponseDto } from './write-response.dto.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'Malformed JSON, a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, …)',
+  400: 'Malformed JSON, a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-idempotency-key`, …)',
   401: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
   403: 'The token lacks a role this route needs (`forbidden`)',
   404: 'The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`)',
-  409: 'The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …) or a concurrent write won (`concurrency-conflict`)',
+  409: 'The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one)',
   412: 'If-Match named a revision that is no longer current (`precondition-failed`); nothing was written',
   413: 'The body is larger than the limit (`payload-too-large`)',
-  422: 'The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …)',
+  422: 'The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written)',
+  503: 'Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`)',
 };
 
 /**
@@ -19,7 +20,17 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
  */
 export function ApiWrite(options: { summary: string; description?: string; status?: 200 | 201; errors: number[]; conditional?: boolean }) {
   const headers = [
-    ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Makes a retry return the first answer and append nothing (also across restarts). 1–255 visible ASCII characters, scoped to the caller.' }),
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      schema: { type: 'string', minLength: 1 },
+      description:
+        'draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). ' +
+        'The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; ' +
+        'a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. ' +
+        'A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). ' +
+        'Syntax: a quoted string ("…", printable ASCII, \\" and \\\\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise).',
+    }),
     ApiHeader({ name: 'X-Correlation-Id', required: false, description: 'Propagated to the logs and to every event’s metadata; generated when absent.' }),
   ];
   if (options.conditional !== false) {
@@ -34,7 +45,8 @@ export function ApiWrite(options: { summary: string; description?: string; statu
       description: 'Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision.',
     }),
     ...headers,
-    ...[400, 401, 403, ...options.errors].map((status) =>
+    // 409, 422 (Idempotency-Key) and 503 (contention, event store) can answer every write.
+    ...[...new Set([400, 401, 403, ...options.errors, 409, 422, 503])].sort((a, b) => a - b).map((status) =>
       ApiResponse({ status, type: ProblemDto, description: ERROR_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } }),
     ),
   );

@@ -1,23 +1,20 @@
 import type { Request } from 'express';
 import type { CommandContext } from '@dealstream/shared-application';
 import type { Principal } from '../auth/auth.decorators.js';
+import { idempotencyOf } from '../idempotency/idempotency-key.js';
 import { ApiProblem } from '../problem/api-problem.js';
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 const IF_MATCH = /^"(0|[1-9][0-9]{0,18})"$/;
 
 /** The CommandContext of a request: actor from the token, correlation id, Idempotency-Key, If-Match. */
 export function commandContextOf(request: Request & { id?: unknown; principal?: Principal }): CommandContext {
   const principal = request.principal;
   if (!principal) throw new ApiProblem(401, 'unauthorized', 'Authorization: Bearer <JWT> is required');
-  const key = request.header('idempotency-key');
-  if (key !== undefined && !IDEMPOTENCY_KEY.test(key)) {
-    throw new ApiProblem(400, 'invalid-idempotency-key', 'Idempotency-Key must be 1–255 visible ASCII characters');
-  }
+  const keyed = idempotencyOf(request);
   return {
     actorId: principal.actorId,
     correlationId: String(request.id ?? ''),
-    ...(key !== undefined ? { idempotencyKey: key } : {}),
+    ...(keyed ? { idempotencyKey: keyed.fingerprint.key, requestHash: keyed.hash } : {}),
     ...parseIfMatch(request.header('if-match')),
     now: new Date(),
   };

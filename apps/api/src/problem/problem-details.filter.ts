@@ -1,7 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { isDomainError } from '@dealstream/shared-domain';
-import { NotFoundError, PreconditionFailedError } from '@dealstream/shared-application';
+import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from '@dealstream/shared-application';
 import { databaseFaultOf } from '@dealstream/database';
 import { isEventStoreError } from '@dealstream/event-store';
 import { redactUrl } from '../logging/redact-url.js';
@@ -69,6 +69,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         title: 'Precondition failed',
         detail: `If-Match revision ${String(exception.expected)} no longer holds: the stream is at ${exception.actual === undefined ? 'no revision' : String(exception.actual)}`,
         extensions: { currentRevision: exception.actual === undefined ? null : String(exception.actual) },
+      };
+    }
+    if (exception instanceof ContentionDeadlineError) {
+      return {
+        status: 503,
+        code: 'write-contention',
+        title: 'Write contention',
+        detail: `${exception.streamId} kept changing for ${exception.elapsedMs} ms (${exception.attempts} attempts); nothing was written, retry later`,
+        headers: { 'Retry-After': '1' },
       };
     }
     if (isEventStoreError(exception, 'wrong-expected-revision')) {

@@ -1,11 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DomainError, fold } from '@dealstream/shared-domain';
 import {
   EVENT_STORE,
+  WRITE_CONTENTION_POLICY,
   NotFoundError,
   decideAll,
   executeCommand,
   type CommandContext,
+  type ContentionPolicy,
   type WriteResult,
 } from '@dealstream/shared-application';
 import type { EventStore } from '@dealstream/event-store';
@@ -22,7 +24,10 @@ import {
 /** Loads what deal commands need (the deal, its pipeline, a parent deal) and runs the decider. */
 @Injectable()
 export class DealWriter {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() @Inject(WRITE_CONTENTION_POLICY) private readonly contention?: ContentionPolicy,
+  ) {}
 
   /** For an existing deal (404 otherwise). `withPipeline` loads the deal's pipeline first. */
   update(
@@ -64,6 +69,7 @@ export class DealWriter {
       initialState: dealDecider.initialState,
       decide,
       context,
+      ...(this.contention ? { contention: this.contention } : {}),
     });
   }
 }

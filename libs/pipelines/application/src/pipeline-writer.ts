@@ -1,10 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import {
   EVENT_STORE,
+  WRITE_CONTENTION_POLICY,
   NotFoundError,
   decideAll,
   executeCommand,
   type CommandContext,
+  type ContentionPolicy,
   type WriteResult,
 } from '@dealstream/shared-application';
 import type { EventStore } from '@dealstream/event-store';
@@ -19,7 +21,10 @@ import {
 /** Runs pipeline domain commands against the pipeline's stream: the shared body of every handler. */
 @Injectable()
 export class PipelineWriter {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Optional() @Inject(WRITE_CONTENTION_POLICY) private readonly contention?: ContentionPolicy,
+  ) {}
 
   /** For an existing pipeline: 404 when its stream is empty. */
   update(pipelineId: string, context: CommandContext, commands: (state: PipelineState) => PipelineCommand[]): Promise<WriteResult> {
@@ -41,6 +46,7 @@ export class PipelineWriter {
       initialState: pipelineDecider.initialState,
       decide,
       context,
+      ...(this.contention ? { contention: this.contention } : {}),
     });
   }
 }

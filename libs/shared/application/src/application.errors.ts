@@ -20,3 +20,18 @@ export class NotFoundError extends Error {
     this.name = 'NotFoundError';
   }
 }
+
+/**
+ * A write without If-Match lost the race for its stream until its ContentionPolicy deadline passed:
+ * HTTP 503 with Retry-After, nothing was written (every lost attempt appended nothing).
+ */
+export class ContentionDeadlineError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly attempts: number,
+    readonly elapsedMs: number,
+  ) {
+    super(`${streamId} kept changing: gave up after ${attempts} attempts in ${elapsedMs} ms`);
+    this.name = 'ContentionDeadlineError';
+  }
+}

@@ -11,6 +11,12 @@ export interface CommandContext {
   readonly correlationId: string;
   /** `Idempotency-Key`: makes a retried write return the first answer and append nothing. */
   readonly idempotencyKey?: string;
+  /**
+   * Hash of the request the key came with (method, route, target, canonical body). Folded into every
+   * derived id, so the same key on a different request can never be taken for a retry of the first
+   * one — even once the API's key record is gone.
+   */
+  readonly requestHash?: string;
   /** `If-Match`: the stream revision the client last saw; the write happens only if it still holds. */
   readonly ifMatchRevision?: bigint;
   /** Business time of the change (occurredAt); the request time unless backdated. */
@@ -23,11 +29,13 @@ const DEALSTREAM_NAMESPACE = '5b0d9a1c-3f8e-4f57-9c1e-2d6a7e4b8c90';
 /**
  * A UUID derived from the idempotency key, so a retry produces the very same ids (event ids, new
  * deal ids) and every adapter — EventStoreDB included — recognises the retry. Keys are scoped by
- * actor: two principals using the same key are two different requests.
+ * actor: two principals using the same key are two different requests. With a `requestHash`, ids
+ * are also scoped to the request: one key on two different requests derives two sets of ids.
  *
  * @example derivedId(context, 'event', 'deal-1', 0)
  */
-export function derivedId(context: Pick<CommandContext, 'actorId' | 'idempotencyKey'>, ...parts: (string | number)[]): string | undefined {
+export function derivedId(context: Pick<CommandContext, 'actorId' | 'idempotencyKey' | 'requestHash'>, ...parts: (string | number)[]): string | undefined {
   if (context.idempotencyKey === undefined) return undefined;
-  return uuidv5([context.actorId, context.idempotencyKey, ...parts.map(String)].join('\u0000'), DEALSTREAM_NAMESPACE);
+  const scope = context.requestHash === undefined ? [context.actorId, context.idempotencyKey] : [context.actorId, context.idempotencyKey, context.requestHash];
+  return uuidv5([...scope, ...parts.map(String)].join('\u0000'), DEALSTREAM_NAMESPACE);
 }

@@ -8,7 +8,7 @@ import {
   type RecordedEvent,
 } from '@dealstream/event-store';
 import { derivedId, type CommandContext } from './command-context.js';
-import { PreconditionFailedError } from './application.errors.js';
+import { ContentionDeadlineError, PreconditionFailedError } from './application.errors.js';
 
 /** What a write answers: where the stream stands now, and where its last event sits globally. */
 export interface WriteResult {
@@ -30,10 +30,27 @@ export interface ExecuteCommandOptions<State, Evt extends Event> {
   /** Runs the decider on the current state; throws DomainError to refuse. */
   readonly decide: (state: State) => Evt[] | Promise<Evt[]>;
   readonly context: CommandContext;
+  /** How long a write without If-Match keeps deciding again when it loses races; DEFAULT_CONTENTION_POLICY unless set. */
+  readonly contention?: ContentionPolicy;
 }
 
-/** Enough for a burst of concurrent writers on one stream; each lost race costs one short, jittered pause. */
-const MAX_ATTEMPTS = 12;
+/**
+ * The bound of "decided again": a write without If-Match that keeps losing the race for its stream
+ * retries, with full-jitter exponential backoff, until `deadlineMs` after it started. Past that it
+ * gives up with ContentionDeadlineError (HTTP 503 `write-contention` with Retry-After), nothing written.
+ */
+export interface ContentionPolicy {
+  /** Time budget of one write from its first read, in milliseconds. */
+  readonly deadlineMs: number;
+  /** Backoff after the n-th lost race: a uniformly random pause in [0, min(maxDelayMs, baseDelayMs * 2^n)). */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const DEFAULT_CONTENTION_POLICY: ContentionPolicy = { deadlineMs: 10_000, baseDelayMs: 4, maxDelayMs: 500 };
+
+/** Nest injection token of the ContentionPolicy the writers pass to executeCommand (optional). */
+export const WRITE_CONTENTION_POLICY = Symbol.for('dealstream.WriteContentionPolicy');
 
 /**
  * The one write path: load the stream, fold, decide, append at the revision that was read.
@@ -43,13 +60,16 @@ const MAX_ATTEMPTS = 12;
  *   "win" retried after success answers 200, not "already won").
  * - `If-Match` is checked against the revision read, and a concurrent write between read and append
  *   also fails it: the client's precondition was about that revision.
- * - Without `If-Match`, a concurrent write only means "decide again on the newer state": retried.
+ * - Without `If-Match`, a concurrent write only means "decide again on the newer state": retried
+ *   with jittered backoff until it succeeds or the ContentionPolicy's deadline passes.
  */
 export async function executeCommand<State, Evt extends Event>(
   store: EventStore,
   options: ExecuteCommandOptions<State, Evt>,
 ): Promise<WriteResult> {
   const { streamId, context } = options;
+  const policy = options.contention ?? DEFAULT_CONTENTION_POLICY;
+  const startedAt = Date.now();
   for (let attempt = 1; ; attempt++) {
     const history = await store.readStream(streamId);
     const replay = findReplay(history, streamId, context);
@@ -87,8 +107,10 @@ export async function executeCommand<State, Evt extends Event>(
       if (context.ifMatchRevision !== undefined) {
         throw new PreconditionFailedError(streamId, context.ifMatchRevision, await store.streamRevision(streamId));
       }
-      if (attempt >= MAX_ATTEMPTS) throw error;
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+      const pause = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 30));
+      const elapsed = Date.now() - startedAt;
+      if (elapsed + pause >= policy.deadlineMs) throw new ContentionDeadlineError(streamId, attempt, elapsed);
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 }
