@@ -116,6 +116,12 @@ describe('bad input over HTTP: clear 4xx problem+json, nothing written', () => {
     { name: 'auditor writes a deal', method: 'post', path: () => `${deal()}/win`, body: {}, auth: { roles: ['auditor'] }, status: 403, code: 'forbidden' },
     { name: 'sales edits a pipeline', method: 'post', path: () => `/pipelines/${ids.pipeline}/stages`, body: { name: 'Z', probability: 5 }, auth: sales, status: 403, code: 'forbidden' },
     { name: 'token without roles', method: 'post', path: () => `${deal()}/activities`, body: { kind: 'call' }, auth: { roles: [] }, status: 403, code: 'forbidden' },
+    // hostile-client review: values no read model or event store could hold, and parser/cursor edges
+    { name: 'close date in year 0000 (poison for the date column)', method: 'post', path: () => '/deals', body: () => ({ ...validDeal(), expectedCloseDate: '0000-01-01' }), auth: sales, status: 422, code: 'invalid-expected-close-date' },
+    { name: 'close date before 1900 on PATCH', method: 'patch', path: deal, body: { expectedCloseDate: '1899-12-31' }, auth: sales, status: 422, code: 'invalid-expected-close-date' },
+    { name: 'currency ZZZ (not ISO 4217) on a deal', method: 'post', path: () => '/deals', body: () => ({ ...validDeal(), currency: 'ZZZ' }), auth: sales, status: 422, code: 'invalid-currency' },
+    { name: 'currency QQQ (not ISO 4217) on a pipeline', method: 'post', path: () => '/pipelines', body: { name: 'Q', currency: 'QQQ', stages: [{ name: 'A', probability: 5 }] }, auth: ops, status: 422, code: 'invalid-currency' },
+    { name: 'amount above the documented maximum', method: 'post', path: () => '/deals', body: () => ({ ...validDeal(), amount: 1e12 + 1 }), auth: sales, status: 422, code: 'invalid-amount' },
   ];
 
   it('has at least 40 cases', () => expect(cases.length).toBeGreaterThanOrEqual(40));
