@@ -128,12 +128,26 @@ describe('bad input over HTTP: clear 4xx problem+json, nothing written', () => {
     { name: 'lone surrogate in a pipeline name', method: 'post', path: () => '/pipelines', raw: '{"name":"P\\udc00","stages":[{"name":"A","probability":5}]}', auth: ops, status: 400, code: 'invalid-characters' },
     { name: 'control character in a lose reason', method: 'post', path: () => `${deal()}/lose`, body: { reason: 'price\u0007' }, auth: sales, status: 400, code: 'invalid-characters' },
     { name: 'NUL in a query parameter', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?ownerId=a%00b`, auth: sales, status: 400, code: 'invalid-characters' },
+    { name: 'event feed cursor with a part >= 2^63', method: 'get', path: () => '/events?after=0000000000000001-8000000000000000', auth: { roles: ['admin'] }, status: 400, code: 'validation-failed' },
+    { name: 'minPosition with a part >= 2^63', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?minPosition=8000000000000000-0000000000000000`, auth: sales, status: 400, code: 'invalid-position' },
+    { name: 'board cursor holding a non-UUID deal id', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?stageId=${ids.stages[0]}&cursor=${Buffer.from(JSON.stringify([100, '-'.repeat(36)])).toString('base64url')}`, auth: sales, status: 400, code: 'invalid-cursor' },
+    { name: 'board cursor with a negative amount', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?stageId=${ids.stages[0]}&cursor=${Buffer.from(JSON.stringify([-1, randomUUID()])).toString('base64url')}`, auth: sales, status: 400, code: 'invalid-cursor' },
+    { name: 'If-Match beyond 2^63-1', method: 'post', path: () => `${deal()}/activities`, body: { kind: 'call' }, headers: { 'If-Match': '"9999999999999999999"' }, auth: sales, status: 400, code: 'invalid-if-match' },
     { name: 'currency ZZZ (not ISO 4217) on a deal', method: 'post', path: () => '/deals', body: () => ({ ...validDeal(), currency: 'ZZZ' }), auth: sales, status: 422, code: 'invalid-currency' },
     { name: 'currency QQQ (not ISO 4217) on a pipeline', method: 'post', path: () => '/pipelines', body: { name: 'Q', currency: 'QQQ', stages: [{ name: 'A', probability: 5 }] }, auth: ops, status: 422, code: 'invalid-currency' },
     { name: 'amount above the documented maximum', method: 'post', path: () => '/deals', body: () => ({ ...validDeal(), amount: 1e12 + 1 }), auth: sales, status: 422, code: 'invalid-amount' },
+    { name: 'board asOf without a zone', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?asOf=2026-01-01T00:00:00`, auth: sales, status: 400, code: 'validation-failed' },
+    { name: 'velocity from/to without a zone', method: 'get', path: () => `/pipelines/${ids.pipeline}/metrics/velocity?from=2026-01-01T00:00:00&to=2026-02-01T00:00:00Z`, auth: sales, status: 400, code: 'validation-failed' },
+    { name: 'board asOf in year 0000', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?asOf=0000-01-01T00:00:00Z`, auth: sales, status: 400, code: 'validation-failed' },
+    { name: 'deal state asOf in year 0000', method: 'get', path: () => `${deal()}/state?asOf=0000-01-01T00:00:00Z`, auth: { roles: ['admin'] }, status: 400, code: 'validation-failed' },
   ];
 
   it('has at least 40 cases', () => expect(cases.length).toBeGreaterThanOrEqual(40));
+
+  it('answers history after the documented maximum revision (2^63-1) with an empty page', async () => {
+    const response = await api.http().get(`${deal()}/history?after=9223372036854775807`).set('Authorization', `Bearer ${await api.token(['admin'])}`);
+    expect({ status: response.status, events: response.body.events, next: response.body.next }).toEqual({ status: 200, events: [], next: null });
+  });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const before = await api.eventCount();
