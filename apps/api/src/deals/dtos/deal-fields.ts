@@ -36,9 +36,13 @@ export const CurrencyField = (required: boolean) =>
     Matches(/^[A-Z]{3}$/, { message: '$property must be an ISO 4217 code such as EUR' }),
   );
 
+const TEXT_RULE = 'Trimmed; no NUL or other control characters (tab and line breaks only in reasons, outcomes and notes), no lone surrogates (else 400 invalid-characters / 422 invalid-<field>)';
+
 export const TextField = (required: boolean, max: number, example?: string) =>
   applyDecorators(
-    required ? ApiProperty({ minLength: 1, maxLength: max, example }) : ApiPropertyOptional({ minLength: 1, maxLength: max, example }),
+    required
+      ? ApiProperty({ minLength: 1, maxLength: max, example, description: TEXT_RULE })
+      : ApiPropertyOptional({ minLength: 1, maxLength: max, example, description: TEXT_RULE }),
     ...(required ? [] : [Optional()]),
     IsString(),
     Length(1, max),

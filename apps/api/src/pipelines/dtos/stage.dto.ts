@@ -26,7 +26,7 @@ export class StageDto {
   @IsUUID()
   stageId?: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 120, example: 'Proposal' })
+  @ApiProperty({ minLength: 1, maxLength: 120, example: 'Proposal', description: 'Trimmed; unique within the pipeline; no control characters, no lone surrogates' })
   @IsString()
   @Length(1, 120)
   name!: string;
