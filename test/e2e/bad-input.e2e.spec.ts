@@ -116,9 +116,38 @@ describe('bad input over HTTP: clear 4xx problem+json, nothing written', () => {
     { name: 'auditor writes a deal', method: 'post', path: () => `${deal()}/win`, body: {}, auth: { roles: ['auditor'] }, status: 403, code: 'forbidden' },
     { name: 'sales edits a pipeline', method: 'post', path: () => `/pipelines/${ids.pipeline}/stages`, body: { name: 'Z', probability: 5 }, auth: sales, status: 403, code: 'forbidden' },
     { name: 'token without roles', method: 'post', path: () => `${deal()}/activities`, body: { kind: 'call' }, auth: { roles: [] }, status: 403, code: 'forbidden' },
+    // hostile-client review: values no read model or event store could hold, and parser/cursor edges
+    { name: 'close date in year 0000 (poison for the date column)', method: 'post', path: () => '/deals', body: () => ({ ...validDeal(), expectedCloseDate: '0000-01-01' }), auth: sales, status: 422, code: 'invalid-expected-close-date' },
+    { name: 'close date before 1900 on PATCH', method: 'patch', path: deal, body: { expectedCloseDate: '1899-12-31' }, auth: sales, status: 422, code: 'invalid-expected-close-date' },
+    { name: 'JSON nested 10,000 deep', method: 'post', path: () => '/deals', raw: `{"title":${'['.repeat(10_000)}${']'.repeat(10_000)}}`, auth: sales, status: 400, code: 'json-too-deep' },
+    { name: 'JSON nested 33 deep (one above the bound)', method: 'post', path: () => '/deals', raw: `${'{"a":'.repeat(33)}1${'}'.repeat(33)}`, auth: sales, status: 400, code: 'json-too-deep' },
+    { name: 'JSON nested 32 deep (the bound) reaches validation', method: 'post', path: () => '/deals', raw: `${'{"a":'.repeat(32)}1${'}'.repeat(32)}`, auth: sales, status: 400, code: 'validation-failed' },
+    { name: 'NUL in a text field', method: 'post', path: () => '/deals', body: () => ({ ...validDeal(), title: 'ACME\u0000 seats' }), auth: sales, status: 400, code: 'invalid-characters' },
+    { name: 'NUL in a JSON key', method: 'post', path: () => '/deals', raw: '{"ti\\u0000tle":"x"}', auth: sales, status: 400, code: 'invalid-characters' },
+    { name: 'lone surrogate in a text field', method: 'post', path: () => '/deals', raw: '{"pipelineId":"00000000-0000-4000-8000-000000000000","title":"\\ud800","account":"A","amount":1,"currency":"EUR"}', auth: sales, status: 400, code: 'invalid-characters' },
+    { name: 'lone surrogate in a pipeline name', method: 'post', path: () => '/pipelines', raw: '{"name":"P\\udc00","stages":[{"name":"A","probability":5}]}', auth: ops, status: 400, code: 'invalid-characters' },
+    { name: 'control character in a lose reason', method: 'post', path: () => `${deal()}/lose`, body: { reason: 'price\u0007' }, auth: sales, status: 400, code: 'invalid-characters' },
+    { name: 'NUL in a query parameter', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?ownerId=a%00b`, auth: sales, status: 400, code: 'invalid-characters' },
+    { name: 'event feed cursor with a part >= 2^63', method: 'get', path: () => '/events?after=0000000000000001-8000000000000000', auth: { roles: ['admin'] }, status: 400, code: 'validation-failed' },
+    { name: 'minPosition with a part >= 2^63', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?minPosition=8000000000000000-0000000000000000`, auth: sales, status: 400, code: 'invalid-position' },
+    { name: 'board cursor holding a non-UUID deal id', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?stageId=${ids.stages[0]}&cursor=${Buffer.from(JSON.stringify([100, '-'.repeat(36)])).toString('base64url')}`, auth: sales, status: 400, code: 'invalid-cursor' },
+    { name: 'board cursor with a negative amount', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?stageId=${ids.stages[0]}&cursor=${Buffer.from(JSON.stringify([-1, randomUUID()])).toString('base64url')}`, auth: sales, status: 400, code: 'invalid-cursor' },
+    { name: 'If-Match beyond 2^63-1', method: 'post', path: () => `${deal()}/activities`, body: { kind: 'call' }, headers: { 'If-Match': '"9999999999999999999"' }, auth: sales, status: 400, code: 'invalid-if-match' },
+    { name: 'currency ZZZ (not ISO 4217) on a deal', method: 'post', path: () => '/deals', body: () => ({ ...validDeal(), currency: 'ZZZ' }), auth: sales, status: 422, code: 'invalid-currency' },
+    { name: 'currency QQQ (not ISO 4217) on a pipeline', method: 'post', path: () => '/pipelines', body: { name: 'Q', currency: 'QQQ', stages: [{ name: 'A', probability: 5 }] }, auth: ops, status: 422, code: 'invalid-currency' },
+    { name: 'amount above the documented maximum', method: 'post', path: () => '/deals', body: () => ({ ...validDeal(), amount: 1e12 + 1 }), auth: sales, status: 422, code: 'invalid-amount' },
+    { name: 'board asOf without a zone', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?asOf=2026-01-01T00:00:00`, auth: sales, status: 400, code: 'validation-failed' },
+    { name: 'velocity from/to without a zone', method: 'get', path: () => `/pipelines/${ids.pipeline}/metrics/velocity?from=2026-01-01T00:00:00&to=2026-02-01T00:00:00Z`, auth: sales, status: 400, code: 'validation-failed' },
+    { name: 'board asOf in year 0000', method: 'get', path: () => `/pipelines/${ids.pipeline}/board?asOf=0000-01-01T00:00:00Z`, auth: sales, status: 400, code: 'validation-failed' },
+    { name: 'deal state asOf in year 0000', method: 'get', path: () => `${deal()}/state?asOf=0000-01-01T00:00:00Z`, auth: { roles: ['admin'] }, status: 400, code: 'validation-failed' },
   ];
 
   it('has at least 40 cases', () => expect(cases.length).toBeGreaterThanOrEqual(40));
+
+  it('answers history after the documented maximum revision (2^63-1) with an empty page', async () => {
+    const response = await api.http().get(`${deal()}/history?after=9223372036854775807`).set('Authorization', `Bearer ${await api.token(['admin'])}`);
+    expect({ status: response.status, events: response.body.events, next: response.body.next }).toEqual({ status: 200, events: [], next: null });
+  });
 
   it.each(cases.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const before = await api.eventCount();

@@ -14,6 +14,7 @@ import { applyRoleMatrix } from './auth/openapi-access.js';
 import type { AppConfig } from './config/app-config.js';
 import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
 import { ApiProblem } from './problem/api-problem.js';
+import { applyHttpTimeouts, checkJsonBody, checkQueryString } from './http/request-limits.js';
 
 export interface CreatedApp {
   readonly app: NestExpressApplication;
@@ -64,8 +65,12 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   app.disable('x-powered-by');
   // ETags are stream revisions, set by the write and read routes; express's body-hash ETags would blur that.
   app.set('etag', false);
+  applyHttpTimeouts(app.getHttpServer(), config.http);
+  app.use(checkQueryString);
   app.use(requireJsonBody);
   app.useBodyParser('json', { limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  // Depth and characters are checked on the parsed body before class-transformer recurses into it.
+  app.use(checkJsonBody);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

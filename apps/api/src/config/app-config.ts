@@ -1,6 +1,7 @@
 import type { DatabaseConfig } from '@dealstream/database';
 import { databaseConfigFromEnv } from '@dealstream/database';
 import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, parseDurationSeconds, type TokenPolicy } from '@dealstream/auth';
+import type { HttpTimeouts } from '../http/request-limits.js';
 
 /** Everything the service reads from its environment, read once at start. */
 export interface AppConfig {
@@ -31,6 +32,8 @@ export interface AppConfig {
     /** IDEMPOTENCY_KEY_RETENTION_HOURS (default 24). */
     readonly retentionMs: number;
   };
+  /** HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS / HTTP_KEEP_ALIVE_TIMEOUT_MS (defaults 10 s, 30 s, 5 s). */
+  readonly http: HttpTimeouts;
   /** The environment the event store is chosen from (EVENTSTORE_CONNECTION_STRING selects EventStoreDB). */
   readonly env: NodeJS.ProcessEnv;
   /** AUTH_MAX_TOKEN_LIFETIME (default 24h) and AUTH_CLOCK_SKEW (default 30s): what a token's times must satisfy. */
@@ -68,6 +71,11 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       leaseMs: milliseconds(env, 'IDEMPOTENCY_LEASE_MS', 60_000),
       retentionMs: 3_600_000 * wholeNumber(env, 'IDEMPOTENCY_KEY_RETENTION_HOURS', 24),
     },
+    http: {
+      headersTimeoutMs: positiveMs(env.HTTP_HEADERS_TIMEOUT_MS, 10_000, 'HTTP_HEADERS_TIMEOUT_MS'),
+      requestTimeoutMs: positiveMs(env.HTTP_REQUEST_TIMEOUT_MS, 30_000, 'HTTP_REQUEST_TIMEOUT_MS'),
+      keepAliveTimeoutMs: positiveMs(env.HTTP_KEEP_ALIVE_TIMEOUT_MS, 5_000, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'),
+    },
     env,
     tokenPolicy: {
       maxLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME ? positive(parseDurationSeconds(env.AUTH_MAX_TOKEN_LIFETIME, 'AUTH_MAX_TOKEN_LIFETIME'), 'AUTH_MAX_TOKEN_LIFETIME') : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
@@ -98,4 +106,12 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, uni
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d{1,9}$/.test(raw)) throw new Error(`${name} must be a whole number of ${unit}, got ${JSON.stringify(raw)}`);
   return Number(raw);
+}
+
+/** A timeout in milliseconds: a positive integer (0 would switch Node's bound off). */
+function positiveMs(raw: string | undefined, fallback: number, name: string): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number of milliseconds, got '${raw}'`);
+  return value;
 }

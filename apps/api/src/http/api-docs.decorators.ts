@@ -3,14 +3,14 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse } from '@nestjs/swa
 import { ProblemDto, WriteResponseDto } from './write-response.dto.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'Malformed JSON, a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-idempotency-key`, …)',
+  400: 'Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …)',
   401: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
   403: 'The token lacks a role this route needs (`forbidden`)',
   404: 'The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`)',
   409: 'The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one)',
   412: 'If-Match named a revision that is no longer current (`precondition-failed`); nothing was written',
   413: 'The body is larger than the limit (`payload-too-large`)',
-  422: 'The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written)',
+  422: 'The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written)',
   503: 'Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`)',
 };
 
@@ -34,7 +34,7 @@ export function ApiWrite(options: { summary: string; description?: string; statu
     ApiHeader({ name: 'X-Correlation-Id', required: false, description: 'Propagated to the logs and to every event’s metadata; generated when absent.' }),
   ];
   if (options.conditional !== false) {
-    headers.push(ApiHeader({ name: 'If-Match', required: false, description: 'Strong ETag of the revision the client last saw, e.g. "3": the write happens only if it is still current (else 412).' }));
+    headers.push(ApiHeader({ name: 'If-Match', required: false, description: 'Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412).' }));
   }
   return applyDecorators(
     ApiBearerAuth(),
@@ -55,7 +55,7 @@ export function ApiWrite(options: { summary: string; description?: string; statu
 /** OpenAPI for a read route: its problem+json errors and the read-your-writes header. */
 export function ApiRead(options: { summary: string; description?: string; errors?: number[] }) {
   const descriptions: Record<number, string> = {
-    400: 'A malformed parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`)',
+    400: 'A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999',
     401: ERROR_DESCRIPTIONS[401]!,
     403: ERROR_DESCRIPTIONS[403]!,
     404: 'Unknown deal or pipeline (or a pipeline that did not exist at asOf)',

@@ -10,7 +10,8 @@ import { CurrentPrincipal, type Principal } from '../auth/auth.decorators.js';
 import { seesIdentities } from '../auth/identities.js';
 import { DATABASE } from '../database.provider.js';
 import { ApiRead } from '../http/api-docs.decorators.js';
-import { UuidParamPipe } from '../http/uuid-param.pipe.js';
+import { UUID_PATTERN, UuidParamPipe } from '../http/uuid-param.pipe.js';
+import { parseInstant } from '../audit/dtos/query-fields.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { BoardQueryDto, FunnelQueryDto, PeriodQueryDto, ReadParamsDto } from './dtos/query-params.dto.js';
 import { awaitReadPosition } from './read-position.js';
@@ -150,12 +151,12 @@ export class ReadModelsController {
 }
 
 function asOfOf(query: ReadParamsDto): AsOf {
-  return { axis: query.axis ?? 'occurred', ...(query.asOf ? { at: new Date(query.asOf) } : {}) };
+  return { axis: query.axis ?? 'occurred', ...(query.asOf ? { at: parseInstant(query.asOf)! } : {}) };
 }
 
 function periodOf(query: PeriodQueryDto): { from: Date; to: Date } {
-  const from = new Date(query.from);
-  const to = new Date(query.to);
+  const from = parseInstant(query.from)!;
+  const to = parseInstant(query.to)!;
   if (!(from < to)) throw new ApiProblem(400, 'invalid-period', 'from must be before to');
   return { from, to };
 }
@@ -171,7 +172,11 @@ function encodeCursor(cursor: BoardCursor): string {
 function decodeCursor(raw: string): BoardCursor {
   try {
     const [amount, dealId] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as [unknown, unknown];
-    if (typeof amount === 'number' && Number.isSafeInteger(amount) && typeof dealId === 'string' && /^[0-9a-f-]{36}$/.test(dealId)) return { amount, dealId };
+    // Both parts go into SQL as bigint and uuid: only what this route could have made is accepted
+    // (amounts written before MAX_AMOUNT existed may be larger, so any safe integer ≥ 0 is).
+    if (typeof amount === 'number' && Number.isSafeInteger(amount) && amount >= 0 && typeof dealId === 'string' && UUID_PATTERN.test(dealId)) {
+      return { amount, dealId };
+    }
   } catch {
     // fall through
   }

@@ -1,6 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
-import { decodePosition, encodePosition, type GlobalPosition } from '@dealstream/event-store';
+import { encodePosition, parseClientPosition, type GlobalPosition } from '@dealstream/event-store';
 import { LIVE_SCHEMA, readCheckpoint, waitForCheckpoint } from '@dealstream/read-models';
 import { ApiProblem } from '../problem/api-problem.js';
 
@@ -13,8 +13,8 @@ export async function awaitReadPosition(db: Kysely<any>, request: Request, respo
   const raw = (request.query.minPosition as string | undefined) ?? request.header('x-min-position');
   let reached: GlobalPosition | undefined;
   if (raw !== undefined) {
-    const target = typeof raw === 'string' ? decodePosition(raw) : undefined;
-    if (!target) throw new ApiProblem(400, 'invalid-position', 'minPosition must be a position returned by a write');
+    const target = parseClientPosition(raw);
+    if (!target) throw new ApiProblem(400, 'invalid-position', 'minPosition must be a position returned by a write (two hex parts, each below 2^63)');
     reached = await waitForCheckpoint(db, LIVE_SCHEMA, target, maxWaitMs);
     if (!reached) {
       throw new ApiProblem(503, 'read-model-behind', `The read models have not reached ${raw} within ${maxWaitMs} ms; retry`, { minPosition: raw }, { 'Retry-After': '1' });

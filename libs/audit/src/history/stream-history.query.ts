@@ -9,6 +9,9 @@ export interface HistoryPage {
   readonly next: bigint | null;
 }
 
+/** Largest stream revision any store holds (signed 64-bit). */
+const MAX_REVISION = (1n << 63n) - 1n;
+
 /**
  * One page of an aggregate's events, after revision `after` (exclusive; from the start when absent).
  * Throws NotFoundError when the aggregate has no stream.
@@ -22,8 +25,9 @@ export async function readHistory(
   { after, limit }: { after?: bigint; limit: number },
 ): Promise<HistoryPage> {
   const streamId = aggregate.streamName(id);
-  // One event more than asked tells whether another page exists without a second query.
-  const events = await store.readStream(streamId, { fromRevision: after === undefined ? 0n : after + 1n, maxCount: limit + 1 });
+  // One event more than asked tells whether another page exists without a second query. Nothing can
+  // follow the largest revision (2^63 − 1): after + 1 would not fit the store's bigint.
+  const events = after !== undefined && after >= MAX_REVISION ? [] : await store.readStream(streamId, { fromRevision: after === undefined ? 0n : after + 1n, maxCount: limit + 1 });
   if (events.length === 0 && (await store.streamRevision(streamId)) === undefined) throw new NotFoundError(aggregate.kind, id);
   const page = events.slice(0, limit);
   return { events: page, next: events.length > limit ? page.at(-1)!.revision : null };

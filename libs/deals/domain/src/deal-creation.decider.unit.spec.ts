@@ -1,5 +1,6 @@
 import { DeciderSpec } from '@dealstream/shared-domain';
 import { dealDecider } from './deal.decider.js';
+import { MAX_AMOUNT } from './deal.validation.js';
 import {
   board,
   createDeal,
@@ -41,7 +42,7 @@ describe('CreateDeal', () => {
         .then([dealCreated({ contact: 'Wile E. Coyote', source: 'webinar', expectedCloseDate: '2028-02-29' })]);
     });
 
-    it.each([0, Number.MAX_SAFE_INTEGER])('accepts amount %p', (amount) => {
+    it.each([0, MAX_AMOUNT])('accepts amount %p', (amount) => {
       spec
         .given([])
         .when(createDeal({ amount }))
@@ -74,6 +75,21 @@ describe('CreateDeal', () => {
       ['a negative amount', { amount: -1 }, 'invalid-amount'],
       ['a fractional amount', { amount: 10.5 }, 'invalid-amount'],
       ['an unsafe amount', { amount: Number.MAX_SAFE_INTEGER + 1 }, 'invalid-amount'],
+      ['an amount above MAX_AMOUNT (sums must fit the read models)', { amount: MAX_AMOUNT + 1 }, 'invalid-amount'],
+      ['the largest safe integer as amount', { amount: Number.MAX_SAFE_INTEGER }, 'invalid-amount'],
+      ['a currency that is not ISO 4217', { currency: 'ZZZ' }, 'invalid-currency'],
+      ['the ISO testing currency XTS', { currency: 'XTS' }, 'invalid-currency'],
+      ['a NUL in the title', { title: 'ACME\u0000' }, 'invalid-title'],
+      ['a line feed in the title', { title: 'ACME\nCorp' }, 'invalid-title'],
+      ['a lone high surrogate in the account', { account: 'ACME \ud800' }, 'invalid-account'],
+      ['a lone low surrogate in the contact', { contact: '\udc00 jane' }, 'invalid-contact'],
+      ['a C1 control in the source', { source: 'web\u0085' }, 'invalid-source'],
+      ['a NUL in the owner id', { ownerId: 'alice\u0000' }, 'invalid-owner-id'],
+      ['a 201-character owner id', { ownerId: 'a'.repeat(201) }, 'invalid-owner-id'],
+      ['a deal id with a control character', { dealId: 'deal\u001b[31m' }, 'invalid-deal-id'],
+      ['year 0000 (PostgreSQL date refuses it)', { expectedCloseDate: '0000-01-01' }, 'invalid-expected-close-date'],
+      ['the day before 1900-01-01', { expectedCloseDate: '1899-12-31' }, 'invalid-expected-close-date'],
+      ['a five-digit year', { expectedCloseDate: '10000-01-01' }, 'invalid-expected-close-date'],
       ['a NaN amount', { amount: Number.NaN }, 'invalid-amount'],
       ['an amount sent as text', { amount: '100' as unknown as number }, 'invalid-amount'],
       ['a lowercase currency', { currency: 'eur' }, 'invalid-currency'],
@@ -93,6 +109,19 @@ describe('CreateDeal', () => {
       ['an instant', { expectedCloseDate: '2026-12-31T00:00:00Z' }, 'invalid-expected-close-date'],
     ] as const)('refuses %s', (_label, data, code) => {
       spec.given([]).when(createDeal(data)).thenThrows(code, { kind: 'invalid' });
+    });
+
+    it.each(['1900-01-01', '9999-12-31', '2000-02-29'])('accepts the close date %s (inside 1900..9999)', (expectedCloseDate) => {
+      spec.given([]).when(createDeal({ expectedCloseDate })).thenState({ expectedCloseDate });
+    });
+
+    it('accepts text with paired surrogates (emoji) and non-Latin letters', () => {
+      spec.given([]).when(createDeal({ title: 'ACME 🚀 東京', account: 'Ærøskøbing Å/S' })).thenState({ title: 'ACME 🚀 東京', account: 'Ærøskøbing Å/S' });
+    });
+
+    it('names the broken rule in the error details', () => {
+      spec.given([]).when(createDeal({ title: 'a\u0000b' })).thenThrows('invalid-title', { kind: 'invalid', details: { field: 'title', rule: 'control-character' } });
+      spec.given([]).when(createDeal({ title: 'a\ud800b' })).thenThrows('invalid-title', { kind: 'invalid', details: { field: 'title', rule: 'lone-surrogate' } });
     });
 
     it('refuses an unknown stage', () => {

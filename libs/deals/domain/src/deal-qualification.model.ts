@@ -1,5 +1,5 @@
 import { dealError } from './deal.errors.js';
-import { TEXT_LIMITS } from './deal.validation.js';
+import { requireStorable, TEXT_LIMITS } from './deal.validation.js';
 
 export interface BantCriterion {
   readonly confirmed: boolean;
@@ -56,7 +56,7 @@ export function requireBant(bant: Bant): Bant {
         field: `bant.${name}.note`,
       });
     }
-    const trimmed = note?.trim();
+    const trimmed = note === undefined ? undefined : requireStorable(note.trim(), 'invalid-bant', `bant.${name}.note`, 'multi-line');
     return [name, trimmed ? { confirmed, note: trimmed } : { confirmed }] as const;
   });
   return Object.fromEntries(criteria) as unknown as Bant;

@@ -8,4 +8,4 @@ export * from './deal.evolve.js';
 export * from './deal.model.js';
 export * from './deal.state.js';
 export * from './deal.stream.js';
-export { TEXT_LIMITS } from './deal.validation.js';
+export { CALENDAR_DATE_RANGE, MAX_AMOUNT, MAX_ID_LENGTH, TEXT_LIMITS } from './deal.validation.js';

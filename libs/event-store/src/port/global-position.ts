@@ -44,6 +44,24 @@ export function decodePosition(cursor: string): GlobalPosition | undefined {
   return { major: BigInt(`0x${match[1]}`), minor: BigInt(`0x${match[2]}`) };
 }
 
+/**
+ * The largest position part a client may send back: 2^63 − 1. Every position either store produces
+ * stays below it (PostgreSQL: a `bigint` sequence and an `xid8` whose epoch would need 2^31
+ * wraparounds to reach it; EventStoreDB: log positions are signed 64-bit on the server), and the SQL
+ * store compares the minor part as a `bigint`, which refuses anything larger.
+ */
+export const MAX_CLIENT_POSITION_PART = (1n << 63n) - 1n;
+
+/**
+ * Parses a cursor sent by an API client: `decodePosition`, and both parts at most
+ * MAX_CLIENT_POSITION_PART. Anything else is undefined (a 400 for the caller, never a store error).
+ */
+export function parseClientPosition(cursor: unknown): GlobalPosition | undefined {
+  const position = typeof cursor === 'string' ? decodePosition(cursor) : undefined;
+  if (!position || position.major > MAX_CLIENT_POSITION_PART || position.minor > MAX_CLIENT_POSITION_PART) return undefined;
+  return position;
+}
+
 function hex(value: bigint): string {
   if (value < 0n || value > MAX_U64) throw new RangeError(`position part out of 64-bit range: ${value}`);
   return value.toString(16).padStart(16, '0');

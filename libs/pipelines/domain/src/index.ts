@@ -8,4 +8,5 @@ export * from './pipeline.evolve.js';
 export * from './pipeline.snapshot.js';
 export * from './pipeline.state.js';
 export * from './pipeline.stream.js';
-export { MAX_NAME_LENGTH, MAX_STAGES } from './pipeline.validation.js';
+export { MAX_DAYS_IN_STAGE, MAX_NAME_LENGTH, MAX_STAGES } from './pipeline.validation.js';
+export { ISO_4217_CODES } from './iso-4217.codes.js';

@@ -81,6 +81,13 @@ describe('pipeline definition', () => {
       ['a 121-character name', { name: 'x'.repeat(121) }, 'invalid-pipeline-name'],
       ['a lowercase currency', { currency: 'eur' }, 'invalid-currency'],
       ['a two-letter currency', { currency: 'EU' }, 'invalid-currency'],
+      ['a currency that is not ISO 4217', { currency: 'QQQ' }, 'invalid-currency'],
+      ['the ISO "no currency" code XXX', { currency: 'XXX' }, 'invalid-currency'],
+      ['a NUL in the name', { name: 'New\u0000business' }, 'invalid-pipeline-name'],
+      ['a lone surrogate in the name', { name: 'New \udc00' }, 'invalid-pipeline-name'],
+      ['a line feed in the name', { name: 'New\nbusiness' }, 'invalid-pipeline-name'],
+      ['a control character in the pipeline id', { pipelineId: 'p\u0007' }, 'invalid-pipeline-id'],
+      ['a 201-character pipeline id', { pipelineId: 'p'.repeat(201) }, 'invalid-pipeline-id'],
     ] as const)('refuses %s', (_label, data, code) => {
       spec.given([]).when(definePipeline(data)).thenThrows(code, { kind: 'invalid' });
     });
@@ -94,6 +101,19 @@ describe('pipeline definition', () => {
       [
         'maxDaysInStage 0',
         { stageId: 'a', name: 'A', probability: 1, goal: { maxDaysInStage: 0 } },
+        'invalid-stage-goal',
+      ],
+      ['a NUL in the stage name', { stageId: 'a', name: 'A\u0000', probability: 1 }, 'invalid-stage-name'],
+      ['a lone surrogate in the stage name', { stageId: 'a', name: '\ud83dA', probability: 1 }, 'invalid-stage-name'],
+      ['a lone surrogate in the stage id', { stageId: 'a\ud800', name: 'A', probability: 1 }, 'invalid-stage-id'],
+      [
+        'maxDaysInStage 3651 (the read models hold it as an integer interval)',
+        { stageId: 'a', name: 'A', probability: 1, goal: { maxDaysInStage: 3651 } },
+        'invalid-stage-goal',
+      ],
+      [
+        'maxDaysInStage 2^31',
+        { stageId: 'a', name: 'A', probability: 1, goal: { maxDaysInStage: 2 ** 31 } },
         'invalid-stage-goal',
       ],
       [

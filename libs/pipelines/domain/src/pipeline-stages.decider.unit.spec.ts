@@ -110,6 +110,13 @@ describe('pipeline stages', () => {
         .then([{ type: 'StageRenamed', data: { stageId: STAGE.proposal, name: 'Quotation' } }]);
     });
 
+    it.each(['Quote\u0000', 'Quote\ud800', 'Quo\u001bte'])('refuses the unstorable name %j', (name) => {
+      spec
+        .given([defined])
+        .when({ type: 'RenameStage', data: { stageId: STAGE.proposal, name } })
+        .thenThrows('invalid-stage-name', { kind: 'invalid' });
+    });
+
     it('treats the current name as a no-op', () => {
       spec
         .given([defined])

@@ -1,3 +1,4 @@
 export * from './decider.js';
 export * from './domain-error.js';
 export * from './testing/decider-spec.js';
+export * from './text.rules.js';

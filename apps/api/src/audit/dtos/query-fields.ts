@@ -28,35 +28,52 @@ export const IntegerQueryField = (options: { min: bigint; max: bigint; required:
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|([+-])(\d{2}):(\d{2}))$/;
 
 /**
+ * Instants a client may name: 1900-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z (UTC, after the
+ * zone offset is applied). The same years as calendar dates on the write side: every bound is a
+ * four-digit year PostgreSQL `timestamptz` holds and `toISOString` writes as such (year 0000 is
+ * refused by PostgreSQL, and `Date.UTC` reads years 0–99 as 1900–1999).
+ */
+export const INSTANT_RANGE = { min: new Date('1900-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z') } as const;
+
+/**
  * Parses an ISO 8601 instant with a time zone strictly: a calendar date that exists, 00–23 h,
- * no leap seconds (Date.parse would roll 2026-02-31 over to March). Digits below milliseconds are
- * dropped, as event timestamps carry milliseconds.
+ * no leap seconds (Date.parse would roll 2026-02-31 over to March), within INSTANT_RANGE. Digits
+ * below milliseconds are dropped, as event timestamps carry milliseconds.
  *
  * @example parseInstant('2026-03-01T11:00:00.250+01:00') // 2026-03-01T10:00:00.250Z
  */
 export function parseInstant(value: string): Date | undefined {
-  const m = INSTANT.exec(value);
-  if (!m) return undefined;
+  const m = typeof value === 'string' && value.length <= 40 ? INSTANT.exec(value) : null;
+  if (!m || Number(m[1]) < 1900) return undefined;
   const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as number[];
   const millis = Number((m[7] ?? '.0').slice(1, 4).padEnd(3, '0'));
   const offset = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
   const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
   if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour! > 23 || minute! > 59 || second! > 59) return undefined;
   if (m[8] !== 'Z' && (Number(m[10]) > 23 || Number(m[11]) > 59)) return undefined;
-  return new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second!, millis) - offset * 60_000);
+  const instant = new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second!, millis) - offset * 60_000);
+  return instant >= INSTANT_RANGE.min && instant <= INSTANT_RANGE.max ? instant : undefined;
 }
 
-/** An instant with a time zone, e.g. 2026-03-01T10:00:00Z or 2026-03-01T11:00:00.250+01:00. */
-export const InstantQueryField = (description: string) =>
+/**
+ * An instant with a time zone, e.g. 2026-03-01T10:00:00Z or 2026-03-01T11:00:00.250+01:00, in
+ * INSTANT_RANGE. Used by every route that takes an instant (asOf, from, to), read models and audit alike.
+ */
+export const InstantQueryField = (description: string, options: { required?: boolean } = {}) =>
   applyDecorators(
-    ApiPropertyOptional({ type: 'string', format: 'date-time', description, example: '2026-03-31T23:59:59.999Z' }),
-    Optional(),
+    (options.required ? ApiProperty : ApiPropertyOptional)({
+      type: 'string',
+      format: 'date-time',
+      description: `${description}. ISO 8601 with a zone (Z or ±hh:mm), ${INSTANT_RANGE.min.toISOString()} to ${INSTANT_RANGE.max.toISOString()}`,
+      example: '2026-03-31T23:59:59.999Z',
+    }),
+    ...(options.required ? [] : [Optional()]),
     IsString(),
     ValidateBy({
       name: 'isInstant',
       validator: {
         validate: (value: unknown) => typeof value === 'string' && parseInstant(value) !== undefined,
-        defaultMessage: (args) => `${args?.property} must be an ISO 8601 instant with a time zone, e.g. 2026-03-31T23:59:59Z`,
+        defaultMessage: (args) => `${args?.property} must be an ISO 8601 instant with a time zone from year 1900 to 9999, e.g. 2026-03-31T23:59:59Z`,
       },
     }),
   );

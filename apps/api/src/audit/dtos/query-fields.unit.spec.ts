@@ -16,6 +16,24 @@ describe('parseInstant', () => {
   });
 });
 
+describe('parseInstant: the documented range 1900-01-01T00:00:00Z..9999-12-31T23:59:59.999Z', () => {
+  it.each(['1900-01-01T00:00:00Z', '1900-01-01T01:00:00+01:00', '9999-12-31T23:59:59.999Z', '9999-12-31T23:59:59.999+14:00'])('accepts %s', (value) => {
+    expect(parseInstant(value)).toBeInstanceOf(Date);
+  });
+
+  it.each([
+    '0000-01-01T00:00:00Z', // PostgreSQL has no year 0; Date.UTC would read it as 1900
+    '0099-01-01T00:00:00Z',
+    '1899-12-31T23:59:59.999Z',
+    '1900-01-01T00:00:00+00:01', // 1899 in UTC
+    '9999-12-31T23:59:59.999-00:01', // year 10000 in UTC
+    '2026-01-01T00:00:00', // no zone
+    '2026-01-01T00:00:00.0000000000000000000000000000001Z', // absurdly long
+  ])('refuses %s', (value) => {
+    expect(parseInstant(value)).toBeUndefined();
+  });
+});
+
 describe('nameList', () => {
   it('splits and de-duplicates', () => {
     expect(nameList('DealWon,DealLost,DealWon')).toEqual(['DealWon', 'DealLost']);

@@ -23,12 +23,12 @@ export class DefinePipelineDto {
   @IsUUID()
   id?: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 120, example: 'New business' })
+  @ApiProperty({ minLength: 1, maxLength: 120, example: 'New business', description: 'Trimmed; unique; no control characters, no lone surrogates' })
   @IsString()
   @Length(1, 120)
   name!: string;
 
-  @ApiPropertyOptional({ example: 'EUR', description: 'ISO 4217; when set, every deal must use it' })
+  @ApiPropertyOptional({ example: 'EUR', description: 'Active ISO 4217 code (not in ISO 4217, e.g. QQQ: 422 invalid-currency); when set, every deal must use it' })
   @Optional()
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code such as EUR' })
   currency?: string;
@@ -52,7 +52,7 @@ export class AddStageDto extends StageDto {
 }
 
 export class UpdateStageDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 120 })
+  @ApiPropertyOptional({ minLength: 1, maxLength: 120, description: 'Trimmed; unique within the pipeline; no control characters, no lone surrogates' })
   @Optional()
   @IsString()
   @Length(1, 120)

@@ -1,14 +1,15 @@
 import { Optional } from '../../http/optional.decorator.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { MAX_DAYS_IN_STAGE } from '@dealstream/pipelines-domain';
 import { IsInt, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
 
 export class StageGoalDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 3650, description: 'Longer than this in the stage = stalled' })
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_DAYS_IN_STAGE, description: 'Longer than this in the stage = stalled' })
   @Optional()
   @IsInt()
   @Min(1)
-  @Max(3650)
+  @Max(MAX_DAYS_IN_STAGE)
   maxDaysInStage?: number;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 100, description: 'Target conversion to the next stage, percent' })
@@ -25,7 +26,7 @@ export class StageDto {
   @IsUUID()
   stageId?: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 120, example: 'Proposal' })
+  @ApiProperty({ minLength: 1, maxLength: 120, example: 'Proposal', description: 'Trimmed; unique within the pipeline; no control characters, no lone surrogates' })
   @IsString()
   @Length(1, 120)
   name!: string;

@@ -1,15 +1,14 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsIn, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
 import { Optional } from '../../http/optional.decorator.js';
+import { InstantQueryField } from '../../audit/dtos/query-fields.js';
 
 const INTEGER = /^(0|[1-9]\d{0,15})$/;
 
 /** Parameters every read route takes: the instant, its axis and read-your-writes. */
 export class ReadParamsDto {
-  @ApiPropertyOptional({ format: 'date-time', description: 'Answer as at this instant (ISO 8601). Default: now.' })
-  @Optional()
-  @IsISO8601({ strict: true })
+  @InstantQueryField('Answer as at this instant. Default: now')
   asOf?: string;
 
   @ApiPropertyOptional({ enum: ['occurred', 'recorded'], description: 'Time axis of asOf and periods: business time (default) or as recorded' })
@@ -56,7 +55,7 @@ export class BoardQueryDto extends ReadParamsDto {
   @IsUUID()
   stageId?: string;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the stage, to get its next page (requires stageId)' })
+  @ApiPropertyOptional({ description: 'nextCursor of the stage, to get its next page (requires stageId); anything not made by this route is 400 invalid-cursor' })
   @Optional()
   @IsString()
   @Length(1, 200)
@@ -64,12 +63,10 @@ export class BoardQueryDto extends ReadParamsDto {
 }
 
 export class PeriodQueryDto extends ReadParamsDto {
-  @ApiPropertyOptional({ format: 'date-time', description: 'Period start, inclusive (required)' })
-  @IsISO8601({ strict: true })
+  @InstantQueryField('Period start, inclusive', { required: true })
   from!: string;
 
-  @ApiPropertyOptional({ format: 'date-time', description: 'Period end, exclusive (required)' })
-  @IsISO8601({ strict: true })
+  @InstantQueryField('Period end, exclusive', { required: true })
   to!: string;
 }
 
