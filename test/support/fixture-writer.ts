@@ -23,8 +23,7 @@ export class FixtureWriter {
   }
 
   async snapshot(pipelineId: string): Promise<PipelineSnapshot> {
-    const events = await this.store.readStream(pipelineStreamName(pipelineId));
-    return toPipelineSnapshot(fold(pipelineDecider, events.map((e) => ({ type: e.type, data: e.data }) as PipelineEvent)));
+    return toPipelineSnapshot(fold(pipelineDecider, await this.store.readStream<PipelineEvent>(pipelineStreamName(pipelineId))));
   }
 
   async deal(dealId: string, at: Date, commands: (pipeline: PipelineSnapshot) => DealCommand[], pipelineId: string): Promise<void> {
@@ -40,8 +39,7 @@ export class FixtureWriter {
 
   async followOn(dealId: string, parentDealId: string, at: Date, kind: 'upsell' | 'cross-sell', fields: { title: string; amount: number; currency: string }, pipelineId: string): Promise<void> {
     const pipeline = await this.snapshot(pipelineId);
-    const parentEvents = await this.store.readStream(dealStreamName(parentDealId));
-    const parent = fold(dealDecider, parentEvents.map((e) => ({ type: e.type, data: e.data }) as DealEvent));
+    const parent = fold(dealDecider, await this.store.readStream<DealEvent>(dealStreamName(parentDealId)));
     await executeCommand(this.store, {
       streamId: dealStreamName(dealId),
       evolve: dealDecider.evolve,

@@ -50,9 +50,9 @@ export class DealWriter {
 
   /** The current state of another deal (a follow-on's parent); 404 when it does not exist. */
   async load(dealId: string): Promise<DealState> {
-    const events = await this.store.readStream(dealStreamName(dealId));
+    const events = await this.store.readStream<DealEvent>(dealStreamName(dealId));
     if (events.length === 0) throw new NotFoundError('deal', dealId);
-    return fold(dealDecider, events.map((e) => ({ type: e.type, data: e.data }) as DealEvent));
+    return fold(dealDecider, events);
   }
 
   private async pipeline(pipelineId: string): Promise<PipelineSnapshot> {

@@ -13,7 +13,7 @@ import {
  * model, so a move is checked against the definition as it is now). Undefined if it does not exist.
  */
 export async function loadPipelineSnapshot(store: EventStore, pipelineId: string): Promise<PipelineSnapshot | undefined> {
-  const events = await store.readStream(pipelineStreamName(pipelineId));
+  const events = await store.readStream<PipelineEvent>(pipelineStreamName(pipelineId));
   if (events.length === 0) return undefined;
-  return toPipelineSnapshot(fold(pipelineDecider, events.map((e) => ({ type: e.type, data: e.data }) as PipelineEvent)));
+  return toPipelineSnapshot(fold(pipelineDecider, events));
 }

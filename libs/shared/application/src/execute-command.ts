@@ -71,14 +71,14 @@ export async function executeCommand<State, Evt extends Event>(
   const policy = options.contention ?? DEFAULT_CONTENTION_POLICY;
   const startedAt = Date.now();
   for (let attempt = 1; ; attempt++) {
-    const history = await store.readStream(streamId);
+    const history = await store.readStream<Evt>(streamId);
     const replay = findReplay(history, streamId, context);
     if (replay) return replay;
     const revision = history.at(-1)?.revision;
     if (context.ifMatchRevision !== undefined && context.ifMatchRevision !== revision) {
       throw new PreconditionFailedError(streamId, context.ifMatchRevision, revision);
     }
-    const state = fold(options, history.map((recorded) => ({ type: recorded.type, data: recorded.data }) as Evt));
+    const state = fold(options, history);
     const decided = await options.decide(state);
     if (decided.length === 0) {
       // An accepted no-op (e.g. the same owner again): nothing to write, answer where the stream is.
