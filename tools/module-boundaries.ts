@@ -12,6 +12,9 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
  * - type:app             → anything but other apps.
  * Relative imports must stay inside their project; spec files may also reach test/support and
  * import test-only packages (fast-check).
+ * A `testing` entry point (an alias ending in `/testing`, or any file under a `testing/` folder:
+ * DeciderSpec, fixtures) is for test code only: spec files and other `testing/` files may import
+ * it, production files may not. (Files under test/ belong to no project and are not checked.)
  */
 export interface Violation {
   readonly file: string;
@@ -61,6 +64,9 @@ function checkImport(
   projects: Project[],
   aliases: Map<string, string>,
 ): string | undefined {
+  if (!isTestCode(root, file) && isTestingEntry(dirname(file), specifier, aliases, root)) {
+    return `production file imports the testing entry point ${specifier}; test helpers are for specs only`;
+  }
   if (specifier.startsWith('.')) {
     const target = resolve(dirname(file), specifier);
     if (isInside(target, join(root, project.root))) return undefined;
@@ -84,6 +90,19 @@ function checkImport(
     return `type:infrastructure project ${project.name} may not import NestJS (${specifier})`;
   }
   return undefined;
+}
+
+/** Spec files and the helpers they share (`testing/` folders) are test code; everything else is production. */
+function isTestCode(root: string, file: string): boolean {
+  return /\.spec\.ts$/.test(file) || relative(root, file).split(sep).includes('testing');
+}
+
+/** Whether a specifier names a testing entry point: an alias `…/testing`, or a file under a `testing/` folder. */
+function isTestingEntry(fromDir: string, specifier: string, aliases: Map<string, string>, root: string): boolean {
+  if (specifier.startsWith('.')) return relative(root, resolve(fromDir, specifier)).split(sep).includes('testing');
+  if (specifier.endsWith('/testing')) return true;
+  const aliasTarget = aliases.get(specifier);
+  return aliasTarget !== undefined && aliasTarget.split('/').includes('testing');
 }
 
 /** Static and dynamic import/export specifiers of a TypeScript file (type-only imports included). */

@@ -3,6 +3,7 @@ import { findViolations, importSpecifiers } from '../../tools/module-boundaries.
 
 const workspaceRoot = fileURLToPath(new URL('../..', import.meta.url));
 const badWorkspace = fileURLToPath(new URL('./__fixtures__/bad-workspace', import.meta.url));
+const testingLeakWorkspace = fileURLToPath(new URL('./__fixtures__/testing-leak-workspace', import.meta.url));
 
 describe('module boundaries', () => {
   it('holds for the whole workspace', () => {
@@ -18,6 +19,14 @@ describe('module boundaries', () => {
       'libs/bad/domain/src/bad.decider.ts -> kysely',
       'libs/bad/domain/src/bad.decider.ts -> node:crypto',
       'libs/infra/src/store.ts -> @nestjs/core',
+    ]);
+  });
+
+  it('catches production files importing a testing entry point, by alias or by relative path, and lets specs and testing/ files import it', () => {
+    const violations = findViolations(testingLeakWorkspace);
+    expect(violations.map((v) => `${v.file} -> ${v.specifier}: ${v.rule}`).sort()).toEqual([
+      'libs/bad/domain/src/index.ts -> ./testing/bad.fixtures.js: production file imports the testing entry point ./testing/bad.fixtures.js; test helpers are for specs only',
+      'libs/infra/src/uses-testing.ts -> @dealstream/bad-domain/testing: production file imports the testing entry point @dealstream/bad-domain/testing; test helpers are for specs only',
     ]);
   });
 

@@ -104,7 +104,7 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
   let windowStart = 0;
 
   const streamId = () => `deal-${dealId}`;
-  const writeSideState = async () => fold(dealDecider, (await observer.readStream(streamId())).map((e) => ({ type: e.type, data: e.data }) as DealEvent));
+  const writeSideState = async () => fold(dealDecider, await observer.readStream<DealEvent>(streamId()));
 
   /** After a write: at every 100th revision, capture the write side's state and check it against the model. */
   async function afterWrite(newRevision: number): Promise<void> {

@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { mintToken } from '@dealstream/auth';
 import { openDatabase, type Database } from '@dealstream/database';
-import { SqlEventStore, type RecordedEvent } from '@dealstream/event-store';
+import { SqlEventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { LIVE_SCHEMA, compareReadModels, createReadModelSchema, projectBatch } from '@dealstream/read-models';
 import { freePort, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.js';
 
@@ -187,7 +187,7 @@ describe('database faults against real processes (private PostgreSQL)', () => {
         expect(mine.filter((ack) => created.get(ack.streamId) !== 1)).toEqual([]); // nothing acknowledged lost
         const events: RecordedEvent[] = [];
         const store = new SqlEventStore(observer.db);
-        for (let cursor; ; ) {
+        for (let cursor: GlobalPosition | undefined; ; ) {
           const batch = await store.readAll({ after: cursor, limit: 5000 });
           if (batch.events.length === 0) break;
           events.push(...batch.events);

@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import request from 'supertest';
 import { mintToken, type Role } from '@dealstream/auth';
 import { openDatabase, type Database } from '@dealstream/database';
-import { SqlEventStore, type RecordedEvent } from '@dealstream/event-store';
+import { SqlEventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { EVENT_STORE } from '@dealstream/shared-application';
 import { createApp } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv, type AppConfig } from '../../apps/api/src/config/app-config.js';
@@ -56,7 +56,7 @@ async function startHarness(config: AppConfig, testDb: TestDatabase): Promise<Ap
     token: (roles, subject = 'alice') => mintToken({ subject, roles, secret: TEST_JWT_SECRET, expiresIn: '1h' }),
     async events() {
       const all: RecordedEvent[] = [];
-      let cursor;
+      let cursor: GlobalPosition | undefined;
       for (;;) {
         const batch = await store.readAll({ after: cursor, limit: 1000 });
         if (batch.events.length === 0) return all;

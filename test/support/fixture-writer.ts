@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fold } from '@dealstream/shared-domain';
 import type { EventStore } from '@dealstream/event-store';
-import { decideAll, executeCommand } from '@dealstream/shared-application';
+import { decideAll, handleCommand } from '@dealstream/shared-application';
 import { pipelineDecider, pipelineStreamName, toPipelineSnapshot, type PipelineCommand, type PipelineEvent, type PipelineSnapshot } from '@dealstream/pipelines-domain';
 import { dealDecider, decideFollowOnDeal, dealStreamName, type DealCommand, type DealEvent } from '@dealstream/deals-domain';
 
@@ -13,41 +13,21 @@ export class FixtureWriter {
   constructor(private readonly store: EventStore, private readonly actorId = 'fixture') {}
 
   async pipeline(pipelineId: string, at: Date, commands: (state: ReturnType<typeof pipelineDecider.initialState>) => PipelineCommand[]): Promise<void> {
-    await executeCommand(this.store, {
-      streamId: pipelineStreamName(pipelineId),
-      evolve: pipelineDecider.evolve,
-      initialState: pipelineDecider.initialState,
-      decide: (state) => decideAll(pipelineDecider, commands(state), state),
-      context: { actorId: this.actorId, correlationId: randomUUID(), now: at },
-    });
+    await handleCommand(this.store, pipelineStreamName(pipelineId), (state) => decideAll(pipelineDecider, commands(state), state), { decider: pipelineDecider, context: { actorId: this.actorId, correlationId: randomUUID(), now: at } });
   }
 
   async snapshot(pipelineId: string): Promise<PipelineSnapshot> {
-    const events = await this.store.readStream(pipelineStreamName(pipelineId));
-    return toPipelineSnapshot(fold(pipelineDecider, events.map((e) => ({ type: e.type, data: e.data }) as PipelineEvent)));
+    return toPipelineSnapshot(fold(pipelineDecider, await this.store.readStream<PipelineEvent>(pipelineStreamName(pipelineId))));
   }
 
   async deal(dealId: string, at: Date, commands: (pipeline: PipelineSnapshot) => DealCommand[], pipelineId: string): Promise<void> {
     const pipeline = await this.snapshot(pipelineId);
-    await executeCommand(this.store, {
-      streamId: dealStreamName(dealId),
-      evolve: dealDecider.evolve,
-      initialState: dealDecider.initialState,
-      decide: (state) => decideAll(dealDecider, commands(pipeline), state),
-      context: { actorId: this.actorId, correlationId: randomUUID(), now: at },
-    });
+    await handleCommand(this.store, dealStreamName(dealId), (state) => decideAll(dealDecider, commands(pipeline), state), { decider: dealDecider, context: { actorId: this.actorId, correlationId: randomUUID(), now: at } });
   }
 
   async followOn(dealId: string, parentDealId: string, at: Date, kind: 'upsell' | 'cross-sell', fields: { title: string; amount: number; currency: string }, pipelineId: string): Promise<void> {
     const pipeline = await this.snapshot(pipelineId);
-    const parentEvents = await this.store.readStream(dealStreamName(parentDealId));
-    const parent = fold(dealDecider, parentEvents.map((e) => ({ type: e.type, data: e.data }) as DealEvent));
-    await executeCommand(this.store, {
-      streamId: dealStreamName(dealId),
-      evolve: dealDecider.evolve,
-      initialState: dealDecider.initialState,
-      decide: () => decideFollowOnDeal({ type: 'OpenFollowOnDeal', data: { dealId, pipeline, kind, ...fields } }, parent),
-      context: { actorId: this.actorId, correlationId: randomUUID(), now: at },
-    });
+    const parent = fold(dealDecider, await this.store.readStream<DealEvent>(dealStreamName(parentDealId)));
+    await handleCommand(this.store, dealStreamName(dealId), () => decideFollowOnDeal({ type: 'OpenFollowOnDeal', data: { dealId, pipeline, kind, ...fields } }, parent), { decider: dealDecider, context: { actorId: this.actorId, correlationId: randomUUID(), now: at } });
   }
 }

@@ -1,5 +1,5 @@
 import type { EventStore } from '@dealstream/event-store';
-import { decideAll, executeCommand, type CommandContext } from '@dealstream/shared-application';
+import { decideAll, handleCommand, type CommandContext } from '@dealstream/shared-application';
 import { pipelineDecider, pipelineStreamName, toPipelineSnapshot, type PipelineCommand } from '@dealstream/pipelines-domain';
 import { dealDecider, dealStreamName, type DealCommand } from '@dealstream/deals-domain';
 import { fold } from '@dealstream/shared-domain';
@@ -60,12 +60,12 @@ export async function loadDemoData(store: EventStore, actorId = 'demo-loader'): 
       stages: STAGES.map(([name, probability, maxDaysInStage], i) => ({ stageId: stageId(i), name, probability, ...(maxDaysInStage ? { goal: { maxDaysInStage } } : {}) })),
     },
   };
-  await executeCommand(store, { streamId: pipelineStreamName(DEMO_PIPELINE_ID), ...pipelineDecider, decide: (s) => pipelineDecider.decide(define, s), context: context('pipeline') });
+  await handleCommand(store, pipelineStreamName(DEMO_PIPELINE_ID), (s) => pipelineDecider.decide(define, s), { decider: pipelineDecider, context: context('pipeline') });
   const pipeline = toPipelineSnapshot(fold(pipelineDecider, pipelineDecider.decide(define, pipelineDecider.initialState())));
   for (const [i, deal] of DEALS.entries()) {
     const id = dealId(i);
     const create: DealCommand = { type: 'CreateDeal', data: { dealId: id, pipeline, title: deal.title, account: deal.account, amount: deal.amount, currency: 'EUR', ownerId: deal.owner } };
-    await executeCommand(store, { streamId: dealStreamName(id), ...dealDecider, decide: (s) => decideAll(dealDecider, [create, ...deal.script(pipeline)], s), context: context(`deal-${i}`) });
+    await handleCommand(store, dealStreamName(id), (s) => decideAll(dealDecider, [create, ...deal.script(pipeline)], s), { decider: dealDecider, context: context(`deal-${i}`) });
   }
   return true;
 }

@@ -1,4 +1,3 @@
-import type { Event } from '@dealstream/shared-domain';
 import { pipelineDecider, pipelineStreamName, type PipelineEvent, type PipelineState, type Stage } from '@dealstream/pipelines-domain';
 import type { AuditedAggregate } from './audited-aggregate.js';
 
@@ -7,11 +6,11 @@ import type { AuditedAggregate } from './audited-aggregate.js';
  * keeps their order apart (`stageOrder`), so a reorder is one change and a probability change is not
  * reported as a change of the whole stage list.
  */
-export const PIPELINE_AUDIT: AuditedAggregate<PipelineState> = {
+export const PIPELINE_AUDIT: AuditedAggregate<PipelineState, PipelineEvent> = {
   kind: 'pipeline',
   streamName: pipelineStreamName,
   initialState: pipelineDecider.initialState,
-  evolve: (state, event: Event) => pipelineDecider.evolve(state, event as PipelineEvent),
+  evolve: pipelineDecider.evolve,
   diffView: ({ version: _version, stages, ...fields }) => ({
     ...fields,
     stageOrder: stages.map((stage) => stage.stageId),

@@ -1,5 +1,4 @@
 export * from './deal.commands.js';
 export * from './deal.handlers.js';
-export * from './deal-writer.js';
 export * from './deals-application.module.js';
 export * from './stage-relocation.reactor.js';

@@ -1,9 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import { isDomainError } from '@dealstream/shared-domain';
 import type { EventStore } from '@dealstream/event-store';
-import { executeCommand } from '@dealstream/shared-application';
+import { handleCommand } from '@dealstream/shared-application';
 import { loadPipelineSnapshot } from '@dealstream/pipelines-application';
-import { dealDecider, dealStreamName, type DealEvent, type DealState } from '@dealstream/deals-domain';
+import { dealDecider, dealStreamName } from '@dealstream/deals-domain';
 import { resolveLiveStageId, type PipelineSnapshot } from '@dealstream/pipelines-domain';
 
 /** The actor recorded on the moves this reactor makes. */
@@ -52,24 +52,26 @@ export class StageRelocationReactor {
       const pipeline = pipelines.get(stray.pipeline_id);
       if (!pipeline) continue;
       try {
-        const result = await executeCommand<DealState, DealEvent>(this.store, {
-          streamId: dealStreamName(stray.deal_id),
-          evolve: dealDecider.evolve,
-          initialState: dealDecider.initialState,
-          decide: (state) => {
+        const result = await handleCommand(
+          this.store,
+          dealStreamName(stray.deal_id),
+          (state) => {
             // Decided on the deal's current state: if it has moved or closed since, there is nothing to do.
             if (state.status !== 'open' || state.stageId !== stray.stage_id) return [];
             const toStageId = resolveLiveStageId(pipeline, stray.stage_id);
             if (!toStageId) return [];
             return dealDecider.decide({ type: 'MoveDealToStage', data: { toStageId, pipeline, reason: 'stage-removed' } }, state);
           },
-          context: {
-            actorId: STAGE_RELOCATION_ACTOR,
-            correlationId: stray.removal_event_id,
-            idempotencyKey: `stage-removed:${stray.removal_event_id}@${stray.revision}`,
-            now: new Date(),
+          {
+            decider: dealDecider,
+            context: {
+              actorId: STAGE_RELOCATION_ACTOR,
+              correlationId: stray.removal_event_id,
+              idempotencyKey: `stage-removed:${stray.removal_event_id}@${stray.revision}`,
+              now: new Date(),
+            },
           },
-        });
+        );
         if (result.eventTypes.length > 0 && !result.replayed) moved++;
       } catch (error) {
         // A deal the domain will not move (e.g. its pipeline is archived) is left where it is.

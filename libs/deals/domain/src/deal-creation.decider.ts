@@ -3,7 +3,7 @@ import { dealError } from './deal.errors.js';
 import type { DealCreated } from './deal.events.js';
 import { requireActivePipeline, requireLiveStage, requirePipelineCurrency } from './deal-pipeline.guards.js';
 import { FOLLOW_ON_KINDS, type DealKind } from './deal.model.js';
-import type { DealState } from './deal.state.js';
+import { initialDealState, type DealState } from './deal.state.js';
 import {
   oneOf,
   optionalField,
@@ -79,10 +79,13 @@ export function decideCreateDeal({ data }: CreateDeal, state: DealState): DealCr
 }
 
 /**
- * Decides an up-sell or cross-sell from the won parent's state. The event starts a new stream: the
- * handler appends it to `deal-<new id>` expecting no stream, which is what catches a reused id.
+ * Decides an up-sell or cross-sell from the won parent's state. `state` is the new deal's own state
+ * (its stream as read, empty unless the id is already taken): a taken id is `deal-already-exists`.
+ * The handler appends the event to `deal-<new id>` at the revision it read, so an id taken between
+ * the read and the append is caught too (and decided again).
  */
-export function decideFollowOnDeal({ data }: OpenFollowOnDeal, parent: DealState): DealCreated[] {
+export function decideFollowOnDeal({ data }: OpenFollowOnDeal, parent: DealState, state: DealState = initialDealState()): DealCreated[] {
+  if (state.status !== 'none') throw dealError('deal-already-exists', `deal ${data.dealId} already exists`, { dealId: data.dealId });
   const fields = requireNewDealFields(data);
   if (!oneOf(FOLLOW_ON_KINDS, data.kind)) {
     throw dealError('invalid-follow-on-kind', 'kind must be upsell or cross-sell', { value: data.kind });

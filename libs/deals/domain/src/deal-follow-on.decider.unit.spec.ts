@@ -148,4 +148,17 @@ describe('decideFollowOnDeal', () => {
       });
     });
   });
+
+  describe('when the new id is taken', () => {
+    it('refuses it as deal-already-exists before anything else, whatever the parent', () => {
+      const parent = parentAfter(won);
+      const taken = fold(dealDecider, [{ ...created, data: { ...created.data, dealId: 'deal-0002' } }]);
+      expect(refusal(() => decideFollowOnDeal(openFollowOn({ amount: -5 }), parent, taken))).toStrictEqual({
+        code: 'deal-already-exists',
+        kind: 'conflict',
+        details: { dealId: 'deal-0002' },
+      });
+      expect(decideFollowOnDeal(openFollowOn(), parent, dealDecider.initialState())).toStrictEqual(decideFollowOnDeal(openFollowOn(), parent));
+    });
+  });
 });

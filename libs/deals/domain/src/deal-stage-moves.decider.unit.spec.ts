@@ -1,4 +1,4 @@
-import { DeciderSpec } from '@dealstream/shared-domain';
+import { DeciderSpec } from '@dealstream/shared-domain/testing';
 import type { PipelineSnapshot } from '@dealstream/pipelines-domain';
 import type { DealCommand } from './deal.commands.js';
 import { dealDecider } from './deal.decider.js';

@@ -1,4 +1,5 @@
-import { DeciderSpec, fold } from '@dealstream/shared-domain';
+import { fold } from '@dealstream/shared-domain';
+import { DeciderSpec } from '@dealstream/shared-domain/testing';
 import type { DealCommand } from './deal.commands.js';
 import { dealDecider } from './deal.decider.js';
 import { bant, created } from './testing/deal.fixtures.js';

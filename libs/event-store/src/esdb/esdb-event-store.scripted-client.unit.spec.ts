@@ -3,6 +3,7 @@ import { StreamNotFoundError, WrongExpectedVersionError, type EventStoreDBClient
 import { newEvent } from '../contract/event-store.contract.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
 import type { NewEvent } from '../port/event-store.types.js';
+import type { GlobalPosition } from '../port/global-position.js';
 import { EsdbEventStore, type EsdbEventStoreOptions } from './esdb-event-store.js';
 
 // The adapter's own decisions — idempotency detection, the stream search, readAll's paging,
@@ -238,7 +239,7 @@ describe('EsdbEventStore readAll (scripted client)', () => {
   it('pages through $all across page boundaries, once each, without system events', async () => {
     const { store, appended } = await populated();
     const seen: string[] = [];
-    let cursor;
+    let cursor: GlobalPosition | undefined;
     for (let batches = 0; ; batches++) {
       expect(batches).toBeLessThan(10); // 8 events in batches of 3: a reader that never ends fails here
       const batch = await store.readAll({ after: cursor, limit: 3 });

@@ -15,6 +15,7 @@ import { EventStoreError, IdempotencyConflictError, isEventStoreError } from '..
 import type { EventSubscription, EventSubscriptionHandlers, SubscribableEventStore } from '../port/event-subscription.js';
 import type {
   AppendResult,
+  EventShape,
   ExpectedRevision,
   NewEvent,
   ReadAllBatch,
@@ -132,7 +133,7 @@ export class EsdbEventStore implements SubscribableEventStore {
     });
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  async readStream<E extends EventShape = EventShape>(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent<E>[]> {
     const maxCount = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     validateMaxCount(maxCount);
     if (maxCount === 0) return [];
@@ -143,7 +144,8 @@ export class EsdbEventStore implements SubscribableEventStore {
         fromRevision: options.fromRevision ?? (backwards ? END : ESDB_START),
         maxCount,
       });
-      return (await readStreamEvents(read, signal)).map(fromEsdbRecordedEvent);
+      // The reader names the union its stream holds (see EventStore.readStream); the events are not checked against it.
+      return (await readStreamEvents(read, signal)).map(fromEsdbRecordedEvent) as RecordedEvent<E>[];
     });
   }
 
@@ -161,11 +163,12 @@ export class EsdbEventStore implements SubscribableEventStore {
    * filter still makes progress (those events can never match later; `$all` never changes behind
    * its end).
    */
-  async readAll(options: ReadAllOptions): Promise<ReadAllBatch> {
+  async readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>> {
     const after = options.after ?? START;
     const limit = Math.min(Math.max(1, Math.trunc(options.limit)), this.maxReadAllLimit);
     return this.bounded({ operation: 'readAll' }, async (client, signal) => {
-      const events: RecordedEvent[] = [];
+      // As readStream: the reader names the union.
+      const events: RecordedEvent<E>[] = [];
       let from = after;
       let scanned = 0;
       for (;;) {
@@ -184,7 +187,7 @@ export class EsdbEventStore implements SubscribableEventStore {
           scanned++;
           from = position;
           if (isSystemEvent(event) || !matchesFilter(event, options.filter)) continue;
-          events.push(fromEsdbRecordedEvent(event));
+          events.push(fromEsdbRecordedEvent(event) as RecordedEvent<E>);
           if (events.length === limit) return { events, cursor: position };
         }
         if (page.length < this.readAllPageSize) break; // the end of $all

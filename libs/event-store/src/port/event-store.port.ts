@@ -1,5 +1,6 @@
 import type {
   AppendResult,
+  EventShape,
   ExpectedRevision,
   NewEvent,
   ReadAllBatch,
@@ -26,8 +27,12 @@ export interface EventStore {
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult>;
 
-  /** Reads a stream in revision order; a stream that does not exist reads as empty. */
-  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * Reads a stream in revision order; a stream that does not exist reads as empty. `E` is the
+   * caller's event union (e.g. `readStream<DealEvent>(dealStreamName(id))`): the events come back
+   * typed by it, unchecked — the caller knows what its streams hold.
+   */
+  readStream<E extends EventShape = EventShape>(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent<E>[]>;
 
   /** The revision of the stream's last event, or undefined when the stream does not exist. */
   streamRevision(streamId: string): Promise<StreamRevision | undefined>;
@@ -36,7 +41,7 @@ export interface EventStore {
    * Reads the global order after a cursor. Never skips an event that later becomes readable before
    * the returned cursor: events are returned once, in one order, whatever commits concurrently.
    */
-  readAll(options: ReadAllOptions): Promise<ReadAllBatch>;
+  readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>>;
 
   close(): Promise<void>;
 }

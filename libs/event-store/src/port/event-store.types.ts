@@ -34,13 +34,20 @@ export interface NewEvent<Type extends string = string, Data extends object = ob
   readonly metadata: EventMetadata;
 }
 
-/** An event as the store holds it. */
-export interface RecordedEvent<Type extends string = string, Data extends object = object> {
+/**
+ * What the store knows of an event's meaning: its `type` and JSON `data`. Every domain event union
+ * (shared-domain's `Event`) fits it, so a caller can name its own union when it reads.
+ */
+export interface EventShape {
+  readonly type: string;
+  readonly data: object;
+}
+
+/** What the store adds to every event it holds. */
+export interface RecordedEventMetadata {
   readonly eventId: string;
   readonly streamId: string;
   readonly revision: StreamRevision;
-  readonly type: Type;
-  readonly data: Data;
   readonly metadata: EventMetadata;
   /** System time: when the store recorded it (the "as the system knew it" axis). */
   readonly recordedAt: Date;
@@ -49,6 +56,14 @@ export interface RecordedEvent<Type extends string = string, Data extends object
   readonly hash?: string;
   readonly previousHash?: string | null;
 }
+
+/**
+ * An event as the store holds it, typed by the reader's event union `E`. For a union the
+ * intersection distributes, so checking `type` narrows `data`. The store does not validate `E`:
+ * naming it is the reader's claim about what the streams it reads contain (as in emmett's
+ * `readStream<EventType>`).
+ */
+export type RecordedEvent<E extends EventShape = EventShape> = E & RecordedEventMetadata;
 
 export interface AppendResult {
   readonly streamId: string;
@@ -78,8 +93,8 @@ export interface ReadAllOptions {
   };
 }
 
-export interface ReadAllBatch {
-  readonly events: RecordedEvent[];
+export interface ReadAllBatch<E extends EventShape = EventShape> {
+  readonly events: RecordedEvent<E>[];
   /** Where the next read continues (exclusive). Equals `after` when nothing new was readable. */
   readonly cursor: GlobalPosition;
 }

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { followConcurrentWriters, newEvent, newStreamId } from '../contract/event-store.contract.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../../../../test/support/test-database.js';
-import type { ReadAllBatch, ReadAllOptions } from '../port/event-store.types.js';
+import type { EventShape, ReadAllBatch, ReadAllOptions } from '../port/event-store.types.js';
 import { START, type GlobalPosition } from '../port/global-position.js';
 import { migrateEventStore } from './sql-event-store.migrations.js';
 import { SqlEventStore } from './sql-event-store.js';
@@ -14,19 +14,19 @@ class PositionOnlyReader extends SqlEventStore {
   constructor(private readonly database: TestDatabase) {
     super(database.db);
   }
-  override async readAll(options: ReadAllOptions): Promise<ReadAllBatch> {
+  override async readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>> {
     const after = options.after ?? START;
     const { rows } = await sql<{ global_position: string }>`
       select global_position::text as global_position from event_store.events
       where global_position > ${after.minor.toString()}::bigint order by global_position limit ${options.limit}`.execute(this.database.db);
     const ids = rows.map((row) => row.global_position);
-    const full = await Promise.all(ids.map((id) => this.byPosition(id)));
+    const full = await Promise.all(ids.map((id) => this.byPosition<E>(id)));
     return { events: full, cursor: full.at(-1)?.position ?? after };
   }
-  private async byPosition(position: string) {
+  private async byPosition<E extends EventShape>(position: string) {
     const { rows } = await sql<{ stream_id: string; stream_revision: string }>`
       select stream_id, stream_revision::text as stream_revision from event_store.events where global_position = ${position}::bigint`.execute(this.database.db);
-    const [event] = await this.readStream(rows[0]!.stream_id, { fromRevision: BigInt(rows[0]!.stream_revision), maxCount: 1 });
+    const [event] = await this.readStream<E>(rows[0]!.stream_id, { fromRevision: BigInt(rows[0]!.stream_revision), maxCount: 1 });
     return { ...event!, position: { major: 0n, minor: BigInt(position) } };
   }
 }
@@ -36,7 +36,7 @@ class PairOrderPositionCursorReader extends SqlEventStore {
   constructor(private readonly database: TestDatabase) {
     super(database.db);
   }
-  override async readAll(options: ReadAllOptions): Promise<ReadAllBatch> {
+  override async readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>> {
     const after = options.after ?? START;
     const { rows } = await sql<{ stream_id: string; stream_revision: string; global_position: string }>`
       select stream_id, stream_revision::text as stream_revision, global_position::text as global_position
@@ -44,7 +44,7 @@ class PairOrderPositionCursorReader extends SqlEventStore {
       where e.global_position > ${after.minor.toString()}::bigint and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
       order by e.transaction_id, e.global_position limit ${options.limit}`.execute(this.database.db);
     const events = await Promise.all(
-      rows.map(async (row) => (await this.readStream(row.stream_id, { fromRevision: BigInt(row.stream_revision), maxCount: 1 }))[0]!),
+      rows.map(async (row) => (await this.readStream<E>(row.stream_id, { fromRevision: BigInt(row.stream_revision), maxCount: 1 }))[0]!),
     );
     return { events, cursor: events.at(-1)?.position ?? after };
   }

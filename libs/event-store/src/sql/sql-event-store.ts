@@ -4,6 +4,7 @@ import { EventStoreError, IdempotencyConflictError, WrongExpectedRevisionError }
 import type { EventStore } from '../port/event-store.port.js';
 import type {
   AppendResult,
+  EventShape,
   ExpectedRevision,
   NewEvent,
   ReadAllBatch,
@@ -125,9 +126,10 @@ export class SqlEventStore implements EventStore {
     }
   }
 
-  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+  async readStream<E extends EventShape = EventShape>(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent<E>[]> {
     try {
-      return await this.readStreamRows(streamId, options);
+      // The reader names the union its stream holds (see EventStore.readStream); the rows are not checked against it.
+      return (await this.readStreamRows(streamId, options)) as RecordedEvent<E>[];
     } catch (error) {
       throw mapSqlFault(error, `readStream on ${streamId}`);
     }
@@ -162,9 +164,10 @@ export class SqlEventStore implements EventStore {
     return rows[0] ? BigInt(rows[0].revision) : undefined;
   }
 
-  async readAll(options: ReadAllOptions): Promise<ReadAllBatch> {
+  async readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>> {
     try {
-      return await this.readAllRows(options);
+      // As readStream: the reader names the union.
+      return (await this.readAllRows(options)) as ReadAllBatch<E>;
     } catch (error) {
       throw mapSqlFault(error, 'readAll');
     }

@@ -1,5 +1,4 @@
 export * from './load-pipeline.js';
 export * from './pipeline.commands.js';
 export * from './pipeline.handlers.js';
-export * from './pipeline-writer.js';
 export * from './pipelines-application.module.js';

@@ -1,6 +1,6 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import type { WriteResult } from '@dealstream/shared-application';
-import type { PipelineCommand } from '@dealstream/pipelines-domain';
+import { CommandHandling, NotFoundError, decideAll, type CommandContext, type WriteResult } from '@dealstream/shared-application';
+import { pipelineDecider, pipelineStreamName, type PipelineCommand } from '@dealstream/pipelines-domain';
 import {
   AddStageCommand,
   ArchivePipelineCommand,
@@ -9,57 +9,72 @@ import {
   ReorderStagesCommand,
   UpdateStageCommand,
 } from './pipeline.commands.js';
-import { PipelineWriter } from './pipeline-writer.js';
+
+/*
+ * Each handler turns its command into domain commands and hands CommandHandling.handle a decide
+ * function; reading, folding, Idempotency-Key replays, If-Match and retries are handleCommand's.
+ */
+
+/** Decides commands on an existing pipeline as one change: 404 when its stream is empty. */
+function onExistingPipeline(writes: CommandHandling, pipelineId: string, context: CommandContext, commands: PipelineCommand[]): Promise<WriteResult> {
+  return writes.handle(pipelineStreamName(pipelineId), pipelineDecider, context, (state) => {
+    if (state.status === 'undefined') throw new NotFoundError('pipeline', pipelineId);
+    return decideAll(pipelineDecider, commands, state);
+  });
+}
 
 @CommandHandler(DefinePipelineCommand)
 export class DefinePipelineHandler implements ICommandHandler<DefinePipelineCommand> {
-  constructor(private readonly writer: PipelineWriter) {}
+  constructor(private readonly writes: CommandHandling) {}
   execute({ pipelineId, input, context }: DefinePipelineCommand): Promise<WriteResult> {
-    return this.writer.create(pipelineId, context, { type: 'DefinePipeline', data: { pipelineId, ...input } });
+    // On an existing stream the decider refuses a second definition (409).
+    return this.writes.handle(pipelineStreamName(pipelineId), pipelineDecider, context, (state) =>
+      pipelineDecider.decide({ type: 'DefinePipeline', data: { pipelineId, ...input } }, state),
+    );
   }
 }
 
 @CommandHandler(AddStageCommand)
 export class AddStageHandler implements ICommandHandler<AddStageCommand> {
-  constructor(private readonly writer: PipelineWriter) {}
+  constructor(private readonly writes: CommandHandling) {}
   execute({ pipelineId, input, context }: AddStageCommand): Promise<WriteResult> {
-    return this.writer.update(pipelineId, context, () => [{ type: 'AddStage', data: input }]);
+    return onExistingPipeline(this.writes, pipelineId, context, [{ type: 'AddStage', data: input }]);
   }
 }
 
 @CommandHandler(UpdateStageCommand)
 export class UpdateStageHandler implements ICommandHandler<UpdateStageCommand> {
-  constructor(private readonly writer: PipelineWriter) {}
+  constructor(private readonly writes: CommandHandling) {}
   execute({ pipelineId, stageId, input, context }: UpdateStageCommand): Promise<WriteResult> {
     const commands: PipelineCommand[] = [];
     if (input.name !== undefined) commands.push({ type: 'RenameStage', data: { stageId, name: input.name } });
     if (input.probability !== undefined) commands.push({ type: 'ChangeStageProbability', data: { stageId, probability: input.probability } });
     if (input.goal !== undefined) commands.push({ type: 'SetStageGoal', data: { stageId, goal: input.goal } });
-    return this.writer.update(pipelineId, context, () => commands);
+    return onExistingPipeline(this.writes, pipelineId, context, commands);
   }
 }
 
 @CommandHandler(ReorderStagesCommand)
 export class ReorderStagesHandler implements ICommandHandler<ReorderStagesCommand> {
-  constructor(private readonly writer: PipelineWriter) {}
+  constructor(private readonly writes: CommandHandling) {}
   execute({ pipelineId, stageIds, context }: ReorderStagesCommand): Promise<WriteResult> {
-    return this.writer.update(pipelineId, context, () => [{ type: 'ReorderStages', data: { stageIds } }]);
+    return onExistingPipeline(this.writes, pipelineId, context, [{ type: 'ReorderStages', data: { stageIds } }]);
   }
 }
 
 @CommandHandler(RemoveStageCommand)
 export class RemoveStageHandler implements ICommandHandler<RemoveStageCommand> {
-  constructor(private readonly writer: PipelineWriter) {}
+  constructor(private readonly writes: CommandHandling) {}
   execute({ pipelineId, stageId, moveOpenDealsTo, context }: RemoveStageCommand): Promise<WriteResult> {
-    return this.writer.update(pipelineId, context, () => [{ type: 'RemoveStage', data: { stageId, moveOpenDealsTo } }]);
+    return onExistingPipeline(this.writes, pipelineId, context, [{ type: 'RemoveStage', data: { stageId, moveOpenDealsTo } }]);
   }
 }
 
 @CommandHandler(ArchivePipelineCommand)
 export class ArchivePipelineHandler implements ICommandHandler<ArchivePipelineCommand> {
-  constructor(private readonly writer: PipelineWriter) {}
+  constructor(private readonly writes: CommandHandling) {}
   execute({ pipelineId, context }: ArchivePipelineCommand): Promise<WriteResult> {
-    return this.writer.update(pipelineId, context, () => [{ type: 'ArchivePipeline', data: {} }]);
+    return onExistingPipeline(this.writes, pipelineId, context, [{ type: 'ArchivePipeline', data: {} }]);
   }
 }
 

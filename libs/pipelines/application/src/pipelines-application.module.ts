@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PIPELINE_COMMAND_HANDLERS } from './pipeline.handlers.js';
-import { PipelineWriter } from './pipeline-writer.js';
+import { CommandHandling } from '@dealstream/shared-application';
 
 /** Pipeline command handlers; needs EVENT_STORE from a global module. */
-@Module({ providers: [PipelineWriter, ...PIPELINE_COMMAND_HANDLERS] })
+@Module({ providers: [CommandHandling, ...PIPELINE_COMMAND_HANDLERS] })
 export class PipelinesApplicationModule {}

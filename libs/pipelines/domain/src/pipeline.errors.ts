@@ -1,7 +1,7 @@
 import { DomainError, type DomainErrorKind } from '@dealstream/shared-domain';
 
 /**
- * Every code the pipeline decider can throw, with its one fixed kind, so the HTTP layer can map and
+ * Every code the pipeline decider (and `requireKnownPipeline`) can throw, with its one fixed kind, so the HTTP layer can map and
  * document them without reading the decider. Codes are stable API: add, never rename.
  */
 export const pipelineErrorKinds = {
@@ -28,6 +28,7 @@ export const pipelineErrorKinds = {
   'stage-not-found': 'invalid',
   'stage-removed': 'invalid',
   'move-target-same-stage': 'invalid',
+  'unknown-pipeline': 'invalid',
 } as const satisfies Record<string, DomainErrorKind>;
 
 export type PipelineErrorCode = keyof typeof pipelineErrorKinds;

@@ -1,5 +1,6 @@
 import type { RemovedStage, Stage } from './pipeline-stage.model.js';
 import type { PipelineState, PipelineStatus } from './pipeline.state.js';
+import { pipelineError } from './pipeline.errors.js';
 
 /**
  * What a deal command needs to know about its pipeline. Deals live in their own streams, so the
@@ -17,6 +18,15 @@ export interface PipelineSnapshot {
 export function toPipelineSnapshot(state: PipelineState): PipelineSnapshot {
   const { pipelineId, status, currency, stages, removedStages } = state;
   return { pipelineId, status, currency, stages, removedStages };
+}
+
+/**
+ * The pipeline a deal command names, which must exist. A pipeline id in a request body whose stream
+ * is empty is a bad reference (`unknown-pipeline`, HTTP 422), not a missing resource (404).
+ */
+export function requireKnownPipeline(pipeline: PipelineSnapshot | undefined, pipelineId: string): PipelineSnapshot {
+  if (!pipeline) throw pipelineError('unknown-pipeline', `pipeline ${pipelineId} does not exist`, { pipelineId });
+  return pipeline;
 }
 
 type StagesView = Pick<PipelineSnapshot, 'stages'>;

@@ -1,9 +1,10 @@
-import { fold } from '@dealstream/shared-domain';
+import { fold, isDomainError } from '@dealstream/shared-domain';
 import { pipelineDecider } from './pipeline.decider.js';
 import { isPipelineEvent, PIPELINE_EVENT_TYPES } from './pipeline.events.js';
 import {
   findStage,
   isStageRemoved,
+  requireKnownPipeline,
   resolveLiveStageId,
   stageDirection,
   stageIndex,
@@ -76,5 +77,20 @@ describe('pipeline snapshot helpers', () => {
 
   it('names streams pipeline-<id>', () => {
     expect(pipelineStreamName('3f2a')).toBe('pipeline-3f2a');
+  });
+
+  it('refuses a named pipeline that does not exist as unknown-pipeline (invalid, so 422), and passes one that does', () => {
+    expect(requireKnownPipeline(pipeline, 'pipeline-0001')).toBe(pipeline);
+    let caught: unknown;
+    try {
+      requireKnownPipeline(undefined, 'pipeline-0404');
+    } catch (error) {
+      caught = error;
+    }
+    expect(isDomainError(caught) && { code: caught.code, kind: caught.kind, details: caught.details }).toStrictEqual({
+      code: 'unknown-pipeline',
+      kind: 'invalid',
+      details: { pipelineId: 'pipeline-0404' },
+    });
   });
 });

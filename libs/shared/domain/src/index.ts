@@ -1,4 +1,3 @@
 export * from './decider.js';
 export * from './domain-error.js';
-export * from './testing/decider-spec.js';
 export * from './text.rules.js';

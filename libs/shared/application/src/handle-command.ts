@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { fold, type Event } from '@dealstream/shared-domain';
+import type { Event } from '@dealstream/shared-domain';
 import {
   isEventStoreError,
   type EventStore,
@@ -9,6 +9,7 @@ import {
 } from '@dealstream/event-store';
 import { derivedId, type CommandContext } from './command-context.js';
 import { ContentionDeadlineError, PreconditionFailedError } from './application.errors.js';
+import { foldStream, type StreamDecider } from './aggregate-stream.js';
 
 /** What a write answers: where the stream stands now, and where its last event sits globally. */
 export interface WriteResult {
@@ -23,16 +24,16 @@ export interface WriteResult {
   readonly replayed: boolean;
 }
 
-export interface ExecuteCommandOptions<State, Evt extends Event> {
-  readonly streamId: string;
-  readonly evolve: (state: State, event: Evt) => State;
-  readonly initialState: () => State;
-  /** Runs the decider on the current state; throws DomainError to refuse. */
-  readonly decide: (state: State) => Evt[] | Promise<Evt[]>;
+export interface HandleCommandOptions<State, Evt extends Event> {
+  /** Folds the stream into the state `decide` is given. */
+  readonly decider: StreamDecider<State, Evt>;
   readonly context: CommandContext;
   /** How long a write without If-Match keeps deciding again when it loses races; DEFAULT_CONTENTION_POLICY unless set. */
   readonly contention?: ContentionPolicy;
 }
+
+/** Runs the domain on the current state; throws DomainError to refuse. May load what it needs first. */
+export type DecideOnState<State, Evt extends Event> = (state: State) => Evt[] | Promise<Evt[]>;
 
 /**
  * The bound of "decided again": a write without If-Match that keeps losing the race for its stream
@@ -49,11 +50,12 @@ export interface ContentionPolicy {
 
 export const DEFAULT_CONTENTION_POLICY: ContentionPolicy = { deadlineMs: 10_000, baseDelayMs: 4, maxDelayMs: 500 };
 
-/** Nest injection token of the ContentionPolicy the writers pass to executeCommand (optional). */
+/** Nest injection token of the ContentionPolicy the command handlers pass to handleCommand (optional). */
 export const WRITE_CONTENTION_POLICY = Symbol.for('dealstream.WriteContentionPolicy');
 
 /**
- * The one write path: load the stream, fold, decide, append at the revision that was read.
+ * The one write path, in the spirit of emmett's CommandHandler: read the stream, fold, decide,
+ * append at the revision that was read.
  *
  * - A retried `Idempotency-Key` is recognised by the derived id of its first event already being in
  *   the stream: the first answer is rebuilt from the stored events and nothing is decided again (so
@@ -62,24 +64,29 @@ export const WRITE_CONTENTION_POLICY = Symbol.for('dealstream.WriteContentionPol
  *   also fails it: the client's precondition was about that revision.
  * - Without `If-Match`, a concurrent write only means "decide again on the newer state": retried
  *   with jittered backoff until it succeeds or the ContentionPolicy's deadline passes.
+ *
+ * Both checks look at the stream as read, before it is folded (so this reads and folds in two steps
+ * rather than through aggregateStream).
  */
-export async function executeCommand<State, Evt extends Event>(
+export async function handleCommand<State, Evt extends Event>(
   store: EventStore,
-  options: ExecuteCommandOptions<State, Evt>,
+  streamId: string,
+  decide: DecideOnState<State, Evt>,
+  options: HandleCommandOptions<State, Evt>,
 ): Promise<WriteResult> {
-  const { streamId, context } = options;
+  const { context } = options;
   const policy = options.contention ?? DEFAULT_CONTENTION_POLICY;
   const startedAt = Date.now();
   for (let attempt = 1; ; attempt++) {
-    const history = await store.readStream(streamId);
+    const history = await store.readStream<Evt>(streamId);
     const replay = findReplay(history, streamId, context);
     if (replay) return replay;
     const revision = history.at(-1)?.revision;
     if (context.ifMatchRevision !== undefined && context.ifMatchRevision !== revision) {
       throw new PreconditionFailedError(streamId, context.ifMatchRevision, revision);
     }
-    const state = fold(options, history.map((recorded) => ({ type: recorded.type, data: recorded.data }) as Evt));
-    const decided = await options.decide(state);
+    const { state } = foldStream(options.decider, history);
+    const decided = await decide(state);
     if (decided.length === 0) {
       // An accepted no-op (e.g. the same owner again): nothing to write, answer where the stream is.
       const last = history.at(-1);

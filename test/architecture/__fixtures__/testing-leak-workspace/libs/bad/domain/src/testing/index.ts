@@ -1,0 +1,2 @@
+// Test code may use its own helpers.
+export * from './bad.fixtures.js';

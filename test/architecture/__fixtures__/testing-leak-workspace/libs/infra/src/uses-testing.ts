@@ -1,0 +1,3 @@
+// Production code importing another project's testing entry point: refused.
+import { fixture } from '@dealstream/bad-domain/testing';
+export const leaked = fixture;
