@@ -8,7 +8,9 @@ describe('optimistic concurrency and idempotency over HTTP (PostgreSQL)', () => 
   const stages = [randomUUID(), randomUUID(), randomUUID()];
 
   beforeAll(async () => {
-    api = await startApiOnPostgres();
+    // A generous contention budget: this suite proves writes are decided again until they succeed; the
+    // deadline itself is tested in write-contention.e2e.spec.ts (a loaded CI machine needed > 10 s once).
+    api = await startApiOnPostgres({ writeContentionDeadlineMs: 60_000 });
     sales = `Bearer ${await api.token(['sales'], 'sam')}`;
     const ops = `Bearer ${await api.token(['ops'])}`;
     const { body } = await api.http().post('/pipelines').set('Authorization', ops)
