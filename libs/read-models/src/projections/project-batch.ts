@@ -36,7 +36,7 @@ async function loadDeals(trx: Kysely<any>, schema: string, ids: string[]): Promi
   const { rows } = await sql<Record<string, unknown>>`
     select d.*, d.expected_close_date::text as expected_close_date, s.state
     from ${sql.id(schema)}.deals d join ${sql.id(schema)}.deal_states s using (deal_id)
-    where d.deal_id = any(${sql.val(validUuids(ids))}::uuid[])`.execute(trx);
+    where d.deal_id = any(${sql.val(ids)}::uuid[])`.execute(trx);
   return new Map(rows.map((row) => [row.deal_id as string, dealRowFromDb(row)]));
 }
 
@@ -44,7 +44,7 @@ async function loadPipelines(trx: Kysely<any>, schema: string, ids: string[]): P
   if (ids.length === 0) return new Map();
   const { rows } = await sql<{ pipeline_id: string; state: unknown; revision: string; effective_at: Date | string; updated_at: Date | string }>`
     select pipeline_id, state, revision, effective_at, updated_at from ${sql.id(schema)}.pipelines
-    where pipeline_id = any(${sql.val(validUuids(ids))}::uuid[])`.execute(trx);
+    where pipeline_id = any(${sql.val(ids)}::uuid[])`.execute(trx);
   return new Map(
     rows.map((row) => [
       row.pipeline_id,
@@ -67,8 +67,4 @@ const STREAM = /^(deal|pipeline)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
  */
 function projectedStream(streamId: string): 'deal' | 'pipeline' | undefined {
   return STREAM.exec(streamId)?.[1] as 'deal' | 'pipeline' | undefined;
-}
-
-function validUuids(ids: string[]): string[] {
-  return ids;
 }

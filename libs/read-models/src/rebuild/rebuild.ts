@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { comparePositions, START, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { countParkedStreams, projectAvoidingParked, withParking } from '../runner/parking.js';
-import { compareAndSetCheckpoint } from '../runner/projection-runner.js';
+import { compareAndSetCheckpoint } from '../runner/checkpoint.js';
 import { PROJECTION_NAME, excludeLiveBatches, readCheckpoint } from '../runner/checkpoint.js';
 import { LIVE_SCHEMA, createReadModelSchema } from '../schema/read-model.schema.js';
 import { compareReadModels, type ParityReport } from './parity.js';

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { GlobalPosition } from '@dealstream/event-store';
+import { comparePositions, type GlobalPosition } from '@dealstream/event-store';
 
 export const PROJECTION_NAME = 'read-models';
 
@@ -13,6 +13,17 @@ export async function readCheckpoint(db: Kysely<any>, schema: string): Promise<{
   return { position: { major: BigInt(row.major), minor: BigInt(row.minor) }, eventsApplied: Number(row.events_applied) };
 }
 
+/** Moves the checkpoint from `expected` to `next`; fails the transaction if someone else moved it. */
+export async function compareAndSetCheckpoint(trx: Kysely<any>, schema: string, expected: GlobalPosition, next: GlobalPosition, applied: number): Promise<void> {
+  if (comparePositions(next, expected) <= 0) throw new Error('checkpoint must move forward');
+  const result = await sql`
+    update ${sql.id(schema)}.checkpoints
+    set position_major = ${next.major.toString()}::numeric, position_minor = ${next.minor.toString()}::numeric,
+        events_applied = events_applied + ${applied}, updated_at = now()
+    where projection = ${PROJECTION_NAME}
+      and position_major = ${expected.major.toString()}::numeric and position_minor = ${expected.minor.toString()}::numeric`.execute(trx);
+  if (Number(result.numAffectedRows ?? 0) !== 1) throw new Error('checkpoint moved under this runner: another runner is active');
+}
 
 /**
  * Read-your-writes: waits until the read models in `schema` reflect `target`, polling the

@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { EVENTS_NOTIFY_CHANNEL, comparePositions, isSubscribable, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { databaseFaultOf, describeError, type Database } from '@dealstream/database';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
-import { PROJECTION_NAME, holdAgainstSwap, readCheckpoint } from './checkpoint.js';
+import { PROJECTION_NAME, compareAndSetCheckpoint, holdAgainstSwap, readCheckpoint } from './checkpoint.js';
 import { lockCheckpoint, withParking } from './parking.js';
 import { SubscriptionSupervisor, type SubscriptionStatus } from './subscription-supervisor.js';
 
@@ -277,16 +277,4 @@ export class ProjectionRunner {
   private log(entry: Record<string, unknown>): void {
     this.options.log?.(entry);
   }
-}
-
-/** Moves the checkpoint from `expected` to `next`; fails the transaction if someone else moved it. */
-export async function compareAndSetCheckpoint(trx: Kysely<any>, schema: string, expected: GlobalPosition, next: GlobalPosition, applied: number): Promise<void> {
-  if (comparePositions(next, expected) <= 0) throw new Error('checkpoint must move forward');
-  const result = await sql`
-    update ${sql.id(schema)}.checkpoints
-    set position_major = ${next.major.toString()}::numeric, position_minor = ${next.minor.toString()}::numeric,
-        events_applied = events_applied + ${applied}, updated_at = now()
-    where projection = ${PROJECTION_NAME}
-      and position_major = ${expected.major.toString()}::numeric and position_minor = ${expected.minor.toString()}::numeric`.execute(trx);
-  if (Number(result.numAffectedRows ?? 0) !== 1) throw new Error('checkpoint moved under this runner: another runner is active');
 }
