@@ -1,35 +1,11 @@
 import type { DealState } from '@dealstream/deals-domain';
+import type { DealsTable, InMemoryRow } from '../schema/read-model.tables.js';
 
-/** A deals-table row in memory while a batch is projected. Times are Dates, amounts numbers. */
-export interface DealRow {
-  deal_id: string;
-  pipeline_id: string;
-  stage_id: string;
-  status: string;
-  title: string;
-  account: string;
-  owner_id: string;
-  amount: number;
-  currency: string;
-  expected_close_date: string | null;
-  kind: string;
-  parent_deal_id: string | null;
-  bant_score: number | null;
-  created_at: Date;
-  /** When the deal's creation was recorded (the recorded axis of created_at). */
-  created_recorded_at: Date;
-  stage_entered_at: Date;
-  closed_at: Date | null;
-  won_amount: number | null;
-  activity_count: number;
-  last_activity_at: Date | null;
-  revision: number;
-  state: DealState;
-  effective_at: Date;
-  recorded_at: Date;
-  version_revision: number;
-  open_interval_revision: number | null;
-}
+/**
+ * A deals row in memory while a batch is projected (times are Dates, amounts numbers), with the
+ * decider's state from deal_states: derived from the table, never re-declared.
+ */
+export type DealRow = InMemoryRow<DealsTable> & { state: DealState };
 
 /** The fields a deal_versions row tracks; a change in any of them starts a new version. */
 export const VERSIONED_FIELDS = ['pipeline_id', 'stage_id', 'status', 'owner_id', 'amount', 'currency', 'expected_close_date', 'stage_entered_at'] as const;

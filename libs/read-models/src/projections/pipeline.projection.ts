@@ -1,15 +1,10 @@
 import { evolvePipeline, initialPipelineState, isPipelineEvent, type PipelineEvent, type PipelineState } from '@dealstream/pipelines-domain';
 import type { RecordedEvent } from '@dealstream/event-store';
+import type { InMemoryRow, PipelinesTable } from '../schema/read-model.tables.js';
 import { BatchWrites, rowKey } from './batch-writes.js';
 
 /** A pipelines-table row in memory while a batch is projected. */
-export interface PipelineRow {
-  pipeline_id: string;
-  state: PipelineState;
-  revision: number;
-  effective_at: Date;
-  updated_at: Date;
-}
+export type PipelineRow = Pick<InMemoryRow<PipelinesTable>, 'pipeline_id' | 'revision' | 'effective_at' | 'updated_at'> & { state: PipelineState };
 
 /**
  * Projects one pipeline event: the current definition, and a new version of the definition valid
