@@ -1,4 +1,5 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import type { BatchWrites } from './batch-writes.js';
 import type { DealRow } from './deal-row.js';
 import type { PipelineRow } from './pipeline.projection.js';
@@ -7,7 +8,7 @@ const CHUNK = 500;
 const INFINITY = sql`'infinity'::timestamptz`;
 
 /** Writes a projected batch with a handful of bulk statements per table. */
-export async function flushBatch(trx: Kysely<any>, schema: string, writes: BatchWrites, deals: DealRow[], pipelines: PipelineRow[]): Promise<void> {
+export async function flushBatch(trx: ReadModelDb, schema: string, writes: BatchWrites, deals: DealRow[], pipelines: PipelineRow[]): Promise<void> {
   const s = sql.id(schema);
   const ts = (d: Date | null) => (d === null ? sql`null` : sql`${d.toISOString()}::timestamptz`);
   const until = (d: Date | null) => (d === null ? INFINITY : ts(d));

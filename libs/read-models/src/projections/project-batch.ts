@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import type { RecordedEvent } from '@dealstream/event-store';
 import { BatchWrites } from './batch-writes.js';
 import { dealRowFromDb, type DealRow } from './deal-row.js';
@@ -13,7 +14,7 @@ import { projectPipelineEvent, type PipelineRow } from './pipeline.projection.js
  *
  * @example await db.transaction().execute((trx) => projectBatch(trx, 'read_models', events));
  */
-export async function projectBatch(trx: Kysely<any>, schema: string, events: readonly RecordedEvent[]): Promise<void> {
+export async function projectBatch(trx: ReadModelDb, schema: string, events: readonly RecordedEvent[]): Promise<void> {
   const dealIds = new Set<string>();
   const pipelineIds = new Set<string>();
   const relevant = events.filter((event) => projectedStream(event.streamId) !== undefined);
@@ -31,7 +32,7 @@ export async function projectBatch(trx: Kysely<any>, schema: string, events: rea
   await flushBatch(trx, schema, writes, [...dealIds].map((id) => deals.get(id)).filter((row): row is DealRow => row !== undefined), [...pipelineIds].map((id) => pipelines.get(id)).filter((row): row is PipelineRow => row !== undefined));
 }
 
-async function loadDeals(trx: Kysely<any>, schema: string, ids: string[]): Promise<Map<string, DealRow>> {
+async function loadDeals(trx: ReadModelDb, schema: string, ids: string[]): Promise<Map<string, DealRow>> {
   if (ids.length === 0) return new Map();
   const { rows } = await sql<Record<string, unknown>>`
     select d.*, d.expected_close_date::text as expected_close_date, s.state
@@ -40,7 +41,7 @@ async function loadDeals(trx: Kysely<any>, schema: string, ids: string[]): Promi
   return new Map(rows.map((row) => [row.deal_id as string, dealRowFromDb(row)]));
 }
 
-async function loadPipelines(trx: Kysely<any>, schema: string, ids: string[]): Promise<Map<string, PipelineRow>> {
+async function loadPipelines(trx: ReadModelDb, schema: string, ids: string[]): Promise<Map<string, PipelineRow>> {
   if (ids.length === 0) return new Map();
   const { rows } = await sql<{ pipeline_id: string; state: unknown; revision: string; effective_at: Date | string; updated_at: Date | string }>`
     select pipeline_id, state, revision, effective_at, updated_at from ${sql.id(schema)}.pipelines

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { openDealsAt } from './open-deals.js';
 import { pipelineDefinition, stageMapSql, type PipelineDefinition } from './pipeline-definition.query.js';
 import { timestamp, type AsOf } from './time-axis.js';
@@ -75,7 +76,7 @@ export interface Board {
  * currency, and the first page of deals (largest first). Filters apply to totals and deals alike.
  * Deals in a stage removed since are shown under the stage that received them.
  */
-export async function board(db: Kysely<any>, schema: string, pipelineId: string, request: BoardRequest): Promise<Board | undefined> {
+export async function board(db: ReadModelDb, schema: string, pipelineId: string, request: BoardRequest): Promise<Board | undefined> {
   const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
   if (!definition) return undefined;
   const filtered = filteredDeals(schema, pipelineId, definition, request);
@@ -128,7 +129,7 @@ export async function board(db: Kysely<any>, schema: string, pipelineId: string,
  * The distinct owners of the pipeline's open deals at `asOf`: the ids the board's owner filter can
  * match (used to resolve a pseudonym given by a caller who sees no ids in clear).
  */
-export async function boardOwnerIds(db: Kysely<any>, schema: string, pipelineId: string, asOf: AsOf): Promise<string[]> {
+export async function boardOwnerIds(db: ReadModelDb, schema: string, pipelineId: string, asOf: AsOf): Promise<string[]> {
   const { rows } = await sql<{ owner_id: string }>`select distinct owner_id from ${openDealsAt(schema, pipelineId, asOf)} o`.execute(db);
   return rows.map((row) => row.owner_id);
 }

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 
 export interface DealView {
   readonly dealId: string;
@@ -28,7 +29,7 @@ export interface DealView {
 }
 
 /** The current state of one deal from the read model; undefined if unknown (or not projected yet). */
-export async function dealById(db: Kysely<any>, schema: string, dealId: string): Promise<DealView | undefined> {
+export async function dealById(db: ReadModelDb, schema: string, dealId: string): Promise<DealView | undefined> {
   const { rows } = await sql<Record<string, any>>`
     select d.*, d.expected_close_date::text as expected_close_date, s.state
     from ${sql.id(schema)}.deals d join ${sql.id(schema)}.deal_states s using (deal_id) where d.deal_id = ${dealId}::uuid`.execute(db);

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { resolveLiveStageId, type RemovedStage, type Stage } from '@dealstream/pipelines-domain';
 import { axisColumns, timestamp, type AsOf } from './time-axis.js';
 
@@ -17,7 +18,7 @@ export interface PipelineDefinition {
  * The pipeline definition in force at `asOf` (or now): stage order, names, probabilities and goals
  * as they were then. Undefined when the pipeline did not exist yet.
  */
-export async function pipelineDefinition(db: Kysely<any>, schema: string, pipelineId: string, asOf: AsOf): Promise<PipelineDefinition | undefined> {
+export async function pipelineDefinition(db: ReadModelDb, schema: string, pipelineId: string, asOf: AsOf): Promise<PipelineDefinition | undefined> {
   const s = sql.id(schema);
   const { validFrom, validTo } = axisColumns(asOf.axis);
   const { rows } = asOf.at

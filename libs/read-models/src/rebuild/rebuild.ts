@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { comparePositions, START, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { countParkedStreams, projectAvoidingParked, withParking } from '../runner/parking.js';
 import { compareAndSetCheckpoint } from '../runner/checkpoint.js';
@@ -7,7 +8,7 @@ import { LIVE_SCHEMA, createReadModelSchema } from '../schema/read-model.schema.
 import { compareReadModels, type ParityReport } from './parity.js';
 
 export interface RebuildOptions {
-  readonly db: Kysely<any>;
+  readonly db: ReadModelDb;
   readonly store: EventStore;
   readonly batchSize?: number;
   /** Called after every batch with the events applied so far. */
@@ -103,7 +104,7 @@ class KeepLive extends Error {}
  * Projects the whole event store into `schema` (which must be fresh), batch by batch, each batch
  * and its checkpoint in one transaction. Returns the number of events applied.
  */
-export async function buildReadModels(db: Kysely<any>, store: EventStore, schema: string, batchSize: number, onProgress?: (applied: number) => void): Promise<number> {
+export async function buildReadModels(db: ReadModelDb, store: EventStore, schema: string, batchSize: number, onProgress?: (applied: number) => void): Promise<number> {
   let applied = 0;
   let cursor = START;
   for (;;) {
@@ -126,7 +127,7 @@ export async function buildReadModels(db: Kysely<any>, store: EventStore, schema
 }
 
 /** Applies the events in (from, to] to `schema` inside `trx`; returns how many. */
-async function catchUp(trx: Kysely<any>, store: EventStore, schema: string, from: GlobalPosition, to: GlobalPosition): Promise<number> {
+async function catchUp(trx: ReadModelDb, store: EventStore, schema: string, from: GlobalPosition, to: GlobalPosition): Promise<number> {
   let cursor = from;
   let count = 0;
   while (comparePositions(cursor, to) < 0) {
@@ -143,7 +144,7 @@ async function catchUp(trx: Kysely<any>, store: EventStore, schema: string, from
 }
 
 /** Drops a replaced schema unless something still holds it; then it is left for the next rebuild. */
-async function dropQuietly(db: Kysely<any>, schema: string): Promise<string | undefined> {
+async function dropQuietly(db: ReadModelDb, schema: string): Promise<string | undefined> {
   try {
     await db.transaction().execute(async (trx) => {
       await sql`set local lock_timeout = '5s'`.execute(trx);
@@ -159,7 +160,7 @@ async function dropQuietly(db: Kysely<any>, schema: string): Promise<string | un
  * Gathers planner statistics for freshly built tables: without them the first reports after a
  * swap are planned for empty tables (nested loops over 100k rows) until autovacuum gets to them.
  */
-async function analyzeSchema(db: Kysely<any>, schema: string): Promise<void> {
+async function analyzeSchema(db: ReadModelDb, schema: string): Promise<void> {
   const { rows } = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = ${schema}`.execute(db);
   for (const { name } of rows) await sql`analyze ${sql.id(schema)}.${sql.id(name)}`.execute(db);
 }

@@ -1,10 +1,11 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { comparePositions, type GlobalPosition } from '@dealstream/event-store';
 
 export const PROJECTION_NAME = 'read-models';
 
 /** The position up to which the read models in `schema` reflect the event store. */
-export async function readCheckpoint(db: Kysely<any>, schema: string): Promise<{ position: GlobalPosition; eventsApplied: number }> {
+export async function readCheckpoint(db: ReadModelDb, schema: string): Promise<{ position: GlobalPosition; eventsApplied: number }> {
   const { rows } = await sql<{ major: string; minor: string; events_applied: string }>`
     select position_major::text as major, position_minor::text as minor, events_applied::text as events_applied
     from ${sql.id(schema)}.checkpoints where projection = ${PROJECTION_NAME}`.execute(db);
@@ -14,7 +15,7 @@ export async function readCheckpoint(db: Kysely<any>, schema: string): Promise<{
 }
 
 /** Moves the checkpoint from `expected` to `next`; fails the transaction if someone else moved it. */
-export async function compareAndSetCheckpoint(trx: Kysely<any>, schema: string, expected: GlobalPosition, next: GlobalPosition, applied: number): Promise<void> {
+export async function compareAndSetCheckpoint(trx: ReadModelDb, schema: string, expected: GlobalPosition, next: GlobalPosition, applied: number): Promise<void> {
   if (comparePositions(next, expected) <= 0) throw new Error('checkpoint must move forward');
   const result = await sql`
     update ${sql.id(schema)}.checkpoints
@@ -30,7 +31,7 @@ export async function compareAndSetCheckpoint(trx: Kysely<any>, schema: string, 
  * checkpoint (cheap, and it works whichever process runs the projection). Returns the position
  * reached, or undefined when `timeoutMs` passed first.
  */
-export async function waitForCheckpoint(db: Kysely<any>, schema: string, target: GlobalPosition, timeoutMs: number): Promise<GlobalPosition | undefined> {
+export async function waitForCheckpoint(db: ReadModelDb, schema: string, target: GlobalPosition, timeoutMs: number): Promise<GlobalPosition | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { position } = await readCheckpoint(db, schema);
@@ -48,10 +49,10 @@ export async function waitForCheckpoint(db: Kysely<any>, schema: string, target:
  */
 const SWAP_LOCK = sql`hashtext('dealstream.read-models.swap')`;
 
-export async function holdAgainstSwap(trx: Kysely<any>): Promise<void> {
+export async function holdAgainstSwap(trx: ReadModelDb): Promise<void> {
   await sql`select pg_advisory_xact_lock_shared(${SWAP_LOCK})`.execute(trx);
 }
 
-export async function excludeLiveBatches(trx: Kysely<any>): Promise<void> {
+export async function excludeLiveBatches(trx: ReadModelDb): Promise<void> {
   await sql`select pg_advisory_xact_lock(${SWAP_LOCK})`.execute(trx);
 }

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { comparePositions, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { projectBatch } from '../projections/project-batch.js';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
@@ -56,7 +57,7 @@ export function isPoisonError(error: unknown): boolean {
  * Returns the streams it parked.
  */
 export async function projectAvoidingParked(
-  trx: Kysely<any>,
+  trx: ReadModelDb,
   schema: string,
   events: readonly RecordedEvent[],
   options: { isolate: boolean; skip?: ReadonlySet<string> },
@@ -87,7 +88,7 @@ export async function projectAvoidingParked(
 }
 
 /** The parked streams of `schema`, oldest first; `streamId` narrows to one. */
-export async function listParkedStreams(db: Kysely<any>, schema = LIVE_SCHEMA, streamId?: string): Promise<ParkedStream[]> {
+export async function listParkedStreams(db: ReadModelDb, schema = LIVE_SCHEMA, streamId?: string): Promise<ParkedStream[]> {
   const { rows } = await sql<ParkedRow>`
     select stream_id, event_id, revision::text as revision, position_major::text as position_major,
            position_minor::text as position_minor, event_type, error, error_code, parked_at, attempts, events_waiting::text as events_waiting
@@ -98,7 +99,7 @@ export async function listParkedStreams(db: Kysely<any>, schema = LIVE_SCHEMA, s
 }
 
 /** How many streams are parked (cheap: for health checks). */
-export async function countParkedStreams(db: Kysely<any>, schema = LIVE_SCHEMA): Promise<number> {
+export async function countParkedStreams(db: ReadModelDb, schema = LIVE_SCHEMA): Promise<number> {
   const { rows } = await sql<{ n: string }>`select count(*)::text as n from ${sql.id(schema)}.parked_streams`.execute(db);
   return Number(rows[0]!.n);
 }
@@ -117,7 +118,7 @@ export interface RetryResult {
  * A stream that applies cleanly is released and the runner carries on with its later events; one
  * that fails again stays parked with the new error and one more attempt.
  */
-export async function retryParkedStreams(db: Kysely<any>, store: EventStore, options: { schema?: string; streamId?: string } = {}): Promise<RetryResult> {
+export async function retryParkedStreams(db: ReadModelDb, store: EventStore, options: { schema?: string; streamId?: string } = {}): Promise<RetryResult> {
   const schema = options.schema ?? LIVE_SCHEMA;
   return db.transaction().execute(async (trx) => {
     await holdAgainstSwap(trx);
@@ -145,7 +146,7 @@ export async function retryParkedStreams(db: Kysely<any>, store: EventStore, opt
  * Locks the checkpoint row of `schema` until the transaction ends and answers its position: a batch
  * (which takes the same lock before it looks at the parked streams) and a retry never interleave.
  */
-export async function lockCheckpoint(trx: Kysely<any>, schema: string): Promise<GlobalPosition> {
+export async function lockCheckpoint(trx: ReadModelDb, schema: string): Promise<GlobalPosition> {
   const { rows } = await sql<{ major: string; minor: string }>`
     select position_major::text as major, position_minor::text as minor
     from ${sql.id(schema)}.checkpoints where projection = ${PROJECTION_NAME} for update`.execute(trx);
@@ -154,14 +155,14 @@ export async function lockCheckpoint(trx: Kysely<any>, schema: string): Promise<
   return { major: BigInt(row.major), minor: BigInt(row.minor) };
 }
 
-async function parkedAmong(trx: Kysely<any>, schema: string, events: readonly RecordedEvent[]): Promise<Set<string>> {
+async function parkedAmong(trx: ReadModelDb, schema: string, events: readonly RecordedEvent[]): Promise<Set<string>> {
   const streams = [...new Set(events.map((event) => event.streamId))];
   const { rows } = await sql<{ stream_id: string }>`
     select stream_id from ${sql.id(schema)}.parked_streams where stream_id = any(${sql.val(streams)}::text[])`.execute(trx);
   return new Set(rows.map((row) => row.stream_id));
 }
 
-async function countWaiting(trx: Kysely<any>, schema: string, events: readonly RecordedEvent[], parked: ReadonlySet<string>): Promise<void> {
+async function countWaiting(trx: ReadModelDb, schema: string, events: readonly RecordedEvent[], parked: ReadonlySet<string>): Promise<void> {
   const waiting = new Map<string, number>();
   for (const event of events) if (parked.has(event.streamId)) waiting.set(event.streamId, (waiting.get(event.streamId) ?? 0) + 1);
   if (waiting.size === 0) return;
@@ -174,7 +175,7 @@ async function countWaiting(trx: Kysely<any>, schema: string, events: readonly R
 let savepoints = 0;
 
 /** Runs `work` behind a savepoint: true when it succeeded; on a poison error rolls it back and answers false. */
-async function attempt(trx: Kysely<any>, work: () => Promise<void>, onError?: (error: unknown) => void): Promise<boolean> {
+async function attempt(trx: ReadModelDb, work: () => Promise<void>, onError?: (error: unknown) => void): Promise<boolean> {
   const name = sql.id(`parking_${++savepoints}`);
   await sql`savepoint ${name}`.execute(trx);
   try {
@@ -215,7 +216,7 @@ function parkedEntry(event: RecordedEvent, error: unknown, eventsWaiting: number
   };
 }
 
-async function recordParked(trx: Kysely<any>, schema: string, entry: ParkedStream): Promise<void> {
+async function recordParked(trx: ReadModelDb, schema: string, entry: ParkedStream): Promise<void> {
   await sql`
     insert into ${sql.id(schema)}.parked_streams as p (stream_id, event_id, revision, position_major, position_minor, event_type,
       error, error_code, parked_at, attempts, events_waiting)
@@ -262,7 +263,7 @@ class PoisonedBatch extends Error {
   }
 }
 
-type Project = (trx: Kysely<any>, schema: string, events: readonly RecordedEvent[]) => Promise<ParkedStream[]>;
+type Project = (trx: ReadModelDb, schema: string, events: readonly RecordedEvent[]) => Promise<ParkedStream[]>;
 
 /**
  * Runs one batch transaction (`run`, which calls `project` for its events) with parking: first

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from './read-model.tables.js';
 
 /** The live read models' schema. A rebuild builds into another schema, then swaps it in. */
 export const LIVE_SCHEMA = 'read_models';
@@ -10,7 +11,7 @@ export const LIVE_SCHEMA = 'read_models';
 export const READ_MODEL_VERSION = 6;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
-export async function createReadModelSchema(db: Kysely<any>, schema: string): Promise<void> {
+export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
   const s = sql.id(schema);
   await sql`create schema ${s}`.execute(db);
   const statements = [
@@ -77,7 +78,7 @@ export async function createReadModelSchema(db: Kysely<any>, schema: string): Pr
  * drops and recreates them (to be refilled by the projection runner from position 0) when an older
  * version is found. Returns what it did.
  */
-export async function ensureReadModelSchema(db: Kysely<any>): Promise<'created' | 'recreated' | 'current'> {
+export async function ensureReadModelSchema(db: ReadModelDb): Promise<'created' | 'recreated' | 'current'> {
   return db.transaction().execute(async (trx) => {
     // One starter at a time: concurrent API instances must not race to create the schema.
     await sql`select pg_advisory_xact_lock(hashtext('dealstream.read-models.schema'))`.execute(trx);

@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Kysely, Transaction } from 'kysely';
 
 /*
  * The read models, one interface per table (Kysely style). They live in a schema of their own
@@ -219,6 +219,13 @@ export interface ReadModelDatabase {
   removed_stages: RemovedStagesTable;
   parked_streams: ParkedStreamsTable;
 }
+
+/**
+ * What every read-model function takes: a connection or a transaction typed with the tables.
+ * (`Transaction` is named too because Kysely cannot compare an untyped caller's `Transaction<any>`
+ * with `Kysely<ReadModelDatabase>` structurally; a typed transaction is a `Kysely<ReadModelDatabase>`.)
+ */
+export type ReadModelDb = Kysely<ReadModelDatabase> | Transaction<ReadModelDatabase>;
 
 /** Tables compared for parity after a rebuild, with their key columns (stable ordering). */
 export const PARITY_TABLES: Record<Exclude<keyof ReadModelDatabase, 'meta' | 'checkpoints' | 'parked_streams'>, string[]> = {
