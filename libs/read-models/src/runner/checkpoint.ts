@@ -6,10 +6,13 @@ export const PROJECTION_NAME = 'read-models';
 
 /** The position up to which the read models in `schema` reflect the event store. */
 export async function readCheckpoint(db: ReadModelDb, schema: string): Promise<{ position: GlobalPosition; eventsApplied: number }> {
-  const { rows } = await sql<{ major: string; minor: string; events_applied: string }>`
-    select position_major::text as major, position_minor::text as minor, events_applied::text as events_applied
-    from ${sql.id(schema)}.checkpoints where projection = ${PROJECTION_NAME}`.execute(db);
-  const row = rows[0];
+  const row = await db
+    .withSchema(schema)
+    .selectFrom('checkpoints')
+    // numeric(20) read as text whatever the driver (pg or PGlite) would make of it
+    .select((eb) => [eb.cast<string>('position_major', 'text').as('major'), eb.cast<string>('position_minor', 'text').as('minor'), 'events_applied'])
+    .where('projection', '=', PROJECTION_NAME)
+    .executeTakeFirst();
   if (!row) throw new Error(`no checkpoint in ${schema}`);
   return { position: { major: BigInt(row.major), minor: BigInt(row.minor) }, eventsApplied: Number(row.events_applied) };
 }
@@ -17,13 +20,20 @@ export async function readCheckpoint(db: ReadModelDb, schema: string): Promise<{
 /** Moves the checkpoint from `expected` to `next`; fails the transaction if someone else moved it. */
 export async function compareAndSetCheckpoint(trx: ReadModelDb, schema: string, expected: GlobalPosition, next: GlobalPosition, applied: number): Promise<void> {
   if (comparePositions(next, expected) <= 0) throw new Error('checkpoint must move forward');
-  const result = await sql`
-    update ${sql.id(schema)}.checkpoints
-    set position_major = ${next.major.toString()}::numeric, position_minor = ${next.minor.toString()}::numeric,
-        events_applied = events_applied + ${applied}, updated_at = now()
-    where projection = ${PROJECTION_NAME}
-      and position_major = ${expected.major.toString()}::numeric and position_minor = ${expected.minor.toString()}::numeric`.execute(trx);
-  if (Number(result.numAffectedRows ?? 0) !== 1) throw new Error('checkpoint moved under this runner: another runner is active');
+  const result = await trx
+    .withSchema(schema)
+    .updateTable('checkpoints')
+    .set((eb) => ({
+      position_major: next.major.toString(),
+      position_minor: next.minor.toString(),
+      events_applied: eb('events_applied', '+', String(applied)),
+      updated_at: eb.fn<Date>('now'),
+    }))
+    .where('projection', '=', PROJECTION_NAME)
+    .where('position_major', '=', expected.major.toString())
+    .where('position_minor', '=', expected.minor.toString())
+    .executeTakeFirst();
+  if (Number(result.numUpdatedRows) !== 1) throw new Error('checkpoint moved under this runner: another runner is active');
 }
 
 /**
