@@ -1,5 +1,6 @@
 import type { DealState } from '@dealstream/deals-domain';
-import type { DealsTable, InMemoryRow } from '../schema/read-model.tables.js';
+import type { Selectable } from 'kysely';
+import type { DealStatesTable, DealsTable, InMemoryRow } from '../schema/read-model.tables.js';
 
 /**
  * A deals row in memory while a batch is projected (times are Dates, amounts numbers), with the
@@ -18,23 +19,23 @@ export function versionedFieldsChanged(before: DealRow, after: DealRow): boolean
   });
 }
 
-/** Reads a deals row as returned by pg or PGlite (int8 as string, date as string or Date). */
-export function dealRowFromDb(row: Record<string, unknown>): DealRow {
-  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
-  const int = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+/** Reads a deals row (with its state) as returned by pg or PGlite (int8 as string, date as string or Date). */
+export function dealRowFromDb(row: Selectable<DealsTable> & Pick<Selectable<DealStatesTable>, 'state'>): DealRow {
+  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+  const int = (value: string | number | null) => (value === null ? null : Number(value));
   return {
-    deal_id: row.deal_id as string,
-    pipeline_id: row.pipeline_id as string,
-    stage_id: row.stage_id as string,
-    status: row.status as string,
-    title: row.title as string,
-    account: row.account as string,
-    owner_id: row.owner_id as string,
+    deal_id: row.deal_id,
+    pipeline_id: row.pipeline_id,
+    stage_id: row.stage_id,
+    status: row.status,
+    title: row.title,
+    account: row.account,
+    owner_id: row.owner_id,
     amount: Number(row.amount),
-    currency: row.currency as string,
+    currency: row.currency,
     expected_close_date: calendarDate(row.expected_close_date),
-    kind: row.kind as string,
-    parent_deal_id: (row.parent_deal_id as string | null) ?? null,
+    kind: row.kind,
+    parent_deal_id: row.parent_deal_id,
     bant_score: int(row.bant_score),
     created_at: date(row.created_at)!,
     created_recorded_at: date(row.created_recorded_at)!,

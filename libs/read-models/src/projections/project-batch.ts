@@ -1,4 +1,3 @@
-import { sql } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import type { RecordedEvent } from '@dealstream/event-store';
 import { BatchWrites } from './batch-writes.js';
@@ -34,18 +33,25 @@ export async function projectBatch(trx: ReadModelDb, schema: string, events: rea
 
 async function loadDeals(trx: ReadModelDb, schema: string, ids: string[]): Promise<Map<string, DealRow>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await sql<Record<string, unknown>>`
-    select d.*, d.expected_close_date::text as expected_close_date, s.state
-    from ${sql.id(schema)}.deals d join ${sql.id(schema)}.deal_states s using (deal_id)
-    where d.deal_id = any(${sql.val(ids)}::uuid[])`.execute(trx);
-  return new Map(rows.map((row) => [row.deal_id as string, dealRowFromDb(row)]));
+  const rows = await trx
+    .withSchema(schema)
+    .selectFrom('deals')
+    .innerJoin('deal_states', 'deal_states.deal_id', 'deals.deal_id')
+    .selectAll('deals')
+    .select((eb) => [eb.cast<string | null>('deals.expected_close_date', 'text').as('expected_close_date'), 'deal_states.state'])
+    .where('deals.deal_id', '=', (eb) => eb.fn.any(eb.val(ids)))
+    .execute();
+  return new Map(rows.map((row) => [row.deal_id, dealRowFromDb(row)]));
 }
 
 async function loadPipelines(trx: ReadModelDb, schema: string, ids: string[]): Promise<Map<string, PipelineRow>> {
   if (ids.length === 0) return new Map();
-  const { rows } = await sql<{ pipeline_id: string; state: unknown; revision: string; effective_at: Date | string; updated_at: Date | string }>`
-    select pipeline_id, state, revision, effective_at, updated_at from ${sql.id(schema)}.pipelines
-    where pipeline_id = any(${sql.val(ids)}::uuid[])`.execute(trx);
+  const rows = await trx
+    .withSchema(schema)
+    .selectFrom('pipelines')
+    .select(['pipeline_id', 'state', 'revision', 'effective_at', 'updated_at'])
+    .where('pipeline_id', '=', (eb) => eb.fn.any(eb.val(ids)))
+    .execute();
   return new Map(
     rows.map((row) => [
       row.pipeline_id,
