@@ -77,6 +77,7 @@ export interface Board {
  * Deals in a stage removed since are shown under the stage that received them.
  */
 export async function board(db: ReadModelDb, schema: string, pipelineId: string, request: BoardRequest): Promise<Board | undefined> {
+  // Raw: totals and a row_number() window per stage over a VALUES stage map, keyset-paged — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
   if (!definition) return undefined;
   const filtered = filteredDeals(schema, pipelineId, definition, request);
@@ -88,7 +89,7 @@ export async function board(db: ReadModelDb, schema: string, pipelineId: string,
     from f group by live_stage_id, currency order by live_stage_id, currency`.execute(db);
 
   const { cursor, stageId, limit } = request;
-  const { rows: deals } = await sql<DealRow>`
+  const { rows: deals } = await sql<BoardDealRow>`
     with f as ${filtered}, ranked as (
       select f.*, row_number() over (partition by live_stage_id order by amount desc, deal_id) as rn from f
       where ${stageId ? sql`live_stage_id = ${stageId}::uuid` : sql`true`}
@@ -152,7 +153,7 @@ function filteredDeals(schema: string, pipelineId: string, definition: PipelineD
   )`;
 }
 
-interface DealRow {
+interface BoardDealRow {
   deal_id: string;
   live_stage_id: string;
   owner_id: string;
@@ -166,7 +167,7 @@ interface DealRow {
   account: string;
 }
 
-function toBoardDeal(row: DealRow): BoardDeal {
+function toBoardDeal(row: BoardDealRow): BoardDeal {
   return {
     dealId: row.deal_id,
     title: row.title,

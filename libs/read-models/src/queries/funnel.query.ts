@@ -48,6 +48,7 @@ export interface Funnel {
  * all as known at the instant (`asOf`, default now), with the definition in force then.
  */
 export async function funnel(db: ReadModelDb, schema: string, pipelineId: string, request: FunnelRequest): Promise<Funnel | undefined> {
+  // Raw: cohorts, percentiles and a transition matrix over dynamic stage maps — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
   if (!definition) return undefined;
   const s = sql.id(schema);

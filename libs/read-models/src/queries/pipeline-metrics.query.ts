@@ -38,6 +38,7 @@ export interface PipelineMetrics {
  * Definitions: docs/metrics.md.
  */
 export async function pipelineMetrics(db: ReadModelDb, schema: string, pipelineId: string, asOf: AsOf, now: Date): Promise<PipelineMetrics | undefined> {
+  // Raw: grouped aggregates joined to a VALUES stage map, with a month forecast — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, asOf);
   if (!definition) return undefined;
   const at = timestamp(now);

@@ -36,6 +36,7 @@ export interface Velocity {
 
 /** Sales velocity and its inputs for a period, as known at the instant. Definitions: docs/metrics.md. */
 export async function velocity(db: ReadModelDb, schema: string, pipelineId: string, request: VelocityRequest): Promise<Velocity> {
+  // Raw: cohort and closing aggregates joined across tables on an axis chosen per request — beyond the builder's reach.
   const s = sql.id(schema);
   const { transitionAt, exitedAt } = axisColumns(request.asOf.axis);
   const instant = timestamp(request.asOf.at ?? request.now);

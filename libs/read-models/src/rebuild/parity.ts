@@ -13,6 +13,7 @@ export interface ParityReport {
  * rebuild against the live tables before swapping, and by tests to prove incremental = rebuild.
  */
 export async function compareReadModels(db: ReadModelDb, a: string, b: string): Promise<ParityReport> {
+  // Raw: EXCEPT ALL between the same table in two schemas, for every table by name.
   const tables = [];
   for (const table of Object.keys(PARITY_TABLES)) {
     const ta = sql`${sql.id(a)}.${sql.id(table)}`;

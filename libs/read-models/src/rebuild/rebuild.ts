@@ -61,7 +61,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
         // Waits for a live batch in flight to commit and holds the next one off until the swap is done.
         await excludeLiveBatches(trx);
         // Holding the live checkpoint row pauses the live runner at its next commit.
-        await sql`select 1 from ${sql.id(LIVE_SCHEMA)}.checkpoints where projection = ${PROJECTION_NAME} for update`.execute(trx);
+        await trx.withSchema(LIVE_SCHEMA).selectFrom('checkpoints').select('projection').where('projection', '=', PROJECTION_NAME).forUpdate().execute();
         const live = (await readCheckpoint(trx, LIVE_SCHEMA)).position;
         const rebuilt = (await readCheckpoint(trx, schema)).position;
         if (comparePositions(rebuilt, live) > 0) {
@@ -75,6 +75,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
         parity = await compareReadModels(trx, LIVE_SCHEMA, schema);
         parked = await countParkedStreams(trx, schema);
         if (!parity.equal || !swap) throw new KeepLive();
+        // Raw: DDL (renaming schemas), which the builder does not say.
         await sql`alter schema ${sql.id(LIVE_SCHEMA)} rename to ${sql.id(`${schema}_replaced`)}`.execute(trx);
         await sql`alter schema ${sql.id(schema)} rename to ${sql.id(LIVE_SCHEMA)}`.execute(trx);
       });
@@ -161,6 +162,7 @@ async function dropQuietly(db: ReadModelDb, schema: string): Promise<string | un
  * swap are planned for empty tables (nested loops over 100k rows) until autovacuum gets to them.
  */
 async function analyzeSchema(db: ReadModelDb, schema: string): Promise<void> {
+  // Raw: the catalogue and ANALYZE, outside the read-model tables.
   const { rows } = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = ${schema}`.execute(db);
   for (const { name } of rows) await sql`analyze ${sql.id(schema)}.${sql.id(name)}`.execute(db);
 }

@@ -18,6 +18,7 @@ export interface ProjectionLeader {
 
 export async function projectionLeader(db: ReadModelDb): Promise<ProjectionLeader> {
   const key = sql`hashtext(${`dealstream.projection.${PROJECTION_NAME}`})::bigint`;
+  // Raw: pg_locks and pg_stat_activity, outside the read-model tables.
   const { rows } = await sql<{ pid: number; application_name: string | null; client_addr: string | null; backend_start: Date | string | null }>`
     select l.pid, a.application_name, a.client_addr::text as client_addr, a.backend_start
     from pg_locks l left join pg_stat_activity a on a.pid = l.pid

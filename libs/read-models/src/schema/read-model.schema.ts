@@ -13,6 +13,7 @@ export const READ_MODEL_VERSION = 6;
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
   const s = sql.id(schema);
+  // Raw: DDL — the tables as PostgreSQL creates them (their TypeScript shape: read-model.tables.ts).
   await sql`create schema ${s}`.execute(db);
   const statements = [
     sql`create table ${s}.meta (key text primary key, value text not null)`,
@@ -87,8 +88,8 @@ export async function ensureReadModelSchema(db: ReadModelDb): Promise<'created' 
       await createReadModelSchema(trx, LIVE_SCHEMA);
       return 'created';
     }
-    const version = await sql<{ value: string }>`select value from ${sql.id(LIVE_SCHEMA)}.meta where key = 'version'`.execute(trx);
-    if (version.rows[0]?.value === String(READ_MODEL_VERSION)) return 'current';
+    const version = await trx.withSchema(LIVE_SCHEMA).selectFrom('meta').select('value').where('key', '=', 'version').executeTakeFirst();
+    if (version?.value === String(READ_MODEL_VERSION)) return 'current';
     await sql`drop schema ${sql.id(LIVE_SCHEMA)} cascade`.execute(trx);
     await createReadModelSchema(trx, LIVE_SCHEMA);
     return 'recreated';
