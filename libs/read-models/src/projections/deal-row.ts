@@ -1,6 +1,6 @@
 import type { DealState } from '@dealstream/deals-domain';
 import type { Selectable } from 'kysely';
-import type { DealStatesTable, DealsTable, InMemoryRow } from '../schema/read-model.tables.js';
+import type { DealStatesTable, DealsTable, InMemoryRow, ReadModelDb } from '../schema/read-model.tables.js';
 
 /**
  * A deals row in memory while a batch is projected (times are Dates, amounts numbers), with the
@@ -17,6 +17,16 @@ export function versionedFieldsChanged(before: DealRow, after: DealRow): boolean
     const b = after[field];
     return a instanceof Date && b instanceof Date ? a.getTime() !== b.getTime() : a !== b;
   });
+}
+
+/** Deals rows with their decider state (deal_states), the close date as YYYY-MM-DD text: the projection's load and the deal view. */
+export function dealsWithState(db: ReadModelDb, schema: string) {
+  return db
+    .withSchema(schema)
+    .selectFrom('deals')
+    .innerJoin('deal_states', 'deal_states.deal_id', 'deals.deal_id')
+    .selectAll('deals')
+    .select((eb) => [eb.cast<string | null>('deals.expected_close_date', 'text').as('expected_close_date'), 'deal_states.state']);
 }
 
 /** Reads a deals row (with its state) as returned by pg or PGlite (int8 as string, date as string or Date). */

@@ -1,7 +1,7 @@
 import { evolveDeal, initialDealState, type DealEvent } from '@dealstream/deals-domain';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { rowKey, type BatchWrites } from './batch-writes.js';
-import { dealRowFromDb, versionedFieldsChanged, type DealRow } from './deal-row.js';
+import { dealRowFromDb, dealsWithState, versionedFieldsChanged, type DealRow } from './deal-row.js';
 import { defineProjection, type ProjectedEvent, type ProjectionBatch } from './projection-definition.js';
 
 /**
@@ -39,14 +39,7 @@ export const dealProjection = defineProjection<DealRow, DealEvent>({
 
 async function loadDeals(trx: ReadModelDb, schema: string, ids: readonly string[]): Promise<Map<string, DealRow>> {
   if (ids.length === 0) return new Map();
-  const rows = await trx
-    .withSchema(schema)
-    .selectFrom('deals')
-    .innerJoin('deal_states', 'deal_states.deal_id', 'deals.deal_id')
-    .selectAll('deals')
-    .select((eb) => [eb.cast<string | null>('deals.expected_close_date', 'text').as('expected_close_date'), 'deal_states.state'])
-    .where('deals.deal_id', '=', (eb) => eb.fn.any(eb.val([...ids])))
-    .execute();
+  const rows = await dealsWithState(trx, schema).where('deals.deal_id', '=', (eb) => eb.fn.any(eb.val([...ids]))).execute();
   return new Map(rows.map((row) => [row.deal_id, dealRowFromDb(row)]));
 }
 

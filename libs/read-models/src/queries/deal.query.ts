@@ -1,4 +1,5 @@
 import type { DealState } from '@dealstream/deals-domain';
+import { dealsWithState } from '../projections/deal-row.js';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 
 export interface DealView {
@@ -30,14 +31,7 @@ export interface DealView {
 
 /** The current state of one deal from the read model; undefined if unknown (or not projected yet). */
 export async function dealById(db: ReadModelDb, schema: string, dealId: string): Promise<DealView | undefined> {
-  const row = await db
-    .withSchema(schema)
-    .selectFrom('deals')
-    .innerJoin('deal_states', 'deal_states.deal_id', 'deals.deal_id')
-    .selectAll('deals')
-    .select((eb) => [eb.cast<string | null>('deals.expected_close_date', 'text').as('expected_close_date'), 'deal_states.state'])
-    .where('deals.deal_id', '=', dealId)
-    .executeTakeFirst();
+  const row = await dealsWithState(db, schema).where('deals.deal_id', '=', dealId).executeTakeFirst();
   if (!row) return undefined;
   const state = (typeof row.state === 'string' ? JSON.parse(row.state) : row.state) as DealState;
   const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
