@@ -14,3 +14,4 @@ export * from './runner/projection-runner.js';
 export * from './runner/subscription-supervisor.js';
 export * from './schema/read-model.schema.js';
 export * from './runner/projection-status.js';
+export * from './schema/read-model.tables.js';

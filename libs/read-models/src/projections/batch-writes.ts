@@ -1,93 +1,34 @@
 /**
  * Row changes collected while a batch of events is projected, written with a few bulk statements
  * at the end of the batch (see flush-batch.ts). Rows inserted and closed within the same batch are
- * inserted already closed, so the result does not depend on where batch boundaries fall.
+ * inserted already closed, so the result does not depend on where batch boundaries fall. Row types
+ * are derived from the tables (schema/read-model.tables.ts).
  */
-export interface VersionRow {
-  deal_id: string;
-  revision: number;
-  valid_from: Date;
+import type {
+  ActivitiesTable,
+  DealVersionsTable,
+  InMemoryRow,
+  PipelineVersionsTable,
+  RemovedStagesTable,
+  StageFirstEntriesTable,
+  StageIntervalsTable,
+  StageTransitionsTable,
+} from '../schema/read-model.tables.js';
+
+/** Rows still open: `null` until closed, written as 'infinity'. */
+interface OpenUntil {
   valid_to: Date | null;
-  recorded_from: Date;
   recorded_to: Date | null;
-  pipeline_id: string;
-  stage_id: string;
-  status: string;
-  owner_id: string;
-  amount: number;
-  currency: string;
-  expected_close_date: string | null;
-  stage_entered_at: Date;
-  created_at: Date;
 }
 
-export interface IntervalRow {
-  deal_id: string;
-  entered_revision: number;
-  pipeline_id: string;
-  stage_id: string;
-  entered_at: Date;
-  exited_at: Date | null;
-  entered_recorded_at: Date;
-  exited_recorded_at: Date | null;
-  exit_kind: string | null;
-}
-
-export interface TransitionRow {
-  deal_id: string;
-  revision: number;
-  pipeline_id: string;
-  from_stage_id: string | null;
-  to_stage_id: string;
-  kind: 'created' | 'moved' | 'reopened';
-  at: Date;
-  recorded_at: Date;
-}
-
+export type VersionRow = Omit<InMemoryRow<DealVersionsTable>, keyof OpenUntil> & OpenUntil;
+export type IntervalRow = InMemoryRow<StageIntervalsTable>;
+export type TransitionRow = Omit<InMemoryRow<StageTransitionsTable>, 'kind'> & { kind: 'created' | 'moved' | 'reopened' };
 /** A deal's first entry into a stage, keyed with its creation (the funnel's cohort) on both axes. */
-export interface FirstEntryRow {
-  deal_id: string;
-  stage_id: string;
-  pipeline_id: string;
-  first_at: Date;
-  first_recorded_at: Date;
-  created_at: Date;
-  created_recorded_at: Date;
-}
-
-export interface RemovedStageRow {
-  pipeline_id: string;
-  stage_id: string;
-  removal_event_id: string;
-  moved_to_stage_id: string;
-  removed_at: Date;
-}
-
-export interface ActivityRow {
-  deal_id: string;
-  revision: number;
-  activity_id: string;
-  pipeline_id: string;
-  kind: string;
-  outcome: string | null;
-  note: string | null;
-  actor_id: string;
-  at: Date;
-}
-
-export interface PipelineVersionRow {
-  pipeline_id: string;
-  revision: number;
-  valid_from: Date;
-  valid_to: Date | null;
-  recorded_from: Date;
-  recorded_to: Date | null;
-  name: string;
-  currency: string | null;
-  status: string;
-  stages: unknown;
-  removed_stages: unknown;
-}
+export type FirstEntryRow = InMemoryRow<StageFirstEntriesTable>;
+export type RemovedStageRow = InMemoryRow<RemovedStagesTable>;
+export type ActivityRow = InMemoryRow<ActivitiesTable>;
+export type PipelineVersionRow = Omit<InMemoryRow<PipelineVersionsTable>, keyof OpenUntil> & OpenUntil;
 
 /** Closing an already stored row: (key, closed at business time, closed at recorded time). */
 export interface Closing {

@@ -1,35 +1,12 @@
 import type { DealState } from '@dealstream/deals-domain';
+import type { Selectable } from 'kysely';
+import type { DealStatesTable, DealsTable, InMemoryRow, ReadModelDb } from '../schema/read-model.tables.js';
 
-/** A deals-table row in memory while a batch is projected. Times are Dates, amounts numbers. */
-export interface DealRow {
-  deal_id: string;
-  pipeline_id: string;
-  stage_id: string;
-  status: string;
-  title: string;
-  account: string;
-  owner_id: string;
-  amount: number;
-  currency: string;
-  expected_close_date: string | null;
-  kind: string;
-  parent_deal_id: string | null;
-  bant_score: number | null;
-  created_at: Date;
-  /** When the deal's creation was recorded (the recorded axis of created_at). */
-  created_recorded_at: Date;
-  stage_entered_at: Date;
-  closed_at: Date | null;
-  won_amount: number | null;
-  activity_count: number;
-  last_activity_at: Date | null;
-  revision: number;
-  state: DealState;
-  effective_at: Date;
-  recorded_at: Date;
-  version_revision: number;
-  open_interval_revision: number | null;
-}
+/**
+ * A deals row in memory while a batch is projected (times are Dates, amounts numbers), with the
+ * decider's state from deal_states: derived from the table, never re-declared.
+ */
+export type DealRow = InMemoryRow<DealsTable> & { state: DealState };
 
 /** The fields a deal_versions row tracks; a change in any of them starts a new version. */
 export const VERSIONED_FIELDS = ['pipeline_id', 'stage_id', 'status', 'owner_id', 'amount', 'currency', 'expected_close_date', 'stage_entered_at'] as const;
@@ -42,23 +19,33 @@ export function versionedFieldsChanged(before: DealRow, after: DealRow): boolean
   });
 }
 
-/** Reads a deals row as returned by pg or PGlite (int8 as string, date as string or Date). */
-export function dealRowFromDb(row: Record<string, unknown>): DealRow {
-  const date = (value: unknown) => (value === null || value === undefined ? null : new Date(value as string));
-  const int = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+/** Deals rows with their decider state (deal_states), the close date as YYYY-MM-DD text: the projection's load and the deal view. */
+export function dealsWithState(db: ReadModelDb, schema: string) {
+  return db
+    .withSchema(schema)
+    .selectFrom('deals')
+    .innerJoin('deal_states', 'deal_states.deal_id', 'deals.deal_id')
+    .selectAll('deals')
+    .select((eb) => [eb.cast<string | null>('deals.expected_close_date', 'text').as('expected_close_date'), 'deal_states.state']);
+}
+
+/** Reads a deals row (with its state) as returned by pg or PGlite (int8 as string, date as string or Date). */
+export function dealRowFromDb(row: Selectable<DealsTable> & Pick<Selectable<DealStatesTable>, 'state'>): DealRow {
+  const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+  const int = (value: string | number | null) => (value === null ? null : Number(value));
   return {
-    deal_id: row.deal_id as string,
-    pipeline_id: row.pipeline_id as string,
-    stage_id: row.stage_id as string,
-    status: row.status as string,
-    title: row.title as string,
-    account: row.account as string,
-    owner_id: row.owner_id as string,
+    deal_id: row.deal_id,
+    pipeline_id: row.pipeline_id,
+    stage_id: row.stage_id,
+    status: row.status,
+    title: row.title,
+    account: row.account,
+    owner_id: row.owner_id,
     amount: Number(row.amount),
-    currency: row.currency as string,
+    currency: row.currency,
     expected_close_date: calendarDate(row.expected_close_date),
-    kind: row.kind as string,
-    parent_deal_id: (row.parent_deal_id as string | null) ?? null,
+    kind: row.kind,
+    parent_deal_id: row.parent_deal_id,
     bant_score: int(row.bant_score),
     created_at: date(row.created_at)!,
     created_recorded_at: date(row.created_recorded_at)!,

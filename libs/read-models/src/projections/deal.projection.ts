@@ -1,29 +1,67 @@
-import { evolveDeal, initialDealState, isDealEvent, type DealEvent } from '@dealstream/deals-domain';
-import type { RecordedEvent } from '@dealstream/event-store';
-import { BatchWrites, rowKey } from './batch-writes.js';
-import { versionedFieldsChanged, type DealRow } from './deal-row.js';
+import { evolveDeal, initialDealState, type DealEvent } from '@dealstream/deals-domain';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
+import { rowKey, type BatchWrites } from './batch-writes.js';
+import { dealRowFromDb, dealsWithState, versionedFieldsChanged, type DealRow } from './deal-row.js';
+import { defineProjection, type ProjectedEvent, type ProjectionBatch } from './projection-definition.js';
 
 /**
- * Projects one deal event onto the deal's in-memory row and the batch's pending writes. The deal's
- * state is folded with the domain's own `evolveDeal`, so the read side can never disagree with what
- * the write side decides on.
+ * The deal projection: the deal's current row (deals, deal_states), its history (deal_versions), the
+ * periods it spent in each stage (stage_intervals), its entries into stages (stage_transitions,
+ * stage_first_entries), open totals per stage (stage_totals) and its activities.
+ *
+ * Every event folds the deal with the domain's own `evolveDeal` — so the read side can never
+ * disagree with what the write side decides on — and turns the change of state into rows
+ * (`foldDeal`): a change of stage, status, owner, amount, currency, close date or stage entry starts
+ * a new deal_versions row; entering a stage (created, moved, reopened) closes the open interval and
+ * opens one, with a transition; closing (won, lost, disqualified) ends the open interval.
+ */
+export const dealProjection = defineProjection<DealRow, DealEvent>({
+  name: 'deals',
+  category: 'deal',
+  load: loadDeals,
+  handlers: {
+    DealCreated: foldDeal, // the rows of a new deal: its first version, an open interval, a 'created' transition
+    DealQualified: foldDeal, // bant_score (not a versioned field)
+    DealDisqualified: foldDeal, // closed: a version, the interval exits 'disqualified'
+    StageAdvanced: foldDeal, // a version, the interval exits 'moved', a new interval and a 'moved' transition
+    DealValueChanged: foldDeal, // a version with the new amount
+    DealOwnerReassigned: foldDeal, // a version with the new owner
+    ExpectedCloseDateChanged: foldDeal, // a version with the new date
+    ActivityLogged: (event, batch) => {
+      // activity_count and last_activity_at, and an activities row
+      if (foldDeal(event, batch)) recordActivity(event, batch);
+    },
+    DealWon: foldDeal, // closed: a version, the interval exits 'won'
+    DealLost: foldDeal, // closed: a version, the interval exits 'lost'
+    DealReopened: foldDeal, // open again: a version, a new interval and a 'reopened' transition
+  },
+});
+
+async function loadDeals(trx: ReadModelDb, schema: string, ids: readonly string[]): Promise<Map<string, DealRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await dealsWithState(trx, schema).where('deals.deal_id', '=', (eb) => eb.fn.any(eb.val([...ids]))).execute();
+  return new Map(rows.map((row) => [row.deal_id, dealRowFromDb(row)]));
+}
+
+/**
+ * Folds one event into the deal's in-memory row and the batch's pending writes; false when it
+ * changed nothing (already applied, or no deal yet).
  *
  * Business time (`effectiveAt`) is the event's occurredAt, clamped to never run backwards within a
  * deal: a backdated correction takes effect at the deal's latest known instant instead of rewriting
  * intervals that other reports already used.
  */
-export function projectDealEvent(rows: Map<string, DealRow>, writes: BatchWrites, event: RecordedEvent): void {
-  if (!isDealEvent(event)) return;
+function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: ProjectionBatch<DealRow>): boolean {
   const domainEvent = { type: event.type, data: event.data } as DealEvent;
   const dealId = event.streamId.slice('deal-'.length);
   const revision = Number(event.revision);
   const before = rows.get(dealId);
   // Already applied (a replayed batch): projections are idempotent per stream revision.
-  if (before && revision <= before.revision) return;
+  if (before && revision <= before.revision) return false;
   const at = before && before.effective_at > event.metadata.occurredAt ? before.effective_at : event.metadata.occurredAt;
   const recordedAt = event.recordedAt;
   const state = evolveDeal(before?.state ?? initialDealState(), domainEvent);
-  if (state.status === 'none') return;
+  if (state.status === 'none') return false;
 
   const wasOpen = before?.status === 'open';
   const isOpen = state.status === 'open';
@@ -126,20 +164,24 @@ export function projectDealEvent(rows: Map<string, DealRow>, writes: BatchWrites
     }
   }
 
-  if (domainEvent.type === 'ActivityLogged') {
-    writes.activities.push({
-      deal_id: dealId,
-      revision,
-      activity_id: domainEvent.data.activityId,
-      pipeline_id: after.pipeline_id,
-      kind: domainEvent.data.kind,
-      outcome: domainEvent.data.outcome ?? null,
-      note: domainEvent.data.note ?? null,
-      actor_id: event.metadata.actorId,
-      at,
-    });
-  }
   rows.set(dealId, after);
+  return true;
+}
+
+/** The activity just folded into the deal's row, as an activities row at the deal's effective time. */
+function recordActivity(event: ProjectedEvent<DealEvent, 'ActivityLogged'>, { rows, writes }: ProjectionBatch<DealRow>): void {
+  const row = rows.get(event.streamId.slice('deal-'.length))!;
+  writes.activities.push({
+    deal_id: row.deal_id,
+    revision: row.revision,
+    activity_id: event.data.activityId,
+    pipeline_id: row.pipeline_id,
+    kind: event.data.kind,
+    outcome: event.data.outcome ?? null,
+    note: event.data.note ?? null,
+    actor_id: event.metadata.actorId,
+    at: row.effective_at,
+  });
 }
 
 function closeVersion(writes: BatchWrites, dealId: string, revision: number, at: Date, recordedAt: Date): void {

@@ -1,25 +1,50 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import type { BatchWrites } from './batch-writes.js';
 import type { DealRow } from './deal-row.js';
 import type { PipelineRow } from './pipeline.projection.js';
 
 const CHUNK = 500;
-const INFINITY = sql`'infinity'::timestamptz`;
 
 /** Writes a projected batch with a handful of bulk statements per table. */
-export async function flushBatch(trx: Kysely<any>, schema: string, writes: BatchWrites, deals: DealRow[], pipelines: PipelineRow[]): Promise<void> {
+export async function flushBatch(trx: ReadModelDb, schema: string, writes: BatchWrites, deals: DealRow[], pipelines: PipelineRow[]): Promise<void> {
   const s = sql.id(schema);
-  const ts = (d: Date | null) => (d === null ? sql`null` : sql`${d.toISOString()}::timestamptz`);
-  const until = (d: Date | null) => (d === null ? INFINITY : ts(d));
+  const db = trx.withSchema(schema);
 
-  await inChunks(pipelines, (chunk) => sql`
-    insert into ${s}.pipelines (pipeline_id, name, currency, status, stages, removed_stages, state, revision, effective_at, updated_at)
-    values ${sql.join(chunk.map((p) => sql`(${p.pipeline_id}::uuid, ${p.state.name}, ${p.state.currency}, ${p.state.status},
-      ${JSON.stringify(p.state.stages)}::jsonb, ${JSON.stringify(p.state.removedStages)}::jsonb, ${JSON.stringify(p.state)}::jsonb,
-      ${p.revision}, ${ts(p.effective_at)}, ${ts(p.updated_at)})`))}
-    on conflict (pipeline_id) do update set name = excluded.name, currency = excluded.currency, status = excluded.status,
-      stages = excluded.stages, removed_stages = excluded.removed_stages, state = excluded.state, revision = excluded.revision,
-      effective_at = excluded.effective_at, updated_at = excluded.updated_at`.execute(trx));
+  await inChunks(pipelines, (chunk) =>
+    db
+      .insertInto('pipelines')
+      .values(
+        chunk.map((p) => ({
+          pipeline_id: p.pipeline_id,
+          name: p.state.name,
+          currency: p.state.currency,
+          status: p.state.status,
+          stages: JSON.stringify(p.state.stages),
+          removed_stages: JSON.stringify(p.state.removedStages),
+          state: JSON.stringify(p.state),
+          revision: p.revision,
+          effective_at: p.effective_at.toISOString(),
+          updated_at: p.updated_at.toISOString(),
+        })),
+      )
+      .onConflict((oc) =>
+        oc.column('pipeline_id').doUpdateSet(({ ref }) => ({
+          name: ref('excluded.name'),
+          currency: ref('excluded.currency'),
+          status: ref('excluded.status'),
+          stages: ref('excluded.stages'),
+          removed_stages: ref('excluded.removed_stages'),
+          state: ref('excluded.state'),
+          revision: ref('excluded.revision'),
+          effective_at: ref('excluded.effective_at'),
+          updated_at: ref('excluded.updated_at'),
+        })),
+      )
+      .execute(),
+  );
+
+  // Raw: closing rows is an update joined to a VALUES list, which the builder cannot say.
 
   await inChunks(writes.pipelineVersionClosings, (chunk) => sql`
     update ${s}.pipeline_versions t set valid_to = v.valid_to::timestamptz, recorded_to = v.recorded_to::timestamptz
@@ -27,11 +52,24 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
       as v(pipeline_id, revision, valid_to, recorded_to)
     where t.pipeline_id = v.pipeline_id and t.revision = v.revision`.execute(trx));
 
-  await inChunks([...writes.pipelineVersions.values()], (chunk) => sql`
-    insert into ${s}.pipeline_versions (pipeline_id, revision, valid_from, valid_to, recorded_from, recorded_to, name, currency, status, stages, removed_stages)
-    values ${sql.join(chunk.map((v) => sql`(${v.pipeline_id}::uuid, ${v.revision}, ${ts(v.valid_from)}, ${until(v.valid_to)}, ${ts(v.recorded_from)},
-      ${until(v.recorded_to)}, ${v.name}, ${v.currency}, ${v.status}, ${JSON.stringify(v.stages)}::jsonb, ${JSON.stringify(v.removed_stages)}::jsonb)`))}`.execute(trx));
+  await inChunks([...writes.pipelineVersions.values()], (chunk) =>
+    db
+      .insertInto('pipeline_versions')
+      .values(
+        chunk.map((v) => ({
+          ...v,
+          valid_from: v.valid_from.toISOString(),
+          valid_to: v.valid_to?.toISOString() ?? 'infinity',
+          recorded_from: v.recorded_from.toISOString(),
+          recorded_to: v.recorded_to?.toISOString() ?? 'infinity',
+          stages: JSON.stringify(v.stages),
+          removed_stages: JSON.stringify(v.removed_stages),
+        })),
+      )
+      .execute(),
+  );
 
+  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
   await inColumns(deals, (c) => sql`
     insert into ${s}.deals (deal_id, pipeline_id, stage_id, status, title, account, owner_id, amount, currency, expected_close_date,
       kind, parent_deal_id, bant_score, created_at, created_recorded_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
@@ -51,16 +89,22 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
       last_activity_at = excluded.last_activity_at, revision = excluded.revision,
       effective_at = excluded.effective_at, recorded_at = excluded.recorded_at, version_revision = excluded.version_revision,
       open_interval_revision = excluded.open_interval_revision`.execute(trx));
-  await inChunks(deals, (chunk) => sql`
-    insert into ${s}.deal_states (deal_id, state) values ${sql.join(chunk.map((d) => sql`(${d.deal_id}::uuid, ${JSON.stringify(d.state)}::jsonb)`))}
-    on conflict (deal_id) do update set state = excluded.state`.execute(trx));
+  await inChunks(deals, (chunk) =>
+    db
+      .insertInto('deal_states')
+      .values(chunk.map((d) => ({ deal_id: d.deal_id, state: JSON.stringify(d.state) })))
+      .onConflict((oc) => oc.column('deal_id').doUpdateSet(({ ref }) => ({ state: ref('excluded.state') })))
+      .execute(),
+  );
 
+  // Raw: closing rows is an update joined to a VALUES list, which the builder cannot say.
   await inChunks(writes.versionClosings, (chunk) => sql`
     update ${s}.deal_versions t set valid_to = v.valid_to::timestamptz, recorded_to = v.recorded_to::timestamptz
     from (values ${sql.join(chunk.map((c) => sql`(${c.deal_id}::uuid, ${c.revision}::bigint, ${c.at.toISOString()}, ${c.recorded_at.toISOString()})`))})
       as v(deal_id, revision, valid_to, recorded_to)
     where t.deal_id = v.deal_id and t.revision = v.revision`.execute(trx));
 
+  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
   await inColumns([...writes.versions.values()], (c) => sql`
     insert into ${s}.deal_versions (deal_id, revision, valid_from, valid_to, recorded_from, recorded_to, pipeline_id, stage_id, status,
       owner_id, amount, currency, expected_close_date, stage_entered_at, created_at)
@@ -70,24 +114,28 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
       ${c((v) => v.amount)}::bigint[], ${c((v) => v.currency)}::text[], ${c((v) => v.expected_close_date)}::date[],
       ${c((v) => iso(v.stage_entered_at))}::timestamptz[], ${c((v) => iso(v.created_at))}::timestamptz[])`.execute(trx));
 
+  // Raw: closing rows is an update joined to a VALUES list, which the builder cannot say.
   await inChunks(writes.intervalClosings, (chunk) => sql`
     update ${s}.stage_intervals t set exited_at = v.exited_at::timestamptz, exited_recorded_at = v.exited_recorded_at::timestamptz, exit_kind = v.exit_kind
     from (values ${sql.join(chunk.map((c) => sql`(${c.deal_id}::uuid, ${c.revision}::bigint, ${c.at.toISOString()}, ${c.recorded_at.toISOString()}, ${c.exit_kind ?? null})`))})
       as v(deal_id, entered_revision, exited_at, exited_recorded_at, exit_kind)
     where t.deal_id = v.deal_id and t.entered_revision = v.entered_revision`.execute(trx));
 
+  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
   await inColumns([...writes.intervals.values()], (c) => sql`
     insert into ${s}.stage_intervals (deal_id, entered_revision, pipeline_id, stage_id, entered_at, exited_at, entered_recorded_at, exited_recorded_at, exit_kind)
     select * from unnest(${c((i) => i.deal_id)}::uuid[], ${c((i) => i.entered_revision)}::bigint[], ${c((i) => i.pipeline_id)}::uuid[],
       ${c((i) => i.stage_id)}::uuid[], ${c((i) => iso(i.entered_at))}::timestamptz[], ${c((i) => iso(i.exited_at))}::timestamptz[],
       ${c((i) => iso(i.entered_recorded_at))}::timestamptz[], ${c((i) => iso(i.exited_recorded_at))}::timestamptz[], ${c((i) => i.exit_kind)}::text[])`.execute(trx));
 
+  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
   await inColumns(writes.transitions, (c) => sql`
     insert into ${s}.stage_transitions (deal_id, revision, pipeline_id, from_stage_id, to_stage_id, kind, at, recorded_at)
     select * from unnest(${c((t) => t.deal_id)}::uuid[], ${c((t) => t.revision)}::bigint[], ${c((t) => t.pipeline_id)}::uuid[],
       ${c((t) => t.from_stage_id)}::uuid[], ${c((t) => t.to_stage_id)}::uuid[], ${c((t) => t.kind)}::text[],
       ${c((t) => iso(t.at))}::timestamptz[], ${c((t) => iso(t.recorded_at))}::timestamptz[])`.execute(trx));
 
+  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
   await inColumns([...writes.firstEntries.values()], (c) => sql`
     insert into ${s}.stage_first_entries as t (deal_id, stage_id, pipeline_id, first_at, first_recorded_at, created_at, created_recorded_at)
     select * from unnest(${c((e) => e.deal_id)}::uuid[], ${c((e) => e.stage_id)}::uuid[], ${c((e) => e.pipeline_id)}::uuid[],
@@ -96,28 +144,41 @@ export async function flushBatch(trx: Kysely<any>, schema: string, writes: Batch
     on conflict (deal_id, stage_id) do update set first_at = least(t.first_at, excluded.first_at),
       first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at)`.execute(trx));
 
+  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
   await inColumns(writes.activities, (c) => sql`
     insert into ${s}.activities (deal_id, revision, activity_id, pipeline_id, kind, outcome, note, actor_id, at)
     select * from unnest(${c((a) => a.deal_id)}::uuid[], ${c((a) => a.revision)}::bigint[], ${c((a) => a.activity_id)}::uuid[],
       ${c((a) => a.pipeline_id)}::uuid[], ${c((a) => a.kind)}::text[], ${c((a) => a.outcome)}::text[], ${c((a) => a.note)}::text[],
       ${c((a) => a.actor_id)}::text[], ${c((a) => iso(a.at))}::timestamptz[])`.execute(trx));
 
-  await inChunks(writes.removedStages, (chunk) => sql`
-    insert into ${s}.removed_stages (pipeline_id, stage_id, removal_event_id, moved_to_stage_id, removed_at)
-    values ${sql.join(chunk.map((r) => sql`(${r.pipeline_id}::uuid, ${r.stage_id}::uuid, ${r.removal_event_id}::uuid, ${r.moved_to_stage_id}::uuid, ${ts(r.removed_at)})`))}
-    on conflict (pipeline_id, stage_id) do nothing`.execute(trx));
+  await inChunks(writes.removedStages, (chunk) =>
+    db
+      .insertInto('removed_stages')
+      .values(chunk.map((r) => ({ ...r, removed_at: r.removed_at.toISOString() })))
+      .onConflict((oc) => oc.columns(['pipeline_id', 'stage_id']).doNothing())
+      .execute(),
+  );
 
   const totals = [...writes.totals.entries()].filter(([, delta]) => delta.count !== 0 || delta.amount !== 0);
-  await inChunks(totals, (chunk) => sql`
-    insert into ${s}.stage_totals as t (pipeline_id, stage_id, currency, open_count, open_amount)
-    values ${sql.join(chunk.map(([key, delta]) => {
-      const [pipelineId, stageId, currency] = key.split('|');
-      return sql`(${pipelineId}::uuid, ${stageId}::uuid, ${currency}, ${delta.count}, ${delta.amount})`;
-    }))}
-    on conflict (pipeline_id, stage_id, currency) do update
-      set open_count = t.open_count + excluded.open_count, open_amount = t.open_amount + excluded.open_amount`.execute(trx));
+  await inChunks(totals, (chunk) =>
+    db
+      .insertInto('stage_totals')
+      .values(
+        chunk.map(([key, delta]) => {
+          const [pipelineId, stageId, currency] = key.split('|') as [string, string, string];
+          return { pipeline_id: pipelineId, stage_id: stageId, currency, open_count: delta.count, open_amount: delta.amount };
+        }),
+      )
+      .onConflict((oc) =>
+        oc.columns(['pipeline_id', 'stage_id', 'currency']).doUpdateSet((eb) => ({
+          open_count: eb('stage_totals.open_count', '+', eb.ref('excluded.open_count')),
+          open_amount: eb('stage_totals.open_amount', '+', eb.ref('excluded.open_amount')),
+        })),
+      )
+      .execute(),
+  );
   // A stage emptied of open deals has no row, however the batches fell.
-  if (totals.length) await sql`delete from ${s}.stage_totals where open_count = 0`.execute(trx);
+  if (totals.length) await db.deleteFrom('stage_totals').where('open_count', '=', '0').execute();
 }
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());

@@ -1,29 +1,68 @@
-import { evolvePipeline, initialPipelineState, isPipelineEvent, type PipelineEvent, type PipelineState } from '@dealstream/pipelines-domain';
+import { evolvePipeline, initialPipelineState, type PipelineEvent, type PipelineState } from '@dealstream/pipelines-domain';
 import type { RecordedEvent } from '@dealstream/event-store';
-import { BatchWrites, rowKey } from './batch-writes.js';
+import type { InMemoryRow, PipelinesTable, ReadModelDb } from '../schema/read-model.tables.js';
+import { rowKey } from './batch-writes.js';
+import { defineProjection, type ProjectedEvent, type ProjectionBatch } from './projection-definition.js';
 
 /** A pipelines-table row in memory while a batch is projected. */
-export interface PipelineRow {
-  pipeline_id: string;
-  state: PipelineState;
-  revision: number;
-  effective_at: Date;
-  updated_at: Date;
-}
+export type PipelineRow = Pick<InMemoryRow<PipelinesTable>, 'pipeline_id' | 'revision' | 'effective_at' | 'updated_at'> & { state: PipelineState };
 
 /**
- * Projects one pipeline event: the current definition, and a new version of the definition valid
- * from this event on — so a report can use the definition in force at any instant.
+ * The pipeline projection: the current definition (pipelines), a version of the definition valid
+ * from each event on (pipeline_versions) — so a report can use the definition in force at any
+ * instant — and the stages removed (removed_stages), whose open deals the relocation reactor moves.
+ * Every event folds the pipeline with the domain's own `evolvePipeline` (`foldPipeline`).
  */
-export function projectPipelineEvent(rows: Map<string, PipelineRow>, writes: BatchWrites, event: RecordedEvent): void {
-  if (!isPipelineEvent(event)) return;
+export const pipelineProjection = defineProjection<PipelineRow, PipelineEvent>({
+  name: 'pipelines',
+  category: 'pipeline',
+  load: loadPipelines,
+  handlers: {
+    PipelineDefined: foldPipeline, // the pipelines row and its first version
+    StageAdded: foldPipeline, // a new version of the definition
+    StageRenamed: foldPipeline,
+    StagesReordered: foldPipeline,
+    StageRemoved: (event, batch) => {
+      // a new version, and the removed stage with where its open deals go
+      if (foldPipeline(event, batch)) recordRemovedStage(event, batch);
+    },
+    StageProbabilityChanged: foldPipeline,
+    StageGoalSet: foldPipeline,
+    PipelineArchived: foldPipeline,
+  },
+});
+
+async function loadPipelines(trx: ReadModelDb, schema: string, ids: readonly string[]): Promise<Map<string, PipelineRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await trx
+    .withSchema(schema)
+    .selectFrom('pipelines')
+    .select(['pipeline_id', 'state', 'revision', 'effective_at', 'updated_at'])
+    .where('pipeline_id', '=', (eb) => eb.fn.any(eb.val([...ids])))
+    .execute();
+  return new Map(
+    rows.map((row) => [
+      row.pipeline_id,
+      {
+        pipeline_id: row.pipeline_id,
+        state: (typeof row.state === 'string' ? JSON.parse(row.state) : row.state) as PipelineState,
+        revision: Number(row.revision),
+        effective_at: new Date(row.effective_at),
+        updated_at: new Date(row.updated_at),
+      },
+    ]),
+  );
+}
+
+/** Folds one event into the pipeline's row and a new version; false when it changed nothing (already applied). */
+function foldPipeline(event: ProjectedEvent<PipelineEvent>, { rows, writes }: ProjectionBatch<PipelineRow>): boolean {
   const pipelineId = event.streamId.slice('pipeline-'.length);
   const revision = Number(event.revision);
   const before = rows.get(pipelineId);
-  if (before && revision <= before.revision) return;
+  if (before && revision <= before.revision) return false;
   const at = before && before.effective_at > event.metadata.occurredAt ? before.effective_at : event.metadata.occurredAt;
   const state = evolvePipeline(before?.state ?? initialPipelineState(), { type: event.type, data: event.data } as PipelineEvent);
-  if (state.status === 'undefined') return;
+  if (state.status === 'undefined') return false;
 
   if (before) {
     const pending = writes.pipelineVersions.get(rowKey(pipelineId, before.revision));
@@ -47,9 +86,12 @@ export function projectPipelineEvent(rows: Map<string, PipelineRow>, writes: Bat
     stages: state.stages,
     removed_stages: state.removedStages,
   });
-  if (event.type === 'StageRemoved') {
-    const { stageId, moveOpenDealsTo } = event.data as { stageId: string; moveOpenDealsTo: string };
-    writes.removedStages.push({ pipeline_id: pipelineId, stage_id: stageId, removal_event_id: event.eventId, moved_to_stage_id: moveOpenDealsTo, removed_at: at });
-  }
   rows.set(pipelineId, { pipeline_id: pipelineId, state, revision, effective_at: at, updated_at: event.recordedAt });
+  return true;
+}
+
+function recordRemovedStage(event: ProjectedEvent<PipelineEvent, 'StageRemoved'>, { rows, writes }: ProjectionBatch<PipelineRow>): void {
+  const row = rows.get(event.streamId.slice('pipeline-'.length))!;
+  const { stageId, moveOpenDealsTo } = event.data;
+  writes.removedStages.push({ pipeline_id: row.pipeline_id, stage_id: stageId, removal_event_id: event.eventId, moved_to_stage_id: moveOpenDealsTo, removed_at: row.effective_at });
 }

@@ -1,62 +1,57 @@
-import { sql, type Kysely } from 'kysely';
 import type { RecordedEvent } from '@dealstream/event-store';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { BatchWrites } from './batch-writes.js';
-import { dealRowFromDb, type DealRow } from './deal-row.js';
-import { projectDealEvent } from './deal.projection.js';
+import { dealProjection } from './deal.projection.js';
 import { flushBatch } from './flush-batch.js';
-import { projectPipelineEvent, type PipelineRow } from './pipeline.projection.js';
+import { pipelineProjection } from './pipeline.projection.js';
+import type { ProjectionDefinition } from './projection-definition.js';
 
 /**
  * Applies a batch of events, in order, to the read models in `schema`, inside the caller's
- * transaction (the runner writes the checkpoint in that same transaction). Rows the batch touches
- * are loaded once, changed in memory by the per-event projections, and written back in bulk.
+ * transaction (the runner writes the checkpoint in that same transaction). Each event goes to the
+ * projection of its stream's category (deal.projection.ts, pipeline.projection.ts); the rows the
+ * batch touches are loaded once, changed in memory by the projections' handlers, and written back
+ * in bulk.
  *
  * @example await db.transaction().execute((trx) => projectBatch(trx, 'read_models', events));
  */
-export async function projectBatch(trx: Kysely<any>, schema: string, events: readonly RecordedEvent[]): Promise<void> {
-  const dealIds = new Set<string>();
-  const pipelineIds = new Set<string>();
-  const relevant = events.filter((event) => projectedStream(event.streamId) !== undefined);
-  for (const event of relevant) {
-    if (projectedStream(event.streamId) === 'deal') dealIds.add(event.streamId.slice(5));
-    else pipelineIds.add(event.streamId.slice(9));
-  }
-  const deals = await loadDeals(trx, schema, [...dealIds]);
-  const pipelines = await loadPipelines(trx, schema, [...pipelineIds]);
+export async function projectBatch(trx: ReadModelDb, schema: string, events: readonly RecordedEvent[]): Promise<void> {
+  const deals = new Touched(dealProjection);
+  const pipelines = new Touched(pipelineProjection);
+  const byCategory = new Map<string, Touched<unknown>>([deals, pipelines].map((touched) => [touched.projection.category, touched]));
+  const relevant = events.flatMap((event) => {
+    const stream = projectedStream(event.streamId);
+    const touched = stream && byCategory.get(stream.category);
+    if (!stream || !touched) return [];
+    touched.ids.add(stream.id);
+    return [{ event, touched }];
+  });
+  await deals.load(trx, schema);
+  await pipelines.load(trx, schema);
   const writes = new BatchWrites();
-  for (const event of relevant) {
-    if (projectedStream(event.streamId) === 'deal') projectDealEvent(deals, writes, event);
-    else projectPipelineEvent(pipelines, writes, event);
+  for (const { event, touched } of relevant) touched.handle(event, writes);
+  await flushBatch(trx, schema, writes, deals.touchedRows(), pipelines.touchedRows());
+}
+
+/** One projection's share of a batch: the ids its events touch and their rows. */
+class Touched<Row> {
+  readonly ids = new Set<string>();
+  private rows = new Map<string, Row>();
+
+  constructor(readonly projection: ProjectionDefinition<Row>) {}
+
+  async load(trx: ReadModelDb, schema: string): Promise<void> {
+    this.rows = await this.projection.load(trx, schema, [...this.ids]);
   }
-  await flushBatch(trx, schema, writes, [...dealIds].map((id) => deals.get(id)).filter((row): row is DealRow => row !== undefined), [...pipelineIds].map((id) => pipelines.get(id)).filter((row): row is PipelineRow => row !== undefined));
-}
 
-async function loadDeals(trx: Kysely<any>, schema: string, ids: string[]): Promise<Map<string, DealRow>> {
-  if (ids.length === 0) return new Map();
-  const { rows } = await sql<Record<string, unknown>>`
-    select d.*, d.expected_close_date::text as expected_close_date, s.state
-    from ${sql.id(schema)}.deals d join ${sql.id(schema)}.deal_states s using (deal_id)
-    where d.deal_id = any(${sql.val(validUuids(ids))}::uuid[])`.execute(trx);
-  return new Map(rows.map((row) => [row.deal_id as string, dealRowFromDb(row)]));
-}
+  handle(event: RecordedEvent, writes: BatchWrites): void {
+    this.projection.handle(event, { rows: this.rows, writes });
+  }
 
-async function loadPipelines(trx: Kysely<any>, schema: string, ids: string[]): Promise<Map<string, PipelineRow>> {
-  if (ids.length === 0) return new Map();
-  const { rows } = await sql<{ pipeline_id: string; state: unknown; revision: string; effective_at: Date | string; updated_at: Date | string }>`
-    select pipeline_id, state, revision, effective_at, updated_at from ${sql.id(schema)}.pipelines
-    where pipeline_id = any(${sql.val(validUuids(ids))}::uuid[])`.execute(trx);
-  return new Map(
-    rows.map((row) => [
-      row.pipeline_id,
-      {
-        pipeline_id: row.pipeline_id,
-        state: (typeof row.state === 'string' ? JSON.parse(row.state) : row.state) as PipelineRow['state'],
-        revision: Number(row.revision),
-        effective_at: new Date(row.effective_at),
-        updated_at: new Date(row.updated_at),
-      },
-    ]),
-  );
+  /** The rows to write back, in the order their streams first appeared. */
+  touchedRows(): Row[] {
+    return [...this.ids].map((id) => this.rows.get(id)).filter((row): row is Row => row !== undefined);
+  }
 }
 
 const STREAM = /^(deal|pipeline)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
@@ -65,10 +60,7 @@ const STREAM = /^(deal|pipeline)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
  * Which read models a stream feeds. Streams of other categories, or named like deals without a
  * UUID (the API never writes those), are skipped rather than allowed to poison the runner.
  */
-function projectedStream(streamId: string): 'deal' | 'pipeline' | undefined {
-  return STREAM.exec(streamId)?.[1] as 'deal' | 'pipeline' | undefined;
-}
-
-function validUuids(ids: string[]): string[] {
-  return ids;
+function projectedStream(streamId: string): { category: string; id: string } | undefined {
+  const match = STREAM.exec(streamId);
+  return match ? { category: match[1]!, id: match[2]! } : undefined;
 }

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { openDealsAt } from './open-deals.js';
 import { pipelineDefinition, stageMapSql, type PipelineDefinition } from './pipeline-definition.query.js';
 import { timestamp, type AsOf } from './time-axis.js';
@@ -75,7 +76,8 @@ export interface Board {
  * currency, and the first page of deals (largest first). Filters apply to totals and deals alike.
  * Deals in a stage removed since are shown under the stage that received them.
  */
-export async function board(db: Kysely<any>, schema: string, pipelineId: string, request: BoardRequest): Promise<Board | undefined> {
+export async function board(db: ReadModelDb, schema: string, pipelineId: string, request: BoardRequest): Promise<Board | undefined> {
+  // Raw: totals and a row_number() window per stage over a VALUES stage map, keyset-paged — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
   if (!definition) return undefined;
   const filtered = filteredDeals(schema, pipelineId, definition, request);
@@ -87,7 +89,7 @@ export async function board(db: Kysely<any>, schema: string, pipelineId: string,
     from f group by live_stage_id, currency order by live_stage_id, currency`.execute(db);
 
   const { cursor, stageId, limit } = request;
-  const { rows: deals } = await sql<DealRow>`
+  const { rows: deals } = await sql<BoardDealRow>`
     with f as ${filtered}, ranked as (
       select f.*, row_number() over (partition by live_stage_id order by amount desc, deal_id) as rn from f
       where ${stageId ? sql`live_stage_id = ${stageId}::uuid` : sql`true`}
@@ -128,7 +130,7 @@ export async function board(db: Kysely<any>, schema: string, pipelineId: string,
  * The distinct owners of the pipeline's open deals at `asOf`: the ids the board's owner filter can
  * match (used to resolve a pseudonym given by a caller who sees no ids in clear).
  */
-export async function boardOwnerIds(db: Kysely<any>, schema: string, pipelineId: string, asOf: AsOf): Promise<string[]> {
+export async function boardOwnerIds(db: ReadModelDb, schema: string, pipelineId: string, asOf: AsOf): Promise<string[]> {
   const { rows } = await sql<{ owner_id: string }>`select distinct owner_id from ${openDealsAt(schema, pipelineId, asOf)} o`.execute(db);
   return rows.map((row) => row.owner_id);
 }
@@ -151,7 +153,7 @@ function filteredDeals(schema: string, pipelineId: string, definition: PipelineD
   )`;
 }
 
-interface DealRow {
+interface BoardDealRow {
   deal_id: string;
   live_stage_id: string;
   owner_id: string;
@@ -165,7 +167,7 @@ interface DealRow {
   account: string;
 }
 
-function toBoardDeal(row: DealRow): BoardDeal {
+function toBoardDeal(row: BoardDealRow): BoardDeal {
   return {
     dealId: row.deal_id,
     title: row.title,

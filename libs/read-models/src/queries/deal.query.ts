@@ -1,4 +1,6 @@
-import { sql, type Kysely } from 'kysely';
+import type { DealState } from '@dealstream/deals-domain';
+import { dealsWithState } from '../projections/deal-row.js';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 
 export interface DealView {
   readonly dealId: string;
@@ -28,14 +30,11 @@ export interface DealView {
 }
 
 /** The current state of one deal from the read model; undefined if unknown (or not projected yet). */
-export async function dealById(db: Kysely<any>, schema: string, dealId: string): Promise<DealView | undefined> {
-  const { rows } = await sql<Record<string, any>>`
-    select d.*, d.expected_close_date::text as expected_close_date, s.state
-    from ${sql.id(schema)}.deals d join ${sql.id(schema)}.deal_states s using (deal_id) where d.deal_id = ${dealId}::uuid`.execute(db);
-  const row = rows[0];
+export async function dealById(db: ReadModelDb, schema: string, dealId: string): Promise<DealView | undefined> {
+  const row = await dealsWithState(db, schema).where('deals.deal_id', '=', dealId).executeTakeFirst();
   if (!row) return undefined;
-  const state = typeof row.state === 'string' ? JSON.parse(row.state) : row.state;
-  const iso = (value: unknown) => (value ? new Date(value as string).toISOString() : null);
+  const state = (typeof row.state === 'string' ? JSON.parse(row.state) : row.state) as DealState;
+  const iso = (value: Date | string | null) => (value ? new Date(value).toISOString() : null);
   return {
     dealId: row.deal_id,
     pipelineId: row.pipeline_id,

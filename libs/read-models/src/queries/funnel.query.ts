@@ -1,4 +1,5 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { pipelineDefinition, stageMap, stageMapSql } from './pipeline-definition.query.js';
 import { axisColumns, timestamp, type AsOf } from './time-axis.js';
 
@@ -46,7 +47,8 @@ export interface Funnel {
  * conversion and drop-off, median time to reach, outcomes, and the period's transition matrix —
  * all as known at the instant (`asOf`, default now), with the definition in force then.
  */
-export async function funnel(db: Kysely<any>, schema: string, pipelineId: string, request: FunnelRequest): Promise<Funnel | undefined> {
+export async function funnel(db: ReadModelDb, schema: string, pipelineId: string, request: FunnelRequest): Promise<Funnel | undefined> {
+  // Raw: cohorts, percentiles and a transition matrix over dynamic stage maps — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
   if (!definition) return undefined;
   const s = sql.id(schema);
@@ -111,7 +113,7 @@ export async function funnel(db: Kysely<any>, schema: string, pipelineId: string
  * from creation to first entry over those that actually entered it. Each policy computes only what
  * it reports (the window passes that judge board order are `strict`'s alone).
  */
-async function reachedPerPosition(db: Kysely<any>, policy: FunnelPolicy, ctes: RawBuilder<unknown>): Promise<Map<number, { reached: number; medianDays: number | null }>> {
+async function reachedPerPosition(db: ReadModelDb, policy: FunnelPolicy, ctes: RawBuilder<unknown>): Promise<Map<number, { reached: number; medianDays: number | null }>> {
   const days = sql`extract(epoch from first_at - created_at) / 86400`;
   const result = new Map<number, { reached: number; medianDays: number | null }>();
   if (policy === 'strict') {

@@ -7,6 +7,7 @@ import { axisColumns, timestamp, type AsOf } from './time-axis.js';
  * deal versions valid at that instant on the chosen axis.
  */
 export function openDealsAt(schema: string, pipelineId: string, asOf: AsOf): RawBuilder<unknown> {
+  // Raw: a subquery the window-heavy reports embed in their own raw SQL.
   const s = sql.id(schema);
   const columns = sql`deal_id, stage_id, owner_id, amount, currency, expected_close_date, stage_entered_at, created_at`;
   if (!asOf.at) return sql`(select ${columns} from ${s}.deals where pipeline_id = ${pipelineId}::uuid and status = 'open')`;

@@ -1,6 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { resolveLiveStageId, type RemovedStage, type Stage } from '@dealstream/pipelines-domain';
-import { axisColumns, timestamp, type AsOf } from './time-axis.js';
+import type { AsOf } from './time-axis.js';
 
 export interface PipelineDefinition {
   readonly pipelineId: string;
@@ -17,16 +18,21 @@ export interface PipelineDefinition {
  * The pipeline definition in force at `asOf` (or now): stage order, names, probabilities and goals
  * as they were then. Undefined when the pipeline did not exist yet.
  */
-export async function pipelineDefinition(db: Kysely<any>, schema: string, pipelineId: string, asOf: AsOf): Promise<PipelineDefinition | undefined> {
-  const s = sql.id(schema);
-  const { validFrom, validTo } = axisColumns(asOf.axis);
-  const { rows } = asOf.at
-    ? await sql<Row>`select pipeline_id, name, currency, status, stages, removed_stages, revision::text as revision from ${s}.pipeline_versions
-        where pipeline_id = ${pipelineId}::uuid and ${validFrom} <= ${timestamp(asOf.at)} and ${validTo} > ${timestamp(asOf.at)}
-        order by revision desc limit 1`.execute(db)
-    : await sql<Row>`select pipeline_id, name, currency, status, stages, removed_stages, revision::text as revision from ${s}.pipelines
-        where pipeline_id = ${pipelineId}::uuid`.execute(db);
-  const row = rows[0];
+export async function pipelineDefinition(db: ReadModelDb, schema: string, pipelineId: string, asOf: AsOf): Promise<PipelineDefinition | undefined> {
+  const columns = ['pipeline_id', 'name', 'currency', 'status', 'stages', 'removed_stages', 'revision'] as const;
+  const at = asOf.at;
+  const row = at
+    ? await db
+        .withSchema(schema)
+        .selectFrom('pipeline_versions')
+        .select(columns)
+        .where('pipeline_id', '=', pipelineId)
+        .where(asOf.axis === 'occurred' ? 'valid_from' : 'recorded_from', '<=', at)
+        .where(asOf.axis === 'occurred' ? 'valid_to' : 'recorded_to', '>', at)
+        .orderBy('revision', 'desc')
+        .limit(1)
+        .executeTakeFirst()
+    : await db.withSchema(schema).selectFrom('pipelines').select(columns).where('pipeline_id', '=', pipelineId).executeTakeFirst();
   if (!row) return undefined;
   return {
     pipelineId: row.pipeline_id,
@@ -60,16 +66,6 @@ export function stageMapSql(definition: PipelineDefinition) {
   const rows = stageMap(definition);
   return sql`(values ${sql.join(rows.map((r) => sql`(${r.stageId}::uuid, ${r.liveStageId}::uuid, ${r.position}::int, ${r.probability}::int, ${r.maxDays}::int)`))})
     as def(stage_id, live_stage_id, position, probability, max_days)`;
-}
-
-interface Row {
-  pipeline_id: string;
-  name: string;
-  currency: string | null;
-  status: string;
-  stages: unknown;
-  removed_stages: unknown;
-  revision: string;
 }
 
 function json(value: unknown): unknown {

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { openDealsAt } from './open-deals.js';
 import { pipelineDefinition, stageMapSql } from './pipeline-definition.query.js';
 import { timestamp, type AsOf } from './time-axis.js';
@@ -36,7 +37,8 @@ export interface PipelineMetrics {
  * average age in stage, stalled count — and the weighted forecast by expected close month.
  * Definitions: docs/metrics.md.
  */
-export async function pipelineMetrics(db: Kysely<any>, schema: string, pipelineId: string, asOf: AsOf, now: Date): Promise<PipelineMetrics | undefined> {
+export async function pipelineMetrics(db: ReadModelDb, schema: string, pipelineId: string, asOf: AsOf, now: Date): Promise<PipelineMetrics | undefined> {
+  // Raw: grouped aggregates joined to a VALUES stage map, with a month forecast — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, asOf);
   if (!definition) return undefined;
   const at = timestamp(now);

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { ratio } from './funnel.query.js';
 import { round2 } from './pipeline-metrics.query.js';
 import { axisColumns, timestamp, type AsOf } from './time-axis.js';
@@ -34,7 +35,8 @@ export interface Velocity {
 }
 
 /** Sales velocity and its inputs for a period, as known at the instant. Definitions: docs/metrics.md. */
-export async function velocity(db: Kysely<any>, schema: string, pipelineId: string, request: VelocityRequest): Promise<Velocity> {
+export async function velocity(db: ReadModelDb, schema: string, pipelineId: string, request: VelocityRequest): Promise<Velocity> {
+  // Raw: cohort and closing aggregates joined across tables on an axis chosen per request — beyond the builder's reach.
   const s = sql.id(schema);
   const { transitionAt, exitedAt } = axisColumns(request.asOf.axis);
   const instant = timestamp(request.asOf.at ?? request.now);

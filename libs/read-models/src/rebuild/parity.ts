@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { PARITY_TABLES } from '../schema/read-model.tables.js';
 
 export interface ParityReport {
@@ -11,7 +12,8 @@ export interface ParityReport {
  * Compares every read-model table of two schemas row for row (EXCEPT both ways). Used to check a
  * rebuild against the live tables before swapping, and by tests to prove incremental = rebuild.
  */
-export async function compareReadModels(db: Kysely<any>, a: string, b: string): Promise<ParityReport> {
+export async function compareReadModels(db: ReadModelDb, a: string, b: string): Promise<ParityReport> {
+  // Raw: EXCEPT ALL between the same table in two schemas, for every table by name.
   const tables = [];
   for (const table of Object.keys(PARITY_TABLES)) {
     const ta = sql`${sql.id(a)}.${sql.id(table)}`;

@@ -1,13 +1,14 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { comparePositions, START, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { countParkedStreams, projectAvoidingParked, withParking } from '../runner/parking.js';
-import { compareAndSetCheckpoint } from '../runner/projection-runner.js';
+import { compareAndSetCheckpoint } from '../runner/checkpoint.js';
 import { PROJECTION_NAME, excludeLiveBatches, readCheckpoint } from '../runner/checkpoint.js';
 import { LIVE_SCHEMA, createReadModelSchema } from '../schema/read-model.schema.js';
 import { compareReadModels, type ParityReport } from './parity.js';
 
 export interface RebuildOptions {
-  readonly db: Kysely<any>;
+  readonly db: ReadModelDb;
   readonly store: EventStore;
   readonly batchSize?: number;
   /** Called after every batch with the events applied so far. */
@@ -60,7 +61,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
         // Waits for a live batch in flight to commit and holds the next one off until the swap is done.
         await excludeLiveBatches(trx);
         // Holding the live checkpoint row pauses the live runner at its next commit.
-        await sql`select 1 from ${sql.id(LIVE_SCHEMA)}.checkpoints where projection = ${PROJECTION_NAME} for update`.execute(trx);
+        await trx.withSchema(LIVE_SCHEMA).selectFrom('checkpoints').select('projection').where('projection', '=', PROJECTION_NAME).forUpdate().execute();
         const live = (await readCheckpoint(trx, LIVE_SCHEMA)).position;
         const rebuilt = (await readCheckpoint(trx, schema)).position;
         if (comparePositions(rebuilt, live) > 0) {
@@ -74,6 +75,7 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
         parity = await compareReadModels(trx, LIVE_SCHEMA, schema);
         parked = await countParkedStreams(trx, schema);
         if (!parity.equal || !swap) throw new KeepLive();
+        // Raw: DDL (renaming schemas), which the builder does not say.
         await sql`alter schema ${sql.id(LIVE_SCHEMA)} rename to ${sql.id(`${schema}_replaced`)}`.execute(trx);
         await sql`alter schema ${sql.id(schema)} rename to ${sql.id(LIVE_SCHEMA)}`.execute(trx);
       });
@@ -103,7 +105,7 @@ class KeepLive extends Error {}
  * Projects the whole event store into `schema` (which must be fresh), batch by batch, each batch
  * and its checkpoint in one transaction. Returns the number of events applied.
  */
-export async function buildReadModels(db: Kysely<any>, store: EventStore, schema: string, batchSize: number, onProgress?: (applied: number) => void): Promise<number> {
+export async function buildReadModels(db: ReadModelDb, store: EventStore, schema: string, batchSize: number, onProgress?: (applied: number) => void): Promise<number> {
   let applied = 0;
   let cursor = START;
   for (;;) {
@@ -126,7 +128,7 @@ export async function buildReadModels(db: Kysely<any>, store: EventStore, schema
 }
 
 /** Applies the events in (from, to] to `schema` inside `trx`; returns how many. */
-async function catchUp(trx: Kysely<any>, store: EventStore, schema: string, from: GlobalPosition, to: GlobalPosition): Promise<number> {
+async function catchUp(trx: ReadModelDb, store: EventStore, schema: string, from: GlobalPosition, to: GlobalPosition): Promise<number> {
   let cursor = from;
   let count = 0;
   while (comparePositions(cursor, to) < 0) {
@@ -143,7 +145,7 @@ async function catchUp(trx: Kysely<any>, store: EventStore, schema: string, from
 }
 
 /** Drops a replaced schema unless something still holds it; then it is left for the next rebuild. */
-async function dropQuietly(db: Kysely<any>, schema: string): Promise<string | undefined> {
+async function dropQuietly(db: ReadModelDb, schema: string): Promise<string | undefined> {
   try {
     await db.transaction().execute(async (trx) => {
       await sql`set local lock_timeout = '5s'`.execute(trx);
@@ -159,7 +161,8 @@ async function dropQuietly(db: Kysely<any>, schema: string): Promise<string | un
  * Gathers planner statistics for freshly built tables: without them the first reports after a
  * swap are planned for empty tables (nested loops over 100k rows) until autovacuum gets to them.
  */
-async function analyzeSchema(db: Kysely<any>, schema: string): Promise<void> {
+async function analyzeSchema(db: ReadModelDb, schema: string): Promise<void> {
+  // Raw: the catalogue and ANALYZE, outside the read-model tables.
   const { rows } = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = ${schema}`.execute(db);
   for (const { name } of rows) await sql`analyze ${sql.id(schema)}.${sql.id(name)}`.execute(db);
 }

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Selectable } from 'kysely';
+import type { ParkedStreamsTable, ReadModelDb } from '../schema/read-model.tables.js';
 import { comparePositions, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { projectBatch } from '../projections/project-batch.js';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
@@ -56,7 +57,7 @@ export function isPoisonError(error: unknown): boolean {
  * Returns the streams it parked.
  */
 export async function projectAvoidingParked(
-  trx: Kysely<any>,
+  trx: ReadModelDb,
   schema: string,
   events: readonly RecordedEvent[],
   options: { isolate: boolean; skip?: ReadonlySet<string> },
@@ -87,20 +88,38 @@ export async function projectAvoidingParked(
 }
 
 /** The parked streams of `schema`, oldest first; `streamId` narrows to one. */
-export async function listParkedStreams(db: Kysely<any>, schema = LIVE_SCHEMA, streamId?: string): Promise<ParkedStream[]> {
-  const { rows } = await sql<ParkedRow>`
-    select stream_id, event_id, revision::text as revision, position_major::text as position_major,
-           position_minor::text as position_minor, event_type, error, error_code, parked_at, attempts, events_waiting::text as events_waiting
-    from ${sql.id(schema)}.parked_streams
-    where ${streamId === undefined ? sql`true` : sql`stream_id = ${streamId}`}
-    order by parked_at, stream_id`.execute(db);
-  return rows.map(fromRow);
+export async function listParkedStreams(db: ReadModelDb, schema = LIVE_SCHEMA, streamId?: string): Promise<ParkedStream[]> {
+  let query = db
+    .withSchema(schema)
+    .selectFrom('parked_streams')
+    .select((eb) => [
+      'stream_id',
+      'event_id',
+      'revision',
+      // numeric(20) read as text whatever the driver would make of it
+      eb.cast<string>('position_major', 'text').as('position_major'),
+      eb.cast<string>('position_minor', 'text').as('position_minor'),
+      'event_type',
+      'error',
+      'error_code',
+      'parked_at',
+      'attempts',
+      'events_waiting',
+    ])
+    .orderBy('parked_at')
+    .orderBy('stream_id');
+  if (streamId !== undefined) query = query.where('stream_id', '=', streamId);
+  return (await query.execute()).map(fromRow);
 }
 
 /** How many streams are parked (cheap: for health checks). */
-export async function countParkedStreams(db: Kysely<any>, schema = LIVE_SCHEMA): Promise<number> {
-  const { rows } = await sql<{ n: string }>`select count(*)::text as n from ${sql.id(schema)}.parked_streams`.execute(db);
-  return Number(rows[0]!.n);
+export async function countParkedStreams(db: ReadModelDb, schema = LIVE_SCHEMA): Promise<number> {
+  const { n } = await db
+    .withSchema(schema)
+    .selectFrom('parked_streams')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(n);
 }
 
 export interface RetryResult {
@@ -117,7 +136,7 @@ export interface RetryResult {
  * A stream that applies cleanly is released and the runner carries on with its later events; one
  * that fails again stays parked with the new error and one more attempt.
  */
-export async function retryParkedStreams(db: Kysely<any>, store: EventStore, options: { schema?: string; streamId?: string } = {}): Promise<RetryResult> {
+export async function retryParkedStreams(db: ReadModelDb, store: EventStore, options: { schema?: string; streamId?: string } = {}): Promise<RetryResult> {
   const schema = options.schema ?? LIVE_SCHEMA;
   return db.transaction().execute(async (trx) => {
     await holdAgainstSwap(trx);
@@ -131,7 +150,7 @@ export async function retryParkedStreams(db: Kysely<any>, store: EventStore, opt
       );
       const failed = await projectAvoidingParked(trx, schema, events, { isolate: true, skip: new Set() });
       if (failed.length === 0) {
-        await sql`delete from ${sql.id(schema)}.parked_streams where stream_id = ${entry.streamId}`.execute(trx);
+        await trx.withSchema(schema).deleteFrom('parked_streams').where('stream_id', '=', entry.streamId).execute();
         released.push(entry.streamId);
       } else {
         stillParked.push(...(await listParkedStreams(trx, schema, entry.streamId)));
@@ -145,26 +164,29 @@ export async function retryParkedStreams(db: Kysely<any>, store: EventStore, opt
  * Locks the checkpoint row of `schema` until the transaction ends and answers its position: a batch
  * (which takes the same lock before it looks at the parked streams) and a retry never interleave.
  */
-export async function lockCheckpoint(trx: Kysely<any>, schema: string): Promise<GlobalPosition> {
-  const { rows } = await sql<{ major: string; minor: string }>`
-    select position_major::text as major, position_minor::text as minor
-    from ${sql.id(schema)}.checkpoints where projection = ${PROJECTION_NAME} for update`.execute(trx);
-  const row = rows[0];
+export async function lockCheckpoint(trx: ReadModelDb, schema: string): Promise<GlobalPosition> {
+  const row = await trx
+    .withSchema(schema)
+    .selectFrom('checkpoints')
+    .select((eb) => [eb.cast<string>('position_major', 'text').as('major'), eb.cast<string>('position_minor', 'text').as('minor')])
+    .where('projection', '=', PROJECTION_NAME)
+    .forUpdate()
+    .executeTakeFirst();
   if (!row) throw new Error(`no checkpoint in ${schema}`);
   return { major: BigInt(row.major), minor: BigInt(row.minor) };
 }
 
-async function parkedAmong(trx: Kysely<any>, schema: string, events: readonly RecordedEvent[]): Promise<Set<string>> {
+async function parkedAmong(trx: ReadModelDb, schema: string, events: readonly RecordedEvent[]): Promise<Set<string>> {
   const streams = [...new Set(events.map((event) => event.streamId))];
-  const { rows } = await sql<{ stream_id: string }>`
-    select stream_id from ${sql.id(schema)}.parked_streams where stream_id = any(${sql.val(streams)}::text[])`.execute(trx);
+  const rows = await trx.withSchema(schema).selectFrom('parked_streams').select('stream_id').where('stream_id', '=', (eb) => eb.fn.any(eb.val(streams))).execute();
   return new Set(rows.map((row) => row.stream_id));
 }
 
-async function countWaiting(trx: Kysely<any>, schema: string, events: readonly RecordedEvent[], parked: ReadonlySet<string>): Promise<void> {
+async function countWaiting(trx: ReadModelDb, schema: string, events: readonly RecordedEvent[], parked: ReadonlySet<string>): Promise<void> {
   const waiting = new Map<string, number>();
   for (const event of events) if (parked.has(event.streamId)) waiting.set(event.streamId, (waiting.get(event.streamId) ?? 0) + 1);
   if (waiting.size === 0) return;
+  // Raw: one update for every waiting stream, joined to its count passed column-wise (unnest).
   await sql`
     update ${sql.id(schema)}.parked_streams p set events_waiting = p.events_waiting + w.n
     from unnest(${sql.val([...waiting.keys()])}::text[], ${sql.val([...waiting.values()])}::int[]) as w(stream_id, n)
@@ -174,8 +196,9 @@ async function countWaiting(trx: Kysely<any>, schema: string, events: readonly R
 let savepoints = 0;
 
 /** Runs `work` behind a savepoint: true when it succeeded; on a poison error rolls it back and answers false. */
-async function attempt(trx: Kysely<any>, work: () => Promise<void>, onError?: (error: unknown) => void): Promise<boolean> {
+async function attempt(trx: ReadModelDb, work: () => Promise<void>, onError?: (error: unknown) => void): Promise<boolean> {
   const name = sql.id(`parking_${++savepoints}`);
+  // Raw: savepoints on a transaction Kysely did not open for us (no controlled transaction here).
   await sql`savepoint ${name}`.execute(trx);
   try {
     await work();
@@ -215,30 +238,40 @@ function parkedEntry(event: RecordedEvent, error: unknown, eventsWaiting: number
   };
 }
 
-async function recordParked(trx: Kysely<any>, schema: string, entry: ParkedStream): Promise<void> {
-  await sql`
-    insert into ${sql.id(schema)}.parked_streams as p (stream_id, event_id, revision, position_major, position_minor, event_type,
-      error, error_code, parked_at, attempts, events_waiting)
-    values (${entry.streamId}, ${entry.eventId}, ${entry.revision.toString()}::bigint, ${entry.position.major.toString()}::numeric,
-      ${entry.position.minor.toString()}::numeric, ${entry.eventType}, ${entry.error}, ${entry.errorCode}, now(), 0, ${entry.eventsWaiting})
-    on conflict (stream_id) do update set event_id = excluded.event_id, revision = excluded.revision,
-      position_major = excluded.position_major, position_minor = excluded.position_minor, event_type = excluded.event_type,
-      error = excluded.error, error_code = excluded.error_code, attempts = p.attempts + 1, events_waiting = excluded.events_waiting`.execute(trx);
+async function recordParked(trx: ReadModelDb, schema: string, entry: ParkedStream): Promise<void> {
+  await trx
+    .withSchema(schema)
+    .insertInto('parked_streams')
+    .values(({ fn }) => ({
+      stream_id: entry.streamId,
+      event_id: entry.eventId,
+      revision: entry.revision.toString(),
+      position_major: entry.position.major.toString(),
+      position_minor: entry.position.minor.toString(),
+      event_type: entry.eventType,
+      error: entry.error,
+      error_code: entry.errorCode,
+      parked_at: fn<Date>('now'),
+      attempts: 0,
+      events_waiting: entry.eventsWaiting,
+    }))
+    .onConflict((oc) =>
+      oc.column('stream_id').doUpdateSet(({ ref }) => ({
+        event_id: ref('excluded.event_id'),
+        revision: ref('excluded.revision'),
+        position_major: ref('excluded.position_major'),
+        position_minor: ref('excluded.position_minor'),
+        event_type: ref('excluded.event_type'),
+        error: ref('excluded.error'),
+        error_code: ref('excluded.error_code'),
+        attempts: (eb) => eb('parked_streams.attempts', '+', 1),
+        events_waiting: ref('excluded.events_waiting'),
+      })),
+    )
+    .execute();
 }
 
-interface ParkedRow {
-  stream_id: string;
-  event_id: string;
-  revision: string;
-  position_major: string;
-  position_minor: string;
-  event_type: string;
-  error: string;
-  error_code: string | null;
-  parked_at: Date | string;
-  attempts: number;
-  events_waiting: string;
-}
+type ParkedRow = Selectable<ParkedStreamsTable>;
 
 function fromRow(row: ParkedRow): ParkedStream {
   return {
@@ -262,7 +295,7 @@ class PoisonedBatch extends Error {
   }
 }
 
-type Project = (trx: Kysely<any>, schema: string, events: readonly RecordedEvent[]) => Promise<ParkedStream[]>;
+type Project = (trx: ReadModelDb, schema: string, events: readonly RecordedEvent[]) => Promise<ParkedStream[]>;
 
 /**
  * Runs one batch transaction (`run`, which calls `project` for its events) with parking: first

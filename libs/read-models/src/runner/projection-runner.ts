@@ -1,8 +1,9 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { EVENTS_NOTIFY_CHANNEL, comparePositions, isSubscribable, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { databaseFaultOf, describeError, type Database } from '@dealstream/database';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
-import { PROJECTION_NAME, holdAgainstSwap, readCheckpoint } from './checkpoint.js';
+import { PROJECTION_NAME, compareAndSetCheckpoint, holdAgainstSwap, readCheckpoint } from './checkpoint.js';
 import { lockCheckpoint, withParking } from './parking.js';
 import { SubscriptionSupervisor, type SubscriptionStatus } from './subscription-supervisor.js';
 
@@ -158,7 +159,7 @@ export class ProjectionRunner {
   }
 
   /** Applies batches until stopped; runs on the connection that holds the lock (or the embedded db). */
-  private async follow(db: Kysely<any>): Promise<void> {
+  private async follow(db: ReadModelDb): Promise<void> {
     if (isSubscribable(this.options.store)) return this.followSubscription(db);
     while (!this.stopping) {
       const checkpoint = await readCheckpoint(db, this.schema);
@@ -182,7 +183,7 @@ export class ProjectionRunner {
    * compare-and-set, so a batch another runner already applied is refused and rolled back. An event
    * no projection can apply parks its stream (runner/parking.ts) instead of stopping the batch.
    */
-  private async applyBatch(db: Kysely<any>, events: readonly RecordedEvent[], from: GlobalPosition, next: GlobalPosition): Promise<void> {
+  private async applyBatch(db: ReadModelDb, events: readonly RecordedEvent[], from: GlobalPosition, next: GlobalPosition): Promise<void> {
     const parked = await withParking((project) =>
       db.transaction().execute(async (trx) => {
         await holdAgainstSwap(trx);
@@ -223,7 +224,7 @@ export class ProjectionRunner {
    * Follows a catch-up subscription (EventStoreDB `$all`) from the checkpoint stored in PostgreSQL;
    * each batch and its checkpoint commit together, exactly as in the polling loop.
    */
-  private async followSubscription(db: Kysely<any>): Promise<void> {
+  private async followSubscription(db: ReadModelDb): Promise<void> {
     const store = this.options.store;
     if (!isSubscribable(store)) return;
     const checkpoint = await readCheckpoint(db, this.schema);
@@ -277,16 +278,4 @@ export class ProjectionRunner {
   private log(entry: Record<string, unknown>): void {
     this.options.log?.(entry);
   }
-}
-
-/** Moves the checkpoint from `expected` to `next`; fails the transaction if someone else moved it. */
-export async function compareAndSetCheckpoint(trx: Kysely<any>, schema: string, expected: GlobalPosition, next: GlobalPosition, applied: number): Promise<void> {
-  if (comparePositions(next, expected) <= 0) throw new Error('checkpoint must move forward');
-  const result = await sql`
-    update ${sql.id(schema)}.checkpoints
-    set position_major = ${next.major.toString()}::numeric, position_minor = ${next.minor.toString()}::numeric,
-        events_applied = events_applied + ${applied}, updated_at = now()
-    where projection = ${PROJECTION_NAME}
-      and position_major = ${expected.major.toString()}::numeric and position_minor = ${expected.minor.toString()}::numeric`.execute(trx);
-  if (Number(result.numAffectedRows ?? 0) !== 1) throw new Error('checkpoint moved under this runner: another runner is active');
 }

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { comparePositions, type EventStore, type GlobalPosition } from '@dealstream/event-store';
 import { PROJECTION_NAME, readCheckpoint } from './checkpoint.js';
 
@@ -15,8 +16,9 @@ export interface ProjectionLeader {
   readonly since?: Date;
 }
 
-export async function projectionLeader(db: Kysely<any>): Promise<ProjectionLeader> {
+export async function projectionLeader(db: ReadModelDb): Promise<ProjectionLeader> {
   const key = sql`hashtext(${`dealstream.projection.${PROJECTION_NAME}`})::bigint`;
+  // Raw: pg_locks and pg_stat_activity, outside the read-model tables.
   const { rows } = await sql<{ pid: number; application_name: string | null; client_addr: string | null; backend_start: Date | string | null }>`
     select l.pid, a.application_name, a.client_addr::text as client_addr, a.backend_start
     from pg_locks l left join pg_stat_activity a on a.pid = l.pid
@@ -54,7 +56,7 @@ export interface ProjectionLag {
  * events, default 100,000) — on any store, the SQL one or EventStoreDB. `countLimit: 1` is the
  * cheap form readiness uses: it only learns whether something is pending and since when.
  */
-export async function projectionLag(db: Kysely<any>, store: EventStore, schema: string, options: { countLimit?: number } = {}): Promise<ProjectionLag> {
+export async function projectionLag(db: ReadModelDb, store: EventStore, schema: string, options: { countLimit?: number } = {}): Promise<ProjectionLag> {
   const countLimit = Math.max(1, options.countLimit ?? 100_000);
   const { position: checkpoint } = await readCheckpoint(db, schema);
   let cursor = checkpoint;

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql } from 'kysely';
+import type { ReadModelDb } from './read-model.tables.js';
 
 /** The live read models' schema. A rebuild builds into another schema, then swaps it in. */
 export const LIVE_SCHEMA = 'read_models';
@@ -10,8 +11,9 @@ export const LIVE_SCHEMA = 'read_models';
 export const READ_MODEL_VERSION = 6;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
-export async function createReadModelSchema(db: Kysely<any>, schema: string): Promise<void> {
+export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
   const s = sql.id(schema);
+  // Raw: DDL — the tables as PostgreSQL creates them (their TypeScript shape: read-model.tables.ts).
   await sql`create schema ${s}`.execute(db);
   const statements = [
     sql`create table ${s}.meta (key text primary key, value text not null)`,
@@ -77,7 +79,7 @@ export async function createReadModelSchema(db: Kysely<any>, schema: string): Pr
  * drops and recreates them (to be refilled by the projection runner from position 0) when an older
  * version is found. Returns what it did.
  */
-export async function ensureReadModelSchema(db: Kysely<any>): Promise<'created' | 'recreated' | 'current'> {
+export async function ensureReadModelSchema(db: ReadModelDb): Promise<'created' | 'recreated' | 'current'> {
   return db.transaction().execute(async (trx) => {
     // One starter at a time: concurrent API instances must not race to create the schema.
     await sql`select pg_advisory_xact_lock(hashtext('dealstream.read-models.schema'))`.execute(trx);
@@ -86,8 +88,8 @@ export async function ensureReadModelSchema(db: Kysely<any>): Promise<'created' 
       await createReadModelSchema(trx, LIVE_SCHEMA);
       return 'created';
     }
-    const version = await sql<{ value: string }>`select value from ${sql.id(LIVE_SCHEMA)}.meta where key = 'version'`.execute(trx);
-    if (version.rows[0]?.value === String(READ_MODEL_VERSION)) return 'current';
+    const version = await trx.withSchema(LIVE_SCHEMA).selectFrom('meta').select('value').where('key', '=', 'version').executeTakeFirst();
+    if (version?.value === String(READ_MODEL_VERSION)) return 'current';
     await sql`drop schema ${sql.id(LIVE_SCHEMA)} cascade`.execute(trx);
     await createReadModelSchema(trx, LIVE_SCHEMA);
     return 'recreated';

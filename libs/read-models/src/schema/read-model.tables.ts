@@ -1,4 +1,4 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Kysely, Transaction } from 'kysely';
 
 /*
  * The read models, one interface per table (Kysely style). They live in a schema of their own
@@ -10,8 +10,17 @@ import type { ColumnType } from 'kysely';
  * recordedAt ("as the system knew it").
  */
 
+/** timestamptz: read as a Date (pg and PGlite alike), written as a Date or an ISO string. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** bigint / numeric(20): read as a string (so no precision is lost), written as any integer form. */
 type Int8 = ColumnType<string, string | number | bigint, string | number | bigint>;
+/** jsonb: read as parsed JSON (unknown until the caller narrows it), written as a JSON string. */
+type Json = ColumnType<unknown, string, string>;
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
 
 export interface CheckpointsTable {
   projection: string;
@@ -27,9 +36,9 @@ export interface PipelinesTable {
   currency: string | null;
   status: string;
   /** Ordered stages [{stageId, name, probability, goal?}] and removed ones {id: {name, movedTo}}. */
-  stages: ColumnType<unknown, string, string>;
-  removed_stages: ColumnType<unknown, string, string>;
-  state: ColumnType<unknown, string, string>;
+  stages: Json;
+  removed_stages: Json;
+  state: Json;
   revision: Int8;
   effective_at: Timestamp;
   updated_at: Timestamp;
@@ -46,8 +55,8 @@ export interface PipelineVersionsTable {
   name: string;
   currency: string | null;
   status: string;
-  stages: ColumnType<unknown, string, string>;
-  removed_stages: ColumnType<unknown, string, string>;
+  stages: Json;
+  removed_stages: Json;
 }
 
 export interface DealsTable {
@@ -86,7 +95,7 @@ export interface DealsTable {
  */
 export interface DealStatesTable {
   deal_id: string;
-  state: ColumnType<unknown, string, string>;
+  state: Json;
 }
 
 /** The deal's board-relevant fields, valid over [valid_from, valid_to) and [recorded_from, recorded_to). */
@@ -189,7 +198,13 @@ export interface ParkedStreamsTable {
   events_waiting: Int8;
 }
 
-export interface ReadModelTables {
+/**
+ * The read-model database as Kysely sees it: the connection is `Kysely<ReadModelDatabase>`. Table
+ * keys are unqualified: the schema (live `read_models`, or a rebuild's) is chosen per query with
+ * `db.withSchema(schema)`.
+ */
+export interface ReadModelDatabase {
+  meta: MetaTable;
   checkpoints: CheckpointsTable;
   pipelines: PipelinesTable;
   pipeline_versions: PipelineVersionsTable;
@@ -205,8 +220,15 @@ export interface ReadModelTables {
   parked_streams: ParkedStreamsTable;
 }
 
+/**
+ * What every read-model function takes: a connection or a transaction typed with the tables.
+ * (`Transaction` is named too because Kysely cannot compare an untyped caller's `Transaction<any>`
+ * with `Kysely<ReadModelDatabase>` structurally; a typed transaction is a `Kysely<ReadModelDatabase>`.)
+ */
+export type ReadModelDb = Kysely<ReadModelDatabase> | Transaction<ReadModelDatabase>;
+
 /** Tables compared for parity after a rebuild, with their key columns (stable ordering). */
-export const PARITY_TABLES: Record<Exclude<keyof ReadModelTables, 'checkpoints' | 'parked_streams'>, string[]> = {
+export const PARITY_TABLES: Record<Exclude<keyof ReadModelDatabase, 'meta' | 'checkpoints' | 'parked_streams'>, string[]> = {
   pipelines: ['pipeline_id'],
   pipeline_versions: ['pipeline_id', 'revision'],
   deals: ['deal_id'],
@@ -219,3 +241,12 @@ export const PARITY_TABLES: Record<Exclude<keyof ReadModelTables, 'checkpoints' 
   stage_totals: ['pipeline_id', 'stage_id', 'currency'],
   removed_stages: ['pipeline_id', 'stage_id'],
 };
+
+/**
+ * A row as the projections hold it in memory while a batch is projected, derived from its table:
+ * int8 columns as numbers (amounts and revisions stay far below 2^53), timestamps as Dates, jsonb
+ * as `unknown` (the caller narrows it), everything else as selected.
+ */
+export type InMemoryRow<Table> = { -readonly [K in keyof Table]: InMemory<Table[K]> };
+
+type InMemory<Column> = Column extends Int8 ? number : Column extends Timestamp ? Date : Column extends Json ? unknown : Column;
