@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { databaseFaultOf } from './database-faults.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -128,7 +128,7 @@ export async function waitForDatabase(database: Database, options: WaitForDataba
   let backoff = options.initialBackoffMs ?? 250;
   for (let attempt = 1; ; attempt++) {
     try {
-      await sql`select 1`.execute(database.db);
+      await database.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
       await options.probe?.();
       if (attempt > 1) options.log?.({ msg: 'database reachable', attempts: attempt, waitedMs: Date.now() - started });
       return;

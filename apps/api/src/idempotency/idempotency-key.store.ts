@@ -42,8 +42,9 @@ const migrations: Record<string, Migration> = {
 export async function migrateApiSchema<DB>(db: Kysely<DB>): Promise<void> {
   // Two API processes starting at once: `create schema if not exists` alone can still collide.
   await db.transaction().execute(async (trx) => {
+    // Raw: pg_advisory_xact_lock returns void, which the builder's result typing has no use for.
     await sql`select pg_advisory_xact_lock(hashtext('dealstream.api.schema'))`.execute(trx);
-    await sql`create schema if not exists api`.execute(trx);
+    await trx.schema.createSchema(API_SCHEMA).ifNotExists().execute();
   });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: API_SCHEMA, migrationTableName: 'migrations', migrationLockTableName: 'migrations_lock' });
   const { error } = await migrator.migrateToLatest();

@@ -25,7 +25,7 @@ const migrations: Record<string, Migration> = {
  * starts (never while answering a read); safe when several instances start at once.
  */
 export async function loadPseudonymKey(db: Kysely<AuditTables>): Promise<Buffer> {
-  await sql`create schema if not exists audit`.execute(db);
+  await db.schema.createSchema(AUDIT_SCHEMA).ifNotExists().execute();
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },

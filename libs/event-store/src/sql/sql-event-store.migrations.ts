@@ -53,7 +53,7 @@ const migrations: Record<string, Migration> = {
 
 /** Brings the event store schema up to date; safe to call from several processes at once. */
 export async function migrateEventStore<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
-  await sql`create schema if not exists event_store`.execute(db);
+  await db.schema.createSchema(EVENT_STORE_SCHEMA).ifNotExists().execute();
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
