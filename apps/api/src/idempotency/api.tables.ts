@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** `api.idempotency_keys`: one row per (actor, Idempotency-Key), the request it is bound to and its first answer. */
 export interface IdempotencyKeysTable {
@@ -31,5 +31,3 @@ declare module '@dealstream/database' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging
   interface DB extends ApiTables {}
 }
-
-export type IdempotencyKeyRow = Selectable<IdempotencyKeysTable>;

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** `audit.pseudonym_key`: one row (id 1), the HMAC key of the analyst pseudonyms. */
 export interface PseudonymKeyTable {
@@ -17,5 +17,3 @@ declare module '@dealstream/database' {
   // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging
   interface DB extends AuditTables {}
 }
-
-export type PseudonymKeyRow = Selectable<PseudonymKeyTable>;

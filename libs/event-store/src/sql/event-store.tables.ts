@@ -1,13 +1,13 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+import type { ColumnType, Generated, Insertable } from 'kysely';
 
 /**
  * A `bigint`/`xid8` column. Drivers disagree on how they read one (`pg` a string, PGlite a number
  * or bigint), so queries cast it to text to read it exactly; writes send decimal strings.
  */
-export type Int8 = ColumnType<string | number | bigint, string, string>;
+type Int8 = ColumnType<string | number | bigint, string, string>;
 
 /** A `timestamptz` column: a Date from `pg`, a Date or string from PGlite; written as a Date or ISO text. */
-export type Timestamptz = ColumnType<Date | string, Date | string, Date | string>;
+type Timestamptz = ColumnType<Date | string, Date | string, Date | string>;
 
 /** `event_store.streams`: one row per stream — its append lock, head revision and hash-chain head. */
 export interface EventStoreStreamsTable {
@@ -53,8 +53,5 @@ declare module '@dealstream/database' {
   interface DB extends EventStoreTables {}
 }
 
-export type StreamRow = Selectable<EventStoreStreamsTable>;
-export type NewStreamRow = Insertable<EventStoreStreamsTable>;
-export type StreamUpdate = Updateable<EventStoreStreamsTable>;
-export type StoredEventRow = Selectable<EventStoreEventsTable>;
+/** An event row as the append inserts it. */
 export type NewStoredEventRow = Insertable<EventStoreEventsTable>;
