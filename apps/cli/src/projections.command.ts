@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { Kysely } from 'kysely';
-import type { DatabaseConfig } from '@dealstream/database';
+import type { DatabaseConfig, DB } from '@dealstream/database';
 import { encodePosition, type EventStore } from '@dealstream/event-store';
 import {
   LIVE_SCHEMA,
@@ -90,7 +90,7 @@ export interface ProjectionsStatus {
   readonly leader: ProjectionLeader | null;
 }
 
-export async function projectionsStatus(db: Kysely<any>, config: DatabaseConfig, store: EventStore, countLimit: number): Promise<ProjectionsStatus> {
+export async function projectionsStatus(db: Kysely<DB>, config: DatabaseConfig, store: EventStore, countLimit: number): Promise<ProjectionsStatus> {
   const lag: ProjectionLag = await projectionLag(db, store, LIVE_SCHEMA, { countLimit });
   return {
     checkpoint: encodePosition(lag.checkpoint),

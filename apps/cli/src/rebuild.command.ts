@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { sql } from 'kysely';
 import { SingleBar, Presets } from 'cli-progress';
 import { rebuildReadModels } from '@dealstream/read-models';
 import { openStore } from './open-store.js';
@@ -18,9 +17,11 @@ export async function rebuildCommand(args: string[]): Promise<void> {
     // compares at one position, so it cannot tell that the live tables are stale.
     console.log(`live read models before the rebuild: ${await liveLag()}`);
     // The SQL store can say how many events there are (for the ETA); EventStoreDB cannot cheaply.
-    const total = await sql<{ n: string }>`select count(*)::text as n from event_store.events`
-      .execute(database.db)
-      .then(({ rows }) => Number(rows[0]!.n))
+    const total = await database.db
+      .selectFrom('event_store.events')
+      .select((eb) => eb.cast<string>(eb.fn.countAll(), 'text').as('n'))
+      .executeTakeFirstOrThrow()
+      .then((row) => Number(row.n))
       .catch(() => 0);
     const bar = new SingleBar({ format: 'rebuild |{bar}| {value}/{total} events | {rate} events/s | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic);
     const started = Date.now();

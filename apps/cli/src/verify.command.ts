@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
-import { databaseConfigFromEnv, openDatabase, type DatabaseConfig } from '@dealstream/database';
+import { databaseConfigFromEnv, openDatabase, type DatabaseConfig, type DB } from '@dealstream/database';
 import { CLI_TIMEOUT_DEFAULTS } from './cli-timeouts.js';
 import { checkChainAnchor, hasValidAnchorSignature, parseChainAnchor, verifyHashChains, type AnchorCheckReport, type ChainAnchor, type VerificationReport } from '@dealstream/audit';
 
@@ -62,7 +62,7 @@ export async function runVerify(args: string[], io: VerifyIo): Promise<number> {
  * Opens the database the API uses for reading only, after checking there is an SQL event store to
  * audit there; prints why not and answers `unusable` otherwise.
  */
-export async function withStoreToAudit(io: VerifyIo, run: (db: Kysely<any>, config: DatabaseConfig) => Promise<number>): Promise<number> {
+export async function withStoreToAudit(io: VerifyIo, run: (db: Kysely<DB>, config: DatabaseConfig) => Promise<number>): Promise<number> {
   if (io.env.EVENTSTORE_CONNECTION_STRING) {
     io.print('error: events are kept in EventStoreDB (EVENTSTORE_CONNECTION_STRING); only the SQL event store keeps a hash chain');
     return VERIFY_EXIT.unusable;
@@ -75,8 +75,10 @@ export async function withStoreToAudit(io: VerifyIo, run: (db: Kysely<any>, conf
   }
   const database = await openDatabase(config);
   try {
-    const { rows } = await sql<{ events: string | null }>`select to_regclass('event_store.events')::text as events`.execute(database.db);
-    if (!rows[0]?.events) {
+    const row = await database.db
+      .selectNoFrom((eb) => eb.cast<string | null>(eb.fn('to_regclass', [sql.lit('event_store.events')]), 'text').as('events'))
+      .executeTakeFirst();
+    if (!row?.events) {
       io.print(`error: ${where(config)} holds no event store`);
       return VERIFY_EXIT.unusable;
     }

@@ -7,6 +7,7 @@ export * from './history/state-at.query.js';
 export * from './history/state-diff.query.js';
 export * from './history/stream-history.query.js';
 export * from './history/stream-replay.js';
+export * from './redaction/audit.tables.js';
 export * from './redaction/pseudonym-key.js';
 export * from './redaction/pseudonymizer.js';
 export * from './redaction/redaction.js';

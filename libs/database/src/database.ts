@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { databaseFaultOf } from './database-faults.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -40,11 +40,21 @@ export interface OpenDatabaseOptions {
 }
 
 /**
- * An open database: the Kysely instance plus what only some profiles have. `notifications` is the
- * LISTEN side, `pool` exists only on a server so benchmarks can take a raw baseline on it.
+ * Every table of the one database, keyed as Kysely names them (`'event_store.events'`). Empty here:
+ * the library that owns a schema declares its tables beside its migrations and adds them with
+ * `declare module '@dealstream/database' { interface DB extends EventStoreTables {} }`, so one
+ * `Kysely<DB>` serves every library, while each library's queries take only its own table map
+ * (`Kysely<EventStoreTables>`: a `Kysely<DB>` is one) and cannot name another library's columns.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface DB {}
+
+/**
+ * An open database: the typed Kysely instance, the profile it was opened with, and the LISTEN side
+ * (`listen`), which a server and PGlite provide differently.
  */
 export interface Database {
-  readonly db: Kysely<any>;
+  readonly db: Kysely<DB>;
   readonly config: DatabaseConfig;
   /**
    * Subscribes to a NOTIFY channel; returns an unsubscribe function. On a server the LISTEN
@@ -118,7 +128,7 @@ export async function waitForDatabase(database: Database, options: WaitForDataba
   let backoff = options.initialBackoffMs ?? 250;
   for (let attempt = 1; ; attempt++) {
     try {
-      await sql`select 1`.execute(database.db);
+      await database.db.selectNoFrom((eb) => eb.lit(1).as('one')).execute();
       await options.probe?.();
       if (attempt > 1) options.log?.({ msg: 'database reachable', attempts: attempt, waitedMs: Date.now() - started });
       return;
@@ -164,7 +174,7 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
   });
   // pg-pool re-emits an idle client's error here: already logged by the listener above.
   pool.on('error', () => {});
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   const listeners = new Set<ReconnectingListener>();
   return {
     db,
@@ -300,7 +310,7 @@ class ReconnectingListener {
 async function openPGlite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): Promise<Database> {
   if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
   const pglite = await PGlite.create(config.dataDir);
-  const db = new Kysely<any>({ dialect: new PGliteDialect(pglite) });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
   return {
     db,
     config,

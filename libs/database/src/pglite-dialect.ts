@@ -25,7 +25,7 @@ export class PGliteDialect implements Dialect {
   createAdapter = () => new PostgresAdapter();
   createDriver = (): Driver => new PGliteDriver(this.pglite);
   createQueryCompiler = () => new PostgresQueryCompiler();
-  createIntrospector = (db: Kysely<any>) => new PostgresIntrospector(db);
+  createIntrospector = (db: Kysely<unknown>) => new PostgresIntrospector(db);
 }
 
 class PGliteDriver implements Driver {

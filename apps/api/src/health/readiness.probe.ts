@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import { describeError, type Database } from '@dealstream/database';
+import { describeError, type Database, type DB } from '@dealstream/database';
 import { SqlEventStore, encodePosition, type EventStore } from '@dealstream/event-store';
 import { LIVE_SCHEMA, projectionLag, projectionLeader, type ProjectionRunner } from '@dealstream/read-models';
 
@@ -69,14 +69,20 @@ export class ReadinessProbe {
     // fails with its own reason before the probe's race gives up, and the probe's connection is
     // back in the pool by the time the answer is sent.
     const deadline = started + Math.max(1, Math.floor(bound * 0.9));
-    const step = async (trx: Kysely<any>, name: keyof typeof checks, run: () => Promise<Omit<Check, 'status'> & { status?: CheckStatus }>) => {
+    const step = async (trx: Kysely<DB>, name: keyof typeof checks, run: () => Promise<Omit<Check, 'status'> & { status?: CheckStatus }>) => {
       current = name;
       const left = deadline - Date.now();
       if (left <= 0) {
         checks[name] = { status: 'timeout', error: `no time left within READY_TIMEOUT_MS=${bound} ms` };
         return;
       }
-      await sql`select set_config('statement_timeout', ${String(left)}, true), set_config('lock_timeout', ${String(left)}, true)`.execute(trx);
+      await trx
+        .selectNoFrom((eb) => [
+          eb.fn<string>('set_config', [sql.lit('statement_timeout'), eb.val(String(left)), sql.lit(true)]).as('statement_timeout'),
+          eb.fn<string>('set_config', [sql.lit('lock_timeout'), eb.val(String(left)), sql.lit(true)]).as('lock_timeout'),
+        ])
+        .execute();
+      // Raw savepoints: Kysely's savepoint API exists only on a controlled transaction, not inside execute().
       await sql`savepoint readiness_check`.execute(trx);
       try {
         const result = await run();
@@ -92,8 +98,8 @@ export class ReadinessProbe {
       .execute(async (trx) => {
         let now = new Date();
         await step(trx, 'database', async () => {
-          const { rows } = await sql<{ now: Date | string }>`select now() as now`.execute(trx);
-          now = new Date(rows[0]!.now);
+          const row = await trx.selectNoFrom((eb) => eb.fn<Date | string>('now').as('now')).executeTakeFirstOrThrow();
+          now = new Date(row.now);
           return { latencyMs: Date.now() - started };
         });
         if (checks.database.status !== 'ok' || options.databaseOnly) throw new Abort();
@@ -125,7 +131,7 @@ export class ReadinessProbe {
     };
   }
 
-  private async projections(trx: Kysely<any>, now: Date) {
+  private async projections(trx: Kysely<DB>, now: Date) {
     // The SQL store is read inside the probe's transaction (bounded by it); EventStoreDB by its own bound.
     const store = this.store instanceof SqlEventStore ? new SqlEventStore(trx) : this.store;
     const lag = await projectionLag(trx, store, LIVE_SCHEMA, { countLimit: 1 });
@@ -141,7 +147,7 @@ export class ReadinessProbe {
     };
   }
 
-  private async leader(trx: Kysely<any>) {
+  private async leader(trx: Kysely<DB>) {
     const own = this.runner?.status().role;
     const thisInstance = this.runner ? own : 'external';
     if (this.database.config.kind === 'pglite') {
@@ -159,8 +165,9 @@ export class ReadinessProbe {
     };
   }
 
-  private async writes(trx: Kysely<any>) {
+  private async writes(trx: Kysely<DB>) {
     if (!(this.store instanceof SqlEventStore)) return { status: 'skipped' as const };
+    // Raw: the builder has no LOCK TABLE.
     await sql`lock table event_store.streams, event_store.events in row exclusive mode`.execute(trx);
     return {};
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Migrator, sql, type Kysely, type Migration } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type RawBuilder } from 'kysely';
+import type { ApiTables } from './api.tables.js';
 import type { RequestFingerprint } from './idempotency-key.js';
 
 /**
@@ -12,7 +13,7 @@ export const API_SCHEMA = 'api';
 
 const migrations: Record<string, Migration> = {
   '0001_idempotency_keys': {
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       await sql`create schema if not exists api`.execute(db);
       await sql`
         create table api.idempotency_keys (
@@ -38,11 +39,12 @@ const migrations: Record<string, Migration> = {
 };
 
 /** Creates or updates the API schema; safe from several processes at once (Kysely's migration lock). */
-export async function migrateApiSchema(db: Kysely<any>): Promise<void> {
+export async function migrateApiSchema<DB>(db: Kysely<DB>): Promise<void> {
   // Two API processes starting at once: `create schema if not exists` alone can still collide.
   await db.transaction().execute(async (trx) => {
+    // Raw: pg_advisory_xact_lock returns void, which the builder's result typing has no use for.
     await sql`select pg_advisory_xact_lock(hashtext('dealstream.api.schema'))`.execute(trx);
-    await sql`create schema if not exists api`.execute(trx);
+    await trx.schema.createSchema(API_SCHEMA).ifNotExists().execute();
   });
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: API_SCHEMA, migrationTableName: 'migrations', migrationLockTableName: 'migrations_lock' });
   const { error } = await migrator.migrateToLatest();
@@ -66,37 +68,60 @@ export type Claim =
   /** The same request is being executed right now (its lease has not expired). */
   | { readonly kind: 'in-flight' };
 
-interface KeyRow {
-  method: string;
-  route: string;
-  target: string;
-  body_sha256: string;
-  state: 'in-flight' | 'completed';
-  lease_expired: boolean;
-  response_status: number | null;
-  response_headers: Record<string, string> | string | null;
-  response_body: string | null;
+/**
+ * `now() ± ms` on the database clock (leases and retention use the database's time, never a
+ * process's). Raw: the builder has no interval literal.
+ */
+function databaseNowPlus(ms: number): RawBuilder<Date> {
+  return sql<Date>`now() + ${ms}::float8 * interval '1 millisecond'`;
+}
+function databaseNowMinus(ms: number): RawBuilder<Date> {
+  return sql<Date>`now() - ${ms}::float8 * interval '1 millisecond'`;
 }
 
 /** Idempotency keys in `api.idempotency_keys`, scoped by (actor, key). Leases use the database clock. */
 export class IdempotencyKeyStore {
-  constructor(private readonly db: Kysely<any>) {}
+  constructor(private readonly db: Kysely<ApiTables>) {}
+
+  /** The row of this request's key, if any. */
+  private keyOf(fp: RequestFingerprint) {
+    return this.db.selectFrom('api.idempotency_keys').where('actor_id', '=', fp.actorId).where('idempotency_key', '=', fp.key);
+  }
 
   /** Claims the key for this request, or says what the key already belongs to. */
   async claim(fp: RequestFingerprint, leaseMs: number): Promise<Claim> {
     for (;;) {
       const leaseToken = randomUUID();
-      const inserted = await sql<{ lease_token: string }>`
-        insert into api.idempotency_keys (actor_id, idempotency_key, method, route, target, body_sha256, state, lease_token, lease_until)
-        values (${fp.actorId}, ${fp.key}, ${fp.method}, ${fp.route}, ${fp.target}, ${fp.bodySha256}, 'in-flight', ${leaseToken}::uuid,
-          now() + ${leaseMs}::float8 * interval '1 millisecond')
-        on conflict (actor_id, idempotency_key) do nothing
-        returning lease_token::text as lease_token`.execute(this.db);
-      if (inserted.rows.length > 0) return { kind: 'owned', leaseToken };
-      const { rows } = await sql<KeyRow>`
-        select method, route, target, body_sha256, state, lease_until <= now() as lease_expired, response_status, response_headers, response_body
-        from api.idempotency_keys where actor_id = ${fp.actorId} and idempotency_key = ${fp.key}`.execute(this.db);
-      const row = rows[0];
+      const inserted = await this.db
+        .insertInto('api.idempotency_keys')
+        .values({
+          actor_id: fp.actorId,
+          idempotency_key: fp.key,
+          method: fp.method,
+          route: fp.route,
+          target: fp.target,
+          body_sha256: fp.bodySha256,
+          state: 'in-flight',
+          lease_token: leaseToken,
+          lease_until: databaseNowPlus(leaseMs),
+        })
+        .onConflict((oc) => oc.columns(['actor_id', 'idempotency_key']).doNothing())
+        .returning('actor_id')
+        .execute();
+      if (inserted.length > 0) return { kind: 'owned', leaseToken };
+      const row = await this.keyOf(fp)
+        .select((eb) => [
+          'method',
+          'route',
+          'target',
+          'body_sha256',
+          'state',
+          eb('lease_until', '<=', eb.fn<Date>('now')).as('lease_expired'),
+          'response_status',
+          'response_headers',
+          'response_body',
+        ])
+        .executeTakeFirst();
       if (!row) continue; // released (its request failed) between the insert and the read: claim again
       if (row.method !== fp.method || row.route !== fp.route || row.target !== fp.target || row.body_sha256 !== fp.bodySha256) {
         return { kind: 'mismatch', first: { method: row.method, target: row.target } };
@@ -108,28 +133,48 @@ export class IdempotencyKeyStore {
       }
       if (!row.lease_expired) return { kind: 'in-flight' };
       // The request holding it crashed or outlived its lease: take it over (one taker wins).
-      const taken = await sql`
-        update api.idempotency_keys set lease_token = ${leaseToken}::uuid, lease_until = now() + ${leaseMs}::float8 * interval '1 millisecond'
-        where actor_id = ${fp.actorId} and idempotency_key = ${fp.key} and state = 'in-flight' and lease_until <= now()
-        returning 1`.execute(this.db);
-      if (taken.rows.length > 0) return { kind: 'owned', leaseToken };
+      const taken = await this.db
+        .updateTable('api.idempotency_keys')
+        .set({ lease_token: leaseToken, lease_until: databaseNowPlus(leaseMs) })
+        .where('actor_id', '=', fp.actorId)
+        .where('idempotency_key', '=', fp.key)
+        .where('state', '=', 'in-flight')
+        .where((eb) => eb('lease_until', '<=', eb.fn<Date>('now')))
+        .returning('actor_id')
+        .execute();
+      if (taken.length > 0) return { kind: 'owned', leaseToken };
     }
   }
 
   /** Records the first answer; later requests with the key replay it. False when the lease was lost. */
   async complete(fp: RequestFingerprint, leaseToken: string, response: StoredResponse): Promise<boolean> {
-    const { rows } = await sql`
-      update api.idempotency_keys set state = 'completed', response_status = ${response.status},
-        response_headers = ${JSON.stringify(response.headers)}::jsonb, response_body = ${JSON.stringify(response.body ?? null)}, completed_at = now()
-      where actor_id = ${fp.actorId} and idempotency_key = ${fp.key} and lease_token = ${leaseToken}::uuid and state = 'in-flight'
-      returning 1`.execute(this.db);
+    const rows = await this.db
+      .updateTable('api.idempotency_keys')
+      .set((eb) => ({
+        state: 'completed',
+        response_status: response.status,
+        response_headers: JSON.stringify(response.headers),
+        response_body: JSON.stringify(response.body ?? null),
+        completed_at: eb.fn<Date>('now'),
+      }))
+      .where('actor_id', '=', fp.actorId)
+      .where('idempotency_key', '=', fp.key)
+      .where('lease_token', '=', leaseToken)
+      .where('state', '=', 'in-flight')
+      .returning('actor_id')
+      .execute();
     return rows.length > 0;
   }
 
   /** Forgets a key whose request was refused with nothing written: the key may be used again. */
   async release(fp: RequestFingerprint, leaseToken: string): Promise<void> {
-    await sql`delete from api.idempotency_keys
-      where actor_id = ${fp.actorId} and idempotency_key = ${fp.key} and lease_token = ${leaseToken}::uuid and state = 'in-flight'`.execute(this.db);
+    await this.db
+      .deleteFrom('api.idempotency_keys')
+      .where('actor_id', '=', fp.actorId)
+      .where('idempotency_key', '=', fp.key)
+      .where('lease_token', '=', leaseToken)
+      .where('state', '=', 'in-flight')
+      .execute();
   }
 
   /**
@@ -137,8 +182,14 @@ export class IdempotencyKeyStore {
    * a failure whose outcome is unknown (the event store timed out, an unexpected error).
    */
   async abandon(fp: RequestFingerprint, leaseToken: string): Promise<void> {
-    await sql`update api.idempotency_keys set lease_until = now()
-      where actor_id = ${fp.actorId} and idempotency_key = ${fp.key} and lease_token = ${leaseToken}::uuid and state = 'in-flight'`.execute(this.db);
+    await this.db
+      .updateTable('api.idempotency_keys')
+      .set((eb) => ({ lease_until: eb.fn<Date>('now') }))
+      .where('actor_id', '=', fp.actorId)
+      .where('idempotency_key', '=', fp.key)
+      .where('lease_token', '=', leaseToken)
+      .where('state', '=', 'in-flight')
+      .execute();
   }
 
   /**
@@ -146,10 +197,12 @@ export class IdempotencyKeyStore {
    * or an expired lease). Returns how many.
    */
   async purge(retentionMs: number): Promise<number> {
-    const { rows } = await sql`
-      delete from api.idempotency_keys
-      where created_at < now() - ${retentionMs}::float8 * interval '1 millisecond' and (state = 'completed' or lease_until <= now())
-      returning 1`.execute(this.db);
+    const rows = await this.db
+      .deleteFrom('api.idempotency_keys')
+      .where('created_at', '<', databaseNowMinus(retentionMs))
+      .where((eb) => eb.or([eb('state', '=', 'completed'), eb('lease_until', '<=', eb.fn<Date>('now'))]))
+      .returning('actor_id')
+      .execute();
     return rows.length;
   }
 }

@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
+import type { DB } from '@dealstream/database';
 import { encodePosition, parseClientPosition, type GlobalPosition } from '@dealstream/event-store';
 import { LIVE_SCHEMA, readCheckpoint, waitForCheckpoint } from '@dealstream/read-models';
 import { ApiProblem } from '../problem/api-problem.js';
@@ -9,7 +10,7 @@ import { ApiProblem } from '../problem/api-problem.js';
  * or `X-Min-Position` header); it then waits, up to `waitMs`, for the read models to reach it. Every
  * read answers `X-Read-Position`: the position the data reflects.
  */
-export async function awaitReadPosition(db: Kysely<any>, request: Request, response: Response, maxWaitMs: number): Promise<GlobalPosition> {
+export async function awaitReadPosition(db: Kysely<DB>, request: Request, response: Response, maxWaitMs: number): Promise<GlobalPosition> {
   const raw = (request.query.minPosition as string | undefined) ?? request.header('x-min-position');
   let reached: GlobalPosition | undefined;
   if (raw !== undefined) {

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { EventStoreTables } from '@dealstream/event-store';
 import { verifyHashChains, type VerificationReport } from '../verify/verify-chains.query.js';
 import { createChainAnchor, type AnchoredHead, type ChainAnchor } from './chain-anchor.js';
 
@@ -36,10 +37,14 @@ export type TakeAnchorResult = { readonly ok: true; readonly anchor: ChainAnchor
  * harmless (an anchor is a prefix of each stream). A broken store is not anchored: its report is
  * returned instead. Reads only.
  */
-export async function takeChainAnchor(db: Kysely<any>, now: () => Date = () => new Date()): Promise<TakeAnchorResult> {
+export async function takeChainAnchor(db: Kysely<EventStoreTables>, now: () => Date = () => new Date()): Promise<TakeAnchorResult> {
   const takenAt = now();
-  const { rows } = await sql<{ stream_id: string; revision: string; last_hash: string }>`
-    select stream_id, revision::text as revision, last_hash from event_store.streams where last_hash is not null`.execute(db);
+  const rows = await db
+    .selectFrom('event_store.streams')
+    .select((eb) => ['stream_id', eb.cast<string>('revision', 'text').as('revision'), 'last_hash'])
+    .where('last_hash', 'is not', null)
+    .$narrowType<{ last_hash: string }>()
+    .execute();
   const heads: AnchoredHead[] = rows.map((r) => ({ streamId: r.stream_id, revision: BigInt(r.revision), hash: r.last_hash }));
   const verification = (await verifyHashChains(db))!;
   if (!verification.ok) return { ok: false, verification };
@@ -56,7 +61,7 @@ export async function takeChainAnchor(db: Kysely<any>, now: () => Date = () => n
  * chain up to each anchored revision is the one that existed when the anchor was taken. Reads only.
  */
 export async function checkChainAnchor(
-  db: Kysely<any>,
+  db: Kysely<EventStoreTables>,
   anchor: ChainAnchor,
   options: { pageSize?: number; maxListedBreaks?: number; streamId?: string } = {},
 ): Promise<AnchorCheckReport> {
@@ -67,6 +72,7 @@ export async function checkChainAnchor(
   let brokenStreams = 0;
   for (let i = 0; i < heads.length; i += pageSize) {
     const page = heads.slice(i, i + pageSize);
+    // Raw: the builder has no VALUES list as a table (the anchored heads are joined as one).
     const { rows } = await sql<{ stream_id: string; hash: string | null; stream_exists: boolean }>`
       select h.stream_id, e.hash,
              exists (select 1 from event_store.streams s where s.stream_id = h.stream_id)

@@ -1,4 +1,5 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type InferResult, type Kysely } from 'kysely';
+import type { EventStoreTables } from '@dealstream/event-store';
 import type { StoredChainEvent, StreamHead } from './chain-check.js';
 
 /** Where a chain scan stands: inside a stream after a revision, or past a whole stream. */
@@ -11,72 +12,82 @@ export interface ChainRow {
   readonly event?: StoredChainEvent;
 }
 
-type Row = {
-  stream_id: string;
-  head_revision: string;
-  head_hash: string | null;
-  stream_revision: string | null;
-  event_id: string | null;
-  type: string | null;
-  data: string | null;
-  actor_id: string | null;
-  command_id: string | null;
-  correlation_id: string | null;
-  causation_id: string | null;
-  occurred_us: string | null;
-  recorded_us: string | null;
-  previous_hash: string | null;
-  hash: string | null;
-};
-
 /**
  * One page of (stream row, event) pairs in (stream id, revision) order, starting at `cursor`; with
  * `onlyStreamId`, of that stream only. A stream without events after the cursor yields one row
  * without an event, so event-less streams (every event deleted) are seen too. Each statement reads
  * one snapshot, so a page's head and events agree even while writers append.
  */
-export async function readChainRows(db: Kysely<any>, cursor: ChainCursor | undefined, limit: number, onlyStreamId?: string): Promise<ChainRow[]> {
-  const streams = onlyStreamId !== undefined
-    ? sql`s.stream_id = ${onlyStreamId}`
-    : cursor === undefined
-      ? sql`true`
-      : cursor.afterRevision === 'done'
-        ? sql`s.stream_id > ${cursor.streamId}`
-        : sql`s.stream_id >= ${cursor.streamId}`;
-  const after = cursor === undefined || cursor.afterRevision === 'done'
-    ? sql`-1`
-    : sql`case when s.stream_id = ${cursor.streamId} then ${cursor.afterRevision.toString()}::bigint else -1 end`;
-  // Timestamps as exact epoch microseconds: the hash covers milliseconds, so digits below them would
-  // be a change the hash cannot see — the reader flags them instead of rounding them away.
-  const { rows } = await sql<Row>`
-    select s.stream_id, s.revision::text as head_revision, s.last_hash as head_hash,
-           e.stream_revision::text as stream_revision, e.event_id::text as event_id, e.type, e.data::text as data,
-           e.actor_id, e.command_id, e.correlation_id, e.causation_id,
-           (extract(epoch from e.occurred_at) * 1000000)::bigint::text as occurred_us,
-           (extract(epoch from e.recorded_at) * 1000000)::bigint::text as recorded_us,
-           e.previous_hash, e.hash
-    from event_store.streams s
-    left join lateral (
-      select * from event_store.events x
-      where x.stream_id = s.stream_id and x.stream_revision > ${after}
-      order by x.stream_revision
-      limit ${limit}
-    ) e on true
-    where ${streams}
-    order by s.stream_id, e.stream_revision
-    limit ${limit}`.execute(db);
+export async function readChainRows(db: Kysely<EventStoreTables>, cursor: ChainCursor | undefined, limit: number, onlyStreamId?: string): Promise<ChainRow[]> {
+  const rows = await chainRowsQuery(db, cursor, limit, onlyStreamId).execute();
   return rows.map(toChainRow);
 }
 
+function chainRowsQuery(db: Kysely<EventStoreTables>, cursor: ChainCursor | undefined, limit: number, onlyStreamId: string | undefined) {
+  return db
+    .selectFrom('event_store.streams as s')
+    .leftJoinLateral(
+      (eb) =>
+        eb
+          .selectFrom('event_store.events as x')
+          .selectAll('x')
+          .whereRef('x.stream_id', '=', 's.stream_id')
+          .where(
+            'x.stream_revision',
+            '>',
+            cursor === undefined || cursor.afterRevision === 'done'
+              ? eb.lit(-1)
+              : eb.case().when('s.stream_id', '=', cursor.streamId).then(eb.cast<string>(eb.val(cursor.afterRevision.toString()), 'bigint')).else(eb.lit(-1)).end(),
+          )
+          .orderBy('x.stream_revision')
+          .limit(limit)
+          .as('e'),
+      (join) => join.onTrue(),
+    )
+    .select((eb) => [
+      's.stream_id',
+      eb.cast<string>('s.revision', 'text').as('head_revision'),
+      's.last_hash as head_hash',
+      eb.cast<string | null>('e.stream_revision', 'text').as('stream_revision'),
+      eb.cast<string | null>('e.event_id', 'text').as('event_id'),
+      'e.type',
+      eb.cast<string | null>('e.data', 'text').as('data'),
+      'e.actor_id',
+      'e.command_id',
+      'e.correlation_id',
+      'e.causation_id',
+      // Timestamps as exact epoch microseconds: the hash covers milliseconds, so digits below them would
+      // be a change the hash cannot see — the reader flags them instead of rounding them away.
+      // Raw: the builder has no `extract(field from …)` (date_part would round through a double).
+      sql<string | null>`(extract(epoch from ${eb.ref('e.occurred_at')}) * 1000000)::bigint::text`.as('occurred_us'),
+      sql<string | null>`(extract(epoch from ${eb.ref('e.recorded_at')}) * 1000000)::bigint::text`.as('recorded_us'),
+      'e.previous_hash',
+      'e.hash',
+    ])
+    .$call((query) =>
+      onlyStreamId !== undefined
+        ? query.where('s.stream_id', '=', onlyStreamId)
+        : cursor === undefined
+          ? query
+          : query.where('s.stream_id', cursor.afterRevision === 'done' ? '>' : '>=', cursor.streamId),
+    )
+    .orderBy('s.stream_id')
+    .orderBy('e.stream_revision')
+    .limit(limit);
+}
+
+type Row = InferResult<ReturnType<typeof chainRowsQuery>>[number];
+
 /** Streams that have events but no stream row (possible only if someone dropped the foreign key). */
-export async function readOrphanStreams(db: Kysely<any>, onlyStreamId?: string): Promise<{ streamId: string; lastRevision: bigint }[]> {
-  const { rows } = await sql<{ stream_id: string; last_revision: string }>`
-    select e.stream_id, max(e.stream_revision)::text as last_revision
-    from event_store.events e
-    where not exists (select 1 from event_store.streams s where s.stream_id = e.stream_id)
-      ${onlyStreamId !== undefined ? sql`and e.stream_id = ${onlyStreamId}` : sql``}
-    group by e.stream_id
-    order by e.stream_id`.execute(db);
+export async function readOrphanStreams(db: Kysely<EventStoreTables>, onlyStreamId?: string): Promise<{ streamId: string; lastRevision: bigint }[]> {
+  const rows = await db
+    .selectFrom('event_store.events as e')
+    .select((eb) => ['e.stream_id', eb.cast<string>(eb.fn.max('e.stream_revision'), 'text').as('last_revision')])
+    .where((eb) => eb.not(eb.exists(eb.selectFrom('event_store.streams as s').select(eb.lit(1).as('one')).whereRef('s.stream_id', '=', 'e.stream_id'))))
+    .$if(onlyStreamId !== undefined, (query) => query.where('e.stream_id', '=', onlyStreamId!))
+    .groupBy('e.stream_id')
+    .orderBy('e.stream_id')
+    .execute();
   return rows.map((row) => ({ streamId: row.stream_id, lastRevision: BigInt(row.last_revision) }));
 }
 

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { EventStoreTables } from '@dealstream/event-store';
 import { StreamChainCheck, type ChainBreak, type StreamHead } from './chain-check.js';
 import { readChainRows, readOrphanStreams, type ChainCursor } from './chain-rows.query.js';
 
@@ -31,7 +32,7 @@ export interface VerificationReport {
  *
  * @example const report = await verifyHashChains(db); if (!report.ok) console.log(report.breaks);
  */
-export async function verifyHashChains(db: Kysely<any>, options: VerifyOptions = {}): Promise<VerificationReport | undefined> {
+export async function verifyHashChains(db: Kysely<EventStoreTables>, options: VerifyOptions = {}): Promise<VerificationReport | undefined> {
   const pageSize = options.pageSize ?? 2000;
   const maxListed = options.maxListedBreaks ?? 1000;
   const breaks: ChainBreak[] = [];

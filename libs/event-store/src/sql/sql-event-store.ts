@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import { hashEvent } from '../hash-chain/event-hash.js';
 import { EventStoreError, IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
 import type { EventStore } from '../port/event-store.port.js';
@@ -16,6 +16,7 @@ import type {
 import { START, type GlobalPosition } from '../port/global-position.js';
 import { validateAppend, validateMaxCount } from '../port/append-validation.js';
 import { appendFailureReason, mapSqlFault } from './sql-errors.js';
+import type { EventStoreTables, NewStoredEventRow } from './event-store.tables.js';
 
 /** NOTIFY channel the SQL store signals on every committed append. */
 export const EVENTS_NOTIFY_CHANNEL = 'dealstream_events';
@@ -41,31 +42,33 @@ interface StreamHead {
   recordedAt: Date;
 }
 
+type EventStoreDb = Kysely<EventStoreTables>;
+
 // Output columns are cast to text (64-bit values stay exact as strings on both drivers). Queries
 // must therefore ORDER BY the table-qualified columns (`e.global_position`): a bare name would
 // resolve to the text alias and sort '10000' before '9995' — the contract suite caught exactly that.
-const EVENT_COLUMNS = sql`
-  e.event_id::text as event_id, e.stream_id, e.stream_revision::text as stream_revision, e.type, e.data,
-  e.actor_id, e.command_id, e.correlation_id, e.causation_id, e.occurred_at, e.recorded_at,
-  e.transaction_id::text as transaction_id, e.global_position::text as global_position, e.previous_hash, e.hash`;
+function selectEvents(db: EventStoreDb) {
+  return db.selectFrom('event_store.events as e').select((eb) => [
+    eb.cast<string>('e.event_id', 'text').as('event_id'),
+    'e.stream_id',
+    eb.cast<string>('e.stream_revision', 'text').as('stream_revision'),
+    'e.type',
+    'e.data',
+    'e.actor_id',
+    'e.command_id',
+    'e.correlation_id',
+    'e.causation_id',
+    'e.occurred_at',
+    'e.recorded_at',
+    eb.cast<string>('e.transaction_id', 'text').as('transaction_id'),
+    eb.cast<string>('e.global_position', 'text').as('global_position'),
+    'e.previous_hash',
+    'e.hash',
+  ]);
+}
 
-type EventRow = {
-  event_id: string;
-  stream_id: string;
-  stream_revision: string;
-  type: string;
-  data: object;
-  actor_id: string;
-  command_id: string | null;
-  correlation_id: string | null;
-  causation_id: string | null;
-  occurred_at: Date | string;
-  recorded_at: Date | string;
-  transaction_id: string;
-  global_position: string;
-  previous_hash: string | null;
-  hash: string;
-};
+/** An event as `selectEvents` reads it: the table's row with its 64-bit columns as exact text. */
+type EventRow = Awaited<ReturnType<ReturnType<typeof selectEvents>['executeTakeFirstOrThrow']>>;
 
 /**
  * The event store on PostgreSQL — a server through `pg`, or embedded PGlite — with the same SQL.
@@ -79,7 +82,7 @@ export class SqlEventStore implements EventStore {
   private readonly maxReadAllLimit: number;
 
   constructor(
-    private readonly db: Kysely<any>,
+    private readonly db: Kysely<EventStoreTables>,
     private readonly options: SqlEventStoreOptions = {},
   ) {
     this.maxReadAllLimit = options.maxReadAllLimit ?? 10_000;
@@ -141,12 +144,12 @@ export class SqlEventStore implements EventStore {
     validateMaxCount(limit);
     if (limit === 0) return [];
     const from = options.fromRevision;
-    const { rows } = await sql<EventRow>`
-      select ${EVENT_COLUMNS} from event_store.events e
-      where e.stream_id = ${streamId}
-        ${from === undefined ? sql`` : backwards ? sql`and e.stream_revision <= ${from.toString()}::bigint` : sql`and e.stream_revision >= ${from.toString()}::bigint`}
-      order by e.stream_revision ${backwards ? sql`desc` : sql`asc`}
-      limit ${Math.min(limit, 2 ** 31 - 1)}`.execute(this.db);
+    const rows = await selectEvents(this.db)
+      .where('e.stream_id', '=', streamId)
+      .$if(from !== undefined, (query) => query.where('e.stream_revision', backwards ? '<=' : '>=', from!.toString()))
+      .orderBy('e.stream_revision', backwards ? 'desc' : 'asc')
+      .limit(Math.min(limit, 2 ** 31 - 1))
+      .execute();
     return rows.map(toRecordedEvent);
   }
 
@@ -159,9 +162,12 @@ export class SqlEventStore implements EventStore {
   }
 
   private async headRevision(streamId: string): Promise<StreamRevision | undefined> {
-    const { rows } = await sql<{ revision: string }>`
-      select revision::text as revision from event_store.streams where stream_id = ${streamId}`.execute(this.db);
-    return rows[0] ? BigInt(rows[0].revision) : undefined;
+    const row = await this.db
+      .selectFrom('event_store.streams')
+      .select((eb) => eb.cast<string>('revision', 'text').as('revision'))
+      .where('stream_id', '=', streamId)
+      .executeTakeFirst();
+    return row ? BigInt(row.revision) : undefined;
   }
 
   async readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>> {
@@ -180,14 +186,19 @@ export class SqlEventStore implements EventStore {
     const categories = options.filter?.streamCategories;
     // Rows of transactions that began before the oldest still-running one are final: nothing can
     // commit below that horizon any more, so the cursor can safely pass them.
-    const { rows } = await sql<EventRow>`
-      select ${EVENT_COLUMNS} from event_store.events e
-      where (e.transaction_id, e.global_position) > (${after.major.toString()}::xid8, ${after.minor.toString()}::bigint)
-        and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        ${types?.length ? sql`and e.type = any(${sql.val([...types])}::text[])` : sql``}
-        ${categories?.length ? sql`and e.stream_category = any(${sql.val([...categories])}::text[])` : sql``}
-      order by e.transaction_id, e.global_position
-      limit ${limit}`.execute(this.db);
+    const rows = await selectEvents(this.db)
+      .where((eb) =>
+        eb.and([
+          eb(eb.refTuple('e.transaction_id', 'e.global_position'), '>', eb.tuple(eb.cast<string>(eb.val(after.major.toString()), sql.raw('xid8')), eb.cast<string>(eb.val(after.minor.toString()), 'bigint'))),
+          eb('e.transaction_id', '<', eb.fn<string>('pg_snapshot_xmin', [eb.fn('pg_current_snapshot')])),
+        ]),
+      )
+      .$if(Boolean(types?.length), (query) => query.where('e.type', '=', (eb) => eb.fn.any(eb.cast<readonly string[]>(eb.val([...types!]), sql.raw('text[]')))))
+      .$if(Boolean(categories?.length), (query) => query.where('e.stream_category', '=', (eb) => eb.fn.any(eb.cast<readonly string[]>(eb.val([...categories!]), sql.raw('text[]')))))
+      .orderBy('e.transaction_id')
+      .orderBy('e.global_position')
+      .limit(limit)
+      .execute();
     const events = rows.map(toRecordedEvent);
     return { events, cursor: events.at(-1)?.position ?? after };
   }
@@ -199,10 +210,17 @@ export class SqlEventStore implements EventStore {
   /** The result of an earlier append of exactly these events at the end of this stream, if any. */
   private async findStoredAppend(streamId: string, events: readonly NewEvent[]): Promise<AppendResult | undefined> {
     const ids = events.map((event) => event.eventId);
-    const { rows } = await sql<{ event_id: string; stream_id: string; stream_revision: string; transaction_id: string; global_position: string }>`
-      select event_id::text as event_id, stream_id, stream_revision::text as stream_revision,
-             transaction_id::text as transaction_id, global_position::text as global_position
-      from event_store.events where event_id = any(${sql.val(ids)}::uuid[])`.execute(this.db);
+    const rows = await this.db
+      .selectFrom('event_store.events')
+      .select((eb) => [
+        eb.cast<string>('event_id', 'text').as('event_id'),
+        'stream_id',
+        eb.cast<string>('stream_revision', 'text').as('stream_revision'),
+        eb.cast<string>('transaction_id', 'text').as('transaction_id'),
+        eb.cast<string>('global_position', 'text').as('global_position'),
+      ])
+      .where('event_id', '=', (eb) => eb.fn.any(eb.cast<readonly string[]>(eb.val(ids), sql.raw('uuid[]'))))
+      .execute();
     if (rows.length === 0) return undefined;
     const byId = new Map(rows.map((row) => [row.event_id, row]));
     const stored = ids.map((id) => byId.get(id.toLowerCase()));
@@ -229,72 +247,93 @@ export class SqlEventStore implements EventStore {
  * serialises concurrent appends to one stream; RETURNING reads the locked row's latest version.
  */
 async function lockStreamHead(
-  trx: Transaction<any>,
+  trx: Transaction<EventStoreTables>,
   streamId: string,
   expected: ExpectedRevision,
   count: number,
 ): Promise<StreamHead | undefined> {
   const n = BigInt(count);
-  const now = sql`date_trunc('milliseconds', clock_timestamp())`;
-  let query;
+  const headColumns = (eb: ExpressionBuilder<EventStoreTables, 'event_store.streams'>) => [
+    eb.cast<string>('event_store.streams.revision', 'text').as('revision'),
+    'event_store.streams.last_hash' as const,
+    eb.fn<Date | string>('date_trunc', [sql.lit('milliseconds'), eb.fn('clock_timestamp')]).as('now'),
+  ];
+  const created = { stream_id: streamId, revision: (n - 1n).toString() };
+  let row;
   if (expected === 'no_stream') {
-    query = sql<{ revision: string; last_hash: string | null; now: Date | string }>`
-      insert into event_store.streams (stream_id, revision) values (${streamId}, ${(n - 1n).toString()})
-      on conflict do nothing
-      returning revision::text as revision, last_hash, ${now} as now`;
+    row = await trx.insertInto('event_store.streams').values(created).onConflict((oc) => oc.doNothing()).returning(headColumns).executeTakeFirst();
   } else if (expected === 'any') {
-    query = sql<{ revision: string; last_hash: string | null; now: Date | string }>`
-      insert into event_store.streams as s (stream_id, revision) values (${streamId}, ${(n - 1n).toString()})
-      on conflict (stream_id) do update set revision = s.revision + ${n.toString()}::bigint, updated_at = now()
-      returning revision::text as revision, last_hash, ${now} as now`;
+    row = await trx
+      .insertInto('event_store.streams')
+      .values(created)
+      .onConflict((oc) =>
+        oc.column('stream_id').doUpdateSet((eb) => ({
+          revision: eb('event_store.streams.revision', '+', n.toString()).$castTo<string>(),
+          updated_at: eb.fn('now'),
+        })),
+      )
+      .returning(headColumns)
+      .executeTakeFirst();
   } else {
-    query = sql<{ revision: string; last_hash: string | null; now: Date | string }>`
-      update event_store.streams set revision = revision + ${n.toString()}::bigint, updated_at = now()
-      where stream_id = ${streamId}
-        ${expected === 'stream_exists' ? sql`` : sql`and revision = ${expected.toString()}::bigint`}
-      returning revision::text as revision, last_hash, ${now} as now`;
+    row = await trx
+      .updateTable('event_store.streams')
+      .set((eb) => ({ revision: eb('revision', '+', n.toString()).$castTo<string>(), updated_at: eb.fn('now') }))
+      .where('stream_id', '=', streamId)
+      .$if(expected !== 'stream_exists', (query) => query.where('revision', '=', expected.toString()))
+      .returning(headColumns)
+      .executeTakeFirst();
   }
-  const { rows } = await query.execute(trx);
-  const row = rows[0];
   if (!row) return undefined;
   return { previousRevision: BigInt(row.revision) - n, previousHash: row.last_hash, recordedAt: new Date(row.now) };
 }
 
 /** Inserts the events after the head, chains their hashes and moves the stream's hash head. */
 async function insertEvents(
-  trx: Transaction<any>,
+  trx: Transaction<EventStoreTables>,
   streamId: string,
   events: readonly NewEvent[],
   head: StreamHead,
 ): Promise<GlobalPosition> {
   let previousHash = head.previousHash;
-  const rows = events.map((event, index) => {
+  const rows = events.map((event, index): NewStoredEventRow => {
     const revision = head.previousRevision + 1n + BigInt(index);
     const { actorId, commandId, correlationId, causationId, occurredAt } = event.metadata;
     const hash = hashEvent(
       { streamId, revision, eventId: event.eventId.toLowerCase(), type: event.type, data: event.data, actorId, commandId, correlationId, causationId, occurredAt, recordedAt: head.recordedAt },
       previousHash,
     );
-    const row = sql`(${event.eventId}::uuid, ${streamId}, ${revision.toString()}::bigint, ${event.type}, ${JSON.stringify(event.data)}::jsonb,
-      ${actorId}, ${commandId ?? null}, ${correlationId ?? null}, ${causationId ?? null},
-      ${occurredAt.toISOString()}::timestamptz, ${head.recordedAt.toISOString()}::timestamptz, ${previousHash}, ${hash})`;
+    const row: NewStoredEventRow = {
+      event_id: event.eventId,
+      stream_id: streamId,
+      stream_revision: revision.toString(),
+      type: event.type,
+      data: JSON.stringify(event.data),
+      actor_id: actorId,
+      command_id: commandId ?? null,
+      correlation_id: correlationId ?? null,
+      causation_id: causationId ?? null,
+      occurred_at: occurredAt.toISOString(),
+      recorded_at: head.recordedAt.toISOString(),
+      previous_hash: previousHash,
+      hash,
+    };
     previousHash = hash;
     return row;
   });
-  const { rows: inserted } = await sql<{ transaction_id: string; global_position: string }>`
-    with inserted as (
-      insert into event_store.events (event_id, stream_id, stream_revision, type, data, actor_id, command_id,
-        correlation_id, causation_id, occurred_at, recorded_at, previous_hash, hash)
-      values ${sql.join(rows)}
-      returning transaction_id, global_position
-    ), head as (
-      update event_store.streams set last_hash = ${previousHash} where stream_id = ${streamId}
-    )
-    select transaction_id::text as transaction_id, max(global_position)::text as global_position,
-      -- Wakes LISTENers (projection runners) when this transaction commits; a hint, not a delivery.
-      (select pg_notify(${EVENTS_NOTIFY_CHANNEL}, '')) is null as notified
-    from inserted group by transaction_id`.execute(trx);
-  const last = inserted[0]!;
+  // One round trip: insert the events, move the stream's hash head, and NOTIFY on commit.
+  const last = await trx
+    .with('inserted', (db) => db.insertInto('event_store.events').values(rows).returning(['transaction_id', 'global_position']))
+    .with('head', (db) => db.updateTable('event_store.streams').set({ last_hash: previousHash }).where('stream_id', '=', streamId))
+    .selectFrom('inserted')
+    .select((eb) => [
+      eb.cast<string>('inserted.transaction_id', 'text').as('transaction_id'),
+      eb.cast<string>(eb.fn.max('inserted.global_position'), 'text').as('global_position'),
+      // Wakes LISTENers (projection runners) when this transaction commits; a hint, not a delivery.
+      // Raw: the builder has no FROM-less scalar subquery, which calls pg_notify once, not per row.
+      sql<boolean>`(select pg_notify(${EVENTS_NOTIFY_CHANNEL}, '')) is null`.as('notified'),
+    ])
+    .groupBy('inserted.transaction_id')
+    .executeTakeFirstOrThrow();
   return { major: BigInt(last.transaction_id), minor: BigInt(last.global_position) };
 }
 
