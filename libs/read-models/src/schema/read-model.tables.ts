@@ -220,6 +220,16 @@ export interface ReadModelDatabase {
   parked_streams: ParkedStreamsTable;
 }
 
+/*
+ * The read models join the one database's table map unqualified: their schema is chosen per call
+ * (`withSchema`: `read_models` live, a fresh one during a rebuild), so `Kysely<DB>` is a
+ * `Kysely<ReadModelDatabase>` and the API, CLI and projector pass their connection as it is.
+ */
+declare module '@dealstream/database' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- declaration merging
+  interface DB extends ReadModelDatabase {}
+}
+
 /**
  * What every read-model function takes: a connection or a transaction typed with the tables.
  * (`Transaction` is named too because Kysely cannot compare an untyped caller's `Transaction<any>`
