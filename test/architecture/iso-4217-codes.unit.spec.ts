@@ -9,11 +9,16 @@ import { ISO_4217_CODES, ISO_4217_EXCLUDED } from '../../libs/pipelines/domain/s
  */
 describe('ISO 4217 codes in the domain', () => {
   it('are exactly the currency-codes package list, less the reserved XTS and XXX', () => {
-    const fromPackage = currencyCodes.codes().filter((code) => !ISO_4217_EXCLUDED.includes(code)).sort();
+    const fromPackage = currencyCodes
+      .codes()
+      .filter((code) => !ISO_4217_EXCLUDED.includes(code))
+      .sort();
     expect([...ISO_4217_CODES].sort()).toEqual(fromPackage);
     expect(fromPackage.length).toBeGreaterThan(150);
   });
 
   it.each(['EUR', 'USD', 'JPY', 'CHF', 'XAU'])('accepts %s', (code) => expect(isCurrencyCode(code)).toBe(true));
-  it.each(['ZZZ', 'QQQ', 'XTS', 'XXX', 'eur', 'EURO', '', 'E\u0000R'])('refuses %j', (code) => expect(isCurrencyCode(code)).toBe(false));
+  it.each(['ZZZ', 'QQQ', 'XTS', 'XXX', 'eur', 'EURO', '', 'E\u0000R'])('refuses %j', (code) =>
+    expect(isCurrencyCode(code)).toBe(false),
+  );
 });

@@ -12,7 +12,11 @@ export interface LoopResult {
  * Runs `operation` in `concurrency` loops for `seconds`, counting completions and latencies.
  * Each loop gets its index and its own iteration counter.
  */
-export async function runFor(seconds: number, concurrency: number, operation: (worker: number, iteration: number) => Promise<unknown>): Promise<LoopResult> {
+export async function runFor(
+  seconds: number,
+  concurrency: number,
+  operation: (worker: number, iteration: number) => Promise<unknown>,
+): Promise<LoopResult> {
   const latencies: number[] = [];
   const deadline = performance.now() + seconds * 1000;
   const started = performance.now();
@@ -42,7 +46,10 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export function printTable(headers: string[], rows: (string | number)[][]): void {
-  const cells = [headers, ...rows.map((row) => row.map((cell) => (typeof cell === 'number' ? formatNumber(cell) : cell)))];
+  const cells = [
+    headers,
+    ...rows.map((row) => row.map((cell) => (typeof cell === 'number' ? formatNumber(cell) : cell))),
+  ];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => String(row[i]).length)));
   for (const [index, row] of cells.entries()) {
     console.log(row.map((cell, i) => String(cell).padStart(widths[i]!)).join('  '));

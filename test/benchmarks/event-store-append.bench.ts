@@ -48,18 +48,35 @@ try {
     const runId = randomUUID().slice(0, 8);
     const raw = await runFor(seconds, writers, (worker, iteration) =>
       sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
-          values (${randomUUID()}::uuid, ${`raw-${runId}-${worker}`}, ${iteration}, 'DealValueChanged', ${JSON.stringify(payload)}::jsonb, 'user-1', now(), 'x')`.execute(database.db),
+          values (${randomUUID()}::uuid, ${`raw-${runId}-${worker}`}, ${iteration}, 'DealValueChanged', ${JSON.stringify(payload)}::jsonb, 'user-1', now(), 'x')`.execute(
+        database.db,
+      ),
     );
     const revisions = new Map<number, bigint | 'no_stream'>();
     const appended = await runFor(seconds, writers, async (worker) => {
       const result = await store.appendToStream(
         `deal-${runId}-${worker}`,
-        [{ eventId: randomUUID(), type: 'DealValueChanged', data: payload, metadata: { actorId: 'user-1', occurredAt: new Date() } }],
+        [
+          {
+            eventId: randomUUID(),
+            type: 'DealValueChanged',
+            data: payload,
+            metadata: { actorId: 'user-1', occurredAt: new Date() },
+          },
+        ],
         { expectedRevision: revisions.get(worker) ?? 'no_stream' },
       );
       revisions.set(worker, result.nextExpectedRevision);
     });
-    rows.push([String(writers), appended.perSecond, appended.p50Ms, appended.p99Ms, raw.perSecond, raw.p50Ms, appended.perSecond / raw.perSecond]);
+    rows.push([
+      String(writers),
+      appended.perSecond,
+      appended.p50Ms,
+      appended.p99Ms,
+      raw.perSecond,
+      raw.p50Ms,
+      appended.perSecond / raw.perSecond,
+    ]);
   }
   printTable(['writers', 'append ev/s', 'p50 ms', 'p99 ms', 'raw INSERT/s', 'raw p50 ms', 'append/raw'], rows);
 } finally {

@@ -14,7 +14,15 @@
  */
 import { sql } from 'kysely';
 import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
-import { LIVE_SCHEMA, board, buildReadModels, createReadModelSchema, ensureReadModelSchema, funnel, type FunnelPolicy } from '@dealstream/read-models';
+import {
+  LIVE_SCHEMA,
+  board,
+  buildReadModels,
+  createReadModelSchema,
+  ensureReadModelSchema,
+  funnel,
+  type FunnelPolicy,
+} from '@dealstream/read-models';
 import { writeSyntheticHistory } from '@dealstream/seeding';
 import { createPostgresTestDatabase } from '../support/test-database.js';
 import { percentile, printTable } from './bench-kit.js';
@@ -53,28 +61,41 @@ try {
   printTable(
     ['what', 'rows/s', 'seconds', 'peak RSS MB'],
     [
-      ['rebuild: events projected', applied / rebuildSeconds, rebuildSeconds, Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576)],
+      [
+        'rebuild: events projected',
+        applied / rebuildSeconds,
+        rebuildSeconds,
+        Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576),
+      ],
       ['raw bulk INSERT (1,000-row statements)', applied / rawSeconds, rawSeconds, '-'],
-      ['ratio rebuild/raw', (applied / rebuildSeconds) / (applied / rawSeconds), '', ''],
+      ['ratio rebuild/raw', applied / rebuildSeconds / (applied / rawSeconds), '', ''],
     ],
   );
 
   // Latency at this size
   const now = end;
-  const boardOnce = () => board(database.db, LIVE_SCHEMA, seeded.pipelineId, { asOf: { axis: 'occurred' }, now, filters: {}, limit: 20 });
-  const rawBoard = () => sql`select deal_id, stage_id, amount from (
+  const boardOnce = () =>
+    board(database.db, LIVE_SCHEMA, seeded.pipelineId, { asOf: { axis: 'occurred' }, now, filters: {}, limit: 20 });
+  const rawBoard = () =>
+    sql`select deal_id, stage_id, amount from (
       select deal_id, stage_id, amount, row_number() over (partition by stage_id order by amount desc, deal_id) rn
-      from ${sql.id(LIVE_SCHEMA)}.deals where pipeline_id = ${seeded.pipelineId}::uuid and status = 'open') x where rn <= 21`.execute(database.db);
+      from ${sql.id(LIVE_SCHEMA)}.deals where pipeline_id = ${seeded.pipelineId}::uuid and status = 'open') x where rn <= 21`.execute(
+      database.db,
+    );
   const from = new Date(end.getTime() - 365 * 86_400_000);
-  const funnelOf = (policy: FunnelPolicy) => () => funnel(database.db, LIVE_SCHEMA, seeded.pipelineId, { from, to: end, policy, asOf: { axis: 'occurred' }, now });
-  const rawFunnel = () => sql`select t.to_stage_id, count(distinct t.deal_id) from ${sql.id(LIVE_SCHEMA)}.stage_transitions c
+  const funnelOf = (policy: FunnelPolicy) => () =>
+    funnel(database.db, LIVE_SCHEMA, seeded.pipelineId, { from, to: end, policy, asOf: { axis: 'occurred' }, now });
+  const rawFunnel = () =>
+    sql`select t.to_stage_id, count(distinct t.deal_id) from ${sql.id(LIVE_SCHEMA)}.stage_transitions c
       join ${sql.id(LIVE_SCHEMA)}.stage_transitions t on t.deal_id = c.deal_id
       where c.pipeline_id = ${seeded.pipelineId}::uuid and c.kind = 'created' and c.at >= ${from.toISOString()}::timestamptz and c.at < ${end.toISOString()}::timestamptz
       group by t.to_stage_id`.execute(database.db);
   const rows: (string | number)[][] = [];
   const cases = [
     ['board first page', boardOnce, rawBoard],
-    ...(['any', 'implied', 'strict'] as const).map((policy) => [`funnel (${policy}, 12 months)`, funnelOf(policy), rawFunnel] as const),
+    ...(['any', 'implied', 'strict'] as const).map(
+      (policy) => [`funnel (${policy}, 12 months)`, funnelOf(policy), rawFunnel] as const,
+    ),
   ] as const;
   for (const [name, product, raw] of cases) {
     const a = await timeIt(product as () => Promise<unknown>);

@@ -2,7 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { sql } from 'kysely';
 import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
-import { LIVE_SCHEMA, compareReadModels, createReadModelSchema, ensureReadModelSchema, projectBatch, readCheckpoint } from '@dealstream/read-models';
+import {
+  LIVE_SCHEMA,
+  compareReadModels,
+  createReadModelSchema,
+  ensureReadModelSchema,
+  projectBatch,
+  readCheckpoint,
+} from '@dealstream/read-models';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { writeVariedHistory } from '../support/history-generator.js';
 
@@ -106,7 +113,9 @@ describe('projector crash safety (real processes, SIGKILL)', () => {
     const a = start('a');
     const b = start('b');
     const holder = async () => {
-      const { rows } = await sql<{ application_name: string }>`select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
+      const { rows } = await sql<{
+        application_name: string;
+      }>`select a.application_name from pg_locks l join pg_stat_activity a on a.pid = l.pid
         where l.locktype = 'advisory' and l.granted and a.application_name like 'projector-%'`.execute(database.db);
       return rows.map((r) => r.application_name);
     };
@@ -121,4 +130,3 @@ describe('projector crash safety (real processes, SIGKILL)', () => {
     await kill(survivor === 'projector-a' ? a : b);
   }, 240_000);
 });
-

@@ -13,10 +13,16 @@ async function tableDigests(url: string): Promise<Record<string, string>> {
   try {
     const { rows: tables } = await sql<{ name: string }>`
       select table_schema || '.' || table_name as name from information_schema.tables
-      where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema') order by 1`.execute(database.db);
+      where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema') order by 1`.execute(
+      database.db,
+    );
     const digests: Record<string, string> = {};
     for (const { name } of tables) {
-      const { rows } = await sql<{ digest: string | null }>`select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest from ${sql.raw(name)} t`.execute(database.db);
+      const { rows } = await sql<{
+        digest: string | null;
+      }>`select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest from ${sql.raw(name)} t`.execute(
+        database.db,
+      );
       digests[name] = rows[0]!.digest!;
     }
     return digests;
@@ -37,28 +43,57 @@ describe('audit routes: role matrix, redaction, validation, read-only (PostgreSQ
     for (const role of ROLES) bearer[role] = `Bearer ${await api.token([role], `${role}-user`)}`;
     const ops = `Bearer ${await api.token(['ops'], 'olivia-ops')}`;
     const sales = `Bearer ${await api.token(['sales'], 'sam-sales')}`;
-    const pipeline = await api.http().post('/pipelines').set('Authorization', ops)
-      .send({ name: 'P', currency: 'EUR', stages: [{ stageId: S1, name: 'One', probability: 10 }, { stageId: S2, name: 'Two', probability: 50 }] }).expect(201);
+    const pipeline = await api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', ops)
+      .send({
+        name: 'P',
+        currency: 'EUR',
+        stages: [
+          { stageId: S1, name: 'One', probability: 10 },
+          { stageId: S2, name: 'Two', probability: 50 },
+        ],
+      })
+      .expect(201);
     pipelineId = pipeline.body.id;
-    await api.http().patch(`/pipelines/${pipelineId}/stages/${S2}`).set('Authorization', ops).send({ probability: 55 }).expect(200);
-    dealId = (await api.http().post('/deals').set('Authorization', sales).send({ pipelineId, title: 'T', account: 'A', amount: 100, currency: 'EUR' }).expect(201)).body.id;
+    await api
+      .http()
+      .patch(`/pipelines/${pipelineId}/stages/${S2}`)
+      .set('Authorization', ops)
+      .send({ probability: 55 })
+      .expect(200);
+    dealId = (
+      await api
+        .http()
+        .post('/deals')
+        .set('Authorization', sales)
+        .send({ pipelineId, title: 'T', account: 'A', amount: 100, currency: 'EUR' })
+        .expect(201)
+    ).body.id;
     await api.http().post(`/deals/${dealId}/stage`).set('Authorization', sales).send({ toStageId: S2 }).expect(200);
-    await api.http().patch(`/deals/${dealId}`).set('Authorization', ops).send({ ownerId: 'sue-sales', amount: 250 }).expect(200);
+    await api
+      .http()
+      .patch(`/deals/${dealId}`)
+      .set('Authorization', ops)
+      .send({ ownerId: 'sue-sales', amount: 250 })
+      .expect(200);
     // deal revisions: 0 DealCreated (sam), 1 StageAdvanced (sam), 2 DealValueChanged (olivia), 3 DealOwnerReassigned (olivia)
   });
   afterAll(() => api.close());
 
-  const routes = () => [
-    ['deal history', `/deals/${dealId}/history`, 'audit:history'],
-    ['deal state', `/deals/${dealId}/state?version=2`, 'audit:history'],
-    ['deal diff', `/deals/${dealId}/diff?from=0&to=4`, 'audit:history'],
-    ['pipeline history', `/pipelines/${pipelineId}/history`, 'audit:history'],
-    ['pipeline state', `/pipelines/${pipelineId}/state?version=1`, 'audit:history'],
-    ['pipeline diff', `/pipelines/${pipelineId}/diff?from=1&to=2`, 'audit:history'],
-    ['event feed', '/events?limit=5', 'events:read'],
-    ['verify', '/audit/verify', 'audit:verify'],
-    ['anchor', '/audit/anchor', 'audit:verify'],
-  ] as const;
+  const routes = () =>
+    [
+      ['deal history', `/deals/${dealId}/history`, 'audit:history'],
+      ['deal state', `/deals/${dealId}/state?version=2`, 'audit:history'],
+      ['deal diff', `/deals/${dealId}/diff?from=0&to=4`, 'audit:history'],
+      ['pipeline history', `/pipelines/${pipelineId}/history`, 'audit:history'],
+      ['pipeline state', `/pipelines/${pipelineId}/state?version=1`, 'audit:history'],
+      ['pipeline diff', `/pipelines/${pipelineId}/diff?from=1&to=2`, 'audit:history'],
+      ['event feed', '/events?limit=5', 'events:read'],
+      ['verify', '/audit/verify', 'audit:verify'],
+      ['anchor', '/audit/anchor', 'audit:verify'],
+    ] as const;
   const MATRIX: Record<string, Record<Role, 200 | 403>> = {
     'audit:history': { sales: 403, ops: 200, analyst: 200, auditor: 200, admin: 200 },
     'events:read': { sales: 403, ops: 200, analyst: 403, auditor: 200, admin: 200 },
@@ -73,37 +108,65 @@ describe('audit routes: role matrix, redaction, validation, read-only (PostgreSQ
       for (const role of ROLES) {
         const response = await api.http().get(path).set('Authorization', bearer[role]!);
         cells.push(`${name}|${role}|${response.status}`);
-        if (response.status === 403) expect(response.body).toMatchObject({ code: 'forbidden', requiredPermission: permission });
+        if (response.status === 403)
+          expect(response.body).toMatchObject({ code: 'forbidden', requiredPermission: permission });
         if (response.status === 200 && 'identities' in response.body) {
-          expect([name, role, response.body.identities]).toEqual([name, role, role === 'analyst' ? 'pseudonymous' : 'visible']);
+          expect([name, role, response.body.identities]).toEqual([
+            name,
+            role,
+            role === 'analyst' ? 'pseudonymous' : 'visible',
+          ]);
         }
       }
     }
-    const expected = routes().flatMap(([name, , permission]) => ROLES.map((role) => `${name}|${role}|${MATRIX[permission]![role]}`));
+    const expected = routes().flatMap(([name, , permission]) =>
+      ROLES.map((role) => `${name}|${role}|${MATRIX[permission]![role]}`),
+    );
     expect(cells).toEqual(expected);
     expect(cells).toHaveLength(45);
   });
 
   it('shows auditors every actor and owner, and analysts only stable pseudonyms keyed by the database', async () => {
-    const { rows } = await sql<{ key: string }>`select encode(key, 'hex') as key from audit.pseudonym_key`.execute(api.database.db);
-    const anon = (id: string) => `anon-${createHmac('sha256', Buffer.from(rows[0]!.key, 'hex')).update(id).digest('hex').slice(0, 16)}`;
+    const { rows } = await sql<{ key: string }>`select encode(key, 'hex') as key from audit.pseudonym_key`.execute(
+      api.database.db,
+    );
+    const anon = (id: string) =>
+      `anon-${createHmac('sha256', Buffer.from(rows[0]!.key, 'hex')).update(id).digest('hex').slice(0, 16)}`;
 
     const full = await api.http().get(`/deals/${dealId}/history`).set('Authorization', bearer.auditor!).expect(200);
     expect(full.body.events.map((e: any) => [e.revision, e.type, e.actorId])).toEqual([
-      ['0', 'DealCreated', 'sam-sales'], ['1', 'StageAdvanced', 'sam-sales'], ['2', 'DealValueChanged', 'olivia-ops'], ['3', 'DealOwnerReassigned', 'olivia-ops'],
+      ['0', 'DealCreated', 'sam-sales'],
+      ['1', 'StageAdvanced', 'sam-sales'],
+      ['2', 'DealValueChanged', 'olivia-ops'],
+      ['3', 'DealOwnerReassigned', 'olivia-ops'],
     ]);
     expect(full.body.events[3].data).toEqual({ ownerId: 'sue-sales', previousOwnerId: 'sam-sales' });
 
     const redacted = await api.http().get(`/deals/${dealId}/history`).set('Authorization', bearer.analyst!).expect(200);
-    expect(redacted.body.events.map((e: any) => e.actorId)).toEqual([anon('sam-sales'), anon('sam-sales'), anon('olivia-ops'), anon('olivia-ops')]);
+    expect(redacted.body.events.map((e: any) => e.actorId)).toEqual([
+      anon('sam-sales'),
+      anon('sam-sales'),
+      anon('olivia-ops'),
+      anon('olivia-ops'),
+    ]);
     expect(redacted.body.events[0].data.ownerId).toBe(anon('sam-sales'));
     expect(redacted.body.events[3].data).toEqual({ ownerId: anon('sue-sales'), previousOwnerId: anon('sam-sales') });
     // Everything else is the auditor's view, untouched.
-    expect(redacted.body.events.map((e: any) => [e.eventId, e.hash, e.type])).toEqual(full.body.events.map((e: any) => [e.eventId, e.hash, e.type]));
+    expect(redacted.body.events.map((e: any) => [e.eventId, e.hash, e.type])).toEqual(
+      full.body.events.map((e: any) => [e.eventId, e.hash, e.type]),
+    );
 
-    const state = await api.http().get(`/deals/${dealId}/state?version=4`).set('Authorization', bearer.analyst!).expect(200);
+    const state = await api
+      .http()
+      .get(`/deals/${dealId}/state?version=4`)
+      .set('Authorization', bearer.analyst!)
+      .expect(200);
     expect(state.body.state).toMatchObject({ ownerId: anon('sue-sales'), amount: 250, stageId: S2, version: 4 });
-    const diff = await api.http().get(`/deals/${dealId}/diff?from=2&to=4`).set('Authorization', bearer.analyst!).expect(200);
+    const diff = await api
+      .http()
+      .get(`/deals/${dealId}/diff?from=2&to=4`)
+      .set('Authorization', bearer.analyst!)
+      .expect(200);
     expect(diff.body.changes.map((c: any) => [c.field, c.before, c.after, c.setBy.actorId])).toEqual([
       ['amount', 100, 250, anon('olivia-ops')],
       ['ownerId', anon('sam-sales'), anon('sue-sales'), anon('olivia-ops')],
@@ -182,40 +245,90 @@ describe('audit routes: role matrix, redaction, validation, read-only (PostgreSQ
   });
 
   it('pages the pipeline history and diffs its definition', async () => {
-    const page = await api.http().get(`/pipelines/${pipelineId}/history?limit=1`).set('Authorization', bearer.ops!).expect(200);
-    expect(page.body).toMatchObject({ streamId: `pipeline-${pipelineId}`, next: '0', events: [{ revision: '0', type: 'PipelineDefined', actorId: 'olivia-ops' }] });
-    const rest = await api.http().get(`/pipelines/${pipelineId}/history?after=0&limit=1`).set('Authorization', bearer.ops!).expect(200);
+    const page = await api
+      .http()
+      .get(`/pipelines/${pipelineId}/history?limit=1`)
+      .set('Authorization', bearer.ops!)
+      .expect(200);
+    expect(page.body).toMatchObject({
+      streamId: `pipeline-${pipelineId}`,
+      next: '0',
+      events: [{ revision: '0', type: 'PipelineDefined', actorId: 'olivia-ops' }],
+    });
+    const rest = await api
+      .http()
+      .get(`/pipelines/${pipelineId}/history?after=0&limit=1`)
+      .set('Authorization', bearer.ops!)
+      .expect(200);
     expect(rest.body).toMatchObject({ next: null, events: [{ revision: '1', type: 'StageProbabilityChanged' }] });
-    const diff = await api.http().get(`/pipelines/${pipelineId}/diff?from=1&to=2`).set('Authorization', bearer.ops!).expect(200);
+    const diff = await api
+      .http()
+      .get(`/pipelines/${pipelineId}/diff?from=1&to=2`)
+      .set('Authorization', bearer.ops!)
+      .expect(200);
     expect(diff.body.changes).toEqual([
-      { field: `stages.${S2}.probability`, before: 50, after: 55, changeCount: 1, setBy: expect.objectContaining({ revision: '1', type: 'StageProbabilityChanged', actorId: 'olivia-ops' }) },
+      {
+        field: `stages.${S2}.probability`,
+        before: 50,
+        after: 55,
+        changeCount: 1,
+        setBy: expect.objectContaining({ revision: '1', type: 'StageProbabilityChanged', actorId: 'olivia-ops' }),
+      },
     ]);
   });
 
   it('writes nothing anywhere while answering every audit route for every role', async () => {
     const before = await tableDigests(api.url);
-    expect(Object.keys(before)).toEqual(expect.arrayContaining(['event_store.events', 'event_store.streams', 'audit.pseudonym_key']));
-    for (const [, path] of routes()) for (const role of ROLES) await api.http().get(path).set('Authorization', bearer[role]!);
-    await api.http().get(`/deals/${dealId}/state?asOf=${new Date().toISOString()}&axis=recorded`).set('Authorization', bearer.admin!).expect(200);
+    expect(Object.keys(before)).toEqual(
+      expect.arrayContaining(['event_store.events', 'event_store.streams', 'audit.pseudonym_key']),
+    );
+    for (const [, path] of routes())
+      for (const role of ROLES) await api.http().get(path).set('Authorization', bearer[role]!);
+    await api
+      .http()
+      .get(`/deals/${dealId}/state?asOf=${new Date().toISOString()}&axis=recorded`)
+      .set('Authorization', bearer.admin!)
+      .expect(200);
     expect(await tableDigests(api.url)).toEqual(before);
   });
 
   it('documents every audit route in the OpenAPI document', async () => {
     const { body } = await api.http().get('/openapi.json').expect(200);
-    for (const path of ['/deals/{id}/history', '/deals/{id}/state', '/deals/{id}/diff', '/pipelines/{id}/history', '/pipelines/{id}/state', '/pipelines/{id}/diff', '/events', '/audit/verify', '/audit/anchor']) {
+    for (const path of [
+      '/deals/{id}/history',
+      '/deals/{id}/state',
+      '/deals/{id}/diff',
+      '/pipelines/{id}/history',
+      '/pipelines/{id}/state',
+      '/pipelines/{id}/diff',
+      '/events',
+      '/audit/verify',
+      '/audit/anchor',
+    ]) {
       expect([path, Object.keys(body.paths[path] ?? {})]).toEqual([path, ['get']]);
     }
-    expect(body.paths['/deals/{id}/state'].get.parameters.map((p: any) => p.name).sort()).toEqual(['asOf', 'axis', 'id', 'version']);
+    expect(body.paths['/deals/{id}/state'].get.parameters.map((p: any) => p.name).sort()).toEqual([
+      'asOf',
+      'axis',
+      'id',
+      'version',
+    ]);
   });
 });
 
 describe('audit verify with EventStoreDB configured', () => {
   it('answers 501 verify-not-supported: EventStoreDB streams carry no hash chain', async () => {
     // A refused port: the route must refuse before any call to the event store.
-    const api = await startAuditApi({ projectionsInProcess: false, env: { EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false' } });
+    const api = await startAuditApi({
+      projectionsInProcess: false,
+      env: { EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false' },
+    });
     try {
       for (const path of ['/audit/verify', '/audit/anchor']) {
-        const response = await api.http().get(path).set('Authorization', `Bearer ${await api.token(['auditor'])}`);
+        const response = await api
+          .http()
+          .get(path)
+          .set('Authorization', `Bearer ${await api.token(['auditor'])}`);
         expect([path, response.status, response.body.code]).toEqual([path, 501, 'verify-not-supported']);
         expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
       }

@@ -34,15 +34,39 @@ describe('embedded default (PGlite, no configuration)', () => {
   it('is ready on PGlite and serves a create-and-move session', async () => {
     await request(app.getHttpServer()).get('/health').expect(200, { status: 'ok' }); // anonymous: the status only
     const health = await request(app.getHttpServer()).get('/health').set('Authorization', token).expect(200);
-    expect(health.body).toMatchObject({ status: 'ok', database: 'pglite', projections: { mode: 'in-process', role: 'active' } });
+    expect(health.body).toMatchObject({
+      status: 'ok',
+      database: 'pglite',
+      projections: { mode: 'in-process', role: 'active' },
+    });
     const ready = await request(app.getHttpServer()).get('/health/ready').set('Authorization', token).expect(200);
-    expect(ready.body).toMatchObject({ status: 'ok', checks: { writes: { status: 'ok' }, leader: { status: 'ok', known: true, thisInstance: 'active' } } });
+    expect(ready.body).toMatchObject({
+      status: 'ok',
+      checks: { writes: { status: 'ok' }, leader: { status: 'ok', known: true, thisInstance: 'active' } },
+    });
     const stageIds = ['3b1f6f5e-7d3c-4b8e-9a51-0c2d7e6f1a01', '3b1f6f5e-7d3c-4b8e-9a51-0c2d7e6f1a02'];
-    const pipeline = await request(app.getHttpServer()).post('/pipelines').set('Authorization', token)
-      .send({ name: 'Demo', stages: [{ stageId: stageIds[0], name: 'Lead', probability: 10 }, { stageId: stageIds[1], name: 'Demo', probability: 40 }] }).expect(201);
-    const deal = await request(app.getHttpServer()).post('/deals').set('Authorization', token)
-      .send({ pipelineId: pipeline.body.id, title: 'First', account: 'ACME', amount: 1000, currency: 'EUR' }).expect(201);
-    const moved = await request(app.getHttpServer()).post(`/deals/${deal.body.id}/stage`).set('Authorization', token).set('If-Match', '"0"').send({ toStageId: stageIds[1] }).expect(200);
+    const pipeline = await request(app.getHttpServer())
+      .post('/pipelines')
+      .set('Authorization', token)
+      .send({
+        name: 'Demo',
+        stages: [
+          { stageId: stageIds[0], name: 'Lead', probability: 10 },
+          { stageId: stageIds[1], name: 'Demo', probability: 40 },
+        ],
+      })
+      .expect(201);
+    const deal = await request(app.getHttpServer())
+      .post('/deals')
+      .set('Authorization', token)
+      .send({ pipelineId: pipeline.body.id, title: 'First', account: 'ACME', amount: 1000, currency: 'EUR' })
+      .expect(201);
+    const moved = await request(app.getHttpServer())
+      .post(`/deals/${deal.body.id}/stage`)
+      .set('Authorization', token)
+      .set('If-Match', '"0"')
+      .send({ toStageId: stageIds[1] })
+      .expect(200);
     expect(moved.body).toMatchObject({ revision: '1', events: ['StageAdvanced'] });
   });
 
@@ -50,41 +74,104 @@ describe('embedded default (PGlite, no configuration)', () => {
     await app.close();
     ({ app } = await createApp({ ...appConfigFromEnv({ DATA_DIR: dataDir }), logLevel: 'silent' }));
     await app.init();
-    await request(app.getHttpServer()).post('/pipelines').set('Authorization', token).send({ name: 'After restart', stages: [{ name: 'A', probability: 1 }] }).expect(201);
+    await request(app.getHttpServer())
+      .post('/pipelines')
+      .set('Authorization', token)
+      .send({ name: 'After restart', stages: [{ name: 'A', probability: 1 }] })
+      .expect(201);
   });
 
   it('serves an OpenAPI 3.1 document describing every route with its errors, and Swagger UI', async () => {
     const { body: doc } = await request(app.getHttpServer()).get('/openapi.json').expect(200);
     expect(doc.openapi).toBe('3.1.0');
-    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const routes = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`),
+    );
     expect(routes.sort()).toEqual(
       [
-        'GET /health', 'GET /health/live', 'GET /health/ready',
-        'POST /pipelines', 'POST /pipelines/{id}/stages', 'PATCH /pipelines/{id}/stages/{stageId}', 'POST /pipelines/{id}/stages/reorder',
-        'DELETE /pipelines/{id}/stages/{stageId}', 'POST /pipelines/{id}/archive',
-        'POST /deals', 'PATCH /deals/{id}', 'POST /deals/{id}/qualify', 'POST /deals/{id}/disqualify', 'POST /deals/{id}/stage',
-        'POST /deals/{id}/activities', 'POST /deals/{id}/win', 'POST /deals/{id}/lose', 'POST /deals/{id}/reopen',
-        'POST /deals/{id}/upsell', 'POST /deals/{id}/cross-sell',
-        'GET /deals/{id}', 'GET /pipelines/{id}/board', 'GET /pipelines/{id}/metrics/pipeline', 'GET /pipelines/{id}/metrics/funnel',
+        'GET /health',
+        'GET /health/live',
+        'GET /health/ready',
+        'POST /pipelines',
+        'POST /pipelines/{id}/stages',
+        'PATCH /pipelines/{id}/stages/{stageId}',
+        'POST /pipelines/{id}/stages/reorder',
+        'DELETE /pipelines/{id}/stages/{stageId}',
+        'POST /pipelines/{id}/archive',
+        'POST /deals',
+        'PATCH /deals/{id}',
+        'POST /deals/{id}/qualify',
+        'POST /deals/{id}/disqualify',
+        'POST /deals/{id}/stage',
+        'POST /deals/{id}/activities',
+        'POST /deals/{id}/win',
+        'POST /deals/{id}/lose',
+        'POST /deals/{id}/reopen',
+        'POST /deals/{id}/upsell',
+        'POST /deals/{id}/cross-sell',
+        'GET /deals/{id}',
+        'GET /pipelines/{id}/board',
+        'GET /pipelines/{id}/metrics/pipeline',
+        'GET /pipelines/{id}/metrics/funnel',
         'GET /pipelines/{id}/metrics/velocity',
-        'GET /deals/{id}/history', 'GET /deals/{id}/state', 'GET /deals/{id}/diff', 'GET /pipelines/{id}/history', 'GET /pipelines/{id}/state', 'GET /pipelines/{id}/diff', 'GET /events', 'GET /audit/verify', 'GET /audit/anchor',
+        'GET /deals/{id}/history',
+        'GET /deals/{id}/state',
+        'GET /deals/{id}/diff',
+        'GET /pipelines/{id}/history',
+        'GET /pipelines/{id}/state',
+        'GET /pipelines/{id}/diff',
+        'GET /events',
+        'GET /audit/verify',
+        'GET /audit/anchor',
       ].sort(),
     );
     const move = doc.paths['/deals/{id}/stage'].post;
-    expect(Object.keys(move.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '412', '413', '422', '503']);
-    expect(move.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(['id', 'Idempotency-Key', 'If-Match']));
+    expect(Object.keys(move.responses).sort()).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '404',
+      '409',
+      '412',
+      '413',
+      '422',
+      '503',
+    ]);
+    expect(move.parameters.map((p: { name: string }) => p.name)).toEqual(
+      expect.arrayContaining(['id', 'Idempotency-Key', 'If-Match']),
+    );
     // Every write route documents the Idempotency-Key header and its problems (409 in flight, 422 reused) and 503.
-    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { parameters?: { name: string; description?: string }[]; responses: Record<string, { description: string }> }>>)) {
+    for (const [path, ops] of Object.entries(
+      doc.paths as Record<
+        string,
+        Record<
+          string,
+          { parameters?: { name: string; description?: string }[]; responses: Record<string, { description: string }> }
+        >
+      >,
+    )) {
       for (const [method, op] of Object.entries(ops).filter(([m]) => m !== 'get')) {
         const where = `${method.toUpperCase()} ${path}`;
-        expect([where, op.parameters?.find((p) => p.name === 'Idempotency-Key')?.description]).toEqual([where, expect.stringContaining('idempotency-key-reused')]);
-        expect([where, op.responses['422']?.description]).toEqual([where, expect.stringContaining('idempotency-key-reused')]);
-        expect([where, op.responses['409']?.description]).toEqual([where, expect.stringContaining('idempotency-key-in-flight')]);
+        expect([where, op.parameters?.find((p) => p.name === 'Idempotency-Key')?.description]).toEqual([
+          where,
+          expect.stringContaining('idempotency-key-reused'),
+        ]);
+        expect([where, op.responses['422']?.description]).toEqual([
+          where,
+          expect.stringContaining('idempotency-key-reused'),
+        ]);
+        expect([where, op.responses['409']?.description]).toEqual([
+          where,
+          expect.stringContaining('idempotency-key-in-flight'),
+        ]);
         expect([where, op.responses['503']?.description]).toEqual([where, expect.stringContaining('write-contention')]);
       }
     }
     expect(move.requestBody.content['application/json'].schema.$ref).toBe('#/components/schemas/MoveDealDto');
-    expect(doc.components.schemas.CreateDealDto.required).toEqual(expect.arrayContaining(['pipelineId', 'title', 'account', 'amount', 'currency']));
+    expect(doc.components.schemas.CreateDealDto.required).toEqual(
+      expect.arrayContaining(['pipelineId', 'title', 'account', 'amount', 'currency']),
+    );
     const ui = await request(app.getHttpServer()).get('/docs/').expect(200);
     expect(ui.text).toContain('swagger-ui');
   });

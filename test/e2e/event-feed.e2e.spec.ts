@@ -31,7 +31,8 @@ describe('GET /events while 8 writers append (PostgreSQL)', () => {
 
   async function page(after: string | undefined, query = ''): Promise<{ events: FeedEvent[]; next: string }> {
     const cursor = after === undefined ? '' : `&after=${after}`;
-    return (await api.http().get(`/events?limit=${PAGE}${cursor}${query}`).set('Authorization', reader).expect(200)).body;
+    return (await api.http().get(`/events?limit=${PAGE}${cursor}${query}`).set('Authorization', reader).expect(200))
+      .body;
   }
 
   beforeAll(async () => {
@@ -44,16 +45,38 @@ describe('GET /events while 8 writers append (PostgreSQL)', () => {
     reader = `Bearer ${await api.token(['ops'], 'feed-consumer')}`;
     const ops = `Bearer ${await api.token(['ops'], 'olivia-ops')}`;
     const stageIds = [randomUUID(), randomUUID()];
-    const { body: pipeline } = await api.http().post('/pipelines').set('Authorization', ops)
-      .send({ name: 'P', currency: 'EUR', stages: stageIds.map((stageId, i) => ({ stageId, name: `S${i}`, probability: 50 })) }).expect(201);
-    const shared = (await api.http().post('/deals').set('Authorization', ops).send({ pipelineId: pipeline.id, title: 'shared', account: 'A', amount: 1, currency: 'EUR' }).expect(201)).body.id;
+    const { body: pipeline } = await api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', ops)
+      .send({
+        name: 'P',
+        currency: 'EUR',
+        stages: stageIds.map((stageId, i) => ({ stageId, name: `S${i}`, probability: 50 })),
+      })
+      .expect(201);
+    const shared = (
+      await api
+        .http()
+        .post('/deals')
+        .set('Authorization', ops)
+        .send({ pipelineId: pipeline.id, title: 'shared', account: 'A', amount: 1, currency: 'EUR' })
+        .expect(201)
+    ).body.id;
 
     let writing = true;
     let readerHasRead!: () => void;
     const firstEventsRead = new Promise<void>((resolve) => (readerHasRead = resolve));
     const writers = Array.from({ length: WRITERS }, async (_, w) => {
       const auth = `Bearer ${await api.token(['sales'], `writer-${w}`)}`;
-      const own = (await api.http().post('/deals').set('Authorization', auth).send({ pipelineId: pipeline.id, title: `w${w}`, account: 'A', amount: 1, currency: 'EUR' }).expect(201)).body.id;
+      const own = (
+        await api
+          .http()
+          .post('/deals')
+          .set('Authorization', auth)
+          .send({ pipelineId: pipeline.id, title: `w${w}`, account: 'A', amount: 1, currency: 'EUR' })
+          .expect(201)
+      ).body.id;
       for (let i = 0; i < WRITES_PER_WRITER; i++) {
         // Halfway, wait until the reader has read something: it provably reads while writers write.
         if (i === WRITES_PER_WRITER / 2) await firstEventsRead;
@@ -61,7 +84,11 @@ describe('GET /events while 8 writers append (PostgreSQL)', () => {
         // Eight writers on one deal with injected pauses could exhaust the server's own retry deadline
         // (WRITE_CONTENTION_DEADLINE_MS): 503 write-contention says nothing was written and to retry, so a client does.
         for (;;) {
-          const response = await api.http().post(`/deals/${deal}/activities`).set('Authorization', auth).send({ kind: 'call', note: `w${w}-${i}` });
+          const response = await api
+            .http()
+            .post(`/deals/${deal}/activities`)
+            .set('Authorization', auth)
+            .send({ kind: 'call', note: `w${w}-${i}` });
           if (response.status === 201) break;
           expect([response.status, response.body.code]).toEqual([503, 'write-contention']);
         }
@@ -70,7 +97,11 @@ describe('GET /events while 8 writers append (PostgreSQL)', () => {
     const done = Promise.all(writers).finally(() => (writing = false));
 
     let after: string | undefined;
-    const total = async () => Number((await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(api.database.db)).rows[0]!.n);
+    const total = async () =>
+      Number(
+        (await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(api.database.db)).rows[0]!
+          .n,
+      );
     // Follow the feed until the writers are done and it has caught up with every stored event.
     for (let polls = 0; polls < 20_000; polls++) {
       const stillWriting = writing;
@@ -89,7 +120,11 @@ describe('GET /events while 8 writers append (PostgreSQL)', () => {
   afterAll(() => api.close());
 
   it('delivered every stored event exactly once, in the global order, while the writers were writing', async () => {
-    const { rows } = await sql<{ event_id: string }>`select event_id::text as event_id from event_store.events order by transaction_id, global_position`.execute(api.database.db);
+    const { rows } = await sql<{
+      event_id: string;
+    }>`select event_id::text as event_id from event_store.events order by transaction_id, global_position`.execute(
+      api.database.db,
+    );
     expect(rows).toHaveLength(2 + WRITERS * (1 + WRITES_PER_WRITER));
     const ids = collected.map((e) => e.eventId);
     expect(new Set(ids).size).toBe(ids.length);
@@ -112,7 +147,9 @@ describe('GET /events while 8 writers append (PostgreSQL)', () => {
       filtered.push(...events);
       after = next;
     }
-    expect(filtered.map((e) => e.eventId)).toEqual(collected.filter((e) => e.type === 'ActivityLogged').map((e) => e.eventId));
+    expect(filtered.map((e) => e.eventId)).toEqual(
+      collected.filter((e) => e.type === 'ActivityLogged').map((e) => e.eventId),
+    );
     expect(filtered).toHaveLength(WRITERS * WRITES_PER_WRITER);
     const pipelines = (await api.http().get('/events?category=pipeline').set('Authorization', reader).expect(200)).body;
     expect(pipelines.events.map((e: FeedEvent) => e.type)).toEqual(['PipelineDefined']);
@@ -120,11 +157,19 @@ describe('GET /events while 8 writers append (PostgreSQL)', () => {
 
   it('answers an empty page with next = after once caught up', async () => {
     const last = collected.at(-1)!.position;
-    expect((await api.http().get(`/events?after=${last}`).set('Authorization', reader).expect(200)).body).toEqual({ events: [], next: last });
+    expect((await api.http().get(`/events?after=${last}`).set('Authorization', reader).expect(200)).body).toEqual({
+      events: [],
+      next: last,
+    });
   });
 
   it('left every hash chain intact under the concurrent appends', async () => {
     const { body } = await api.http().get('/audit/verify').set('Authorization', reader).expect(200);
-    expect(body).toMatchObject({ ok: true, streamsChecked: 2 + WRITERS, eventsChecked: 2 + WRITERS * (1 + WRITES_PER_WRITER), breaks: [] });
+    expect(body).toMatchObject({
+      ok: true,
+      streamsChecked: 2 + WRITERS,
+      eventsChecked: 2 + WRITERS * (1 + WRITES_PER_WRITER),
+      breaks: [],
+    });
   });
 });

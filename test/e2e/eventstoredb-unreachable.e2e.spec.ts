@@ -34,7 +34,11 @@ describe('API on the EventStoreDB profile with a silent server', () => {
   it('answers a write with 503 event-store-unavailable within the bound', async () => {
     const token = `Bearer ${await api.token(['ops'])}`;
     const started = Date.now();
-    const response = await api.http().post('/pipelines').set('Authorization', token).send({ name: 'P', stages: [{ name: 'A', probability: 1 }] });
+    const response = await api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', token)
+      .send({ name: 'P', stages: [{ name: 'A', probability: 1 }] });
     expect(response.status).toBe(503);
     expect(response.headers['content-type']).toMatch(/application\/problem\+json/);
     expect(response.body.code).toBe('event-store-unavailable');
@@ -52,7 +56,8 @@ describe('API on the EventStoreDB profile with a silent server', () => {
     const deadline = Date.now() + 20_000;
     let subscription: { restarts: number; lastError: string | null } | undefined;
     while (Date.now() < deadline) {
-      subscription = (await api.http().get('/health').set('Authorization', admin).expect(200)).body.projections.subscription;
+      subscription = (await api.http().get('/health').set('Authorization', admin).expect(200)).body.projections
+        .subscription;
       if (subscription && subscription.restarts >= 2) break;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -63,11 +68,19 @@ describe('API on the EventStoreDB profile with a silent server', () => {
   it('keeps Idempotency-Keys in the PostgreSQL database: a keyed write of unknown outcome stays bound to its request', async () => {
     const token = `Bearer ${await api.token(['ops'])}`;
     const key = 'esdb-profile-key-1';
-    const send = (name: string) => api.http().post('/pipelines').set('Authorization', token).set('Idempotency-Key', key).send({ name, stages: [{ name: 'A', probability: 1 }] });
+    const send = (name: string) =>
+      api
+        .http()
+        .post('/pipelines')
+        .set('Authorization', token)
+        .set('Idempotency-Key', key)
+        .send({ name, stages: [{ name: 'A', probability: 1 }] });
     expect((await send('P')).status).toBe(503);
     // The event store may or may not have stored it: the key stays bound to the request, its lease expired.
     const { rows } = await sql<{ state: string; target: string; expired: boolean }>`
-      select state, target, lease_until <= now() as expired from api.idempotency_keys where idempotency_key = ${key}`.execute(api.database.db);
+      select state, target, lease_until <= now() as expired from api.idempotency_keys where idempotency_key = ${key}`.execute(
+      api.database.db,
+    );
     expect(rows).toEqual([{ state: 'in-flight', target: '/pipelines', expired: true }]);
     const other = await send('Q');
     expect([other.status, other.body.code]).toEqual([422, 'idempotency-key-reused']);

@@ -18,7 +18,10 @@ describe('health and readiness (PostgreSQL, projections external)', () => {
   const maxLagMs = 600;
 
   beforeAll(async () => {
-    api = await startApiOnPostgres({ projectionsInProcess: false, readiness: { timeoutMs: 2000, maxLagMs, requireLeader: true } });
+    api = await startApiOnPostgres({
+      projectionsInProcess: false,
+      readiness: { timeoutMs: 2000, maxLagMs, requireLeader: true },
+    });
     admin = `Bearer ${await api.token(['admin'], 'root')}`;
     ops = `Bearer ${await api.token(['ops', 'sales', 'auditor', 'analyst'], 'olga')}`;
   });
@@ -29,7 +32,12 @@ describe('health and readiness (PostgreSQL, projections external)', () => {
     return authorization ? call.set('Authorization', authorization) : call;
   };
   const writePipeline = () =>
-    api.http().post('/pipelines').set('Authorization', ops).send({ name: 'P', currency: 'EUR', stages: [{ stageId: randomUUID(), name: 'A', probability: 10 }] }).expect(201);
+    api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', ops)
+      .send({ name: 'P', currency: 'EUR', stages: [{ stageId: randomUUID(), name: 'A', probability: 10 }] })
+      .expect(201);
 
   it('shows details to admins only: anonymous, other roles and bad tokens get the status alone', async () => {
     await api.http().get('/health/live').expect(200, { status: 'ok' });
@@ -37,7 +45,12 @@ describe('health and readiness (PostgreSQL, projections external)', () => {
     await api.http().get('/health').set('Authorization', ops).expect(200, { status: 'ok' });
     await api.http().get('/health').set('Authorization', 'Bearer not.a.token').expect(200, { status: 'ok' });
     const detailed = await api.http().get('/health').set('Authorization', admin).expect(200);
-    expect(detailed.body).toMatchObject({ status: 'ok', database: 'postgres', projections: { mode: 'external' }, checks: { database: { status: 'ok' } } });
+    expect(detailed.body).toMatchObject({
+      status: 'ok',
+      database: 'postgres',
+      projections: { mode: 'external' },
+      checks: { database: { status: 'ok' } },
+    });
   });
 
   it('is not ready while no projection runner leads anywhere, and ready once one does', async () => {
@@ -49,7 +62,11 @@ describe('health and readiness (PostgreSQL, projections external)', () => {
     // /health (for humans) stays 200: the database answers
     await api.http().get('/health').expect(200, { status: 'ok' });
 
-    const runner = new ProjectionRunner({ database: api.database, store: new SqlEventStore(api.database.db), pollIntervalMs: 50 });
+    const runner = new ProjectionRunner({
+      database: api.database,
+      store: new SqlEventStore(api.database.db),
+      pollIntervalMs: 50,
+    });
     await runner.start();
     try {
       let answer = await ready(admin);
@@ -58,7 +75,11 @@ describe('health and readiness (PostgreSQL, projections external)', () => {
         answer = await ready(admin);
       }
       expect(answer.status).toBe(200);
-      expect(answer.body.checks.leader).toMatchObject({ status: 'ok', known: true, holder: { pid: expect.any(Number) } });
+      expect(answer.body.checks.leader).toMatchObject({
+        status: 'ok',
+        known: true,
+        holder: { pid: expect.any(Number) },
+      });
       expect(answer.body.checks.projections).toMatchObject({ status: 'ok', pending: false, lagMs: 0 });
     } finally {
       await runner.stop();
@@ -81,7 +102,11 @@ describe('health and readiness (PostgreSQL, projections external)', () => {
     } finally {
       await stuck.end();
     }
-    const runner = new ProjectionRunner({ database: api.database, store: new SqlEventStore(api.database.db), pollIntervalMs: 50 });
+    const runner = new ProjectionRunner({
+      database: api.database,
+      store: new SqlEventStore(api.database.db),
+      pollIntervalMs: 50,
+    });
     await runner.start();
     try {
       let answer = await ready();

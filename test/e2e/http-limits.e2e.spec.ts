@@ -40,7 +40,10 @@ describe('HTTP time bounds (raw sockets)', () => {
     await testDb?.drop();
   });
 
-  const eventCount = async () => Number((await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(testDb.db)).rows[0]!.n);
+  const eventCount = async () =>
+    Number(
+      (await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(testDb.db)).rows[0]!.n,
+    );
 
   /** Writes `request`, then waits for the server to close the connection; answers what it sent and when. */
   function exchange(request: string): Promise<{ response: string; elapsedMs: number }> {
@@ -61,7 +64,12 @@ describe('HTTP time bounds (raw sockets)', () => {
 
   it('sets the configured bounds on the server', () => {
     const server = app.getHttpServer() as Server & { connectionsCheckingInterval: number };
-    expect({ request: server.requestTimeout, headers: server.headersTimeout, keepAlive: server.keepAliveTimeout, check: server.connectionsCheckingInterval }).toEqual({
+    expect({
+      request: server.requestTimeout,
+      headers: server.headersTimeout,
+      keepAlive: server.keepAliveTimeout,
+      check: server.connectionsCheckingInterval,
+    }).toEqual({
       request: 1500,
       headers: 800,
       keepAlive: 600,
@@ -78,7 +86,11 @@ describe('HTTP time bounds (raw sockets)', () => {
     expect(response).toMatch(/^HTTP\/1\.1 408 /);
     expect(response).toMatch(/\r\nContent-Type: application\/problem\+json\r\n/i);
     const body = JSON.parse(response.slice(response.indexOf('\r\n\r\n') + 4));
-    expect(body).toMatchObject({ status: 408, code: 'request-timeout', type: 'https://dealstream.dev/problems/request-timeout' });
+    expect(body).toMatchObject({
+      status: 408,
+      code: 'request-timeout',
+      type: 'https://dealstream.dev/problems/request-timeout',
+    });
     expect(elapsedMs).toBeGreaterThanOrEqual(timeouts.requestTimeoutMs - 50);
     expect(elapsedMs).toBeLessThanOrEqual(timeouts.requestTimeoutMs + TIMEOUT_CHECK_INTERVAL_MS + 500);
     expect(await eventCount()).toBe(before);
@@ -107,15 +119,26 @@ describe('HTTP time bounds (raw sockets)', () => {
 
 describe('HTTP time bounds: configuration', () => {
   it('defaults to 10 s for headers, 30 s for the whole request, 5 s keep-alive', () => {
-    expect(appConfigFromEnv({}).http).toEqual({ headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, keepAliveTimeoutMs: 5_000 });
+    expect(appConfigFromEnv({}).http).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+    });
   });
 
   it('reads HTTP_*_TIMEOUT_MS and refuses a bound that is not a positive whole number', () => {
-    expect(appConfigFromEnv({ HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '4000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000' }).http).toEqual({
+    expect(
+      appConfigFromEnv({
+        HTTP_HEADERS_TIMEOUT_MS: '2000',
+        HTTP_REQUEST_TIMEOUT_MS: '4000',
+        HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      }).http,
+    ).toEqual({
       headersTimeoutMs: 2000,
       requestTimeoutMs: 4000,
       keepAliveTimeoutMs: 1000,
     });
-    for (const bad of ['0', '-1', '1.5', 'soon']) expect(() => appConfigFromEnv({ HTTP_REQUEST_TIMEOUT_MS: bad })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
+    for (const bad of ['0', '-1', '1.5', 'soon'])
+      expect(() => appConfigFromEnv({ HTTP_REQUEST_TIMEOUT_MS: bad })).toThrow(/HTTP_REQUEST_TIMEOUT_MS/);
   });
 });

@@ -25,21 +25,47 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
     api = await startApiOnPostgres();
     sales = `Bearer ${await api.token(['sales'], 'sam')}`;
     const ops = `Bearer ${await api.token(['ops'])}`;
-    const { body } = await api.http().post('/pipelines').set('Authorization', ops)
-      .send({ name: 'P', currency: 'EUR', stages: stages.map((stageId, i) => ({ stageId, name: `S${i}`, probability: 20 * (i + 1) })) }).expect(201);
+    const { body } = await api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', ops)
+      .send({
+        name: 'P',
+        currency: 'EUR',
+        stages: stages.map((stageId, i) => ({ stageId, name: `S${i}`, probability: 20 * (i + 1) })),
+      })
+      .expect(201);
     pipelineId = body.id;
   });
   afterAll(() => api.close());
 
   const newDeal = async () =>
-    (await api.http().post('/deals').set('Authorization', sales).send({ pipelineId, title: 'D', account: 'A', amount: 100, currency: 'EUR' }).expect(201)).body;
+    (
+      await api
+        .http()
+        .post('/deals')
+        .set('Authorization', sales)
+        .send({ pipelineId, title: 'D', account: 'A', amount: 100, currency: 'EUR' })
+        .expect(201)
+    ).body;
 
   it('an activity, then lose with the same key: 422 idempotency-key-reused, the deal is not lost and nothing is written', async () => {
     const deal = await newDeal();
     const key = `k-${randomUUID()}`;
-    await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'call' }).expect(201);
+    await api
+      .http()
+      .post(`/deals/${deal.id}/activities`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ kind: 'call' })
+      .expect(201);
     const count = await api.eventCount();
-    const lose = await api.http().post(`/deals/${deal.id}/lose`).set('Authorization', sales).set('Idempotency-Key', key).send({ reason: 'price' });
+    const lose = await api
+      .http()
+      .post(`/deals/${deal.id}/lose`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ reason: 'price' });
     expect(lose.status).toBe(422);
     expect(lose.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(lose.body).toMatchObject({ code: 'idempotency-key-reused', status: 422 });
@@ -51,9 +77,20 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
   it('the same route with a different body: 422, nothing written', async () => {
     const deal = await newDeal();
     const key = `k-${randomUUID()}`;
-    await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'call', note: 'first' }).expect(201);
+    await api
+      .http()
+      .post(`/deals/${deal.id}/activities`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ kind: 'call', note: 'first' })
+      .expect(201);
     const count = await api.eventCount();
-    const second = await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'call', note: 'second' });
+    const second = await api
+      .http()
+      .post(`/deals/${deal.id}/activities`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ kind: 'call', note: 'second' });
     expect(second.status).toBe(422);
     expect(second.body.code).toBe('idempotency-key-reused');
     expect(await api.eventCount()).toBe(count);
@@ -61,7 +98,13 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
 
   it('the same request again replays the first answer: status, body, ETag, Location, Idempotent-Replayed', async () => {
     const key = `k-${randomUUID()}`;
-    const send = () => api.http().post('/deals').set('Authorization', sales).set('Idempotency-Key', key).send({ pipelineId, title: 'Once', account: 'A', amount: 1, currency: 'EUR' });
+    const send = () =>
+      api
+        .http()
+        .post('/deals')
+        .set('Authorization', sales)
+        .set('Idempotency-Key', key)
+        .send({ pipelineId, title: 'Once', account: 'A', amount: 1, currency: 'EUR' });
     const first = await send().expect(201);
     expect(first.headers['idempotent-replayed']).toBeUndefined();
     const count = await api.eventCount();
@@ -76,10 +119,22 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
   it('the body is compared canonically (RFC 8785): key order and whitespace do not make a different request', async () => {
     const deal = await newDeal();
     const key = `k-${randomUUID()}`;
-    const first = await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key)
-      .set('Content-Type', 'application/json').send('{"kind":"call","note":"n"}').expect(201);
-    const again = await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key)
-      .set('Content-Type', 'application/json').send('{ "note": "n",\n "kind": "call" }').expect(201);
+    const first = await api
+      .http()
+      .post(`/deals/${deal.id}/activities`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .set('Content-Type', 'application/json')
+      .send('{"kind":"call","note":"n"}')
+      .expect(201);
+    const again = await api
+      .http()
+      .post(`/deals/${deal.id}/activities`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .set('Content-Type', 'application/json')
+      .send('{ "note": "n",\n "kind": "call" }')
+      .expect(201);
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body).toEqual(first.body);
   });
@@ -87,8 +142,19 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
   it('the same key on another deal (another target) is a different request: 422', async () => {
     const [a, b] = [await newDeal(), await newDeal()];
     const key = `k-${randomUUID()}`;
-    await api.http().post(`/deals/${a.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'call' }).expect(201);
-    const other = await api.http().post(`/deals/${b.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'call' });
+    await api
+      .http()
+      .post(`/deals/${a.id}/activities`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ kind: 'call' })
+      .expect(201);
+    const other = await api
+      .http()
+      .post(`/deals/${b.id}/activities`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ kind: 'call' });
     expect(other.status).toBe(422);
     expect(other.body.code).toBe('idempotency-key-reused');
     expect(await api.streamEvents(`deal-${b.id}`)).toHaveLength(1);
@@ -98,7 +164,14 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
     const key = `k-${randomUUID()}`;
     const before = await api.eventCount();
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => api.http().post('/deals').set('Authorization', sales).set('Idempotency-Key', key).send({ pipelineId, title: 'Twenty', account: 'A', amount: 20, currency: 'EUR' })),
+      Array.from({ length: 20 }, () =>
+        api
+          .http()
+          .post('/deals')
+          .set('Authorization', sales)
+          .set('Idempotency-Key', key)
+          .send({ pipelineId, title: 'Twenty', account: 'A', amount: 20, currency: 'EUR' }),
+      ),
     );
     expect(responses.map((r) => r.status)).toEqual(Array(20).fill(201));
     expect(new Set(responses.map((r) => r.text)).size).toBe(1);
@@ -111,7 +184,14 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
     const deal = await newDeal();
     const key = `k-${randomUUID()}`;
     const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => api.http().patch(`/deals/${deal.id}`).set('Authorization', sales).set('Idempotency-Key', key).send({ amount: 1000 + i })),
+      Array.from({ length: 20 }, (_, i) =>
+        api
+          .http()
+          .patch(`/deals/${deal.id}`)
+          .set('Authorization', sales)
+          .set('Idempotency-Key', key)
+          .send({ amount: 1000 + i }),
+      ),
     );
     expect(responses.map((r) => r.status).sort()).toEqual([200, ...Array(19).fill(422)]);
     for (const r of responses.filter((r) => r.status === 422)) expect(r.body.code).toBe('idempotency-key-reused');
@@ -124,16 +204,37 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
   it('a key whose first request was refused (4xx, nothing written) is not used up: the next request with it is decided afresh', async () => {
     const deal = await newDeal();
     const key = `k-${randomUUID()}`;
-    const invalid = await api.http().post(`/deals/${deal.id}/lose`).set('Authorization', sales).set('Idempotency-Key', key).send({ reason: 42 });
+    const invalid = await api
+      .http()
+      .post(`/deals/${deal.id}/lose`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ reason: 42 });
     expect(invalid.status).toBe(400);
-    const refused = await api.http().post(`/deals/${deal.id}/stage`).set('Authorization', sales).set('Idempotency-Key', key).send({ toStageId: stages[0] });
+    const refused = await api
+      .http()
+      .post(`/deals/${deal.id}/stage`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ toStageId: stages[0] });
     expect([refused.status, refused.body.code]).toEqual([409, 'already-in-stage']);
-    const lost = await api.http().post(`/deals/${deal.id}/lose`).set('Authorization', sales).set('Idempotency-Key', key).send({ reason: 'price' });
+    const lost = await api
+      .http()
+      .post(`/deals/${deal.id}/lose`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ reason: 'price' });
     expect(lost.status).toBe(200);
     expect(lost.headers['idempotent-replayed']).toBeUndefined();
     expect((await api.streamEvents(`deal-${deal.id}`)).map((e) => e.type)).toEqual(['DealCreated', 'DealLost']);
     // From now on the key is the lose's.
-    const again = await api.http().post(`/deals/${deal.id}/lose`).set('Authorization', sales).set('Idempotency-Key', key).send({ reason: 'price' }).expect(200);
+    const again = await api
+      .http()
+      .post(`/deals/${deal.id}/lose`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ reason: 'price' })
+      .expect(200);
     expect(again.headers['idempotent-replayed']).toBe('true');
   });
 
@@ -147,7 +248,13 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
       store.appendToStream = append;
       throw new Error('connection lost after commit');
     };
-    const send = (note: string) => api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'meeting', note });
+    const send = (note: string) =>
+      api
+        .http()
+        .post(`/deals/${deal.id}/activities`)
+        .set('Authorization', sales)
+        .set('Idempotency-Key', key)
+        .send({ kind: 'meeting', note });
     const crashed = await send('n');
     expect(crashed.status).toBe(500);
     expect((await api.streamEvents(`deal-${deal.id}`)).map((e) => e.type)).toEqual(['DealCreated', 'ActivityLogged']);
@@ -164,10 +271,27 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
     it('accepts the draft\'s quoted form ("…") as the same key as the bare form', async () => {
       const deal = await newDeal();
       const key = `k-${randomUUID()}`;
-      await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', `"${key}"`).send({ kind: 'call' }).expect(201);
-      const bare = await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'call' }).expect(201);
+      await api
+        .http()
+        .post(`/deals/${deal.id}/activities`)
+        .set('Authorization', sales)
+        .set('Idempotency-Key', `"${key}"`)
+        .send({ kind: 'call' })
+        .expect(201);
+      const bare = await api
+        .http()
+        .post(`/deals/${deal.id}/activities`)
+        .set('Authorization', sales)
+        .set('Idempotency-Key', key)
+        .send({ kind: 'call' })
+        .expect(201);
       expect(bare.headers['idempotent-replayed']).toBe('true');
-      const spaced = await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', '"a key with spaces and \\"quotes\\""').send({ kind: 'call' });
+      const spaced = await api
+        .http()
+        .post(`/deals/${deal.id}/activities`)
+        .set('Authorization', sales)
+        .set('Idempotency-Key', '"a key with spaces and \\"quotes\\""')
+        .send({ kind: 'call' });
       expect(spaced.status).toBe(201);
     });
 
@@ -180,26 +304,54 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
       ['a bad escape', '"a\\nb"'],
     ])('refuses %s with 400 invalid-idempotency-key and writes nothing', async (_, key) => {
       const deal = await newDeal();
-      const response = await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'call' });
+      const response = await api
+        .http()
+        .post(`/deals/${deal.id}/activities`)
+        .set('Authorization', sales)
+        .set('Idempotency-Key', key)
+        .send({ kind: 'call' });
       expect([response.status, response.body.code]).toEqual([400, 'invalid-idempotency-key']);
       expect(await api.streamEvents(`deal-${deal.id}`)).toHaveLength(1);
     });
 
     it('accepts 255 characters', async () => {
       const deal = await newDeal();
-      await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', `${randomUUID()}`.padEnd(255, 'x')).send({ kind: 'call' }).expect(201);
+      await api
+        .http()
+        .post(`/deals/${deal.id}/activities`)
+        .set('Authorization', sales)
+        .set('Idempotency-Key', `${randomUUID()}`.padEnd(255, 'x'))
+        .send({ kind: 'call' })
+        .expect(201);
     });
   });
 
   it('holds across a restart: the same request replays (with its ETag), a different one is 422', async () => {
     const deal = await newDeal();
     const key = `k-${randomUUID()}`;
-    const first = await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'call' }).expect(201);
+    const first = await api
+      .http()
+      .post(`/deals/${deal.id}/activities`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ kind: 'call' })
+      .expect(201);
     await api.restart();
     const count = await api.eventCount();
-    const lose = await api.http().post(`/deals/${deal.id}/lose`).set('Authorization', sales).set('Idempotency-Key', key).send({ reason: 'price' });
+    const lose = await api
+      .http()
+      .post(`/deals/${deal.id}/lose`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ reason: 'price' });
     expect([lose.status, lose.body.code]).toEqual([422, 'idempotency-key-reused']);
-    const again = await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'call' }).expect(201);
+    const again = await api
+      .http()
+      .post(`/deals/${deal.id}/activities`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ kind: 'call' })
+      .expect(201);
     expect(again.text).toBe(first.text);
     expect(again.headers.etag).toBe(first.headers.etag);
     expect(again.headers['idempotent-replayed']).toBe('true');
@@ -209,10 +361,34 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
   it('stores keys in api.idempotency_keys, scoped by actor, with the request they belong to', async () => {
     const key = `k-${randomUUID()}`;
     const deal = await newDeal();
-    await api.http().post(`/deals/${deal.id}/activities`).set('Authorization', sales).set('Idempotency-Key', key).send({ kind: 'call' }).expect(201);
-    const { rows } = await sql<{ actor_id: string; method: string; route: string; target: string; state: string; response_status: number }>`
-      select actor_id, method, route, target, state, response_status from api.idempotency_keys where idempotency_key = ${key}`.execute(api.database.db);
-    expect(rows).toEqual([{ actor_id: 'sam', method: 'POST', route: '/deals/:id/activities', target: `/deals/${deal.id}/activities`, state: 'completed', response_status: 201 }]);
+    await api
+      .http()
+      .post(`/deals/${deal.id}/activities`)
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ kind: 'call' })
+      .expect(201);
+    const { rows } = await sql<{
+      actor_id: string;
+      method: string;
+      route: string;
+      target: string;
+      state: string;
+      response_status: number;
+    }>`
+      select actor_id, method, route, target, state, response_status from api.idempotency_keys where idempotency_key = ${key}`.execute(
+      api.database.db,
+    );
+    expect(rows).toEqual([
+      {
+        actor_id: 'sam',
+        method: 'POST',
+        route: '/deals/:id/activities',
+        target: `/deals/${deal.id}/activities`,
+        state: 'completed',
+        response_status: 201,
+      },
+    ]);
   });
 });
 
@@ -233,21 +409,47 @@ describe('Idempotency-Key on embedded PGlite, across a restart on the same DATA_
   it('replays the same request and refuses a different one after the app is re-created', async () => {
     const token = `Bearer ${await mintToken({ subject: 'pat', roles: ['admin'], secret: TEST_JWT_SECRET, expiresIn: '1h' })}`;
     const http = () => request(app.getHttpServer());
-    const pipeline = await http().post('/pipelines').set('Authorization', token).send({ name: 'P', currency: 'EUR', stages: [{ name: 'A', probability: 10 }] }).expect(201);
-    const deal = await http().post('/deals').set('Authorization', token).send({ pipelineId: pipeline.body.id, title: 'D', account: 'A', amount: 1, currency: 'EUR' }).expect(201);
+    const pipeline = await http()
+      .post('/pipelines')
+      .set('Authorization', token)
+      .send({ name: 'P', currency: 'EUR', stages: [{ name: 'A', probability: 10 }] })
+      .expect(201);
+    const deal = await http()
+      .post('/deals')
+      .set('Authorization', token)
+      .send({ pipelineId: pipeline.body.id, title: 'D', account: 'A', amount: 1, currency: 'EUR' })
+      .expect(201);
     const key = 'pglite-key-1';
-    const first = await http().post(`/deals/${deal.body.id}/activities`).set('Authorization', token).set('Idempotency-Key', key).send({ kind: 'call' }).expect(201);
-    const reused = await http().post(`/deals/${deal.body.id}/lose`).set('Authorization', token).set('Idempotency-Key', key).send({ reason: 'price' });
+    const first = await http()
+      .post(`/deals/${deal.body.id}/activities`)
+      .set('Authorization', token)
+      .set('Idempotency-Key', key)
+      .send({ kind: 'call' })
+      .expect(201);
+    const reused = await http()
+      .post(`/deals/${deal.body.id}/lose`)
+      .set('Authorization', token)
+      .set('Idempotency-Key', key)
+      .send({ reason: 'price' });
     expect([reused.status, reused.body.code]).toEqual([422, 'idempotency-key-reused']);
 
     await app.close();
     await start();
 
-    const again = await http().post(`/deals/${deal.body.id}/activities`).set('Authorization', token).set('Idempotency-Key', key).send({ kind: 'call' }).expect(201);
+    const again = await http()
+      .post(`/deals/${deal.body.id}/activities`)
+      .set('Authorization', token)
+      .set('Idempotency-Key', key)
+      .send({ kind: 'call' })
+      .expect(201);
     expect(again.text).toBe(first.text);
     expect(again.headers.etag).toBe('"1"');
     expect(again.headers['idempotent-replayed']).toBe('true');
-    const lose = await http().post(`/deals/${deal.body.id}/lose`).set('Authorization', token).set('Idempotency-Key', key).send({ reason: 'price' });
+    const lose = await http()
+      .post(`/deals/${deal.body.id}/lose`)
+      .set('Authorization', token)
+      .set('Idempotency-Key', key)
+      .send({ reason: 'price' });
     expect([lose.status, lose.body.code]).toEqual([422, 'idempotency-key-reused']);
     const history = await http().get(`/deals/${deal.body.id}/history`).set('Authorization', token).expect(200);
     expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['DealCreated', 'ActivityLogged']);
@@ -256,17 +458,43 @@ describe('Idempotency-Key on embedded PGlite, across a restart on the same DATA_
   it('20 parallel identical requests → one effect; 20 parallel different bodies with one key → one effect and 19 x 422', async () => {
     const token = `Bearer ${await mintToken({ subject: 'pat', roles: ['admin'], secret: TEST_JWT_SECRET, expiresIn: '1h' })}`;
     const http = () => request(app.getHttpServer());
-    const pipeline = await http().post('/pipelines').set('Authorization', token).send({ name: 'Q', currency: 'EUR', stages: [{ name: 'A', probability: 10 }] }).expect(201);
-    const deal = await http().post('/deals').set('Authorization', token).send({ pipelineId: pipeline.body.id, title: 'D', account: 'A', amount: 1, currency: 'EUR' }).expect(201);
-    const same = await Promise.all(Array.from({ length: 20 }, () =>
-      http().post(`/deals/${deal.body.id}/activities`).set('Authorization', token).set('Idempotency-Key', 'pglite-same').send({ kind: 'email' })));
+    const pipeline = await http()
+      .post('/pipelines')
+      .set('Authorization', token)
+      .send({ name: 'Q', currency: 'EUR', stages: [{ name: 'A', probability: 10 }] })
+      .expect(201);
+    const deal = await http()
+      .post('/deals')
+      .set('Authorization', token)
+      .send({ pipelineId: pipeline.body.id, title: 'D', account: 'A', amount: 1, currency: 'EUR' })
+      .expect(201);
+    const same = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        http()
+          .post(`/deals/${deal.body.id}/activities`)
+          .set('Authorization', token)
+          .set('Idempotency-Key', 'pglite-same')
+          .send({ kind: 'email' }),
+      ),
+    );
     expect(same.map((r) => r.status)).toEqual(Array(20).fill(201));
     expect(new Set(same.map((r) => r.text)).size).toBe(1);
-    const different = await Promise.all(Array.from({ length: 20 }, (_, i) =>
-      http().patch(`/deals/${deal.body.id}`).set('Authorization', token).set('Idempotency-Key', 'pglite-different').send({ amount: 500 + i })));
+    const different = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        http()
+          .patch(`/deals/${deal.body.id}`)
+          .set('Authorization', token)
+          .set('Idempotency-Key', 'pglite-different')
+          .send({ amount: 500 + i }),
+      ),
+    );
     expect(different.map((r) => r.status).sort()).toEqual([200, ...Array(19).fill(422)]);
     const history = await http().get(`/deals/${deal.body.id}/history`).set('Authorization', token).expect(200);
-    expect(history.body.events.map((e: { type: string }) => e.type)).toEqual(['DealCreated', 'ActivityLogged', 'DealValueChanged']);
+    expect(history.body.events.map((e: { type: string }) => e.type)).toEqual([
+      'DealCreated',
+      'ActivityLogged',
+      'DealValueChanged',
+    ]);
   });
 });
 
@@ -284,8 +512,19 @@ describe('Idempotency-Key lease: a request that outlives it (PostgreSQL, IDEMPOT
     const held = new Promise<void>((resolve) => (release = resolve));
     let entered!: () => void;
     const inCommit = new Promise<void>((resolve) => (entered = resolve));
-    Object.assign(hooks, { beforeCommit: async () => { entered(); await held; } });
-    const send = () => api.http().post('/pipelines').set('Authorization', ops).set('Idempotency-Key', 'slow-define').send({ name: 'Slow', stages: [{ name: 'A', probability: 1 }] });
+    Object.assign(hooks, {
+      beforeCommit: async () => {
+        entered();
+        await held;
+      },
+    });
+    const send = () =>
+      api
+        .http()
+        .post('/pipelines')
+        .set('Authorization', ops)
+        .set('Idempotency-Key', 'slow-define')
+        .send({ name: 'Slow', stages: [{ name: 'A', probability: 1 }] });
     const first = send().then((r) => r);
     await inCommit;
     Object.assign(hooks, { beforeCommit: undefined });

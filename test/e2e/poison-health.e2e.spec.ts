@@ -36,7 +36,18 @@ describe('a poison event over HTTP: reads keep flowing, /health is degraded (Pos
         {
           eventId: randomUUID(),
           type: 'DealCreated',
-          data: { dealId: poisonId, pipelineId: pipeline.body.id, stageId, title: 'Year zero', account: 'A', amount: 1, currency: 'EUR', ownerId: 'o', expectedCloseDate: '0000-01-01', kind: 'new' },
+          data: {
+            dealId: poisonId,
+            pipelineId: pipeline.body.id,
+            stageId,
+            title: 'Year zero',
+            account: 'A',
+            amount: 1,
+            currency: 'EUR',
+            ownerId: 'o',
+            expectedCloseDate: '0000-01-01',
+            kind: 'new',
+          },
           metadata: { actorId: 'old-version', occurredAt: new Date() },
         },
       ],
@@ -47,7 +58,14 @@ describe('a poison event over HTTP: reads keep flowing, /health is degraded (Pos
       .http()
       .post('/deals')
       .set('Authorization', ops)
-      .send({ pipelineId: pipeline.body.id, title: 'Again', account: 'A', amount: 1, currency: 'EUR', expectedCloseDate: '0000-01-01' })
+      .send({
+        pipelineId: pipeline.body.id,
+        title: 'Again',
+        account: 'A',
+        amount: 1,
+        currency: 'EUR',
+        expectedCloseDate: '0000-01-01',
+      })
       .expect(422);
 
     const created = await api
@@ -56,13 +74,29 @@ describe('a poison event over HTTP: reads keep flowing, /health is degraded (Pos
       .set('Authorization', ops)
       .send({ pipelineId: pipeline.body.id, title: 'After the poison', account: 'A', amount: 100, currency: 'EUR' })
       .expect(201);
-    const read = await api.http().get(`/deals/${created.body.id}`).query({ minPosition: created.body.position }).set('Authorization', ops).expect(200);
+    const read = await api
+      .http()
+      .get(`/deals/${created.body.id}`)
+      .query({ minPosition: created.body.position })
+      .set('Authorization', ops)
+      .expect(200);
     expect(read.body).toMatchObject({ title: 'After the poison', amount: 100 });
     await api.http().get(`/deals/${poisonId}`).set('Authorization', ops).expect(404);
 
     await api.http().get('/health').expect(200, { status: 'degraded' });
     const detail = await api.http().get('/health').set('Authorization', admin).expect(200);
     expect(detail.body.status).toBe('degraded');
-    expect(detail.body.parked).toMatchObject({ count: 1, streams: [{ streamId: dealStreamName(poisonId), revision: '0', eventType: 'DealCreated', errorCode: '22008', eventsWaiting: 0 }] });
+    expect(detail.body.parked).toMatchObject({
+      count: 1,
+      streams: [
+        {
+          streamId: dealStreamName(poisonId),
+          revision: '0',
+          eventType: 'DealCreated',
+          errorCode: '22008',
+          eventsWaiting: 0,
+        },
+      ],
+    });
   });
 });

@@ -30,16 +30,49 @@ describe('role matrix (PostgreSQL)', () => {
     const ops = `Bearer ${await api.token(['ops'], 'olivia-ops')}`;
     const sam = `Bearer ${await api.token(['sales'], 'sam-sales')}`;
     const tom = `Bearer ${await api.token(['sales'], 'tom-sales')}`;
-    pipelineId = (await api.http().post('/pipelines').set('Authorization', ops)
-      .send({ name: 'P', currency: 'EUR', stages: [{ stageId: S1, name: 'One', probability: 10 }, { stageId: S2, name: 'Two', probability: 50 }] }).expect(201)).body.id;
-    dealId = (await api.http().post('/deals').set('Authorization', sam).send({ pipelineId, title: 'T', account: 'A', amount: 100, currency: 'EUR' }).expect(201)).body.id;
+    pipelineId = (
+      await api
+        .http()
+        .post('/pipelines')
+        .set('Authorization', ops)
+        .send({
+          name: 'P',
+          currency: 'EUR',
+          stages: [
+            { stageId: S1, name: 'One', probability: 10 },
+            { stageId: S2, name: 'Two', probability: 50 },
+          ],
+        })
+        .expect(201)
+    ).body.id;
+    dealId = (
+      await api
+        .http()
+        .post('/deals')
+        .set('Authorization', sam)
+        .send({ pipelineId, title: 'T', account: 'A', amount: 100, currency: 'EUR' })
+        .expect(201)
+    ).body.id;
     await api.http().post(`/deals/${dealId}/stage`).set('Authorization', sam).send({ toStageId: S2 }).expect(200);
-    await api.http().patch(`/deals/${dealId}`).set('Authorization', ops).send({ ownerId: 'sue-sales', amount: 250 }).expect(200);
-    const other = await api.http().post('/deals').set('Authorization', tom).send({ pipelineId, title: 'U', account: 'B', amount: 900, currency: 'EUR' }).expect(201);
+    await api
+      .http()
+      .patch(`/deals/${dealId}`)
+      .set('Authorization', ops)
+      .send({ ownerId: 'sue-sales', amount: 250 })
+      .expect(200);
+    const other = await api
+      .http()
+      .post('/deals')
+      .set('Authorization', tom)
+      .send({ pipelineId, title: 'U', account: 'B', amount: 900, currency: 'EUR' })
+      .expect(201);
     otherDealId = other.body.id;
     lastPosition = other.body.position;
-    const { rows } = await sql<{ key: string }>`select encode(key, 'hex') as key from audit.pseudonym_key`.execute(api.database.db);
-    anon = (id) => `anon-${createHmac('sha256', Buffer.from(rows[0]!.key, 'hex')).update(id).digest('hex').slice(0, 16)}`;
+    const { rows } = await sql<{ key: string }>`select encode(key, 'hex') as key from audit.pseudonym_key`.execute(
+      api.database.db,
+    );
+    anon = (id) =>
+      `anon-${createHmac('sha256', Buffer.from(rows[0]!.key, 'hex')).update(id).digest('hex').slice(0, 16)}`;
   });
   afterAll(() => api.close());
 
@@ -70,9 +103,15 @@ describe('role matrix (PostgreSQL)', () => {
     'POST /deals/:id/cross-sell': { path: `/deals/${UNKNOWN}/cross-sell`, body: {} },
     'GET /deals/:id': { path: `/deals/${dealId}?minPosition=${lastPosition}` },
     'GET /pipelines/:id/board': { path: `/pipelines/${pipelineId}/board?minPosition=${lastPosition}` },
-    'GET /pipelines/:id/metrics/pipeline': { path: `/pipelines/${pipelineId}/metrics/pipeline?minPosition=${lastPosition}` },
-    'GET /pipelines/:id/metrics/funnel': { path: `/pipelines/${pipelineId}/metrics/funnel?from=${from}&to=${to}&minPosition=${lastPosition}` },
-    'GET /pipelines/:id/metrics/velocity': { path: `/pipelines/${pipelineId}/metrics/velocity?from=${from}&to=${to}&minPosition=${lastPosition}` },
+    'GET /pipelines/:id/metrics/pipeline': {
+      path: `/pipelines/${pipelineId}/metrics/pipeline?minPosition=${lastPosition}`,
+    },
+    'GET /pipelines/:id/metrics/funnel': {
+      path: `/pipelines/${pipelineId}/metrics/funnel?from=${from}&to=${to}&minPosition=${lastPosition}`,
+    },
+    'GET /pipelines/:id/metrics/velocity': {
+      path: `/pipelines/${pipelineId}/metrics/velocity?from=${from}&to=${to}&minPosition=${lastPosition}`,
+    },
     'GET /deals/:id/history': { path: `/deals/${dealId}/history` },
     'GET /deals/:id/state': { path: `/deals/${dealId}/state?version=4` },
     'GET /deals/:id/diff': { path: `/deals/${dealId}/diff?from=0&to=4` },
@@ -106,9 +145,18 @@ describe('role matrix (PostgreSQL)', () => {
         const response = await call(route, bearer[role]);
         const allowed = GRANTS[permission].includes(role);
         // Allowed: reads answer 200; writes get past the guard and are refused by validation or lookup.
-        const outcome = response.status === 403 ? `403 ${response.body.requiredPermission}` : response.status === 200 ? '200' : response.status >= 400 && response.status < 500 && response.status !== 401 ? 'past the guard' : String(response.status);
+        const outcome =
+          response.status === 403
+            ? `403 ${response.body.requiredPermission}`
+            : response.status === 200
+              ? '200'
+              : response.status >= 400 && response.status < 500 && response.status !== 401
+                ? 'past the guard'
+                : String(response.status);
         cells.push(`${route} | ${role} | ${outcome}`);
-        expected.push(`${route} | ${role} | ${allowed ? (route.startsWith('GET') ? '200' : 'past the guard') : `403 ${permission}`}`);
+        expected.push(
+          `${route} | ${role} | ${allowed ? (route.startsWith('GET') ? '200' : 'past the guard') : `403 ${permission}`}`,
+        );
       }
     }
     expect(cells).toEqual(expected);
@@ -120,7 +168,9 @@ describe('role matrix (PostgreSQL)', () => {
     const path = requests()['GET /deals/:id'].path;
     expect((await api.http().head(path)).status).toBe(401);
     expect((await api.http().head(path).set('Authorization', bearer.sales!)).status).toBe(200);
-    expect((await api.http().head(requests()['GET /events'].path).set('Authorization', bearer.sales!)).status).toBe(403);
+    expect((await api.http().head(requests()['GET /events'].path).set('Authorization', bearer.sales!)).status).toBe(
+      403,
+    );
   });
 
   it('grants a token with several roles the union of their permissions', async () => {
@@ -139,9 +189,17 @@ describe('role matrix (PostgreSQL)', () => {
         documented.add(route);
         const permission = (ROUTE_PERMISSIONS as Record<string, keyof typeof GRANTS>)[route];
         if (permission) {
-          expect([route, operation['x-permission'], operation['x-roles'], operation.security]).toEqual([route, permission, [...GRANTS[permission]], [{ bearer: [] }]]);
-          expect(operation.description).toContain(`**Access:** roles ${GRANTS[permission].map((r) => `\`${r}\``).join(', ')}`);
-          if (method === 'get' && !GRANTS[permission].every((role) => GRANTS['identities:clear'].includes(role))) expect(operation.description).toContain('pseudonyms');
+          expect([route, operation['x-permission'], operation['x-roles'], operation.security]).toEqual([
+            route,
+            permission,
+            [...GRANTS[permission]],
+            [{ bearer: [] }],
+          ]);
+          expect(operation.description).toContain(
+            `**Access:** roles ${GRANTS[permission].map((r) => `\`${r}\``).join(', ')}`,
+          );
+          if (method === 'get' && !GRANTS[permission].every((role) => GRANTS['identities:clear'].includes(role)))
+            expect(operation.description).toContain('pseudonyms');
         } else {
           // Not in the matrix: must really need no token.
           expect([route, operation.security]).toEqual([route, []]);
@@ -155,7 +213,8 @@ describe('role matrix (PostgreSQL)', () => {
 
   it('has the README role table generated from the matrix', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    const begin = '<!-- role-matrix:begin (generated by renderRoleMatrix() in libs/auth/src/roles.ts; test/e2e/role-matrix.e2e.spec.ts checks it) -->\n';
+    const begin =
+      '<!-- role-matrix:begin (generated by renderRoleMatrix() in libs/auth/src/roles.ts; test/e2e/role-matrix.e2e.spec.ts checks it) -->\n';
     const end = '\n<!-- role-matrix:end -->';
     expect(readme).toContain(begin);
     const table = readme.slice(readme.indexOf(begin) + begin.length, readme.indexOf(end));
@@ -167,7 +226,10 @@ describe('role matrix (PostgreSQL)', () => {
     expect(rows.length).toBe(4);
     for (const row of rows) {
       const permission = /^\| `([a-z]+:[a-z]+)`/.exec(row)![1] as keyof typeof GRANTS;
-      const ticks = row.split('|').slice(2, 2 + ROLES.length).map((cell) => cell.includes('✓'));
+      const ticks = row
+        .split('|')
+        .slice(2, 2 + ROLES.length)
+        .map((cell) => cell.includes('✓'));
       expect([permission, ticks]).toEqual([permission, ROLES.map((role) => GRANTS[permission].includes(role))]);
     }
   });
@@ -178,7 +240,9 @@ describe('role matrix (PostgreSQL)', () => {
     const idsInClear = new Set<string>();
     for (const route of reads) {
       // What the roles that see identities get: collect every owner and actor id they are shown.
-      for (const role of ROLES.filter((r) => GRANTS['identities:clear'].includes(r) && GRANTS[ROUTE_PERMISSIONS[route]].includes(r))) {
+      for (const role of ROLES.filter(
+        (r) => GRANTS['identities:clear'].includes(r) && GRANTS[ROUTE_PERMISSIONS[route]].includes(r),
+      )) {
         const response = await call(route, bearer[role]);
         expect([route, role, response.status]).toEqual([route, role, 200]);
         for (const id of identityValues(response.body)) idsInClear.add(id);
@@ -187,7 +251,9 @@ describe('role matrix (PostgreSQL)', () => {
       }
     }
     // The fixture's people all appear in clear somewhere (else this test would prove nothing)…
-    expect([...idsInClear].filter((id) => (PEOPLE as readonly string[]).includes(id)).sort()).toEqual([...PEOPLE].sort());
+    expect([...idsInClear].filter((id) => (PEOPLE as readonly string[]).includes(id)).sort()).toEqual(
+      [...PEOPLE].sort(),
+    );
     expect(seen['GET /deals/:id']!.clear).toEqual(['sue-sales']);
     expect(seen['GET /pipelines/:id/board']!.clear.sort()).toEqual(['sue-sales', 'tom-sales']);
 
@@ -201,14 +267,20 @@ describe('role matrix (PostgreSQL)', () => {
       if (response.status !== 200) continue;
       if ('identities' in response.body) expect([route, response.body.identities]).toEqual([route, 'pseudonymous']);
       // Where another role sees a person, the analyst sees that person's pseudonym, the same on every route.
-      for (const person of seen[route]!.clear) expect([route, person, text.includes(anon(person))]).toEqual([route, person, true]);
-      for (const value of identityValues(response.body)) expect([route, value]).toEqual([route, expect.stringMatching(/^anon-[0-9a-f]{16}$/)]);
+      for (const person of seen[route]!.clear)
+        expect([route, person, text.includes(anon(person))]).toEqual([route, person, true]);
+      for (const value of identityValues(response.body))
+        expect([route, value]).toEqual([route, expect.stringMatching(/^anon-[0-9a-f]{16}$/)]);
     }
-    expect(walked).toEqual(reads.map((route) => `${route} ${GRANTS[ROUTE_PERMISSIONS[route]].includes('analyst') ? 200 : 403}`));
+    expect(walked).toEqual(
+      reads.map((route) => `${route} ${GRANTS[ROUTE_PERMISSIONS[route]].includes('analyst') ? 200 : 403}`),
+    );
 
     // Grouping by owner across routes: the board's pseudonym is the deal's and the history's.
     const board = (await call('GET /pipelines/:id/board', bearer.analyst)).body;
-    const owners = Object.fromEntries(board.stages.flatMap((stage: any) => stage.deals.map((deal: any) => [deal.dealId, deal.ownerId])));
+    const owners = Object.fromEntries(
+      board.stages.flatMap((stage: any) => stage.deals.map((deal: any) => [deal.dealId, deal.ownerId])),
+    );
     expect(owners).toEqual({ [dealId]: anon('sue-sales'), [otherDealId]: anon('tom-sales') });
     expect((await call('GET /deals/:id', bearer.analyst)).body.ownerId).toBe(owners[dealId]);
     const history = (await call('GET /deals/:id/history', bearer.analyst)).body;
@@ -216,7 +288,8 @@ describe('role matrix (PostgreSQL)', () => {
   });
 
   it("filters the analyst's board by a pseudonym and refuses a clear owner id from an analyst", async () => {
-    const board = (role: Role, ownerId: string) => api.http().get(`/pipelines/${pipelineId}/board`).query({ ownerId }).set('Authorization', bearer[role]!);
+    const board = (role: Role, ownerId: string) =>
+      api.http().get(`/pipelines/${pipelineId}/board`).query({ ownerId }).set('Authorization', bearer[role]!);
     const dealsOf = (body: any) => body.stages.flatMap((stage: any) => stage.deals.map((deal: any) => deal.dealId));
 
     const byPseudonym = await board('analyst', anon('sue-sales')).expect(200);
@@ -226,7 +299,12 @@ describe('role matrix (PostgreSQL)', () => {
     // As of an earlier instant, when sam still owned the deal: his pseudonym finds it.
     const history = (await call('GET /deals/:id/history', bearer.auditor)).body;
     const beforeReassign = history.events[1].occurredAt; // StageAdvanced: sam still owns it (revisions 2 and 3 share one instant)
-    const then = await api.http().get(`/pipelines/${pipelineId}/board`).query({ ownerId: anon('sam-sales'), asOf: beforeReassign }).set('Authorization', bearer.analyst!).expect(200);
+    const then = await api
+      .http()
+      .get(`/pipelines/${pipelineId}/board`)
+      .query({ ownerId: anon('sam-sales'), asOf: beforeReassign })
+      .set('Authorization', bearer.analyst!)
+      .expect(200);
     expect(dealsOf(then.body)).toEqual([dealId]);
 
     // A clear id from an analyst would confirm a guess: refused, and not echoed beyond the request's own URL.

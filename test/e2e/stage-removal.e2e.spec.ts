@@ -15,19 +15,45 @@ describe('removing a stage moves its open deals (PostgreSQL, in-process runner)'
     const ops = `Bearer ${await api.token(['ops'], 'olivia')}`;
     const sales = `Bearer ${await api.token(['sales'], 'sam')}`;
     const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
-    const { body: pipeline } = await api.http().post('/pipelines').set('Authorization', ops)
-      .send({ name: 'P', currency: 'EUR', stages: [{ stageId: a, name: 'A', probability: 10 }, { stageId: b, name: 'B', probability: 40 }, { stageId: c, name: 'C', probability: 70 }] }).expect(201);
-    const deal = async () => (await api.http().post('/deals').set('Authorization', sales).send({ pipelineId: pipeline.id, stageId: b, title: 'D', account: 'A', amount: 100, currency: 'EUR' }).expect(201)).body.id as string;
+    const { body: pipeline } = await api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', ops)
+      .send({
+        name: 'P',
+        currency: 'EUR',
+        stages: [
+          { stageId: a, name: 'A', probability: 10 },
+          { stageId: b, name: 'B', probability: 40 },
+          { stageId: c, name: 'C', probability: 70 },
+        ],
+      })
+      .expect(201);
+    const deal = async () =>
+      (
+        await api
+          .http()
+          .post('/deals')
+          .set('Authorization', sales)
+          .send({ pipelineId: pipeline.id, stageId: b, title: 'D', account: 'A', amount: 100, currency: 'EUR' })
+          .expect(201)
+      ).body.id as string;
     const [open1, open2, lost, elsewhere] = [await deal(), await deal(), await deal(), await deal()];
     await api.http().post(`/deals/${lost}/lose`).set('Authorization', sales).send({ reason: 'price' }).expect(200);
     await api.http().post(`/deals/${elsewhere}/stage`).set('Authorization', sales).send({ toStageId: a }).expect(200);
 
-    const removal = await api.http().delete(`/pipelines/${pipeline.id}/stages/${b}`).query({ moveOpenDealsTo: c }).set('Authorization', ops).expect(200);
+    const removal = await api
+      .http()
+      .delete(`/pipelines/${pipeline.id}/stages/${b}`)
+      .query({ moveOpenDealsTo: c })
+      .set('Authorization', ops)
+      .expect(200);
     const [removed] = (await api.streamEvents(`pipeline-${pipeline.id}`)).filter((e) => e.type === 'StageRemoved');
 
     const deadline = Date.now() + 30_000;
     const stageOf = async (id: string, minPosition: string = removal.body.position) =>
-      (await api.http().get(`/deals/${id}`).query({ minPosition }).set('Authorization', sales).expect(200)).body.stageId as string;
+      (await api.http().get(`/deals/${id}`).query({ minPosition }).set('Authorization', sales).expect(200)).body
+        .stageId as string;
     while ((await stageOf(open1)) !== c || (await stageOf(open2)) !== c) {
       if (Date.now() > deadline) throw new Error('open deals were not moved');
       await pause(50);
@@ -51,10 +77,24 @@ describe('removing a stage moves its open deals (PostgreSQL, in-process runner)'
     // stage afterwards (two streams, no shared transaction). Written here as that handler would have:
     // the reactor, level-triggered, must move it out again once it is projected.
     const [late] = (await api.streamEvents(`deal-${open1}`)).slice(-1);
-    const stale = await api.appEventStore().appendToStream(`deal-${open1}`, [{
-      eventId: randomUUID(), type: 'StageAdvanced', data: { fromStageId: c, toStageId: b },
-      metadata: { actorId: 'sam', commandId: randomUUID(), correlationId: randomUUID(), causationId: randomUUID(), occurredAt: new Date() },
-    }], { expectedRevision: late!.revision });
+    const stale = await api.appEventStore().appendToStream(
+      `deal-${open1}`,
+      [
+        {
+          eventId: randomUUID(),
+          type: 'StageAdvanced',
+          data: { fromStageId: c, toStageId: b },
+          metadata: {
+            actorId: 'sam',
+            commandId: randomUUID(),
+            correlationId: randomUUID(),
+            causationId: randomUUID(),
+            occurredAt: new Date(),
+          },
+        },
+      ],
+      { expectedRevision: late!.revision },
+    );
     const lateDeadline = Date.now() + 30_000;
     while ((await api.streamEvents(`deal-${open1}`)).length < 4) {
       if (Date.now() > lateDeadline) throw new Error('a deal that entered the removed stage late was not moved');
@@ -63,7 +103,10 @@ describe('removing a stage moves its open deals (PostgreSQL, in-process runner)'
     const [relocatedAgain] = (await api.streamEvents(`deal-${open1}`)).slice(3);
     expect(relocatedAgain!.revision).toBe(stale.nextExpectedRevision + 1n);
     expect(relocatedAgain!.data).toEqual({ fromStageId: b, toStageId: c, reason: 'stage-removed' });
-    expect(relocatedAgain!.metadata).toMatchObject({ actorId: 'system:stage-relocation', correlationId: removed!.eventId });
+    expect(relocatedAgain!.metadata).toMatchObject({
+      actorId: 'system:stage-relocation',
+      correlationId: removed!.eventId,
+    });
     // read at least up to the relocation itself: the removal's position says nothing about it (was flaky under load)
     expect(await stageOf(open1, encodePosition(relocatedAgain!.position))).toBe(c);
 

@@ -9,7 +9,13 @@ const now = () => Math.floor(Date.now() / 1000);
 /** A token signed with the right secret, with exactly the claims given (nothing added). */
 function signed(claims: { sub?: string; iat?: number; exp?: number; nbf?: number; roles?: string[] }): Promise<string> {
   const { sub, iat, exp, nbf, roles = ['ops'] } = claims;
-  return new SignJWT({ roles, ...(sub !== undefined ? { sub } : {}), ...(iat !== undefined ? { iat } : {}), ...(exp !== undefined ? { exp } : {}), ...(nbf !== undefined ? { nbf } : {}) })
+  return new SignJWT({
+    roles,
+    ...(sub !== undefined ? { sub } : {}),
+    ...(iat !== undefined ? { iat } : {}),
+    ...(exp !== undefined ? { exp } : {}),
+    ...(nbf !== undefined ? { nbf } : {}),
+  })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .sign(key);
 }
@@ -26,8 +32,17 @@ describe('bearer token hardening (PostgreSQL)', () => {
   /** A write (POST /pipelines) with the given Authorization header: status, code, and events written. */
   async function write(authorization: string) {
     const before = await api.eventCount();
-    const response = await api.http().post('/pipelines').set('Authorization', authorization).send({ name: 'P', stages: [{ name: 'A', probability: 5 }] });
-    return { status: response.status, code: response.body.code as string | undefined, written: (await api.eventCount()) - before, body: response.body };
+    const response = await api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', authorization)
+      .send({ name: 'P', stages: [{ name: 'A', probability: 5 }] });
+    return {
+      status: response.status,
+      code: response.body.code as string | undefined,
+      written: (await api.eventCount()) - before,
+      body: response.body,
+    };
   }
 
   it('refuses tokens that live longer than the maximum (24h by default) or are issued in the future, with 401 and nothing written', async () => {
@@ -81,16 +96,37 @@ describe('bearer token hardening (PostgreSQL)', () => {
   });
 
   it('refuses a sub with NUL, control characters, lone surrogates, line separators or bidi overrides: 401, nothing written', async () => {
-    const subs = ['\u0000', 'ali\u0000ce', 'alice\n', 'ali\u0007ce', '\u007f', 'ali\u0085ce', '\uD800', 'a\uDC00b', 'ali\u2028ce', 'ali\u202Eecila', '', 'x'.repeat(201)];
+    const subs = [
+      '\u0000',
+      'ali\u0000ce',
+      'alice\n',
+      'ali\u0007ce',
+      '\u007f',
+      'ali\u0085ce',
+      '\uD800',
+      'a\uDC00b',
+      'ali\u2028ce',
+      'ali\u202Eecila',
+      '',
+      'x'.repeat(201),
+    ];
     const answered = [];
     for (const sub of subs) {
       const result = await write(`Bearer ${await signed({ sub, iat: now(), exp: now() + 600 })}`);
       answered.push([JSON.stringify(sub), result.status, result.code, result.written]);
       // And a read: same 401, never a 500.
-      const read = await api.http().get('/events').set('Authorization', `Bearer ${await signed({ sub, iat: now(), exp: now() + 600, roles: ['admin'] })}`);
+      const read = await api
+        .http()
+        .get('/events')
+        .set('Authorization', `Bearer ${await signed({ sub, iat: now(), exp: now() + 600, roles: ['admin'] })}`);
       answered.push([JSON.stringify(sub), read.status, read.body.code, 0]);
     }
-    expect(answered).toEqual(subs.flatMap((sub) => [[JSON.stringify(sub), 401, 'unauthorized', 0], [JSON.stringify(sub), 401, 'unauthorized', 0]]));
+    expect(answered).toEqual(
+      subs.flatMap((sub) => [
+        [JSON.stringify(sub), 401, 'unauthorized', 0],
+        [JSON.stringify(sub), 401, 'unauthorized', 0],
+      ]),
+    );
     // Non-ASCII that is well formed stays fine: an astral character (a surrogate pair) and accents.
     for (const sub of ['zoë', 'user-😀']) {
       const result = await write(`Bearer ${await signed({ sub, iat: now(), exp: now() + 600 })}`);
@@ -144,10 +180,19 @@ describe('bearer token hardening (PostgreSQL)', () => {
 
 describe('a configured AUTH_MAX_TOKEN_LIFETIME and AUTH_CLOCK_SKEW', () => {
   it('bounds the lifetime and the skew by the configured values', async () => {
-    const api = await startApiOnPostgres({ projectionsInProcess: false, tokenPolicy: { maxLifetimeSeconds: 600, clockSkewSeconds: 0 } });
+    const api = await startApiOnPostgres({
+      projectionsInProcess: false,
+      tokenPolicy: { maxLifetimeSeconds: 600, clockSkewSeconds: 0 },
+    });
     try {
       const t = now();
-      const status = async (claims: Parameters<typeof signed>[0]) => (await api.http().get('/events').set('Authorization', `Bearer ${await signed({ roles: ['admin'], ...claims })}`)).status;
+      const status = async (claims: Parameters<typeof signed>[0]) =>
+        (
+          await api
+            .http()
+            .get('/events')
+            .set('Authorization', `Bearer ${await signed({ roles: ['admin'], ...claims })}`)
+        ).status;
       expect(await status({ sub: 'a', iat: t, exp: t + 600 })).toBe(200);
       expect(await status({ sub: 'a', iat: t, exp: t + 601 })).toBe(401);
       expect(await status({ sub: 'a', iat: t + 5, exp: t + 300 })).toBe(401);

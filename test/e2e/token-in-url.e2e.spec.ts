@@ -10,7 +10,11 @@ describe('a token sent in the URL', () => {
   const lines: string[] = [];
 
   beforeAll(async () => {
-    api = await startApiOnPostgres({ projectionsInProcess: false, logLevel: 'info', logDestination: { write: (line: string) => void lines.push(line) } });
+    api = await startApiOnPostgres({
+      projectionsInProcess: false,
+      logLevel: 'info',
+      logDestination: { write: (line: string) => void lines.push(line) },
+    });
   });
   afterAll(() => api.close());
 
@@ -35,7 +39,8 @@ describe('a token sent in the URL', () => {
       expect(response.text).not.toContain(token.split('.')[2]);
       expect(response.body.instance).toMatch(/=REDACTED(&|$)/);
       // The request's log line was written, with the URL but without the token.
-      for (let waited = 0; lines.length === 0 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      for (let waited = 0; lines.length === 0 && waited < 2000; waited += 10)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       const logged = lines.join('');
       expect(logged).toContain('"url":"/');
       expect(logged).toContain('REDACTED');

@@ -17,16 +17,31 @@ describe('writes without If-Match past the contention deadline (PostgreSQL)', ()
     api = await startApiOnPostgres({ writeContentionDeadlineMs: 0 });
     sales = `Bearer ${await api.token(['sales'], 'sam')}`;
     const ops = `Bearer ${await api.token(['ops'])}`;
-    const { body } = await api.http().post('/pipelines').set('Authorization', ops)
-      .send({ name: 'P', currency: 'EUR', stages: [{ stageId: randomUUID(), name: 'S', probability: 10 }] }).expect(201);
+    const { body } = await api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', ops)
+      .send({ name: 'P', currency: 'EUR', stages: [{ stageId: randomUUID(), name: 'S', probability: 10 }] })
+      .expect(201);
     pipelineId = body.id;
   });
   afterAll(() => api.close());
 
   it('answers 503 write-contention with Retry-After to the writers that lost, and every 200 is exactly one event', async () => {
-    const { body: deal } = await api.http().post('/deals').set('Authorization', sales).send({ pipelineId, title: 'D', account: 'A', amount: 1, currency: 'EUR' }).expect(201);
+    const { body: deal } = await api
+      .http()
+      .post('/deals')
+      .set('Authorization', sales)
+      .send({ pipelineId, title: 'D', account: 'A', amount: 1, currency: 'EUR' })
+      .expect(201);
     const responses = await Promise.all(
-      Array.from({ length: 20 }, (_, i) => api.http().patch(`/deals/${deal.id}`).set('Authorization', sales).send({ amount: 100 + i })),
+      Array.from({ length: 20 }, (_, i) =>
+        api
+          .http()
+          .patch(`/deals/${deal.id}`)
+          .set('Authorization', sales)
+          .send({ amount: 100 + i }),
+      ),
     );
     const statuses = responses.map((r) => r.status);
     expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
@@ -46,9 +61,20 @@ describe('writes without If-Match past the contention deadline (PostgreSQL)', ()
     const held = new Promise<void>((resolve) => (releaseCommit = resolve));
     let entered!: () => void;
     const inCommit = new Promise<void>((resolve) => (entered = resolve));
-    Object.assign(hooks, { beforeCommit: async () => { entered(); await held; } });
+    Object.assign(hooks, {
+      beforeCommit: async () => {
+        entered();
+        await held;
+      },
+    });
     const key = `k-${randomUUID()}`;
-    const send = () => api.http().post('/deals').set('Authorization', sales).set('Idempotency-Key', key).send({ pipelineId, title: 'Slow', account: 'A', amount: 1, currency: 'EUR' });
+    const send = () =>
+      api
+        .http()
+        .post('/deals')
+        .set('Authorization', sales)
+        .set('Idempotency-Key', key)
+        .send({ pipelineId, title: 'Slow', account: 'A', amount: 1, currency: 'EUR' });
     const first = send().then((r) => r);
     await inCommit;
     Object.assign(hooks, { beforeCommit: undefined });

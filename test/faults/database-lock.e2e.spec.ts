@@ -31,11 +31,24 @@ describe('bounded waits on a locked or dropped database (private PostgreSQL, in-
       config: { readiness: { timeoutMs: readyTimeoutMs, maxLagMs: 30_000, requireLeader: true } },
     });
     admin = await api.token(['admin'], 'root');
-    observer = await openDatabase({ kind: 'postgres', connectionString: server.url, poolSize: 2, timeouts: { statementTimeoutMs: 0, lockTimeoutMs: 0, connectTimeoutMs: 0 } });
+    observer = await openDatabase({
+      kind: 'postgres',
+      connectionString: server.url,
+      poolSize: 2,
+      timeouts: { statementTimeoutMs: 0, lockTimeoutMs: 0, connectTimeoutMs: 0 },
+    });
     sales = await api.token(['sales', 'ops']);
     const stages = [randomUUID(), randomUUID()];
-    const { body } = await api.http().post('/pipelines').set('Authorization', sales)
-      .send({ name: 'Locks', currency: 'EUR', stages: stages.map((stageId, i) => ({ stageId, name: `S${i}`, probability: 10 + 50 * i })) }).expect(201);
+    const { body } = await api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', sales)
+      .send({
+        name: 'Locks',
+        currency: 'EUR',
+        stages: stages.map((stageId, i) => ({ stageId, name: `S${i}`, probability: 10 + 50 * i })),
+      })
+      .expect(201);
     pipelineId = body.id;
   });
   afterAll(async () => {
@@ -44,9 +57,17 @@ describe('bounded waits on a locked or dropped database (private PostgreSQL, in-
     server?.destroy();
   });
 
-  const eventCount = async () => Number((await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(observer.db)).rows[0]!.n);
+  const eventCount = async () =>
+    Number(
+      (await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(observer.db)).rows[0]!.n,
+    );
   const createDeal = (key: string) =>
-    api.http().post('/deals').set('Authorization', sales).set('Idempotency-Key', key).send({ pipelineId, title: key, account: 'A', amount: 100, currency: 'EUR' });
+    api
+      .http()
+      .post('/deals')
+      .set('Authorization', sales)
+      .set('Idempotency-Key', key)
+      .send({ pipelineId, title: key, account: 'A', amount: 100, currency: 'EUR' });
 
   /** Holds `lock table … in access exclusive mode` on its own connection until released. */
   const holdLock = async (table: string) => {
@@ -101,8 +122,12 @@ describe('bounded waits on a locked or dropped database (private PostgreSQL, in-
     const dealId = (await createDeal('drop-read').expect(201)).body.id;
     const terminateWaiters = async () => {
       for (let i = 0; i < 200; i++) {
-        const { rows } = await sql<{ n: string }>`select count(pg_terminate_backend(pid))::text as n from pg_stat_activity
-          where wait_event_type = 'Lock' and pid <> pg_backend_pid() and backend_type = 'client backend'`.execute(observer.db);
+        const { rows } = await sql<{
+          n: string;
+        }>`select count(pg_terminate_backend(pid))::text as n from pg_stat_activity
+          where wait_event_type = 'Lock' and pid <> pg_backend_pid() and backend_type = 'client backend'`.execute(
+          observer.db,
+        );
         if (Number(rows[0]!.n) > 0) return;
         await pause(10);
       }
@@ -124,7 +149,11 @@ describe('bounded waits on a locked or dropped database (private PostgreSQL, in-
 
     release = await holdLock('read_models.deals');
     try {
-      const read = api.http().get(`/deals/${dealId}`).set('Authorization', sales).then((r) => r);
+      const read = api
+        .http()
+        .get(`/deals/${dealId}`)
+        .set('Authorization', sales)
+        .then((r) => r);
       await terminateWaiters();
       const response = await read;
       expect(response.status).toBe(503);
@@ -160,7 +189,10 @@ describe('bounded waits on a locked or dropped database (private PostgreSQL, in-
       const detailed = await ready().set('Authorization', admin);
       expect(detailed.status).toBe(503);
       expect(detailed.body.checks.database).toMatchObject({ status: 'ok' });
-      expect(detailed.body.checks.writes).toMatchObject({ status: 'failed', error: expect.stringMatching(/^(55P03|57014): canceling statement due to (lock|statement) timeout/) });
+      expect(detailed.body.checks.writes).toMatchObject({
+        status: 'failed',
+        error: expect.stringMatching(/^(55P03|57014): canceling statement due to (lock|statement) timeout/),
+      });
       await api.http().get('/health/live').expect(200, { status: 'ok' });
       await api.http().get('/health').expect(200, { status: 'ok' }); // the database itself answers
     } finally {
@@ -175,6 +207,15 @@ describe('bounded waits on a locked or dropped database (private PostgreSQL, in-
     }
     expect({ status: after.status, body: after.body }).toEqual({ status: 200, body: { status: 'ok' } });
     const green = await ready().set('Authorization', admin).expect(200);
-    expect(green.body).toMatchObject({ status: 'ok', database: 'postgres', checks: { database: { status: 'ok' }, writes: { status: 'ok' }, projections: { status: 'ok' }, leader: { status: 'ok', known: true, thisInstance: 'active' } } });
+    expect(green.body).toMatchObject({
+      status: 'ok',
+      database: 'postgres',
+      checks: {
+        database: { status: 'ok' },
+        writes: { status: 'ok' },
+        projections: { status: 'ok' },
+        leader: { status: 'ok', known: true, thisInstance: 'active' },
+      },
+    });
   });
 });

@@ -32,7 +32,8 @@ describe('database faults against real processes (private PostgreSQL)', () => {
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
-    for (const file of [API, PROJECTOR]) if (!existsSync(file)) throw new Error(`${file} missing: npm test builds it (npm run build)`);
+    for (const file of [API, PROJECTOR])
+      if (!existsSync(file)) throw new Error(`${file} missing: npm test builds it (npm run build)`);
     server = await startPrivatePostgres();
   });
   afterAll(async () => {
@@ -60,8 +61,16 @@ describe('database faults against real processes (private PostgreSQL)', () => {
     children.push(child);
     return { process: child, output: () => output, port };
   };
-  const token = (roles: ('sales' | 'ops' | 'admin')[]) => mintToken({ subject: 'loader', roles, secret: SECRET, expiresIn: '1h' });
-  const call = async (port: number, method: string, path: string, auth: string, body?: unknown, headers: Record<string, string> = {}) => {
+  const token = (roles: ('sales' | 'ops' | 'admin')[]) =>
+    mintToken({ subject: 'loader', roles, secret: SECRET, expiresIn: '1h' });
+  const call = async (
+    port: number,
+    method: string,
+    path: string,
+    auth: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await fetch(`http://127.0.0.1:${port}${path}`, {
       method,
       headers: { Authorization: `Bearer ${auth}`, 'Content-Type': 'application/json', ...headers },
@@ -90,16 +99,30 @@ describe('database faults against real processes (private PostgreSQL)', () => {
 
   it('waits for a database that is down at start-up, logging why, then serves', async () => {
     server.stop('fast');
-    const api = await spawnNode(API, { DATABASE_URL: await (async () => urlOf('postgres'))(), DB_STARTUP_WAIT_MS: '30000' });
-    await waitFor('the API to log that it waits', async () => /waiting for the database.*ECONNREFUSED/.test(api.output()), 15_000);
+    const api = await spawnNode(API, {
+      DATABASE_URL: await (async () => urlOf('postgres'))(),
+      DB_STARTUP_WAIT_MS: '30000',
+    });
+    await waitFor(
+      'the API to log that it waits',
+      async () => /waiting for the database.*ECONNREFUSED/.test(api.output()),
+      15_000,
+    );
     await pause(1500);
     expect(api.process.exitCode).toBeNull(); // still waiting, not dead
     server.start();
     const admin = await token(['admin']);
-    await waitFor('the API to become ready', async () => (await call(api.port, 'GET', '/health/ready', admin)).status === 200);
+    await waitFor(
+      'the API to become ready',
+      async () => (await call(api.port, 'GET', '/health/ready', admin)).status === 200,
+    );
     expect(api.output()).toMatch(/"msg":"database reachable"/);
     const ops = await token(['ops']);
-    const created = await call(api.port, 'POST', '/pipelines', ops, { name: 'After the wait', currency: 'EUR', stages: [{ stageId: randomUUID(), name: 'A', probability: 10 }] });
+    const created = await call(api.port, 'POST', '/pipelines', ops, {
+      name: 'After the wait',
+      currency: 'EUR',
+      stages: [{ stageId: randomUUID(), name: 'A', probability: 10 }],
+    });
     expect(created.status).toBe(201);
     const exited = new Promise((resolve) => api.process.once('exit', resolve));
     api.process.kill('SIGTERM');
@@ -109,7 +132,10 @@ describe('database faults against real processes (private PostgreSQL)', () => {
   it('gives up after DB_STARTUP_WAIT_MS with the reason, exit code 1', async () => {
     const nothing = await freePort();
     const started = Date.now();
-    const api = await spawnNode(API, { DATABASE_URL: `postgres://postgres@127.0.0.1:${nothing}/postgres`, DB_STARTUP_WAIT_MS: '1500' });
+    const api = await spawnNode(API, {
+      DATABASE_URL: `postgres://postgres@127.0.0.1:${nothing}/postgres`,
+      DB_STARTUP_WAIT_MS: '1500',
+    });
     const code = await new Promise((resolve) => api.process.once('exit', resolve));
     expect(code).toBe(1);
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -124,7 +150,11 @@ describe('database faults against real processes (private PostgreSQL)', () => {
     const projector = await spawnNode(PROJECTOR, { DATABASE_URL: externalUrl });
     const admin = await token(['admin']);
     const writer = await token(['ops', 'sales']);
-    for (const api of [apiA, apiB]) await waitFor('the API to become ready', async () => (await call(api.port, 'GET', '/health/ready', admin)).status === 200);
+    for (const api of [apiA, apiB])
+      await waitFor(
+        'the API to become ready',
+        async () => (await call(api.port, 'GET', '/health/ready', admin)).status === 200,
+      );
 
     const statuses = new Map<number, number>();
     const acknowledged: { url: string; streamId: string }[] = [];
@@ -135,13 +165,21 @@ describe('database faults against real processes (private PostgreSQL)', () => {
         const key = `${name}-${n}`;
         for (let attempt = 1; attempt <= 60; attempt++) {
           try {
-            const response = await call(api.port, 'POST', '/deals', writer, { pipelineId, title: key, account: 'A', amount: 100 + n, currency: 'EUR' }, { 'Idempotency-Key': key });
+            const response = await call(
+              api.port,
+              'POST',
+              '/deals',
+              writer,
+              { pipelineId, title: key, account: 'A', amount: 100 + n, currency: 'EUR' },
+              { 'Idempotency-Key': key },
+            );
             statuses.set(response.status, (statuses.get(response.status) ?? 0) + 1);
             if (response.status === 201) {
               acknowledged.push({ url, streamId: response.body.streamId });
               break;
             }
-            if (response.status !== 503) throw new Error(`unexpected ${response.status}: ${JSON.stringify(response.body)}`);
+            if (response.status !== 503)
+              throw new Error(`unexpected ${response.status}: ${JSON.stringify(response.body)}`);
             expect(response.headers.get('retry-after')).toBe('1');
           } catch (error) {
             if (error instanceof Error && error.message.startsWith('unexpected')) throw error;
@@ -152,7 +190,16 @@ describe('database faults against real processes (private PostgreSQL)', () => {
       }
     };
     const pipelines = await Promise.all(
-      [apiA, apiB].map(async (api) => (await call(api.port, 'POST', '/pipelines', writer, { name: 'Load', currency: 'EUR', stages: [{ stageId: randomUUID(), name: 'A', probability: 10 }] })).body.id as string),
+      [apiA, apiB].map(
+        async (api) =>
+          (
+            await call(api.port, 'POST', '/pipelines', writer, {
+              name: 'Load',
+              currency: 'EUR',
+              stages: [{ stageId: randomUUID(), name: 'A', probability: 10 }],
+            })
+          ).body.id as string,
+      ),
     );
     const load = [
       ...[0, 1, 2].map((i) => client(apiA, inProcessUrl, pipelines[0]!, `a${i}`)),
@@ -172,14 +219,23 @@ describe('database faults against real processes (private PostgreSQL)', () => {
     expect([...statuses.keys()].every((status) => status === 201 || status === 503)).toBe(true);
     for (const child of [apiA, apiB, projector]) expect(child.process.exitCode).toBeNull();
     expect(projector.output()).toMatch(/projection runner lost the database; reconnecting/);
-    for (const api of [apiA, apiB]) expect(api.output()).toMatch(/LISTEN connection lost; reconnecting|database connection lost/);
+    for (const api of [apiA, apiB])
+      expect(api.output()).toMatch(/LISTEN connection lost; reconnecting|database connection lost/);
     expect(apiA.output()).toMatch(/LISTEN re-established/);
 
-    for (const [api, url] of [[apiA, inProcessUrl], [apiB, externalUrl]] as const) {
+    for (const [api, url] of [
+      [apiA, inProcessUrl],
+      [apiB, externalUrl],
+    ] as const) {
       await waitFor('the read models to catch up', () => readyWithNothingPending(api.port, admin), 60_000);
       const observer: Database = await openDatabase({ kind: 'postgres', connectionString: url, poolSize: 2 });
       try {
-        const { rows } = await sql<{ stream_id: string; n: string }>`select stream_id, count(*)::text as n from event_store.events where type = 'DealCreated' group by stream_id`.execute(observer.db);
+        const { rows } = await sql<{
+          stream_id: string;
+          n: string;
+        }>`select stream_id, count(*)::text as n from event_store.events where type = 'DealCreated' group by stream_id`.execute(
+          observer.db,
+        );
         const created = new Map(rows.map((row) => [row.stream_id, Number(row.n)]));
         expect([...created.values()].filter((n) => n !== 1)).toEqual([]); // nothing twice
         const mine = acknowledged.filter((ack) => ack.url === url);
@@ -187,7 +243,7 @@ describe('database faults against real processes (private PostgreSQL)', () => {
         expect(mine.filter((ack) => created.get(ack.streamId) !== 1)).toEqual([]); // nothing acknowledged lost
         const events: RecordedEvent[] = [];
         const store = new SqlEventStore(observer.db);
-        for (let cursor: GlobalPosition | undefined; ; ) {
+        for (let cursor: GlobalPosition | undefined; ;) {
           const batch = await store.readAll({ after: cursor, limit: 5000 });
           if (batch.events.length === 0) break;
           events.push(...batch.events);
@@ -202,6 +258,8 @@ describe('database faults against real processes (private PostgreSQL)', () => {
       }
     }
     // eslint-disable-next-line no-console
-    console.log(`restart under load: ${acknowledged.length} acknowledged writes, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${networkErrors} network errors`);
+    console.log(
+      `restart under load: ${acknowledged.length} acknowledged writes, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${networkErrors} network errors`,
+    );
   }, 180_000);
 });

@@ -26,7 +26,15 @@ describe('projection runner: lost connections and database restarts (private Pos
     observer = await openDatabase({ kind: 'postgres', connectionString: server.url, poolSize: 2 });
     await migrateEventStore(database.db);
     await ensureReadModelSchema(database.db);
-    runner = new ProjectionRunner({ database, store: new SqlEventStore(database.db), pollIntervalMs: 60_000, standbyRetryMs: 100, initialRetryBackoffMs: 50, maxRetryBackoffMs: 500, log });
+    runner = new ProjectionRunner({
+      database,
+      store: new SqlEventStore(database.db),
+      pollIntervalMs: 60_000,
+      standbyRetryMs: 100,
+      initialRetryBackoffMs: 50,
+      maxRetryBackoffMs: 500,
+      log,
+    });
     await runner.start();
   });
   afterAll(async () => {
@@ -38,7 +46,10 @@ describe('projection runner: lost connections and database restarts (private Pos
 
   /** The last event's position — every committed event, not only those below the xmin horizon. */
   const head = async () => {
-    const { rows } = await sql<{ major: string; minor: string }>`select transaction_id::text as major, global_position::text as minor
+    const { rows } = await sql<{
+      major: string;
+      minor: string;
+    }>`select transaction_id::text as major, global_position::text as minor
       from event_store.events order by transaction_id desc, global_position desc limit 1`.execute(observer.db);
     return { major: BigInt(rows[0]!.major), minor: BigInt(rows[0]!.minor) };
   };
@@ -57,11 +68,15 @@ describe('projection runner: lost connections and database restarts (private Pos
     }
   };
   const listenerPids = async () => {
-    const { rows } = await sql<{ pid: number }>`select pid from pg_stat_activity where query ilike 'listen %' and pid <> pg_backend_pid()`.execute(observer.db);
+    const { rows } = await sql<{
+      pid: number;
+    }>`select pid from pg_stat_activity where query ilike 'listen %' and pid <> pg_backend_pid()`.execute(observer.db);
     return rows.map((row) => row.pid);
   };
   const lockHeld = async () => {
-    const { rows } = await sql<{ n: string }>`select count(*)::text as n from pg_locks where locktype = 'advisory' and granted`.execute(observer.db);
+    const { rows } = await sql<{
+      n: string;
+    }>`select count(*)::text as n from pg_locks where locktype = 'advisory' and granted`.execute(observer.db);
     return Number(rows[0]!.n) > 0;
   };
 
@@ -86,24 +101,27 @@ describe('projection runner: lost connections and database restarts (private Pos
     expect(runner.status().role).toBe('active');
   });
 
-  it.each(['immediate', 'fast'] as const)('survives a server restart (-m %s): reconnects, takes the lock again and keeps projecting', async (mode) => {
-    expect(await lockHeld()).toBe(true);
-    server.restart(mode);
-    // writes right after the restart, while the runner is still reconnecting
-    let written = false;
-    for (let attempt = 0; attempt < 50 && !written; attempt++) {
-      try {
-        await writeVariedHistory(new SqlEventStore(observer.db), 2);
-        written = true;
-      } catch {
-        await pause(100);
+  it.each(['immediate', 'fast'] as const)(
+    'survives a server restart (-m %s): reconnects, takes the lock again and keeps projecting',
+    async (mode) => {
+      expect(await lockHeld()).toBe(true);
+      server.restart(mode);
+      // writes right after the restart, while the runner is still reconnecting
+      let written = false;
+      for (let attempt = 0; attempt < 50 && !written; attempt++) {
+        try {
+          await writeVariedHistory(new SqlEventStore(observer.db), 2);
+          written = true;
+        } catch {
+          await pause(100);
+        }
       }
-    }
-    expect(written).toBe(true);
-    expect(await caughtUp(15_000)).toBe(true);
-    expect(await lockHeld()).toBe(true);
-    expect(runner.status().role).toBe('active');
-    expect(logs.some((entry) => entry.msg === 'projection runner lost the database; reconnecting')).toBe(true);
-    expect((await listenerPids()).length).toBe(1);
-  });
+      expect(written).toBe(true);
+      expect(await caughtUp(15_000)).toBe(true);
+      expect(await lockHeld()).toBe(true);
+      expect(runner.status().role).toBe('active');
+      expect(logs.some((entry) => entry.msg === 'projection runner lost the database; reconnecting')).toBe(true);
+      expect((await listenerPids()).length).toBe(1);
+    },
+  );
 });

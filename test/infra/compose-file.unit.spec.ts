@@ -2,7 +2,13 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { interpolate, loadComposeFile, servicesInProfile, validateComposeFile, type ComposeDocument } from '../../tools/compose-file.js';
+import {
+  interpolate,
+  loadComposeFile,
+  servicesInProfile,
+  validateComposeFile,
+  type ComposeDocument,
+} from '../../tools/compose-file.js';
 
 // docker-compose.yml cannot be started on the build machines (no Docker engine), so it is checked
 // here: against the Compose specification's JSON schema and for wiring that would stop `up`.
@@ -21,7 +27,12 @@ function compose(env: Record<string, string> = {}): ComposeDocument {
 describe('docker-compose.yml', () => {
   it('is valid against the Compose schema and starts in each profile, with and without overrides', () => {
     expect(validateComposeFile(COMPOSE_FILE)).toEqual([]);
-    const overrides = { AUTH_JWT_SECRET: 's3cret', POSTGRES_PASSWORD: 'pw', API_PORT: '8080', KURRENTDB_IMAGE: 'docker.eventstore.com/eventstore/eventstoredb-ee:24.10' };
+    const overrides = {
+      AUTH_JWT_SECRET: 's3cret',
+      POSTGRES_PASSWORD: 'pw',
+      API_PORT: '8080',
+      KURRENTDB_IMAGE: 'docker.eventstore.com/eventstore/eventstoredb-ee:24.10',
+    };
     expect(validateComposeFile(COMPOSE_FILE, overrides)).toEqual([]);
   });
 
@@ -58,7 +69,10 @@ describe('docker-compose.yml', () => {
     expect(projector!.environment).toEqual({ ...shared, PORT: '3001' });
     expect(projector!.command).toEqual(['node', 'dist/apps/projector/src/main.js']);
     for (const service of [api!, projector!]) {
-      expect(service.depends_on).toEqual({ postgres: { condition: 'service_healthy' }, eventstoredb: { condition: 'service_healthy' } });
+      expect(service.depends_on).toEqual({
+        postgres: { condition: 'service_healthy' },
+        eventstoredb: { condition: 'service_healthy' },
+      });
     }
   });
 
@@ -112,8 +126,17 @@ describe('port specs (the Compose "ports" format)', () => {
       writeFileSync(file, `services:\n  a:\n    image: x\n    ports: ["${port}"]\n`);
       return validateComposeFile(file).length === 0;
     };
-    for (const valid of ['3000', '8080:3000', '127.0.0.1:8080:3000', '[::1]:8080:3000', '9000-9005:9000-9005', '53:53/udp']) expect([valid, check(valid)]).toEqual([valid, true]);
-    for (const invalid of ['3000:3000:3000', 'abc', '80:80/http']) expect([invalid, check(invalid)]).toEqual([invalid, false]);
+    for (const valid of [
+      '3000',
+      '8080:3000',
+      '127.0.0.1:8080:3000',
+      '[::1]:8080:3000',
+      '9000-9005:9000-9005',
+      '53:53/udp',
+    ])
+      expect([valid, check(valid)]).toEqual([valid, true]);
+    for (const invalid of ['3000:3000:3000', 'abc', '80:80/http'])
+      expect([invalid, check(invalid)]).toEqual([invalid, false]);
   });
 });
 
@@ -133,6 +156,9 @@ describe('interpolate (Compose variable syntax)', () => {
   });
 
   it('reports required variables that are missing', () => {
-    expect(interpolate('${UNSET:?set it} ${EMPTY:?} ${EMPTY?} ${SET:?}', env).missing).toEqual(['UNSET (set it)', 'EMPTY']);
+    expect(interpolate('${UNSET:?set it} ${EMPTY:?} ${EMPTY?} ${SET:?}', env).missing).toEqual([
+      'UNSET (set it)',
+      'EMPTY',
+    ]);
   });
 });

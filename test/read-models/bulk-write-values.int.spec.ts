@@ -29,25 +29,56 @@ describe.each([
     const pipelineId = randomUUID();
     const stageId = randomUUID();
     await writer.pipeline(pipelineId, new Date('2025-01-01T00:00:00Z'), () => [
-      { type: 'DefinePipeline', data: { pipelineId, name: 'P', currency: 'EUR', stages: [{ stageId, name: 'S', probability: 10 }] } },
+      {
+        type: 'DefinePipeline',
+        data: { pipelineId, name: 'P', currency: 'EUR', stages: [{ stageId, name: 'S', probability: 10 }] },
+      },
     ]);
     const dealIds = AWKWARD.map(() => randomUUID());
     for (const [i, text] of AWKWARD.entries()) {
-      await writer.deal(dealIds[i]!, new Date(Date.UTC(2025, 0, 2, i)), (pipeline) => [
-        { type: 'CreateDeal', data: { dealId: dealIds[i]!, pipeline, title: text, account: text, amount: 100, currency: 'EUR', ownerId: text } },
-        { type: 'LogActivity', data: { activityId: randomUUID(), kind: 'note', note: text } },
-      ], pipelineId);
+      await writer.deal(
+        dealIds[i]!,
+        new Date(Date.UTC(2025, 0, 2, i)),
+        (pipeline) => [
+          {
+            type: 'CreateDeal',
+            data: {
+              dealId: dealIds[i]!,
+              pipeline,
+              title: text,
+              account: text,
+              amount: 100,
+              currency: 'EUR',
+              ownerId: text,
+            },
+          },
+          { type: 'LogActivity', data: { activityId: randomUUID(), kind: 'note', note: text } },
+        ],
+        pipelineId,
+      );
     }
     const { events } = await store.readAll({ after: START, limit: 1000 });
     await createReadModelSchema(database.db, 'rm');
     await database.db.transaction().execute((trx) => projectBatch(trx, 'rm', events));
 
-    const { rows } = await sql<{ deal_id: string; title: string; account: string; owner_id: string; note: string | null }>`
+    const { rows } = await sql<{
+      deal_id: string;
+      title: string;
+      account: string;
+      owner_id: string;
+      note: string | null;
+    }>`
       select d.deal_id::text as deal_id, d.title, d.account, d.owner_id, a.note
       from rm.deals d join rm.activities a using (deal_id)`.execute(database.db);
     const byDeal = new Map(rows.map((r) => [r.deal_id, r]));
-    expect(AWKWARD.map((text, i) => byDeal.get(dealIds[i]!))).toEqual(AWKWARD.map((text, i) => ({
-      deal_id: dealIds[i], title: text, account: text, owner_id: text, note: text,
-    })));
+    expect(AWKWARD.map((text, i) => byDeal.get(dealIds[i]!))).toEqual(
+      AWKWARD.map((text, i) => ({
+        deal_id: dealIds[i],
+        title: text,
+        account: text,
+        owner_id: text,
+        note: text,
+      })),
+    );
   });
 });

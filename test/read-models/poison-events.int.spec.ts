@@ -26,13 +26,30 @@ const STAGES = [randomUUID(), randomUUID(), randomUUID()];
 async function definePipeline(writer: FixtureWriter): Promise<string> {
   const pipelineId = randomUUID();
   await writer.pipeline(pipelineId, new Date('2026-01-01T00:00:00Z'), () => [
-    { type: 'DefinePipeline', data: { pipelineId, name: 'Poison', currency: 'EUR', stages: STAGES.map((stageId, i) => ({ stageId, name: `S${i}`, probability: 20 + 30 * i })) } },
+    {
+      type: 'DefinePipeline',
+      data: {
+        pipelineId,
+        name: 'Poison',
+        currency: 'EUR',
+        stages: STAGES.map((stageId, i) => ({ stageId, name: `S${i}`, probability: 20 + 30 * i })),
+      },
+    },
   ]);
   return pipelineId;
 }
 
-function createDeal(dealId: string, title: string, amount: number): (pipeline: Parameters<Parameters<FixtureWriter['deal']>[2]>[0]) => DealCommand[] {
-  return (pipeline) => [{ type: 'CreateDeal', data: { dealId, pipeline, title, account: 'Acme', amount, currency: 'EUR', ownerId: 'owner-1' } }];
+function createDeal(
+  dealId: string,
+  title: string,
+  amount: number,
+): (pipeline: Parameters<Parameters<FixtureWriter['deal']>[2]>[0]) => DealCommand[] {
+  return (pipeline) => [
+    {
+      type: 'CreateDeal',
+      data: { dealId, pipeline, title, account: 'Acme', amount, currency: 'EUR', ownerId: 'owner-1' },
+    },
+  ];
 }
 
 /**
@@ -44,9 +61,14 @@ async function positionOf(store: EventStore, streamId: string): Promise<GlobalPo
   return (await store.readStream(streamId)).at(-1)!.position;
 }
 
-async function dealRow(database: TestDatabase, dealId: string): Promise<{ revision: string; amount: string; title: string } | undefined> {
+async function dealRow(
+  database: TestDatabase,
+  dealId: string,
+): Promise<{ revision: string; amount: string; title: string } | undefined> {
   const { rows } = await sql<{ revision: string; amount: string; title: string }>`
-    select revision::text as revision, amount::text as amount, title from read_models.deals where deal_id = ${dealId}::uuid`.execute(database.db);
+    select revision::text as revision, amount::text as amount, title from read_models.deals where deal_id = ${dealId}::uuid`.execute(
+    database.db,
+  );
   return rows[0];
 }
 
@@ -72,24 +94,46 @@ describe('poison events park their stream, everything else flows (PostgreSQL)', 
 
   it('a projection that throws for one chosen event: 1,000 other deals visible, the stream parked and named; retry = rebuild', async () => {
     const logs: Record<string, unknown>[] = [];
-    runner = new ProjectionRunner({ database, store, batchSize: 200, pollIntervalMs: 20, log: (entry) => logs.push(entry) });
+    runner = new ProjectionRunner({
+      database,
+      store,
+      batchSize: 200,
+      pollIntervalMs: 20,
+      log: (entry) => logs.push(entry),
+    });
     await runner.start();
     const writer = new FixtureWriter(store);
     const pipelineId = await definePipeline(writer);
     // The fault: the read model refuses one chosen deal's row (SQLSTATE 23514), as a column would
     // refuse a value it cannot hold. Dropping the constraint later is "removing the fault".
-    await sql`alter table read_models.deals add constraint poison_fault check (title <> 'Poison deal')`.execute(database.db);
+    await sql`alter table read_models.deals add constraint poison_fault check (title <> 'Poison deal')`.execute(
+      database.db,
+    );
 
     const poisonId = randomUUID();
     const others = Array.from({ length: 1000 }, () => randomUUID());
     const at = new Date('2026-02-01T00:00:00Z');
     for (let i = 0; i < others.length; i += 25) {
-      await Promise.all(others.slice(i, i + 25).map((id, j) => writer.deal(id, at, createDeal(id, `Deal ${i + j}`, 1000 + i + j), pipelineId)));
+      await Promise.all(
+        others
+          .slice(i, i + 25)
+          .map((id, j) => writer.deal(id, at, createDeal(id, `Deal ${i + j}`, 1000 + i + j), pipelineId)),
+      );
       if (i === 500) await writer.deal(poisonId, at, createDeal(poisonId, 'Poison deal', 77), pipelineId);
     }
     // Two later events of the poisoned deal: they must wait with it, never be applied out of order.
-    await writer.deal(poisonId, at, () => [{ type: 'ChangeDealValue', data: { amount: 88, currency: 'EUR' } }], pipelineId);
-    await writer.deal(poisonId, at, (pipeline) => [{ type: 'MoveDealToStage', data: { toStageId: STAGES[1]!, pipeline } }], pipelineId);
+    await writer.deal(
+      poisonId,
+      at,
+      () => [{ type: 'ChangeDealValue', data: { amount: 88, currency: 'EUR' } }],
+      pipelineId,
+    );
+    await writer.deal(
+      poisonId,
+      at,
+      (pipeline) => [{ type: 'MoveDealToStage', data: { toStageId: STAGES[1]!, pipeline } }],
+      pipelineId,
+    );
     await caughtUp(database, store, dealStreamName(poisonId));
 
     const { rows } = await sql<{ n: string }>`select count(*)::text as n from read_models.deals`.execute(database.db);
@@ -107,12 +151,18 @@ describe('poison events park their stream, everything else flows (PostgreSQL)', 
     });
     expect(parked[0]!.error).toContain('poison_fault');
     expect(runner.status().lastError).toBeUndefined();
-    expect(logs.some((entry) => entry.msg?.toString().startsWith('stream parked') && entry.streamId === dealStreamName(poisonId))).toBe(true);
+    expect(
+      logs.some(
+        (entry) => entry.msg?.toString().startsWith('stream parked') && entry.streamId === dealStreamName(poisonId),
+      ),
+    ).toBe(true);
 
     // Retrying while the fault is still there changes nothing but the attempt count.
     const early = await retryParkedStreams(database.db, store);
     expect(early.released).toEqual([]);
-    expect(early.stillParked.map((p) => [p.streamId, p.revision, p.attempts])).toEqual([[dealStreamName(poisonId), 0n, 1]]);
+    expect(early.stillParked.map((p) => [p.streamId, p.revision, p.attempts])).toEqual([
+      [dealStreamName(poisonId), 0n, 1],
+    ]);
     expect(await dealRow(database, poisonId)).toBeUndefined();
 
     // Remove the fault, retry: the whole stream applies in order, and later events flow again.
@@ -122,13 +172,24 @@ describe('poison events park their stream, everything else flows (PostgreSQL)', 
     const listed: string[] = [];
     expect(await runProjections(['parked'], { env, print: (line) => listed.push(line) })).toBe(PROJECTIONS_EXIT.parked);
     expect(listed).toHaveLength(1);
-    expect(listed[0]).toMatch(new RegExp(`^PARKED ${dealStreamName(poisonId)} at revision 0 \\(DealCreated, .*2 later event\\(s\\) waiting, 1 failed retry: \\[23514\\]`));
+    expect(listed[0]).toMatch(
+      new RegExp(
+        `^PARKED ${dealStreamName(poisonId)} at revision 0 \\(DealCreated, .*2 later event\\(s\\) waiting, 1 failed retry: \\[23514\\]`,
+      ),
+    );
     const retried: string[] = [];
-    expect(await runProjections(['retry', '--json'], { env, print: (line) => retried.push(line) })).toBe(PROJECTIONS_EXIT.clear);
+    expect(await runProjections(['retry', '--json'], { env, print: (line) => retried.push(line) })).toBe(
+      PROJECTIONS_EXIT.clear,
+    );
     expect(JSON.parse(retried[0]!)).toEqual({ released: [dealStreamName(poisonId)], stillParked: [] });
     expect(await dealRow(database, poisonId)).toEqual({ revision: '2', amount: '88', title: 'Poison deal' });
     expect(await listParkedStreams(database.db)).toEqual([]);
-    await writer.deal(poisonId, at, () => [{ type: 'ChangeDealValue', data: { amount: 99, currency: 'EUR' } }], pipelineId);
+    await writer.deal(
+      poisonId,
+      at,
+      () => [{ type: 'ChangeDealValue', data: { amount: 99, currency: 'EUR' } }],
+      pipelineId,
+    );
     await caughtUp(database, store, dealStreamName(poisonId));
     expect(await dealRow(database, poisonId)).toEqual({ revision: '3', amount: '99', title: 'Poison deal' });
 
@@ -149,7 +210,18 @@ async function appendPoison(store: EventStore, pipelineId: string, stageId: stri
       {
         eventId: randomUUID(),
         type: 'DealCreated',
-        data: { dealId, pipelineId, stageId, title: 'Year zero', account: 'Acme', amount: 5, currency: 'EUR', ownerId: 'o', expectedCloseDate: '0000-01-01', kind: 'new' },
+        data: {
+          dealId,
+          pipelineId,
+          stageId,
+          title: 'Year zero',
+          account: 'Acme',
+          amount: 5,
+          currency: 'EUR',
+          ownerId: 'o',
+          expectedCloseDate: '0000-01-01',
+          kind: 'new',
+        },
         metadata: { actorId: 'old-version', occurredAt: new Date('2026-02-01T00:00:00Z') },
       },
     ],
@@ -191,7 +263,9 @@ describe.each([
     expect(await dealRow(database, after)).toMatchObject({ title: 'After' });
     expect(await dealRow(database, poisonId)).toBeUndefined();
     const parked = await listParkedStreams(database.db);
-    expect(parked.map((p) => [p.streamId, p.eventType, p.errorCode])).toEqual([[dealStreamName(poisonId), 'DealCreated', '22008']]);
+    expect(parked.map((p) => [p.streamId, p.eventType, p.errorCode])).toEqual([
+      [dealStreamName(poisonId), 'DealCreated', '22008'],
+    ]);
     expect(parked[0]!.error).toMatch(/out of range/);
 
     // A rebuild parks the same stream rather than failing, and equals the live tables.

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { SqlEventStore, comparePositions, migrateEventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
+import {
+  SqlEventStore,
+  comparePositions,
+  migrateEventStore,
+  type GlobalPosition,
+  type RecordedEvent,
+} from '@dealstream/event-store';
 import { writeSyntheticHistory } from '@dealstream/seeding';
 import {
   LIVE_SCHEMA,
@@ -39,7 +45,12 @@ describe('rebuild while the API keeps serving (PostgreSQL)', () => {
     const reader = (async () => {
       while (running) {
         try {
-          const result = await board(database.db, LIVE_SCHEMA, pipelineId, { asOf: { axis: 'occurred' }, now: new Date(), filters: {}, limit: 5 });
+          const result = await board(database.db, LIVE_SCHEMA, pipelineId, {
+            asOf: { axis: 'occurred' },
+            now: new Date(),
+            filters: {},
+            limit: 5,
+          });
           if (result) reads++;
         } catch (error) {
           readErrors.push(error);
@@ -76,7 +87,11 @@ describe('rebuild while the API keeps serving (PostgreSQL)', () => {
     }
     expect(all).toHaveLength(written);
     const deadline = Date.now() + 60_000;
-    while (comparePositions((await readCheckpoint(database.db, LIVE_SCHEMA)).position, all.at(-1)!.position) < 0 && Date.now() < deadline) await pause(20);
+    while (
+      comparePositions((await readCheckpoint(database.db, LIVE_SCHEMA)).position, all.at(-1)!.position) < 0 &&
+      Date.now() < deadline
+    )
+      await pause(20);
     await runner.stop();
     const fresh = `read_models_fresh_${randomUUID().slice(0, 8)}`;
     await createReadModelSchema(database.db, fresh);
@@ -94,17 +109,24 @@ describe('rebuild while the API keeps serving (PostgreSQL)', () => {
     let entered = () => {};
     let open = () => {};
     const released = new Promise<void>((resolve) => (open = resolve));
-    const runner = new ProjectionRunner({ database, store, batchSize: 500, pollIntervalMs: 20, beforeCheckpoint: async () => {
-      if (!armed) return;
-      armed = false;
-      entered();
-      await released;
-    } });
+    const runner = new ProjectionRunner({
+      database,
+      store,
+      batchSize: 500,
+      pollIntervalMs: 20,
+      beforeCheckpoint: async () => {
+        if (!armed) return;
+        armed = false;
+        entered();
+        await released;
+      },
+    });
     await runner.start();
     const caughtUp = async () => {
       const last = (await readEverything(store)).at(-1)!.position;
       const deadline = Date.now() + 60_000;
-      while ((await readCheckpoint(database.db, LIVE_SCHEMA)).position.minor !== last.minor && Date.now() < deadline) await pause(20);
+      while ((await readCheckpoint(database.db, LIVE_SCHEMA)).position.minor !== last.minor && Date.now() < deadline)
+        await pause(20);
     };
     await caughtUp();
 
@@ -160,25 +182,35 @@ describe('incremental read models equal a full rebuild (property, PGlite)', () =
     const store = new SqlEventStore(database.db);
     let run = 0;
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }), async (seed, cuts) => {
-        run++;
-        const before = await readEverything(store);
-        // seeds made unique per run: the same seed twice writes nothing new (it is idempotent)
-        await writeSyntheticHistory(store, { seed: seed * 100 + run, deals: 25, months: 3, end: new Date('2026-01-01T00:00:00Z'), concurrency: 2 });
-        const events = await readEverything(store, before.at(-1)?.position);
-        const incremental = `inc_${run}`;
-        const whole = `whole_${run}`;
-        await createReadModelSchema(database.db, incremental);
-        await createReadModelSchema(database.db, whole);
-        for (let i = 0, c = 0; i < events.length; c++) {
-          const size = cuts[c % cuts.length]!;
-          await database.db.transaction().execute((trx) => projectBatch(trx, incremental, events.slice(i, i + size)));
-          i += size;
-        }
-        await database.db.transaction().execute((trx) => projectBatch(trx, whole, events));
-        const parity = await compareReadModels(database.db, incremental, whole);
-        return parity.equal && parity.tables.find((t) => t.table === 'deals')!.rows >= 25;
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.array(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 8 }),
+        async (seed, cuts) => {
+          run++;
+          const before = await readEverything(store);
+          // seeds made unique per run: the same seed twice writes nothing new (it is idempotent)
+          await writeSyntheticHistory(store, {
+            seed: seed * 100 + run,
+            deals: 25,
+            months: 3,
+            end: new Date('2026-01-01T00:00:00Z'),
+            concurrency: 2,
+          });
+          const events = await readEverything(store, before.at(-1)?.position);
+          const incremental = `inc_${run}`;
+          const whole = `whole_${run}`;
+          await createReadModelSchema(database.db, incremental);
+          await createReadModelSchema(database.db, whole);
+          for (let i = 0, c = 0; i < events.length; c++) {
+            const size = cuts[c % cuts.length]!;
+            await database.db.transaction().execute((trx) => projectBatch(trx, incremental, events.slice(i, i + size)));
+            i += size;
+          }
+          await database.db.transaction().execute((trx) => projectBatch(trx, whole, events));
+          const parity = await compareReadModels(database.db, incremental, whole);
+          return parity.equal && parity.tables.find((t) => t.table === 'deals')!.rows >= 25;
+        },
+      ),
       { numRuns: 6 },
     );
   }, 180_000);

@@ -9,7 +9,15 @@ import {
   type RecordedEvent,
   type SubscribableEventStore,
 } from '@dealstream/event-store';
-import { LIVE_SCHEMA, ProjectionRunner, compareReadModels, createReadModelSchema, ensureReadModelSchema, projectBatch, readCheckpoint } from '@dealstream/read-models';
+import {
+  LIVE_SCHEMA,
+  ProjectionRunner,
+  compareReadModels,
+  createReadModelSchema,
+  ensureReadModelSchema,
+  projectBatch,
+  readCheckpoint,
+} from '@dealstream/read-models';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { writeVariedHistory } from '../support/history-generator.js';
 
@@ -68,21 +76,34 @@ describe('projection runner on a catch-up subscription, supervised (PostgreSQL)'
     store.faults = ['error-after-40', 'error-after-40', 'silent-after-40', 'none'];
     const { events: written } = await writeVariedHistory(store, 60);
     // A 1.5 s silence bound, not less: on a loaded 2-core machine a slow batch looked like a silence and added a restart.
-    const runner = new ProjectionRunner({ database, store, batchSize: 15, pollIntervalMs: 30, subscription: { silenceMs: 1500, initialBackoffMs: 20, maxBackoffMs: 200 } });
+    const runner = new ProjectionRunner({
+      database,
+      store,
+      batchSize: 15,
+      pollIntervalMs: 30,
+      subscription: { silenceMs: 1500, initialBackoffMs: 20, maxBackoffMs: 200 },
+    });
     await runner.start();
     const deadline = Date.now() + 60_000;
-    while ((await readCheckpoint(database.db, LIVE_SCHEMA)).eventsApplied < written && Date.now() < deadline) await pause(20);
+    while ((await readCheckpoint(database.db, LIVE_SCHEMA)).eventsApplied < written && Date.now() < deadline)
+      await pause(20);
     const status = runner.status();
     await runner.stop();
 
     expect(await readCheckpoint(database.db, LIVE_SCHEMA).then((c) => c.eventsApplied)).toBe(written);
     expect(status.subscription).toMatchObject({ state: 'live', restarts: 3 });
     expect(status.subscription!.lastError).toMatch(/silent for 1500 ms/);
-    expect(store.subscriptions.map((s) => s.fault)).toEqual(['error-after-40', 'error-after-40', 'silent-after-40', 'none']);
+    expect(store.subscriptions.map((s) => s.fault)).toEqual([
+      'error-after-40',
+      'error-after-40',
+      'silent-after-40',
+      'none',
+    ]);
     // every resubscription started from a committed checkpoint, never from scratch or ahead of it
     const starts = store.subscriptions.map((s) => s.from);
     expect(starts[0]).toEqual(START);
-    for (let i = 1; i < starts.length; i++) expect(starts[i]!.minor > starts[i - 1]!.minor || starts[i]!.major > starts[i - 1]!.major).toBe(true);
+    for (let i = 1; i < starts.length; i++)
+      expect(starts[i]!.minor > starts[i - 1]!.minor || starts[i]!.major > starts[i - 1]!.major).toBe(true);
 
     const all: RecordedEvent[] = (await store.readAll({ limit: 10_000 })).events;
     const fresh = `fresh_${randomUUID().slice(0, 8)}`;

@@ -65,7 +65,9 @@ async function startHarness(config: AppConfig, testDb: TestDatabase): Promise<Ap
       }
     },
     async eventCount() {
-      const { rows } = await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(observer.db);
+      const { rows } = await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(
+        observer.db,
+      );
       return Number(rows[0]!.n);
     },
     streamEvents: (streamId) => store.readStream(streamId),

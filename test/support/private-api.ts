@@ -8,10 +8,18 @@ import { appConfigFromEnv, type AppConfig } from '../../apps/api/src/config/app-
 export const PRIVATE_JWT_SECRET = 'fault-secret-that-is-long-enough-for-hs256-0123456789';
 
 /** The real API, in this process, on a database of a private PostgreSQL server (fault tests). */
-export async function startApiOn(connectionString: string, options: { timeouts?: Partial<PostgresTimeouts>; poolSize?: number; config?: Partial<AppConfig> } = {}) {
+export async function startApiOn(
+  connectionString: string,
+  options: { timeouts?: Partial<PostgresTimeouts>; poolSize?: number; config?: Partial<AppConfig> } = {},
+) {
   const config: AppConfig = {
     ...appConfigFromEnv({}),
-    database: { kind: 'postgres', connectionString, poolSize: options.poolSize ?? 6, ...(options.timeouts ? { timeouts: options.timeouts } : {}) },
+    database: {
+      kind: 'postgres',
+      connectionString,
+      poolSize: options.poolSize ?? 6,
+      ...(options.timeouts ? { timeouts: options.timeouts } : {}),
+    },
     logLevel: 'silent',
     auth: { secret: PRIVATE_JWT_SECRET, publicKeyAlgorithm: 'RS256' },
     ...options.config,
@@ -21,7 +29,8 @@ export async function startApiOn(connectionString: string, options: { timeouts?:
   return {
     app: app as NestExpressApplication,
     http: () => request(app.getHttpServer()),
-    token: async (roles: Role[], subject = 'alice') => `Bearer ${await mintToken({ subject, roles, secret: PRIVATE_JWT_SECRET, expiresIn: '1h' })}`,
+    token: async (roles: Role[], subject = 'alice') =>
+      `Bearer ${await mintToken({ subject, roles, secret: PRIVATE_JWT_SECRET, expiresIn: '1h' })}`,
     close: () => app.close(),
   };
 }

@@ -40,21 +40,36 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     const result = asRoot
       ? spawnSync('runuser', ['-u', 'postgres', '--', command, ...args], { encoding: 'utf8', cwd: dir })
       : spawnSync(command, args, { encoding: 'utf8', cwd: dir });
-    if (result.status !== 0) throw new Error(`${binary} ${args.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`);
+    if (result.status !== 0)
+      throw new Error(`${binary} ${args.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`);
   };
   if (asRoot) execFileSync('chown', ['postgres', dir]);
   run('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']);
   // fsync off: the tests crash the server on purpose, but never the machine. Autovacuum off: its
   // transactions hold the xmin horizon back, which would make "applied within N s" timings flaky.
   const options = `-p ${port} -c listen_addresses=127.0.0.1 -c unix_socket_directories=${dir} -c fsync=off -c autovacuum=off -c max_connections=100 -c shared_buffers=32MB`;
-  const start = () => run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
+  const start = () =>
+    run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-o', options, '-w', '-t', '60', 'start']);
   start();
   let stopped = false;
   return {
     port,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     restart(mode = 'immediate') {
-      run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', '-o', options, '-l', join(dir, 'server.log'), 'restart']);
+      run('pg_ctl', [
+        '-D',
+        data,
+        '-m',
+        mode,
+        '-w',
+        '-t',
+        '60',
+        '-o',
+        options,
+        '-l',
+        join(dir, 'server.log'),
+        'restart',
+      ]);
     },
     stop(mode = 'fast') {
       run('pg_ctl', ['-D', data, '-m', mode, '-w', '-t', '60', 'stop']);

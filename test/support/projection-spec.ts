@@ -23,7 +23,8 @@ export function projectionSpec(db: () => Kysely<any>) {
   return {
     given: (...given: SpecEvent[]) => ({
       when: (...when: SpecEvent[]) => ({
-        then: (expected: Expected, options: { columns?: Partial<Record<ComparedTable, readonly string[]>> } = {}) => run(db(), given, when, expected, options.columns ?? {}),
+        then: (expected: Expected, options: { columns?: Partial<Record<ComparedTable, readonly string[]>> } = {}) =>
+          run(db(), given, when, expected, options.columns ?? {}),
       }),
     }),
   };
@@ -43,11 +44,23 @@ export interface SpecEvent {
 }
 
 /** An event of `streamId` (`deal-<uuid>`, `pipeline-<uuid>`) that happened at `occurredAt`. */
-export function event(streamId: string, type: string, data: object, occurredAt: string, options: { recordedAt?: string; actorId?: string } = {}): SpecEvent {
+export function event(
+  streamId: string,
+  type: string,
+  data: object,
+  occurredAt: string,
+  options: { recordedAt?: string; actorId?: string } = {},
+): SpecEvent {
   return { streamId, type, data, occurredAt, ...options };
 }
 
-async function run(db: Kysely<any>, given: SpecEvent[], when: SpecEvent[], expected: Expected, columns: Partial<Record<ComparedTable, readonly string[]>>): Promise<void> {
+async function run(
+  db: Kysely<any>,
+  given: SpecEvent[],
+  when: SpecEvent[],
+  expected: Expected,
+  columns: Partial<Record<ComparedTable, readonly string[]>>,
+): Promise<void> {
   const schema = `spec_${randomBytes(6).toString('hex')}`;
   await createReadModelSchema(db, schema);
   const [first, second] = recorded(given, when);
@@ -58,11 +71,15 @@ async function run(db: Kysely<any>, given: SpecEvent[], when: SpecEvent[], expec
     const rows = await db.transaction().execute(async (trx) => {
       await sql`set local time zone 'UTC'`.execute(trx);
       const order = sql.join(PARITY_TABLES[table].map((key) => sql.ref(`t.${key}`)));
-      const { rows } = await sql<{ row: Record<string, unknown> }>`select to_jsonb(t) as row from ${sql.table(`${schema}.${table}`)} t order by ${order}`.execute(trx);
+      const { rows } = await sql<{
+        row: Record<string, unknown>;
+      }>`select to_jsonb(t) as row from ${sql.table(`${schema}.${table}`)} t order by ${order}`.execute(trx);
       return rows.map(({ row }) => row);
     });
     const picked = columns[table];
-    actual[table] = picked ? rows.map((row) => Object.fromEntries(picked.map((column) => [column, row[column]]))) : rows;
+    actual[table] = picked
+      ? rows.map((row) => Object.fromEntries(picked.map((column) => [column, row[column]])))
+      : rows;
   }
   await sql`drop schema ${sql.id(schema)} cascade`.execute(db);
   expect(actual).toEqual(expected);

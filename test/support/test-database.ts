@@ -2,7 +2,12 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { openDatabase, type Database, type PostgresTimeouts } from '@dealstream/database';
 
-const NO_TIMEOUTS: PostgresTimeouts = { statementTimeoutMs: 0, lockTimeoutMs: 0, connectTimeoutMs: 0, idleInTransactionTimeoutMs: 0 };
+const NO_TIMEOUTS: PostgresTimeouts = {
+  statementTimeoutMs: 0,
+  lockTimeoutMs: 0,
+  connectTimeoutMs: 0,
+  idleInTransactionTimeoutMs: 0,
+};
 
 /** The PostgreSQL server the integration tests use; CI starts it in .ci/run if it is down. */
 export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -23,7 +28,12 @@ export async function createPostgresTestDatabase(options: { poolSize?: number } 
   const url = withDatabase(TEST_POSTGRES_URL, name);
   // Unbounded, as before the pool got timeouts: tests drive their own waits (the app under test
   // gets the production bounds through its own config).
-  const database = await openDatabase({ kind: 'postgres', connectionString: url, poolSize: options.poolSize ?? 24, timeouts: NO_TIMEOUTS });
+  const database = await openDatabase({
+    kind: 'postgres',
+    connectionString: url,
+    poolSize: options.poolSize ?? 24,
+    timeouts: NO_TIMEOUTS,
+  });
   return {
     ...database,
     url,

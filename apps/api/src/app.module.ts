@@ -15,7 +15,11 @@ import { HealthController } from './health/health.controller.js';
 import { READINESS_OPTIONS, type ReadinessOptions } from './health/readiness.probe.js';
 import { IdempotencyKeyPurger } from './idempotency/idempotency-key.purger.js';
 import { IdempotencyKeyStore } from './idempotency/idempotency-key.store.js';
-import { IDEMPOTENCY_KEY_STORE, IDEMPOTENCY_OPTIONS, IdempotencyInterceptor } from './idempotency/idempotency.interceptor.js';
+import {
+  IDEMPOTENCY_KEY_STORE,
+  IDEMPOTENCY_OPTIONS,
+  IdempotencyInterceptor,
+} from './idempotency/idempotency.interceptor.js';
 import { loggingModule } from './logging/logging.module.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
@@ -51,7 +55,10 @@ class InfrastructureModule {
       providers: [
         { provide: DATABASE, useValue: options.database },
         { provide: EVENT_STORE, useValue: options.eventStore },
-        { provide: WRITE_CONTENTION_POLICY, useValue: { ...DEFAULT_CONTENTION_POLICY, deadlineMs: options.writeContentionDeadlineMs } },
+        {
+          provide: WRITE_CONTENTION_POLICY,
+          useValue: { ...DEFAULT_CONTENTION_POLICY, deadlineMs: options.writeContentionDeadlineMs },
+        },
         DatabaseLifecycle,
       ],
       exports: [DATABASE, EVENT_STORE, WRITE_CONTENTION_POLICY],
@@ -84,7 +91,10 @@ export class AppModule {
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: IDEMPOTENCY_KEY_STORE, useValue: new IdempotencyKeyStore(options.database.db) },
         // An identical request waits for the first as long as a write may take under contention.
-        { provide: IDEMPOTENCY_OPTIONS, useValue: { ...options.idempotency, waitMs: options.writeContentionDeadlineMs } },
+        {
+          provide: IDEMPOTENCY_OPTIONS,
+          useValue: { ...options.idempotency, waitMs: options.writeContentionDeadlineMs },
+        },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         IdempotencyKeyPurger,
       ],

@@ -78,7 +78,8 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       forbidUnknownValues: true,
       transform: true,
       transformOptions: { enableImplicitConversion: false },
-      exceptionFactory: (errors) => new ApiProblem(400, 'validation-failed', 'The request is invalid; see errors', { errors: flatten(errors) }),
+      exceptionFactory: (errors) =>
+        new ApiProblem(400, 'validation-failed', 'The request is invalid; see errors', { errors: flatten(errors) }),
     }),
   );
   app.enableShutdownHooks();
@@ -92,7 +93,10 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
  */
 function startupLog(level: string): (entry: Record<string, unknown>) => void {
   if (level === 'silent') return () => {};
-  return (entry) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'api', level: 'info', ...entry })}\n`);
+  return (entry) =>
+    process.stdout.write(
+      `${JSON.stringify({ time: new Date().toISOString(), service: 'api', level: 'info', ...entry })}\n`,
+    );
 }
 
 function setUpOpenApi(app: NestExpressApplication): void {
@@ -104,7 +108,16 @@ function setUpOpenApi(app: NestExpressApplication): void {
     )
     .setVersion('0.1.0')
     .setOpenAPIVersion('3.1.0')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256 (AUTH_JWT_SECRET) or RS256/ES256 (AUTH_JWT_PUBLIC_KEY); claims sub, exp and roles; lifetime at most AUTH_MAX_TOKEN_LIFETIME. Each operation names the roles it admits (x-roles) and the permission (x-permission) of the role matrix.' }, 'bearer')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'HS256 (AUTH_JWT_SECRET) or RS256/ES256 (AUTH_JWT_PUBLIC_KEY); claims sub, exp and roles; lifetime at most AUTH_MAX_TOKEN_LIFETIME. Each operation names the roles it admits (x-roles) and the permission (x-permission) of the role matrix.',
+      },
+      'bearer',
+    )
     .build();
   const document = applyRoleMatrix(SwaggerModule.createDocument(app, config));
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
@@ -112,7 +125,8 @@ function setUpOpenApi(app: NestExpressApplication): void {
 
 /** Writes carry JSON: any other declared body type is a 415 before parsing. */
 function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
-  const hasBody = Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+  const hasBody =
+    Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
   if (hasBody && !request.is(['application/json', 'application/*+json'])) {
     next(new ApiProblem(415, 'unsupported-media-type', 'Send the body as application/json'));
     return;

@@ -10,18 +10,27 @@ try {
   created = await createApp(config);
 } catch (error) {
   // e.g. the database did not come up within DB_STARTUP_WAIT_MS: say why, exit non-zero (the orchestrator restarts us).
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'api', level: 'fatal', msg: 'cannot start', error: error instanceof Error ? error.message : String(error) })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), service: 'api', level: 'fatal', msg: 'cannot start', error: error instanceof Error ? error.message : String(error) })}\n`,
+  );
   process.exit(1);
 }
 const { app, verificationKey } = created;
 if (process.argv.includes('--demo')) {
   const loaded = await loadDemoData(app.get<EventStore>(EVENT_STORE));
-  console.log(loaded ? 'Demo data loaded: pipeline de000000-0000-4000-8000-000000000001 with 8 deals' : 'Demo data was already loaded');
+  console.log(
+    loaded
+      ? 'Demo data loaded: pipeline de000000-0000-4000-8000-000000000001 with 8 deals'
+      : 'Demo data was already loaded',
+  );
 }
 await app.listen(config.port);
 
-const where = config.database.kind === 'pglite' ? `embedded PGlite in ${config.database.dataDir}` : 'PostgreSQL (DATABASE_URL)';
-const lines = [`dealstream listening on http://localhost:${config.port} (docs: /docs, OpenAPI: /openapi.json) — data: ${where}`];
+const where =
+  config.database.kind === 'pglite' ? `embedded PGlite in ${config.database.dataDir}` : 'PostgreSQL (DATABASE_URL)';
+const lines = [
+  `dealstream listening on http://localhost:${config.port} (docs: /docs, OpenAPI: /openapi.json) — data: ${where}`,
+];
 if (verificationKey.kind === 'secret' && verificationKey.source !== 'env') {
   lines.push(
     `No AUTH_JWT_SECRET set: tokens are signed with the secret ${verificationKey.source === 'generated' ? 'just generated in' : 'kept in'} ${config.dataDir}/auth-secret.`,

@@ -20,7 +20,9 @@ export async function runAnchor(args: string[], io: VerifyIo): Promise<number> {
       signingKey = await readFile(values['sign-key'], 'utf8');
       parseSigningKey(signingKey); // refuse an unusable key before any work
     } catch (error) {
-      io.print(`error: cannot sign with ${values['sign-key']}: ${error instanceof Error ? error.message : String(error)}`);
+      io.print(
+        `error: cannot sign with ${values['sign-key']}: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return VERIFY_EXIT.unusable;
     }
   }
@@ -42,10 +44,14 @@ export async function runAnchor(args: string[], io: VerifyIo): Promise<number> {
       return VERIFY_EXIT.intact;
     }
     await writeFile(values.out, `${json}\n`, { flag: 'wx' });
-    io.print(`anchored ${plural(anchor.streams, 'stream')}, ${plural(Number(anchor.events), 'event')} in ${where(config)} to ${values.out}`);
-    io.print(signingKey === undefined
-      ? `digest ${anchor.digest} (taken ${anchor.takenAt}): publish it where the database's writers cannot change it`
-      : `digest ${anchor.digest} (taken ${anchor.takenAt}), signed with ed25519: check it with verify --anchor-public-key`);
+    io.print(
+      `anchored ${plural(anchor.streams, 'stream')}, ${plural(Number(anchor.events), 'event')} in ${where(config)} to ${values.out}`,
+    );
+    io.print(
+      signingKey === undefined
+        ? `digest ${anchor.digest} (taken ${anchor.takenAt}): publish it where the database's writers cannot change it`
+        : `digest ${anchor.digest} (taken ${anchor.takenAt}), signed with ed25519: check it with verify --anchor-public-key`,
+    );
     return VERIFY_EXIT.intact;
   });
 }

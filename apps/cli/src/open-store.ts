@@ -11,7 +11,9 @@ const stderrLog = (entry: Record<string, unknown>) => process.stderr.write(`${JS
  * DATA_DIR — which only one process can hold: stop `npm start` before running a CLI command on it).
  * Waits for the database up to DB_STARTUP_WAIT_MS (default 60 s) as the API does.
  */
-export async function openStore(env: NodeJS.ProcessEnv = process.env): Promise<{ database: Database; store: EventStore }> {
+export async function openStore(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ database: Database; store: EventStore }> {
   const database = await openDatabase(databaseConfigFromEnv(env, CLI_TIMEOUT_DEFAULTS), { log: stderrLog });
   let store: EventStore | undefined;
   try {

@@ -25,7 +25,8 @@ export const STATUS_EXIT = { upToDate: 0, behind: 1 } as const;
 /** Exit codes of `projections parked|retry`: 0 nothing parked (any more), 1 streams are (still) parked, 2 bad usage. */
 export const PROJECTIONS_EXIT = { clear: 0, parked: 1, usage: 2 } as const;
 
-const USAGE = 'usage: projections status [--json] [--count-limit 100000] | projections parked [--stream <id>] [--json] | projections retry [--stream <id>] [--json]';
+const USAGE =
+  'usage: projections status [--json] [--count-limit 100000] | projections parked [--stream <id>] [--json] | projections retry [--stream <id>] [--json]';
 
 /**
  * - `projections status [--json] [--count-limit 100000]`: the live checkpoint against the store's
@@ -43,7 +44,11 @@ export async function runProjections(args: string[], io: ProjectionsIo): Promise
   }
   const { values } = parseArgs({
     args: rest,
-    options: { stream: { type: 'string' }, json: { type: 'boolean', default: false }, 'count-limit': { type: 'string', default: '100000' } },
+    options: {
+      stream: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'count-limit': { type: 'string', default: '100000' },
+    },
   });
   const { database, store } = await openStore(io.env);
   try {
@@ -60,7 +65,11 @@ export async function runProjections(args: string[], io: ProjectionsIo): Promise
       else for (const line of parkedLines(parked)) io.print(line);
       return parked.length === 0 ? PROJECTIONS_EXIT.clear : PROJECTIONS_EXIT.parked;
     }
-    const result = await retryParkedStreams(database.db, store, values.stream !== undefined ? { streamId: values.stream } : {});
+    const result = await retryParkedStreams(
+      database.db,
+      store,
+      values.stream !== undefined ? { streamId: values.stream } : {},
+    );
     if (values.json) {
       io.print(JSON.stringify({ released: result.released, stillParked: result.stillParked.map(parkedJson) }));
     } else {
@@ -77,7 +86,10 @@ export async function runProjections(args: string[], io: ProjectionsIo): Promise
 
 /** The CLI entry: prints to stdout and sets the process exit code. */
 export async function projectionsCommand(args: string[]): Promise<void> {
-  process.exitCode = await runProjections(args, { env: process.env, print: (line) => process.stdout.write(`${line}\n`) });
+  process.exitCode = await runProjections(args, {
+    env: process.env,
+    print: (line) => process.stdout.write(`${line}\n`),
+  });
 }
 
 export interface ProjectionsStatus {
@@ -90,7 +102,12 @@ export interface ProjectionsStatus {
   readonly leader: ProjectionLeader | null;
 }
 
-export async function projectionsStatus(db: Kysely<DB>, config: DatabaseConfig, store: EventStore, countLimit: number): Promise<ProjectionsStatus> {
+export async function projectionsStatus(
+  db: Kysely<DB>,
+  config: DatabaseConfig,
+  store: EventStore,
+  countLimit: number,
+): Promise<ProjectionsStatus> {
   const lag: ProjectionLag = await projectionLag(db, store, LIVE_SCHEMA, { countLimit });
   return {
     checkpoint: encodePosition(lag.checkpoint),
@@ -103,18 +120,24 @@ export async function projectionsStatus(db: Kysely<DB>, config: DatabaseConfig, 
 }
 
 /** The live read models' lag in one line: "up to date …" or "behind by N events …". */
-export function describeLag(status: Pick<ProjectionsStatus, 'checkpoint' | 'head' | 'behind' | 'behindAtLeast' | 'oldestPendingRecordedAt'>, now = new Date()): string {
+export function describeLag(
+  status: Pick<ProjectionsStatus, 'checkpoint' | 'head' | 'behind' | 'behindAtLeast' | 'oldestPendingRecordedAt'>,
+  now = new Date(),
+): string {
   if (status.behind === 0) return `up to date (checkpoint ${status.checkpoint} is the store's head)`;
-  const age = status.oldestPendingRecordedAt ? `; oldest pending event recorded ${status.oldestPendingRecordedAt}, ${((now.getTime() - Date.parse(status.oldestPendingRecordedAt)) / 1000).toFixed(1)} s ago` : '';
+  const age = status.oldestPendingRecordedAt
+    ? `; oldest pending event recorded ${status.oldestPendingRecordedAt}, ${((now.getTime() - Date.parse(status.oldestPendingRecordedAt)) / 1000).toFixed(1)} s ago`
+    : '';
   return `behind by ${status.behindAtLeast ? 'more than ' : ''}${status.behind} events (checkpoint ${status.checkpoint}, store head ${status.head}${age})`;
 }
 
 export function describeStatus(status: ProjectionsStatus): string[] {
-  const leader = status.leader === null
-    ? 'in-process (embedded PGlite: the API runs the projections)'
-    : status.leader.held
-      ? `pid ${status.leader.pid}${status.leader.applicationName ? ` (${status.leader.applicationName})` : ''}${status.leader.clientAddress ? ` from ${status.leader.clientAddress}` : ''} holds the projection lock`
-      : 'none: no runner holds the projection lock — is an API with in-process projections or a projector running?';
+  const leader =
+    status.leader === null
+      ? 'in-process (embedded PGlite: the API runs the projections)'
+      : status.leader.held
+        ? `pid ${status.leader.pid}${status.leader.applicationName ? ` (${status.leader.applicationName})` : ''}${status.leader.clientAddress ? ` from ${status.leader.clientAddress}` : ''} holds the projection lock`
+        : 'none: no runner holds the projection lock — is an API with in-process projections or a projector running?';
   return [`live read models: ${describeLag(status)}`, `leader: ${leader}`];
 }
 
@@ -127,5 +150,10 @@ function parkedLines(parked: readonly ParkedStream[]): string[] {
 }
 
 function parkedJson(p: ParkedStream) {
-  return { ...p, revision: p.revision.toString(), position: { major: p.position.major.toString(), minor: p.position.minor.toString() }, parkedAt: p.parkedAt.toISOString() };
+  return {
+    ...p,
+    revision: p.revision.toString(),
+    position: { major: p.position.major.toString(), minor: p.position.minor.toString() },
+    parkedAt: p.parkedAt.toISOString(),
+  };
 }

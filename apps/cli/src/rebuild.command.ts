@@ -9,7 +9,10 @@ import { describeLag, projectionsStatus } from './projections.command.js';
  * progress bar, checks parity with the live tables and swaps them in while the API keeps serving.
  */
 export async function rebuildCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { 'dry-run': { type: 'boolean', default: false }, 'batch-size': { type: 'string', default: '2000' } } });
+  const { values } = parseArgs({
+    args,
+    options: { 'dry-run': { type: 'boolean', default: false }, 'batch-size': { type: 'string', default: '2000' } },
+  });
   const { database, store } = await openStore();
   const liveLag = async () => describeLag(await projectionsStatus(database.db, database.config, store, 100_000));
   try {
@@ -23,7 +26,10 @@ export async function rebuildCommand(args: string[]): Promise<void> {
       .executeTakeFirstOrThrow()
       .then((row) => Number(row.n))
       .catch(() => 0);
-    const bar = new SingleBar({ format: 'rebuild |{bar}| {value}/{total} events | {rate} events/s | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic);
+    const bar = new SingleBar(
+      { format: 'rebuild |{bar}| {value}/{total} events | {rate} events/s | ETA {eta_formatted}', hideCursor: true },
+      Presets.shades_classic,
+    );
     const started = Date.now();
     bar.start(total, 0, { rate: 0 });
     const result = await rebuildReadModels({
@@ -38,9 +44,13 @@ export async function rebuildCommand(args: string[]): Promise<void> {
     });
     bar.stop();
     const seconds = (Date.now() - started) / 1000;
-    console.log(`replayed ${result.applied} events in ${seconds.toFixed(1)} s (${Math.round(result.applied / Math.max(seconds, 0.001))} events/s)`);
+    console.log(
+      `replayed ${result.applied} events in ${seconds.toFixed(1)} s (${Math.round(result.applied / Math.max(seconds, 0.001))} events/s)`,
+    );
     for (const table of result.parity.tables) {
-      console.log(`  ${table.table.padEnd(18)} ${String(table.rows).padStart(9)} rows  ${table.onlyInA || table.onlyInB ? `DIFFERS (live only ${table.onlyInA}, rebuilt only ${table.onlyInB})` : 'equal'}`);
+      console.log(
+        `  ${table.table.padEnd(18)} ${String(table.rows).padStart(9)} rows  ${table.onlyInA || table.onlyInB ? `DIFFERS (live only ${table.onlyInA}, rebuilt only ${table.onlyInB})` : 'equal'}`,
+      );
     }
     if (result.liveCaughtUp > 0) {
       console.log(
@@ -52,10 +62,15 @@ export async function rebuildCommand(args: string[]): Promise<void> {
       console.log('parity FAILED: the live tables were kept');
       process.exitCode = 1;
     } else {
-      console.log(result.swapped ? 'parity ok: the rebuilt tables are live' : 'parity ok: a rebuild equals the live tables at the same position (dry run: live tables kept)');
+      console.log(
+        result.swapped
+          ? 'parity ok: the rebuilt tables are live'
+          : 'parity ok: a rebuild equals the live tables at the same position (dry run: live tables kept)',
+      );
     }
     if (!result.swapped) console.log(`live read models now: ${await liveLag()}`);
-    if (result.leftover) console.log(`note: the replaced schema ${result.leftover} was still in use and was left behind; drop it later`);
+    if (result.leftover)
+      console.log(`note: the replaced schema ${result.leftover} was still in use and was left behind; drop it later`);
   } finally {
     await database.close();
   }

@@ -5,10 +5,23 @@ import { openStore } from './open-store.js';
 
 /** `seed --deals 1000 --months 12 --seed 42`: writes a deterministic synthetic history. */
 export async function seedCommand(args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { deals: { type: 'string', default: '1000' }, months: { type: 'string', default: '12' }, seed: { type: 'string', default: '42' } } });
+  const { values } = parseArgs({
+    args,
+    options: {
+      deals: { type: 'string', default: '1000' },
+      months: { type: 'string', default: '12' },
+      seed: { type: 'string', default: '42' },
+    },
+  });
   const deals = positive(values.deals!, 'deals');
   const { database, store } = await openStore();
-  const bar = new SingleBar({ format: 'seeding |{bar}| {value}/{total} deals | {events} events | {speed} deals/s | ETA {eta_formatted}', hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    {
+      format: 'seeding |{bar}| {value}/{total} deals | {events} events | {speed} deals/s | ETA {eta_formatted}',
+      hideCursor: true,
+    },
+    Presets.shades_classic,
+  );
   const started = Date.now();
   bar.start(deals, 0, { events: 0, speed: 0 });
   try {
@@ -16,10 +29,13 @@ export async function seedCommand(args: string[]): Promise<void> {
       seed: positive(values.seed!, 'seed'),
       deals,
       months: positive(values.months!, 'months'),
-      onProgress: (written, events) => bar.update(written, { events, speed: Math.round(written / Math.max(0.001, (Date.now() - started) / 1000)) }),
+      onProgress: (written, events) =>
+        bar.update(written, { events, speed: Math.round(written / Math.max(0.001, (Date.now() - started) / 1000)) }),
     });
     bar.stop();
-    console.log(`pipeline ${result.pipelineId}: ${result.deals} deals, ${result.events} events (the projection runner picks them up)`);
+    console.log(
+      `pipeline ${result.pipelineId}: ${result.deals} deals, ${result.events} events (the projection runner picks them up)`,
+    );
   } finally {
     bar.stop();
     await database.close();

@@ -1,5 +1,14 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, ROLES, isRole, isUsableSubject, mintToken, parseDurationSeconds, readOrCreateSecret, type Role } from '@dealstream/auth';
+import {
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  ROLES,
+  isRole,
+  isUsableSubject,
+  mintToken,
+  parseDurationSeconds,
+  readOrCreateSecret,
+  type Role,
+} from '@dealstream/auth';
 
 /** The CLI's default token lifetime: a working day, under the API's default maximum (24h). */
 export const DEFAULT_CLI_TOKEN_LIFETIME = '12h';
@@ -19,13 +28,24 @@ export async function tokenCommand(args: string[]): Promise<void> {
       expires: { type: 'string', default: DEFAULT_CLI_TOKEN_LIFETIME },
     },
   });
-  const roles = values.roles!.split(',').map((role) => role.trim()).filter(Boolean);
+  const roles = values
+    .roles!.split(',')
+    .map((role) => role.trim())
+    .filter(Boolean);
   const unknown = roles.filter((role) => !isRole(role));
   if (unknown.length) throw new Error(`unknown role(s) ${unknown.join(', ')}; choose from ${ROLES.join(', ')}`);
-  if (!isUsableSubject(values.sub)) throw new Error('--sub must be 1..200 characters without control characters, lone surrogates or bidirectional overrides');
+  if (!isUsableSubject(values.sub))
+    throw new Error(
+      '--sub must be 1..200 characters without control characters, lone surrogates or bidirectional overrides',
+    );
   const lifetime = parseDurationSeconds(values.expires!, '--expires');
-  const max = process.env.AUTH_MAX_TOKEN_LIFETIME ? parseDurationSeconds(process.env.AUTH_MAX_TOKEN_LIFETIME, 'AUTH_MAX_TOKEN_LIFETIME') : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
-  if (lifetime <= 0 || lifetime > max) throw new Error(`--expires must be above 0 and at most AUTH_MAX_TOKEN_LIFETIME (${max} s); the API refuses longer-lived tokens`);
+  const max = process.env.AUTH_MAX_TOKEN_LIFETIME
+    ? parseDurationSeconds(process.env.AUTH_MAX_TOKEN_LIFETIME, 'AUTH_MAX_TOKEN_LIFETIME')
+    : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+  if (lifetime <= 0 || lifetime > max)
+    throw new Error(
+      `--expires must be above 0 and at most AUTH_MAX_TOKEN_LIFETIME (${max} s); the API refuses longer-lived tokens`,
+    );
   const secret = process.env.AUTH_JWT_SECRET || readOrCreateSecret(process.env.DATA_DIR ?? './data').secret;
   const token = await mintToken({
     subject: values.sub!,

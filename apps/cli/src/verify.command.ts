@@ -4,7 +4,15 @@ import { readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
 import { databaseConfigFromEnv, openDatabase, type DatabaseConfig, type DB } from '@dealstream/database';
 import { CLI_TIMEOUT_DEFAULTS } from './cli-timeouts.js';
-import { checkChainAnchor, hasValidAnchorSignature, parseChainAnchor, verifyHashChains, type AnchorCheckReport, type ChainAnchor, type VerificationReport } from '@dealstream/audit';
+import {
+  checkChainAnchor,
+  hasValidAnchorSignature,
+  parseChainAnchor,
+  verifyHashChains,
+  type AnchorCheckReport,
+  type ChainAnchor,
+  type VerificationReport,
+} from '@dealstream/audit';
 
 /** Exit codes: 0 every chain intact, 1 something is broken, 2 nothing to verify or bad usage. */
 export const VERIFY_EXIT = { intact: 0, broken: 1, unusable: 2 } as const;
@@ -25,7 +33,12 @@ export interface VerifyIo {
 export async function runVerify(args: string[], io: VerifyIo): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { stream: { type: 'string' }, anchor: { type: 'string' }, 'anchor-public-key': { type: 'string' }, json: { type: 'boolean', default: false } },
+    options: {
+      stream: { type: 'string' },
+      anchor: { type: 'string' },
+      'anchor-public-key': { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
   });
   let anchor: ChainAnchor | undefined;
   if (values['anchor-public-key'] !== undefined && values.anchor === undefined) {
@@ -37,22 +50,30 @@ export async function runVerify(args: string[], io: VerifyIo): Promise<number> {
       anchor = parseChainAnchor(await readFile(values.anchor, 'utf8'));
       const publicKey = values['anchor-public-key'];
       if (publicKey !== undefined && !hasValidAnchorSignature(anchor, await readFile(publicKey, 'utf8'))) {
-        throw new Error(anchor.signature === undefined ? 'it is not signed' : `its signature does not verify with ${publicKey}`);
+        throw new Error(
+          anchor.signature === undefined ? 'it is not signed' : `its signature does not verify with ${publicKey}`,
+        );
       }
     } catch (error) {
-      io.print(`error: cannot use the anchor ${values.anchor}: ${error instanceof Error ? error.message : String(error)}`);
+      io.print(
+        `error: cannot use the anchor ${values.anchor}: ${error instanceof Error ? error.message : String(error)}`,
+      );
       return VERIFY_EXIT.unusable;
     }
   }
-  if (anchor !== undefined && values['anchor-public-key'] !== undefined) io.print(`anchor ${anchor.digest}: ed25519 signature verified with ${values['anchor-public-key']}`);
+  if (anchor !== undefined && values['anchor-public-key'] !== undefined)
+    io.print(`anchor ${anchor.digest}: ed25519 signature verified with ${values['anchor-public-key']}`);
   return withStoreToAudit(io, async (db, config) => {
     const report = await verifyHashChains(db, values.stream !== undefined ? { streamId: values.stream } : {});
     if (!report) {
       io.print(`error: no stream ${values.stream} in ${where(config)}`);
       return VERIFY_EXIT.unusable;
     }
-    const against = anchor && (await checkChainAnchor(db, anchor, values.stream !== undefined ? { streamId: values.stream } : {}));
-    const lines = values.json ? [JSON.stringify(reportJson(report, against))] : [...reportLines(report, config, against)];
+    const against =
+      anchor && (await checkChainAnchor(db, anchor, values.stream !== undefined ? { streamId: values.stream } : {}));
+    const lines = values.json
+      ? [JSON.stringify(reportJson(report, against))]
+      : [...reportLines(report, config, against)];
     for (const line of lines) io.print(line);
     return report.ok && (against?.ok ?? true) ? VERIFY_EXIT.intact : VERIFY_EXIT.broken;
   });
@@ -62,9 +83,14 @@ export async function runVerify(args: string[], io: VerifyIo): Promise<number> {
  * Opens the database the API uses for reading only, after checking there is an SQL event store to
  * audit there; prints why not and answers `unusable` otherwise.
  */
-export async function withStoreToAudit(io: VerifyIo, run: (db: Kysely<DB>, config: DatabaseConfig) => Promise<number>): Promise<number> {
+export async function withStoreToAudit(
+  io: VerifyIo,
+  run: (db: Kysely<DB>, config: DatabaseConfig) => Promise<number>,
+): Promise<number> {
   if (io.env.EVENTSTORE_CONNECTION_STRING) {
-    io.print('error: events are kept in EventStoreDB (EVENTSTORE_CONNECTION_STRING); only the SQL event store keeps a hash chain');
+    io.print(
+      'error: events are kept in EventStoreDB (EVENTSTORE_CONNECTION_STRING); only the SQL event store keeps a hash chain',
+    );
     return VERIFY_EXIT.unusable;
   }
   const config = databaseConfigFromEnv(io.env, CLI_TIMEOUT_DEFAULTS);
@@ -76,7 +102,9 @@ export async function withStoreToAudit(io: VerifyIo, run: (db: Kysely<DB>, confi
   const database = await openDatabase(config);
   try {
     const row = await database.db
-      .selectNoFrom((eb) => eb.cast<string | null>(eb.fn('to_regclass', [sql.lit('event_store.events')]), 'text').as('events'))
+      .selectNoFrom((eb) =>
+        eb.cast<string | null>(eb.fn('to_regclass', [sql.lit('event_store.events')]), 'text').as('events'),
+      )
       .executeTakeFirst();
     if (!row?.events) {
       io.print(`error: ${where(config)} holds no event store`);
@@ -95,16 +123,26 @@ export async function verifyCommand(args: string[]): Promise<void> {
 
 export function reportLines(report: VerificationReport, config: DatabaseConfig, against?: AnchorCheckReport): string[] {
   const scope = report.streamId === undefined ? 'every stream' : `stream ${report.streamId}`;
-  const lines = [`verified ${scope} in ${where(config)}: ${plural(report.streamsChecked, "stream")}, ${plural(report.eventsChecked, "event")} checked`];
-  for (const b of report.breaks) lines.push(`BROKEN ${b.streamId} at revision ${b.revision}: ${b.reason} — ${b.detail}`);
-  if (report.brokenStreams > report.breaks.length) lines.push(`… and ${report.brokenStreams - report.breaks.length} more broken streams`);
+  const lines = [
+    `verified ${scope} in ${where(config)}: ${plural(report.streamsChecked, 'stream')}, ${plural(report.eventsChecked, 'event')} checked`,
+  ];
+  for (const b of report.breaks)
+    lines.push(`BROKEN ${b.streamId} at revision ${b.revision}: ${b.reason} — ${b.detail}`);
+  if (report.brokenStreams > report.breaks.length)
+    lines.push(`… and ${report.brokenStreams - report.breaks.length} more broken streams`);
   if (against) {
-    lines.push(`checked ${plural(against.streamsChecked, 'anchored head')} of anchor ${against.digest} (taken ${against.takenAt})`);
-    for (const b of against.breaks) lines.push(`BROKEN ${b.streamId} at revision ${b.revision}: anchor ${b.reason} — ${b.detail}`);
-    if (against.brokenStreams > against.breaks.length) lines.push(`… and ${against.brokenStreams - against.breaks.length} more streams that differ from the anchor`);
+    lines.push(
+      `checked ${plural(against.streamsChecked, 'anchored head')} of anchor ${against.digest} (taken ${against.takenAt})`,
+    );
+    for (const b of against.breaks)
+      lines.push(`BROKEN ${b.streamId} at revision ${b.revision}: anchor ${b.reason} — ${b.detail}`);
+    if (against.brokenStreams > against.breaks.length)
+      lines.push(`… and ${against.brokenStreams - against.breaks.length} more streams that differ from the anchor`);
   }
   if (report.ok && (against?.ok ?? true)) {
-    lines.push(against ? 'OK: every hash chain is intact and holds every anchored head' : 'OK: every hash chain is intact');
+    lines.push(
+      against ? 'OK: every hash chain is intact and holds every anchored head' : 'OK: every hash chain is intact',
+    );
   } else {
     const failures = [
       ...(report.ok ? [] : [`${report.brokenStreams} broken stream(s)`]),
@@ -116,7 +154,8 @@ export function reportLines(report: VerificationReport, config: DatabaseConfig, 
 }
 
 function reportJson(report: VerificationReport, against?: AnchorCheckReport) {
-  const revisions = <T extends { revision: bigint }>(breaks: readonly T[]) => breaks.map((b) => ({ ...b, revision: b.revision.toString() }));
+  const revisions = <T extends { revision: bigint }>(breaks: readonly T[]) =>
+    breaks.map((b) => ({ ...b, revision: b.revision.toString() }));
   return {
     ...report,
     breaks: revisions(report.breaks),

@@ -8,11 +8,15 @@ import { LIVE_SCHEMA, ProjectionRunner, ensureReadModelSchema } from '@dealstrea
  * on the API). Several may run; one holds the projection's advisory lock and works, the others wait
  * in standby and take over when it dies. Needs DATABASE_URL (a PostgreSQL server).
  */
-const log = (entry: Record<string, unknown>) => process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'projector', ...entry })}\n`);
+const log = (entry: Record<string, unknown>) =>
+  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'projector', ...entry })}\n`);
 
 const config = databaseConfigFromEnv();
 if (config.kind !== 'postgres') {
-  log({ level: 'error', msg: 'the projector worker needs DATABASE_URL; the embedded default runs projections inside the API' });
+  log({
+    level: 'error',
+    msg: 'the projector worker needs DATABASE_URL; the embedded default runs projections inside the API',
+  });
   process.exit(2);
 }
 const database = await openDatabase(config, { log });

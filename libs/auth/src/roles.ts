@@ -25,7 +25,7 @@ export const PERMISSIONS = {
   },
   'metrics:read': {
     roles: ['ops', 'analyst', 'auditor', 'admin'],
-    why: 'Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team\'s conversion rates.',
+    why: "Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.",
   },
   'audit:history': {
     roles: ['ops', 'analyst', 'auditor', 'admin'],
@@ -37,7 +37,7 @@ export const PERMISSIONS = {
   },
   'audit:verify': {
     roles: ['ops', 'auditor', 'admin'],
-    why: 'Proving the hash chains intact and taking anchors is the auditors\' job and an operational one (ops schedules the anchors); read-only.',
+    why: "Proving the hash chains intact and taking anchors is the auditors' job and an operational one (ops schedules the anchors); read-only.",
   },
   'identities:clear': {
     roles: ['sales', 'ops', 'auditor', 'admin'],
@@ -123,9 +123,13 @@ export function renderRoleMatrix(): string {
       .filter(([, needed]) => needed === permission)
       .map(([route]) => `\`${route}\``);
     const where = routes.length ? routes.join(', ') : 'owner and actor ids in clear on every route';
-    const cells = ROLES.map((role) => (GRANTS[permission].includes(role) ? '✓' : permission === 'identities:clear' ? 'pseudonyms' : '—'));
+    const cells = ROLES.map((role) =>
+      GRANTS[permission].includes(role) ? '✓' : permission === 'identities:clear' ? 'pseudonyms' : '—',
+    );
     return `| \`${permission}\` | ${where} | ${cells.join(' | ')} |`;
   });
-  const reasons = (Object.keys(PERMISSIONS) as Permission[]).map((permission) => `- \`${permission}\`: ${PERMISSIONS[permission].why}`);
+  const reasons = (Object.keys(PERMISSIONS) as Permission[]).map(
+    (permission) => `- \`${permission}\`: ${PERMISSIONS[permission].why}`,
+  );
   return [header, rule, ...rows, '', ...reasons].join('\n');
 }

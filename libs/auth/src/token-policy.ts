@@ -29,7 +29,10 @@ const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 };
  */
 export function parseDurationSeconds(value: string, name: string): number {
   const match = /^(\d{1,9})([smhd]?)$/.exec(value.trim());
-  if (!match) throw new RangeError(`${name} must be a whole number of seconds or a duration such as 30m, 12h, 7d (got ${JSON.stringify(value)})`);
+  if (!match)
+    throw new RangeError(
+      `${name} must be a whole number of seconds or a duration such as 30m, 12h, 7d (got ${JSON.stringify(value)})`,
+    );
   return Number(match[1]) * UNITS[match[2] || 's']!;
 }
 
@@ -39,17 +42,23 @@ export function parseDurationSeconds(value: string, name: string): number {
  * has already checked `exp` and `nbf` against the clock; this adds the lifetime bound and refuses
  * an `iat` in the future.
  */
-export function tokenTimeProblem(claims: { exp?: unknown; iat?: unknown; nbf?: unknown }, nowSeconds: number, policy: TokenPolicy): string | undefined {
+export function tokenTimeProblem(
+  claims: { exp?: unknown; iat?: unknown; nbf?: unknown },
+  nowSeconds: number,
+  policy: TokenPolicy,
+): string | undefined {
   const { exp, iat, nbf } = claims;
   if (typeof exp !== 'number' || !Number.isFinite(exp)) return 'The token has no usable exp';
   if (iat !== undefined && (typeof iat !== 'number' || !Number.isFinite(iat))) return 'The token has an unusable iat';
   if (nbf !== undefined && (typeof nbf !== 'number' || !Number.isFinite(nbf))) return 'The token has an unusable nbf';
   if (exp <= nowSeconds - policy.clockSkewSeconds) return 'The token has expired';
   if (typeof nbf === 'number' && nbf > nowSeconds + policy.clockSkewSeconds) return 'The token is not valid yet (nbf)';
-  if (typeof iat === 'number' && iat > nowSeconds + policy.clockSkewSeconds) return 'The token is issued in the future (iat)';
+  if (typeof iat === 'number' && iat > nowSeconds + policy.clockSkewSeconds)
+    return 'The token is issued in the future (iat)';
   // Without iat, the lifetime left is what counts; the issuer's clock may run ahead by the skew.
   const lifetime = typeof iat === 'number' ? exp - iat : exp - nowSeconds - policy.clockSkewSeconds;
-  if (lifetime > policy.maxLifetimeSeconds) return `The token lives longer than the accepted maximum of ${policy.maxLifetimeSeconds} s`;
+  if (lifetime > policy.maxLifetimeSeconds)
+    return `The token lives longer than the accepted maximum of ${policy.maxLifetimeSeconds} s`;
   return undefined;
 }
 

@@ -2,10 +2,15 @@ import { DEFAULT_TOKEN_POLICY, isUsableSubject, parseDurationSeconds, tokenTimeP
 
 describe('token policy', () => {
   it('parses durations in seconds, minutes, hours and days, and nothing else', () => {
-    expect([parseDurationSeconds('90', 'X'), parseDurationSeconds('90s', 'X'), parseDurationSeconds('30m', 'X'), parseDurationSeconds('12h', 'X'), parseDurationSeconds('7d', 'X')]).toEqual([
-      90, 90, 1800, 43200, 604800,
-    ]);
-    for (const bad of ['', '12 hours', '1.5h', '-1h', '1e9', '12H', '1w', '9999999999']) expect(() => parseDurationSeconds(bad, 'AUTH_MAX_TOKEN_LIFETIME')).toThrow(/AUTH_MAX_TOKEN_LIFETIME/);
+    expect([
+      parseDurationSeconds('90', 'X'),
+      parseDurationSeconds('90s', 'X'),
+      parseDurationSeconds('30m', 'X'),
+      parseDurationSeconds('12h', 'X'),
+      parseDurationSeconds('7d', 'X'),
+    ]).toEqual([90, 90, 1800, 43200, 604800]);
+    for (const bad of ['', '12 hours', '1.5h', '-1h', '1e9', '12H', '1w', '9999999999'])
+      expect(() => parseDurationSeconds(bad, 'AUTH_MAX_TOKEN_LIFETIME')).toThrow(/AUTH_MAX_TOKEN_LIFETIME/);
   });
 
   it('bounds exp − iat, or exp − now without iat, and refuses times ahead of the clock beyond the skew', () => {
@@ -29,8 +34,21 @@ describe('token policy', () => {
   });
 
   it('takes a sub of printable characters, astral ones included, and refuses controls, lone surrogates, separators and bidi overrides', () => {
-    for (const good of ['alice', 'zoë', 'user-😀', 'idp|1234', 'x'.repeat(200)]) expect([good, isUsableSubject(good)]).toEqual([good, true]);
-    for (const bad of ['', 'x'.repeat(201), '\u0000', 'a\tb', 'a\u009fb', '\uD83D', 'a\uDE00', 'a\u2029b', 'a\u2066b', 42, undefined]) {
+    for (const good of ['alice', 'zoë', 'user-😀', 'idp|1234', 'x'.repeat(200)])
+      expect([good, isUsableSubject(good)]).toEqual([good, true]);
+    for (const bad of [
+      '',
+      'x'.repeat(201),
+      '\u0000',
+      'a\tb',
+      'a\u009fb',
+      '\uD83D',
+      'a\uDE00',
+      'a\u2029b',
+      'a\u2066b',
+      42,
+      undefined,
+    ]) {
       expect([bad, isUsableSubject(bad)]).toEqual([bad, false]);
     }
   });

@@ -17,7 +17,8 @@ export function readOrCreateSecret(dataDir: string): { secret: string; generated
     writeFileSync(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
   } catch (error) {
     // Another process created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return { secret: readFileSync(file, 'utf8').trim(), generated: false };
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST')
+      return { secret: readFileSync(file, 'utf8').trim(), generated: false };
     throw error;
   }
   chmodSync(file, 0o600);

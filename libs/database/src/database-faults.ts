@@ -16,8 +16,31 @@
 export type DatabaseFault = 'timeout' | 'unavailable';
 
 const TIMEOUT_SQLSTATES = new Set(['57014', '55P03']);
-const UNAVAILABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300', '25P03', '08000', '08001', '08003', '08004', '08006', '08007', '08P01']);
-const UNAVAILABLE_ERRNOS = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
+const UNAVAILABLE_SQLSTATES = new Set([
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+  '25P03',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '08007',
+  '08P01',
+]);
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
 
 const TIMEOUT_MESSAGES = [/^timeout exceeded when trying to connect/i, /^Query read timeout/i];
 const UNAVAILABLE_MESSAGES = [
@@ -47,7 +70,8 @@ function ownFault(error: { code?: unknown; message?: unknown; errors?: unknown }
   // Node's AggregateError when every address of a host refused (localhost → ::1 and 127.0.0.1).
   if (Array.isArray(error.errors)) {
     for (const inner of error.errors) {
-      const fault = inner && typeof inner === 'object' ? ownFault(inner as { code?: unknown; message?: unknown }) : undefined;
+      const fault =
+        inner && typeof inner === 'object' ? ownFault(inner as { code?: unknown; message?: unknown }) : undefined;
       if (fault) return fault;
     }
   }

@@ -81,7 +81,10 @@ export async function openDatabase(config: DatabaseConfig, options: OpenDatabase
  * The server's bounds come from DB_STATEMENT_TIMEOUT_MS, DB_LOCK_TIMEOUT_MS, DB_CONNECT_TIMEOUT_MS,
  * DB_IDLE_IN_TRANSACTION_TIMEOUT_MS and its pool size from DB_POOL_SIZE.
  */
-export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env, defaults: Partial<PostgresTimeouts> = {}): DatabaseConfig {
+export function databaseConfigFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+  defaults: Partial<PostgresTimeouts> = {},
+): DatabaseConfig {
   if (env.DATABASE_URL) {
     const timeouts = { ...DEFAULT_POSTGRES_TIMEOUTS, ...defaults };
     return {
@@ -92,7 +95,11 @@ export function databaseConfigFromEnv(env: NodeJS.ProcessEnv = process.env, defa
         statementTimeoutMs: nonNegativeInt(env, 'DB_STATEMENT_TIMEOUT_MS', timeouts.statementTimeoutMs),
         lockTimeoutMs: nonNegativeInt(env, 'DB_LOCK_TIMEOUT_MS', timeouts.lockTimeoutMs),
         connectTimeoutMs: nonNegativeInt(env, 'DB_CONNECT_TIMEOUT_MS', timeouts.connectTimeoutMs),
-        idleInTransactionTimeoutMs: nonNegativeInt(env, 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', timeouts.idleInTransactionTimeoutMs),
+        idleInTransactionTimeoutMs: nonNegativeInt(
+          env,
+          'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+          timeouts.idleInTransactionTimeoutMs,
+        ),
       },
     };
   }
@@ -138,9 +145,20 @@ export async function waitForDatabase(database: Database, options: WaitForDataba
       const waited = Date.now() - started;
       if (!fault) throw new Error(`database unusable: ${reason}`, { cause: error });
       if (waited + backoff > options.timeoutMs) {
-        throw new Error(`database not reachable after ${waited} ms (${attempt} attempts; DB_STARTUP_WAIT_MS=${options.timeoutMs}): ${reason}`, { cause: error });
+        throw new Error(
+          `database not reachable after ${waited} ms (${attempt} attempts; DB_STARTUP_WAIT_MS=${options.timeoutMs}): ${reason}`,
+          { cause: error },
+        );
       }
-      options.log?.({ level: 'warn', msg: 'waiting for the database', attempt, reason, retryInMs: backoff, waitedMs: waited, boundMs: options.timeoutMs });
+      options.log?.({
+        level: 'warn',
+        msg: 'waiting for the database',
+        attempt,
+        reason,
+        retryInMs: backoff,
+        waitedMs: waited,
+        boundMs: options.timeoutMs,
+      });
       await new Promise((resolve) => setTimeout(resolve, backoff));
       backoff = Math.min(options.maxBackoffMs ?? 5000, backoff * 2);
     }
@@ -152,11 +170,15 @@ export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const code = (error as { code?: unknown }).code;
   const inner = (error as { errors?: unknown }).errors;
-  const message = error.message || (Array.isArray(inner) && inner[0] instanceof Error ? inner[0].message : '') || error.name;
+  const message =
+    error.message || (Array.isArray(inner) && inner[0] instanceof Error ? inner[0].message : '') || error.name;
   return typeof code === 'string' ? `${code}: ${message}` : message;
 }
 
-async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }>, log: DatabaseLog): Promise<Database> {
+async function openPostgres(
+  config: Extract<DatabaseConfig, { kind: 'postgres' }>,
+  log: DatabaseLog,
+): Promise<Database> {
   const timeouts = postgresTimeouts(config);
   const pool = new pg.Pool({
     connectionString: config.connectionString,
@@ -170,7 +192,9 @@ async function openPostgres(config: Extract<DatabaseConfig, { kind: 'postgres' }
   // (ECONNRESET, 57P01 on a server restart) is an unhandled 'error' event that ends the process.
   // The failed client is not queryable any more; pg-pool discards it on release.
   pool.on('connect', (client) => {
-    client.on('error', (error) => log({ level: 'warn', msg: 'database connection lost', reason: describeError(error) }));
+    client.on('error', (error) =>
+      log({ level: 'warn', msg: 'database connection lost', reason: describeError(error) }),
+    );
   });
   // pg-pool re-emits an idle client's error here: already logged by the listener above.
   pool.on('error', () => {});
@@ -262,7 +286,13 @@ class ReconnectingListener {
       if (this.client === client) this.client = undefined;
       client.end().catch(() => {});
       if (this.closed) return;
-      this.log({ level: 'warn', msg: 'LISTEN connection lost; reconnecting', channel: this.channel, reason: error ? describeError(error) : 'ended', retryInMs: this.backoffMs });
+      this.log({
+        level: 'warn',
+        msg: 'LISTEN connection lost; reconnecting',
+        channel: this.channel,
+        reason: error ? describeError(error) : 'ended',
+        retryInMs: this.backoffMs,
+      });
       this.schedule();
     };
     client.on('error', onLost);
@@ -278,7 +308,13 @@ class ReconnectingListener {
         lost = true;
         client.end().catch(() => {});
         if (!this.closed) {
-          this.log({ level: 'warn', msg: 'LISTEN connection failed; retrying', channel: this.channel, reason: describeError(error), retryInMs: this.backoffMs });
+          this.log({
+            level: 'warn',
+            msg: 'LISTEN connection failed; retrying',
+            channel: this.channel,
+            reason: describeError(error),
+            retryInMs: this.backoffMs,
+          });
           this.schedule();
         }
       }
@@ -329,7 +365,8 @@ function nonNegativeInt(env: NodeJS.ProcessEnv, name: string, fallback: number):
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a whole number of milliseconds ≥ 0, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < 0)
+    throw new Error(`${name} must be a whole number of milliseconds ≥ 0, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -337,6 +374,7 @@ function positiveInt(env: NodeJS.ProcessEnv, name: string, fallback: number): nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a whole number ≥ 1, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name} must be a whole number ≥ 1, got ${JSON.stringify(raw)}`);
   return value;
 }

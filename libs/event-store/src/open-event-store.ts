@@ -11,7 +11,10 @@ export type EventStoreKind = 'sql' | 'eventstoredb';
  * The configured event store: EventStoreDB when `EVENTSTORE_CONNECTION_STRING` is set (read models
  * stay in PostgreSQL), else the SQL store in the same database as the read models (migrated here).
  */
-export async function openEventStore(db: Kysely<EventStoreTables>, env: NodeJS.ProcessEnv = process.env): Promise<{ store: EventStore; kind: EventStoreKind }> {
+export async function openEventStore(
+  db: Kysely<EventStoreTables>,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<{ store: EventStore; kind: EventStoreKind }> {
   const connectionString = env.EVENTSTORE_CONNECTION_STRING;
   if (connectionString) {
     const timeoutMs = env.EVENTSTORE_TIMEOUT_MS ? Number(env.EVENTSTORE_TIMEOUT_MS) : undefined;

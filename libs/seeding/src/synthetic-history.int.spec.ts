@@ -18,12 +18,20 @@ describe('synthetic history', () => {
     expect(all).toHaveLength(first.events);
     const types = new Map<string, number>();
     for (const event of all) types.set(event.type, (types.get(event.type) ?? 0) + 1);
-    for (const type of ['DealCreated', 'StageAdvanced', 'DealWon', 'DealLost', 'DealDisqualified', 'ActivityLogged']) expect(types.get(type) ?? 0).toBeGreaterThan(0);
+    for (const type of ['DealCreated', 'StageAdvanced', 'DealWon', 'DealLost', 'DealDisqualified', 'ActivityLogged'])
+      expect(types.get(type) ?? 0).toBeGreaterThan(0);
     const followOns = all.filter((e) => e.type === 'DealCreated' && (e.data as { parentDealId?: string }).parentDealId);
     expect(followOns.length).toBeGreaterThan(0);
     // backward moves exist: a StageAdvanced whose target comes earlier on the board
     const stageOrder = (all[0]!.data as { stages: { stageId: string }[] }).stages.map((s) => s.stageId);
-    expect(all.some((e) => e.type === 'StageAdvanced' && stageOrder.indexOf((e.data as { toStageId: string }).toStageId) < stageOrder.indexOf((e.data as { fromStageId: string }).fromStageId))).toBe(true);
+    expect(
+      all.some(
+        (e) =>
+          e.type === 'StageAdvanced' &&
+          stageOrder.indexOf((e.data as { toStageId: string }).toStageId) <
+            stageOrder.indexOf((e.data as { fromStageId: string }).fromStageId),
+      ),
+    ).toBe(true);
     const times = all.map((e) => e.metadata.occurredAt.getTime());
     expect(Math.min(...times)).toBeGreaterThanOrEqual(end.getTime() - 180 * 86_400_000);
     expect(Math.max(...times)).toBeLessThanOrEqual(end.getTime());

@@ -1,8 +1,19 @@
 import { v5 as uuidv5 } from 'uuid';
 import { fold } from '@dealstream/shared-domain';
 import type { EventStore, NewEvent } from '@dealstream/event-store';
-import { pipelineDecider, pipelineStreamName, toPipelineSnapshot, type PipelineSnapshot } from '@dealstream/pipelines-domain';
-import { dealDecider, dealStreamName, decideFollowOnDeal, type DealCommand, type DealState } from '@dealstream/deals-domain';
+import {
+  pipelineDecider,
+  pipelineStreamName,
+  toPipelineSnapshot,
+  type PipelineSnapshot,
+} from '@dealstream/pipelines-domain';
+import {
+  dealDecider,
+  dealStreamName,
+  decideFollowOnDeal,
+  type DealCommand,
+  type DealState,
+} from '@dealstream/deals-domain';
 import { seededRandom } from './prng.js';
 
 export interface SyntheticHistoryOptions {
@@ -28,17 +39,37 @@ const PROBABILITIES = [5, 10, 20, 35, 60, 80, 90];
  * backdated event by event. Everything — ids, times, choices — follows from `seed`, so the same
  * seed writes the same events, and running it twice appends nothing new (event ids are derived).
  */
-export async function writeSyntheticHistory(store: EventStore, options: SyntheticHistoryOptions): Promise<{ pipelineId: string; deals: number; events: number }> {
+export async function writeSyntheticHistory(
+  store: EventStore,
+  options: SyntheticHistoryOptions,
+): Promise<{ pipelineId: string; deals: number; events: number }> {
   const id = (...parts: (string | number)[]) => uuidv5([options.seed, ...parts].join(':'), NAMESPACE);
   const end = (options.end ?? new Date()).getTime();
   const start = end - options.months * 30 * DAY;
   const pipelineId = id('pipeline');
   const stageIds = STAGES.map((_, i) => id('stage', i));
   const define = pipelineDecider.decide(
-    { type: 'DefinePipeline', data: { pipelineId, name: `Synthetic (seed ${options.seed})`, currency: 'EUR', stages: STAGES.map((name, i) => ({ stageId: stageIds[i]!, name, probability: PROBABILITIES[i]!, goal: { maxDaysInStage: 21 } })) } },
+    {
+      type: 'DefinePipeline',
+      data: {
+        pipelineId,
+        name: `Synthetic (seed ${options.seed})`,
+        currency: 'EUR',
+        stages: STAGES.map((name, i) => ({
+          stageId: stageIds[i]!,
+          name,
+          probability: PROBABILITIES[i]!,
+          goal: { maxDaysInStage: 21 },
+        })),
+      },
+    },
     pipelineDecider.initialState(),
   );
-  await store.appendToStream(pipelineStreamName(pipelineId), define.map((event, i) => toNewEvent(event, id('pipeline-event', i), new Date(start))), { expectedRevision: 'any' });
+  await store.appendToStream(
+    pipelineStreamName(pipelineId),
+    define.map((event, i) => toNewEvent(event, id('pipeline-event', i), new Date(start))),
+    { expectedRevision: 'any' },
+  );
   const pipeline = toPipelineSnapshot(fold(pipelineDecider, define));
 
   let events = define.length;
@@ -84,15 +115,38 @@ function simulateDeal(
     return true;
   };
   const startStage = random() < 0.8 ? 0 : 1 + Math.floor(random() * 2);
-  apply({ type: 'CreateDeal', data: { dealId, pipeline, stageId: stageIds[startStage]!, title: `Deal ${n}`, account: `Account ${Math.floor(random() * 5000)}`, amount: 1000 * (5 + Math.floor(random() * 500)), currency: 'EUR', ownerId: `owner-${Math.floor(random() * 25)}` } });
+  apply({
+    type: 'CreateDeal',
+    data: {
+      dealId,
+      pipeline,
+      stageId: stageIds[startStage]!,
+      title: `Deal ${n}`,
+      account: `Account ${Math.floor(random() * 5000)}`,
+      amount: 1000 * (5 + Math.floor(random() * 500)),
+      currency: 'EUR',
+      ownerId: `owner-${Math.floor(random() * 25)}`,
+    },
+  });
   let stage = startStage;
   for (let step = 0; step < 40 && state.status === 'open'; step++) {
     at += DAY * (0.5 + random() * 9);
     const roll = random();
     if (stage <= 1 && roll < 0.08) {
-      apply({ type: 'DisqualifyDeal', data: { reason: (['no-budget', 'no-authority', 'no-need', 'no-engagement'] as const)[Math.floor(random() * 4)]! } });
+      apply({
+        type: 'DisqualifyDeal',
+        data: {
+          reason: (['no-budget', 'no-authority', 'no-need', 'no-engagement'] as const)[Math.floor(random() * 4)]!,
+        },
+      });
     } else if (stage >= 3 && roll < 0.1) {
-      apply({ type: 'LoseDeal', data: { reason: (['price', 'timing', 'competitor', 'no decision'])[Math.floor(random() * 4)]!, ...(random() < 0.5 ? { competitor: 'Globex' } : {}) } });
+      apply({
+        type: 'LoseDeal',
+        data: {
+          reason: ['price', 'timing', 'competitor', 'no decision'][Math.floor(random() * 4)]!,
+          ...(random() < 0.5 ? { competitor: 'Globex' } : {}),
+        },
+      });
       if (random() < 0.15 && (state.status as string) === 'lost') {
         at += DAY * (10 + random() * 30);
         apply({ type: 'ReopenDeal', data: { pipeline } });
@@ -105,9 +159,18 @@ function simulateDeal(
     } else if (roll < 0.65 && stage > 0) {
       if (apply({ type: 'MoveDealToStage', data: { toStageId: stageIds[stage - 1]!, pipeline } })) stage -= 1;
     } else if (roll < 0.9) {
-      apply({ type: 'LogActivity', data: { activityId: id('activity', n, step), kind: (['call', 'email', 'meeting', 'social', 'note'] as const)[Math.floor(random() * 5)]! } });
+      apply({
+        type: 'LogActivity',
+        data: {
+          activityId: id('activity', n, step),
+          kind: (['call', 'email', 'meeting', 'social', 'note'] as const)[Math.floor(random() * 5)]!,
+        },
+      });
     } else {
-      apply({ type: 'ChangeDealValue', data: { amount: Math.max(0, state.amount + 1000 * Math.floor((random() - 0.4) * 50)), currency: 'EUR' } });
+      apply({
+        type: 'ChangeDealValue',
+        data: { amount: Math.max(0, state.amount + 1000 * Math.floor((random() - 0.4) * 50)), currency: 'EUR' },
+      });
     }
     if (state.status === 'open') stage = stageIds.indexOf(state.stageId);
   }
@@ -116,14 +179,34 @@ function simulateDeal(
     at += DAY * (14 + random() * 60);
     if (at <= end) {
       const childId = id('follow-on', n);
-      const created = decideFollowOnDeal({ type: 'OpenFollowOnDeal', data: { dealId: childId, pipeline, kind: random() < 0.6 ? 'upsell' : 'cross-sell', title: `Deal ${n} follow-on`, amount: Math.round(state.amount * 0.3), currency: 'EUR' } }, state);
-      streams.push([dealStreamName(childId), created.map((event, i) => toNewEvent(event, id('follow-on-event', n, i), new Date(at)))]);
+      const created = decideFollowOnDeal(
+        {
+          type: 'OpenFollowOnDeal',
+          data: {
+            dealId: childId,
+            pipeline,
+            kind: random() < 0.6 ? 'upsell' : 'cross-sell',
+            title: `Deal ${n} follow-on`,
+            amount: Math.round(state.amount * 0.3),
+            currency: 'EUR',
+          },
+        },
+        state,
+      );
+      streams.push([
+        dealStreamName(childId),
+        created.map((event, i) => toNewEvent(event, id('follow-on-event', n, i), new Date(at))),
+      ]);
     }
   }
   return streams;
 }
 
 function toNewEvent(event: { type: string; data: object }, eventId: string, occurredAt: Date): NewEvent {
-  return { eventId, type: event.type, data: event.data, metadata: { actorId: 'seed', correlationId: 'synthetic-history', occurredAt } };
+  return {
+    eventId,
+    type: event.type,
+    data: event.data,
+    metadata: { actorId: 'seed', correlationId: 'synthetic-history', occurredAt },
+  };
 }
-

@@ -17,7 +17,12 @@ import type { Principal } from '../auth/auth.decorators.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { seesIdentities } from '../auth/identities.js';
 import { PSEUDONYMIZER } from './audit.tokens.js';
-import { DEFAULT_HISTORY_LIMIT, type DiffQueryDto, type HistoryQueryDto, type StateQueryDto } from './dtos/audit-queries.dto.js';
+import {
+  DEFAULT_HISTORY_LIMIT,
+  type DiffQueryDto,
+  type HistoryQueryDto,
+  type StateQueryDto,
+} from './dtos/audit-queries.dto.js';
 import type { HistoryPageDto, StateAtDto, StateDiffDto } from './dtos/audit-responses.dto.js';
 import { parseInstant } from './dtos/query-fields.js';
 
@@ -35,7 +40,12 @@ export class AggregateAuditService {
   ) {}
 
   /** A page of the aggregate's events by revision. */
-  async history(aggregate: Aggregate, id: string, query: HistoryQueryDto, principal: Principal): Promise<HistoryPageDto> {
+  async history(
+    aggregate: Aggregate,
+    id: string,
+    query: HistoryQueryDto,
+    principal: Principal,
+  ): Promise<HistoryPageDto> {
     const redactor = this.redactorFor(principal);
     const page = await readHistory(this.store, aggregate, id, {
       after: query.after === undefined ? undefined : BigInt(query.after),
@@ -55,7 +65,8 @@ export class AggregateAuditService {
     if ((query.version === undefined) === (query.asOf === undefined)) {
       throw new ApiProblem(400, 'invalid-query', 'Give exactly one of version and asOf');
     }
-    if (query.axis !== undefined && query.asOf === undefined) throw new ApiProblem(400, 'invalid-query', 'axis applies to asOf only');
+    if (query.axis !== undefined && query.asOf === undefined)
+      throw new ApiProblem(400, 'invalid-query', 'axis applies to asOf only');
     const axis = query.axis ?? 'occurred';
     const lookup =
       query.version !== undefined
@@ -72,7 +83,13 @@ export class AggregateAuditService {
       occurredAt: lastEvent.metadata.occurredAt.toISOString(),
       recordedAt: lastEvent.recordedAt.toISOString(),
       position: encodePosition(lastEvent.position),
-      ...(query.asOf !== undefined ? { asOf: parseInstant(query.asOf)!.toISOString(), axis, excludedBackdatedEvents: found.excludedBackdatedEvents } : {}),
+      ...(query.asOf !== undefined
+        ? {
+            asOf: parseInstant(query.asOf)!.toISOString(),
+            axis,
+            excludedBackdatedEvents: found.excludedBackdatedEvents,
+          }
+        : {}),
       identities: redactor ? 'pseudonymous' : 'visible',
       state: redactor ? redactState(aggregate, state, redactor) : state,
     };
@@ -103,12 +120,21 @@ export class AggregateAuditService {
     };
   }
 
-  private found<State>(aggregate: Aggregate, id: string, lookup: StateLookup<State>): Extract<StateLookup<State>, { found: true }> {
+  private found<State>(
+    aggregate: Aggregate,
+    id: string,
+    lookup: StateLookup<State>,
+  ): Extract<StateLookup<State>, { found: true }> {
     if (lookup.found) return lookup;
     if (lookup.reason === 'version-beyond-end') throw versionNotFound(aggregate, id, lookup.currentVersion);
-    throw new ApiProblem(404, 'no-state-at-instant', `${aggregate.kind} ${id} has no event at or before that instant; its first is at ${lookup.firstInstant.toISOString()}`, {
-      firstEventAt: lookup.firstInstant.toISOString(),
-    });
+    throw new ApiProblem(
+      404,
+      'no-state-at-instant',
+      `${aggregate.kind} ${id} has no event at or before that instant; its first is at ${lookup.firstInstant.toISOString()}`,
+      {
+        firstEventAt: lookup.firstInstant.toISOString(),
+      },
+    );
   }
 
   private redactorFor(principal: Principal): Pseudonymizer | undefined {
@@ -117,7 +143,12 @@ export class AggregateAuditService {
 }
 
 function versionNotFound(aggregate: Aggregate, id: string, currentVersion: number): ApiProblem {
-  return new ApiProblem(404, 'version-not-found', `${aggregate.kind} ${id} has ${currentVersion} events: no version above ${currentVersion}`, { currentVersion });
+  return new ApiProblem(
+    404,
+    'version-not-found',
+    `${aggregate.kind} ${id} has ${currentVersion} events: no version above ${currentVersion}`,
+    { currentVersion },
+  );
 }
 
 function setter(event: RecordedEvent, redactor: Pseudonymizer | undefined) {

@@ -7,18 +7,28 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   401: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
   403: 'The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix',
   404: 'Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`)',
-  409: 'The store\'s hash chains are broken, so it is not anchored (`hash-chain-broken`); GET /audit/verify says where',
+  409: "The store's hash chains are broken, so it is not anchored (`hash-chain-broken`); GET /audit/verify says where",
   501: 'The configured event store keeps no hash chain (`verify-not-supported`)',
 };
 
 /** OpenAPI for an audit read route: never writes, answers `type` or a problem+json error. */
-export function ApiAuditRead(options: { summary: string; description?: string; type: new () => unknown; errors: number[] }) {
+export function ApiAuditRead(options: {
+  summary: string;
+  description?: string;
+  type: new () => unknown;
+  errors: number[];
+}) {
   return applyDecorators(
     ApiBearerAuth(),
     ApiOperation({ summary: options.summary, ...(options.description ? { description: options.description } : {}) }),
     ApiResponse({ status: 200, type: options.type }),
     ...[400, 401, 403, ...options.errors].map((status) =>
-      ApiResponse({ status, type: ProblemDto, description: ERROR_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } }),
+      ApiResponse({
+        status,
+        type: ProblemDto,
+        description: ERROR_DESCRIPTIONS[status] ?? 'Problem',
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+      }),
     ),
   );
 }

@@ -22,7 +22,8 @@ export class AuditVerifyController {
   @Get('verify')
   @ApiAuditRead({
     summary: 'Verify the hash chain of one stream, or of every stream',
-    description: 'Answers 200 with ok=false and the first break of each broken stream when tampering is found. See docs/audit.md for what it can and cannot detect.',
+    description:
+      'Answers 200 with ok=false and the first break of each broken stream when tampering is found. See docs/audit.md for what it can and cannot detect.',
     type: VerifyReportDto,
     errors: [404, 501],
   })
@@ -31,7 +32,10 @@ export class AuditVerifyController {
     if (!(this.store instanceof SqlEventStore)) {
       throw new ApiProblem(501, 'verify-not-supported', 'The configured event store keeps no hash chain to verify');
     }
-    const report = await verifyHashChains(this.database.db, query.stream !== undefined ? { streamId: query.stream } : {});
+    const report = await verifyHashChains(
+      this.database.db,
+      query.stream !== undefined ? { streamId: query.stream } : {},
+    );
     if (!report) throw new ApiProblem(404, 'stream-not-found', `No stream ${query.stream}`);
     return toReportDto(report);
   }
@@ -39,20 +43,30 @@ export class AuditVerifyController {
   @Get('anchor')
   @ApiAuditRead({
     summary: 'Anchor the store: every stream head and a digest, to keep outside the database',
-    description: 'Verifies every chain, then answers each stream\'s head revision and hash with a digest over them (docs/audit.md). '
-      + 'Kept where the database\'s writers cannot reach, it lets `dealstream verify --anchor <file>` detect a stream rewritten and re-hashed consistently, truncated or deleted since — which the chain alone cannot.',
+    description:
+      "Verifies every chain, then answers each stream's head revision and hash with a digest over them (docs/audit.md). " +
+      "Kept where the database's writers cannot reach, it lets `dealstream verify --anchor <file>` detect a stream rewritten and re-hashed consistently, truncated or deleted since — which the chain alone cannot.",
     type: ChainAnchorDto,
     errors: [409, 501],
   })
   async anchor(@Query() query: Record<string, unknown>): Promise<ChainAnchorDto> {
     const unknown = Object.keys(query);
-    if (unknown.length > 0) throw new ApiProblem(400, 'invalid-query', `GET /audit/anchor takes no query parameters (got ${unknown.join(', ')})`);
+    if (unknown.length > 0)
+      throw new ApiProblem(
+        400,
+        'invalid-query',
+        `GET /audit/anchor takes no query parameters (got ${unknown.join(', ')})`,
+      );
     if (!(this.store instanceof SqlEventStore)) {
       throw new ApiProblem(501, 'verify-not-supported', 'The configured event store keeps no hash chain to anchor');
     }
     const taken = await takeChainAnchor(this.database.db);
     if (!taken.ok) {
-      throw new ApiProblem(409, 'hash-chain-broken', `${taken.verification.brokenStreams} stream(s) have a broken hash chain; a broken store is not anchored (see GET /audit/verify)`);
+      throw new ApiProblem(
+        409,
+        'hash-chain-broken',
+        `${taken.verification.brokenStreams} stream(s) have a broken hash chain; a broken store is not anchored (see GET /audit/verify)`,
+      );
     }
     return chainAnchorToJson(taken.anchor);
   }
@@ -66,6 +80,11 @@ function toReportDto(report: VerificationReport): VerifyReportDto {
     streamsChecked: report.streamsChecked,
     eventsChecked: report.eventsChecked,
     brokenStreams: report.brokenStreams,
-    breaks: report.breaks.map((b) => ({ streamId: b.streamId, revision: b.revision.toString(), reason: b.reason, detail: b.detail })),
+    breaks: report.breaks.map((b) => ({
+      streamId: b.streamId,
+      revision: b.revision.toString(),
+      reason: b.reason,
+      detail: b.detail,
+    })),
   };
 }

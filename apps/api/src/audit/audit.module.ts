@@ -17,7 +17,11 @@ import { PipelineAuditController } from './pipeline-audit.controller.js';
 @Module({
   controllers: [DealAuditController, PipelineAuditController, EventFeedController, AuditVerifyController],
   providers: [
-    { provide: PSEUDONYMIZER, inject: [DATABASE], useFactory: async (database: Database) => new Pseudonymizer(await loadPseudonymKey(database.db)) },
+    {
+      provide: PSEUDONYMIZER,
+      inject: [DATABASE],
+      useFactory: async (database: Database) => new Pseudonymizer(await loadPseudonymKey(database.db)),
+    },
     AggregateAuditService,
   ],
   // The read-model routes show deal owners too: the same pseudonyms there as here.

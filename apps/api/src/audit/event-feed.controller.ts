@@ -19,7 +19,11 @@ export class EventFeedController {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   @Get()
-  @ApiAuditRead({ summary: 'Every event in global order after a cursor, optionally of some types or stream categories', type: EventFeedPageDto, errors: [] })
+  @ApiAuditRead({
+    summary: 'Every event in global order after a cursor, optionally of some types or stream categories',
+    type: EventFeedPageDto,
+    errors: [],
+  })
   async feed(@Query() query: EventFeedQueryDto): Promise<EventFeedPageDto> {
     const eventTypes = nameList(query.type);
     const streamCategories = nameList(query.category);

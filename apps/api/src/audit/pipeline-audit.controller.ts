@@ -16,23 +16,36 @@ export class PipelineAuditController {
 
   @Get(':id/history')
   @ApiAuditRead({ summary: "A pipeline's events in revision order, paginated", type: HistoryPageDto, errors: [404] })
-  history(@Param('id', UuidParamPipe) id: string, @Query() query: HistoryQueryDto, @CurrentPrincipal() principal: Principal) {
+  history(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: HistoryQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     return this.audit.history(PIPELINE_AUDIT, id, query, principal);
   }
 
   @Get(':id/state')
   @ApiAuditRead({
     summary: 'The pipeline after N events (version=N) or as it was at an instant (asOf=…)',
-    description: 'Replays the stream through the same evolve as the write side. asOf folds the longest run of events, from the first, that had all happened (axis=occurred, default) or been recorded (axis=recorded) by the instant.',
+    description:
+      'Replays the stream through the same evolve as the write side. asOf folds the longest run of events, from the first, that had all happened (axis=occurred, default) or been recorded (axis=recorded) by the instant.',
     type: StateAtDto,
     errors: [404],
   })
-  state(@Param('id', UuidParamPipe) id: string, @Query() query: StateQueryDto, @CurrentPrincipal() principal: Principal) {
+  state(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: StateQueryDto,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     return this.audit.state(PIPELINE_AUDIT, id, query, principal);
   }
 
   @Get(':id/diff')
-  @ApiAuditRead({ summary: 'Field-by-field changes between two versions, with who and when', type: StateDiffDto, errors: [404] })
+  @ApiAuditRead({
+    summary: 'Field-by-field changes between two versions, with who and when',
+    type: StateDiffDto,
+    errors: [404],
+  })
   diff(@Param('id', UuidParamPipe) id: string, @Query() query: DiffQueryDto, @CurrentPrincipal() principal: Principal) {
     return this.audit.diff(PIPELINE_AUDIT, id, query, principal);
   }

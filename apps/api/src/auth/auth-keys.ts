@@ -15,13 +15,17 @@ export type VerificationKey =
 export async function resolveVerificationKey(config: AppConfig): Promise<VerificationKey> {
   if (config.auth.publicKeyPem) {
     const algorithm = config.auth.publicKeyAlgorithm;
-    return { kind: 'public-key', key: (await importSPKI(config.auth.publicKeyPem, algorithm)) as CryptoKey, algorithms: [algorithm] };
+    return {
+      kind: 'public-key',
+      key: (await importSPKI(config.auth.publicKeyPem, algorithm)) as CryptoKey,
+      algorithms: [algorithm],
+    };
   }
-  if (config.auth.secret) return { kind: 'secret', secret: new TextEncoder().encode(config.auth.secret), source: 'env' };
+  if (config.auth.secret)
+    return { kind: 'secret', secret: new TextEncoder().encode(config.auth.secret), source: 'env' };
   if (config.database.kind !== 'pglite') {
     throw new Error('AUTH_JWT_SECRET (or AUTH_JWT_PUBLIC_KEY) must be set when DATABASE_URL points to a server');
   }
   const { secret, generated } = readOrCreateSecret(config.dataDir);
   return { kind: 'secret', secret: new TextEncoder().encode(secret), source: generated ? 'generated' : 'data-dir' };
 }
-

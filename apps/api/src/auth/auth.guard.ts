@@ -4,7 +4,15 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { ApiProblem } from '../problem/api-problem.js';
 import { PUBLIC_ROUTE, type Principal } from './auth.decorators.js';
 import type { VerificationKey } from './auth-keys.js';
-import { DEFAULT_TOKEN_POLICY, GRANTS, isRole, isUsableSubject, permissionOfRoute, tokenTimeProblem, type TokenPolicy } from '@dealstream/auth';
+import {
+  DEFAULT_TOKEN_POLICY,
+  GRANTS,
+  isRole,
+  isUsableSubject,
+  permissionOfRoute,
+  tokenTimeProblem,
+  type TokenPolicy,
+} from '@dealstream/auth';
 
 export const VERIFICATION_KEY = Symbol('VERIFICATION_KEY');
 export const AUTH_OPTIONS = Symbol('AUTH_OPTIONS');
@@ -53,27 +61,40 @@ export class AuthGuard implements CanActivate {
     }>();
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
       // Public routes need no token, but one that verifies still says who calls (admins see /health details).
-      if (request.headers.authorization) request.principal = await this.authenticate(request.headers.authorization).catch(() => undefined);
+      if (request.headers.authorization)
+        request.principal = await this.authenticate(request.headers.authorization).catch(() => undefined);
       return true;
     }
-    if (request.headers.authorization === undefined && request.query && Object.keys(request.query).some((name) => /^access_token$/i.test(name))) {
+    if (
+      request.headers.authorization === undefined &&
+      request.query &&
+      Object.keys(request.query).some((name) => /^access_token$/i.test(name))
+    ) {
       // RFC 6750 §2.3 (URI query parameter) is not supported: URLs end up in logs, proxies and histories.
-      throw unauthorized('Send the token in the Authorization header; a token in the URL is refused (and redacted from logs)');
+      throw unauthorized(
+        'Send the token in the Authorization header; a token in the URL is refused (and redacted from logs)',
+      );
     }
     const principal = await this.authenticate(request.headers.authorization);
     request.principal = principal;
     // Express's matched route pattern, e.g. '/deals/:id': the key of the matrix.
-    const permission = typeof request.route?.path === 'string' ? permissionOfRoute(request.method, request.route.path) : undefined;
+    const permission =
+      typeof request.route?.path === 'string' ? permissionOfRoute(request.method, request.route.path) : undefined;
     if (!permission) throw new ApiProblem(403, 'forbidden', 'This route is not open to any role');
     if (!principal.roles.some((role) => GRANTS[permission].includes(role))) {
-      throw new ApiProblem(403, 'forbidden', `Requires one of the roles ${GRANTS[permission].join(', ')}`, { requiredPermission: permission });
+      throw new ApiProblem(403, 'forbidden', `Requires one of the roles ${GRANTS[permission].join(', ')}`, {
+        requiredPermission: permission,
+      });
     }
     return true;
   }
 
   private async authenticate(header: string | undefined): Promise<Principal> {
     const match = BEARER.exec(header ?? '');
-    if (!match) throw unauthorized(header ? 'The Authorization header is not a Bearer JWT' : 'Authorization: Bearer <JWT> is required');
+    if (!match)
+      throw unauthorized(
+        header ? 'The Authorization header is not a Bearer JWT' : 'Authorization: Bearer <JWT> is required',
+      );
     let payload: JWTPayload;
     try {
       const verifyOptions = {

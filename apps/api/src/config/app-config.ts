@@ -1,6 +1,11 @@
 import type { DatabaseConfig } from '@dealstream/database';
 import { databaseConfigFromEnv } from '@dealstream/database';
-import { DEFAULT_CLOCK_SKEW_SECONDS, DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, parseDurationSeconds, type TokenPolicy } from '@dealstream/auth';
+import {
+  DEFAULT_CLOCK_SKEW_SECONDS,
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  parseDurationSeconds,
+  type TokenPolicy,
+} from '@dealstream/auth';
 import type { HttpTimeouts } from '../http/request-limits.js';
 
 /** Everything the service reads from its environment, read once at start. */
@@ -78,8 +83,15 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     },
     env,
     tokenPolicy: {
-      maxLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME ? positive(parseDurationSeconds(env.AUTH_MAX_TOKEN_LIFETIME, 'AUTH_MAX_TOKEN_LIFETIME'), 'AUTH_MAX_TOKEN_LIFETIME') : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
-      clockSkewSeconds: env.AUTH_CLOCK_SKEW ? parseDurationSeconds(env.AUTH_CLOCK_SKEW, 'AUTH_CLOCK_SKEW') : DEFAULT_CLOCK_SKEW_SECONDS,
+      maxLifetimeSeconds: env.AUTH_MAX_TOKEN_LIFETIME
+        ? positive(
+            parseDurationSeconds(env.AUTH_MAX_TOKEN_LIFETIME, 'AUTH_MAX_TOKEN_LIFETIME'),
+            'AUTH_MAX_TOKEN_LIFETIME',
+          )
+        : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+      clockSkewSeconds: env.AUTH_CLOCK_SKEW
+        ? parseDurationSeconds(env.AUTH_CLOCK_SKEW, 'AUTH_CLOCK_SKEW')
+        : DEFAULT_CLOCK_SKEW_SECONDS,
     },
     auth: {
       secret: env.AUTH_JWT_SECRET || undefined,
@@ -112,6 +124,7 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, uni
 function positiveMs(raw: string | undefined, fallback: number, name: string): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name} must be a positive whole number of milliseconds, got '${raw}'`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive whole number of milliseconds, got '${raw}'`);
   return value;
 }

@@ -50,7 +50,11 @@ export class DealsController {
     const context = commandContextOf(request);
     const { id: requestedId, pipelineId, stageId, ...fields } = body;
     const id = newId(requestedId, context, 'deal');
-    const input = { ...fields, pipelineId: pipelineId.toLowerCase(), ...(stageId ? { stageId: stageId.toLowerCase() } : {}) };
+    const input = {
+      ...fields,
+      pipelineId: pipelineId.toLowerCase(),
+      ...(stageId ? { stageId: stageId.toLowerCase() } : {}),
+    };
     const result = await this.commands.execute(new CreateDealCommand(id, input, context));
     response.setHeader('Location', `/deals/${id}`);
     return writeResponse(response, id, result);
@@ -58,8 +62,18 @@ export class DealsController {
 
   @Patch(':id')
   @ApiWrite({ summary: 'Change the amount, owner or expected close date', errors: ON_A_DEAL })
-  async update(@Param('id', UuidParamPipe) id: string, @Body() body: UpdateDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    if (body.amount === undefined && body.currency === undefined && body.ownerId === undefined && body.expectedCloseDate === undefined) {
+  async update(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: UpdateDealDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    if (
+      body.amount === undefined &&
+      body.currency === undefined &&
+      body.ownerId === undefined &&
+      body.expectedCloseDate === undefined
+    ) {
       throw new ApiProblem(400, 'empty-patch', 'Send at least one of amount, currency, ownerId, expectedCloseDate');
     }
     return this.run(id, request, response, (context) => new UpdateDealCommand(id, body, context));
@@ -68,28 +82,67 @@ export class DealsController {
   @Post(':id/qualify')
   @HttpCode(200)
   @ApiWrite({ summary: 'Qualify with BANT (budget, authority and need must be confirmed)', errors: ON_A_DEAL })
-  qualify(@Param('id', UuidParamPipe) id: string, @Body() body: QualifyDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return this.run(id, request, response, (context) => new QualifyDealCommand(id, { budget: { ...body.budget }, authority: { ...body.authority }, need: { ...body.need }, timeline: { ...body.timeline } }, context));
+  qualify(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: QualifyDealDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return this.run(
+      id,
+      request,
+      response,
+      (context) =>
+        new QualifyDealCommand(
+          id,
+          {
+            budget: { ...body.budget },
+            authority: { ...body.authority },
+            need: { ...body.need },
+            timeline: { ...body.timeline },
+          },
+          context,
+        ),
+    );
   }
 
   @Post(':id/disqualify')
   @HttpCode(200)
   @ApiWrite({ summary: 'Disqualify (no budget, no authority, …): a normal closed outcome', errors: ON_A_DEAL })
-  disqualify(@Param('id', UuidParamPipe) id: string, @Body() body: DisqualifyDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  disqualify(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: DisqualifyDealDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return this.run(id, request, response, (context) => new DisqualifyDealCommand(id, body, context));
   }
 
   @Post(':id/stage')
   @HttpCode(200)
   @ApiWrite({ summary: 'Move to any live stage of its pipeline, forward or back', errors: ON_A_DEAL })
-  move(@Param('id', UuidParamPipe) id: string, @Body() body: MoveDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  move(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: MoveDealDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return this.run(id, request, response, (context) => new MoveDealCommand(id, body.toStageId.toLowerCase(), context));
   }
 
   @Post(':id/activities')
   @HttpCode(201)
-  @ApiWrite({ summary: 'Log a call, email, meeting, social touch or note (also on closed deals)', status: 201, errors: ON_A_DEAL })
-  async logActivity(@Param('id', UuidParamPipe) id: string, @Body() body: LogActivityDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  @ApiWrite({
+    summary: 'Log a call, email, meeting, social touch or note (also on closed deals)',
+    status: 201,
+    errors: ON_A_DEAL,
+  })
+  async logActivity(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: LogActivityDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const context = commandContextOf(request);
     const { id: requestedId, ...fields } = body;
     const activityId = newId(requestedId, context, 'activity');
@@ -100,50 +153,106 @@ export class DealsController {
   @Post(':id/win')
   @HttpCode(200)
   @ApiWrite({ summary: 'Win the deal (optionally at a final amount)', errors: ON_A_DEAL })
-  win(@Param('id', UuidParamPipe) id: string, @Body() body: WinDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  win(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: WinDealDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return this.run(id, request, response, (context) => new WinDealCommand(id, body, context));
   }
 
   @Post(':id/lose')
   @HttpCode(200)
   @ApiWrite({ summary: 'Lose the deal, with a reason and optionally the competitor', errors: ON_A_DEAL })
-  lose(@Param('id', UuidParamPipe) id: string, @Body() body: LoseDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  lose(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: LoseDealDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return this.run(id, request, response, (context) => new LoseDealCommand(id, body, context));
   }
 
   @Post(':id/reopen')
   @HttpCode(200)
   @ApiWrite({ summary: 'Reopen a lost or disqualified deal (won deals get up-sells instead)', errors: ON_A_DEAL })
-  reopen(@Param('id', UuidParamPipe) id: string, @Body() body: ReopenDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
-    return this.run(id, request, response, (context) => new ReopenDealCommand(id, body.toStageId?.toLowerCase(), context));
+  reopen(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: ReopenDealDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    return this.run(
+      id,
+      request,
+      response,
+      (context) => new ReopenDealCommand(id, body.toStageId?.toLowerCase(), context),
+    );
   }
 
   @Post(':id/upsell')
   @HttpCode(201)
-  @ApiWrite({ summary: 'Open an up-sell deal linked to this won deal', status: 201, errors: ON_A_DEAL, conditional: false })
-  upsell(@Param('id', UuidParamPipe) id: string, @Body() body: FollowOnDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  @ApiWrite({
+    summary: 'Open an up-sell deal linked to this won deal',
+    status: 201,
+    errors: ON_A_DEAL,
+    conditional: false,
+  })
+  upsell(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: FollowOnDealDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return this.followOn('upsell', id, body, request, response);
   }
 
   @Post(':id/cross-sell')
   @HttpCode(201)
-  @ApiWrite({ summary: 'Open a cross-sell deal linked to this won deal', status: 201, errors: ON_A_DEAL, conditional: false })
-  crossSell(@Param('id', UuidParamPipe) id: string, @Body() body: FollowOnDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  @ApiWrite({
+    summary: 'Open a cross-sell deal linked to this won deal',
+    status: 201,
+    errors: ON_A_DEAL,
+    conditional: false,
+  })
+  crossSell(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: FollowOnDealDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     return this.followOn('cross-sell', id, body, request, response);
   }
 
-  private async followOn(kind: FollowOnKind, parentId: string, body: FollowOnDealDto, request: Request, response: Response) {
+  private async followOn(
+    kind: FollowOnKind,
+    parentId: string,
+    body: FollowOnDealDto,
+    request: Request,
+    response: Response,
+  ) {
     const context = commandContextOf(request);
-    if (context.ifMatchRevision !== undefined) throw new ApiProblem(400, 'if-match-not-supported', 'If-Match does not apply to creating a follow-on deal');
+    if (context.ifMatchRevision !== undefined)
+      throw new ApiProblem(400, 'if-match-not-supported', 'If-Match does not apply to creating a follow-on deal');
     const { id: requestedId, pipelineId, stageId, ...fields } = body;
     const id = newId(requestedId, context, kind);
-    const input = { ...fields, ...(pipelineId ? { pipelineId: pipelineId.toLowerCase() } : {}), ...(stageId ? { stageId: stageId.toLowerCase() } : {}) };
+    const input = {
+      ...fields,
+      ...(pipelineId ? { pipelineId: pipelineId.toLowerCase() } : {}),
+      ...(stageId ? { stageId: stageId.toLowerCase() } : {}),
+    };
     const result = await this.commands.execute(new OpenFollowOnDealCommand(parentId, id, kind, input, context));
     response.setHeader('Location', `/deals/${id}`);
     return { ...writeResponse(response, id, result), parentDealId: parentId };
   }
 
-  private async run(id: string, request: Request, response: Response, command: (context: CommandContext) => Command<WriteResult>) {
+  private async run(
+    id: string,
+    request: Request,
+    response: Response,
+    command: (context: CommandContext) => Command<WriteResult>,
+  ) {
     const result = await this.commands.execute(command(commandContextOf(request)));
     return writeResponse(response, id, result);
   }

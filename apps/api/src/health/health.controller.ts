@@ -62,7 +62,7 @@ export class HealthController {
     summary: 'Health for humans: 200 while the database answers (503 otherwise); `degraded` while streams are parked',
     description:
       'Anonymous: `{"status":"ok"|"degraded"|"unavailable"}` only. `degraded` (still 200): some streams are parked because an event could not be projected — every other stream flows (`npm run cli -- projections parked`). ' +
-      'With an admin token: database kind, the database check, this instance\'s projection runner (role, position, last error) and `parked: {count, streams}` (the first 20). The full checks are on /health/ready.',
+      "With an admin token: database kind, the database check, this instance's projection runner (role, position, last error) and `parked: {count, streams}` (the first 20). The full checks are on /health/ready.",
   })
   @ApiOkResponse({ description: 'The database answers' })
   @ApiServiceUnavailableResponse({ description: 'The database does not answer within READY_TIMEOUT_MS' })
@@ -102,10 +102,21 @@ export class HealthController {
 
 const PARKED_LISTED = 20;
 
-type ParkedSummary = Pick<ParkedStream, 'streamId' | 'eventType' | 'error' | 'errorCode' | 'eventsWaiting'> & { revision: string; parkedAt: string };
+type ParkedSummary = Pick<ParkedStream, 'streamId' | 'eventType' | 'error' | 'errorCode' | 'eventsWaiting'> & {
+  revision: string;
+  parkedAt: string;
+};
 
 function summary(p: ParkedStream): ParkedSummary {
-  return { streamId: p.streamId, revision: p.revision.toString(), eventType: p.eventType, error: p.error, errorCode: p.errorCode, eventsWaiting: p.eventsWaiting, parkedAt: p.parkedAt.toISOString() };
+  return {
+    streamId: p.streamId,
+    revision: p.revision.toString(),
+    eventType: p.eventType,
+    error: p.error,
+    errorCode: p.errorCode,
+    eventsWaiting: p.eventsWaiting,
+    parkedAt: p.parkedAt.toISOString(),
+  };
 }
 
 function isAdmin(request: { principal?: Principal }): boolean {

@@ -69,7 +69,11 @@ export class ReadinessProbe {
     // fails with its own reason before the probe's race gives up, and the probe's connection is
     // back in the pool by the time the answer is sent.
     const deadline = started + Math.max(1, Math.floor(bound * 0.9));
-    const step = async (trx: Kysely<DB>, name: keyof typeof checks, run: () => Promise<Omit<Check, 'status'> & { status?: CheckStatus }>) => {
+    const step = async (
+      trx: Kysely<DB>,
+      name: keyof typeof checks,
+      run: () => Promise<Omit<Check, 'status'> & { status?: CheckStatus }>,
+    ) => {
       current = name;
       const left = deadline - Date.now();
       if (left <= 0) {
@@ -78,8 +82,12 @@ export class ReadinessProbe {
       }
       await trx
         .selectNoFrom((eb) => [
-          eb.fn<string>('set_config', [sql.lit('statement_timeout'), eb.val(String(left)), sql.lit(true)]).as('statement_timeout'),
-          eb.fn<string>('set_config', [sql.lit('lock_timeout'), eb.val(String(left)), sql.lit(true)]).as('lock_timeout'),
+          eb
+            .fn<string>('set_config', [sql.lit('statement_timeout'), eb.val(String(left)), sql.lit(true)])
+            .as('statement_timeout'),
+          eb
+            .fn<string>('set_config', [sql.lit('lock_timeout'), eb.val(String(left)), sql.lit(true)])
+            .as('lock_timeout'),
         ])
         .execute();
       // Raw savepoints: Kysely's savepoint API exists only on a controlled transaction, not inside execute().
@@ -109,7 +117,8 @@ export class ReadinessProbe {
         throw new Abort(); // roll back: the write probe took row-exclusive locks
       })
       .catch((error) => {
-        if (!(error instanceof Abort) && checks.database.status === 'skipped') checks.database = { status: 'failed', error: describeError(error) };
+        if (!(error instanceof Abort) && checks.database.status === 'skipped')
+          checks.database = { status: 'failed', error: describeError(error) };
       });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -143,7 +152,11 @@ export class ReadinessProbe {
       pending: lag.behind > 0,
       lagMs,
       maxLagMs: this.options.maxLagMs,
-      ...(within ? {} : { error: `the oldest event not yet projected was recorded ${lagMs} ms ago (READY_MAX_LAG_MS=${this.options.maxLagMs})` }),
+      ...(within
+        ? {}
+        : {
+            error: `the oldest event not yet projected was recorded ${lagMs} ms ago (READY_MAX_LAG_MS=${this.options.maxLagMs})`,
+          }),
     };
   }
 
@@ -152,7 +165,12 @@ export class ReadinessProbe {
     const thisInstance = this.runner ? own : 'external';
     if (this.database.config.kind === 'pglite') {
       const active = own === 'active';
-      return { status: active || !this.options.requireLeader ? ('ok' as const) : ('failed' as const), known: active, thisInstance, ...(active ? {} : { error: 'the in-process runner is not active' }) };
+      return {
+        status: active || !this.options.requireLeader ? ('ok' as const) : ('failed' as const),
+        known: active,
+        thisInstance,
+        ...(active ? {} : { error: 'the in-process runner is not active' }),
+      };
     }
     const leader = await projectionLeader(trx);
     const status = leader.held || !this.options.requireLeader ? ('ok' as const) : ('failed' as const);
@@ -160,7 +178,15 @@ export class ReadinessProbe {
       status,
       known: leader.held,
       thisInstance,
-      ...(leader.held ? { holder: { pid: leader.pid, applicationName: leader.applicationName ?? null, clientAddress: leader.clientAddress ?? null } } : {}),
+      ...(leader.held
+        ? {
+            holder: {
+              pid: leader.pid,
+              applicationName: leader.applicationName ?? null,
+              clientAddress: leader.clientAddress ?? null,
+            },
+          }
+        : {}),
       ...(leader.held ? {} : { error: 'no projection runner holds the projection lock (is a projector running?)' }),
     };
   }

@@ -18,7 +18,13 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
  * OpenAPI for a write route: summary, the WriteResponse, the Idempotency-Key and If-Match headers
  * and every problem+json error the route can answer.
  */
-export function ApiWrite(options: { summary: string; description?: string; status?: 200 | 201; errors: number[]; conditional?: boolean }) {
+export function ApiWrite(options: {
+  summary: string;
+  description?: string;
+  status?: 200 | 201;
+  errors: number[];
+  conditional?: boolean;
+}) {
   const headers = [
     ApiHeader({
       name: 'Idempotency-Key',
@@ -31,10 +37,21 @@ export function ApiWrite(options: { summary: string; description?: string; statu
         'A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). ' +
         'Syntax: a quoted string ("…", printable ASCII, \\" and \\\\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise).',
     }),
-    ApiHeader({ name: 'X-Correlation-Id', required: false, description: 'Propagated to the logs and to every event’s metadata; generated when absent.' }),
+    ApiHeader({
+      name: 'X-Correlation-Id',
+      required: false,
+      description: 'Propagated to the logs and to every event’s metadata; generated when absent.',
+    }),
   ];
   if (options.conditional !== false) {
-    headers.push(ApiHeader({ name: 'If-Match', required: false, description: 'Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412).' }));
+    headers.push(
+      ApiHeader({
+        name: 'If-Match',
+        required: false,
+        description:
+          'Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412).',
+      }),
+    );
   }
   return applyDecorators(
     ApiBearerAuth(),
@@ -42,13 +59,21 @@ export function ApiWrite(options: { summary: string; description?: string; statu
     ApiResponse({
       status: options.status ?? 200,
       type: WriteResponseDto,
-      description: 'Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision.',
+      description:
+        'Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision.',
     }),
     ...headers,
     // 409, 422 (Idempotency-Key) and 503 (contention, event store) can answer every write.
-    ...[...new Set([400, 401, 403, ...options.errors, 409, 422, 503])].sort((a, b) => a - b).map((status) =>
-      ApiResponse({ status, type: ProblemDto, description: ERROR_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } }),
-    ),
+    ...[...new Set([400, 401, 403, ...options.errors, 409, 422, 503])]
+      .sort((a, b) => a - b)
+      .map((status) =>
+        ApiResponse({
+          status,
+          type: ProblemDto,
+          description: ERROR_DESCRIPTIONS[status] ?? 'Problem',
+          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+        }),
+      ),
   );
 }
 
@@ -64,10 +89,19 @@ export function ApiRead(options: { summary: string; description?: string; errors
   return applyDecorators(
     ApiBearerAuth(),
     ApiOperation({ summary: options.summary, ...(options.description ? { description: options.description } : {}) }),
-    ApiHeader({ name: 'X-Min-Position', required: false, description: 'Same as the minPosition query parameter: wait until the read models reflect this write position.' }),
+    ApiHeader({
+      name: 'X-Min-Position',
+      required: false,
+      description: 'Same as the minPosition query parameter: wait until the read models reflect this write position.',
+    }),
     ApiResponse({ status: 200, description: 'OK. Header X-Read-Position: the position the data reflects.' }),
     ...(options.errors ?? [400, 401, 403, 404, 503]).map((status) =>
-      ApiResponse({ status, type: ProblemDto, description: descriptions[status] ?? 'Problem', content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } } }),
+      ApiResponse({
+        status,
+        type: ProblemDto,
+        description: descriptions[status] ?? 'Problem',
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+      }),
     ),
   );
 }

@@ -25,6 +25,7 @@ function parseIfMatch(header: string | undefined): { ifMatchRevision?: bigint } 
   if (header === undefined) return {};
   const match = IF_MATCH.exec(header.trim());
   // A revision is a signed 64-bit stream revision: 19 digits may still exceed 2^63 − 1.
-  if (!match || BigInt(match[1]!) > MAX_REVISION) throw new ApiProblem(400, 'invalid-if-match', 'If-Match must be one strong ETag as returned by this API, e.g. "3"');
+  if (!match || BigInt(match[1]!) > MAX_REVISION)
+    throw new ApiProblem(400, 'invalid-if-match', 'If-Match must be one strong ETag as returned by this API, e.g. "3"');
   return { ifMatchRevision: BigInt(match[1]!) };
 }

@@ -39,7 +39,8 @@ export function jsonBodyFault(body: unknown): BodyFault | undefined {
 function walk(value: unknown, depth: number): BodyFault | undefined {
   if (typeof value === 'string') return isStorable(value, BODY_CONTROL) ? undefined : invalidCharacters('JSON strings');
   if (value === null || typeof value !== 'object') return undefined;
-  if (depth > MAX_JSON_DEPTH) return { code: 'json-too-deep', detail: `JSON may nest at most ${MAX_JSON_DEPTH} levels of objects and arrays` };
+  if (depth > MAX_JSON_DEPTH)
+    return { code: 'json-too-deep', detail: `JSON may nest at most ${MAX_JSON_DEPTH} levels of objects and arrays` };
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i += 1) {
       const fault = walk(value[i], depth + 1);
@@ -90,7 +91,13 @@ export function checkQueryString(request: Request, _response: Response, next: Ne
     return;
   }
   if (!isStorable(decoded, QUERY_CONTROL)) {
-    next(new ApiProblem(400, 'invalid-characters', 'Query parameters may hold no NUL, no control characters and no lone surrogates'));
+    next(
+      new ApiProblem(
+        400,
+        'invalid-characters',
+        'Query parameters may hold no NUL, no control characters and no lone surrogates',
+      ),
+    );
     return;
   }
   next();
@@ -131,7 +138,12 @@ function answerClientError(error: Error & { code?: string }, socket: Socket): vo
   }
   const [status, reason, code, detail] =
     error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'Request Timeout', 'request-timeout', 'The request (headers and body as announced by Content-Length) did not arrive in time']
+      ? [
+          408,
+          'Request Timeout',
+          'request-timeout',
+          'The request (headers and body as announced by Content-Length) did not arrive in time',
+        ]
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? [431, 'Request Header Fields Too Large', 'headers-too-large', 'The request headers are too large']
         : [400, 'Bad Request', 'malformed-http', 'The request is not valid HTTP/1.1'];

@@ -37,7 +37,14 @@ describe('jsonBodyFault: what no JSON body may hold', () => {
   });
 
   it('costs about what JSON.parse of the same body costs (measured, printed)', () => {
-    const body = { stages: Array.from({ length: 600 }, (_, i) => ({ stageId: `11111111-1111-4111-8111-${String(i).padStart(12, '0')}`, name: `Stage ${i} — Ærø 🚀`, probability: i % 100, goal: { maxDaysInStage: 10 } })) };
+    const body = {
+      stages: Array.from({ length: 600 }, (_, i) => ({
+        stageId: `11111111-1111-4111-8111-${String(i).padStart(12, '0')}`,
+        name: `Stage ${i} — Ærø 🚀`,
+        probability: i % 100,
+        goal: { maxDaysInStage: 10 },
+      })),
+    };
     expect(JSON.stringify(body).length).toBeGreaterThan(60_000);
     for (let i = 0; i < 50; i += 1) jsonBodyFault(body); // warm-up
     const runs = 500;
@@ -48,7 +55,9 @@ describe('jsonBodyFault: what no JSON body may hold', () => {
     const text = JSON.stringify(body);
     for (let i = 0; i < runs; i += 1) JSON.parse(text);
     const parseMs = Number(process.hrtime.bigint() - parseStarted) / 1e6 / runs;
-    console.log(`jsonBodyFault on a ${text.length}-byte body: ${perBodyMs.toFixed(3)} ms (JSON.parse of it: ${parseMs.toFixed(3)} ms)`);
+    console.log(
+      `jsonBodyFault on a ${text.length}-byte body: ${perBodyMs.toFixed(3)} ms (JSON.parse of it: ${parseMs.toFixed(3)} ms)`,
+    );
     expect(perBodyMs).toBeLessThan(5);
   });
 });

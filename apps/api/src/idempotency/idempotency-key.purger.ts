@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { IDEMPOTENCY_KEY_STORE, IDEMPOTENCY_OPTIONS, type IdempotencyOptions } from './idempotency.interceptor.js';
 import type { IdempotencyKeyStore } from './idempotency-key.store.js';
 

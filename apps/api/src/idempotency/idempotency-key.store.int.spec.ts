@@ -1,5 +1,9 @@
 import { sql } from 'kysely';
-import { createPGliteTestDatabase, createPostgresTestDatabase, type TestDatabase } from '../../../../test/support/test-database.js';
+import {
+  createPGliteTestDatabase,
+  createPostgresTestDatabase,
+  type TestDatabase,
+} from '../../../../test/support/test-database.js';
 import type { RequestFingerprint } from './idempotency-key.js';
 import { IdempotencyKeyStore, migrateApiSchema } from './idempotency-key.store.js';
 
@@ -13,7 +17,13 @@ describe.each([
   let store: IdempotencyKeyStore;
   let n = 0;
   const fp = (overrides: Partial<RequestFingerprint> = {}): RequestFingerprint => ({
-    actorId: 'sam', key: `key-${n}`, method: 'POST', route: '/deals/:id/lose', target: '/deals/1/lose', bodySha256: 'a'.repeat(64), ...overrides,
+    actorId: 'sam',
+    key: `key-${n}`,
+    method: 'POST',
+    route: '/deals/:id/lose',
+    target: '/deals/1/lose',
+    bodySha256: 'a'.repeat(64),
+    ...overrides,
   });
   const response = { status: 200, headers: { ETag: '"3"' }, body: { id: '1', revision: '3', events: ['DealLost'] } };
 
@@ -32,8 +42,16 @@ describe.each([
     expect(await store.claim(fp(), LONG)).toEqual({ kind: 'in-flight' });
     expect(await store.complete(fp(), (claim as { leaseToken: string }).leaseToken, response)).toBe(true);
     expect(await store.claim(fp(), LONG)).toEqual({ kind: 'completed', response });
-    for (const other of [{ bodySha256: 'b'.repeat(64) }, { target: '/deals/2/lose' }, { method: 'PATCH' }, { route: '/deals/:id/win', target: '/deals/1/win' }]) {
-      expect(await store.claim(fp(other), LONG)).toEqual({ kind: 'mismatch', first: { method: 'POST', target: '/deals/1/lose' } });
+    for (const other of [
+      { bodySha256: 'b'.repeat(64) },
+      { target: '/deals/2/lose' },
+      { method: 'PATCH' },
+      { route: '/deals/:id/win', target: '/deals/1/win' },
+    ]) {
+      expect(await store.claim(fp(other), LONG)).toEqual({
+        kind: 'mismatch',
+        first: { method: 'POST', target: '/deals/1/lose' },
+      });
     }
     expect((await store.claim(fp({ actorId: 'sue' }), LONG)).kind).toBe('owned');
   });
@@ -65,7 +83,11 @@ describe.each([
     await sql`update api.idempotency_keys set created_at = now() - interval '25 hours'`.execute(database.db);
     await store.claim(fp({ key: `fresh-${n}` }), 0);
     expect(await store.purge(24 * 3_600_000)).toBeGreaterThanOrEqual(2);
-    const { rows } = await sql<{ idempotency_key: string }>`select idempotency_key from api.idempotency_keys where idempotency_key like ${`%-${n}`} order by 1`.execute(database.db);
+    const { rows } = await sql<{
+      idempotency_key: string;
+    }>`select idempotency_key from api.idempotency_keys where idempotency_key like ${`%-${n}`} order by 1`.execute(
+      database.db,
+    );
     expect(rows.map((r) => r.idempotency_key)).toEqual([`fresh-${n}`, `running-${n}`]);
   });
 });
@@ -75,7 +97,9 @@ describe('migrateApiSchema', () => {
     const database = await createPostgresTestDatabase({ poolSize: 8 });
     try {
       await Promise.all(Array.from({ length: 4 }, () => migrateApiSchema(database.db)));
-      const { rows } = await sql<{ n: string }>`select count(*)::text as n from api.idempotency_keys`.execute(database.db);
+      const { rows } = await sql<{ n: string }>`select count(*)::text as n from api.idempotency_keys`.execute(
+        database.db,
+      );
       expect(rows[0]!.n).toBe('0');
     } finally {
       await database.drop();

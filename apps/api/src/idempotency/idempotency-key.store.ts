@@ -46,7 +46,13 @@ export async function migrateApiSchema<DB>(db: Kysely<DB>): Promise<void> {
     await sql`select pg_advisory_xact_lock(hashtext('dealstream.api.schema'))`.execute(trx);
     await trx.schema.createSchema(API_SCHEMA).ifNotExists().execute();
   });
-  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableSchema: API_SCHEMA, migrationTableName: 'migrations', migrationLockTableName: 'migrations_lock' });
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: API_SCHEMA,
+    migrationTableName: 'migrations',
+    migrationLockTableName: 'migrations_lock',
+  });
   const { error } = await migrator.migrateToLatest();
   if (error) throw error;
 }
@@ -85,7 +91,10 @@ export class IdempotencyKeyStore {
 
   /** The row of this request's key, if any. */
   private keyOf(fp: RequestFingerprint) {
-    return this.db.selectFrom('api.idempotency_keys').where('actor_id', '=', fp.actorId).where('idempotency_key', '=', fp.key);
+    return this.db
+      .selectFrom('api.idempotency_keys')
+      .where('actor_id', '=', fp.actorId)
+      .where('idempotency_key', '=', fp.key);
   }
 
   /** Claims the key for this request, or says what the key already belongs to. */
@@ -123,11 +132,19 @@ export class IdempotencyKeyStore {
         ])
         .executeTakeFirst();
       if (!row) continue; // released (its request failed) between the insert and the read: claim again
-      if (row.method !== fp.method || row.route !== fp.route || row.target !== fp.target || row.body_sha256 !== fp.bodySha256) {
+      if (
+        row.method !== fp.method ||
+        row.route !== fp.route ||
+        row.target !== fp.target ||
+        row.body_sha256 !== fp.bodySha256
+      ) {
         return { kind: 'mismatch', first: { method: row.method, target: row.target } };
       }
       if (row.state === 'completed') {
-        const headers = typeof row.response_headers === 'string' ? (JSON.parse(row.response_headers) as Record<string, string>) : (row.response_headers ?? {});
+        const headers =
+          typeof row.response_headers === 'string'
+            ? (JSON.parse(row.response_headers) as Record<string, string>)
+            : (row.response_headers ?? {});
         const body: unknown = row.response_body === null ? null : JSON.parse(row.response_body);
         return { kind: 'completed', response: { status: row.response_status!, headers, body } };
       }

@@ -57,7 +57,10 @@ function unquote(header: string): string | undefined {
   return key;
 }
 
-type KeyedRequest = Request & { principal?: { actorId: string }; idempotency?: { fingerprint: RequestFingerprint; hash: string } };
+type KeyedRequest = Request & {
+  principal?: { actorId: string };
+  idempotency?: { fingerprint: RequestFingerprint; hash: string };
+};
 
 /**
  * The fingerprint of a request carrying an Idempotency-Key (undefined without one), computed once

@@ -1,4 +1,12 @@
-import { HttpException, Inject, Injectable, Logger, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import {
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import type { Request, Response } from 'express';
 import { from, mergeMap, catchError, throwError, type Observable } from 'rxjs';
@@ -48,24 +56,35 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!keyed) return next.handle();
     const response = context.switchToHttp().getResponse<Response>();
     const fp = keyed.fingerprint;
-    const status = (Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined) ?? (request.method.toUpperCase() === 'POST' ? 201 : 200);
+    const status =
+      (Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined) ??
+      (request.method.toUpperCase() === 'POST' ? 201 : 200);
     return from(this.claim(fp)).pipe(
       mergeMap((claim): Observable<unknown> => {
         if (claim.kind === 'completed') return from([replay(response, claim.response)]);
         const { leaseToken } = claim;
         return next.handle().pipe(
           mergeMap(async (body) => {
-            const headers = Object.fromEntries(REPLAYED_HEADERS.flatMap((name) => (response.getHeader(name) !== undefined ? [[name, String(response.getHeader(name))]] : [])));
+            const headers = Object.fromEntries(
+              REPLAYED_HEADERS.flatMap((name) =>
+                response.getHeader(name) !== undefined ? [[name, String(response.getHeader(name))]] : [],
+              ),
+            );
             // Recorded before the answer leaves: a retry that follows it always finds it.
-            const recorded = await this.store.complete(fp, leaseToken, { status, headers, body }).catch((error: unknown) => {
-              this.logger.warn(`could not record the answer of Idempotency-Key ${fp.key}: ${String(error)}`);
-              return false;
-            });
+            const recorded = await this.store
+              .complete(fp, leaseToken, { status, headers, body })
+              .catch((error: unknown) => {
+                this.logger.warn(`could not record the answer of Idempotency-Key ${fp.key}: ${String(error)}`);
+                return false;
+              });
             // Not recorded: the lease expires and a retry re-executes; derived event ids make it a replay.
-            if (!recorded) this.logger.warn(`Idempotency-Key ${fp.key} of ${fp.actorId} lost its lease before completing`);
+            if (!recorded)
+              this.logger.warn(`Idempotency-Key ${fp.key} of ${fp.actorId} lost its lease before completing`);
             return body;
           }),
-          catchError((error: unknown) => from(this.settle(fp, leaseToken, nothingWritten(error))).pipe(mergeMap(() => throwError(() => error)))),
+          catchError((error: unknown) =>
+            from(this.settle(fp, leaseToken, nothingWritten(error))).pipe(mergeMap(() => throwError(() => error))),
+          ),
         );
       }),
     );
@@ -87,14 +106,22 @@ export class IdempotencyInterceptor implements NestInterceptor {
       void (async () => {
         for (let pause = 100; Date.now() < giveUpAt; pause = Math.min(pause * 2, 2000)) {
           await new Promise((resolve) => setTimeout(resolve, pause).unref());
-          if (await attempt().then(() => true, () => false)) return;
+          if (
+            await attempt().then(
+              () => true,
+              () => false,
+            )
+          )
+            return;
         }
       })();
     }
   }
 
   /** Claims the key; waits (bounded) while an identical request is in flight. */
-  private async claim(fp: RequestFingerprint): Promise<Exclude<Awaited<ReturnType<IdempotencyKeyStore['claim']>>, { kind: 'mismatch' | 'in-flight' }>> {
+  private async claim(
+    fp: RequestFingerprint,
+  ): Promise<Exclude<Awaited<ReturnType<IdempotencyKeyStore['claim']>>, { kind: 'mismatch' | 'in-flight' }>> {
     const deadline = Date.now() + this.options.waitMs;
     for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
       const claim = await this.store.claim(fp, this.options.leaseMs);
@@ -107,7 +134,13 @@ export class IdempotencyInterceptor implements NestInterceptor {
       }
       if (claim.kind !== 'in-flight') return claim;
       if (Date.now() + pause > deadline) {
-        throw new ApiProblem(409, 'idempotency-key-in-flight', 'The first request with this Idempotency-Key is still being processed; retry it later', {}, { 'Retry-After': '1' });
+        throw new ApiProblem(
+          409,
+          'idempotency-key-in-flight',
+          'The first request with this Idempotency-Key is still being processed; retry it later',
+          {},
+          { 'Retry-After': '1' },
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random() / 2)));
     }
@@ -123,8 +156,15 @@ function replay(response: Response, stored: StoredResponse): unknown {
 
 /** Refusals raised before anything is appended: the key is released and may be used again. */
 function nothingWritten(error: unknown): boolean {
-  if (isDomainError(error) || error instanceof NotFoundError || error instanceof PreconditionFailedError || error instanceof ContentionDeadlineError) return true;
-  if (isEventStoreError(error, 'wrong-expected-revision') || isEventStoreError(error, 'idempotency-conflict')) return true;
+  if (
+    isDomainError(error) ||
+    error instanceof NotFoundError ||
+    error instanceof PreconditionFailedError ||
+    error instanceof ContentionDeadlineError
+  )
+    return true;
+  if (isEventStoreError(error, 'wrong-expected-revision') || isEventStoreError(error, 'idempotency-conflict'))
+    return true;
   if (error instanceof ApiProblem) return error.status < 500;
   if (error instanceof HttpException) return error.getStatus() < 500;
   return false;

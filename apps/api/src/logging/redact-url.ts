@@ -2,7 +2,8 @@
 export const REDACTED = 'REDACTED';
 
 /** Query parameters that carry credentials by name (RFC 6750 §2.3 `access_token` and the usual others). */
-const SECRET_PARAMETER = /^(access_token|id_token|refresh_token|token|jwt|bearer|authorization|auth|api_key|apikey|key|secret|password|client_secret|code)$/i;
+const SECRET_PARAMETER =
+  /^(access_token|id_token|refresh_token|token|jwt|bearer|authorization|auth|api_key|apikey|key|secret|password|client_secret|code)$/i;
 
 /** A JWS/JWT compact serialisation: a base64url JSON header (`eyJ`) and two more segments. */
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/g;
@@ -38,7 +39,11 @@ export function redactUrl(url: string): string {
 
 function redactJwtLike(text: string): string {
   const plain = decoded(text);
-  return new RegExp(JWT_LIKE.source).test(plain) ? (plain === text ? text.replace(JWT_LIKE, REDACTED) : REDACTED) : text;
+  return new RegExp(JWT_LIKE.source).test(plain)
+    ? plain === text
+      ? text.replace(JWT_LIKE, REDACTED)
+      : REDACTED
+    : text;
 }
 
 function decoded(text: string): string {

@@ -16,7 +16,10 @@ describe('redactUrl', () => {
       [`/deals/1?access%5Ftoken=${JWT}`, '/deals/1?access%5Ftoken=REDACTED'],
       [`/deals/${JWT}/history`, '/deals/REDACTED/history'],
       [`/deals/1?${JWT}`, '/deals/1?REDACTED'],
-      ['/deals/1?minPosition=0000000000000001-0000000000000002', '/deals/1?minPosition=0000000000000001-0000000000000002'],
+      [
+        '/deals/1?minPosition=0000000000000001-0000000000000002',
+        '/deals/1?minPosition=0000000000000001-0000000000000002',
+      ],
       ['/deals/1?%E0%A4%A=1', '/deals/1?%E0%A4%A=1'],
     ];
     expect(cases.map(([url]) => [url, redactUrl(url)])).toEqual(cases);

@@ -18,7 +18,13 @@ import { commandContextOf } from '../http/command-context.factory.js';
 import { UuidParamPipe } from '../http/uuid-param.pipe.js';
 import { writeResponse } from '../http/write-result.js';
 import { ApiProblem } from '../problem/api-problem.js';
-import { AddStageDto, DefinePipelineDto, RemoveStageQueryDto, ReorderStagesDto, UpdateStageDto } from './dtos/pipeline-commands.dto.js';
+import {
+  AddStageDto,
+  DefinePipelineDto,
+  RemoveStageQueryDto,
+  ReorderStagesDto,
+  UpdateStageDto,
+} from './dtos/pipeline-commands.dto.js';
 import type { StageDto } from './dtos/stage.dto.js';
 
 /** Pipeline definition: stages, probabilities, goals. Needs role ops or admin. */
@@ -29,12 +35,23 @@ export class PipelinesController {
 
   @Post()
   @HttpCode(201)
-  @ApiWrite({ summary: 'Define a pipeline with its ordered stages', status: 201, errors: [409, 413, 422], conditional: false })
-  async define(@Body() body: DefinePipelineDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  @ApiWrite({
+    summary: 'Define a pipeline with its ordered stages',
+    status: 201,
+    errors: [409, 413, 422],
+    conditional: false,
+  })
+  async define(
+    @Body() body: DefinePipelineDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const context = commandContextOf(request);
     const id = body.id ?? derivedId(context, 'pipeline') ?? randomUUID();
     const stages = body.stages.map((stage, index) => stageInput(stage, context, `stage-${index}`));
-    const result = await this.commands.execute(new DefinePipelineCommand(id, { name: body.name, currency: body.currency, stages }, context));
+    const result = await this.commands.execute(
+      new DefinePipelineCommand(id, { name: body.name, currency: body.currency, stages }, context),
+    );
     response.setHeader('Location', `/pipelines/${id}`);
     return writeResponse(response, id, result);
   }
@@ -42,10 +59,17 @@ export class PipelinesController {
   @Post(':id/stages')
   @HttpCode(201)
   @ApiWrite({ summary: 'Add a stage (last, or at `index`)', status: 201, errors: [404, 409, 412, 413, 422] })
-  async addStage(@Param('id', UuidParamPipe) id: string, @Body() body: AddStageDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async addStage(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: AddStageDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const context = commandContextOf(request);
     const stage = stageInput(body, context, 'stage');
-    const result = await this.commands.execute(new AddStageCommand(id, { stage, ...(body.index !== undefined ? { index: body.index } : {}) }, context));
+    const result = await this.commands.execute(
+      new AddStageCommand(id, { stage, ...(body.index !== undefined ? { index: body.index } : {}) }, context),
+    );
     return { ...writeResponse(response, id, result), stageId: stage.stageId };
   }
 
@@ -68,17 +92,32 @@ export class PipelinesController {
 
   @Post(':id/stages/reorder')
   @HttpCode(200)
-  @ApiWrite({ summary: 'Reorder the stages (send every current stage id in the new order)', errors: [404, 409, 412, 413, 422] })
-  async reorder(@Param('id', UuidParamPipe) id: string, @Body() body: ReorderStagesDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  @ApiWrite({
+    summary: 'Reorder the stages (send every current stage id in the new order)',
+    errors: [404, 409, 412, 413, 422],
+  })
+  async reorder(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: ReorderStagesDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const context = commandContextOf(request);
-    const result = await this.commands.execute(new ReorderStagesCommand(id, body.stageIds.map((s) => s.toLowerCase()), context));
+    const result = await this.commands.execute(
+      new ReorderStagesCommand(
+        id,
+        body.stageIds.map((s) => s.toLowerCase()),
+        context,
+      ),
+    );
     return writeResponse(response, id, result);
   }
 
   @Delete(':id/stages/:stageId')
   @ApiWrite({
     summary: 'Remove a stage; its open deals go to `moveOpenDealsTo`',
-    description: 'Records StageRemoved{stageId, moveOpenDealsTo}. Deals still in the removed stage are reported in the board under the target stage and are moved by a follow-up StageAdvanced(reason stage-removed).',
+    description:
+      'Records StageRemoved{stageId, moveOpenDealsTo}. Deals still in the removed stage are reported in the board under the target stage and are moved by a follow-up StageAdvanced(reason stage-removed).',
     errors: [404, 409, 412, 422],
   })
   async removeStage(
@@ -89,14 +128,23 @@ export class PipelinesController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const context = commandContextOf(request);
-    const result = await this.commands.execute(new RemoveStageCommand(id, stageId, query.moveOpenDealsTo.toLowerCase(), context));
+    const result = await this.commands.execute(
+      new RemoveStageCommand(id, stageId, query.moveOpenDealsTo.toLowerCase(), context),
+    );
     return writeResponse(response, id, result);
   }
 
   @Post(':id/archive')
   @HttpCode(200)
-  @ApiWrite({ summary: 'Archive the pipeline: no new deals or stage changes; existing deals can still be closed', errors: [404, 409, 412] })
-  async archive(@Param('id', UuidParamPipe) id: string, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  @ApiWrite({
+    summary: 'Archive the pipeline: no new deals or stage changes; existing deals can still be closed',
+    errors: [404, 409, 412],
+  })
+  async archive(
+    @Param('id', UuidParamPipe) id: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const context = commandContextOf(request);
     const result = await this.commands.execute(new ArchivePipelineCommand(id, context));
     return writeResponse(response, id, result);

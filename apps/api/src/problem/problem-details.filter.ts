@@ -30,7 +30,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = http.getRequest<Request & { id?: string }>();
     const response = http.getResponse<Response>();
     const problem = this.toProblem(exception);
-    if (problem.status >= 500) this.logger.error(exception instanceof Error ? exception.stack ?? exception.message : String(exception));
+    if (problem.status >= 500)
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     for (const [name, value] of Object.entries(problem.headers ?? {})) response.setHeader(name, value);
     response
       .status(problem.status)
@@ -52,15 +53,33 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   private toProblem(exception: unknown): Problem {
     if (exception instanceof ApiProblem) {
-      return { status: exception.status, code: exception.code, title: titleOf(exception.code), detail: exception.detail, extensions: { ...exception.extensions }, headers: { ...exception.headers } };
+      return {
+        status: exception.status,
+        code: exception.code,
+        title: titleOf(exception.code),
+        detail: exception.detail,
+        extensions: { ...exception.extensions },
+        headers: { ...exception.headers },
+      };
     }
     if (isDomainError(exception)) {
       // Domain details go under `details`: they may carry names such as `status` (a deal's).
       const details = Object.keys(exception.details).length ? { details: { ...exception.details } } : {};
-      return { status: domainErrorStatus(exception), code: exception.code, title: titleOf(exception.code), detail: exception.message, extensions: details };
+      return {
+        status: domainErrorStatus(exception),
+        code: exception.code,
+        title: titleOf(exception.code),
+        detail: exception.message,
+        extensions: details,
+      };
     }
     if (exception instanceof NotFoundError) {
-      return { status: 404, code: `${exception.resource}-not-found`, title: titleOf(`${exception.resource}-not-found`), detail: exception.message };
+      return {
+        status: 404,
+        code: `${exception.resource}-not-found`,
+        title: titleOf(`${exception.resource}-not-found`),
+        detail: exception.message,
+      };
     }
     if (exception instanceof PreconditionFailedError) {
       return {
@@ -81,39 +100,90 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       };
     }
     if (isEventStoreError(exception, 'wrong-expected-revision')) {
-      return { status: 409, code: 'concurrency-conflict', title: 'Concurrency conflict', detail: 'The resource kept changing while this write was decided; retry it' };
+      return {
+        status: 409,
+        code: 'concurrency-conflict',
+        title: 'Concurrency conflict',
+        detail: 'The resource kept changing while this write was decided; retry it',
+      };
     }
     if (isEventStoreError(exception, 'idempotency-conflict')) {
-      return { status: 409, code: 'idempotency-key-conflict', title: 'Idempotency key conflict', detail: 'This Idempotency-Key was already used for a different write' };
+      return {
+        status: 409,
+        code: 'idempotency-key-conflict',
+        title: 'Idempotency key conflict',
+        detail: 'This Idempotency-Key was already used for a different write',
+      };
     }
     if (isEventStoreError(exception, 'timeout') || isEventStoreError(exception, 'unavailable')) {
-      return { status: 503, code: 'event-store-unavailable', title: 'Event store unavailable', detail: 'The event store did not answer in time; retry with the same Idempotency-Key', headers: { 'Retry-After': '1' } };
+      return {
+        status: 503,
+        code: 'event-store-unavailable',
+        title: 'Event store unavailable',
+        detail: 'The event store did not answer in time; retry with the same Idempotency-Key',
+        headers: { 'Retry-After': '1' },
+      };
     }
     // Reads, audit queries and anything else on the pool: the database's own faults are 503 too.
     const fault = databaseFaultOf(exception);
     if (fault === 'timeout') {
-      return { status: 503, code: 'database-timeout', title: 'Database timeout', detail: 'The database did not answer within its bound; retry shortly', headers: { 'Retry-After': '1' } };
+      return {
+        status: 503,
+        code: 'database-timeout',
+        title: 'Database timeout',
+        detail: 'The database did not answer within its bound; retry shortly',
+        headers: { 'Retry-After': '1' },
+      };
     }
     if (fault === 'unavailable') {
-      return { status: 503, code: 'database-unavailable', title: 'Database unavailable', detail: 'The database is unavailable; retry shortly', headers: { 'Retry-After': '1' } };
+      return {
+        status: 503,
+        code: 'database-unavailable',
+        title: 'Database unavailable',
+        detail: 'The database is unavailable; retry shortly',
+        headers: { 'Retry-After': '1' },
+      };
     }
     // Nest wraps body-parser failures in an HttpException whose `cause` is the original error.
-    const bodyError = (exception instanceof HttpException && exception.cause ? exception.cause : exception) as { type?: string; limit?: number };
+    const bodyError = (exception instanceof HttpException && exception.cause ? exception.cause : exception) as {
+      type?: string;
+      limit?: number;
+    };
     if (bodyError?.type === 'entity.parse.failed') {
-      return { status: 400, code: 'malformed-json', title: 'Malformed JSON', detail: 'The request body is not valid JSON' };
+      return {
+        status: 400,
+        code: 'malformed-json',
+        title: 'Malformed JSON',
+        detail: 'The request body is not valid JSON',
+      };
     }
     if (bodyError?.type === 'entity.too.large') {
-      return { status: 413, code: 'payload-too-large', title: 'Payload too large', detail: `The request body exceeds ${bodyError.limit ?? 'the limit of'} bytes` };
+      return {
+        status: 413,
+        code: 'payload-too-large',
+        title: 'Payload too large',
+        detail: `The request body exceeds ${bodyError.limit ?? 'the limit of'} bytes`,
+      };
     }
     if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') {
-      return { status: 415, code: 'unsupported-media-type', title: 'Unsupported media type', detail: 'Send UTF-8 JSON' };
+      return {
+        status: 415,
+        code: 'unsupported-media-type',
+        title: 'Unsupported media type',
+        detail: 'Send UTF-8 JSON',
+      };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const code = status === 404 ? 'route-not-found' : status === 405 ? 'method-not-allowed' : `http-${status}`;
       return { status, code, title: titleOf(code), detail: status === 404 ? 'No such route' : exception.message };
     }
-    return { status: 500, code: 'internal-error', title: 'Internal error', detail: 'An unexpected error occurred; it has been logged with the correlation id' };
+    return {
+      status: 500,
+      code: 'internal-error',
+      title: 'Internal error',
+      detail: 'An unexpected error occurred; it has been logged with the correlation id',
+    };
   }
 }
 

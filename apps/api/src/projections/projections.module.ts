@@ -1,4 +1,12 @@
-import { Global, Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Global,
+  Inject,
+  Injectable,
+  Module,
+  type BeforeApplicationShutdown,
+  type DynamicModule,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { Logger } from 'nestjs-pino';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';

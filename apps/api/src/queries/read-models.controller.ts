@@ -3,7 +3,19 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Database } from '@dealstream/database';
 import { encodePosition } from '@dealstream/event-store';
-import { LIVE_SCHEMA, board, boardOwnerIds, dealById, funnel, pipelineDefinition, pipelineMetrics, velocity, type AsOf, type BoardCursor, type BoardFilters } from '@dealstream/read-models';
+import {
+  LIVE_SCHEMA,
+  board,
+  boardOwnerIds,
+  dealById,
+  funnel,
+  pipelineDefinition,
+  pipelineMetrics,
+  velocity,
+  type AsOf,
+  type BoardCursor,
+  type BoardFilters,
+} from '@dealstream/read-models';
 import type { Pseudonymizer } from '@dealstream/audit';
 import { PSEUDONYMIZER } from '../audit/audit.tokens.js';
 import { CurrentPrincipal, type Principal } from '../auth/auth.decorators.js';
@@ -46,10 +58,20 @@ export class ReadModelsController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    if (query.asOf || query.axis) throw new ApiProblem(400, 'as-of-not-supported', 'GET /deals/:id is current state; use /deals/:id/state?asOf= for the past');
+    if (query.asOf || query.axis)
+      throw new ApiProblem(
+        400,
+        'as-of-not-supported',
+        'GET /deals/:id is current state; use /deals/:id/state?asOf= for the past',
+      );
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const deal = await dealById(this.database.db, LIVE_SCHEMA, id);
-    if (!deal) throw new ApiProblem(404, 'deal-not-found', `deal ${id} does not exist (or is not projected yet: pass minPosition)`);
+    if (!deal)
+      throw new ApiProblem(
+        404,
+        'deal-not-found',
+        `deal ${id} does not exist (or is not projected yet: pass minPosition)`,
+      );
     response.setHeader('ETag', `"${deal.revision}"`);
     const clear = seesIdentities(principal);
     return {
@@ -63,8 +85,10 @@ export class ReadModelsController {
 
   @Get('pipelines/:id/board')
   @ApiRead({
-    summary: 'Board: stages in order with counts, Σ amount and Σ weighted amount per currency, and their deals (keyset-paginated)',
-    description: 'Callers without identities:clear (analysts) see every ownerId as its pseudonym (anon-…, the same as in the audit routes) and filter with ownerId=anon-…; a clear id from them is refused (400 owner-filter-needs-pseudonym).',
+    summary:
+      'Board: stages in order with counts, Σ amount and Σ weighted amount per currency, and their deals (keyset-paginated)',
+    description:
+      'Callers without identities:clear (analysts) see every ownerId as its pseudonym (anon-…, the same as in the audit routes) and filter with ownerId=anon-…; a clear id from them is refused (400 owner-filter-needs-pseudonym).',
   })
   async board(
     @Param('id', UuidParamPipe) id: string,
@@ -76,13 +100,22 @@ export class ReadModelsController {
     const clear = seesIdentities(principal);
     if (!clear && query.ownerId !== undefined && !PSEUDONYM.test(query.ownerId)) {
       // Filtering by a guessed clear id would confirm who owns what: the pseudonyms would be undone.
-      throw new ApiProblem(400, 'owner-filter-needs-pseudonym', 'Without identities:clear, ownerId filters by a pseudonym (anon-…) as shown on the board, the deal and the audit routes');
+      throw new ApiProblem(
+        400,
+        'owner-filter-needs-pseudonym',
+        'Without identities:clear, ownerId filters by a pseudonym (anon-…) as shown on the board, the deal and the audit routes',
+      );
     }
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
-    if (query.cursor && !query.stageId) throw new ApiProblem(400, 'cursor-needs-stage', 'cursor pages through one stage: pass its stageId too');
+    if (query.cursor && !query.stageId)
+      throw new ApiProblem(400, 'cursor-needs-stage', 'cursor pages through one stage: pass its stageId too');
     const owners: BoardFilters =
-      query.ownerId === undefined ? {} : clear ? { ownerId: query.ownerId } : { ownerIds: await this.ownersWithPseudonym(id, asOf, query.ownerId) };
+      query.ownerId === undefined
+        ? {}
+        : clear
+          ? { ownerId: query.ownerId }
+          : { ownerIds: await this.ownersWithPseudonym(id, asOf, query.ownerId) };
     const result = await board(this.database.db, LIVE_SCHEMA, id, {
       asOf,
       now: asOf.at ?? new Date(),
@@ -105,7 +138,9 @@ export class ReadModelsController {
       identities: clear ? 'visible' : 'pseudonymous',
       stages: result.stages.map((stage) => ({
         ...stage,
-        deals: clear ? stage.deals : stage.deals.map((deal) => ({ ...deal, ownerId: this.pseudonymizer.pseudonym(deal.ownerId) })),
+        deals: clear
+          ? stage.deals
+          : stage.deals.map((deal) => ({ ...deal, ownerId: this.pseudonymizer.pseudonym(deal.ownerId) })),
         nextCursor: stage.nextCursor ? encodeCursor(stage.nextCursor) : null,
       })),
     };
@@ -118,8 +153,16 @@ export class ReadModelsController {
   }
 
   @Get('pipelines/:id/metrics/pipeline')
-  @ApiRead({ summary: 'Open deals by stage (count, value, weighted, average age, stalled) and weighted forecast by expected close month' })
-  async pipeline(@Param('id', UuidParamPipe) id: string, @Query() query: ReadParamsDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  @ApiRead({
+    summary:
+      'Open deals by stage (count, value, weighted, average age, stalled) and weighted forecast by expected close month',
+  })
+  async pipeline(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: ReadParamsDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const result = await pipelineMetrics(this.database.db, LIVE_SCHEMA, id, asOf, asOf.at ?? new Date());
@@ -128,25 +171,60 @@ export class ReadModelsController {
   }
 
   @Get('pipelines/:id/metrics/funnel')
-  @ApiRead({ summary: 'Funnel of the deals created in [from, to): reached per stage, conversion, drop-off, median time to reach, win rate, transition matrix' })
-  async funnel(@Param('id', UuidParamPipe) id: string, @Query() query: FunnelQueryDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  @ApiRead({
+    summary:
+      'Funnel of the deals created in [from, to): reached per stage, conversion, drop-off, median time to reach, win rate, transition matrix',
+  })
+  async funnel(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: FunnelQueryDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const { from, to } = periodOf(query);
-    const result = await funnel(this.database.db, LIVE_SCHEMA, id, { from, to, policy: query.policy ?? 'any', asOf, now: new Date() });
+    const result = await funnel(this.database.db, LIVE_SCHEMA, id, {
+      from,
+      to,
+      policy: query.policy ?? 'any',
+      asOf,
+      now: new Date(),
+    });
     if (!result) throw notFound(id, asOf);
-    return { ...result, from: from.toISOString(), to: to.toISOString(), asOf: asOf.at?.toISOString() ?? null, axis: asOf.axis, readPosition: encodePosition(position) };
+    return {
+      ...result,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      asOf: asOf.at?.toISOString() ?? null,
+      axis: asOf.axis,
+      readPosition: encodePosition(position),
+    };
   }
 
   @Get('pipelines/:id/metrics/velocity')
-  @ApiRead({ summary: 'Sales velocity for [from, to): opportunities, average won size, win rates (period, cohort), cycle length' })
-  async velocity(@Param('id', UuidParamPipe) id: string, @Query() query: PeriodQueryDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  @ApiRead({
+    summary: 'Sales velocity for [from, to): opportunities, average won size, win rates (period, cohort), cycle length',
+  })
+  async velocity(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: PeriodQueryDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const { from, to } = periodOf(query);
     if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
     const result = await velocity(this.database.db, LIVE_SCHEMA, id, { from, to, asOf, now: new Date() });
-    return { ...result, from: from.toISOString(), to: to.toISOString(), asOf: asOf.at?.toISOString() ?? null, axis: asOf.axis, readPosition: encodePosition(position) };
+    return {
+      ...result,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      asOf: asOf.at?.toISOString() ?? null,
+      axis: asOf.axis,
+      readPosition: encodePosition(position),
+    };
   }
 }
 
@@ -162,7 +240,11 @@ function periodOf(query: PeriodQueryDto): { from: Date; to: Date } {
 }
 
 function notFound(id: string, asOf: AsOf): ApiProblem {
-  return new ApiProblem(404, 'pipeline-not-found', asOf.at ? `pipeline ${id} did not exist at ${asOf.at.toISOString()}` : `pipeline ${id} does not exist`);
+  return new ApiProblem(
+    404,
+    'pipeline-not-found',
+    asOf.at ? `pipeline ${id} did not exist at ${asOf.at.toISOString()}` : `pipeline ${id} does not exist`,
+  );
 }
 
 function encodeCursor(cursor: BoardCursor): string {
@@ -174,7 +256,13 @@ function decodeCursor(raw: string): BoardCursor {
     const [amount, dealId] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as [unknown, unknown];
     // Both parts go into SQL as bigint and uuid: only what this route could have made is accepted
     // (amounts written before MAX_AMOUNT existed may be larger, so any safe integer ≥ 0 is).
-    if (typeof amount === 'number' && Number.isSafeInteger(amount) && amount >= 0 && typeof dealId === 'string' && UUID_PATTERN.test(dealId)) {
+    if (
+      typeof amount === 'number' &&
+      Number.isSafeInteger(amount) &&
+      amount >= 0 &&
+      typeof dealId === 'string' &&
+      UUID_PATTERN.test(dealId)
+    ) {
       return { amount, dealId };
     }
   } catch {

@@ -10,15 +10,31 @@ import { ApiProblem } from '../problem/api-problem.js';
  * or `X-Min-Position` header); it then waits, up to `waitMs`, for the read models to reach it. Every
  * read answers `X-Read-Position`: the position the data reflects.
  */
-export async function awaitReadPosition(db: Kysely<DB>, request: Request, response: Response, maxWaitMs: number): Promise<GlobalPosition> {
+export async function awaitReadPosition(
+  db: Kysely<DB>,
+  request: Request,
+  response: Response,
+  maxWaitMs: number,
+): Promise<GlobalPosition> {
   const raw = (request.query.minPosition as string | undefined) ?? request.header('x-min-position');
   let reached: GlobalPosition | undefined;
   if (raw !== undefined) {
     const target = parseClientPosition(raw);
-    if (!target) throw new ApiProblem(400, 'invalid-position', 'minPosition must be a position returned by a write (two hex parts, each below 2^63)');
+    if (!target)
+      throw new ApiProblem(
+        400,
+        'invalid-position',
+        'minPosition must be a position returned by a write (two hex parts, each below 2^63)',
+      );
     reached = await waitForCheckpoint(db, LIVE_SCHEMA, target, maxWaitMs);
     if (!reached) {
-      throw new ApiProblem(503, 'read-model-behind', `The read models have not reached ${raw} within ${maxWaitMs} ms; retry`, { minPosition: raw }, { 'Retry-After': '1' });
+      throw new ApiProblem(
+        503,
+        'read-model-behind',
+        `The read models have not reached ${raw} within ${maxWaitMs} ms; retry`,
+        { minPosition: raw },
+        { 'Retry-After': '1' },
+      );
     }
   } else {
     reached = (await readCheckpoint(db, LIVE_SCHEMA)).position;

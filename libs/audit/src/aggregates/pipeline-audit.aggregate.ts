@@ -1,4 +1,10 @@
-import { pipelineDecider, pipelineStreamName, type PipelineEvent, type PipelineState, type Stage } from '@dealstream/pipelines-domain';
+import {
+  pipelineDecider,
+  pipelineStreamName,
+  type PipelineEvent,
+  type PipelineState,
+  type Stage,
+} from '@dealstream/pipelines-domain';
 import type { AuditedAggregate } from './audited-aggregate.js';
 
 /**

@@ -29,7 +29,9 @@ export interface AnchorCheckReport {
   readonly ok: boolean;
 }
 
-export type TakeAnchorResult = { readonly ok: true; readonly anchor: ChainAnchor } | { readonly ok: false; readonly verification: VerificationReport };
+export type TakeAnchorResult =
+  | { readonly ok: true; readonly anchor: ChainAnchor }
+  | { readonly ok: false; readonly verification: VerificationReport };
 
 /**
  * Anchors the SQL event store: reads every stream's head, then verifies every chain and checks the
@@ -37,7 +39,10 @@ export type TakeAnchorResult = { readonly ok: true; readonly anchor: ChainAnchor
  * harmless (an anchor is a prefix of each stream). A broken store is not anchored: its report is
  * returned instead. Reads only.
  */
-export async function takeChainAnchor(db: Kysely<EventStoreTables>, now: () => Date = () => new Date()): Promise<TakeAnchorResult> {
+export async function takeChainAnchor(
+  db: Kysely<EventStoreTables>,
+  now: () => Date = () => new Date(),
+): Promise<TakeAnchorResult> {
   const takenAt = now();
   const rows = await db
     .selectFrom('event_store.streams')
@@ -45,7 +50,11 @@ export async function takeChainAnchor(db: Kysely<EventStoreTables>, now: () => D
     .where('last_hash', 'is not', null)
     .$narrowType<{ last_hash: string }>()
     .execute();
-  const heads: AnchoredHead[] = rows.map((r) => ({ streamId: r.stream_id, revision: BigInt(r.revision), hash: r.last_hash }));
+  const heads: AnchoredHead[] = rows.map((r) => ({
+    streamId: r.stream_id,
+    revision: BigInt(r.revision),
+    hash: r.last_hash,
+  }));
   const verification = (await verifyHashChains(db))!;
   if (!verification.ok) return { ok: false, verification };
   const anchor = createChainAnchor(heads, takenAt);
@@ -67,7 +76,8 @@ export async function checkChainAnchor(
 ): Promise<AnchorCheckReport> {
   const pageSize = options.pageSize ?? 2000;
   const maxListed = options.maxListedBreaks ?? 1000;
-  const heads = options.streamId === undefined ? anchor.heads : anchor.heads.filter((h) => h.streamId === options.streamId);
+  const heads =
+    options.streamId === undefined ? anchor.heads : anchor.heads.filter((h) => h.streamId === options.streamId);
   const breaks: AnchorBreak[] = [];
   let brokenStreams = 0;
   for (let i = 0; i < heads.length; i += pageSize) {
@@ -88,17 +98,37 @@ export async function checkChainAnchor(
       if (breaks.length < maxListed) breaks.push(broken);
     }
   }
-  return { digest: anchor.digest, takenAt: anchor.takenAt, streamsChecked: heads.length, brokenStreams, breaks, ok: brokenStreams === 0 };
+  return {
+    digest: anchor.digest,
+    takenAt: anchor.takenAt,
+    streamsChecked: heads.length,
+    brokenStreams,
+    breaks,
+    ok: brokenStreams === 0,
+  };
 }
 
 function anchorBreak(head: AnchoredHead, storedHash: string | null, streamExists: boolean): AnchorBreak | undefined {
   const at = { streamId: head.streamId, revision: head.revision };
-  if (!streamExists) return { ...at, reason: 'stream-missing', detail: `anchored at revision ${head.revision}, the stream no longer exists` };
+  if (!streamExists)
+    return {
+      ...at,
+      reason: 'stream-missing',
+      detail: `anchored at revision ${head.revision}, the stream no longer exists`,
+    };
   if (storedHash === null) {
-    return { ...at, reason: 'revision-missing', detail: `anchored at revision ${head.revision}, that event no longer exists: the stream was truncated or the event deleted` };
+    return {
+      ...at,
+      reason: 'revision-missing',
+      detail: `anchored at revision ${head.revision}, that event no longer exists: the stream was truncated or the event deleted`,
+    };
   }
   if (storedHash !== head.hash) {
-    return { ...at, reason: 'hash-differs', detail: `the event at revision ${head.revision} has hash ${storedHash}, anchored ${head.hash}: the stream was changed at or before this revision after the anchor was taken` };
+    return {
+      ...at,
+      reason: 'hash-differs',
+      detail: `the event at revision ${head.revision} has hash ${storedHash}, anchored ${head.hash}: the stream was changed at or before this revision after the anchor was taken`,
+    };
   }
   return undefined;
 }

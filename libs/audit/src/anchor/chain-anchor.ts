@@ -45,7 +45,8 @@ export interface ChainAnchorJson {
 
 export class AnchorFormatError extends Error {}
 
-const byStreamId = (a: AnchoredHead, b: AnchoredHead) => (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0);
+const byStreamId = (a: AnchoredHead, b: AnchoredHead) =>
+  a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0;
 
 /** SHA-256 of the RFC 8785 (JCS) form of `[[streamId, "revision", hash], …]` in stream-id order. */
 export function anchorDigest(heads: readonly AnchoredHead[]): string {
@@ -85,7 +86,8 @@ export function signedAnchorText(anchor: Pick<ChainAnchor, 'format' | 'takenAt' 
 /** Reads an Ed25519 private key (PEM); throws when it is not one. */
 export function parseSigningKey(privateKeyPem: string): KeyObject {
   const key = createPrivateKey(privateKeyPem);
-  if (key.asymmetricKeyType !== 'ed25519') throw new AnchorFormatError(`the signing key is ${key.asymmetricKeyType}, not ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new AnchorFormatError(`the signing key is ${key.asymmetricKeyType}, not ed25519`);
   return key;
 }
 
@@ -98,7 +100,8 @@ export function signChainAnchor(anchor: ChainAnchor, privateKeyPem: string): Cha
 /** True when the anchor carries a valid Ed25519 signature by the public key (PEM). */
 export function hasValidAnchorSignature(anchor: ChainAnchor, publicKeyPem: string): boolean {
   const key = createPublicKey(publicKeyPem);
-  if (key.asymmetricKeyType !== 'ed25519') throw new AnchorFormatError(`the public key is ${key.asymmetricKeyType}, not ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new AnchorFormatError(`the public key is ${key.asymmetricKeyType}, not ed25519`);
   if (anchor.signature === undefined) return false;
   return verify(null, Buffer.from(signedAnchorText(anchor), 'utf8'), key, Buffer.from(anchor.signature, 'base64'));
 }
@@ -119,14 +122,22 @@ export function parseChainAnchor(text: string): ChainAnchor {
   if (typeof raw !== 'object' || raw === null || raw.format !== ANCHOR_FORMAT) {
     throw new AnchorFormatError(`the anchor's format is not ${ANCHOR_FORMAT}`);
   }
-  if (typeof raw.takenAt !== 'string' || Number.isNaN(Date.parse(raw.takenAt))) throw new AnchorFormatError('takenAt is not an instant');
-  if (typeof raw.digest !== 'string' || !/^[0-9a-f]{64}$/.test(raw.digest)) throw new AnchorFormatError('digest is not a hex SHA-256');
+  if (typeof raw.takenAt !== 'string' || Number.isNaN(Date.parse(raw.takenAt)))
+    throw new AnchorFormatError('takenAt is not an instant');
+  if (typeof raw.digest !== 'string' || !/^[0-9a-f]{64}$/.test(raw.digest))
+    throw new AnchorFormatError('digest is not a hex SHA-256');
   if (!Array.isArray(raw.heads)) throw new AnchorFormatError('heads is not a list');
   const seen = new Set<string>();
   const heads = raw.heads.map((head, index): AnchoredHead => {
     const [streamId, revision, hash] = Array.isArray(head) && head.length === 3 ? head : [];
-    if (typeof streamId !== 'string' || streamId.length === 0 || typeof revision !== 'string' || !/^(0|[1-9][0-9]{0,18})$/.test(revision)
-      || typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) {
+    if (
+      typeof streamId !== 'string' ||
+      streamId.length === 0 ||
+      typeof revision !== 'string' ||
+      !/^(0|[1-9][0-9]{0,18})$/.test(revision) ||
+      typeof hash !== 'string' ||
+      !/^[0-9a-f]{64}$/.test(hash)
+    ) {
       throw new AnchorFormatError(`heads[${index}] is not [streamId, "revision", hash]`);
     }
     if (seen.has(streamId)) throw new AnchorFormatError(`stream ${streamId} is anchored twice`);
@@ -135,15 +146,22 @@ export function parseChainAnchor(text: string): ChainAnchor {
   });
   const anchor = createChainAnchor(heads, new Date(raw.takenAt));
   if (anchor.digest !== raw.digest) {
-    throw new AnchorFormatError(`the heads hash to ${anchor.digest}, not to the recorded digest ${raw.digest}: the anchor was altered`);
+    throw new AnchorFormatError(
+      `the heads hash to ${anchor.digest}, not to the recorded digest ${raw.digest}: the anchor was altered`,
+    );
   }
   if (raw.streams !== anchor.streams || raw.events !== anchor.events.toString()) {
     throw new AnchorFormatError('the stream and event counts do not match the heads');
   }
   let signature: string | undefined;
   if (raw.signature !== undefined) {
-    if (typeof raw.signature !== 'object' || raw.signature === null || raw.signature.alg !== 'ed25519' || typeof raw.signature.value !== 'string'
-      || !/^[A-Za-z0-9+/]+={0,2}$/.test(raw.signature.value)) {
+    if (
+      typeof raw.signature !== 'object' ||
+      raw.signature === null ||
+      raw.signature.alg !== 'ed25519' ||
+      typeof raw.signature.value !== 'string' ||
+      !/^[A-Za-z0-9+/]+={0,2}$/.test(raw.signature.value)
+    ) {
       throw new AnchorFormatError('signature is not { alg: "ed25519", value: <base64> }');
     }
     signature = raw.signature.value;

@@ -26,7 +26,10 @@ export interface AuditEventView {
  * Shapes a stored event for the API. With a redactor, the actor and the aggregate's identity fields
  * in the data are pseudonyms.
  */
-export function toEventView(event: RecordedEvent, redaction?: { redactor: Redactor; aggregate?: AuditedAggregate<{ version: number }> }): AuditEventView {
+export function toEventView(
+  event: RecordedEvent,
+  redaction?: { redactor: Redactor; aggregate?: AuditedAggregate<{ version: number }> },
+): AuditEventView {
   const { metadata } = event;
   return {
     eventId: event.eventId,

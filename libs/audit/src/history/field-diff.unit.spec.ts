@@ -2,8 +2,18 @@ import { changedFields, deepEqual, valueAt } from './field-diff.js';
 
 describe('changedFields', () => {
   it('names nested changes by dotted path and leaves equal fields out', () => {
-    const before = { status: 'open', amount: 100, qualification: { bant: { need: { confirmed: false } }, score: 50 }, title: 'T' };
-    const after = { status: 'open', amount: 250, qualification: { bant: { need: { confirmed: true } }, score: 75 }, title: 'T' };
+    const before = {
+      status: 'open',
+      amount: 100,
+      qualification: { bant: { need: { confirmed: false } }, score: 50 },
+      title: 'T',
+    };
+    const after = {
+      status: 'open',
+      amount: 250,
+      qualification: { bant: { need: { confirmed: true } }, score: 75 },
+      title: 'T',
+    };
     expect(changedFields(before, after)).toEqual([
       { field: 'amount', before: 100, after: 250 },
       { field: 'qualification.bant.need.confirmed', before: false, after: true },
@@ -12,14 +22,18 @@ describe('changedFields', () => {
   });
 
   it('reports an object replacing null, and a field on one side only, as one change at that path', () => {
-    expect(changedFields({ lastActivity: null, a: 1 }, { lastActivity: { activityId: 'x', kind: 'call' }, a: 1, b: 2 })).toEqual([
+    expect(
+      changedFields({ lastActivity: null, a: 1 }, { lastActivity: { activityId: 'x', kind: 'call' }, a: 1, b: 2 }),
+    ).toEqual([
       { field: 'lastActivity', before: null, after: { activityId: 'x', kind: 'call' } },
       { field: 'b', before: null, after: 2 },
     ]);
   });
 
   it('compares arrays as whole values, and absent as null', () => {
-    expect(changedFields({ order: ['a', 'b'], x: null }, { order: ['b', 'a'] })).toEqual([{ field: 'order', before: ['a', 'b'], after: ['b', 'a'] }]);
+    expect(changedFields({ order: ['a', 'b'], x: null }, { order: ['b', 'a'] })).toEqual([
+      { field: 'order', before: ['a', 'b'], after: ['b', 'a'] },
+    ]);
     expect(changedFields({ order: ['a', 'b'] }, { order: ['a', 'b'] })).toEqual([]);
   });
 });

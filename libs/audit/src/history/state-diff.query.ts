@@ -44,7 +44,8 @@ export async function diffVersions<State extends { version: number }>(
     seen++;
   }
   // Nothing read: either no stream at all, or a diff from 0 to 0 of a stream that does exist.
-  if (seen === 0 && (to > 0 || (await store.streamRevision(aggregate.streamName(id))) === undefined)) throw new NotFoundError(aggregate.kind, id);
+  if (seen === 0 && (to > 0 || (await store.streamRevision(aggregate.streamName(id))) === undefined))
+    throw new NotFoundError(aggregate.kind, id);
   if (seen < to) return { found: false, reason: 'version-beyond-end', currentVersion: seen };
 
   const toState = range.reduce(aggregate.evolve, fromState);
@@ -64,6 +65,10 @@ export async function diffVersions<State extends { version: number }>(
     }
     previous = next;
   }
-  const changes = fields.map((change) => ({ ...change, setBy: setBy.get(change.field)!, changeCount: counts.get(change.field)! }));
+  const changes = fields.map((change) => ({
+    ...change,
+    setBy: setBy.get(change.field)!,
+    changeCount: counts.get(change.field)!,
+  }));
   return { found: true, fromVersion: from, toVersion: to, eventCount: range.length, changes };
 }

@@ -27,8 +27,12 @@ export async function readHistory(
   const streamId = aggregate.streamName(id);
   // One event more than asked tells whether another page exists without a second query. Nothing can
   // follow the largest revision (2^63 − 1): after + 1 would not fit the store's bigint.
-  const events = after !== undefined && after >= MAX_REVISION ? [] : await store.readStream(streamId, { fromRevision: after === undefined ? 0n : after + 1n, maxCount: limit + 1 });
-  if (events.length === 0 && (await store.streamRevision(streamId)) === undefined) throw new NotFoundError(aggregate.kind, id);
+  const events =
+    after !== undefined && after >= MAX_REVISION
+      ? []
+      : await store.readStream(streamId, { fromRevision: after === undefined ? 0n : after + 1n, maxCount: limit + 1 });
+  if (events.length === 0 && (await store.streamRevision(streamId)) === undefined)
+    throw new NotFoundError(aggregate.kind, id);
   const page = events.slice(0, limit);
   return { events: page, next: events.length > limit ? page.at(-1)!.revision : null };
 }

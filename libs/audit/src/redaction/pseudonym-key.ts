@@ -37,7 +37,10 @@ export async function loadPseudonymKey(db: Kysely<AuditTables>): Promise<Buffer>
   if (error) throw error;
   await db
     .insertInto('audit.pseudonym_key')
-    .values((eb) => ({ id: 1, key: eb.fn<Uint8Array>('decode', [eb.val(randomBytes(32).toString('hex')), sql.lit('hex')]) }))
+    .values((eb) => ({
+      id: 1,
+      key: eb.fn<Uint8Array>('decode', [eb.val(randomBytes(32).toString('hex')), sql.lit('hex')]),
+    }))
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
   const row = await db

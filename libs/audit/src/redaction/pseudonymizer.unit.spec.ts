@@ -22,10 +22,12 @@ describe('Pseudonymizer', () => {
 
   it("replaces a deal's owner fields in event data and in the diff, nothing else", () => {
     const p = new Pseudonymizer(key);
-    expect(redactEventData(DEAL_AUDIT, 'DealOwnerReassigned', { ownerId: 'bob', previousOwnerId: 'alice' }, p)).toEqual({
-      ownerId: p.pseudonym('bob'),
-      previousOwnerId: p.pseudonym('alice'),
-    });
+    expect(redactEventData(DEAL_AUDIT, 'DealOwnerReassigned', { ownerId: 'bob', previousOwnerId: 'alice' }, p)).toEqual(
+      {
+        ownerId: p.pseudonym('bob'),
+        previousOwnerId: p.pseudonym('alice'),
+      },
+    );
     expect(redactEventData(DEAL_AUDIT, 'DealLost', { reason: 'price' }, p)).toEqual({ reason: 'price' });
     expect(redactFieldValue(DEAL_AUDIT, 'ownerId', 'bob', p)).toBe(p.pseudonym('bob'));
     expect(redactFieldValue(DEAL_AUDIT, 'amount', 5, p)).toBe(5);

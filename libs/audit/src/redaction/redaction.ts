@@ -8,19 +8,30 @@ export interface Redactor {
 type AnyAggregate = AuditedAggregate<{ version: number }>;
 
 /** Event data with the aggregate's identity fields (e.g. a deal's ownerId) replaced by pseudonyms. */
-export function redactEventData(aggregate: AnyAggregate | undefined, type: string, data: object, redactor: Redactor): object {
+export function redactEventData(
+  aggregate: AnyAggregate | undefined,
+  type: string,
+  data: object,
+  redactor: Redactor,
+): object {
   const fields = aggregate?.identityDataFields[type] ?? [];
   return replaceIdentities(data, fields, redactor);
 }
 
 /** A state with the aggregate's identity fields replaced by pseudonyms. */
-export function redactState<State extends { version: number }>(aggregate: AuditedAggregate<State>, state: State, redactor: Redactor): State {
+export function redactState<State extends { version: number }>(
+  aggregate: AuditedAggregate<State>,
+  state: State,
+  redactor: Redactor,
+): State {
   return replaceIdentities(state, aggregate.identityStateFields, redactor) as State;
 }
 
 /** A diff value: pseudonymised when the field is one of the aggregate's identity fields. */
 export function redactFieldValue(aggregate: AnyAggregate, field: string, value: unknown, redactor: Redactor): unknown {
-  return aggregate.identityStateFields.includes(field) && typeof value === 'string' && value !== '' ? redactor.pseudonym(value) : value;
+  return aggregate.identityStateFields.includes(field) && typeof value === 'string' && value !== ''
+    ? redactor.pseudonym(value)
+    : value;
 }
 
 function replaceIdentities(object: object, fields: readonly string[], redactor: Redactor): object {

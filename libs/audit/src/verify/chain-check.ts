@@ -63,13 +63,25 @@ export class StreamChainCheck {
     const last = this.expectedRevision - 1n;
     if (!head) return this.fail(last < 0n ? 0n : last, 'head-mismatch', 'events exist but the stream row is missing');
     if (head.revision > last) {
-      return this.fail(last + 1n, 'head-mismatch', `the stream row says revision ${head.revision}, the events end at ${last < 0n ? 'none' : last}: events were removed`);
+      return this.fail(
+        last + 1n,
+        'head-mismatch',
+        `the stream row says revision ${head.revision}, the events end at ${last < 0n ? 'none' : last}: events were removed`,
+      );
     }
     if (head.revision < last) {
-      return this.fail(head.revision + 1n, 'head-mismatch', `the stream row says revision ${head.revision}, but events go on to ${last}`);
+      return this.fail(
+        head.revision + 1n,
+        'head-mismatch',
+        `the stream row says revision ${head.revision}, but events go on to ${last}`,
+      );
     }
     if (head.lastHash !== this.previousHash) {
-      return this.fail(last, 'head-mismatch', `streams.last_hash ${String(head.lastHash)} is not the hash of the last event (${String(this.previousHash)})`);
+      return this.fail(
+        last,
+        'head-mismatch',
+        `streams.last_hash ${String(head.lastHash)} is not the hash of the last event (${String(this.previousHash)})`,
+      );
     }
     return undefined;
   }
@@ -78,19 +90,38 @@ export class StreamChainCheck {
     const { revision } = event.content;
     if (revision !== this.expectedRevision) {
       const missing = revision > this.expectedRevision;
-      return this.at(this.expectedRevision, 'revision-gap', missing ? `revision ${this.expectedRevision} is missing; the next stored event is ${revision}` : `revision ${revision} is out of sequence`);
+      return this.at(
+        this.expectedRevision,
+        'revision-gap',
+        missing
+          ? `revision ${this.expectedRevision} is missing; the next stored event is ${revision}`
+          : `revision ${revision} is out of sequence`,
+      );
     }
     if (event.previousHash !== this.previousHash) {
-      return this.at(revision, 'broken-link', `previous_hash ${String(event.previousHash)} is not the stored hash of revision ${revision - 1n} (${String(this.previousHash)})`);
+      return this.at(
+        revision,
+        'broken-link',
+        `previous_hash ${String(event.previousHash)} is not the stored hash of revision ${revision - 1n} (${String(this.previousHash)})`,
+      );
     }
     if (event.unhashable) return this.at(revision, 'hash-mismatch', event.unhashable);
     let recomputed: string;
     try {
       recomputed = hashEvent(event.content, event.previousHash);
     } catch (error) {
-      return this.at(revision, 'hash-mismatch', `the stored content cannot be hashed: ${error instanceof Error ? error.message : String(error)}`);
+      return this.at(
+        revision,
+        'hash-mismatch',
+        `the stored content cannot be hashed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     }
-    if (recomputed !== event.hash) return this.at(revision, 'hash-mismatch', `stored hash ${event.hash} is not the hash of the stored content (${recomputed})`);
+    if (recomputed !== event.hash)
+      return this.at(
+        revision,
+        'hash-mismatch',
+        `stored hash ${event.hash} is not the hash of the stored content (${recomputed})`,
+      );
     return undefined;
   }
 

@@ -43,7 +43,9 @@ describe('StreamChainCheck', () => {
   });
 
   it('reports changed content at its revision as hash-mismatch', () => {
-    const tampered = events.map((e, i) => (i === 2 ? { ...e, content: { ...e.content, data: { activityId: 'a2', kind: 'email' } } } : e));
+    const tampered = events.map((e, i) =>
+      i === 2 ? { ...e, content: { ...e.content, data: { activityId: 'a2', kind: 'email' } } } : e,
+    );
     expect(verify(tampered, head)).toMatchObject({ streamId: STREAM, revision: 2n, reason: 'hash-mismatch' });
   });
 
@@ -54,13 +56,22 @@ describe('StreamChainCheck', () => {
   });
 
   it('reports a deleted middle event as a revision gap at the missing revision', () => {
-    expect(verify([events[0]!, events[1]!, events[3]!, events[4]!], head)).toMatchObject({ revision: 2n, reason: 'revision-gap' });
+    expect(verify([events[0]!, events[1]!, events[3]!, events[4]!], head)).toMatchObject({
+      revision: 2n,
+      reason: 'revision-gap',
+    });
   });
 
   it('reports a deleted last event, a moved last_hash and a missing row as head-mismatch', () => {
     expect(verify(events.slice(0, 4), head)).toMatchObject({ revision: 4n, reason: 'head-mismatch' });
-    expect(verify(events, { revision: 4n, lastHash: events[3]!.hash })).toMatchObject({ revision: 4n, reason: 'head-mismatch' });
-    expect(verify(events, { revision: 3n, lastHash: events[3]!.hash })).toMatchObject({ revision: 4n, reason: 'head-mismatch' });
+    expect(verify(events, { revision: 4n, lastHash: events[3]!.hash })).toMatchObject({
+      revision: 4n,
+      reason: 'head-mismatch',
+    });
+    expect(verify(events, { revision: 3n, lastHash: events[3]!.hash })).toMatchObject({
+      revision: 4n,
+      reason: 'head-mismatch',
+    });
     expect(verify([], head)).toMatchObject({ revision: 0n, reason: 'head-mismatch' });
     expect(verify(events, undefined)).toMatchObject({ revision: 4n, reason: 'head-mismatch' });
   });
@@ -71,7 +82,14 @@ describe('StreamChainCheck', () => {
   });
 
   it('reports an unhashable row as hash-mismatch without hashing it', () => {
-    const flagged = events.map((e, i) => (i === 1 ? { ...e, unhashable: 'a stored timestamp has sub-millisecond digits the hash never covered' } : e));
-    expect(verify(flagged, head)).toEqual({ streamId: STREAM, revision: 1n, reason: 'hash-mismatch', detail: 'a stored timestamp has sub-millisecond digits the hash never covered' });
+    const flagged = events.map((e, i) =>
+      i === 1 ? { ...e, unhashable: 'a stored timestamp has sub-millisecond digits the hash never covered' } : e,
+    );
+    expect(verify(flagged, head)).toEqual({
+      streamId: STREAM,
+      revision: 1n,
+      reason: 'hash-mismatch',
+      detail: 'a stored timestamp has sub-millisecond digits the hash never covered',
+    });
   });
 });

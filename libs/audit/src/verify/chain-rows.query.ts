@@ -18,12 +18,22 @@ export interface ChainRow {
  * without an event, so event-less streams (every event deleted) are seen too. Each statement reads
  * one snapshot, so a page's head and events agree even while writers append.
  */
-export async function readChainRows(db: Kysely<EventStoreTables>, cursor: ChainCursor | undefined, limit: number, onlyStreamId?: string): Promise<ChainRow[]> {
+export async function readChainRows(
+  db: Kysely<EventStoreTables>,
+  cursor: ChainCursor | undefined,
+  limit: number,
+  onlyStreamId?: string,
+): Promise<ChainRow[]> {
   const rows = await chainRowsQuery(db, cursor, limit, onlyStreamId).execute();
   return rows.map(toChainRow);
 }
 
-function chainRowsQuery(db: Kysely<EventStoreTables>, cursor: ChainCursor | undefined, limit: number, onlyStreamId: string | undefined) {
+function chainRowsQuery(
+  db: Kysely<EventStoreTables>,
+  cursor: ChainCursor | undefined,
+  limit: number,
+  onlyStreamId: string | undefined,
+) {
   return db
     .selectFrom('event_store.streams as s')
     .leftJoinLateral(
@@ -37,7 +47,12 @@ function chainRowsQuery(db: Kysely<EventStoreTables>, cursor: ChainCursor | unde
             '>',
             cursor === undefined || cursor.afterRevision === 'done'
               ? eb.lit(-1)
-              : eb.case().when('s.stream_id', '=', cursor.streamId).then(eb.cast<string>(eb.val(cursor.afterRevision.toString()), 'bigint')).else(eb.lit(-1)).end(),
+              : eb
+                  .case()
+                  .when('s.stream_id', '=', cursor.streamId)
+                  .then(eb.cast<string>(eb.val(cursor.afterRevision.toString()), 'bigint'))
+                  .else(eb.lit(-1))
+                  .end(),
           )
           .orderBy('x.stream_revision')
           .limit(limit)
@@ -79,11 +94,23 @@ function chainRowsQuery(db: Kysely<EventStoreTables>, cursor: ChainCursor | unde
 type Row = InferResult<ReturnType<typeof chainRowsQuery>>[number];
 
 /** Streams that have events but no stream row (possible only if someone dropped the foreign key). */
-export async function readOrphanStreams(db: Kysely<EventStoreTables>, onlyStreamId?: string): Promise<{ streamId: string; lastRevision: bigint }[]> {
+export async function readOrphanStreams(
+  db: Kysely<EventStoreTables>,
+  onlyStreamId?: string,
+): Promise<{ streamId: string; lastRevision: bigint }[]> {
   const rows = await db
     .selectFrom('event_store.events as e')
     .select((eb) => ['e.stream_id', eb.cast<string>(eb.fn.max('e.stream_revision'), 'text').as('last_revision')])
-    .where((eb) => eb.not(eb.exists(eb.selectFrom('event_store.streams as s').select(eb.lit(1).as('one')).whereRef('s.stream_id', '=', 'e.stream_id'))))
+    .where((eb) =>
+      eb.not(
+        eb.exists(
+          eb
+            .selectFrom('event_store.streams as s')
+            .select(eb.lit(1).as('one'))
+            .whereRef('s.stream_id', '=', 'e.stream_id'),
+        ),
+      ),
+    )
     .$if(onlyStreamId !== undefined, (query) => query.where('e.stream_id', '=', onlyStreamId!))
     .groupBy('e.stream_id')
     .orderBy('e.stream_id')
@@ -103,7 +130,8 @@ function toChainRow(row: Row): ChainRow {
   } catch {
     unhashable = 'the stored data is not JSON the application can read';
   }
-  if (occurred % 1000n !== 0n || recorded % 1000n !== 0n) unhashable ??= 'a stored timestamp has sub-millisecond digits the hash never covered';
+  if (occurred % 1000n !== 0n || recorded % 1000n !== 0n)
+    unhashable ??= 'a stored timestamp has sub-millisecond digits the hash never covered';
   return {
     streamId: row.stream_id,
     head,

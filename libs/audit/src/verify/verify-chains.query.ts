@@ -32,7 +32,10 @@ export interface VerificationReport {
  *
  * @example const report = await verifyHashChains(db); if (!report.ok) console.log(report.breaks);
  */
-export async function verifyHashChains(db: Kysely<EventStoreTables>, options: VerifyOptions = {}): Promise<VerificationReport | undefined> {
+export async function verifyHashChains(
+  db: Kysely<EventStoreTables>,
+  options: VerifyOptions = {},
+): Promise<VerificationReport | undefined> {
   const pageSize = options.pageSize ?? 2000;
   const maxListed = options.maxListedBreaks ?? 1000;
   const breaks: ChainBreak[] = [];
@@ -74,8 +77,20 @@ export async function verifyHashChains(db: Kysely<EventStoreTables>, options: Ve
 
   for (const orphan of await readOrphanStreams(db, options.streamId)) {
     streamsChecked++;
-    report({ streamId: orphan.streamId, revision: orphan.lastRevision, reason: 'head-mismatch', detail: 'events exist but the stream row is missing' });
+    report({
+      streamId: orphan.streamId,
+      revision: orphan.lastRevision,
+      reason: 'head-mismatch',
+      detail: 'events exist but the stream row is missing',
+    });
   }
   if (options.streamId !== undefined && streamsChecked === 0) return undefined;
-  return { ...(options.streamId !== undefined ? { streamId: options.streamId } : {}), streamsChecked, eventsChecked, brokenStreams, breaks, ok: brokenStreams === 0 };
+  return {
+    ...(options.streamId !== undefined ? { streamId: options.streamId } : {}),
+    streamsChecked,
+    eventsChecked,
+    brokenStreams,
+    breaks,
+    ok: brokenStreams === 0,
+  };
 }

@@ -22,7 +22,11 @@ export interface NewDealInput {
 }
 
 export class CreateDealCommand extends Command<WriteResult> {
-  constructor(readonly dealId: string, readonly input: NewDealInput, readonly context: CommandContext) {
+  constructor(
+    readonly dealId: string,
+    readonly input: NewDealInput,
+    readonly context: CommandContext,
+  ) {
     super();
   }
 }
@@ -39,19 +43,31 @@ export class UpdateDealCommand extends Command<WriteResult> {
 }
 
 export class QualifyDealCommand extends Command<WriteResult> {
-  constructor(readonly dealId: string, readonly bant: Bant, readonly context: CommandContext) {
+  constructor(
+    readonly dealId: string,
+    readonly bant: Bant,
+    readonly context: CommandContext,
+  ) {
     super();
   }
 }
 
 export class DisqualifyDealCommand extends Command<WriteResult> {
-  constructor(readonly dealId: string, readonly input: { reason: DisqualificationReason; note?: string }, readonly context: CommandContext) {
+  constructor(
+    readonly dealId: string,
+    readonly input: { reason: DisqualificationReason; note?: string },
+    readonly context: CommandContext,
+  ) {
     super();
   }
 }
 
 export class MoveDealCommand extends Command<WriteResult> {
-  constructor(readonly dealId: string, readonly toStageId: string, readonly context: CommandContext) {
+  constructor(
+    readonly dealId: string,
+    readonly toStageId: string,
+    readonly context: CommandContext,
+  ) {
     super();
   }
 }
@@ -67,19 +83,31 @@ export class LogActivityCommand extends Command<WriteResult> {
 }
 
 export class WinDealCommand extends Command<WriteResult> {
-  constructor(readonly dealId: string, readonly input: { amount?: number; currency?: string; reason?: string }, readonly context: CommandContext) {
+  constructor(
+    readonly dealId: string,
+    readonly input: { amount?: number; currency?: string; reason?: string },
+    readonly context: CommandContext,
+  ) {
     super();
   }
 }
 
 export class LoseDealCommand extends Command<WriteResult> {
-  constructor(readonly dealId: string, readonly input: { reason: string; competitor?: string }, readonly context: CommandContext) {
+  constructor(
+    readonly dealId: string,
+    readonly input: { reason: string; competitor?: string },
+    readonly context: CommandContext,
+  ) {
     super();
   }
 }
 
 export class ReopenDealCommand extends Command<WriteResult> {
-  constructor(readonly dealId: string, readonly toStageId: string | undefined, readonly context: CommandContext) {
+  constructor(
+    readonly dealId: string,
+    readonly toStageId: string | undefined,
+    readonly context: CommandContext,
+  ) {
     super();
   }
 }

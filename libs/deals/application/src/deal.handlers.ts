@@ -1,8 +1,20 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { CommandHandling, NotFoundError, decideAll, type CommandContext, type WriteResult } from '@dealstream/shared-application';
+import {
+  CommandHandling,
+  NotFoundError,
+  decideAll,
+  type CommandContext,
+  type WriteResult,
+} from '@dealstream/shared-application';
 import { loadPipelineSnapshot } from '@dealstream/pipelines-application';
 import { requireKnownPipeline, type PipelineSnapshot } from '@dealstream/pipelines-domain';
-import { dealDecider, dealStreamName, decideFollowOnDeal, type DealCommand, type DealState } from '@dealstream/deals-domain';
+import {
+  dealDecider,
+  dealStreamName,
+  decideFollowOnDeal,
+  type DealCommand,
+  type DealState,
+} from '@dealstream/deals-domain';
 import {
   CreateDealCommand,
   DisqualifyDealCommand,
@@ -54,7 +66,15 @@ export class CreateDealHandler implements ICommandHandler<CreateDealCommand> {
     const { pipelineId, ownerId, ...fields } = input;
     return this.writes.handle(dealStreamName(dealId), dealDecider, context, async (state) =>
       dealDecider.decide(
-        { type: 'CreateDeal', data: { ...fields, dealId, pipeline: await namedPipeline(this.writes, pipelineId), ownerId: ownerId ?? context.actorId } },
+        {
+          type: 'CreateDeal',
+          data: {
+            ...fields,
+            dealId,
+            pipeline: await namedPipeline(this.writes, pipelineId),
+            ownerId: ownerId ?? context.actorId,
+          },
+        },
         state,
       ),
     );
@@ -68,10 +88,14 @@ export class UpdateDealHandler implements ICommandHandler<UpdateDealCommand> {
     return onExistingDeal(this.writes, dealId, context, (deal) => {
       const commands: DealCommand[] = [];
       if (input.amount !== undefined || input.currency !== undefined) {
-        commands.push({ type: 'ChangeDealValue', data: { amount: input.amount ?? deal.amount, currency: input.currency ?? deal.currency } });
+        commands.push({
+          type: 'ChangeDealValue',
+          data: { amount: input.amount ?? deal.amount, currency: input.currency ?? deal.currency },
+        });
       }
       if (input.ownerId !== undefined) commands.push({ type: 'ReassignDealOwner', data: { ownerId: input.ownerId } });
-      if (input.expectedCloseDate !== undefined) commands.push({ type: 'ChangeExpectedCloseDate', data: { expectedCloseDate: input.expectedCloseDate } });
+      if (input.expectedCloseDate !== undefined)
+        commands.push({ type: 'ChangeExpectedCloseDate', data: { expectedCloseDate: input.expectedCloseDate } });
       return commands;
     });
   }
@@ -132,7 +156,10 @@ export class ReopenDealHandler implements ICommandHandler<ReopenDealCommand> {
   constructor(private readonly writes: CommandHandling) {}
   execute({ dealId, toStageId, context }: ReopenDealCommand): Promise<WriteResult> {
     return onExistingDeal(this.writes, dealId, context, async (deal) => [
-      { type: 'ReopenDeal', data: { pipeline: await namedPipeline(this.writes, deal.pipelineId), ...(toStageId ? { toStageId } : {}) } },
+      {
+        type: 'ReopenDeal',
+        data: { pipeline: await namedPipeline(this.writes, deal.pipelineId), ...(toStageId ? { toStageId } : {}) },
+      },
     ]);
   }
 }
@@ -146,7 +173,11 @@ export class OpenFollowOnDealHandler implements ICommandHandler<OpenFollowOnDeal
     const { pipelineId, ...fields } = input;
     return this.writes.handle(dealStreamName(newDealId), dealDecider, context, async (state) => {
       const pipeline = await namedPipeline(this.writes, pipelineId ?? parent.state.pipelineId);
-      return decideFollowOnDeal({ type: 'OpenFollowOnDeal', data: { ...fields, dealId: newDealId, pipeline, kind } }, parent.state, state);
+      return decideFollowOnDeal(
+        { type: 'OpenFollowOnDeal', data: { ...fields, dealId: newDealId, pipeline, kind } },
+        parent.state,
+        state,
+      );
     });
   }
 }

@@ -37,7 +37,13 @@ export class StageRelocationReactor {
   /** Returns how many deals it moved. */
   readonly run = async (): Promise<number> => {
     const s = sql.id(this.schema);
-    const { rows: strays } = await sql<{ deal_id: string; revision: string; pipeline_id: string; stage_id: string; removal_event_id: string }>`
+    const { rows: strays } = await sql<{
+      deal_id: string;
+      revision: string;
+      pipeline_id: string;
+      stage_id: string;
+      removal_event_id: string;
+    }>`
       select d.deal_id::text as deal_id, d.revision::text as revision, r.pipeline_id::text as pipeline_id,
         r.stage_id::text as stage_id, r.removal_event_id::text as removal_event_id
       from ${s}.removed_stages r
@@ -48,7 +54,8 @@ export class StageRelocationReactor {
     for (const stray of strays) {
       const attempt = `${stray.deal_id}@${stray.revision}`;
       if (this.refused.has(attempt)) continue;
-      if (!pipelines.has(stray.pipeline_id)) pipelines.set(stray.pipeline_id, await loadPipelineSnapshot(this.store, stray.pipeline_id));
+      if (!pipelines.has(stray.pipeline_id))
+        pipelines.set(stray.pipeline_id, await loadPipelineSnapshot(this.store, stray.pipeline_id));
       const pipeline = pipelines.get(stray.pipeline_id);
       if (!pipeline) continue;
       try {
@@ -60,7 +67,10 @@ export class StageRelocationReactor {
             if (state.status !== 'open' || state.stageId !== stray.stage_id) return [];
             const toStageId = resolveLiveStageId(pipeline, stray.stage_id);
             if (!toStageId) return [];
-            return dealDecider.decide({ type: 'MoveDealToStage', data: { toStageId, pipeline, reason: 'stage-removed' } }, state);
+            return dealDecider.decide(
+              { type: 'MoveDealToStage', data: { toStageId, pipeline, reason: 'stage-removed' } },
+              state,
+            );
           },
           {
             decider: dealDecider,

@@ -84,8 +84,13 @@ export function decideCreateDeal({ data }: CreateDeal, state: DealState): DealCr
  * The handler appends the event to `deal-<new id>` at the revision it read, so an id taken between
  * the read and the append is caught too (and decided again).
  */
-export function decideFollowOnDeal({ data }: OpenFollowOnDeal, parent: DealState, state: DealState = initialDealState()): DealCreated[] {
-  if (state.status !== 'none') throw dealError('deal-already-exists', `deal ${data.dealId} already exists`, { dealId: data.dealId });
+export function decideFollowOnDeal(
+  { data }: OpenFollowOnDeal,
+  parent: DealState,
+  state: DealState = initialDealState(),
+): DealCreated[] {
+  if (state.status !== 'none')
+    throw dealError('deal-already-exists', `deal ${data.dealId} already exists`, { dealId: data.dealId });
   const fields = requireNewDealFields(data);
   if (!oneOf(FOLLOW_ON_KINDS, data.kind)) {
     throw dealError('invalid-follow-on-kind', 'kind must be upsell or cross-sell', { value: data.kind });

@@ -111,17 +111,29 @@ describe('CreateDeal', () => {
       spec.given([]).when(createDeal(data)).thenThrows(code, { kind: 'invalid' });
     });
 
-    it.each(['1900-01-01', '9999-12-31', '2000-02-29'])('accepts the close date %s (inside 1900..9999)', (expectedCloseDate) => {
-      spec.given([]).when(createDeal({ expectedCloseDate })).thenState({ expectedCloseDate });
-    });
+    it.each(['1900-01-01', '9999-12-31', '2000-02-29'])(
+      'accepts the close date %s (inside 1900..9999)',
+      (expectedCloseDate) => {
+        spec.given([]).when(createDeal({ expectedCloseDate })).thenState({ expectedCloseDate });
+      },
+    );
 
     it('accepts text with paired surrogates (emoji) and non-Latin letters', () => {
-      spec.given([]).when(createDeal({ title: 'ACME 🚀 東京', account: 'Ærøskøbing Å/S' })).thenState({ title: 'ACME 🚀 東京', account: 'Ærøskøbing Å/S' });
+      spec
+        .given([])
+        .when(createDeal({ title: 'ACME 🚀 東京', account: 'Ærøskøbing Å/S' }))
+        .thenState({ title: 'ACME 🚀 東京', account: 'Ærøskøbing Å/S' });
     });
 
     it('names the broken rule in the error details', () => {
-      spec.given([]).when(createDeal({ title: 'a\u0000b' })).thenThrows('invalid-title', { kind: 'invalid', details: { field: 'title', rule: 'control-character' } });
-      spec.given([]).when(createDeal({ title: 'a\ud800b' })).thenThrows('invalid-title', { kind: 'invalid', details: { field: 'title', rule: 'lone-surrogate' } });
+      spec
+        .given([])
+        .when(createDeal({ title: 'a\u0000b' }))
+        .thenThrows('invalid-title', { kind: 'invalid', details: { field: 'title', rule: 'control-character' } });
+      spec
+        .given([])
+        .when(createDeal({ title: 'a\ud800b' }))
+        .thenThrows('invalid-title', { kind: 'invalid', details: { field: 'title', rule: 'lone-surrogate' } });
     });
 
     it('refuses an unknown stage', () => {

@@ -158,7 +158,9 @@ describe('decideFollowOnDeal', () => {
         kind: 'conflict',
         details: { dealId: 'deal-0002' },
       });
-      expect(decideFollowOnDeal(openFollowOn(), parent, dealDecider.initialState())).toStrictEqual(decideFollowOnDeal(openFollowOn(), parent));
+      expect(decideFollowOnDeal(openFollowOn(), parent, dealDecider.initialState())).toStrictEqual(
+        decideFollowOnDeal(openFollowOn(), parent),
+      );
     });
   });
 });

@@ -56,7 +56,8 @@ export function requireBant(bant: Bant): Bant {
         field: `bant.${name}.note`,
       });
     }
-    const trimmed = note === undefined ? undefined : requireStorable(note.trim(), 'invalid-bant', `bant.${name}.note`, 'multi-line');
+    const trimmed =
+      note === undefined ? undefined : requireStorable(note.trim(), 'invalid-bant', `bant.${name}.note`, 'multi-line');
     return [name, trimmed ? { confirmed, note: trimmed } : { confirmed }] as const;
   });
   return Object.fromEntries(criteria) as unknown as Bant;

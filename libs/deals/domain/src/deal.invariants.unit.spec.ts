@@ -31,12 +31,10 @@ const command: fc.Arbitrary<DealCommand> = fc.oneof(
     .map((a): DealCommand => ({ type: 'WinDeal', data: a === undefined ? {} : { amount: a } })),
   fc.constant<DealCommand>({ type: 'LoseDeal', data: { reason: 'Price' } }),
   fc.constant<DealCommand>({ type: 'DisqualifyDeal', data: { reason: 'no-need' } }),
-  fc
-    .option(stageId, { nil: undefined })
-    .map((toStageId): DealCommand => ({
-      type: 'ReopenDeal',
-      data: toStageId === undefined ? { pipeline } : { pipeline, toStageId },
-    })),
+  fc.option(stageId, { nil: undefined }).map((toStageId): DealCommand => ({
+    type: 'ReopenDeal',
+    data: toStageId === undefined ? { pipeline } : { pipeline, toStageId },
+  })),
 );
 
 function expectInvariants(before: DealState, after: DealState): void {

@@ -65,7 +65,11 @@ export const MAX_AMOUNT = 1_000_000_000_000;
 /** Money is integer minor units (cents), so sums on the read side are exact. */
 export function requireAmount(value: unknown, field = 'amount'): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > MAX_AMOUNT) {
-    throw dealError('invalid-amount', `${field} must be an integer in minor units from 0 to ${MAX_AMOUNT}`, { field, value, max: MAX_AMOUNT });
+    throw dealError('invalid-amount', `${field} must be an integer in minor units from 0 to ${MAX_AMOUNT}`, {
+      field,
+      value,
+      max: MAX_AMOUNT,
+    });
   }
   return value === 0 ? 0 : value; // -0 passes the checks; stored JSON has no -0
 }
@@ -99,7 +103,12 @@ export const CALENDAR_DATE_RANGE = { min: '1900-01-01', max: '9999-12-31' } as c
  * A date in the past is allowed; an overdue deal is a fact the board should show, not hide.
  */
 export function requireExpectedCloseDate(value: unknown): string {
-  if (typeof value !== 'string' || !isCalendarDate(value) || value < CALENDAR_DATE_RANGE.min || value > CALENDAR_DATE_RANGE.max) {
+  if (
+    typeof value !== 'string' ||
+    !isCalendarDate(value) ||
+    value < CALENDAR_DATE_RANGE.min ||
+    value > CALENDAR_DATE_RANGE.max
+  ) {
     throw dealError(
       'invalid-expected-close-date',
       `expectedCloseDate must be a calendar date YYYY-MM-DD from ${CALENDAR_DATE_RANGE.min} to ${CALENDAR_DATE_RANGE.max}`,

@@ -37,7 +37,12 @@ export interface EventStoreContractOptions {
  * @example eventStoreContract({ name: 'SqlEventStore on PGlite', setup: async () => ({ openStore, teardown }) });
  */
 export function eventStoreContract(options: EventStoreContractOptions): void {
-  const concurrency = options.concurrency ?? { writers: 16, appendsPerWriter: 40, maxDelayMs: 8, sameRevisionWriters: 50 };
+  const concurrency = options.concurrency ?? {
+    writers: 16,
+    appendsPerWriter: 40,
+    maxDelayMs: 8,
+    sameRevisionWriters: 50,
+  };
   const describeOrSkip = options.skipReason ? describe.skip : describe;
   const title = options.skipReason ? `${options.name} — skipped: ${options.skipReason}` : options.name;
 
@@ -59,7 +64,11 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         const streamId = newStreamId('deal');
         const occurredAt = new Date('2025-03-31T09:15:00.123Z');
         const events = [
-          newEvent('DealCreated', { title: 'ACME renewal', amount: 125_000, nested: { list: [1, 'two', null] } }, { occurredAt, correlationId: 'corr-1', causationId: 'cmd-1', commandId: 'cmd-1' }),
+          newEvent(
+            'DealCreated',
+            { title: 'ACME renewal', amount: 125_000, nested: { list: [1, 'two', null] } },
+            { occurredAt, correlationId: 'corr-1', causationId: 'cmd-1', commandId: 'cmd-1' },
+          ),
           newEvent('DealQualified', { score: 75 }, { occurredAt }),
         ];
         const result = await store.appendToStream(streamId, events, { expectedRevision: 'no_stream' });
@@ -73,7 +82,13 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
           [1n, 'DealQualified', events[1]!.eventId],
         ]);
         expect(read[0]!.data).toEqual({ title: 'ACME renewal', amount: 125_000, nested: { list: [1, 'two', null] } });
-        expect(read[0]!.metadata).toEqual({ actorId: 'user-1', commandId: 'cmd-1', correlationId: 'corr-1', causationId: 'cmd-1', occurredAt });
+        expect(read[0]!.metadata).toEqual({
+          actorId: 'user-1',
+          commandId: 'cmd-1',
+          correlationId: 'corr-1',
+          causationId: 'cmd-1',
+          occurredAt,
+        });
         expect(read[1]!.metadata).toEqual({ actorId: 'user-1', occurredAt });
         expect(read[0]!.streamId).toBe(streamId);
         expect(read[0]!.recordedAt).toBeInstanceOf(Date);
@@ -85,7 +100,9 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
 
       it('refuses no_stream when the stream exists, reporting its revision, and writes nothing', async () => {
         const streamId = await seededStream(store, 2);
-        const error = await store.appendToStream(streamId, [newEvent('X')], { expectedRevision: 'no_stream' }).catch((e) => e);
+        const error = await store
+          .appendToStream(streamId, [newEvent('X')], { expectedRevision: 'no_stream' })
+          .catch((e) => e);
         expect(error).toBeInstanceOf(WrongExpectedRevisionError);
         expect(error).toMatchObject({ code: 'wrong-expected-revision', streamId, expected: 'no_stream', actual: 1n });
         expect(await store.readStream(streamId)).toHaveLength(2);
@@ -112,26 +129,40 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
 
       it('appends with any on new and existing streams', async () => {
         const streamId = newStreamId('deal');
-        expect((await store.appendToStream(streamId, [newEvent('A')], { expectedRevision: 'any' })).nextExpectedRevision).toBe(0n);
-        expect((await store.appendToStream(streamId, [newEvent('B'), newEvent('C')], { expectedRevision: 'any' })).nextExpectedRevision).toBe(2n);
+        expect(
+          (await store.appendToStream(streamId, [newEvent('A')], { expectedRevision: 'any' })).nextExpectedRevision,
+        ).toBe(0n);
+        expect(
+          (await store.appendToStream(streamId, [newEvent('B'), newEvent('C')], { expectedRevision: 'any' }))
+            .nextExpectedRevision,
+        ).toBe(2n);
         expect((await store.readStream(streamId)).map((e) => `${e.revision}:${e.type}`)).toEqual(['0:A', '1:B', '2:C']);
       });
 
       it('appends with stream_exists only to existing streams', async () => {
         const missing = newStreamId('deal');
-        await expect(store.appendToStream(missing, [newEvent('A')], { expectedRevision: 'stream_exists' })).rejects.toMatchObject({
+        await expect(
+          store.appendToStream(missing, [newEvent('A')], { expectedRevision: 'stream_exists' }),
+        ).rejects.toMatchObject({
           code: 'wrong-expected-revision',
           actual: undefined,
         });
         const existing = await seededStream(store, 1);
-        expect((await store.appendToStream(existing, [newEvent('A')], { expectedRevision: 'stream_exists' })).nextExpectedRevision).toBe(1n);
+        expect(
+          (await store.appendToStream(existing, [newEvent('A')], { expectedRevision: 'stream_exists' }))
+            .nextExpectedRevision,
+        ).toBe(1n);
       });
 
       it('rejects an append without events or with duplicate ids in it, writing nothing', async () => {
         const streamId = newStreamId('deal');
-        await expect(store.appendToStream(streamId, [], { expectedRevision: 'any' })).rejects.toMatchObject({ code: 'invalid-append' });
+        await expect(store.appendToStream(streamId, [], { expectedRevision: 'any' })).rejects.toMatchObject({
+          code: 'invalid-append',
+        });
         const event = newEvent('A');
-        await expect(store.appendToStream(streamId, [event, event], { expectedRevision: 'any' })).rejects.toMatchObject({ code: 'invalid-append' });
+        await expect(store.appendToStream(streamId, [event, event], { expectedRevision: 'any' })).rejects.toMatchObject(
+          { code: 'invalid-append' },
+        );
         expect(await store.streamRevision(streamId)).toBeUndefined();
       });
     });
@@ -165,19 +196,26 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         const streamId = newStreamId('deal');
         const stored = newEvent('A');
         await store.appendToStream(streamId, [stored], { expectedRevision: 'no_stream' });
-        const error = await store.appendToStream(streamId, [stored, newEvent('B')], { expectedRevision: 'any' }).catch((e) => e);
+        const error = await store
+          .appendToStream(streamId, [stored, newEvent('B')], { expectedRevision: 'any' })
+          .catch((e) => e);
         expect(error).toBeInstanceOf(IdempotencyConflictError);
         expect(await store.readStream(streamId)).toHaveLength(1);
       });
 
       const crossStream = options.limitations?.eventIdUniqueAcrossStreams;
-      (crossStream ? it.skip : it)(`refuses an event id that is stored in another stream${crossStream ? ` — skipped: ${crossStream}` : ''}`, async () => {
-        const event = newEvent('A');
-        await store.appendToStream(newStreamId('deal'), [event], { expectedRevision: 'no_stream' });
-        const other = newStreamId('deal');
-        await expect(store.appendToStream(other, [event], { expectedRevision: 'any' })).rejects.toMatchObject({ code: 'idempotency-conflict' });
-        expect(await store.readStream(other)).toEqual([]);
-      });
+      (crossStream ? it.skip : it)(
+        `refuses an event id that is stored in another stream${crossStream ? ` — skipped: ${crossStream}` : ''}`,
+        async () => {
+          const event = newEvent('A');
+          await store.appendToStream(newStreamId('deal'), [event], { expectedRevision: 'no_stream' });
+          const other = newStreamId('deal');
+          await expect(store.appendToStream(other, [event], { expectedRevision: 'any' })).rejects.toMatchObject({
+            code: 'idempotency-conflict',
+          });
+          expect(await store.readStream(other)).toEqual([]);
+        },
+      );
     });
 
     describe('reading a stream', () => {
@@ -189,14 +227,22 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
 
       it('orders revisions numerically past 10', async () => {
         const streamId = await seededStream(store, 12);
-        expect((await store.readStream(streamId)).map((e) => e.revision)).toEqual(Array.from({ length: 12 }, (_, i) => BigInt(i)));
-        expect((await store.readStream(streamId, { direction: 'backwards', maxCount: 3 })).map((e) => e.revision)).toEqual([11n, 10n, 9n]);
+        expect((await store.readStream(streamId)).map((e) => e.revision)).toEqual(
+          Array.from({ length: 12 }, (_, i) => BigInt(i)),
+        );
+        expect(
+          (await store.readStream(streamId, { direction: 'backwards', maxCount: 3 })).map((e) => e.revision),
+        ).toEqual([11n, 10n, 9n]);
       });
 
       it('reads backwards from the end and from a revision', async () => {
         const streamId = await seededStream(store, 5);
-        expect((await store.readStream(streamId, { direction: 'backwards', maxCount: 2 })).map((e) => e.revision)).toEqual([4n, 3n]);
-        expect((await store.readStream(streamId, { direction: 'backwards', fromRevision: 2n })).map((e) => e.revision)).toEqual([2n, 1n, 0n]);
+        expect(
+          (await store.readStream(streamId, { direction: 'backwards', maxCount: 2 })).map((e) => e.revision),
+        ).toEqual([4n, 3n]);
+        expect(
+          (await store.readStream(streamId, { direction: 'backwards', fromRevision: 2n })).map((e) => e.revision),
+        ).toEqual([2n, 1n, 0n]);
       });
 
       it('reads a missing stream, or past its end, as empty', async () => {
@@ -212,7 +258,9 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         const appended: string[] = [];
         for (let i = 0; i < 7; i++) {
           const events = [newEvent('A'), newEvent('B')];
-          await store.appendToStream(newStreamId(i % 2 ? 'deal' : 'pipeline'), events, { expectedRevision: 'no_stream' });
+          await store.appendToStream(newStreamId(i % 2 ? 'deal' : 'pipeline'), events, {
+            expectedRevision: 'no_stream',
+          });
           appended.push(...events.map((e) => e.eventId));
         }
         const seen: RecordedEvent[] = [];
@@ -225,7 +273,8 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         });
         expect((await store.readAll({ after: cursor, limit: 3 })).events).toEqual([]);
         expect(seen.map((e) => e.eventId)).toEqual(appended);
-        for (let i = 1; i < seen.length; i++) expect(comparePositions(seen[i]!.position, seen[i - 1]!.position)).toBeGreaterThan(0);
+        for (let i = 1; i < seen.length; i++)
+          expect(comparePositions(seen[i]!.position, seen[i - 1]!.position)).toBeGreaterThan(0);
         expect(cursor).toEqual(seen.at(-1)!.position);
       });
 
@@ -233,13 +282,25 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         const from = await readToEnd(store, START);
         const deal = newStreamId('deal');
         const pipeline = newStreamId('pipeline');
-        await store.appendToStream(deal, [newEvent('DealCreated'), newEvent('DealWon')], { expectedRevision: 'no_stream' });
+        await store.appendToStream(deal, [newEvent('DealCreated'), newEvent('DealWon')], {
+          expectedRevision: 'no_stream',
+        });
         await store.appendToStream(pipeline, [newEvent('PipelineDefined')], { expectedRevision: 'no_stream' });
-        const everything = await readUntil(store, from.cursor, 100, (batch) => batch.events.some((e) => e.streamId === pipeline));
+        const everything = await readUntil(store, from.cursor, 100, (batch) =>
+          batch.events.some((e) => e.streamId === pipeline),
+        );
         expect(everything.map((e) => e.streamId)).toEqual([deal, deal, pipeline]);
-        const byType = await store.readAll({ after: from.cursor, limit: 100, filter: { eventTypes: ['DealWon', 'PipelineDefined'] } });
+        const byType = await store.readAll({
+          after: from.cursor,
+          limit: 100,
+          filter: { eventTypes: ['DealWon', 'PipelineDefined'] },
+        });
         expect(byType.events.map((e) => e.type)).toEqual(['DealWon', 'PipelineDefined']);
-        const byCategory = await store.readAll({ after: from.cursor, limit: 100, filter: { streamCategories: ['pipeline'] } });
+        const byCategory = await store.readAll({
+          after: from.cursor,
+          limit: 100,
+          filter: { streamCategories: ['pipeline'] },
+        });
         expect(byCategory.events.map((e) => e.streamId)).toEqual([pipeline]);
       });
 
@@ -273,7 +334,11 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
           afterStreamLock: () => randomDelay(concurrency.maxDelayMs),
           beforeCommit: () => randomDelay(concurrency.maxDelayMs),
         });
-        const { committed, delivered } = await followConcurrentWriters({ writer: faulty, reader: store, ...concurrency });
+        const { committed, delivered } = await followConcurrentWriters({
+          writer: faulty,
+          reader: store,
+          ...concurrency,
+        });
         await faulty.close();
 
         const ids = delivered.map((e) => e.eventId);
@@ -283,7 +348,8 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
           expect(comparePositions(delivered[i]!.position, delivered[i - 1]!.position)).toBeGreaterThan(0);
         }
         const revisionsByStream = new Map<string, bigint[]>();
-        for (const event of delivered) revisionsByStream.set(event.streamId, [...(revisionsByStream.get(event.streamId) ?? []), event.revision]);
+        for (const event of delivered)
+          revisionsByStream.set(event.streamId, [...(revisionsByStream.get(event.streamId) ?? []), event.revision]);
         for (const revisions of revisionsByStream.values()) {
           expect(revisions).toEqual(revisions.map((_, i) => BigInt(i)));
         }
@@ -360,7 +426,11 @@ export function newEvent(type: string, data: object = {}, metadata: Partial<NewE
 
 async function seededStream(store: EventStore, count: number): Promise<string> {
   const streamId = newStreamId('deal');
-  await store.appendToStream(streamId, Array.from({ length: count }, () => newEvent('Seeded')), { expectedRevision: 'no_stream' });
+  await store.appendToStream(
+    streamId,
+    Array.from({ length: count }, () => newEvent('Seeded')),
+    { expectedRevision: 'no_stream' },
+  );
   return streamId;
 }
 
@@ -393,7 +463,12 @@ const GRACE_MS = 3_000;
  * read. Tests never take one empty batch for "the end": the SQL store's horizon may lag behind
  * transactions elsewhere on the server.
  */
-async function readUntil(store: EventStore, after: GlobalPosition, limit: number, enough: (batch: { events: RecordedEvent[]; cursor: GlobalPosition }) => boolean): Promise<RecordedEvent[]> {
+async function readUntil(
+  store: EventStore,
+  after: GlobalPosition,
+  limit: number,
+  enough: (batch: { events: RecordedEvent[]; cursor: GlobalPosition }) => boolean,
+): Promise<RecordedEvent[]> {
   const read: RecordedEvent[] = [];
   const deadline = Date.now() + 60_000;
   let cursor = after;

@@ -10,7 +10,11 @@ import { EventStoreError } from '../port/event-store.errors.js';
  * the bound (a late result, or a rejection when its client is disposed) is absorbed and can never
  * become an unhandled rejection.
  */
-export function boundedCall<T>(label: string, timeoutMs: number, operation: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export function boundedCall<T>(
+  label: string,
+  timeoutMs: number,
+  operation: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -57,9 +57,12 @@ export function mapEsdbError(error: unknown, context: EsdbErrorContext): unknown
       return new EventStoreError('invalid-append', `${where}: ${text}`, cause);
   }
   if (type === undefined) {
-    if (code === GRPC.UNAVAILABLE || code === GRPC.CANCELLED) return new EventStoreError('unavailable', `${where}: server unavailable (${text})`, cause);
-    if (code === GRPC.DEADLINE_EXCEEDED || code === GRPC.ABORTED) return new EventStoreError('timeout', `${where}: the server did not answer in time (${text})`, cause);
-    if (/^Failed to discover after \d+ attempts/.test(text)) return new EventStoreError('unavailable', `${where}: ${text}`, cause);
+    if (code === GRPC.UNAVAILABLE || code === GRPC.CANCELLED)
+      return new EventStoreError('unavailable', `${where}: server unavailable (${text})`, cause);
+    if (code === GRPC.DEADLINE_EXCEEDED || code === GRPC.ABORTED)
+      return new EventStoreError('timeout', `${where}: the server did not answer in time (${text})`, cause);
+    if (/^Failed to discover after \d+ attempts/.test(text))
+      return new EventStoreError('unavailable', `${where}: ${text}`, cause);
     // grpc-js, for a call on a channel that was closed (the adapter closes a client's channel on close()).
     if (/^Channel has been shut down/.test(text)) return new EventStoreError('unavailable', `${where}: ${text}`, cause);
   }

@@ -34,25 +34,52 @@ describe('mapping client errors to the port', () => {
   });
 
   it("maps a missing stream ('no_stream' current revision) to actual undefined", () => {
-    const error = new WrongExpectedVersionError(undefined, { streamName: 'deal-1', expected: 0n, current: 'no_stream' });
+    const error = new WrongExpectedVersionError(undefined, {
+      streamName: 'deal-1',
+      expected: 0n,
+      current: 'no_stream',
+    });
     expect(mapEsdbError(error, { ...append, expectedRevision: 0n })).toMatchObject({ expected: 0n, actual: undefined });
   });
 
   it('keeps the port’s spelling of the expectation (stream_exists, no_stream) in the error', () => {
-    const error = new WrongExpectedVersionError(undefined, { streamName: 'deal-1', expected: 'stream_exists', current: 'no_stream' });
-    expect(mapEsdbError(error, { ...append, expectedRevision: 'stream_exists' })).toMatchObject({ expected: 'stream_exists', actual: undefined });
-    const exists = new WrongExpectedVersionError(undefined, { streamName: 'deal-1', expected: 'no_stream', current: 1n });
-    expect(mapEsdbError(exists, { ...append, expectedRevision: 'no_stream' })).toMatchObject({ expected: 'no_stream', actual: 1n });
+    const error = new WrongExpectedVersionError(undefined, {
+      streamName: 'deal-1',
+      expected: 'stream_exists',
+      current: 'no_stream',
+    });
+    expect(mapEsdbError(error, { ...append, expectedRevision: 'stream_exists' })).toMatchObject({
+      expected: 'stream_exists',
+      actual: undefined,
+    });
+    const exists = new WrongExpectedVersionError(undefined, {
+      streamName: 'deal-1',
+      expected: 'no_stream',
+      current: 1n,
+    });
+    expect(mapEsdbError(exists, { ...append, expectedRevision: 'no_stream' })).toMatchObject({
+      expected: 'no_stream',
+      actual: 1n,
+    });
   });
 
   it('falls back to the error’s own stream and expectation when the context has none', () => {
     const error = new WrongExpectedVersionError(undefined, { streamName: 'deal-9', expected: 3n, current: 5n });
-    expect(mapEsdbError(error, { operation: 'appendToStream' })).toMatchObject({ streamId: 'deal-9', expected: 3n, actual: 5n });
+    expect(mapEsdbError(error, { operation: 'appendToStream' })).toMatchObject({
+      streamId: 'deal-9',
+      expected: 3n,
+      actual: 5n,
+    });
   });
 
   it('reads a WrongExpectedVersion sent as gRPC metadata (the unary append path)', () => {
     const error = convertToCommandError(
-      serviceError(9, 'wrong expected version', { exception: 'wrong-expected-version', 'stream-name': 'deal-1', 'expected-version': '2', 'actual-version': '7' }) as never,
+      serviceError(9, 'wrong expected version', {
+        exception: 'wrong-expected-version',
+        'stream-name': 'deal-1',
+        'expected-version': '2',
+        'actual-version': '7',
+      }) as never,
     );
     expect(error).toBeInstanceOf(WrongExpectedVersionError);
     expect(mapEsdbError(error, append)).toMatchObject({ code: 'wrong-expected-revision', expected: 2n, actual: 7n });
@@ -61,8 +88,16 @@ describe('mapping client errors to the port', () => {
   it.each([
     ['UnavailableError', new UnavailableError(undefined, 'down')],
     ['CancelledError (cancelled by the server)', new CancelledError(undefined, 'cancelled')],
-    ['NotLeaderError', new NotLeaderError(serviceError(5, 'not leader', { 'leader-endpoint-host': 'node-2', 'leader-endpoint-port': '2113' }) as never)],
-    ['plain gRPC error code 14 (refused port, from the server-features call)', serviceError(14, 'UNAVAILABLE: No connection established')],
+    [
+      'NotLeaderError',
+      new NotLeaderError(
+        serviceError(5, 'not leader', { 'leader-endpoint-host': 'node-2', 'leader-endpoint-port': '2113' }) as never,
+      ),
+    ],
+    [
+      'plain gRPC error code 14 (refused port, from the server-features call)',
+      serviceError(14, 'UNAVAILABLE: No connection established'),
+    ],
     ['plain gRPC error code 1 (CANCELLED)', serviceError(1, 'CANCELLED')],
     ['failed cluster discovery', new Error('Failed to discover after 10 attempts.')],
     ['a call on a channel the adapter closed (grpc-js)', new Error('Channel has been shut down')],
@@ -107,7 +142,10 @@ describe('mapping client errors to the port', () => {
   it('has a decision for every error type the client knows (a new type fails here until it is mapped)', () => {
     const decisions = Object.fromEntries(
       Object.values(ErrorType).map((type) => {
-        const mapped = mapEsdbError(Object.assign(new Error(type), { type, streamName: 'deal-1', actualVersion: 1n }), append);
+        const mapped = mapEsdbError(
+          Object.assign(new Error(type), { type, streamName: 'deal-1', actualVersion: 1n }),
+          append,
+        );
         return [type, mapped instanceof EventStoreError ? mapped.code : 'unchanged'];
       }),
     );

@@ -10,9 +10,12 @@ const connectionString = process.env.EVENTSTORE_CONNECTION_STRING;
 
 eventStoreContract({
   name: 'EsdbEventStore on EventStoreDB',
-  skipReason: connectionString ? undefined : 'EVENTSTORE_CONNECTION_STRING not set — no EventStoreDB server on this machine',
+  skipReason: connectionString
+    ? undefined
+    : 'EVENTSTORE_CONNECTION_STRING not set — no EventStoreDB server on this machine',
   limitations: {
-    eventIdUniqueAcrossStreams: 'EventStoreDB dedupes event ids per stream only and has no index to find an id in another stream',
+    eventIdUniqueAcrossStreams:
+      'EventStoreDB dedupes event ids per stream only and has no index to find an id in another stream',
   },
   async setup() {
     // Streams are named with fresh UUIDs, so runs share a server without seeing each other's streams.

@@ -12,7 +12,10 @@ const BOUND_MS = 300;
 const GENEROUS_MS = 10 * BOUND_MS;
 
 const calls: ReadonlyArray<[string, (store: EventStore) => Promise<unknown>]> = [
-  ['appendToStream', (store) => store.appendToStream('deal-silent', [newEvent('DealCreated')], { expectedRevision: 'no_stream' })],
+  [
+    'appendToStream',
+    (store) => store.appendToStream('deal-silent', [newEvent('DealCreated')], { expectedRevision: 'no_stream' }),
+  ],
   ['readStream', (store) => store.readStream('deal-silent')],
   ['readStream backwards', (store) => store.readStream('deal-silent', { direction: 'backwards', maxCount: 1 })],
   ['readAll', (store) => store.readAll({ limit: 10 })],
@@ -41,7 +44,9 @@ describe('EsdbEventStore against a server that accepts connections and never ans
       socket.on('error', () => undefined);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    store = new EsdbEventStore(`esdb://127.0.0.1:${(server.address() as AddressInfo).port}?tls=false`, { timeoutMs: BOUND_MS });
+    store = new EsdbEventStore(`esdb://127.0.0.1:${(server.address() as AddressInfo).port}?tls=false`, {
+      timeoutMs: BOUND_MS,
+    });
   });
 
   afterAll(async () => {
@@ -71,13 +76,18 @@ describe('EsdbEventStore against a server that accepts connections and never ans
   });
 
   it('leaves nothing behind: closing settles the abandoned calls without unhandled rejections', async () => {
-    const abandoned = rejection(() => store.appendToStream('deal-silent', [newEvent('DealCreated')], { expectedRevision: 'any' }));
+    const abandoned = rejection(() =>
+      store.appendToStream('deal-silent', [newEvent('DealCreated')], { expectedRevision: 'any' }),
+    );
     await store.close();
     for (const socket of sockets) socket.destroy();
     expect((await abandoned).error).toMatchObject({ code: expect.stringMatching(/^(timeout|unavailable)$/) });
     // Jest fails the test if a rejection of an abandoned client call went unhandled meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 2 * BOUND_MS));
-    await expect(store.readStream('deal-silent')).rejects.toMatchObject({ code: 'unavailable', message: expect.stringContaining('closed') });
+    await expect(store.readStream('deal-silent')).rejects.toMatchObject({
+      code: 'unavailable',
+      message: expect.stringContaining('closed'),
+    });
   });
 });
 
@@ -112,9 +122,13 @@ describe('EsdbEventStore configuration', () => {
   it('refuses invalid appends and reads before any network call', async () => {
     const store = new EsdbEventStore('esdb://127.0.0.1:2113?tls=false');
     try {
-      await expect(store.appendToStream('deal-1', [], { expectedRevision: 'any' })).rejects.toMatchObject({ code: 'invalid-append' });
+      await expect(store.appendToStream('deal-1', [], { expectedRevision: 'any' })).rejects.toMatchObject({
+        code: 'invalid-append',
+      });
       const event = newEvent('A');
-      await expect(store.appendToStream('deal-1', [event, event], { expectedRevision: 'any' })).rejects.toMatchObject({ code: 'invalid-append' });
+      await expect(store.appendToStream('deal-1', [event, event], { expectedRevision: 'any' })).rejects.toMatchObject({
+        code: 'invalid-append',
+      });
       await expect(store.readStream('deal-1', { maxCount: -1 })).rejects.toMatchObject({ code: 'invalid-append' });
       await expect(store.readStream('deal-1', { maxCount: 0 })).resolves.toEqual([]);
     } finally {

@@ -33,7 +33,11 @@ class ScriptedClient {
   /** When set, an idempotent append answers with the stream's current revision (not where the ids are). */
   reportCurrentRevisionWhenIdempotent = false;
 
-  async appendToStream(streamName: string, events: ClientEvent[], { expectedRevision }: { expectedRevision: Expected }) {
+  async appendToStream(
+    streamName: string,
+    events: ClientEvent[],
+    { expectedRevision }: { expectedRevision: Expected },
+  ) {
     const stream = this.stream(streamName);
     const current = stream.at(-1)?.revision;
     const idsAt = (from: bigint) => events.every((event, i) => stream[Number(from) + i]?.id === event.id);
@@ -43,7 +47,11 @@ class ScriptedClient {
       position: undefined,
     });
     const wrong = () =>
-      new WrongExpectedVersionError(undefined, { streamName, expected: expectedRevision, current: current === undefined ? 'no_stream' : current });
+      new WrongExpectedVersionError(undefined, {
+        streamName,
+        expected: expectedRevision,
+        current: current === undefined ? 'no_stream' : current,
+      });
     if (expectedRevision === 'any') {
       const first = stream.findIndex((event) => event.id === events[0]!.id);
       if (first >= 0) {
@@ -58,7 +66,8 @@ class ScriptedClient {
     } else if (expectedRevision === 'stream_exists') {
       if (current === undefined) throw wrong();
     } else if (current !== expectedRevision) {
-      if (current !== undefined && current > expectedRevision && idsAt(expectedRevision + 1n)) return idempotent(expectedRevision + 1n);
+      if (current !== undefined && current > expectedRevision && idsAt(expectedRevision + 1n))
+        return idempotent(expectedRevision + 1n);
       throw wrong();
     }
     let revision = current ?? -1n;
@@ -66,29 +75,57 @@ class ScriptedClient {
     return { success: true, nextExpectedRevision: revision, position: this.log.at(-1)!.position };
   }
 
-  readStream(streamName: string, options: { direction?: string; fromRevision?: 'start' | 'end' | bigint; maxCount?: number | bigint }) {
+  readStream(
+    streamName: string,
+    options: { direction?: string; fromRevision?: 'start' | 'end' | bigint; maxCount?: number | bigint },
+  ) {
     const stream = this.stream(streamName);
     if (stream.length === 0) {
-      return cancellable(new Readable({ objectMode: true, read() { this.destroy(new StreamNotFoundError(undefined, streamName)); } }));
+      return cancellable(
+        new Readable({
+          objectMode: true,
+          read() {
+            this.destroy(new StreamNotFoundError(undefined, streamName));
+          },
+        }),
+      );
     }
     const backwards = options.direction === 'backwards';
-    const from = options.fromRevision === 'end' ? stream.at(-1)!.revision : options.fromRevision === 'start' || options.fromRevision === undefined ? 0n : options.fromRevision;
-    const selected = (backwards ? [...stream].reverse().filter((e) => e.revision <= from) : stream.filter((e) => e.revision >= from)).slice(0, Number(options.maxCount ?? Infinity));
+    const from =
+      options.fromRevision === 'end'
+        ? stream.at(-1)!.revision
+        : options.fromRevision === 'start' || options.fromRevision === undefined
+          ? 0n
+          : options.fromRevision;
+    const selected = (
+      backwards ? [...stream].reverse().filter((e) => e.revision <= from) : stream.filter((e) => e.revision >= from)
+    ).slice(0, Number(options.maxCount ?? Infinity));
     return cancellable(Readable.from(selected.map((event) => ({ event }))));
   }
 
   /** Like the server: reading from a position includes the event at that position. */
   readAll(options: { fromPosition?: 'start' | { commit: bigint; prepare: bigint }; maxCount?: number | bigint }) {
-    const from = options.fromPosition === 'start' || options.fromPosition === undefined ? { commit: 0n, prepare: 0n } : options.fromPosition;
+    const from =
+      options.fromPosition === 'start' || options.fromPosition === undefined
+        ? { commit: 0n, prepare: 0n }
+        : options.fromPosition;
     const selected = this.log
-      .filter((e) => e.position.commit > from.commit || (e.position.commit === from.commit && e.position.prepare >= from.prepare))
+      .filter(
+        (e) =>
+          e.position.commit > from.commit || (e.position.commit === from.commit && e.position.prepare >= from.prepare),
+      )
       .slice(0, Number(options.maxCount ?? Infinity));
     return cancellable(Readable.from(selected.map((event) => ({ event }))));
   }
 
   /** Something the server writes on its own, between our events. */
   writeSystemEvent(streamId = '$stats-127.0.0.1:2113', type = '$statsCollected'): void {
-    this.write(streamId, BigInt(this.stream(streamId).length), { id: crypto.randomUUID(), type, data: {}, metadata: undefined });
+    this.write(streamId, BigInt(this.stream(streamId).length), {
+      id: crypto.randomUUID(),
+      type,
+      data: {},
+      metadata: undefined,
+    });
   }
 
   async dispose() {}
@@ -122,7 +159,10 @@ function cancellable(readable: Readable) {
 }
 
 function storeOn(client: ScriptedClient, options: EsdbEventStoreOptions = {}): EsdbEventStore {
-  return new EsdbEventStore('esdb://scripted:2113?tls=false', { ...options, createClient: () => client as unknown as EventStoreDBClient });
+  return new EsdbEventStore('esdb://scripted:2113?tls=false', {
+    ...options,
+    createClient: () => client as unknown as EventStoreDBClient,
+  });
 }
 
 const ids = (events: readonly NewEvent[]) => events.map((event) => event.eventId);
@@ -131,10 +171,25 @@ describe('EsdbEventStore appends (scripted client)', () => {
   it('writes our metadata with ESDB $correlationId/$causationId and reports the stored position', async () => {
     const client = new ScriptedClient();
     const store = storeOn(client);
-    const events = [newEvent('DealCreated', { a: 1 }, { correlationId: 'corr', causationId: 'cmd', commandId: 'cmd' }), newEvent('DealQualified')];
+    const events = [
+      newEvent('DealCreated', { a: 1 }, { correlationId: 'corr', causationId: 'cmd', commandId: 'cmd' }),
+      newEvent('DealQualified'),
+    ];
     const result = await store.appendToStream('deal-1', events, { expectedRevision: 'no_stream' });
-    expect(result).toEqual({ streamId: 'deal-1', nextExpectedRevision: 1n, position: { major: 200n, minor: 199n }, alreadyStored: false });
-    expect(client.log[0]!.metadata).toMatchObject({ actorId: 'user-1', correlationId: 'corr', $correlationId: 'corr', causationId: 'cmd', $causationId: 'cmd', appendId: expect.any(String) });
+    expect(result).toEqual({
+      streamId: 'deal-1',
+      nextExpectedRevision: 1n,
+      position: { major: 200n, minor: 199n },
+      alreadyStored: false,
+    });
+    expect(client.log[0]!.metadata).toMatchObject({
+      actorId: 'user-1',
+      correlationId: 'corr',
+      $correlationId: 'corr',
+      causationId: 'cmd',
+      $causationId: 'cmd',
+      appendId: expect.any(String),
+    });
     const [read] = await store.readStream('deal-1', { maxCount: 1 });
     expect(read!.metadata).toEqual(events[0]!.metadata);
   });
@@ -156,7 +211,10 @@ describe('EsdbEventStore appends (scripted client)', () => {
     const first = await store.appendToStream('deal-1', events, { expectedRevision: 'no_stream' });
     await store.appendToStream('deal-1', [newEvent('C')], { expectedRevision: 1n });
     for (const expectedRevision of [5n, 0n, 'stream_exists', 'any'] as const) {
-      expect(await store.appendToStream('deal-1', events, { expectedRevision })).toEqual({ ...first, alreadyStored: true });
+      expect(await store.appendToStream('deal-1', events, { expectedRevision })).toEqual({
+        ...first,
+        alreadyStored: true,
+      });
     }
     expect(client.log).toHaveLength(3);
   });
@@ -168,7 +226,10 @@ describe('EsdbEventStore appends (scripted client)', () => {
     const first = await store.appendToStream('deal-1', [event], { expectedRevision: 'no_stream' });
     await store.appendToStream('deal-1', [newEvent('B')], { expectedRevision: 0n });
     client.reportCurrentRevisionWhenIdempotent = true;
-    expect(await store.appendToStream('deal-1', [event], { expectedRevision: 'no_stream' })).toEqual({ ...first, alreadyStored: true });
+    expect(await store.appendToStream('deal-1', [event], { expectedRevision: 'no_stream' })).toEqual({
+      ...first,
+      alreadyStored: true,
+    });
   });
 
   it('searches long streams page by page', async () => {
@@ -186,11 +247,17 @@ describe('EsdbEventStore appends (scripted client)', () => {
     const store = storeOn(client);
     const stored = newEvent('A');
     await store.appendToStream('deal-1', [stored], { expectedRevision: 'no_stream' });
-    await expect(store.appendToStream('deal-1', [newEvent('New'), stored], { expectedRevision: 'any' })).rejects.toBeInstanceOf(IdempotencyConflictError);
-    await expect(store.appendToStream('deal-1', [stored, newEvent('B')], { expectedRevision: 7n })).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await expect(
+      store.appendToStream('deal-1', [newEvent('New'), stored], { expectedRevision: 'any' }),
+    ).rejects.toBeInstanceOf(IdempotencyConflictError);
+    await expect(
+      store.appendToStream('deal-1', [stored, newEvent('B')], { expectedRevision: 7n }),
+    ).rejects.toBeInstanceOf(IdempotencyConflictError);
     const reordered = [newEvent('X'), newEvent('Y')];
     await store.appendToStream('deal-2', reordered, { expectedRevision: 'no_stream' });
-    await expect(store.appendToStream('deal-2', [...reordered].reverse(), { expectedRevision: 'no_stream' })).rejects.toMatchObject({ code: 'idempotency-conflict' });
+    await expect(
+      store.appendToStream('deal-2', [...reordered].reverse(), { expectedRevision: 'no_stream' }),
+    ).rejects.toMatchObject({ code: 'idempotency-conflict' });
     expect(client.log).toHaveLength(3);
   });
 
@@ -198,10 +265,14 @@ describe('EsdbEventStore appends (scripted client)', () => {
     const client = new ScriptedClient();
     const store = storeOn(client);
     await store.appendToStream('deal-1', [newEvent('A'), newEvent('B')], { expectedRevision: 'no_stream' });
-    const error = await store.appendToStream('deal-1', [newEvent('C')], { expectedRevision: 0n }).catch((e: unknown) => e);
+    const error = await store
+      .appendToStream('deal-1', [newEvent('C')], { expectedRevision: 0n })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WrongExpectedRevisionError);
     expect(error).toMatchObject({ streamId: 'deal-1', expected: 0n, actual: 1n });
-    await expect(store.appendToStream('deal-9', [newEvent('C')], { expectedRevision: 'stream_exists' })).rejects.toMatchObject({ expected: 'stream_exists', actual: undefined });
+    await expect(
+      store.appendToStream('deal-9', [newEvent('C')], { expectedRevision: 'stream_exists' }),
+    ).rejects.toMatchObject({ expected: 'stream_exists', actual: undefined });
   });
 });
 
@@ -214,9 +285,14 @@ describe('EsdbEventStore reads (scripted client)', () => {
 
   it('reads forwards, backwards and the revision', async () => {
     const store = storeOn(new ScriptedClient());
-    await store.appendToStream('deal-1', [newEvent('A'), newEvent('B'), newEvent('C')], { expectedRevision: 'no_stream' });
+    await store.appendToStream('deal-1', [newEvent('A'), newEvent('B'), newEvent('C')], {
+      expectedRevision: 'no_stream',
+    });
     expect((await store.readStream('deal-1', { fromRevision: 1n })).map((e) => e.type)).toEqual(['B', 'C']);
-    expect((await store.readStream('deal-1', { direction: 'backwards', maxCount: 2 })).map((e) => e.type)).toEqual(['C', 'B']);
+    expect((await store.readStream('deal-1', { direction: 'backwards', maxCount: 2 })).map((e) => e.type)).toEqual([
+      'C',
+      'B',
+    ]);
     expect(await store.streamRevision('deal-1')).toBe(2n);
   });
 });
@@ -265,7 +341,10 @@ describe('EsdbEventStore readAll (scripted client)', () => {
     const { store } = await populated();
     const won = await store.readAll({ limit: 100, filter: { eventTypes: ['DealWon'] } });
     expect(won.events.map((e) => e.streamId)).toEqual(['pipeline-1', 'pipeline-3']);
-    const pipelines = await store.readAll({ limit: 100, filter: { streamCategories: ['pipeline'], eventTypes: ['PipelineDefined'] } });
+    const pipelines = await store.readAll({
+      limit: 100,
+      filter: { streamCategories: ['pipeline'], eventTypes: ['PipelineDefined'] },
+    });
     expect(pipelines.events.map((e) => e.streamId)).toEqual(['pipeline-1', 'pipeline-3']);
     const none = await store.readAll({ after: won.cursor, limit: 100, filter: { eventTypes: ['Nothing'] } });
     expect(none).toEqual({ events: [], cursor: won.cursor });

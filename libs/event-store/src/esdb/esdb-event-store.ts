@@ -12,7 +12,11 @@ import {
 } from '@eventstore/db-client';
 import { validateAppend, validateMaxCount } from '../port/append-validation.js';
 import { EventStoreError, IdempotencyConflictError, isEventStoreError } from '../port/event-store.errors.js';
-import type { EventSubscription, EventSubscriptionHandlers, SubscribableEventStore } from '../port/event-subscription.js';
+import type {
+  EventSubscription,
+  EventSubscriptionHandlers,
+  SubscribableEventStore,
+} from '../port/event-subscription.js';
 import type {
   AppendResult,
   EventShape,
@@ -133,7 +137,10 @@ export class EsdbEventStore implements SubscribableEventStore {
     });
   }
 
-  async readStream<E extends EventShape = EventShape>(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent<E>[]> {
+  async readStream<E extends EventShape = EventShape>(
+    streamId: string,
+    options: ReadStreamOptions = {},
+  ): Promise<RecordedEvent<E>[]> {
     const maxCount = options.maxCount ?? Number.MAX_SAFE_INTEGER;
     validateMaxCount(maxCount);
     if (maxCount === 0) return [];
@@ -151,7 +158,10 @@ export class EsdbEventStore implements SubscribableEventStore {
 
   async streamRevision(streamId: string): Promise<StreamRevision | undefined> {
     return this.bounded({ operation: 'streamRevision', streamId }, async (client, signal) => {
-      const [last] = await readStreamEvents(client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }), signal);
+      const [last] = await readStreamEvents(
+        client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }),
+        signal,
+      );
       return last?.revision;
     });
   }
@@ -251,17 +261,26 @@ export class EsdbEventStore implements SubscribableEventStore {
   }
 
   /** Runs one port call on the current client, bounded, with the client's errors mapped. */
-  private async bounded<T>(context: EsdbErrorContext, operation: (client: Client, signal: AbortSignal) => Promise<T>): Promise<T> {
+  private async bounded<T>(
+    context: EsdbErrorContext,
+    operation: (client: Client, signal: AbortSignal) => Promise<T>,
+  ): Promise<T> {
     if (this.closed) throw new EventStoreError('unavailable', `EventStoreDB ${context.operation}: the store is closed`);
     const client = this.client;
     this.inFlight.set(client, (this.inFlight.get(client) ?? 0) + 1);
     try {
-      return await boundedCall(`EventStoreDB ${context.operation}`, this.timeoutMs, (signal) => operation(client, signal));
+      return await boundedCall(`EventStoreDB ${context.operation}`, this.timeoutMs, (signal) =>
+        operation(client, signal),
+      );
     } catch (error) {
       if (isEventStoreError(error, 'timeout')) this.retire(client);
       const mapped = mapEsdbError(error, context);
       if (this.closed && !(mapped instanceof EventStoreError)) {
-        throw new EventStoreError('unavailable', `EventStoreDB ${context.operation}: the store was closed during the call`, { cause: error });
+        throw new EventStoreError(
+          'unavailable',
+          `EventStoreDB ${context.operation}: the store was closed during the call`,
+          { cause: error },
+        );
       }
       throw mapped;
     } finally {
@@ -305,7 +324,9 @@ export class EsdbEventStore implements SubscribableEventStore {
     }
     const found = await this.findStoredAppend(client, streamId, events, appendId, signal);
     if (found) return found;
-    throw new Error(`EventStoreDB reported ${streamId}@${nextExpectedRevision} for an append whose events are not in the stream`);
+    throw new Error(
+      `EventStoreDB reported ${streamId}@${nextExpectedRevision} for an append whose events are not in the stream`,
+    );
   }
 
   /**
@@ -324,7 +345,11 @@ export class EsdbEventStore implements SubscribableEventStore {
     const found = new Map<string, EsdbRecordedEventLike>();
     let fromRevision: bigint | typeof END = END;
     while (found.size < wanted.size) {
-      const read = client.readStream(streamId, { direction: BACKWARDS, fromRevision, maxCount: this.streamScanPageSize });
+      const read = client.readStream(streamId, {
+        direction: BACKWARDS,
+        fromRevision,
+        maxCount: this.streamScanPageSize,
+      });
       const page = await readStreamEvents(read, signal);
       for (const event of page) if (wanted.has(event.id.toLowerCase())) found.set(event.id.toLowerCase(), event);
       const oldest = page.at(-1);
@@ -333,7 +358,9 @@ export class EsdbEventStore implements SubscribableEventStore {
     }
     if (found.size === 0) return undefined;
     const stored = events.map((event) => found.get(event.eventId.toLowerCase()));
-    const consecutive = stored.every((event, index) => event !== undefined && event.revision === stored[0]!.revision + BigInt(index));
+    const consecutive = stored.every(
+      (event, index) => event !== undefined && event.revision === stored[0]!.revision + BigInt(index),
+    );
     if (!consecutive) throw new IdempotencyConflictError(streamId, [...found.keys()]);
     return appendResult(streamId, stored as EsdbRecordedEventLike[], appendId);
   }
@@ -351,11 +378,18 @@ async function readStreamEvents(read: CancellableRead, signal: AbortSignal): Pro
 }
 
 function sameIds(stored: readonly EsdbRecordedEventLike[], events: readonly NewEvent[]): boolean {
-  return stored.length === events.length && stored.every((event, index) => event.id.toLowerCase() === events[index]!.eventId.toLowerCase());
+  return (
+    stored.length === events.length &&
+    stored.every((event, index) => event.id.toLowerCase() === events[index]!.eventId.toLowerCase())
+  );
 }
 
 /** The port's answer for an append whose events are `stored` (in order); written now iff they carry `appendId`. */
-function appendResult(streamId: string, stored: readonly EsdbRecordedEventLike[], appendId: string | undefined): AppendResult {
+function appendResult(
+  streamId: string,
+  stored: readonly EsdbRecordedEventLike[],
+  appendId: string | undefined,
+): AppendResult {
   const last = fromEsdbRecordedEvent(stored.at(-1)!);
   const writtenNow = appendId !== undefined && stored.every((event) => appendIdOf(event.metadata) === appendId);
   return { streamId, nextExpectedRevision: last.revision, position: last.position, alreadyStored: !writtenNow };
@@ -373,6 +407,7 @@ async function disposeClient(client: Client): Promise<void> {
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+  if (!Number.isSafeInteger(value) || value <= 0)
+    throw new RangeError(`${name} must be a positive integer, got ${value}`);
   return value;
 }

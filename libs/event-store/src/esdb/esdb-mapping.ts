@@ -1,5 +1,11 @@
 import { EventStoreError } from '../port/event-store.errors.js';
-import type { EventMetadata, ExpectedRevision, NewEvent, ReadAllOptions, RecordedEvent } from '../port/event-store.types.js';
+import type {
+  EventMetadata,
+  ExpectedRevision,
+  NewEvent,
+  ReadAllOptions,
+  RecordedEvent,
+} from '../port/event-store.types.js';
 import type { GlobalPosition } from '../port/global-position.js';
 
 // Pure translation between the port's types and @eventstore/db-client's shapes. Structural types
@@ -47,7 +53,8 @@ export interface EsdbRecordedEventLike {
 /** Maps the port's expected revision to the client's (the names coincide; exact revisions stay bigint); `invalid-append` for anything else. */
 export function toEsdbExpectedRevision(expected: ExpectedRevision): EsdbExpectedRevision {
   if (expected === 'no_stream' || expected === 'stream_exists' || expected === 'any') return expected;
-  if (typeof expected !== 'bigint' || expected < 0n) throw new EventStoreError('invalid-append', `not an expected revision: ${String(expected)}`);
+  if (typeof expected !== 'bigint' || expected < 0n)
+    throw new EventStoreError('invalid-append', `not an expected revision: ${String(expected)}`);
   return expected;
 }
 
@@ -74,8 +81,12 @@ export function toEsdbMetadata(metadata: EventMetadata, appendId: string): EsdbE
   return {
     actorId: metadata.actorId,
     ...(metadata.commandId !== undefined ? { commandId: metadata.commandId } : {}),
-    ...(metadata.correlationId !== undefined ? { correlationId: metadata.correlationId, $correlationId: metadata.correlationId } : {}),
-    ...(metadata.causationId !== undefined ? { causationId: metadata.causationId, $causationId: metadata.causationId } : {}),
+    ...(metadata.correlationId !== undefined
+      ? { correlationId: metadata.correlationId, $correlationId: metadata.correlationId }
+      : {}),
+    ...(metadata.causationId !== undefined
+      ? { causationId: metadata.causationId, $causationId: metadata.causationId }
+      : {}),
     occurredAt: metadata.occurredAt.toISOString(),
     appendId,
   };
@@ -92,7 +103,10 @@ export function fromEsdbMetadata(raw: unknown, created: Date): EventMetadata {
   const causationId = stringField(meta, 'causationId') ?? stringField(meta, '$causationId');
   const commandId = stringField(meta, 'commandId');
   const occurredAtText = stringField(meta, 'occurredAt');
-  const occurredAt = occurredAtText !== undefined && !Number.isNaN(Date.parse(occurredAtText)) ? new Date(occurredAtText) : new Date(created.getTime());
+  const occurredAt =
+    occurredAtText !== undefined && !Number.isNaN(Date.parse(occurredAtText))
+      ? new Date(occurredAtText)
+      : new Date(created.getTime());
   return {
     actorId: stringField(meta, 'actorId') ?? '',
     ...(commandId !== undefined ? { commandId } : {}),
@@ -112,7 +126,12 @@ export function toEsdbEventData(
   event: NewEvent,
   appendId: string,
 ): { id: string; type: string; data: Record<string, unknown>; metadata: EsdbEventMetadata } {
-  return { id: event.eventId, type: event.type, data: event.data as Record<string, unknown>, metadata: toEsdbMetadata(event.metadata, appendId) };
+  return {
+    id: event.eventId,
+    type: event.type,
+    data: event.data as Record<string, unknown>,
+    metadata: toEsdbMetadata(event.metadata, appendId),
+  };
 }
 
 /**
@@ -121,7 +140,10 @@ export function toEsdbEventData(
  * than 22.6 omit it on stream reads; dealstream needs it for read-your-writes).
  */
 export function fromEsdbRecordedEvent(event: EsdbRecordedEventLike): RecordedEvent {
-  if (!event.position) throw new Error(`EventStoreDB reported no position for ${event.streamId}@${event.revision}: EventStoreDB 22.6 or later is required`);
+  if (!event.position)
+    throw new Error(
+      `EventStoreDB reported no position for ${event.streamId}@${event.revision}: EventStoreDB 22.6 or later is required`,
+    );
   return {
     eventId: event.id.toLowerCase(),
     streamId: event.streamId,
@@ -146,9 +168,13 @@ export function streamCategory(streamId: string): string {
 }
 
 /** True when a (non-system) event passes `readAll`'s type and category filters. */
-export function matchesFilter(event: { readonly streamId: string; readonly type: string }, filter: ReadAllOptions['filter']): boolean {
+export function matchesFilter(
+  event: { readonly streamId: string; readonly type: string },
+  filter: ReadAllOptions['filter'],
+): boolean {
   if (filter?.eventTypes?.length && !filter.eventTypes.includes(event.type)) return false;
-  if (filter?.streamCategories?.length && !filter.streamCategories.includes(streamCategory(event.streamId))) return false;
+  if (filter?.streamCategories?.length && !filter.streamCategories.includes(streamCategory(event.streamId)))
+    return false;
   return true;
 }
 

@@ -60,7 +60,9 @@ describe('positions', () => {
       const position = fromEsdbPosition({ commit: value, prepare: MAX_U64 - value });
       expect(decodePosition(encodePosition(position))).toEqual(position);
     }
-    expect(encodePosition(fromEsdbPosition({ commit: MAX_U64, prepare: 1n }))).toBe('ffffffffffffffff-0000000000000001');
+    expect(encodePosition(fromEsdbPosition({ commit: MAX_U64, prepare: 1n }))).toBe(
+      'ffffffffffffffff-0000000000000001',
+    );
   });
 
   it('orders cursors as strings exactly as $all orders (commit, prepare) pairs', () => {
@@ -102,7 +104,11 @@ describe('metadata', () => {
       occurredAt: '2025-03-31T09:15:00.123Z',
       appendId: 'append-1',
     });
-    expect(toEsdbMetadata({ actorId: 'bob', occurredAt: full.occurredAt }, 'a')).toEqual({ actorId: 'bob', occurredAt: '2025-03-31T09:15:00.123Z', appendId: 'a' });
+    expect(toEsdbMetadata({ actorId: 'bob', occurredAt: full.occurredAt }, 'a')).toEqual({
+      actorId: 'bob',
+      occurredAt: '2025-03-31T09:15:00.123Z',
+      appendId: 'a',
+    });
   });
 
   it('round-trips full and minimal metadata through JSON, as the server stores it', () => {
@@ -115,10 +121,18 @@ describe('metadata', () => {
   });
 
   it('reads events of other producers: $-names for correlation, created for occurredAt, empty actor', () => {
-    expect(fromEsdbMetadata({ $correlationId: 'c', $causationId: 'd' }, created)).toEqual({ actorId: '', correlationId: 'c', causationId: 'd', occurredAt: created });
+    expect(fromEsdbMetadata({ $correlationId: 'c', $causationId: 'd' }, created)).toEqual({
+      actorId: '',
+      correlationId: 'c',
+      causationId: 'd',
+      occurredAt: created,
+    });
     expect(fromEsdbMetadata(undefined, created)).toEqual({ actorId: '', occurredAt: created });
     expect(fromEsdbMetadata(new Uint8Array([1, 2]), created)).toEqual({ actorId: '', occurredAt: created });
-    expect(fromEsdbMetadata({ actorId: 'x', occurredAt: 'not a date' }, created)).toEqual({ actorId: 'x', occurredAt: created });
+    expect(fromEsdbMetadata({ actorId: 'x', occurredAt: 'not a date' }, created)).toEqual({
+      actorId: 'x',
+      occurredAt: created,
+    });
     expect(appendIdOf(undefined)).toBeUndefined();
   });
 

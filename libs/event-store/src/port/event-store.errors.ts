@@ -1,11 +1,7 @@
 import type { ExpectedRevision, StreamRevision } from './event-store.types.js';
 
 export type EventStoreErrorCode =
-  | 'wrong-expected-revision'
-  | 'idempotency-conflict'
-  | 'invalid-append'
-  | 'timeout'
-  | 'unavailable';
+  'wrong-expected-revision' | 'idempotency-conflict' | 'invalid-append' | 'timeout' | 'unavailable';
 
 /** The one error type of the event store port; adapters translate their drivers' errors into it. */
 export class EventStoreError extends Error {
@@ -41,7 +37,10 @@ export class IdempotencyConflictError extends EventStoreError {
     readonly streamId: string,
     readonly eventIds: readonly string[],
   ) {
-    super('idempotency-conflict', `stream ${streamId}: event ids already stored by a different append: ${eventIds.join(', ')}`);
+    super(
+      'idempotency-conflict',
+      `stream ${streamId}: event ids already stored by a different append: ${eventIds.join(', ')}`,
+    );
     this.name = 'IdempotencyConflictError';
   }
 }

@@ -32,7 +32,10 @@ export interface EventStore {
    * caller's event union (e.g. `readStream<DealEvent>(dealStreamName(id))`): the events come back
    * typed by it, unchecked — the caller knows what its streams hold.
    */
-  readStream<E extends EventShape = EventShape>(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent<E>[]>;
+  readStream<E extends EventShape = EventShape>(
+    streamId: string,
+    options?: ReadStreamOptions,
+  ): Promise<RecordedEvent<E>[]>;
 
   /** The revision of the stream's last event, or undefined when the stream does not exist. */
   streamRevision(streamId: string): Promise<StreamRevision | undefined>;

@@ -58,7 +58,8 @@ export const MAX_CLIENT_POSITION_PART = (1n << 63n) - 1n;
  */
 export function parseClientPosition(cursor: unknown): GlobalPosition | undefined {
   const position = typeof cursor === 'string' ? decodePosition(cursor) : undefined;
-  if (!position || position.major > MAX_CLIENT_POSITION_PART || position.minor > MAX_CLIENT_POSITION_PART) return undefined;
+  if (!position || position.major > MAX_CLIENT_POSITION_PART || position.minor > MAX_CLIENT_POSITION_PART)
+    return undefined;
   return position;
 }
 

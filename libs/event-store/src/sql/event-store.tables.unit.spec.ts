@@ -19,8 +19,13 @@ describe('the event store table map', () => {
     const db = compileOnly<DB>();
     // A Kysely<DB> serves the event store's queries: DB includes EventStoreTables (declaration merging).
     const store: Kysely<EventStoreTables> = db;
-    const query = store.selectFrom('event_store.events as e').select(['e.stream_id', 'e.hash']).where('e.stream_revision', '>=', '3');
-    expect(query.compile().sql).toBe('select "e"."stream_id", "e"."hash" from "event_store"."events" as "e" where "e"."stream_revision" >= $1');
+    const query = store
+      .selectFrom('event_store.events as e')
+      .select(['e.stream_id', 'e.hash'])
+      .where('e.stream_revision', '>=', '3');
+    expect(query.compile().sql).toBe(
+      'select "e"."stream_id", "e"."hash" from "event_store"."events" as "e" where "e"."stream_revision" >= $1',
+    );
 
     // A column renamed in the schema but not in a query fails `npm run typecheck`: `revision` lives on
     // event_store.streams, event_store.events calls it `stream_revision`. If this line stops being an

@@ -30,6 +30,8 @@ export function mapSqlFault(error: unknown, operation: string): unknown {
   if (!fault) return error;
   const reason = describeError(error);
   return fault === 'timeout'
-    ? new EventStoreError('timeout', `SQL ${operation}: the database did not answer within its bound (${reason})`, { cause: error })
+    ? new EventStoreError('timeout', `SQL ${operation}: the database did not answer within its bound (${reason})`, {
+        cause: error,
+      })
     : new EventStoreError('unavailable', `SQL ${operation}: database unavailable (${reason})`, { cause: error });
 }

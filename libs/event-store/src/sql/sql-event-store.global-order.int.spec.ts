@@ -18,15 +18,22 @@ class PositionOnlyReader extends SqlEventStore {
     const after = options.after ?? START;
     const { rows } = await sql<{ global_position: string }>`
       select global_position::text as global_position from event_store.events
-      where global_position > ${after.minor.toString()}::bigint order by global_position limit ${options.limit}`.execute(this.database.db);
+      where global_position > ${after.minor.toString()}::bigint order by global_position limit ${options.limit}`.execute(
+      this.database.db,
+    );
     const ids = rows.map((row) => row.global_position);
     const full = await Promise.all(ids.map((id) => this.byPosition<E>(id)));
     return { events: full, cursor: full.at(-1)?.position ?? after };
   }
   private async byPosition<E extends EventShape>(position: string) {
     const { rows } = await sql<{ stream_id: string; stream_revision: string }>`
-      select stream_id, stream_revision::text as stream_revision from event_store.events where global_position = ${position}::bigint`.execute(this.database.db);
-    const [event] = await this.readStream<E>(rows[0]!.stream_id, { fromRevision: BigInt(rows[0]!.stream_revision), maxCount: 1 });
+      select stream_id, stream_revision::text as stream_revision from event_store.events where global_position = ${position}::bigint`.execute(
+      this.database.db,
+    );
+    const [event] = await this.readStream<E>(rows[0]!.stream_id, {
+      fromRevision: BigInt(rows[0]!.stream_revision),
+      maxCount: 1,
+    });
     return { ...event!, position: { major: 0n, minor: BigInt(position) } };
   }
 }
@@ -44,7 +51,10 @@ class PairOrderPositionCursorReader extends SqlEventStore {
       where e.global_position > ${after.minor.toString()}::bigint and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
       order by e.transaction_id, e.global_position limit ${options.limit}`.execute(this.database.db);
     const events = await Promise.all(
-      rows.map(async (row) => (await this.readStream<E>(row.stream_id, { fromRevision: BigInt(row.stream_revision), maxCount: 1 }))[0]!),
+      rows.map(
+        async (row) =>
+          (await this.readStream<E>(row.stream_id, { fromRevision: BigInt(row.stream_revision), maxCount: 1 }))[0]!,
+      ),
     );
     return { events, cursor: events.at(-1)?.position ?? after };
   }
@@ -115,7 +125,9 @@ describe('SqlEventStore global order on PostgreSQL', () => {
     const pg = await database.db.connection().execute(async (connection) => {
       await sql`begin`.execute(connection);
       await sql`select pg_current_xact_id()`.execute(connection); // takes an xid, like an append's first statement
-      const appended = await store.appendToStream(newStreamId('deal'), [newEvent('Later')], { expectedRevision: 'no_stream' });
+      const appended = await store.appendToStream(newStreamId('deal'), [newEvent('Later')], {
+        expectedRevision: 'no_stream',
+      });
       const whileOpen = await store.readAll({ after: cursor, limit: 100 });
       await sql`commit`.execute(connection);
       const afterCommit = await readSoon(store, cursor, 1);
@@ -126,28 +138,48 @@ describe('SqlEventStore global order on PostgreSQL', () => {
   });
 
   const measure = process.env.MEASURE_NAIVE_READER ? it : it.skip;
-  measure('measurement (MEASURE_NAIVE_READER=1): the position-only reader misses events in the concurrent-writers scenario', async () => {
-    const writer = new SqlEventStore(database.db, {
-      afterStreamLock: () => new Promise((r) => setTimeout(r, Math.random() * 8)),
-      beforeCommit: () => new Promise((r) => setTimeout(r, Math.random() * 8)),
-    });
-    const { committed, delivered } = await followConcurrentWriters({ writer, reader: new PositionOnlyReader(database), writers: 16, appendsPerWriter: 60 });
-    const deliveredIds = new Set(delivered.map((e) => e.eventId));
-    const missed = committed.filter((id) => !deliveredIds.has(id)).length;
-    console.log(`position-only reader: committed ${committed.length}, delivered ${delivered.length}, missed ${missed}`);
-    expect(missed).toBeGreaterThan(0);
-  });
+  measure(
+    'measurement (MEASURE_NAIVE_READER=1): the position-only reader misses events in the concurrent-writers scenario',
+    async () => {
+      const writer = new SqlEventStore(database.db, {
+        afterStreamLock: () => new Promise((r) => setTimeout(r, Math.random() * 8)),
+        beforeCommit: () => new Promise((r) => setTimeout(r, Math.random() * 8)),
+      });
+      const { committed, delivered } = await followConcurrentWriters({
+        writer,
+        reader: new PositionOnlyReader(database),
+        writers: 16,
+        appendsPerWriter: 60,
+      });
+      const deliveredIds = new Set(delivered.map((e) => e.eventId));
+      const missed = committed.filter((id) => !deliveredIds.has(id)).length;
+      console.log(
+        `position-only reader: committed ${committed.length}, delivered ${delivered.length}, missed ${missed}`,
+      );
+      expect(missed).toBeGreaterThan(0);
+    },
+  );
 
-  measure('measurement (MEASURE_NAIVE_READER=1): ordering by the pair but paging by position alone also loses or repeats events', async () => {
-    const writer = new SqlEventStore(database.db, {
-      afterStreamLock: () => new Promise((r) => setTimeout(r, Math.random() * 8)),
-      beforeCommit: () => new Promise((r) => setTimeout(r, Math.random() * 8)),
-    });
-    const { committed, delivered } = await followConcurrentWriters({ writer, reader: new PairOrderPositionCursorReader(database), writers: 16, appendsPerWriter: 60 });
-    const deliveredIds = new Set(delivered.map((e) => e.eventId));
-    const missed = committed.filter((id) => !deliveredIds.has(id)).length;
-    const repeated = delivered.length - deliveredIds.size;
-    console.log(`pair-ordered, position-paged reader: committed ${committed.length}, delivered ${delivered.length}, missed ${missed}, repeated ${repeated}`);
-    expect(missed + repeated).toBeGreaterThan(0);
-  });
+  measure(
+    'measurement (MEASURE_NAIVE_READER=1): ordering by the pair but paging by position alone also loses or repeats events',
+    async () => {
+      const writer = new SqlEventStore(database.db, {
+        afterStreamLock: () => new Promise((r) => setTimeout(r, Math.random() * 8)),
+        beforeCommit: () => new Promise((r) => setTimeout(r, Math.random() * 8)),
+      });
+      const { committed, delivered } = await followConcurrentWriters({
+        writer,
+        reader: new PairOrderPositionCursorReader(database),
+        writers: 16,
+        appendsPerWriter: 60,
+      });
+      const deliveredIds = new Set(delivered.map((e) => e.eventId));
+      const missed = committed.filter((id) => !deliveredIds.has(id)).length;
+      const repeated = delivered.length - deliveredIds.size;
+      console.log(
+        `pair-ordered, position-paged reader: committed ${committed.length}, delivered ${delivered.length}, missed ${missed}, repeated ${repeated}`,
+      );
+      expect(missed + repeated).toBeGreaterThan(0);
+    },
+  );
 });

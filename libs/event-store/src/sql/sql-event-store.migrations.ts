@@ -46,7 +46,9 @@ const migrations: Record<string, Migration> = {
       // The global reading order: (transaction id, position). See docs/event-store.md.
       await sql`create index events_global_order on event_store.events (transaction_id, global_position)`.execute(db);
       await sql`create index events_type on event_store.events (type, transaction_id, global_position)`.execute(db);
-      await sql`create index events_category on event_store.events (stream_category, transaction_id, global_position)`.execute(db);
+      await sql`create index events_category on event_store.events (stream_category, transaction_id, global_position)`.execute(
+        db,
+      );
     },
   },
 };

@@ -30,29 +30,42 @@ describe('SqlEventStore storage on PostgreSQL', () => {
     expect(error).toBeInstanceOf(Error);
     expect((await store.readStream(streamId)).map((e) => e.type)).toEqual(['A']);
     expect(await store.streamRevision(streamId)).toBe(0n);
-    expect((await store.appendToStream(streamId, [newEvent('D')], { expectedRevision: 0n })).nextExpectedRevision).toBe(1n);
+    expect((await store.appendToStream(streamId, [newEvent('D')], { expectedRevision: 0n })).nextExpectedRevision).toBe(
+      1n,
+    );
   });
 
   it('chains each event to its predecessor by hash, across appends', async () => {
     const streamId = newStreamId('deal');
-    await store.appendToStream(streamId, [newEvent('A', { n: 1 }), newEvent('B', { n: 2 })], { expectedRevision: 'no_stream' });
+    await store.appendToStream(streamId, [newEvent('A', { n: 1 }), newEvent('B', { n: 2 })], {
+      expectedRevision: 'no_stream',
+    });
     await store.appendToStream(streamId, [newEvent('C', { n: 3 })], { expectedRevision: 1n });
     const events = await store.readStream(streamId);
     expect(events[0]!.previousHash).toBeNull();
     expect(events[1]!.previousHash).toBe(events[0]!.hash);
     expect(events[2]!.previousHash).toBe(events[1]!.hash);
     for (const event of events) {
-      const recomputed = hashEvent({ ...event, ...event.metadata, recordedAt: event.recordedAt }, event.previousHash ?? null);
+      const recomputed = hashEvent(
+        { ...event, ...event.metadata, recordedAt: event.recordedAt },
+        event.previousHash ?? null,
+      );
       expect(event.hash).toBe(recomputed);
       expect(event.hash).toMatch(/^[0-9a-f]{64}$/);
     }
-    const { rows } = await sql<{ last_hash: string }>`select last_hash from event_store.streams where stream_id = ${streamId}`.execute(database.db);
+    const { rows } = await sql<{
+      last_hash: string;
+    }>`select last_hash from event_store.streams where stream_id = ${streamId}`.execute(database.db);
     expect(rows[0]!.last_hash).toBe(events[2]!.hash);
   });
 
   it('keeps one unbroken chain when many appends race on one stream with expected revision any', async () => {
     const streamId = newStreamId('deal');
-    await Promise.all(Array.from({ length: 30 }, (_, i) => store.appendToStream(streamId, [newEvent('Any', { i })], { expectedRevision: 'any' })));
+    await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        store.appendToStream(streamId, [newEvent('Any', { i })], { expectedRevision: 'any' }),
+      ),
+    );
     const events = await store.readStream(streamId);
     expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 30 }, (_, i) => BigInt(i)));
     for (let i = 1; i < events.length; i++) expect(events[i]!.previousHash).toBe(events[i - 1]!.hash);

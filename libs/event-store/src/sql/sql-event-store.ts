@@ -48,23 +48,25 @@ type EventStoreDb = Kysely<EventStoreTables>;
 // must therefore ORDER BY the table-qualified columns (`e.global_position`): a bare name would
 // resolve to the text alias and sort '10000' before '9995' — the contract suite caught exactly that.
 function selectEvents(db: EventStoreDb) {
-  return db.selectFrom('event_store.events as e').select((eb) => [
-    eb.cast<string>('e.event_id', 'text').as('event_id'),
-    'e.stream_id',
-    eb.cast<string>('e.stream_revision', 'text').as('stream_revision'),
-    'e.type',
-    'e.data',
-    'e.actor_id',
-    'e.command_id',
-    'e.correlation_id',
-    'e.causation_id',
-    'e.occurred_at',
-    'e.recorded_at',
-    eb.cast<string>('e.transaction_id', 'text').as('transaction_id'),
-    eb.cast<string>('e.global_position', 'text').as('global_position'),
-    'e.previous_hash',
-    'e.hash',
-  ]);
+  return db
+    .selectFrom('event_store.events as e')
+    .select((eb) => [
+      eb.cast<string>('e.event_id', 'text').as('event_id'),
+      'e.stream_id',
+      eb.cast<string>('e.stream_revision', 'text').as('stream_revision'),
+      'e.type',
+      'e.data',
+      'e.actor_id',
+      'e.command_id',
+      'e.correlation_id',
+      'e.causation_id',
+      'e.occurred_at',
+      'e.recorded_at',
+      eb.cast<string>('e.transaction_id', 'text').as('transaction_id'),
+      eb.cast<string>('e.global_position', 'text').as('global_position'),
+      'e.previous_hash',
+      'e.hash',
+    ]);
 }
 
 /** An event as `selectEvents` reads it: the table's row with its 64-bit columns as exact text. */
@@ -101,7 +103,11 @@ export class SqlEventStore implements EventStore {
     }
   }
 
-  private async append(streamId: string, events: readonly NewEvent[], expectedRevision: ExpectedRevision): Promise<AppendResult> {
+  private async append(
+    streamId: string,
+    events: readonly NewEvent[],
+    expectedRevision: ExpectedRevision,
+  ): Promise<AppendResult> {
     try {
       return await this.db.transaction().execute(async (trx) => {
         const head = await lockStreamHead(trx, streamId, expectedRevision, events.length);
@@ -123,13 +129,19 @@ export class SqlEventStore implements EventStore {
       const original = await this.findStoredAppend(streamId, events);
       if (original) return original;
       if (reason === 'duplicate-event-id') {
-        throw new IdempotencyConflictError(streamId, events.map((event) => event.eventId));
+        throw new IdempotencyConflictError(
+          streamId,
+          events.map((event) => event.eventId),
+        );
       }
       throw new WrongExpectedRevisionError(streamId, expectedRevision, await this.streamRevision(streamId));
     }
   }
 
-  async readStream<E extends EventShape = EventShape>(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent<E>[]> {
+  async readStream<E extends EventShape = EventShape>(
+    streamId: string,
+    options: ReadStreamOptions = {},
+  ): Promise<RecordedEvent<E>[]> {
     try {
       // The reader names the union its stream holds (see EventStore.readStream); the rows are not checked against it.
       return (await this.readStreamRows(streamId, options)) as RecordedEvent<E>[];
@@ -189,12 +201,27 @@ export class SqlEventStore implements EventStore {
     const rows = await selectEvents(this.db)
       .where((eb) =>
         eb.and([
-          eb(eb.refTuple('e.transaction_id', 'e.global_position'), '>', eb.tuple(eb.cast<string>(eb.val(after.major.toString()), sql.raw('xid8')), eb.cast<string>(eb.val(after.minor.toString()), 'bigint'))),
+          eb(
+            eb.refTuple('e.transaction_id', 'e.global_position'),
+            '>',
+            eb.tuple(
+              eb.cast<string>(eb.val(after.major.toString()), sql.raw('xid8')),
+              eb.cast<string>(eb.val(after.minor.toString()), 'bigint'),
+            ),
+          ),
           eb('e.transaction_id', '<', eb.fn<string>('pg_snapshot_xmin', [eb.fn('pg_current_snapshot')])),
         ]),
       )
-      .$if(Boolean(types?.length), (query) => query.where('e.type', '=', (eb) => eb.fn.any(eb.cast<readonly string[]>(eb.val([...types!]), sql.raw('text[]')))))
-      .$if(Boolean(categories?.length), (query) => query.where('e.stream_category', '=', (eb) => eb.fn.any(eb.cast<readonly string[]>(eb.val([...categories!]), sql.raw('text[]')))))
+      .$if(Boolean(types?.length), (query) =>
+        query.where('e.type', '=', (eb) =>
+          eb.fn.any(eb.cast<readonly string[]>(eb.val([...types!]), sql.raw('text[]'))),
+        ),
+      )
+      .$if(Boolean(categories?.length), (query) =>
+        query.where('e.stream_category', '=', (eb) =>
+          eb.fn.any(eb.cast<readonly string[]>(eb.val([...categories!]), sql.raw('text[]'))),
+        ),
+      )
       .orderBy('e.transaction_id')
       .orderBy('e.global_position')
       .limit(limit)
@@ -230,7 +257,11 @@ export class SqlEventStore implements EventStore {
         row.stream_id === streamId &&
         BigInt(row.stream_revision) === BigInt(stored[0]!.stream_revision) + BigInt(index),
     );
-    if (!complete) throw new IdempotencyConflictError(streamId, rows.map((row) => row.event_id));
+    if (!complete)
+      throw new IdempotencyConflictError(
+        streamId,
+        rows.map((row) => row.event_id),
+      );
     const last = stored.at(-1)!;
     return {
       streamId,
@@ -261,7 +292,12 @@ async function lockStreamHead(
   const created = { stream_id: streamId, revision: (n - 1n).toString() };
   let row;
   if (expected === 'no_stream') {
-    row = await trx.insertInto('event_store.streams').values(created).onConflict((oc) => oc.doNothing()).returning(headColumns).executeTakeFirst();
+    row = await trx
+      .insertInto('event_store.streams')
+      .values(created)
+      .onConflict((oc) => oc.doNothing())
+      .returning(headColumns)
+      .executeTakeFirst();
   } else if (expected === 'any') {
     row = await trx
       .insertInto('event_store.streams')
@@ -299,7 +335,19 @@ async function insertEvents(
     const revision = head.previousRevision + 1n + BigInt(index);
     const { actorId, commandId, correlationId, causationId, occurredAt } = event.metadata;
     const hash = hashEvent(
-      { streamId, revision, eventId: event.eventId.toLowerCase(), type: event.type, data: event.data, actorId, commandId, correlationId, causationId, occurredAt, recordedAt: head.recordedAt },
+      {
+        streamId,
+        revision,
+        eventId: event.eventId.toLowerCase(),
+        type: event.type,
+        data: event.data,
+        actorId,
+        commandId,
+        correlationId,
+        causationId,
+        occurredAt,
+        recordedAt: head.recordedAt,
+      },
       previousHash,
     );
     const row: NewStoredEventRow = {
@@ -322,8 +370,12 @@ async function insertEvents(
   });
   // One round trip: insert the events, move the stream's hash head, and NOTIFY on commit.
   const last = await trx
-    .with('inserted', (db) => db.insertInto('event_store.events').values(rows).returning(['transaction_id', 'global_position']))
-    .with('head', (db) => db.updateTable('event_store.streams').set({ last_hash: previousHash }).where('stream_id', '=', streamId))
+    .with('inserted', (db) =>
+      db.insertInto('event_store.events').values(rows).returning(['transaction_id', 'global_position']),
+    )
+    .with('head', (db) =>
+      db.updateTable('event_store.streams').set({ last_hash: previousHash }).where('stream_id', '=', streamId),
+    )
     .selectFrom('inserted')
     .select((eb) => [
       eb.cast<string>('inserted.transaction_id', 'text').as('transaction_id'),

@@ -1,5 +1,11 @@
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import { CommandHandling, NotFoundError, decideAll, type CommandContext, type WriteResult } from '@dealstream/shared-application';
+import {
+  CommandHandling,
+  NotFoundError,
+  decideAll,
+  type CommandContext,
+  type WriteResult,
+} from '@dealstream/shared-application';
 import { pipelineDecider, pipelineStreamName, type PipelineCommand } from '@dealstream/pipelines-domain';
 import {
   AddStageCommand,
@@ -16,7 +22,12 @@ import {
  */
 
 /** Decides commands on an existing pipeline as one change: 404 when its stream is empty. */
-function onExistingPipeline(writes: CommandHandling, pipelineId: string, context: CommandContext, commands: PipelineCommand[]): Promise<WriteResult> {
+function onExistingPipeline(
+  writes: CommandHandling,
+  pipelineId: string,
+  context: CommandContext,
+  commands: PipelineCommand[],
+): Promise<WriteResult> {
   return writes.handle(pipelineStreamName(pipelineId), pipelineDecider, context, (state) => {
     if (state.status === 'undefined') throw new NotFoundError('pipeline', pipelineId);
     return decideAll(pipelineDecider, commands, state);
@@ -48,7 +59,8 @@ export class UpdateStageHandler implements ICommandHandler<UpdateStageCommand> {
   execute({ pipelineId, stageId, input, context }: UpdateStageCommand): Promise<WriteResult> {
     const commands: PipelineCommand[] = [];
     if (input.name !== undefined) commands.push({ type: 'RenameStage', data: { stageId, name: input.name } });
-    if (input.probability !== undefined) commands.push({ type: 'ChangeStageProbability', data: { stageId, probability: input.probability } });
+    if (input.probability !== undefined)
+      commands.push({ type: 'ChangeStageProbability', data: { stageId, probability: input.probability } });
     if (input.goal !== undefined) commands.push({ type: 'SetStageGoal', data: { stageId, goal: input.goal } });
     return onExistingPipeline(this.writes, pipelineId, context, commands);
   }
@@ -66,7 +78,9 @@ export class ReorderStagesHandler implements ICommandHandler<ReorderStagesComman
 export class RemoveStageHandler implements ICommandHandler<RemoveStageCommand> {
   constructor(private readonly writes: CommandHandling) {}
   execute({ pipelineId, stageId, moveOpenDealsTo, context }: RemoveStageCommand): Promise<WriteResult> {
-    return onExistingPipeline(this.writes, pipelineId, context, [{ type: 'RemoveStage', data: { stageId, moveOpenDealsTo } }]);
+    return onExistingPipeline(this.writes, pipelineId, context, [
+      { type: 'RemoveStage', data: { stageId, moveOpenDealsTo } },
+    ]);
   }
 }
 

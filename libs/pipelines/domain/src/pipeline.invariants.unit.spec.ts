@@ -17,27 +17,20 @@ const percent = fc.integer({ min: -5, max: 105 });
 type CommandOrBuilder = PipelineCommand | ((state: PipelineState) => PipelineCommand);
 
 /** A valid reorder: the current stage ids rotated by k (a random subset would almost never be valid). */
-const rotateCurrentStages = fc.integer({ min: 1, max: 5 }).map(
-  (k) =>
-    (state: PipelineState): PipelineCommand => {
-      const ids = state.stages.map((stage) => stage.stageId);
-      const shift = k % Math.max(ids.length, 1);
-      return { type: 'ReorderStages', data: { stageIds: [...ids.slice(shift), ...ids.slice(0, shift)] } };
-    },
-);
+const rotateCurrentStages = fc.integer({ min: 1, max: 5 }).map((k) => (state: PipelineState): PipelineCommand => {
+  const ids = state.stages.map((stage) => stage.stageId);
+  const shift = k % Math.max(ids.length, 1);
+  return { type: 'ReorderStages', data: { stageIds: [...ids.slice(shift), ...ids.slice(0, shift)] } };
+});
 
 const command: fc.Arbitrary<CommandOrBuilder> = fc.oneof(
   rotateCurrentStages,
-  fc
-    .record({ stageId, name, probability: percent })
-    .chain((stage) =>
-      fc
-        .option(fc.integer({ min: -1, max: 8 }), { nil: undefined })
-        .map((index): PipelineCommand => ({
-          type: 'AddStage',
-          data: index === undefined ? { stage } : { stage, index },
-        })),
-    ),
+  fc.record({ stageId, name, probability: percent }).chain((stage) =>
+    fc.option(fc.integer({ min: -1, max: 8 }), { nil: undefined }).map((index): PipelineCommand => ({
+      type: 'AddStage',
+      data: index === undefined ? { stage } : { stage, index },
+    })),
+  ),
   fc.record({ stageId, name }).map((data): PipelineCommand => ({ type: 'RenameStage', data })),
   fc
     .shuffledSubarray(['s-1', 's-2', 's-3', 's-4', 's-5', 's-6'])

@@ -19,7 +19,9 @@ export const MAX_DAYS_IN_STAGE = 3650;
 function normalizeName(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
-  return trimmed.length > 0 && trimmed.length <= MAX_NAME_LENGTH && textFault(trimmed) === undefined ? trimmed : undefined;
+  return trimmed.length > 0 && trimmed.length <= MAX_NAME_LENGTH && textFault(trimmed) === undefined
+    ? trimmed
+    : undefined;
 }
 
 function nameError(code: PipelineErrorCode, what: string, value: unknown) {
@@ -49,8 +51,17 @@ export function requireStageName(value: unknown): string {
 }
 
 export function requireId(value: unknown, code: 'invalid-pipeline-id' | 'invalid-stage-id', field: string): string {
-  if (typeof value !== 'string' || value.trim().length === 0 || value.length > MAX_ID_LENGTH || textFault(value) !== undefined) {
-    throw pipelineError(code, `${field} must be a non-empty id of at most ${MAX_ID_LENGTH} characters, with no control characters or lone surrogates`, { field });
+  if (
+    typeof value !== 'string' ||
+    value.trim().length === 0 ||
+    value.length > MAX_ID_LENGTH ||
+    textFault(value) !== undefined
+  ) {
+    throw pipelineError(
+      code,
+      `${field} must be a non-empty id of at most ${MAX_ID_LENGTH} characters, with no control characters or lone surrogates`,
+      { field },
+    );
   }
   return value;
 }
@@ -76,7 +87,10 @@ export function requireProbability(value: unknown): number {
 /** Keeps only the targets that are set, so `{}` and `{ maxDaysInStage: undefined }` compare equal. */
 export function requireGoal(goal: StageGoal): StageGoal {
   const { maxDaysInStage, targetConversion } = goal;
-  if (maxDaysInStage !== undefined && !(Number.isSafeInteger(maxDaysInStage) && maxDaysInStage > 0 && maxDaysInStage <= MAX_DAYS_IN_STAGE)) {
+  if (
+    maxDaysInStage !== undefined &&
+    !(Number.isSafeInteger(maxDaysInStage) && maxDaysInStage > 0 && maxDaysInStage <= MAX_DAYS_IN_STAGE)
+  ) {
     throw pipelineError('invalid-stage-goal', `maxDaysInStage must be an integer from 1 to ${MAX_DAYS_IN_STAGE}`, {
       field: 'maxDaysInStage',
       value: maxDaysInStage,

@@ -23,7 +23,9 @@ interface OpenUntil {
 
 export type VersionRow = Omit<InMemoryRow<DealVersionsTable>, keyof OpenUntil> & OpenUntil;
 export type IntervalRow = InMemoryRow<StageIntervalsTable>;
-export type TransitionRow = Omit<InMemoryRow<StageTransitionsTable>, 'kind'> & { kind: 'created' | 'moved' | 'reopened' };
+export type TransitionRow = Omit<InMemoryRow<StageTransitionsTable>, 'kind'> & {
+  kind: 'created' | 'moved' | 'reopened';
+};
 /** A deal's first entry into a stage, keyed with its creation (the funnel's cohort) on both axes. */
 export type FirstEntryRow = InMemoryRow<StageFirstEntriesTable>;
 export type RemovedStageRow = InMemoryRow<RemovedStagesTable>;

@@ -9,7 +9,16 @@ import type { DealStatesTable, DealsTable, InMemoryRow, ReadModelDb } from '../s
 export type DealRow = InMemoryRow<DealsTable> & { state: DealState };
 
 /** The fields a deal_versions row tracks; a change in any of them starts a new version. */
-export const VERSIONED_FIELDS = ['pipeline_id', 'stage_id', 'status', 'owner_id', 'amount', 'currency', 'expected_close_date', 'stage_entered_at'] as const;
+export const VERSIONED_FIELDS = [
+  'pipeline_id',
+  'stage_id',
+  'status',
+  'owner_id',
+  'amount',
+  'currency',
+  'expected_close_date',
+  'stage_entered_at',
+] as const;
 
 export function versionedFieldsChanged(before: DealRow, after: DealRow): boolean {
   return VERSIONED_FIELDS.some((field) => {
@@ -26,7 +35,10 @@ export function dealsWithState(db: ReadModelDb, schema: string) {
     .selectFrom('deals')
     .innerJoin('deal_states', 'deal_states.deal_id', 'deals.deal_id')
     .selectAll('deals')
-    .select((eb) => [eb.cast<string | null>('deals.expected_close_date', 'text').as('expected_close_date'), 'deal_states.state']);
+    .select((eb) => [
+      eb.cast<string | null>('deals.expected_close_date', 'text').as('expected_close_date'),
+      'deal_states.state',
+    ]);
 }
 
 /** Reads a deals row (with its state) as returned by pg or PGlite (int8 as string, date as string or Date). */

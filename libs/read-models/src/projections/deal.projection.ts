@@ -39,7 +39,9 @@ export const dealProjection = defineProjection<DealRow, DealEvent>({
 
 async function loadDeals(trx: ReadModelDb, schema: string, ids: readonly string[]): Promise<Map<string, DealRow>> {
   if (ids.length === 0) return new Map();
-  const rows = await dealsWithState(trx, schema).where('deals.deal_id', '=', (eb) => eb.fn.any(eb.val([...ids]))).execute();
+  const rows = await dealsWithState(trx, schema)
+    .where('deals.deal_id', '=', (eb) => eb.fn.any(eb.val([...ids])))
+    .execute();
   return new Map(rows.map((row) => [row.deal_id, dealRowFromDb(row)]));
 }
 
@@ -58,7 +60,8 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
   const before = rows.get(dealId);
   // Already applied (a replayed batch): projections are idempotent per stream revision.
   if (before && revision <= before.revision) return false;
-  const at = before && before.effective_at > event.metadata.occurredAt ? before.effective_at : event.metadata.occurredAt;
+  const at =
+    before && before.effective_at > event.metadata.occurredAt ? before.effective_at : event.metadata.occurredAt;
   const recordedAt = event.recordedAt;
   const state = evolveDeal(before?.state ?? initialDealState(), domainEvent);
   if (state.status === 'none') return false;
@@ -169,7 +172,10 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
 }
 
 /** The activity just folded into the deal's row, as an activities row at the deal's effective time. */
-function recordActivity(event: ProjectedEvent<DealEvent, 'ActivityLogged'>, { rows, writes }: ProjectionBatch<DealRow>): void {
+function recordActivity(
+  event: ProjectedEvent<DealEvent, 'ActivityLogged'>,
+  { rows, writes }: ProjectionBatch<DealRow>,
+): void {
   const row = rows.get(event.streamId.slice('deal-'.length))!;
   writes.activities.push({
     deal_id: row.deal_id,
@@ -194,7 +200,14 @@ function closeVersion(writes: BatchWrites, dealId: string, revision: number, at:
   }
 }
 
-function closeInterval(writes: BatchWrites, dealId: string, revision: number, at: Date, recordedAt: Date, exitKind: string): void {
+function closeInterval(
+  writes: BatchWrites,
+  dealId: string,
+  revision: number,
+  at: Date,
+  recordedAt: Date,
+  exitKind: string,
+): void {
   const pending = writes.intervals.get(rowKey(dealId, revision));
   if (pending) {
     pending.exited_at = at;

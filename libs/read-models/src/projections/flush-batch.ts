@@ -7,7 +7,13 @@ import type { PipelineRow } from './pipeline.projection.js';
 const CHUNK = 500;
 
 /** Writes a projected batch with a handful of bulk statements per table. */
-export async function flushBatch(trx: ReadModelDb, schema: string, writes: BatchWrites, deals: DealRow[], pipelines: PipelineRow[]): Promise<void> {
+export async function flushBatch(
+  trx: ReadModelDb,
+  schema: string,
+  writes: BatchWrites,
+  deals: DealRow[],
+  pipelines: PipelineRow[],
+): Promise<void> {
   const s = sql.id(schema);
   const db = trx.withSchema(schema);
 
@@ -46,11 +52,13 @@ export async function flushBatch(trx: ReadModelDb, schema: string, writes: Batch
 
   // Raw: closing rows is an update joined to a VALUES list, which the builder cannot say.
 
-  await inChunks(writes.pipelineVersionClosings, (chunk) => sql`
+  await inChunks(writes.pipelineVersionClosings, (chunk) =>
+    sql`
     update ${s}.pipeline_versions t set valid_to = v.valid_to::timestamptz, recorded_to = v.recorded_to::timestamptz
     from (values ${sql.join(chunk.map((c) => sql`(${c.pipeline_id}::uuid, ${c.revision}::bigint, ${c.at.toISOString()}, ${c.recorded_at.toISOString()})`))})
       as v(pipeline_id, revision, valid_to, recorded_to)
-    where t.pipeline_id = v.pipeline_id and t.revision = v.revision`.execute(trx));
+    where t.pipeline_id = v.pipeline_id and t.revision = v.revision`.execute(trx),
+  );
 
   await inChunks([...writes.pipelineVersions.values()], (chunk) =>
     db
@@ -70,7 +78,8 @@ export async function flushBatch(trx: ReadModelDb, schema: string, writes: Batch
   );
 
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns(deals, (c) => sql`
+  await inColumns(deals, (c) =>
+    sql`
     insert into ${s}.deals (deal_id, pipeline_id, stage_id, status, title, account, owner_id, amount, currency, expected_close_date,
       kind, parent_deal_id, bant_score, created_at, created_recorded_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
       revision, effective_at, recorded_at, version_revision, open_interval_revision)
@@ -88,7 +97,8 @@ export async function flushBatch(trx: ReadModelDb, schema: string, writes: Batch
       closed_at = excluded.closed_at, won_amount = excluded.won_amount, activity_count = excluded.activity_count,
       last_activity_at = excluded.last_activity_at, revision = excluded.revision,
       effective_at = excluded.effective_at, recorded_at = excluded.recorded_at, version_revision = excluded.version_revision,
-      open_interval_revision = excluded.open_interval_revision`.execute(trx));
+      open_interval_revision = excluded.open_interval_revision`.execute(trx),
+  );
   await inChunks(deals, (chunk) =>
     db
       .insertInto('deal_states')
@@ -98,58 +108,74 @@ export async function flushBatch(trx: ReadModelDb, schema: string, writes: Batch
   );
 
   // Raw: closing rows is an update joined to a VALUES list, which the builder cannot say.
-  await inChunks(writes.versionClosings, (chunk) => sql`
+  await inChunks(writes.versionClosings, (chunk) =>
+    sql`
     update ${s}.deal_versions t set valid_to = v.valid_to::timestamptz, recorded_to = v.recorded_to::timestamptz
     from (values ${sql.join(chunk.map((c) => sql`(${c.deal_id}::uuid, ${c.revision}::bigint, ${c.at.toISOString()}, ${c.recorded_at.toISOString()})`))})
       as v(deal_id, revision, valid_to, recorded_to)
-    where t.deal_id = v.deal_id and t.revision = v.revision`.execute(trx));
+    where t.deal_id = v.deal_id and t.revision = v.revision`.execute(trx),
+  );
 
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns([...writes.versions.values()], (c) => sql`
+  await inColumns([...writes.versions.values()], (c) =>
+    sql`
     insert into ${s}.deal_versions (deal_id, revision, valid_from, valid_to, recorded_from, recorded_to, pipeline_id, stage_id, status,
       owner_id, amount, currency, expected_close_date, stage_entered_at, created_at)
     select * from unnest(${c((v) => v.deal_id)}::uuid[], ${c((v) => v.revision)}::bigint[], ${c((v) => iso(v.valid_from))}::timestamptz[],
       ${c((v) => iso(v.valid_to) ?? 'infinity')}::timestamptz[], ${c((v) => iso(v.recorded_from))}::timestamptz[], ${c((v) => iso(v.recorded_to) ?? 'infinity')}::timestamptz[],
       ${c((v) => v.pipeline_id)}::uuid[], ${c((v) => v.stage_id)}::uuid[], ${c((v) => v.status)}::text[], ${c((v) => v.owner_id)}::text[],
       ${c((v) => v.amount)}::bigint[], ${c((v) => v.currency)}::text[], ${c((v) => v.expected_close_date)}::date[],
-      ${c((v) => iso(v.stage_entered_at))}::timestamptz[], ${c((v) => iso(v.created_at))}::timestamptz[])`.execute(trx));
+      ${c((v) => iso(v.stage_entered_at))}::timestamptz[], ${c((v) => iso(v.created_at))}::timestamptz[])`.execute(trx),
+  );
 
   // Raw: closing rows is an update joined to a VALUES list, which the builder cannot say.
-  await inChunks(writes.intervalClosings, (chunk) => sql`
+  await inChunks(writes.intervalClosings, (chunk) =>
+    sql`
     update ${s}.stage_intervals t set exited_at = v.exited_at::timestamptz, exited_recorded_at = v.exited_recorded_at::timestamptz, exit_kind = v.exit_kind
     from (values ${sql.join(chunk.map((c) => sql`(${c.deal_id}::uuid, ${c.revision}::bigint, ${c.at.toISOString()}, ${c.recorded_at.toISOString()}, ${c.exit_kind ?? null})`))})
       as v(deal_id, entered_revision, exited_at, exited_recorded_at, exit_kind)
-    where t.deal_id = v.deal_id and t.entered_revision = v.entered_revision`.execute(trx));
+    where t.deal_id = v.deal_id and t.entered_revision = v.entered_revision`.execute(trx),
+  );
 
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns([...writes.intervals.values()], (c) => sql`
+  await inColumns([...writes.intervals.values()], (c) =>
+    sql`
     insert into ${s}.stage_intervals (deal_id, entered_revision, pipeline_id, stage_id, entered_at, exited_at, entered_recorded_at, exited_recorded_at, exit_kind)
     select * from unnest(${c((i) => i.deal_id)}::uuid[], ${c((i) => i.entered_revision)}::bigint[], ${c((i) => i.pipeline_id)}::uuid[],
       ${c((i) => i.stage_id)}::uuid[], ${c((i) => iso(i.entered_at))}::timestamptz[], ${c((i) => iso(i.exited_at))}::timestamptz[],
-      ${c((i) => iso(i.entered_recorded_at))}::timestamptz[], ${c((i) => iso(i.exited_recorded_at))}::timestamptz[], ${c((i) => i.exit_kind)}::text[])`.execute(trx));
+      ${c((i) => iso(i.entered_recorded_at))}::timestamptz[], ${c((i) => iso(i.exited_recorded_at))}::timestamptz[], ${c((i) => i.exit_kind)}::text[])`.execute(
+      trx,
+    ),
+  );
 
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns(writes.transitions, (c) => sql`
+  await inColumns(writes.transitions, (c) =>
+    sql`
     insert into ${s}.stage_transitions (deal_id, revision, pipeline_id, from_stage_id, to_stage_id, kind, at, recorded_at)
     select * from unnest(${c((t) => t.deal_id)}::uuid[], ${c((t) => t.revision)}::bigint[], ${c((t) => t.pipeline_id)}::uuid[],
       ${c((t) => t.from_stage_id)}::uuid[], ${c((t) => t.to_stage_id)}::uuid[], ${c((t) => t.kind)}::text[],
-      ${c((t) => iso(t.at))}::timestamptz[], ${c((t) => iso(t.recorded_at))}::timestamptz[])`.execute(trx));
+      ${c((t) => iso(t.at))}::timestamptz[], ${c((t) => iso(t.recorded_at))}::timestamptz[])`.execute(trx),
+  );
 
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns([...writes.firstEntries.values()], (c) => sql`
+  await inColumns([...writes.firstEntries.values()], (c) =>
+    sql`
     insert into ${s}.stage_first_entries as t (deal_id, stage_id, pipeline_id, first_at, first_recorded_at, created_at, created_recorded_at)
     select * from unnest(${c((e) => e.deal_id)}::uuid[], ${c((e) => e.stage_id)}::uuid[], ${c((e) => e.pipeline_id)}::uuid[],
       ${c((e) => iso(e.first_at))}::timestamptz[], ${c((e) => iso(e.first_recorded_at))}::timestamptz[],
       ${c((e) => iso(e.created_at))}::timestamptz[], ${c((e) => iso(e.created_recorded_at))}::timestamptz[])
     on conflict (deal_id, stage_id) do update set first_at = least(t.first_at, excluded.first_at),
-      first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at)`.execute(trx));
+      first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at)`.execute(trx),
+  );
 
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns(writes.activities, (c) => sql`
+  await inColumns(writes.activities, (c) =>
+    sql`
     insert into ${s}.activities (deal_id, revision, activity_id, pipeline_id, kind, outcome, note, actor_id, at)
     select * from unnest(${c((a) => a.deal_id)}::uuid[], ${c((a) => a.revision)}::bigint[], ${c((a) => a.activity_id)}::uuid[],
       ${c((a) => a.pipeline_id)}::uuid[], ${c((a) => a.kind)}::text[], ${c((a) => a.outcome)}::text[], ${c((a) => a.note)}::text[],
-      ${c((a) => a.actor_id)}::text[], ${c((a) => iso(a.at))}::timestamptz[])`.execute(trx));
+      ${c((a) => a.actor_id)}::text[], ${c((a) => iso(a.at))}::timestamptz[])`.execute(trx),
+  );
 
   await inChunks(writes.removedStages, (chunk) =>
     db
@@ -166,7 +192,13 @@ export async function flushBatch(trx: ReadModelDb, schema: string, writes: Batch
       .values(
         chunk.map(([key, delta]) => {
           const [pipelineId, stageId, currency] = key.split('|') as [string, string, string];
-          return { pipeline_id: pipelineId, stage_id: stageId, currency, open_count: delta.count, open_amount: delta.amount };
+          return {
+            pipeline_id: pipelineId,
+            stage_id: stageId,
+            currency,
+            open_count: delta.count,
+            open_amount: delta.amount,
+          };
         }),
       )
       .onConflict((oc) =>
@@ -187,7 +219,10 @@ const iso = (d: Date | null): string | null => (d === null ? null : d.toISOStrin
  * One insert-only statement for all of `items`, passed column-wise as arrays (`unnest`): a dozen
  * parameters however many rows, instead of a multi-row VALUES list to build, send and parse.
  */
-async function inColumns<T>(items: T[], statement: (column: (pick: (item: T) => unknown) => RawBuilder<unknown>) => Promise<unknown>): Promise<void> {
+async function inColumns<T>(
+  items: T[],
+  statement: (column: (pick: (item: T) => unknown) => RawBuilder<unknown>) => Promise<unknown>,
+): Promise<void> {
   if (items.length === 0) return;
   await statement((pick) => sql.val(items.map(pick)));
 }

@@ -1,11 +1,19 @@
-import { evolvePipeline, initialPipelineState, type PipelineEvent, type PipelineState } from '@dealstream/pipelines-domain';
+import {
+  evolvePipeline,
+  initialPipelineState,
+  type PipelineEvent,
+  type PipelineState,
+} from '@dealstream/pipelines-domain';
 import type { RecordedEvent } from '@dealstream/event-store';
 import type { InMemoryRow, PipelinesTable, ReadModelDb } from '../schema/read-model.tables.js';
 import { rowKey } from './batch-writes.js';
 import { defineProjection, type ProjectedEvent, type ProjectionBatch } from './projection-definition.js';
 
 /** A pipelines-table row in memory while a batch is projected. */
-export type PipelineRow = Pick<InMemoryRow<PipelinesTable>, 'pipeline_id' | 'revision' | 'effective_at' | 'updated_at'> & { state: PipelineState };
+export type PipelineRow = Pick<
+  InMemoryRow<PipelinesTable>,
+  'pipeline_id' | 'revision' | 'effective_at' | 'updated_at'
+> & { state: PipelineState };
 
 /**
  * The pipeline projection: the current definition (pipelines), a version of the definition valid
@@ -32,7 +40,11 @@ export const pipelineProjection = defineProjection<PipelineRow, PipelineEvent>({
   },
 });
 
-async function loadPipelines(trx: ReadModelDb, schema: string, ids: readonly string[]): Promise<Map<string, PipelineRow>> {
+async function loadPipelines(
+  trx: ReadModelDb,
+  schema: string,
+  ids: readonly string[],
+): Promise<Map<string, PipelineRow>> {
   if (ids.length === 0) return new Map();
   const rows = await trx
     .withSchema(schema)
@@ -60,8 +72,12 @@ function foldPipeline(event: ProjectedEvent<PipelineEvent>, { rows, writes }: Pr
   const revision = Number(event.revision);
   const before = rows.get(pipelineId);
   if (before && revision <= before.revision) return false;
-  const at = before && before.effective_at > event.metadata.occurredAt ? before.effective_at : event.metadata.occurredAt;
-  const state = evolvePipeline(before?.state ?? initialPipelineState(), { type: event.type, data: event.data } as PipelineEvent);
+  const at =
+    before && before.effective_at > event.metadata.occurredAt ? before.effective_at : event.metadata.occurredAt;
+  const state = evolvePipeline(before?.state ?? initialPipelineState(), {
+    type: event.type,
+    data: event.data,
+  } as PipelineEvent);
   if (state.status === 'undefined') return false;
 
   if (before) {
@@ -70,7 +86,12 @@ function foldPipeline(event: ProjectedEvent<PipelineEvent>, { rows, writes }: Pr
       pending.valid_to = at;
       pending.recorded_to = event.recordedAt;
     } else {
-      writes.pipelineVersionClosings.push({ pipeline_id: pipelineId, revision: before.revision, at, recorded_at: event.recordedAt });
+      writes.pipelineVersionClosings.push({
+        pipeline_id: pipelineId,
+        revision: before.revision,
+        at,
+        recorded_at: event.recordedAt,
+      });
     }
   }
   writes.pipelineVersions.set(rowKey(pipelineId, revision), {
@@ -90,8 +111,17 @@ function foldPipeline(event: ProjectedEvent<PipelineEvent>, { rows, writes }: Pr
   return true;
 }
 
-function recordRemovedStage(event: ProjectedEvent<PipelineEvent, 'StageRemoved'>, { rows, writes }: ProjectionBatch<PipelineRow>): void {
+function recordRemovedStage(
+  event: ProjectedEvent<PipelineEvent, 'StageRemoved'>,
+  { rows, writes }: ProjectionBatch<PipelineRow>,
+): void {
   const row = rows.get(event.streamId.slice('pipeline-'.length))!;
   const { stageId, moveOpenDealsTo } = event.data;
-  writes.removedStages.push({ pipeline_id: row.pipeline_id, stage_id: stageId, removal_event_id: event.eventId, moved_to_stage_id: moveOpenDealsTo, removed_at: row.effective_at });
+  writes.removedStages.push({
+    pipeline_id: row.pipeline_id,
+    stage_id: stageId,
+    removal_event_id: event.eventId,
+    moved_to_stage_id: moveOpenDealsTo,
+    removed_at: row.effective_at,
+  });
 }

@@ -18,7 +18,9 @@ import type { ProjectionDefinition } from './projection-definition.js';
 export async function projectBatch(trx: ReadModelDb, schema: string, events: readonly RecordedEvent[]): Promise<void> {
   const deals = new Touched(dealProjection);
   const pipelines = new Touched(pipelineProjection);
-  const byCategory = new Map<string, Touched<unknown>>([deals, pipelines].map((touched) => [touched.projection.category, touched]));
+  const byCategory = new Map<string, Touched<unknown>>(
+    [deals, pipelines].map((touched) => [touched.projection.category, touched]),
+  );
   const relevant = events.flatMap((event) => {
     const stream = projectedStream(event.streamId);
     const touched = stream && byCategory.get(stream.category);

@@ -10,7 +10,9 @@ export interface ProjectionBatch<Row> {
 }
 
 /** A stored event of one type, its data typed by the domain's event union. */
-export type ProjectedEvent<E extends { type: string; data: object }, T extends E['type'] = E['type']> = RecordedEvent<Extract<E, { type: T }>>;
+export type ProjectedEvent<E extends { type: string; data: object }, T extends E['type'] = E['type']> = RecordedEvent<
+  Extract<E, { type: T }>
+>;
 
 /** One handler per event type of the domain's union: adding an event type to the domain fails the typecheck here. */
 export type ProjectionHandlers<Row, E extends { type: string; data: object }> = {

@@ -76,13 +76,25 @@ export interface Board {
  * currency, and the first page of deals (largest first). Filters apply to totals and deals alike.
  * Deals in a stage removed since are shown under the stage that received them.
  */
-export async function board(db: ReadModelDb, schema: string, pipelineId: string, request: BoardRequest): Promise<Board | undefined> {
+export async function board(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  request: BoardRequest,
+): Promise<Board | undefined> {
   // Raw: totals and a row_number() window per stage over a VALUES stage map, keyset-paged — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
   if (!definition) return undefined;
   const filtered = filteredDeals(schema, pipelineId, definition, request);
 
-  const { rows: totals } = await sql<{ live_stage_id: string; currency: string; count: string; amount: string; weighted: string; stalled: string }>`
+  const { rows: totals } = await sql<{
+    live_stage_id: string;
+    currency: string;
+    count: string;
+    amount: string;
+    weighted: string;
+    stalled: string;
+  }>`
     with f as ${filtered}
     select live_stage_id, currency, count(*)::text as count, sum(amount)::text as amount,
            round(sum(amount::numeric * probability) / 100)::text as weighted, count(*) filter (where stalled)::text as stalled
@@ -117,7 +129,12 @@ export async function board(db: ReadModelDb, schema: string, pipelineId: string,
         maxDaysInStage: stage.goal?.maxDaysInStage ?? null,
         count: stageTotals.reduce((n, t) => n + Number(t.count), 0),
         stalledCount: stageTotals.reduce((n, t) => n + Number(t.stalled), 0),
-        totals: stageTotals.map((t) => ({ currency: t.currency, count: Number(t.count), amount: Number(t.amount), weightedAmount: Number(t.weighted) })),
+        totals: stageTotals.map((t) => ({
+          currency: t.currency,
+          count: Number(t.count),
+          amount: Number(t.amount),
+          weightedAmount: Number(t.weighted),
+        })),
         deals: page.map(toBoardDeal),
         nextCursor: stageDeals.length > limit && last ? { amount: Number(last.amount), dealId: last.deal_id } : null,
       };
@@ -130,8 +147,15 @@ export async function board(db: ReadModelDb, schema: string, pipelineId: string,
  * The distinct owners of the pipeline's open deals at `asOf`: the ids the board's owner filter can
  * match (used to resolve a pseudonym given by a caller who sees no ids in clear).
  */
-export async function boardOwnerIds(db: ReadModelDb, schema: string, pipelineId: string, asOf: AsOf): Promise<string[]> {
-  const { rows } = await sql<{ owner_id: string }>`select distinct owner_id from ${openDealsAt(schema, pipelineId, asOf)} o`.execute(db);
+export async function boardOwnerIds(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  asOf: AsOf,
+): Promise<string[]> {
+  const { rows } = await sql<{
+    owner_id: string;
+  }>`select distinct owner_id from ${openDealsAt(schema, pipelineId, asOf)} o`.execute(db);
   return rows.map((row) => row.owner_id);
 }
 

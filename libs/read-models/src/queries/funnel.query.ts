@@ -47,7 +47,12 @@ export interface Funnel {
  * conversion and drop-off, median time to reach, outcomes, and the period's transition matrix —
  * all as known at the instant (`asOf`, default now), with the definition in force then.
  */
-export async function funnel(db: ReadModelDb, schema: string, pipelineId: string, request: FunnelRequest): Promise<Funnel | undefined> {
+export async function funnel(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  request: FunnelRequest,
+): Promise<Funnel | undefined> {
   // Raw: cohorts, percentiles and a transition matrix over dynamic stage maps — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
   if (!definition) return undefined;
@@ -67,7 +72,11 @@ export async function funnel(db: ReadModelDb, schema: string, pipelineId: string
     where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
       and e.${firstAt} <= ${instant}
     group by e.deal_id, def.position`;
-  const reached = await reachedPerPosition(db, request.policy, sql`def as (select * from ${stageMapSql(definition)}), entries as (${entries})`);
+  const reached = await reachedPerPosition(
+    db,
+    request.policy,
+    sql`def as (select * from ${stageMapSql(definition)}), entries as (${entries})`,
+  );
   const { rows: outcomes } = await sql<{ status: string; count: string }>`
     with cohort as ${cohort}
     select v.status, count(*)::text as count from ${s}.deal_versions v join cohort c on c.deal_id = v.deal_id
@@ -83,7 +92,11 @@ export async function funnel(db: ReadModelDb, schema: string, pipelineId: string
 
   const countOf = (status: string) => Number(outcomes.find((o) => o.status === status)?.count ?? 0);
   const size = outcomes.reduce((n, o) => n + Number(o.count), 0);
-  const livePositions = new Map(stageMap(definition).filter((r) => r.stageId === r.liveStageId).map((r) => [r.position, r.stageId]));
+  const livePositions = new Map(
+    stageMap(definition)
+      .filter((r) => r.stageId === r.liveStageId)
+      .map((r) => [r.position, r.stageId]),
+  );
   const reachedAt = (position: number) => reached.get(position)?.reached ?? 0;
   const stages = definition.stages.map((stage, position): FunnelStage => {
     const here = reachedAt(position);
@@ -101,7 +114,13 @@ export async function funnel(db: ReadModelDb, schema: string, pipelineId: string
   });
   return {
     policy: request.policy,
-    cohort: { size, open: countOf('open'), won: countOf('won'), lost: countOf('lost'), disqualified: countOf('disqualified') },
+    cohort: {
+      size,
+      open: countOf('open'),
+      won: countOf('won'),
+      lost: countOf('lost'),
+      disqualified: countOf('disqualified'),
+    },
     winRate: size === 0 ? null : ratio(countOf('won'), size),
     stages,
     transitions: matrix.map((m) => ({ fromStageId: m.from_stage, toStageId: m.to_stage, count: Number(m.count) })),
@@ -113,7 +132,11 @@ export async function funnel(db: ReadModelDb, schema: string, pipelineId: string
  * from creation to first entry over those that actually entered it. Each policy computes only what
  * it reports (the window passes that judge board order are `strict`'s alone).
  */
-async function reachedPerPosition(db: ReadModelDb, policy: FunnelPolicy, ctes: RawBuilder<unknown>): Promise<Map<number, { reached: number; medianDays: number | null }>> {
+async function reachedPerPosition(
+  db: ReadModelDb,
+  policy: FunnelPolicy,
+  ctes: RawBuilder<unknown>,
+): Promise<Map<number, { reached: number; medianDays: number | null }>> {
   const days = sql`extract(epoch from first_at - created_at) / 86400`;
   const result = new Map<number, { reached: number; medianDays: number | null }>();
   if (policy === 'strict') {
@@ -138,17 +161,28 @@ async function reachedPerPosition(db: ReadModelDb, policy: FunnelPolicy, ctes: R
   }
   // any: entries per position. implied: the same medians (an implied pass has no time), and a deal
   // whose furthest stage is f counts as having reached every stage up to f — from the same scan.
-  const { rows } = await sql<{ position: number | null; furthest: number | null; deals: string; median: string | null }>`
+  const { rows } = await sql<{
+    position: number | null;
+    furthest: number | null;
+    deals: string;
+    median: string | null;
+  }>`
     with ${ctes}
     select position, null::int as furthest, count(*)::text as deals, (percentile_cont(0.5) within group (order by ${days}))::text as median
     from entries group by position
-    ${policy === 'implied' ? sql`union all
-    select null, furthest, count(*)::text, null from (select max(position) as furthest from entries group by deal_id) f group by furthest` : sql``}`.execute(db);
+    ${
+      policy === 'implied'
+        ? sql`union all
+    select null, furthest, count(*)::text, null from (select max(position) as furthest from entries group by deal_id) f group by furthest`
+        : sql``
+    }`.execute(db);
   for (const r of rows) {
     if (r.position !== null) result.set(r.position, { reached: Number(r.deals), medianDays: numberOrNull(r.median) });
   }
   if (policy === 'any') return result;
-  const furthest = rows.filter((r) => r.furthest !== null).map((r) => ({ furthest: r.furthest!, deals: Number(r.deals) }));
+  const furthest = rows
+    .filter((r) => r.furthest !== null)
+    .map((r) => ({ furthest: r.furthest!, deals: Number(r.deals) }));
   const top = Math.max(-1, ...furthest.map((f) => f.furthest));
   for (let position = 0; position <= top; position++) {
     const implied = furthest.filter((f) => f.furthest >= position).reduce((n, f) => n + f.deals, 0);

@@ -26,25 +26,53 @@ import { velocity } from './velocity.query.js';
  */
 const day = (n: number) => new Date(Date.UTC(2025, 0, 1) + n * 86_400_000);
 const P = '0d1b0000-0000-4000-8000-000000000001';
-const [A, B, C, D] = ['a', 'b', 'c', 'd'].map((x) => `0d1b0000-0000-4000-8000-00000000000${x}`) as [string, string, string, string];
+const [A, B, C, D] = ['a', 'b', 'c', 'd'].map((x) => `0d1b0000-0000-4000-8000-00000000000${x}`) as [
+  string,
+  string,
+  string,
+  string,
+];
 const deal = (n: number) => `0d1b0000-0000-4000-8000-0000000001${String(n).padStart(2, '0')}`;
 
-const move = (toStageId: string) => (pipeline: PipelineSnapshot): DealCommand[] => [{ type: 'MoveDealToStage', data: { toStageId, pipeline } }];
-const create = (n: number, stageId: string, amount: number, ownerId = 'sam') => (pipeline: PipelineSnapshot): DealCommand[] => [
-  { type: 'CreateDeal', data: { dealId: deal(n), pipeline, stageId, title: `D${n}`, account: `Account ${n}`, amount, currency: 'EUR', ownerId } },
-];
+const move =
+  (toStageId: string) =>
+  (pipeline: PipelineSnapshot): DealCommand[] => [{ type: 'MoveDealToStage', data: { toStageId, pipeline } }];
+const create =
+  (n: number, stageId: string, amount: number, ownerId = 'sam') =>
+  (pipeline: PipelineSnapshot): DealCommand[] => [
+    {
+      type: 'CreateDeal',
+      data: {
+        dealId: deal(n),
+        pipeline,
+        stageId,
+        title: `D${n}`,
+        account: `Account ${n}`,
+        amount,
+        currency: 'EUR',
+        ownerId,
+      },
+    },
+  ];
 
 async function writeHistory(store: EventStore): Promise<void> {
   const w = new FixtureWriter(store);
-  await w.pipeline(P, day(0), () => [{
-    type: 'DefinePipeline',
-    data: { pipelineId: P, name: 'Fixture', currency: 'EUR', stages: [
-      { stageId: A, name: 'A', probability: 10, goal: { maxDaysInStage: 5 } },
-      { stageId: B, name: 'B', probability: 30, goal: { maxDaysInStage: 10 } },
-      { stageId: C, name: 'C', probability: 60 },
-      { stageId: D, name: 'D', probability: 90 },
-    ] },
-  }]);
+  await w.pipeline(P, day(0), () => [
+    {
+      type: 'DefinePipeline',
+      data: {
+        pipelineId: P,
+        name: 'Fixture',
+        currency: 'EUR',
+        stages: [
+          { stageId: A, name: 'A', probability: 10, goal: { maxDaysInStage: 5 } },
+          { stageId: B, name: 'B', probability: 30, goal: { maxDaysInStage: 10 } },
+          { stageId: C, name: 'C', probability: 60 },
+          { stageId: D, name: 'D', probability: 90 },
+        ],
+      },
+    },
+  ]);
   const steps: [number, number, (p: PipelineSnapshot) => DealCommand[]][] = [
     [0, 1, create(1, A, 1000)],
     [1, 2, create(2, A, 2000)],
@@ -63,8 +91,13 @@ async function writeHistory(store: EventStore): Promise<void> {
     [20, 7, create(7, A, 700)],
   ];
   for (const [d, n, commands] of steps) {
-    if (d === 6) await w.pipeline(P, day(6), () => [{ type: 'RenameStage', data: { stageId: C, name: 'Proposal sent' } }, { type: 'ChangeStageProbability', data: { stageId: C, probability: 70 } }]);
-    if (d === 20) await w.followOn(deal(6), deal(1), day(10), 'upsell', { title: 'D6', amount: 500, currency: 'EUR' }, P);
+    if (d === 6)
+      await w.pipeline(P, day(6), () => [
+        { type: 'RenameStage', data: { stageId: C, name: 'Proposal sent' } },
+        { type: 'ChangeStageProbability', data: { stageId: C, probability: 70 } },
+      ]);
+    if (d === 20)
+      await w.followOn(deal(6), deal(1), day(10), 'upsell', { title: 'D6', amount: 500, currency: 'EUR' }, P);
     await w.deal(deal(n), day(d), commands, P);
   }
   await w.pipeline(P, day(25), () => [{ type: 'RemoveStage', data: { stageId: D, moveOpenDealsTo: C } }]);
@@ -83,7 +116,8 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
     // Live tables projected in batches of 3 (so rows are closed across batch boundaries) …
     await createReadModelSchema(database.db, LIVE_SCHEMA);
     const events = (await store.readAll({ limit: 10_000 })).events;
-    for (let i = 0; i < events.length; i += 3) await database.db.transaction().execute((trx) => projectBatch(trx, LIVE_SCHEMA, events.slice(i, i + 3)));
+    for (let i = 0; i < events.length; i += 3)
+      await database.db.transaction().execute((trx) => projectBatch(trx, LIVE_SCHEMA, events.slice(i, i + 3)));
     // … and a second copy in one batch: both must be identical.
     await createReadModelSchema(database.db, 'read_models_one_batch');
     await database.db.transaction().execute((trx) => projectBatch(trx, 'read_models_one_batch', events));
@@ -96,32 +130,65 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
     expect(parity.tables.find((t) => t.table === 'deals')!.rows).toBe(7);
   });
 
-  const expectedFunnel: Record<FunnelPolicy, { reached: number[]; conversion: (number | null)[]; dropOff: (number | null)[]; median: (number | null)[] }> = {
-    any: { reached: [4, 3, 2, 0], conversion: [0.75, 0.6667, 0, null], dropOff: [1, 1, 2, null], median: [0, 2, 3.5, null] },
-    strict: { reached: [4, 2, 1, 0], conversion: [0.5, 0.5, 0, null], dropOff: [2, 1, 1, null], median: [0, 2, 5, null] },
-    implied: { reached: [5, 4, 2, 0], conversion: [0.8, 0.5, 0, null], dropOff: [1, 2, 2, null], median: [0, 2, 3.5, null] },
+  const expectedFunnel: Record<
+    FunnelPolicy,
+    { reached: number[]; conversion: (number | null)[]; dropOff: (number | null)[]; median: (number | null)[] }
+  > = {
+    any: {
+      reached: [4, 3, 2, 0],
+      conversion: [0.75, 0.6667, 0, null],
+      dropOff: [1, 1, 2, null],
+      median: [0, 2, 3.5, null],
+    },
+    strict: {
+      reached: [4, 2, 1, 0],
+      conversion: [0.5, 0.5, 0, null],
+      dropOff: [2, 1, 1, null],
+      median: [0, 2, 5, null],
+    },
+    implied: {
+      reached: [5, 4, 2, 0],
+      conversion: [0.8, 0.5, 0, null],
+      dropOff: [1, 2, 2, null],
+      median: [0, 2, 3.5, null],
+    },
   };
 
-  it.each(Object.keys(expectedFunnel) as FunnelPolicy[])('funnel, policy %s, cohort created in [d0, d10), as of d15', async (policy) => {
-    const result = (await funnel(database.db, LIVE_SCHEMA, P, { from: day(0), to: day(10), policy, asOf: { at: day(15), axis: 'occurred' }, now }))!;
-    const expected = expectedFunnel[policy];
-    expect(result.stages.map((s) => s.name)).toEqual(['A', 'B', 'Proposal sent', 'D']); // definition in force at d15
-    expect(result.stages.map((s) => s.reached)).toEqual(expected.reached);
-    expect(result.stages.map((s) => s.conversionToNext)).toEqual(expected.conversion);
-    expect(result.stages.map((s) => s.dropOff)).toEqual(expected.dropOff);
-    expect(result.stages.map((s) => s.medianDaysToReach)).toEqual(expected.median);
-    expect(result.cohort).toEqual({ size: 5, open: 2, won: 1, lost: 1, disqualified: 1 });
-    expect(result.winRate).toBe(0.2);
-    expect(result.transitions).toEqual([
-      { fromStageId: A, toStageId: B, count: 3 },
-      { fromStageId: A, toStageId: C, count: 1 },
-      { fromStageId: B, toStageId: A, count: 1 },
-      { fromStageId: B, toStageId: C, count: 1 },
-    ]);
-  });
+  it.each(Object.keys(expectedFunnel) as FunnelPolicy[])(
+    'funnel, policy %s, cohort created in [d0, d10), as of d15',
+    async (policy) => {
+      const result = (await funnel(database.db, LIVE_SCHEMA, P, {
+        from: day(0),
+        to: day(10),
+        policy,
+        asOf: { at: day(15), axis: 'occurred' },
+        now,
+      }))!;
+      const expected = expectedFunnel[policy];
+      expect(result.stages.map((s) => s.name)).toEqual(['A', 'B', 'Proposal sent', 'D']); // definition in force at d15
+      expect(result.stages.map((s) => s.reached)).toEqual(expected.reached);
+      expect(result.stages.map((s) => s.conversionToNext)).toEqual(expected.conversion);
+      expect(result.stages.map((s) => s.dropOff)).toEqual(expected.dropOff);
+      expect(result.stages.map((s) => s.medianDaysToReach)).toEqual(expected.median);
+      expect(result.cohort).toEqual({ size: 5, open: 2, won: 1, lost: 1, disqualified: 1 });
+      expect(result.winRate).toBe(0.2);
+      expect(result.transitions).toEqual([
+        { fromStageId: A, toStageId: B, count: 3 },
+        { fromStageId: A, toStageId: C, count: 1 },
+        { fromStageId: B, toStageId: A, count: 1 },
+        { fromStageId: B, toStageId: C, count: 1 },
+      ]);
+    },
+  );
 
   it('funnel as of d3.5 counts only what had happened by then', async () => {
-    const result = (await funnel(database.db, LIVE_SCHEMA, P, { from: day(0), to: day(10), policy: 'any', asOf: { at: day(3.5), axis: 'occurred' }, now }))!;
+    const result = (await funnel(database.db, LIVE_SCHEMA, P, {
+      from: day(0),
+      to: day(10),
+      policy: 'any',
+      asOf: { at: day(3.5), axis: 'occurred' },
+      now,
+    }))!;
     // D1 A,B; D2 A,C; D3 A; D4 B — D5 not created yet
     expect(result.stages.map((s) => s.reached)).toEqual([3, 2, 1, 0]);
     expect(result.stages[2]!.name).toBe('C');
@@ -129,7 +196,12 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
   });
 
   it('velocity for [d0, d10)', async () => {
-    const result = await velocity(database.db, LIVE_SCHEMA, P, { from: day(0), to: day(10), asOf: { axis: 'occurred' }, now });
+    const result = await velocity(database.db, LIVE_SCHEMA, P, {
+      from: day(0),
+      to: day(10),
+      asOf: { axis: 'occurred' },
+      now,
+    });
     expect(result).toEqual({
       opportunities: 5,
       won: 1,
@@ -143,7 +215,13 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
   });
 
   it('pipeline metrics as of d10.5: open deals by stage, ages, stalls, weighted forecast', async () => {
-    const result = (await pipelineMetrics(database.db, LIVE_SCHEMA, P, { at: day(10.5), axis: 'occurred' }, day(10.5)))!;
+    const result = (await pipelineMetrics(
+      database.db,
+      LIVE_SCHEMA,
+      P,
+      { at: day(10.5), axis: 'occurred' },
+      day(10.5),
+    ))!;
     expect(result.stages.map((s) => [s.name, s.count, s.stalledCount, s.averageDaysInStage, s.byCurrency])).toEqual([
       ['A', 2, 1, 3.5, [{ currency: 'EUR', count: 2, value: 5500, weightedValue: 550 }]],
       ['B', 1, 0, 3.5, [{ currency: 'EUR', count: 1, value: 3000, weightedValue: 900 }]],
@@ -155,7 +233,9 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
 
   it('pipeline metrics as of d3.5 use the definition in force then (C still 60%)', async () => {
     const result = (await pipelineMetrics(database.db, LIVE_SCHEMA, P, { at: day(3.5), axis: 'occurred' }, day(3.5)))!;
-    expect(result.stages.map((s) => [s.name, s.count, s.averageDaysInStage, s.byCurrency[0]?.weightedValue ?? 0])).toEqual([
+    expect(
+      result.stages.map((s) => [s.name, s.count, s.averageDaysInStage, s.byCurrency[0]?.weightedValue ?? 0]),
+    ).toEqual([
       ['A', 1, 1.5, 300],
       ['B', 2, 1, 1500],
       ['C', 1, 0.5, 1200],
@@ -164,7 +244,12 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
   });
 
   it('the board now: stage D removed, filters and keyset paging', async () => {
-    const current = (await board(database.db, LIVE_SCHEMA, P, { asOf: { axis: 'occurred' }, now, filters: {}, limit: 1 }))!;
+    const current = (await board(database.db, LIVE_SCHEMA, P, {
+      asOf: { axis: 'occurred' },
+      now,
+      filters: {},
+      limit: 1,
+    }))!;
     expect(current.stages.map((s) => [s.name, s.count, s.stalledCount, s.totals])).toEqual([
       ['A', 3, 3, [{ currency: 'EUR', count: 3, amount: 6200, weightedAmount: 620 }]],
       ['B', 1, 1, [{ currency: 'EUR', count: 1, amount: 3000, weightedAmount: 900 }]],
@@ -173,29 +258,65 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
     const a = current.stages[0]!;
     expect(a.deals.map((d) => d.title)).toEqual(['D5']);
     expect(a.nextCursor).toEqual({ amount: 5000, dealId: deal(5) });
-    const page2 = (await board(database.db, LIVE_SCHEMA, P, { asOf: { axis: 'occurred' }, now, filters: {}, limit: 1, stageId: A, cursor: a.nextCursor! }))!;
+    const page2 = (await board(database.db, LIVE_SCHEMA, P, {
+      asOf: { axis: 'occurred' },
+      now,
+      filters: {},
+      limit: 1,
+      stageId: A,
+      cursor: a.nextCursor!,
+    }))!;
     expect(page2.stages.map((s) => s.deals.map((d) => d.title))).toEqual([['D7']]);
-    const page3 = (await board(database.db, LIVE_SCHEMA, P, { asOf: { axis: 'occurred' }, now, filters: {}, limit: 1, stageId: A, cursor: page2.stages[0]!.nextCursor! }))!;
+    const page3 = (await board(database.db, LIVE_SCHEMA, P, {
+      asOf: { axis: 'occurred' },
+      now,
+      filters: {},
+      limit: 1,
+      stageId: A,
+      cursor: page2.stages[0]!.nextCursor!,
+    }))!;
     expect(page3.stages[0]!.deals.map((d) => d.title)).toEqual(['D6']);
     expect(page3.stages[0]!.nextCursor).toBeNull();
 
-    const sue = (await board(database.db, LIVE_SCHEMA, P, { asOf: { axis: 'occurred' }, now, filters: { ownerId: 'sue' }, limit: 10 }))!;
+    const sue = (await board(database.db, LIVE_SCHEMA, P, {
+      asOf: { axis: 'occurred' },
+      now,
+      filters: { ownerId: 'sue' },
+      limit: 10,
+    }))!;
     expect(sue.stages.map((s) => s.count)).toEqual([1, 0, 0]);
-    const midRange = (await board(database.db, LIVE_SCHEMA, P, { asOf: { axis: 'occurred' }, now, filters: { minAmount: 600, maxAmount: 3000 }, limit: 10 }))!;
+    const midRange = (await board(database.db, LIVE_SCHEMA, P, {
+      asOf: { axis: 'occurred' },
+      now,
+      filters: { minAmount: 600, maxAmount: 3000 },
+      limit: 10,
+    }))!;
     expect(midRange.stages.map((s) => s.deals.map((d) => d.title))).toEqual([['D7'], ['D3'], []]);
   });
 
   it('the board as of d10.5 shows the four stages of then and flags the stalled deal', async () => {
-    const then = (await board(database.db, LIVE_SCHEMA, P, { asOf: { at: day(10.5), axis: 'occurred' }, now: day(10.5), filters: { stalled: true }, limit: 10 }))!;
+    const then = (await board(database.db, LIVE_SCHEMA, P, {
+      asOf: { at: day(10.5), axis: 'occurred' },
+      now: day(10.5),
+      filters: { stalled: true },
+      limit: 10,
+    }))!;
     expect(then.stages.map((s) => s.name)).toEqual(['A', 'B', 'Proposal sent', 'D']);
     expect(then.stages[0]!.deals.map((d) => [d.title, d.daysInStage, d.stalled])).toEqual([['D5', 6.5, true]]);
   });
 
   it('funnel on the recorded axis, everything known: all seven deals under the current definition', async () => {
     const later = new Date(Date.now() + 86_400_000);
-    const request = (policy: FunnelPolicy) => ({ from: new Date(0), to: later, policy, asOf: { at: later, axis: 'recorded' as const }, now: later });
+    const request = (policy: FunnelPolicy) => ({
+      from: new Date(0),
+      to: later,
+      policy,
+      asOf: { at: later, axis: 'recorded' as const },
+      now: later,
+    });
     // entries: D1 A,B,C · D2 A,C · D3 A,B · D4 B · D5 A · D6 A · D7 A (stage D removed, so three stages)
-    const reached = async (policy: FunnelPolicy) => (await funnel(database.db, LIVE_SCHEMA, P, request(policy)))!.stages.map((st) => st.reached);
+    const reached = async (policy: FunnelPolicy) =>
+      (await funnel(database.db, LIVE_SCHEMA, P, request(policy)))!.stages.map((st) => st.reached);
     expect(await reached('any')).toEqual([6, 3, 2]);
     expect(await reached('strict')).toEqual([6, 2, 1]); // B in order: D1, D3; C after A and B: D1
     expect(await reached('implied')).toEqual([7, 4, 2]); // furthest C: D1, D2; B: D3, D4
@@ -204,20 +325,42 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
   it.each([
     ['D5 was created', 5, 'DealCreated', 4, { size: 5, open: 5, won: 0, lost: 0, disqualified: 0 }],
     ['D2 was lost', 2, 'DealLost', 8, { size: 5, open: 3, won: 0, lost: 1, disqualified: 1 }],
-  ] as const)('funnel on the recorded axis as of the instant %s equals the occurred axis as of that day', async (_, n, type, d, cohort) => {
-    // The fixture records events in the order they happened, so both axes cut the history at the
-    // same event; D1 enters C after d4, so reading the wrong axis' first entries changes "reached".
-    const [at] = (await store.readStream(`deal-${deal(n)}`)).filter((e) => e.type === type).map((e) => e.recordedAt);
-    for (const policy of ['any', 'strict', 'implied'] as FunnelPolicy[]) {
-      const recorded = (await funnel(database.db, LIVE_SCHEMA, P, { from: new Date(0), to: new Date(at!.getTime() + 1), policy, asOf: { at: at!, axis: 'recorded' }, now }))!;
-      const occurred = (await funnel(database.db, LIVE_SCHEMA, P, { from: day(0), to: day(100), policy, asOf: { at: day(d), axis: 'occurred' }, now }))!;
-      expect(recorded.stages.map((st) => st.reached)).toEqual(occurred.stages.map((st) => st.reached));
-      expect(recorded.cohort).toEqual(cohort);
-      expect(occurred.cohort).toEqual(cohort);
-    }
-  });
+  ] as const)(
+    'funnel on the recorded axis as of the instant %s equals the occurred axis as of that day',
+    async (_, n, type, d, cohort) => {
+      // The fixture records events in the order they happened, so both axes cut the history at the
+      // same event; D1 enters C after d4, so reading the wrong axis' first entries changes "reached".
+      const [at] = (await store.readStream(`deal-${deal(n)}`)).filter((e) => e.type === type).map((e) => e.recordedAt);
+      for (const policy of ['any', 'strict', 'implied'] as FunnelPolicy[]) {
+        const recorded = (await funnel(database.db, LIVE_SCHEMA, P, {
+          from: new Date(0),
+          to: new Date(at!.getTime() + 1),
+          policy,
+          asOf: { at: at!, axis: 'recorded' },
+          now,
+        }))!;
+        const occurred = (await funnel(database.db, LIVE_SCHEMA, P, {
+          from: day(0),
+          to: day(100),
+          policy,
+          asOf: { at: day(d), axis: 'occurred' },
+          now,
+        }))!;
+        expect(recorded.stages.map((st) => st.reached)).toEqual(occurred.stages.map((st) => st.reached));
+        expect(recorded.cohort).toEqual(cohort);
+        expect(occurred.cohort).toEqual(cohort);
+      }
+    },
+  );
 
   it('on the recorded axis, an instant before anything was recorded knows no pipeline', async () => {
-    expect(await board(database.db, LIVE_SCHEMA, P, { asOf: { at: day(30), axis: 'recorded' }, now, filters: {}, limit: 10 })).toBeUndefined();
+    expect(
+      await board(database.db, LIVE_SCHEMA, P, {
+        asOf: { at: day(30), axis: 'recorded' },
+        now,
+        filters: {},
+        limit: 10,
+      }),
+    ).toBeUndefined();
   });
 });

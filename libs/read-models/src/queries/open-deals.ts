@@ -10,7 +10,8 @@ export function openDealsAt(schema: string, pipelineId: string, asOf: AsOf): Raw
   // Raw: a subquery the window-heavy reports embed in their own raw SQL.
   const s = sql.id(schema);
   const columns = sql`deal_id, stage_id, owner_id, amount, currency, expected_close_date, stage_entered_at, created_at`;
-  if (!asOf.at) return sql`(select ${columns} from ${s}.deals where pipeline_id = ${pipelineId}::uuid and status = 'open')`;
+  if (!asOf.at)
+    return sql`(select ${columns} from ${s}.deals where pipeline_id = ${pipelineId}::uuid and status = 'open')`;
   const { validFrom, validTo } = axisColumns(asOf.axis);
   return sql`(select ${columns} from ${s}.deal_versions
     where pipeline_id = ${pipelineId}::uuid and status = 'open' and ${validFrom} <= ${timestamp(asOf.at)} and ${validTo} > ${timestamp(asOf.at)})`;

@@ -18,7 +18,12 @@ export interface PipelineDefinition {
  * The pipeline definition in force at `asOf` (or now): stage order, names, probabilities and goals
  * as they were then. Undefined when the pipeline did not exist yet.
  */
-export async function pipelineDefinition(db: ReadModelDb, schema: string, pipelineId: string, asOf: AsOf): Promise<PipelineDefinition | undefined> {
+export async function pipelineDefinition(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  asOf: AsOf,
+): Promise<PipelineDefinition | undefined> {
   const columns = ['pipeline_id', 'name', 'currency', 'status', 'stages', 'removed_stages', 'revision'] as const;
   const at = asOf.at;
   const row = at
@@ -32,7 +37,12 @@ export async function pipelineDefinition(db: ReadModelDb, schema: string, pipeli
         .orderBy('revision', 'desc')
         .limit(1)
         .executeTakeFirst()
-    : await db.withSchema(schema).selectFrom('pipelines').select(columns).where('pipeline_id', '=', pipelineId).executeTakeFirst();
+    : await db
+        .withSchema(schema)
+        .selectFrom('pipelines')
+        .select(columns)
+        .where('pipeline_id', '=', pipelineId)
+        .executeTakeFirst();
   if (!row) return undefined;
   return {
     pipelineId: row.pipeline_id,
@@ -49,7 +59,9 @@ export async function pipelineDefinition(db: ReadModelDb, schema: string, pipeli
  * Every stage id deals may carry (live and removed), with the live stage it counts under, the
  * live stage's board position, probability and stall limit: the `def` table reports join against.
  */
-export function stageMap(definition: PipelineDefinition): { stageId: string; liveStageId: string; position: number; probability: number; maxDays: number | null }[] {
+export function stageMap(
+  definition: PipelineDefinition,
+): { stageId: string; liveStageId: string; position: number; probability: number; maxDays: number | null }[] {
   const live = definition.stages.map((stage, position) => ({ stage, position }));
   const byId = new Map(live.map(({ stage, position }) => [stage.stageId, { stage, position }]));
   const ids = [...definition.stages.map((stage) => stage.stageId), ...Object.keys(definition.removedStages)];
@@ -57,7 +69,15 @@ export function stageMap(definition: PipelineDefinition): { stageId: string; liv
     const liveId = resolveLiveStageId(definition, stageId);
     const target = liveId ? byId.get(liveId) : undefined;
     if (!target) return [];
-    return [{ stageId, liveStageId: target.stage.stageId, position: target.position, probability: target.stage.probability, maxDays: target.stage.goal?.maxDaysInStage ?? null }];
+    return [
+      {
+        stageId,
+        liveStageId: target.stage.stageId,
+        position: target.position,
+        probability: target.stage.probability,
+        maxDays: target.stage.goal?.maxDaysInStage ?? null,
+      },
+    ];
   });
 }
 

@@ -37,7 +37,13 @@ export interface PipelineMetrics {
  * average age in stage, stalled count — and the weighted forecast by expected close month.
  * Definitions: docs/metrics.md.
  */
-export async function pipelineMetrics(db: ReadModelDb, schema: string, pipelineId: string, asOf: AsOf, now: Date): Promise<PipelineMetrics | undefined> {
+export async function pipelineMetrics(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  asOf: AsOf,
+  now: Date,
+): Promise<PipelineMetrics | undefined> {
   // Raw: grouped aggregates joined to a VALUES stage map, with a month forecast — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, asOf);
   if (!definition) return undefined;
@@ -48,16 +54,33 @@ export async function pipelineMetrics(db: ReadModelDb, schema: string, pipelineI
            coalesce(o.stage_entered_at < ${at} - make_interval(days => def.max_days), false) as stalled
     from ${openDealsAt(schema, pipelineId, asOf)} o join ${stageMapSql(definition)} on def.stage_id = o.stage_id)`;
 
-  const { rows: perStage } = await sql<{ live_stage_id: string; count: string; stalled: string; avg_days: string | null }>`
+  const { rows: perStage } = await sql<{
+    live_stage_id: string;
+    count: string;
+    stalled: string;
+    avg_days: string | null;
+  }>`
     with o as ${open}
     select live_stage_id, count(*)::text as count, count(*) filter (where stalled)::text as stalled, avg(days_in_stage)::text as avg_days
     from o group by live_stage_id`.execute(db);
-  const { rows: perCurrency } = await sql<{ live_stage_id: string; currency: string; count: string; value: string; weighted: string }>`
+  const { rows: perCurrency } = await sql<{
+    live_stage_id: string;
+    currency: string;
+    count: string;
+    value: string;
+    weighted: string;
+  }>`
     with o as ${open}
     select live_stage_id, currency, count(*)::text as count, sum(amount)::text as value,
            round(sum(amount::numeric * probability) / 100)::text as weighted
     from o group by live_stage_id, currency order by currency`.execute(db);
-  const { rows: forecast } = await sql<{ month: string | null; currency: string; count: string; value: string; weighted: string }>`
+  const { rows: forecast } = await sql<{
+    month: string | null;
+    currency: string;
+    count: string;
+    value: string;
+    weighted: string;
+  }>`
     with o as ${open}
     select to_char(expected_close_date, 'YYYY-MM') as month, currency, count(*)::text as count, sum(amount)::text as value,
            round(sum(amount::numeric * probability) / 100)::text as weighted
@@ -75,10 +98,21 @@ export async function pipelineMetrics(db: ReadModelDb, schema: string, pipelineI
         averageDaysInStage: row?.avg_days ? round2(Number(row.avg_days)) : null,
         byCurrency: perCurrency
           .filter((r) => r.live_stage_id === stage.stageId)
-          .map((r) => ({ currency: r.currency, count: Number(r.count), value: Number(r.value), weightedValue: Number(r.weighted) })),
+          .map((r) => ({
+            currency: r.currency,
+            count: Number(r.count),
+            value: Number(r.value),
+            weightedValue: Number(r.weighted),
+          })),
       };
     }),
-    forecast: forecast.map((r) => ({ month: r.month, currency: r.currency, count: Number(r.count), value: Number(r.value), weightedValue: Number(r.weighted) })),
+    forecast: forecast.map((r) => ({
+      month: r.month,
+      currency: r.currency,
+      count: Number(r.count),
+      value: Number(r.value),
+      weightedValue: Number(r.weighted),
+    })),
   };
 }
 

@@ -35,7 +35,12 @@ export interface Velocity {
 }
 
 /** Sales velocity and its inputs for a period, as known at the instant. Definitions: docs/metrics.md. */
-export async function velocity(db: ReadModelDb, schema: string, pipelineId: string, request: VelocityRequest): Promise<Velocity> {
+export async function velocity(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  request: VelocityRequest,
+): Promise<Velocity> {
   // Raw: cohort and closing aggregates joined across tables on an axis chosen per request — beyond the builder's reach.
   const s = sql.id(schema);
   const { transitionAt, exitedAt } = axisColumns(request.asOf.axis);
@@ -53,7 +58,13 @@ export async function velocity(db: ReadModelDb, schema: string, pipelineId: stri
     from cohort c join ${s}.deal_versions v on v.deal_id = c.deal_id and v.revision = 0
     group by v.currency order by v.currency`.execute(db);
 
-  const { rows: closings } = await sql<{ deal_id: string; exit_kind: string; days: string; currency: string; won_amount: string | null }>`
+  const { rows: closings } = await sql<{
+    deal_id: string;
+    exit_kind: string;
+    days: string;
+    currency: string;
+    won_amount: string | null;
+  }>`
     select i.deal_id, i.exit_kind, (extract(epoch from i.${exitedAt} - w.created_at) / 86400)::text as days, w.currency,
            case when i.exit_kind = 'won' then w.amount::text end as won_amount
     from ${s}.stage_intervals i
@@ -81,9 +92,14 @@ export async function velocity(db: ReadModelDb, schema: string, pipelineId: stri
     byCurrency: currencies.map((currency) => {
       const opps = Number(cohort.find((c) => c.currency === currency)?.opportunities ?? 0);
       const wonHere = won.filter((w) => w.currency === currency);
-      const averageWonAmount = wonHere.length === 0 ? null : Math.round(wonHere.reduce((n, w) => n + Number(w.won_amount), 0) / wonHere.length);
+      const averageWonAmount =
+        wonHere.length === 0
+          ? null
+          : Math.round(wonHere.reduce((n, w) => n + Number(w.won_amount), 0) / wonHere.length);
       const velocityPerDay =
-        averageWonAmount === null || winRatePeriod === null || !averageCycleDays ? null : Math.round((opps * averageWonAmount * winRatePeriod) / averageCycleDays);
+        averageWonAmount === null || winRatePeriod === null || !averageCycleDays
+          ? null
+          : Math.round((opps * averageWonAmount * winRatePeriod) / averageCycleDays);
       return { currency, opportunities: opps, won: wonHere.length, averageWonAmount, velocityPerDay };
     }),
   };

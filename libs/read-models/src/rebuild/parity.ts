@@ -22,7 +22,12 @@ export async function compareReadModels(db: ReadModelDb, a: string, b: string): 
       select (select count(*) from (select * from ${ta} except all select * from ${tb}) x)::text as only_a,
              (select count(*) from (select * from ${tb} except all select * from ${ta}) y)::text as only_b,
              (select count(*) from ${ta})::text as total`.execute(db);
-    tables.push({ table, onlyInA: Number(rows[0]!.only_a), onlyInB: Number(rows[0]!.only_b), rows: Number(rows[0]!.total) });
+    tables.push({
+      table,
+      onlyInA: Number(rows[0]!.only_a),
+      onlyInB: Number(rows[0]!.only_b),
+      rows: Number(rows[0]!.total),
+    });
   }
   return { equal: tables.every((t) => t.onlyInA === 0 && t.onlyInB === 0), tables };
 }

@@ -1,6 +1,12 @@
 import { sql } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
-import { comparePositions, START, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
+import {
+  comparePositions,
+  START,
+  type EventStore,
+  type GlobalPosition,
+  type RecordedEvent,
+} from '@dealstream/event-store';
 import { countParkedStreams, projectAvoidingParked, withParking } from '../runner/parking.js';
 import { compareAndSetCheckpoint } from '../runner/checkpoint.js';
 import { PROJECTION_NAME, excludeLiveBatches, readCheckpoint } from '../runner/checkpoint.js';
@@ -61,7 +67,13 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
         // Waits for a live batch in flight to commit and holds the next one off until the swap is done.
         await excludeLiveBatches(trx);
         // Holding the live checkpoint row pauses the live runner at its next commit.
-        await trx.withSchema(LIVE_SCHEMA).selectFrom('checkpoints').select('projection').where('projection', '=', PROJECTION_NAME).forUpdate().execute();
+        await trx
+          .withSchema(LIVE_SCHEMA)
+          .selectFrom('checkpoints')
+          .select('projection')
+          .where('projection', '=', PROJECTION_NAME)
+          .forUpdate()
+          .execute();
         const live = (await readCheckpoint(trx, LIVE_SCHEMA)).position;
         const rebuilt = (await readCheckpoint(trx, schema)).position;
         if (comparePositions(rebuilt, live) > 0) {
@@ -105,7 +117,13 @@ class KeepLive extends Error {}
  * Projects the whole event store into `schema` (which must be fresh), batch by batch, each batch
  * and its checkpoint in one transaction. Returns the number of events applied.
  */
-export async function buildReadModels(db: ReadModelDb, store: EventStore, schema: string, batchSize: number, onProgress?: (applied: number) => void): Promise<number> {
+export async function buildReadModels(
+  db: ReadModelDb,
+  store: EventStore,
+  schema: string,
+  batchSize: number,
+  onProgress?: (applied: number) => void,
+): Promise<number> {
   let applied = 0;
   let cursor = START;
   for (;;) {
@@ -128,7 +146,13 @@ export async function buildReadModels(db: ReadModelDb, store: EventStore, schema
 }
 
 /** Applies the events in (from, to] to `schema` inside `trx`; returns how many. */
-async function catchUp(trx: ReadModelDb, store: EventStore, schema: string, from: GlobalPosition, to: GlobalPosition): Promise<number> {
+async function catchUp(
+  trx: ReadModelDb,
+  store: EventStore,
+  schema: string,
+  from: GlobalPosition,
+  to: GlobalPosition,
+): Promise<number> {
   let cursor = from;
   let count = 0;
   while (comparePositions(cursor, to) < 0) {
@@ -163,6 +187,8 @@ async function dropQuietly(db: ReadModelDb, schema: string): Promise<string | un
  */
 async function analyzeSchema(db: ReadModelDb, schema: string): Promise<void> {
   // Raw: the catalogue and ANALYZE, outside the read-model tables.
-  const { rows } = await sql<{ name: string }>`select tablename as name from pg_tables where schemaname = ${schema}`.execute(db);
+  const { rows } = await sql<{
+    name: string;
+  }>`select tablename as name from pg_tables where schemaname = ${schema}`.execute(db);
   for (const { name } of rows) await sql`analyze ${sql.id(schema)}.${sql.id(name)}`.execute(db);
 }

@@ -5,20 +5,36 @@ import { comparePositions, type GlobalPosition } from '@dealstream/event-store';
 export const PROJECTION_NAME = 'read-models';
 
 /** The position up to which the read models in `schema` reflect the event store. */
-export async function readCheckpoint(db: ReadModelDb, schema: string): Promise<{ position: GlobalPosition; eventsApplied: number }> {
+export async function readCheckpoint(
+  db: ReadModelDb,
+  schema: string,
+): Promise<{ position: GlobalPosition; eventsApplied: number }> {
   const row = await db
     .withSchema(schema)
     .selectFrom('checkpoints')
     // numeric(20) read as text whatever the driver (pg or PGlite) would make of it
-    .select((eb) => [eb.cast<string>('position_major', 'text').as('major'), eb.cast<string>('position_minor', 'text').as('minor'), 'events_applied'])
+    .select((eb) => [
+      eb.cast<string>('position_major', 'text').as('major'),
+      eb.cast<string>('position_minor', 'text').as('minor'),
+      'events_applied',
+    ])
     .where('projection', '=', PROJECTION_NAME)
     .executeTakeFirst();
   if (!row) throw new Error(`no checkpoint in ${schema}`);
-  return { position: { major: BigInt(row.major), minor: BigInt(row.minor) }, eventsApplied: Number(row.events_applied) };
+  return {
+    position: { major: BigInt(row.major), minor: BigInt(row.minor) },
+    eventsApplied: Number(row.events_applied),
+  };
 }
 
 /** Moves the checkpoint from `expected` to `next`; fails the transaction if someone else moved it. */
-export async function compareAndSetCheckpoint(trx: ReadModelDb, schema: string, expected: GlobalPosition, next: GlobalPosition, applied: number): Promise<void> {
+export async function compareAndSetCheckpoint(
+  trx: ReadModelDb,
+  schema: string,
+  expected: GlobalPosition,
+  next: GlobalPosition,
+  applied: number,
+): Promise<void> {
   if (comparePositions(next, expected) <= 0) throw new Error('checkpoint must move forward');
   const result = await trx
     .withSchema(schema)
@@ -33,7 +49,8 @@ export async function compareAndSetCheckpoint(trx: ReadModelDb, schema: string, 
     .where('position_major', '=', expected.major.toString())
     .where('position_minor', '=', expected.minor.toString())
     .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1) throw new Error('checkpoint moved under this runner: another runner is active');
+  if (Number(result.numUpdatedRows) !== 1)
+    throw new Error('checkpoint moved under this runner: another runner is active');
 }
 
 /**
@@ -41,11 +58,17 @@ export async function compareAndSetCheckpoint(trx: ReadModelDb, schema: string, 
  * checkpoint (cheap, and it works whichever process runs the projection). Returns the position
  * reached, or undefined when `timeoutMs` passed first.
  */
-export async function waitForCheckpoint(db: ReadModelDb, schema: string, target: GlobalPosition, timeoutMs: number): Promise<GlobalPosition | undefined> {
+export async function waitForCheckpoint(
+  db: ReadModelDb,
+  schema: string,
+  target: GlobalPosition,
+  timeoutMs: number,
+): Promise<GlobalPosition | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { position } = await readCheckpoint(db, schema);
-    if (position.major > target.major || (position.major === target.major && position.minor >= target.minor)) return position;
+    if (position.major > target.major || (position.major === target.major && position.minor >= target.minor))
+      return position;
     if (Date.now() >= deadline) return undefined;
     await new Promise((resolve) => setTimeout(resolve, Math.min(25, Math.max(1, deadline - Date.now()))));
   }

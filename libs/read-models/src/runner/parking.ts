@@ -76,7 +76,11 @@ export async function projectAvoidingParked(
     // Find the culprit: apply the stream's events one by one; those before it stay applied.
     for (const event of streamEvents) {
       let failure: unknown;
-      const applied = await attempt(trx, () => projectBatch(trx, schema, [event]), (error) => (failure = error));
+      const applied = await attempt(
+        trx,
+        () => projectBatch(trx, schema, [event]),
+        (error) => (failure = error),
+      );
       if (applied) continue;
       const entry = parkedEntry(event, failure, streamEvents.length - streamEvents.indexOf(event) - 1);
       await recordParked(trx, schema, entry);
@@ -88,7 +92,11 @@ export async function projectAvoidingParked(
 }
 
 /** The parked streams of `schema`, oldest first; `streamId` narrows to one. */
-export async function listParkedStreams(db: ReadModelDb, schema = LIVE_SCHEMA, streamId?: string): Promise<ParkedStream[]> {
+export async function listParkedStreams(
+  db: ReadModelDb,
+  schema = LIVE_SCHEMA,
+  streamId?: string,
+): Promise<ParkedStream[]> {
   let query = db
     .withSchema(schema)
     .selectFrom('parked_streams')
@@ -136,7 +144,11 @@ export interface RetryResult {
  * A stream that applies cleanly is released and the runner carries on with its later events; one
  * that fails again stays parked with the new error and one more attempt.
  */
-export async function retryParkedStreams(db: ReadModelDb, store: EventStore, options: { schema?: string; streamId?: string } = {}): Promise<RetryResult> {
+export async function retryParkedStreams(
+  db: ReadModelDb,
+  store: EventStore,
+  options: { schema?: string; streamId?: string } = {},
+): Promise<RetryResult> {
   const schema = options.schema ?? LIVE_SCHEMA;
   return db.transaction().execute(async (trx) => {
     await holdAgainstSwap(trx);
@@ -168,7 +180,10 @@ export async function lockCheckpoint(trx: ReadModelDb, schema: string): Promise<
   const row = await trx
     .withSchema(schema)
     .selectFrom('checkpoints')
-    .select((eb) => [eb.cast<string>('position_major', 'text').as('major'), eb.cast<string>('position_minor', 'text').as('minor')])
+    .select((eb) => [
+      eb.cast<string>('position_major', 'text').as('major'),
+      eb.cast<string>('position_minor', 'text').as('minor'),
+    ])
     .where('projection', '=', PROJECTION_NAME)
     .forUpdate()
     .executeTakeFirst();
@@ -178,13 +193,24 @@ export async function lockCheckpoint(trx: ReadModelDb, schema: string): Promise<
 
 async function parkedAmong(trx: ReadModelDb, schema: string, events: readonly RecordedEvent[]): Promise<Set<string>> {
   const streams = [...new Set(events.map((event) => event.streamId))];
-  const rows = await trx.withSchema(schema).selectFrom('parked_streams').select('stream_id').where('stream_id', '=', (eb) => eb.fn.any(eb.val(streams))).execute();
+  const rows = await trx
+    .withSchema(schema)
+    .selectFrom('parked_streams')
+    .select('stream_id')
+    .where('stream_id', '=', (eb) => eb.fn.any(eb.val(streams)))
+    .execute();
   return new Set(rows.map((row) => row.stream_id));
 }
 
-async function countWaiting(trx: ReadModelDb, schema: string, events: readonly RecordedEvent[], parked: ReadonlySet<string>): Promise<void> {
+async function countWaiting(
+  trx: ReadModelDb,
+  schema: string,
+  events: readonly RecordedEvent[],
+  parked: ReadonlySet<string>,
+): Promise<void> {
   const waiting = new Map<string, number>();
-  for (const event of events) if (parked.has(event.streamId)) waiting.set(event.streamId, (waiting.get(event.streamId) ?? 0) + 1);
+  for (const event of events)
+    if (parked.has(event.streamId)) waiting.set(event.streamId, (waiting.get(event.streamId) ?? 0) + 1);
   if (waiting.size === 0) return;
   // Raw: one update for every waiting stream, joined to its count passed column-wise (unnest).
   await sql`
@@ -196,7 +222,11 @@ async function countWaiting(trx: ReadModelDb, schema: string, events: readonly R
 let savepoints = 0;
 
 /** Runs `work` behind a savepoint: true when it succeeded; on a poison error rolls it back and answers false. */
-async function attempt(trx: ReadModelDb, work: () => Promise<void>, onError?: (error: unknown) => void): Promise<boolean> {
+async function attempt(
+  trx: ReadModelDb,
+  work: () => Promise<void>,
+  onError?: (error: unknown) => void,
+): Promise<boolean> {
   const name = sql.id(`parking_${++savepoints}`);
   // Raw: savepoints on a transaction Kysely did not open for us (no controlled transaction here).
   await sql`savepoint ${name}`.execute(trx);

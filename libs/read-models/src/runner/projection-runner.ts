@@ -1,6 +1,13 @@
 import { sql } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
-import { EVENTS_NOTIFY_CHANNEL, comparePositions, isSubscribable, type EventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
+import {
+  EVENTS_NOTIFY_CHANNEL,
+  comparePositions,
+  isSubscribable,
+  type EventStore,
+  type GlobalPosition,
+  type RecordedEvent,
+} from '@dealstream/event-store';
 import { databaseFaultOf, describeError, type Database } from '@dealstream/database';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
 import { PROJECTION_NAME, compareAndSetCheckpoint, holdAgainstSwap, readCheckpoint } from './checkpoint.js';
@@ -128,7 +135,9 @@ export class ProjectionRunner {
           await this.follow(db);
         } else {
           await db.connection().execute(async (connection) => {
-            const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${LOCK_KEY}) as locked`.execute(connection);
+            const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${LOCK_KEY}) as locked`.execute(
+              connection,
+            );
             if (!rows[0]!.locked) {
               this.role = 'standby';
               return;
@@ -152,7 +161,14 @@ export class ProjectionRunner {
         const fault = databaseFaultOf(error);
         if (fault && !this.stopping) this.role = 'reconnecting';
         const retryInMs = this.retryDelay(this.consecutiveFailures);
-        this.log({ level: 'error', msg: fault ? 'projection runner lost the database; reconnecting' : 'projection batch failed; retrying', error: this.lastError, fault, attempt: this.consecutiveFailures, retryInMs });
+        this.log({
+          level: 'error',
+          msg: fault ? 'projection runner lost the database; reconnecting' : 'projection batch failed; retrying',
+          error: this.lastError,
+          fault,
+          attempt: this.consecutiveFailures,
+          retryInMs,
+        });
         await this.sleep(retryInMs);
       }
     }
@@ -183,7 +199,12 @@ export class ProjectionRunner {
    * compare-and-set, so a batch another runner already applied is refused and rolled back. An event
    * no projection can apply parks its stream (runner/parking.ts) instead of stopping the batch.
    */
-  private async applyBatch(db: ReadModelDb, events: readonly RecordedEvent[], from: GlobalPosition, next: GlobalPosition): Promise<void> {
+  private async applyBatch(
+    db: ReadModelDb,
+    events: readonly RecordedEvent[],
+    from: GlobalPosition,
+    next: GlobalPosition,
+  ): Promise<void> {
     const parked = await withParking((project) =>
       db.transaction().execute(async (trx) => {
         await holdAgainstSwap(trx);
@@ -216,7 +237,11 @@ export class ProjectionRunner {
     try {
       await this.options.afterBatch?.();
     } catch (error) {
-      this.log({ level: 'error', msg: 'after-batch reaction failed; retried after the next batch', error: error instanceof Error ? error.message : String(error) });
+      this.log({
+        level: 'error',
+        msg: 'after-batch reaction failed; retried after the next batch',
+        error: error instanceof Error ? error.message : String(error),
+      });
     }
   }
 

@@ -19,7 +19,12 @@ export interface ProjectionLeader {
 export async function projectionLeader(db: ReadModelDb): Promise<ProjectionLeader> {
   const key = sql`hashtext(${`dealstream.projection.${PROJECTION_NAME}`})::bigint`;
   // Raw: pg_locks and pg_stat_activity, outside the read-model tables.
-  const { rows } = await sql<{ pid: number; application_name: string | null; client_addr: string | null; backend_start: Date | string | null }>`
+  const { rows } = await sql<{
+    pid: number;
+    application_name: string | null;
+    client_addr: string | null;
+    backend_start: Date | string | null;
+  }>`
     select l.pid, a.application_name, a.client_addr::text as client_addr, a.backend_start
     from pg_locks l left join pg_stat_activity a on a.pid = l.pid
     where l.locktype = 'advisory' and l.granted and l.objsubid = 1
@@ -56,7 +61,12 @@ export interface ProjectionLag {
  * events, default 100,000) — on any store, the SQL one or EventStoreDB. `countLimit: 1` is the
  * cheap form readiness uses: it only learns whether something is pending and since when.
  */
-export async function projectionLag(db: ReadModelDb, store: EventStore, schema: string, options: { countLimit?: number } = {}): Promise<ProjectionLag> {
+export async function projectionLag(
+  db: ReadModelDb,
+  store: EventStore,
+  schema: string,
+  options: { countLimit?: number } = {},
+): Promise<ProjectionLag> {
   const countLimit = Math.max(1, options.countLimit ?? 100_000);
   const { position: checkpoint } = await readCheckpoint(db, schema);
   let cursor = checkpoint;
@@ -70,7 +80,9 @@ export async function projectionLag(db: ReadModelDb, store: EventStore, schema: 
     behind += events.length;
     cursor = events.at(-1)!.position;
   }
-  const behindAtLeast = behind > countLimit || (behind === countLimit && (await store.readAll({ after: cursor, limit: 1 })).events.length > 0);
+  const behindAtLeast =
+    behind > countLimit ||
+    (behind === countLimit && (await store.readAll({ after: cursor, limit: 1 })).events.length > 0);
   return {
     checkpoint,
     head: cursor,

@@ -1,4 +1,10 @@
-import { comparePositions, type EventSubscription, type GlobalPosition, type RecordedEvent, type SubscribableEventStore } from '@dealstream/event-store';
+import {
+  comparePositions,
+  type EventSubscription,
+  type GlobalPosition,
+  type RecordedEvent,
+  type SubscribableEventStore,
+} from '@dealstream/event-store';
 
 export type SubscriptionState = 'idle' | 'subscribing' | 'live' | 'backoff' | 'stopped';
 

@@ -83,12 +83,21 @@ export async function ensureReadModelSchema(db: ReadModelDb): Promise<'created' 
   return db.transaction().execute(async (trx) => {
     // One starter at a time: concurrent API instances must not race to create the schema.
     await sql`select pg_advisory_xact_lock(hashtext('dealstream.read-models.schema'))`.execute(trx);
-    const { rows } = await sql<{ exists: boolean }>`select exists (select 1 from information_schema.schemata where schema_name = ${LIVE_SCHEMA}) as exists`.execute(trx);
+    const { rows } = await sql<{
+      exists: boolean;
+    }>`select exists (select 1 from information_schema.schemata where schema_name = ${LIVE_SCHEMA}) as exists`.execute(
+      trx,
+    );
     if (!rows[0]!.exists) {
       await createReadModelSchema(trx, LIVE_SCHEMA);
       return 'created';
     }
-    const version = await trx.withSchema(LIVE_SCHEMA).selectFrom('meta').select('value').where('key', '=', 'version').executeTakeFirst();
+    const version = await trx
+      .withSchema(LIVE_SCHEMA)
+      .selectFrom('meta')
+      .select('value')
+      .where('key', '=', 'version')
+      .executeTakeFirst();
     if (version?.value === String(READ_MODEL_VERSION)) return 'current';
     await sql`drop schema ${sql.id(LIVE_SCHEMA)} cascade`.execute(trx);
     await createReadModelSchema(trx, LIVE_SCHEMA);

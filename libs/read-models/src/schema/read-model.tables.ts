@@ -238,7 +238,10 @@ declare module '@dealstream/database' {
 export type ReadModelDb = Kysely<ReadModelDatabase> | Transaction<ReadModelDatabase>;
 
 /** Tables compared for parity after a rebuild, with their key columns (stable ordering). */
-export const PARITY_TABLES: Record<Exclude<keyof ReadModelDatabase, 'meta' | 'checkpoints' | 'parked_streams'>, string[]> = {
+export const PARITY_TABLES: Record<
+  Exclude<keyof ReadModelDatabase, 'meta' | 'checkpoints' | 'parked_streams'>,
+  string[]
+> = {
   pipelines: ['pipeline_id'],
   pipeline_versions: ['pipeline_id', 'revision'],
   deals: ['deal_id'],
@@ -259,4 +262,10 @@ export const PARITY_TABLES: Record<Exclude<keyof ReadModelDatabase, 'meta' | 'ch
  */
 export type InMemoryRow<Table> = { -readonly [K in keyof Table]: InMemory<Table[K]> };
 
-type InMemory<Column> = Column extends Int8 ? number : Column extends Timestamp ? Date : Column extends Json ? unknown : Column;
+type InMemory<Column> = Column extends Int8
+  ? number
+  : Column extends Timestamp
+    ? Date
+    : Column extends Json
+      ? unknown
+      : Column;

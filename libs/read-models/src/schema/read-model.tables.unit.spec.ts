@@ -17,14 +17,21 @@ function compileOnly<DB>(): Kysely<DB> {
 describe('the read-model database type', () => {
   it('keeps table keys unqualified and puts the schema in with withSchema (live or a rebuild)', () => {
     const db = compileOnly<ReadModelDatabase>();
-    const query = db.withSchema('read_models_rebuild_1').selectFrom('deals').select(['deal_id', 'stage_id']).where('status', '=', 'open').compile();
+    const query = db
+      .withSchema('read_models_rebuild_1')
+      .selectFrom('deals')
+      .select(['deal_id', 'stage_id'])
+      .where('status', '=', 'open')
+      .compile();
     expect(query.sql).toBe('select "deal_id", "stage_id" from "read_models_rebuild_1"."deals" where "status" = $1');
     expect(query.parameters).toEqual(['open']);
   });
 
   it('fails the typecheck when a column is renamed in the schema but not in a query', () => {
     // The same database with deals.stage_id renamed: a query still naming stage_id no longer compiles.
-    type Renamed = Omit<ReadModelDatabase, 'deals'> & { deals: Omit<DealsTable, 'stage_id'> & { current_stage_id: string } };
+    type Renamed = Omit<ReadModelDatabase, 'deals'> & {
+      deals: Omit<DealsTable, 'stage_id'> & { current_stage_id: string };
+    };
     const renamed = compileOnly<Renamed>();
     const query = () =>
       renamed
@@ -45,6 +52,11 @@ describe('the read-model database type', () => {
     const createdAt: DealRow['created_at'] = new Date('2026-01-05T09:00:00Z');
     // @ts-expect-error -- an amount is a number in memory, not the string the driver reads
     const wrong: DealRow['amount'] = '125000';
-    expect([amount, closedAt, createdAt.toISOString(), wrong]).toEqual([125_000, null, '2026-01-05T09:00:00.000Z', '125000']);
+    expect([amount, closedAt, createdAt.toISOString(), wrong]).toEqual([
+      125_000,
+      null,
+      '2026-01-05T09:00:00.000Z',
+      '125000',
+    ]);
   });
 });

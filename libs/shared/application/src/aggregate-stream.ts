@@ -12,7 +12,10 @@ export interface AggregatedStream<State> {
 }
 
 /** Folds events read from one stream (in revision order) into the decider's state. */
-export function foldStream<State, Evt extends Event>(decider: StreamDecider<State, Evt>, events: readonly RecordedEvent<Evt>[]): AggregatedStream<State> {
+export function foldStream<State, Evt extends Event>(
+  decider: StreamDecider<State, Evt>,
+  events: readonly RecordedEvent<Evt>[],
+): AggregatedStream<State> {
   return { state: fold(decider, events), revision: events.at(-1)?.revision };
 }
 

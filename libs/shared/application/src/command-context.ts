@@ -34,8 +34,14 @@ const DEALSTREAM_NAMESPACE = '5b0d9a1c-3f8e-4f57-9c1e-2d6a7e4b8c90';
  *
  * @example derivedId(context, 'event', 'deal-1', 0)
  */
-export function derivedId(context: Pick<CommandContext, 'actorId' | 'idempotencyKey' | 'requestHash'>, ...parts: (string | number)[]): string | undefined {
+export function derivedId(
+  context: Pick<CommandContext, 'actorId' | 'idempotencyKey' | 'requestHash'>,
+  ...parts: (string | number)[]
+): string | undefined {
   if (context.idempotencyKey === undefined) return undefined;
-  const scope = context.requestHash === undefined ? [context.actorId, context.idempotencyKey] : [context.actorId, context.idempotencyKey, context.requestHash];
+  const scope =
+    context.requestHash === undefined
+      ? [context.actorId, context.idempotencyKey]
+      : [context.actorId, context.idempotencyKey, context.requestHash];
   return uuidv5([...scope, ...parts.map(String)].join('\u0000'), DEALSTREAM_NAMESPACE);
 }

@@ -4,7 +4,13 @@ import type { EventStore } from '@dealstream/event-store';
 import { aggregateStream, type AggregatedStream, type StreamDecider } from './aggregate-stream.js';
 import type { CommandContext } from './command-context.js';
 import { EVENT_STORE } from './event-store.token.js';
-import { WRITE_CONTENTION_POLICY, handleCommand, type ContentionPolicy, type DecideOnState, type WriteResult } from './handle-command.js';
+import {
+  WRITE_CONTENTION_POLICY,
+  handleCommand,
+  type ContentionPolicy,
+  type DecideOnState,
+  type WriteResult,
+} from './handle-command.js';
 
 /**
  * aggregateStream and handleCommand bound to the configured event store and ContentionPolicy, for
@@ -24,10 +30,17 @@ export class CommandHandling {
     context: CommandContext,
     decide: DecideOnState<State, Evt>,
   ): Promise<WriteResult> {
-    return handleCommand(this.store, streamId, decide, { decider, context, ...(this.contention ? { contention: this.contention } : {}) });
+    return handleCommand(this.store, streamId, decide, {
+      decider,
+      context,
+      ...(this.contention ? { contention: this.contention } : {}),
+    });
   }
 
-  aggregate<State, Evt extends Event>(streamId: string, decider: StreamDecider<State, Evt>): Promise<AggregatedStream<State>> {
+  aggregate<State, Evt extends Event>(
+    streamId: string,
+    decider: StreamDecider<State, Evt>,
+  ): Promise<AggregatedStream<State>> {
     return aggregateStream(this.store, streamId, decider);
   }
 }

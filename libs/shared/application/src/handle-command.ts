@@ -98,7 +98,13 @@ export async function handleCommand<State, Evt extends Event>(
       eventId: derivedId(context, 'event', streamId, index) ?? randomUUID(),
       type: event.type,
       data: event.data,
-      metadata: { actorId: context.actorId, commandId, correlationId: context.correlationId, causationId: commandId, occurredAt: context.now },
+      metadata: {
+        actorId: context.actorId,
+        commandId,
+        correlationId: context.correlationId,
+        causationId: commandId,
+        occurredAt: context.now,
+      },
     }));
     try {
       const result = await store.appendToStream(streamId, events, { expectedRevision: revision ?? 'no_stream' });
@@ -122,7 +128,11 @@ export async function handleCommand<State, Evt extends Event>(
   }
 }
 
-function findReplay(history: readonly RecordedEvent[], streamId: string, context: CommandContext): WriteResult | undefined {
+function findReplay(
+  history: readonly RecordedEvent[],
+  streamId: string,
+  context: CommandContext,
+): WriteResult | undefined {
   const firstId = derivedId(context, 'event', streamId, 0);
   if (!firstId) return undefined;
   const start = history.findIndex((event) => event.eventId === firstId);
@@ -131,5 +141,11 @@ function findReplay(history: readonly RecordedEvent[], streamId: string, context
   while (history[end + 1]?.eventId === derivedId(context, 'event', streamId, end + 1 - start)) end++;
   const applied = history.slice(start, end + 1);
   const last = applied.at(-1)!;
-  return { streamId, revision: last.revision, position: last.position, eventTypes: applied.map((e) => e.type), replayed: true };
+  return {
+    streamId,
+    revision: last.revision,
+    position: last.position,
+    eventTypes: applied.map((e) => e.type),
+    replayed: true,
+  };
 }

@@ -6,6 +6,11 @@ describe('fold', () => {
       initialState: () => [] as string[],
       evolve: (state: string[], event: { type: string; data: { v: string } }) => [...state, event.data.v],
     };
-    expect(fold(counter, [{ type: 'A', data: { v: 'x' } }, { type: 'A', data: { v: 'y' } }])).toEqual(['x', 'y']);
+    expect(
+      fold(counter, [
+        { type: 'A', data: { v: 'x' } },
+        { type: 'A', data: { v: 'y' } },
+      ]),
+    ).toEqual(['x', 'y']);
   });
 });

@@ -26,7 +26,10 @@ export function isWellFormedText(value: string): boolean {
  * @example textFault('ACME\u0000') // 'control-character'
  * @example textFault('line 1\nline 2', 'multi-line') // undefined
  */
-export function textFault(value: string, kind: TextKind = 'single-line'): 'lone-surrogate' | 'control-character' | undefined {
+export function textFault(
+  value: string,
+  kind: TextKind = 'single-line',
+): 'lone-surrogate' | 'control-character' | undefined {
   if (!isWellFormedText(value)) return 'lone-surrogate';
   if ((kind === 'single-line' ? CONTROL_SINGLE_LINE : CONTROL_MULTI_LINE).test(value)) return 'control-character';
   return undefined;

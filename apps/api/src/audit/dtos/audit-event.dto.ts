@@ -12,9 +12,17 @@ export class AuditEventDto {
   position!: string;
   @ApiProperty({ example: 'StageAdvanced' })
   type!: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The event data as stored; for a redacted caller, owner ids are pseudonyms' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The event data as stored; for a redacted caller, owner ids are pseudonyms',
+  })
   data!: object;
-  @ApiProperty({ example: 'alice', description: 'The principal (token sub) who caused it — or its pseudonym (anon-…) for callers without identities:clear' })
+  @ApiProperty({
+    example: 'alice',
+    description:
+      'The principal (token sub) who caused it — or its pseudonym (anon-…) for callers without identities:clear',
+  })
   actorId!: string;
   @ApiProperty({ type: 'string', nullable: true })
   commandId!: string | null;
@@ -26,8 +34,16 @@ export class AuditEventDto {
   occurredAt!: string;
   @ApiProperty({ format: 'date-time', description: 'When the store recorded it (database clock)' })
   recordedAt!: string;
-  @ApiProperty({ type: 'string', nullable: true, description: 'SHA-256 (hex) of the canonical form, chained to previousHash; see docs/audit.md' })
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'SHA-256 (hex) of the canonical form, chained to previousHash; see docs/audit.md',
+  })
   hash!: string | null;
-  @ApiProperty({ type: 'string', nullable: true, description: 'Hash of the previous event of the stream; null for revision 0' })
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'Hash of the previous event of the stream; null for revision 0',
+  })
   previousHash!: string | null;
 }

@@ -1,7 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AuditEventDto } from './audit-event.dto.js';
 
-const IDENTITIES = { enum: ['visible', 'pseudonymous'], description: 'pseudonymous: actor and owner ids are stable pseudonyms (anon-…), for callers without identities:clear (analyst)' };
+const IDENTITIES = {
+  enum: ['visible', 'pseudonymous'],
+  description:
+    'pseudonymous: actor and owner ids are stable pseudonyms (anon-…), for callers without identities:clear (analyst)',
+};
 
 export class HistoryPageDto {
   @ApiProperty({ format: 'uuid' })
@@ -10,7 +14,12 @@ export class HistoryPageDto {
   streamId!: string;
   @ApiProperty({ type: [AuditEventDto], description: 'In revision order' })
   events!: AuditEventDto[];
-  @ApiProperty({ type: 'string', nullable: true, example: '99', description: 'Pass as after= for the next page; null on the last page' })
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    example: '99',
+    description: 'Pass as after= for the next page; null on the last page',
+  })
   next!: string | null;
   @ApiProperty(IDENTITIES)
   identities!: 'visible' | 'pseudonymous';
@@ -35,11 +44,18 @@ export class StateAtDto {
   asOf?: string;
   @ApiPropertyOptional({ enum: ['occurred', 'recorded'] })
   axis?: 'occurred' | 'recorded';
-  @ApiPropertyOptional({ description: 'asOf: later events that claim to have happened by the instant but were written after one that had not; they are not folded (docs/audit.md)' })
+  @ApiPropertyOptional({
+    description:
+      'asOf: later events that claim to have happened by the instant but were written after one that had not; they are not folded (docs/audit.md)',
+  })
   excludedBackdatedEvents?: number;
   @ApiProperty(IDENTITIES)
   identities!: 'visible' | 'pseudonymous';
-  @ApiProperty({ type: 'object', additionalProperties: true, description: 'The state exactly as the write side folds it (DealState / PipelineState)' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The state exactly as the write side folds it (DealState / PipelineState)',
+  })
   state!: object;
 }
 
@@ -59,7 +75,10 @@ export class ChangeSetterDto {
 }
 
 export class FieldChangeDto {
-  @ApiProperty({ example: 'amount', description: 'Dotted path into the state (stages.<stageId>.probability for pipelines)' })
+  @ApiProperty({
+    example: 'amount',
+    description: 'Dotted path into the state (stages.<stageId>.probability for pipelines)',
+  })
   field!: string;
   @ApiProperty({ description: 'Value at the from version (null when absent)', nullable: true })
   before!: unknown;
@@ -91,7 +110,10 @@ export class StateDiffDto {
 export class EventFeedPageDto {
   @ApiProperty({ type: [AuditEventDto], description: 'In global order; never an event twice, never one skipped' })
   events!: AuditEventDto[];
-  @ApiProperty({ example: '00000000000002f1-0000000000000017', description: 'Pass as after= to continue; equals after when nothing new was readable yet' })
+  @ApiProperty({
+    example: '00000000000002f1-0000000000000017',
+    description: 'Pass as after= to continue; equals after when nothing new was readable yet',
+  })
   next!: string;
 }
 
@@ -132,12 +154,21 @@ export class ChainAnchorDto {
   streams!: number;
   @ApiProperty({ example: '1051', description: 'Events certified: Σ (head revision + 1), decimal' })
   events!: string;
-  @ApiProperty({ example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08', description: 'Hex SHA-256 of the heads in RFC 8785 form: publish it where the database\'s writers cannot change it' })
+  @ApiProperty({
+    example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+    description: "Hex SHA-256 of the heads in RFC 8785 form: publish it where the database's writers cannot change it",
+  })
   digest!: string;
   @ApiProperty({
     type: 'array',
     items: { type: 'array', items: { type: 'string' }, minItems: 3, maxItems: 3 },
-    example: [['deal-0d5c7c4e-9b1a-4f4e-8d7e-2b1f0c3a9e11', '12', '5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8']],
+    example: [
+      [
+        'deal-0d5c7c4e-9b1a-4f4e-8d7e-2b1f0c3a9e11',
+        '12',
+        '5e884898da28047151d0e56f8dc6292773603d0d6aabbdd62a11ef721d1542d8',
+      ],
+    ],
     description: '[streamId, head revision, hash of that event] per stream, in stream-id order',
   })
   heads!: [string, string, string][];

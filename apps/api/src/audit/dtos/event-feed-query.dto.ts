@@ -24,12 +24,25 @@ export class EventFeedQueryDto {
   })
   after?: string;
 
-  @IntegerQueryField({ min: 1n, max: BigInt(MAX_FEED_LIMIT), required: false, description: `Events per page, default ${DEFAULT_FEED_LIMIT}` })
+  @IntegerQueryField({
+    min: 1n,
+    max: BigInt(MAX_FEED_LIMIT),
+    required: false,
+    description: `Events per page, default ${DEFAULT_FEED_LIMIT}`,
+  })
   limit?: string;
 
-  @NameListQueryField({ description: 'Only these event types', example: 'DealWon,DealLost', pattern: /[A-Za-z0-9_.:]{1,100}/ })
+  @NameListQueryField({
+    description: 'Only these event types',
+    example: 'DealWon,DealLost',
+    pattern: /[A-Za-z0-9_.:]{1,100}/,
+  })
   type?: string;
 
-  @NameListQueryField({ description: 'Only streams of these categories (the stream id before its first -)', example: 'deal', pattern: /[A-Za-z0-9_.:]{1,100}/ })
+  @NameListQueryField({
+    description: 'Only streams of these categories (the stream id before its first -)',
+    example: 'deal',
+    pattern: /[A-Za-z0-9_.:]{1,100}/,
+  })
   category?: string;
 }

@@ -11,15 +11,31 @@ import { Optional } from '../../http/optional.decorator.js';
 const DECIMAL = /^(0|[1-9][0-9]*)$/;
 
 /** A decimal integer in [min, max], given as a string (64-bit revisions do not fit a JS number). */
-export const IntegerQueryField = (options: { min: bigint; max: bigint; required: boolean; description: string; example?: string }) =>
+export const IntegerQueryField = (options: {
+  min: bigint;
+  max: bigint;
+  required: boolean;
+  description: string;
+  example?: string;
+}) =>
   applyDecorators(
-    (options.required ? ApiProperty : ApiPropertyOptional)({ type: 'string', pattern: DECIMAL.source, description: `${options.description} (${options.min}..${options.max})`, example: options.example }),
+    (options.required ? ApiProperty : ApiPropertyOptional)({
+      type: 'string',
+      pattern: DECIMAL.source,
+      description: `${options.description} (${options.min}..${options.max})`,
+      example: options.example,
+    }),
     ...(options.required ? [] : [Optional()]),
     IsString(),
     ValidateBy({
       name: 'isIntegerInRange',
       validator: {
-        validate: (value: unknown) => typeof value === 'string' && value.length <= 20 && DECIMAL.test(value) && BigInt(value) >= options.min && BigInt(value) <= options.max,
+        validate: (value: unknown) =>
+          typeof value === 'string' &&
+          value.length <= 20 &&
+          DECIMAL.test(value) &&
+          BigInt(value) >= options.min &&
+          BigInt(value) <= options.max,
         defaultMessage: (args) => `${args?.property} must be a whole number from ${options.min} to ${options.max}`,
       },
     }),
@@ -33,7 +49,10 @@ const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?
  * four-digit year PostgreSQL `timestamptz` holds and `toISOString` writes as such (year 0000 is
  * refused by PostgreSQL, and `Date.UTC` reads years 0–99 as 1900–1999).
  */
-export const INSTANT_RANGE = { min: new Date('1900-01-01T00:00:00.000Z'), max: new Date('9999-12-31T23:59:59.999Z') } as const;
+export const INSTANT_RANGE = {
+  min: new Date('1900-01-01T00:00:00.000Z'),
+  max: new Date('9999-12-31T23:59:59.999Z'),
+} as const;
 
 /**
  * Parses an ISO 8601 instant with a time zone strictly: a calendar date that exists, 00–23 h,
@@ -49,7 +68,8 @@ export function parseInstant(value: string): Date | undefined {
   const millis = Number((m[7] ?? '.0').slice(1, 4).padEnd(3, '0'));
   const offset = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
   const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
-  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour! > 23 || minute! > 59 || second! > 59) return undefined;
+  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour! > 23 || minute! > 59 || second! > 59)
+    return undefined;
   if (m[8] !== 'Z' && (Number(m[10]) > 23 || Number(m[11]) > 59)) return undefined;
   const instant = new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second!, millis) - offset * 60_000);
   return instant >= INSTANT_RANGE.min && instant <= INSTANT_RANGE.max ? instant : undefined;
@@ -73,7 +93,8 @@ export const InstantQueryField = (description: string, options: { required?: boo
       name: 'isInstant',
       validator: {
         validate: (value: unknown) => typeof value === 'string' && parseInstant(value) !== undefined,
-        defaultMessage: (args) => `${args?.property} must be an ISO 8601 instant with a time zone from year 1900 to 9999, e.g. 2026-03-31T23:59:59Z`,
+        defaultMessage: (args) =>
+          `${args?.property} must be an ISO 8601 instant with a time zone from year 1900 to 9999, e.g. 2026-03-31T23:59:59Z`,
       },
     }),
   );
@@ -81,10 +102,16 @@ export const InstantQueryField = (description: string, options: { required?: boo
 /** A comma-separated list of names (event types, stream categories). */
 export const NameListQueryField = (options: { description: string; example: string; pattern: RegExp }) =>
   applyDecorators(
-    ApiPropertyOptional({ type: 'string', description: `${options.description}; comma-separated, up to 50`, example: options.example }),
+    ApiPropertyOptional({
+      type: 'string',
+      description: `${options.description}; comma-separated, up to 50`,
+      example: options.example,
+    }),
     Optional(),
     IsString(),
-    Matches(new RegExp(`^${options.pattern.source}(,${options.pattern.source}){0,49}$`), { message: `$property must be a comma-separated list of up to 50 names like ${options.example}` }),
+    Matches(new RegExp(`^${options.pattern.source}(,${options.pattern.source}){0,49}$`), {
+      message: `$property must be a comma-separated list of up to 50 names like ${options.example}`,
+    }),
   );
 
 /** One of a fixed set of values. */

@@ -2,11 +2,19 @@ import { Optional } from '../../http/optional.decorator.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsString, IsUUID, Length, ValidateNested } from 'class-validator';
-import { ACTIVITY_KINDS, DISQUALIFICATION_REASONS, type ActivityKind, type DisqualificationReason } from '@dealstream/deals-domain';
+import {
+  ACTIVITY_KINDS,
+  DISQUALIFICATION_REASONS,
+  type ActivityKind,
+  type DisqualificationReason,
+} from '@dealstream/deals-domain';
 import { AmountField, CalendarDateField, CurrencyField, TextField } from './deal-fields.js';
 
 export class CreateDealDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Client-chosen id; otherwise derived from Idempotency-Key, or random' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Client-chosen id; otherwise derived from Idempotency-Key, or random',
+  })
   @Optional()
   @IsUUID()
   id?: string;
@@ -151,7 +159,10 @@ export class ReopenDealDto {
 }
 
 export class FollowOnDealDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Id of the new deal; otherwise derived from Idempotency-Key, or random' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Id of the new deal; otherwise derived from Idempotency-Key, or random',
+  })
   @Optional()
   @IsUUID()
   id?: string;

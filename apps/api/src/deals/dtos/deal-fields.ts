@@ -30,13 +30,22 @@ export const AmountField = (required: boolean) =>
 export const CurrencyField = (required: boolean) =>
   applyDecorators(
     required
-      ? ApiProperty({ example: 'EUR', description: 'Active ISO 4217 code (three uppercase letters, else 400; not in ISO 4217, e.g. ZZZ: 422 invalid-currency)' })
-      : ApiPropertyOptional({ example: 'EUR', description: 'Active ISO 4217 code (three uppercase letters, else 400; not in ISO 4217, e.g. ZZZ: 422 invalid-currency)' }),
+      ? ApiProperty({
+          example: 'EUR',
+          description:
+            'Active ISO 4217 code (three uppercase letters, else 400; not in ISO 4217, e.g. ZZZ: 422 invalid-currency)',
+        })
+      : ApiPropertyOptional({
+          example: 'EUR',
+          description:
+            'Active ISO 4217 code (three uppercase letters, else 400; not in ISO 4217, e.g. ZZZ: 422 invalid-currency)',
+        }),
     ...(required ? [] : [Optional()]),
     Matches(/^[A-Z]{3}$/, { message: '$property must be an ISO 4217 code such as EUR' }),
   );
 
-const TEXT_RULE = 'Trimmed; no NUL or other control characters (tab and line breaks only in reasons, outcomes and notes), no lone surrogates (else 400 invalid-characters / 422 invalid-<field>)';
+const TEXT_RULE =
+  'Trimmed; no NUL or other control characters (tab and line breaks only in reasons, outcomes and notes), no lone surrogates (else 400 invalid-characters / 422 invalid-<field>)';
 
 export const TextField = (required: boolean, max: number, example?: string) =>
   applyDecorators(
@@ -51,7 +60,12 @@ export const TextField = (required: boolean, max: number, example?: string) =>
 /** YYYY-MM-DD; `nullable` lets a PATCH clear it with null. */
 export const CalendarDateField = (nullable = false) =>
   applyDecorators(
-    ApiPropertyOptional({ format: 'date', example: '2026-12-31', nullable, description: `Calendar date ${CALENDAR_DATE_RANGE.min}..${CALENDAR_DATE_RANGE.max} (outside: 422 invalid-expected-close-date)` }),
+    ApiPropertyOptional({
+      format: 'date',
+      example: '2026-12-31',
+      nullable,
+      description: `Calendar date ${CALENDAR_DATE_RANGE.min}..${CALENDAR_DATE_RANGE.max} (outside: 422 invalid-expected-close-date)`,
+    }),
     nullable ? ValidateIf((_, value) => value !== undefined && value !== null) : Optional(),
     Matches(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, { message: '$property must be a date as YYYY-MM-DD' }),
   );

@@ -18,17 +18,29 @@ import {
 import { StageDto, StageGoalDto } from './stage.dto.js';
 
 export class DefinePipelineDto {
-  @ApiPropertyOptional({ format: 'uuid', description: 'Client-chosen id; otherwise derived from Idempotency-Key, or random' })
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: 'Client-chosen id; otherwise derived from Idempotency-Key, or random',
+  })
   @Optional()
   @IsUUID()
   id?: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 120, example: 'New business', description: 'Trimmed; unique; no control characters, no lone surrogates' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 120,
+    example: 'New business',
+    description: 'Trimmed; unique; no control characters, no lone surrogates',
+  })
   @IsString()
   @Length(1, 120)
   name!: string;
 
-  @ApiPropertyOptional({ example: 'EUR', description: 'Active ISO 4217 code (not in ISO 4217, e.g. QQQ: 422 invalid-currency); when set, every deal must use it' })
+  @ApiPropertyOptional({
+    example: 'EUR',
+    description:
+      'Active ISO 4217 code (not in ISO 4217, e.g. QQQ: 422 invalid-currency); when set, every deal must use it',
+  })
   @Optional()
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be an ISO 4217 code such as EUR' })
   currency?: string;
@@ -52,7 +64,11 @@ export class AddStageDto extends StageDto {
 }
 
 export class UpdateStageDto {
-  @ApiPropertyOptional({ minLength: 1, maxLength: 120, description: 'Trimmed; unique within the pipeline; no control characters, no lone surrogates' })
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 120,
+    description: 'Trimmed; unique within the pipeline; no control characters, no lone surrogates',
+  })
   @Optional()
   @IsString()
   @Length(1, 120)

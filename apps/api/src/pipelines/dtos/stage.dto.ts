@@ -5,7 +5,11 @@ import { MAX_DAYS_IN_STAGE } from '@dealstream/pipelines-domain';
 import { IsInt, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
 
 export class StageGoalDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_DAYS_IN_STAGE, description: 'Longer than this in the stage = stalled' })
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: MAX_DAYS_IN_STAGE,
+    description: 'Longer than this in the stage = stalled',
+  })
   @Optional()
   @IsInt()
   @Min(1)
@@ -26,7 +30,12 @@ export class StageDto {
   @IsUUID()
   stageId?: string;
 
-  @ApiProperty({ minLength: 1, maxLength: 120, example: 'Proposal', description: 'Trimmed; unique within the pipeline; no control characters, no lone surrogates' })
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 120,
+    example: 'Proposal',
+    description: 'Trimmed; unique within the pipeline; no control characters, no lone surrogates',
+  })
   @IsString()
   @Length(1, 120)
   name!: string;

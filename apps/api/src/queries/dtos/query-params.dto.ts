@@ -11,12 +11,17 @@ export class ReadParamsDto {
   @InstantQueryField('Answer as at this instant. Default: now')
   asOf?: string;
 
-  @ApiPropertyOptional({ enum: ['occurred', 'recorded'], description: 'Time axis of asOf and periods: business time (default) or as recorded' })
+  @ApiPropertyOptional({
+    enum: ['occurred', 'recorded'],
+    description: 'Time axis of asOf and periods: business time (default) or as recorded',
+  })
   @Optional()
   @IsIn(['occurred', 'recorded'])
   axis?: TimeAxis;
 
-  @ApiPropertyOptional({ description: 'Wait until the read models reflect this position (from a write response); or header X-Min-Position' })
+  @ApiPropertyOptional({
+    description: 'Wait until the read models reflect this position (from a write response); or header X-Min-Position',
+  })
   @Optional()
   @IsString()
   @Length(33, 33)
@@ -30,7 +35,10 @@ export class BoardQueryDto extends ReadParamsDto {
   @Length(1, 200)
   ownerId?: string;
 
-  @ApiPropertyOptional({ enum: ['true', 'false'], description: 'true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others' })
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others',
+  })
   @Optional()
   @IsIn(['true', 'false'])
   stalled?: 'true' | 'false';
@@ -55,7 +63,10 @@ export class BoardQueryDto extends ReadParamsDto {
   @IsUUID()
   stageId?: string;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the stage, to get its next page (requires stageId); anything not made by this route is 400 invalid-cursor' })
+  @ApiPropertyOptional({
+    description:
+      'nextCursor of the stage, to get its next page (requires stageId); anything not made by this route is 400 invalid-cursor',
+  })
   @Optional()
   @IsString()
   @Length(1, 200)
@@ -71,7 +82,10 @@ export class PeriodQueryDto extends ReadParamsDto {
 }
 
 export class FunnelQueryDto extends PeriodQueryDto {
-  @ApiPropertyOptional({ enum: FUNNEL_POLICIES, description: 'How reaching a stage is counted (default any); see docs/metrics.md' })
+  @ApiPropertyOptional({
+    enum: FUNNEL_POLICIES,
+    description: 'How reaching a stage is counted (default any); see docs/metrics.md',
+  })
   @Optional()
   @IsIn(FUNNEL_POLICIES)
   policy?: FunnelPolicy;
