@@ -91,5 +91,3 @@ async function started(config: AppConfig): Promise<NestExpressApplication> {
   await app.init();
   return app;
 }
-
-export { openDatabase };

@@ -5,7 +5,7 @@ import type { PostgresTimeouts } from '@dealstream/database';
 import { createApp } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv, type AppConfig } from '../../apps/api/src/config/app-config.js';
 
-export const PRIVATE_JWT_SECRET = 'fault-secret-that-is-long-enough-for-hs256-0123456789';
+const PRIVATE_JWT_SECRET = 'fault-secret-that-is-long-enough-for-hs256-0123456789';
 
 /** The real API, in this process, on a database of a private PostgreSQL server (fault tests). */
 export async function startApiOn(

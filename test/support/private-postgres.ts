@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,10 +23,6 @@ export interface PrivatePostgres {
   start(): void;
   /** Stops the server and removes its directory. */
   destroy(): void;
-}
-
-export function privatePostgresAvailable(): boolean {
-  return existsSync(join(PG_BIN, 'pg_ctl')) && existsSync(join(PG_BIN, 'initdb'));
 }
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {

@@ -10,7 +10,7 @@ const NO_TIMEOUTS: PostgresTimeouts = {
 };
 
 /** The PostgreSQL server the integration tests use; CI starts it in .ci/run if it is down. */
-export const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase extends Database {
   /** Connection string of this test's own database (PostgreSQL only). */
@@ -50,7 +50,7 @@ export async function createPGliteTestDatabase(): Promise<TestDatabase> {
   return { ...database, drop: () => database.close() };
 }
 
-export function withDatabase(url: string, database: string): string {
+function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();

@@ -20,7 +20,7 @@ export interface ProjectionsIo {
 }
 
 /** Exit codes of `projections status`: 0 the live read models are up to date, 1 they are behind. */
-export const STATUS_EXIT = { upToDate: 0, behind: 1 } as const;
+const STATUS_EXIT = { upToDate: 0, behind: 1 } as const;
 
 /** Exit codes of `projections parked|retry`: 0 nothing parked (any more), 1 streams are (still) parked, 2 bad usage. */
 export const PROJECTIONS_EXIT = { clear: 0, parked: 1, usage: 2 } as const;
@@ -131,7 +131,7 @@ export function describeLag(
   return `behind by ${status.behindAtLeast ? 'more than ' : ''}${status.behind} events (checkpoint ${status.checkpoint}, store head ${status.head}${age})`;
 }
 
-export function describeStatus(status: ProjectionsStatus): string[] {
+function describeStatus(status: ProjectionsStatus): string[] {
   const leader =
     status.leader === null
       ? 'in-process (embedded PGlite: the API runs the projections)'

@@ -14,9 +14,9 @@ export interface ReadinessOptions {
   readonly requireLeader: boolean;
 }
 
-export type CheckStatus = 'ok' | 'failed' | 'timeout' | 'skipped';
+type CheckStatus = 'ok' | 'failed' | 'timeout' | 'skipped';
 
-export interface Check {
+interface Check {
   status: CheckStatus;
   error?: string;
   [detail: string]: unknown;

@@ -1,7 +1,7 @@
 import type { ColumnType, Generated } from 'kysely';
 
 /** `api.idempotency_keys`: one row per (actor, Idempotency-Key), the request it is bound to and its first answer. */
-export interface IdempotencyKeysTable {
+interface IdempotencyKeysTable {
   actor_id: string;
   idempotency_key: string;
   method: string;

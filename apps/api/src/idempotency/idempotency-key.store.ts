@@ -9,7 +9,7 @@ import type { RequestFingerprint } from './idempotency-key.js';
  * which on the EventStoreDB profile is not even in SQL). The SQL database every profile has (PGlite,
  * or the PostgreSQL server that also holds the read models) keeps them.
  */
-export const API_SCHEMA = 'api';
+const API_SCHEMA = 'api';
 
 const migrations: Record<string, Migration> = {
   '0001_idempotency_keys': {

@@ -1,5 +1,5 @@
 /** What replaces a secret in a logged or echoed URL. Plain letters, so the URL stays a valid URI. */
-export const REDACTED = 'REDACTED';
+const REDACTED = 'REDACTED';
 
 /** Query parameters that carry credentials by name (RFC 6750 §2.3 `access_token` and the usual others). */
 const SECRET_PARAMETER =

@@ -5,12 +5,12 @@ import type { AppendResult, NewEvent, RecordedEvent } from '../port/event-store.
 import { START, comparePositions, type GlobalPosition } from '../port/global-position.js';
 
 /** Hooks an adapter may honour to widen race windows; adapters without transactions ignore them. */
-export interface FaultInjection {
+interface FaultInjection {
   afterStreamLock?: (streamId: string) => Promise<void>;
   beforeCommit?: (streamId: string) => Promise<void>;
 }
 
-export interface EventStoreContractSubject {
+interface EventStoreContractSubject {
   /** Opens a store over the suite's (shared, already migrated) storage. */
   openStore(faults?: FaultInjection): Promise<EventStore>;
   teardown(): Promise<void>;

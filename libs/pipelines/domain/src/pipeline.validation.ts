@@ -7,7 +7,7 @@ import type { Stage, StageGoal } from './pipeline-stage.model.js';
 export const MAX_STAGES = 30;
 export const MAX_NAME_LENGTH = 120;
 /** Pipeline and stage ids are text: at most this long, single-line. */
-export const MAX_ID_LENGTH = 200;
+const MAX_ID_LENGTH = 200;
 /**
  * The longest stage goal, in days (ten years, as the HTTP API always documented). The read models
  * hold it as an `integer` and subtract it from the current instant as an interval, so it must stay

@@ -9,7 +9,7 @@ import type { DealStatesTable, DealsTable, InMemoryRow, ReadModelDb } from '../s
 export type DealRow = InMemoryRow<DealsTable> & { state: DealState };
 
 /** The fields a deal_versions row tracks; a change in any of them starts a new version. */
-export const VERSIONED_FIELDS = [
+const VERSIONED_FIELDS = [
   'pipeline_id',
   'stage_id',
   'status',
@@ -76,7 +76,7 @@ export function dealRowFromDb(row: Selectable<DealsTable> & Pick<Selectable<Deal
 }
 
 /** A `date` column as YYYY-MM-DD whatever the driver returned (string or a local-midnight Date). */
-export function calendarDate(value: unknown): string | null {
+function calendarDate(value: unknown): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'string') return value.slice(0, 10);
   const d = value as Date;

@@ -2,7 +2,7 @@ import { EnumQueryField, InstantQueryField, IntegerQueryField } from './query-fi
 
 const MAX_REVISION = (1n << 63n) - 1n;
 const MAX_VERSION = BigInt(Number.MAX_SAFE_INTEGER);
-export const MAX_HISTORY_LIMIT = 1000;
+const MAX_HISTORY_LIMIT = 1000;
 export const DEFAULT_HISTORY_LIMIT = 100;
 
 export class HistoryQueryDto {

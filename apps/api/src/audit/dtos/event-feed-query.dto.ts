@@ -4,7 +4,7 @@ import { MAX_CLIENT_POSITION_PART, parseClientPosition } from '@dealstream/event
 import { Optional } from '../../http/optional.decorator.js';
 import { IntegerQueryField, NameListQueryField } from './query-fields.js';
 
-export const MAX_FEED_LIMIT = 1000;
+const MAX_FEED_LIMIT = 1000;
 export const DEFAULT_FEED_LIMIT = 100;
 
 export class EventFeedQueryDto {

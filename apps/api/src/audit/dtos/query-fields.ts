@@ -49,7 +49,7 @@ const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?
  * four-digit year PostgreSQL `timestamptz` holds and `toISOString` writes as such (year 0000 is
  * refused by PostgreSQL, and `Date.UTC` reads years 0–99 as 1900–1999).
  */
-export const INSTANT_RANGE = {
+const INSTANT_RANGE = {
   min: new Date('1900-01-01T00:00:00.000Z'),
   max: new Date('9999-12-31T23:59:59.999Z'),
 } as const;
