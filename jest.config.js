@@ -1,4 +1,4 @@
-// Jest runs the TypeScript sources directly (ESM, swc) — see TOOLCHAIN notes in README.
+// Jest runs the TypeScript sources directly: ESM through swc, started with --experimental-vm-modules (package.json "test:jest").
 // Tiers are selected by file suffix: *.unit.spec.ts, *.int.spec.ts, *.e2e.spec.ts.
 import { readFileSync } from 'node:fs';
 
