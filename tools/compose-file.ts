@@ -77,7 +77,7 @@ export function interpolate(
   const missing: string[] = [];
   const value = text.replace(
     /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
-    (match, name?: string, operator?: string, word = '', bare?: string) => {
+    (match: string, name?: string, operator?: string, word: string = '', bare?: string) => {
       if (match === '$$') return '$';
       if (bare !== undefined) return env[bare] ?? '';
       const current = env[name!];
@@ -85,9 +85,9 @@ export function interpolate(
       const empty = unset || current === '';
       switch (operator) {
         case ':-':
-          return empty ? word : current!;
+          return empty ? word : current;
         case '-':
-          return unset ? word : current!;
+          return unset ? word : current;
         case ':?':
         case '?':
           if (operator === ':?' ? empty : unset) missing.push(`${name}${word ? ` (${word})` : ''}`);
@@ -206,7 +206,7 @@ function semanticProblems(document: ComposeDocument, baseDir: string): ComposePr
     }
     for (const volume of service.volumes ?? []) {
       const source =
-        typeof volume === 'string' ? volume.split(':')[0]! : volume.type === 'volume' ? (volume.source ?? '') : '';
+        typeof volume === 'string' ? volume.split(':')[0] : volume.type === 'volume' ? (volume.source ?? '') : '';
       const named = source !== '' && !/^[./~]/.test(source) && !source.includes('/');
       if (named && !declaredVolumes.has(source))
         problems.push({ at: name, message: `uses volume ${source}, which is not declared under volumes` });

@@ -116,7 +116,7 @@ export function importSpecifiers(source: string): string[] {
     /import\(\s*['"]([^'"]+)['"]\s*\)/g,
   ];
   const code = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:'"`])\/\/.*$/gm, '$1');
-  for (const pattern of patterns) for (const match of code.matchAll(pattern)) specifiers.push(match[1]!);
+  for (const pattern of patterns) for (const match of code.matchAll(pattern)) specifiers.push(match[1]);
   return specifiers;
 }
 
@@ -141,7 +141,7 @@ function readAliases(root: string): Map<string, string> {
   const { compilerOptions } = JSON.parse(readFileSync(join(root, 'tsconfig.base.json'), 'utf8')) as {
     compilerOptions: { paths: Record<string, string[]> };
   };
-  return new Map(Object.entries(compilerOptions.paths).map(([alias, [target]]) => [alias, target!]));
+  return new Map(Object.entries(compilerOptions.paths).map(([alias, [target]]) => [alias, target]));
 }
 
 function tsFiles(dir: string): string[] {

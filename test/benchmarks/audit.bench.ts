@@ -150,7 +150,7 @@ async function writeLongDeal(store: SqlEventStore): Promise<string> {
             : i % 5 === 0
               ? {
                   type: 'MoveDealToStage',
-                  data: { pipeline, toStageId: stages[back ? stage - 1 : stage + 1]!.stageId },
+                  data: { pipeline, toStageId: stages[back ? stage - 1 : stage + 1].stageId },
                 }
               : i % 5 === 1
                 ? { type: 'ChangeDealValue', data: { amount: state.amount + 100, currency: 'EUR' } }

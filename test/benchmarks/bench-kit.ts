@@ -42,7 +42,7 @@ export async function runFor(
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 export function printTable(headers: string[], rows: (string | number)[][]): void {
@@ -52,7 +52,7 @@ export function printTable(headers: string[], rows: (string | number)[][]): void
   ];
   const widths = headers.map((_, i) => Math.max(...cells.map((row) => String(row[i]).length)));
   for (const [index, row] of cells.entries()) {
-    console.log(row.map((cell, i) => String(cell).padStart(widths[i]!)).join('  '));
+    console.log(row.map((cell, i) => String(cell).padStart(widths[i])).join('  '));
     if (index === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   }
 }

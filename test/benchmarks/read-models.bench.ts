@@ -98,8 +98,8 @@ try {
     ),
   ] as const;
   for (const [name, product, raw] of cases) {
-    const a = await timeIt(product as () => Promise<unknown>);
-    const b = await timeIt(raw as () => Promise<unknown>);
+    const a = await timeIt(product);
+    const b = await timeIt(raw);
     rows.push([name, a.p50, a.p99, b.p50, b.p99, a.p50 / b.p50]);
   }
   console.log(`\nlatency at ${seeded.deals} deals, ${iterations} iterations (ms)`);

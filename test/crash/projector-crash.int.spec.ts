@@ -63,7 +63,7 @@ describe('projector crash safety (real processes, SIGKILL)', () => {
     const { rows } = await sql<{ n: string }>`select count(*)::text as n from pg_stat_activity
       where application_name = ${`projector-${name}`} and state = 'idle in transaction'
         and query ~* '(insert into|update|delete from) "read_models"'`.execute(database.db);
-    return Number(rows[0]!.n) > 0;
+    return Number(rows[0].n) > 0;
   };
   const waitUntil = async (condition: () => Promise<boolean>, what: string, timeoutMs = 60_000) => {
     const deadline = Date.now() + timeoutMs;

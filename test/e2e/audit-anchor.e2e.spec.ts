@@ -198,7 +198,7 @@ describe('chain anchors catch what the chain alone cannot (PostgreSQL)', () => {
     expect(anchored.lines.some((line) => line.includes(stream('d')) || line.includes(pipelineStream))).toBe(false);
 
     const json = await cli(runVerify, '--anchor', file, '--json');
-    expect(JSON.parse(json.lines[0]!)).toMatchObject({
+    expect(JSON.parse(json.lines[0])).toMatchObject({
       ok: false,
       brokenStreams: 0,
       anchor: { ok: false, streamsChecked: 5, brokenStreams: 3 },

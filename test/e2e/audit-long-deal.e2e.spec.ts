@@ -84,7 +84,7 @@ function nextStep(i: number, m: Model): Step {
     case 8:
       return { kind: 'qualify' };
     default:
-      return { kind: 'activity', activity: KINDS[i % KINDS.length]! };
+      return { kind: 'activity', activity: KINDS[i % KINDS.length] };
   }
 }
 
@@ -223,7 +223,7 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
   async function viaCommandBus(step: Step, actor: string, now: Date): Promise<number> {
     const context: CommandContext = { actorId: actor, correlationId: `bulk-${revision + 1}`, now };
     const command = {
-      move: () => new MoveDealCommand(dealId, stages[(step as { to: number }).to]!, context),
+      move: () => new MoveDealCommand(dealId, stages[(step as { to: number }).to], context),
       activity: () =>
         new LogActivityCommand(
           dealId,
@@ -297,7 +297,7 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
     for (let i = 0; revision < LAST_LOOP_REVISION; i++) {
       const step = nextStep(i, model);
       count(step);
-      const actor = ACTORS[i % ACTORS.length]!;
+      const actor = ACTORS[i % ACTORS.length];
       if (revision >= HTTP_EVENTS) clock = Math.max(clock + 1, clock === 0 ? Date.now() : 0);
       const written =
         revision < HTTP_EVENTS ? await viaHttp(step, actor) : await viaCommandBus(step, actor, new Date(clock));
@@ -314,7 +314,7 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
       );
       applyToModel(model, { kind: 'reopen' });
     }
-    await afterWrite(await viaCommandBus({ kind: 'win' }, 'sue-sales', new Date(++clock)));
+    await afterWrite(await viaCommandBus({ kind: 'win' }, 'sue-sales', new Date(clock + 1)));
     applyToModel(model, { kind: 'win' });
     captured.set(revision, await writeSideState());
     stored = await observer.readStream(streamId());
@@ -402,8 +402,8 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
         r,
         r + 1,
         String(r),
-        stored[r]!.metadata.occurredAt.toISOString(),
-        stored[r]!.recordedAt.toISOString(),
+        stored[r].metadata.occurredAt.toISOString(),
+        stored[r].recordedAt.toISOString(),
       ]);
       expect(body.state).toEqual(state);
     }
@@ -413,8 +413,8 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
     const bulk = [...captured.keys()].filter((r) => r > HTTP_EVENTS && r < revision);
     expect(bulk.length).toBeGreaterThanOrEqual(8);
     for (const r of bulk) {
-      const at = stored[r]!.metadata.occurredAt;
-      expect(stored[r + 1]!.metadata.occurredAt.getTime()).toBe(at.getTime() + 1);
+      const at = stored[r].metadata.occurredAt;
+      expect(stored[r + 1].metadata.occurredAt.getTime()).toBe(at.getTime() + 1);
       const { body } = await api
         .http()
         .get(`/deals/${dealId}/state?asOf=${at.toISOString()}`)
@@ -427,10 +427,10 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
 
   it('asOf recorded time folds the run of events recorded by then', async () => {
     for (const [r, state] of captured) {
-      const at = stored[r]!.recordedAt;
+      const at = stored[r].recordedAt;
       // Events recorded in the same millisecond as r belong to the same instant.
       let expectedVersion = r + 1;
-      while (expectedVersion < stored.length && stored[expectedVersion]!.recordedAt.getTime() <= at.getTime())
+      while (expectedVersion < stored.length && stored[expectedVersion].recordedAt.getTime() <= at.getTime())
         expectedVersion++;
       const { body } = await api
         .http()
@@ -451,9 +451,9 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
       .expect(200);
     const by = (offset: number) => ({
       revision: String(from + offset),
-      type: stored[from + offset]!.type,
-      actorId: stored[from + offset]!.metadata.actorId,
-      occurredAt: stored[from + offset]!.metadata.occurredAt.toISOString(),
+      type: stored[from + offset].type,
+      actorId: stored[from + offset].metadata.actorId,
+      occurredAt: stored[from + offset].metadata.occurredAt.toISOString(),
     });
     expect(body).toMatchObject({ fromVersion: from, toVersion: from + 6, eventCount: 6, identities: 'visible' });
     // stageId went S1 → S3 → S1: not a change. Amount changed twice; previousStageId twice.
@@ -477,8 +477,8 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
       { field: 'activityCount', before: 1, after: 2, changeCount: 1, setBy: by(3) },
       {
         field: 'lastActivity.activityId',
-        before: (stored[from - 1]!.data as { activityId: string }).activityId,
-        after: (stored[from + 3]!.data as { activityId: string }).activityId,
+        before: (stored[from - 1].data as { activityId: string }).activityId,
+        after: (stored[from + 3].data as { activityId: string }).activityId,
         changeCount: 1,
         setBy: by(3),
       },
@@ -495,7 +495,7 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
   it('diffs consecutive 100th revisions into changes that turn one captured state into the next', async () => {
     const points = [...captured.keys()].sort((a, b) => a - b);
     for (let i = 1; i < points.length; i++) {
-      const [a, b] = [points[i - 1]!, points[i]!];
+      const [a, b] = [points[i - 1], points[i]];
       const { body } = await api
         .http()
         .get(`/deals/${dealId}/diff?from=${a + 1}&to=${b + 1}`)
@@ -508,7 +508,7 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
         expect(change.before).not.toEqual(change.after);
         expect(pathValue(start, change.field) ?? null).toEqual(change.before);
         setPath(rebuilt, change.field, change.after);
-        const setter = stored[Number(change.setBy.revision)]!;
+        const setter = stored[Number(change.setBy.revision)];
         expect(Number(change.setBy.revision)).toBeGreaterThanOrEqual(a + 1);
         expect(Number(change.setBy.revision)).toBeLessThanOrEqual(b);
         expect([change.setBy.type, change.setBy.actorId]).toEqual([setter.type, setter.metadata.actorId]);

@@ -102,7 +102,7 @@ describe('tampering with stored events is detected by /audit/verify and `verify`
     expect((await cli('--stream', stream('b'))).code).toBe(0);
     const json = await cli('--stream', stream('a'), '--json');
     expect(json.code).toBe(1);
-    expect(JSON.parse(json.lines[0]!)).toMatchObject({
+    expect(JSON.parse(json.lines[0])).toMatchObject({
       streamId: stream('a'),
       ok: false,
       breaks: [{ streamId: stream('a'), revision: '2', reason: 'hash-mismatch' }],

@@ -213,7 +213,7 @@ describe('optimistic concurrency and idempotency over HTTP (PostgreSQL)', () => 
       );
       expect(responses.map((r) => r.status)).toEqual(Array(6).fill(201));
       expect(new Set(responses.map((r) => JSON.stringify(r.body))).size).toBe(1);
-      expect(await api.streamEvents(`deal-${responses[0]!.body.id}`)).toHaveLength(1);
+      expect(await api.streamEvents(`deal-${responses[0].body.id}`)).toHaveLength(1);
     });
 
     it('holds across a restart of the service', async () => {

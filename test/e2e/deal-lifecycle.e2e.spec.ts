@@ -129,7 +129,7 @@ describe('deal lifecycle over HTTP (PostgreSQL)', () => {
     ]);
     expect(stored.map((e) => e.revision)).toEqual(stored.map((_, i) => BigInt(i)));
     expect(new Set(stored.map((e) => e.metadata.actorId))).toEqual(new Set(['sam-sales']));
-    expect(stored[0]!.data).toMatchObject({
+    expect(stored[0].data).toMatchObject({
       dealId,
       pipelineId,
       stageId: stageIds[0],
@@ -144,22 +144,22 @@ describe('deal lifecycle over HTTP (PostgreSQL)', () => {
       { fromStageId: stageIds[4], toStageId: stageIds[3] },
       { fromStageId: stageIds[3], toStageId: stageIds[5] },
     ]);
-    expect(stored[7]!.data).toMatchObject({ amount: 4_500_000, previousAmount: 5_000_000 });
-    expect(stored[10]!.data).toMatchObject({ amount: 4_500_000, reason: 'best fit' });
+    expect(stored[7].data).toMatchObject({ amount: 4_500_000, previousAmount: 5_000_000 });
+    expect(stored[10].data).toMatchObject({ amount: 4_500_000, reason: 'best fit' });
     // one request, one correlation id, on both events of the PATCH
-    expect(stored[7]!.metadata.correlationId).toBe(stored[8]!.metadata.correlationId);
-    expect(stored[7]!.metadata.correlationId).not.toBe(stored[6]!.metadata.correlationId);
+    expect(stored[7].metadata.correlationId).toBe(stored[8].metadata.correlationId);
+    expect(stored[7].metadata.correlationId).not.toBe(stored[6].metadata.correlationId);
 
     const child = await api.streamEvents(`deal-${upsell.body.id}`);
     expect(child.map((e) => e.type)).toEqual(['DealCreated']);
-    expect(child[0]!.data).toMatchObject({
+    expect(child[0].data).toMatchObject({
       parentDealId: dealId,
       kind: 'upsell',
       account: 'ACME Corp',
       amount: 1_800_000,
       pipelineId,
     });
-    expect(child[0]!.metadata.actorId).toBe('sam-sales');
+    expect(child[0].metadata.actorId).toBe('sam-sales');
 
     const pipelineEvents = await api.streamEvents(`pipeline-${pipelineId}`);
     expect(pipelineEvents.map((e) => [e.type, e.metadata.actorId])).toEqual([['PipelineDefined', 'olivia-ops']]);
@@ -176,7 +176,7 @@ describe('deal lifecycle over HTTP (PostgreSQL)', () => {
       .expect(201);
     expect(response.headers['x-correlation-id']).toBe('import-2026-11-25.42');
     const [event] = await api.streamEvents(response.body.streamId);
-    expect(event!.metadata.correlationId).toBe('import-2026-11-25.42');
+    expect(event.metadata.correlationId).toBe('import-2026-11-25.42');
   });
 
   it('manages stages: add, patch, reorder, remove with a destination, archive', async () => {

@@ -26,7 +26,7 @@ interface FeedEvent {
 describe('GET /events while 8 writers append (PostgreSQL)', () => {
   let api: AuditApiHarness;
   let reader: string;
-  let collected: FeedEvent[] = [];
+  const collected: FeedEvent[] = [];
   let readDuringWrites = 0;
 
   async function page(after: string | undefined, query = ''): Promise<{ events: FeedEvent[]; next: string }> {
@@ -99,7 +99,7 @@ describe('GET /events while 8 writers append (PostgreSQL)', () => {
     let after: string | undefined;
     const total = async () =>
       Number(
-        (await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(api.database.db)).rows[0]!
+        (await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(api.database.db)).rows[0]
           .n,
       );
     // Follow the feed until the writers are done and it has caught up with every stored event.
@@ -131,7 +131,7 @@ describe('GET /events while 8 writers append (PostgreSQL)', () => {
     expect(ids).toEqual(rows.map((row) => row.event_id));
     expect(readDuringWrites).toBeGreaterThan(0);
     // Cursors are fixed-width hex pairs: string order is position order.
-    for (let i = 1; i < collected.length; i++) expect(collected[i - 1]!.position < collected[i]!.position).toBe(true);
+    for (let i = 1; i < collected.length; i++) expect(collected[i - 1].position < collected[i].position).toBe(true);
     const revisions = new Map<string, number[]>();
     for (const e of collected) revisions.set(e.streamId, [...(revisions.get(e.streamId) ?? []), Number(e.revision)]);
     for (const [, list] of revisions) expect(list).toEqual(list.map((_, i) => i));

@@ -364,7 +364,7 @@ describe('hostile input derived from the OpenAPI document, for every route', () 
 
   /** Every place in an operation a hostile value can go. */
   const targetsOf = (op: Operation): Target[] => {
-    const targets: Target[] = op.parameters.map((p) => ({ kind: p.in, name: p.name }) as Target);
+    const targets: Target[] = op.parameters.map((p) => ({ kind: p.in, name: p.name }));
     const walk = (schema: Schema | undefined, at: string[]) => {
       const s = resolve(schema);
       for (const [key, value] of Object.entries(s.properties ?? {})) {
@@ -382,7 +382,7 @@ describe('hostile input derived from the OpenAPI document, for every route', () 
   };
 
   const pathId = (op: Operation, name: string): string => {
-    if (name === 'stageId') return ids.stages[1]!;
+    if (name === 'stageId') return ids.stages[1];
     if (op.path.startsWith('/deals/')) return /upsell|cross-sell/.test(op.path) ? ids.wonDeal : ids.deal;
     if (op.path.endsWith('/archive')) return ids.archivable;
     return ids.pipeline;
@@ -404,7 +404,7 @@ describe('hostile input derived from the OpenAPI document, for every route', () 
           .map((b) => `%${b.toString(16).toUpperCase()}`)
           .join('');
       } else {
-        out += encodeURIComponent(text[i]!);
+        out += encodeURIComponent(text[i]);
       }
     }
     return out;
@@ -416,7 +416,7 @@ describe('hostile input derived from the OpenAPI document, for every route', () 
     const container: Record<string, unknown> = Array.isArray(body)
       ? ([...body] as unknown as Record<string, unknown>)
       : { ...(body as object) };
-    container[head] = setAt(container[head] ?? (rest.length && /^\d+$/.test(rest[0]!) ? [] : {}), rest, value);
+    container[head] = setAt(container[head] ?? (rest.length && /^\d+$/.test(rest[0]) ? [] : {}), rest, value);
     return container;
   };
 
@@ -432,9 +432,9 @@ describe('hostile input derived from the OpenAPI document, for every route', () 
 
     await fc.assert(
       fc.asyncProperty(fc.nat(), fc.nat(), hostileValue, async (opIndex, targetIndex, hostile) => {
-        const op = operations[opIndex % operations.length]!;
+        const op = operations[opIndex % operations.length];
         const targets = targetsOf(op);
-        const target = targets[targetIndex % targets.length]!;
+        const target = targets[targetIndex % targets.length];
         seen.operations.add(`${op.method.toUpperCase()} ${op.path}`);
 
         let path = op.path.replace(/\{(\w+)\}/g, (_m, name: string) =>

@@ -41,9 +41,7 @@ describe('HTTP time bounds (raw sockets)', () => {
   });
 
   const eventCount = async () =>
-    Number(
-      (await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(testDb.db)).rows[0]!.n,
-    );
+    Number((await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(testDb.db)).rows[0].n);
 
   /** Writes `request`, then waits for the server to close the connection; answers what it sent and when. */
   function exchange(request: string): Promise<{ response: string; elapsedMs: number }> {

@@ -8,7 +8,7 @@ describe('bearer tokens verified with a public key', () => {
 
   beforeAll(async () => {
     const pair = await generateKeyPair('RS256', { extractable: true });
-    privateKey = pair.privateKey as CryptoKey;
+    privateKey = pair.privateKey;
     api = await startApiOnPostgres({
       auth: {
         publicKeyPem: await exportSPKI(pair.publicKey),
@@ -39,7 +39,7 @@ describe('bearer tokens verified with a public key', () => {
       await sign({ iss: 'https://idp.example', roles: ['ops'] }, privateKey, 'RS256'),
     ).expect(201);
     const [event] = await api.streamEvents(response.body.streamId);
-    expect(event!.metadata.actorId).toBe('idp-user-7');
+    expect(event.metadata.actorId).toBe('idp-user-7');
   });
 
   it('refuses a token from another issuer', async () => {

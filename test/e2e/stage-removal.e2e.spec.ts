@@ -62,7 +62,7 @@ describe('removing a stage moves its open deals (PostgreSQL, in-process runner)'
       const events = await api.streamEvents(`deal-${id}`);
       const moves = events.filter((e) => e.type === 'StageAdvanced');
       expect(moves.map((e) => e.data)).toEqual([{ fromStageId: b, toStageId: c, reason: 'stage-removed' }]);
-      expect(moves[0]!.metadata).toMatchObject({ actorId: 'system:stage-relocation', correlationId: removed!.eventId });
+      expect(moves[0].metadata).toMatchObject({ actorId: 'system:stage-relocation', correlationId: removed.eventId });
     }
     expect((await api.streamEvents(`deal-${lost}`)).map((e) => e.type)).toEqual(['DealCreated', 'DealLost']);
     expect((await api.streamEvents(`deal-${elsewhere}`)).map((e) => e.type)).toEqual(['DealCreated', 'StageAdvanced']);
@@ -93,7 +93,7 @@ describe('removing a stage moves its open deals (PostgreSQL, in-process runner)'
           },
         },
       ],
-      { expectedRevision: late!.revision },
+      { expectedRevision: late.revision },
     );
     const lateDeadline = Date.now() + 30_000;
     while ((await api.streamEvents(`deal-${open1}`)).length < 4) {
@@ -101,14 +101,14 @@ describe('removing a stage moves its open deals (PostgreSQL, in-process runner)'
       await pause(50);
     }
     const [relocatedAgain] = (await api.streamEvents(`deal-${open1}`)).slice(3);
-    expect(relocatedAgain!.revision).toBe(stale.nextExpectedRevision + 1n);
-    expect(relocatedAgain!.data).toEqual({ fromStageId: b, toStageId: c, reason: 'stage-removed' });
-    expect(relocatedAgain!.metadata).toMatchObject({
+    expect(relocatedAgain.revision).toBe(stale.nextExpectedRevision + 1n);
+    expect(relocatedAgain.data).toEqual({ fromStageId: b, toStageId: c, reason: 'stage-removed' });
+    expect(relocatedAgain.metadata).toMatchObject({
       actorId: 'system:stage-relocation',
-      correlationId: removed!.eventId,
+      correlationId: removed.eventId,
     });
     // read at least up to the relocation itself: the removal's position says nothing about it (was flaky under load)
-    expect(await stageOf(open1, encodePosition(relocatedAgain!.position))).toBe(c);
+    expect(await stageOf(open1, encodePosition(relocatedAgain.position))).toBe(c);
 
     // the lost deal, reopened, goes where its removed stage's deals went
     await api.http().post(`/deals/${lost}/reopen`).set('Authorization', sales).send({}).expect(200);

@@ -144,10 +144,10 @@ describe('bearer token hardening (PostgreSQL)', () => {
       process.env.AUTH_JWT_SECRET = TEST_JWT_SECRET;
       const chunks: string[] = [];
       const original = process.stdout.write.bind(process.stdout);
-      process.stdout.write = ((chunk: string) => {
+      process.stdout.write = (chunk: string) => {
         chunks.push(String(chunk));
         return true;
-      }) as typeof process.stdout.write;
+      };
       try {
         await tokenCommand(args);
       } finally {

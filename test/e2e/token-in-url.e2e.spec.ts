@@ -47,7 +47,7 @@ describe('a token sent in the URL', () => {
       expect(logged).not.toContain(token.split('.')[2]);
     }
     expect(answered).toEqual(cases.map(([path, , status, code]) => [path, status, code]));
-    const first = await api.http().get(cases[0]![0]);
+    const first = await api.http().get(cases[0][0]);
     expect(first.body.detail).toMatch(/Authorization header/);
   });
 });

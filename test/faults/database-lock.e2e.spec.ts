@@ -59,7 +59,7 @@ describe('bounded waits on a locked or dropped database (private PostgreSQL, in-
 
   const eventCount = async () =>
     Number(
-      (await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(observer.db)).rows[0]!.n,
+      (await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(observer.db)).rows[0].n,
     );
   const createDeal = (key: string) =>
     api
@@ -128,7 +128,7 @@ describe('bounded waits on a locked or dropped database (private PostgreSQL, in-
           where wait_event_type = 'Lock' and pid <> pg_backend_pid() and backend_type = 'client backend'`.execute(
           observer.db,
         );
-        if (Number(rows[0]!.n) > 0) return;
+        if (Number(rows[0].n) > 0) return;
         await pause(10);
       }
       throw new Error('no request was waiting');

@@ -56,8 +56,8 @@ describe('database faults against real processes (private PostgreSQL)', () => {
       env: { ...process.env, PORT: String(port), AUTH_JWT_SECRET: SECRET, LOG_LEVEL: 'warn', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout!.on('data', (chunk) => (output += chunk));
-    child.stderr!.on('data', (chunk) => (output += chunk));
+    child.stdout.on('data', (chunk) => (output += chunk));
+    child.stderr.on('data', (chunk) => (output += chunk));
     children.push(child);
     return { process: child, output: () => output, port };
   };
@@ -202,8 +202,8 @@ describe('database faults against real processes (private PostgreSQL)', () => {
       ),
     );
     const load = [
-      ...[0, 1, 2].map((i) => client(apiA, inProcessUrl, pipelines[0]!, `a${i}`)),
-      ...[0, 1, 2].map((i) => client(apiB, externalUrl, pipelines[1]!, `b${i}`)),
+      ...[0, 1, 2].map((i) => client(apiA, inProcessUrl, pipelines[0], `a${i}`)),
+      ...[0, 1, 2].map((i) => client(apiB, externalUrl, pipelines[1], `b${i}`)),
     ];
     await pause(1500);
     const before = acknowledged.length;
@@ -257,7 +257,7 @@ describe('database faults against real processes (private PostgreSQL)', () => {
         await observer.close();
       }
     }
-    // eslint-disable-next-line no-console
+
     console.log(
       `restart under load: ${acknowledged.length} acknowledged writes, statuses ${JSON.stringify(Object.fromEntries(statuses))}, ${networkErrors} network errors`,
     );

@@ -51,7 +51,7 @@ describe('projection runner: lost connections and database restarts (private Pos
       minor: string;
     }>`select transaction_id::text as major, global_position::text as minor
       from event_store.events order by transaction_id desc, global_position desc limit 1`.execute(observer.db);
-    return { major: BigInt(rows[0]!.major), minor: BigInt(rows[0]!.minor) };
+    return { major: BigInt(rows[0].major), minor: BigInt(rows[0].minor) };
   };
   const caughtUp = async (timeoutMs: number) => {
     const target = await head();
@@ -77,7 +77,7 @@ describe('projection runner: lost connections and database restarts (private Pos
     const { rows } = await sql<{
       n: string;
     }>`select count(*)::text as n from pg_locks where locktype = 'advisory' and granted`.execute(observer.db);
-    return Number(rows[0]!.n) > 0;
+    return Number(rows[0].n) > 0;
   };
 
   it('an event written while the LISTEN connection is down is applied when it comes back; later NOTIFYs wake it again', async () => {
@@ -87,7 +87,7 @@ describe('projection runner: lost connections and database restarts (private Pos
     const [pid] = await listenerPids();
     expect(pid).toBeDefined();
     await sql`select pg_terminate_backend(${pid})`.execute(observer.db);
-    while ((await listenerPids()).includes(pid!)) await pause(2);
+    while ((await listenerPids()).includes(pid)) await pause(2);
     // nobody is listening now: this NOTIFY is lost
     const listenersAtWrite = await listenerPids();
     await writeVariedHistory(new SqlEventStore(observer.db), 1);

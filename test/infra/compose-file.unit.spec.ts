@@ -44,16 +44,16 @@ describe('docker-compose.yml', () => {
 
   it('runs an official KurrentDB image, insecure single node, with a health check', () => {
     const { eventstoredb } = compose().services!;
-    expect(eventstoredb!.image).toBe('docker.kurrent.io/kurrent-latest/kurrentdb:25.1');
-    expect(eventstoredb!.command).toEqual(expect.arrayContaining(['--insecure', '--cluster-size=1']));
-    expect(eventstoredb!.ports).toEqual(['2113:2113']);
-    expect(eventstoredb!.healthcheck).toMatchObject({ test: ['CMD-SHELL', expect.stringContaining('/health/live')] });
+    expect(eventstoredb.image).toBe('docker.kurrent.io/kurrent-latest/kurrentdb:25.1');
+    expect(eventstoredb.command).toEqual(expect.arrayContaining(['--insecure', '--cluster-size=1']));
+    expect(eventstoredb.ports).toEqual(['2113:2113']);
+    expect(eventstoredb.healthcheck).toMatchObject({ test: ['CMD-SHELL', expect.stringContaining('/health/live')] });
   });
 
   it('runs PostgreSQL 16 with a health check', () => {
     const { postgres } = compose().services!;
-    expect(postgres!.image).toBe('postgres:16-alpine');
-    expect(postgres!.healthcheck).toMatchObject({ test: ['CMD-SHELL', expect.stringContaining('pg_isready')] });
+    expect(postgres.image).toBe('postgres:16-alpine');
+    expect(postgres.healthcheck).toMatchObject({ test: ['CMD-SHELL', expect.stringContaining('pg_isready')] });
   });
 
   it('wires the api and the projector by environment variables (profile esdb)', () => {
@@ -63,12 +63,12 @@ describe('docker-compose.yml', () => {
       EVENTSTORE_CONNECTION_STRING: 'esdb://eventstoredb:2113?tls=false',
       AUTH_JWT_SECRET: 's3cret',
     };
-    expect(api!.environment).toEqual({ ...shared, PORT: '3000', PROJECTIONS: 'external' });
-    expect(api!.command).toEqual(['node', 'dist/apps/api/src/main.js']);
-    expect(api!.build).toEqual({ context: '.', dockerfile: 'infra/docker/Dockerfile' });
-    expect(projector!.environment).toEqual({ ...shared, PORT: '3001' });
-    expect(projector!.command).toEqual(['node', 'dist/apps/projector/src/main.js']);
-    for (const service of [api!, projector!]) {
+    expect(api.environment).toEqual({ ...shared, PORT: '3000', PROJECTIONS: 'external' });
+    expect(api.command).toEqual(['node', 'dist/apps/api/src/main.js']);
+    expect(api.build).toEqual({ context: '.', dockerfile: 'infra/docker/Dockerfile' });
+    expect(projector.environment).toEqual({ ...shared, PORT: '3001' });
+    expect(projector.command).toEqual(['node', 'dist/apps/projector/src/main.js']);
+    for (const service of [api, projector]) {
       expect(service.depends_on).toEqual({
         postgres: { condition: 'service_healthy' },
         eventstoredb: { condition: 'service_healthy' },
@@ -77,7 +77,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('runs projections inside the api and never points it at EventStoreDB (profile sql)', () => {
-    const apiSql = compose().services!['api-sql']!;
+    const apiSql = compose().services!['api-sql'];
     expect(apiSql.environment).toEqual({
       PORT: '3000',
       DATABASE_URL: 'postgres://postgres:dealstream@postgres:5432/dealstream',
@@ -115,7 +115,7 @@ describe('the compose check rejects broken files', () => {
   it('rejects a file that is not YAML', () => {
     const problems = validateComposeFile(fixture('yaml-invalid.compose.yml'));
     expect(problems.length).toBeGreaterThan(0);
-    expect(problems[0]!.message).toMatch(/^YAML: /);
+    expect(problems[0].message).toMatch(/^YAML: /);
   });
 });
 

@@ -37,13 +37,13 @@ describe.each([
     const dealIds = AWKWARD.map(() => randomUUID());
     for (const [i, text] of AWKWARD.entries()) {
       await writer.deal(
-        dealIds[i]!,
+        dealIds[i],
         new Date(Date.UTC(2025, 0, 2, i)),
         (pipeline) => [
           {
             type: 'CreateDeal',
             data: {
-              dealId: dealIds[i]!,
+              dealId: dealIds[i],
               pipeline,
               title: text,
               account: text,
@@ -71,7 +71,7 @@ describe.each([
       select d.deal_id::text as deal_id, d.title, d.account, d.owner_id, a.note
       from rm.deals d join rm.activities a using (deal_id)`.execute(database.db);
     const byDeal = new Map(rows.map((r) => [r.deal_id, r]));
-    expect(AWKWARD.map((text, i) => byDeal.get(dealIds[i]!))).toEqual(
+    expect(AWKWARD.map((text, i) => byDeal.get(dealIds[i]))).toEqual(
       AWKWARD.map((text, i) => ({
         deal_id: dealIds[i],
         title: text,

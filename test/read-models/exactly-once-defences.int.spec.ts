@@ -59,7 +59,7 @@ describe('exactly-once batches: each defence on its own (PostgreSQL)', () => {
     });
     await expect(second).rejects.toThrow('checkpoint moved under this runner: another runner is active');
     const { rows } = await sql<{ n: string }>`select count(*)::text as n from stale.deals`.execute(database.db);
-    expect(rows[0]!.n).toBe('0');
+    expect(rows[0].n).toBe('0');
     expect(await readCheckpoint(database.db, 'guarded')).toEqual({ position: cursor, eventsApplied: events.length });
     const parity = await compareReadModels(database.db, 'once', 'guarded');
     expect(parity.tables.filter((t) => t.onlyInA + t.onlyInB > 0)).toEqual([]);

@@ -131,13 +131,13 @@ describe('poison events park their stream, everything else flows (PostgreSQL)', 
     await writer.deal(
       poisonId,
       at,
-      (pipeline) => [{ type: 'MoveDealToStage', data: { toStageId: STAGES[1]!, pipeline } }],
+      (pipeline) => [{ type: 'MoveDealToStage', data: { toStageId: STAGES[1], pipeline } }],
       pipelineId,
     );
     await caughtUp(database, store, dealStreamName(poisonId));
 
     const { rows } = await sql<{ n: string }>`select count(*)::text as n from read_models.deals`.execute(database.db);
-    expect(rows[0]!.n).toBe('1000');
+    expect(rows[0].n).toBe('1000');
     expect(await dealRow(database, poisonId)).toBeUndefined();
     const parked = await listParkedStreams(database.db);
     expect(parked).toHaveLength(1);
@@ -149,7 +149,7 @@ describe('poison events park their stream, everything else flows (PostgreSQL)', 
       attempts: 0,
       eventsWaiting: 2,
     });
-    expect(parked[0]!.error).toContain('poison_fault');
+    expect(parked[0].error).toContain('poison_fault');
     expect(runner.status().lastError).toBeUndefined();
     expect(
       logs.some(
@@ -181,7 +181,7 @@ describe('poison events park their stream, everything else flows (PostgreSQL)', 
     expect(await runProjections(['retry', '--json'], { env, print: (line) => retried.push(line) })).toBe(
       PROJECTIONS_EXIT.clear,
     );
-    expect(JSON.parse(retried[0]!)).toEqual({ released: [dealStreamName(poisonId)], stillParked: [] });
+    expect(JSON.parse(retried[0])).toEqual({ released: [dealStreamName(poisonId)], stillParked: [] });
     expect(await dealRow(database, poisonId)).toEqual({ revision: '2', amount: '88', title: 'Poison deal' });
     expect(await listParkedStreams(database.db)).toEqual([]);
     await writer.deal(
@@ -248,7 +248,7 @@ describe.each([
     const pipelineId = await definePipeline(writer);
     const before = randomUUID();
     await writer.deal(before, new Date('2026-02-01T00:00:00Z'), createDeal(before, 'Before', 1), pipelineId);
-    const poisonId = await appendPoison(store, pipelineId, STAGES[0]!);
+    const poisonId = await appendPoison(store, pipelineId, STAGES[0]);
     const after = randomUUID();
     await writer.deal(after, new Date('2026-02-01T00:00:00Z'), createDeal(after, 'After', 2), pipelineId);
 
@@ -266,7 +266,7 @@ describe.each([
     expect(parked.map((p) => [p.streamId, p.eventType, p.errorCode])).toEqual([
       [dealStreamName(poisonId), 'DealCreated', '22008'],
     ]);
-    expect(parked[0]!.error).toMatch(/out of range/);
+    expect(parked[0].error).toMatch(/out of range/);
 
     // A rebuild parks the same stream rather than failing, and equals the live tables.
     const rebuild = await rebuildReadModels({ db: database.db, store });

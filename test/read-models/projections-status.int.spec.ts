@@ -47,7 +47,7 @@ describe('projections status and an honest rebuild --dry-run (PostgreSQL)', () =
         trx,
         LIVE_SCHEMA,
         (await readCheckpoint(trx, LIVE_SCHEMA)).position,
-        events[applied - 1]!.position,
+        events[applied - 1].position,
         applied,
       );
     });
@@ -71,7 +71,7 @@ describe('projections status and an honest rebuild --dry-run (PostgreSQL)', () =
     const { code, stdout } = await cli('projections', 'status');
     expect(code).toBe(1);
     expect(stdout).toContain(
-      `live read models: behind by ${behind} events (checkpoint ${encodePosition(events[applied - 1]!.position)}, store head ${encodePosition(events.at(-1)!.position)}`,
+      `live read models: behind by ${behind} events (checkpoint ${encodePosition(events[applied - 1].position)}, store head ${encodePosition(events.at(-1)!.position)}`,
     );
     expect(stdout).toContain('leader: none: no runner holds the projection lock');
     const json = JSON.parse((await cli('projections', 'status', '--json')).stdout);
@@ -98,7 +98,7 @@ describe('projections status and an honest rebuild --dry-run (PostgreSQL)', () =
       await compareAndSetCheckpoint(
         trx,
         LIVE_SCHEMA,
-        events[applied - 1]!.position,
+        events[applied - 1].position,
         events.at(-1)!.position,
         events.length - applied,
       );

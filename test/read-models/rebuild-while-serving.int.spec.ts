@@ -202,7 +202,7 @@ describe('incremental read models equal a full rebuild (property, PGlite)', () =
           await createReadModelSchema(database.db, incremental);
           await createReadModelSchema(database.db, whole);
           for (let i = 0, c = 0; i < events.length; c++) {
-            const size = cuts[c % cuts.length]!;
+            const size = cuts[c % cuts.length];
             await database.db.transaction().execute((trx) => projectBatch(trx, incremental, events.slice(i, i + size)));
             i += size;
           }

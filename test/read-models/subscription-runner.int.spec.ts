@@ -103,7 +103,7 @@ describe('projection runner on a catch-up subscription, supervised (PostgreSQL)'
     const starts = store.subscriptions.map((s) => s.from);
     expect(starts[0]).toEqual(START);
     for (let i = 1; i < starts.length; i++)
-      expect(starts[i]!.minor > starts[i - 1]!.minor || starts[i]!.major > starts[i - 1]!.major).toBe(true);
+      expect(starts[i].minor > starts[i - 1].minor || starts[i].major > starts[i - 1].major).toBe(true);
 
     const all: RecordedEvent[] = (await store.readAll({ limit: 10_000 })).events;
     const fresh = `fresh_${randomUUID().slice(0, 8)}`;

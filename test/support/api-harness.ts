@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { mintToken, type Role } from '@dealstream/auth';
-import { openDatabase, type Database } from '@dealstream/database';
+import type { Database } from '@dealstream/database';
 import { SqlEventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { EVENT_STORE } from '@dealstream/shared-application';
 import { createApp } from '../../apps/api/src/bootstrap.js';
@@ -68,7 +68,7 @@ async function startHarness(config: AppConfig, testDb: TestDatabase): Promise<Ap
       const { rows } = await sql<{ n: string }>`select count(*)::text as n from event_store.events`.execute(
         observer.db,
       );
-      return Number(rows[0]!.n);
+      return Number(rows[0].n);
     },
     streamEvents: (streamId) => store.readStream(streamId),
     database: testDb,

@@ -30,7 +30,7 @@ export async function writeVariedHistory(
   for (let i = 0; i < deals; i++) {
     const dealId = randomUUID();
     const script = (pipeline: PipelineSnapshot): DealCommand[] => {
-      const to = (s: number): DealCommand => ({ type: 'MoveDealToStage', data: { toStageId: stageIds[s]!, pipeline } });
+      const to = (s: number): DealCommand => ({ type: 'MoveDealToStage', data: { toStageId: stageIds[s], pipeline } });
       const commands: DealCommand[] = [
         {
           type: 'CreateDeal',

@@ -1,4 +1,3 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { mintToken, type Role } from '@dealstream/auth';
 import type { PostgresTimeouts } from '@dealstream/database';
@@ -27,7 +26,7 @@ export async function startApiOn(
   const { app } = await createApp(config);
   await app.init();
   return {
-    app: app as NestExpressApplication,
+    app: app,
     http: () => request(app.getHttpServer()),
     token: async (roles: Role[], subject = 'alice') =>
       `Bearer ${await mintToken({ subject, roles, secret: PRIVATE_JWT_SECRET, expiresIn: '1h' })}`,

@@ -13,7 +13,7 @@ export async function seedCommand(args: string[]): Promise<void> {
       seed: { type: 'string', default: '42' },
     },
   });
-  const deals = positive(values.deals!, 'deals');
+  const deals = positive(values.deals, 'deals');
   const { database, store } = await openStore();
   const bar = new SingleBar(
     {
@@ -26,9 +26,9 @@ export async function seedCommand(args: string[]): Promise<void> {
   bar.start(deals, 0, { events: 0, speed: 0 });
   try {
     const result = await writeSyntheticHistory(store, {
-      seed: positive(values.seed!, 'seed'),
+      seed: positive(values.seed, 'seed'),
       deals,
-      months: positive(values.months!, 'months'),
+      months: positive(values.months, 'months'),
       onProgress: (written, events) =>
         bar.update(written, { events, speed: Math.round(written / Math.max(0.001, (Date.now() - started) / 1000)) }),
     });

@@ -28,8 +28,8 @@ export async function tokenCommand(args: string[]): Promise<void> {
       expires: { type: 'string', default: DEFAULT_CLI_TOKEN_LIFETIME },
     },
   });
-  const roles = values
-    .roles!.split(',')
+  const roles = values.roles
+    .split(',')
     .map((role) => role.trim())
     .filter(Boolean);
   const unknown = roles.filter((role) => !isRole(role));
@@ -38,7 +38,7 @@ export async function tokenCommand(args: string[]): Promise<void> {
     throw new Error(
       '--sub must be 1..200 characters without control characters, lone surrogates or bidirectional overrides',
     );
-  const lifetime = parseDurationSeconds(values.expires!, '--expires');
+  const lifetime = parseDurationSeconds(values.expires, '--expires');
   const max = process.env.AUTH_MAX_TOKEN_LIFETIME
     ? parseDurationSeconds(process.env.AUTH_MAX_TOKEN_LIFETIME, 'AUTH_MAX_TOKEN_LIFETIME')
     : DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
@@ -48,7 +48,7 @@ export async function tokenCommand(args: string[]): Promise<void> {
     );
   const secret = process.env.AUTH_JWT_SECRET || readOrCreateSecret(process.env.DATA_DIR ?? './data').secret;
   const token = await mintToken({
-    subject: values.sub!,
+    subject: values.sub,
     roles: roles as Role[],
     secret,
     expiresIn: `${lifetime}s`,

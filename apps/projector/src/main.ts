@@ -60,12 +60,14 @@ const report = setInterval(() => {
 }, 5000);
 
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, async () => {
-    clearInterval(report);
-    await runner.stop();
-    await store.close();
-    await database.close();
-    log({ msg: 'projector stopped', signal });
-    process.exit(0);
+  process.once(signal, () => {
+    void (async () => {
+      clearInterval(report);
+      await runner.stop();
+      await store.close();
+      await database.close();
+      log({ msg: 'projector stopped', signal });
+      process.exit(0);
+    })();
   });
 }

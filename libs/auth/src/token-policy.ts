@@ -33,7 +33,7 @@ export function parseDurationSeconds(value: string, name: string): number {
     throw new RangeError(
       `${name} must be a whole number of seconds or a duration such as 30m, 12h, 7d (got ${JSON.stringify(value)})`,
     );
-  return Number(match[1]) * UNITS[match[2] || 's']!;
+  return Number(match[1]) * UNITS[match[2] || 's'];
 }
 
 /**

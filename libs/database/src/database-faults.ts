@@ -53,7 +53,7 @@ const UNAVAILABLE_MESSAGES = [
 
 export function databaseFaultOf(error: unknown): DatabaseFault | undefined {
   for (let current = error, depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
-    const fault = ownFault(current as { code?: unknown; message?: unknown; errors?: unknown });
+    const fault = ownFault(current);
     if (fault) return fault;
     current = (current as { cause?: unknown }).cause;
   }

@@ -20,7 +20,7 @@ describe('demo data', () => {
     expect(types.filter((t) => t === 'DealWon')).toHaveLength(1);
     expect(types.filter((t) => t === 'DealLost')).toHaveLength(1);
     expect(types.filter((t) => t === 'DealDisqualified')).toHaveLength(1);
-    expect((await store.readStream(`pipeline-${DEMO_PIPELINE_ID}`))[0]!.data).toMatchObject({ currency: 'EUR' });
+    expect((await store.readStream(`pipeline-${DEMO_PIPELINE_ID}`))[0].data).toMatchObject({ currency: 'EUR' });
     expect(await loadDemoData(store)).toBe(false);
     expect((await store.readAll({ limit: 1000 })).events).toHaveLength(all.events.length);
   });

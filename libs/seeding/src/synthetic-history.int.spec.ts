@@ -23,7 +23,7 @@ describe('synthetic history', () => {
     const followOns = all.filter((e) => e.type === 'DealCreated' && (e.data as { parentDealId?: string }).parentDealId);
     expect(followOns.length).toBeGreaterThan(0);
     // backward moves exist: a StageAdvanced whose target comes earlier on the board
-    const stageOrder = (all[0]!.data as { stages: { stageId: string }[] }).stages.map((s) => s.stageId);
+    const stageOrder = (all[0].data as { stages: { stageId: string }[] }).stages.map((s) => s.stageId);
     expect(
       all.some(
         (e) =>

@@ -56,9 +56,9 @@ export async function writeSyntheticHistory(
         name: `Synthetic (seed ${options.seed})`,
         currency: 'EUR',
         stages: STAGES.map((name, i) => ({
-          stageId: stageIds[i]!,
+          stageId: stageIds[i],
           name,
-          probability: PROBABILITIES[i]!,
+          probability: PROBABILITIES[i],
           goal: { maxDaysInStage: 21 },
         })),
       },
@@ -120,7 +120,7 @@ function simulateDeal(
     data: {
       dealId,
       pipeline,
-      stageId: stageIds[startStage]!,
+      stageId: stageIds[startStage],
       title: `Deal ${n}`,
       account: `Account ${Math.floor(random() * 5000)}`,
       amount: 1000 * (5 + Math.floor(random() * 500)),
@@ -136,14 +136,14 @@ function simulateDeal(
       apply({
         type: 'DisqualifyDeal',
         data: {
-          reason: (['no-budget', 'no-authority', 'no-need', 'no-engagement'] as const)[Math.floor(random() * 4)]!,
+          reason: (['no-budget', 'no-authority', 'no-need', 'no-engagement'] as const)[Math.floor(random() * 4)],
         },
       });
     } else if (stage >= 3 && roll < 0.1) {
       apply({
         type: 'LoseDeal',
         data: {
-          reason: ['price', 'timing', 'competitor', 'no decision'][Math.floor(random() * 4)]!,
+          reason: ['price', 'timing', 'competitor', 'no decision'][Math.floor(random() * 4)],
           ...(random() < 0.5 ? { competitor: 'Globex' } : {}),
         },
       });
@@ -155,15 +155,15 @@ function simulateDeal(
       apply({ type: 'WinDeal', data: {} });
     } else if (roll < 0.55) {
       const target = Math.min(stageIds.length - 1, stage + (random() < 0.15 ? 2 : 1));
-      if (apply({ type: 'MoveDealToStage', data: { toStageId: stageIds[target]!, pipeline } })) stage = target;
+      if (apply({ type: 'MoveDealToStage', data: { toStageId: stageIds[target], pipeline } })) stage = target;
     } else if (roll < 0.65 && stage > 0) {
-      if (apply({ type: 'MoveDealToStage', data: { toStageId: stageIds[stage - 1]!, pipeline } })) stage -= 1;
+      if (apply({ type: 'MoveDealToStage', data: { toStageId: stageIds[stage - 1], pipeline } })) stage -= 1;
     } else if (roll < 0.9) {
       apply({
         type: 'LogActivity',
         data: {
           activityId: id('activity', n, step),
-          kind: (['call', 'email', 'meeting', 'social', 'note'] as const)[Math.floor(random() * 5)]!,
+          kind: (['call', 'email', 'meeting', 'social', 'note'] as const)[Math.floor(random() * 5)],
         },
       });
     } else {

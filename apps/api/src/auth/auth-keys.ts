@@ -17,7 +17,7 @@ export async function resolveVerificationKey(config: AppConfig): Promise<Verific
     const algorithm = config.auth.publicKeyAlgorithm;
     return {
       kind: 'public-key',
-      key: (await importSPKI(config.auth.publicKeyPem, algorithm)) as CryptoKey,
+      key: await importSPKI(config.auth.publicKeyPem, algorithm),
       algorithms: [algorithm],
     };
   }

@@ -105,8 +105,8 @@ export class AuthGuard implements CanActivate {
       };
       payload =
         this.key.kind === 'secret'
-          ? (await jwtVerify(match[1]!, this.key.secret, { ...verifyOptions, algorithms: ['HS256'] })).payload
-          : (await jwtVerify(match[1]!, this.key.key, { ...verifyOptions, algorithms: this.key.algorithms })).payload;
+          ? (await jwtVerify(match[1], this.key.secret, { ...verifyOptions, algorithms: ['HS256'] })).payload
+          : (await jwtVerify(match[1], this.key.key, { ...verifyOptions, algorithms: this.key.algorithms })).payload;
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw unauthorized('The token has expired');
       throw unauthorized('The token is invalid');

@@ -31,7 +31,7 @@ export function applyRoleMatrix(document: OpenAPIObject): OpenAPIObject {
           ? ` Owner and actor ids in the answer are stable pseudonyms (\`anon-…\`) for ${readers.join(', ')} (no \`identities:clear\`).`
           : '';
       const access = `**Access:** roles ${roles.map((role) => `\`${role}\``).join(', ')} (permission \`${permission}\`: ${PERMISSIONS[permission].why})${note} Others get 403.`;
-      operation.description = operation.description ? `${String(operation.description)}\n\n${access}` : access;
+      operation.description = operation.description ? `${operation.description as string}\n\n${access}` : access;
     }
   }
   return document;

@@ -81,8 +81,8 @@ export function ApiWrite(options: {
 export function ApiRead(options: { summary: string; description?: string; errors?: number[] }) {
   const descriptions: Record<number, string> = {
     400: 'A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999',
-    401: ERROR_DESCRIPTIONS[401]!,
-    403: ERROR_DESCRIPTIONS[403]!,
+    401: ERROR_DESCRIPTIONS[401],
+    403: ERROR_DESCRIPTIONS[403],
     404: 'Unknown deal or pipeline (or a pipeline that did not exist at asOf)',
     503: 'The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After)',
   };

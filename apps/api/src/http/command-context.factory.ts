@@ -14,7 +14,7 @@ export function commandContextOf(request: Request & { id?: unknown; principal?: 
   const keyed = idempotencyOf(request);
   return {
     actorId: principal.actorId,
-    correlationId: String(request.id ?? ''),
+    correlationId: typeof request.id === 'string' || typeof request.id === 'number' ? String(request.id) : '',
     ...(keyed ? { idempotencyKey: keyed.fingerprint.key, requestHash: keyed.hash } : {}),
     ...parseIfMatch(request.header('if-match')),
     now: new Date(),
@@ -25,7 +25,7 @@ function parseIfMatch(header: string | undefined): { ifMatchRevision?: bigint } 
   if (header === undefined) return {};
   const match = IF_MATCH.exec(header.trim());
   // A revision is a signed 64-bit stream revision: 19 digits may still exceed 2^63 − 1.
-  if (!match || BigInt(match[1]!) > MAX_REVISION)
+  if (!match || BigInt(match[1]) > MAX_REVISION)
     throw new ApiProblem(400, 'invalid-if-match', 'If-Match must be one strong ETag as returned by this API, e.g. "3"');
-  return { ifMatchRevision: BigInt(match[1]!) };
+  return { ifMatchRevision: BigInt(match[1]) };
 }

@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- these patterns look for control characters on purpose: refusing them is their job */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';

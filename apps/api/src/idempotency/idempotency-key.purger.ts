@@ -22,7 +22,12 @@ export class IdempotencyKeyPurger implements OnApplicationBootstrap, BeforeAppli
 
   onApplicationBootstrap(): void {
     this.running = this.purge();
-    this.timer = setInterval(() => (this.running = this.purge()), 60 * 60 * 1000);
+    this.timer = setInterval(
+      () => {
+        this.running = this.purge();
+      },
+      60 * 60 * 1000,
+    );
     this.timer.unref();
   }
 

@@ -100,7 +100,7 @@ describe('migrateApiSchema', () => {
       const { rows } = await sql<{ n: string }>`select count(*)::text as n from api.idempotency_keys`.execute(
         database.db,
       );
-      expect(rows[0]!.n).toBe('0');
+      expect(rows[0].n).toBe('0');
     } finally {
       await database.drop();
     }

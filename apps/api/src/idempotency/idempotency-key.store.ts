@@ -54,7 +54,7 @@ export async function migrateApiSchema<DB>(db: Kysely<DB>): Promise<void> {
     migrationLockTableName: 'migrations_lock',
   });
   const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+  if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
 }
 
 /** The first answer to a keyed request, as it is replayed. */

@@ -43,7 +43,7 @@ function unquote(header: string): string | undefined {
   let key = '';
   const inner = header.slice(1, -1);
   for (let i = 0; i < inner.length; i++) {
-    const c = inner[i]!;
+    const c = inner[i];
     if (c === '\\') {
       const next = inner[++i];
       if (next !== '"' && next !== '\\') return undefined;
@@ -76,7 +76,7 @@ export function idempotencyOf(request: Request): { fingerprint: RequestFingerpri
     actorId,
     key,
     method: request.method.toUpperCase(),
-    route: String((request.route as { path?: unknown } | undefined)?.path ?? request.path),
+    route: routePath(request),
     target: request.originalUrl ?? request.url,
     bodySha256: sha256(canonicalBody(request.body)),
   };
@@ -96,4 +96,10 @@ function canonicalBody(body: unknown): string {
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+/** The matched route's template (`/deals/:id/win`), or the path when no route matched. */
+function routePath(request: Request): string {
+  const path = (request.route as { path?: unknown } | undefined)?.path;
+  return typeof path === 'string' ? path : request.path;
 }

@@ -64,7 +64,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
         if (claim.kind === 'completed') return from([replay(response, claim.response)]);
         const { leaseToken } = claim;
         return next.handle().pipe(
-          mergeMap(async (body) => {
+          mergeMap(async (body: unknown) => {
             const headers = Object.fromEntries(
               REPLAYED_HEADERS.flatMap((name) =>
                 response.getHeader(name) !== undefined ? [[name, String(response.getHeader(name))]] : [],

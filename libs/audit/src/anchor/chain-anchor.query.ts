@@ -60,7 +60,7 @@ export async function takeChainAnchor(
   const anchor = createChainAnchor(heads, takenAt);
   const against = await checkChainAnchor(db, anchor);
   // Only a writer racing this very check could get here (the heads were read before the verify).
-  if (!against.ok) throw new Error(`the store changed under the anchor: ${against.breaks[0]!.detail}`);
+  if (!against.ok) throw new Error(`the store changed under the anchor: ${against.breaks[0].detail}`);
   return { ok: true, anchor };
 }
 

@@ -150,7 +150,7 @@ describe.each([
       at: { state: { version: 4 } },
     });
     expect(
-      await stateAsOf(store, DEAL_AUDIT, DEAL, new Date(events[0]!.recordedAt.getTime() - 1), 'recorded'),
+      await stateAsOf(store, DEAL_AUDIT, DEAL, new Date(events[0].recordedAt.getTime() - 1), 'recorded'),
     ).toMatchObject({ found: false, reason: 'before-first-event' });
   });
 

@@ -34,7 +34,7 @@ export async function loadPseudonymKey(db: Kysely<AuditTables>): Promise<Buffer>
     migrationLockTableName: 'migrations_lock',
   });
   const { error } = await migrator.migrateToLatest();
-  if (error) throw error;
+  if (error) throw error instanceof Error ? error : new Error(JSON.stringify(error));
   await db
     .insertInto('audit.pseudonym_key')
     .values((eb) => ({

@@ -36,7 +36,7 @@ function verify(events: StoredChainEvent[], head: { revision: bigint; lastHash: 
 
 describe('StreamChainCheck', () => {
   const events = chain(5);
-  const head = { revision: 4n, lastHash: events[4]!.hash };
+  const head = { revision: 4n, lastHash: events[4].hash };
 
   it('accepts an intact chain whose head matches', () => {
     expect(verify(events, head)).toBeUndefined();
@@ -50,13 +50,13 @@ describe('StreamChainCheck', () => {
   });
 
   it('reports a re-hashed event at the next revision as broken-link', () => {
-    const content = { ...events[2]!.content, data: { activityId: 'a2', kind: 'email' } };
+    const content = { ...events[2].content, data: { activityId: 'a2', kind: 'email' } };
     const rehashed = events.map((e, i) => (i === 2 ? { ...e, content, hash: hashEvent(content, e.previousHash) } : e));
     expect(verify(rehashed, head)).toMatchObject({ revision: 3n, reason: 'broken-link' });
   });
 
   it('reports a deleted middle event as a revision gap at the missing revision', () => {
-    expect(verify([events[0]!, events[1]!, events[3]!, events[4]!], head)).toMatchObject({
+    expect(verify([events[0], events[1], events[3], events[4]], head)).toMatchObject({
       revision: 2n,
       reason: 'revision-gap',
     });
@@ -64,11 +64,11 @@ describe('StreamChainCheck', () => {
 
   it('reports a deleted last event, a moved last_hash and a missing row as head-mismatch', () => {
     expect(verify(events.slice(0, 4), head)).toMatchObject({ revision: 4n, reason: 'head-mismatch' });
-    expect(verify(events, { revision: 4n, lastHash: events[3]!.hash })).toMatchObject({
+    expect(verify(events, { revision: 4n, lastHash: events[3].hash })).toMatchObject({
       revision: 4n,
       reason: 'head-mismatch',
     });
-    expect(verify(events, { revision: 3n, lastHash: events[3]!.hash })).toMatchObject({
+    expect(verify(events, { revision: 3n, lastHash: events[3].hash })).toMatchObject({
       revision: 4n,
       reason: 'head-mismatch',
     });

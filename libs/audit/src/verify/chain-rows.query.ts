@@ -126,7 +126,7 @@ function toChainRow(row: Row): ChainRow {
   let data: object = {};
   let unhashable: string | undefined;
   try {
-    data = JSON.parse(row.data!);
+    data = JSON.parse(row.data!) as object;
   } catch {
     unhashable = 'the stored data is not JSON the application can read';
   }

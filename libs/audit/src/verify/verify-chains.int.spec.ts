@@ -65,7 +65,7 @@ async function tamper(database: TestDatabase): Promise<void> {
     select event_id::text as event_id, occurred_at, recorded_at, previous_hash from event_store.events where stream_id = 'deal-rehash' and stream_revision = 1`.execute(
     db,
   );
-  const row = rows[0]!;
+  const row = rows[0];
   const data = { activityId: 'a1', kind: 'email', amount: 1001 };
   const hash = hashEvent(
     {

@@ -70,7 +70,7 @@ export async function verifyHashChains(
     if (!last || rows.length < pageSize) break;
     // A broken stream needs no further reading: only its first break is reported.
     const done = !last.event || current!.check.broken !== undefined;
-    cursor = { streamId: last.streamId, afterRevision: done ? 'done' : last.event!.content.revision };
+    cursor = { streamId: last.streamId, afterRevision: done ? 'done' : last.event.content.revision };
     if (options.streamId !== undefined && done) break;
   }
   if (current) report(current.check.finish(current.head));

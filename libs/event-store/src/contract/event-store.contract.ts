@@ -78,23 +78,23 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
 
         const read = await store.readStream(streamId);
         expect(read.map((e) => [e.revision, e.type, e.eventId])).toEqual([
-          [0n, 'DealCreated', events[0]!.eventId],
-          [1n, 'DealQualified', events[1]!.eventId],
+          [0n, 'DealCreated', events[0].eventId],
+          [1n, 'DealQualified', events[1].eventId],
         ]);
-        expect(read[0]!.data).toEqual({ title: 'ACME renewal', amount: 125_000, nested: { list: [1, 'two', null] } });
-        expect(read[0]!.metadata).toEqual({
+        expect(read[0].data).toEqual({ title: 'ACME renewal', amount: 125_000, nested: { list: [1, 'two', null] } });
+        expect(read[0].metadata).toEqual({
           actorId: 'user-1',
           commandId: 'cmd-1',
           correlationId: 'corr-1',
           causationId: 'cmd-1',
           occurredAt,
         });
-        expect(read[1]!.metadata).toEqual({ actorId: 'user-1', occurredAt });
-        expect(read[0]!.streamId).toBe(streamId);
-        expect(read[0]!.recordedAt).toBeInstanceOf(Date);
-        expect(Math.abs(read[0]!.recordedAt.getTime() - Date.now())).toBeLessThan(10 * 60_000);
-        expect(comparePositions(read[1]!.position, read[0]!.position)).toBeGreaterThan(0);
-        expect(read[1]!.position).toEqual(result.position);
+        expect(read[1].metadata).toEqual({ actorId: 'user-1', occurredAt });
+        expect(read[0].streamId).toBe(streamId);
+        expect(read[0].recordedAt).toBeInstanceOf(Date);
+        expect(Math.abs(read[0].recordedAt.getTime() - Date.now())).toBeLessThan(10 * 60_000);
+        expect(comparePositions(read[1].position, read[0].position)).toBeGreaterThan(0);
+        expect(read[1].position).toEqual(result.position);
         expect(await store.streamRevision(streamId)).toBe(1n);
       });
 
@@ -274,7 +274,7 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         expect((await store.readAll({ after: cursor, limit: 3 })).events).toEqual([]);
         expect(seen.map((e) => e.eventId)).toEqual(appended);
         for (let i = 1; i < seen.length; i++)
-          expect(comparePositions(seen[i]!.position, seen[i - 1]!.position)).toBeGreaterThan(0);
+          expect(comparePositions(seen[i].position, seen[i - 1].position)).toBeGreaterThan(0);
         expect(cursor).toEqual(seen.at(-1)!.position);
       });
 
@@ -322,11 +322,11 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         const fulfilled = results.filter((r): r is PromiseFulfilledResult<AppendResult> => r.status === 'fulfilled');
         const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
         expect(fulfilled).toHaveLength(1);
-        expect(fulfilled[0]!.value.nextExpectedRevision).toBe(1n);
+        expect(fulfilled[0].value.nextExpectedRevision).toBe(1n);
         expect(rejected.every((r) => isEventStoreError(r.reason, 'wrong-expected-revision'))).toBe(true);
         const events = await store.readStream(streamId);
         expect(events.map((e) => e.revision)).toEqual([0n, 1n]);
-        expect(events[1]!.type).toBe('Raced');
+        expect(events[1].type).toBe('Raced');
       });
 
       it(`delivers every event exactly once, in a never-decreasing order, to a reader following ${concurrency.writers} concurrent writers with delayed commits`, async () => {
@@ -345,7 +345,7 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
         expect(new Set(ids).size).toBe(ids.length); // nothing delivered twice
         expect(new Set(ids)).toEqual(new Set(committed)); // nothing skipped, nothing invented
         for (let i = 1; i < delivered.length; i++) {
-          expect(comparePositions(delivered[i]!.position, delivered[i - 1]!.position)).toBeGreaterThan(0);
+          expect(comparePositions(delivered[i].position, delivered[i - 1].position)).toBeGreaterThan(0);
         }
         const revisionsByStream = new Map<string, bigint[]>();
         for (const event of delivered)

@@ -26,6 +26,7 @@ export function boundedCall<T>(
       running = operation(controller.signal);
     } catch (error) {
       clearTimeout(timer);
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the operation's own error, passed through unchanged
       reject(error);
       return;
     }
@@ -38,6 +39,7 @@ export function boundedCall<T>(
       },
       (error: unknown) => {
         clearTimeout(timer);
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the operation's own error, passed through unchanged
         reject(error);
       },
     );

@@ -79,7 +79,7 @@ describe('mapping client errors to the port', () => {
         'stream-name': 'deal-1',
         'expected-version': '2',
         'actual-version': '7',
-      }) as never,
+      }),
     );
     expect(error).toBeInstanceOf(WrongExpectedVersionError);
     expect(mapEsdbError(error, append)).toMatchObject({ code: 'wrong-expected-revision', expected: 2n, actual: 7n });

@@ -53,7 +53,7 @@ class ScriptedClient {
         current: current === undefined ? 'no_stream' : current,
       });
     if (expectedRevision === 'any') {
-      const first = stream.findIndex((event) => event.id === events[0]!.id);
+      const first = stream.findIndex((event) => event.id === events[0].id);
       if (first >= 0) {
         if (idsAt(BigInt(first))) return idempotent(BigInt(first));
         throw wrong();
@@ -182,7 +182,7 @@ describe('EsdbEventStore appends (scripted client)', () => {
       position: { major: 200n, minor: 199n },
       alreadyStored: false,
     });
-    expect(client.log[0]!.metadata).toMatchObject({
+    expect(client.log[0].metadata).toMatchObject({
       actorId: 'user-1',
       correlationId: 'corr',
       $correlationId: 'corr',
@@ -191,7 +191,7 @@ describe('EsdbEventStore appends (scripted client)', () => {
       appendId: expect.any(String),
     });
     const [read] = await store.readStream('deal-1', { maxCount: 1 });
-    expect(read!.metadata).toEqual(events[0]!.metadata);
+    expect(read.metadata).toEqual(events[0].metadata);
   });
 
   it('tells a retry ESDB only recognised (same expectation) from a fresh write, by the append id', async () => {
@@ -333,8 +333,8 @@ describe('EsdbEventStore readAll (scripted client)', () => {
   it('excludes the event at the cursor itself (ESDB reads from a position inclusively)', async () => {
     const { store, appended } = await populated();
     const [first] = (await store.readAll({ limit: 1 })).events;
-    const next = await store.readAll({ after: first!.position, limit: 1 });
-    expect(next.events.map((e) => e.eventId)).toEqual([appended[1]!.eventId]);
+    const next = await store.readAll({ after: first.position, limit: 1 });
+    expect(next.events.map((e) => e.eventId)).toEqual([appended[1].eventId]);
   });
 
   it('filters by type and category and answers the cursor it was given when nothing matches', async () => {

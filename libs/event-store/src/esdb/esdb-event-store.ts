@@ -380,7 +380,7 @@ async function readStreamEvents(read: CancellableRead, signal: AbortSignal): Pro
 function sameIds(stored: readonly EsdbRecordedEventLike[], events: readonly NewEvent[]): boolean {
   return (
     stored.length === events.length &&
-    stored.every((event, index) => event.id.toLowerCase() === events[index]!.eventId.toLowerCase())
+    stored.every((event, index) => event.id.toLowerCase() === events[index].eventId.toLowerCase())
   );
 }
 

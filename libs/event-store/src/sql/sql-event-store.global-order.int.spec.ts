@@ -30,11 +30,11 @@ class PositionOnlyReader extends SqlEventStore {
       select stream_id, stream_revision::text as stream_revision from event_store.events where global_position = ${position}::bigint`.execute(
       this.database.db,
     );
-    const [event] = await this.readStream<E>(rows[0]!.stream_id, {
-      fromRevision: BigInt(rows[0]!.stream_revision),
+    const [event] = await this.readStream<E>(rows[0].stream_id, {
+      fromRevision: BigInt(rows[0].stream_revision),
       maxCount: 1,
     });
-    return { ...event!, position: { major: 0n, minor: BigInt(position) } };
+    return { ...event, position: { major: 0n, minor: BigInt(position) } };
   }
 }
 
@@ -53,7 +53,7 @@ class PairOrderPositionCursorReader extends SqlEventStore {
     const events = await Promise.all(
       rows.map(
         async (row) =>
-          (await this.readStream<E>(row.stream_id, { fromRevision: BigInt(row.stream_revision), maxCount: 1 }))[0]!,
+          (await this.readStream<E>(row.stream_id, { fromRevision: BigInt(row.stream_revision), maxCount: 1 }))[0],
       ),
     );
     return { events, cursor: events.at(-1)?.position ?? after };

@@ -64,6 +64,6 @@ export async function migrateEventStore<DB>(db: Kysely<DB>): Promise<MigrationRe
     migrationLockTableName: 'migrations_lock',
   });
   const result = await migrator.migrateToLatest();
-  if (result.error) throw result.error;
+  if (result.error) throw result.error instanceof Error ? result.error : new Error(JSON.stringify(result.error));
   return result;
 }

@@ -42,9 +42,9 @@ describe('SqlEventStore storage on PostgreSQL', () => {
     });
     await store.appendToStream(streamId, [newEvent('C', { n: 3 })], { expectedRevision: 1n });
     const events = await store.readStream(streamId);
-    expect(events[0]!.previousHash).toBeNull();
-    expect(events[1]!.previousHash).toBe(events[0]!.hash);
-    expect(events[2]!.previousHash).toBe(events[1]!.hash);
+    expect(events[0].previousHash).toBeNull();
+    expect(events[1].previousHash).toBe(events[0].hash);
+    expect(events[2].previousHash).toBe(events[1].hash);
     for (const event of events) {
       const recomputed = hashEvent(
         { ...event, ...event.metadata, recordedAt: event.recordedAt },
@@ -56,7 +56,7 @@ describe('SqlEventStore storage on PostgreSQL', () => {
     const { rows } = await sql<{
       last_hash: string;
     }>`select last_hash from event_store.streams where stream_id = ${streamId}`.execute(database.db);
-    expect(rows[0]!.last_hash).toBe(events[2]!.hash);
+    expect(rows[0].last_hash).toBe(events[2].hash);
   });
 
   it('keeps one unbroken chain when many appends race on one stream with expected revision any', async () => {
@@ -68,6 +68,6 @@ describe('SqlEventStore storage on PostgreSQL', () => {
     );
     const events = await store.readStream(streamId);
     expect(events.map((e) => e.revision)).toEqual(Array.from({ length: 30 }, (_, i) => BigInt(i)));
-    for (let i = 1; i < events.length; i++) expect(events[i]!.previousHash).toBe(events[i - 1]!.hash);
+    for (let i = 1; i < events.length; i++) expect(events[i].previousHash).toBe(events[i - 1].hash);
   });
 });

@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import { hashEvent } from '../hash-chain/event-hash.js';
-import { EventStoreError, IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
+import { IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
 import type { EventStore } from '../port/event-store.port.js';
 import type {
   AppendResult,
@@ -395,7 +395,7 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
     streamId: row.stream_id,
     revision: BigInt(row.stream_revision),
     type: row.type,
-    data: typeof row.data === 'string' ? JSON.parse(row.data) : row.data,
+    data: (typeof row.data === 'string' ? JSON.parse(row.data) : row.data) as object,
     metadata: {
       actorId: row.actor_id,
       ...(row.command_id !== null ? { commandId: row.command_id } : {}),

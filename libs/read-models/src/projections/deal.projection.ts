@@ -85,7 +85,7 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
     bant_score: state.qualification?.score ?? null,
     created_at: before?.created_at ?? at,
     created_recorded_at: before?.created_recorded_at ?? recordedAt,
-    stage_entered_at: enteredStage ? at : before!.stage_entered_at,
+    stage_entered_at: enteredStage ? at : before.stage_entered_at,
     closed_at: isOpen ? null : wasOpen ? at : (before?.closed_at ?? at),
     won_amount: state.wonAmount,
     activity_count: state.activityCount,

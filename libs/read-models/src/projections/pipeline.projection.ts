@@ -4,7 +4,6 @@ import {
   type PipelineEvent,
   type PipelineState,
 } from '@dealstream/pipelines-domain';
-import type { RecordedEvent } from '@dealstream/event-store';
 import type { InMemoryRow, PipelinesTable, ReadModelDb } from '../schema/read-model.tables.js';
 import { rowKey } from './batch-writes.js';
 import { defineProjection, type ProjectedEvent, type ProjectionBatch } from './projection-definition.js';

@@ -64,5 +64,5 @@ const STREAM = /^(deal|pipeline)-([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4
  */
 function projectedStream(streamId: string): { category: string; id: string } | undefined {
   const match = STREAM.exec(streamId);
-  return match ? { category: match[1]!, id: match[2]! } : undefined;
+  return match ? { category: match[1], id: match[2] } : undefined;
 }

@@ -191,7 +191,7 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
     }))!;
     // D1 A,B; D2 A,C; D3 A; D4 B — D5 not created yet
     expect(result.stages.map((s) => s.reached)).toEqual([3, 2, 1, 0]);
-    expect(result.stages[2]!.name).toBe('C');
+    expect(result.stages[2].name).toBe('C');
     expect(result.cohort).toEqual({ size: 4, open: 4, won: 0, lost: 0, disqualified: 0 });
   });
 
@@ -255,7 +255,7 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
       ['B', 1, 1, [{ currency: 'EUR', count: 1, amount: 3000, weightedAmount: 900 }]],
       ['Proposal sent', 0, 0, []],
     ]);
-    const a = current.stages[0]!;
+    const a = current.stages[0];
     expect(a.deals.map((d) => d.title)).toEqual(['D5']);
     expect(a.nextCursor).toEqual({ amount: 5000, dealId: deal(5) });
     const page2 = (await board(database.db, LIVE_SCHEMA, P, {
@@ -273,10 +273,10 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
       filters: {},
       limit: 1,
       stageId: A,
-      cursor: page2.stages[0]!.nextCursor!,
+      cursor: page2.stages[0].nextCursor!,
     }))!;
-    expect(page3.stages[0]!.deals.map((d) => d.title)).toEqual(['D6']);
-    expect(page3.stages[0]!.nextCursor).toBeNull();
+    expect(page3.stages[0].deals.map((d) => d.title)).toEqual(['D6']);
+    expect(page3.stages[0].nextCursor).toBeNull();
 
     const sue = (await board(database.db, LIVE_SCHEMA, P, {
       asOf: { axis: 'occurred' },
@@ -302,7 +302,7 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
       limit: 10,
     }))!;
     expect(then.stages.map((s) => s.name)).toEqual(['A', 'B', 'Proposal sent', 'D']);
-    expect(then.stages[0]!.deals.map((d) => [d.title, d.daysInStage, d.stalled])).toEqual([['D5', 6.5, true]]);
+    expect(then.stages[0].deals.map((d) => [d.title, d.daysInStage, d.stalled])).toEqual([['D5', 6.5, true]]);
   });
 
   it('funnel on the recorded axis, everything known: all seven deals under the current definition', async () => {
@@ -334,9 +334,9 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
       for (const policy of ['any', 'strict', 'implied'] as FunnelPolicy[]) {
         const recorded = (await funnel(database.db, LIVE_SCHEMA, P, {
           from: new Date(0),
-          to: new Date(at!.getTime() + 1),
+          to: new Date(at.getTime() + 1),
           policy,
-          asOf: { at: at!, axis: 'recorded' },
+          asOf: { at: at, axis: 'recorded' },
           now,
         }))!;
         const occurred = (await funnel(database.db, LIVE_SCHEMA, P, {

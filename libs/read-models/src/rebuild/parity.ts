@@ -24,9 +24,9 @@ export async function compareReadModels(db: ReadModelDb, a: string, b: string): 
              (select count(*) from ${ta})::text as total`.execute(db);
     tables.push({
       table,
-      onlyInA: Number(rows[0]!.only_a),
-      onlyInB: Number(rows[0]!.only_b),
-      rows: Number(rows[0]!.total),
+      onlyInA: Number(rows[0].only_a),
+      onlyInB: Number(rows[0].only_b),
+      rows: Number(rows[0].total),
     });
   }
   return { equal: tables.every((t) => t.onlyInA === 0 && t.onlyInB === 0), tables };

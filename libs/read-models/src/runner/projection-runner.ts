@@ -138,7 +138,7 @@ export class ProjectionRunner {
             const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_lock(${LOCK_KEY}) as locked`.execute(
               connection,
             );
-            if (!rows[0]!.locked) {
+            if (!rows[0].locked) {
               this.role = 'standby';
               return;
             }
@@ -260,7 +260,7 @@ export class ProjectionRunner {
     supervisor.start(checkpoint.position);
     try {
       while (!this.stopping) {
-        const from: GlobalPosition = this.position!;
+        const from: GlobalPosition = this.position;
         // A resubscription may repeat events this runner applied meanwhile: skip them.
         const taken = await supervisor.take(this.batchSize, this.pollIntervalMs);
         const events = taken.filter((event) => comparePositions(event.position, from) > 0);

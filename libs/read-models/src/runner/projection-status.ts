@@ -76,7 +76,7 @@ export async function projectionLag(
     const batch = await store.readAll({ after: cursor, limit: Math.min(10_000, countLimit - behind + 1) });
     const events = batch.events.filter((event) => comparePositions(event.position, checkpoint) > 0);
     if (events.length === 0) break;
-    oldestPendingRecordedAt ??= events[0]!.recordedAt;
+    oldestPendingRecordedAt ??= events[0].recordedAt;
     behind += events.length;
     cursor = events.at(-1)!.position;
   }

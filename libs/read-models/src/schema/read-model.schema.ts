@@ -88,7 +88,7 @@ export async function ensureReadModelSchema(db: ReadModelDb): Promise<'created' 
     }>`select exists (select 1 from information_schema.schemata where schema_name = ${LIVE_SCHEMA}) as exists`.execute(
       trx,
     );
-    if (!rows[0]!.exists) {
+    if (!rows[0].exists) {
       await createReadModelSchema(trx, LIVE_SCHEMA);
       return 'created';
     }

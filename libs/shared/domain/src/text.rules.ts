@@ -1,3 +1,4 @@
+/* eslint-disable no-control-regex -- these patterns look for control characters on purpose: refusing them is their job */
 /*
  * What every text value must be before it becomes event data: something PostgreSQL `text` and
  * `jsonb` columns can hold and a person could have typed.

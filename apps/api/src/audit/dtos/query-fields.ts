@@ -64,14 +64,14 @@ const INSTANT_RANGE = {
 export function parseInstant(value: string): Date | undefined {
   const m = typeof value === 'string' && value.length <= 40 ? INSTANT.exec(value) : null;
   if (!m || Number(m[1]) < 1900) return undefined;
-  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number) as number[];
+  const [year, month, day, hour, minute, second] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? '0'].map(Number);
   const millis = Number((m[7] ?? '.0').slice(1, 4).padEnd(3, '0'));
   const offset = m[8] === 'Z' ? 0 : (m[9] === '-' ? -1 : 1) * (Number(m[10]) * 60 + Number(m[11]));
-  const daysInMonth = new Date(Date.UTC(year!, month!, 0)).getUTCDate();
-  if (month! < 1 || month! > 12 || day! < 1 || day! > daysInMonth || hour! > 23 || minute! > 59 || second! > 59)
+  const daysInMonth = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59)
     return undefined;
   if (m[8] !== 'Z' && (Number(m[10]) > 23 || Number(m[11]) > 59)) return undefined;
-  const instant = new Date(Date.UTC(year!, month! - 1, day!, hour!, minute!, second!, millis) - offset * 60_000);
+  const instant = new Date(Date.UTC(year, month - 1, day, hour, minute, second, millis) - offset * 60_000);
   return instant >= INSTANT_RANGE.min && instant <= INSTANT_RANGE.max ? instant : undefined;
 }
 

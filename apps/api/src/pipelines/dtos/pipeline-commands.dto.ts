@@ -6,7 +6,6 @@ import {
   ArrayMinSize,
   IsArray,
   IsInt,
-  IsOptional,
   IsString,
   IsUUID,
   Length,

@@ -71,7 +71,9 @@ export class DeciderExpectation<State, Cmd extends Command, Evt extends Event> {
       caught = error;
     }
     if (!isDomainError(caught)) {
-      throw new Error(`Expected DomainError '${code}', got ${caught === undefined ? 'no error' : String(caught)}`);
+      throw new Error(
+        `Expected DomainError '${code}', got ${caught === undefined ? 'no error' : caught instanceof Error ? caught.message : JSON.stringify(caught)}`,
+      );
     }
     expect(caught.code).toBe(code);
     if (expected.kind) expect(caught.kind).toBe(expected.kind);
