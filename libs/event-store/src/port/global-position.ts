@@ -23,10 +23,6 @@ export function comparePositions(a: GlobalPosition, b: GlobalPosition): number {
   return 0;
 }
 
-export function isAfter(a: GlobalPosition, b: GlobalPosition): boolean {
-  return comparePositions(a, b) > 0;
-}
-
 /**
  * Encodes a position as an opaque cursor: two fixed-width hex halves, so cursors also sort correctly
  * as plain strings.
