@@ -17,14 +17,14 @@ function sources(path: string): string[] {
 describe('the audit code reads the event store only', () => {
   const files = AUDIT_CODE.flatMap(sources);
 
-  it('imports no read model and no command handlers (shared-application only for NotFoundError and EVENT_STORE)', () => {
+  it('imports no read model and no command handlers (command-handling only for NotFoundError and EVENT_STORE)', () => {
     expect(files.length).toBeGreaterThan(20);
     const offending = files.flatMap((file) =>
       importSpecifiers(readFileSync(file, 'utf8'))
         .filter(
           (specifier) =>
             specifier === '@dealstream/read-models' ||
-            specifier.includes('/queries/') ||
+            specifier.includes('/read-models/') ||
             ['@dealstream/deals-application', '@dealstream/pipelines-application'].includes(specifier) ||
             specifier === '@nestjs/cqrs',
         )

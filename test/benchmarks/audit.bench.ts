@@ -17,7 +17,7 @@ import { mintToken } from '@dealstream/auth';
 import { SqlEventStore, type NewEvent } from '@dealstream/event-store';
 import { dealDecider, type DealCommand, type DealState } from '@dealstream/deals-domain';
 import { pipelineDecider, toPipelineSnapshot } from '@dealstream/pipelines-domain';
-import { fold } from '@dealstream/shared-domain';
+import { fold } from '@dealstream/decider';
 import { createApp } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
 import { createPostgresTestDatabase } from '../support/test-database.js';

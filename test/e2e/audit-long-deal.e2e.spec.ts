@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { fold } from '@dealstream/shared-domain';
+import { fold } from '@dealstream/decider';
 import { dealDecider, type DealEvent, type DealState } from '@dealstream/deals-domain';
 import {
   DisqualifyDealCommand,
@@ -12,7 +12,7 @@ import {
   WinDealCommand,
 } from '@dealstream/deals-application';
 import { SqlEventStore, encodePosition, type RecordedEvent } from '@dealstream/event-store';
-import type { CommandContext, WriteResult } from '@dealstream/shared-application';
+import type { CommandContext, WriteResult } from '@dealstream/command-handling';
 import { startAuditApi, type AuditApiHarness } from '../support/audit-api-harness.js';
 
 /*

@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import { mintToken } from '@dealstream/auth';
 import { createApp } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv, type AppConfig } from '../../apps/api/src/config/app-config.js';
-import { TIMEOUT_CHECK_INTERVAL_MS } from '../../apps/api/src/http/request-limits.js';
+import { TIMEOUT_CHECK_INTERVAL_MS } from '../../apps/api/src/request-limits/request-limits.js';
 import { TEST_JWT_SECRET } from '../support/api-harness.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 

@@ -5,7 +5,7 @@ import request from 'supertest';
 import { mintToken, type Role } from '@dealstream/auth';
 import type { Database } from '@dealstream/database';
 import { SqlEventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
-import { EVENT_STORE } from '@dealstream/shared-application';
+import { EVENT_STORE } from '@dealstream/command-handling';
 import { createApp } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv, type AppConfig } from '../../apps/api/src/config/app-config.js';
 import { createPostgresTestDatabase, type TestDatabase } from './test-database.js';

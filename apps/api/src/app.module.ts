@@ -3,7 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
-import { DEFAULT_CONTENTION_POLICY, EVENT_STORE, WRITE_CONTENTION_POLICY } from '@dealstream/shared-application';
+import { DEFAULT_CONTENTION_POLICY, EVENT_STORE, WRITE_CONTENTION_POLICY } from '@dealstream/command-handling';
 import { DealsApplicationModule } from '@dealstream/deals-application';
 import { PipelinesApplicationModule } from '@dealstream/pipelines-application';
 import { AuditModule } from './audit/audit.module.js';
@@ -24,7 +24,7 @@ import { loggingModule } from './logging/logging.module.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
 import { ProjectionsModule } from './projections/projections.module.js';
-import { READ_WAIT_MS, ReadModelsController } from './queries/read-models.controller.js';
+import { READ_WAIT_MS, ReadModelsController } from './read-models/read-models.controller.js';
 
 export interface AppModuleOptions {
   readonly database: Database;

@@ -14,7 +14,7 @@ import { applyRoleMatrix } from './auth/openapi-access.js';
 import type { AppConfig } from './config/app-config.js';
 import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
 import { ApiProblem } from './problem/api-problem.js';
-import { applyHttpTimeouts, checkJsonBody, checkQueryString } from './http/request-limits.js';
+import { applyHttpTimeouts, checkJsonBody, checkQueryString } from './request-limits/request-limits.js';
 
 export interface CreatedApp {
   readonly app: NestExpressApplication;

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
-import { EVENT_STORE } from '@dealstream/shared-application';
+import { EVENT_STORE } from '@dealstream/command-handling';
 
 export const DATABASE = Symbol.for('dealstream.Database');
 

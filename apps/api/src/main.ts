@@ -1,6 +1,6 @@
 import type { EventStore } from '@dealstream/event-store';
 import { loadDemoData } from '@dealstream/seeding';
-import { EVENT_STORE } from '@dealstream/shared-application';
+import { EVENT_STORE } from '@dealstream/command-handling';
 import { appConfigFromEnv } from './config/app-config.js';
 import { createApp } from './bootstrap.js';
 

@@ -1,5 +1,5 @@
 import { v5 as uuidv5 } from 'uuid';
-import { fold } from '@dealstream/shared-domain';
+import { fold } from '@dealstream/decider';
 import type { EventStore, NewEvent } from '@dealstream/event-store';
 import {
   pipelineDecider,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { encodePosition, type EventStore, type RecordedEvent } from '@dealstream/event-store';
-import { EVENT_STORE } from '@dealstream/shared-application';
+import { EVENT_STORE } from '@dealstream/command-handling';
 import {
   diffVersions,
   readHistory,

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse } from '@nestjs/swagger';
-import { ProblemDto } from '../http/write-response.dto.js';
+import { ProblemDto } from '../controller-kit/write-response.dto.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'A query parameter is malformed, out of range, unknown or repeated (`validation-failed`, `invalid-query`), or the id is not a UUID (`invalid-id`)',

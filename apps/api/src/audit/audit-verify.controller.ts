@@ -2,7 +2,7 @@ import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Database } from '@dealstream/database';
 import { SqlEventStore, type EventStore } from '@dealstream/event-store';
-import { EVENT_STORE } from '@dealstream/shared-application';
+import { EVENT_STORE } from '@dealstream/command-handling';
 import { chainAnchorToJson, takeChainAnchor, verifyHashChains, type VerificationReport } from '@dealstream/audit';
 import { DATABASE } from '../database.provider.js';
 import { ApiProblem } from '../problem/api-problem.js';

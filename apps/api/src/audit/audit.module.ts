@@ -5,9 +5,8 @@ import { DATABASE } from '../database.provider.js';
 import { AggregateAuditService } from './aggregate-audit.service.js';
 import { AuditVerifyController } from './audit-verify.controller.js';
 import { PSEUDONYMIZER } from './audit.tokens.js';
-import { DealAuditController } from './deal-audit.controller.js';
+import { DealAuditController, PipelineAuditController } from './aggregate-audit.controller.js';
 import { EventFeedController } from './event-feed.controller.js';
-import { PipelineAuditController } from './pipeline-audit.controller.js';
 
 /**
  * The audit routes: deal and pipeline history/state/diff, the global event feed, hash-chain

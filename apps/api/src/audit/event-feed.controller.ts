@@ -1,7 +1,7 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { decodePosition, encodePosition, type EventStore } from '@dealstream/event-store';
-import { EVENT_STORE } from '@dealstream/shared-application';
+import { EVENT_STORE } from '@dealstream/command-handling';
 import { toEventView } from '@dealstream/audit';
 import { ApiAuditRead } from './audit-docs.decorators.js';
 import { nameList } from './dtos/query-fields.js';

@@ -6,7 +6,7 @@ import {
   parseDurationSeconds,
   type TokenPolicy,
 } from '@dealstream/auth';
-import type { HttpTimeouts } from '../http/request-limits.js';
+import type { HttpTimeouts } from '../request-limits/request-limits.js';
 
 /** Everything the service reads from its environment, read once at start. */
 export interface AppConfig {

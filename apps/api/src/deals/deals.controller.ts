@@ -3,7 +3,7 @@ import { CommandBus, type Command } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { derivedId, type CommandContext, type WriteResult } from '@dealstream/shared-application';
+import { derivedId, type CommandContext, type WriteResult } from '@dealstream/command-handling';
 import {
   CreateDealCommand,
   DisqualifyDealCommand,
@@ -17,10 +17,10 @@ import {
   WinDealCommand,
 } from '@dealstream/deals-application';
 import type { FollowOnKind } from '@dealstream/deals-domain';
-import { ApiWrite } from '../http/api-docs.decorators.js';
-import { commandContextOf } from '../http/command-context.factory.js';
-import { UuidParamPipe } from '../http/uuid-param.pipe.js';
-import { writeResponse } from '../http/write-result.js';
+import { ApiWrite } from '../controller-kit/api-docs.decorators.js';
+import { commandContextOf } from '../controller-kit/command-context.factory.js';
+import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
+import { writeResponse } from '../controller-kit/write-result.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import {
   CreateDealDto,

@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import type { Database } from '@dealstream/database';
 import { encodePosition, type EventStore } from '@dealstream/event-store';
 import { listParkedStreams, type ParkedStream, type ProjectionRunner } from '@dealstream/read-models';
-import { EVENT_STORE } from '@dealstream/shared-application';
+import { EVENT_STORE } from '@dealstream/command-handling';
 import { Public, type Principal } from '../auth/auth.decorators.js';
 import { PROJECTION_RUNNER } from '../projections/projections.module.js';
 import { DATABASE } from '../database.provider.js';

@@ -10,8 +10,8 @@ import {
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import type { Request, Response } from 'express';
 import { from, mergeMap, catchError, throwError, type Observable } from 'rxjs';
-import { isDomainError } from '@dealstream/shared-domain';
-import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from '@dealstream/shared-application';
+import { isDomainError } from '@dealstream/decider';
+import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from '@dealstream/command-handling';
 import { isEventStoreError } from '@dealstream/event-store';
 import { ApiProblem } from '../problem/api-problem.js';
 import { idempotencyOf, type RequestFingerprint } from './idempotency-key.js';

@@ -3,7 +3,7 @@ import { CommandBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { derivedId, type CommandContext } from '@dealstream/shared-application';
+import { derivedId, type CommandContext } from '@dealstream/command-handling';
 import {
   AddStageCommand,
   ArchivePipelineCommand,
@@ -13,10 +13,10 @@ import {
   UpdateStageCommand,
   type StageInput,
 } from '@dealstream/pipelines-application';
-import { ApiWrite } from '../http/api-docs.decorators.js';
-import { commandContextOf } from '../http/command-context.factory.js';
-import { UuidParamPipe } from '../http/uuid-param.pipe.js';
-import { writeResponse } from '../http/write-result.js';
+import { ApiWrite } from '../controller-kit/api-docs.decorators.js';
+import { commandContextOf } from '../controller-kit/command-context.factory.js';
+import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
+import { writeResponse } from '../controller-kit/write-result.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import {
   AddStageDto,

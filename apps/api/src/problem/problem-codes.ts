@@ -1,4 +1,4 @@
-import type { DomainError } from '@dealstream/shared-domain';
+import type { DomainError } from '@dealstream/decider';
 
 /** Every problem `type` is this base plus the stable `code`; the docs page lists them all. */
 export const PROBLEM_TYPE_BASE = 'https://dealstream.dev/problems/';

@@ -1,7 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { isDomainError } from '@dealstream/shared-domain';
-import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from '@dealstream/shared-application';
+import { isDomainError } from '@dealstream/decider';
+import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from '@dealstream/command-handling';
 import { databaseFaultOf } from '@dealstream/database';
 import { isEventStoreError } from '@dealstream/event-store';
 import { redactUrl } from '../logging/redact-url.js';

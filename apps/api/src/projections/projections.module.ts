@@ -12,7 +12,7 @@ import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
 import { StageRelocationReactor } from '@dealstream/deals-application';
 import { LIVE_SCHEMA, ProjectionRunner } from '@dealstream/read-models';
-import { EVENT_STORE } from '@dealstream/shared-application';
+import { EVENT_STORE } from '@dealstream/command-handling';
 import { DATABASE } from '../database.provider.js';
 
 export const PROJECTION_RUNNER = Symbol.for('dealstream.ProjectionRunner');

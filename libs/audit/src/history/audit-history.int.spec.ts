@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { SqlEventStore, migrateEventStore, type NewEvent } from '@dealstream/event-store';
-import { NotFoundError } from '@dealstream/shared-application';
+import { NotFoundError } from '@dealstream/command-handling';
 import {
   createPGliteTestDatabase,
   createPostgresTestDatabase,
   type TestDatabase,
 } from '../../../../test/support/test-database.js';
-import { DEAL_AUDIT } from '../aggregates/deal-audit.aggregate.js';
-import { PIPELINE_AUDIT } from '../aggregates/pipeline-audit.aggregate.js';
+import { DEAL_AUDIT } from '../audited-aggregates/deal-audit.aggregate.js';
+import { PIPELINE_AUDIT } from '../audited-aggregates/pipeline-audit.aggregate.js';
 import { diffVersions } from './state-diff.query.js';
 import { stateAsOf, stateAtVersion } from './state-at.query.js';
 import { readHistory } from './stream-history.query.js';

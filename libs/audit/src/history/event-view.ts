@@ -1,5 +1,5 @@
 import { encodePosition, type RecordedEvent } from '@dealstream/event-store';
-import type { AuditedAggregate } from '../aggregates/audited-aggregate.js';
+import type { AuditedAggregate } from '../audited-aggregates/audited-aggregate.js';
 import { redactEventData, type Redactor } from '../redaction/redaction.js';
 
 /** An event as the audit routes and the feed answer it: 64-bit numbers and instants as strings. */

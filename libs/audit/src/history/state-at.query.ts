@@ -1,6 +1,6 @@
 import type { EventStore, RecordedEvent } from '@dealstream/event-store';
-import { NotFoundError } from '@dealstream/shared-application';
-import type { AuditedAggregate } from '../aggregates/audited-aggregate.js';
+import { NotFoundError } from '@dealstream/command-handling';
+import type { AuditedAggregate } from '../audited-aggregates/audited-aggregate.js';
 import { replayStream } from './stream-replay.js';
 
 /** Which clock `asOf` reads: business time (`occurredAt`, may be backdated) or system time (`recordedAt`). */

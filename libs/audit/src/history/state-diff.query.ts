@@ -1,6 +1,6 @@
 import type { EventStore, RecordedEvent } from '@dealstream/event-store';
-import { NotFoundError } from '@dealstream/shared-application';
-import type { AuditedAggregate } from '../aggregates/audited-aggregate.js';
+import { NotFoundError } from '@dealstream/command-handling';
+import type { AuditedAggregate } from '../audited-aggregates/audited-aggregate.js';
 import { changedFields, deepEqual, valueAt, type ChangedField } from './field-diff.js';
 import { replayStream } from './stream-replay.js';
 

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { DEAL_AUDIT } from '../aggregates/deal-audit.aggregate.js';
+import { DEAL_AUDIT } from '../audited-aggregates/deal-audit.aggregate.js';
 import { Pseudonymizer } from './pseudonymizer.js';
 import { redactEventData, redactFieldValue } from './redaction.js';
 

@@ -1,4 +1,4 @@
-import type { AuditedAggregate } from '../aggregates/audited-aggregate.js';
+import type { AuditedAggregate } from '../audited-aggregates/audited-aggregate.js';
 
 /** Who may not see identities gets pseudonyms instead; see Pseudonymizer. */
 export interface Redactor {

@@ -5,7 +5,7 @@ import {
   decideAll,
   type CommandContext,
   type WriteResult,
-} from '@dealstream/shared-application';
+} from '@dealstream/command-handling';
 import { loadPipelineSnapshot } from '@dealstream/pipelines-application';
 import { requireKnownPipeline, type PipelineSnapshot } from '@dealstream/pipelines-domain';
 import {

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
-import { isDomainError } from '@dealstream/shared-domain';
+import { isDomainError } from '@dealstream/decider';
 import type { EventStore } from '@dealstream/event-store';
-import { handleCommand } from '@dealstream/shared-application';
+import { handleCommand } from '@dealstream/command-handling';
 import { loadPipelineSnapshot } from '@dealstream/pipelines-application';
 import { dealDecider, dealStreamName } from '@dealstream/deals-domain';
 import { resolveLiveStageId, type PipelineSnapshot } from '@dealstream/pipelines-domain';

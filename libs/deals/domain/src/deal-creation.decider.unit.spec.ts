@@ -1,4 +1,4 @@
-import { DeciderSpec } from '@dealstream/shared-domain/testing';
+import { DeciderSpec } from '@dealstream/decider/testing';
 import { dealDecider } from './deal.decider.js';
 import { MAX_AMOUNT } from './deal.validation.js';
 import {

@@ -1,4 +1,4 @@
-import { fold, isDomainError } from '@dealstream/shared-domain';
+import { fold, isDomainError } from '@dealstream/decider';
 import { decideFollowOnDeal } from './deal-creation.decider.js';
 import type { OpenFollowOnDeal } from './deal.commands.js';
 import { dealDecider } from './deal.decider.js';

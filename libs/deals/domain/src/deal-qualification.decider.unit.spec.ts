@@ -1,4 +1,4 @@
-import { DeciderSpec } from '@dealstream/shared-domain/testing';
+import { DeciderSpec } from '@dealstream/decider/testing';
 import { assessBant } from './deal-qualification.model.js';
 import type { Bant } from './deal-qualification.model.js';
 import { dealDecider } from './deal.decider.js';

@@ -1,4 +1,4 @@
-import { DeciderSpec } from '@dealstream/shared-domain/testing';
+import { DeciderSpec } from '@dealstream/decider/testing';
 import type { PipelineSnapshot } from '@dealstream/pipelines-domain';
 import type { DealCommand } from './deal.commands.js';
 import { dealDecider } from './deal.decider.js';

@@ -1,4 +1,4 @@
-import type { Command } from '@dealstream/shared-domain';
+import type { Command } from '@dealstream/decider';
 import type { PipelineSnapshot } from '@dealstream/pipelines-domain';
 import type { Bant } from './deal-qualification.model.js';
 import type { ActivityKind, DisqualificationReason, FollowOnKind, StageMoveReason } from './deal.model.js';

@@ -1,4 +1,4 @@
-import type { Decider } from '@dealstream/shared-domain';
+import type { Decider } from '@dealstream/decider';
 import { decideLoseDeal, decideReopenDeal, decideWinDeal } from './deal-closing.decider.js';
 import { decideCreateDeal } from './deal-creation.decider.js';
 import {

@@ -1,4 +1,4 @@
-import { DomainError, type DomainErrorKind } from '@dealstream/shared-domain';
+import { DomainError, type DomainErrorKind } from '@dealstream/decider';
 
 /**
  * Every code the deal deciders can throw, with its one fixed kind, so the HTTP layer can map and

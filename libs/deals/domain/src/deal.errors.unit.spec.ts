@@ -1,4 +1,4 @@
-import { DomainError } from '@dealstream/shared-domain';
+import { DomainError } from '@dealstream/decider';
 import { pipelineErrorKinds } from '@dealstream/pipelines-domain';
 import { DEAL_ERROR_CODES, dealError, dealErrorKinds } from './deal.errors.js';
 import { DEAL_EVENT_TYPES, isDealEvent } from './deal.events.js';

@@ -1,4 +1,4 @@
-import { fold } from '@dealstream/shared-domain';
+import { fold } from '@dealstream/decider';
 import { dealDecider } from './deal.decider.js';
 import type { DealEvent } from './deal.events.js';
 import { initialDealState } from './deal.state.js';

@@ -1,4 +1,4 @@
-import { fold, isDomainError } from '@dealstream/shared-domain';
+import { fold, isDomainError } from '@dealstream/decider';
 import { findStage, isStageRemoved } from '@dealstream/pipelines-domain';
 import fc from 'fast-check';
 import type { DealCommand } from './deal.commands.js';

@@ -1,5 +1,5 @@
-import { fold } from '@dealstream/shared-domain';
-import { DeciderSpec } from '@dealstream/shared-domain/testing';
+import { fold } from '@dealstream/decider';
+import { DeciderSpec } from '@dealstream/decider/testing';
 import type { DealCommand } from './deal.commands.js';
 import { dealDecider } from './deal.decider.js';
 import { bant, created } from './testing/deal.fixtures.js';

@@ -1,5 +1,5 @@
 import { isCurrencyCode } from '@dealstream/pipelines-domain';
-import { textFault, textRule, type TextKind } from '@dealstream/shared-domain';
+import { textFault, textRule, type TextKind } from '@dealstream/decider';
 import { dealError, type DealErrorCode } from './deal.errors.js';
 
 /** Lengths are generous on purpose: they stop abuse, not legitimate CRM data. */
@@ -23,7 +23,7 @@ export const MAX_ID_LENGTH = 200;
 type TextCode = Extract<DealErrorCode, `invalid-${string}`>;
 
 /**
- * Trimmed, non-empty, within `max`, and storable (see `textFault` in shared-domain: no NUL or other
+ * Trimmed, non-empty, within `max`, and storable (see `textFault` in the decider library: no NUL or other
  * control characters, no lone surrogates); the stored value is the trimmed one.
  */
 export function requireText(value: unknown, code: TextCode, field: string, max: number): string {

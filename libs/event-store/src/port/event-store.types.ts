@@ -36,7 +36,7 @@ export interface NewEvent<Type extends string = string, Data extends object = ob
 
 /**
  * What the store knows of an event's meaning: its `type` and JSON `data`. Every domain event union
- * (shared-domain's `Event`) fits it, so a caller can name its own union when it reads.
+ * (the decider library's `Event`) fits it, so a caller can name its own union when it reads.
  */
 export interface EventShape {
   readonly type: string;

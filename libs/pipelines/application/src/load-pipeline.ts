@@ -1,5 +1,5 @@
 import type { EventStore } from '@dealstream/event-store';
-import { aggregateStream } from '@dealstream/shared-application';
+import { aggregateStream } from '@dealstream/command-handling';
 import {
   pipelineDecider,
   pipelineStreamName,

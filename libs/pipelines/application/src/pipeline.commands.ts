@@ -1,5 +1,5 @@
 import { Command } from '@nestjs/cqrs';
-import type { CommandContext, WriteResult } from '@dealstream/shared-application';
+import type { CommandContext, WriteResult } from '@dealstream/command-handling';
 import type { StageGoal } from '@dealstream/pipelines-domain';
 
 /*

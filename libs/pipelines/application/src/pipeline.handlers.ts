@@ -5,7 +5,7 @@ import {
   decideAll,
   type CommandContext,
   type WriteResult,
-} from '@dealstream/shared-application';
+} from '@dealstream/command-handling';
 import { pipelineDecider, pipelineStreamName, type PipelineCommand } from '@dealstream/pipelines-domain';
 import {
   AddStageCommand,

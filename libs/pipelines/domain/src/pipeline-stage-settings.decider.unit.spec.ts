@@ -1,4 +1,4 @@
-import { DeciderSpec } from '@dealstream/shared-domain/testing';
+import { DeciderSpec } from '@dealstream/decider/testing';
 import { pipelineDecider } from './pipeline.decider.js';
 import type { PipelineEvent } from './pipeline.events.js';
 import { pipelineDefined, STAGE } from './testing/pipeline.fixtures.js';

@@ -1,4 +1,4 @@
-import { DeciderSpec } from '@dealstream/shared-domain/testing';
+import { DeciderSpec } from '@dealstream/decider/testing';
 import type { AddStage } from './pipeline.commands.js';
 import { pipelineDecider } from './pipeline.decider.js';
 import type { PipelineEvent } from './pipeline.events.js';

@@ -1,4 +1,4 @@
-import type { Command } from '@dealstream/shared-domain';
+import type { Command } from '@dealstream/decider';
 import type { Stage, StageGoal } from './pipeline-stage.model.js';
 
 /*

@@ -1,4 +1,4 @@
-import type { Decider } from '@dealstream/shared-domain';
+import type { Decider } from '@dealstream/decider';
 import { decideArchivePipeline, decideDefinePipeline } from './pipeline-definition.decider.js';
 import { decideChangeStageProbability, decideSetStageGoal } from './pipeline-stage-settings.decider.js';
 import {

@@ -1,4 +1,4 @@
-import { DomainError } from '@dealstream/shared-domain';
+import { DomainError } from '@dealstream/decider';
 import { PIPELINE_ERROR_CODES, pipelineError, pipelineErrorKinds } from './pipeline.errors.js';
 
 describe('pipeline errors', () => {

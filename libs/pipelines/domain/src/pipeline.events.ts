@@ -1,4 +1,4 @@
-import type { Event } from '@dealstream/shared-domain';
+import type { Event } from '@dealstream/decider';
 import type { Stage, StageGoal } from './pipeline-stage.model.js';
 
 /*

@@ -1,4 +1,4 @@
-import { fold } from '@dealstream/shared-domain';
+import { fold } from '@dealstream/decider';
 import { pipelineDecider } from './pipeline.decider.js';
 import type { PipelineEvent } from './pipeline.events.js';
 import { initialPipelineState } from './pipeline.state.js';

@@ -1,4 +1,4 @@
-import { fold, isDomainError } from '@dealstream/shared-domain';
+import { fold, isDomainError } from '@dealstream/decider';
 import fc from 'fast-check';
 import type { PipelineCommand } from './pipeline.commands.js';
 import { pipelineDecider } from './pipeline.decider.js';

@@ -1,4 +1,4 @@
-import { fold, isDomainError } from '@dealstream/shared-domain';
+import { fold, isDomainError } from '@dealstream/decider';
 import { pipelineDecider } from './pipeline.decider.js';
 import { isPipelineEvent, PIPELINE_EVENT_TYPES } from './pipeline.events.js';
 import {

@@ -1,4 +1,4 @@
-import { textFault } from '@dealstream/shared-domain';
+import { textFault } from '@dealstream/decider';
 import { isCurrencyCode } from './currency.rules.js';
 import { pipelineError, type PipelineErrorCode } from './pipeline.errors.js';
 import type { Stage, StageGoal } from './pipeline-stage.model.js';

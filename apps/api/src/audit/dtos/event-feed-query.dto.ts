@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, ValidateBy } from 'class-validator';
 import { MAX_CLIENT_POSITION_PART, parseClientPosition } from '@dealstream/event-store';
-import { Optional } from '../../http/optional.decorator.js';
+import { Optional } from '../../controller-kit/optional.decorator.js';
 import { IntegerQueryField, NameListQueryField } from './query-fields.js';
 
 const MAX_FEED_LIMIT = 1000;

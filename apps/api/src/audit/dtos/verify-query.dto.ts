@@ -1,6 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
-import { Optional } from '../../http/optional.decorator.js';
+import { Optional } from '../../controller-kit/optional.decorator.js';
 
 export class VerifyQueryDto {
   @ApiPropertyOptional({

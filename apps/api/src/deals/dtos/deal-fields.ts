@@ -1,4 +1,4 @@
-import { Optional } from '../../http/optional.decorator.js';
+import { Optional } from '../../controller-kit/optional.decorator.js';
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsInt, IsString, Length, Matches, Max, Min, ValidateIf } from 'class-validator';

@@ -1,4 +1,4 @@
-import { Optional } from '../../http/optional.decorator.js';
+import { Optional } from '../../controller-kit/optional.decorator.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { MAX_DAYS_IN_STAGE } from '@dealstream/pipelines-domain';

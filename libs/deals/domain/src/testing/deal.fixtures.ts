@@ -1,4 +1,4 @@
-import { fold } from '@dealstream/shared-domain';
+import { fold } from '@dealstream/decider';
 import {
   pipelineDecider,
   toPipelineSnapshot,

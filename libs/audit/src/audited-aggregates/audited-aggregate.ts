@@ -1,4 +1,4 @@
-import type { Event } from '@dealstream/shared-domain';
+import type { Event } from '@dealstream/decider';
 
 export type AggregateKind = 'deal' | 'pipeline';
 

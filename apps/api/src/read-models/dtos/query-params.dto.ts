@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
-import { Optional } from '../../http/optional.decorator.js';
+import { Optional } from '../../controller-kit/optional.decorator.js';
 import { InstantQueryField } from '../../audit/dtos/query-fields.js';
 
 const INTEGER = /^(0|[1-9]\d{0,15})$/;

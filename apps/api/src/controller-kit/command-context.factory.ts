@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import type { CommandContext } from '@dealstream/shared-application';
+import type { CommandContext } from '@dealstream/command-handling';
 import type { Principal } from '../auth/auth.decorators.js';
 import { idempotencyOf } from '../idempotency/idempotency-key.js';
 import { ApiProblem } from '../problem/api-problem.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Event } from '@dealstream/shared-domain';
+import type { Event } from '@dealstream/decider';
 import {
   isEventStoreError,
   type EventStore,

@@ -1,5 +1,5 @@
 import type { Response } from 'express';
-import type { WriteResult } from '@dealstream/shared-application';
+import type { WriteResult } from '@dealstream/command-handling';
 import { encodePosition } from '@dealstream/event-store';
 import type { WriteResponseDto } from './write-response.dto.js';
 

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Event } from '@dealstream/shared-domain';
+import type { Event } from '@dealstream/decider';
 import type { EventStore } from '@dealstream/event-store';
 import { aggregateStream, type AggregatedStream, type StreamDecider } from './aggregate-stream.js';
 import type { CommandContext } from './command-context.js';

@@ -2,7 +2,7 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { NextFunction, Request, Response } from 'express';
-import { isWellFormedText } from '@dealstream/shared-domain';
+import { isWellFormedText } from '@dealstream/decider';
 import { ApiProblem } from '../problem/api-problem.js';
 import { PROBLEM_TYPE_BASE } from '../problem/problem-codes.js';
 

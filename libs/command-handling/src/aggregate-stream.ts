@@ -1,4 +1,4 @@
-import { fold, type Decider, type Event } from '@dealstream/shared-domain';
+import { fold, type Decider, type Event } from '@dealstream/decider';
 import type { EventStore, RecordedEvent, StreamRevision } from '@dealstream/event-store';
 
 /** The part of a decider that rebuilds state: enough to aggregate a stream. */
