@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import type { RecordedEvent } from '@dealstream/event-store';
-import { PARITY_TABLES, createReadModelSchema, projectBatch } from '@dealstream/read-models';
+import { PARITY_TABLES, createReadModelSchema, projectBatch, type ReadModelDatabase } from '@dealstream/read-models';
 
 /**
  * Given / when / then for projections, against real PostgreSQL: events in, rows out.
@@ -19,7 +19,7 @@ import { PARITY_TABLES, createReadModelSchema, projectBatch } from '@dealstream/
  * timestamptz as '2025-01-01T09:00:00+00:00', 'infinity' as is, date as '2025-03-31') and compares
  * it with the expected rows: every column of the table, unless `columns` narrows what is compared.
  */
-export function projectionSpec(db: () => Kysely<any>) {
+export function projectionSpec(db: () => Kysely<ReadModelDatabase>) {
   return {
     given: (...given: SpecEvent[]) => ({
       when: (...when: SpecEvent[]) => ({
@@ -55,7 +55,7 @@ export function event(
 }
 
 async function run(
-  db: Kysely<any>,
+  db: Kysely<ReadModelDatabase>,
   given: SpecEvent[],
   when: SpecEvent[],
   expected: Expected,

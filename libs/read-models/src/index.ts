@@ -1,6 +1,7 @@
 export * from './projections/project-batch.js';
 export * from './queries/board.query.js';
 export * from './queries/deal.query.js';
+export * from './queries/deals-in-removed-stages.query.js';
 export * from './queries/funnel.query.js';
 export * from './queries/pipeline-definition.query.js';
 export * from './queries/pipeline-metrics.query.js';

@@ -1,8 +1,8 @@
-import { sql, type Kysely } from 'kysely';
 import { isDomainError } from '@dealstream/decider';
 import type { EventStore } from '@dealstream/event-store';
 import { handleCommand } from '@dealstream/command-handling';
 import { loadPipelineSnapshot } from '@dealstream/pipelines-application';
+import { dealsInRemovedStages, type ReadModelDb } from '@dealstream/read-models';
 import { dealDecider, dealStreamName } from '@dealstream/deals-domain';
 import { resolveLiveStageId, type PipelineSnapshot } from '@dealstream/pipelines-domain';
 
@@ -29,44 +29,31 @@ export class StageRelocationReactor {
   private readonly refused = new Set<string>();
 
   constructor(
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- raw SQL over a read-model schema named at run time; it moves into libs/read-models with the rest of issue 12
-    private readonly db: Kysely<any>,
+    private readonly db: ReadModelDb,
     private readonly store: EventStore,
     private readonly schema: string,
   ) {}
 
   /** Returns how many deals it moved. */
   readonly run = async (): Promise<number> => {
-    const s = sql.id(this.schema);
-    const { rows: strays } = await sql<{
-      deal_id: string;
-      revision: string;
-      pipeline_id: string;
-      stage_id: string;
-      removal_event_id: string;
-    }>`
-      select d.deal_id::text as deal_id, d.revision::text as revision, r.pipeline_id::text as pipeline_id,
-        r.stage_id::text as stage_id, r.removal_event_id::text as removal_event_id
-      from ${s}.removed_stages r
-      join ${s}.deals d on d.pipeline_id = r.pipeline_id and d.stage_id = r.stage_id and d.status = 'open'
-      order by r.removal_event_id, d.deal_id`.execute(this.db);
+    const strays = await dealsInRemovedStages(this.db, this.schema);
     const pipelines = new Map<string, PipelineSnapshot | undefined>();
     let moved = 0;
     for (const stray of strays) {
-      const attempt = `${stray.deal_id}@${stray.revision}`;
+      const attempt = `${stray.dealId}@${stray.revision}`;
       if (this.refused.has(attempt)) continue;
-      if (!pipelines.has(stray.pipeline_id))
-        pipelines.set(stray.pipeline_id, await loadPipelineSnapshot(this.store, stray.pipeline_id));
-      const pipeline = pipelines.get(stray.pipeline_id);
+      if (!pipelines.has(stray.pipelineId))
+        pipelines.set(stray.pipelineId, await loadPipelineSnapshot(this.store, stray.pipelineId));
+      const pipeline = pipelines.get(stray.pipelineId);
       if (!pipeline) continue;
       try {
         const result = await handleCommand(
           this.store,
-          dealStreamName(stray.deal_id),
+          dealStreamName(stray.dealId),
           (state) => {
             // Decided on the deal's current state: if it has moved or closed since, there is nothing to do.
-            if (state.status !== 'open' || state.stageId !== stray.stage_id) return [];
-            const toStageId = resolveLiveStageId(pipeline, stray.stage_id);
+            if (state.status !== 'open' || state.stageId !== stray.stageId) return [];
+            const toStageId = resolveLiveStageId(pipeline, stray.stageId);
             if (!toStageId) return [];
             return dealDecider.decide(
               { type: 'MoveDealToStage', data: { toStageId, pipeline, reason: 'stage-removed' } },
@@ -77,8 +64,8 @@ export class StageRelocationReactor {
             decider: dealDecider,
             context: {
               actorId: STAGE_RELOCATION_ACTOR,
-              correlationId: stray.removal_event_id,
-              idempotencyKey: `stage-removed:${stray.removal_event_id}@${stray.revision}`,
+              correlationId: stray.removalEventId,
+              idempotencyKey: `stage-removed:${stray.removalEventId}@${stray.revision}`,
               now: new Date(),
             },
           },
