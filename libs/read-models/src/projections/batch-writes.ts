@@ -5,7 +5,6 @@
  * are derived from the tables (schema/read-model.tables.ts).
  */
 import type {
-  ActivitiesTable,
   DealVersionsTable,
   InMemoryRow,
   PipelineVersionsTable,
@@ -29,7 +28,6 @@ export type TransitionRow = Omit<InMemoryRow<StageTransitionsTable>, 'kind'> & {
 /** A deal's first entry into a stage, keyed with its creation (the funnel's cohort) on both axes. */
 export type FirstEntryRow = InMemoryRow<StageFirstEntriesTable>;
 export type RemovedStageRow = InMemoryRow<RemovedStagesTable>;
-export type ActivityRow = InMemoryRow<ActivitiesTable>;
 export type PipelineVersionRow = Omit<InMemoryRow<PipelineVersionsTable>, keyof OpenUntil> & OpenUntil;
 
 /** Closing an already stored row: (key, closed at business time, closed at recorded time). */
@@ -49,7 +47,6 @@ export class BatchWrites {
   readonly transitions: TransitionRow[] = [];
   /** By `${deal}|${stage}`: the batch's first entry; the table keeps the earliest across batches. */
   readonly firstEntries = new Map<string, FirstEntryRow>();
-  readonly activities: ActivityRow[] = [];
   readonly pipelineVersions = new Map<string, PipelineVersionRow>();
   readonly pipelineVersionClosings: { pipeline_id: string; revision: number; at: Date; recorded_at: Date }[] = [];
   /** Stages removed in this batch: open deals found in them are moved by the relocation reactor. */

@@ -27,10 +27,7 @@ export const dealProjection = defineProjection<DealRow, DealEvent>({
     DealValueChanged: foldDeal, // a version with the new amount
     DealOwnerReassigned: foldDeal, // a version with the new owner
     ExpectedCloseDateChanged: foldDeal, // a version with the new date
-    ActivityLogged: (event, batch) => {
-      // activity_count and last_activity_at, and an activities row
-      if (foldDeal(event, batch)) recordActivity(event, batch);
-    },
+    ActivityLogged: foldDeal, // activity_count and last_activity_at (the activity itself is in the audit history)
     DealWon: foldDeal, // closed: a version, the interval exits 'won'
     DealLost: foldDeal, // closed: a version, the interval exits 'lost'
     DealReopened: foldDeal, // open again: a version, a new interval and a 'reopened' transition
@@ -169,25 +166,6 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
 
   rows.set(dealId, after);
   return true;
-}
-
-/** The activity just folded into the deal's row, as an activities row at the deal's effective time. */
-function recordActivity(
-  event: ProjectedEvent<DealEvent, 'ActivityLogged'>,
-  { rows, writes }: ProjectionBatch<DealRow>,
-): void {
-  const row = rows.get(event.streamId.slice('deal-'.length))!;
-  writes.activities.push({
-    deal_id: row.deal_id,
-    revision: row.revision,
-    activity_id: event.data.activityId,
-    pipeline_id: row.pipeline_id,
-    kind: event.data.kind,
-    outcome: event.data.outcome ?? null,
-    note: event.data.note ?? null,
-    actor_id: event.metadata.actorId,
-    at: row.effective_at,
-  });
 }
 
 function closeVersion(writes: BatchWrites, dealId: string, revision: number, at: Date, recordedAt: Date): void {

@@ -168,15 +168,6 @@ export async function flushBatch(
       first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at)`.execute(trx),
   );
 
-  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns(writes.activities, (c) =>
-    sql`
-    insert into ${s}.activities (deal_id, revision, activity_id, pipeline_id, kind, outcome, note, actor_id, at)
-    select * from unnest(${c((a) => a.deal_id)}::uuid[], ${c((a) => a.revision)}::bigint[], ${c((a) => a.activity_id)}::uuid[],
-      ${c((a) => a.pipeline_id)}::uuid[], ${c((a) => a.kind)}::text[], ${c((a) => a.outcome)}::text[], ${c((a) => a.note)}::text[],
-      ${c((a) => a.actor_id)}::text[], ${c((a) => iso(a.at))}::timestamptz[])`.execute(trx),
-  );
-
   await inChunks(writes.removedStages, (chunk) =>
     db
       .insertInto('removed_stages')

@@ -87,18 +87,9 @@ export async function board(
   if (!definition) return undefined;
   const filtered = filteredDeals(schema, pipelineId, definition, request);
 
-  const { rows: totals } = await sql<{
-    live_stage_id: string;
-    currency: string;
-    count: string;
-    amount: string;
-    weighted: string;
-    stalled: string;
-  }>`
-    with f as ${filtered}
-    select live_stage_id, currency, count(*)::text as count, sum(amount)::text as amount,
-           round(sum(amount::numeric * probability) / 100)::text as weighted, count(*) filter (where stalled)::text as stalled
-    from f group by live_stage_id, currency order by live_stage_id, currency`.execute(db);
+  const totals = wholeLiveBoard(request)
+    ? await maintainedTotals(db, schema, pipelineId, definition, request.now)
+    : await filteredTotals(db, filtered);
 
   const { cursor, stageId, limit } = request;
   const { rows: deals } = await sql<BoardDealRow>`
@@ -141,6 +132,65 @@ export async function board(
     });
   const { pipelineId: id, name, currency, status, revision } = definition;
   return { pipeline: { pipelineId: id, name, currency, status, revision }, stages };
+}
+
+interface TotalsRow {
+  live_stage_id: string;
+  currency: string;
+  count: string;
+  amount: string;
+  weighted: string;
+  stalled: string;
+}
+
+/** The live board without filters: its totals are the ones the projection keeps (stage_totals). */
+function wholeLiveBoard({ asOf, filters }: BoardRequest): boolean {
+  return !asOf.at && Object.values(filters).every((value) => value === undefined);
+}
+
+/**
+ * Totals per live stage and currency from `stage_totals` (count and Σ amount per stage, kept by the
+ * deal projection), so a request reads one row per stage and currency instead of every open deal.
+ * Stalls depend on the clock, so they are counted from the deals — only in stages with a goal.
+ */
+async function maintainedTotals(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  definition: PipelineDefinition,
+  now: Date,
+): Promise<TotalsRow[]> {
+  // Raw: joins a VALUES stage map (removed stages count under the stage that received their deals).
+  const s = sql.id(schema);
+  const { rows } = await sql<TotalsRow>`
+    with t as (
+      select def.live_stage_id, t.currency, sum(t.open_count) as count, sum(t.open_amount) as amount,
+             round(sum(t.open_amount::numeric * def.probability) / 100) as weighted
+      from ${s}.stage_totals t join ${stageMapSql(definition)} on def.stage_id = t.stage_id
+      where t.pipeline_id = ${pipelineId}::uuid group by def.live_stage_id, t.currency
+    ), stalls as (
+      select def.live_stage_id, o.currency, count(*) as stalled
+      from ${s}.deals o join ${stageMapSql(definition)} on def.stage_id = o.stage_id
+      where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and def.max_days is not null
+        and o.stage_entered_at < ${timestamp(now)} - make_interval(days => def.max_days)
+      group by def.live_stage_id, o.currency
+    )
+    select t.live_stage_id, t.currency, t.count::text as count, t.amount::text as amount, t.weighted::text as weighted,
+           coalesce(stalls.stalled, 0)::text as stalled
+    from t left join stalls using (live_stage_id, currency)
+    order by t.live_stage_id, t.currency`.execute(db);
+  return rows;
+}
+
+/** Totals per live stage and currency computed from the open deals the request selects. */
+async function filteredTotals(db: ReadModelDb, filtered: ReturnType<typeof filteredDeals>): Promise<TotalsRow[]> {
+  // Raw: a grouping over the filtered-deals subquery, which is itself raw (see filteredDeals).
+  const { rows } = await sql<TotalsRow>`
+    with f as ${filtered}
+    select live_stage_id, currency, count(*)::text as count, sum(amount)::text as amount,
+           round(sum(amount::numeric * probability) / 100)::text as weighted, count(*) filter (where stalled)::text as stalled
+    from f group by live_stage_id, currency order by live_stage_id, currency`.execute(db);
+  return rows;
 }
 
 /**

@@ -8,7 +8,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 6;
+export const READ_MODEL_VERSION = 7;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
@@ -57,8 +57,6 @@ export async function createReadModelSchema(db: ReadModelDb, schema: string): Pr
         created_recorded_at timestamptz not null, primary key (deal_id, stage_id))`,
     sql`create index stage_first_entries_cohort on ${s}.stage_first_entries (pipeline_id, created_at)`,
     sql`create index stage_first_entries_cohort_recorded on ${s}.stage_first_entries (pipeline_id, created_recorded_at)`,
-    sql`create table ${s}.activities (deal_id uuid not null, revision bigint not null, activity_id uuid not null, pipeline_id uuid not null,
-        kind text not null, outcome text, note text, actor_id text not null, at timestamptz not null, primary key (deal_id, revision))`,
     sql`create table ${s}.stage_totals (pipeline_id uuid not null, stage_id uuid not null, currency text not null,
         open_count bigint not null, open_amount bigint not null, primary key (pipeline_id, stage_id, currency))`,
     // Removed stage ids are never reused: an open deal found in one is moved by the relocation reactor.

@@ -162,18 +162,6 @@ export interface RemovedStagesTable {
   removed_at: Timestamp;
 }
 
-export interface ActivitiesTable {
-  deal_id: string;
-  revision: Int8;
-  activity_id: string;
-  pipeline_id: string;
-  kind: string;
-  outcome: string | null;
-  note: string | null;
-  actor_id: string;
-  at: Timestamp;
-}
-
 /** Open deals per stage and currency, maintained incrementally (weighted values are derived at read). */
 export interface StageTotalsTable {
   pipeline_id: string;
@@ -214,7 +202,6 @@ export interface ReadModelDatabase {
   stage_intervals: StageIntervalsTable;
   stage_transitions: StageTransitionsTable;
   stage_first_entries: StageFirstEntriesTable;
-  activities: ActivitiesTable;
   stage_totals: StageTotalsTable;
   removed_stages: RemovedStagesTable;
   parked_streams: ParkedStreamsTable;
@@ -250,7 +237,6 @@ export const PARITY_TABLES: Record<
   stage_intervals: ['deal_id', 'entered_revision'],
   stage_transitions: ['deal_id', 'revision'],
   stage_first_entries: ['deal_id', 'stage_id'],
-  activities: ['deal_id', 'revision'],
   stage_totals: ['pipeline_id', 'stage_id', 'currency'],
   removed_stages: ['pipeline_id', 'stage_id'],
 };
