@@ -1,7 +1,7 @@
 import { databaseConfigFromEnv, openDatabase, waitForDatabase } from '@dealstream/database';
 import { openEventStore } from '@dealstream/event-store';
 import { StageRelocationReactor } from '@dealstream/deals-application';
-import { LIVE_SCHEMA, ProjectionRunner, ensureReadModelSchema } from '@dealstream/read-models';
+import { LIVE_SCHEMA, ProjectionRunner, dealsInRemovedStages, ensureReadModelSchema } from '@dealstream/read-models';
 
 /**
  * The projection worker: runs the read-model projections outside the API (set PROJECTIONS=external
@@ -46,7 +46,7 @@ const runner = new ProjectionRunner({
   batchSize: Number(process.env.PROJECTOR_BATCH_SIZE ?? 500),
   log,
   subscription: { silenceMs: Number(process.env.PROJECTION_SILENCE_MS ?? 30_000) },
-  afterBatch: new StageRelocationReactor(database.db, store, LIVE_SCHEMA).run,
+  afterBatch: new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store).run,
   ...(faultDelayMs > 0 ? { beforeCheckpoint: () => new Promise((resolve) => setTimeout(resolve, faultDelayMs)) } : {}),
 });
 await runner.start();

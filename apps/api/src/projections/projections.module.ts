@@ -11,7 +11,7 @@ import { Logger } from 'nestjs-pino';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
 import { StageRelocationReactor } from '@dealstream/deals-application';
-import { LIVE_SCHEMA, ProjectionRunner } from '@dealstream/read-models';
+import { LIVE_SCHEMA, ProjectionRunner, dealsInRemovedStages } from '@dealstream/read-models';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import { DATABASE } from '../database.provider.js';
 
@@ -50,7 +50,8 @@ export class ProjectionsModule {
                   store,
                   log: (entry) => logger.log(entry),
                   subscription: { silenceMs: subscriptionSilenceMs },
-                  afterBatch: new StageRelocationReactor(database.db, store, LIVE_SCHEMA).run,
+                  afterBatch: new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store)
+                    .run,
                 })
               : null,
         },

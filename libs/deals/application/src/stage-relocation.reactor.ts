@@ -2,7 +2,6 @@ import { isDomainError } from '@dealstream/decider';
 import type { EventStore } from '@dealstream/event-store';
 import { handleCommand } from '@dealstream/command-handling';
 import { loadPipelineSnapshot } from '@dealstream/pipelines-application';
-import { dealsInRemovedStages, type ReadModelDb } from '@dealstream/read-models';
 import { dealDecider, dealStreamName } from '@dealstream/deals-domain';
 import { resolveLiveStageId, type PipelineSnapshot } from '@dealstream/pipelines-domain';
 
@@ -24,19 +23,30 @@ export const STAGE_RELOCATION_ACTOR = 'system:stage-relocation';
  * left alone), and its event ids derive from the removal's event id and the revision the read model
  * saw, so a crash between the append and its projection writes nothing twice.
  */
+/** An open deal the read model shows in a removed stage (what `dealsInRemovedStages` of libs/read-models finds). */
+export interface DealInRemovedStage {
+  readonly dealId: string;
+  /** The deal's stream revision the read model reflects. */
+  readonly revision: string;
+  readonly pipelineId: string;
+  readonly stageId: string;
+  /** The StageRemoved event's id. */
+  readonly removalEventId: string;
+}
+
 export class StageRelocationReactor {
   /** `${dealId}@${revision}` the domain refused to move: not retried until the deal changes. */
   private readonly refused = new Set<string>();
 
   constructor(
-    private readonly db: ReadModelDb,
+    /** Finds the strays in the live read model (the apps pass libs/read-models' `dealsInRemovedStages`). */
+    private readonly findStrays: () => Promise<readonly DealInRemovedStage[]>,
     private readonly store: EventStore,
-    private readonly schema: string,
   ) {}
 
   /** Returns how many deals it moved. */
   readonly run = async (): Promise<number> => {
-    const strays = await dealsInRemovedStages(this.db, this.schema);
+    const strays = await this.findStrays();
     const pipelines = new Map<string, PipelineSnapshot | undefined>();
     let moved = 0;
     for (const stray of strays) {

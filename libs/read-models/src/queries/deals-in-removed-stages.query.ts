@@ -1,21 +1,11 @@
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 
-/** An open deal the read model still shows in a stage its pipeline has removed. */
-export interface DealInRemovedStage {
-  readonly dealId: string;
-  /** The deal's stream revision the read model reflects. */
-  readonly revision: string;
-  readonly pipelineId: string;
-  readonly stageId: string;
-  /** The StageRemoved event's id: the relocation derives its idempotency key from it. */
-  readonly removalEventId: string;
-}
-
 /**
  * Open deals whose read-model stage is in `removed_stages` — an indexed join that is empty almost
- * always. The stage-relocation reactor (libs/deals/application) moves them after each batch.
+ * always. The stage-relocation reactor (libs/deals/application) moves them after each batch: it
+ * needs the deal's revision the read model saw and the removal's event id (its idempotency key).
  */
-export async function dealsInRemovedStages(db: ReadModelDb, schema: string): Promise<DealInRemovedStage[]> {
+export async function dealsInRemovedStages(db: ReadModelDb, schema: string) {
   const rows = await db
     .withSchema(schema)
     .selectFrom('removed_stages as r')
