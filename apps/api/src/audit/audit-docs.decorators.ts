@@ -27,7 +27,6 @@ export function ApiAuditRead(options: {
         status,
         type: ProblemDto,
         description: ERROR_DESCRIPTIONS[status] ?? 'Problem',
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
       }),
     ),
   );

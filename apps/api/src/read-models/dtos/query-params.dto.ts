@@ -43,17 +43,32 @@ export class BoardQueryDto extends ReadParamsDto {
   @IsIn(['true', 'false'])
   stalled?: 'true' | 'false';
 
-  @ApiPropertyOptional({ description: 'Minimum amount, minor units' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: 'Minimum amount, minor units',
+  })
   @Optional()
   @Matches(INTEGER, { message: 'minAmount must be a non-negative integer' })
   minAmount?: string;
 
-  @ApiPropertyOptional({ description: 'Maximum amount, minor units' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: 'Maximum amount, minor units',
+  })
   @Optional()
   @Matches(INTEGER, { message: 'maxAmount must be a non-negative integer' })
   maxAmount?: string;
 
-  @ApiPropertyOptional({ description: 'Deals per stage page, 1–200 (default 20)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 200,
+    description: 'Deals per stage page, 1–200 (default 20)',
+  })
   @Optional()
   @Matches(/^([1-9]|[1-9]\d|1\d\d|200)$/, { message: 'limit must be 1–200' })
   limit?: string;
