@@ -114,7 +114,6 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
       const scanning = new EsdbEventStore(server.connectionString, {
         timeoutMs: BOUND_MS * 5,
         readAllPageSize: 10,
-        readAllScanLimit: 20,
       });
       try {
         server.addSystemEvents(75);
