@@ -232,7 +232,8 @@ export class EsdbEventStore implements SubscribableEventStore {
     return { events, cursor: events.at(-1)?.position ?? after };
   }
   /**
-   * Catch-up subscription to `$all` after `after`, system events excluded. Events at or before the
+   * Catch-up subscription to `$all` after `after`, system events excluded; `pause()` stops the flow
+   * (backpressure down to the server). Events at or before the
    * start are dropped here, whatever the server's inclusive/exclusive convention. The Node client
    * does not resubscribe by itself: `onError` ends it, and the projection runner's supervisor
    * subscribes again from its checkpoint.
@@ -271,6 +272,10 @@ export class EsdbEventStore implements SubscribableEventStore {
         ended = true;
         await boundedCall('unsubscribe', 1_000, async () => subscription.unsubscribe()).catch(() => undefined);
       },
+      // The subscription is a Readable piped from the gRPC stream: paused, its buffer fills, the pipe
+      // stops reading, and HTTP/2 flow control holds the server back.
+      pause: () => void subscription.pause(),
+      resume: () => void subscription.resume(),
     };
   }
 

@@ -68,6 +68,8 @@ export class ScriptedEsdbServer {
   readonly script: Record<ScriptedCallKind, ScriptedFault[]> = { append: [], read: [], features: [] };
   /** How many calls of each kind arrived (appends: one per append, batch or not). */
   readonly calls: Record<ScriptedCallKind, number> = { append: 0, read: 0, features: 0 };
+  /** Events written to `$all` subscriptions so far (all subscriptions together). */
+  subscriptionSent = 0;
   /** Events per `$all` read call the server sent (system events included). */
   readonly allReadsSent: number[] = [];
   private readonly log: StoredRecord[] = [];
@@ -156,6 +158,22 @@ export class ScriptedEsdbServer {
           type: '$statsCollected',
           data: Buffer.from('{}'),
           metadata: new Uint8Array(),
+          contentType: 'application/json',
+        },
+      ]);
+    }
+  }
+
+  /** Stores `count` events of `type` in `streamId` directly (JSON data `{ n }`, dealstream-like metadata). */
+  addEvents(streamId: string, count: number, type = 'DealNoted'): void {
+    const metadata = Buffer.from(JSON.stringify({ actorId: 'seed', occurredAt: '2026-01-01T00:00:00.000Z' }));
+    for (let n = 0; n < count; n++) {
+      this.store(streamId, [
+        {
+          id: crypto.randomUUID(),
+          type,
+          data: Buffer.from(JSON.stringify({ n })),
+          metadata,
           contentType: 'application/json',
         },
       ]);
@@ -493,6 +511,7 @@ export class ScriptedEsdbServer {
           const record = this.log[index++];
           if (excludeSystem && (record.type.startsWith('$') || record.streamId.startsWith('$'))) continue;
           // Respect HTTP/2 flow control: a reader that stopped reading stops the server here.
+          this.subscriptionSent++;
           if (!call.write(eventResponse(record))) await Promise.race([once(call, 'drain'), ended]);
         }
         if (done) break;
