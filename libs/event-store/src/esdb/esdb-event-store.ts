@@ -231,6 +231,31 @@ export class EsdbEventStore implements SubscribableEventStore {
     }
     return { events, cursor: events.at(-1)?.position ?? after };
   }
+  /** The last non-system event's position in `$all` (read backwards, page by page; each page bounded). */
+  async headPosition(): Promise<GlobalPosition> {
+    let from: GlobalPosition | undefined;
+    for (;;) {
+      const page = await this.bounded({ operation: 'readAll' }, (client, signal) =>
+        collectRead<AllStreamResolvedEvent>(
+          client.readAll({
+            direction: BACKWARDS,
+            fromPosition: from === undefined ? END : toEsdbPosition(from),
+            maxCount: this.readAllPageSize,
+          }),
+          signal,
+        ),
+      );
+      for (const { event } of page) {
+        if (!event) continue;
+        const position = fromEsdbPosition(event.position);
+        if (from !== undefined && comparePositions(position, from) >= 0) continue;
+        if (!isSystemEvent(event)) return position;
+        from = position;
+      }
+      if (page.length < this.readAllPageSize) return START;
+    }
+  }
+
   /**
    * Catch-up subscription to `$all` after `after`, system events excluded; `pause()` stops the flow
    * (backpressure down to the server). Events at or before the

@@ -470,8 +470,12 @@ export class ScriptedEsdbServer {
     const all = options.getAll()!;
     const from = all.hasPosition() ? BigInt(all.getPosition()!.getCommitPosition()) : 0n;
     if (options.hasSubscription()) return this.subscribe(call, options, from, all.hasPosition());
-    if (backwards) throw new Error('backwards $all reads are not scripted');
-    const selected = this.log.filter((r) => r.position >= from).slice(0, Number(count));
+    const selected = backwards
+      ? this.log
+          .filter((r) => !all.hasPosition() || r.position <= from)
+          .reverse()
+          .slice(0, Number(count))
+      : this.log.filter((r) => r.position >= from).slice(0, Number(count));
     this.allReadsSent.push(selected.length);
     await this.send(call, selected);
     call.end();
