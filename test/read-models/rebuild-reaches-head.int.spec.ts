@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { EsdbEventStore, START, type EventStore, type ReadAllBatch } from '@dealstream/event-store';
 import { buildReadModels, createReadModelSchema, ensureReadModelSchema } from '@dealstream/read-models';
-import { ScriptedEsdbServer } from '../../libs/event-store/src/esdb/testing/scripted-esdb-server.js';
+import { ScriptedEsdbServer } from '@dealstream/event-store/testing';
 import { FixtureWriter } from '../support/fixture-writer.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 

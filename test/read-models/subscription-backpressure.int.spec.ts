@@ -1,6 +1,6 @@
 import { EsdbEventStore, START, type RecordedEvent } from '@dealstream/event-store';
 import { SubscriptionSupervisor } from '@dealstream/read-models';
-import { ScriptedEsdbServer } from '../../libs/event-store/src/esdb/testing/scripted-esdb-server.js';
+import { ScriptedEsdbServer } from '@dealstream/event-store/testing';
 
 /*
  * Backpressure on the EventStoreDB profile: catching up from the start of a large store while the

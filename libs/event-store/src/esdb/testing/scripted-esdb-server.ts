@@ -180,15 +180,40 @@ export class ScriptedEsdbServer {
     }
   }
 
-  /** Replaces a stored event's data (a tamper test's "someone edited the log"). */
-  tamper(streamId: string, revision: bigint, data: object): void {
+  /**
+   * Changes a stored event in place (a tamper test's "someone edited the log"): its data, and/or its
+   * metadata through `metadata(old) => new`.
+   */
+  tamper(
+    streamId: string,
+    revision: bigint,
+    change: { data?: object; metadata?: (metadata: Record<string, unknown>) => Record<string, unknown> },
+  ): void {
     const records = this.streams.get(streamId) ?? [];
     const index = records.findIndex((r) => r.revision === revision);
     if (index < 0) throw new Error(`no ${streamId}@${revision}`);
-    const changed = { ...records[index], data: Buffer.from(JSON.stringify(data)) };
+    const old = records[index];
+    const changed: StoredRecord = {
+      ...old,
+      ...(change.data ? { data: Buffer.from(JSON.stringify(change.data)) } : {}),
+      ...(change.metadata
+        ? {
+            metadata: Buffer.from(
+              JSON.stringify(
+                change.metadata(JSON.parse(Buffer.from(old.metadata).toString('utf8')) as Record<string, unknown>),
+              ),
+            ),
+          }
+        : {}),
+    };
     records[index] = changed;
-    const logIndex = this.log.findIndex((r) => r.streamId === streamId && r.revision === revision);
-    this.log[logIndex] = changed;
+    this.log[this.log.indexOf(old)] = changed;
+  }
+
+  /** Removes a stream and its events from the log (a tamper test's "someone deleted it"). */
+  deleteStream(streamId: string): void {
+    this.streams.delete(streamId);
+    for (let i = this.log.length - 1; i >= 0; i--) if (this.log[i].streamId === streamId) this.log.splice(i, 1);
   }
 
   private next(kind: ScriptedCallKind): ScriptedFault | undefined {
