@@ -104,7 +104,7 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
     });
 
     it.each(['not-ready', 'busy', 'unknown'] as const)('readStream answered %s → unavailable', async (kind) => {
-      server.script.read.push({ kind } as never);
+      server.script.read.push({ kind });
       expect(errorCode(await settle(store.readStream('deal-y')))).toBe('unavailable');
     });
   });

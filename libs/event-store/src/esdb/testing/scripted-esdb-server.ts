@@ -61,7 +61,8 @@ export interface ScriptedEsdbServerOptions {
 
 const { StreamsService } = streamsGrpc;
 const { ServerFeaturesService } = featuresGrpc;
-const { ReadReq, ReadResp, AppendResp, BatchAppendResp } = streamsPb;
+const { ReadResp, AppendResp, BatchAppendResp } = streamsPb;
+type ReadReq = InstanceType<typeof streamsPb.ReadReq>;
 
 export class ScriptedEsdbServer {
   /** Faults for the coming calls of each kind, taken in order; an empty queue answers normally. */
@@ -101,7 +102,7 @@ export class ScriptedEsdbServer {
 
   async start(): Promise<this> {
     this.grpcServer.addService(StreamsService, {
-      read: (call: grpc.ServerWritableStream<InstanceType<typeof ReadReq>, unknown>) => void this.read(call),
+      read: (call: grpc.ServerWritableStream<ReadReq, unknown>) => void this.read(call),
       append: (
         call: grpc.ServerReadableStream<InstanceType<typeof streamsPb.AppendReq>, unknown>,
         callback: grpc.sendUnaryData<unknown>,
@@ -317,7 +318,7 @@ export class ScriptedEsdbServer {
           // What KurrentDB puts in a batch reply it cannot serve: a google.rpc.Status whose details
           // the client does not recognise (it surfaces an UnknownError).
           const status = new statusPb.Status();
-          status.setCode(outcome.code as never);
+          status.setCode(outcome.code);
           status.setMessage(outcome.message);
           const details = new anyPb.Any();
           details.pack(new emptyPb.Empty().serializeBinary(), 'google.protobuf.Empty');
@@ -336,7 +337,7 @@ export class ScriptedEsdbServer {
           if (outcome.result.current === undefined) wrong.setCurrentNoStream(new emptyPb.Empty());
           else wrong.setCurrentStreamRevision(outcome.result.current.toString());
           const status = new statusPb.Status();
-          status.setCode(9 as never); // FAILED_PRECONDITION
+          status.setCode(9); // FAILED_PRECONDITION
           status.setMessage('WrongExpectedVersion');
           const details = new anyPb.Any();
           details.pack(wrong.serializeBinary(), 'event_store.client.WrongExpectedVersion');
@@ -447,7 +448,7 @@ export class ScriptedEsdbServer {
 
   // ---- reads ---------------------------------------------------------------------------------
 
-  private async read(call: grpc.ServerWritableStream<InstanceType<typeof ReadReq>, unknown>): Promise<void> {
+  private async read(call: grpc.ServerWritableStream<ReadReq, unknown>): Promise<void> {
     const options = call.request.getOptions()!;
     const fault = this.next('read');
     if (fault?.kind === 'hang') return;
@@ -465,7 +466,7 @@ export class ScriptedEsdbServer {
       call.emit('error', { code, details: message });
       return;
     }
-    const backwards = options.getReadDirection() === 1;
+    const backwards = options.getReadDirection() === streamsPb.ReadReq.Options.ReadDirection.BACKWARDS;
     const count = options.hasCount() ? BigInt(options.getCount()) : BigInt(Number.MAX_SAFE_INTEGER);
     if (options.hasStream()) {
       const streamOptions = options.getStream()!;
@@ -508,8 +509,8 @@ export class ScriptedEsdbServer {
 
   /** A catch-up subscription to `$all` after `from` (exclusive when a position was given), then live. */
   private async subscribe(
-    call: grpc.ServerWritableStream<InstanceType<typeof ReadReq>, unknown>,
-    options: InstanceType<typeof ReadReq.Options>,
+    call: grpc.ServerWritableStream<ReadReq, unknown>,
+    options: InstanceType<typeof streamsPb.ReadReq.Options>,
     from: bigint,
     exclusive: boolean,
   ): Promise<void> {
