@@ -132,6 +132,18 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
     });
   });
 
+  describe('finding 5: appends with `any` do not scan whole streams', () => {
+    it('an `any` append to a 2,000-event stream reads at most the idempotency window and its own events back', async () => {
+      server.addEvents('deal-long', 2000);
+      const before = server.streamEventsSent;
+      const result = await store.appendToStream('deal-long', [newEvent('DealNoted')], { expectedRevision: 'any' });
+      expect(result).toMatchObject({ nextExpectedRevision: 2000n, alreadyStored: false });
+      expect(server.streamEventsSent - before).toBeLessThanOrEqual(100 + 1);
+      const chained = await store.readStream('deal-long', { fromRevision: 2000n });
+      expect(chained[0].previousHash).toBeNull(); // the seeded head carries no hash: the chain restarts visibly
+    });
+  });
+
   describe('finding 4: a partial event-id overlap is idempotency-conflict, as on the SQL store', () => {
     it('[A] stored, then [B, A] at revision 0 is refused and nothing is written', async () => {
       const a = newEvent('DealCreated');

@@ -6,7 +6,7 @@ import type { NewEvent } from '../port/event-store.types.js';
 import type { GlobalPosition } from '../port/global-position.js';
 import { EsdbEventStore, type EsdbEventStoreOptions } from './esdb-event-store.js';
 
-// The adapter's own decisions — idempotency detection, the stream search, readAll's paging,
+// The adapter's own decisions — idempotency detection in the window, readAll's paging,
 // filtering and cursor — driven by a scripted in-memory client that answers the way the real
 // client does (shapes, error classes, inclusive $all reads). This does NOT show that EventStoreDB
 // behaves like the script: that is what the contract suite (esdb-event-store.int.spec.ts) checks

@@ -71,6 +71,8 @@ export class ScriptedEsdbServer {
   readonly calls: Record<ScriptedCallKind, number> = { append: 0, read: 0, features: 0 };
   /** Events written to `$all` subscriptions so far (all subscriptions together). */
   subscriptionSent = 0;
+  /** Events sent by stream reads (not `$all`), all calls together. */
+  streamEventsSent = 0;
   /** Events per `$all` read call the server sent (system events included). */
   readonly allReadsSent: number[] = [];
   private readonly log: StoredRecord[] = [];
@@ -492,7 +494,9 @@ export class ScriptedEsdbServer {
         const from = streamOptions.hasRevision() ? BigInt(streamOptions.getRevision()) : 0n;
         selected = records.filter((r) => r.revision >= from);
       }
-      await this.send(call, selected.slice(0, Number(count)));
+      const sent = selected.slice(0, Number(count));
+      this.streamEventsSent += sent.length;
+      await this.send(call, sent);
       call.end();
       return;
     }
