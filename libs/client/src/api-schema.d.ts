@@ -5620,8 +5620,8 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description The configured event store keeps no hash chain (`verify-not-supported`) */
-      501: {
+      /** @description The event store did not answer in time (`event-store-unavailable`, with Retry-After; EventStoreDB profile) */
+      503: {
         headers: {
           [name: string]: unknown;
         };
@@ -5711,8 +5711,8 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description The configured event store keeps no hash chain (`verify-not-supported`) */
-      501: {
+      /** @description The event store did not answer in time (`event-store-unavailable`, with Retry-After; EventStoreDB profile) */
+      503: {
         headers: {
           [name: string]: unknown;
         };
