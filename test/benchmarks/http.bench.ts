@@ -55,6 +55,12 @@ const child = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
   },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
+// Stopping the bench (Ctrl-C, kill) stops its API too; `finally` below does it on a normal end.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    child.kill('SIGTERM');
+    process.exit(130);
+  });
 const base = `http://127.0.0.1:${port}`;
 const pool = new Pool(base, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 });
 try {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Principal } from './auth.decorators.js';
 
 /** Default bound: a principal is a few hundred bytes, so this holds at most a few MB. */
-export const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 10_000;
+const DEFAULT_VERIFIED_TOKEN_CACHE_SIZE = 10_000;
 
 /**
  * Tokens whose signature and claims were verified, so a client sending the same token on every

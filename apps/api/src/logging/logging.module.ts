@@ -42,7 +42,7 @@ export function loggingModule(level: string, destination?: { write(line: string)
 }
 
 @Module({})
-export class LoggingModule implements NestModule {
+class LoggingModule implements NestModule {
   constructor(@Inject(REQUEST_LOGGER) private readonly root: Logger) {}
 
   configure(consumer: MiddlewareConsumer): void {
@@ -51,7 +51,7 @@ export class LoggingModule implements NestModule {
 }
 
 /** The request-log middleware: correlation id in, header out, one line when the response is done. */
-export function requestLog(root: Logger) {
+function requestLog(root: Logger) {
   return (request: LoggedRequest, response: ServerResponse, next: () => void): void => {
     const header = request.headers['x-correlation-id'];
     const id = typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
