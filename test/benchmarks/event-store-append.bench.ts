@@ -5,14 +5,16 @@
  *   npm run bench:event-store                 # PostgreSQL at TEST_POSTGRES_URL (default 127.0.0.1:5432)
  *   BENCH_SECONDS=10 npm run bench:event-store
  *
- * Each writer appends one event per transaction to its own stream with an exact expected revision,
- * which is what a command handler does. The raw baseline inserts the same row shape (same columns,
- * same unique indexes) with one autocommit INSERT per event — the physical floor for "one durable
- * event per round trip". The ratio (store ÷ raw) is the figure to compare across machines.
+ * Each writer appends one event at a time to its own stream with an exact expected revision, which
+ * is what a command handler does. The raw baseline inserts the same row shape (same columns, same
+ * unique indexes) with one autocommit INSERT per event — the physical floor for "one durable event
+ * per round trip". The store runs twice: with group commit as configured (EVENT_STORE_GROUP_COMMIT_WAIT_MS
+ * / _MAX, defaults otherwise) and with groups of one (every append its own statement and commit).
+ * The ratio (store ÷ raw) is the figure to compare across machines.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
+import { SqlEventStore, groupCommitFromEnv, migrateEventStore } from '@dealstream/event-store';
 import { createPostgresTestDatabase } from '../support/test-database.js';
 import { printTable, runFor } from './bench-kit.js';
 
@@ -39,10 +41,15 @@ try {
     )`.execute(database.db);
   await sql`create index raw_events_order on raw_events (transaction_id, global_position)`.execute(database.db);
 
-  const store = new SqlEventStore(database.db);
+  const groupCommit = groupCommitFromEnv(process.env);
+  const grouped = new SqlEventStore(database.db, { groupCommit });
+  const alone = new SqlEventStore(database.db, {
+    groupCommit: { maxAppends: 1, maxInFlight: Number.MAX_SAFE_INTEGER },
+  });
   const payload = { title: 'ACME renewal', amount: 125_000, currency: 'EUR', ownerId: 'user-1' };
   const rows: (string | number)[][] = [];
   console.log(`SQL event store append benchmark — PostgreSQL, ${seconds}s per measurement, one event per append`);
+  console.log(`group commit: ${JSON.stringify(groupCommit)}; "alone": groups of one`);
 
   for (const writers of levels) {
     const runId = randomUUID().slice(0, 8);
@@ -52,33 +59,54 @@ try {
         database.db,
       ),
     );
-    const revisions = new Map<number, bigint | 'no_stream'>();
-    const appended = await runFor(seconds, writers, async (worker) => {
-      const result = await store.appendToStream(
-        `deal-${runId}-${worker}`,
-        [
-          {
-            eventId: randomUUID(),
-            type: 'DealValueChanged',
-            data: payload,
-            metadata: { actorId: 'user-1', occurredAt: new Date() },
-          },
-        ],
-        { expectedRevision: revisions.get(worker) ?? 'no_stream' },
-      );
-      revisions.set(worker, result.nextExpectedRevision);
-    });
+    const appendLoop = (store: SqlEventStore, prefix: string) => {
+      const revisions = new Map<number, bigint | 'no_stream'>();
+      return runFor(seconds, writers, async (worker) => {
+        const result = await store.appendToStream(
+          `${prefix}-${runId}-${worker}`,
+          [
+            {
+              eventId: randomUUID(),
+              type: 'DealValueChanged',
+              data: payload,
+              metadata: { actorId: 'user-1', occurredAt: new Date() },
+            },
+          ],
+          { expectedRevision: revisions.get(worker) ?? 'no_stream' },
+        );
+        revisions.set(worker, result.nextExpectedRevision);
+      });
+    };
+    const appended = await appendLoop(grouped, 'deal');
+    const single = await appendLoop(alone, 'single');
     rows.push([
       String(writers),
       appended.perSecond,
       appended.p50Ms,
       appended.p99Ms,
+      single.perSecond,
+      single.p50Ms,
       raw.perSecond,
       raw.p50Ms,
       appended.perSecond / raw.perSecond,
+      single.perSecond / raw.perSecond,
     ]);
   }
-  printTable(['writers', 'append ev/s', 'p50 ms', 'p99 ms', 'raw INSERT/s', 'raw p50 ms', 'append/raw'], rows);
+  printTable(
+    [
+      'writers',
+      'append ev/s',
+      'p50 ms',
+      'p99 ms',
+      'alone ev/s',
+      'alone p50 ms',
+      'raw INSERT/s',
+      'raw p50 ms',
+      'append/raw',
+      'alone/raw',
+    ],
+    rows,
+  );
 } finally {
   await database.drop();
 }

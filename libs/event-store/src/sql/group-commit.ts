@@ -15,8 +15,15 @@ export interface GroupCommitOptions {
 
 export const DEFAULT_GROUP_COMMIT: GroupCommitOptions = { waitMs: 2, maxAppends: 64, maxInFlight: 2 };
 
-/** One request's outcome: each member of a group is answered on its own. */
-export type Settlement<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown };
+/**
+ * One request's outcome: each member of a group is answered on its own — now, or `later` (a member
+ * the group handed on, e.g. to a call of its own, is answered when that ends, without holding up the
+ * group's other members).
+ */
+export type Settlement<R> =
+  | { readonly ok: true; readonly value: R }
+  | { readonly ok: false; readonly error: unknown }
+  | { readonly later: Promise<R> };
 
 interface Pending<T, R> {
   readonly request: T;
@@ -115,8 +122,30 @@ export class GroupCommit<T, R> {
     }
     group.forEach((pending, index) => {
       const settlement = settlements[index] ?? { ok: false, error: new Error('group commit answered no outcome') };
-      if (settlement.ok) pending.resolve(settlement.value);
+      if ('later' in settlement) settlement.later.then(pending.resolve, pending.reject);
+      else if (settlement.ok) pending.resolve(settlement.value);
       else pending.reject(settlement.error);
     });
   }
+}
+
+/**
+ * EVENT_STORE_GROUP_COMMIT_WAIT_MS (≥ 0) and EVENT_STORE_GROUP_COMMIT_MAX (≥ 1; 1 = every append
+ * alone) from the environment; unset ones keep their defaults. Throws on a value that is not an integer
+ * in range, so a typo fails the start instead of silently changing the write path.
+ */
+export function groupCommitFromEnv(env: NodeJS.ProcessEnv = process.env): GroupCommitOptions {
+  return {
+    ...DEFAULT_GROUP_COMMIT,
+    waitMs: integerSetting(env, 'EVENT_STORE_GROUP_COMMIT_WAIT_MS', DEFAULT_GROUP_COMMIT.waitMs, 0),
+    maxAppends: integerSetting(env, 'EVENT_STORE_GROUP_COMMIT_MAX', DEFAULT_GROUP_COMMIT.maxAppends, 1),
+  };
+}
+
+function integerSetting(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < min) throw new Error(`${name} must be an integer ≥ ${min}, got '${raw}'`);
+  return value;
 }

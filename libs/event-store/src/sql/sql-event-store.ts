@@ -123,17 +123,15 @@ export class SqlEventStore implements EventStore {
       if (isEventStoreError(fault, 'unavailable')) return group.map(() => ({ ok: false, error: fault }));
       // Anything else (a timeout, a bad value in one append, a race with another transaction):
       // each member again on its own, so one append's failure is only its own.
-      return Promise.all(group.map((request) => settle(this.appendAlone(request))));
+      return group.map((request) => ({ later: this.appendAlone(request) }));
     }
     const settlements: Settlement<AppendResult>[] = new Array(group.length);
-    await Promise.all(
-      order.map(async (index, position) => {
-        const request = group[index];
-        const row = rows[position];
-        // A head another transaction holds: alone, waiting for it, so the group did not.
-        settlements[index] = row.outcome === 'busy' ? await settle(this.appendAlone(request)) : settleRow(request, row);
-      }),
-    );
+    order.forEach((index, position) => {
+      const request = group[index];
+      const row = rows[position];
+      // A head another transaction holds: alone, waiting for it, so the group did not.
+      settlements[index] = row.outcome === 'busy' ? { later: this.appendAlone(request) } : settleRow(request, row);
+    });
     return settlements;
   }
 
@@ -143,6 +141,7 @@ export class SqlEventStore implements EventStore {
       try {
         const [row] = await this.callAppendBatch([request], true);
         const settlement = settleRow(request, row);
+        if ('later' in settlement) return await settlement.later;
         if (settlement.ok) return settlement.value;
         throw settlement.error;
       } catch (error) {
@@ -380,14 +379,6 @@ function writerContent(streamId: string, event: NewEvent): WriterEventContent {
 /** Code-unit order: only has to put a stream's appends next to each other, the same way every time. */
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-async function settle<R>(promise: Promise<R>): Promise<Settlement<R>> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    return { ok: false, error };
-  }
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {
