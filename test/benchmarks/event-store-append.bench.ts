@@ -4,6 +4,7 @@
  *
  *   npm run bench:event-store                 # PostgreSQL at TEST_POSTGRES_URL (default 127.0.0.1:5432)
  *   BENCH_SECONDS=10 npm run bench:event-store
+ *   BENCH_WRITERS=16 npm run bench:event-store # only these writer counts (default 1,4,16)
  *
  * Each writer appends one event at a time to its own stream with an exact expected revision, which
  * is what a command handler does. The raw baseline inserts the same row shape (same columns, same
@@ -19,7 +20,7 @@ import { createPostgresTestDatabase } from '../support/test-database.js';
 import { printTable, runFor } from './bench-kit.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const levels = [1, 4, 16];
+const levels = (process.env.BENCH_WRITERS ?? '1,4,16').split(',').map(Number);
 
 const database = await createPostgresTestDatabase({ poolSize: 20 });
 try {
@@ -41,7 +42,8 @@ try {
     )`.execute(database.db);
   await sql`create index raw_events_order on raw_events (transaction_id, global_position)`.execute(database.db);
 
-  const groupCommit = groupCommitFromEnv(process.env);
+  const inFlight = process.env.BENCH_GROUP_IN_FLIGHT; // to compare settings; the API has no such variable
+  const groupCommit = { ...groupCommitFromEnv(process.env), ...(inFlight ? { maxInFlight: Number(inFlight) } : {}) };
   const grouped = new SqlEventStore(database.db, { groupCommit });
   const alone = new SqlEventStore(database.db, {
     groupCommit: { maxAppends: 1, maxInFlight: Number.MAX_SAFE_INTEGER },

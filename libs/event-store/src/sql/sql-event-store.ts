@@ -15,7 +15,7 @@ import type {
 } from '../port/event-store.types.js';
 import { START } from '../port/global-position.js';
 import { validateAppend, validateMaxCount } from '../port/append-validation.js';
-import { appendFailureReason, mapSqlFault } from './sql-errors.js';
+import { isUniqueViolation, mapSqlFault } from './sql-errors.js';
 import type { EventStoreTables } from './event-store.tables.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions, type Settlement } from './group-commit.js';
 
@@ -25,12 +25,13 @@ export const EVENTS_NOTIFY_CHANNEL = 'dealstream_events';
 export interface SqlEventStoreOptions {
   /**
    * Fault injection for tests: runs inside the append transaction after the events are inserted and
-   * before commit. The concurrency suite delays commits here to reproduce out-of-order commits.
+   * before commit (once per stream the group appended to). The concurrency suite delays commits
+   * here to reproduce out-of-order commits. Either hook makes every call run in an explicit transaction.
    */
   readonly beforeCommit?: (streamId: string) => Promise<void>;
   /**
-   * Fault injection for tests: runs after the stream row is locked (the transaction already has its
-   * id) and before the events get their positions, so transaction-id order and position order differ.
+   * Fault injection for tests: runs after the group's stream rows are locked (the transaction already
+   * has its id) and before the events get their positions, so transaction-id order and position order differ.
    */
   readonly afterStreamLock?: (streamId: string) => Promise<void>;
   /** Largest batch `readAll` returns, whatever the caller asks. */
@@ -72,10 +73,12 @@ type EventRow = Awaited<ReturnType<ReturnType<typeof selectEvents>['executeTakeF
 /**
  * The event store on PostgreSQL — a server through `pg`, or embedded PGlite — with the same SQL.
  *
- * Appends lock the stream's row in `event_store.streams` (optimistic concurrency and the hash-chain
- * head), insert the events and commit. `readAll` orders by (transaction id, position) and only returns
- * rows of transactions older than the oldest one still running, so a late commit can never land
- * behind a reader's cursor. The full argument is in docs/event-store.md.
+ * Appends are grouped (`GroupCommit`): concurrent appends go to the database as one call of
+ * `event_store.append_batch`, which checks each expected revision, answers retries, chains the hashes,
+ * inserts the events, moves the heads and notifies in one statement, answering each append on its
+ * own. `readAll` orders by (transaction id, position) and only returns rows of transactions older than
+ * the oldest one still running, so a late commit can never land behind a reader's cursor. The full
+ * argument is in docs/event-store.md.
  */
 export class SqlEventStore implements EventStore {
   private readonly maxReadAllLimit: number;
@@ -138,18 +141,19 @@ export class SqlEventStore implements EventStore {
   /** One append in its own call, waiting for its stream's lock; retried when it raced a concurrent writer. */
   private async appendAlone(request: AppendRequest): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
+      let row: AppendOutcomeRow;
       try {
-        const [row] = await this.callAppendBatch([request], true);
-        const settlement = settleRow(request, row);
-        if ('later' in settlement) return await settlement.later;
-        if (settlement.ok) return settlement.value;
-        throw settlement.error;
+        [row] = await this.callAppendBatch([request], true);
       } catch (error) {
         // A unique violation: a transaction that committed since our snapshot created the stream or
         // stored these ids. The next call sees it (and answers the retry, or the conflict).
-        if (attempt < 3 && appendFailureReason(error) !== 'other') continue;
+        if (attempt < 3 && isUniqueViolation(error)) continue;
         throw mapSqlFault(error, `appendToStream on ${request.streamId}`);
       }
+      const settlement = settleRow(request, row);
+      if ('later' in settlement) return settlement.later;
+      if (settlement.ok) return settlement.value;
+      throw settlement.error;
     }
   }
 
