@@ -89,8 +89,14 @@ export class SqlEventStore implements EventStore {
     private readonly options: SqlEventStoreOptions = {},
   ) {
     this.maxReadAllLimit = options.maxReadAllLimit ?? 10_000;
+    // With fault-injection hooks (tests) and no explicit grouping, every append is its own group and
+    // none waits for another: the concurrency tests need many transactions in flight at once, each
+    // delayed on its own, to reorder commits as concurrent processes would (writers sharing a group
+    // move in lockstep, which hides the races those tests are there to provoke).
+    const faulty = Boolean(options.afterStreamLock ?? options.beforeCommit) && !options.groupCommit;
     this.groups = new GroupCommit((group) => this.commitGroup(group), {
       ...DEFAULT_GROUP_COMMIT,
+      ...(faulty ? { maxAppends: 1, maxInFlight: Number.MAX_SAFE_INTEGER } : {}),
       ...options.groupCommit,
     });
   }
