@@ -242,7 +242,8 @@ const migrations: Record<string, Migration> = {
                      c.j ->> 'commandId', c.j ->> 'correlationId', c.j ->> 'causationId',
                      (c.j ->> 'occurredAt')::timestamptz, v_recorded, w.p, w.h
                 from unnest(v_e_k, v_e_stream, v_e_rev, v_e_prev, v_e_hash) with ordinality as w(k, s, r, p, h, o)
-                cross join lateral (select ('{' || p_heads[w.k] || ',' || p_tails[w.k] || '}')::jsonb as j) c
+                -- offset 0 keeps the subquery from being inlined: inlined, each c.j below parsed the text again.
+                cross join lateral (select ('{' || p_heads[w.k] || ',' || p_tails[w.k] || '}')::jsonb as j offset 0) c
                order by w.o
               returning event_store.events.stream_id, event_store.events.stream_revision, event_store.events.global_position
             )
