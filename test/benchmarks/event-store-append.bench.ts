@@ -5,6 +5,7 @@
  *   npm run bench:event-store                 # PostgreSQL at TEST_POSTGRES_URL (default 127.0.0.1:5432)
  *   BENCH_SECONDS=10 npm run bench:event-store
  *   BENCH_WRITERS=16 npm run bench:event-store # only these writer counts (default 1,4,16)
+ *   BENCH_ROUNDS=5                            # each measurement in this many interleaved slices (default 5)
  *
  * Each writer appends one event at a time to its own stream with an exact expected revision, which
  * is what a command handler does. The raw baseline inserts the same row shape (same columns, same
@@ -17,9 +18,10 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { SqlEventStore, groupCommitFromEnv, migrateEventStore } from '@dealstream/event-store';
 import { createPostgresTestDatabase } from '../support/test-database.js';
-import { printTable, runFor } from './bench-kit.js';
+import { printTable, runFor, type LoopResult } from './bench-kit.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
 const levels = (process.env.BENCH_WRITERS ?? '1,4,16').split(',').map(Number);
 
 const database = await createPostgresTestDatabase({ poolSize: 20 });
@@ -50,37 +52,49 @@ try {
   });
   const payload = { title: 'ACME renewal', amount: 125_000, currency: 'EUR', ownerId: 'user-1' };
   const rows: (string | number)[][] = [];
-  console.log(`SQL event store append benchmark — PostgreSQL, ${seconds}s per measurement, one event per append`);
+  console.log(
+    `SQL event store append benchmark — PostgreSQL, ${seconds}s per measurement in ${rounds} interleaved rounds, one event per append`,
+  );
   console.log(`group commit: ${JSON.stringify(groupCommit)}; "alone": groups of one`);
 
   for (const writers of levels) {
     const runId = randomUUID().slice(0, 8);
-    const raw = await runFor(seconds, writers, (worker, iteration) =>
-      sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
-          values (${randomUUID()}::uuid, ${`raw-${runId}-${worker}`}, ${iteration}, 'DealValueChanged', ${JSON.stringify(payload)}::jsonb, 'user-1', now(), 'x')`.execute(
-        database.db,
-      ),
-    );
+    const rawRevisions = new Map<number, number>();
+    const rawLoop = () =>
+      runFor(seconds / rounds, writers, (worker) => {
+        const revision = rawRevisions.get(worker) ?? 0;
+        rawRevisions.set(worker, revision + 1);
+        return sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
+          values (${randomUUID()}::uuid, ${`raw-${runId}-${worker}`}, ${revision}, 'DealValueChanged', ${JSON.stringify(payload)}::jsonb, 'user-1', now(), 'x')`.execute(
+          database.db,
+        );
+      });
     const appendLoop = (store: SqlEventStore, prefix: string) => {
       const revisions = new Map<number, bigint | 'no_stream'>();
-      return runFor(seconds, writers, async (worker) => {
-        const result = await store.appendToStream(
-          `${prefix}-${runId}-${worker}`,
-          [
-            {
-              eventId: randomUUID(),
-              type: 'DealValueChanged',
-              data: payload,
-              metadata: { actorId: 'user-1', occurredAt: new Date() },
-            },
-          ],
-          { expectedRevision: revisions.get(worker) ?? 'no_stream' },
-        );
-        revisions.set(worker, result.nextExpectedRevision);
-      });
+      return () =>
+        runFor(seconds / rounds, writers, async (worker) => {
+          const result = await store.appendToStream(
+            `${prefix}-${runId}-${worker}`,
+            [
+              {
+                eventId: randomUUID(),
+                type: 'DealValueChanged',
+                data: payload,
+                metadata: { actorId: 'user-1', occurredAt: new Date() },
+              },
+            ],
+            { expectedRevision: revisions.get(worker) ?? 'no_stream' },
+          );
+          revisions.set(worker, result.nextExpectedRevision);
+        });
     };
-    const appended = await appendLoop(grouped, 'deal');
-    const single = await appendLoop(alone, 'single');
+    // Interleaved rounds (raw, grouped, alone, raw, …): load from elsewhere on the machine then
+    // weighs on all three alike instead of on whichever ran while it lasted.
+    const [raw, appended, single] = await interleaved(rounds, [
+      rawLoop,
+      appendLoop(grouped, 'deal'),
+      appendLoop(alone, 'single'),
+    ]);
     rows.push([
       String(writers),
       appended.perSecond,
@@ -111,4 +125,27 @@ try {
   );
 } finally {
   await database.drop();
+}
+
+/**
+ * Runs each loop `rounds` times, round-robin, and sums them: throughput over all rounds, the median
+ * of the rounds' p50 and the largest p99.
+ */
+async function interleaved(rounds: number, loops: (() => Promise<LoopResult>)[]): Promise<LoopResult[]> {
+  const results: LoopResult[][] = loops.map(() => []);
+  for (let round = 0; round < rounds; round++) {
+    for (const [index, loop] of loops.entries()) results[index].push(await loop());
+  }
+  return results.map((parts) => {
+    const operations = parts.reduce((sum, part) => sum + part.operations, 0);
+    const elapsed = parts.reduce((sum, part) => sum + part.seconds, 0);
+    const p50s = parts.map((part) => part.p50Ms).sort((a, b) => a - b);
+    return {
+      operations,
+      seconds: elapsed,
+      perSecond: operations / elapsed,
+      p50Ms: p50s[Math.floor(p50s.length / 2)],
+      p99Ms: Math.max(...parts.map((part) => part.p99Ms)),
+    };
+  });
 }

@@ -134,12 +134,11 @@ export class SqlEventStore implements EventStore {
       // each member again on its own, so one append's failure is only its own.
       return group.map((request) => ({ later: this.appendAlone(request) }));
     }
-    const settlements: Settlement<AppendResult>[] = new Array(group.length);
-    order.forEach((index, position) => {
-      const request = group[index];
-      const row = rows[position];
-      // A head another transaction holds: alone, waiting for it, so the group did not.
-      settlements[index] = row.outcome === 'busy' ? { later: this.appendAlone(request) } : settleRow(request, row);
+    const rowOf = new Map(order.map((index, position) => [index, rows[position]]));
+    // A head another transaction holds: alone, waiting for it, so the group did not.
+    const settlements = group.map((request, index): Settlement<AppendResult> => {
+      const row = rowOf.get(index)!;
+      return row.outcome === 'busy' ? { later: this.appendAlone(request) } : settleRow(request, row);
     });
     return settlements;
   }
@@ -180,10 +179,10 @@ export class SqlEventStore implements EventStore {
         .forUpdate()
         .execute();
       await trx.selectNoFrom((eb) => eb.fn('pg_current_xact_id').as('xid')).execute();
-      await Promise.all(streams.map((streamId) => afterStreamLock?.(streamId)));
+      if (afterStreamLock) await Promise.all(streams.map((streamId) => afterStreamLock(streamId)));
       const rows = await appendBatch(trx, requests, true);
       const appended = new Set(requests.filter((_, i) => rows[i].outcome === 'appended').map((r) => r.streamId));
-      await Promise.all([...appended].map((streamId) => beforeCommit?.(streamId)));
+      if (beforeCommit) await Promise.all([...appended].map((streamId) => beforeCommit(streamId)));
       return rows;
     });
   }
