@@ -127,9 +127,13 @@ export class SqlEventStore implements EventStore {
         false,
       );
     } catch (error) {
-      const fault = mapSqlFault(error, 'appendToStream');
+      const operation = group.length === 1 ? `on ${group[0].streamId}` : `(a group of ${group.length})`;
+      const fault = mapSqlFault(error, `appendToStream ${operation}`);
       // Unreachable database: every member fails alike (a retry with the same event ids is safe).
       if (isEventStoreError(fault, 'unavailable')) return group.map(() => ({ ok: false, error: fault }));
+      // A lone append that failed for its own reason (a timeout, a value the database refuses) would
+      // only fail again, later.
+      if (group.length === 1 && !isUniqueViolation(error)) return [{ ok: false, error: fault }];
       // Anything else (a timeout, a bad value in one append, a race with another transaction):
       // each member again on its own, so one append's failure is only its own.
       return group.map((request) => ({ later: this.appendAlone(request) }));
