@@ -5,6 +5,7 @@ export * from './port/event-store.errors.js';
 export * from './port/global-position.js';
 export * from './hash-chain/event-hash.js';
 export * from './sql/sql-event-store.js';
+export { DEFAULT_GROUP_COMMIT, groupCommitFromEnv, type GroupCommitOptions } from './sql/group-commit.js';
 export * from './sql/event-store.tables.js';
 export * from './sql/sql-event-store.migrations.js';
 export * from './port/append-validation.js';

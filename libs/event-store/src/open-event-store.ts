@@ -3,13 +3,15 @@ import type { EventStoreTables } from './sql/event-store.tables.js';
 import { EsdbEventStore } from './esdb/esdb-event-store.js';
 import type { EventStore } from './port/event-store.port.js';
 import { migrateEventStore } from './sql/sql-event-store.migrations.js';
+import { groupCommitFromEnv } from './sql/group-commit.js';
 import { SqlEventStore } from './sql/sql-event-store.js';
 
 export type EventStoreKind = 'sql' | 'eventstoredb';
 
 /**
  * The configured event store: EventStoreDB when `EVENTSTORE_CONNECTION_STRING` is set (read models
- * stay in PostgreSQL), else the SQL store in the same database as the read models (migrated here).
+ * stay in PostgreSQL), else the SQL store in the same database as the read models (migrated here),
+ * grouping concurrent appends as EVENT_STORE_GROUP_COMMIT_WAIT_MS / _MAX say.
  */
 export async function openEventStore(
   db: Kysely<EventStoreTables>,
@@ -21,5 +23,5 @@ export async function openEventStore(
     return { store: new EsdbEventStore(connectionString, timeoutMs ? { timeoutMs } : {}), kind: 'eventstoredb' };
   }
   await migrateEventStore(db);
-  return { store: new SqlEventStore(db), kind: 'sql' };
+  return { store: new SqlEventStore(db, { groupCommit: groupCommitFromEnv(env) }), kind: 'sql' };
 }

@@ -49,3 +49,46 @@ export function canonicalEventForm(content: HashedEventContent, previousHash: st
 export function hashEvent(content: HashedEventContent, previousHash: string | null): string {
   return createHash('sha256').update(canonicalEventForm(content, previousHash), 'utf8').digest('hex');
 }
+
+/** What the writer knows of an event before the store places it: its content without revision and record time. */
+export type WriterEventContent = Omit<HashedEventContent, 'revision' | 'recordedAt'>;
+
+/**
+ * The canonical form of an event cut around the three members only the store knows at append time
+ * (`previousHash`, `recordedAt`, `revision`, which sort together between `occurredAt` and
+ * `streamId`): `head` is the members before them, `tail` the members after, each without braces.
+ * The SQL store sends these and the database puts the form together (`assembleCanonicalForm` says
+ * how, in the same words as the SQL): JCS serialises every member on its own and joins them in key
+ * order, so the pieces of a subset are exactly the substrings of the whole.
+ */
+export function canonicalEventParts(content: WriterEventContent): { head: string; tail: string } {
+  const head = canonicalize({
+    actorId: content.actorId,
+    alg: HASH_ALGORITHM,
+    causationId: content.causationId ?? null,
+    commandId: content.commandId ?? null,
+    correlationId: content.correlationId ?? null,
+    data: content.data,
+    eventId: content.eventId,
+    occurredAt: content.occurredAt.toISOString(),
+  });
+  const tail = canonicalize({ streamId: content.streamId, type: content.type });
+  if (head === undefined || tail === undefined) throw new TypeError('event content is not serialisable as JSON');
+  return { head: head.slice(1, -1), tail: tail.slice(1, -1) };
+}
+
+/**
+ * The canonical form from its parts, as `event_store.append_batch` builds it in SQL (the migration
+ * `0002_append_batch_function`): equal to `canonicalEventForm` for the same event (unit-tested).
+ */
+export function assembleCanonicalForm(
+  parts: { head: string; tail: string },
+  previousHash: string | null,
+  recordedAt: Date,
+  revision: bigint,
+): string {
+  return (
+    `{${parts.head},"previousHash":${previousHash === null ? 'null' : `"${previousHash}"`}` +
+    `,"recordedAt":"${recordedAt.toISOString()}","revision":"${revision.toString()}",${parts.tail}}`
+  );
+}

@@ -1,19 +1,16 @@
 import { databaseFaultOf, describeError } from '@dealstream/database';
-import { EventStoreError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
+import { EventStoreError } from '../port/event-store.errors.js';
 
 /**
- * Classifies why an append transaction failed, for both `pg` and PGlite errors (both carry the
- * SQLSTATE in `code` and the violated constraint's name in `constraint` or the message).
+ * True for a unique violation (SQLSTATE 23505) on the event store's keys, for both `pg` and PGlite
+ * errors (both carry the SQLSTATE in `code` and the constraint's name in `constraint` or the message):
+ * a stream created, or event ids stored, by a transaction that committed after the append's snapshot.
  */
-export function appendFailureReason(error: unknown): 'wrong-revision' | 'duplicate-event-id' | 'other' {
-  if (error instanceof WrongExpectedRevisionError) return 'wrong-revision';
+export function isUniqueViolation(error: unknown): boolean {
   const { code, constraint, message } = (error ?? {}) as { code?: string; constraint?: string; message?: string };
-  if (code !== '23505') return 'other';
+  if (code !== '23505') return false;
   const name = constraint ?? message ?? '';
-  if (name.includes('events_event_id_unique')) return 'duplicate-event-id';
-  // Two no_stream creators racing, or a revision collision: both are concurrency failures.
-  if (name.includes('streams_pkey') || name.includes('events_stream_revision_unique')) return 'wrong-revision';
-  return 'other';
+  return ['events_event_id_unique', 'streams_pkey', 'events_stream_revision_unique'].some((key) => name.includes(key));
 }
 
 /**

@@ -51,6 +51,226 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0002_append_batch_function': {
+    async up(db: Kysely<unknown>) {
+      // One round trip per group of appends (docs/event-store.md, "Append"): checks the expected
+      // revisions, answers retries, chains the hashes, inserts the events, moves the heads and
+      // notifies, in one call. The client sends each event's RFC 8785 canonical form without the
+      // three members only the database knows (previousHash, recordedAt, revision): `head` holds
+      // the members that sort before them, `tail` those after (streamId, type). Concatenating the
+      // three in their sorted place gives exactly the form `canonicalEventForm` builds, so the hash
+      // computed here is the one `hashEvent` computes (tested against it).
+      await sql`
+        create function event_store.append_batch(
+          p_streams text[],
+          p_expected text[],
+          p_counts int[],
+          p_ids uuid[],
+          p_heads text[],
+          p_tails text[],
+          p_wait boolean
+        ) returns table (outcome text, next_revision text, tx text, pos text, conflict_ids text[])
+        language plpgsql volatile
+        as $fn$
+        declare
+          v_n int := coalesce(array_length(p_streams, 1), 0);
+          v_recorded timestamptz := date_trunc('milliseconds', clock_timestamp());
+          v_recorded_text text := to_char(v_recorded at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"');
+          v_st_ids uuid[]; v_st_streams text[]; v_st_revs bigint[]; v_st_tx text[]; v_st_pos text[];
+          v_h_streams text[]; v_h_revs bigint[]; v_h_hashes text[];
+          v_busy text[] := '{}';
+          v_outcome text[] := '{}'; v_revision text[] := '{}'; v_tx text[] := '{}'; v_pos text[] := '{}';
+          v_conflicts text[] := '{}';
+          v_e_k int[] := '{}'; v_e_stream text[] := '{}'; v_e_rev bigint[] := '{}';
+          v_e_prev text[] := '{}'; v_e_hash text[] := '{}';
+          v_new_streams text[] := '{}'; v_new_revs bigint[] := '{}'; v_new_hashes text[] := '{}';
+          v_upd_streams text[] := '{}'; v_upd_revs bigint[] := '{}'; v_upd_hashes text[] := '{}';
+          v_ip_streams text[]; v_ip_revs bigint[]; v_ip_pos bigint[];
+          v_a int; v_k int; v_j int; v_off int := 0; v_cnt int; v_idx int; v_last int;
+          v_s text; v_prev_s text; v_exists boolean; v_was_new boolean; v_changed boolean; v_is_busy boolean;
+          v_rev bigint; v_hash text; v_ok boolean; v_complete boolean; v_found text[]; v_base bigint;
+          v_form text; v_h text;
+        begin
+          -- 1. Retries: which of these event ids are stored already (one index lookup for the group).
+          select array_agg(e.event_id), array_agg(e.stream_id), array_agg(e.stream_revision),
+                 array_agg(e.transaction_id::text), array_agg(e.global_position::text)
+            into v_st_ids, v_st_streams, v_st_revs, v_st_tx, v_st_pos
+            from event_store.events e
+           where e.event_id = any(p_ids);
+
+          -- 2. Lock the heads, in stream id order (every group locks in that order: no lock cycles).
+          --    Without p_wait a head another transaction holds is skipped and its appends answer
+          --    'busy', so one contended stream never holds up the rest of the group.
+          if p_wait then
+            select array_agg(h.stream_id), array_agg(h.revision), array_agg(h.last_hash)
+              into v_h_streams, v_h_revs, v_h_hashes
+              from (select s.stream_id, s.revision, s.last_hash from event_store.streams s
+                     where s.stream_id = any(p_streams) order by s.stream_id for update) h;
+          else
+            select array_agg(h.stream_id), array_agg(h.revision), array_agg(h.last_hash)
+              into v_h_streams, v_h_revs, v_h_hashes
+              from (select s.stream_id, s.revision, s.last_hash from event_store.streams s
+                     where s.stream_id = any(p_streams) order by s.stream_id for update skip locked) h;
+            select coalesce(array_agg(s.stream_id), '{}') into v_busy
+              from event_store.streams s
+             where s.stream_id = any(p_streams) and not (s.stream_id = any(coalesce(v_h_streams, '{}')));
+          end if;
+
+          -- 3. Decide every append in order (the caller sorts them by stream, keeping their order
+          --    within a stream, so a stream's appends follow each other and see each other's heads).
+          for v_a in 1 .. v_n loop
+            v_s := p_streams[v_a];
+            v_cnt := p_counts[v_a];
+            if v_s is distinct from v_prev_s then
+              if v_changed then
+                if v_was_new then
+                  v_new_streams := v_new_streams || v_prev_s; v_new_revs := v_new_revs || v_rev; v_new_hashes := v_new_hashes || v_hash;
+                else
+                  v_upd_streams := v_upd_streams || v_prev_s; v_upd_revs := v_upd_revs || v_rev; v_upd_hashes := v_upd_hashes || v_hash;
+                end if;
+              end if;
+              v_idx := array_position(v_h_streams, v_s);
+              v_exists := v_idx is not null;
+              v_was_new := not v_exists;
+              v_rev := case when v_exists then v_h_revs[v_idx] else -1 end;
+              v_hash := case when v_exists then v_h_hashes[v_idx] end;
+              v_is_busy := v_s = any(v_busy);
+              v_changed := false;
+              v_prev_s := v_s;
+            end if;
+
+            v_outcome := v_outcome || null::text; v_revision := v_revision || null::text;
+            v_tx := v_tx || null::text; v_pos := v_pos || null::text; v_conflicts := v_conflicts || null::text;
+
+            -- A retry: every id stored consecutively in this stream answers the original result,
+            -- any other overlap is an idempotency conflict. Whatever the expected revision says.
+            v_found := '{}';
+            v_complete := true;
+            if v_st_ids is not null then
+              for v_j in 0 .. v_cnt - 1 loop
+                v_k := v_off + 1 + v_j;
+                v_idx := array_position(v_st_ids, p_ids[v_k]);
+                if v_idx is null then
+                  v_complete := false;
+                else
+                  v_found := v_found || p_ids[v_k]::text;
+                  if v_j = 0 then v_base := v_st_revs[v_idx]; end if;
+                  if v_st_streams[v_idx] <> v_s or v_st_revs[v_idx] <> v_base + v_j then
+                    v_complete := false;
+                  end if;
+                  v_last := v_idx;
+                end if;
+              end loop;
+            end if;
+            if cardinality(v_found) > 0 then
+              if v_complete then
+                v_outcome[v_a] := 'replayed';
+                v_revision[v_a] := v_st_revs[v_last]::text;
+                v_tx[v_a] := v_st_tx[v_last];
+                v_pos[v_a] := v_st_pos[v_last];
+              else
+                v_outcome[v_a] := 'idempotency-conflict';
+                v_conflicts[v_a] := array_to_string(v_found, ',');
+              end if;
+              v_off := v_off + v_cnt;
+              continue;
+            end if;
+
+            if v_is_busy then
+              v_outcome[v_a] := 'busy';
+              v_off := v_off + v_cnt;
+              continue;
+            end if;
+
+            v_ok := case p_expected[v_a]
+              when 'any' then true
+              when 'no_stream' then not v_exists
+              when 'stream_exists' then v_exists
+              else v_exists and v_rev = p_expected[v_a]::bigint
+            end;
+            if not v_ok then
+              v_outcome[v_a] := 'wrong-expected-revision';
+              v_revision[v_a] := case when v_exists then v_rev::text end;
+              v_off := v_off + v_cnt;
+              continue;
+            end if;
+
+            for v_j in 1 .. v_cnt loop
+              v_k := v_off + v_j;
+              v_rev := v_rev + 1;
+              v_form := '{' || p_heads[v_k]
+                || ',"previousHash":' || coalesce('"' || v_hash || '"', 'null')
+                || ',"recordedAt":"' || v_recorded_text
+                || '","revision":"' || v_rev::text
+                || '",' || p_tails[v_k] || '}';
+              v_h := encode(sha256(convert_to(v_form, 'UTF8')), 'hex');
+              v_e_k := v_e_k || v_k; v_e_stream := v_e_stream || v_s; v_e_rev := v_e_rev || v_rev;
+              v_e_prev := v_e_prev || v_hash; v_e_hash := v_e_hash || v_h;
+              v_hash := v_h;
+            end loop;
+            v_exists := true;
+            v_changed := true;
+            v_outcome[v_a] := 'appended';
+            v_revision[v_a] := v_rev::text;
+            v_off := v_off + v_cnt;
+          end loop;
+          if v_changed then
+            if v_was_new then
+              v_new_streams := v_new_streams || v_prev_s; v_new_revs := v_new_revs || v_rev; v_new_hashes := v_new_hashes || v_hash;
+            else
+              v_upd_streams := v_upd_streams || v_prev_s; v_upd_revs := v_upd_revs || v_rev; v_upd_hashes := v_upd_hashes || v_hash;
+            end if;
+          end if;
+
+          -- 4. Write: new heads, moved heads, the events (positions in stream and revision order).
+          --    A stream created or an event id stored by a concurrent transaction since step 1 is a
+          --    unique violation here: the caller retries, and the next call sees that commit.
+          if cardinality(v_new_streams) > 0 then
+            insert into event_store.streams (stream_id, revision, last_hash)
+            select u.s, u.r, u.h from unnest(v_new_streams, v_new_revs, v_new_hashes) as u(s, r, h);
+          end if;
+          if cardinality(v_upd_streams) > 0 then
+            update event_store.streams t set revision = u.r, last_hash = u.h, updated_at = now()
+              from unnest(v_upd_streams, v_upd_revs, v_upd_hashes) as u(s, r, h)
+             where t.stream_id = u.s;
+          end if;
+          if cardinality(v_e_k) > 0 then
+            with inserted as (
+              insert into event_store.events (event_id, stream_id, stream_revision, type, data, actor_id,
+                command_id, correlation_id, causation_id, occurred_at, recorded_at, previous_hash, hash)
+              select p_ids[w.k], w.s, w.r, c.j ->> 'type', c.j -> 'data', c.j ->> 'actorId',
+                     c.j ->> 'commandId', c.j ->> 'correlationId', c.j ->> 'causationId',
+                     (c.j ->> 'occurredAt')::timestamptz, v_recorded, w.p, w.h
+                from unnest(v_e_k, v_e_stream, v_e_rev, v_e_prev, v_e_hash) with ordinality as w(k, s, r, p, h, o)
+                -- offset 0 keeps the subquery from being inlined: inlined, each c.j below parsed the text again.
+                cross join lateral (select ('{' || p_heads[w.k] || ',' || p_tails[w.k] || '}')::jsonb as j offset 0) c
+               order by w.o
+              returning event_store.events.stream_id, event_store.events.stream_revision, event_store.events.global_position
+            )
+            select array_agg(i.stream_id), array_agg(i.stream_revision), array_agg(i.global_position)
+              into v_ip_streams, v_ip_revs, v_ip_pos
+              from inserted i;
+            -- Wakes LISTENers (projection runners) at commit; a hint, not a delivery. The channel is
+            -- EVENTS_NOTIFY_CHANNEL (a migration imports nothing from the application).
+            perform pg_notify('dealstream_events', '');
+          end if;
+
+          -- 5. One row per append, in the order given.
+          return query
+            select o.outcome, o.revision,
+                   case when o.outcome = 'appended' then pg_current_xact_id()::text else o.tx end,
+                   case when o.outcome = 'appended' then
+                     (select i.p::text from unnest(v_ip_streams, v_ip_revs, v_ip_pos) as i(s, r, p)
+                       where i.s = o.s and i.r = o.revision::bigint)
+                   else o.pos end,
+                   case when o.conflict is null then null else string_to_array(o.conflict, ',') end
+              from unnest(v_outcome, v_revision, v_tx, v_pos, v_conflicts, p_streams)
+                   with ordinality as o(outcome, revision, tx, pos, conflict, s, a)
+             order by o.a;
+        end
+        $fn$`.execute(db);
+    },
+  },
 };
 
 /** Brings the event store schema up to date; safe to call from several processes at once. */

@@ -1,6 +1,6 @@
-import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
-import { hashEvent } from '../hash-chain/event-hash.js';
-import { IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
+import { sql, type Kysely } from 'kysely';
+import { canonicalEventParts, type WriterEventContent } from '../hash-chain/event-hash.js';
+import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
 import type { EventStore } from '../port/event-store.port.js';
 import type {
   AppendResult,
@@ -13,10 +13,11 @@ import type {
   RecordedEvent,
   StreamRevision,
 } from '../port/event-store.types.js';
-import { START, type GlobalPosition } from '../port/global-position.js';
+import { START } from '../port/global-position.js';
 import { validateAppend, validateMaxCount } from '../port/append-validation.js';
-import { appendFailureReason, mapSqlFault } from './sql-errors.js';
-import type { EventStoreTables, NewStoredEventRow } from './event-store.tables.js';
+import { isUniqueViolation, mapSqlFault } from './sql-errors.js';
+import type { EventStoreTables } from './event-store.tables.js';
+import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions, type Settlement } from './group-commit.js';
 
 /** NOTIFY channel the SQL store signals on every committed append. */
 export const EVENTS_NOTIFY_CHANNEL = 'dealstream_events';
@@ -24,22 +25,19 @@ export const EVENTS_NOTIFY_CHANNEL = 'dealstream_events';
 export interface SqlEventStoreOptions {
   /**
    * Fault injection for tests: runs inside the append transaction after the events are inserted and
-   * before commit. The concurrency suite delays commits here to reproduce out-of-order commits.
+   * before commit (once per stream the group appended to). The concurrency suite delays commits
+   * here to reproduce out-of-order commits. Either hook makes every call run in an explicit transaction.
    */
   readonly beforeCommit?: (streamId: string) => Promise<void>;
   /**
-   * Fault injection for tests: runs after the stream row is locked (the transaction already has its
-   * id) and before the events get their positions, so transaction-id order and position order differ.
+   * Fault injection for tests: runs after the group's stream rows are locked (the transaction already
+   * has its id) and before the events get their positions, so transaction-id order and position order differ.
    */
   readonly afterStreamLock?: (streamId: string) => Promise<void>;
   /** Largest batch `readAll` returns, whatever the caller asks. */
   readonly maxReadAllLimit?: number;
-}
-
-interface StreamHead {
-  previousRevision: bigint;
-  previousHash: string | null;
-  recordedAt: Date;
+  /** How concurrent appends share a statement (EVENT_STORE_GROUP_COMMIT_*); DEFAULT_GROUP_COMMIT unless set. */
+  readonly groupCommit?: Partial<GroupCommitOptions>;
 }
 
 type EventStoreDb = Kysely<EventStoreTables>;
@@ -75,19 +73,32 @@ type EventRow = Awaited<ReturnType<ReturnType<typeof selectEvents>['executeTakeF
 /**
  * The event store on PostgreSQL — a server through `pg`, or embedded PGlite — with the same SQL.
  *
- * Appends lock the stream's row in `event_store.streams` (optimistic concurrency and the hash-chain
- * head), insert the events and commit. `readAll` orders by (transaction id, position) and only returns
- * rows of transactions older than the oldest one still running, so a late commit can never land
- * behind a reader's cursor. The full argument is in docs/event-store.md.
+ * Appends are grouped (`GroupCommit`): concurrent appends go to the database as one call of
+ * `event_store.append_batch`, which checks each expected revision, answers retries, chains the hashes,
+ * inserts the events, moves the heads and notifies in one statement, answering each append on its
+ * own. `readAll` orders by (transaction id, position) and only returns rows of transactions older than
+ * the oldest one still running, so a late commit can never land behind a reader's cursor. The full
+ * argument is in docs/event-store.md.
  */
 export class SqlEventStore implements EventStore {
   private readonly maxReadAllLimit: number;
+  private readonly groups: GroupCommit<AppendRequest, AppendResult>;
 
   constructor(
     private readonly db: Kysely<EventStoreTables>,
     private readonly options: SqlEventStoreOptions = {},
   ) {
     this.maxReadAllLimit = options.maxReadAllLimit ?? 10_000;
+    // With fault-injection hooks (tests) and no explicit grouping, every append is its own group and
+    // none waits for another: the concurrency tests need many transactions in flight at once, each
+    // delayed on its own, to reorder commits as concurrent processes would (writers sharing a group
+    // move in lockstep, which hides the races those tests are there to provoke).
+    const faulty = Boolean(options.afterStreamLock ?? options.beforeCommit) && !options.groupCommit;
+    this.groups = new GroupCommit((group) => this.commitGroup(group), {
+      ...DEFAULT_GROUP_COMMIT,
+      ...(faulty ? { maxAppends: 1, maxInFlight: Number.MAX_SAFE_INTEGER } : {}),
+      ...options.groupCommit,
+    });
   }
 
   async appendToStream(
@@ -96,46 +107,88 @@ export class SqlEventStore implements EventStore {
     { expectedRevision }: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
     validateAppend(streamId, events);
+    const request: AppendRequest = {
+      streamId,
+      expectedRevision,
+      eventIds: events.map((event) => event.eventId.toLowerCase()),
+      parts: events.map((event) => canonicalEventParts(writerContent(streamId, event))),
+    };
+    return this.groups.submit(request, request.eventIds);
+  }
+
+  /** Commits one group: one call of `event_store.append_batch`, each append answered on its own. */
+  private async commitGroup(group: readonly AppendRequest[]): Promise<Settlement<AppendResult>[]> {
+    // Sorted by stream (stable), so a stream's appends follow each other in the call.
+    const order = group.map((_, index) => index).sort((a, b) => compareText(group[a].streamId, group[b].streamId));
+    let rows: AppendOutcomeRow[];
     try {
-      return await this.append(streamId, events, expectedRevision);
+      rows = await this.callAppendBatch(
+        order.map((index) => group[index]),
+        false,
+      );
     } catch (error) {
-      throw mapSqlFault(error, `appendToStream on ${streamId}`);
+      const operation = group.length === 1 ? `on ${group[0].streamId}` : `(a group of ${group.length})`;
+      const fault = mapSqlFault(error, `appendToStream ${operation}`);
+      // Unreachable database: every member fails alike (a retry with the same event ids is safe).
+      if (isEventStoreError(fault, 'unavailable')) return group.map(() => ({ ok: false, error: fault }));
+      // A lone append that failed for its own reason (a timeout, a value the database refuses) would
+      // only fail again, later.
+      if (group.length === 1 && !isUniqueViolation(error)) return [{ ok: false, error: fault }];
+      // Anything else (a timeout, a bad value in one append, a race with another transaction):
+      // each member again on its own, so one append's failure is only its own.
+      return group.map((request) => ({ later: this.appendAlone(request) }));
+    }
+    const rowOf = new Map(order.map((index, position) => [index, rows[position]]));
+    // A head another transaction holds: alone, waiting for it, so the group did not.
+    const settlements = group.map((request, index): Settlement<AppendResult> => {
+      const row = rowOf.get(index)!;
+      return row.outcome === 'busy' ? { later: this.appendAlone(request) } : settleRow(request, row);
+    });
+    return settlements;
+  }
+
+  /** One append in its own call, waiting for its stream's lock; retried when it raced a concurrent writer. */
+  private async appendAlone(request: AppendRequest): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt++) {
+      let row: AppendOutcomeRow;
+      try {
+        [row] = await this.callAppendBatch([request], true);
+      } catch (error) {
+        // A unique violation: a transaction that committed since our snapshot created the stream or
+        // stored these ids. The next call sees it (and answers the retry, or the conflict).
+        if (attempt < 3 && isUniqueViolation(error)) continue;
+        throw mapSqlFault(error, `appendToStream on ${request.streamId}`);
+      }
+      const settlement = settleRow(request, row);
+      if ('later' in settlement) return settlement.later;
+      if (settlement.ok) return settlement.value;
+      throw settlement.error;
     }
   }
 
-  private async append(
-    streamId: string,
-    events: readonly NewEvent[],
-    expectedRevision: ExpectedRevision,
-  ): Promise<AppendResult> {
-    try {
-      return await this.db.transaction().execute(async (trx) => {
-        const head = await lockStreamHead(trx, streamId, expectedRevision, events.length);
-        if (!head) throw new WrongExpectedRevisionError(streamId, expectedRevision, undefined);
-        await this.options.afterStreamLock?.(streamId);
-        const position = await insertEvents(trx, streamId, events, head);
-        await this.options.beforeCommit?.(streamId);
-        return {
-          streamId,
-          nextExpectedRevision: head.previousRevision + BigInt(events.length),
-          position,
-          alreadyStored: false,
-        };
-      });
-    } catch (error) {
-      const reason = appendFailureReason(error);
-      if (reason === 'other') throw error;
-      // A conflict may be our own earlier attempt (a retry): then answer as that attempt did.
-      const original = await this.findStoredAppend(streamId, events);
-      if (original) return original;
-      if (reason === 'duplicate-event-id') {
-        throw new IdempotencyConflictError(
-          streamId,
-          events.map((event) => event.eventId),
-        );
-      }
-      throw new WrongExpectedRevisionError(streamId, expectedRevision, await this.streamRevision(streamId));
-    }
+  /**
+   * The one round trip. With fault-injection hooks (tests only) the call runs inside an explicit
+   * transaction that first locks the heads and takes its id, so the hooks can widen race windows.
+   */
+  private async callAppendBatch(requests: readonly AppendRequest[], wait: boolean): Promise<AppendOutcomeRow[]> {
+    const { afterStreamLock, beforeCommit } = this.options;
+    if (!afterStreamLock && !beforeCommit) return appendBatch(this.db, requests, wait);
+    return this.db.transaction().execute(async (trx) => {
+      const streams = [...new Set(requests.map((request) => request.streamId))].sort(compareText);
+      await trx
+        .selectFrom('event_store.streams')
+        .select('stream_id')
+        .where('stream_id', 'in', streams)
+        .orderBy('stream_id')
+        .forUpdate()
+        .execute();
+      await trx.selectNoFrom((eb) => eb.fn('pg_current_xact_id').as('xid')).execute();
+      if (afterStreamLock) await Promise.all(streams.map((streamId) => afterStreamLock(streamId)));
+      const rows = await appendBatch(trx, requests, true);
+      const appended = new Set(requests.filter((_, i) => rows[i].outcome === 'appended').map((r) => r.streamId));
+      if (beforeCommit) await Promise.all([...appended].map((streamId) => beforeCommit(streamId)));
+      return rows;
+    });
   }
 
   async readStream<E extends EventShape = EventShape>(
@@ -231,162 +284,114 @@ export class SqlEventStore implements EventStore {
   }
 
   async close(): Promise<void> {
-    // The store does not own the database; whoever opened it closes it.
-  }
-
-  /** The result of an earlier append of exactly these events at the end of this stream, if any. */
-  private async findStoredAppend(streamId: string, events: readonly NewEvent[]): Promise<AppendResult | undefined> {
-    const ids = events.map((event) => event.eventId);
-    const rows = await this.db
-      .selectFrom('event_store.events')
-      .select((eb) => [
-        eb.cast<string>('event_id', 'text').as('event_id'),
-        'stream_id',
-        eb.cast<string>('stream_revision', 'text').as('stream_revision'),
-        eb.cast<string>('transaction_id', 'text').as('transaction_id'),
-        eb.cast<string>('global_position', 'text').as('global_position'),
-      ])
-      .where('event_id', '=', (eb) => eb.fn.any(eb.cast<readonly string[]>(eb.val(ids), sql.raw('uuid[]'))))
-      .execute();
-    if (rows.length === 0) return undefined;
-    const byId = new Map(rows.map((row) => [row.event_id, row]));
-    const stored = ids.map((id) => byId.get(id.toLowerCase()));
-    const complete = stored.every(
-      (row, index) =>
-        row !== undefined &&
-        row.stream_id === streamId &&
-        BigInt(row.stream_revision) === BigInt(stored[0]!.stream_revision) + BigInt(index),
-    );
-    if (!complete)
-      throw new IdempotencyConflictError(
-        streamId,
-        rows.map((row) => row.event_id),
-      );
-    const last = stored.at(-1)!;
-    return {
-      streamId,
-      nextExpectedRevision: BigInt(last.stream_revision),
-      position: { major: BigInt(last.transaction_id), minor: BigInt(last.global_position) },
-      alreadyStored: true,
-    };
+    // The store does not own the database (whoever opened it closes it); it answers what it took.
+    await this.groups.drain();
   }
 }
 
-/**
- * Moves the stream's head forward by `count` if the expected revision holds, returning the previous
- * head (revision and hash) under the row lock; undefined when the expectation fails. The row lock
- * serialises concurrent appends to one stream; RETURNING reads the locked row's latest version.
- */
-async function lockStreamHead(
-  trx: Transaction<EventStoreTables>,
-  streamId: string,
-  expected: ExpectedRevision,
-  count: number,
-): Promise<StreamHead | undefined> {
-  const n = BigInt(count);
-  const headColumns = (eb: ExpressionBuilder<EventStoreTables, 'event_store.streams'>) => [
-    eb.cast<string>('event_store.streams.revision', 'text').as('revision'),
-    'event_store.streams.last_hash' as const,
-    eb.fn<Date | string>('date_trunc', [sql.lit('milliseconds'), eb.fn('clock_timestamp')]).as('now'),
-  ];
-  const created = { stream_id: streamId, revision: (n - 1n).toString() };
-  let row;
-  if (expected === 'no_stream') {
-    row = await trx
-      .insertInto('event_store.streams')
-      .values(created)
-      .onConflict((oc) => oc.doNothing())
-      .returning(headColumns)
-      .executeTakeFirst();
-  } else if (expected === 'any') {
-    row = await trx
-      .insertInto('event_store.streams')
-      .values(created)
-      .onConflict((oc) =>
-        oc.column('stream_id').doUpdateSet((eb) => ({
-          revision: eb('event_store.streams.revision', '+', n.toString()).$castTo<string>(),
-          updated_at: eb.fn('now'),
-        })),
-      )
-      .returning(headColumns)
-      .executeTakeFirst();
-  } else {
-    row = await trx
-      .updateTable('event_store.streams')
-      .set((eb) => ({ revision: eb('revision', '+', n.toString()).$castTo<string>(), updated_at: eb.fn('now') }))
-      .where('stream_id', '=', streamId)
-      .$if(expected !== 'stream_exists', (query) => query.where('revision', '=', expected.toString()))
-      .returning(headColumns)
-      .executeTakeFirst();
-  }
-  if (!row) return undefined;
-  return { previousRevision: BigInt(row.revision) - n, previousHash: row.last_hash, recordedAt: new Date(row.now) };
+/** One queued append, with its events' canonical parts computed before it joins a group. */
+interface AppendRequest {
+  readonly streamId: string;
+  readonly expectedRevision: ExpectedRevision;
+  /** Lower-case, as stored and hashed. */
+  readonly eventIds: readonly string[];
+  readonly parts: readonly { head: string; tail: string }[];
 }
 
-/** Inserts the events after the head, chains their hashes and moves the stream's hash head. */
-async function insertEvents(
-  trx: Transaction<EventStoreTables>,
-  streamId: string,
-  events: readonly NewEvent[],
-  head: StreamHead,
-): Promise<GlobalPosition> {
-  let previousHash = head.previousHash;
-  const rows = events.map((event, index): NewStoredEventRow => {
-    const revision = head.previousRevision + 1n + BigInt(index);
-    const { actorId, commandId, correlationId, causationId, occurredAt } = event.metadata;
-    const hash = hashEvent(
-      {
-        streamId,
-        revision,
-        eventId: event.eventId.toLowerCase(),
-        type: event.type,
-        data: event.data,
-        actorId,
-        commandId,
-        correlationId,
-        causationId,
-        occurredAt,
-        recordedAt: head.recordedAt,
-      },
-      previousHash,
-    );
-    const row: NewStoredEventRow = {
-      event_id: event.eventId,
-      stream_id: streamId,
-      stream_revision: revision.toString(),
-      type: event.type,
-      data: JSON.stringify(event.data),
-      actor_id: actorId,
-      command_id: commandId ?? null,
-      correlation_id: correlationId ?? null,
-      causation_id: causationId ?? null,
-      occurred_at: occurredAt.toISOString(),
-      recorded_at: head.recordedAt.toISOString(),
-      previous_hash: previousHash,
-      hash,
-    };
-    previousHash = hash;
-    return row;
-  });
-  // One round trip: insert the events, move the stream's hash head, and NOTIFY on commit.
-  const last = await trx
-    .with('inserted', (db) =>
-      db.insertInto('event_store.events').values(rows).returning(['transaction_id', 'global_position']),
-    )
-    .with('head', (db) =>
-      db.updateTable('event_store.streams').set({ last_hash: previousHash }).where('stream_id', '=', streamId),
-    )
-    .selectFrom('inserted')
-    .select((eb) => [
-      eb.cast<string>('inserted.transaction_id', 'text').as('transaction_id'),
-      eb.cast<string>(eb.fn.max('inserted.global_position'), 'text').as('global_position'),
-      // Wakes LISTENers (projection runners) when this transaction commits; a hint, not a delivery.
-      // Raw: the builder has no FROM-less scalar subquery, which calls pg_notify once, not per row.
-      sql<boolean>`(select pg_notify(${EVENTS_NOTIFY_CHANNEL}, '')) is null`.as('notified'),
-    ])
-    .groupBy('inserted.transaction_id')
-    .executeTakeFirstOrThrow();
-  return { major: BigInt(last.transaction_id), minor: BigInt(last.global_position) };
+/** A row of `event_store.append_batch`: one per append, in the order sent. */
+interface AppendOutcomeRow {
+  outcome: 'appended' | 'replayed' | 'wrong-expected-revision' | 'idempotency-conflict' | 'busy';
+  /** appended/replayed: the stream's revision after the append; wrong-expected-revision: the actual one (null: no stream). */
+  next_revision: string | null;
+  tx: string | null;
+  pos: string | null;
+  conflict_ids: string[] | null;
+}
+
+/** Calls the append function for these appends (already in stream order). */
+async function appendBatch(
+  db: Kysely<EventStoreTables>,
+  requests: readonly AppendRequest[],
+  wait: boolean,
+): Promise<AppendOutcomeRow[]> {
+  const ids: string[] = [];
+  const heads: string[] = [];
+  const tails: string[] = [];
+  for (const request of requests) {
+    ids.push(...request.eventIds);
+    for (const part of request.parts) {
+      heads.push(part.head);
+      tails.push(part.tail);
+    }
+  }
+  // Raw: a set-returning function of array arguments, which the builder has no words for.
+  const { rows } = await sql<AppendOutcomeRow>`
+    select outcome, next_revision, tx, pos, conflict_ids from event_store.append_batch(
+      ${requests.map((request) => request.streamId)}::text[],
+      ${requests.map((request) => expectedText(request.expectedRevision))}::text[],
+      ${requests.map((request) => request.eventIds.length)}::int[],
+      ${ids}::uuid[],
+      ${heads}::text[],
+      ${tails}::text[],
+      ${wait})`.execute(db);
+  if (rows.length !== requests.length)
+    throw new Error(`append_batch answered ${rows.length} rows for ${requests.length} appends`);
+  return rows;
+}
+
+function settleRow(request: AppendRequest, row: AppendOutcomeRow): Settlement<AppendResult> {
+  const { streamId } = request;
+  switch (row.outcome) {
+    case 'appended':
+    case 'replayed':
+      return {
+        ok: true,
+        value: {
+          streamId,
+          nextExpectedRevision: BigInt(row.next_revision!),
+          position: { major: BigInt(row.tx!), minor: BigInt(row.pos!) },
+          alreadyStored: row.outcome === 'replayed',
+        },
+      };
+    case 'idempotency-conflict':
+      return { ok: false, error: new IdempotencyConflictError(streamId, row.conflict_ids ?? []) };
+    case 'wrong-expected-revision':
+      return {
+        ok: false,
+        error: new WrongExpectedRevisionError(
+          streamId,
+          request.expectedRevision,
+          row.next_revision === null ? undefined : BigInt(row.next_revision),
+        ),
+      };
+    case 'busy':
+      // Only without waiting; appendAlone waits, so it never sees this.
+      return { ok: false, error: new Error(`append_batch: stream ${streamId} busy in a waiting call`) };
+  }
+}
+
+function expectedText(expected: ExpectedRevision): string {
+  return typeof expected === 'bigint' ? expected.toString() : expected;
+}
+
+function writerContent(streamId: string, event: NewEvent): WriterEventContent {
+  const { actorId, commandId, correlationId, causationId, occurredAt } = event.metadata;
+  return {
+    streamId,
+    eventId: event.eventId.toLowerCase(),
+    type: event.type,
+    data: event.data,
+    actorId,
+    commandId,
+    correlationId,
+    causationId,
+    occurredAt,
+  };
+}
+
+/** Code-unit order: only has to put a stream's appends next to each other, the same way every time. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function toRecordedEvent(row: EventRow): RecordedEvent {

@@ -1,0 +1,61 @@
+import fc from 'fast-check';
+import {
+  assembleCanonicalForm,
+  canonicalEventForm,
+  canonicalEventParts,
+  type HashedEventContent,
+} from './event-hash.js';
+
+const json: fc.Arbitrary<unknown> = fc.jsonValue();
+const text = fc.string({ unit: 'grapheme', maxLength: 20 });
+const optionalId = fc.option(text, { nil: undefined });
+const instant = fc.date({
+  min: new Date('1900-01-01T00:00:00Z'),
+  max: new Date('9999-12-31T23:59:59.999Z'),
+  noInvalidDate: true,
+});
+
+const content: fc.Arbitrary<HashedEventContent> = fc.record({
+  streamId: text,
+  revision: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+  eventId: fc.uuid(),
+  type: text,
+  data: fc.dictionary(text, json),
+  actorId: text,
+  commandId: optionalId,
+  correlationId: optionalId,
+  causationId: optionalId,
+  occurredAt: instant,
+  recordedAt: instant,
+});
+
+describe('canonical form in parts (what the SQL append assembles)', () => {
+  it('the parts put together around previousHash, recordedAt and revision are exactly the canonical form', () => {
+    fc.assert(
+      fc.property(content, fc.option(fc.stringMatching(/^[0-9a-f]{64}$/), { nil: null }), (event, previousHash) => {
+        const { revision, recordedAt, ...writer } = event;
+        expect(assembleCanonicalForm(canonicalEventParts(writer), previousHash, recordedAt, revision)).toBe(
+          canonicalEventForm(event, previousHash),
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('escapes what JCS escapes in the pieces, keys sorted by code unit inside data', () => {
+    const parts = canonicalEventParts({
+      streamId: 'deal-"quoted"\n',
+      eventId: '00000000-0000-4000-8000-000000000001',
+      type: 'Ünïcode ✓',
+      data: { b: 1, a: [1.5, 'x\u0001'], B: null },
+      actorId: 'user-1',
+      occurredAt: new Date('2025-01-02T03:04:05.678Z'),
+    });
+    expect(parts.head).toBe(
+      '"actorId":"user-1","alg":"sha256-jcs-v1","causationId":null,"commandId":null,"correlationId":null,' +
+        '"data":{"B":null,"a":[1.5,"x\\u0001"],"b":1},"eventId":"00000000-0000-4000-8000-000000000001",' +
+        '"occurredAt":"2025-01-02T03:04:05.678Z"',
+    );
+    expect(parts.tail).toBe('"streamId":"deal-\\"quoted\\"\\n","type":"Ünïcode ✓"');
+  });
+});

@@ -1,0 +1,99 @@
+import { GroupCommit, groupCommitFromEnv, type Settlement } from './group-commit.js';
+
+/** A commit that records its groups and answers each member `n * 10`, or fails odd-marked ones. */
+function recorder(delayMs = 0) {
+  const groups: number[][] = [];
+  const commit = async (group: readonly number[]): Promise<Settlement<number>[]> => {
+    groups.push([...group]);
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return group.map((n) => (n < 0 ? { ok: false, error: new Error(`refused ${n}`) } : { ok: true, value: n * 10 }));
+  };
+  return { groups, commit };
+}
+
+describe('GroupCommit', () => {
+  it('puts the requests of one event-loop turn in one group and answers each on its own', async () => {
+    const { groups, commit } = recorder();
+    const gc = new GroupCommit(commit, { waitMs: 50, maxAppends: 10, maxInFlight: 1 });
+    const results = await Promise.allSettled([1, -2, 3].map((n) => gc.submit(n, [`k${n}`])));
+    expect(groups).toEqual([[1, -2, 3]]);
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([
+      10,
+      'refused -2',
+      30,
+    ]);
+  });
+
+  it('caps a group at maxAppends and starts the next with the rest', async () => {
+    const { groups, commit } = recorder();
+    const gc = new GroupCommit(commit, { waitMs: 0, maxAppends: 2, maxInFlight: 1 });
+    await Promise.all([1, 2, 3, 4, 5].map((n) => gc.submit(n, [])));
+    expect(groups).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it('never puts two requests with a shared key in one group', async () => {
+    const { groups, commit } = recorder();
+    const gc = new GroupCommit(commit, { waitMs: 0, maxAppends: 10, maxInFlight: 1 });
+    await Promise.all([gc.submit(1, ['a']), gc.submit(2, ['b']), gc.submit(3, ['a', 'c'])]);
+    expect(groups).toEqual([[1, 2], [3]]);
+  });
+
+  it('while maxInFlight groups run, queues the next group until one returns (not longer than waitMs)', async () => {
+    const { groups, commit } = recorder(30);
+    const gc = new GroupCommit(commit, { waitMs: 1_000, maxAppends: 10, maxInFlight: 1 });
+    const first = gc.submit(1, []);
+    await new Promise((resolve) => setImmediate(resolve)); // group [1] is running now
+    const later = [2, 3, 4].map((n) => gc.submit(n, []));
+    await Promise.all([first, ...later]);
+    expect(groups).toEqual([[1], [2, 3, 4]]);
+
+    const bounded = recorder(200);
+    const short = new GroupCommit(bounded.commit, { waitMs: 10, maxAppends: 10, maxInFlight: 1 });
+    const slow = short.submit(1, []);
+    await new Promise((resolve) => setImmediate(resolve));
+    const t0 = performance.now();
+    const next = short.submit(2, []);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(bounded.groups).toEqual([[1], [2]]); // started after waitMs, not after the 200 ms group
+    await Promise.all([slow, next]);
+    expect(performance.now() - t0).toBeLessThan(400);
+  });
+
+  it('answers the other members at once when one is answered later', async () => {
+    let finishLater!: (value: number) => void;
+    const later = new Promise<number>((resolve) => (finishLater = resolve));
+    const gc = new GroupCommit<number, number>(
+      async (group) => group.map((n) => (n === 2 ? { later } : { ok: true, value: n })),
+      { waitMs: 0, maxAppends: 10, maxInFlight: 1 },
+    );
+    const answered: number[] = [];
+    const all = [1, 2, 3].map((n) => gc.submit(n, []).then((value) => answered.push(value)));
+    await Promise.all([all[0], all[2]]);
+    expect(answered).toEqual([1, 3]);
+    finishLater(20);
+    await all[1];
+    expect(answered).toEqual([1, 3, 20]);
+  });
+
+  it('rejects every member with the error when the commit itself throws, and drains', async () => {
+    const gc = new GroupCommit<number, number>(() => Promise.reject(new Error('down')), {
+      waitMs: 0,
+      maxAppends: 10,
+      maxInFlight: 1,
+    });
+    const results = await Promise.allSettled([gc.submit(1, []), gc.submit(2, [])]);
+    expect(results.map((r) => r.status === 'rejected' && (r.reason as Error).message)).toEqual(['down', 'down']);
+    await expect(gc.drain()).resolves.toBeUndefined();
+  });
+});
+
+describe('groupCommitFromEnv', () => {
+  it('reads EVENT_STORE_GROUP_COMMIT_WAIT_MS and _MAX over the defaults and refuses nonsense', () => {
+    expect(groupCommitFromEnv({})).toEqual({ waitMs: 2, maxAppends: 64, maxInFlight: 2 });
+    expect(
+      groupCommitFromEnv({ EVENT_STORE_GROUP_COMMIT_WAIT_MS: '0', EVENT_STORE_GROUP_COMMIT_MAX: '1' }),
+    ).toMatchObject({ waitMs: 0, maxAppends: 1 });
+    expect(() => groupCommitFromEnv({ EVENT_STORE_GROUP_COMMIT_MAX: '0' })).toThrow(/EVENT_STORE_GROUP_COMMIT_MAX/);
+    expect(() => groupCommitFromEnv({ EVENT_STORE_GROUP_COMMIT_WAIT_MS: '1.5' })).toThrow(/WAIT_MS/);
+  });
+});
