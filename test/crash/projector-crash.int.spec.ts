@@ -12,6 +12,7 @@ import {
 } from '@dealstream/read-models';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { writeVariedHistory } from '../support/history-generator.js';
+import { readAllWritten } from '../support/read-all-written.js';
 
 const PROJECTOR = 'dist/apps/projector/src/main.js';
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -98,7 +99,7 @@ describe('projector crash safety (real processes, SIGKILL)', () => {
     await kill(last);
 
     await createReadModelSchema(database.db, 'read_models_rebuilt');
-    const events = (await new SqlEventStore(database.db).readAll({ limit: 10_000 })).events;
+    const events = await readAllWritten(new SqlEventStore(database.db), totalEvents);
     expect(events).toHaveLength(totalEvents);
     await database.db.transaction().execute((trx) => projectBatch(trx, 'read_models_rebuilt', events));
     const parity = await compareReadModels(database.db, LIVE_SCHEMA, 'read_models_rebuilt');

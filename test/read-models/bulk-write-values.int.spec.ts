@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { SqlEventStore, migrateEventStore, START } from '@dealstream/event-store';
+import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
 import { createReadModelSchema, projectBatch } from '@dealstream/read-models';
 import { FixtureWriter } from '../support/fixture-writer.js';
 import { createPGliteTestDatabase, createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { readAllWritten } from '../support/read-all-written.js';
 
 /*
  * The projections write rows column-wise (arrays through `unnest`). Array literals have their own
@@ -57,7 +58,8 @@ describe.each([
         pipelineId,
       );
     }
-    const { events } = await store.readAll({ after: START, limit: 1000 });
+    // 1 pipeline event + 2 per deal (created, activity)
+    const events = await readAllWritten(store, 1 + 2 * AWKWARD.length);
     await createReadModelSchema(database.db, 'rm');
     await database.db.transaction().execute((trx) => projectBatch(trx, 'rm', events));
 

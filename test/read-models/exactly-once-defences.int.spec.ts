@@ -9,6 +9,7 @@ import {
 } from '@dealstream/read-models';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { writeVariedHistory } from '../support/history-generator.js';
+import { readAllWritten } from '../support/read-all-written.js';
 
 /*
  * The crash test (test/crash) shows that batches survive kills exactly once, but two defences make
@@ -22,8 +23,8 @@ describe('exactly-once batches: each defence on its own (PostgreSQL)', () => {
     database = await createPostgresTestDatabase();
     await migrateEventStore(database.db);
     const store = new SqlEventStore(database.db);
-    await writeVariedHistory(store, 30);
-    events = (await store.readAll({ after: START, limit: 10_000 })).events;
+    const { events: written } = await writeVariedHistory(store, 30);
+    events = await readAllWritten(store, written);
     await createReadModelSchema(database.db, 'once');
     await database.db.transaction().execute((trx) => projectBatch(trx, 'once', events));
   });

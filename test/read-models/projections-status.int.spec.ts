@@ -11,6 +11,7 @@ import {
 } from '@dealstream/read-models';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 import { writeVariedHistory } from '../support/history-generator.js';
+import { readAllWritten } from '../support/read-all-written.js';
 
 const CLI = 'dist/apps/cli/src/main.js';
 const run = promisify(execFile);
@@ -32,13 +33,7 @@ describe('projections status and an honest rebuild --dry-run (PostgreSQL)', () =
     await ensureReadModelSchema(database.db);
     const store = new SqlEventStore(database.db);
     const { events: written } = await writeVariedHistory(store, 8);
-    // Read until every written event is readable: a transaction in another database of the same server
-    // (other test files) holds the store's visibility horizon for a moment, and a read then stops short.
-    for (let tries = 0; ; tries++) {
-      events = (await store.readAll({ limit: 10_000 })).events;
-      if (events.length >= written || tries > 600) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    events = await readAllWritten(store, written);
     expect(events).toHaveLength(written);
     // the live runner got through the first 10 events, then stopped
     await database.db.transaction().execute(async (trx) => {

@@ -10,6 +10,7 @@ import { board } from './board.query.js';
 import { funnel, type FunnelPolicy } from './funnel.query.js';
 import { pipelineMetrics } from './pipeline-metrics.query.js';
 import { velocity } from './velocity.query.js';
+import { readAllStored } from '../../../../test/support/read-all-written.js';
 
 /*
  * A small history, every figure below computed by hand (docs/metrics.md has the definitions).
@@ -115,7 +116,7 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
     await writeHistory(store);
     // Live tables projected in batches of 3 (so rows are closed across batch boundaries) …
     await createReadModelSchema(database.db, LIVE_SCHEMA);
-    const events = (await store.readAll({ limit: 10_000 })).events;
+    const events = await readAllStored(database.db, store);
     for (let i = 0; i < events.length; i += 3)
       await database.db.transaction().execute((trx) => projectBatch(trx, LIVE_SCHEMA, events.slice(i, i + 3)));
     // … and a second copy in one batch: both must be identical.
