@@ -13,7 +13,7 @@ import type {
   RecordedEvent,
   StreamRevision,
 } from '../port/event-store.types.js';
-import { START } from '../port/global-position.js';
+import { START, type GlobalPosition } from '../port/global-position.js';
 import { validateAppend, validateMaxCount } from '../port/append-validation.js';
 import { isUniqueViolation, mapSqlFault } from './sql-errors.js';
 import type { EventStoreTables } from './event-store.tables.js';
@@ -233,6 +233,28 @@ export class SqlEventStore implements EventStore {
       .where('stream_id', '=', streamId)
       .executeTakeFirst();
     return row ? BigInt(row.revision) : undefined;
+  }
+
+  /**
+   * The position of the last committed event — beyond the visibility horizon readAll stops at, so a
+   * reader that must see everything written before it started (a rebuild) knows how far to go.
+   */
+  async headPosition(): Promise<GlobalPosition> {
+    try {
+      const row = await this.db
+        .selectFrom('event_store.events as e')
+        .select((eb) => [
+          eb.cast<string>('e.transaction_id', 'text').as('tx'),
+          eb.cast<string>('e.global_position', 'text').as('pos'),
+        ])
+        .orderBy('e.transaction_id', 'desc')
+        .orderBy('e.global_position', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      return row ? { major: BigInt(row.tx), minor: BigInt(row.pos) } : START;
+    } catch (error) {
+      throw mapSqlFault(error, 'headPosition');
+    }
   }
 
   async readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>> {

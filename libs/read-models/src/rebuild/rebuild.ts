@@ -108,8 +108,12 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   return { schema, applied, parity: parity!, swapped: true, parked, liveCaughtUp, ...(leftover ? { leftover } : {}) };
 }
 
-/** ~5 s of empty batches before the head measured at the start, then the rebuild fails rather than stop short. */
-const EMPTY_BEFORE_HEAD_RETRIES = 50;
+/**
+ * ~60 s of empty batches before the head measured at the start, then the rebuild fails rather than
+ * stop short. On the SQL store an empty batch before the head means a transaction open somewhere on
+ * the server holds back the visibility horizon; the rebuild waits for it to end.
+ */
+const EMPTY_BEFORE_HEAD_RETRIES = 600;
 
 /** ~5 s of waiting for a live runner to overtake the rebuild before writing the live tables ourselves. */
 const LIVE_CATCH_UP_ATTEMPTS = 100;
@@ -140,7 +144,7 @@ export async function buildReadModels(
         // "Nothing more" before the head: read again (the store's contract says this cannot last).
         if (++emptyBeforeHead > EMPTY_BEFORE_HEAD_RETRIES)
           throw new Error(
-            `the event store keeps answering an empty batch at ${encodePosition(cursor)}, before the head ${encodePosition(head)} it had when the rebuild started`,
+            `the event store keeps answering an empty batch at ${encodePosition(cursor)}, before the head ${encodePosition(head)} it had when the rebuild started (on PostgreSQL: a transaction left open on the server holds the visibility horizon back)`,
           );
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
