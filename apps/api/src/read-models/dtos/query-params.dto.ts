@@ -28,7 +28,19 @@ export class ReadParamsDto {
   minPosition?: string;
 }
 
-export class BoardQueryDto extends ReadParamsDto {
+/** The reports' parameters: ReadParamsDto and the stage map to compute in. */
+export class ReportParamsDto extends ReadParamsDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline`',
+  })
+  @Optional()
+  @IsUUID()
+  stageMap?: string;
+}
+
+export class BoardQueryDto extends ReportParamsDto {
   @ApiPropertyOptional({ description: 'Only this owner’s deals' })
   @Optional()
   @IsString()
@@ -73,9 +85,14 @@ export class BoardQueryDto extends ReadParamsDto {
   @Matches(/^([1-9]|[1-9]\d|1\d\d|200)$/, { message: 'limit must be 1–200' })
   limit?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only this stage (use with cursor to page through it)' })
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 64,
+    description:
+      'Only this stage (use with cursor to page through it): a stage uuid, or under stageMap= a targetId. One the board does not have answers no stages',
+  })
   @Optional()
-  @IsUUID()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, { message: 'stageId must be a stage uuid or a targetId' })
   stageId?: string;
 
   @ApiPropertyOptional({
@@ -88,7 +105,7 @@ export class BoardQueryDto extends ReadParamsDto {
   cursor?: string;
 }
 
-export class PeriodQueryDto extends ReadParamsDto {
+export class PeriodQueryDto extends ReportParamsDto {
   @InstantQueryField('Period start, inclusive', { required: true })
   from!: string;
 
