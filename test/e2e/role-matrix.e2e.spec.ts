@@ -126,6 +126,7 @@ describe('role matrix (PostgreSQL)', () => {
     'GET /pipelines/:id/metrics/funnel': {
       path: `/pipelines/${pipelineId}/metrics/funnel?from=${from}&to=${to}&minPosition=${lastPosition}`,
     },
+    'POST /pipelines/:id/metrics/funnel/query': { path: `/pipelines/${UNKNOWN}/metrics/funnel/query`, body: {} },
     'GET /pipelines/:id/metrics/velocity': {
       path: `/pipelines/${pipelineId}/metrics/velocity?from=${from}&to=${to}&minPosition=${lastPosition}`,
     },

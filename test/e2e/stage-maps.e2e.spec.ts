@@ -10,6 +10,8 @@ describe('stage maps over HTTP (PostgreSQL)', () => {
   let analyst: string;
   let pipelineId: string;
   let removedStage: string;
+  /** Position of the fixture's last write: reads wait for it. */
+  let fixturePosition: string;
   const stages = [randomUUID(), randomUUID(), randomUUID()];
   const from = '2000-01-01T00:00:00.000Z';
   const to = '2100-01-01T00:00:00.000Z';
@@ -54,12 +56,14 @@ describe('stage maps over HTTP (PostgreSQL)', () => {
         .send({ pipelineId, title: `D${amount}`, account: 'A', amount, currency: 'EUR' })
         .expect(201);
       if (amount === 200)
-        await api
-          .http()
-          .post(`/deals/${deal.body.id}/stage`)
-          .set('Authorization', sales)
-          .send({ toStageId: stages[1] })
-          .expect(200);
+        fixturePosition = (
+          await api
+            .http()
+            .post(`/deals/${deal.body.id}/stage`)
+            .set('Authorization', sales)
+            .send({ toStageId: stages[1] })
+            .expect(200)
+        ).body.position;
     }
   });
   afterAll(() => api.close());
@@ -200,6 +204,57 @@ describe('stage maps over HTTP (PostgreSQL)', () => {
       ['StageMapChanged', 'ann'],
       ['StageMapDeleted', 'ann'],
     ]);
+  });
+
+  it('answers the funnel in a one-off map from a POST body, writing nothing; a bad one is 422', async () => {
+    const before = await api.eventCount();
+    const oneOff = await api
+      .http()
+      .post(`/pipelines/${pipelineId}/metrics/funnel/query`)
+      .set('Authorization', analyst)
+      .set('X-Min-Position', fixturePosition)
+      .send({
+        from,
+        to,
+        policy: 'strict',
+        stageMap: {
+          targets: [
+            { targetId: 'first', name: 'First' },
+            { targetId: 'rest', name: 'Rest' },
+          ],
+          stages: [
+            { stageId: stages[0], countsAs: 'first' },
+            { stageId: stages[1], countsAs: 'rest' },
+            { stageId: stages[2], countsAs: 'rest' },
+            { stageId: removedStage, countsAs: 'ignore' },
+          ],
+        },
+      })
+      .expect(200);
+    // Both deals began in S0 (first); D200 then entered S1 (rest), in order.
+    expect(oneOff.body.stages.map((s: { stageId: string; reached: number }) => [s.stageId, s.reached])).toEqual([
+      ['first', 2],
+      ['rest', 1],
+    ]);
+    expect(oneOff.body).toMatchObject({
+      policy: 'strict',
+      stageMap: null,
+      transitions: [{ fromStageId: 'first', toStageId: 'rest', count: 1 }],
+    });
+    const bad = await api
+      .http()
+      .post(`/pipelines/${pipelineId}/metrics/funnel/query`)
+      .set('Authorization', analyst)
+      .send({
+        from,
+        to,
+        stageMap: { targets: [{ targetId: 'all', name: 'All' }], stages: [{ stageId: stages[0], countsAs: 'all' }] },
+      })
+      .expect(422);
+    expect(bad.body.details.problems).toEqual([
+      { rule: 'unmapped-stage', entries: [stages[1], stages[2], removedStage] },
+    ]);
+    expect(await api.eventCount()).toBe(before);
   });
 
   it('refuses a map of another pipeline, an unknown pipeline, and sales', async () => {

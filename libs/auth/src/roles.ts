@@ -83,6 +83,7 @@ export const ROUTE_PERMISSIONS = {
   'GET /pipelines/:id/board': 'deals:read',
   'GET /pipelines/:id/metrics/pipeline': 'metrics:read',
   'GET /pipelines/:id/metrics/funnel': 'metrics:read',
+  'POST /pipelines/:id/metrics/funnel/query': 'metrics:read',
   'GET /pipelines/:id/metrics/velocity': 'metrics:read',
   'GET /stage-maps/:id': 'metrics:read',
   'POST /pipelines/:id/stage-maps': 'stage-maps:write',

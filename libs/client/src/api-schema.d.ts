@@ -509,6 +509,28 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/pipelines/{id}/metrics/funnel/query': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The funnel, asked with a JSON body: a one-off stage map used for this answer only (nothing is written)
+     * @description The same figures as GET …/metrics/funnel, computed in the body’s stageMap, which is checked like a stored one against every stage the pipeline ever had (as the read models know it): 422 `invalid-stage-map` with `details.problems[]` naming every offending entry. The answer’s `stageMap` is null (the map has no id). Read-your-writes: header X-Min-Position.
+     *
+     *     **Access:** roles `ops`, `analyst`, `auditor`, `admin` (permission `metrics:read`: Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.) Others get 403.
+     */
+    post: operations['ReadModelsController_funnelQuery'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/pipelines/{id}/metrics/velocity': {
     parameters: {
       query?: never;
@@ -1562,6 +1584,45 @@ export interface components {
       stageMap: components['schemas']['StageMapRefDto'] | null;
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
+    };
+    OneOffStageMapDto: {
+      /** @description Default: "one-off" */
+      name?: string;
+      /** @description The report's stages, in board order: 1–30, each counted by at least one stage */
+      targets: components['schemas']['TargetStageDto'][];
+      /** @description Every stage the pipeline ever had, each exactly once, with what it counts as */
+      stages: components['schemas']['StageAssignmentDto'][];
+    };
+    FunnelQueryBodyDto: {
+      /**
+       * Format: date-time
+       * @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z
+       * @example 2026-03-31T23:59:59.999Z
+       */
+      asOf?: string;
+      /**
+       * @description Time axis of asOf and the period
+       * @enum {string}
+       */
+      axis?: 'occurred' | 'recorded';
+      /**
+       * Format: date-time
+       * @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z
+       * @example 2026-03-31T23:59:59.999Z
+       */
+      from: string;
+      /**
+       * Format: date-time
+       * @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z
+       * @example 2026-03-31T23:59:59.999Z
+       */
+      to: string;
+      /**
+       * @description How reaching a stage is counted (default any)
+       * @enum {string}
+       */
+      policy?: 'strict' | 'any' | 'implied';
+      stageMap: components['schemas']['OneOffStageMapDto'];
     };
     VelocityByCurrencyDto: {
       currency: string;
@@ -5211,7 +5272,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`), or a map of another pipeline (`stage-map-of-another-pipeline`) */
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
       422: {
         headers: {
           [name: string]: unknown;
@@ -5326,7 +5387,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`), or a map of another pipeline (`stage-map-of-another-pipeline`) */
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
       422: {
         headers: {
           [name: string]: unknown;
@@ -5447,7 +5508,135 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`), or a map of another pipeline (`stage-map-of-another-pipeline`) */
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ReadModelsController_funnelQuery: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
+        'X-Min-Position'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FunnelQueryBodyDto'];
+      };
+    };
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FunnelDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
       422: {
         headers: {
           [name: string]: unknown;
@@ -5566,7 +5755,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
-      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`), or a map of another pipeline (`stage-map-of-another-pipeline`) */
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
       422: {
         headers: {
           [name: string]: unknown;

@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Database } from '@dealstream/database';
@@ -18,6 +18,7 @@ import {
   type ReportStageMap,
 } from '@dealstream/read-models';
 import { StageMapReader, type StageMapView } from '@dealstream/stage-maps-application';
+import { requireValidContent } from '@dealstream/stage-maps-domain';
 import type { Pseudonymizer } from '@dealstream/audit';
 import { PSEUDONYMIZER } from '../audit/audit.tokens.js';
 import { CurrentPrincipal, type Principal } from '../auth/auth.decorators.js';
@@ -29,6 +30,7 @@ import { parseInstant } from '../audit/dtos/query-fields.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import {
   BoardQueryDto,
+  FunnelQueryBodyDto,
   FunnelQueryDto,
   PeriodQueryDto,
   ReadParamsDto,
@@ -258,6 +260,55 @@ export class ReadModelsController {
     };
   }
 
+  @Post('pipelines/:id/metrics/funnel/query')
+  @HttpCode(200)
+  @ApiRead({
+    summary: 'The funnel, asked with a JSON body: a one-off stage map used for this answer only (nothing is written)',
+    description:
+      'The same figures as GET …/metrics/funnel, computed in the body’s stageMap, which is checked like a stored one against every stage the pipeline ever had (as the read models know it): 422 `invalid-stage-map` with `details.problems[]` naming every offending entry. The answer’s `stageMap` is null (the map has no id). Read-your-writes: header X-Min-Position.',
+    type: FunnelDto,
+    errors: [400, 401, 403, 404, 413, 415, 422, 503],
+  })
+  async funnelQuery(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: FunnelQueryBodyDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const asOf = asOfOf(body);
+    const { from, to } = periodOf(body);
+    const current = await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, { axis: asOf.axis });
+    if (!current) throw notFound(id, { axis: asOf.axis });
+    const everStageIds = [...current.stages.map((s) => s.stageId), ...Object.keys(current.removedStages)];
+    const map = requireValidContent(
+      {
+        name: body.stageMap.name ?? 'one-off',
+        targets: body.stageMap.targets.map((t) => ({ targetId: t.targetId, name: t.name })),
+        assignments: body.stageMap.stages.map((s) => ({ stageId: s.stageId.toLowerCase(), countsAs: s.countsAs })),
+      },
+      everStageIds,
+    );
+    const result = await funnel(this.database.db, LIVE_SCHEMA, id, {
+      from,
+      to,
+      policy: body.policy ?? 'any',
+      asOf,
+      now: new Date(),
+      stageMap: { targets: map.targets, assignments: map.assignments },
+    });
+    if (!result) throw notFound(id, asOf);
+    return {
+      ...result,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      asOf: asOf.at?.toISOString() ?? null,
+      axis: asOf.axis,
+      stageMap: null,
+      readPosition: encodePosition(position),
+    };
+  }
+
   @Get('pipelines/:id/metrics/velocity')
   @ApiRead({
     summary: 'Sales velocity for [from, to): opportunities, average won size, win rates (period, cohort), cycle length',
@@ -297,11 +348,11 @@ function stageMapRef(map: StageMapView | undefined) {
   return map ? { stageMapId: map.stageMapId, name: map.name, revision: String(map.revision) } : null;
 }
 
-function asOfOf(query: ReadParamsDto): AsOf {
+function asOfOf(query: Pick<ReadParamsDto, 'asOf' | 'axis'>): AsOf {
   return { axis: query.axis ?? 'occurred', ...(query.asOf ? { at: parseInstant(query.asOf)! } : {}) };
 }
 
-function periodOf(query: PeriodQueryDto): { from: Date; to: Date } {
+function periodOf(query: Pick<PeriodQueryDto, 'from' | 'to'>): { from: Date; to: Date } {
   const from = parseInstant(query.from)!;
   const to = parseInstant(query.to)!;
   if (!(from < to)) throw new ApiProblem(400, 'invalid-period', 'from must be before to');

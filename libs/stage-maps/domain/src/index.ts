@@ -5,4 +5,4 @@ export * from './stage-map.events.js';
 export * from './stage-map.model.js';
 export * from './stage-map.state.js';
 export * from './stage-map.stream.js';
-export { MAX_TARGETS, type StageMapProblem } from './stage-map.validation.js';
+export { MAX_TARGETS, requireValidContent, type StageMapProblem } from './stage-map.validation.js';

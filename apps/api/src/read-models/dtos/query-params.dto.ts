@@ -1,8 +1,11 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { MAX_TARGETS } from '@dealstream/stage-maps-domain';
 import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
 import { Optional } from '../../controller-kit/optional.decorator.js';
 import { InstantQueryField } from '../../audit/dtos/query-fields.js';
+import { StageAssignmentDto, TargetStageDto } from '../../stage-maps/dtos/stage-map.dto.js';
 
 const INTEGER = /^(0|[1-9]\d{0,15})$/;
 
@@ -121,4 +124,62 @@ export class FunnelQueryDto extends PeriodQueryDto {
   @Optional()
   @IsIn(FUNNEL_POLICIES)
   policy?: FunnelPolicy;
+}
+
+/** A map used for one report only: validated like a stored one (422 `invalid-stage-map`), never written. */
+export class OneOffStageMapDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 120, description: 'Default: "one-off"' })
+  @Optional()
+  @IsString()
+  @Length(1, 120)
+  name?: string;
+
+  @ApiProperty({
+    type: [TargetStageDto],
+    maxItems: MAX_TARGETS,
+    description: `The report's stages, in board order: 1–${MAX_TARGETS}, each counted by at least one stage`,
+  })
+  @IsArray()
+  @ArrayMaxSize(MAX_TARGETS)
+  @ValidateNested({ each: true })
+  @Type(() => TargetStageDto)
+  targets!: TargetStageDto[];
+
+  @ApiProperty({
+    type: [StageAssignmentDto],
+    maxItems: 500,
+    description: 'Every stage the pipeline ever had, each exactly once, with what it counts as',
+  })
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => StageAssignmentDto)
+  stages!: StageAssignmentDto[];
+}
+
+/** The funnel's parameters as a JSON body, with a one-off stage map instead of a stored one. */
+export class FunnelQueryBodyDto {
+  @InstantQueryField('Answer as at this instant. Default: now')
+  asOf?: string;
+
+  @ApiPropertyOptional({ enum: ['occurred', 'recorded'], description: 'Time axis of asOf and the period' })
+  @Optional()
+  @IsIn(['occurred', 'recorded'])
+  axis?: TimeAxis;
+
+  @InstantQueryField('Period start, inclusive', { required: true })
+  from!: string;
+
+  @InstantQueryField('Period end, exclusive', { required: true })
+  to!: string;
+
+  @ApiPropertyOptional({ enum: FUNNEL_POLICIES, description: 'How reaching a stage is counted (default any)' })
+  @Optional()
+  @IsIn(FUNNEL_POLICIES)
+  policy?: FunnelPolicy;
+
+  @ApiProperty({ type: OneOffStageMapDto })
+  @ValidateNested()
+  @Type(() => OneOffStageMapDto)
+  stageMap!: OneOffStageMapDto;
 }
