@@ -11,7 +11,7 @@ export interface ReportStageMap {
 }
 
 /** One column of a report: a live stage of the definition in force, or a target stage of a map. */
-export interface LayoutColumn {
+interface LayoutColumn {
   readonly stageId: string;
   readonly name: string;
   /** The stage's probability; null for a map's target (each deal is weighted by its own stage's). */
