@@ -20,6 +20,7 @@ describe('role matrix (PostgreSQL)', () => {
   let dealId: string;
   let otherDealId: string;
   let pipelineId: string;
+  let stageMapId: string;
   let lastPosition: string;
   const bearer: Partial<Record<Role, string>> = {};
   let anon: (id: string) => string;
@@ -68,6 +69,22 @@ describe('role matrix (PostgreSQL)', () => {
       .expect(201);
     otherDealId = other.body.id;
     lastPosition = other.body.position;
+    // An analyst defines the stage map the reads below address (stage-maps:write is theirs).
+    stageMapId = (
+      await api
+        .http()
+        .post(`/pipelines/${pipelineId}/stage-maps`)
+        .set('Authorization', `Bearer ${await api.token(['analyst'], 'ana-analyst')}`)
+        .send({
+          name: 'One column',
+          targets: [{ targetId: 'all', name: 'All' }],
+          stages: [
+            { stageId: S1, countsAs: 'all' },
+            { stageId: S2, countsAs: 'all' },
+          ],
+        })
+        .expect(201)
+    ).body.id;
     const { rows } = await sql<{ key: string }>`select encode(key, 'hex') as key from audit.pseudonym_key`.execute(
       api.database.db,
     );
@@ -109,9 +126,14 @@ describe('role matrix (PostgreSQL)', () => {
     'GET /pipelines/:id/metrics/funnel': {
       path: `/pipelines/${pipelineId}/metrics/funnel?from=${from}&to=${to}&minPosition=${lastPosition}`,
     },
+    'POST /pipelines/:id/metrics/funnel/query': { path: `/pipelines/${UNKNOWN}/metrics/funnel/query`, body: {} },
     'GET /pipelines/:id/metrics/velocity': {
       path: `/pipelines/${pipelineId}/metrics/velocity?from=${from}&to=${to}&minPosition=${lastPosition}`,
     },
+    'GET /stage-maps/:id': { path: `/stage-maps/${stageMapId}` },
+    'POST /pipelines/:id/stage-maps': { path: `/pipelines/${UNKNOWN}/stage-maps`, body: {} },
+    'PUT /stage-maps/:id': { path: `/stage-maps/${UNKNOWN}`, body: {} },
+    'DELETE /stage-maps/:id': { path: `/stage-maps/${UNKNOWN}` },
     'GET /deals/:id/history': { path: `/deals/${dealId}/history` },
     'GET /deals/:id/state': { path: `/deals/${dealId}/state?version=4` },
     'GET /deals/:id/diff': { path: `/deals/${dealId}/diff?from=0&to=4` },
@@ -125,7 +147,7 @@ describe('role matrix (PostgreSQL)', () => {
 
   async function call(route: RouteKey, authorization?: string) {
     const { path, body } = requests()[route];
-    const method = route.split(' ')[0].toLowerCase() as 'get' | 'post' | 'patch' | 'delete';
+    const method = route.split(' ')[0].toLowerCase() as 'get' | 'post' | 'put' | 'patch' | 'delete';
     let request = api.http()[method](path);
     if (authorization) request = request.set('Authorization', authorization);
     return body === undefined ? request : request.send(body);

@@ -6,6 +6,7 @@ import type { EventStore } from '@dealstream/event-store';
 import { DEFAULT_CONTENTION_POLICY, EVENT_STORE, WRITE_CONTENTION_POLICY } from '@dealstream/command-handling';
 import { DealsApplicationModule } from '@dealstream/deals-application';
 import { PipelinesApplicationModule } from '@dealstream/pipelines-application';
+import { StageMapsApplicationModule } from '@dealstream/stage-maps-application';
 import { AuditModule } from './audit/audit.module.js';
 import { AUTH_OPTIONS, AuthGuard, VERIFICATION_KEY, type AuthOptions } from './auth/auth.guard.js';
 import type { VerificationKey } from './auth/auth-keys.js';
@@ -24,6 +25,7 @@ import { loggingModule } from './logging/logging.module.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
 import { ProjectionsModule } from './projections/projections.module.js';
+import { StageMapsController } from './stage-maps/stage-maps.controller.js';
 import { READ_WAIT_MS, ReadModelsController } from './read-models/read-models.controller.js';
 
 export interface AppModuleOptions {
@@ -78,10 +80,11 @@ export class AppModule {
         InfrastructureModule.with(options),
         PipelinesApplicationModule,
         DealsApplicationModule,
+        StageMapsApplicationModule,
         AuditModule,
         ProjectionsModule.with(options.projectionsInProcess, options.subscriptionSilenceMs),
       ],
-      controllers: [HealthController, PipelinesController, DealsController, ReadModelsController],
+      controllers: [HealthController, PipelinesController, DealsController, StageMapsController, ReadModelsController],
       providers: [
         { provide: VERIFICATION_KEY, useValue: options.verificationKey },
         { provide: AUTH_OPTIONS, useValue: options.auth },

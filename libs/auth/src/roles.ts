@@ -27,6 +27,10 @@ export const PERMISSIONS = {
     roles: ['ops', 'analyst', 'auditor', 'admin'],
     why: "Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.",
   },
+  'stage-maps:write': {
+    roles: ['ops', 'analyst', 'admin'],
+    why: 'A stage map changes no deal and no forecast, only how reports group stages: analysts define the views they report in; ops too. Reading a map is `metrics:read`, like the reports that use it.',
+  },
   'audit:history': {
     roles: ['ops', 'analyst', 'auditor', 'admin'],
     why: 'How deals and pipelines changed. Ops answers "who moved this deal"; analysts study the changes. Sales has none of the audit routes: they expose every principal\'s actions on every deal.',
@@ -79,7 +83,12 @@ export const ROUTE_PERMISSIONS = {
   'GET /pipelines/:id/board': 'deals:read',
   'GET /pipelines/:id/metrics/pipeline': 'metrics:read',
   'GET /pipelines/:id/metrics/funnel': 'metrics:read',
+  'POST /pipelines/:id/metrics/funnel/query': 'metrics:read',
   'GET /pipelines/:id/metrics/velocity': 'metrics:read',
+  'GET /stage-maps/:id': 'metrics:read',
+  'POST /pipelines/:id/stage-maps': 'stage-maps:write',
+  'PUT /stage-maps/:id': 'stage-maps:write',
+  'DELETE /stage-maps/:id': 'stage-maps:write',
   'GET /deals/:id/history': 'audit:history',
   'GET /deals/:id/state': 'audit:history',
   'GET /deals/:id/diff': 'audit:history',

@@ -391,6 +391,62 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/pipelines/{id}/stage-maps': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Define a stage map for the pipeline: target stages and what every stage it ever had counts as
+     * @description Records StageMapDefined in stream stagemap-<id>. 422 `invalid-stage-map` when the map does not fit the pipeline: `details.problems[]` lists every rule broken (`unknown-stage`, `unmapped-stage`, `unknown-target`, `empty-target`, `duplicate-stage`, `duplicate-target-id`, `duplicate-target-name`, `invalid-target-id`, `invalid-target-name`, `no-targets`, `too-many-targets`) with every offending entry; nothing is written. A map is one level (stage → target), so it has no cycles. 404 when the pipeline does not exist; 409 `stage-map-already-defined` for an id in use.
+     *
+     *     **Access:** roles `ops`, `analyst`, `admin` (permission `stage-maps:write`: A stage map changes no deal and no forecast, only how reports group stages: analysts define the views they report in; ops too. Reading a map is `metrics:read`, like the reports that use it.) Others get 403.
+     */
+    post: operations['StageMapsController_define'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/stage-maps/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A stage map as defined now (ETag = its stream revision)
+     * @description Read from the map’s own stream, so a map is readable as soon as its write answered.
+     *
+     *     **Access:** roles `ops`, `analyst`, `auditor`, `admin` (permission `metrics:read`: Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.) Owner and actor ids in the answer are stable pseudonyms (`anon-…`) for analyst (no `identities:clear`). Others get 403.
+     */
+    get: operations['StageMapsController_get'];
+    /**
+     * Replace a stage map’s name, targets and stage assignments
+     * @description Records StageMapChanged (the whole new content). 422 `invalid-stage-map` when the map does not fit the pipeline: `details.problems[]` lists every rule broken (`unknown-stage`, `unmapped-stage`, `unknown-target`, `empty-target`, `duplicate-stage`, `duplicate-target-id`, `duplicate-target-name`, `invalid-target-id`, `invalid-target-name`, `no-targets`, `too-many-targets`) with every offending entry; nothing is written. A map is one level (stage → target), so it has no cycles. 409 `stage-map-deleted` once deleted.
+     *
+     *     **Access:** roles `ops`, `analyst`, `admin` (permission `stage-maps:write`: A stage map changes no deal and no forecast, only how reports group stages: analysts define the views they report in; ops too. Reading a map is `metrics:read`, like the reports that use it.) Others get 403.
+     */
+    put: operations['StageMapsController_change'];
+    post?: never;
+    /**
+     * Delete a stage map (its history stays in its stream)
+     * @description Records StageMapDeleted; reports then refuse it (422 `unknown-stage-map`). 409 `stage-map-deleted` twice.
+     *
+     *     **Access:** roles `ops`, `analyst`, `admin` (permission `stage-maps:write`: A stage map changes no deal and no forecast, only how reports group stages: analysts define the views they report in; ops too. Reading a map is `metrics:read`, like the reports that use it.) Others get 403.
+     */
+    delete: operations['StageMapsController_remove'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/pipelines/{id}/board': {
     parameters: {
       query?: never;
@@ -447,6 +503,28 @@ export interface paths {
     get: operations['ReadModelsController_funnel'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines/{id}/metrics/funnel/query': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * The funnel, asked with a JSON body: a one-off stage map used for this answer only (nothing is written)
+     * @description The same figures as GET …/metrics/funnel, computed in the body’s stageMap, which is checked like a stored one against every stage the pipeline ever had (as the read models know it): 422 `invalid-stage-map` with `details.problems[]` naming every offending entry. The answer’s `stageMap` is null (the map has no id). Read-your-writes: header X-Min-Position.
+     *
+     *     **Access:** roles `ops`, `analyst`, `auditor`, `admin` (permission `metrics:read`: Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.) Others get 403.
+     */
+    post: operations['ReadModelsController_funnelQuery'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1200,6 +1278,59 @@ export interface components {
        */
       parentDealId: string;
     };
+    TargetStageDto: {
+      /**
+       * @description Slug `[a-z0-9][a-z0-9-]*`, unique in the map, not `ignore` (else 422 `invalid-stage-map`); reports name the stage by it
+       * @example qualify
+       */
+      targetId: string;
+      /**
+       * @description Trimmed; unique in the map
+       * @example Qualify
+       */
+      name: string;
+    };
+    StageAssignmentDto: {
+      /** @description A stage the pipeline has or ever had (renamed and removed ones included) */
+      stageId: string;
+      /**
+       * @description The targetId this stage counts as, or `ignore`: its deals count in no target stage
+       * @example qualify
+       */
+      countsAs: string;
+    };
+    DefineStageMapDto: {
+      /** @example Five-stage view (2026) */
+      name: string;
+      /** @description The report's stages, in board order: 1–30, each counted by at least one stage */
+      targets: components['schemas']['TargetStageDto'][];
+      /** @description Every stage the pipeline ever had, each exactly once, with what it counts as */
+      stages: components['schemas']['StageAssignmentDto'][];
+      /**
+       * Format: uuid
+       * @description Client-chosen id; otherwise derived from Idempotency-Key, or random
+       */
+      id?: string;
+    };
+    StageMapContentDto: {
+      /** @example Five-stage view (2026) */
+      name: string;
+      /** @description The report's stages, in board order: 1–30, each counted by at least one stage */
+      targets: components['schemas']['TargetStageDto'][];
+      /** @description Every stage the pipeline ever had, each exactly once, with what it counts as */
+      stages: components['schemas']['StageAssignmentDto'][];
+    };
+    StageMapViewDto: {
+      /** Format: uuid */
+      stageMapId: string;
+      /** Format: uuid */
+      pipelineId: string;
+      name: string;
+      targets: components['schemas']['TargetStageDto'][];
+      stages: components['schemas']['StageAssignmentDto'][];
+      /** @description Revision of the map’s stream (64-bit, as a string; also the ETag) */
+      revision: string;
+    };
     BantCriterionViewDto: {
       confirmed: boolean;
       note?: string;
@@ -1248,7 +1379,10 @@ export interface components {
       activityCount: number;
       /** Format: date-time */
       createdAt: string;
-      /** Format: date-time */
+      /**
+       * Format: date-time
+       * @description When it entered the column (under stageMap=: the target stage)
+       */
       stageEnteredAt: string;
       /** Format: date-time */
       closedAt: string | null;
@@ -1301,10 +1435,11 @@ export interface components {
       stalled: boolean;
     };
     BoardStageDto: {
-      /** Format: uuid */
+      /** @description The stage’s uuid; under stageMap=, the target stage’s targetId */
       stageId: string;
       name: string;
-      probability: number;
+      /** @description The stage’s probability (percent); null for a stage map’s target (each deal is weighted by its own stage’s) */
+      probability: number | null;
       maxDaysInStage: number | null;
       count: number;
       stalledCount: number;
@@ -1314,6 +1449,13 @@ export interface components {
       deals: components['schemas']['BoardDealDto'][];
       /** @description Pass as cursor= (with stageId=) for the next page; null on the last page */
       nextCursor: string | null;
+    };
+    StageMapRefDto: {
+      /** Format: uuid */
+      stageMapId: string;
+      name: string;
+      /** @description Revision of the map’s stream the answer used (64-bit, as a string) */
+      revision: string;
     };
     BoardDto: {
       pipeline: components['schemas']['BoardPipelineDto'];
@@ -1329,6 +1471,8 @@ export interface components {
        * @enum {string}
        */
       axis: 'occurred' | 'recorded';
+      /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
+      stageMap: components['schemas']['StageMapRefDto'] | null;
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
       /**
@@ -1346,10 +1490,11 @@ export interface components {
       weightedValue: number;
     };
     StageMetricsDto: {
-      /** Format: uuid */
+      /** @description The stage’s uuid; under stageMap=, the target stage’s targetId */
       stageId: string;
       name: string;
-      probability: number;
+      /** @description The stage’s probability (percent); null for a stage map’s target (each deal is weighted by its own stage’s) */
+      probability: number | null;
       /** @description Open deals in the stage at the instant */
       count: number;
       stalledCount: number;
@@ -1383,6 +1528,8 @@ export interface components {
        * @enum {string}
        */
       axis: 'occurred' | 'recorded';
+      /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
+      stageMap: components['schemas']['StageMapRefDto'] | null;
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
     };
@@ -1395,7 +1542,7 @@ export interface components {
       disqualified: number;
     };
     FunnelStageDto: {
-      /** Format: uuid */
+      /** @description The stage’s uuid; under stageMap=, the target stage’s targetId */
       stageId: string;
       name: string;
       reached: number;
@@ -1406,9 +1553,9 @@ export interface components {
       medianDaysToReach: number | null;
     };
     TransitionCountDto: {
-      /** Format: uuid */
+      /** @description The stage’s uuid; under stageMap=, the target stage’s targetId */
       fromStageId: string;
-      /** Format: uuid */
+      /** @description The stage’s uuid; under stageMap=, the target stage’s targetId */
       toStageId: string;
       count: number;
     };
@@ -1433,8 +1580,49 @@ export interface components {
        * @enum {string}
        */
       axis: 'occurred' | 'recorded';
+      /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
+      stageMap: components['schemas']['StageMapRefDto'] | null;
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
+    };
+    OneOffStageMapDto: {
+      /** @description Default: "one-off" */
+      name?: string;
+      /** @description The report's stages, in board order: 1–30, each counted by at least one stage */
+      targets: components['schemas']['TargetStageDto'][];
+      /** @description Every stage the pipeline ever had, each exactly once, with what it counts as */
+      stages: components['schemas']['StageAssignmentDto'][];
+    };
+    FunnelQueryBodyDto: {
+      /**
+       * Format: date-time
+       * @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z
+       * @example 2026-03-31T23:59:59.999Z
+       */
+      asOf?: string;
+      /**
+       * @description Time axis of asOf and the period
+       * @enum {string}
+       */
+      axis?: 'occurred' | 'recorded';
+      /**
+       * Format: date-time
+       * @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z
+       * @example 2026-03-31T23:59:59.999Z
+       */
+      from: string;
+      /**
+       * Format: date-time
+       * @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z
+       * @example 2026-03-31T23:59:59.999Z
+       */
+      to: string;
+      /**
+       * @description How reaching a stage is counted (default any)
+       * @enum {string}
+       */
+      policy?: 'strict' | 'any' | 'implied';
+      stageMap: components['schemas']['OneOffStageMapDto'];
     };
     VelocityByCurrencyDto: {
       currency: string;
@@ -1467,6 +1655,8 @@ export interface components {
        * @enum {string}
        */
       axis: 'occurred' | 'recorded';
+      /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
+      stageMap: components['schemas']['StageMapRefDto'] | null;
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
     };
@@ -4477,6 +4667,520 @@ export interface operations {
       };
     };
   };
+  StageMapsController_define: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
+        'Idempotency-Key'?: string;
+        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        'X-Correlation-Id'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DefineStageMapDto'];
+      };
+    };
+    responses: {
+      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WriteResponseDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  StageMapsController_get: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
+        'X-Min-Position'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StageMapViewDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  StageMapsController_change: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
+        'Idempotency-Key'?: string;
+        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        'X-Correlation-Id'?: string;
+        /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StageMapContentDto'];
+      };
+    };
+    responses: {
+      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WriteResponseDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  StageMapsController_remove: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
+        'Idempotency-Key'?: string;
+        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        'X-Correlation-Id'?: string;
+        /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WriteResponseDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
   ReadModelsController_board: {
     parameters: {
       query?: {
@@ -4486,6 +5190,8 @@ export interface operations {
         axis?: 'occurred' | 'recorded';
         /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
         minPosition?: string;
+        /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
+        stageMap?: string;
         /** @description Only this owner’s deals */
         ownerId?: string;
         /** @description true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others */
@@ -4496,7 +5202,7 @@ export interface operations {
         maxAmount?: number;
         /** @description Deals per stage page, 1–200 (default 20) */
         limit?: number;
-        /** @description Only this stage (use with cursor to page through it) */
+        /** @description Only this stage (use with cursor to page through it): a stage uuid, or under stageMap= a targetId. One the board does not have answers no stages */
         stageId?: string;
         /** @description nextCursor of the stage, to get its next page (requires stageId); anything not made by this route is 400 invalid-cursor */
         cursor?: string;
@@ -4566,6 +5272,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
       431: {
         headers: {
@@ -4604,6 +5319,8 @@ export interface operations {
         axis?: 'occurred' | 'recorded';
         /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
         minPosition?: string;
+        /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
+        stageMap?: string;
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -4670,6 +5387,15 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
       431: {
         headers: {
@@ -4708,6 +5434,8 @@ export interface operations {
         axis?: 'occurred' | 'recorded';
         /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
         minPosition?: string;
+        /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
+        stageMap?: string;
         /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
@@ -4780,6 +5508,143 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'];
         };
       };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ReadModelsController_funnelQuery: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
+        'X-Min-Position'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FunnelQueryBodyDto'];
+      };
+    };
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FunnelDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
       431: {
         headers: {
@@ -4818,6 +5683,8 @@ export interface operations {
         axis?: 'occurred' | 'recorded';
         /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
         minPosition?: string;
+        /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
+        stageMap?: string;
         /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
@@ -4881,6 +5748,15 @@ export interface operations {
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
       408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
         headers: {
           [name: string]: unknown;
         };

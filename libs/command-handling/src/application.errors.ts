@@ -13,7 +13,7 @@ export class PreconditionFailedError extends Error {
 /** The addressed resource does not exist: HTTP 404. */
 export class NotFoundError extends Error {
   constructor(
-    readonly resource: 'deal' | 'pipeline',
+    readonly resource: 'deal' | 'pipeline' | 'stage-map',
     readonly id: string,
   ) {
     super(`${resource} ${id} does not exist`);

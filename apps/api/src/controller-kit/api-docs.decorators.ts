@@ -92,6 +92,9 @@ export function ApiRead(options: {
     401: ERROR_DESCRIPTIONS[401],
     403: ERROR_DESCRIPTIONS[403],
     404: 'Unknown deal or pipeline (or a pipeline that did not exist at asOf)',
+    413: ERROR_DESCRIPTIONS[413],
+    415: ERROR_DESCRIPTIONS[415],
+    422: 'stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`)',
     503: 'The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After)',
   };
   return applyDecorators(

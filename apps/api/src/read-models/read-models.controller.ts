@@ -1,4 +1,4 @@
-import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Database } from '@dealstream/database';
@@ -15,7 +15,10 @@ import {
   type AsOf,
   type BoardCursor,
   type BoardFilters,
+  type ReportStageMap,
 } from '@dealstream/read-models';
+import { StageMapReader, type StageMapView } from '@dealstream/stage-maps-application';
+import { requireValidContent } from '@dealstream/stage-maps-domain';
 import type { Pseudonymizer } from '@dealstream/audit';
 import { PSEUDONYMIZER } from '../audit/audit.tokens.js';
 import { CurrentPrincipal, type Principal } from '../auth/auth.decorators.js';
@@ -25,9 +28,19 @@ import { ApiRead } from '../controller-kit/api-docs.decorators.js';
 import { UUID_PATTERN, UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { parseInstant } from '../audit/dtos/query-fields.js';
 import { ApiProblem } from '../problem/api-problem.js';
-import { BoardQueryDto, FunnelQueryDto, PeriodQueryDto, ReadParamsDto } from './dtos/query-params.dto.js';
+import {
+  BoardQueryDto,
+  FunnelQueryBodyDto,
+  FunnelQueryDto,
+  PeriodQueryDto,
+  ReadParamsDto,
+  ReportParamsDto,
+} from './dtos/query-params.dto.js';
 import { BoardDto, DealViewDto, FunnelDto, PipelineMetricsDto, VelocityDto } from './dtos/read-responses.dto.js';
 import { awaitReadPosition } from './read-position.js';
+
+/** What every report can answer: the read errors and 422 for a stageMap= it cannot use. */
+const REPORT_ERRORS = [400, 401, 403, 404, 422, 503];
 
 export const READ_WAIT_MS = Symbol.for('dealstream.ReadWaitMs');
 
@@ -48,7 +61,25 @@ export class ReadModelsController {
     @Inject(DATABASE) private readonly database: Database,
     @Inject(READ_WAIT_MS) private readonly maxWaitMs: number,
     @Inject(PSEUDONYMIZER) private readonly pseudonymizer: Pseudonymizer,
+    private readonly stageMaps: StageMapReader,
   ) {}
+
+  /**
+   * The stage map a report is asked in (stageMap=), from its own stream — a few events, cached; no
+   * deal or pipeline event is read. 422 when it does not exist, was deleted or maps another pipeline.
+   */
+  private async stageMapOf(pipelineId: string, stageMapId: string | undefined): Promise<StageMapView | undefined> {
+    if (stageMapId === undefined) return undefined;
+    const map = await this.stageMaps.load(stageMapId.toLowerCase());
+    if (!map) throw new ApiProblem(422, 'unknown-stage-map', `stage map ${stageMapId} does not exist (or was deleted)`);
+    if (map.pipelineId !== pipelineId)
+      throw new ApiProblem(
+        422,
+        'stage-map-of-another-pipeline',
+        `stage map ${stageMapId} maps pipeline ${map.pipelineId}, not ${pipelineId}`,
+      );
+    return map;
+  }
 
   @Get('deals/:id')
   @ApiRead({ summary: 'Current state of a deal (ETag = stream revision)', type: DealViewDto })
@@ -91,6 +122,7 @@ export class ReadModelsController {
     description:
       'Callers without identities:clear (analysts) see every ownerId as its pseudonym (anon-…, the same as in the audit routes) and filter with ownerId=anon-…; a clear id from them is refused (400 owner-filter-needs-pseudonym).',
     type: BoardDto,
+    errors: REPORT_ERRORS,
   })
   async board(
     @Param('id', UuidParamPipe) id: string,
@@ -108,6 +140,7 @@ export class ReadModelsController {
         'Without identities:clear, ownerId filters by a pseudonym (anon-…) as shown on the board, the deal and the audit routes',
       );
     }
+    const map = await this.stageMapOf(id, query.stageMap);
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     if (query.cursor && !query.stageId)
@@ -124,6 +157,7 @@ export class ReadModelsController {
       limit: query.limit ? Number(query.limit) : 20,
       ...(query.stageId ? { stageId: query.stageId.toLowerCase() } : {}),
       ...(query.cursor ? { cursor: decodeCursor(query.cursor) } : {}),
+      ...reportMap(map),
       filters: {
         ...owners,
         ...(query.stalled !== undefined ? { stalled: query.stalled === 'true' } : {}),
@@ -136,6 +170,7 @@ export class ReadModelsController {
       ...result,
       asOf: asOf.at?.toISOString() ?? null,
       axis: asOf.axis,
+      stageMap: stageMapRef(map),
       readPosition: encodePosition(position),
       identities: clear ? 'visible' : 'pseudonymous',
       stages: result.stages.map((stage) => ({
@@ -159,18 +194,33 @@ export class ReadModelsController {
     summary:
       'Open deals by stage (count, value, weighted, average age, stalled) and weighted forecast by expected close month',
     type: PipelineMetricsDto,
+    errors: REPORT_ERRORS,
   })
   async pipeline(
     @Param('id', UuidParamPipe) id: string,
-    @Query() query: ReadParamsDto,
+    @Query() query: ReportParamsDto,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
+    const map = await this.stageMapOf(id, query.stageMap);
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
-    const result = await pipelineMetrics(this.database.db, LIVE_SCHEMA, id, asOf, asOf.at ?? new Date());
+    const result = await pipelineMetrics(
+      this.database.db,
+      LIVE_SCHEMA,
+      id,
+      asOf,
+      asOf.at ?? new Date(),
+      reportMap(map).stageMap,
+    );
     if (!result) throw notFound(id, asOf);
-    return { ...result, asOf: asOf.at?.toISOString() ?? null, axis: asOf.axis, readPosition: encodePosition(position) };
+    return {
+      ...result,
+      asOf: asOf.at?.toISOString() ?? null,
+      axis: asOf.axis,
+      stageMap: stageMapRef(map),
+      readPosition: encodePosition(position),
+    };
   }
 
   @Get('pipelines/:id/metrics/funnel')
@@ -178,6 +228,7 @@ export class ReadModelsController {
     summary:
       'Funnel of the deals created in [from, to): reached per stage, conversion, drop-off, median time to reach, win rate, transition matrix',
     type: FunnelDto,
+    errors: REPORT_ERRORS,
   })
   async funnel(
     @Param('id', UuidParamPipe) id: string,
@@ -185,6 +236,7 @@ export class ReadModelsController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
+    const map = await this.stageMapOf(id, query.stageMap);
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const { from, to } = periodOf(query);
@@ -194,6 +246,7 @@ export class ReadModelsController {
       policy: query.policy ?? 'any',
       asOf,
       now: new Date(),
+      ...reportMap(map),
     });
     if (!result) throw notFound(id, asOf);
     return {
@@ -202,6 +255,56 @@ export class ReadModelsController {
       to: to.toISOString(),
       asOf: asOf.at?.toISOString() ?? null,
       axis: asOf.axis,
+      stageMap: stageMapRef(map),
+      readPosition: encodePosition(position),
+    };
+  }
+
+  @Post('pipelines/:id/metrics/funnel/query')
+  @HttpCode(200)
+  @ApiRead({
+    summary: 'The funnel, asked with a JSON body: a one-off stage map used for this answer only (nothing is written)',
+    description:
+      'The same figures as GET …/metrics/funnel, computed in the body’s stageMap, which is checked like a stored one against every stage the pipeline ever had (as the read models know it): 422 `invalid-stage-map` with `details.problems[]` naming every offending entry. The answer’s `stageMap` is null (the map has no id). Read-your-writes: header X-Min-Position.',
+    type: FunnelDto,
+    errors: [400, 401, 403, 404, 413, 415, 422, 503],
+  })
+  async funnelQuery(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: FunnelQueryBodyDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const asOf = asOfOf(body);
+    const { from, to } = periodOf(body);
+    const current = await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, { axis: asOf.axis });
+    if (!current) throw notFound(id, { axis: asOf.axis });
+    const everStageIds = [...current.stages.map((s) => s.stageId), ...Object.keys(current.removedStages)];
+    const map = requireValidContent(
+      {
+        name: body.stageMap.name ?? 'one-off',
+        targets: body.stageMap.targets.map((t) => ({ targetId: t.targetId, name: t.name })),
+        assignments: body.stageMap.stages.map((s) => ({ stageId: s.stageId.toLowerCase(), countsAs: s.countsAs })),
+      },
+      everStageIds,
+    );
+    const result = await funnel(this.database.db, LIVE_SCHEMA, id, {
+      from,
+      to,
+      policy: body.policy ?? 'any',
+      asOf,
+      now: new Date(),
+      stageMap: { targets: map.targets, assignments: map.assignments },
+    });
+    if (!result) throw notFound(id, asOf);
+    return {
+      ...result,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      asOf: asOf.at?.toISOString() ?? null,
+      axis: asOf.axis,
+      stageMap: null,
       readPosition: encodePosition(position),
     };
   }
@@ -210,6 +313,7 @@ export class ReadModelsController {
   @ApiRead({
     summary: 'Sales velocity for [from, to): opportunities, average won size, win rates (period, cohort), cycle length',
     type: VelocityDto,
+    errors: REPORT_ERRORS,
   })
   async velocity(
     @Param('id', UuidParamPipe) id: string,
@@ -217,6 +321,8 @@ export class ReadModelsController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
+    // Velocity has no per-stage figure: a map is checked and echoed, and changes nothing.
+    const map = await this.stageMapOf(id, query.stageMap);
     const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const { from, to } = periodOf(query);
@@ -228,16 +334,25 @@ export class ReadModelsController {
       to: to.toISOString(),
       asOf: asOf.at?.toISOString() ?? null,
       axis: asOf.axis,
+      stageMap: stageMapRef(map),
       readPosition: encodePosition(position),
     };
   }
 }
 
-function asOfOf(query: ReadParamsDto): AsOf {
+function reportMap(map: StageMapView | undefined): { stageMap?: ReportStageMap } {
+  return map ? { stageMap: { targets: map.targets, assignments: map.assignments } } : {};
+}
+
+function stageMapRef(map: StageMapView | undefined) {
+  return map ? { stageMapId: map.stageMapId, name: map.name, revision: String(map.revision) } : null;
+}
+
+function asOfOf(query: Pick<ReadParamsDto, 'asOf' | 'axis'>): AsOf {
   return { axis: query.axis ?? 'occurred', ...(query.asOf ? { at: parseInstant(query.asOf)! } : {}) };
 }
 
-function periodOf(query: PeriodQueryDto): { from: Date; to: Date } {
+function periodOf(query: Pick<PeriodQueryDto, 'from' | 'to'>): { from: Date; to: Date } {
   const from = parseInstant(query.from)!;
   const to = parseInstant(query.to)!;
   if (!(from < to)) throw new ApiProblem(400, 'invalid-period', 'from must be before to');

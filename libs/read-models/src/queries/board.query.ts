@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { openDealsAt } from './open-deals.js';
-import { pipelineDefinition, stageMapSql, type PipelineDefinition } from './pipeline-definition.query.js';
+import { pipelineDefinition, type PipelineDefinition } from './pipeline-definition.query.js';
+import { columnEnteredAt, layoutSql, stageLayout, type ReportStageMap, type StageLayout } from './stage-layout.js';
 import { timestamp, type AsOf } from './time-axis.js';
 
 export interface BoardFilters {
@@ -24,6 +25,8 @@ export interface BoardRequest {
   /** Only this stage (to page through it with `cursor`). */
   readonly stageId?: string;
   readonly cursor?: BoardCursor;
+  /** Columns are the map's target stages (docs/metrics.md, "Stage maps"). */
+  readonly stageMap?: ReportStageMap;
 }
 
 /** Keyset position within a stage: deals are ordered by amount descending, then deal id. */
@@ -49,6 +52,7 @@ export interface BoardDeal {
   readonly amount: number;
   readonly currency: string;
   readonly expectedCloseDate: string | null;
+  /** When it entered the column it is in (under a map: the target stage, not the stage within it). */
   readonly stageEnteredAt: string;
   readonly daysInStage: number;
   readonly stalled: boolean;
@@ -57,7 +61,8 @@ export interface BoardDeal {
 export interface BoardStage {
   readonly stageId: string;
   readonly name: string;
-  readonly probability: number;
+  /** Null for a stage map's target: its deals are weighted by their own stages' probabilities. */
+  readonly probability: number | null;
   readonly maxDaysInStage: number | null;
   readonly count: number;
   readonly stalledCount: number;
@@ -85,17 +90,18 @@ export async function board(
   // Raw: totals and a row_number() window per stage over a VALUES stage map, keyset-paged — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
   if (!definition) return undefined;
-  const filtered = filteredDeals(schema, pipelineId, definition, request);
+  const layout = stageLayout(definition, request.stageMap);
+  const filtered = filteredDeals(schema, pipelineId, layout, request);
 
   const totals = wholeLiveBoard(request)
-    ? await maintainedTotals(db, schema, pipelineId, definition, request.now)
+    ? await maintainedTotals(db, schema, pipelineId, layout, request.now)
     : await filteredTotals(db, filtered);
 
   const { cursor, stageId, limit } = request;
   const { rows: deals } = await sql<BoardDealRow>`
     with f as ${filtered}, ranked as (
       select f.*, row_number() over (partition by live_stage_id order by amount desc, deal_id) as rn from f
-      where ${stageId ? sql`live_stage_id = ${stageId}::uuid` : sql`true`}
+      where ${stageId ? sql`live_stage_id = ${stageId}::text` : sql`true`}
         ${cursor ? sql`and (amount, deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
     )
     select r.deal_id, r.live_stage_id, r.owner_id, r.amount::text as amount, r.currency, r.expected_close_date::text as expected_close_date,
@@ -106,7 +112,7 @@ export async function board(
     where r.rn <= ${limit + 1}
     order by r.live_stage_id, r.amount desc, r.deal_id`.execute(db);
 
-  const stages = definition.stages
+  const stages = layout.columns
     .filter((stage) => !stageId || stage.stageId === stageId)
     .map((stage): BoardStage => {
       const stageTotals = totals.filter((t) => t.live_stage_id === stage.stageId);
@@ -117,7 +123,7 @@ export async function board(
         stageId: stage.stageId,
         name: stage.name,
         probability: stage.probability,
-        maxDaysInStage: stage.goal?.maxDaysInStage ?? null,
+        maxDaysInStage: stage.maxDaysInStage,
         count: stageTotals.reduce((n, t) => n + Number(t.count), 0),
         stalledCount: stageTotals.reduce((n, t) => n + Number(t.stalled), 0),
         totals: stageTotals.map((t) => ({
@@ -157,7 +163,7 @@ async function maintainedTotals(
   db: ReadModelDb,
   schema: string,
   pipelineId: string,
-  definition: PipelineDefinition,
+  layout: StageLayout,
   now: Date,
 ): Promise<TotalsRow[]> {
   // Raw: joins a VALUES stage map (removed stages count under the stage that received their deals).
@@ -166,11 +172,11 @@ async function maintainedTotals(
     with t as (
       select def.live_stage_id, t.currency, sum(t.open_count) as count, sum(t.open_amount) as amount,
              round(sum(t.open_amount::numeric * def.probability) / 100) as weighted
-      from ${s}.stage_totals t join ${stageMapSql(definition)} on def.stage_id = t.stage_id
+      from ${s}.stage_totals t join ${layoutSql(layout)} on def.stage_id = t.stage_id
       where t.pipeline_id = ${pipelineId}::uuid group by def.live_stage_id, t.currency
     ), stalls as (
       select def.live_stage_id, o.currency, count(*) as stalled
-      from ${s}.deals o join ${stageMapSql(definition)} on def.stage_id = o.stage_id
+      from ${s}.deals o join ${layoutSql(layout)} on def.stage_id = o.stage_id
       where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and def.max_days is not null
         and o.stage_entered_at < ${timestamp(now)} - make_interval(days => def.max_days)
       group by def.live_stage_id, o.currency
@@ -210,20 +216,22 @@ export async function boardOwnerIds(
 }
 
 /** Open deals at the instant, mapped to live stages, with age and stall flags, filters applied. */
-function filteredDeals(schema: string, pipelineId: string, definition: PipelineDefinition, request: BoardRequest) {
+function filteredDeals(schema: string, pipelineId: string, layout: StageLayout, request: BoardRequest) {
   const { ownerId, ownerIds, stalled, minAmount, maxAmount } = request.filters;
   const now = timestamp(request.now);
+  const entered = columnEnteredAt(layout, schema, request.asOf, request.now);
   return sql`(
-    select o.*, def.live_stage_id, def.probability,
-           extract(epoch from (${now} - o.stage_entered_at)) / 86400 as days_in_stage,
-           coalesce(o.stage_entered_at < ${now} - make_interval(days => def.max_days), false) as stalled
-    from ${openDealsAt(schema, pipelineId, request.asOf)} o join ${stageMapSql(definition)} on def.stage_id = o.stage_id
+    select o.deal_id, o.owner_id, o.amount, o.currency, o.expected_close_date, ${entered} as stage_entered_at,
+           def.live_stage_id, def.probability,
+           extract(epoch from (${now} - ${entered})) / 86400 as days_in_stage,
+           coalesce(${entered} < ${now} - make_interval(days => def.max_days), false) as stalled
+    from ${openDealsAt(schema, pipelineId, request.asOf)} o join ${layoutSql(layout)} on def.stage_id = o.stage_id
     where true
       ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
       ${ownerIds !== undefined ? sql`and o.owner_id = any(${[...ownerIds]}::text[])` : sql``}
       ${minAmount !== undefined ? sql`and o.amount >= ${minAmount}::bigint` : sql``}
       ${maxAmount !== undefined ? sql`and o.amount <= ${maxAmount}::bigint` : sql``}
-      ${stalled !== undefined ? sql`and coalesce(o.stage_entered_at < ${now} - make_interval(days => def.max_days), false) = ${stalled}` : sql``}
+      ${stalled !== undefined ? sql`and coalesce(${entered} < ${now} - make_interval(days => def.max_days), false) = ${stalled}` : sql``}
   )`;
 }
 

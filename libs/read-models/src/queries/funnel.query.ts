@@ -1,12 +1,13 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
-import { pipelineDefinition, stageMap, stageMapSql } from './pipeline-definition.query.js';
+import { pipelineDefinition } from './pipeline-definition.query.js';
+import { layoutSql, stageLayout, type ReportStageMap } from './stage-layout.js';
 import { axisColumns, timestamp, type AsOf } from './time-axis.js';
 
 /**
  * How "reached a stage" is counted (docs/metrics.md):
  * - `any`: the deal entered the stage at least once;
- * - `strict`: it entered every stage up to this one, first entries in board order;
+ * - `strict`: its first entries into stages, in time order, begin with stage 0, 1, …, this one;
  * - `implied`: it entered this stage or any later one (reaching a later stage implies the earlier).
  */
 export type FunnelPolicy = 'strict' | 'any' | 'implied';
@@ -18,6 +19,8 @@ export interface FunnelRequest {
   readonly policy: FunnelPolicy;
   readonly asOf: AsOf;
   readonly now: Date;
+  /** Compute in the map's target stages instead of the live ones (docs/metrics.md, "Stage maps"). */
+  readonly stageMap?: ReportStageMap;
 }
 
 export interface FunnelStage {
@@ -38,7 +41,10 @@ export interface Funnel {
   /** Cohort win rate: share of the period's created deals won by the instant. */
   readonly winRate: number | null;
   readonly stages: FunnelStage[];
-  /** Moves and reopens that happened in the period (all deals of the pipeline), by live stage. */
+  /**
+   * Moves and reopens that happened in the period (all deals of the pipeline), by live stage, in board
+   * order. Under a stage map: by target stage, without moves inside one target or from/to an ignored stage.
+   */
   readonly transitions: { fromStageId: string; toStageId: string; count: number }[];
 }
 
@@ -56,6 +62,7 @@ export async function funnel(
   // Raw: cohorts, percentiles and a transition matrix over dynamic stage maps — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
   if (!definition) return undefined;
+  const layout = stageLayout(definition, request.stageMap);
   const s = sql.id(schema);
   const { transitionAt, validFrom, validTo, firstAt, createdAt } = axisColumns(request.asOf.axis);
   const instant = timestamp(request.asOf.at ?? request.now);
@@ -64,7 +71,7 @@ export async function funnel(
   const cohort = sql`(select deal_id, ${transitionAt} as created_at from ${s}.stage_transitions
       where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant})`;
 
-  // The cohort's first entries per live stage position, by the instant (first entries only grow
+  // The cohort's first entries per column position (live stage or map target), by the instant (first entries only grow
   // later, so the earliest one is the first one as of any instant after it).
   const entries = sql`
     select e.deal_id, def.position, min(e.${firstAt}) as first_at, min(e.${createdAt}) as created_at
@@ -75,7 +82,7 @@ export async function funnel(
   const reached = await reachedPerPosition(
     db,
     request.policy,
-    sql`def as (select * from ${stageMapSql(definition)}), entries as (${entries})`,
+    sql`def as (select * from ${layoutSql(layout)}), entries as (${entries})`,
   );
   const { rows: outcomes } = await sql<{ status: string; count: string }>`
     with cohort as ${cohort}
@@ -83,28 +90,24 @@ export async function funnel(
     where v.${validFrom} <= ${instant} and v.${validTo} > ${instant} group by v.status`.execute(db);
 
   const { rows: matrix } = await sql<{ from_stage: string; to_stage: string; count: string }>`
-    with def as (select * from ${stageMapSql(definition)})
+    with def as (select * from ${layoutSql(layout)})
     select f.live_stage_id as from_stage, d.live_stage_id as to_stage, count(*)::text as count
     from ${s}.stage_transitions t join def f on f.stage_id = t.from_stage_id join def d on d.stage_id = t.to_stage_id
     where t.pipeline_id = ${pipelineId}::uuid and t.kind in ('moved', 'reopened')
       and t.${transitionAt} >= ${from} and t.${transitionAt} < ${to} and t.${transitionAt} <= ${instant}
-    group by 1, 2 order by 1, 2`.execute(db);
+      ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``}
+    group by f.position, d.position, 1, 2 order by f.position, d.position, 1, 2`.execute(db);
 
   const countOf = (status: string) => Number(outcomes.find((o) => o.status === status)?.count ?? 0);
   const size = outcomes.reduce((n, o) => n + Number(o.count), 0);
-  const livePositions = new Map(
-    stageMap(definition)
-      .filter((r) => r.stageId === r.liveStageId)
-      .map((r) => [r.position, r.stageId]),
-  );
   const reachedAt = (position: number) => reached.get(position)?.reached ?? 0;
-  const stages = definition.stages.map((stage, position): FunnelStage => {
+  const stages = layout.columns.map((stage, position): FunnelStage => {
     const here = reachedAt(position);
-    const isLast = position === definition.stages.length - 1;
+    const isLast = position === layout.columns.length - 1;
     const next = isLast ? null : reachedAt(position + 1);
     const median = reached.get(position)?.medianDays ?? null;
     return {
-      stageId: livePositions.get(position) ?? stage.stageId,
+      stageId: stage.stageId,
       name: stage.name,
       reached: here,
       conversionToNext: next === null || here === 0 ? null : ratio(next, here),
@@ -128,9 +131,9 @@ export async function funnel(
 }
 
 /**
- * Per live stage position: how many cohort deals reached it under the policy, and the median days
+ * Per column position: how many cohort deals reached it under the policy, and the median days
  * from creation to first entry over those that actually entered it. Each policy computes only what
- * it reports (the window passes that judge board order are `strict`'s alone).
+ * it reports (the window passes that judge time order are `strict`'s alone).
  */
 async function reachedPerPosition(
   db: ReadModelDb,
@@ -140,19 +143,16 @@ async function reachedPerPosition(
   const days = sql`extract(epoch from first_at - created_at) / 86400`;
   const result = new Map<number, { reached: number; medianDays: number | null }>();
   if (policy === 'strict') {
+    // A deal's first entries ranked in time order (ties by board position): it strictly reached the
+    // stage at rank k when ranks 0…k are positions 0…k — a skipped stage entered later repairs nothing.
     const { rows } = await sql<{ position: number; reached: string; median: string | null }>`
       with ${ctes},
-      walk as (
-        select *, count(*) over upto as entered_through,
-               first_at >= coalesce(max(first_at) over before, '-infinity'::timestamptz) as in_order
-        from entries
-        window upto as (partition by deal_id order by position rows between unbounded preceding and current row),
-               before as (partition by deal_id order by position rows between unbounded preceding and 1 preceding)
+      ranked as (
+        select *, row_number() over (partition by deal_id order by first_at, position) - 1 as rank from entries
       ),
       judged as (
-        select *, entered_through = position + 1
-                  and bool_and(in_order) over (partition by deal_id order by position rows between unbounded preceding and current row) as strict_ok
-        from walk
+        select *, bool_and(rank = position) over (partition by deal_id order by rank rows between unbounded preceding and current row) as strict_ok
+        from ranked
       )
       select position, count(*)::text as reached, (percentile_cont(0.5) within group (order by ${days}))::text as median
       from judged where strict_ok group by position`.execute(db);

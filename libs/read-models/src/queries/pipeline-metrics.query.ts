@@ -1,18 +1,20 @@
 import { sql } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { openDealsAt } from './open-deals.js';
-import { pipelineDefinition, stageMapSql } from './pipeline-definition.query.js';
+import { pipelineDefinition } from './pipeline-definition.query.js';
+import { columnEnteredAt, layoutSql, stageLayout, type ReportStageMap } from './stage-layout.js';
 import { timestamp, type AsOf } from './time-axis.js';
 
 export interface StageMetrics {
   readonly stageId: string;
   readonly name: string;
-  readonly probability: number;
+  /** The stage's probability; null for a stage map's target (each deal is weighted by its own stage's). */
+  readonly probability: number | null;
   /** Open deals in the stage at the instant. */
   readonly count: number;
   /** Deals longer in the stage than its goal's maxDaysInStage. */
   readonly stalledCount: number;
-  /** Mean of (instant − stage entered) over the stage's open deals, in days; null when empty. */
+  /** Mean of (instant − stage entered) over the stage's open deals, in days; null when empty (under a map: the target entered). */
   readonly averageDaysInStage: number | null;
   readonly byCurrency: { currency: string; count: number; value: number; weightedValue: number }[];
 }
@@ -43,16 +45,19 @@ export async function pipelineMetrics(
   pipelineId: string,
   asOf: AsOf,
   now: Date,
+  map?: ReportStageMap,
 ): Promise<PipelineMetrics | undefined> {
   // Raw: grouped aggregates joined to a VALUES stage map, with a month forecast — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, asOf);
   if (!definition) return undefined;
+  const layout = stageLayout(definition, map);
   const at = timestamp(now);
+  const entered = columnEnteredAt(layout, schema, asOf, now);
   const open = sql`(
     select o.*, def.live_stage_id, def.probability,
-           extract(epoch from (${at} - o.stage_entered_at)) / 86400 as days_in_stage,
-           coalesce(o.stage_entered_at < ${at} - make_interval(days => def.max_days), false) as stalled
-    from ${openDealsAt(schema, pipelineId, asOf)} o join ${stageMapSql(definition)} on def.stage_id = o.stage_id)`;
+           extract(epoch from (${at} - ${entered})) / 86400 as days_in_stage,
+           coalesce(${entered} < ${at} - make_interval(days => def.max_days), false) as stalled
+    from ${openDealsAt(schema, pipelineId, asOf)} o join ${layoutSql(layout)} on def.stage_id = o.stage_id)`;
 
   const { rows: perStage } = await sql<{
     live_stage_id: string;
@@ -87,7 +92,7 @@ export async function pipelineMetrics(
     from o group by 1, 2 order by 1 nulls last, 2`.execute(db);
 
   return {
-    stages: definition.stages.map((stage) => {
+    stages: layout.columns.map((stage) => {
       const row = perStage.find((r) => r.live_stage_id === stage.stageId);
       return {
         stageId: stage.stageId,

@@ -1,8 +1,11 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsIn, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import { MAX_TARGETS } from '@dealstream/stage-maps-domain';
 import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
 import { Optional } from '../../controller-kit/optional.decorator.js';
 import { InstantQueryField } from '../../audit/dtos/query-fields.js';
+import { StageAssignmentDto, TargetStageDto } from '../../stage-maps/dtos/stage-map.dto.js';
 
 const INTEGER = /^(0|[1-9]\d{0,15})$/;
 
@@ -28,7 +31,19 @@ export class ReadParamsDto {
   minPosition?: string;
 }
 
-export class BoardQueryDto extends ReadParamsDto {
+/** The reports' parameters: ReadParamsDto and the stage map to compute in. */
+export class ReportParamsDto extends ReadParamsDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description:
+      'Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline`',
+  })
+  @Optional()
+  @IsUUID()
+  stageMap?: string;
+}
+
+export class BoardQueryDto extends ReportParamsDto {
   @ApiPropertyOptional({ description: 'Only this owner’s deals' })
   @Optional()
   @IsString()
@@ -73,9 +88,14 @@ export class BoardQueryDto extends ReadParamsDto {
   @Matches(/^([1-9]|[1-9]\d|1\d\d|200)$/, { message: 'limit must be 1–200' })
   limit?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only this stage (use with cursor to page through it)' })
+  @ApiPropertyOptional({
+    minLength: 1,
+    maxLength: 64,
+    description:
+      'Only this stage (use with cursor to page through it): a stage uuid, or under stageMap= a targetId. One the board does not have answers no stages',
+  })
   @Optional()
-  @IsUUID()
+  @Matches(/^[A-Za-z0-9][A-Za-z0-9-]{0,63}$/, { message: 'stageId must be a stage uuid or a targetId' })
   stageId?: string;
 
   @ApiPropertyOptional({
@@ -88,7 +108,7 @@ export class BoardQueryDto extends ReadParamsDto {
   cursor?: string;
 }
 
-export class PeriodQueryDto extends ReadParamsDto {
+export class PeriodQueryDto extends ReportParamsDto {
   @InstantQueryField('Period start, inclusive', { required: true })
   from!: string;
 
@@ -104,4 +124,62 @@ export class FunnelQueryDto extends PeriodQueryDto {
   @Optional()
   @IsIn(FUNNEL_POLICIES)
   policy?: FunnelPolicy;
+}
+
+/** A map used for one report only: validated like a stored one (422 `invalid-stage-map`), never written. */
+export class OneOffStageMapDto {
+  @ApiPropertyOptional({ minLength: 1, maxLength: 120, description: 'Default: "one-off"' })
+  @Optional()
+  @IsString()
+  @Length(1, 120)
+  name?: string;
+
+  @ApiProperty({
+    type: [TargetStageDto],
+    maxItems: MAX_TARGETS,
+    description: `The report's stages, in board order: 1–${MAX_TARGETS}, each counted by at least one stage`,
+  })
+  @IsArray()
+  @ArrayMaxSize(MAX_TARGETS)
+  @ValidateNested({ each: true })
+  @Type(() => TargetStageDto)
+  targets!: TargetStageDto[];
+
+  @ApiProperty({
+    type: [StageAssignmentDto],
+    maxItems: 500,
+    description: 'Every stage the pipeline ever had, each exactly once, with what it counts as',
+  })
+  @IsArray()
+  @ArrayMaxSize(500)
+  @ValidateNested({ each: true })
+  @Type(() => StageAssignmentDto)
+  stages!: StageAssignmentDto[];
+}
+
+/** The funnel's parameters as a JSON body, with a one-off stage map instead of a stored one. */
+export class FunnelQueryBodyDto {
+  @InstantQueryField('Answer as at this instant. Default: now')
+  asOf?: string;
+
+  @ApiPropertyOptional({ enum: ['occurred', 'recorded'], description: 'Time axis of asOf and the period' })
+  @Optional()
+  @IsIn(['occurred', 'recorded'])
+  axis?: TimeAxis;
+
+  @InstantQueryField('Period start, inclusive', { required: true })
+  from!: string;
+
+  @InstantQueryField('Period end, exclusive', { required: true })
+  to!: string;
+
+  @ApiPropertyOptional({ enum: FUNNEL_POLICIES, description: 'How reaching a stage is counted (default any)' })
+  @Optional()
+  @IsIn(FUNNEL_POLICIES)
+  policy?: FunnelPolicy;
+
+  @ApiProperty({ type: OneOffStageMapDto })
+  @ValidateNested()
+  @Type(() => OneOffStageMapDto)
+  stageMap!: OneOffStageMapDto;
 }

@@ -15,6 +15,31 @@ const AS_OF = {
   description: 'The instant the answer is as of; null for now',
 } as const;
 const AXIS = { enum: ['occurred', 'recorded'], description: 'Which time asOf and periods are read on' };
+/** A report column: a live stage's uuid, or a stage map's targetId under stageMap=. */
+const COLUMN_ID = { description: 'The stage’s uuid; under stageMap=, the target stage’s targetId' } as const;
+const COLUMN_PROBABILITY = {
+  type: 'integer',
+  minimum: 0,
+  maximum: 100,
+  nullable: true,
+  description:
+    'The stage’s probability (percent); null for a stage map’s target (each deal is weighted by its own stage’s)',
+} as const;
+
+export class StageMapRefDto {
+  @ApiProperty({ format: 'uuid' })
+  stageMapId!: string;
+  @ApiProperty()
+  name!: string;
+  @ApiProperty({ description: 'Revision of the map’s stream the answer used (64-bit, as a string)' })
+  revision!: string;
+}
+const STAGE_MAP_REF = {
+  type: StageMapRefDto,
+  nullable: true,
+  description: 'The stage map the report is computed in (stageMap=); null: the pipeline’s own stages',
+} as const;
+
 const MINOR_UNITS = { type: 'integer', description: 'Minor units of the currency' } as const;
 const DAYS = { type: 'number', nullable: true } as const;
 
@@ -82,7 +107,7 @@ export class DealViewDto {
   activityCount!: number;
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', description: 'When it entered the column (under stageMap=: the target stage)' })
   stageEnteredAt!: string;
   @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
   closedAt!: string | null;
@@ -131,12 +156,12 @@ class BoardDealDto {
 }
 
 class BoardStageDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(COLUMN_ID)
   stageId!: string;
   @ApiProperty()
   name!: string;
-  @ApiProperty({ type: 'integer', minimum: 0, maximum: 100 })
-  probability!: number;
+  @ApiProperty(COLUMN_PROBABILITY)
+  probability!: number | null;
   @ApiProperty({ type: 'integer', nullable: true })
   maxDaysInStage!: number | null;
   @ApiProperty({ type: 'integer' })
@@ -181,6 +206,8 @@ export class BoardDto {
   asOf!: string | null;
   @ApiProperty(AXIS)
   axis!: string;
+  @ApiProperty(STAGE_MAP_REF)
+  stageMap!: StageMapRefDto | null;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
   @ApiProperty(IDENTITIES)
@@ -199,12 +226,12 @@ class StageValueDto {
 }
 
 class StageMetricsDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(COLUMN_ID)
   stageId!: string;
   @ApiProperty()
   name!: string;
-  @ApiProperty({ type: 'integer' })
-  probability!: number;
+  @ApiProperty(COLUMN_PROBABILITY)
+  probability!: number | null;
   @ApiProperty({ type: 'integer', description: 'Open deals in the stage at the instant' })
   count!: number;
   @ApiProperty({ type: 'integer' })
@@ -237,6 +264,8 @@ export class PipelineMetricsDto {
   asOf!: string | null;
   @ApiProperty(AXIS)
   axis!: string;
+  @ApiProperty(STAGE_MAP_REF)
+  stageMap!: StageMapRefDto | null;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
 }
@@ -255,7 +284,7 @@ class FunnelCohortDto {
 }
 
 class FunnelStageDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(COLUMN_ID)
   stageId!: string;
   @ApiProperty()
   name!: string;
@@ -270,9 +299,9 @@ class FunnelStageDto {
 }
 
 class TransitionCountDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(COLUMN_ID)
   fromStageId!: string;
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty(COLUMN_ID)
   toStageId!: string;
   @ApiProperty({ type: 'integer' })
   count!: number;
@@ -297,6 +326,8 @@ export class FunnelDto {
   asOf!: string | null;
   @ApiProperty(AXIS)
   axis!: string;
+  @ApiProperty(STAGE_MAP_REF)
+  stageMap!: StageMapRefDto | null;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
 }
@@ -337,6 +368,8 @@ export class VelocityDto {
   asOf!: string | null;
   @ApiProperty(AXIS)
   axis!: string;
+  @ApiProperty(STAGE_MAP_REF)
+  stageMap!: StageMapRefDto | null;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
 }
