@@ -123,6 +123,11 @@ describe('embedded default (PGlite, no configuration)', () => {
         'GET /events',
         'GET /audit/verify',
         'GET /audit/anchor',
+        'POST /pipelines/{id}/stage-maps',
+        'GET /stage-maps/{id}',
+        'PUT /stage-maps/{id}',
+        'DELETE /stage-maps/{id}',
+        'POST /pipelines/{id}/metrics/funnel/query',
       ].sort(),
     );
     const move = doc.paths['/deals/{id}/stage'].post;
