@@ -15,12 +15,14 @@ import {
   type AsOf,
   type BoardCursor,
   type BoardFilters,
+  type CheckpointWatch,
 } from '@dealstream/read-models';
 import type { Pseudonymizer } from '@dealstream/audit';
 import { PSEUDONYMIZER } from '../audit/audit.tokens.js';
 import { CurrentPrincipal, type Principal } from '../auth/auth.decorators.js';
 import { seesIdentities } from '../auth/identities.js';
 import { DATABASE } from '../database.provider.js';
+import { CHECKPOINT_WATCH } from '../projections/projections.module.js';
 import { ApiRead } from '../controller-kit/api-docs.decorators.js';
 import { UUID_PATTERN, UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { parseInstant } from '../audit/dtos/query-fields.js';
@@ -48,6 +50,7 @@ export class ReadModelsController {
     @Inject(DATABASE) private readonly database: Database,
     @Inject(READ_WAIT_MS) private readonly maxWaitMs: number,
     @Inject(PSEUDONYMIZER) private readonly pseudonymizer: Pseudonymizer,
+    @Inject(CHECKPOINT_WATCH) private readonly watch: CheckpointWatch,
   ) {}
 
   @Get('deals/:id')
@@ -65,7 +68,7 @@ export class ReadModelsController {
         'as-of-not-supported',
         'GET /deals/:id is current state; use /deals/:id/state?asOf= for the past',
       );
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const deal = await dealById(this.database.db, LIVE_SCHEMA, id);
     if (!deal)
       throw new ApiProblem(
@@ -108,7 +111,7 @@ export class ReadModelsController {
         'Without identities:clear, ownerId filters by a pseudonym (anon-…) as shown on the board, the deal and the audit routes',
       );
     }
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     if (query.cursor && !query.stageId)
       throw new ApiProblem(400, 'cursor-needs-stage', 'cursor pages through one stage: pass its stageId too');
@@ -166,7 +169,7 @@ export class ReadModelsController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const result = await pipelineMetrics(this.database.db, LIVE_SCHEMA, id, asOf, asOf.at ?? new Date());
     if (!result) throw notFound(id, asOf);
@@ -185,7 +188,7 @@ export class ReadModelsController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const { from, to } = periodOf(query);
     const result = await funnel(this.database.db, LIVE_SCHEMA, id, {
@@ -217,7 +220,7 @@ export class ReadModelsController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const { from, to } = periodOf(query);
     if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
