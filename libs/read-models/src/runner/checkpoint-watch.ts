@@ -38,7 +38,7 @@ export class CheckpointWatch {
         target,
         resolve,
         timer: setTimeout(() => {
-          this.waiters.delete(waiter);
+          this.forget(waiter);
           resolve(undefined);
         }, timeoutMs),
       };
@@ -76,6 +76,7 @@ export class CheckpointWatch {
       this.tick = undefined;
       void this.read();
     }, delayMs);
+    this.tick.unref?.(); // a tick alone never keeps a process alive
   }
 
   private async read(): Promise<void> {
@@ -95,8 +96,18 @@ export class CheckpointWatch {
   }
 
   private settle(waiter: Waiter, position: GlobalPosition): void {
-    if (!this.waiters.delete(waiter)) return;
+    if (!this.forget(waiter)) return;
     clearTimeout(waiter.timer);
     waiter.resolve(position);
+  }
+
+  /** Drops a waiter; the tick stops with the last one. */
+  private forget(waiter: Waiter): boolean {
+    const known = this.waiters.delete(waiter);
+    if (this.waiters.size === 0 && this.tick !== undefined) {
+      clearTimeout(this.tick);
+      this.tick = undefined;
+    }
+    return known;
   }
 }
