@@ -51,8 +51,8 @@ export class CheckpointWatch {
         },
         (error: unknown) => {
           clearTimeout(waiter.timer);
-          this.waiters.delete(waiter);
-          reject(error);
+          this.forget(waiter);
+          reject(error instanceof Error ? error : new Error(String(error)));
         },
       );
     });
