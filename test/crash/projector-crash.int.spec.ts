@@ -57,8 +57,8 @@ describe('projector crash safety (real processes, SIGKILL)', () => {
   const applied = async () => (await readCheckpoint(database.db, LIVE_SCHEMA)).eventsApplied;
   /**
    * True once that projector sits inside a batch transaction that has already written read-model
-   * rows but not yet moved the checkpoint (its fault-injection pause): idle in a transaction whose
-   * last statement wrote the read_models schema.
+   * rows (and its uncommitted checkpoint move) but not committed (its fault-injection pause): idle in
+   * a transaction whose last statement wrote the read_models schema.
    */
   const inTransaction = async (name: string) => {
     const { rows } = await sql<{ n: string }>`select count(*)::text as n from pg_stat_activity
@@ -81,7 +81,7 @@ describe('projector crash safety (real processes, SIGKILL)', () => {
       const child = start(name);
       const before = await applied();
       if (round % 2 === 0) {
-        // inside a batch: wait until its transaction is open (rows written, checkpoint not yet moved)
+        // inside a batch: wait until its transaction is open (rows written, not yet committed)
         await waitUntil(() => inTransaction(name), 'a batch transaction');
         insideKills++;
       } else {

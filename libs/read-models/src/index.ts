@@ -11,6 +11,7 @@ export * from './queries/velocity.query.js';
 export * from './rebuild/parity.js';
 export * from './rebuild/rebuild.js';
 export * from './runner/checkpoint.js';
+export * from './runner/checkpoint-watch.js';
 export * from './runner/parking.js';
 export * from './runner/projection-runner.js';
 export * from './runner/subscription-supervisor.js';

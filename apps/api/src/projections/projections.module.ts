@@ -11,11 +11,13 @@ import { Logger } from 'nestjs-pino';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
 import { StageRelocationReactor } from '@dealstream/deals-application';
-import { LIVE_SCHEMA, ProjectionRunner, dealsInRemovedStages } from '@dealstream/read-models';
+import { CheckpointWatch, LIVE_SCHEMA, ProjectionRunner, dealsInRemovedStages } from '@dealstream/read-models';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import { DATABASE } from '../database.provider.js';
 
 export const PROJECTION_RUNNER = Symbol.for('dealstream.ProjectionRunner');
+/** The live checkpoint, watched once for every read waiting on a minPosition. */
+export const CHECKPOINT_WATCH = Symbol.for('dealstream.CheckpointWatch');
 
 /** Starts the in-process runner once the app is up and stops it before the database closes. */
 @Injectable()
@@ -41,14 +43,21 @@ export class ProjectionsModule {
       module: ProjectionsModule,
       providers: [
         {
+          provide: CHECKPOINT_WATCH,
+          inject: [DATABASE],
+          useFactory: (database: Database) => new CheckpointWatch(database.db, LIVE_SCHEMA),
+        },
+        {
           provide: PROJECTION_RUNNER,
-          inject: [DATABASE, EVENT_STORE, Logger],
-          useFactory: (database: Database, store: EventStore, logger: Logger) =>
+          inject: [DATABASE, EVENT_STORE, Logger, CHECKPOINT_WATCH],
+          useFactory: (database: Database, store: EventStore, logger: Logger, watch: CheckpointWatch) =>
             inProcess
               ? new ProjectionRunner({
                   database,
                   store,
                   log: (entry) => logger.log(entry),
+                  // Reads waiting for a position are answered as soon as the batch reaching it commits.
+                  onCommitted: watch.poke,
                   subscription: { silenceMs: subscriptionSilenceMs },
                   afterBatch: new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store)
                     .run,
@@ -57,7 +66,7 @@ export class ProjectionsModule {
         },
         RunnerLifecycle,
       ],
-      exports: [PROJECTION_RUNNER],
+      exports: [PROJECTION_RUNNER, CHECKPOINT_WATCH],
     };
   }
 }

@@ -16,6 +16,7 @@ import {
   type BoardCursor,
   type BoardFilters,
   type ReportStageMap,
+  type CheckpointWatch,
 } from '@dealstream/read-models';
 import { StageMapReader, type StageMapView } from '@dealstream/stage-maps-application';
 import { requireValidContent } from '@dealstream/stage-maps-domain';
@@ -24,6 +25,7 @@ import { PSEUDONYMIZER } from '../audit/audit.tokens.js';
 import { CurrentPrincipal, type Principal } from '../auth/auth.decorators.js';
 import { seesIdentities } from '../auth/identities.js';
 import { DATABASE } from '../database.provider.js';
+import { CHECKPOINT_WATCH } from '../projections/projections.module.js';
 import { ApiRead } from '../controller-kit/api-docs.decorators.js';
 import { UUID_PATTERN, UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { parseInstant } from '../audit/dtos/query-fields.js';
@@ -62,6 +64,7 @@ export class ReadModelsController {
     @Inject(READ_WAIT_MS) private readonly maxWaitMs: number,
     @Inject(PSEUDONYMIZER) private readonly pseudonymizer: Pseudonymizer,
     private readonly stageMaps: StageMapReader,
+    @Inject(CHECKPOINT_WATCH) private readonly watch: CheckpointWatch,
   ) {}
 
   /**
@@ -96,7 +99,7 @@ export class ReadModelsController {
         'as-of-not-supported',
         'GET /deals/:id is current state; use /deals/:id/state?asOf= for the past',
       );
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const deal = await dealById(this.database.db, LIVE_SCHEMA, id);
     if (!deal)
       throw new ApiProblem(
@@ -141,7 +144,7 @@ export class ReadModelsController {
       );
     }
     const map = await this.stageMapOf(id, query.stageMap);
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     if (query.cursor && !query.stageId)
       throw new ApiProblem(400, 'cursor-needs-stage', 'cursor pages through one stage: pass its stageId too');
@@ -203,7 +206,7 @@ export class ReadModelsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const map = await this.stageMapOf(id, query.stageMap);
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const result = await pipelineMetrics(
       this.database.db,
@@ -237,7 +240,7 @@ export class ReadModelsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     const map = await this.stageMapOf(id, query.stageMap);
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const { from, to } = periodOf(query);
     const result = await funnel(this.database.db, LIVE_SCHEMA, id, {
@@ -275,7 +278,7 @@ export class ReadModelsController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const asOf = asOfOf(body);
     const { from, to } = periodOf(body);
     const current = await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, { axis: asOf.axis });
@@ -323,7 +326,7 @@ export class ReadModelsController {
   ) {
     // Velocity has no per-stage figure: a map is checked and echoed, and changes nothing.
     const map = await this.stageMapOf(id, query.stageMap);
-    const position = await awaitReadPosition(this.database.db, request, response, this.maxWaitMs);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const asOf = asOfOf(query);
     const { from, to } = periodOf(query);
     if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);

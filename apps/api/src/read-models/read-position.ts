@@ -2,16 +2,18 @@ import type { Request, Response } from 'express';
 import type { Kysely } from 'kysely';
 import type { DB } from '@dealstream/database';
 import { encodePosition, parseClientPosition, type GlobalPosition } from '@dealstream/event-store';
-import { LIVE_SCHEMA, readCheckpoint, waitForCheckpoint } from '@dealstream/read-models';
+import { LIVE_SCHEMA, readCheckpoint, type CheckpointWatch } from '@dealstream/read-models';
 import { ApiProblem } from '../problem/api-problem.js';
 
 /**
  * Read-your-writes: a read may name the position a write answered (`minPosition` query parameter
  * or `X-Min-Position` header); it then waits, up to `waitMs`, for the read models to reach it. Every
- * read answers `X-Read-Position`: the position the data reflects.
+ * read answers `X-Read-Position`: the position the data reflects. Waiting reads share one watch of
+ * the checkpoint (`CheckpointWatch`), which the in-process runner pokes when a batch commits.
  */
 export async function awaitReadPosition(
   db: Kysely<DB>,
+  watch: CheckpointWatch,
   request: Request,
   response: Response,
   maxWaitMs: number,
@@ -26,7 +28,7 @@ export async function awaitReadPosition(
         'invalid-position',
         'minPosition must be a position returned by a write (two hex parts, each below 2^63)',
       );
-    reached = await waitForCheckpoint(db, LIVE_SCHEMA, target, maxWaitMs);
+    reached = await watch.wait(target, maxWaitMs);
     if (!reached) {
       throw new ApiProblem(
         503,

@@ -11,7 +11,7 @@ import {
 import { databaseFaultOf, describeError, type Database } from '@dealstream/database';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
 import { PROJECTION_NAME, compareAndSetCheckpoint, holdAgainstSwap, readCheckpoint } from './checkpoint.js';
-import { lockCheckpoint, withParking } from './parking.js';
+import { withParking } from './parking.js';
 import { SubscriptionSupervisor, type SubscriptionStatus } from './subscription-supervisor.js';
 
 export interface ProjectionRunnerOptions {
@@ -32,15 +32,18 @@ export interface ProjectionRunnerOptions {
   readonly log?: (entry: Record<string, unknown>) => void;
   /**
    * Fault injection for crash tests: runs inside each batch transaction after the rows are written
-   * and before the checkpoint moves, widening the window in which a kill lands mid-batch.
+   * and before it commits, widening the window in which a kill lands mid-batch.
    */
   readonly beforeCheckpoint?: () => Promise<void>;
   /**
-   * Runs after every committed batch in the active runner only (e.g. the stage-relocation reactor,
-   * which reacts to what the batch projected). Its failures are logged and retried after the next
-   * batch; they never block the projection.
+   * Runs after committed batches in the active runner only (e.g. the stage-relocation reactor,
+   * which reacts to what the batch projected). It runs beside the projection, never in its way: one
+   * run at a time, and batches that commit while it runs are covered by one more run when it ends.
+   * Its failures are logged and retried after the next batch (or poll tick).
    */
   readonly afterBatch?: () => Promise<unknown>;
+  /** Told the position of every batch this runner commits (e.g. to wake reads waiting for it). */
+  readonly onCommitted?: (position: GlobalPosition) => void;
   /** For stores with a catch-up subscription (EventStoreDB): silence bound and backoff. */
   readonly subscription?: {
     silenceMs?: number;
@@ -92,6 +95,14 @@ export class ProjectionRunner {
   private readonly pollIntervalMs: number;
   private readonly standbyRetryMs: number;
   private consecutiveFailures = 0;
+  /** The after-batch reaction in flight, and whether another batch committed since it started. */
+  private reaction: Promise<void> | undefined;
+  private reactAgain = false;
+  /** NOTIFYs received, and how many had been received when the last non-empty batch was read. */
+  private notifications = 0;
+  private notificationsRead = 0;
+  /** Consecutive empty reads after a NOTIFY announced events the read did not see yet. */
+  private heldBackReads = 0;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.schema = options.schema ?? LIVE_SCHEMA;
@@ -116,6 +127,7 @@ export class ProjectionRunner {
     this.notify();
     await this.supervisor?.stop();
     await this.loop;
+    await this.reaction;
     await this.unlisten?.();
     this.role = 'stopped';
   }
@@ -179,23 +191,42 @@ export class ProjectionRunner {
     }
   }
 
-  /** Applies batches until stopped; runs on the connection that holds the lock (or the embedded db). */
+  /**
+   * Applies batches until stopped; runs on the connection that holds the lock (or the embedded db).
+   * The checkpoint is read once: after that this runner is the only one moving it (the lock), and
+   * should that ever be wrong, the compare-and-set fails the batch and the next attempt reads it again.
+   */
   private async follow(db: ReadModelDb): Promise<void> {
     if (isSubscribable(this.options.store)) return this.followSubscription(db);
+    const checkpoint = await readCheckpoint(db, this.schema);
+    this.position = checkpoint.position;
+    this.eventsApplied = checkpoint.eventsApplied;
     while (!this.stopping) {
-      const checkpoint = await readCheckpoint(db, this.schema);
-      this.position = checkpoint.position;
-      this.eventsApplied = checkpoint.eventsApplied;
-      const batch = await this.options.store.readAll({ after: checkpoint.position, limit: this.batchSize });
+      const from: GlobalPosition = this.position;
+      const announced = this.notifications;
+      const batch = await this.options.store.readAll({ after: from, limit: this.batchSize });
       if (batch.events.length === 0) {
         this.consecutiveFailures = 0; // caught up: the database answers again
-        await this.afterBatch(); // picks up reactions a failed attempt left behind
-        await this.sleep(this.pollIntervalMs);
+        this.afterBatch(); // picks up reactions a failed attempt left behind
+        await this.sleep(this.idleWait(announced));
         continue;
       }
-      await this.applyBatch(db, batch.events, checkpoint.position, batch.cursor);
-      await this.afterBatch();
+      this.notificationsRead = announced;
+      this.heldBackReads = 0;
+      await this.applyBatch(db, batch.events, from, batch.cursor);
+      this.afterBatch();
     }
+  }
+
+  /**
+   * How long to wait after an empty read. A NOTIFY the read did not answer means events are committed
+   * but still held back by an older transaction in flight (the store reads only below the xmin
+   * horizon, and a transaction that notifies nothing may be what holds it): look again soon, backing
+   * off towards the poll interval, rather than a whole poll interval later.
+   */
+  private idleWait(announced: number): number {
+    if (announced === this.notificationsRead) return this.pollIntervalMs;
+    return Math.min(this.pollIntervalMs, 5 * 2 ** Math.min(10, this.heldBackReads++));
   }
 
   /**
@@ -213,12 +244,13 @@ export class ProjectionRunner {
     const parked = await withParking((project) =>
       db.transaction().execute(async (trx) => {
         await holdAgainstSwap(trx);
-        // A retry of parked streams takes this row lock too: it never lands between our look at the
-        // parked streams and our commit.
-        await lockCheckpoint(trx, this.schema);
+        // The checkpoint moves first: one statement both locks its row until commit (a retry of
+        // parked streams takes the same row lock, so it never lands between our look at the parked
+        // streams and our commit) and refuses a batch another runner already applied. Rows and
+        // checkpoint still commit together or not at all.
+        await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
         const newlyParked = await project(trx, this.schema, events);
         await this.options.beforeCheckpoint?.();
-        await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
         return newlyParked;
       }),
     );
@@ -236,17 +268,35 @@ export class ProjectionRunner {
     this.eventsApplied += events.length;
     this.lastError = undefined;
     this.consecutiveFailures = 0;
+    this.options.onCommitted?.(next);
   }
 
-  private async afterBatch(): Promise<void> {
+  /** Starts the after-batch reaction unless one is running (then it runs once more when that ends). */
+  private afterBatch(): void {
+    if (!this.options.afterBatch) return;
+    if (this.reaction) {
+      this.reactAgain = true;
+      return;
+    }
+    this.reaction = this.react();
+  }
+
+  private async react(): Promise<void> {
     try {
-      await this.options.afterBatch?.();
-    } catch (error) {
-      this.log({
-        level: 'error',
-        msg: 'after-batch reaction failed; retried after the next batch',
-        error: error instanceof Error ? error.message : String(error),
-      });
+      do {
+        this.reactAgain = false;
+        try {
+          await this.options.afterBatch?.();
+        } catch (error) {
+          this.log({
+            level: 'error',
+            msg: 'after-batch reaction failed; retried after the next batch',
+            error: error instanceof Error ? error.message : String(error),
+          });
+        }
+      } while (this.reactAgain && !this.stopping);
+    } finally {
+      this.reaction = undefined; // synchronously after the last check: no request falls in between
     }
   }
 
@@ -274,13 +324,13 @@ export class ProjectionRunner {
         const taken = await supervisor.take(this.batchSize, this.pollIntervalMs);
         const events = taken.filter((event) => comparePositions(event.position, from) > 0);
         if (events.length === 0) {
-          await this.afterBatch(); // as in the polling loop: picks up reactions a failed attempt left behind
+          this.afterBatch(); // as in the polling loop: picks up reactions a failed attempt left behind
           continue;
         }
         const next: GlobalPosition = events.at(-1)!.position;
         await this.applyBatch(db, events, from, next);
         supervisor.commit(next);
-        await this.afterBatch();
+        this.afterBatch();
       }
     } finally {
       await supervisor.stop();
@@ -288,6 +338,7 @@ export class ProjectionRunner {
   }
 
   private notify(): void {
+    this.notifications++;
     this.woken = true;
     this.wake?.();
   }

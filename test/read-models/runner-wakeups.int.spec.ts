@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import { Pool } from 'pg';
+import { SqlEventStore, migrateEventStore, type GlobalPosition } from '@dealstream/event-store';
+import { dealStreamName } from '@dealstream/deals-domain';
+import {
+  CheckpointWatch,
+  LIVE_SCHEMA,
+  ProjectionRunner,
+  compareAndSetCheckpoint,
+  ensureReadModelSchema,
+  readCheckpoint,
+} from '@dealstream/read-models';
+import { FixtureWriter } from '../support/fixture-writer.js';
+import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+/*
+ * Projection lag (issue 13): how quickly the runner wakes up and how quickly waiting reads learn it
+ * moved — without giving up the checkpoint's compare-and-set now that the runner keeps its
+ * position in memory between batches.
+ */
+
+const STAGE = randomUUID();
+
+async function setUp(database: TestDatabase) {
+  const store = new SqlEventStore(database.db);
+  const writer = new FixtureWriter(store);
+  const pipelineId = randomUUID();
+  await writer.pipeline(pipelineId, new Date('2026-01-01T00:00:00Z'), () => [
+    {
+      type: 'DefinePipeline',
+      data: { pipelineId, name: 'Lag', currency: 'EUR', stages: [{ stageId: STAGE, name: 'S', probability: 50 }] },
+    },
+  ]);
+  const deal = async (dealId = randomUUID()): Promise<GlobalPosition> => {
+    await writer.deal(
+      dealId,
+      new Date('2026-02-01T00:00:00Z'),
+      (pipeline) => [
+        {
+          type: 'CreateDeal',
+          data: { dealId, pipeline, title: 'Lag', account: 'Acme', amount: 100, currency: 'EUR', ownerId: 'owner-1' },
+        },
+      ],
+      pipelineId,
+    );
+    return (await store.readStream(dealStreamName(dealId))).at(-1)!.position;
+  };
+  return { store, deal };
+}
+
+async function projectedDeals(database: TestDatabase): Promise<number> {
+  const { rows } = await sql<{ n: string }>`select count(*)::text as n from read_models.deals`.execute(database.db);
+  return Number(rows[0].n);
+}
+
+async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error(`not within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return Date.now() - started;
+}
+
+const reached = (position: GlobalPosition, target: GlobalPosition) =>
+  position.major > target.major || (position.major === target.major && position.minor >= target.minor);
+
+describe('projection runner wake-ups and the checkpoint watch (PostgreSQL)', () => {
+  let database: TestDatabase;
+  beforeEach(async () => {
+    database = await createPostgresTestDatabase();
+    await migrateEventStore(database.db);
+    await ensureReadModelSchema(database.db);
+  });
+  afterEach(() => database.drop());
+
+  it('events a NOTIFY announced but an older transaction held back are projected soon after it ends, not a poll interval later', async () => {
+    const { store, deal } = await setUp(database);
+    const runner = new ProjectionRunner({ database, store, pollIntervalMs: 30_000 });
+    await runner.start();
+    try {
+      const first = await deal();
+      await until(async () => reached((await readCheckpoint(database.db, LIVE_SCHEMA)).position, first), 10_000);
+
+      // A transaction that holds an xid and notifies nothing (another service's, say) holds the xmin horizon.
+      const blocker = new Pool({
+        connectionString: database.config.kind === 'postgres' ? database.config.connectionString : '',
+        max: 1,
+      });
+      const client = await blocker.connect();
+      try {
+        await client.query('begin');
+        await client.query('select pg_current_xact_id()');
+        await deal(); // committed and notified, but held back behind the blocker
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the runner reads, finds nothing, sleeps
+        expect(await projectedDeals(database)).toBe(1);
+        await client.query('commit'); // no NOTIFY comes with this
+      } finally {
+        client.release();
+        await blocker.end();
+      }
+      // Before: the runner slept until its next poll (30 s here). Now it looks again within a second.
+      const tookMs = await until(async () => (await projectedDeals(database)) === 2, 5_000);
+      expect(tookMs).toBeLessThan(5_000);
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
+
+  it('keeps its position in memory yet still refuses a batch when the checkpoint moved under it, and carries on from where it moved', async () => {
+    const { store, deal } = await setUp(database);
+    // The runner's reads of the global order pass this gate; armed, the next read waits for `release`.
+    let gate: Promise<void> | undefined;
+    const gated = new Proxy(store, {
+      get(target, property) {
+        if (property === 'readAll')
+          return async (options: Parameters<SqlEventStore['readAll']>[0]) => {
+            await gate;
+            return target.readAll(options);
+          };
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const logs: Record<string, unknown>[] = [];
+    const runner = new ProjectionRunner({
+      database,
+      store: gated,
+      pollIntervalMs: 50,
+      initialRetryBackoffMs: 20,
+      log: (entry) => logs.push(entry),
+    });
+    await runner.start();
+    try {
+      const first = await deal();
+      await until(async () => reached((await readCheckpoint(database.db, LIVE_SCHEMA)).position, first), 10_000);
+      const here = (await readCheckpoint(database.db, LIVE_SCHEMA)).position;
+      let release = () => {};
+      gate = new Promise((resolve) => (release = resolve));
+      const skippedId = randomUUID();
+      const skipped = await deal(skippedId);
+      const applied = await deal();
+      // "Another runner" applied the skipped deal's event (writing nothing) and moved the checkpoint;
+      // this runner still holds `here` in memory.
+      await database.db.transaction().execute((trx) => compareAndSetCheckpoint(trx, LIVE_SCHEMA, here, skipped, 1));
+      gate = undefined;
+      release();
+      await until(async () => reached((await readCheckpoint(database.db, LIVE_SCHEMA)).position, applied), 10_000);
+      await until(async () => (await projectedDeals(database)) >= 2, 10_000);
+      // Its batch (both deals) was refused by the compare-and-set and rolled back whole; the retry read
+      // the checkpoint again and applied only what lay after it.
+      expect(logs.some((entry) => String(entry.error).includes('checkpoint moved under this runner'))).toBe(true);
+      expect(await projectedDeals(database)).toBe(2);
+      const { rows } = await sql<{ n: string }>`
+        select count(*)::text as n from read_models.deals where deal_id = ${skippedId}::uuid`.execute(database.db);
+      expect(rows[0].n).toBe('0');
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
+
+  it('a watch answers every waiting read from one checkpoint read when poked, long before its poll tick, and times out as before', async () => {
+    const { deal } = await setUp(database);
+    const target = await deal();
+    const watch = new CheckpointWatch(database.db, LIVE_SCHEMA, 60_000);
+    const waiting = Array.from({ length: 50 }, () => watch.wait(target, 20_000));
+    const timedOut = watch.wait({ major: target.major + 1n, minor: 0n }, 200);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const start = (await readCheckpoint(database.db, LIVE_SCHEMA)).position;
+    await database.db.transaction().execute((trx) => compareAndSetCheckpoint(trx, LIVE_SCHEMA, start, target, 1));
+    const poked = Date.now();
+    watch.poke();
+    const answers = await Promise.all(waiting);
+    expect(Date.now() - poked).toBeLessThan(5_000); // the tick is a minute away
+    expect(answers.map((position) => position && reached(position, target))).toEqual(answers.map(() => true));
+    expect(await timedOut).toBeUndefined();
+    // Already reached: answered by the waiter's own first read.
+    expect(await watch.wait(target, 1_000)).toEqual(target);
+  }, 60_000);
+});
