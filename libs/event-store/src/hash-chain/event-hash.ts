@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import type { EventProvenance } from '../port/event-store.types.js';
 
 /** The fields an event's hash covers: everything the writer decided plus where and when it was stored. */
 export interface HashedEventContent {
@@ -14,6 +15,8 @@ export interface HashedEventContent {
   readonly causationId?: string | null;
   readonly occurredAt: Date;
   readonly recordedAt: Date;
+  /** Imported events only; absent (not null) on every other event, so their hashes never changed. */
+  readonly provenance?: EventProvenance | null;
 }
 
 /** Version prefix of the hash format, so the algorithm can change without ambiguity later. */
@@ -40,6 +43,8 @@ export function canonicalEventForm(content: HashedEventContent, previousHash: st
     occurredAt: content.occurredAt.toISOString(),
     recordedAt: content.recordedAt.toISOString(),
     previousHash,
+    // Only when present: events without provenance keep the form (and hash) they always had.
+    ...(content.provenance ? { provenance: content.provenance } : {}),
   });
   if (form === undefined) throw new TypeError('event content is not serialisable as JSON');
   return form;

@@ -51,6 +51,12 @@ const migrations: Record<string, Migration> = {
       );
     },
   },
+  '0002_event_provenance': {
+    async up(db: Kysely<unknown>) {
+      // Where an imported event came from (import id, source system, record id, actor); null on live writes.
+      await sql`alter table event_store.events add column if not exists provenance jsonb`.execute(db);
+    },
+  },
 };
 
 /** Brings the event store schema up to date; safe to call from several processes at once. */

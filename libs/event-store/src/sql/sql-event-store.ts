@@ -4,6 +4,7 @@ import { IdempotencyConflictError, WrongExpectedRevisionError } from '../port/ev
 import type { EventStore } from '../port/event-store.port.js';
 import type {
   AppendResult,
+  EventProvenance,
   EventShape,
   ExpectedRevision,
   NewEvent,
@@ -62,6 +63,7 @@ function selectEvents(db: EventStoreDb) {
       'e.causation_id',
       'e.occurred_at',
       'e.recorded_at',
+      'e.provenance',
       eb.cast<string>('e.transaction_id', 'text').as('transaction_id'),
       eb.cast<string>('e.global_position', 'text').as('global_position'),
       'e.previous_hash',
@@ -333,7 +335,7 @@ async function insertEvents(
   let previousHash = head.previousHash;
   const rows = events.map((event, index): NewStoredEventRow => {
     const revision = head.previousRevision + 1n + BigInt(index);
-    const { actorId, commandId, correlationId, causationId, occurredAt } = event.metadata;
+    const { actorId, commandId, correlationId, causationId, occurredAt, provenance } = event.metadata;
     const hash = hashEvent(
       {
         streamId,
@@ -347,6 +349,7 @@ async function insertEvents(
         causationId,
         occurredAt,
         recordedAt: head.recordedAt,
+        provenance,
       },
       previousHash,
     );
@@ -362,6 +365,7 @@ async function insertEvents(
       causation_id: causationId ?? null,
       occurred_at: occurredAt.toISOString(),
       recorded_at: head.recordedAt.toISOString(),
+      ...(provenance ? { provenance: JSON.stringify(provenance) } : {}),
       previous_hash: previousHash,
       hash,
     };
@@ -402,10 +406,16 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
       ...(row.correlation_id !== null ? { correlationId: row.correlation_id } : {}),
       ...(row.causation_id !== null ? { causationId: row.causation_id } : {}),
       occurredAt: new Date(row.occurred_at),
+      ...(row.provenance !== null ? { provenance: readProvenance(row.provenance) } : {}),
     },
     recordedAt: new Date(row.recorded_at),
     position: { major: BigInt(row.transaction_id), minor: BigInt(row.global_position) },
     hash: row.hash,
     previousHash: row.previous_hash,
   };
+}
+
+/** jsonb comes back parsed from both drivers (as text on some paths). */
+function readProvenance(value: unknown): EventProvenance {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as EventProvenance;
 }
