@@ -1,15 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { DEAL_AUDIT, readHistory, toEventView, verifyHashChains } from '@dealstream/audit';
 import { SqlEventStore, migrateEventStore, type EventStore } from '@dealstream/event-store';
-import {
-  board,
-  buildReadModels,
-  createReadModelSchema,
-  funnel,
-  pipelineMetrics,
-  velocity,
-  type FunnelPolicy,
-} from '@dealstream/read-models';
+import { board, funnel, pipelineMetrics, velocity, type FunnelPolicy } from '@dealstream/read-models';
 import {
   createPGliteTestDatabase,
   createPostgresTestDatabase,
@@ -18,6 +10,7 @@ import {
 import { readCanonicalFiles } from './canonical/canonical-reader.js';
 import { runHistoricImport } from './historic-import.js';
 import { importIds } from './import-ids.js';
+import { projectCommitted } from './testing/project-store.js';
 
 /*
  * The fixture (testing/acme-crm.canonical.ndjson) is the history of libs/read-models' metrics spec,
@@ -43,18 +36,6 @@ const SYSTEM = 'acme-crm';
 const P = importIds.pipeline(SYSTEM, 'P1');
 const stageName = new Map(['A', 'B', 'C', 'D'].map((s) => [importIds.stage(SYSTEM, 'P1', s), s]));
 const dealId = (n: number) => importIds.deal(SYSTEM, `OPP-${n}`);
-
-/**
- * Waits until the global order shows `count` events. On a shared PostgreSQL server a transaction open
- * in another database holds the snapshot's xmin back, and readAll (gap-free by design) waits for it.
- */
-async function readableAll(store: EventStore, count: number): Promise<void> {
-  for (let attempt = 0; attempt < 600; attempt++) {
-    if ((await store.readAll({ limit: count + 1 })).events.length >= count) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`the global order never showed ${count} events`);
-}
 
 describe.each([
   ['PostgreSQL', createPostgresTestDatabase],
@@ -97,9 +78,7 @@ describe.each([
         DealDisqualified: 1,
       },
     });
-    await createReadModelSchema(database.db, schema);
-    await readableAll(store, 20);
-    await buildReadModels(database.db, store, schema, 5);
+    expect(await projectCommitted(database.db, store, schema)).toBe(20);
   });
   afterAll(() => database.drop());
 
