@@ -23,9 +23,13 @@ export async function projectCommitted(
   return events.length;
 }
 
+/** Columns holding the store's clock (recordedAt), not the history's. */
+const SYSTEM_TIME = /recorded|^updated_at$/;
+
 /**
- * Every read-model table of a schema as JSON rows in key order, without the columns of the recorded
- * axis (two imports of the same history are recorded at different instants; everything else must match).
+ * Every read-model table of a schema as JSON rows in key order, without the system-time columns (the
+ * recorded axis, `updated_at`): two imports of the same history are recorded at different instants;
+ * everything else must match.
  */
 export async function readModelRows(
   db: Kysely<ReadModelDatabase>,
@@ -43,7 +47,7 @@ export async function readModelRows(
       return rows.map(({ row }) => row);
     });
     tables[table] = rows.map((row) =>
-      Object.fromEntries(Object.entries(row).filter(([key]) => !key.includes('recorded'))),
+      Object.fromEntries(Object.entries(row).filter(([key]) => !SYSTEM_TIME.test(key))),
     );
   }
   return tables;
