@@ -32,8 +32,10 @@ function describe(errors: readonly ErrorObject[] | null | undefined): string {
   if (error.keyword === 'type' && error.params.type === 'integer') return `${where} must be an integer (minor units)`;
   if (error.keyword === 'additionalProperties')
     return `${where} has an unknown field "${String(error.params.additionalProperty)}"`;
-  if (error.keyword === 'discriminator')
-    return `${where} ${error.params.error === 'mapping' ? 'has an unknown type or change' : 'needs a type'}`;
+  if (error.keyword === 'discriminator') {
+    const { tag, tagValue } = error.params as { tag: string; tagValue: unknown };
+    return error.params.error === 'mapping' ? `unknown ${tag} ${JSON.stringify(tagValue)}` : `${tag} must be a string`;
+  }
   return `${where} ${error.message ?? 'is invalid'}`;
 }
 
