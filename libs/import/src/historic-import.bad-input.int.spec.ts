@@ -207,6 +207,27 @@ describe('historic import: bad input, overlaps and live events (PGlite)', () => 
     expect((await store.readStream(streamId)).map((e) => e.type)).toEqual(['DealCreated', 'DealOwnerReassigned']);
   });
 
+  it('a follow-on needs its parent won by its creation: in this run or an earlier one', async () => {
+    const parents = file(header, pipeline, deal('PARENT'), won('PARENT', 'PARENT-w', '2025-01-10T00:00:00Z'));
+    await run([parents]);
+    const children = file(
+      header,
+      pipeline,
+      deal('EARLY-CHILD', { kind: 'upsell', parent: 'PARENT', at: '2025-01-05T00:00:00Z' }), // before the win
+      deal('CHILD', { kind: 'cross-sell', parent: 'PARENT', at: '2025-01-20T00:00:00Z', account: 'ACME Labs' }),
+    );
+    const report = await run([children]);
+    expect(report.refusals.map((r) => [r.sourceId, r.line, r.code])).toEqual([
+      ['EARLY-CHILD', 3, 'parent-deal-not-won'],
+    ]);
+    const [created] = await streamOf('CHILD');
+    expect(created.data).toMatchObject({
+      kind: 'cross-sell',
+      parentDealId: importIds.deal(SYSTEM, 'PARENT'),
+      account: 'ACME Labs',
+    });
+  });
+
   it('a dry run decides everything, reports what it would append, and writes nothing', async () => {
     const path = file(
       header,

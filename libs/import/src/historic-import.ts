@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { isDomainError } from '@dealstream/decider';
 import type { EventStore } from '@dealstream/event-store';
@@ -62,12 +62,35 @@ interface DealBlock {
 
 /** What later deals of the run need to know about a deal already handled. */
 interface DealOutcome {
+  /** SHA-256 of the deal record (a short digest, not the record: the map lives as long as the run). */
   readonly contentHash: string;
   readonly ref: LineRef;
   readonly refused: boolean;
-  /** Only for deals that were won at some point (they can be parents): the history to fold at an instant. */
-  readonly history?: readonly { event: DealEvent; occurredAt: Date }[];
+  /** Only for deals that were won at some point (they can be parents): what a follow-on needs, through time. */
+  readonly parentTimeline?: readonly ParentPoint[];
 }
+
+/** The parent fields decideFollowOnDeal reads, as they stood from `at` on. */
+interface ParentPoint {
+  readonly at: number;
+  readonly state: Pick<DealState, 'status' | 'dealId' | 'account' | 'ownerId'>;
+}
+
+/** Folds a deal's events into the compact timeline of its parent fields (one point per change of them). */
+function parentTimeline(events: readonly { event: DealEvent; occurredAt: Date }[]): ParentPoint[] {
+  const points: ParentPoint[] = [];
+  let state = initialDealState();
+  for (const { event, occurredAt } of events) {
+    state = dealDecider.evolve(state, event);
+    const { status, dealId, account, ownerId } = state;
+    const last = points.at(-1)?.state;
+    if (!last || last.status !== status || last.account !== account || last.ownerId !== ownerId)
+      points.push({ at: occurredAt.getTime(), state: { status, dealId, account, ownerId } });
+  }
+  return points;
+}
+
+const digest = (record: object) => createHash('sha256').update(canonicalize(record)!).digest('base64');
 
 const byTimeThenSource = (a: { at: number; seq: number }, b: { at: number; seq: number }) =>
   a.at - b.at || a.seq - b.seq;
@@ -219,13 +242,13 @@ class ImportRun {
     });
   }
 
-  private remember(block: DealBlock, refused: boolean, history?: DealOutcome['history']): void {
+  private remember(block: DealBlock, refused: boolean, timeline?: DealOutcome['parentTimeline']): void {
     if (this.outcomes.get(block.sourceId)?.refused === false && refused) return;
     this.outcomes.set(block.sourceId, {
-      contentHash: block.deal ? canonicalize(block.deal.record)! : '',
+      contentHash: block.deal ? digest(block.deal.record) : '',
       ref: block.ref,
       refused,
-      ...(history ? { history } : {}),
+      ...(timeline ? { parentTimeline: timeline } : {}),
     });
   }
 
@@ -234,7 +257,7 @@ class ImportRun {
     if (block.error) throw new ImportRefusalError(block.error.code, block.error.ref, block.error.reason);
     const deal = block.deal!;
     const earlier = this.outcomes.get(block.sourceId);
-    if (earlier && earlier.contentHash !== canonicalize(deal.record)) {
+    if (earlier && earlier.contentHash !== digest(deal.record)) {
       this.report.refuse(
         'deal',
         block.sourceId,
@@ -364,7 +387,7 @@ class ImportRun {
       );
     }
     const written = await writePlannedStream(this.writeContext(), dealStreamName(dealId), plan);
-    this.remember(block, false, everWon ? history : undefined);
+    this.remember(block, false, everWon ? parentTimeline(history) : undefined);
     return written;
   }
 
@@ -380,31 +403,31 @@ class ImportRun {
         `parent deal ${parentSourceId} was refused (line ${known.ref.line})`,
       );
     }
-    let events: readonly { event: DealEvent; occurredAt: Date }[] | undefined = known?.history;
-    if (!events) {
+    let timeline: readonly ParentPoint[] | undefined = known?.parentTimeline;
+    if (!timeline) {
       const stored = await this.options.store.readStream<DealEvent>(
         dealStreamName(importIds.deal(this.sourceSystem, parentSourceId)),
       );
       if (stored.length > 0)
-        events = stored.map((event) => ({
-          event: { type: event.type, data: event.data } as DealEvent,
-          occurredAt: event.metadata.occurredAt,
-        }));
+        timeline = parentTimeline(
+          stored.map((event) => ({
+            event: { type: event.type, data: event.data } as DealEvent,
+            occurredAt: event.metadata.occurredAt,
+          })),
+        );
     }
-    if (!events && known) {
+    if (!timeline && known) {
       throw new ImportRefusalError('parent-deal-not-won', ref, `parent deal ${parentSourceId} was never won`);
     }
-    if (!events) {
+    if (!timeline) {
       throw new ImportRefusalError(
         'parent-deal-not-found',
         ref,
         `parent deal ${parentSourceId} appears neither earlier in this import nor in an earlier one`,
       );
     }
-    let state = initialDealState();
-    for (const { event, occurredAt } of events)
-      if (occurredAt.getTime() <= at) state = dealDecider.evolve(state, event);
-    return state;
+    const point = timeline.filter((p) => p.at <= at).at(-1);
+    return { ...initialDealState(), ...(point?.state ?? {}) };
   }
 
   private async pipeline(sourceId: string, ref: LineRef): Promise<PipelineHistory> {
