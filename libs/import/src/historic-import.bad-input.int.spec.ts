@@ -228,6 +228,31 @@ describe('historic import: bad input, overlaps and live events (PGlite)', () => 
     });
   });
 
+  it('a broken line of a pipeline refuses the pipeline and every deal on it', async () => {
+    const path = file(
+      header,
+      { ...pipeline, sourceId: 'PB', sourceRecordId: 'PB-def' },
+      {
+        type: 'pipeline-change',
+        pipeline: 'PB',
+        change: 'stage-renamed',
+        sourceRecordId: 'PB-h1',
+        at: '2025-01-05',
+        actor: 'a',
+        stage: 'S1',
+        name: 'Uno',
+      },
+      deal('ON-PB', { pipeline: 'PB' }),
+    );
+    const report = await run([path]);
+    expect(report.refusals.map((r) => [r.subject, r.sourceId, r.line, r.code])).toEqual([
+      ['pipeline', 'PB', 3, 'invalid-record'],
+      ['deal', 'ON-PB', 4, 'pipeline-refused'],
+    ]);
+    expect(await store.readStream(`pipeline-${importIds.pipeline(SYSTEM, 'PB')}`)).toEqual([]);
+    expect(await streamOf('ON-PB')).toEqual([]);
+  });
+
   it('a dry run decides everything, reports what it would append, and writes nothing', async () => {
     const path = file(
       header,

@@ -119,6 +119,8 @@ class ImportRun {
   /** Pipelines as this run knows them; `undefined` = refused or unknown. */
   private readonly pipelines = new Map<string, PipelineHistory | { refused: LineRef }>();
   private pipelinesWritten = false;
+  /** Pipelines with a broken line (the first one): refused when the pipelines are written. */
+  private readonly brokenPipelines = new Map<string, { ref: LineRef; reason: string }>();
   private block: DealBlock | undefined;
   private readonly outcomes = new Map<string, DealOutcome>();
   private readonly importId: string;
@@ -143,7 +145,11 @@ class ImportRun {
     const { ref } = line;
     if (line.error !== undefined) {
       const deal = line.hint?.deal;
-      if (line.hint?.type === 'deal' && deal !== undefined) {
+      const pipeline = line.hint?.pipeline;
+      if (pipeline !== undefined && !this.pipelinesWritten) {
+        // A pipeline is imported whole or not at all, like a deal: a broken line of it refuses it.
+        this.brokenPipelines.set(pipeline, this.brokenPipelines.get(pipeline) ?? { ref, reason: line.error });
+      } else if (line.hint?.type === 'deal' && deal !== undefined) {
         await this.startBlock({
           sourceId: deal,
           ref,
@@ -475,8 +481,13 @@ class ImportRun {
       }
       changesOf.set(change.record.pipeline, [...(changesOf.get(change.record.pipeline) ?? []), change]);
     }
+    for (const [sourceId, broken] of this.brokenPipelines) {
+      if (this.pipelines.has(sourceId)) continue;
+      this.report.refuse('pipeline', sourceId, broken.ref, 'invalid-record', broken.reason);
+      this.pipelines.set(sourceId, { refused: broken.ref });
+    }
     for (const [sourceId, definition] of this.pipelineRecords) {
-      if (this.pipelines.has(sourceId)) continue; // refused as a duplicate
+      if (this.pipelines.has(sourceId)) continue; // refused as a duplicate or broken
       try {
         const { history, plan } = this.decidePipeline(definition, changesOf.get(sourceId) ?? []);
         const written = await writePlannedStream(this.writeContext(), pipelineStreamName(history.pipelineId), plan);

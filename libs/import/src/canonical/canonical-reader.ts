@@ -56,18 +56,19 @@ export function parseCanonicalLine(text: string, ref: { file: string; line: numb
   return { ref, record: value };
 }
 
-/** What a broken line still says about which deal it belongs to. */
-function hintOf(value: unknown): { type?: string; deal?: string } {
+/** What a broken line still says about which deal or pipeline it belongs to. */
+function hintOf(value: unknown): { type?: string; deal?: string; pipeline?: string } {
   if (typeof value !== 'object' || value === null) return {};
   const record = value as Record<string, unknown>;
-  const type = typeof record.type === 'string' ? record.type : undefined;
-  const deal =
-    type === 'deal' && typeof record.sourceId === 'string'
-      ? record.sourceId
-      : typeof record.deal === 'string'
-        ? record.deal
-        : undefined;
-  return { ...(type !== undefined ? { type } : {}), ...(deal !== undefined ? { deal } : {}) };
+  const text = (key: string) => (typeof record[key] === 'string' ? (record[key] as string) : undefined);
+  const type = text('type');
+  const deal = type === 'deal' ? text('sourceId') : type === 'deal-change' ? text('deal') : undefined;
+  const pipeline = type === 'pipeline' ? text('sourceId') : type === 'pipeline-change' ? text('pipeline') : undefined;
+  return {
+    ...(type !== undefined ? { type } : {}),
+    ...(deal !== undefined ? { deal } : {}),
+    ...(pipeline !== undefined ? { pipeline } : {}),
+  };
 }
 
 /**

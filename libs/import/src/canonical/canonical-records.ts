@@ -125,6 +125,6 @@ export type SourcedLine =
       readonly ref: LineRef;
       readonly record?: undefined;
       readonly error: string;
-      /** What the broken line still tells, to attribute the error to its deal. */
-      readonly hint?: { readonly type?: string; readonly deal?: string };
+      /** What the broken line still tells, to attribute the error to its deal or pipeline. */
+      readonly hint?: { readonly type?: string; readonly deal?: string; readonly pipeline?: string };
     };
