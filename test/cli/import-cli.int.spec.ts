@@ -83,6 +83,11 @@ describe('npm run cli -- import (built CLI, PostgreSQL)', () => {
       'import: --format hubspot: no adapter yet; convert the export to the canonical format (docs/import.md)',
     ]);
     expect((await cli(url, ['--format', 'canonical', join(dir, 'missing.ndjson')])).code).toBe(2);
+    const blankActor = await cli(url, ['--format', 'canonical', FIXTURE, '--actor', '']);
+    expect([blankActor.code, blankActor.stderr.trim()]).toEqual([
+      2,
+      'import: --actor must be 1 to 200 printable characters on one line',
+    ]);
     const notOurs = await cli(url, ['--format', 'canonical', 'package.json']);
     expect(notOurs.code).toBe(2);
     expect(notOurs.stderr).toMatch(/^import: package\.json:1: not a canonical import file/);

@@ -48,6 +48,14 @@ export async function importCommand(args: string[]): Promise<void> {
     );
   }
   if (files.length === 0) return unusable('name at least one file to import');
+  for (const [option, value] of [
+    ['--actor', values.actor],
+    ['--import-id', values['import-id']],
+  ] as const) {
+    // Both land in every event's metadata: one printable line, like a token's sub.
+    if (value !== undefined && !/^[^\p{Cc}\p{Cs}\u2028\u2029\u202a-\u202e\u2066-\u2069]{1,200}$/u.test(value))
+      return unusable(`${option} must be 1 to 200 printable characters on one line`);
+  }
   let total: number;
   try {
     total = await countLines(files);
