@@ -29,6 +29,8 @@ function describe(errors: readonly ErrorObject[] | null | undefined): string {
   const where = error.instancePath === '' ? 'record' : error.instancePath.slice(1).replaceAll('/', '.');
   if (error.keyword === 'pattern' && /at$|At$/.test(error.instancePath))
     return `${where} must be an ISO 8601 instant with a zone (Z or ±hh:mm)`;
+  if (error.keyword === 'pattern' && String(error.params.pattern).includes('p{Cc}'))
+    return `${where} must be one line without control characters or lone surrogates`;
   if (error.keyword === 'type' && error.params.type === 'integer') return `${where} must be an integer (minor units)`;
   if (error.keyword === 'additionalProperties')
     return `${where} has an unknown field "${String(error.params.additionalProperty)}"`;

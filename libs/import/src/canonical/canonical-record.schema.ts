@@ -7,7 +7,9 @@
 type Schema = Record<string, unknown>;
 
 const text = (maxLength: number): Schema => ({ type: 'string', minLength: 1, maxLength });
-const sourceId: Schema = { ...text(200), description: "The source's own id of the thing (deal, pipeline, stage)" };
+/** Ids and actors land in ids and event metadata as they are: one line, no control characters, no lone surrogates. */
+const line = (maxLength: number): Schema => ({ ...text(maxLength), pattern: '^[^\\p{Cc}\\p{Cs}]+$' });
+const sourceId: Schema = { ...line(200), description: "The source's own id of the thing (deal, pipeline, stage)" };
 /** An instant with its zone: `Z` or `±hh:mm` is required, a local time is refused. */
 const instant: Schema = {
   type: 'string',
@@ -32,9 +34,9 @@ const stage: Schema = {
 
 /** What every record but the header carries: the source record's id, when it happened, who did it. */
 const sourced = {
-  sourceRecordId: { ...text(200), description: "The source's id of this record; unique within the source system" },
+  sourceRecordId: { ...line(200), description: "The source's id of this record; unique within the source system" },
   at: instant,
-  actor: { ...text(200), description: 'Who made the change in the source system' },
+  actor: { ...line(200), description: 'Who made the change in the source system' },
 };
 
 function record(type: string, properties: Schema, required: string[], extra: Schema = {}): Schema {

@@ -35,6 +35,16 @@ describe('the canonical record schema', () => {
     ['an unknown field', { colour: 'red' }, 'record has an unknown field "colour"'],
     ['an unknown change', { change: 'teleported' }, 'unknown change "teleported"'],
     ['an unknown type', { type: 'opportunity' }, 'unknown type "opportunity"'],
+    [
+      'a NUL in the actor',
+      { actor: 'sam\u0000' },
+      'actor must be one line without control characters or lone surrogates',
+    ],
+    [
+      'a lone surrogate in a record id',
+      { sourceRecordId: 'H\ud800' },
+      'sourceRecordId must be one line without control characters or lone surrogates',
+    ],
     ['a missing actor', { actor: undefined }, "record must have required property 'actor'"],
   ])('refuses %s', (_, patch, reason) => {
     expect(parseCanonicalLine(JSON.stringify({ ...change, ...patch }), ref)).toMatchObject({ ref, error: reason });
