@@ -62,7 +62,7 @@ export function parseCanonicalLine(text: string, ref: { file: string; line: numb
 function hintOf(value: unknown): { type?: string; deal?: string; pipeline?: string } {
   if (typeof value !== 'object' || value === null) return {};
   const record = value as Record<string, unknown>;
-  const text = (key: string) => (typeof record[key] === 'string' ? (record[key] as string) : undefined);
+  const text = (key: string) => (typeof record[key] === 'string' ? record[key] : undefined);
   const type = text('type');
   const deal = type === 'deal' ? text('sourceId') : type === 'deal-change' ? text('deal') : undefined;
   const pipeline = type === 'pipeline' ? text('sourceId') : type === 'pipeline-change' ? text('pipeline') : undefined;
