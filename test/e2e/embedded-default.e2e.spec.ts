@@ -123,6 +123,8 @@ describe('embedded default (PGlite, no configuration)', () => {
         'GET /events',
         'GET /audit/verify',
         'GET /audit/anchor',
+        'POST /imports',
+        'GET /imports/{id}',
       ].sort(),
     );
     const move = doc.paths['/deals/{id}/stage'].post;
@@ -151,7 +153,8 @@ describe('embedded default (PGlite, no configuration)', () => {
         >
       >,
     )) {
-      for (const [method, op] of Object.entries(ops).filter(([m]) => m !== 'get')) {
+      // POST /imports streams its body (no key can be bound to it) and is idempotent by source ids: it refuses the header.
+      for (const [method, op] of Object.entries(ops).filter(([m]) => m !== 'get' && path !== '/imports')) {
         const where = `${method.toUpperCase()} ${path}`;
         expect([where, op.parameters?.find((p) => p.name === 'Idempotency-Key')?.description]).toEqual([
           where,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { encodePosition } from '@dealstream/event-store';
 import { importIds, readCanonicalFiles, runHistoricImport } from '@dealstream/import';
 import { startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
@@ -98,5 +99,81 @@ describe('imported history over HTTP (PostgreSQL)', () => {
       .query({ asOf: '2026-01-01T00:00:00Z', axis: 'recorded', minPosition })
       .set('Authorization', analyst);
     expect(before.status).toBe(404);
+  });
+
+  it('POST /imports: 202 with an id, GET /imports/:id follows it to the report; posting it again appends nothing', async () => {
+    const importer = `Bearer ${await api.token(['importer'], 'migration-bot')}`;
+    const body = readFileSync(FIXTURE, 'utf8').replaceAll('acme-crm', 'acme-http');
+    const post = async () => {
+      const accepted = await api
+        .http()
+        .post('/imports')
+        .set('Authorization', importer)
+        .set('Content-Type', 'application/x-ndjson')
+        .send(body)
+        .expect(202);
+      expect(accepted.headers.location).toBe(`/imports/${accepted.body.importId}`);
+      expect(accepted.body).toMatchObject({ status: 'running', actorId: 'migration-bot', report: null });
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const { body: job } = await api
+          .http()
+          .get(accepted.headers.location)
+          .set('Authorization', importer)
+          .expect(200);
+        if (job.status !== 'running') return job;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error('the import never finished');
+    };
+    const first = await post();
+    expect(first).toMatchObject({
+      status: 'done',
+      error: null,
+      report: { sourceSystem: 'acme-http', deals: { imported: 7, unchanged: 0, refused: 0 }, refusals: [] },
+    });
+    expect(first.report.events.appended).toBe(20);
+    const [created] = await api.streamEvents(`deal-${importIds.deal('acme-http', 'OPP-1')}`);
+    expect([created.metadata.actorId, created.metadata.provenance?.importId]).toEqual([
+      'migration-bot',
+      first.importId,
+    ]);
+    const again = await post();
+    expect(again.report).toMatchObject({ deals: { imported: 0, unchanged: 7, refused: 0 }, events: { appended: 0 } });
+  });
+
+  it('POST /imports refuses JSON (415), a non-canonical body (400), and roles without imports:write (403)', async () => {
+    const importer = `Bearer ${await api.token(['importer'], 'migration-bot')}`;
+    const before = await api.eventCount();
+    const json = await api.http().post('/imports').set('Authorization', importer).send({ type: 'header' });
+    expect([json.status, json.body.code]).toEqual([415, 'unsupported-media-type']);
+    const csv = await api
+      .http()
+      .post('/imports')
+      .set('Authorization', importer)
+      .set('Content-Type', 'application/x-ndjson')
+      .send('OpportunityId,StageName\n006,Prospecting\n');
+    expect([csv.status, csv.body.code]).toEqual([400, 'not-canonical']);
+    const keyed = await api
+      .http()
+      .post('/imports')
+      .set('Authorization', importer)
+      .set('Idempotency-Key', 'import-1')
+      .set('Content-Type', 'application/x-ndjson')
+      .send(readFileSync(FIXTURE, 'utf8'));
+    expect([keyed.status, keyed.body.code]).toEqual([400, 'idempotency-key-not-supported']);
+    const ops = `Bearer ${await api.token(['ops'], 'olivia')}`;
+    const denied = await api
+      .http()
+      .post('/imports')
+      .set('Authorization', ops)
+      .set('Content-Type', 'application/x-ndjson')
+      .send(readFileSync(FIXTURE, 'utf8'));
+    expect(denied.status).toBe(403);
+    const unknown = await api
+      .http()
+      .get('/imports/00000000-0000-4000-8000-000000000000')
+      .set('Authorization', importer);
+    expect([unknown.status, unknown.body.code]).toEqual([404, 'import-not-found']);
+    expect(await api.eventCount()).toBe(before);
   });
 });

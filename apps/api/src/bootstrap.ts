@@ -13,6 +13,7 @@ import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.j
 import { applyRoleMatrix } from './auth/openapi-access.js';
 import type { AppConfig } from './config/app-config.js';
 import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
+import { NDJSON } from './imports/imports.controller.js';
 import { ApiProblem } from './problem/api-problem.js';
 import { applyHttpTimeouts, checkJsonBody, checkQueryString } from './request-limits/request-limits.js';
 
@@ -123,10 +124,14 @@ function setUpOpenApi(app: NestExpressApplication): void {
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
 }
 
-/** Writes carry JSON: any other declared body type is a 415 before parsing. */
+/** Writes carry JSON: any other declared body type is a 415 before parsing — but an import's NDJSON, streamed by its route. */
 function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
   const hasBody =
     Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+  if (request.method === 'POST' && request.path === '/imports' && request.is(NDJSON)) {
+    next();
+    return;
+  }
   if (hasBody && !request.is(['application/json', 'application/*+json'])) {
     next(new ApiProblem(415, 'unsupported-media-type', 'Send the body as application/json'));
     return;
