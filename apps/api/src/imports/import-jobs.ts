@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { dirname } from 'node:path';
+import { Injectable } from '@nestjs/common';
 import type { EventStore } from '@dealstream/event-store';
 import {
   ImportFormatError,
@@ -31,11 +32,10 @@ export interface ImportJobView {
  * store, and posting the same file again completes or confirms it — imports are idempotent).
  */
 @Injectable()
-export class ImportJobs implements OnApplicationShutdown {
+export class ImportJobs {
   private readonly jobs = new Map<string, ImportJobView>();
-  private readonly running = new Set<Promise<void>>();
 
-  /** Starts importing `file` (deleted afterwards) in the background; answers its id at once. */
+  /** Starts importing `file` (its temporary folder is deleted afterwards) in the background; answers its id at once. */
   start(store: EventStore, file: string, actorId: string): ImportJobView {
     const importId = randomUUID();
     const job: ImportJobView = {
@@ -52,7 +52,9 @@ export class ImportJobs implements OnApplicationShutdown {
     const update = (patch: Partial<ImportJobView>): void => {
       this.jobs.set(importId, { ...this.jobs.get(importId)!, ...patch });
     };
-    const run = runHistoricImport(readCanonicalFiles([file]), {
+    // Not awaited: the import runs in the background. A shutdown interrupts it between or inside one
+    // deal's append (each deal is one append: written whole or not at all); posting the file again completes it.
+    void runHistoricImport(readCanonicalFiles([file]), {
       store,
       actorId,
       importId,
@@ -80,18 +82,11 @@ export class ImportJobs implements OnApplicationShutdown {
               : `stopped: ${error instanceof Error ? error.message : String(error)}; post the same file again to complete it`,
         }),
       )
-      .finally(() => rm(file, { force: true }));
-    this.running.add(run);
-    void run.finally(() => this.running.delete(run));
+      .finally(() => rm(dirname(file), { recursive: true, force: true }));
     return job;
   }
 
   get(importId: string): ImportJobView | undefined {
     return this.jobs.get(importId);
-  }
-
-  /** Lets running imports finish their current deal's append before the store closes. */
-  async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([...this.running]);
   }
 }
