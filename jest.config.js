@@ -1,6 +1,8 @@
 // Jest runs the TypeScript sources directly: ESM through swc, started with --experimental-vm-modules (package.json "test:jest").
 // Tiers are selected by file suffix: *.unit.spec.ts, *.int.spec.ts, *.e2e.spec.ts.
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const { compilerOptions } = JSON.parse(readFileSync(new URL('./tsconfig.base.json', import.meta.url), 'utf8'));
 // Each alias matches exactly (`@dealstream/deals-domain` never catches `@dealstream/deals-domain/testing`).
@@ -8,6 +10,9 @@ const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 const aliases = Object.fromEntries(
   Object.entries(compilerOptions.paths).map(([alias, [target]]) => [`^${escapeRegExp(alias)}$`, `<rootDir>/${target}`]),
 );
+
+// The e2e suites check every response against docs/openapi.json and count them here (printed by the reporter).
+process.env.OPENAPI_VALIDATION_COUNT_FILE ??= join(tmpdir(), `dealstream-openapi-validated-${process.pid}.txt`);
 
 const swc = [
   '@swc/jest',
@@ -36,7 +41,13 @@ export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts'] },
     { ...common, displayName: 'int', testMatch: ['<rootDir>/**/*.int.spec.ts'] },
-    { ...common, displayName: 'e2e', testMatch: ['<rootDir>/**/*.e2e.spec.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/**/*.e2e.spec.ts'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/openapi-validation.setup.ts'],
+    },
   ],
+  reporters: ['default', '<rootDir>/test/support/openapi-count.reporter.js'],
   testTimeout: 120000,
 };

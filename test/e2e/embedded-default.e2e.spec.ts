@@ -134,10 +134,14 @@ describe('embedded default (PGlite, no configuration)', () => {
       '401',
       '403',
       '404',
+      '408',
       '409',
       '412',
       '413',
+      '415',
       '422',
+      '431',
+      '500',
       '503',
     ]);
     expect(move.parameters.map((p: { name: string }) => p.name)).toEqual(

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,8 +32,32 @@ describe('docker-compose.yml', () => {
       POSTGRES_PASSWORD: 'pw',
       API_PORT: '8080',
       KURRENTDB_IMAGE: 'docker.eventstore.com/eventstore/eventstoredb-ee:24.10',
+      KURRENTDB_DATA_DIR: '/var/lib/eventstore',
     };
     expect(validateComposeFile(COMPOSE_FILE, overrides)).toEqual([]);
+  });
+
+  it('mounts the event store volume where the chosen image keeps its data, and refuses a mismatch', () => {
+    expect(compose().services!.eventstoredb.volumes).toEqual(['eventstoredb-data:/var/lib/kurrentdb']);
+    const eventStoreImage = { KURRENTDB_IMAGE: 'docker.eventstore.com/eventstore/eventstoredb-ee:24.10' };
+    expect(validateComposeFile(COMPOSE_FILE, eventStoreImage)).toEqual([
+      {
+        at: 'eventstoredb',
+        message:
+          'image docker.eventstore.com/eventstore/eventstoredb-ee:24.10 keeps its data in /var/lib/eventstore, but the volume is mounted at /var/lib/kurrentdb (set KURRENTDB_DATA_DIR=/var/lib/eventstore)',
+      },
+    ]);
+    expect(
+      compose({ ...eventStoreImage, KURRENTDB_DATA_DIR: '/var/lib/eventstore' }).services!.eventstoredb.volumes,
+    ).toEqual(['eventstoredb-data:/var/lib/eventstore']);
+  });
+
+  it('documents a start that waits for the server to be healthy (up --wait), in the file and in the docs', () => {
+    const text = readFileSync(COMPOSE_FILE, 'utf8');
+    expect(text).toContain('docker compose --profile esdb up -d --wait eventstoredb');
+    const docs = readFileSync(root('docs/eventstoredb.md'), 'utf8');
+    expect(docs).toContain('docker compose --profile esdb up -d --wait eventstoredb');
+    expect(docs).not.toMatch(/up -d eventstoredb/);
   });
 
   it('starts EventStoreDB, PostgreSQL, the api and the projector with profile esdb; PostgreSQL and the api with profile sql', () => {
@@ -104,6 +128,7 @@ describe('the compose check rejects broken files', () => {
   it('rejects a schema-valid file whose services cannot start', () => {
     const messages = validateComposeFile(fixture('wiring-invalid.compose.yml')).map((p) => `${p.at}: ${p.message}`);
     expect(messages).toEqual([
+      'eventstoredb: image docker.kurrent.io/kurrent-latest/kurrentdb:25.1 keeps its data in /var/lib/kurrentdb, and no volume is mounted there: the data dies with the container',
       'api-sql: depends on eventstoredb, which profile sql does not start',
       'api-sql: waits for eventstoredb to be healthy, but eventstoredb has no healthcheck',
       'api-sql: depends on undefined service cache',

@@ -58,7 +58,7 @@ class FaultySubscribableStore extends SqlEventStore implements SubscribableEvent
         await pause(batch.events.length ? 0 : 20);
       }
     })();
-    return { close: async () => void (open = false) };
+    return { close: async () => void (open = false), pause: () => undefined, resume: () => undefined };
   }
 }
 

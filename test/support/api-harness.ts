@@ -18,6 +18,8 @@ export const TEST_JWT_SECRET = 'e2e-secret-that-is-long-enough-for-hs256-0123456
  */
 export interface ApiHarness {
   http(): ReturnType<typeof request>;
+  /** Makes the app listen on a free port of 127.0.0.1 (once per start) and returns its base URL (real HTTP clients). */
+  baseUrl(): Promise<string>;
   token(roles: Role[], subject?: string): Promise<string>;
   /** Every stored event, in global order (through a separate connection, not the app's). */
   events(): Promise<RecordedEvent[]>;
@@ -53,6 +55,13 @@ async function startHarness(config: AppConfig, testDb: TestDatabase): Promise<Ap
   const store = new SqlEventStore(observer.db);
   return {
     http: () => request(app.getHttpServer()),
+    async baseUrl() {
+      const server = app.getHttpServer();
+      if (!server.listening) await app.listen(0, '127.0.0.1');
+      const address = server.address();
+      if (!address || typeof address === 'string') throw new Error('the app is not listening on a TCP port');
+      return `http://127.0.0.1:${address.port}`;
+    },
     token: (roles, subject = 'alice') => mintToken({ subject, roles, secret: TEST_JWT_SECRET, expiresIn: '1h' }),
     async events() {
       const all: RecordedEvent[] = [];

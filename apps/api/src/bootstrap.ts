@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { openDatabase, waitForDatabase } from '@dealstream/database';
@@ -10,10 +10,10 @@ import { openEventStore, type EventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
 import { AppModule } from './app.module.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
-import { applyRoleMatrix } from './auth/openapi-access.js';
 import type { AppConfig } from './config/app-config.js';
 import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
 import { NDJSON } from './imports/imports.controller.js';
+import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { ApiProblem } from './problem/api-problem.js';
 import { applyHttpTimeouts, checkJsonBody, checkQueryString } from './request-limits/request-limits.js';
 
@@ -101,27 +101,10 @@ function startupLog(level: string): (entry: Record<string, unknown>) => void {
 }
 
 function setUpOpenApi(app: NestExpressApplication): void {
-  const config = new DocumentBuilder()
-    .setTitle('dealstream')
-    .setDescription(
-      'Event-sourced sales pipelines. Every write appends immutable events and answers with the stream revision (also the ETag) and the global position of its last event. ' +
-        'Send `If-Match` to make a write conditional and `Idempotency-Key` to make it safe to retry. Errors are RFC 9457 problem+json with a stable `code`.',
-    )
-    .setVersion('0.1.0')
-    .setOpenAPIVersion('3.1.0')
-    .addBearerAuth(
-      {
-        type: 'http',
-        scheme: 'bearer',
-        bearerFormat: 'JWT',
-        description:
-          'HS256 (AUTH_JWT_SECRET) or RS256/ES256 (AUTH_JWT_PUBLIC_KEY); claims sub, exp and roles; lifetime at most AUTH_MAX_TOKEN_LIFETIME. Each operation names the roles it admits (x-roles) and the permission (x-permission) of the role matrix.',
-      },
-      'bearer',
-    )
-    .build();
-  const document = applyRoleMatrix(SwaggerModule.createDocument(app, config));
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+  });
 }
 
 /** Writes carry JSON: any other declared body type is a 415 before parsing — but an import's NDJSON, streamed by its route. */

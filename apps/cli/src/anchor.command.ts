@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { chainAnchorToJson, parseSigningKey, signChainAnchor, takeChainAnchor } from '@dealstream/audit';
-import { VERIFY_EXIT, plural, reportLines, where, withStoreToAudit, type VerifyIo } from './verify.command.js';
+import { chainAnchorToJson, parseSigningKey, signChainAnchor } from '@dealstream/audit';
+import { VERIFY_EXIT, plural, reportLines, withStoreToAudit, type VerifyIo } from './verify.command.js';
 
 /**
  * `dealstream anchor [--out <file>] [--sign-key <ed25519 private key PEM>]`: verifies every hash chain,
@@ -30,10 +30,10 @@ export async function runAnchor(args: string[], io: VerifyIo): Promise<number> {
     io.print(`error: ${values.out} exists; an anchor is never overwritten`);
     return VERIFY_EXIT.unusable;
   }
-  return withStoreToAudit(io, async (db, config) => {
-    const taken = await takeChainAnchor(db);
+  return withStoreToAudit(io, async (target) => {
+    const taken = await target.takeAnchor();
     if (!taken.ok) {
-      for (const line of reportLines(taken.verification, config)) io.print(line);
+      for (const line of reportLines(taken.verification, target.where)) io.print(line);
       io.print('refusing to anchor a store whose hash chains are broken');
       return VERIFY_EXIT.broken;
     }
@@ -45,7 +45,7 @@ export async function runAnchor(args: string[], io: VerifyIo): Promise<number> {
     }
     await writeFile(values.out, `${json}\n`, { flag: 'wx' });
     io.print(
-      `anchored ${plural(anchor.streams, 'stream')}, ${plural(Number(anchor.events), 'event')} in ${where(config)} to ${values.out}`,
+      `anchored ${plural(anchor.streams, 'stream')}, ${plural(Number(anchor.events), 'event')} in ${target.where} to ${values.out}`,
     );
     io.print(
       signingKey === undefined

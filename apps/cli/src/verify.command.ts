@@ -3,14 +3,20 @@ import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { sql, type Kysely } from 'kysely';
 import { databaseConfigFromEnv, openDatabase, type DatabaseConfig, type DB } from '@dealstream/database';
+import { EsdbEventStore } from '@dealstream/event-store';
 import { CLI_TIMEOUT_DEFAULTS } from './cli-timeouts.js';
 import {
   checkChainAnchor,
+  checkStoreChainAnchor,
   hasValidAnchorSignature,
   parseChainAnchor,
+  takeChainAnchor,
+  takeStoreChainAnchor,
   verifyHashChains,
+  verifyStoreChains,
   type AnchorCheckReport,
   type ChainAnchor,
+  type TakeAnchorResult,
   type VerificationReport,
 } from '@dealstream/audit';
 
@@ -23,8 +29,9 @@ export interface VerifyIo {
 }
 
 /**
- * `dealstream verify [--stream <id>] [--anchor <file> [--anchor-public-key <pem>]] [--json]`: verifies the SQL event store's hash
- * chains in the database the API uses (DATABASE_URL, else the embedded PGlite in DATA_DIR) and prints
+ * `dealstream verify [--stream <id>] [--anchor <file> [--anchor-public-key <pem>]] [--json]`: verifies the hash chains
+ * of the store the API uses (EventStoreDB when EVENTSTORE_CONNECTION_STRING is set, else the SQL event
+ * store in DATABASE_URL or the embedded PGlite in DATA_DIR) and prints
  * a report; with `--anchor`, also that every head recorded by `dealstream anchor` is still there with
  * the same hash (which catches a consistent rewrite the chain alone cannot), and with
  * `--anchor-public-key` that the anchor carries a valid Ed25519 signature by that key. Reads only. With the
@@ -63,35 +70,59 @@ export async function runVerify(args: string[], io: VerifyIo): Promise<number> {
   }
   if (anchor !== undefined && values['anchor-public-key'] !== undefined)
     io.print(`anchor ${anchor.digest}: ed25519 signature verified with ${values['anchor-public-key']}`);
-  return withStoreToAudit(io, async (db, config) => {
-    const report = await verifyHashChains(db, values.stream !== undefined ? { streamId: values.stream } : {});
+  return withStoreToAudit(io, async (target) => {
+    const scope = values.stream !== undefined ? { streamId: values.stream } : {};
+    const report = await target.verify(scope);
     if (!report) {
-      io.print(`error: no stream ${values.stream} in ${where(config)}`);
+      io.print(`error: no stream ${values.stream} in ${target.where}`);
       return VERIFY_EXIT.unusable;
     }
-    const against =
-      anchor && (await checkChainAnchor(db, anchor, values.stream !== undefined ? { streamId: values.stream } : {}));
+    const against = anchor && (await target.checkAnchor(anchor, scope));
     const lines = values.json
       ? [JSON.stringify(reportJson(report, against))]
-      : [...reportLines(report, config, against)];
+      : [...reportLines(report, target.where, against)];
     for (const line of lines) io.print(line);
     return report.ok && (against?.ok ?? true) ? VERIFY_EXIT.intact : VERIFY_EXIT.broken;
   });
 }
 
+/** Where the chains are read from, and how: the SQL tables, or the events themselves (EventStoreDB). */
+export interface AuditTarget {
+  readonly where: string;
+  verify(options: { streamId?: string }): Promise<VerificationReport | undefined>;
+  checkAnchor(anchor: ChainAnchor, options: { streamId?: string }): Promise<AnchorCheckReport>;
+  takeAnchor(): Promise<TakeAnchorResult>;
+}
+
 /**
- * Opens the database the API uses for reading only, after checking there is an SQL event store to
- * audit there; prints why not and answers `unusable` otherwise.
+ * Opens the store the API uses, for reading only: EventStoreDB when EVENTSTORE_CONNECTION_STRING is
+ * set (the chain is in each event's metadata), else the database after checking there is an SQL
+ * event store to audit there; prints why not and answers `unusable` otherwise.
  */
-export async function withStoreToAudit(
-  io: VerifyIo,
-  run: (db: Kysely<DB>, config: DatabaseConfig) => Promise<number>,
-): Promise<number> {
-  if (io.env.EVENTSTORE_CONNECTION_STRING) {
-    io.print(
-      'error: events are kept in EventStoreDB (EVENTSTORE_CONNECTION_STRING); only the SQL event store keeps a hash chain',
-    );
-    return VERIFY_EXIT.unusable;
+export async function withStoreToAudit(io: VerifyIo, run: (target: AuditTarget) => Promise<number>): Promise<number> {
+  const connectionString = io.env.EVENTSTORE_CONNECTION_STRING;
+  if (connectionString) {
+    let store: EsdbEventStore;
+    try {
+      const timeoutMs = io.env.EVENTSTORE_TIMEOUT_MS ? Number(io.env.EVENTSTORE_TIMEOUT_MS) : undefined;
+      store = new EsdbEventStore(connectionString, timeoutMs ? { timeoutMs } : {});
+    } catch (error) {
+      io.print(`error: EVENTSTORE_CONNECTION_STRING: ${error instanceof Error ? error.message : String(error)}`);
+      return VERIFY_EXIT.unusable;
+    }
+    try {
+      return await run({
+        where: 'EventStoreDB (EVENTSTORE_CONNECTION_STRING)',
+        verify: (options) => verifyStoreChains(store, options),
+        checkAnchor: (anchor, options) => checkStoreChainAnchor(store, anchor, options),
+        takeAnchor: () => takeStoreChainAnchor(store),
+      });
+    } catch (error) {
+      io.print(`error: EventStoreDB: ${error instanceof Error ? error.message : String(error)}`);
+      return VERIFY_EXIT.unusable;
+    } finally {
+      await store.close();
+    }
   }
   const config = databaseConfigFromEnv(io.env, CLI_TIMEOUT_DEFAULTS);
   // Opening PGlite on a missing folder would create an empty database: an audit must not write.
@@ -110,10 +141,19 @@ export async function withStoreToAudit(
       io.print(`error: ${where(config)} holds no event store`);
       return VERIFY_EXIT.unusable;
     }
-    return await run(database.db, config);
+    return await run(sqlTarget(database.db, config));
   } finally {
     await database.close();
   }
+}
+
+function sqlTarget(db: Kysely<DB>, config: DatabaseConfig): AuditTarget {
+  return {
+    where: where(config),
+    verify: (options) => verifyHashChains(db, options),
+    checkAnchor: (anchor, options) => checkChainAnchor(db, anchor, options),
+    takeAnchor: () => takeChainAnchor(db),
+  };
 }
 
 /** The CLI entry: prints to stdout and sets the process exit code. */
@@ -121,10 +161,10 @@ export async function verifyCommand(args: string[]): Promise<void> {
   process.exitCode = await runVerify(args, { env: process.env, print: (line) => process.stdout.write(`${line}\n`) });
 }
 
-export function reportLines(report: VerificationReport, config: DatabaseConfig, against?: AnchorCheckReport): string[] {
+export function reportLines(report: VerificationReport, place: string, against?: AnchorCheckReport): string[] {
   const scope = report.streamId === undefined ? 'every stream' : `stream ${report.streamId}`;
   const lines = [
-    `verified ${scope} in ${where(config)}: ${plural(report.streamsChecked, 'stream')}, ${plural(report.eventsChecked, 'event')} checked`,
+    `verified ${scope} in ${place}: ${plural(report.streamsChecked, 'stream')}, ${plural(report.eventsChecked, 'event')} checked`,
   ];
   for (const b of report.breaks)
     lines.push(`BROKEN ${b.streamId} at revision ${b.revision}: ${b.reason} — ${b.detail}`);
@@ -164,7 +204,7 @@ function reportJson(report: VerificationReport, against?: AnchorCheckReport) {
   };
 }
 
-export function where(config: DatabaseConfig): string {
+function where(config: DatabaseConfig): string {
   return config.kind === 'postgres' ? 'PostgreSQL (DATABASE_URL)' : `embedded PGlite in ${config.dataDir}`;
 }
 

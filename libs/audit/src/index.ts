@@ -13,5 +13,7 @@ export * from './redaction/pseudonymizer.js';
 export * from './redaction/redaction.js';
 export * from './verify/chain-check.js';
 export * from './verify/verify-chains.query.js';
+export * from './verify/verify-store-chains.js';
 export * from './anchor/chain-anchor.js';
 export * from './anchor/chain-anchor.query.js';
+export * from './anchor/store-chain-anchor.js';

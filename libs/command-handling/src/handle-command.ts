@@ -9,7 +9,8 @@ import {
 } from '@dealstream/event-store';
 import { derivedId, type CommandContext } from './command-context.js';
 import { ContentionDeadlineError, PreconditionFailedError } from './application.errors.js';
-import { foldStream, type StreamDecider } from './aggregate-stream.js';
+import type { StreamDecider } from './aggregate-stream.js';
+import { appendedOnto, catchUp, foldOnto, type CachedStream, type StreamStateCache } from './stream-state-cache.js';
 
 /** What a write answers: where the stream stands now, and where its last event sits globally. */
 export interface WriteResult {
@@ -30,6 +31,12 @@ export interface HandleCommandOptions<State, Evt extends Event> {
   readonly context: CommandContext;
   /** How long a write without If-Match keeps deciding again when it loses races; DEFAULT_CONTENTION_POLICY unless set. */
   readonly contention?: ContentionPolicy;
+  /**
+   * Folded states of recent streams: with it, a write without Idempotency-Key decides on the cached
+   * state and reads nothing when it is current (see handleCommand). Without it, every write reads
+   * and folds the whole stream.
+   */
+  readonly cache?: StreamStateCache;
 }
 
 /** Runs the domain on the current state; throws DomainError to refuse. May load what it needs first. */
@@ -67,6 +74,10 @@ export const WRITE_CONTENTION_POLICY = Symbol.for('dealstream.WriteContentionPol
  *
  * Both checks look at the stream as read, before it is folded (so this reads and folds in two steps
  * rather than through aggregateStream).
+ *
+ * With `options.cache`, a write without Idempotency-Key decides on the cached folded state instead
+ * of reading the stream (handleOnCachedState); a keyed write still reads the whole stream, as its
+ * first attempt may sit anywhere in it.
  */
 export async function handleCommand<State, Evt extends Event>(
   store: EventStore,
@@ -74,7 +85,9 @@ export async function handleCommand<State, Evt extends Event>(
   decide: DecideOnState<State, Evt>,
   options: HandleCommandOptions<State, Evt>,
 ): Promise<WriteResult> {
-  const { context } = options;
+  const { context, cache } = options;
+  if (cache && context.idempotencyKey === undefined)
+    return handleOnCachedState(store, streamId, decide, options, cache);
   const policy = options.contention ?? DEFAULT_CONTENTION_POLICY;
   const startedAt = Date.now();
   for (let attempt = 1; ; attempt++) {
@@ -85,29 +98,24 @@ export async function handleCommand<State, Evt extends Event>(
     if (context.ifMatchRevision !== undefined && context.ifMatchRevision !== revision) {
       throw new PreconditionFailedError(streamId, context.ifMatchRevision, revision);
     }
-    const { state } = foldStream(options.decider, history);
-    const decided = await decide(state);
+    const folded = foldOnto(options.decider, undefined, history);
+    cache?.set(streamId, options.decider, folded);
+    const decided = await decide(folded.state);
     if (decided.length === 0) {
       // An accepted no-op (e.g. the same owner again): nothing to write, answer where the stream is.
       const last = history.at(-1);
       if (!last) throw new Error(`command on ${streamId} decided nothing on an empty stream`);
       return { streamId, revision: last.revision, position: last.position, eventTypes: [], replayed: false };
     }
-    const commandId = derivedId(context, 'command', streamId) ?? randomUUID();
-    const events: NewEvent[] = decided.map((event, index) => ({
-      eventId: derivedId(context, 'event', streamId, index) ?? randomUUID(),
-      type: event.type,
-      data: event.data,
-      metadata: {
-        actorId: context.actorId,
-        commandId,
-        correlationId: context.correlationId,
-        causationId: commandId,
-        occurredAt: context.now,
-      },
-    }));
+    const events = toNewEvents(decided, streamId, context);
     try {
       const result = await store.appendToStream(streamId, events, { expectedRevision: revision ?? 'no_stream' });
+      if (!result.alreadyStored)
+        cache?.set(
+          streamId,
+          options.decider,
+          appendedOnto(options.decider, folded, decided, result.nextExpectedRevision, result.position),
+        );
       return {
         streamId,
         revision: result.nextExpectedRevision,
@@ -120,12 +128,131 @@ export async function handleCommand<State, Evt extends Event>(
       if (context.ifMatchRevision !== undefined) {
         throw new PreconditionFailedError(streamId, context.ifMatchRevision, await store.streamRevision(streamId));
       }
-      const pause = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 30));
-      const elapsed = Date.now() - startedAt;
-      if (elapsed + pause >= policy.deadlineMs) throw new ContentionDeadlineError(streamId, attempt, elapsed);
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      await backOff(policy, streamId, attempt, startedAt);
     }
   }
+}
+
+/**
+ * handleCommand on a cached state (no Idempotency-Key): decide on the state the cache holds and
+ * append at its revision — no read at all when the entry is current. A stale entry (another
+ * process appended since) is caught and brought up to date by reading only the events after it:
+ * - by the append's expected-revision check, after which the command is decided again as any lost
+ *   race is (or fails If-Match, as before);
+ * - before deciding, when If-Match names another revision than the cached one;
+ * - when `decide` refuses (a domain error, not found), since a newer state might not refuse;
+ * - before answering an accepted no-op, so the answer says where the stream is now.
+ * A refusal or precondition failure on the up-to-date state is final, exactly as without the cache.
+ */
+async function handleOnCachedState<State, Evt extends Event>(
+  store: EventStore,
+  streamId: string,
+  decide: DecideOnState<State, Evt>,
+  options: HandleCommandOptions<State, Evt>,
+  cache: StreamStateCache,
+): Promise<WriteResult> {
+  const { context, decider } = options;
+  const policy = options.contention ?? DEFAULT_CONTENTION_POLICY;
+  const startedAt = Date.now();
+  const refresh = async (from: CachedStream<State> | undefined) => {
+    const fresh = await catchUp(store, streamId, decider, from);
+    cache.set(streamId, decider, fresh);
+    return fresh;
+  };
+  let current = cache.get(streamId, decider);
+  let isFresh = false;
+  if (!current) {
+    current = await refresh(undefined);
+    isFresh = true;
+  }
+  for (let attempt = 1; ; attempt++) {
+    if (context.ifMatchRevision !== undefined && context.ifMatchRevision !== current.revision && !isFresh) {
+      current = await refresh(current);
+      isFresh = true;
+    }
+    if (context.ifMatchRevision !== undefined && context.ifMatchRevision !== current.revision) {
+      throw new PreconditionFailedError(streamId, context.ifMatchRevision, current.revision);
+    }
+    let decided: Evt[];
+    try {
+      decided = await decide(current.state);
+    } catch (error) {
+      if (isFresh) throw error;
+      const before = current.revision;
+      current = await refresh(current);
+      isFresh = true;
+      if (current.revision === before) throw error;
+      continue;
+    }
+    if (decided.length === 0) {
+      if (!isFresh) {
+        const before = current.revision;
+        current = await refresh(current);
+        isFresh = true;
+        // The stream moved on: the no-op was decided on an old state, so decide again on the new one.
+        if (current.revision !== before) continue;
+      }
+      if (current.revision === undefined || current.position === undefined)
+        throw new Error(`command on ${streamId} decided nothing on an empty stream`);
+      return { streamId, revision: current.revision, position: current.position, eventTypes: [], replayed: false };
+    }
+    try {
+      const result = await store.appendToStream(streamId, toNewEvents(decided, streamId, context), {
+        expectedRevision: current.revision ?? 'no_stream',
+      });
+      cache.set(
+        streamId,
+        decider,
+        appendedOnto(decider, current, decided, result.nextExpectedRevision, result.position),
+      );
+      return {
+        streamId,
+        revision: result.nextExpectedRevision,
+        position: result.position,
+        eventTypes: decided.map((event) => event.type),
+        replayed: result.alreadyStored,
+      };
+    } catch (error) {
+      if (!isEventStoreError(error, 'wrong-expected-revision')) throw error;
+      const lostRace = isFresh;
+      current = await refresh(current);
+      isFresh = true;
+      if (context.ifMatchRevision !== undefined) {
+        throw new PreconditionFailedError(streamId, context.ifMatchRevision, current.revision);
+      }
+      // A stale cache entry is not a lost race: decide again at once on the state just read. A fresh
+      // one lost a race, which backs off as handleCommand always has, then reads what is there now.
+      if (lostRace) {
+        await backOff(policy, streamId, attempt, startedAt);
+        current = await refresh(current);
+      }
+    }
+  }
+}
+
+/** The pause after the n-th lost race; ContentionDeadlineError when it would end past the policy's deadline. */
+async function backOff(policy: ContentionPolicy, streamId: string, attempt: number, startedAt: number): Promise<void> {
+  const pause = Math.random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.min(attempt, 30));
+  const elapsed = Date.now() - startedAt;
+  if (elapsed + pause >= policy.deadlineMs) throw new ContentionDeadlineError(streamId, attempt, elapsed);
+  await new Promise((resolve) => setTimeout(resolve, pause));
+}
+
+/** The events to append for what `decide` returned, ids derived from the Idempotency-Key when there is one. */
+function toNewEvents(decided: readonly Event[], streamId: string, context: CommandContext): NewEvent[] {
+  const commandId = derivedId(context, 'command', streamId) ?? randomUUID();
+  return decided.map((event, index) => ({
+    eventId: derivedId(context, 'event', streamId, index) ?? randomUUID(),
+    type: event.type,
+    data: event.data,
+    metadata: {
+      actorId: context.actorId,
+      commandId,
+      correlationId: context.correlationId,
+      causationId: commandId,
+      occurredAt: context.now,
+    },
+  }));
 }
 
 function findReplay(

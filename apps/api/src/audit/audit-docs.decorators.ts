@@ -8,7 +8,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
   403: 'The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix',
   404: 'Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`)',
   409: "The store's hash chains are broken, so it is not anchored (`hash-chain-broken`); GET /audit/verify says where",
-  501: 'The configured event store keeps no hash chain (`verify-not-supported`)',
+  503: 'The event store did not answer in time (`event-store-unavailable`, with Retry-After; EventStoreDB profile)',
 };
 
 /** OpenAPI for an audit read route: never writes, answers `type` or a problem+json error. */
@@ -27,7 +27,6 @@ export function ApiAuditRead(options: {
         status,
         type: ProblemDto,
         description: ERROR_DESCRIPTIONS[status] ?? 'Problem',
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
       }),
     ),
   );

@@ -3,14 +3,25 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Database } from '@dealstream/database';
 import { SqlEventStore, type EventStore } from '@dealstream/event-store';
 import { EVENT_STORE } from '@dealstream/command-handling';
-import { chainAnchorToJson, takeChainAnchor, verifyHashChains, type VerificationReport } from '@dealstream/audit';
+import {
+  chainAnchorToJson,
+  takeChainAnchor,
+  takeStoreChainAnchor,
+  verifyHashChains,
+  verifyStoreChains,
+  type VerificationReport,
+} from '@dealstream/audit';
 import { DATABASE } from '../database.provider.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { ApiAuditRead } from './audit-docs.decorators.js';
 import { ChainAnchorDto, VerifyReportDto } from './dtos/audit-responses.dto.js';
 import { VerifyQueryDto } from './dtos/verify-query.dto.js';
 
-/** Proves the SQL event store's hash chains intact, or names the first broken link of each stream. */
+/**
+ * Proves the event store's hash chains intact, or names the first broken link of each stream: on the
+ * SQL store from its tables (with the stream rows' heads), on EventStoreDB from each event's
+ * metadata (`previousHash`, `hash`), through the port.
+ */
 @ApiTags('audit')
 @Controller('audit')
 export class AuditVerifyController {
@@ -25,17 +36,14 @@ export class AuditVerifyController {
     description:
       'Answers 200 with ok=false and the first break of each broken stream when tampering is found. See docs/audit.md for what it can and cannot detect.',
     type: VerifyReportDto,
-    errors: [404, 501],
+    errors: [404, 503],
   })
   async verify(@Query() query: VerifyQueryDto): Promise<VerifyReportDto> {
-    // The chain lives in the SQL tables; with another event store they hold nothing to verify.
-    if (!(this.store instanceof SqlEventStore)) {
-      throw new ApiProblem(501, 'verify-not-supported', 'The configured event store keeps no hash chain to verify');
-    }
-    const report = await verifyHashChains(
-      this.database.db,
-      query.stream !== undefined ? { streamId: query.stream } : {},
-    );
+    const options = query.stream !== undefined ? { streamId: query.stream } : {};
+    const report =
+      this.store instanceof SqlEventStore
+        ? await verifyHashChains(this.database.db, options)
+        : await verifyStoreChains(this.store, options);
     if (!report) throw new ApiProblem(404, 'stream-not-found', `No stream ${query.stream}`);
     return toReportDto(report);
   }
@@ -47,7 +55,7 @@ export class AuditVerifyController {
       "Verifies every chain, then answers each stream's head revision and hash with a digest over them (docs/audit.md). " +
       "Kept where the database's writers cannot reach, it lets `dealstream verify --anchor <file>` detect a stream rewritten and re-hashed consistently, truncated or deleted since — which the chain alone cannot.",
     type: ChainAnchorDto,
-    errors: [409, 501],
+    errors: [409, 503],
   })
   async anchor(@Query() query: Record<string, unknown>): Promise<ChainAnchorDto> {
     const unknown = Object.keys(query);
@@ -57,10 +65,10 @@ export class AuditVerifyController {
         'invalid-query',
         `GET /audit/anchor takes no query parameters (got ${unknown.join(', ')})`,
       );
-    if (!(this.store instanceof SqlEventStore)) {
-      throw new ApiProblem(501, 'verify-not-supported', 'The configured event store keeps no hash chain to anchor');
-    }
-    const taken = await takeChainAnchor(this.database.db);
+    const taken =
+      this.store instanceof SqlEventStore
+        ? await takeChainAnchor(this.database.db)
+        : await takeStoreChainAnchor(this.store);
     if (!taken.ok) {
       throw new ApiProblem(
         409,

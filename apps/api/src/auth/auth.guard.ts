@@ -4,6 +4,7 @@ import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
 import { ApiProblem } from '../problem/api-problem.js';
 import { PUBLIC_ROUTE, type Principal } from './auth.decorators.js';
 import type { VerificationKey } from './auth-keys.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 import {
   DEFAULT_TOKEN_POLICY,
   GRANTS,
@@ -41,6 +42,8 @@ const BEARER = /^bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/i;
 @Injectable()
 export class AuthGuard implements CanActivate {
   private readonly policy: TokenPolicy;
+  /** Tokens verified before, until their `exp` (VerifiedTokenCache): one signature check per token, not per request. */
+  private readonly verified = new VerifiedTokenCache();
 
   constructor(
     private readonly reflector: Reflector,
@@ -95,6 +98,9 @@ export class AuthGuard implements CanActivate {
       throw unauthorized(
         header ? 'The Authorization header is not a Bearer JWT' : 'Authorization: Bearer <JWT> is required',
       );
+    const key = VerifiedTokenCache.keyOf(match[1]);
+    const known = this.verified.get(key, Math.floor(Date.now() / 1000));
+    if (known) return known;
     let payload: JWTPayload;
     try {
       const verifyOptions = {
@@ -115,7 +121,10 @@ export class AuthGuard implements CanActivate {
     if (timeProblem) throw unauthorized(timeProblem);
     if (!isUsableSubject(payload.sub)) throw unauthorized('The token has no usable sub');
     const roles = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
-    return { actorId: payload.sub, roles };
+    const principal = { actorId: payload.sub, roles };
+    // exp is a finite number here: tokenTimeProblem refuses a token without one.
+    this.verified.set(key, principal, payload.exp!);
+    return principal;
   }
 }
 

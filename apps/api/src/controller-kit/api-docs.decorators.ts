@@ -1,9 +1,10 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { applyDecorators, type Type } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, type ApiPropertyOptions } from '@nestjs/swagger';
 import { ProblemDto, WriteResponseDto } from './write-response.dto.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …)',
+  415: 'A body that is not JSON (`unsupported-media-type`)',
   401: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
   403: 'The token lacks a role this route needs (`forbidden`)',
   404: 'The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`)',
@@ -24,6 +25,8 @@ export function ApiWrite(options: {
   status?: 200 | 201;
   errors: number[];
   conditional?: boolean;
+  /** The success answer's schema (default WriteResponseDto; a route that answers more extends it). */
+  type?: Type;
 }) {
   const headers = [
     ApiHeader({
@@ -58,27 +61,32 @@ export function ApiWrite(options: {
     ApiOperation({ summary: options.summary, ...(options.description ? { description: options.description } : {}) }),
     ApiResponse({
       status: options.status ?? 200,
-      type: WriteResponseDto,
+      type: options.type ?? WriteResponseDto,
       description:
         'Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision.',
     }),
     ...headers,
-    // 409, 422 (Idempotency-Key) and 503 (contention, event store) can answer every write.
-    ...[...new Set([400, 401, 403, ...options.errors, 409, 422, 503])]
+    // 409, 422 (Idempotency-Key) and 503 (contention, event store) can answer every write; 415 any body not JSON.
+    ...[...new Set([400, 401, 403, ...options.errors, 409, 415, 422, 503])]
       .sort((a, b) => a - b)
       .map((status) =>
         ApiResponse({
           status,
           type: ProblemDto,
           description: ERROR_DESCRIPTIONS[status] ?? 'Problem',
-          content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
         }),
       ),
   );
 }
 
 /** OpenAPI for a read route: its problem+json errors and the read-your-writes header. */
-export function ApiRead(options: { summary: string; description?: string; errors?: number[] }) {
+export function ApiRead(options: {
+  summary: string;
+  description?: string;
+  errors?: number[];
+  /** The 200 answer's schema. */
+  type: Type;
+}) {
   const descriptions: Record<number, string> = {
     400: 'A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999',
     401: ERROR_DESCRIPTIONS[401],
@@ -94,14 +102,32 @@ export function ApiRead(options: { summary: string; description?: string; errors
       required: false,
       description: 'Same as the minPosition query parameter: wait until the read models reflect this write position.',
     }),
-    ApiResponse({ status: 200, description: 'OK. Header X-Read-Position: the position the data reflects.' }),
+    ApiResponse({
+      status: 200,
+      type: options.type,
+      description: 'OK. Header X-Read-Position: the position the data reflects.',
+    }),
     ...(options.errors ?? [400, 401, 403, 404, 503]).map((status) =>
       ApiResponse({
         status,
         type: ProblemDto,
         description: descriptions[status] ?? 'Problem',
-        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
       }),
     ),
   );
 }
+
+/**
+ * The schema of a field that holds any JSON value (a diff's before/after). Written out so a generated
+ * client types it as a JSON value, not as the empty object Swagger infers from `unknown`.
+ */
+export const ANY_JSON_VALUE: Pick<ApiPropertyOptions & object, 'oneOf'> = {
+  oneOf: [
+    { type: 'string' },
+    { type: 'number' },
+    { type: 'boolean' },
+    { type: 'object', additionalProperties: true },
+    { type: 'array', items: {} },
+    { type: 'null' },
+  ],
+};

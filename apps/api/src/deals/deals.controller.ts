@@ -21,6 +21,7 @@ import { ApiWrite } from '../controller-kit/api-docs.decorators.js';
 import { commandContextOf } from '../controller-kit/command-context.factory.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { writeResponse } from '../controller-kit/write-result.js';
+import { ActivityLoggedResponseDto, FollowOnResponseDto } from '../controller-kit/write-response.dto.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import {
   CreateDealDto,
@@ -136,6 +137,7 @@ export class DealsController {
     summary: 'Log a call, email, meeting, social touch or note (also on closed deals)',
     status: 201,
     errors: ON_A_DEAL,
+    type: ActivityLoggedResponseDto,
   })
   async logActivity(
     @Param('id', UuidParamPipe) id: string,
@@ -198,6 +200,7 @@ export class DealsController {
     status: 201,
     errors: ON_A_DEAL,
     conditional: false,
+    type: FollowOnResponseDto,
   })
   upsell(
     @Param('id', UuidParamPipe) id: string,
@@ -215,6 +218,7 @@ export class DealsController {
     status: 201,
     errors: ON_A_DEAL,
     conditional: false,
+    type: FollowOnResponseDto,
   })
   crossSell(
     @Param('id', UuidParamPipe) id: string,

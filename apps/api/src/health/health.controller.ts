@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Database } from '@dealstream/database';
 import { encodePosition, type EventStore } from '@dealstream/event-store';
@@ -8,6 +8,8 @@ import { EVENT_STORE } from '@dealstream/command-handling';
 import { Public, type Principal } from '../auth/auth.decorators.js';
 import { PROJECTION_RUNNER } from '../projections/projections.module.js';
 import { DATABASE } from '../database.provider.js';
+import { ProblemDto } from '../controller-kit/write-response.dto.js';
+import { HealthDto } from './health-responses.dto.js';
 import { READINESS_OPTIONS, ReadinessProbe, type ReadinessOptions, type ReadinessReport } from './readiness.probe.js';
 
 /**
@@ -33,7 +35,8 @@ export class HealthController {
   /** Liveness: the process answers. Touches nothing else, so a database outage never restarts it. */
   @Get('live')
   @ApiOperation({ summary: 'Liveness: the process answers (never looks at the database)' })
-  @ApiOkResponse({ description: '`{"status":"ok"}`' })
+  @ApiOkResponse({ description: '`{"status":"ok"}`', type: HealthDto })
+  @ApiRequestRefused()
   @HttpCode(200)
   live() {
     return { status: 'ok' };
@@ -47,8 +50,12 @@ export class HealthController {
       'Ready when, within READY_TIMEOUT_MS: the database answers, the event tables can take the lock an append takes, the oldest event not yet projected is at most READY_MAX_LAG_MS old, ' +
       'and a projection runner holds the projection lock somewhere (READY_REQUIRE_LEADER). Anonymous: `{"status":"ok"|"unavailable"}`; with an admin token also the checks and their errors.',
   })
-  @ApiOkResponse({ description: 'Ready' })
-  @ApiServiceUnavailableResponse({ description: 'Not ready: `{"status":"unavailable"}` (and `Retry-After`)' })
+  @ApiOkResponse({ description: 'Ready', type: HealthDto })
+  @ApiServiceUnavailableResponse({
+    description: 'Not ready: `{"status":"unavailable"}` (and `Retry-After`)',
+    type: HealthDto,
+  })
+  @ApiRequestRefused()
   async ready(@Req() request: { principal?: Principal }, @Res({ passthrough: true }) response: Response) {
     const report = await this.probe.check();
     if (!report.ready) response.status(503).setHeader('Retry-After', '1');
@@ -64,8 +71,12 @@ export class HealthController {
       'Anonymous: `{"status":"ok"|"degraded"|"unavailable"}` only. `degraded` (still 200): some streams are parked because an event could not be projected — every other stream flows (`npm run cli -- projections parked`). ' +
       "With an admin token: database kind, the database check, this instance's projection runner (role, position, last error) and `parked: {count, streams}` (the first 20). The full checks are on /health/ready.",
   })
-  @ApiOkResponse({ description: 'The database answers' })
-  @ApiServiceUnavailableResponse({ description: 'The database does not answer within READY_TIMEOUT_MS' })
+  @ApiOkResponse({ description: 'The database answers', type: HealthDto })
+  @ApiServiceUnavailableResponse({
+    description: 'The database does not answer within READY_TIMEOUT_MS',
+    type: HealthDto,
+  })
+  @ApiRequestRefused()
   async health(@Req() request: { principal?: Principal }, @Res({ passthrough: true }) response: Response) {
     const report = await this.probe.check({ databaseOnly: true });
     if (!report.databaseReachable) response.status(503).setHeader('Retry-After', '1');
@@ -101,6 +112,15 @@ export class HealthController {
 }
 
 const PARKED_LISTED = 20;
+
+/** Health routes take no input, but the request limits apply to every route (a control character in the query). */
+function ApiRequestRefused() {
+  return ApiResponse({
+    status: 400,
+    type: ProblemDto,
+    description: 'A control character or lone surrogate in the query string (`invalid-characters`)',
+  });
+}
 
 type ParkedSummary = Pick<ParkedStream, 'streamId' | 'eventType' | 'error' | 'errorCode' | 'eventsWaiting'> & {
   revision: string;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import type { EventStore } from '@dealstream/event-store';
@@ -15,6 +15,7 @@ import { CurrentPrincipal } from '../auth/auth.decorators.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { ProblemDto } from '../controller-kit/write-response.dto.js';
+import { ImportJobDto } from './import-job.dto.js';
 import { ImportJobs, type ImportJobView } from './import-jobs.js';
 
 /** Largest NDJSON body (bytes) a POST /imports takes; larger histories: split the file, or use the CLI. */
@@ -42,13 +43,23 @@ export class ImportsController {
   @HttpCode(202)
   @ApiBearerAuth()
   @ApiConsumes(NDJSON)
+  @ApiBody({
+    required: true,
+    description: 'The canonical import file: one JSON record per line, the header first (docs/import.md)',
+    schema: { type: 'string' },
+  })
   @ApiOperation({
     summary: 'Import CRM history (canonical NDJSON, docs/import.md) in the background',
     description:
       'The body (`Content-Type: application/x-ndjson`, at most 256 MiB, within HTTP_REQUEST_TIMEOUT_MS) is streamed to a temporary file; the first record must be the canonical header. ' +
       'Answers 202 with the import id at once; `GET /imports/{id}` follows its progress and gives the report. Events are written with actorId = the token sub and the source provenance; posting the same file again appends nothing.',
   })
-  @ApiResponse({ status: 202, description: 'Accepted: `{importId, status, …}`, header Location: /imports/{importId}' })
+  @ApiResponse({
+    status: 202,
+    type: ImportJobDto,
+    description: 'Accepted, running: header Location: /imports/{importId}',
+    headers: { Location: { description: '/imports/{importId}', schema: { type: 'string' } } },
+  })
   @problem(
     400,
     'The body is not a canonical import file (`not-canonical`), or an Idempotency-Key was sent (`idempotency-key-not-supported`: an import is idempotent by its source ids; post the same file again)',
@@ -111,7 +122,7 @@ export class ImportsController {
     description:
       'status `running` (with records, deals and events so far), `done` (with the report: counts by event type, refused deals with line and reason) or `failed` (with why). Imports are kept in memory by the process that took them.',
   })
-  @ApiResponse({ status: 200, description: 'The import' })
+  @ApiResponse({ status: 200, type: ImportJobDto, description: 'The import' })
   @problem(400, 'The id is not a UUID (`invalid-id`)')
   @problem(401, 'Missing or invalid bearer token')
   @problem(403, 'The role may not import')

@@ -17,6 +17,7 @@ import { ApiWrite } from '../controller-kit/api-docs.decorators.js';
 import { commandContextOf } from '../controller-kit/command-context.factory.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { writeResponse } from '../controller-kit/write-result.js';
+import { StageAddedResponseDto } from '../controller-kit/write-response.dto.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import {
   AddStageDto,
@@ -58,7 +59,12 @@ export class PipelinesController {
 
   @Post(':id/stages')
   @HttpCode(201)
-  @ApiWrite({ summary: 'Add a stage (last, or at `index`)', status: 201, errors: [404, 409, 412, 413, 422] })
+  @ApiWrite({
+    summary: 'Add a stage (last, or at `index`)',
+    status: 201,
+    errors: [404, 409, 412, 413, 422],
+    type: StageAddedResponseDto,
+  })
   async addStage(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: AddStageDto,

@@ -26,6 +26,7 @@ import { UUID_PATTERN, UuidParamPipe } from '../controller-kit/uuid-param.pipe.j
 import { parseInstant } from '../audit/dtos/query-fields.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { BoardQueryDto, FunnelQueryDto, PeriodQueryDto, ReadParamsDto } from './dtos/query-params.dto.js';
+import { BoardDto, DealViewDto, FunnelDto, PipelineMetricsDto, VelocityDto } from './dtos/read-responses.dto.js';
 import { awaitReadPosition } from './read-position.js';
 
 export const READ_WAIT_MS = Symbol.for('dealstream.ReadWaitMs');
@@ -50,7 +51,7 @@ export class ReadModelsController {
   ) {}
 
   @Get('deals/:id')
-  @ApiRead({ summary: 'Current state of a deal (ETag = stream revision)' })
+  @ApiRead({ summary: 'Current state of a deal (ETag = stream revision)', type: DealViewDto })
   async deal(
     @Param('id', UuidParamPipe) id: string,
     @Query() query: ReadParamsDto,
@@ -89,6 +90,7 @@ export class ReadModelsController {
       'Board: stages in order with counts, Σ amount and Σ weighted amount per currency, and their deals (keyset-paginated)',
     description:
       'Callers without identities:clear (analysts) see every ownerId as its pseudonym (anon-…, the same as in the audit routes) and filter with ownerId=anon-…; a clear id from them is refused (400 owner-filter-needs-pseudonym).',
+    type: BoardDto,
   })
   async board(
     @Param('id', UuidParamPipe) id: string,
@@ -156,6 +158,7 @@ export class ReadModelsController {
   @ApiRead({
     summary:
       'Open deals by stage (count, value, weighted, average age, stalled) and weighted forecast by expected close month',
+    type: PipelineMetricsDto,
   })
   async pipeline(
     @Param('id', UuidParamPipe) id: string,
@@ -174,6 +177,7 @@ export class ReadModelsController {
   @ApiRead({
     summary:
       'Funnel of the deals created in [from, to): reached per stage, conversion, drop-off, median time to reach, win rate, transition matrix',
+    type: FunnelDto,
   })
   async funnel(
     @Param('id', UuidParamPipe) id: string,
@@ -205,6 +209,7 @@ export class ReadModelsController {
   @Get('pipelines/:id/metrics/velocity')
   @ApiRead({
     summary: 'Sales velocity for [from, to): opportunities, average won size, win rates (period, cohort), cycle length',
+    type: VelocityDto,
   })
   async velocity(
     @Param('id', UuidParamPipe) id: string,

@@ -108,7 +108,12 @@ export async function checkChainAnchor(
   };
 }
 
-function anchorBreak(head: AnchoredHead, storedHash: string | null, streamExists: boolean): AnchorBreak | undefined {
+/** The break of one anchored head, given the hash stored at its revision (null: no such event) and whether the stream exists. */
+export function anchorBreak(
+  head: AnchoredHead,
+  storedHash: string | null,
+  streamExists: boolean,
+): AnchorBreak | undefined {
   const at = { streamId: head.streamId, revision: head.revision };
   if (!streamExists)
     return {

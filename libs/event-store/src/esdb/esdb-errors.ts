@@ -45,9 +45,18 @@ export function mapEsdbError(error: unknown, context: EsdbErrorContext): unknown
       const expected = context.expectedRevision ?? (details.expectedVersion as ExpectedRevision);
       return new WrongExpectedRevisionError(streamId, expected, fromEsdbCurrentRevision(details.actualVersion));
     }
+    case 'unknown':
+      // "Server Is Not Ready" / "Server Is Too Busy" on the batch-append path, or any status the
+      // client does not know: not served as asked — retry later (503 with Retry-After in the API).
+      return new EventStoreError('unavailable', `${where}: the server could not serve the call (${text})`, cause);
+    case 'cancelled':
+      // The server cancelled the call: an append's outcome is unknown (it may have been written),
+      // which is what `timeout` tells a caller; anything else was not served.
+      if (context.operation === 'appendToStream')
+        return new EventStoreError('timeout', `${where}: the server ended the call (${text})`, cause);
+      return new EventStoreError('unavailable', `${where}: server unavailable (${text})`, cause);
     case 'unavailable':
     case 'not-leader':
-    case 'cancelled':
       return new EventStoreError('unavailable', `${where}: server unavailable (${text})`, cause);
     case 'deadline-exceeded':
     case 'timeout':

@@ -125,11 +125,18 @@ describe('mapping client errors to the port', () => {
   it.each([
     ['AccessDeniedError', new AccessDeniedError(undefined, 'denied')],
     ['StreamDeletedError', StreamDeletedError.fromStreamName('deal-1')],
-    ['UnknownError', new UnknownError(undefined, 'boom')],
     ['a plain Error', new Error('boom')],
     ['a gRPC code the port has no word for (7, PERMISSION_DENIED)', serviceError(7, 'denied')],
   ])('returns %s unchanged: the port has no code for it', (_, error) => {
     expect(mapEsdbError(error, append)).toBe(error);
+  });
+
+  it('maps UnknownError (the batch path\'s "Server Is Not Ready" / "Server Is Too Busy") to unavailable, and a cancelled read to unavailable', () => {
+    expect(mapEsdbError(new UnknownError(undefined, 'Could not recognize Server Is Not Ready'), append)).toMatchObject({
+      code: 'unavailable',
+    });
+    expect(mapEsdbError(new UnknownError(undefined, 'boom'), read)).toMatchObject({ code: 'unavailable' });
+    expect(mapEsdbError(serviceError(1, 'Cancelled by the server'), read)).toMatchObject({ code: 'unavailable' });
   });
 
   it('passes the port’s own errors and non-objects through', () => {
@@ -153,8 +160,8 @@ describe('mapping client errors to the port', () => {
       timeout: 'timeout',
       'deadline-exceeded': 'timeout',
       unavailable: 'unavailable',
-      cancelled: 'unavailable',
-      unknown: 'unchanged',
+      cancelled: 'timeout', // on an append: the server ended it, the outcome is unknown
+      unknown: 'unavailable',
       'not-leader': 'unavailable',
       'stream-not-found': 'unchanged', // reads turn it into [] before mapping (isStreamNotFound)
       'no-stream': 'unchanged',

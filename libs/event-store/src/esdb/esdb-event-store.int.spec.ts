@@ -4,7 +4,7 @@ import { EsdbEventStore } from './esdb-event-store.js';
 // The EventStoreDB adapter runs the same contract as the SQL adapters — against a real server only.
 // No EventStoreDB server can be installed on the build machines, so without
 // EVENTSTORE_CONNECTION_STRING the suite is reported as skipped (with the reason), never as passed.
-// Run it: docker compose --profile esdb up -d eventstoredb, then
+// Run it: docker compose --profile esdb up -d --wait eventstoredb, then
 //   EVENTSTORE_CONNECTION_STRING='esdb://localhost:2113?tls=false' npm run test:jest -- libs/event-store/src/esdb
 const connectionString = process.env.EVENTSTORE_CONNECTION_STRING;
 

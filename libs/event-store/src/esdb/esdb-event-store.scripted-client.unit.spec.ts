@@ -6,7 +6,7 @@ import type { NewEvent } from '../port/event-store.types.js';
 import type { GlobalPosition } from '../port/global-position.js';
 import { EsdbEventStore, type EsdbEventStoreOptions } from './esdb-event-store.js';
 
-// The adapter's own decisions — idempotency detection, the stream search, readAll's paging,
+// The adapter's own decisions — idempotency detection in the window, readAll's paging,
 // filtering and cursor — driven by a scripted in-memory client that answers the way the real
 // client does (shapes, error classes, inclusive $all reads). This does NOT show that EventStoreDB
 // behaves like the script: that is what the contract suite (esdb-event-store.int.spec.ts) checks
@@ -232,14 +232,22 @@ describe('EsdbEventStore appends (scripted client)', () => {
     });
   });
 
-  it('searches long streams page by page', async () => {
+  it('recognises a retry within the idempotency window, and decides by revision beyond it (the documented limit)', async () => {
     const client = new ScriptedClient();
-    const store = storeOn(client, { streamScanPageSize: 2 });
     const early = newEvent('Early');
-    await store.appendToStream('deal-1', [newEvent('Zero'), early], { expectedRevision: 'no_stream' });
-    for (let i = 0; i < 7; i++) await store.appendToStream('deal-1', [newEvent('Later')], { expectedRevision: 'any' });
-    const retry = await store.appendToStream('deal-1', [early], { expectedRevision: 3n });
-    expect(retry).toMatchObject({ nextExpectedRevision: 1n, alreadyStored: true });
+    const wide = storeOn(client, { idempotencyWindow: 10 });
+    await wide.appendToStream('deal-1', [newEvent('Zero'), early], { expectedRevision: 'no_stream' });
+    for (let i = 0; i < 7; i++) await wide.appendToStream('deal-1', [newEvent('Later')], { expectedRevision: 'any' });
+    expect(await wide.appendToStream('deal-1', [early], { expectedRevision: 3n })).toMatchObject({
+      nextExpectedRevision: 1n,
+      alreadyStored: true,
+    });
+    const narrow = storeOn(client, { idempotencyWindow: 3 });
+    await expect(narrow.appendToStream('deal-1', [early], { expectedRevision: 3n })).rejects.toMatchObject({
+      code: 'wrong-expected-revision',
+      actual: 8n,
+    });
+    expect(client.log).toHaveLength(9);
   });
 
   it('refuses a partial overlap before writing (any) and after a wrong expected version (exact)', async () => {
@@ -350,12 +358,11 @@ describe('EsdbEventStore readAll (scripted client)', () => {
     expect(none).toEqual({ events: [], cursor: won.cursor });
   });
 
-  it('moves past filtered-out events once a call has scanned its limit, so a selective filter progresses', async () => {
-    const { store } = await populated({ readAllScanLimit: 4 });
-    const first = await store.readAll({ limit: 100, filter: { eventTypes: ['Nothing'] } });
-    expect(first.events).toEqual([]);
-    expect(first.cursor.major).toBeGreaterThan(0n);
-    const second = await store.readAll({ after: first.cursor, limit: 100, filter: { eventTypes: ['Nothing'] } });
-    expect(second.cursor.major).toBeGreaterThan(first.cursor.major);
+  it('reads a selective filter to the end of $all: no match is an empty batch at the cursor it was given', async () => {
+    const { store } = await populated({ readAllPageSize: 2 });
+    const none = await store.readAll({ limit: 100, filter: { eventTypes: ['Nothing'] } });
+    expect(none).toEqual({ events: [], cursor: { major: 0n, minor: 0n } });
+    const won = await store.readAll({ limit: 1, filter: { eventTypes: ['DealWon'] } });
+    expect(won.events.map((e) => e.streamId)).toEqual(['pipeline-1']);
   });
 });

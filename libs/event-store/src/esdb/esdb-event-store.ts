@@ -10,8 +10,10 @@ import {
   type AllStreamResolvedEvent,
   type ResolvedEvent,
 } from '@eventstore/db-client';
+import { append as appendOnItsOwnCall } from '@eventstore/db-client/dist/streams/appendToStream/append.js';
+import { hashEvent } from '../hash-chain/event-hash.js';
 import { validateAppend, validateMaxCount } from '../port/append-validation.js';
-import { EventStoreError, IdempotencyConflictError, isEventStoreError } from '../port/event-store.errors.js';
+import { EventStoreError, IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
 import type {
   EventSubscription,
   EventSubscriptionHandlers,
@@ -33,6 +35,7 @@ import { boundedCall, collectRead, type CancellableRead } from './bounded-call.j
 import { isStreamNotFound, mapEsdbError, type EsdbErrorContext } from './esdb-errors.js';
 import {
   appendIdOf,
+  chainOf,
   fromEsdbPosition,
   fromEsdbRecordedEvent,
   isSystemEvent,
@@ -44,65 +47,75 @@ import {
 } from './esdb-mapping.js';
 
 export interface EsdbEventStoreOptions {
-  /** Bound of every call (append, read, revision, readAll), in ms. Default 5000. */
+  /** Bound of every call (append, read, revision, one `$all` page), in ms. Default 5000. */
   readonly timeoutMs?: number;
   /** `$all` events fetched per round trip while `readAll` filters client-side. Default 500. */
   readonly readAllPageSize?: number;
-  /**
-   * Most `$all` events one `readAll` call scans (system and filtered-out events included) before it
-   * answers with what it has. Default 10,000.
-   */
-  readonly readAllScanLimit?: number;
   /** Largest batch `readAll` returns, whatever the caller asks. Default 10,000. */
   readonly maxReadAllLimit?: number;
-  /** Events per page when a stream is scanned for a retried append. Default 500. */
-  readonly streamScanPageSize?: number;
+  /**
+   * How many of a stream's latest events every append reads first (one backwards read): the head it
+   * chains to, and the events whose ids it checks for a retry or an overlap. Default 100.
+   */
+  readonly idempotencyWindow?: number;
+  /** The adapter's clock for `recordedAt` (covered by the hash); tests fix it. */
+  readonly now?: () => Date;
   /** Builds a client for the connection string (tests script one); default `EventStoreDBClient.connectionString`. */
   readonly createClient?: (connectionString: string) => EventStoreDBClient;
 }
 
 type Client = EventStoreDBClient;
 
+/** What an append reads before writing: the stream's head and its latest events (newest first). */
+interface StreamWindow {
+  readonly head: EsdbRecordedEventLike | undefined;
+  readonly recent: readonly EsdbRecordedEventLike[];
+}
+
 /**
  * The event store port on EventStoreDB (KurrentDB) through @eventstore/db-client.
  *
+ * - One client for the store's life; the client reconnects by itself (a new channel after an
+ *   unavailable or cancelled answer). Clients are never replaced or disposed under running calls:
+ *   the client's batch-append path keeps its pending appends in one table shared by every client in
+ *   the process, and disposing any client rejects them all (then a late reply throws inside a
+ *   stream listener and ends the process). So appends do not use it: each append is its own gRPC
+ *   `Append` call (the client's own code for servers without batch append), with the bound as its
+ *   deadline — it really ends at the bound, and nothing it does can touch another call.
  * - Every call is bounded by `timeoutMs` (`boundedCall`): the client can hang forever against a
- *   server that accepts connections but never answers. A call that hit the bound also replaces the
- *   client, because a hung first call (server features) would otherwise wedge every later call.
- * - Idempotency by event id: ESDB itself recognises a retry at the same expected revision and answers
- *   success without writing. Each append attempt tags its events with a random `appendId`; reading
- *   the appended events back tells "written now" from "already stored". On a wrong expected version
- *   the stream is searched for the ids, so a retry with any expectation gets the original result.
- * - `readAll` reads `$all` forwards and filters out system events and by type/category client-side
- *   (client 6.2 has no server-side filter for reads).
+ *   server that accepts connections but never answers.
+ * - An append first reads the stream's latest events (`idempotencyWindow`): a retry of stored events
+ *   answers the original result, a partial overlap is `idempotency-conflict`, the head gives the
+ *   previous hash and the exact revision the append is sent with — `any` and `stream_exists` too, so
+ *   the chain is never forked (a concurrent writer makes the server refuse it; the adapter then reads
+ *   again and retries within the bound). Each attempt tags its events with a random `appendId`;
+ *   reading them back tells "written now" from "the server recognised an earlier attempt".
+ * - Tamper evidence: every event's metadata carries `recordedAt`, `previousHash` and `hash`,
+ *   computed by the SQL store's hashing code (`hash-chain/event-hash.ts`).
+ * - `readAll` reads `$all` forwards page by page (each page bounded) and filters out system events
+ *   and by type/category client-side (client 6.2 has no server-side filter for reads); it answers
+ *   an empty batch only at the end of `$all`.
  *
- * Limits compared with the SQL store are in docs/eventstoredb.md (no cross-stream event-id check).
+ * Limits compared with the SQL store are in docs/eventstoredb.md.
  */
 export class EsdbEventStore implements SubscribableEventStore {
-  private client: Client;
+  private readonly client: Client;
   private closed = false;
-  /** Calls running per client: a replaced client is disposed once its last call has settled. */
-  private readonly inFlight = new Map<Client, number>();
-  private readonly retired = new Set<Client>();
   private readonly timeoutMs: number;
   private readonly readAllPageSize: number;
-  private readonly readAllScanLimit: number;
   private readonly maxReadAllLimit: number;
-  private readonly streamScanPageSize: number;
-  private readonly createClient: (connectionString: string) => Client;
+  private readonly idempotencyWindow: number;
+  private readonly now: () => Date;
 
   /** Throws on a malformed connection string (`esdb://host:2113?tls=false`); connects lazily. */
-  constructor(
-    private readonly connectionString: string,
-    options: EsdbEventStoreOptions = {},
-  ) {
+  constructor(connectionString: string, options: EsdbEventStoreOptions = {}) {
     this.timeoutMs = positive(options.timeoutMs ?? 5_000, 'timeoutMs');
     this.readAllPageSize = Math.max(2, positive(options.readAllPageSize ?? 500, 'readAllPageSize'));
-    this.readAllScanLimit = positive(options.readAllScanLimit ?? 10_000, 'readAllScanLimit');
     this.maxReadAllLimit = positive(options.maxReadAllLimit ?? 10_000, 'maxReadAllLimit');
-    this.streamScanPageSize = positive(options.streamScanPageSize ?? 500, 'streamScanPageSize');
-    this.createClient = options.createClient ?? ((text) => EventStoreDBClient.connectionString(text));
-    this.client = this.createClient(connectionString);
+    this.idempotencyWindow = positive(options.idempotencyWindow ?? 100, 'idempotencyWindow');
+    this.now = options.now ?? (() => new Date());
+    const createClient = options.createClient ?? ((text) => EventStoreDBClient.connectionString(text));
+    this.client = createClient(connectionString);
   }
 
   async appendToStream(
@@ -111,28 +124,41 @@ export class EsdbEventStore implements SubscribableEventStore {
     { expectedRevision }: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult> {
     validateAppend(streamId, events);
-    const esdbExpected = toEsdbExpectedRevision(expectedRevision);
+    toEsdbExpectedRevision(expectedRevision); // refuses what is not an expected revision
     return this.bounded({ operation: 'appendToStream', streamId, expectedRevision }, async (client, signal) => {
-      if (expectedRevision === 'any' || expectedRevision === 'stream_exists') {
-        // ESDB's idempotency check for these is best effort (a cache of recent ids): look first.
-        const stored = await this.findStoredAppend(client, streamId, events, undefined, signal);
+      for (;;) {
+        const window = await this.readWindow(client, streamId, signal);
+        const stored = findStoredAppend(streamId, window.recent, events, undefined);
         if (stored) return stored;
-      }
-      const appendId = randomUUID();
-      try {
-        const result = await client.appendToStream(
-          streamId,
-          events.map((event) => jsonEvent(toEsdbEventData(event, appendId))),
-          { expectedRevision: esdbExpected, deadline: this.timeoutMs },
-        );
+        const actual = window.head?.revision;
+        const holds =
+          expectedRevision === 'any' ||
+          (expectedRevision === 'no_stream' && actual === undefined) ||
+          (expectedRevision === 'stream_exists' && actual !== undefined) ||
+          (typeof expectedRevision === 'bigint' && actual === expectedRevision);
+        if (!holds) throw new WrongExpectedRevisionError(streamId, expectedRevision, actual);
+
+        const appendId = randomUUID();
+        const chained = this.chain(streamId, events, window.head, appendId);
+        // Never start a call after the bound or on a closed store: the client's append throws
+        // synchronously on a shut-down channel inside an async executor, which nothing could catch.
         signal.throwIfAborted();
-        return await this.confirmAppend(client, streamId, events, appendId, result.nextExpectedRevision, signal);
-      } catch (error) {
-        if ((error as { type?: unknown })?.type !== 'wrong-expected-version') throw error;
-        // Our own earlier attempt may be what moved the stream: then answer as it did.
-        const stored = await this.findStoredAppend(client, streamId, events, undefined, signal);
-        if (stored) return stored;
-        throw error;
+        if (this.closed) throw new EventStoreError('unavailable', `EventStoreDB appendToStream: the store is closed`);
+        try {
+          const result = await this.send(client, streamId, chained, actual ?? 'no_stream');
+          signal.throwIfAborted();
+          return await this.confirmAppend(client, streamId, events, appendId, result.nextExpectedRevision, signal);
+        } catch (error) {
+          if ((error as { type?: unknown })?.type !== 'wrong-expected-version') throw error;
+          // Another writer moved the head since we read it, or our own earlier attempt did: read again.
+          // An exact expectation is then decided by the new head; `any` and `stream_exists` retry.
+          signal.throwIfAborted();
+          if (expectedRevision === 'any' || (expectedRevision === 'stream_exists' && actual !== undefined)) continue;
+          const again = await this.readWindow(client, streamId, signal);
+          const original = findStoredAppend(streamId, again.recent, events, undefined);
+          if (original) return original;
+          throw new WrongExpectedRevisionError(streamId, expectedRevision, again.head?.revision);
+        }
       }
     });
   }
@@ -167,49 +193,72 @@ export class EsdbEventStore implements SubscribableEventStore {
   }
 
   /**
-   * Reads `$all` after the cursor, skipping system events and events the filter excludes. The
-   * cursor is the last returned event's position, or `after` when nothing matched — except when a
-   * call scanned `readAllScanLimit` events without a match: then it moves past them, so a selective
-   * filter still makes progress (those events can never match later; `$all` never changes behind
-   * its end).
+   * Reads `$all` after the cursor, skipping system events and events the filter excludes, page by
+   * page until it has `limit` events or reaches the end of `$all` — so an empty batch means nothing
+   * readable up to the head, and its cursor is `after` (the port's contract). Each page is its own
+   * bounded call: a long filtered-out stretch (idle servers write a `$`-prefixed stats event every
+   * ~30 s) takes more round trips, never a wrong answer.
    */
   async readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>> {
     const after = options.after ?? START;
     const limit = Math.min(Math.max(1, Math.trunc(options.limit)), this.maxReadAllLimit);
-    return this.bounded({ operation: 'readAll' }, async (client, signal) => {
-      // As readStream: the reader names the union.
-      const events: RecordedEvent<E>[] = [];
-      let from = after;
-      let scanned = 0;
-      for (;;) {
-        const read = client.readAll({
-          direction: FORWARDS,
-          fromPosition: comparePositions(from, START) === 0 ? ESDB_START : toEsdbPosition(from),
-          maxCount: this.readAllPageSize,
-        });
-        const page = await collectRead<AllStreamResolvedEvent>(read, signal);
-        const pageStart = from;
-        for (const { event } of page) {
-          if (!event) continue;
-          const position = fromEsdbPosition(event.position);
-          // Reading from a position includes the event at it; the port's cursor is exclusive.
-          if (comparePositions(position, pageStart) <= 0) continue;
-          scanned++;
-          from = position;
-          if (isSystemEvent(event) || !matchesFilter(event, options.filter)) continue;
-          events.push(fromEsdbRecordedEvent(event) as RecordedEvent<E>);
-          if (events.length === limit) return { events, cursor: position };
-        }
-        if (page.length < this.readAllPageSize) break; // the end of $all
-        if (scanned >= this.readAllScanLimit) break;
+    // As readStream: the reader names the union.
+    const events: RecordedEvent<E>[] = [];
+    let from = after;
+    for (;;) {
+      const page = await this.bounded({ operation: 'readAll' }, (client, signal) =>
+        collectRead<AllStreamResolvedEvent>(
+          client.readAll({
+            direction: FORWARDS,
+            fromPosition: comparePositions(from, START) === 0 ? ESDB_START : toEsdbPosition(from),
+            maxCount: this.readAllPageSize,
+          }),
+          signal,
+        ),
+      );
+      const pageStart = from;
+      for (const { event } of page) {
+        if (!event) continue;
+        const position = fromEsdbPosition(event.position);
+        // Reading from a position includes the event at it; the port's cursor is exclusive.
+        if (comparePositions(position, pageStart) <= 0) continue;
+        from = position;
+        if (isSystemEvent(event) || !matchesFilter(event, options.filter)) continue;
+        events.push(fromEsdbRecordedEvent(event) as RecordedEvent<E>);
+        if (events.length === limit) return { events, cursor: position };
       }
-      const cursor = events.at(-1)?.position ?? (scanned >= this.readAllScanLimit ? from : after);
-      return { events, cursor };
-    });
+      if (page.length < this.readAllPageSize) break; // the end of $all
+    }
+    return { events, cursor: events.at(-1)?.position ?? after };
+  }
+  /** The last non-system event's position in `$all` (read backwards, page by page; each page bounded). */
+  async headPosition(): Promise<GlobalPosition> {
+    let from: GlobalPosition | undefined;
+    for (;;) {
+      const page = await this.bounded({ operation: 'readAll' }, (client, signal) =>
+        collectRead<AllStreamResolvedEvent>(
+          client.readAll({
+            direction: BACKWARDS,
+            fromPosition: from === undefined ? END : toEsdbPosition(from),
+            maxCount: this.readAllPageSize,
+          }),
+          signal,
+        ),
+      );
+      for (const { event } of page) {
+        if (!event) continue;
+        const position = fromEsdbPosition(event.position);
+        if (from !== undefined && comparePositions(position, from) >= 0) continue;
+        if (!isSystemEvent(event)) return position;
+        from = position;
+      }
+      if (page.length < this.readAllPageSize) return START;
+    }
   }
 
   /**
-   * Catch-up subscription to `$all` after `after`, system events excluded. Events at or before the
+   * Catch-up subscription to `$all` after `after`, system events excluded; `pause()` stops the flow
+   * (backpressure down to the server). Events at or before the
    * start are dropped here, whatever the server's inclusive/exclusive convention. The Node client
    * does not resubscribe by itself: `onError` ends it, and the projection runner's supervisor
    * subscribes again from its checkpoint.
@@ -248,6 +297,10 @@ export class EsdbEventStore implements SubscribableEventStore {
         ended = true;
         await boundedCall('unsubscribe', 1_000, async () => subscription.unsubscribe()).catch(() => undefined);
       },
+      // The subscription is a Readable piped from the gRPC stream: paused, its buffer fills, the pipe
+      // stops reading, and HTTP/2 flow control holds the server back.
+      pause: () => void subscription.pause(),
+      resume: () => void subscription.resume(),
     };
   }
 
@@ -255,25 +308,20 @@ export class EsdbEventStore implements SubscribableEventStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const clients = new Set([this.client, ...this.retired, ...this.inFlight.keys()]);
-    this.retired.clear();
-    await Promise.all([...clients].map(disposeClient));
+    await disposeClient(this.client);
   }
 
-  /** Runs one port call on the current client, bounded, with the client's errors mapped. */
+  /** Runs one port call on the client, bounded, with the client's errors mapped. */
   private async bounded<T>(
     context: EsdbErrorContext,
     operation: (client: Client, signal: AbortSignal) => Promise<T>,
   ): Promise<T> {
     if (this.closed) throw new EventStoreError('unavailable', `EventStoreDB ${context.operation}: the store is closed`);
-    const client = this.client;
-    this.inFlight.set(client, (this.inFlight.get(client) ?? 0) + 1);
     try {
       return await boundedCall(`EventStoreDB ${context.operation}`, this.timeoutMs, (signal) =>
-        operation(client, signal),
+        operation(this.client, signal),
       );
     } catch (error) {
-      if (isEventStoreError(error, 'timeout')) this.retire(client);
       const mapped = mapEsdbError(error, context);
       if (this.closed && !(mapped instanceof EventStoreError)) {
         throw new EventStoreError(
@@ -283,30 +331,73 @@ export class EsdbEventStore implements SubscribableEventStore {
         );
       }
       throw mapped;
-    } finally {
-      const left = this.inFlight.get(client)! - 1;
-      if (left > 0) this.inFlight.set(client, left);
-      else this.inFlight.delete(client);
-      if (left === 0 && this.retired.delete(client)) void disposeClient(client);
     }
   }
 
+  /** The stream's latest `idempotencyWindow` events, newest first, and its head. */
+  private async readWindow(client: Client, streamId: string, signal: AbortSignal): Promise<StreamWindow> {
+    const recent = await readStreamEvents(
+      client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: this.idempotencyWindow }),
+      signal,
+    );
+    return { head: recent[0], recent };
+  }
+
+  /** The events as written: our metadata, `recordedAt` now, and the hash chain from `head` on. */
+  private chain(
+    streamId: string,
+    events: readonly NewEvent[],
+    head: EsdbRecordedEventLike | undefined,
+    appendId: string,
+  ): ReturnType<typeof jsonEvent>[] {
+    const recordedAt = new Date(this.now().getTime());
+    let revision = head === undefined ? 0n : head.revision + 1n;
+    let previousHash = head === undefined ? null : (chainOf(head.metadata)?.hash ?? null);
+    return events.map((event) => {
+      const { actorId, commandId, correlationId, causationId, occurredAt, provenance } = event.metadata;
+      const hash = hashEvent(
+        {
+          streamId,
+          revision,
+          eventId: event.eventId.toLowerCase(),
+          type: event.type,
+          data: event.data,
+          actorId,
+          commandId,
+          correlationId,
+          causationId,
+          occurredAt,
+          recordedAt,
+          provenance,
+        },
+        previousHash,
+      );
+      const data = toEsdbEventData(event, appendId, { recordedAt, previousHash, hash });
+      previousHash = hash;
+      revision++;
+      return jsonEvent(data);
+    });
+  }
+
   /**
-   * A call on `client` hit its bound: later calls get a fresh client. The client caches its first
-   * server-features request; if that one hangs, every later append on the same client would too.
-   * The old client is disposed when its last running call settles (each is bounded), so those calls
-   * end with their own outcome rather than a "channel shut down" from us.
+   * Sends one append on its own gRPC `Append` call, bounded by its deadline. (A scripted test client,
+   * which is no EventStoreDBClient, is asked through its own `appendToStream`.)
    */
-  private retire(client: Client): void {
-    if (this.closed || this.client !== client) return;
-    this.client = this.createClient(this.connectionString);
-    this.retired.add(client);
+  private async send(
+    client: Client,
+    streamId: string,
+    events: ReturnType<typeof jsonEvent>[],
+    expectedRevision: bigint | 'no_stream',
+  ): Promise<{ nextExpectedRevision: bigint }> {
+    const options = { expectedRevision, deadline: this.timeoutMs, batchAppendSize: 3 * 1024 * 1024 };
+    if (client instanceof EventStoreDBClient) return appendOnItsOwnCall.call(client, streamId, events, options);
+    return (client as { appendToStream: Client['appendToStream'] }).appendToStream(streamId, events, options);
   }
 
   /**
    * The append just answered success at `nextExpectedRevision`: reads those events back for their
    * exact positions and their `appendId` — ours means written now, another means ESDB recognised
-   * an earlier attempt. Falls back to searching the stream if the ids are not where ESDB said.
+   * an earlier attempt. Falls back to the stream's latest events if the ids are not where ESDB said.
    */
   private async confirmAppend(
     client: Client,
@@ -322,48 +413,36 @@ export class EsdbEventStore implements SubscribableEventStore {
       const stored = await readStreamEvents(read, signal);
       if (sameIds(stored, events)) return appendResult(streamId, stored, appendId);
     }
-    const found = await this.findStoredAppend(client, streamId, events, appendId, signal);
+    const window = await this.readWindow(client, streamId, signal);
+    const found = findStoredAppend(streamId, window.recent, events, appendId);
     if (found) return found;
     throw new Error(
       `EventStoreDB reported ${streamId}@${nextExpectedRevision} for an append whose events are not in the stream`,
     );
   }
+}
 
-  /**
-   * Searches the stream (backwards, page by page) for the append's event ids. All of them, in order
-   * and consecutive: the stored append's result. Some of them, or out of order: IdempotencyConflictError.
-   * None: undefined.
-   */
-  private async findStoredAppend(
-    client: Client,
-    streamId: string,
-    events: readonly NewEvent[],
-    appendId: string | undefined,
-    signal: AbortSignal,
-  ): Promise<AppendResult | undefined> {
-    const wanted = new Set(events.map((event) => event.eventId.toLowerCase()));
-    const found = new Map<string, EsdbRecordedEventLike>();
-    let fromRevision: bigint | typeof END = END;
-    while (found.size < wanted.size) {
-      const read = client.readStream(streamId, {
-        direction: BACKWARDS,
-        fromRevision,
-        maxCount: this.streamScanPageSize,
-      });
-      const page = await readStreamEvents(read, signal);
-      for (const event of page) if (wanted.has(event.id.toLowerCase())) found.set(event.id.toLowerCase(), event);
-      const oldest = page.at(-1);
-      if (page.length < this.streamScanPageSize || !oldest || oldest.revision === 0n) break;
-      fromRevision = oldest.revision - 1n;
-    }
-    if (found.size === 0) return undefined;
-    const stored = events.map((event) => found.get(event.eventId.toLowerCase()));
-    const consecutive = stored.every(
-      (event, index) => event !== undefined && event.revision === stored[0]!.revision + BigInt(index),
-    );
-    if (!consecutive) throw new IdempotencyConflictError(streamId, [...found.keys()]);
-    return appendResult(streamId, stored as EsdbRecordedEventLike[], appendId);
-  }
+/**
+ * Looks for the append's event ids among a stream's latest events. All of them, in order and
+ * consecutive: the stored append's result. Some of them, or out of order: IdempotencyConflictError.
+ * None: undefined.
+ */
+function findStoredAppend(
+  streamId: string,
+  recent: readonly EsdbRecordedEventLike[],
+  events: readonly NewEvent[],
+  appendId: string | undefined,
+): AppendResult | undefined {
+  const wanted = new Set(events.map((event) => event.eventId.toLowerCase()));
+  const found = new Map<string, EsdbRecordedEventLike>();
+  for (const event of recent) if (wanted.has(event.id.toLowerCase())) found.set(event.id.toLowerCase(), event);
+  if (found.size === 0) return undefined;
+  const stored = events.map((event) => found.get(event.eventId.toLowerCase()));
+  const consecutive = stored.every(
+    (event, index) => event !== undefined && event.revision === stored[0]!.revision + BigInt(index),
+  );
+  if (!consecutive) throw new IdempotencyConflictError(streamId, [...found.keys()]);
+  return appendResult(streamId, stored as EsdbRecordedEventLike[], appendId);
 }
 
 /** Reads a stream's events; a stream that does not exist reads as empty. */

@@ -39,7 +39,22 @@ export type EsdbEventMetadata = {
   readonly appendId: string;
   /** Imported events only (see EventMetadata.provenance). */
   readonly provenance?: EventProvenance;
+  /**
+   * Tamper evidence, as on the SQL store: when the adapter appended the event (ISO-8601 UTC, ms; the
+   * event's `recordedAt`), the stream's previous event's hash (null at revision 0) and this event's
+   * hash (`hashEvent` of its content and `previousHash`).
+   */
+  readonly recordedAt?: string;
+  readonly previousHash?: string | null;
+  readonly hash?: string;
 };
+
+/** The hash-chain fields of one event's metadata. */
+export interface EsdbChainFields {
+  readonly recordedAt: Date;
+  readonly previousHash: string | null;
+  readonly hash: string;
+}
 
 /** The fields of the client's RecordedEvent this adapter reads. */
 export interface EsdbRecordedEventLike {
@@ -80,7 +95,7 @@ export function toEsdbPosition(position: GlobalPosition): EsdbPosition {
 }
 
 /** The JSON metadata written with an event: the port's metadata plus ESDB's `$correlationId`/`$causationId`. */
-export function toEsdbMetadata(metadata: EventMetadata, appendId: string): EsdbEventMetadata {
+export function toEsdbMetadata(metadata: EventMetadata, appendId: string, chain?: EsdbChainFields): EsdbEventMetadata {
   return {
     actorId: metadata.actorId,
     ...(metadata.commandId !== undefined ? { commandId: metadata.commandId } : {}),
@@ -93,6 +108,9 @@ export function toEsdbMetadata(metadata: EventMetadata, appendId: string): EsdbE
     occurredAt: metadata.occurredAt.toISOString(),
     appendId,
     ...(metadata.provenance !== undefined ? { provenance: metadata.provenance } : {}),
+    ...(chain
+      ? { recordedAt: chain.recordedAt.toISOString(), previousHash: chain.previousHash, hash: chain.hash }
+      : {}),
   };
 }
 
@@ -127,22 +145,38 @@ export function appendIdOf(raw: unknown): string | undefined {
   return isRecord(raw) ? stringField(raw, 'appendId') : undefined;
 }
 
+/**
+ * The hash-chain fields an event's metadata carries, if it has them all (events written before the
+ * chain, or by another producer, have none).
+ */
+export function chainOf(raw: unknown): EsdbChainFields | undefined {
+  if (!isRecord(raw)) return undefined;
+  const hash = stringField(raw, 'hash');
+  const recordedAt = stringField(raw, 'recordedAt');
+  const previousHash = raw.previousHash === null ? null : stringField(raw, 'previousHash');
+  if (hash === undefined || previousHash === undefined || recordedAt === undefined) return undefined;
+  if (Number.isNaN(Date.parse(recordedAt))) return undefined;
+  return { hash, previousHash, recordedAt: new Date(recordedAt) };
+}
+
 /** The client's `jsonEvent(...)` input for one of our events. */
 export function toEsdbEventData(
   event: NewEvent,
   appendId: string,
+  chain?: EsdbChainFields,
 ): { id: string; type: string; data: Record<string, unknown>; metadata: EsdbEventMetadata } {
   return {
     id: event.eventId,
     type: event.type,
     data: event.data as Record<string, unknown>,
-    metadata: toEsdbMetadata(event.metadata, appendId),
+    metadata: toEsdbMetadata(event.metadata, appendId, chain),
   };
 }
 
 /**
  * A recorded ESDB event as the port's RecordedEvent: revision and position as bigints, `recordedAt`
- * from ESDB's `created`. Throws when the server did not report the event's position (servers older
+ * from the chain's `recordedAt` in the metadata (what the hash covers), else ESDB's `created`;
+ * `hash` and `previousHash` when the metadata carries the chain. Throws when the server did not report the event's position (servers older
  * than 22.6 omit it on stream reads; dealstream needs it for read-your-writes).
  */
 export function fromEsdbRecordedEvent(event: EsdbRecordedEventLike): RecordedEvent {
@@ -150,6 +184,7 @@ export function fromEsdbRecordedEvent(event: EsdbRecordedEventLike): RecordedEve
     throw new Error(
       `EventStoreDB reported no position for ${event.streamId}@${event.revision}: EventStoreDB 22.6 or later is required`,
     );
+  const chain = chainOf(event.metadata);
   return {
     eventId: event.id.toLowerCase(),
     streamId: event.streamId,
@@ -157,8 +192,9 @@ export function fromEsdbRecordedEvent(event: EsdbRecordedEventLike): RecordedEve
     type: event.type,
     data: (isRecord(event.data) || Array.isArray(event.data) ? event.data : { value: event.data }) as object,
     metadata: fromEsdbMetadata(event.metadata, event.created),
-    recordedAt: new Date(event.created.getTime()),
+    recordedAt: new Date((chain?.recordedAt ?? event.created).getTime()),
     position: fromEsdbPosition(event.position),
+    ...(chain ? { hash: chain.hash, previousHash: chain.previousHash } : {}),
   };
 }
 

@@ -9,6 +9,7 @@ import type {
   RecordedEvent,
   StreamRevision,
 } from './event-store.types.js';
+import type { GlobalPosition } from './global-position.js';
 
 /**
  * The event store port. Every adapter (SQL on PostgreSQL/PGlite, EventStoreDB) passes the same
@@ -45,6 +46,13 @@ export interface EventStore {
    * the returned cursor: events are returned once, in one order, whatever commits concurrently.
    */
   readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>>;
+
+  /**
+   * Optional: the position of the last event `readAll` can return now (START for an empty store).
+   * A reader that must reach everything written before it started (the rebuild) measures it first
+   * and does not stop before it.
+   */
+  headPosition?(): Promise<GlobalPosition>;
 
   close(): Promise<void>;
 }

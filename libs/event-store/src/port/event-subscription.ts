@@ -11,6 +11,13 @@ export interface EventSubscriptionHandlers {
 
 export interface EventSubscription {
   close(): Promise<void>;
+  /**
+   * Backpressure: stop delivering until `resume()`. What the transport already carries may still
+   * arrive (a few events); the server is then held back by flow control, so a consumer that is
+   * behind holds a bounded number of events whatever the size of the store.
+   */
+  pause(): void;
+  resume(): void;
 }
 
 /**

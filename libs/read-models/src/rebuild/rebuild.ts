@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import {
   comparePositions,
+  encodePosition,
   START,
   type EventStore,
   type GlobalPosition,
@@ -107,6 +108,9 @@ export async function rebuildReadModels(options: RebuildOptions): Promise<Rebuil
   return { schema, applied, parity: parity!, swapped: true, parked, liveCaughtUp, ...(leftover ? { leftover } : {}) };
 }
 
+/** ~5 s of empty batches before the head measured at the start, then the rebuild fails rather than stop short. */
+const EMPTY_BEFORE_HEAD_RETRIES = 50;
+
 /** ~5 s of waiting for a live runner to overtake the rebuild before writing the live tables ourselves. */
 const LIVE_CATCH_UP_ATTEMPTS = 100;
 
@@ -126,12 +130,25 @@ export async function buildReadModels(
 ): Promise<number> {
   let applied = 0;
   let cursor = START;
+  // Everything written before the rebuild started must be in it: never stop before this head.
+  const head = (await store.headPosition?.()) ?? START;
+  let emptyBeforeHead = 0;
   for (;;) {
     const batch = await store.readAll({ after: cursor, limit: batchSize });
     if (batch.events.length === 0) {
+      if (comparePositions(cursor, head) < 0) {
+        // "Nothing more" before the head: read again (the store's contract says this cannot last).
+        if (++emptyBeforeHead > EMPTY_BEFORE_HEAD_RETRIES)
+          throw new Error(
+            `the event store keeps answering an empty batch at ${encodePosition(cursor)}, before the head ${encodePosition(head)} it had when the rebuild started`,
+          );
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        continue;
+      }
       await analyzeSchema(db, schema);
       return applied;
     }
+    emptyBeforeHead = 0;
     // A poison event parks its stream here as in the live runner, instead of failing the rebuild.
     await withParking((project) =>
       db.transaction().execute(async (trx) => {

@@ -42,7 +42,12 @@ export interface ProjectionRunnerOptions {
    */
   readonly afterBatch?: () => Promise<unknown>;
   /** For stores with a catch-up subscription (EventStoreDB): silence bound and backoff. */
-  readonly subscription?: { silenceMs?: number; initialBackoffMs?: number; maxBackoffMs?: number };
+  readonly subscription?: {
+    silenceMs?: number;
+    initialBackoffMs?: number;
+    maxBackoffMs?: number;
+    maxBuffered?: number;
+  };
 }
 
 /** `reconnecting`: the last attempt failed on the database (connection lost, timeout); retrying with backoff. */
@@ -255,7 +260,11 @@ export class ProjectionRunner {
     const checkpoint = await readCheckpoint(db, this.schema);
     this.position = checkpoint.position;
     this.eventsApplied = checkpoint.eventsApplied;
-    const supervisor = new SubscriptionSupervisor({ store, ...this.options.subscription });
+    const supervisor = new SubscriptionSupervisor({
+      store,
+      maxBuffered: Math.max(2000, 2 * this.batchSize),
+      ...this.options.subscription,
+    });
     this.supervisor = supervisor;
     supervisor.start(checkpoint.position);
     try {

@@ -22,6 +22,11 @@ export interface SubscriptionSupervisorOptions {
   readonly silenceMs?: number;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
+  /**
+   * Most events held for the runner: past it the subscription is paused until the runner has taken
+   * half of them (backpressure; memory stays flat however far behind the runner is). Default 2000.
+   */
+  readonly maxBuffered?: number;
 }
 
 /**
@@ -50,11 +55,19 @@ export class SubscriptionSupervisor {
   private readonly silenceMs: number;
   private readonly initialBackoffMs: number;
   private readonly maxBackoffMs: number;
+  private readonly maxBuffered: number;
+  private paused = false;
 
   constructor(private readonly options: SubscriptionSupervisorOptions) {
     this.silenceMs = options.silenceMs ?? 30_000;
     this.initialBackoffMs = options.initialBackoffMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 10_000;
+    this.maxBuffered = Math.max(1, options.maxBuffered ?? 2000);
+  }
+
+  /** Events held for the runner now (at most `maxBuffered`, plus what was in flight when it paused). */
+  get bufferedCount(): number {
+    return this.buffer.length;
   }
 
   start(from: GlobalPosition): void {
@@ -76,7 +89,13 @@ export class SubscriptionSupervisor {
       });
       this.wake = undefined;
     }
-    return this.buffer.splice(0, limit);
+    const taken = this.buffer.splice(0, limit);
+    if (this.paused && this.buffer.length <= this.maxBuffered / 2) {
+      this.paused = false;
+      this.lastActivity = Date.now(); // silence while paused was ours, not the subscription's
+      this.subscription?.resume();
+    }
+    return taken;
   }
 
   /** The runner applied everything up to `position`: a resubscription starts there. */
@@ -107,6 +126,7 @@ export class SubscriptionSupervisor {
     const generation = ++this.generation;
     this.state = 'subscribing';
     this.buffer = [];
+    this.paused = false;
     this.buffered = this.committed;
     this.lastActivity = Date.now();
     try {
@@ -120,6 +140,10 @@ export class SubscriptionSupervisor {
           this.state = 'live';
           this.failuresInRow = 0;
           this.lastEventAt = this.lastActivity = Date.now();
+          if (!this.paused && this.buffer.length >= this.maxBuffered) {
+            this.paused = true;
+            this.subscription?.pause();
+          }
           this.wake?.();
         },
         onError: (error) => {
@@ -140,6 +164,7 @@ export class SubscriptionSupervisor {
     this.subscription = undefined;
     void old?.close().catch(() => undefined);
     this.buffer = [];
+    this.paused = false;
     this.state = 'backoff';
     this.restarts++;
     const delay = Math.min(this.maxBackoffMs, this.initialBackoffMs * 2 ** this.failuresInRow);
@@ -150,7 +175,7 @@ export class SubscriptionSupervisor {
 
   /** Silent for too long while there is something to deliver: the subscription is stuck. */
   private async checkSilence(): Promise<void> {
-    if (this.state !== 'live' || this.probing || this.buffer.length > 0) return;
+    if (this.state !== 'live' || this.probing || this.buffer.length > 0 || this.paused) return;
     if (Date.now() - this.lastActivity < this.silenceMs) return;
     this.probing = true;
     const generation = this.generation;

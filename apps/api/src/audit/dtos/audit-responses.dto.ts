@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AuditEventDto } from './audit-event.dto.js';
+import { ANY_JSON_VALUE } from '../../controller-kit/api-docs.decorators.js';
 
 const IDENTITIES = {
   enum: ['visible', 'pseudonymous'],
@@ -80,9 +81,9 @@ export class FieldChangeDto {
     description: 'Dotted path into the state (stages.<stageId>.probability for pipelines)',
   })
   field!: string;
-  @ApiProperty({ description: 'Value at the from version (null when absent)', nullable: true })
+  @ApiProperty({ ...ANY_JSON_VALUE, description: 'Value at the from version (null when absent)' })
   before!: unknown;
-  @ApiProperty({ description: 'Value at the to version (null when absent)', nullable: true })
+  @ApiProperty({ ...ANY_JSON_VALUE, description: 'Value at the to version (null when absent)' })
   after!: unknown;
   @ApiProperty({ description: 'How many events in the range changed it' })
   changeCount!: number;

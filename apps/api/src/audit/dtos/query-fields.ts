@@ -20,10 +20,14 @@ export const IntegerQueryField = (options: {
 }) =>
   applyDecorators(
     (options.required ? ApiProperty : ApiPropertyOptional)({
-      type: 'string',
-      pattern: DECIMAL.source,
+      // A number to clients; the server reads the digits as a bigint. A bound beyond 2^53 is stated
+      // in the description only (a JSON number that large would be rounded).
+      type: 'integer',
+      format: 'int64',
+      minimum: Number(options.min),
+      ...(options.max <= BigInt(Number.MAX_SAFE_INTEGER) ? { maximum: Number(options.max) } : {}),
       description: `${options.description} (${options.min}..${options.max})`,
-      example: options.example,
+      ...(options.example !== undefined ? { example: Number(options.example) } : {}),
     }),
     ...(options.required ? [] : [Optional()]),
     IsString(),

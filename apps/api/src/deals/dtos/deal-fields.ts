@@ -61,6 +61,8 @@ export const TextField = (required: boolean, max: number, example?: string) =>
 export const CalendarDateField = (nullable = false) =>
   applyDecorators(
     ApiPropertyOptional({
+      // Explicit: the property's TypeScript type (string | null) reaches Swagger as Object.
+      type: 'string',
       format: 'date',
       example: '2026-12-31',
       nullable,

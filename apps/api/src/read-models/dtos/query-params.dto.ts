@@ -1,10 +1,21 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsIn, IsString, IsUUID, Length, Matches, ValidateBy } from 'class-validator';
 import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
 import { Optional } from '../../controller-kit/optional.decorator.js';
 import { InstantQueryField } from '../../audit/dtos/query-fields.js';
 
 const INTEGER = /^(0|[1-9]\d{0,15})$/;
+
+/** A decimal integer from 0 to 2^53 − 1, the documented maximum (16 digits alone would pass 9999999999999999). */
+const SafeIntegerString = (name: string) =>
+  ValidateBy({
+    name: 'safeIntegerString',
+    validator: {
+      validate: (value: unknown) =>
+        typeof value === 'string' && INTEGER.test(value) && Number(value) <= Number.MAX_SAFE_INTEGER,
+      defaultMessage: () => `${name} must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}`,
+    },
+  });
 
 /** Parameters every read route takes: the instant, its axis and read-your-writes. */
 export class ReadParamsDto {
@@ -43,17 +54,32 @@ export class BoardQueryDto extends ReadParamsDto {
   @IsIn(['true', 'false'])
   stalled?: 'true' | 'false';
 
-  @ApiPropertyOptional({ description: 'Minimum amount, minor units' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: 'Minimum amount, minor units',
+  })
   @Optional()
-  @Matches(INTEGER, { message: 'minAmount must be a non-negative integer' })
+  @SafeIntegerString('minAmount')
   minAmount?: string;
 
-  @ApiPropertyOptional({ description: 'Maximum amount, minor units' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    description: 'Maximum amount, minor units',
+  })
   @Optional()
-  @Matches(INTEGER, { message: 'maxAmount must be a non-negative integer' })
+  @SafeIntegerString('maxAmount')
   maxAmount?: string;
 
-  @ApiPropertyOptional({ description: 'Deals per stage page, 1–200 (default 20)' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 200,
+    description: 'Deals per stage page, 1–200 (default 20)',
+  })
   @Optional()
   @Matches(/^([1-9]|[1-9]\d|1\d\d|200)$/, { message: 'limit must be 1–200' })
   limit?: string;

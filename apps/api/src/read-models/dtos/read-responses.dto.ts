@@ -1,0 +1,342 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+// What the read-model routes answer, field by field (libs/read-models' query types plus the route's
+// own fields). The e2e suites validate every answer against these schemas.
+
+const IDENTITIES = {
+  enum: ['visible', 'pseudonymous'],
+  description: 'pseudonymous: every ownerId is its pseudonym (anon-…); callers without identities:clear',
+};
+const READ_POSITION = { description: 'The global position the answer reflects (also the X-Read-Position header)' };
+const AS_OF = {
+  type: 'string',
+  format: 'date-time',
+  nullable: true,
+  description: 'The instant the answer is as of; null for now',
+} as const;
+const AXIS = { enum: ['occurred', 'recorded'], description: 'Which time asOf and periods are read on' };
+const MINOR_UNITS = { type: 'integer', description: 'Minor units of the currency' } as const;
+const DAYS = { type: 'number', nullable: true } as const;
+
+class BantCriterionViewDto {
+  @ApiProperty()
+  confirmed!: boolean;
+  @ApiProperty({ required: false })
+  note?: string;
+}
+
+class BantViewDto {
+  @ApiProperty({ type: BantCriterionViewDto })
+  budget!: BantCriterionViewDto;
+  @ApiProperty({ type: BantCriterionViewDto })
+  authority!: BantCriterionViewDto;
+  @ApiProperty({ type: BantCriterionViewDto })
+  need!: BantCriterionViewDto;
+  @ApiProperty({ type: BantCriterionViewDto })
+  timeline!: BantCriterionViewDto;
+}
+
+class QualificationViewDto {
+  @ApiProperty({ type: BantViewDto })
+  bant!: BantViewDto;
+  @ApiProperty({ type: 'integer', description: '25 points per confirmed criterion' })
+  score!: number;
+}
+
+export class DealViewDto {
+  @ApiProperty({ format: 'uuid' })
+  dealId!: string;
+  @ApiProperty({ format: 'uuid' })
+  pipelineId!: string;
+  @ApiProperty({ format: 'uuid' })
+  stageId!: string;
+  @ApiProperty({ enum: ['open', 'won', 'lost', 'disqualified'] })
+  status!: string;
+  @ApiProperty()
+  title!: string;
+  @ApiProperty()
+  account!: string;
+  @ApiProperty({ type: 'string', nullable: true })
+  contact!: string | null;
+  @ApiProperty({ description: 'The owner (a pseudonym for callers without identities:clear)' })
+  ownerId!: string;
+  @ApiProperty(MINOR_UNITS)
+  amount!: number;
+  @ApiProperty({ example: 'EUR' })
+  currency!: string;
+  @ApiProperty({ type: 'string', format: 'date', nullable: true })
+  expectedCloseDate!: string | null;
+  @ApiProperty({ enum: ['new', 'upsell', 'cross-sell'] })
+  kind!: string;
+  @ApiProperty({ type: 'string', format: 'uuid', nullable: true })
+  parentDealId!: string | null;
+  @ApiProperty({ type: QualificationViewDto, nullable: true })
+  qualification!: QualificationViewDto | null;
+  @ApiProperty({ type: 'string', nullable: true, description: 'Why it was lost or disqualified' })
+  closedReason!: string | null;
+  @ApiProperty({ type: 'string', nullable: true })
+  competitor!: string | null;
+  @ApiProperty({ ...MINOR_UNITS, nullable: true })
+  wonAmount!: number | null;
+  @ApiProperty({ type: 'integer' })
+  activityCount!: number;
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+  @ApiProperty({ format: 'date-time' })
+  stageEnteredAt!: string;
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  closedAt!: string | null;
+  @ApiProperty({ type: 'string', format: 'date-time', nullable: true })
+  lastActivityAt!: string | null;
+  @ApiProperty({ description: 'Stream revision this view reflects (64-bit, as a string; also the ETag)' })
+  revision!: string;
+  @ApiProperty(IDENTITIES)
+  identities!: string;
+  @ApiProperty(READ_POSITION)
+  readPosition!: string;
+}
+
+class MoneyTotalsDto {
+  @ApiProperty()
+  currency!: string;
+  @ApiProperty({ type: 'integer' })
+  count!: number;
+  @ApiProperty({ ...MINOR_UNITS, description: 'Σ amount, minor units' })
+  amount!: number;
+  @ApiProperty({ ...MINOR_UNITS, description: 'round(Σ amount × stage probability / 100), minor units' })
+  weightedAmount!: number;
+}
+
+class BoardDealDto {
+  @ApiProperty({ format: 'uuid' })
+  dealId!: string;
+  @ApiProperty()
+  title!: string;
+  @ApiProperty()
+  account!: string;
+  @ApiProperty()
+  ownerId!: string;
+  @ApiProperty(MINOR_UNITS)
+  amount!: number;
+  @ApiProperty()
+  currency!: string;
+  @ApiProperty({ type: 'string', format: 'date', nullable: true })
+  expectedCloseDate!: string | null;
+  @ApiProperty({ format: 'date-time' })
+  stageEnteredAt!: string;
+  @ApiProperty({ type: 'number' })
+  daysInStage!: number;
+  @ApiProperty({ description: "Longer in the stage than its goal's maxDaysInStage" })
+  stalled!: boolean;
+}
+
+class BoardStageDto {
+  @ApiProperty({ format: 'uuid' })
+  stageId!: string;
+  @ApiProperty()
+  name!: string;
+  @ApiProperty({ type: 'integer', minimum: 0, maximum: 100 })
+  probability!: number;
+  @ApiProperty({ type: 'integer', nullable: true })
+  maxDaysInStage!: number | null;
+  @ApiProperty({ type: 'integer' })
+  count!: number;
+  @ApiProperty({ type: 'integer' })
+  stalledCount!: number;
+  @ApiProperty({ type: [MoneyTotalsDto], description: 'Per currency' })
+  totals!: MoneyTotalsDto[];
+  @ApiProperty({ type: [BoardDealDto], description: 'Largest first, then by deal id' })
+  deals!: BoardDealDto[];
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'Pass as cursor= (with stageId=) for the next page; null on the last page',
+  })
+  nextCursor!: string | null;
+}
+
+class BoardPipelineDto {
+  @ApiProperty({ format: 'uuid' })
+  pipelineId!: string;
+  @ApiProperty()
+  name!: string;
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'The currency every deal must use, if the pipeline has one',
+  })
+  currency!: string | null;
+  @ApiProperty({ enum: ['active', 'archived'] })
+  status!: string;
+  @ApiProperty({ type: 'integer', description: 'Revision of the pipeline stream the definition comes from' })
+  revision!: number;
+}
+
+export class BoardDto {
+  @ApiProperty({ type: BoardPipelineDto })
+  pipeline!: BoardPipelineDto;
+  @ApiProperty({ type: [BoardStageDto], description: 'In board order' })
+  stages!: BoardStageDto[];
+  @ApiProperty(AS_OF)
+  asOf!: string | null;
+  @ApiProperty(AXIS)
+  axis!: string;
+  @ApiProperty(READ_POSITION)
+  readPosition!: string;
+  @ApiProperty(IDENTITIES)
+  identities!: string;
+}
+
+class StageValueDto {
+  @ApiProperty()
+  currency!: string;
+  @ApiProperty({ type: 'integer' })
+  count!: number;
+  @ApiProperty(MINOR_UNITS)
+  value!: number;
+  @ApiProperty(MINOR_UNITS)
+  weightedValue!: number;
+}
+
+class StageMetricsDto {
+  @ApiProperty({ format: 'uuid' })
+  stageId!: string;
+  @ApiProperty()
+  name!: string;
+  @ApiProperty({ type: 'integer' })
+  probability!: number;
+  @ApiProperty({ type: 'integer', description: 'Open deals in the stage at the instant' })
+  count!: number;
+  @ApiProperty({ type: 'integer' })
+  stalledCount!: number;
+  @ApiProperty({ ...DAYS, description: 'Mean days in the stage over its open deals; null when empty' })
+  averageDaysInStage!: number | null;
+  @ApiProperty({ type: [StageValueDto] })
+  byCurrency!: StageValueDto[];
+}
+
+class ForecastMonthDto {
+  @ApiProperty({ type: 'string', nullable: true, example: '2026-12', description: 'YYYY-MM; null: no close date' })
+  month!: string | null;
+  @ApiProperty()
+  currency!: string;
+  @ApiProperty({ type: 'integer' })
+  count!: number;
+  @ApiProperty(MINOR_UNITS)
+  value!: number;
+  @ApiProperty(MINOR_UNITS)
+  weightedValue!: number;
+}
+
+export class PipelineMetricsDto {
+  @ApiProperty({ type: [StageMetricsDto] })
+  stages!: StageMetricsDto[];
+  @ApiProperty({ type: [ForecastMonthDto] })
+  forecast!: ForecastMonthDto[];
+  @ApiProperty(AS_OF)
+  asOf!: string | null;
+  @ApiProperty(AXIS)
+  axis!: string;
+  @ApiProperty(READ_POSITION)
+  readPosition!: string;
+}
+
+class FunnelCohortDto {
+  @ApiProperty({ type: 'integer', description: 'Deals created in the period' })
+  size!: number;
+  @ApiProperty({ type: 'integer' })
+  open!: number;
+  @ApiProperty({ type: 'integer' })
+  won!: number;
+  @ApiProperty({ type: 'integer' })
+  lost!: number;
+  @ApiProperty({ type: 'integer' })
+  disqualified!: number;
+}
+
+class FunnelStageDto {
+  @ApiProperty({ format: 'uuid' })
+  stageId!: string;
+  @ApiProperty()
+  name!: string;
+  @ApiProperty({ type: 'integer' })
+  reached!: number;
+  @ApiProperty({ type: 'number', nullable: true, description: 'reached(next) ÷ reached(this)' })
+  conversionToNext!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'reached(this) − reached(next)' })
+  dropOff!: number | null;
+  @ApiProperty(DAYS)
+  medianDaysToReach!: number | null;
+}
+
+class TransitionCountDto {
+  @ApiProperty({ format: 'uuid' })
+  fromStageId!: string;
+  @ApiProperty({ format: 'uuid' })
+  toStageId!: string;
+  @ApiProperty({ type: 'integer' })
+  count!: number;
+}
+
+export class FunnelDto {
+  @ApiProperty({ enum: ['any', 'implied', 'strict'] })
+  policy!: string;
+  @ApiProperty({ type: FunnelCohortDto })
+  cohort!: FunnelCohortDto;
+  @ApiProperty({ type: 'number', nullable: true })
+  winRate!: number | null;
+  @ApiProperty({ type: [FunnelStageDto] })
+  stages!: FunnelStageDto[];
+  @ApiProperty({ type: [TransitionCountDto] })
+  transitions!: TransitionCountDto[];
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
+  @ApiProperty(AS_OF)
+  asOf!: string | null;
+  @ApiProperty(AXIS)
+  axis!: string;
+  @ApiProperty(READ_POSITION)
+  readPosition!: string;
+}
+
+class VelocityByCurrencyDto {
+  @ApiProperty()
+  currency!: string;
+  @ApiProperty({ type: 'integer' })
+  opportunities!: number;
+  @ApiProperty({ type: 'integer' })
+  won!: number;
+  @ApiProperty({ type: 'number', nullable: true, description: 'Mean won amount, minor units' })
+  averageWonAmount!: number | null;
+  @ApiProperty({ type: 'number', nullable: true, description: 'Expected won value per day, minor units' })
+  velocityPerDay!: number | null;
+}
+
+export class VelocityDto {
+  @ApiProperty({ type: 'integer' })
+  opportunities!: number;
+  @ApiProperty({ type: 'integer' })
+  won!: number;
+  @ApiProperty({ type: 'integer' })
+  lost!: number;
+  @ApiProperty({ type: 'number', nullable: true })
+  winRatePeriod!: number | null;
+  @ApiProperty({ type: 'number', nullable: true })
+  winRateCohort!: number | null;
+  @ApiProperty(DAYS)
+  averageCycleDays!: number | null;
+  @ApiProperty({ type: [VelocityByCurrencyDto] })
+  byCurrency!: VelocityByCurrencyDto[];
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
+  @ApiProperty(AS_OF)
+  asOf!: string | null;
+  @ApiProperty(AXIS)
+  axis!: string;
+  @ApiProperty(READ_POSITION)
+  readPosition!: string;
+}

@@ -1,0 +1,185 @@
+import { newEvent } from '../contract/event-store.contract.js';
+import { EventStoreError, IdempotencyConflictError } from '../port/event-store.errors.js';
+import { START } from '../port/global-position.js';
+import { EsdbEventStore } from './esdb-event-store.js';
+import { ScriptedEsdbServer } from './testing/scripted-esdb-server.js';
+
+// Failure paths of the EventStoreDB adapter against a scripted gRPC server that speaks the streams
+// protocol from the client's own generated definitions (testing/scripted-esdb-server.ts). It is NOT
+// EventStoreDB: what a real server does is checked by the contract suite (esdb-event-store.int.spec.ts),
+// which runs only with EVENTSTORE_CONNECTION_STRING. Durations are checked generously (loaded machine).
+
+const BOUND_MS = 400;
+
+describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)', () => {
+  let server: ScriptedEsdbServer;
+  let store: EsdbEventStore;
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown) => uncaught.push(error);
+
+  beforeAll(() => process.on('uncaughtException', onUncaught));
+  afterAll(() => process.off('uncaughtException', onUncaught));
+
+  beforeEach(async () => {
+    uncaught.length = 0;
+    server = await new ScriptedEsdbServer().start();
+    store = new EsdbEventStore(server.connectionString, { timeoutMs: BOUND_MS });
+  });
+
+  afterEach(async () => {
+    await store.close();
+    await server.stop();
+  });
+
+  it('answers normally when nothing is scripted (the server is usable at all)', async () => {
+    const result = await store.appendToStream('deal-ok', [newEvent('DealCreated')], { expectedRevision: 'no_stream' });
+    expect(result).toMatchObject({ streamId: 'deal-ok', nextExpectedRevision: 0n, alreadyStored: false });
+    expect((await store.readStream('deal-ok')).map((e) => e.type)).toEqual(['DealCreated']);
+  });
+
+  describe('finding 1: a timeout never crashes the process nor fails an unrelated append', () => {
+    it('two appends time out, a healthy one meanwhile succeeds, and the timed-out retry answers the original result', async () => {
+      const a = newEvent('DealCreated');
+      const c = newEvent('DealCreated');
+      const b = newEvent('DealCreated');
+      // A and C are stored at once but answered only after 3 bounds; B is answered within the bound.
+      server.script.append.push({ kind: 'delay', ms: 3 * BOUND_MS }, { kind: 'delay', ms: 3 * BOUND_MS });
+      const first = settle(store.appendToStream('deal-a', [a], { expectedRevision: 'no_stream' }));
+      await sleep(BOUND_MS / 2);
+      const second = settle(store.appendToStream('deal-c', [c], { expectedRevision: 'no_stream' }));
+      await sleep(BOUND_MS / 2 + 50); // A has timed out; C is still running
+      server.script.append.push({ kind: 'delay', ms: BOUND_MS / 2 });
+      const healthy = settle(store.appendToStream('deal-b', [b], { expectedRevision: 'no_stream' }));
+
+      const [ra, rc, rb] = await Promise.all([first, second, healthy]);
+      expect(errorCode(ra)).toBe('timeout');
+      expect(errorCode(rc)).toBe('timeout');
+      expect(rb).toMatchObject({
+        ok: true,
+        value: { streamId: 'deal-b', nextExpectedRevision: 0n, alreadyStored: false },
+      });
+      await sleep(3 * BOUND_MS); // the late replies to A and C arrive
+      expect(uncaught).toEqual([]);
+
+      // A was stored: its retry with the same ids answers the original result.
+      const retry = await store.appendToStream('deal-a', [a], { expectedRevision: 'no_stream' });
+      const [stored] = await store.readStream('deal-a');
+      expect(retry).toEqual({
+        streamId: 'deal-a',
+        nextExpectedRevision: 0n,
+        position: stored.position,
+        alreadyStored: true,
+      });
+      expect(server.records.filter((r) => r.streamId === 'deal-a')).toHaveLength(1);
+    });
+
+    it('a connection dropped mid-append is `unavailable` or `timeout`, never a crash; the retry finds what was stored', async () => {
+      const event = newEvent('DealCreated');
+      server.script.append.push({ kind: 'drop', commit: true });
+      const dropped = await settle(store.appendToStream('deal-drop', [event], { expectedRevision: 'no_stream' }));
+      expect(['unavailable', 'timeout']).toContain(errorCode(dropped));
+      const retry = await store.appendToStream('deal-drop', [event], { expectedRevision: 'no_stream' });
+      expect(retry).toMatchObject({ nextExpectedRevision: 0n, alreadyStored: true });
+      expect(uncaught).toEqual([]);
+    });
+
+    it('a server-cancelled append is reported as `timeout` (outcome unknown), and the retry answers the original result', async () => {
+      const event = newEvent('DealCreated');
+      server.script.append.push({ kind: 'cancelled', commit: true });
+      const cancelled = await settle(store.appendToStream('deal-cancel', [event], { expectedRevision: 'no_stream' }));
+      expect(errorCode(cancelled)).toBe('timeout');
+      const retry = await store.appendToStream('deal-cancel', [event], { expectedRevision: 'no_stream' });
+      expect(retry).toMatchObject({ nextExpectedRevision: 0n, alreadyStored: true });
+    });
+  });
+
+  describe('finding 2: not ready, busy and unknown answers are `unavailable` (503 with Retry-After in the API)', () => {
+    it.each(['not-ready', 'busy', 'unknown'] as const)('append answered %s → unavailable', async (kind) => {
+      server.script.append.push(kind === 'unknown' ? { kind, commit: false } : { kind });
+      const outcome = await settle(
+        store.appendToStream('deal-x', [newEvent('DealCreated')], { expectedRevision: 'any' }),
+      );
+      expect(errorCode(outcome)).toBe('unavailable');
+      expect(server.records.filter((r) => r.streamId === 'deal-x')).toHaveLength(0);
+    });
+
+    it.each(['not-ready', 'busy', 'unknown'] as const)('readStream answered %s → unavailable', async (kind) => {
+      server.script.read.push({ kind });
+      expect(errorCode(await settle(store.readStream('deal-y')))).toBe('unavailable');
+    });
+  });
+
+  describe('finding 3: readAll honours the port contract past filtered stretches', () => {
+    it('keeps reading past more filtered-out events than one scan holds: an empty batch only at the head', async () => {
+      const scanning = new EsdbEventStore(server.connectionString, {
+        timeoutMs: BOUND_MS * 5,
+        readAllPageSize: 10,
+      });
+      try {
+        server.addSystemEvents(75);
+        const written = await scanning.appendToStream('deal-late', [newEvent('DealCreated')], {
+          expectedRevision: 'no_stream',
+        });
+        const batch = await scanning.readAll({ after: START, limit: 10 });
+        expect(batch.events.map((e) => e.streamId)).toEqual(['deal-late']);
+        expect(batch.cursor).toEqual(written.position);
+        server.addSystemEvents(75);
+        const atHead = await scanning.readAll({ after: batch.cursor, limit: 10 });
+        expect(atHead).toEqual({ events: [], cursor: batch.cursor });
+      } finally {
+        await scanning.close();
+      }
+    });
+  });
+
+  describe('finding 5: appends with `any` do not scan whole streams', () => {
+    it('an `any` append to a 2,000-event stream reads at most the idempotency window and its own events back', async () => {
+      server.addEvents('deal-long', 2000);
+      const before = server.streamEventsSent;
+      const result = await store.appendToStream('deal-long', [newEvent('DealNoted')], { expectedRevision: 'any' });
+      expect(result).toMatchObject({ nextExpectedRevision: 2000n, alreadyStored: false });
+      expect(server.streamEventsSent - before).toBeLessThanOrEqual(100 + 1);
+      const chained = await store.readStream('deal-long', { fromRevision: 2000n });
+      expect(chained[0].previousHash).toBeNull(); // the seeded head carries no hash: the chain restarts visibly
+    });
+  });
+
+  describe('finding 4: a partial event-id overlap is idempotency-conflict, as on the SQL store', () => {
+    it('[A] stored, then [B, A] at revision 0 is refused and nothing is written', async () => {
+      const a = newEvent('DealCreated');
+      const b = newEvent('DealUpdated');
+      await store.appendToStream('deal-overlap', [a], { expectedRevision: 'no_stream' });
+      const outcome = await settle(store.appendToStream('deal-overlap', [b, a], { expectedRevision: 0n }));
+      expect(outcome.ok).toBe(false);
+      expect((outcome as { error: unknown }).error).toBeInstanceOf(IdempotencyConflictError);
+      expect((await store.readStream('deal-overlap')).map((e) => e.eventId)).toEqual([a.eventId]);
+    });
+
+    it('[A] stored, then [B, A] with `any` is refused too', async () => {
+      const a = newEvent('DealCreated');
+      await store.appendToStream('deal-overlap-any', [a], { expectedRevision: 'no_stream' });
+      const outcome = await settle(
+        store.appendToStream('deal-overlap-any', [newEvent('DealUpdated'), a], { expectedRevision: 'any' }),
+      );
+      expect((outcome as { error: unknown }).error).toBeInstanceOf(IdempotencyConflictError);
+    });
+  });
+});
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
+  return promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+function errorCode(outcome: Settled<unknown>): string {
+  if (outcome.ok) return 'resolved';
+  return outcome.error instanceof EventStoreError ? outcome.error.code : `raw: ${String(outcome.error)}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

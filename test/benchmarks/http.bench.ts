@@ -1,0 +1,407 @@
+/**
+ * The HTTP write path end to end, next to raw PostgreSQL measured in the same run on the same server:
+ *
+ *   npm run bench:http                      # PostgreSQL at TEST_POSTGRES_URL (default 127.0.0.1:5432)
+ *   BENCH_SECONDS=10 npm run bench:http
+ *
+ * Creates its own database, starts the built API (dist/apps/api/src/main.js) as a child process on it
+ * (projections in-process, LOG_LEVEL=warn), mints a token and then measures:
+ * - `POST /deals/:id/activities` from 1 / 4 / 16 / 64 keep-alive clients, each on its own deals, next
+ *   to single-row autocommit INSERTs into a table shaped like event_store.events at the same
+ *   concurrency (the raw baseline of event-store-append.bench.ts);
+ * - CPU per command of the API process and of its PostgreSQL backends (from /proc), against the
+ *   bench's own CPU plus its backends per raw INSERT;
+ * - the API's peak RSS during the 16-client run;
+ * - projection lag: write acknowledged → visible to `GET /deals/:id?minPosition=<the write's
+ *   position>`, at half the highest command rate measured (open loop);
+ * - commands (16 clients) on 1,000-event deals against 10-event deals;
+ * - `GET /events` pages of 100 (one client) against the same keyset read by SQL through the same driver.
+ * The ratios are the figures to compare across machines and changes.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sql, type Kysely } from 'kysely';
+import type { DB } from '@dealstream/database';
+import { Pool } from 'undici';
+import { mintToken } from '@dealstream/auth';
+import { SqlEventStore, encodePosition, type NewEvent } from '@dealstream/event-store';
+import { createPostgresTestDatabase } from '../support/test-database.js';
+import { percentile, printTable, runFor, type LoopResult } from './bench-kit.js';
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+const levels = (process.env.BENCH_LEVELS ?? '1,4,16,64').split(',').map(Number);
+const SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
+const APP_NAME = 'dealstream-api-bench';
+const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+const database = await createPostgresTestDatabase({ poolSize: 70 });
+const dataDir = await mkdtemp(join(tmpdir(), 'ds-http-bench-'));
+const port = await freePort();
+const apiUrl = new URL(database.url!);
+apiUrl.searchParams.set('application_name', APP_NAME);
+const child = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
+  env: {
+    ...process.env,
+    DATABASE_URL: apiUrl.toString(),
+    PORT: String(port),
+    DATA_DIR: dataDir,
+    AUTH_JWT_SECRET: SECRET,
+    LOG_LEVEL: 'warn',
+  },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+// Stopping the bench (Ctrl-C, kill) stops its API too; `finally` below does it on a normal end.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.once(signal, () => {
+    child.kill('SIGTERM');
+    process.exit(130);
+  });
+const base = `http://127.0.0.1:${port}`;
+const pool = new Pool(base, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 });
+try {
+  await waitForApi();
+  await createRawTable(database.db);
+  const token = `Bearer ${await mintToken({ subject: 'bench', roles: ['admin'], secret: SECRET, expiresIn: '1h' })}`;
+  const headers = { authorization: token, 'content-type': 'application/json' };
+
+  const pipelineId = (await post('/pipelines', {
+    name: 'Bench',
+    currency: 'EUR',
+    stages: [1, 2, 3].map((i) => ({ stageId: randomUUID(), name: `Stage ${i}`, probability: 10 * i })),
+  })) as { id: string };
+  const newDeal = async () =>
+    (
+      (await post('/deals', { pipelineId: pipelineId.id, title: 'T', account: 'A', amount: 100, currency: 'EUR' })) as {
+        id: string;
+      }
+    ).id;
+  const deals = await inParallel(256, 16, newDeal);
+  console.log(
+    `HTTP write path — PostgreSQL, ${seconds}s per measurement; POST /deals/:id/activities, one deal per client at a time`,
+  );
+
+  // Commands and raw INSERTs per concurrency level.
+  const rows: (string | number)[][] = [];
+  let maxRate = 0;
+  let rssPeakMb = 0;
+  for (const clients of levels) {
+    const runId = randomUUID().slice(0, 8);
+    const rawCpu = await cpuSnapshot(database.db, '');
+    const ownCpu0 = process.cpuUsage();
+    const raw = await runFor(seconds, clients, (worker, iteration) =>
+      sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
+          values (${randomUUID()}::uuid, ${`raw-${runId}-${worker}`}, ${iteration}, 'ActivityLogged', ${JSON.stringify({ activityId: randomUUID(), kind: 'call' })}::jsonb, 'bench', now(), 'x')`.execute(
+        database.db,
+      ),
+    );
+    const ownCpu = process.cpuUsage(ownCpu0);
+    const rawPgMs = await cpuSince(database.db, '', rawCpu);
+    const rawMsPerOp = ((ownCpu.user + ownCpu.system) / 1000 + rawPgMs) / raw.operations;
+
+    const apiCpu0 = processCpuMs(child.pid!);
+    const pgCpu0 = await cpuSnapshot(database.db, APP_NAME);
+    const sampler = clients === 16 ? sampleRss(child.pid!) : undefined;
+    const perWorker = Math.floor(deals.length / clients);
+    const commands = await runFor(seconds, clients, (worker, iteration) =>
+      post(`/deals/${deals[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'call' }),
+    );
+    if (sampler) rssPeakMb = sampler.stop();
+    const apiMs = (processCpuMs(child.pid!) - apiCpu0) / commands.operations;
+    const pgMs = (await cpuSince(database.db, APP_NAME, pgCpu0)) / commands.operations;
+    maxRate = Math.max(maxRate, commands.perSecond);
+    rows.push([
+      String(clients),
+      commands.perSecond,
+      commands.p50Ms,
+      commands.p99Ms,
+      raw.perSecond,
+      raw.p50Ms,
+      commands.perSecond / raw.perSecond,
+      apiMs,
+      pgMs,
+      rawMsPerOp,
+    ]);
+  }
+  printTable(
+    [
+      'clients',
+      'commands/s',
+      'p50 ms',
+      'p99 ms',
+      'raw INSERT/s',
+      'raw p50 ms',
+      'cmd/raw',
+      'API CPU ms/cmd',
+      'PG CPU ms/cmd',
+      'raw CPU ms/insert',
+    ],
+    rows,
+  );
+  console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
+
+  // Projection lag at half the highest command rate, open loop, once the projection has caught up
+  // with the runs above (at full rate it may fall behind; that backlog is not this figure).
+  const marker = (await post(`/deals/${deals[0]}/activities`, { kind: 'note' })) as { position: string };
+  await waitForProjection(deals[0], marker.position);
+  const lag = await projectionLag(maxRate / 2, deals);
+  console.log(
+    `projection lag at ${(maxRate / 2).toFixed(0)} commands/s (half the max): p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms over ${lag.samples} writes (ack → GET /deals/:id?minPosition answers)`,
+  );
+
+  // Stream length: 64 deals of 1,000 events against 256 deals of 10, 16 clients.
+  const store = new SqlEventStore(database.db);
+  const longDeals = await inParallel(64, 16, newDeal);
+  let lastPosition = '';
+  await inParallel(longDeals.length, 4, async (index) => {
+    const id = longDeals[index];
+    const events: NewEvent[] = Array.from({ length: 999 }, () => activityEvent());
+    const appended = await store.appendToStream(`deal-${id}`, events, { expectedRevision: 0n });
+    lastPosition = encodePosition(appended.position);
+  });
+  const shortDeals = await inParallel(256, 16, newDeal);
+  await inParallel(shortDeals.length, 4, async (index) => {
+    await store.appendToStream(
+      `deal-${shortDeals[index]}`,
+      Array.from({ length: 9 }, () => activityEvent()),
+      { expectedRevision: 0n },
+    );
+  });
+  await waitForProjection(longDeals[0], lastPosition);
+  const onDeals = (set: string[]) => {
+    const perWorker = Math.floor(set.length / 16);
+    return runFor(seconds, 16, (worker, iteration) =>
+      post(`/deals/${set[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'email' }),
+    );
+  };
+  const short = await onDeals(shortDeals);
+  const long = await onDeals(longDeals);
+  const shortAgain = await onDeals(shortDeals);
+  const shortBoth: LoopResult = {
+    ...short,
+    perSecond: (short.perSecond + shortAgain.perSecond) / 2,
+    p50Ms: (short.p50Ms + shortAgain.p50Ms) / 2,
+  };
+  printTable(
+    ['deal length', 'commands/s', 'p50 ms', 'p99 ms', 'p50 ÷ 10-event p50'],
+    [
+      [
+        '10 events (before and after)',
+        shortBoth.perSecond,
+        shortBoth.p50Ms,
+        Math.max(short.p99Ms, shortAgain.p99Ms),
+        1,
+      ],
+      ['1,000 events', long.perSecond, long.p50Ms, long.p99Ms, long.p50Ms / shortBoth.p50Ms],
+    ],
+  );
+
+  // GET /events pages against the same keyset read by SQL.
+  const feed = await eventFeedRatio(database.db);
+  printTable(
+    ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms'],
+    [
+      ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms],
+      ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms],
+      ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', ''],
+    ],
+  );
+
+  async function post(path: string, body: object): Promise<unknown> {
+    const response = await pool.request({ method: 'POST', path, headers, body: JSON.stringify(body) });
+    const text = await response.body.text();
+    if (response.statusCode >= 300) throw new Error(`POST ${path}: ${response.statusCode} ${text}`);
+    return JSON.parse(text) as unknown;
+  }
+
+  async function get(path: string): Promise<{ status: number; text: string }> {
+    const response = await pool.request({ method: 'GET', path, headers: { authorization: token } });
+    return { status: response.statusCode, text: await response.body.text() };
+  }
+
+  async function waitForProjection(dealId: string, position: string): Promise<void> {
+    for (;;) {
+      const { status } = await get(`/deals/${dealId}?minPosition=${position}`);
+      if (status === 200) return;
+    }
+  }
+
+  async function projectionLag(rate: number, targets: string[]) {
+    const lags: number[] = [];
+    const inFlight: Promise<void>[] = [];
+    const interval = 1000 / rate;
+    const started = performance.now();
+    for (let i = 0; performance.now() - started < seconds * 1000; i++) {
+      const due = started + i * interval;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      inFlight.push(
+        (async () => {
+          const dealId = targets[i % targets.length];
+          const written = (await post(`/deals/${dealId}/activities`, { kind: 'meeting' })) as { position: string };
+          const acknowledged = performance.now();
+          // A 503 read-model-behind (READ_WAIT_MS passed) is asked again: the lag is until it answers.
+          await waitForProjection(dealId, written.position);
+          lags.push(performance.now() - acknowledged);
+        })(),
+      );
+    }
+    await Promise.all(inFlight);
+    lags.sort((a, b) => a - b);
+    return { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), max: lags.at(-1)!, samples: lags.length };
+  }
+
+  async function eventFeedRatio(db: Kysely<DB>) {
+    let cursor: string | undefined;
+    const route = await runFor(seconds, 1, async () => {
+      const { status, text } = await get(`/events?limit=100${cursor ? `&after=${cursor}` : ''}`);
+      if (status !== 200) throw new Error(`GET /events: ${status} ${text}`);
+      const page = JSON.parse(text) as { events: unknown[]; next: string };
+      cursor = page.events.length === 100 ? page.next : undefined;
+    });
+    let after: [string, string] = ['0', '0'];
+    // The same keyset condition, order and columns as SqlEventStore.readAll, typed by hand (a baseline, not a port).
+    const raw = await runFor(seconds, 1, async () => {
+      const { rows } = await sql<{ transaction_id: string; global_position: string }>`
+        select e.event_id::text, e.stream_id, e.stream_revision::text, e.type, e.data, e.actor_id, e.command_id,
+               e.correlation_id, e.causation_id, e.occurred_at, e.recorded_at, e.transaction_id::text,
+               e.global_position::text, e.previous_hash, e.hash
+        from event_store.events e
+        where (e.transaction_id, e.global_position) > (${after[0]}::xid8, ${after[1]}::bigint)
+          and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by e.transaction_id, e.global_position limit 100`.execute(db);
+      after = rows.length === 100 ? [rows[99].transaction_id, rows[99].global_position] : ['0', '0'];
+    });
+    if (process.env.BENCH_EXPLAIN) {
+      const plan = await sql<{ 'QUERY PLAN': string }>`explain analyze
+        select e.event_id::text, e.stream_id, e.stream_revision::text, e.type, e.data, e.actor_id, e.command_id,
+               e.correlation_id, e.causation_id, e.occurred_at, e.recorded_at, e.transaction_id::text,
+               e.global_position::text, e.previous_hash, e.hash
+        from event_store.events e
+        where (e.transaction_id, e.global_position) > (${after[0]}::xid8, ${after[1]}::bigint)
+          and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by e.transaction_id, e.global_position limit 100`.execute(db);
+      console.log(plan.rows.map((row) => row['QUERY PLAN']).join('\n'));
+    }
+    return { route, raw };
+  }
+} finally {
+  await pool.close();
+  child.kill('SIGTERM');
+  await new Promise((resolve) => child.once('exit', resolve));
+  await database.drop();
+  await rm(dataDir, { recursive: true, force: true });
+}
+
+function activityEvent(): NewEvent {
+  return {
+    eventId: randomUUID(),
+    type: 'ActivityLogged',
+    data: { activityId: randomUUID(), kind: 'call' },
+    metadata: { actorId: 'bench', occurredAt: new Date() },
+  };
+}
+
+async function waitForApi(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the API exited with ${child.exitCode}`);
+    const ok = await fetch(`${base}/health/live`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error('the API did not come up within 60 s');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function createRawTable(db: Kysely<DB>): Promise<void> {
+  await sql`
+    create table raw_events (
+      global_position bigint generated always as identity primary key,
+      transaction_id xid8 not null default pg_current_xact_id(),
+      event_id uuid not null unique,
+      stream_id text not null,
+      stream_revision bigint not null,
+      type text not null,
+      data jsonb not null,
+      actor_id text not null,
+      occurred_at timestamptz not null,
+      recorded_at timestamptz not null default now(),
+      hash text not null,
+      unique (stream_id, stream_revision)
+    )`.execute(db);
+  await sql`create index raw_events_order on raw_events (transaction_id, global_position)`.execute(db);
+}
+
+/** utime + stime of a process, in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
+function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0; // a backend that has exited since
+  }
+}
+
+/** CPU so far of this database's backends with the given application_name, by pid. */
+async function cpuSnapshot(db: Kysely<DB>, applicationName: string): Promise<Map<number, number>> {
+  const { rows } = await sql<{ pid: number }>`
+    select pid from pg_stat_activity
+    where datname = current_database() and application_name = ${applicationName} and pid <> pg_backend_pid()`.execute(
+    db,
+  );
+  return new Map(rows.map(({ pid }) => [pid, processCpuMs(pid)]));
+}
+
+async function cpuSince(db: Kysely<DB>, applicationName: string, before: Map<number, number>): Promise<number> {
+  const after = await cpuSnapshot(db, applicationName);
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
+function sampleRss(pid: number): { stop(): number } {
+  let peakKb = 0;
+  const timer = setInterval(() => {
+    const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    if (match) peakKb = Math.max(peakKb, Number(match[1]));
+  }, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peakKb / 1024;
+    },
+  };
+}
+
+async function inParallel<T>(count: number, concurrency: number, task: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array<T>(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const index = next++;
+        results[index] = await task(index);
+      }
+    }),
+  );
+  return results;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
