@@ -1,21 +1,10 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, IsUUID, Length, Matches, ValidateBy } from 'class-validator';
+import { IsIn, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
 import { Optional } from '../../controller-kit/optional.decorator.js';
 import { InstantQueryField } from '../../audit/dtos/query-fields.js';
 
 const INTEGER = /^(0|[1-9]\d{0,15})$/;
-
-/** A decimal integer from 0 to 2^53 − 1, the documented maximum (16 digits alone would pass 9999999999999999). */
-const SafeIntegerString = (name: string) =>
-  ValidateBy({
-    name: 'safeIntegerString',
-    validator: {
-      validate: (value: unknown) =>
-        typeof value === 'string' && INTEGER.test(value) && Number(value) <= Number.MAX_SAFE_INTEGER,
-      defaultMessage: () => `${name} must be an integer from 0 to ${Number.MAX_SAFE_INTEGER}`,
-    },
-  });
 
 /** Parameters every read route takes: the instant, its axis and read-your-writes. */
 export class ReadParamsDto {
@@ -61,7 +50,7 @@ export class BoardQueryDto extends ReadParamsDto {
     description: 'Minimum amount, minor units',
   })
   @Optional()
-  @SafeIntegerString('minAmount')
+  @Matches(INTEGER, { message: 'minAmount must be a non-negative integer' })
   minAmount?: string;
 
   @ApiPropertyOptional({
@@ -71,7 +60,7 @@ export class BoardQueryDto extends ReadParamsDto {
     description: 'Maximum amount, minor units',
   })
   @Optional()
-  @SafeIntegerString('maxAmount')
+  @Matches(INTEGER, { message: 'maxAmount must be a non-negative integer' })
   maxAmount?: string;
 
   @ApiPropertyOptional({
