@@ -97,9 +97,9 @@ describe('audit routes: role matrix, redaction, validation, read-only (PostgreSQ
       ['anchor', '/audit/anchor', 'audit:verify'],
     ] as const;
   const MATRIX: Record<string, Record<Role, 200 | 403>> = {
-    'audit:history': { sales: 403, ops: 200, analyst: 200, auditor: 200, admin: 200 },
-    'events:read': { sales: 403, ops: 200, analyst: 403, auditor: 200, admin: 200 },
-    'audit:verify': { sales: 403, ops: 200, analyst: 403, auditor: 200, admin: 200 },
+    'audit:history': { sales: 403, ops: 200, analyst: 200, auditor: 200, admin: 200, importer: 403 },
+    'events:read': { sales: 403, ops: 200, analyst: 403, auditor: 200, admin: 200, importer: 403 },
+    'audit:verify': { sales: 403, ops: 200, analyst: 403, auditor: 200, admin: 200, importer: 403 },
   };
 
   it('answers every (route, role) cell of the matrix, and 401 without a token', async () => {

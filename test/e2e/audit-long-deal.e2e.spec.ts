@@ -383,6 +383,7 @@ describe('a deal with 1,051 events: history, state at every 100th revision, diff
           recordedAt: e.recordedAt.toISOString(),
           hash: e.hash,
           previousHash: e.previousHash,
+          provenance: e.metadata.provenance ?? null,
         })),
       );
     }

@@ -22,6 +22,7 @@ describe('role matrix (PostgreSQL)', () => {
   let pipelineId: string;
   let stageMapId: string;
   let lastPosition: string;
+  let importId: string;
   const bearer: Partial<Record<Role, string>> = {};
   let anon: (id: string) => string;
 
@@ -85,6 +86,16 @@ describe('role matrix (PostgreSQL)', () => {
         })
         .expect(201)
     ).body.id;
+    // A header-only import: it writes nothing, and gives GET /imports/:id an import to answer.
+    importId = (
+      await api
+        .http()
+        .post('/imports')
+        .set('Authorization', bearer.admin!)
+        .set('Content-Type', 'application/x-ndjson')
+        .send('{"type":"header","format":"dealstream-canonical","version":1,"sourceSystem":"role-matrix"}\n')
+        .expect(202)
+    ).body.importId;
     const { rows } = await sql<{ key: string }>`select encode(key, 'hex') as key from audit.pseudonym_key`.execute(
       api.database.db,
     );
@@ -143,6 +154,9 @@ describe('role matrix (PostgreSQL)', () => {
     'GET /events': { path: '/events?limit=100' },
     'GET /audit/verify': { path: '/audit/verify' },
     'GET /audit/anchor': { path: '/audit/anchor' },
+    // An allowed role gets past the guard to a 415 (a JSON body, not NDJSON): nothing imported.
+    'POST /imports': { path: '/imports', body: {} },
+    'GET /imports/:id': { path: `/imports/${importId}` },
   });
 
   async function call(route: RouteKey, authorization?: string) {

@@ -21,6 +21,8 @@ import {
   IDEMPOTENCY_OPTIONS,
   IdempotencyInterceptor,
 } from './idempotency/idempotency.interceptor.js';
+import { ImportJobs } from './imports/import-jobs.js';
+import { ImportsController } from './imports/imports.controller.js';
 import { loggingModule } from './logging/logging.module.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
@@ -84,7 +86,14 @@ export class AppModule {
         AuditModule,
         ProjectionsModule.with(options.projectionsInProcess, options.subscriptionSilenceMs),
       ],
-      controllers: [HealthController, PipelinesController, DealsController, StageMapsController, ReadModelsController],
+      controllers: [
+        HealthController,
+        PipelinesController,
+        DealsController,
+        StageMapsController,
+        ReadModelsController,
+        ImportsController,
+      ],
       providers: [
         { provide: VERIFICATION_KEY, useValue: options.verificationKey },
         { provide: AUTH_OPTIONS, useValue: options.auth },
@@ -100,6 +109,7 @@ export class AppModule {
         },
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         IdempotencyKeyPurger,
+        ImportJobs,
       ],
     };
   }

@@ -12,6 +12,7 @@ import { AppModule } from './app.module.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
 import type { AppConfig } from './config/app-config.js';
 import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
+import { NDJSON } from './imports/imports.controller.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { ApiProblem } from './problem/api-problem.js';
 import { applyHttpTimeouts, checkJsonBody, checkQueryString } from './request-limits/request-limits.js';
@@ -106,10 +107,14 @@ function setUpOpenApi(app: NestExpressApplication): void {
   });
 }
 
-/** Writes carry JSON: any other declared body type is a 415 before parsing. */
+/** Writes carry JSON: any other declared body type is a 415 before parsing — but an import's NDJSON, streamed by its route. */
 function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
   const hasBody =
     Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
+  if (request.method === 'POST' && request.path === '/imports' && request.is(NDJSON)) {
+    next();
+    return;
+  }
   if (hasBody && !request.is(['application/json', 'application/*+json'])) {
     next(new ApiProblem(415, 'unsupported-media-type', 'Send the body as application/json'));
     return;

@@ -1,4 +1,5 @@
 import { anchorCommand } from './anchor.command.js';
+import { importCommand } from './import.command.js';
 import { projectionsCommand } from './projections.command.js';
 import { rebuildCommand } from './rebuild.command.js';
 import { seedCommand } from './seed.command.js';
@@ -22,6 +23,10 @@ const commands: Record<string, { run: (args: string[]) => Promise<void>; help: s
   verify: {
     run: verifyCommand,
     help: 'verify [--stream <id>] [--anchor <file> [--anchor-public-key <pem>]] [--json]   check the hash chains (and an anchor); exit 1 if broken',
+  },
+  import: {
+    run: importCommand,
+    help: 'import --format canonical <files…> [--dry-run] [--strict] [--json] [--actor <name>]   bring CRM history in (docs/import.md)',
   },
   anchor: {
     run: anchorCommand,

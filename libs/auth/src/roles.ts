@@ -1,5 +1,5 @@
 /** The roles a token may carry in its `roles` claim. */
-export const ROLES = ['sales', 'ops', 'analyst', 'auditor', 'admin'] as const;
+export const ROLES = ['sales', 'ops', 'analyst', 'auditor', 'admin', 'importer'] as const;
 export type Role = (typeof ROLES)[number];
 
 /**
@@ -42,6 +42,10 @@ export const PERMISSIONS = {
   'audit:verify': {
     roles: ['ops', 'auditor', 'admin'],
     why: "Proving the hash chains intact and taking anchors is the auditors' job and an operational one (ops schedules the anchors); read-only.",
+  },
+  'imports:write': {
+    roles: ['admin', 'importer'],
+    why: "A historic import writes back-dated history for many deals at once, under the importer's name with each change's source provenance (docs/import.md): a migration job's role, given to the principal that runs it, not to people who work deals.",
   },
   'identities:clear': {
     roles: ['sales', 'ops', 'auditor', 'admin'],
@@ -98,6 +102,8 @@ export const ROUTE_PERMISSIONS = {
   'GET /events': 'events:read',
   'GET /audit/verify': 'audit:verify',
   'GET /audit/anchor': 'audit:verify',
+  'POST /imports': 'imports:write',
+  'GET /imports/:id': 'imports:write',
 } as const satisfies Record<string, Exclude<Permission, 'identities:clear'>>;
 
 export type RouteKey = keyof typeof ROUTE_PERMISSIONS;

@@ -551,6 +551,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/imports': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Import CRM history (canonical NDJSON, docs/import.md) in the background
+     * @description The body (`Content-Type: application/x-ndjson`, at most 256 MiB, within HTTP_REQUEST_TIMEOUT_MS) is streamed to a temporary file; the first record must be the canonical header. Answers 202 with the import id at once; `GET /imports/{id}` follows its progress and gives the report. Events are written with actorId = the token sub and the source provenance; posting the same file again appends nothing.
+     *
+     *     **Access:** roles `admin`, `importer` (permission `imports:write`: A historic import writes back-dated history for many deals at once, under the importer's name with each change's source provenance (docs/import.md): a migration job's role, given to the principal that runs it, not to people who work deals.) Others get 403.
+     */
+    post: operations['ImportsController_start'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/imports/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Progress and report of an import started on this API process
+     * @description status `running` (with records, deals and events so far), `done` (with the report: counts by event type, refused deals with line and reason) or `failed` (with why). Imports are kept in memory by the process that took them.
+     *
+     *     **Access:** roles `admin`, `importer` (permission `imports:write`: A historic import writes back-dated history for many deals at once, under the importer's name with each change's source provenance (docs/import.md): a migration job's role, given to the principal that runs it, not to people who work deals.) Owner and actor ids in the answer are stable pseudonyms (`anon-…`) for importer (no `identities:clear`). Others get 403.
+     */
+    get: operations['ImportsController_get'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/deals/{id}/history': {
     parameters: {
       query?: never;
@@ -1660,6 +1704,107 @@ export interface components {
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
     };
+    ImportProgressDto: {
+      records: number;
+      deals: number;
+      events: number;
+    };
+    ImportCountsDto: {
+      imported: number;
+      /** @description Everything was already there */
+      unchanged: number;
+      refused: number;
+    };
+    ImportEventsDto: {
+      /** @description Events appended */
+      appended: number;
+      /**
+       * @description Events appended, by type
+       * @example {
+       *       "DealCreated": 7,
+       *       "StageAdvanced": 6
+       *     }
+       */
+      byType: {
+        [key: string]: number;
+      };
+    };
+    ImportRefusalDto: {
+      /**
+       * @description Refused as a whole: a deal, a pipeline, or a line of neither
+       * @enum {string}
+       */
+      subject: 'deal' | 'pipeline' | 'line';
+      /**
+       * @description The source id of the deal or pipeline
+       * @example OPP-4
+       */
+      sourceId?: string;
+      /** @example body */
+      file: string;
+      /**
+       * @description 1-based line of the input
+       * @example 12
+       */
+      line: number;
+      /**
+       * @description A domain error code or an import code (docs/import.md)
+       * @example deal-closed
+       */
+      code: string;
+      reason: string;
+    };
+    ImportReportDto: {
+      importId: string;
+      /** @example acme-crm */
+      sourceSystem: string | null;
+      dryRun: boolean;
+      /** @description Records read (blank lines not counted) */
+      records: number;
+      pipelines: components['schemas']['ImportCountsDto'];
+      deals: components['schemas']['ImportCountsDto'];
+      events: components['schemas']['ImportEventsDto'];
+      refusals: components['schemas']['ImportRefusalDto'][];
+    };
+    ImportJobDto: {
+      /** Format: uuid */
+      importId: string;
+      /** @enum {string} */
+      status: 'running' | 'done' | 'failed';
+      /** @description The principal who started it (token sub): actorId of every event it writes */
+      actorId: string;
+      /** Format: date-time */
+      startedAt: string;
+      /** Format: date-time */
+      finishedAt: string | null;
+      progress: components['schemas']['ImportProgressDto'];
+      /** @description When done */
+      report: components['schemas']['ImportReportDto'] | null;
+      /** @description When failed: why it stopped */
+      error: string | null;
+    };
+    EventProvenanceDto: {
+      /**
+       * @description The import run that wrote the event
+       * @example imp-2026-12-06-crm
+       */
+      importId: string;
+      /**
+       * @description The system the history came from
+       * @example salesforce
+       */
+      sourceSystem: string;
+      /**
+       * @description The source's own id of the record behind the event
+       * @example OH-0061
+       */
+      sourceRecordId: string;
+      /**
+       * @description Who made the change in the source system — a pseudonym (anon-…) without identities:clear
+       * @example jdoe@example.com
+       */
+      sourceActor: string;
+    };
     AuditEventDto: {
       /** Format: uuid */
       eventId: string;
@@ -1703,6 +1848,8 @@ export interface components {
       hash: string | null;
       /** @description Hash of the previous event of the stream; null for revision 0 */
       previousHash: string | null;
+      /** @description Imported events: their source record, beside actorId (the importing principal); null otherwise */
+      provenance: components['schemas']['EventProvenanceDto'] | null;
     };
     HistoryPageDto: {
       /** Format: uuid */
@@ -5784,6 +5931,190 @@ export interface operations {
       };
       /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
       503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ImportsController_start: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The canonical import file: one JSON record per line, the header first (docs/import.md) */
+    requestBody: {
+      content: {
+        'application/x-ndjson': string;
+      };
+    };
+    responses: {
+      /** @description Accepted, running: header Location: /imports/{importId} */
+      202: {
+        headers: {
+          /** @description /imports/{importId} */
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ImportJobDto'];
+        };
+      };
+      /** @description The body is not a canonical import file (`not-canonical`), or an Idempotency-Key was sent (`idempotency-key-not-supported`: an import is idempotent by its source ids; post the same file again) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The role may not import */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is larger than 256 MiB (`body-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The body is not application/x-ndjson (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ImportsController_get: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The import */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ImportJobDto'];
+        };
+      };
+      /** @description The id is not a UUID (`invalid-id`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing or invalid bearer token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The role may not import */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description No such import on this process (`import-not-found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
         headers: {
           [name: string]: unknown;
         };

@@ -1,4 +1,4 @@
-import { encodePosition, type RecordedEvent } from '@dealstream/event-store';
+import { encodePosition, type EventProvenance, type RecordedEvent } from '@dealstream/event-store';
 import type { AuditedAggregate } from '../audited-aggregates/audited-aggregate.js';
 import { redactEventData, type Redactor } from '../redaction/redaction.js';
 
@@ -20,6 +20,11 @@ export interface AuditEventView {
   readonly recordedAt: string;
   readonly hash: string | null;
   readonly previousHash: string | null;
+  /**
+   * Imported events: the import run, source system, source record id and source actor (the actor
+   * pseudonymous in a redacted view); null for live writes. `actorId` is still the importing principal.
+   */
+  readonly provenance: EventProvenance | null;
 }
 
 /**
@@ -46,5 +51,14 @@ export function toEventView(
     recordedAt: event.recordedAt.toISOString(),
     hash: event.hash ?? null,
     previousHash: event.previousHash ?? null,
+    provenance: provenanceView(metadata.provenance, redaction?.redactor),
   };
+}
+
+function provenanceView(
+  provenance: EventProvenance | undefined,
+  redactor: Redactor | undefined,
+): EventProvenance | null {
+  if (!provenance) return null;
+  return redactor ? { ...provenance, sourceActor: redactor.pseudonym(provenance.sourceActor) } : provenance;
 }

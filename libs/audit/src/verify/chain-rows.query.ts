@@ -1,5 +1,5 @@
 import { sql, type InferResult, type Kysely } from 'kysely';
-import type { EventStoreTables } from '@dealstream/event-store';
+import type { EventProvenance, EventStoreTables } from '@dealstream/event-store';
 import type { StoredChainEvent, StreamHead } from './chain-check.js';
 
 /** Where a chain scan stands: inside a stream after a revision, or past a whole stream. */
@@ -71,6 +71,7 @@ function chainRowsQuery(
       'e.command_id',
       'e.correlation_id',
       'e.causation_id',
+      eb.cast<string | null>('e.provenance', 'text').as('provenance'),
       // Timestamps as exact epoch microseconds: the hash covers milliseconds, so digits below them would
       // be a change the hash cannot see — the reader flags them instead of rounding them away.
       // Raw: the builder has no `extract(field from …)` (date_part would round through a double).
@@ -124,9 +125,11 @@ function toChainRow(row: Row): ChainRow {
   const occurred = BigInt(row.occurred_us!);
   const recorded = BigInt(row.recorded_us!);
   let data: object = {};
+  let provenance: EventProvenance | null = null;
   let unhashable: string | undefined;
   try {
     data = JSON.parse(row.data!) as object;
+    provenance = row.provenance === null ? null : (JSON.parse(row.provenance) as EventProvenance);
   } catch {
     unhashable = 'the stored data is not JSON the application can read';
   }
@@ -148,6 +151,7 @@ function toChainRow(row: Row): ChainRow {
         causationId: row.causation_id,
         occurredAt: new Date(Number(occurred / 1000n)),
         recordedAt: new Date(Number(recorded / 1000n)),
+        provenance,
       },
       hash: row.hash!,
       previousHash: row.previous_hash,

@@ -111,6 +111,24 @@ describe('tamper evidence on the EventStoreDB adapter (scripted gRPC server)', (
     ]);
   });
 
+  it('an imported event keeps its provenance and verifies; a forged source actor is a hash-mismatch', async () => {
+    const provenance = { importId: 'imp-1', sourceSystem: 'acme', sourceRecordId: 'OH-1', sourceActor: 'sam' };
+    await store.appendToStream(
+      'deal-3',
+      [{ ...event('DealCreated', { title: 'C' }), metadata: { ...event('x', {}).metadata, provenance } }],
+      {
+        expectedRevision: 'no_stream',
+      },
+    );
+    const [stored] = await store.readStream('deal-3');
+    expect(stored.metadata.provenance).toEqual(provenance);
+    expect(await verifyStoreChains(store, { streamId: 'deal-3' })).toMatchObject({ ok: true });
+    server.tamper('deal-3', 0n, { metadata: (m) => ({ ...m, provenance: { ...provenance, sourceActor: 'mallory' } }) });
+    expect((await verifyStoreChains(store, { streamId: 'deal-3' }))!.breaks).toEqual([
+      expect.objectContaining({ streamId: 'deal-3', revision: 0n, reason: 'hash-mismatch' }),
+    ]);
+  });
+
   it('an event edited and re-hashed on its own breaks the link to its successor', async () => {
     const [, second] = await store.readStream('deal-1');
     const data = { amount: 5000 };

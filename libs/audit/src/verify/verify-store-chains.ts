@@ -80,7 +80,7 @@ export async function scanStoreChains(
 
 /** A recorded event as the chain check reads it; an event written without the chain cannot verify. */
 function chainEventOf(event: RecordedEvent): StoredChainEvent {
-  const { actorId, commandId, correlationId, causationId, occurredAt } = event.metadata;
+  const { actorId, commandId, correlationId, causationId, occurredAt, provenance } = event.metadata;
   return {
     content: {
       streamId: event.streamId,
@@ -94,6 +94,7 @@ function chainEventOf(event: RecordedEvent): StoredChainEvent {
       causationId,
       occurredAt,
       recordedAt: event.recordedAt,
+      provenance,
     },
     hash: event.hash ?? '',
     previousHash: event.previousHash === undefined ? null : event.previousHash,

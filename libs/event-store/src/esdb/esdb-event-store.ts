@@ -354,7 +354,7 @@ export class EsdbEventStore implements SubscribableEventStore {
     let revision = head === undefined ? 0n : head.revision + 1n;
     let previousHash = head === undefined ? null : (chainOf(head.metadata)?.hash ?? null);
     return events.map((event) => {
-      const { actorId, commandId, correlationId, causationId, occurredAt } = event.metadata;
+      const { actorId, commandId, correlationId, causationId, occurredAt, provenance } = event.metadata;
       const hash = hashEvent(
         {
           streamId,
@@ -368,6 +368,7 @@ export class EsdbEventStore implements SubscribableEventStore {
           causationId,
           occurredAt,
           recordedAt,
+          provenance,
         },
         previousHash,
       );

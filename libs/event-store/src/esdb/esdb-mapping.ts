@@ -1,6 +1,7 @@
 import { EventStoreError } from '../port/event-store.errors.js';
 import type {
   EventMetadata,
+  EventProvenance,
   ExpectedRevision,
   NewEvent,
   ReadAllOptions,
@@ -36,6 +37,8 @@ export type EsdbEventMetadata = {
    * or only recognised the ids; reading this back tells the two apart (see EsdbEventStore).
    */
   readonly appendId: string;
+  /** Imported events only (see EventMetadata.provenance). */
+  readonly provenance?: EventProvenance;
   /**
    * Tamper evidence, as on the SQL store: when the adapter appended the event (ISO-8601 UTC, ms; the
    * event's `recordedAt`), the stream's previous event's hash (null at revision 0) and this event's
@@ -104,6 +107,7 @@ export function toEsdbMetadata(metadata: EventMetadata, appendId: string, chain?
       : {}),
     occurredAt: metadata.occurredAt.toISOString(),
     appendId,
+    ...(metadata.provenance !== undefined ? { provenance: metadata.provenance } : {}),
     ...(chain
       ? { recordedAt: chain.recordedAt.toISOString(), previousHash: chain.previousHash, hash: chain.hash }
       : {}),
@@ -120,6 +124,7 @@ export function fromEsdbMetadata(raw: unknown, created: Date): EventMetadata {
   const correlationId = stringField(meta, 'correlationId') ?? stringField(meta, '$correlationId');
   const causationId = stringField(meta, 'causationId') ?? stringField(meta, '$causationId');
   const commandId = stringField(meta, 'commandId');
+  const provenance = provenanceField(meta.provenance);
   const occurredAtText = stringField(meta, 'occurredAt');
   const occurredAt =
     occurredAtText !== undefined && !Number.isNaN(Date.parse(occurredAtText))
@@ -131,6 +136,7 @@ export function fromEsdbMetadata(raw: unknown, created: Date): EventMetadata {
     ...(correlationId !== undefined ? { correlationId } : {}),
     ...(causationId !== undefined ? { causationId } : {}),
     occurredAt,
+    ...(provenance !== undefined ? { provenance } : {}),
   };
 }
 
@@ -221,4 +227,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 function stringField(record: Record<string, unknown>, key: string): string | undefined {
   const value = record[key];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The provenance written by `toEsdbMetadata`, if the event has a well-formed one. */
+function provenanceField(raw: unknown): EventProvenance | undefined {
+  if (!isRecord(raw)) return undefined;
+  const importId = stringField(raw, 'importId');
+  const sourceSystem = stringField(raw, 'sourceSystem');
+  const sourceRecordId = stringField(raw, 'sourceRecordId');
+  const sourceActor = stringField(raw, 'sourceActor');
+  if (importId === undefined || sourceSystem === undefined || sourceRecordId === undefined || sourceActor === undefined)
+    return undefined;
+  return { importId, sourceSystem, sourceRecordId, sourceActor };
 }

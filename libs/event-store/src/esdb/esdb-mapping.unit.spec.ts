@@ -120,6 +120,14 @@ describe('metadata', () => {
     }
   });
 
+  it("round-trips an imported event's provenance; a malformed one reads as absent", () => {
+    const provenance = { importId: 'imp-1', sourceSystem: 'acme', sourceRecordId: 'OH-1', sourceActor: 'sam' };
+    const stored = JSON.parse(JSON.stringify(toEsdbMetadata({ ...full, provenance }, 'append-1')));
+    expect(stored.provenance).toEqual(provenance);
+    expect(fromEsdbMetadata(stored, created)).toEqual({ ...full, provenance });
+    expect(fromEsdbMetadata({ ...stored, provenance: { importId: 'imp-1' } }, created)).toEqual(full);
+  });
+
   it('reads events of other producers: $-names for correlation, created for occurredAt, empty actor', () => {
     expect(fromEsdbMetadata({ $correlationId: 'c', $causationId: 'd' }, created)).toEqual({
       actorId: '',

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
+import type { EventProvenance } from '../port/event-store.types.js';
 
 /** The fields an event's hash covers: everything the writer decided plus where and when it was stored. */
 export interface HashedEventContent {
@@ -14,6 +15,8 @@ export interface HashedEventContent {
   readonly causationId?: string | null;
   readonly occurredAt: Date;
   readonly recordedAt: Date;
+  /** Imported events only; absent (not null) on every other event, so their hashes never changed. */
+  readonly provenance?: EventProvenance | null;
 }
 
 /** Version prefix of the hash format, so the algorithm can change without ambiguity later. */
@@ -40,6 +43,8 @@ export function canonicalEventForm(content: HashedEventContent, previousHash: st
     occurredAt: content.occurredAt.toISOString(),
     recordedAt: content.recordedAt.toISOString(),
     previousHash,
+    // Only when present: events without provenance keep the form (and hash) they always had.
+    ...(content.provenance ? { provenance: content.provenance } : {}),
   });
   if (form === undefined) throw new TypeError('event content is not serialisable as JSON');
   return form;
@@ -53,15 +58,26 @@ export function hashEvent(content: HashedEventContent, previousHash: string | nu
 /** What the writer knows of an event before the store places it: its content without revision and record time. */
 export type WriterEventContent = Omit<HashedEventContent, 'revision' | 'recordedAt'>;
 
+/** An event's canonical form without the members only the store knows, in three pieces (see canonicalEventParts). */
+export interface CanonicalEventParts {
+  /** Members sorting before `previousHash`, without braces. */
+  readonly head: string;
+  /** `"provenance":{…}` when the event has provenance (it sorts between `previousHash` and `recordedAt`), else ''. */
+  readonly middle: string;
+  /** Members sorting after `revision` (`streamId`, `type`), without braces. */
+  readonly tail: string;
+}
+
 /**
  * The canonical form of an event cut around the three members only the store knows at append time
  * (`previousHash`, `recordedAt`, `revision`, which sort together between `occurredAt` and
- * `streamId`): `head` is the members before them, `tail` the members after, each without braces.
- * The SQL store sends these and the database puts the form together (`assembleCanonicalForm` says
- * how, in the same words as the SQL): JCS serialises every member on its own and joins them in key
- * order, so the pieces of a subset are exactly the substrings of the whole.
+ * `streamId`; an imported event's `provenance` sorts between the first two): `head` is the members
+ * before them, `middle` the provenance, `tail` the members after. The SQL store sends these and the
+ * database puts the form together (`assembleCanonicalForm` says how, in the same words as the SQL):
+ * JCS serialises every member on its own and joins them in key order, so the pieces of a subset are
+ * exactly the substrings of the whole.
  */
-export function canonicalEventParts(content: WriterEventContent): { head: string; tail: string } {
+export function canonicalEventParts(content: WriterEventContent): CanonicalEventParts {
   const head = canonicalize({
     actorId: content.actorId,
     alg: HASH_ALGORITHM,
@@ -73,22 +89,25 @@ export function canonicalEventParts(content: WriterEventContent): { head: string
     occurredAt: content.occurredAt.toISOString(),
   });
   const tail = canonicalize({ streamId: content.streamId, type: content.type });
-  if (head === undefined || tail === undefined) throw new TypeError('event content is not serialisable as JSON');
-  return { head: head.slice(1, -1), tail: tail.slice(1, -1) };
+  const middle = content.provenance ? canonicalize({ provenance: content.provenance }) : '{}';
+  if (head === undefined || tail === undefined || middle === undefined)
+    throw new TypeError('event content is not serialisable as JSON');
+  return { head: head.slice(1, -1), middle: middle.slice(1, -1), tail: tail.slice(1, -1) };
 }
 
 /**
  * The canonical form from its parts, as `event_store.append_batch` builds it in SQL (the migration
- * `0002_append_batch_function`): equal to `canonicalEventForm` for the same event (unit-tested).
+ * `0003_event_provenance`): equal to `canonicalEventForm` for the same event (unit-tested).
  */
 export function assembleCanonicalForm(
-  parts: { head: string; tail: string },
+  parts: CanonicalEventParts,
   previousHash: string | null,
   recordedAt: Date,
   revision: bigint,
 ): string {
   return (
     `{${parts.head},"previousHash":${previousHash === null ? 'null' : `"${previousHash}"`}` +
+    (parts.middle === '' ? '' : `,${parts.middle}`) +
     `,"recordedAt":"${recordedAt.toISOString()}","revision":"${revision.toString()}",${parts.tail}}`
   );
 }

@@ -27,10 +27,15 @@ const content: fc.Arbitrary<HashedEventContent> = fc.record({
   causationId: optionalId,
   occurredAt: instant,
   recordedAt: instant,
+  // Imported events carry provenance (it sorts between previousHash and recordedAt); live ones do not.
+  provenance: fc.option(
+    fc.record({ importId: fc.uuid(), sourceSystem: text, sourceRecordId: text, sourceActor: text }),
+    { nil: undefined },
+  ),
 });
 
 describe('canonical form in parts (what the SQL append assembles)', () => {
-  it('the parts put together around previousHash, recordedAt and revision are exactly the canonical form', () => {
+  it('the parts put together around previousHash, recordedAt and revision (provenance or not) are exactly the canonical form', () => {
     fc.assert(
       fc.property(content, fc.option(fc.stringMatching(/^[0-9a-f]{64}$/), { nil: null }), (event, previousHash) => {
         const { revision, recordedAt, ...writer } = event;

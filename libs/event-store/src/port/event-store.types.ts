@@ -24,6 +24,23 @@ export interface EventMetadata {
   readonly causationId?: string;
   /** Business time: when it happened. May be backdated for imports and corrections. */
   readonly occurredAt: Date;
+  /**
+   * Where an imported event came from (absent on live writes). Beside `actorId` (the importing
+   * principal), never instead of it. Covered by the hash chain when present.
+   */
+  readonly provenance?: EventProvenance;
+}
+
+/** The source record behind an imported event (see docs/import.md). */
+export interface EventProvenance {
+  /** The import run that wrote the event. */
+  readonly importId: string;
+  /** The system the history came from, e.g. `salesforce`, `hubspot`, `canonical`. */
+  readonly sourceSystem: string;
+  /** The source's own id of the record (a history row, a changelog entry). */
+  readonly sourceRecordId: string;
+  /** Who made the change in the source system, as the source names them. */
+  readonly sourceActor: string;
 }
 
 /** An event to append. `eventId` is the idempotency handle: appending it twice stores it once. */

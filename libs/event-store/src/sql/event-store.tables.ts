@@ -38,6 +38,8 @@ export interface EventStoreEventsTable {
   causation_id: string | null;
   occurred_at: Timestamptz;
   recorded_at: Timestamptz;
+  /** jsonb, imported events only (migration 0002): written as JSON text, read as an object. */
+  provenance: ColumnType<unknown, string | undefined, string>;
   previous_hash: string | null;
   hash: string;
 }

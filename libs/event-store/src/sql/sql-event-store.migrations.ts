@@ -60,13 +60,62 @@ const migrations: Record<string, Migration> = {
       // the members that sort before them, `tail` those after (streamId, type). Concatenating the
       // three in their sorted place gives exactly the form `canonicalEventForm` builds, so the hash
       // computed here is the one `hashEvent` computes (tested against it).
-      await sql`
+      await appendBatchFunction({ provenance: false }).execute(db);
+    },
+  },
+  '0003_event_provenance': {
+    async up(db: Kysely<unknown>) {
+      // Where an imported event came from (import id, source system, record id, actor); null on live
+      // writes. Covered by the hash when present: append_batch takes it as a third canonical piece.
+      await sql`alter table event_store.events add column if not exists provenance jsonb`.execute(db);
+      await sql`drop function event_store.append_batch(text[], text[], int[], uuid[], text[], text[], boolean)`.execute(
+        db,
+      );
+      await appendBatchFunction({ provenance: true }).execute(db);
+    },
+  },
+};
+
+/** Brings the event store schema up to date; safe to call from several processes at once. */
+export async function migrateEventStore<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
+  await db.schema.createSchema(EVENT_STORE_SCHEMA).ifNotExists().execute();
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableSchema: EVENT_STORE_SCHEMA,
+    migrationTableName: 'migrations',
+    migrationLockTableName: 'migrations_lock',
+  });
+  const result = await migrator.migrateToLatest();
+  if (result.error) throw result.error instanceof Error ? result.error : new Error(JSON.stringify(result.error));
+  return result;
+}
+
+/**
+ * `event_store.append_batch` as migration 0002 created it, and as 0003 re-creates it with the
+ * provenance of imported events: `p_middles` holds each event's `"provenance":{…}` piece of the
+ * canonical form ('' when it has none), placed between `previousHash` and `recordedAt` where JCS
+ * sorts it, and stored in the provenance column. A function of the migrations (it imports nothing),
+ * so 0002 keeps creating exactly what it always did.
+ */
+function appendBatchFunction({ provenance }: { provenance: boolean }) {
+  const middleParameter = sql.raw(provenance ? '\n          p_middles text[],' : '');
+  const middlePiece = sql.raw(
+    provenance ? " || case when p_middles[v_k] = '' then '' else ',' || p_middles[v_k] end" : '',
+  );
+  const provenanceColumn = sql.raw(provenance ? ', provenance' : '');
+  const provenanceValue = sql.raw(
+    provenance
+      ? ",\n                     case when p_middles[w.k] = '' then null else ('{' || p_middles[w.k] || '}')::jsonb -> 'provenance' end"
+      : '',
+  );
+  return sql`
         create function event_store.append_batch(
           p_streams text[],
           p_expected text[],
           p_counts int[],
           p_ids uuid[],
-          p_heads text[],
+          p_heads text[],${middleParameter}
           p_tails text[],
           p_wait boolean
         ) returns table (outcome text, next_revision text, tx text, pos text, conflict_ids text[])
@@ -199,7 +248,7 @@ const migrations: Record<string, Migration> = {
               v_k := v_off + v_j;
               v_rev := v_rev + 1;
               v_form := '{' || p_heads[v_k]
-                || ',"previousHash":' || coalesce('"' || v_hash || '"', 'null')
+                || ',"previousHash":' || coalesce('"' || v_hash || '"', 'null')${middlePiece}
                 || ',"recordedAt":"' || v_recorded_text
                 || '","revision":"' || v_rev::text
                 || '",' || p_tails[v_k] || '}';
@@ -237,10 +286,10 @@ const migrations: Record<string, Migration> = {
           if cardinality(v_e_k) > 0 then
             with inserted as (
               insert into event_store.events (event_id, stream_id, stream_revision, type, data, actor_id,
-                command_id, correlation_id, causation_id, occurred_at, recorded_at, previous_hash, hash)
+                command_id, correlation_id, causation_id, occurred_at, recorded_at, previous_hash, hash${provenanceColumn})
               select p_ids[w.k], w.s, w.r, c.j ->> 'type', c.j -> 'data', c.j ->> 'actorId',
                      c.j ->> 'commandId', c.j ->> 'correlationId', c.j ->> 'causationId',
-                     (c.j ->> 'occurredAt')::timestamptz, v_recorded, w.p, w.h
+                     (c.j ->> 'occurredAt')::timestamptz, v_recorded, w.p, w.h${provenanceValue}
                 from unnest(v_e_k, v_e_stream, v_e_rev, v_e_prev, v_e_hash) with ordinality as w(k, s, r, p, h, o)
                 -- offset 0 keeps the subquery from being inlined: inlined, each c.j below parsed the text again.
                 cross join lateral (select ('{' || p_heads[w.k] || ',' || p_tails[w.k] || '}')::jsonb as j offset 0) c
@@ -268,22 +317,5 @@ const migrations: Record<string, Migration> = {
                    with ordinality as o(outcome, revision, tx, pos, conflict, s, a)
              order by o.a;
         end
-        $fn$`.execute(db);
-    },
-  },
-};
-
-/** Brings the event store schema up to date; safe to call from several processes at once. */
-export async function migrateEventStore<DB>(db: Kysely<DB>): Promise<MigrationResultSet> {
-  await db.schema.createSchema(EVENT_STORE_SCHEMA).ifNotExists().execute();
-  const migrator = new Migrator({
-    db,
-    provider: { getMigrations: async () => migrations },
-    migrationTableSchema: EVENT_STORE_SCHEMA,
-    migrationTableName: 'migrations',
-    migrationLockTableName: 'migrations_lock',
-  });
-  const result = await migrator.migrateToLatest();
-  if (result.error) throw result.error instanceof Error ? result.error : new Error(JSON.stringify(result.error));
-  return result;
+        $fn$`;
 }

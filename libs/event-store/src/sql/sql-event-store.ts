@@ -1,9 +1,10 @@
 import { sql, type Kysely } from 'kysely';
-import { canonicalEventParts, type WriterEventContent } from '../hash-chain/event-hash.js';
+import { canonicalEventParts, type CanonicalEventParts, type WriterEventContent } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
 import type { EventStore } from '../port/event-store.port.js';
 import type {
   AppendResult,
+  EventProvenance,
   EventShape,
   ExpectedRevision,
   NewEvent,
@@ -60,6 +61,7 @@ function selectEvents(db: EventStoreDb) {
       'e.causation_id',
       'e.occurred_at',
       'e.recorded_at',
+      'e.provenance',
       eb.cast<string>('e.transaction_id', 'text').as('transaction_id'),
       eb.cast<string>('e.global_position', 'text').as('global_position'),
       'e.previous_hash',
@@ -317,7 +319,7 @@ interface AppendRequest {
   readonly expectedRevision: ExpectedRevision;
   /** Lower-case, as stored and hashed. */
   readonly eventIds: readonly string[];
-  readonly parts: readonly { head: string; tail: string }[];
+  readonly parts: readonly CanonicalEventParts[];
 }
 
 /** A row of `event_store.append_batch`: one per append, in the order sent. */
@@ -338,11 +340,13 @@ async function appendBatch(
 ): Promise<AppendOutcomeRow[]> {
   const ids: string[] = [];
   const heads: string[] = [];
+  const middles: string[] = [];
   const tails: string[] = [];
   for (const request of requests) {
     ids.push(...request.eventIds);
     for (const part of request.parts) {
       heads.push(part.head);
+      middles.push(part.middle);
       tails.push(part.tail);
     }
   }
@@ -354,6 +358,7 @@ async function appendBatch(
       ${requests.map((request) => request.eventIds.length)}::int[],
       ${ids}::uuid[],
       ${heads}::text[],
+      ${middles}::text[],
       ${tails}::text[],
       ${wait})`.execute(db);
   if (rows.length !== requests.length)
@@ -397,7 +402,7 @@ function expectedText(expected: ExpectedRevision): string {
 }
 
 function writerContent(streamId: string, event: NewEvent): WriterEventContent {
-  const { actorId, commandId, correlationId, causationId, occurredAt } = event.metadata;
+  const { actorId, commandId, correlationId, causationId, occurredAt, provenance } = event.metadata;
   return {
     streamId,
     eventId: event.eventId.toLowerCase(),
@@ -408,6 +413,7 @@ function writerContent(streamId: string, event: NewEvent): WriterEventContent {
     correlationId,
     causationId,
     occurredAt,
+    ...(provenance ? { provenance } : {}),
   };
 }
 
@@ -429,10 +435,16 @@ function toRecordedEvent(row: EventRow): RecordedEvent {
       ...(row.correlation_id !== null ? { correlationId: row.correlation_id } : {}),
       ...(row.causation_id !== null ? { causationId: row.causation_id } : {}),
       occurredAt: new Date(row.occurred_at),
+      ...(row.provenance !== null ? { provenance: readProvenance(row.provenance) } : {}),
     },
     recordedAt: new Date(row.recorded_at),
     position: { major: BigInt(row.transaction_id), minor: BigInt(row.global_position) },
     hash: row.hash,
     previousHash: row.previous_hash,
   };
+}
+
+/** jsonb comes back parsed from both drivers (as text on some paths). */
+function readProvenance(value: unknown): EventProvenance {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as EventProvenance;
 }

@@ -1,5 +1,20 @@
 import { ApiProperty } from '@nestjs/swagger';
 
+/** Where an imported event came from (docs/import.md). */
+export class EventProvenanceDto {
+  @ApiProperty({ example: 'imp-2026-12-06-crm', description: 'The import run that wrote the event' })
+  importId!: string;
+  @ApiProperty({ example: 'salesforce', description: 'The system the history came from' })
+  sourceSystem!: string;
+  @ApiProperty({ example: 'OH-0061', description: "The source's own id of the record behind the event" })
+  sourceRecordId!: string;
+  @ApiProperty({
+    example: 'jdoe@example.com',
+    description: 'Who made the change in the source system — a pseudonym (anon-…) without identities:clear',
+  })
+  sourceActor!: string;
+}
+
 /** One stored event, as history pages and the event feed answer it. */
 export class AuditEventDto {
   @ApiProperty({ format: 'uuid' })
@@ -46,4 +61,10 @@ export class AuditEventDto {
     description: 'Hash of the previous event of the stream; null for revision 0',
   })
   previousHash!: string | null;
+  @ApiProperty({
+    type: EventProvenanceDto,
+    nullable: true,
+    description: 'Imported events: their source record, beside actorId (the importing principal); null otherwise',
+  })
+  provenance!: EventProvenanceDto | null;
 }

@@ -1,0 +1,151 @@
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { EVENT_STORE } from '@dealstream/command-handling';
+import type { EventStore } from '@dealstream/event-store';
+import { parseCanonicalLine } from '@dealstream/import';
+import type { Principal } from '../auth/auth.decorators.js';
+import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
+import { ApiProblem } from '../problem/api-problem.js';
+import { ProblemDto } from '../controller-kit/write-response.dto.js';
+import { ImportJobDto } from './import-job.dto.js';
+import { ImportJobs, type ImportJobView } from './import-jobs.js';
+
+/** Largest NDJSON body (bytes) a POST /imports takes; larger histories: split the file, or use the CLI. */
+const IMPORT_BODY_LIMIT_BYTES = 256 * 1024 * 1024;
+export const NDJSON = 'application/x-ndjson';
+
+const problem = (status: number, description: string) =>
+  ApiResponse({
+    status,
+    type: ProblemDto,
+    description,
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
+  });
+
+/** Historic import over HTTP: the body is streamed to a temporary file, then imported in the background. */
+@ApiTags('imports')
+@Controller('imports')
+export class ImportsController {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    private readonly jobs: ImportJobs,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiBearerAuth()
+  @ApiConsumes(NDJSON)
+  @ApiBody({
+    required: true,
+    description: 'The canonical import file: one JSON record per line, the header first (docs/import.md)',
+    schema: { type: 'string' },
+  })
+  @ApiOperation({
+    summary: 'Import CRM history (canonical NDJSON, docs/import.md) in the background',
+    description:
+      'The body (`Content-Type: application/x-ndjson`, at most 256 MiB, within HTTP_REQUEST_TIMEOUT_MS) is streamed to a temporary file; the first record must be the canonical header. ' +
+      'Answers 202 with the import id at once; `GET /imports/{id}` follows its progress and gives the report. Events are written with actorId = the token sub and the source provenance; posting the same file again appends nothing.',
+  })
+  @ApiResponse({
+    status: 202,
+    type: ImportJobDto,
+    description: 'Accepted, running: header Location: /imports/{importId}',
+    headers: { Location: { description: '/imports/{importId}', schema: { type: 'string' } } },
+  })
+  @problem(
+    400,
+    'The body is not a canonical import file (`not-canonical`), or an Idempotency-Key was sent (`idempotency-key-not-supported`: an import is idempotent by its source ids; post the same file again)',
+  )
+  @problem(401, 'Missing or invalid bearer token')
+  @problem(403, 'The role may not import')
+  @problem(413, 'The body is larger than 256 MiB (`body-too-large`)')
+  @problem(415, 'The body is not application/x-ndjson (`unsupported-media-type`)')
+  async start(
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<ImportJobView> {
+    if (request.header('idempotency-key') !== undefined) {
+      throw new ApiProblem(
+        400,
+        'idempotency-key-not-supported',
+        'An import is idempotent by its source ids: post the same file again instead of sending Idempotency-Key',
+      );
+    }
+    if (!request.is(NDJSON))
+      throw new ApiProblem(415, 'unsupported-media-type', `Send the history as ${NDJSON} (docs/import.md)`);
+    const dir = await mkdtemp(join(tmpdir(), 'dealstream-import-'));
+    const file = join(dir, 'body.ndjson');
+    try {
+      // Past the limit the rest is read and dropped (not written), so the client gets its 413 on a
+      // connection that is still whole rather than a reset.
+      let size = 0;
+      const limit = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          size += chunk.length;
+          callback(null, size > IMPORT_BODY_LIMIT_BYTES ? undefined : chunk);
+        },
+      });
+      await pipeline(request, limit, createWriteStream(file));
+      if (size > IMPORT_BODY_LIMIT_BYTES)
+        throw new ApiProblem(413, 'body-too-large', `An import body may hold at most ${IMPORT_BODY_LIMIT_BYTES} bytes`);
+      const header = await firstLine(file);
+      const parsed = header === undefined ? undefined : parseCanonicalLine(header, { file: 'body', line: 1 });
+      if (parsed?.record?.type !== 'header') {
+        throw new ApiProblem(
+          400,
+          'not-canonical',
+          `Not a canonical import file: the first record must be {"type":"header","format":"dealstream-canonical","version":1,…}${parsed?.error ? ` (${parsed.error})` : ''}`,
+        );
+      }
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
+    const job = this.jobs.start(this.store, file, principal.actorId);
+    response.setHeader('Location', `/imports/${job.importId}`);
+    return job;
+  }
+
+  @Get(':id')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Progress and report of an import started on this API process',
+    description:
+      'status `running` (with records, deals and events so far), `done` (with the report: counts by event type, refused deals with line and reason) or `failed` (with why). Imports are kept in memory by the process that took them.',
+  })
+  @ApiResponse({ status: 200, type: ImportJobDto, description: 'The import' })
+  @problem(400, 'The id is not a UUID (`invalid-id`)')
+  @problem(401, 'Missing or invalid bearer token')
+  @problem(403, 'The role may not import')
+  @problem(404, 'No such import on this process (`import-not-found`)')
+  get(@Param('id', UuidParamPipe) id: string): ImportJobView {
+    const job = this.jobs.get(id);
+    if (!job) throw new ApiProblem(404, 'import-not-found', `No import ${id} on this API process`);
+    return job;
+  }
+}
+
+/** The first non-blank line of a file (reads only its beginning). */
+async function firstLine(file: string): Promise<string | undefined> {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(1_000_000);
+    const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+    const text = buffer
+      .subarray(0, bytesRead)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '');
+    return text.split('\n').find((line) => line.trim() !== '');
+  } finally {
+    await handle.close();
+  }
+}

@@ -1,0 +1,706 @@
+import { createHash, randomUUID } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { isDomainError } from '@dealstream/decider';
+import type { EventStore } from '@dealstream/event-store';
+import {
+  dealDecider,
+  dealStreamName,
+  decideFollowOnDeal,
+  initialDealState,
+  type DealCommand,
+  type DealEvent,
+  type DealState,
+} from '@dealstream/deals-domain';
+import {
+  pipelineDecider,
+  pipelineStreamName,
+  type PipelineCommand,
+  type PipelineEvent,
+  type PipelineSnapshot,
+  type PipelineState,
+} from '@dealstream/pipelines-domain';
+import type {
+  CanonicalStage,
+  DealChangeRecord,
+  DealRecord,
+  LineRef,
+  PipelineChangeRecord,
+  PipelineRecord,
+  SourcedLine,
+} from './canonical/canonical-records.js';
+import { importIds } from './import-ids.js';
+import { ReportBuilder, type ImportProgress, type ImportReport } from './import-report.js';
+import { ImportRefusalError, writePlannedStream, type PlannedEvent } from './imported-stream.js';
+import { PipelineHistory } from './pipeline-history.js';
+
+export interface HistoricImportOptions {
+  readonly store: EventStore;
+  /** The importing principal (token `sub`, CLI user): `actorId` of every event; the source actor goes in provenance. */
+  readonly actorId: string;
+  /** Names this run in every event's provenance and correlation id; random unless given. */
+  readonly importId?: string;
+  /** Validate and decide everything, write nothing. */
+  readonly dryRun?: boolean;
+  readonly onProgress?: (progress: ImportProgress) => void;
+}
+
+interface Sequenced<R> {
+  readonly record: R;
+  readonly ref: LineRef;
+  /** Source order, for ties in time. */
+  readonly seq: number;
+}
+
+interface DealBlock {
+  readonly sourceId: string;
+  readonly deal?: Sequenced<DealRecord>;
+  readonly ref: LineRef;
+  readonly changes: Sequenced<DealChangeRecord>[];
+  /** The first line that broke this deal (malformed, invalid, out of place): the deal is refused with it. */
+  error?: { ref: LineRef; code: string; reason: string };
+}
+
+/** What later deals of the run need to know about a deal already handled. */
+interface DealOutcome {
+  /** SHA-256 of the deal record (a short digest, not the record: the map lives as long as the run). */
+  readonly contentHash: string;
+  readonly ref: LineRef;
+  readonly refused: boolean;
+  /** Only for deals that were won at some point (they can be parents): what a follow-on needs, through time. */
+  readonly parentTimeline?: readonly ParentPoint[];
+}
+
+/** The parent fields decideFollowOnDeal reads, as they stood from `at` on. */
+interface ParentPoint {
+  readonly at: number;
+  readonly state: Pick<DealState, 'status' | 'dealId' | 'account' | 'ownerId'>;
+}
+
+/** Folds a deal's events into the compact timeline of its parent fields (one point per change of them). */
+function parentTimeline(events: readonly { event: DealEvent; occurredAt: Date }[]): ParentPoint[] {
+  const points: ParentPoint[] = [];
+  let state = initialDealState();
+  for (const { event, occurredAt } of events) {
+    state = dealDecider.evolve(state, event);
+    const { status, dealId, account, ownerId } = state;
+    const last = points.at(-1)?.state;
+    if (!last || last.status !== status || last.account !== account || last.ownerId !== ownerId)
+      points.push({ at: occurredAt.getTime(), state: { status, dealId, account, ownerId } });
+  }
+  return points;
+}
+
+const digest = (record: object) => createHash('sha256').update(canonicalize(record)!).digest('base64');
+
+const byTimeThenSource = (a: { at: number; seq: number }, b: { at: number; seq: number }) =>
+  a.at - b.at || a.seq - b.seq;
+
+/**
+ * Imports canonical records (docs/import.md): pipelines first, then deal blocks (a `deal` record and
+ * its `deal-change` records). Every change is decided by the same deciders as a live command, with
+ * the pipeline definition in force at the change's instant; a deal is written whole, in one append at
+ * the revision read, or not at all. Streamed: one deal block is held at a time (plus the histories of
+ * won deals, which follow-on deals need).
+ */
+export async function runHistoricImport(
+  lines: AsyncIterable<SourcedLine>,
+  options: HistoricImportOptions,
+): Promise<ImportReport> {
+  const run = new ImportRun(options);
+  return run.consume(lines);
+}
+
+class ImportRun {
+  private readonly report: ReportBuilder;
+  private sourceSystem = '';
+  private seq = 0;
+  private readonly pipelineRecords = new Map<string, Sequenced<PipelineRecord>>();
+  private readonly pipelineChanges: Sequenced<PipelineChangeRecord>[] = [];
+  /** Pipelines as this run knows them; `undefined` = refused or unknown. */
+  private readonly pipelines = new Map<string, PipelineHistory | { refused: LineRef }>();
+  private pipelinesWritten = false;
+  /** Pipelines with a broken line (the first one): refused when the pipelines are written. */
+  private readonly brokenPipelines = new Map<string, { ref: LineRef; reason: string }>();
+  private block: DealBlock | undefined;
+  private readonly outcomes = new Map<string, DealOutcome>();
+  private readonly importId: string;
+
+  constructor(private readonly options: HistoricImportOptions) {
+    this.importId = options.importId ?? randomUUID();
+    this.report = new ReportBuilder(this.importId, options.dryRun ?? false);
+  }
+
+  async consume(lines: AsyncIterable<SourcedLine>): Promise<ImportReport> {
+    for await (const line of lines) {
+      this.report.records++;
+      this.seq++;
+      await this.take(line);
+    }
+    await this.finishBlock();
+    await this.writePipelines();
+    return this.report.build();
+  }
+
+  private async take(line: SourcedLine): Promise<void> {
+    const { ref } = line;
+    if (line.error !== undefined) {
+      const deal = line.hint?.deal;
+      const pipeline = line.hint?.pipeline;
+      if (pipeline !== undefined && !this.pipelinesWritten) {
+        // A pipeline is imported whole or not at all, like a deal: a broken line of it refuses it.
+        this.brokenPipelines.set(pipeline, this.brokenPipelines.get(pipeline) ?? { ref, reason: line.error });
+      } else if (line.hint?.type === 'deal' && deal !== undefined) {
+        await this.startBlock({
+          sourceId: deal,
+          ref,
+          changes: [],
+          error: { ref, code: 'invalid-record', reason: line.error },
+        });
+      } else if (this.block && (deal === undefined || deal === this.block.sourceId)) {
+        this.block.error ??= { ref, code: 'invalid-record', reason: line.error };
+      } else {
+        this.report.refuse('line', deal, ref, 'invalid-record', line.error);
+      }
+      return;
+    }
+    const record = line.record;
+    switch (record.type) {
+      case 'header':
+        this.sourceSystem = record.sourceSystem;
+        this.report.sourceSystem = record.sourceSystem;
+        return;
+      case 'pipeline':
+      case 'pipeline-change': {
+        if (this.pipelinesWritten) {
+          this.report.refuse(
+            'line',
+            record.type === 'pipeline' ? record.sourceId : record.pipeline,
+            ref,
+            'pipeline-after-deals',
+            'pipeline records must come before the first deal record',
+          );
+          return;
+        }
+        if (record.type === 'pipeline-change') {
+          this.pipelineChanges.push({ record, ref, seq: this.seq });
+          return;
+        }
+        const earlier = this.pipelineRecords.get(record.sourceId);
+        if (earlier && canonicalize(earlier.record) !== canonicalize(record)) {
+          this.pipelines.set(record.sourceId, { refused: ref });
+          this.report.refuse(
+            'pipeline',
+            record.sourceId,
+            ref,
+            'duplicate-source-id',
+            `pipeline ${record.sourceId} appears again with other content (first at ${earlier.ref.file}:${earlier.ref.line})`,
+          );
+          return;
+        }
+        if (!earlier) this.pipelineRecords.set(record.sourceId, { record, ref, seq: this.seq });
+        return;
+      }
+      case 'deal':
+        await this.writePipelines();
+        await this.startBlock({ sourceId: record.sourceId, deal: { record, ref, seq: this.seq }, ref, changes: [] });
+        return;
+      case 'deal-change':
+        await this.writePipelines();
+        if (!this.block || this.block.sourceId !== record.deal) {
+          this.report.refuse(
+            'line',
+            record.deal,
+            ref,
+            'change-outside-deal-block',
+            `a change of deal ${record.deal} must follow that deal's record (and precede the next deal's)`,
+          );
+          return;
+        }
+        this.block.changes.push({ record, ref, seq: this.seq });
+        return;
+    }
+  }
+
+  private async startBlock(block: DealBlock): Promise<void> {
+    await this.finishBlock();
+    this.block = block;
+  }
+
+  private async finishBlock(): Promise<void> {
+    const block = this.block;
+    this.block = undefined;
+    if (!block) return;
+    try {
+      const outcome = await this.importDeal(block);
+      if (outcome === 'refused') return;
+      if (outcome.length > 0) this.report.deals.imported++;
+      else this.report.deals.unchanged++;
+      this.report.countEvents(outcome);
+    } catch (error) {
+      if (!(error instanceof ImportRefusalError)) throw error;
+      this.report.refuse('deal', block.sourceId, error.ref, error.code, error.message);
+      this.remember(block, true);
+    }
+    this.options.onProgress?.({
+      records: this.report.records,
+      deals: this.outcomes.size,
+      events: this.report.appended,
+    });
+  }
+
+  private remember(block: DealBlock, refused: boolean, timeline?: DealOutcome['parentTimeline']): void {
+    if (this.outcomes.get(block.sourceId)?.refused === false && refused) return;
+    this.outcomes.set(block.sourceId, {
+      contentHash: block.deal ? digest(block.deal.record) : '',
+      ref: block.ref,
+      refused,
+      ...(timeline ? { parentTimeline: timeline } : {}),
+    });
+  }
+
+  /** Decides one deal's whole history in memory, then writes what is new in one append. */
+  private async importDeal(block: DealBlock): Promise<string[] | 'refused'> {
+    if (block.error) throw new ImportRefusalError(block.error.code, block.error.ref, block.error.reason);
+    const deal = block.deal!;
+    const earlier = this.outcomes.get(block.sourceId);
+    if (earlier && earlier.contentHash !== digest(deal.record)) {
+      this.report.refuse(
+        'deal',
+        block.sourceId,
+        deal.ref,
+        'duplicate-source-id',
+        `deal ${block.sourceId} appears again with other content (first at ${earlier.ref.file}:${earlier.ref.line})`,
+      );
+      return 'refused';
+    }
+    const changes = dedupeChanges(block.changes, deal);
+    const pipeline = await this.pipeline(deal.record.pipeline, deal.ref);
+    for (const { record, ref } of [deal, ...changes]) {
+      const stages = stageRefs(record);
+      for (const stage of stages) {
+        if (!pipeline.stageIds.has(importIds.stage(this.sourceSystem, pipeline.sourceId, stage))) {
+          throw new ImportRefusalError(
+            'unknown-stage',
+            ref,
+            `stage ${stage} is not a stage of pipeline ${pipeline.sourceId}`,
+          );
+        }
+      }
+    }
+    const createdAt = Date.parse(deal.record.at);
+    const ordered = changes.map((change) => ({ ...change, at: Date.parse(change.record.at) })).sort(byTimeThenSource);
+    const early = ordered.find((change) => change.at < createdAt);
+    if (early) {
+      throw new ImportRefusalError(
+        'change-before-creation',
+        early.ref,
+        `change ${early.record.sourceRecordId} at ${early.record.at} is earlier than the deal's creation at ${deal.record.at}`,
+      );
+    }
+    const dealId = importIds.deal(this.sourceSystem, deal.record.sourceId);
+    const plan: PlannedEvent[] = [];
+    const history: { event: DealEvent; occurredAt: Date }[] = [];
+    let state: DealState = initialDealState();
+    let everWon = false;
+    const apply = (events: DealEvent[], sourced: Sequenced<DealRecord | DealChangeRecord>) => {
+      events.forEach((event, index) => {
+        const occurredAt = new Date(sourced.record.at);
+        plan.push({
+          eventId: importIds.event(this.sourceSystem, sourced.record.sourceRecordId, index),
+          type: event.type,
+          data: event.data,
+          occurredAt,
+          ref: sourced.ref,
+          sourceRecordId: sourced.record.sourceRecordId,
+          sourceActor: sourced.record.actor,
+          commandId: importIds.command(this.sourceSystem, sourced.record.sourceRecordId),
+        });
+        history.push({ event, occurredAt });
+        state = dealDecider.evolve(state, event);
+        if (state.status === 'won') everWon = true;
+      });
+    };
+    const decide = <T>(ref: LineRef, fn: () => T): T => {
+      try {
+        return fn();
+      } catch (error) {
+        if (isDomainError(error)) throw new ImportRefusalError(error.code, ref, error.message);
+        throw error;
+      }
+    };
+    const snapshotAt = (at: string, ref: LineRef): PipelineSnapshot => {
+      const snapshot = pipeline.at(new Date(at));
+      if (!snapshot) {
+        throw new ImportRefusalError(
+          'pipeline-not-defined-yet',
+          ref,
+          `pipeline ${pipeline.sourceId} is not defined yet at ${at}`,
+        );
+      }
+      return snapshot;
+    };
+    const stageId = (stage: string) => importIds.stage(this.sourceSystem, pipeline.sourceId, stage);
+
+    const record = deal.record;
+    const fields = {
+      dealId,
+      pipeline: snapshotAt(record.at, deal.ref),
+      ...(record.stage !== undefined ? { stageId: stageId(record.stage) } : {}),
+      title: record.title,
+      ...(record.contact !== undefined ? { contact: record.contact } : {}),
+      amount: record.amount,
+      currency: record.currency,
+      ...(record.source !== undefined ? { source: record.source } : {}),
+      ...(record.expectedCloseDate !== undefined ? { expectedCloseDate: record.expectedCloseDate } : {}),
+    };
+    if (record.kind === 'upsell' || record.kind === 'cross-sell') {
+      const parent = await this.parentState(record, deal.ref);
+      apply(
+        decide(deal.ref, () =>
+          decideFollowOnDeal(
+            {
+              type: 'OpenFollowOnDeal',
+              data: {
+                ...fields,
+                kind: record.kind as 'upsell' | 'cross-sell',
+                account: record.account,
+                ownerId: record.owner,
+              },
+            },
+            parent,
+          ),
+        ),
+        deal,
+      );
+    } else {
+      apply(
+        decide(deal.ref, () =>
+          dealDecider.decide(
+            { type: 'CreateDeal', data: { ...fields, account: record.account, ownerId: record.owner } },
+            state,
+          ),
+        ),
+        deal,
+      );
+    }
+    for (const change of ordered) {
+      const command = decide(change.ref, () =>
+        toDealCommand(change.record, snapshotAt(change.record.at, change.ref), stageId, this.sourceSystem),
+      );
+      apply(
+        decide(change.ref, () => dealDecider.decide(command, state)),
+        change,
+      );
+    }
+    const written = await writePlannedStream(this.writeContext(), dealStreamName(dealId), plan);
+    this.remember(block, false, everWon ? parentTimeline(history) : undefined);
+    return written;
+  }
+
+  /** The won parent's state at the follow-on's creation: from this run, or from an earlier import. */
+  private async parentState(record: DealRecord, ref: LineRef): Promise<DealState> {
+    const parentSourceId = record.parent!;
+    const at = Date.parse(record.at);
+    const known = this.outcomes.get(parentSourceId);
+    if (known?.refused) {
+      throw new ImportRefusalError(
+        'parent-deal-refused',
+        ref,
+        `parent deal ${parentSourceId} was refused (line ${known.ref.line})`,
+      );
+    }
+    let timeline: readonly ParentPoint[] | undefined = known?.parentTimeline;
+    if (!timeline) {
+      const stored = await this.options.store.readStream<DealEvent>(
+        dealStreamName(importIds.deal(this.sourceSystem, parentSourceId)),
+      );
+      if (stored.length > 0)
+        timeline = parentTimeline(
+          stored.map((event) => ({
+            event: { type: event.type, data: event.data } as DealEvent,
+            occurredAt: event.metadata.occurredAt,
+          })),
+        );
+    }
+    if (!timeline && known) {
+      throw new ImportRefusalError('parent-deal-not-won', ref, `parent deal ${parentSourceId} was never won`);
+    }
+    if (!timeline) {
+      throw new ImportRefusalError(
+        'parent-deal-not-found',
+        ref,
+        `parent deal ${parentSourceId} appears neither earlier in this import nor in an earlier one`,
+      );
+    }
+    const point = timeline.filter((p) => p.at <= at).at(-1);
+    return { ...initialDealState(), ...(point?.state ?? {}) };
+  }
+
+  private async pipeline(sourceId: string, ref: LineRef): Promise<PipelineHistory> {
+    let known = this.pipelines.get(sourceId);
+    if (!known) {
+      const loaded = await PipelineHistory.load(
+        this.options.store,
+        sourceId,
+        importIds.pipeline(this.sourceSystem, sourceId),
+      );
+      known = loaded ?? { refused: ref };
+      if (loaded) this.pipelines.set(sourceId, loaded);
+      else
+        throw new ImportRefusalError(
+          'unknown-pipeline',
+          ref,
+          `pipeline ${sourceId} is neither defined in this import nor imported earlier`,
+        );
+    }
+    if ('refused' in known) {
+      throw new ImportRefusalError(
+        'pipeline-refused',
+        ref,
+        `pipeline ${sourceId} was refused (line ${known.refused.line})`,
+      );
+    }
+    return known;
+  }
+
+  /** Decides and writes every pipeline (once, before the first deal). */
+  private async writePipelines(): Promise<void> {
+    if (this.pipelinesWritten) return;
+    this.pipelinesWritten = true;
+    const changesOf = new Map<string, Sequenced<PipelineChangeRecord>[]>();
+    for (const change of this.pipelineChanges) {
+      if (!this.pipelineRecords.has(change.record.pipeline)) {
+        this.report.refuse(
+          'line',
+          change.record.pipeline,
+          change.ref,
+          'unknown-pipeline',
+          `a change of pipeline ${change.record.pipeline}, which this import does not define`,
+        );
+        continue;
+      }
+      changesOf.set(change.record.pipeline, [...(changesOf.get(change.record.pipeline) ?? []), change]);
+    }
+    for (const [sourceId, broken] of this.brokenPipelines) {
+      if (this.pipelines.has(sourceId)) continue;
+      this.report.refuse('pipeline', sourceId, broken.ref, 'invalid-record', broken.reason);
+      this.pipelines.set(sourceId, { refused: broken.ref });
+    }
+    for (const [sourceId, definition] of this.pipelineRecords) {
+      if (this.pipelines.has(sourceId)) continue; // refused as a duplicate or broken
+      try {
+        const { history, plan } = this.decidePipeline(definition, changesOf.get(sourceId) ?? []);
+        const written = await writePlannedStream(this.writeContext(), pipelineStreamName(history.pipelineId), plan);
+        if (written.length > 0) this.report.pipelines.imported++;
+        else this.report.pipelines.unchanged++;
+        this.report.countEvents(written);
+        this.pipelines.set(sourceId, history);
+      } catch (error) {
+        if (!(error instanceof ImportRefusalError)) throw error;
+        this.report.refuse('pipeline', sourceId, error.ref, error.code, error.message);
+        this.pipelines.set(sourceId, { refused: error.ref });
+      }
+    }
+  }
+
+  private decidePipeline(
+    definition: Sequenced<PipelineRecord>,
+    changes: readonly Sequenced<PipelineChangeRecord>[],
+  ): { history: PipelineHistory; plan: PlannedEvent[] } {
+    const sourceId = definition.record.sourceId;
+    const pipelineId = importIds.pipeline(this.sourceSystem, sourceId);
+    const stageId = (stage: string) => importIds.stage(this.sourceSystem, sourceId, stage);
+    const toStage = (stage: CanonicalStage) => ({
+      stageId: stageId(stage.sourceId),
+      name: stage.name,
+      probability: stage.probability,
+      ...(stage.maxDaysInStage !== undefined ? { goal: { maxDaysInStage: stage.maxDaysInStage } } : {}),
+    });
+    const createdAt = Date.parse(definition.record.at);
+    const ordered = dedupeSourced(changes.map((change) => ({ ...change, at: Date.parse(change.record.at) }))).sort(
+      byTimeThenSource,
+    );
+    const early = ordered.find((change) => change.at < createdAt);
+    if (early) {
+      throw new ImportRefusalError(
+        'change-before-creation',
+        early.ref,
+        `change ${early.record.sourceRecordId} is earlier than the pipeline's definition at ${definition.record.at}`,
+      );
+    }
+    const steps: { command: PipelineCommand; sourced: Sequenced<PipelineRecord | PipelineChangeRecord> }[] = [
+      {
+        command: {
+          type: 'DefinePipeline',
+          data: {
+            pipelineId,
+            name: definition.record.name,
+            ...(definition.record.currency !== undefined ? { currency: definition.record.currency } : {}),
+            stages: definition.record.stages.map(toStage),
+          },
+        },
+        sourced: definition,
+      },
+      ...ordered.map((change) => ({ command: toPipelineCommand(change.record, stageId, toStage), sourced: change })),
+    ];
+    let state: PipelineState = pipelineDecider.initialState();
+    const plan: PlannedEvent[] = [];
+    const timeline: { event: PipelineEvent; occurredAt: Date }[] = [];
+    for (const { command, sourced } of steps) {
+      let events: PipelineEvent[];
+      try {
+        events = pipelineDecider.decide(command, state);
+      } catch (error) {
+        if (isDomainError(error)) throw new ImportRefusalError(error.code, sourced.ref, error.message);
+        throw error;
+      }
+      events.forEach((event, index) => {
+        const occurredAt = new Date(sourced.record.at);
+        state = pipelineDecider.evolve(state, event);
+        timeline.push({ event, occurredAt });
+        plan.push({
+          eventId: importIds.event(this.sourceSystem, sourced.record.sourceRecordId, index),
+          type: event.type,
+          data: event.data,
+          occurredAt,
+          ref: sourced.ref,
+          sourceRecordId: sourced.record.sourceRecordId,
+          sourceActor: sourced.record.actor,
+          commandId: importIds.command(this.sourceSystem, sourced.record.sourceRecordId),
+        });
+      });
+    }
+    return { history: PipelineHistory.fromEvents(sourceId, pipelineId, timeline), plan };
+  }
+
+  private writeContext() {
+    return {
+      store: this.options.store,
+      importId: this.importId,
+      sourceSystem: this.sourceSystem,
+      actorId: this.options.actorId,
+      dryRun: this.options.dryRun ?? false,
+    };
+  }
+}
+
+/** The same change twice (an overlapping export) counts once; the same record id with other content refuses the deal. */
+function dedupeChanges(changes: readonly Sequenced<DealChangeRecord>[], deal: Sequenced<DealRecord>) {
+  const all = dedupeSourced<DealRecord | DealChangeRecord, Sequenced<DealRecord | DealChangeRecord>>([
+    deal,
+    ...changes,
+  ]);
+  return all.slice(1) as Sequenced<DealChangeRecord>[];
+}
+
+function dedupeSourced<R extends { sourceRecordId: string }, S extends { record: R; ref: LineRef }>(
+  items: readonly S[],
+): S[] {
+  const seen = new Map<string, S>();
+  const kept: S[] = [];
+  for (const item of items) {
+    const earlier = seen.get(item.record.sourceRecordId);
+    if (!earlier) {
+      seen.set(item.record.sourceRecordId, item);
+      kept.push(item);
+    } else if (canonicalize(earlier.record) !== canonicalize(item.record)) {
+      throw new ImportRefusalError(
+        'duplicate-source-id',
+        item.ref,
+        `record ${item.record.sourceRecordId} appears again with other content (first at ${earlier.ref.file}:${earlier.ref.line})`,
+      );
+    }
+  }
+  return kept;
+}
+
+/** The stage source ids a deal record or change names. */
+function stageRefs(record: DealRecord | DealChangeRecord): string[] {
+  if (record.type === 'deal') return record.stage !== undefined ? [record.stage] : [];
+  if (record.change === 'stage') return [record.stage];
+  if (record.change === 'reopened' && record.stage !== undefined) return [record.stage];
+  return [];
+}
+
+function toDealCommand(
+  record: DealChangeRecord,
+  pipeline: PipelineSnapshot,
+  stageId: (stage: string) => string,
+  sourceSystem: string,
+): DealCommand {
+  switch (record.change) {
+    case 'stage':
+      return { type: 'MoveDealToStage', data: { toStageId: stageId(record.stage), pipeline } };
+    case 'amount':
+      return { type: 'ChangeDealValue', data: { amount: record.amount, currency: record.currency } };
+    case 'owner':
+      return { type: 'ReassignDealOwner', data: { ownerId: record.owner } };
+    case 'close-date':
+      return { type: 'ChangeExpectedCloseDate', data: { expectedCloseDate: record.expectedCloseDate } };
+    case 'qualified':
+      return { type: 'QualifyDeal', data: { bant: record.bant } };
+    case 'disqualified':
+      return {
+        type: 'DisqualifyDeal',
+        data: { reason: record.reason, ...(record.note !== undefined ? { note: record.note } : {}) },
+      };
+    case 'lost':
+      return {
+        type: 'LoseDeal',
+        data: { reason: record.reason, ...(record.competitor !== undefined ? { competitor: record.competitor } : {}) },
+      };
+    case 'won':
+      return {
+        type: 'WinDeal',
+        data: {
+          ...(record.amount !== undefined ? { amount: record.amount } : {}),
+          ...(record.reason !== undefined ? { reason: record.reason } : {}),
+        },
+      };
+    case 'reopened':
+      return {
+        type: 'ReopenDeal',
+        data: { pipeline, ...(record.stage !== undefined ? { toStageId: stageId(record.stage) } : {}) },
+      };
+    case 'activity':
+      return {
+        type: 'LogActivity',
+        data: {
+          activityId: importIds.activity(sourceSystem, record.sourceRecordId),
+          kind: record.kind,
+          ...(record.outcome !== undefined ? { outcome: record.outcome } : {}),
+          ...(record.note !== undefined ? { note: record.note } : {}),
+        },
+      };
+  }
+}
+
+function toPipelineCommand(
+  record: PipelineChangeRecord,
+  stageId: (stage: string) => string,
+  toStage: (stage: CanonicalStage) => { stageId: string; name: string; probability: number },
+): PipelineCommand {
+  switch (record.change) {
+    case 'stage-added':
+      return {
+        type: 'AddStage',
+        data: { stage: toStage(record.stage), ...(record.index !== undefined ? { index: record.index } : {}) },
+      };
+    case 'stage-renamed':
+      return { type: 'RenameStage', data: { stageId: stageId(record.stage), name: record.name } };
+    case 'stage-removed':
+      return {
+        type: 'RemoveStage',
+        data: { stageId: stageId(record.stage), moveOpenDealsTo: stageId(record.moveOpenDealsTo) },
+      };
+    case 'stages-reordered':
+      return { type: 'ReorderStages', data: { stageIds: record.stages.map(stageId) } };
+    case 'stage-probability':
+      return {
+        type: 'ChangeStageProbability',
+        data: { stageId: stageId(record.stage), probability: record.probability },
+      };
+    case 'archived':
+      return { type: 'ArchivePipeline', data: {} };
+  }
+}

@@ -1,0 +1,123 @@
+import canonicalize from 'canonicalize';
+import { isEventStoreError, type EventStore, type NewEvent, type RecordedEvent } from '@dealstream/event-store';
+import type { LineRef } from './canonical/canonical-records.js';
+
+/** An event an import decided, before it is stored: its derived id, business time and source line. */
+export interface PlannedEvent {
+  readonly eventId: string;
+  readonly type: string;
+  readonly data: object;
+  readonly occurredAt: Date;
+  readonly ref: LineRef;
+  readonly sourceRecordId: string;
+  readonly sourceActor: string;
+  readonly commandId: string;
+}
+
+/** An import refusal raised while deciding or writing one deal or pipeline (caught per subject). */
+export class ImportRefusalError extends Error {
+  constructor(
+    readonly code: string,
+    readonly ref: LineRef,
+    reason: string,
+  ) {
+    super(reason);
+    this.name = 'ImportRefusalError';
+  }
+}
+
+export interface StreamWriteContext {
+  readonly store: EventStore;
+  readonly importId: string;
+  readonly sourceSystem: string;
+  readonly actorId: string;
+  readonly dryRun: boolean;
+}
+
+const sameContent = (stored: RecordedEvent, planned: PlannedEvent) =>
+  stored.type === planned.type &&
+  stored.metadata.occurredAt.getTime() === planned.occurredAt.getTime() &&
+  canonicalize(stored.data) === canonicalize(planned.data);
+
+/**
+ * Brings one stream up to the planned history, idempotently, in one append:
+ * - the stream holds a prefix of the plan (same ids, same content): the rest is appended at the
+ *   stream's revision (nothing when the whole plan is there) — a re-run or an overlapping export;
+ * - the stream holds the plan's prefix followed by events no import wrote (live writes): fine when the
+ *   plan has nothing more, else refused `deal-has-live-events` (see docs/import.md);
+ * - anything else (an imported event the plan no longer has, or has with other content): refused
+ *   `history-diverged`, nothing written.
+ * Returns the types appended (or, dry run, that would be).
+ */
+export async function writePlannedStream(
+  context: StreamWriteContext,
+  streamId: string,
+  plan: readonly PlannedEvent[],
+): Promise<string[]> {
+  const stored = await context.store.readStream(streamId);
+  let matched = 0;
+  while (matched < stored.length && matched < plan.length && stored[matched].eventId === plan[matched].eventId) {
+    if (!sameContent(stored[matched], plan[matched])) {
+      throw new ImportRefusalError(
+        'history-diverged',
+        plan[matched].ref,
+        `record ${plan[matched].sourceRecordId} was imported before with other content (${stored[matched].type} at ${stored[matched].metadata.occurredAt.toISOString()}); the source rewrote history`,
+      );
+    }
+    matched++;
+  }
+  const rest = stored.slice(matched);
+  if (rest.some((event) => event.metadata.provenance !== undefined)) {
+    const first = rest.find((event) => event.metadata.provenance !== undefined)!;
+    const ref = plan[Math.min(matched, plan.length - 1)].ref;
+    throw new ImportRefusalError(
+      'history-diverged',
+      ref,
+      `${streamId} holds imported event ${first.eventId} (record ${first.metadata.provenance!.sourceRecordId}) at revision ${first.revision} that this import does not have there: a change was inserted before it, removed, or retimed in the source`,
+    );
+  }
+  const suffix = plan.slice(matched);
+  if (suffix.length === 0) return [];
+  if (rest.length > 0) {
+    throw new ImportRefusalError(
+      'deal-has-live-events',
+      suffix[0].ref,
+      `${streamId} has ${rest.length} event(s) written in dealstream since it was imported (from revision ${rest[0].revision}); imported changes are not appended after live ones`,
+    );
+  }
+  if (!context.dryRun) {
+    const events: NewEvent[] = suffix.map((event) => ({
+      eventId: event.eventId,
+      type: event.type,
+      data: event.data,
+      metadata: {
+        actorId: context.actorId,
+        commandId: event.commandId,
+        correlationId: context.importId,
+        causationId: event.commandId,
+        occurredAt: event.occurredAt,
+        provenance: {
+          importId: context.importId,
+          sourceSystem: context.sourceSystem,
+          sourceRecordId: event.sourceRecordId,
+          sourceActor: event.sourceActor,
+        },
+      },
+    }));
+    try {
+      await context.store.appendToStream(streamId, events, {
+        expectedRevision: stored.length === 0 ? 'no_stream' : stored.at(-1)!.revision,
+      });
+    } catch (error) {
+      if (isEventStoreError(error, 'wrong-expected-revision') || isEventStoreError(error, 'idempotency-conflict')) {
+        throw new ImportRefusalError(
+          'concurrent-write',
+          suffix[0].ref,
+          `${streamId} changed while it was imported; run the import again`,
+        );
+      }
+      throw error;
+    }
+  }
+  return suffix.map((event) => event.type);
+}

@@ -1,0 +1,128 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrateEventStore } from '@dealstream/event-store';
+import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
+
+const CLI = 'dist/apps/cli/src/main.js';
+const FIXTURE = 'libs/import/src/testing/acme-crm.canonical.ndjson';
+
+/** Runs the built CLI's import; resolves with the exit code and both outputs (never rejects on exit ≠ 0). */
+function cli(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [CLI, 'import', ...args],
+      { env: { ...process.env, DATABASE_URL: url } },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/* The CLI's contract (docs/import.md): reports, --json, --dry-run, --strict and the exit codes. Needs `npm run build`. */
+describe('npm run cli -- import (built CLI, PostgreSQL)', () => {
+  let database: TestDatabase;
+  let url: string;
+  const dir = mkdtempSync(join(tmpdir(), 'import-cli-'));
+  const broken = join(dir, 'broken.ndjson');
+  const stored = async () =>
+    Number(
+      (
+        await database.db
+          .selectFrom('event_store.events')
+          .select((eb) => eb.cast<string>(eb.fn.countAll(), 'text').as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+
+  beforeAll(async () => {
+    database = await createPostgresTestDatabase({ poolSize: 2 });
+    url = database.url!;
+    await migrateEventStore(database.db);
+    writeFileSync(
+      broken,
+      [
+        { type: 'header', format: 'dealstream-canonical', version: 1, sourceSystem: 'cli-crm' },
+        {
+          type: 'pipeline',
+          sourceId: 'P',
+          sourceRecordId: 'P',
+          at: '2025-01-01T00:00:00Z',
+          actor: 'a',
+          name: 'P',
+          currency: 'EUR',
+          stages: [{ sourceId: 'S', name: 'S', probability: 10 }],
+        },
+        ...['GOOD', 'BAD'].map((id) => ({
+          type: 'deal',
+          sourceId: id,
+          sourceRecordId: id,
+          at: '2025-01-02T00:00:00Z',
+          actor: 'a',
+          pipeline: 'P',
+          title: id,
+          account: 'A',
+          amount: 100,
+          currency: id === 'BAD' ? 'USD' : 'EUR',
+          owner: 'o',
+        })),
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n') + '\n',
+    );
+  });
+  afterAll(() => database.drop());
+
+  it('usage and unusable input exit 2 with nothing written', async () => {
+    expect((await cli(url, [FIXTURE])).code).toBe(2); // no --format
+    const vendor = await cli(url, ['--format', 'hubspot', FIXTURE]);
+    expect([vendor.code, vendor.stderr.trim()]).toEqual([
+      2,
+      'import: --format hubspot: no adapter yet; convert the export to the canonical format (docs/import.md)',
+    ]);
+    expect((await cli(url, ['--format', 'canonical', join(dir, 'missing.ndjson')])).code).toBe(2);
+    const blankActor = await cli(url, ['--format', 'canonical', FIXTURE, '--actor', '']);
+    expect([blankActor.code, blankActor.stderr.trim()]).toEqual([
+      2,
+      'import: --actor must be 1 to 200 printable characters on one line',
+    ]);
+    const notOurs = await cli(url, ['--format', 'canonical', 'package.json']);
+    expect(notOurs.code).toBe(2);
+    expect(notOurs.stderr).toMatch(/^import: package\.json:1: not a canonical import file/);
+    expect(await stored()).toBe(0);
+  });
+
+  it('--dry-run reports what it would append and writes nothing; --strict with a refusal writes nothing (exit 1)', async () => {
+    const dry = await cli(url, ['--format', 'canonical', FIXTURE, '--dry-run']);
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toMatch(/\(dry run: nothing written\).* 20 events would append/);
+    const strict = await cli(url, ['--format', 'canonical', broken, '--strict', '--json']);
+    expect(strict.code).toBe(1);
+    const report = JSON.parse(strict.stdout) as {
+      note: string;
+      refusals: { sourceId: string; line: number; code: string }[];
+    };
+    expect(report.note).toBe('strict: refusals found, nothing written');
+    expect(report.refusals.map((r) => [r.sourceId, r.line, r.code])).toEqual([['BAD', 4, 'currency-mismatch']]);
+    expect(await stored()).toBe(0);
+  });
+
+  it('imports the rest past a refusal (exit 1), then everything (exit 0), with the report by event type', async () => {
+    const partial = await cli(url, ['--format', 'canonical', broken, '--actor', 'ivy']);
+    expect(partial.code).toBe(1);
+    expect(partial.stdout).toContain(`${broken}:4  deal BAD  currency-mismatch:`);
+    expect(await stored()).toBe(2); // the pipeline and GOOD
+    const full = await cli(url, ['--format', 'canonical', FIXTURE, '--json']);
+    expect(full.code).toBe(0);
+    const report = JSON.parse(full.stdout) as { events: { appended: number; byType: Record<string, number> } };
+    expect(report.events.appended).toBe(20);
+    expect(report.events.byType.StageAdvanced).toBe(6);
+    const again = await cli(url, ['--format', 'canonical', FIXTURE]);
+    expect([again.code, again.stdout.split('\n')[0]]).toEqual([
+      0,
+      expect.stringMatching(/deals 0 imported, 7 unchanged, 0 refused; 0 events appended$/),
+    ]);
+  });
+});
