@@ -119,6 +119,8 @@ describe('role matrix (PostgreSQL)', () => {
     'GET /pipelines/:id/state': { path: `/pipelines/${pipelineId}/state?version=1` },
     'GET /pipelines/:id/diff': { path: `/pipelines/${pipelineId}/diff?from=0&to=1` },
     'GET /events': { path: '/events?limit=100' },
+    // Bounded: the stream ends after one event (the fixture has several), so the call returns.
+    'GET /events/stream': { path: '/events/stream?limit=1' },
     'GET /audit/verify': { path: '/audit/verify' },
     'GET /audit/anchor': { path: '/audit/anchor' },
   });

@@ -10,7 +10,9 @@ import { AuditModule } from './audit/audit.module.js';
 import { AUTH_OPTIONS, AuthGuard, VERIFICATION_KEY, type AuthOptions } from './auth/auth.guard.js';
 import type { VerificationKey } from './auth/auth-keys.js';
 import { DATABASE, DatabaseLifecycle } from './database.provider.js';
+import type { EventStreamConfig } from './config/app-config.js';
 import { DealsController } from './deals/deals.controller.js';
+import { EventStreamModule } from './event-stream/event-stream.module.js';
 import { HealthController } from './health/health.controller.js';
 import { READINESS_OPTIONS, type ReadinessOptions } from './health/readiness.probe.js';
 import { IdempotencyKeyPurger } from './idempotency/idempotency-key.purger.js';
@@ -43,6 +45,7 @@ export interface AppModuleOptions {
   /** Time budget of a write without If-Match that keeps losing races (then 503 write-contention). */
   readonly writeContentionDeadlineMs: number;
   readonly idempotency: { readonly leaseMs: number; readonly retentionMs: number };
+  readonly eventStream: EventStreamConfig;
 }
 
 /** Makes the infrastructure instances injectable everywhere (they are opened before Nest starts). */
@@ -79,6 +82,7 @@ export class AppModule {
         PipelinesApplicationModule,
         DealsApplicationModule,
         AuditModule,
+        EventStreamModule.with(options.eventStream),
         ProjectionsModule.with(options.projectionsInProcess, options.subscriptionSilenceMs),
       ],
       controllers: [HealthController, PipelinesController, DealsController, ReadModelsController],

@@ -58,6 +58,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       readiness: config.readiness,
       writeContentionDeadlineMs: config.writeContentionDeadlineMs,
       idempotency: config.idempotency,
+      eventStream: config.eventStream,
     }),
     { bodyParser: false, bufferLogs: true },
   );

@@ -87,6 +87,7 @@ export const ROUTE_PERMISSIONS = {
   'GET /pipelines/:id/state': 'audit:history',
   'GET /pipelines/:id/diff': 'audit:history',
   'GET /events': 'events:read',
+  'GET /events/stream': 'events:read',
   'GET /audit/verify': 'audit:verify',
   'GET /audit/anchor': 'audit:verify',
 } as const satisfies Record<string, Exclude<Permission, 'identities:clear'>>;
