@@ -123,6 +123,7 @@ describe('role matrix (PostgreSQL)', () => {
     'GET /events/stream': { path: '/events/stream?limit=1' },
     'GET /audit/verify': { path: '/audit/verify' },
     'GET /audit/anchor': { path: '/audit/anchor' },
+    'GET /metrics': { path: '/metrics' },
   });
 
   async function call(route: RouteKey, authorization?: string) {

@@ -12,6 +12,8 @@ import { AppModule } from './app.module.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
 import type { AppConfig } from './config/app-config.js';
 import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
+import { ApiMetrics } from './metrics/api-metrics.js';
+import { httpMetrics } from './metrics/http-metrics.middleware.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { ApiProblem } from './problem/api-problem.js';
 import { applyHttpTimeouts, checkJsonBody, checkQueryString } from './request-limits/request-limits.js';
@@ -44,12 +46,20 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
     await database.close();
     throw error;
   }
+  // One registry per app (tests start several in one process): appends are measured at the store.
+  const metrics = new ApiMetrics();
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.with({
       database,
-      eventStore: eventStore!,
+      eventStore: metrics.meter(eventStore!),
+      metrics,
       verificationKey,
-      auth: { issuer: config.auth.issuer, audience: config.auth.audience, tokenPolicy: config.tokenPolicy },
+      auth: {
+        issuer: config.auth.issuer,
+        audience: config.auth.audience,
+        tokenPolicy: config.tokenPolicy,
+        ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+      },
       logLevel: config.logLevel,
       ...(config.logDestination ? { logDestination: config.logDestination } : {}),
       projectionsInProcess: config.projectionsInProcess,
@@ -67,6 +77,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   // ETags are stream revisions, set by the write and read routes; express's body-hash ETags would blur that.
   app.set('etag', false);
   applyHttpTimeouts(app.getHttpServer(), config.http);
+  app.use(httpMetrics(metrics));
   app.use(checkQueryString);
   app.use(requireJsonBody);
   app.useBodyParser('json', { limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });

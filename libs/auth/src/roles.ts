@@ -39,6 +39,10 @@ export const PERMISSIONS = {
     roles: ['ops', 'auditor', 'admin'],
     why: "Proving the hash chains intact and taking anchors is the auditors' job and an operational one (ops schedules the anchors); read-only.",
   },
+  'metrics:scrape': {
+    roles: ['ops', 'admin'],
+    why: 'Prometheus metrics (`GET /metrics`) describe the service, not the sales data: operators read them. A scraper that cannot mint JWTs may instead send the static `METRICS_TOKEN`, valid on this route only.',
+  },
   'identities:clear': {
     roles: ['sales', 'ops', 'auditor', 'admin'],
     why: 'Not a route: whether owner and actor ids are shown as they are. Without it (analysts) every owner and actor id on every route (deal, board, history, state, diff) is a stable pseudonym `anon-…`, the same on every route, so analysts can still group by owner. Sales and ops work with the people they see on the board; auditors need the full record.',
@@ -90,6 +94,7 @@ export const ROUTE_PERMISSIONS = {
   'GET /events/stream': 'events:read',
   'GET /audit/verify': 'audit:verify',
   'GET /audit/anchor': 'audit:verify',
+  'GET /metrics': 'metrics:scrape',
 } as const satisfies Record<string, Exclude<Permission, 'identities:clear'>>;
 
 export type RouteKey = keyof typeof ROUTE_PERMISSIONS;

@@ -55,6 +55,8 @@ export interface AppConfig {
     readonly issuer?: string;
     readonly audience?: string;
   };
+  /** METRICS_TOKEN: a static bearer for `GET /metrics` besides ops/admin JWTs (at least 32 characters); none when unset. */
+  readonly metricsToken?: string;
 }
 
 export interface EventStreamConfig {
@@ -119,7 +121,14 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       issuer: env.AUTH_JWT_ISSUER || undefined,
       audience: env.AUTH_JWT_AUDIENCE || undefined,
     },
+    ...(env.METRICS_TOKEN ? { metricsToken: metricsToken(env.METRICS_TOKEN) } : {}),
   };
+}
+
+function metricsToken(value: string): string {
+  if (value.length < 32 || /\s/.test(value))
+    throw new Error('METRICS_TOKEN must be at least 32 characters without whitespace');
+  return value;
 }
 
 function positive(seconds: number, name: string): number {

@@ -5,6 +5,8 @@ import { EVENT_STORE } from '@dealstream/command-handling';
 import { toEventView } from '@dealstream/audit';
 import type { EventStreamConfig } from '../config/app-config.js';
 import { ApiProblem } from '../problem/api-problem.js';
+import type { ApiMetrics } from '../metrics/api-metrics.js';
+import { API_METRICS } from '../metrics/metrics.tokens.js';
 import { EventsNotifier } from './events-notifier.js';
 import { eventFrame, heartbeatFrame, openingFrame } from './sse-frames.js';
 import { StreamSlots } from './stream-slots.js';
@@ -42,19 +44,15 @@ export class EventStreamService implements OnModuleDestroy {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(EVENT_STREAM_CONFIG) private readonly config: EventStreamConfig,
     private readonly notifier: EventsNotifier,
+    @Inject(API_METRICS) private readonly metrics: ApiMetrics,
   ) {
     this.slots = new StreamSlots(config.maxPerToken);
   }
 
-  /** Streams open on this instance. */
-  openStreams(): number {
-    return this.slots.total();
-  }
-
   /** Throws 429 when the token holds its bound; otherwise streams until one of the ends above. */
   async serve(request: Request, response: Response, stream: StreamRequest): Promise<void> {
-    const release = this.slots.tryAcquire(stream.tokenKey);
-    if (!release) {
+    const releaseSlot = this.slots.tryAcquire(stream.tokenKey);
+    if (!releaseSlot) {
       throw new ApiProblem(
         429,
         'too-many-streams',
@@ -63,6 +61,14 @@ export class EventStreamService implements OnModuleDestroy {
         { 'Retry-After': '5' },
       );
     }
+    this.metrics.eventStreamsOpen.inc();
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      releaseSlot();
+      this.metrics.eventStreamsOpen.dec();
+    };
     response.status(200);
     response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     response.setHeader('Cache-Control', 'no-store');
