@@ -3,7 +3,8 @@ import http from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { NewEvent, SqlEventStoreOptions } from '@dealstream/event-store';
 import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
-import { startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
+import { mintToken } from '@dealstream/auth';
+import { TEST_JWT_SECRET, startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
 import { OpenApiValidator } from '../support/openapi-validator.js';
 
 /*
@@ -315,6 +316,27 @@ describe('GET /events/stream (PostgreSQL, real sockets)', () => {
       'forbidden',
     );
     expect((await api.http().get('/events/stream').expect(401)).body.code).toBe('unauthorized');
+  });
+
+  it('ends a stream when its token expires', async () => {
+    const shortLived = await mintToken({
+      subject: 'short-lived',
+      roles: ['auditor'],
+      secret: TEST_JWT_SECRET,
+      expiresIn: '2s',
+    });
+    const opened = Date.now();
+    const stream = await openStream(baseUrl, `/events/stream?after=${(await feed()).at(-1)!.id}`, {
+      Authorization: `Bearer ${shortLived}`,
+    });
+    expect(stream.status).toBe(200);
+    const ended = await Promise.race([
+      stream.ended.then(() => 'ended'),
+      new Promise((r) => setTimeout(r, 6000, 'open')),
+    ]);
+    expect(ended).toBe('ended');
+    expect(Date.now() - opened).toBeLessThan(4000);
+    stream.close();
   });
 
   it('answers HEAD with the headers and no stream', async () => {

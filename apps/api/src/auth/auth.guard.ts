@@ -131,7 +131,7 @@ export class AuthGuard implements CanActivate {
     if (timeProblem) throw unauthorized(timeProblem);
     if (!isUsableSubject(payload.sub)) throw unauthorized('The token has no usable sub');
     const roles = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
-    const principal = { actorId: payload.sub, roles };
+    const principal = { actorId: payload.sub, roles, expiresAt: payload.exp };
     // exp is a finite number here: tokenTimeProblem refuses a token without one.
     this.verified.set(key, principal, payload.exp!);
     return principal;

@@ -2,6 +2,7 @@ import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { parseClientPosition } from '@dealstream/event-store';
+import type { Principal } from '../auth/auth.decorators.js';
 import { ProblemDto } from '../controller-kit/write-response.dto.js';
 import { nameList } from '../audit/dtos/query-fields.js';
 import { ApiProblem } from '../problem/api-problem.js';
@@ -13,7 +14,7 @@ const STREAM_DESCRIPTION = [
   'The global event feed of GET /events as Server-Sent Events (`text/event-stream`), live: every event once, in the feed order, never one that commits late skipped.',
   'Each event is `id: <cursor>` and one `data:` line with the same JSON as an item of GET /events (no `event:` field, so an EventSource delivers it to `onmessage`).',
   'Resume after a disconnect with the `Last-Event-ID` header (EventSource sends it) or `?after=<cursor>`: no gap, no duplicate.',
-  'A comment line `: heartbeat` every EVENTS_STREAM_HEARTBEAT_MS (15 s); the stream ends after EVENTS_STREAM_MAX_LIFETIME_MS (1 h) — reconnect with Last-Event-ID.',
+  'A comment line `: heartbeat` every EVENTS_STREAM_HEARTBEAT_MS (15 s); the stream ends after EVENTS_STREAM_MAX_LIFETIME_MS (1 h) or when the token expires, whichever is first — reconnect (with a fresh token) and Last-Event-ID.',
   'At most EVENTS_STREAM_MAX_PER_TOKEN (5) open streams per token on one API instance: 429 `too-many-streams` beyond.',
 ].join(' ');
 
@@ -67,7 +68,7 @@ export class EventStreamController {
   async stream(
     @Query() query: EventStreamQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
-    @Req() request: Request,
+    @Req() request: Request & { principal?: Principal },
     @Res() response: Response,
   ): Promise<void> {
     const resumeFrom = lastEventId === undefined ? query.after : lastEventId;
@@ -86,6 +87,7 @@ export class EventStreamController {
       after,
       filter: { ...(eventTypes ? { eventTypes } : {}), ...(streamCategories ? { streamCategories } : {}) },
       limit: query.limit === undefined ? undefined : Number(query.limit),
+      expiresAtMs: request.principal?.expiresAt === undefined ? undefined : request.principal.expiresAt * 1000,
     });
   }
 }

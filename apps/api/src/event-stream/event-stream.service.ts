@@ -24,6 +24,8 @@ export interface StreamRequest {
   readonly filter: NonNullable<ReadAllOptions['filter']>;
   /** End the stream after this many events (undefined: never). */
   readonly limit: number | undefined;
+  /** When the caller's token expires (ms since the epoch): the stream ends there, a new token reconnects. */
+  readonly expiresAtMs: number | undefined;
 }
 
 /**
@@ -32,8 +34,8 @@ export interface StreamRequest {
  * guarantee: every event once, in one order, never one that commits late skipped (the SQL store
  * holds back rows behind the oldest running transaction, and the cursor only moves over rows that
  * were read). It waits for the store's NOTIFY, or `pollMs`, whichever comes first; writes only
- * when the socket takes more (backpressure), and ends on close, at `maxLifetimeMs`, after `limit`
- * events, or when the app shuts down.
+ * when the socket takes more (backpressure), and ends on close, at `maxLifetimeMs` or when the
+ * caller's token expires (whichever is first), after `limit` events, or when the app shuts down.
  */
 @Injectable()
 export class EventStreamService implements OnModuleDestroy {
@@ -96,7 +98,11 @@ export class EventStreamService implements OnModuleDestroy {
     response.on('close', end);
     this.open.add(end);
     const unsubscribe = this.notifier.subscribe(poke);
-    const lifetime = setTimeout(end, this.config.maxLifetimeMs);
+    const lifetimeMs = Math.min(
+      this.config.maxLifetimeMs,
+      stream.expiresAtMs === undefined ? Infinity : Math.max(0, stream.expiresAtMs - Date.now()),
+    );
+    const lifetime = setTimeout(end, lifetimeMs);
     const heartbeat = setInterval(() => {
       if (!closed && !response.writableNeedDrain) response.write(heartbeatFrame());
     }, this.config.heartbeatMs);
