@@ -90,9 +90,11 @@ export class EventStreamService implements OnModuleDestroy {
       pending = true;
       wake?.();
     };
+    let stopDraining: (() => void) | undefined;
     const end = () => {
       closed = true;
       wake?.();
+      stopDraining?.();
     };
     request.on('close', end);
     response.on('close', end);
@@ -119,13 +121,15 @@ export class EventStreamService implements OnModuleDestroy {
     const drained = () =>
       new Promise<void>((resolve) => {
         if (closed || !response.writableNeedDrain) return resolve();
+        // Only the socket (or the end of the stream) ends this wait: a NOTIFY must not make the
+        // stream read and write on while the consumer has not taken what it was sent.
         response.once('drain', done);
-        wake = done;
+        stopDraining = done;
         function done() {
           response.off('drain', done);
           resolve();
         }
-      }).finally(() => (wake = undefined));
+      }).finally(() => (stopDraining = undefined));
 
     try {
       response.write(openingFrame(RETRY_MS));
