@@ -1,10 +1,18 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsString, IsUUID, Length, Matches } from 'class-validator';
+import { IsIn, IsString, IsUUID, Length, Matches, ValidateBy } from 'class-validator';
 import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
 import { Optional } from '../../controller-kit/optional.decorator.js';
 import { InstantQueryField } from '../../audit/dtos/query-fields.js';
 
 const INTEGER = /^(0|[1-9]\d{0,15})$/;
+/** 16 digits pass INTEGER; the documented maximum is 2^53 − 1, where a JSON number stays exact. */
+const SAFE_INTEGER = {
+  name: 'isSafeInteger',
+  validator: {
+    validate: (value: unknown) => typeof value === 'string' && Number(value) <= Number.MAX_SAFE_INTEGER,
+    defaultMessage: (args?: { property: string }) => `${args?.property} must be at most ${Number.MAX_SAFE_INTEGER}`,
+  },
+};
 
 /** Parameters every read route takes: the instant, its axis and read-your-writes. */
 export class ReadParamsDto {
@@ -51,6 +59,7 @@ export class BoardQueryDto extends ReadParamsDto {
   })
   @Optional()
   @Matches(INTEGER, { message: 'minAmount must be a non-negative integer' })
+  @ValidateBy(SAFE_INTEGER)
   minAmount?: string;
 
   @ApiPropertyOptional({
@@ -61,6 +70,7 @@ export class BoardQueryDto extends ReadParamsDto {
   })
   @Optional()
   @Matches(INTEGER, { message: 'maxAmount must be a non-negative integer' })
+  @ValidateBy(SAFE_INTEGER)
   maxAmount?: string;
 
   @ApiPropertyOptional({
