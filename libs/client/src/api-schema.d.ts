@@ -5879,6 +5879,15 @@ export interface operations {
           'text/plain': string;
         };
       };
+      /** @description A control character or lone surrogate in the query string (`invalid-characters`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
       401: {
         headers: {

@@ -25,6 +25,11 @@ export class MetricsController {
     content: { 'text/plain': { schema: { type: 'string' } } },
   })
   @ApiResponse({
+    status: 400,
+    type: ProblemDto,
+    description: 'A control character or lone surrogate in the query string (`invalid-characters`)',
+  })
+  @ApiResponse({
     status: 401,
     type: ProblemDto,
     description: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
