@@ -296,6 +296,42 @@ describe('bad input over HTTP: clear 4xx problem+json, nothing written', () => {
       code: 'validation-failed',
     },
     {
+      // Was accepted (200): 16 digits passed the pattern, beyond the documented maximum 2^53 − 1.
+      name: 'board minAmount beyond 2^53 - 1',
+      method: 'get',
+      path: () => `/pipelines/${ids.pipeline}/board?minAmount=9999999999999999`,
+      auth: ops,
+      status: 400,
+      code: 'validation-failed',
+    },
+    {
+      name: 'board maxAmount beyond 2^53 - 1',
+      method: 'get',
+      path: () => `/pipelines/${ids.pipeline}/board?maxAmount=9007199254740992`,
+      auth: ops,
+      status: 400,
+      code: 'validation-failed',
+    },
+    {
+      // Was accepted (201): @ValidateNested alone lets an array through; the document says object.
+      name: 'stage goal that is an array',
+      method: 'post',
+      path: () => '/pipelines',
+      body: { name: 'P', stages: [{ name: 'A', probability: 5, goal: [] }] },
+      auth: ops,
+      status: 400,
+      code: 'validation-failed',
+    },
+    {
+      name: 'stage goal that is an array, on a stage update',
+      method: 'patch',
+      path: () => `/pipelines/${ids.pipeline}/stages/${ids.stages[0]}`,
+      body: { goal: [] },
+      auth: ops,
+      status: 400,
+      code: 'validation-failed',
+    },
+    {
       name: 'remove stage without destination',
       method: 'delete',
       path: () => `/pipelines/${ids.pipeline}/stages/${ids.stages[1]}`,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
+import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
 
 /**
  * Hostile values for EVERY route of the OpenAPI document. The document is the one SwaggerModule
@@ -278,7 +279,12 @@ describe('hostile input derived from the OpenAPI document, for every route', () 
 
   beforeAll(async () => {
     // A short read wait: a well-formed minPosition beyond the head would otherwise hold each case 5 s.
-    api = await startApiOnPostgres({ readWaitMs: 100 });
+    // A short stream lifetime: a hostile value that is valid after all opens GET /events/stream, which
+    // would otherwise stream for an hour.
+    api = await startApiOnPostgres({
+      readWaitMs: 100,
+      eventStream: { ...appConfigFromEnv({}).eventStream, maxLifetimeMs: 200 },
+    });
     admin = `Bearer ${await api.token(['admin'])}`;
     const post = (path: string, body: object) => api.http().post(path).set('Authorization', admin).send(body);
     ids.pipeline = (

@@ -152,11 +152,14 @@ describe('role matrix (PostgreSQL)', () => {
     'GET /pipelines/:id/state': { path: `/pipelines/${pipelineId}/state?version=1` },
     'GET /pipelines/:id/diff': { path: `/pipelines/${pipelineId}/diff?from=0&to=1` },
     'GET /events': { path: '/events?limit=100' },
+    // Bounded: the stream ends after one event (the fixture has several), so the call returns.
+    'GET /events/stream': { path: '/events/stream?limit=1' },
     'GET /audit/verify': { path: '/audit/verify' },
     'GET /audit/anchor': { path: '/audit/anchor' },
     // An allowed role gets past the guard to a 415 (a JSON body, not NDJSON): nothing imported.
     'POST /imports': { path: '/imports', body: {} },
     'GET /imports/:id': { path: `/imports/${importId}` },
+    'GET /metrics': { path: '/metrics' },
   });
 
   async function call(route: RouteKey, authorization?: string) {

@@ -11,7 +11,12 @@ import { AuditModule } from './audit/audit.module.js';
 import { AUTH_OPTIONS, AuthGuard, VERIFICATION_KEY, type AuthOptions } from './auth/auth.guard.js';
 import type { VerificationKey } from './auth/auth-keys.js';
 import { DATABASE, DatabaseLifecycle } from './database.provider.js';
+import type { EventStreamConfig } from './config/app-config.js';
 import { DealsController } from './deals/deals.controller.js';
+import { EventStreamModule } from './event-stream/event-stream.module.js';
+import type { ApiMetrics } from './metrics/api-metrics.js';
+import { MetricsModule } from './metrics/metrics.module.js';
+import { API_METRICS } from './metrics/metrics.tokens.js';
 import { HealthController } from './health/health.controller.js';
 import { READINESS_OPTIONS, type ReadinessOptions } from './health/readiness.probe.js';
 import { IdempotencyKeyPurger } from './idempotency/idempotency-key.purger.js';
@@ -47,6 +52,9 @@ export interface AppModuleOptions {
   /** Time budget of a write without If-Match that keeps losing races (then 503 write-contention). */
   readonly writeContentionDeadlineMs: number;
   readonly idempotency: { readonly leaseMs: number; readonly retentionMs: number };
+  readonly eventStream: EventStreamConfig;
+  /** The Prometheus registry; `eventStore` is already metered by it (bootstrap.ts). */
+  readonly metrics: ApiMetrics;
 }
 
 /** Makes the infrastructure instances injectable everywhere (they are opened before Nest starts). */
@@ -59,13 +67,14 @@ class InfrastructureModule {
       providers: [
         { provide: DATABASE, useValue: options.database },
         { provide: EVENT_STORE, useValue: options.eventStore },
+        { provide: API_METRICS, useValue: options.metrics },
         {
           provide: WRITE_CONTENTION_POLICY,
           useValue: { ...DEFAULT_CONTENTION_POLICY, deadlineMs: options.writeContentionDeadlineMs },
         },
         DatabaseLifecycle,
       ],
-      exports: [DATABASE, EVENT_STORE, WRITE_CONTENTION_POLICY],
+      exports: [DATABASE, EVENT_STORE, WRITE_CONTENTION_POLICY, API_METRICS],
     };
   }
 }
@@ -84,6 +93,8 @@ export class AppModule {
         DealsApplicationModule,
         StageMapsApplicationModule,
         AuditModule,
+        EventStreamModule.with(options.eventStream),
+        MetricsModule,
         ProjectionsModule.with(options.projectionsInProcess, options.subscriptionSilenceMs),
       ],
       controllers: [

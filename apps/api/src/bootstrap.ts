@@ -13,6 +13,8 @@ import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.j
 import type { AppConfig } from './config/app-config.js';
 import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
 import { NDJSON } from './imports/imports.controller.js';
+import { ApiMetrics } from './metrics/api-metrics.js';
+import { httpMetrics } from './metrics/http-metrics.middleware.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { ApiProblem } from './problem/api-problem.js';
 import { applyHttpTimeouts, checkJsonBody, checkQueryString } from './request-limits/request-limits.js';
@@ -45,12 +47,20 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
     await database.close();
     throw error;
   }
+  // One registry per app (tests start several in one process): appends are measured at the store.
+  const metrics = new ApiMetrics();
   const app = await NestFactory.create<NestExpressApplication>(
     AppModule.with({
       database,
-      eventStore: eventStore!,
+      eventStore: metrics.meter(eventStore!),
+      metrics,
       verificationKey,
-      auth: { issuer: config.auth.issuer, audience: config.auth.audience, tokenPolicy: config.tokenPolicy },
+      auth: {
+        issuer: config.auth.issuer,
+        audience: config.auth.audience,
+        tokenPolicy: config.tokenPolicy,
+        ...(config.metricsToken ? { metricsToken: config.metricsToken } : {}),
+      },
       logLevel: config.logLevel,
       ...(config.logDestination ? { logDestination: config.logDestination } : {}),
       projectionsInProcess: config.projectionsInProcess,
@@ -59,6 +69,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       readiness: config.readiness,
       writeContentionDeadlineMs: config.writeContentionDeadlineMs,
       idempotency: config.idempotency,
+      eventStream: config.eventStream,
     }),
     { bodyParser: false, bufferLogs: true },
   );
@@ -67,6 +78,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   // ETags are stream revisions, set by the write and read routes; express's body-hash ETags would blur that.
   app.set('etag', false);
   applyHttpTimeouts(app.getHttpServer(), config.http);
+  app.use(httpMetrics(metrics));
   app.use(checkQueryString);
   app.use(requireJsonBody);
   app.useBodyParser('json', { limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });

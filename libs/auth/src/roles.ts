@@ -47,6 +47,10 @@ export const PERMISSIONS = {
     roles: ['admin', 'importer'],
     why: "A historic import writes back-dated history for many deals at once, under the importer's name with each change's source provenance (docs/import.md): a migration job's role, given to the principal that runs it, not to people who work deals.",
   },
+  'metrics:scrape': {
+    roles: ['ops', 'admin'],
+    why: 'Prometheus metrics (`GET /metrics`) describe the service, not the sales data: operators read them. A scraper that cannot mint JWTs may instead send the static `METRICS_TOKEN`, valid on this route only.',
+  },
   'identities:clear': {
     roles: ['sales', 'ops', 'auditor', 'admin'],
     why: 'Not a route: whether owner and actor ids are shown as they are. Without it (analysts) every owner and actor id on every route (deal, board, history, state, diff) is a stable pseudonym `anon-…`, the same on every route, so analysts can still group by owner. Sales and ops work with the people they see on the board; auditors need the full record.',
@@ -100,10 +104,12 @@ export const ROUTE_PERMISSIONS = {
   'GET /pipelines/:id/state': 'audit:history',
   'GET /pipelines/:id/diff': 'audit:history',
   'GET /events': 'events:read',
+  'GET /events/stream': 'events:read',
   'GET /audit/verify': 'audit:verify',
   'GET /audit/anchor': 'audit:verify',
   'POST /imports': 'imports:write',
   'GET /imports/:id': 'imports:write',
+  'GET /metrics': 'metrics:scrape',
 } as const satisfies Record<string, Exclude<Permission, 'identities:clear'>>;
 
 export type RouteKey = keyof typeof ROUTE_PERMISSIONS;

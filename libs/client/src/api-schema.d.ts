@@ -783,6 +783,50 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/events/stream': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The event feed live, as Server-Sent Events, resumable with Last-Event-ID
+     * @description The global event feed of GET /events as Server-Sent Events (`text/event-stream`), live: every event once, in the feed order, never one that commits late skipped. Each event is `id: <cursor>` and one `data:` line with the same JSON as an item of GET /events (no `event:` field, so an EventSource delivers it to `onmessage`). Resume after a disconnect with the `Last-Event-ID` header (EventSource sends it) or `?after=<cursor>`: no gap, no duplicate. A comment line `: heartbeat` every EVENTS_STREAM_HEARTBEAT_MS (15 s); the stream ends after EVENTS_STREAM_MAX_LIFETIME_MS (1 h) or when the token expires, whichever is first — reconnect (with a fresh token) and Last-Event-ID. At most EVENTS_STREAM_MAX_PER_TOKEN (5) open streams per token on one API instance: 429 `too-many-streams` beyond.
+     *
+     *     **Access:** roles `ops`, `auditor`, `admin` (permission `events:read`: The raw feed carries every identity and is read by backend consumers; redacting it would break them, so analysts do not get it.) Others get 403.
+     */
+    get: operations['EventStreamController_stream'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/metrics': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Prometheus metrics of this instance (text exposition format 0.0.4)
+     * @description HTTP request durations by route template and status, commands by type and outcome, appends and conflicts, projection lag (events, seconds) and position, parked streams, open event streams, process and event-loop metrics. Also readable with the static `METRICS_TOKEN` as bearer when it is set. Every metric is listed in docs/operations.md.
+     *
+     *     **Access:** roles `ops`, `admin` (permission `metrics:scrape`: Prometheus metrics (`GET /metrics`) describe the service, not the sales data: operators read them. A scraper that cannot mint JWTs may instead send the static `METRICS_TOKEN`, valid on this route only.) Others get 403.
+     */
+    get: operations['MetricsController_scrape'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -6919,6 +6963,184 @@ export interface operations {
         };
       };
       /** @description The event store did not answer in time (`event-store-unavailable`, with Retry-After; EventStoreDB profile) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  EventStreamController_stream: {
+    parameters: {
+      query?: {
+        /** @description Start after this cursor: an event's `id:` on the stream, a `next` of GET /events or a write's `position`; from the beginning when absent. A `Last-Event-ID` header takes precedence (an EventSource reconnecting keeps its URL). Two 16-digit hex parts, each at most 7fffffffffffffff (2^63 − 1) */
+        after?: string;
+        /** @description End the stream after this many events (for bounded reads); unbounded when absent (1..1000000) */
+        limit?: number;
+        /** @description Only these event types; comma-separated, up to 50 */
+        type?: string;
+        /** @description Only streams of these categories (the stream id before its first -); comma-separated, up to 50 */
+        category?: string;
+      };
+      header?: {
+        /** @description The `id:` of the last event received: the stream continues after it (takes precedence over `after`) */
+        'Last-Event-ID'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The stream: `retry:`, then events (`id:`, `data:`) and heartbeat comments, until the client closes it, `limit` events were sent or the lifetime ends */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/event-stream': string;
+        };
+      };
+      /** @description A malformed `after`, `limit`, `type`, `category` or `Last-Event-ID` (`validation-failed`, `invalid-last-event-id`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description This token holds EVENTS_STREAM_MAX_PER_TOKEN open streams on this instance (`too-many-streams`, with Retry-After) */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  MetricsController_scrape: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The exposition */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'text/plain': string;
+        };
+      };
+      /** @description A control character or lone surrogate in the query string (`invalid-characters`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The database did not answer while the figures were read (`database-unavailable`, `database-timeout`, with Retry-After) */
       503: {
         headers: {
           [name: string]: unknown;

@@ -7,6 +7,8 @@ export const PUBLIC_ROUTE = 'dealstream:public';
 export interface Principal {
   readonly actorId: string;
   readonly roles: readonly Role[];
+  /** The token's `exp` (seconds since the epoch): a long-lived response (an event stream) ends there. */
+  readonly expiresAt?: number;
 }
 
 /** Marks a route that needs no token (health, the OpenAPI document). */

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
@@ -23,6 +24,8 @@ export interface AuthOptions {
   readonly audience?: string;
   /** Lifetime bound and clock skew; DEFAULT_TOKEN_POLICY when absent. */
   readonly tokenPolicy?: TokenPolicy;
+  /** METRICS_TOKEN: a static bearer accepted on the `metrics:scrape` route only (Prometheus scrapers mint no JWTs). */
+  readonly metricsToken?: string;
 }
 
 /**
@@ -78,6 +81,13 @@ export class AuthGuard implements CanActivate {
         'Send the token in the Authorization header; a token in the URL is refused (and redacted from logs)',
       );
     }
+    if (
+      this.options.metricsToken &&
+      typeof request.route?.path === 'string' &&
+      permissionOfRoute(request.method, request.route.path) === 'metrics:scrape' &&
+      isStaticBearer(request.headers.authorization, this.options.metricsToken)
+    )
+      return true;
     const principal = await this.authenticate(request.headers.authorization);
     request.principal = principal;
     // Express's matched route pattern, e.g. '/deals/:id': the key of the matrix.
@@ -121,11 +131,19 @@ export class AuthGuard implements CanActivate {
     if (timeProblem) throw unauthorized(timeProblem);
     if (!isUsableSubject(payload.sub)) throw unauthorized('The token has no usable sub');
     const roles = Array.isArray(payload.roles) ? payload.roles.filter(isRole) : [];
-    const principal = { actorId: payload.sub, roles };
+    const principal = { actorId: payload.sub, roles, expiresAt: payload.exp };
     // exp is a finite number here: tokenTimeProblem refuses a token without one.
     this.verified.set(key, principal, payload.exp!);
     return principal;
   }
+}
+
+/** `Bearer <token>`, compared in constant time (over digests, so the length leaks nothing either). */
+function isStaticBearer(header: string | undefined, token: string): boolean {
+  const match = /^bearer +(\S+)$/i.exec(header ?? '');
+  if (!match) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(match[1]), digest(token));
 }
 
 function unauthorized(detail: string): ApiProblem {

@@ -74,7 +74,10 @@ describe('AuthGuard with verified tokens cached', () => {
     const sales = await mintToken({ subject: 'sam', roles: ['sales'], secret: SECRET, expiresIn: '10m' });
     const analyst = await mintToken({ subject: 'ann', roles: ['analyst'], secret: SECRET, expiresIn: '10m' });
     for (let i = 0; i < 3; i++) {
-      expect(await call(sales)).toEqual({ status: 200, principal: { actorId: 'sam', roles: ['sales'] } });
+      expect(await call(sales)).toEqual({
+        status: 200,
+        principal: { actorId: 'sam', roles: ['sales'], expiresAt: expect.any(Number) },
+      });
       expect((await call(analyst)).status).toBe(403);
     }
   });

@@ -37,6 +37,8 @@ export interface AppConfig {
     /** IDEMPOTENCY_KEY_RETENTION_HOURS (default 24). */
     readonly retentionMs: number;
   };
+  /** `GET /events/stream` (Server-Sent Events): bounds and timings, see README "Live stream". */
+  readonly eventStream: EventStreamConfig;
   /** HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS / HTTP_KEEP_ALIVE_TIMEOUT_MS (defaults 10 s, 30 s, 5 s). */
   readonly http: HttpTimeouts;
   /** The environment the event store is chosen from (EVENTSTORE_CONNECTION_STRING selects EventStoreDB). */
@@ -53,6 +55,19 @@ export interface AppConfig {
     readonly issuer?: string;
     readonly audience?: string;
   };
+  /** METRICS_TOKEN: a static bearer for `GET /metrics` besides ops/admin JWTs (at least 32 characters); none when unset. */
+  readonly metricsToken?: string;
+}
+
+export interface EventStreamConfig {
+  /** EVENTS_STREAM_MAX_PER_TOKEN: concurrent streams one bearer token may hold on one API instance (default 5; 429 beyond). */
+  readonly maxPerToken: number;
+  /** EVENTS_STREAM_HEARTBEAT_MS: a comment line this often keeps proxies from closing an idle stream (default 15000). */
+  readonly heartbeatMs: number;
+  /** EVENTS_STREAM_POLL_MS: the store is read at least this often without a NOTIFY (default 1000). */
+  readonly pollMs: number;
+  /** EVENTS_STREAM_MAX_LIFETIME_MS: a stream is ended after this long; the client reconnects with Last-Event-ID (default 3600000). */
+  readonly maxLifetimeMs: number;
 }
 
 export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -75,6 +90,12 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     idempotency: {
       leaseMs: milliseconds(env, 'IDEMPOTENCY_LEASE_MS', 60_000),
       retentionMs: 3_600_000 * wholeNumber(env, 'IDEMPOTENCY_KEY_RETENTION_HOURS', 24),
+    },
+    eventStream: {
+      maxPerToken: positiveMs(env.EVENTS_STREAM_MAX_PER_TOKEN, 5, 'EVENTS_STREAM_MAX_PER_TOKEN', 'streams'),
+      heartbeatMs: positiveMs(env.EVENTS_STREAM_HEARTBEAT_MS, 15_000, 'EVENTS_STREAM_HEARTBEAT_MS'),
+      pollMs: positiveMs(env.EVENTS_STREAM_POLL_MS, 1_000, 'EVENTS_STREAM_POLL_MS'),
+      maxLifetimeMs: positiveMs(env.EVENTS_STREAM_MAX_LIFETIME_MS, 3_600_000, 'EVENTS_STREAM_MAX_LIFETIME_MS'),
     },
     http: {
       headersTimeoutMs: positiveMs(env.HTTP_HEADERS_TIMEOUT_MS, 10_000, 'HTTP_HEADERS_TIMEOUT_MS'),
@@ -100,7 +121,14 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       issuer: env.AUTH_JWT_ISSUER || undefined,
       audience: env.AUTH_JWT_AUDIENCE || undefined,
     },
+    ...(env.METRICS_TOKEN ? { metricsToken: metricsToken(env.METRICS_TOKEN) } : {}),
   };
+}
+
+function metricsToken(value: string): string {
+  if (value.length < 32 || /\s/.test(value))
+    throw new Error('METRICS_TOKEN must be at least 32 characters without whitespace');
+  return value;
 }
 
 function positive(seconds: number, name: string): number {
@@ -121,10 +149,10 @@ function wholeNumber(env: NodeJS.ProcessEnv, name: string, fallback: number, uni
 }
 
 /** A timeout in milliseconds: a positive integer (0 would switch Node's bound off). */
-function positiveMs(raw: string | undefined, fallback: number, name: string): number {
+function positiveMs(raw: string | undefined, fallback: number, name: string, unit = 'milliseconds'): number {
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value <= 0)
-    throw new Error(`${name} must be a positive whole number of milliseconds, got '${raw}'`);
+    throw new Error(`${name} must be a positive whole number of ${unit}, got '${raw}'`);
   return value;
 }

@@ -6,6 +6,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsInt,
+  IsObject,
   IsString,
   IsUUID,
   Length,
@@ -82,6 +83,7 @@ export class UpdateStageDto {
 
   @ApiPropertyOptional({ type: StageGoalDto })
   @Optional()
+  @IsObject() // @ValidateNested alone accepts an array (it validates each element of none)
   @ValidateNested()
   @Type(() => StageGoalDto)
   goal?: StageGoalDto;

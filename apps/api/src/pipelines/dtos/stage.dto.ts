@@ -2,7 +2,7 @@ import { Optional } from '../../controller-kit/optional.decorator.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { MAX_DAYS_IN_STAGE } from '@dealstream/pipelines-domain';
-import { IsInt, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
+import { IsInt, IsObject, IsString, IsUUID, Length, Max, Min, ValidateNested } from 'class-validator';
 
 export class StageGoalDto {
   @ApiPropertyOptional({
@@ -48,6 +48,7 @@ export class StageDto {
 
   @ApiPropertyOptional({ type: StageGoalDto })
   @Optional()
+  @IsObject() // @ValidateNested alone accepts an array (it validates each element of none)
   @ValidateNested()
   @Type(() => StageGoalDto)
   goal?: StageGoalDto;

@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsIn, IsString, IsUUID, Length, Matches, ValidateNested } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsString,
+  IsUUID,
+  Length,
+  Matches,
+  ValidateBy,
+  ValidateNested,
+} from 'class-validator';
 import { MAX_TARGETS } from '@dealstream/stage-maps-domain';
 import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
 import { Optional } from '../../controller-kit/optional.decorator.js';
@@ -8,6 +18,14 @@ import { InstantQueryField } from '../../audit/dtos/query-fields.js';
 import { StageAssignmentDto, TargetStageDto } from '../../stage-maps/dtos/stage-map.dto.js';
 
 const INTEGER = /^(0|[1-9]\d{0,15})$/;
+/** 16 digits pass INTEGER; the documented maximum is 2^53 − 1, where a JSON number stays exact. */
+const SAFE_INTEGER = {
+  name: 'isSafeInteger',
+  validator: {
+    validate: (value: unknown) => typeof value === 'string' && Number(value) <= Number.MAX_SAFE_INTEGER,
+    defaultMessage: (args?: { property: string }) => `${args?.property} must be at most ${Number.MAX_SAFE_INTEGER}`,
+  },
+};
 
 /** Parameters every read route takes: the instant, its axis and read-your-writes. */
 export class ReadParamsDto {
@@ -66,6 +84,7 @@ export class BoardQueryDto extends ReportParamsDto {
   })
   @Optional()
   @Matches(INTEGER, { message: 'minAmount must be a non-negative integer' })
+  @ValidateBy(SAFE_INTEGER)
   minAmount?: string;
 
   @ApiPropertyOptional({
@@ -76,6 +95,7 @@ export class BoardQueryDto extends ReportParamsDto {
   })
   @Optional()
   @Matches(INTEGER, { message: 'maxAmount must be a non-negative integer' })
+  @ValidateBy(SAFE_INTEGER)
   maxAmount?: string;
 
   @ApiPropertyOptional({

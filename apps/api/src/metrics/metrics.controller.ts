@@ -1,0 +1,48 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { ProblemDto } from '../controller-kit/write-response.dto.js';
+import { API_METRICS } from './metrics.tokens.js';
+import type { ApiMetrics } from './api-metrics.js';
+
+/** `GET /metrics`: the Prometheus text exposition of this instance. */
+@ApiTags('health')
+@Controller('metrics')
+export class MetricsController {
+  constructor(@Inject(API_METRICS) private readonly metrics: ApiMetrics) {}
+
+  @Get()
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Prometheus metrics of this instance (text exposition format 0.0.4)',
+    description:
+      'HTTP request durations by route template and status, commands by type and outcome, appends and conflicts, projection lag (events, seconds) and position, parked streams, open event streams, process and event-loop metrics. ' +
+      'Also readable with the static `METRICS_TOKEN` as bearer when it is set. Every metric is listed in docs/operations.md.',
+  })
+  @ApiResponse({
+    status: 200,
+    description: 'The exposition',
+    content: { 'text/plain': { schema: { type: 'string' } } },
+  })
+  @ApiResponse({
+    status: 400,
+    type: ProblemDto,
+    description: 'A control character or lone surrogate in the query string (`invalid-characters`)',
+  })
+  @ApiResponse({
+    status: 401,
+    type: ProblemDto,
+    description: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
+  })
+  @ApiResponse({ status: 403, type: ProblemDto, description: 'The token lacks a role this route needs (`forbidden`)' })
+  @ApiResponse({
+    status: 503,
+    type: ProblemDto,
+    description:
+      'The database did not answer while the figures were read (`database-unavailable`, `database-timeout`, with Retry-After)',
+  })
+  async scrape(@Res() response: Response): Promise<void> {
+    const { contentType, body } = await this.metrics.exposition();
+    response.status(200).setHeader('Content-Type', contentType).setHeader('Cache-Control', 'no-store').send(body);
+  }
+}
