@@ -82,10 +82,12 @@ export class ApiMetrics {
 
   /** The store with its appends measured; every other member is the store's own (tests reach its options). */
   meter<S extends EventStore>(store: S): S {
+    // The store's own method, taken now: the measured append calls it, never a replacement assigned later.
+    const original = store.appendToStream.bind(store);
     const append: EventStore['appendToStream'] = async (streamId, events, options) => {
       const stop = this.appendDuration.startTimer();
       try {
-        const result = await store.appendToStream(streamId, events, options);
+        const result = await original(streamId, events, options);
         const outcome: AppendOutcome = result.alreadyStored ? 'already-stored' : 'appended';
         this.appends.inc({ outcome });
         if (!result.alreadyStored) this.appendedEvents.inc(events.length);
@@ -98,9 +100,13 @@ export class ApiMetrics {
         stop();
       }
     };
+    // A test that injects a fault assigns its own appendToStream on the store (wrapping the one it read
+    // before, i.e. this measured one): that assignment wins, and its inner call comes back here.
     return new Proxy(store, {
       get: (target, property, receiver) =>
-        property === 'appendToStream' ? append : (Reflect.get(target, property, receiver) as unknown),
+        property === 'appendToStream' && !Object.hasOwn(target, 'appendToStream')
+          ? append
+          : (Reflect.get(target, property, receiver) as unknown),
     });
   }
 
