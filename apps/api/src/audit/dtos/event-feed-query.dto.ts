@@ -1,26 +1,18 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, ValidateBy } from 'class-validator';
-import { MAX_CLIENT_POSITION_PART, parseClientPosition } from '@dealstream/event-store';
-import { Optional } from '../../controller-kit/optional.decorator.js';
-import { IntegerQueryField, NameListQueryField } from './query-fields.js';
+import {
+  EventTypesQueryField,
+  IntegerQueryField,
+  PositionCursorQueryField,
+  StreamCategoriesQueryField,
+} from './query-fields.js';
 
 const MAX_FEED_LIMIT = 1000;
 export const DEFAULT_FEED_LIMIT = 100;
 
 export class EventFeedQueryDto {
-  @ApiPropertyOptional({
-    description: `Opaque cursor: the \`next\` of the previous page (or a write’s \`position\`); from the beginning when absent. Two 16-digit hex parts, each at most ${MAX_CLIENT_POSITION_PART.toString(16)} (2^63 − 1)`,
-    example: '00000000000002f1-0000000000000017',
-    pattern: '^[0-7][0-9a-f]{15}-[0-7][0-9a-f]{15}$',
-  })
-  @Optional()
-  @IsString()
-  @ValidateBy({
-    name: 'isPositionCursor',
-    validator: {
-      validate: (value: unknown) => parseClientPosition(value) !== undefined,
-      defaultMessage: () => 'after must be a cursor as returned in next (two hex parts, each below 2^63)',
-    },
+  @PositionCursorQueryField({
+    description:
+      'Opaque cursor: the `next` of the previous page (or a write’s `position`); from the beginning when absent.',
+    accepted: 'next',
   })
   after?: string;
 
@@ -32,17 +24,9 @@ export class EventFeedQueryDto {
   })
   limit?: string;
 
-  @NameListQueryField({
-    description: 'Only these event types',
-    example: 'DealWon,DealLost',
-    pattern: /[A-Za-z0-9_.:]{1,100}/,
-  })
+  @EventTypesQueryField()
   type?: string;
 
-  @NameListQueryField({
-    description: 'Only streams of these categories (the stream id before its first -)',
-    example: 'deal',
-    pattern: /[A-Za-z0-9_.:]{1,100}/,
-  })
+  @StreamCategoriesQueryField()
   category?: string;
 }

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsString, Matches, ValidateBy } from 'class-validator';
 import { Optional } from '../../controller-kit/optional.decorator.js';
+import { MAX_CLIENT_POSITION_PART, parseClientPosition } from '@dealstream/event-store';
 
 /*
  * Query-string fields of the audit routes. Query values arrive as strings and are kept as strings
@@ -104,7 +105,7 @@ export const InstantQueryField = (description: string, options: { required?: boo
   );
 
 /** A comma-separated list of names (event types, stream categories). */
-export const NameListQueryField = (options: { description: string; example: string; pattern: RegExp }) =>
+const NameListQueryField = (options: { description: string; example: string; pattern: RegExp }) =>
   applyDecorators(
     ApiPropertyOptional({
       type: 'string',
@@ -126,3 +127,40 @@ export const EnumQueryField = (values: readonly string[], description: string) =
 export function nameList(value: string | undefined): string[] | undefined {
   return value === undefined ? undefined : [...new Set(value.split(','))];
 }
+
+/**
+ * `after`: a global position cursor (`next` of the feed, an SSE `id:`, a write's `position`).
+ * `description` says where the route's cursors come from; the bound is appended.
+ */
+export const PositionCursorQueryField = (options: { description: string; accepted: string }) =>
+  applyDecorators(
+    ApiPropertyOptional({
+      description: `${options.description} Two 16-digit hex parts, each at most ${MAX_CLIENT_POSITION_PART.toString(16)} (2^63 − 1)`,
+      example: '00000000000002f1-0000000000000017',
+      pattern: '^[0-7][0-9a-f]{15}-[0-7][0-9a-f]{15}$',
+    }),
+    Optional(),
+    IsString(),
+    ValidateBy({
+      name: 'isPositionCursor',
+      validator: {
+        validate: (value: unknown) => parseClientPosition(value) !== undefined,
+        defaultMessage: () =>
+          `after must be a cursor as returned in ${options.accepted} (two hex parts, each below 2^63)`,
+      },
+    }),
+  );
+
+/** `type`: only these event types (comma-separated), as the feed and the stream filter them. */
+export const EventTypesQueryField = () =>
+  NameListQueryField({ description: 'Only these event types', example: 'DealWon,DealLost', pattern: EVENT_NAME });
+
+/** `category`: only streams of these categories (comma-separated). */
+export const StreamCategoriesQueryField = () =>
+  NameListQueryField({
+    description: 'Only streams of these categories (the stream id before its first -)',
+    example: 'deal',
+    pattern: EVENT_NAME,
+  });
+
+const EVENT_NAME = /[A-Za-z0-9_.:]{1,100}/;
