@@ -1,4 +1,6 @@
-/** Small helpers shared by the benchmark scripts: timed concurrent loops and a plain table printer. */
+import { sql, type Kysely } from 'kysely';
+
+/** Small helpers shared by the benchmark scripts: timed concurrent loops, a plain table printer, the raw baseline's table. */
 
 export interface LoopResult {
   operations: number;
@@ -61,4 +63,27 @@ function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return 'n/a';
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString('en-US');
   return value.toFixed(2);
+}
+
+/**
+ * The raw baseline's table: shaped like event_store.events (same columns that matter, the same
+ * unique indexes and reading-order index), written with single-row autocommit INSERTs.
+ */
+export async function createRawEventsTable<D>(db: Kysely<D>): Promise<void> {
+  await sql`
+    create table raw_events (
+      global_position bigint generated always as identity primary key,
+      transaction_id xid8 not null default pg_current_xact_id(),
+      event_id uuid not null unique,
+      stream_id text not null,
+      stream_revision bigint not null,
+      type text not null,
+      data jsonb not null,
+      actor_id text not null,
+      occurred_at timestamptz not null,
+      recorded_at timestamptz not null default now(),
+      hash text not null,
+      unique (stream_id, stream_revision)
+    )`.execute(db);
+  await sql`create index raw_events_order on raw_events (transaction_id, global_position)`.execute(db);
 }

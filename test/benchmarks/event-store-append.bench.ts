@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { SqlEventStore, groupCommitFromEnv, migrateEventStore } from '@dealstream/event-store';
 import { createPostgresTestDatabase } from '../support/test-database.js';
-import { printTable, runFor, type LoopResult } from './bench-kit.js';
+import { createRawEventsTable, printTable, runFor, type LoopResult } from './bench-kit.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -27,22 +27,7 @@ const levels = (process.env.BENCH_WRITERS ?? '1,4,16').split(',').map(Number);
 const database = await createPostgresTestDatabase({ poolSize: 20 });
 try {
   await migrateEventStore(database.db);
-  await sql`
-    create table raw_events (
-      global_position bigint generated always as identity primary key,
-      transaction_id xid8 not null default pg_current_xact_id(),
-      event_id uuid not null unique,
-      stream_id text not null,
-      stream_revision bigint not null,
-      type text not null,
-      data jsonb not null,
-      actor_id text not null,
-      occurred_at timestamptz not null,
-      recorded_at timestamptz not null default now(),
-      hash text not null,
-      unique (stream_id, stream_revision)
-    )`.execute(database.db);
-  await sql`create index raw_events_order on raw_events (transaction_id, global_position)`.execute(database.db);
+  await createRawEventsTable(database.db);
 
   const inFlight = process.env.BENCH_GROUP_IN_FLIGHT; // to compare settings; the API has no such variable
   const groupCommit = { ...groupCommitFromEnv(process.env), ...(inFlight ? { maxInFlight: Number(inFlight) } : {}) };

@@ -31,7 +31,7 @@ import { Pool } from 'undici';
 import { mintToken } from '@dealstream/auth';
 import { SqlEventStore, encodePosition, type NewEvent } from '@dealstream/event-store';
 import { createPostgresTestDatabase } from '../support/test-database.js';
-import { percentile, printTable, runFor, type LoopResult } from './bench-kit.js';
+import { createRawEventsTable, percentile, printTable, runFor, type LoopResult } from './bench-kit.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const levels = (process.env.BENCH_LEVELS ?? '1,4,16,64').split(',').map(Number);
@@ -65,7 +65,7 @@ const base = `http://127.0.0.1:${port}`;
 const pool = new Pool(base, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000 });
 try {
   await waitForApi();
-  await createRawTable(database.db);
+  await createRawEventsTable(database.db);
   const token = `Bearer ${await mintToken({ subject: 'bench', roles: ['admin'], secret: SECRET, expiresIn: '1h' })}`;
   const headers = { authorization: token, 'content-type': 'application/json' };
 
@@ -318,25 +318,6 @@ async function waitForApi(): Promise<void> {
     if (Date.now() > deadline) throw new Error('the API did not come up within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-}
-
-async function createRawTable(db: Kysely<DB>): Promise<void> {
-  await sql`
-    create table raw_events (
-      global_position bigint generated always as identity primary key,
-      transaction_id xid8 not null default pg_current_xact_id(),
-      event_id uuid not null unique,
-      stream_id text not null,
-      stream_revision bigint not null,
-      type text not null,
-      data jsonb not null,
-      actor_id text not null,
-      occurred_at timestamptz not null,
-      recorded_at timestamptz not null default now(),
-      hash text not null,
-      unique (stream_id, stream_revision)
-    )`.execute(db);
-  await sql`create index raw_events_order on raw_events (transaction_id, global_position)`.execute(db);
 }
 
 /** utime + stime of a process, in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
