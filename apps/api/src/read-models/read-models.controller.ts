@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res }
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import type { Database } from '@dealstream/database';
-import { encodePosition } from '@dealstream/event-store';
+import { encodePosition, type GlobalPosition } from '@dealstream/event-store';
 import {
   LIVE_SCHEMA,
   board,
@@ -66,6 +66,13 @@ export class ReadModelsController {
     private readonly stageMaps: StageMapReader,
     @Inject(CHECKPOINT_WATCH) private readonly watch: CheckpointWatch,
   ) {}
+
+  /** What every report starts with: its stage map (422 when unknown), the read position (waits for minPosition), the instant. */
+  private async reportContext(pipelineId: string, query: ReportParamsDto, request: Request, response: Response) {
+    const map = await this.stageMapOf(pipelineId, query.stageMap);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
+    return { map, position, asOf: asOfOf(query) };
+  }
 
   /**
    * The stage map a report is asked in (stageMap=), from its own stream — a few events, cached; no
@@ -143,9 +150,8 @@ export class ReadModelsController {
         'Without identities:clear, ownerId filters by a pseudonym (anon-…) as shown on the board, the deal and the audit routes',
       );
     }
-    const map = await this.stageMapOf(id, query.stageMap);
-    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
-    const asOf = asOfOf(query);
+    const report = await this.reportContext(id, query, request, response);
+    const { map, asOf } = report;
     if (query.cursor && !query.stageId)
       throw new ApiProblem(400, 'cursor-needs-stage', 'cursor pages through one stage: pass its stageId too');
     const owners: BoardFilters =
@@ -171,10 +177,7 @@ export class ReadModelsController {
     if (!result) throw notFound(id, asOf);
     return {
       ...result,
-      asOf: asOf.at?.toISOString() ?? null,
-      axis: asOf.axis,
-      stageMap: stageMapRef(map),
-      readPosition: encodePosition(position),
+      ...reportEnvelope(report),
       identities: clear ? 'visible' : 'pseudonymous',
       stages: result.stages.map((stage) => ({
         ...stage,
@@ -205,9 +208,8 @@ export class ReadModelsController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const map = await this.stageMapOf(id, query.stageMap);
-    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
-    const asOf = asOfOf(query);
+    const report = await this.reportContext(id, query, request, response);
+    const { map, asOf } = report;
     const result = await pipelineMetrics(
       this.database.db,
       LIVE_SCHEMA,
@@ -219,10 +221,7 @@ export class ReadModelsController {
     if (!result) throw notFound(id, asOf);
     return {
       ...result,
-      asOf: asOf.at?.toISOString() ?? null,
-      axis: asOf.axis,
-      stageMap: stageMapRef(map),
-      readPosition: encodePosition(position),
+      ...reportEnvelope(report),
     };
   }
 
@@ -239,9 +238,8 @@ export class ReadModelsController {
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const map = await this.stageMapOf(id, query.stageMap);
-    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
-    const asOf = asOfOf(query);
+    const report = await this.reportContext(id, query, request, response);
+    const { map, asOf } = report;
     const { from, to } = periodOf(query);
     const result = await funnel(this.database.db, LIVE_SCHEMA, id, {
       from,
@@ -256,10 +254,7 @@ export class ReadModelsController {
       ...result,
       from: from.toISOString(),
       to: to.toISOString(),
-      asOf: asOf.at?.toISOString() ?? null,
-      axis: asOf.axis,
-      stageMap: stageMapRef(map),
-      readPosition: encodePosition(position),
+      ...reportEnvelope(report),
     };
   }
 
@@ -325,9 +320,8 @@ export class ReadModelsController {
     @Res({ passthrough: true }) response: Response,
   ) {
     // Velocity has no per-stage figure: a map is checked and echoed, and changes nothing.
-    const map = await this.stageMapOf(id, query.stageMap);
-    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
-    const asOf = asOfOf(query);
+    const report = await this.reportContext(id, query, request, response);
+    const { asOf } = report;
     const { from, to } = periodOf(query);
     if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
     const result = await velocity(this.database.db, LIVE_SCHEMA, id, { from, to, asOf, now: new Date() });
@@ -335,10 +329,7 @@ export class ReadModelsController {
       ...result,
       from: from.toISOString(),
       to: to.toISOString(),
-      asOf: asOf.at?.toISOString() ?? null,
-      axis: asOf.axis,
-      stageMap: stageMapRef(map),
-      readPosition: encodePosition(position),
+      ...reportEnvelope(report),
     };
   }
 }
@@ -349,6 +340,24 @@ function reportMap(map: StageMapView | undefined): { stageMap?: ReportStageMap }
 
 function stageMapRef(map: StageMapView | undefined) {
   return map ? { stageMapId: map.stageMapId, name: map.name, revision: String(map.revision) } : null;
+}
+
+/** What every report answers beside its figures: the instant, the axis, the stage map and the read position. */
+function reportEnvelope({
+  map,
+  position,
+  asOf,
+}: {
+  map: StageMapView | undefined;
+  position: GlobalPosition;
+  asOf: AsOf;
+}) {
+  return {
+    asOf: asOf.at?.toISOString() ?? null,
+    axis: asOf.axis,
+    stageMap: stageMapRef(map),
+    readPosition: encodePosition(position),
+  };
 }
 
 function asOfOf(query: Pick<ReadParamsDto, 'asOf' | 'axis'>): AsOf {
