@@ -212,20 +212,27 @@ function rebase(schema: unknown): unknown {
 }
 
 /**
- * Every object schema that lists its properties and says nothing about others gets
- * `unevaluatedProperties: false` (which, unlike additionalProperties, sees through allOf/$ref):
- * an answer may not carry a field the document does not name.
+ * Every object schema that lists its properties (or combines schemas with allOf) and says nothing
+ * about others gets `unevaluatedProperties: false` (which, unlike additionalProperties, sees through
+ * allOf/$ref): an answer may not carry a field the document does not name. The members of an allOf
+ * are left open — closed, each would refuse the fields the others name — and their parent is closed.
  */
-function closeObjects(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(closeObjects);
+function closeObjects(schema: unknown, allOfMember = false): unknown {
+  if (Array.isArray(schema)) return schema.map((item) => closeObjects(item));
   if (!schema || typeof schema !== 'object') return schema;
   const result: Json = {};
   for (const [key, value] of Object.entries(schema)) {
-    result[key] = key === 'example' || key === 'examples' ? value : closeObjects(value);
+    result[key] =
+      key === 'example' || key === 'examples'
+        ? value
+        : key === 'allOf' && Array.isArray(value)
+          ? value.map((member) => closeObjects(member, true))
+          : closeObjects(value);
   }
   if (
-    result.properties &&
-    typeof result.properties === 'object' &&
+    !allOfMember &&
+    (result.properties || result.allOf) &&
+    typeof (result.properties ?? result.allOf) === 'object' &&
     result.additionalProperties === undefined &&
     result.unevaluatedProperties === undefined
   ) {

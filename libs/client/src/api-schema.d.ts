@@ -2105,13 +2105,16 @@ export interface operations {
           'application/json': components['schemas']['HealthDto'];
         };
       };
-      /** @description A control character or lone surrogate in the query string (`invalid-characters`) */
+      /** @description The request could not be read: not valid HTTP (`malformed-http`), a query string that is not percent-encoded UTF-8 (`invalid-query`), a control character or lone surrogate in the query or body (`invalid-characters`), a body that is not JSON (`malformed-json`) or nests deeper than 32 levels (`json-too-deep`) */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'invalid-characters' | 'invalid-query' | 'json-too-deep' | 'malformed-http' | 'malformed-json';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -2120,7 +2123,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -2129,7 +2159,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -2138,7 +2171,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
     };
@@ -2161,13 +2197,16 @@ export interface operations {
           'application/json': components['schemas']['HealthDto'];
         };
       };
-      /** @description A control character or lone surrogate in the query string (`invalid-characters`) */
+      /** @description The request could not be read: not valid HTTP (`malformed-http`), a query string that is not percent-encoded UTF-8 (`invalid-query`), a control character or lone surrogate in the query or body (`invalid-characters`), a body that is not JSON (`malformed-json`) or nests deeper than 32 levels (`json-too-deep`) */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'invalid-characters' | 'invalid-query' | 'json-too-deep' | 'malformed-http' | 'malformed-json';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -2176,7 +2215,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -2185,7 +2251,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -2194,7 +2263,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not ready: `{"status":"unavailable"}` (and `Retry-After`) */
@@ -2226,13 +2298,16 @@ export interface operations {
           'application/json': components['schemas']['HealthDto'];
         };
       };
-      /** @description A control character or lone surrogate in the query string (`invalid-characters`) */
+      /** @description The request could not be read: not valid HTTP (`malformed-http`), a query string that is not percent-encoded UTF-8 (`invalid-query`), a control character or lone surrogate in the query or body (`invalid-characters`), a body that is not JSON (`malformed-json`) or nests deeper than 32 levels (`json-too-deep`) */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'invalid-characters' | 'invalid-query' | 'json-too-deep' | 'malformed-http' | 'malformed-json';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -2241,7 +2316,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -2250,7 +2352,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -2259,7 +2364,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description The database does not answer within READY_TIMEOUT_MS */
@@ -2306,7 +2414,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -2315,7 +2434,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -2324,7 +2446,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -2333,7 +2458,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -2342,7 +2470,20 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'last-stage-cannot-be-removed'
+              | 'pipeline-already-defined'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-already-exists'
+              | 'stage-limit-reached'
+              | 'stage-name-taken';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -2351,7 +2492,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -2360,7 +2504,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -2369,7 +2516,28 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'duplicate-stage-id'
+              | 'duplicate-stage-name'
+              | 'idempotency-key-reused'
+              | 'invalid-currency'
+              | 'invalid-pipeline-id'
+              | 'invalid-pipeline-name'
+              | 'invalid-probability'
+              | 'invalid-stage-goal'
+              | 'invalid-stage-id'
+              | 'invalid-stage-index'
+              | 'invalid-stage-name'
+              | 'invalid-stage-order'
+              | 'move-target-same-stage'
+              | 'no-stages'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'too-many-stages'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -2378,7 +2546,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -2387,7 +2558,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -2396,7 +2570,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -2438,7 +2615,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -2447,7 +2636,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -2456,7 +2648,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -2465,7 +2660,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -2474,7 +2672,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -2483,7 +2684,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'last-stage-cannot-be-removed'
+              | 'pipeline-already-defined'
+              | 'pipeline-archived'
+              | 'stage-already-exists'
+              | 'stage-limit-reached'
+              | 'stage-name-taken';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -2492,7 +2705,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -2501,7 +2717,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -2510,7 +2729,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -2519,7 +2741,28 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'duplicate-stage-id'
+              | 'duplicate-stage-name'
+              | 'idempotency-key-reused'
+              | 'invalid-currency'
+              | 'invalid-pipeline-id'
+              | 'invalid-pipeline-name'
+              | 'invalid-probability'
+              | 'invalid-stage-goal'
+              | 'invalid-stage-id'
+              | 'invalid-stage-index'
+              | 'invalid-stage-name'
+              | 'invalid-stage-order'
+              | 'move-target-same-stage'
+              | 'no-stages'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'too-many-stages'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -2528,7 +2771,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -2537,7 +2783,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -2546,7 +2795,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -2588,7 +2840,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -2597,7 +2861,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -2606,7 +2873,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -2615,7 +2885,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -2624,7 +2897,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -2633,7 +2909,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'last-stage-cannot-be-removed'
+              | 'pipeline-already-defined'
+              | 'pipeline-archived'
+              | 'stage-already-exists'
+              | 'stage-limit-reached'
+              | 'stage-name-taken';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -2642,7 +2930,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -2651,7 +2954,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -2660,7 +2966,28 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'duplicate-stage-id'
+              | 'duplicate-stage-name'
+              | 'idempotency-key-reused'
+              | 'invalid-currency'
+              | 'invalid-pipeline-id'
+              | 'invalid-pipeline-name'
+              | 'invalid-probability'
+              | 'invalid-stage-goal'
+              | 'invalid-stage-id'
+              | 'invalid-stage-index'
+              | 'invalid-stage-name'
+              | 'invalid-stage-order'
+              | 'move-target-same-stage'
+              | 'no-stages'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'too-many-stages'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -2669,7 +2996,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -2678,7 +3008,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -2687,7 +3020,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -2730,7 +3066,20 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'empty-patch'
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -2739,7 +3088,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -2748,7 +3100,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -2757,7 +3112,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -2766,7 +3124,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -2775,7 +3136,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'last-stage-cannot-be-removed'
+              | 'pipeline-already-defined'
+              | 'pipeline-archived'
+              | 'stage-already-exists'
+              | 'stage-limit-reached'
+              | 'stage-name-taken';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -2784,7 +3157,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -2793,7 +3169,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -2802,7 +3181,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -2811,7 +3193,28 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'duplicate-stage-id'
+              | 'duplicate-stage-name'
+              | 'idempotency-key-reused'
+              | 'invalid-currency'
+              | 'invalid-pipeline-id'
+              | 'invalid-pipeline-name'
+              | 'invalid-probability'
+              | 'invalid-stage-goal'
+              | 'invalid-stage-id'
+              | 'invalid-stage-index'
+              | 'invalid-stage-name'
+              | 'invalid-stage-order'
+              | 'move-target-same-stage'
+              | 'no-stages'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'too-many-stages'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -2820,7 +3223,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -2829,7 +3235,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -2838,7 +3247,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -2880,7 +3292,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -2889,7 +3313,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -2898,7 +3325,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -2907,7 +3337,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -2916,7 +3349,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -2925,7 +3361,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'last-stage-cannot-be-removed'
+              | 'pipeline-already-defined'
+              | 'pipeline-archived'
+              | 'stage-already-exists'
+              | 'stage-limit-reached'
+              | 'stage-name-taken';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -2934,7 +3382,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -2943,7 +3394,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -2952,7 +3406,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -2961,7 +3418,28 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'duplicate-stage-id'
+              | 'duplicate-stage-name'
+              | 'idempotency-key-reused'
+              | 'invalid-currency'
+              | 'invalid-pipeline-id'
+              | 'invalid-pipeline-name'
+              | 'invalid-probability'
+              | 'invalid-stage-goal'
+              | 'invalid-stage-id'
+              | 'invalid-stage-index'
+              | 'invalid-stage-name'
+              | 'invalid-stage-order'
+              | 'move-target-same-stage'
+              | 'no-stages'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'too-many-stages'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -2970,7 +3448,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -2979,7 +3460,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -2988,7 +3472,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -3026,7 +3513,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -3035,7 +3534,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -3044,7 +3546,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -3053,7 +3558,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -3062,7 +3570,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -3071,7 +3582,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'last-stage-cannot-be-removed'
+              | 'pipeline-already-defined'
+              | 'pipeline-archived'
+              | 'stage-already-exists'
+              | 'stage-limit-reached'
+              | 'stage-name-taken';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -3080,7 +3603,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -3089,7 +3627,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -3098,7 +3639,28 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'duplicate-stage-id'
+              | 'duplicate-stage-name'
+              | 'idempotency-key-reused'
+              | 'invalid-currency'
+              | 'invalid-pipeline-id'
+              | 'invalid-pipeline-name'
+              | 'invalid-probability'
+              | 'invalid-stage-goal'
+              | 'invalid-stage-id'
+              | 'invalid-stage-index'
+              | 'invalid-stage-name'
+              | 'invalid-stage-order'
+              | 'move-target-same-stage'
+              | 'no-stages'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'too-many-stages'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -3107,7 +3669,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -3116,7 +3681,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -3125,7 +3693,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -3163,7 +3734,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -3172,7 +3754,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -3181,7 +3766,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -3190,7 +3778,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -3199,7 +3790,24 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'deal-not-found'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -3208,7 +3816,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -3217,7 +3828,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -3226,7 +3840,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -3235,7 +3879,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -3244,7 +3891,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -3253,7 +3903,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -3294,7 +3947,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'as-of-not-supported'
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-position'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -3303,7 +3968,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -3312,7 +3980,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
@@ -3321,7 +3992,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -3330,7 +4004,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -3339,7 +4040,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -3348,7 +4052,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
@@ -3357,7 +4064,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'read-model-behind';
+          };
         };
       };
     };
@@ -3399,7 +4109,20 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'empty-patch'
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -3408,7 +4131,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -3417,7 +4143,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -3426,7 +4155,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -3435,7 +4167,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -3444,7 +4179,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -3453,7 +4204,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -3462,7 +4216,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -3471,7 +4228,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -3480,7 +4240,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -3489,7 +4279,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -3498,7 +4291,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -3507,7 +4303,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -3549,7 +4348,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -3558,7 +4369,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -3567,7 +4381,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -3576,7 +4393,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -3585,7 +4405,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -3594,7 +4417,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -3603,7 +4442,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -3612,7 +4454,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -3621,7 +4466,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -3630,7 +4478,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -3639,7 +4517,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -3648,7 +4529,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -3657,7 +4541,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -3699,7 +4586,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -3708,7 +4607,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -3717,7 +4619,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -3726,7 +4631,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -3735,7 +4643,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -3744,7 +4655,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -3753,7 +4680,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -3762,7 +4692,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -3771,7 +4704,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -3780,7 +4716,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -3789,7 +4755,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -3798,7 +4767,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -3807,7 +4779,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -3849,7 +4824,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -3858,7 +4845,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -3867,7 +4857,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -3876,7 +4869,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -3885,7 +4881,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -3894,7 +4893,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -3903,7 +4918,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -3912,7 +4930,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -3921,7 +4942,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -3930,7 +4954,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -3939,7 +4993,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -3948,7 +5005,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -3957,7 +5017,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -3999,7 +5062,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -4008,7 +5083,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -4017,7 +5095,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -4026,7 +5107,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -4035,7 +5119,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -4044,7 +5131,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -4053,7 +5156,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -4062,7 +5168,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -4071,7 +5180,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -4080,7 +5192,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -4089,7 +5231,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -4098,7 +5243,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -4107,7 +5255,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -4149,7 +5300,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -4158,7 +5321,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -4167,7 +5333,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -4176,7 +5345,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -4185,7 +5357,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -4194,7 +5369,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -4203,7 +5394,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -4212,7 +5406,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -4221,7 +5418,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -4230,7 +5430,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -4239,7 +5469,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -4248,7 +5481,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -4257,7 +5493,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -4299,7 +5538,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -4308,7 +5559,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -4317,7 +5571,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -4326,7 +5583,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -4335,7 +5595,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -4344,7 +5607,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -4353,7 +5632,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -4362,7 +5644,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -4371,7 +5656,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -4380,7 +5668,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -4389,7 +5707,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -4398,7 +5719,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -4407,7 +5731,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -4449,7 +5776,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -4458,7 +5797,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -4467,7 +5809,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -4476,7 +5821,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -4485,7 +5833,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -4494,7 +5845,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -4503,7 +5870,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -4512,7 +5882,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -4521,7 +5894,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -4530,7 +5906,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -4539,7 +5945,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -4548,7 +5957,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -4557,7 +5969,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -4597,7 +6012,20 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'if-match-not-supported'
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -4606,7 +6034,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -4615,7 +6046,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -4624,7 +6058,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -4633,7 +6070,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -4642,16 +6082,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -4660,7 +6107,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -4669,7 +6119,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -4678,7 +6131,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -4687,7 +6170,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -4696,7 +6182,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -4705,7 +6194,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -4745,7 +6237,20 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'if-match-not-supported'
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -4754,7 +6259,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -4763,7 +6271,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -4772,7 +6283,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -4781,7 +6295,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -4790,16 +6307,23 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
-        };
-      };
-      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'already-in-stage'
+              | 'concurrency-conflict'
+              | 'deal-already-exists'
+              | 'deal-closed'
+              | 'deal-not-closed'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'parent-deal-not-found'
+              | 'parent-deal-not-won'
+              | 'pipeline-archived'
+              | 'pipeline-not-found'
+              | 'stage-not-removed'
+              | 'won-deal-cannot-reopen';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -4808,7 +6332,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -4817,7 +6344,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -4826,7 +6356,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'bant-criteria-not-met'
+              | 'currency-mismatch'
+              | 'idempotency-key-reused'
+              | 'invalid-account'
+              | 'invalid-activity-id'
+              | 'invalid-activity-kind'
+              | 'invalid-activity-outcome'
+              | 'invalid-amount'
+              | 'invalid-bant'
+              | 'invalid-competitor'
+              | 'invalid-contact'
+              | 'invalid-currency'
+              | 'invalid-deal-id'
+              | 'invalid-disqualification-reason'
+              | 'invalid-expected-close-date'
+              | 'invalid-follow-on-kind'
+              | 'invalid-move-reason'
+              | 'invalid-note'
+              | 'invalid-owner-id'
+              | 'invalid-reason'
+              | 'invalid-source'
+              | 'invalid-stage-id'
+              | 'invalid-title'
+              | 'pipeline-mismatch'
+              | 'stage-not-found'
+              | 'stage-removed'
+              | 'unknown-pipeline';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -4835,7 +6395,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -4844,7 +6407,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -4853,7 +6419,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -4893,7 +6462,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -4902,7 +6483,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -4911,7 +6495,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -4920,7 +6507,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -4929,7 +6519,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -4938,7 +6531,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'stage-map-already-defined'
+              | 'stage-map-deleted';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -4947,7 +6548,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -4956,7 +6560,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -4965,7 +6572,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'idempotency-key-reused' | 'invalid-stage-map' | 'invalid-stage-map-id' | 'invalid-stage-map-name';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -4974,7 +6584,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -4983,7 +6596,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -4992,7 +6608,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -5000,10 +6619,7 @@ export interface operations {
   StageMapsController_get: {
     parameters: {
       query?: never;
-      header?: {
-        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
-        'X-Min-Position'?: string;
-      };
+      header?: never;
       path: {
         id: string;
       };
@@ -5026,7 +6642,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -5035,7 +6661,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -5044,7 +6673,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
@@ -5053,7 +6685,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stage-map-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -5062,7 +6697,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -5071,7 +6733,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -5080,7 +6745,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -5122,7 +6802,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -5131,7 +6823,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -5140,7 +6835,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -5149,7 +6847,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stage-map-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -5158,7 +6859,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -5167,7 +6871,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'stage-map-already-defined'
+              | 'stage-map-deleted';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -5176,7 +6888,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -5185,7 +6900,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -5194,7 +6912,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -5203,7 +6924,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'idempotency-key-reused' | 'invalid-stage-map' | 'invalid-stage-map-id' | 'invalid-stage-map-name';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -5212,7 +6936,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -5221,7 +6948,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -5230,7 +6960,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -5268,7 +7001,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -5277,7 +7022,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -5286,7 +7034,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
@@ -5295,7 +7046,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stage-map-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -5304,7 +7058,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
@@ -5313,7 +7070,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'stage-map-already-defined'
+              | 'stage-map-deleted';
+          };
         };
       };
       /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
@@ -5322,7 +7087,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -5331,7 +7111,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
@@ -5340,7 +7123,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'idempotency-key-reused' | 'invalid-stage-map' | 'invalid-stage-map-id' | 'invalid-stage-map-name';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -5349,7 +7135,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -5358,7 +7147,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
@@ -5367,7 +7159,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
         };
       };
     };
@@ -5424,7 +7219,21 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'cursor-needs-stage'
+              | 'invalid-characters'
+              | 'invalid-cursor'
+              | 'invalid-id'
+              | 'invalid-position'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'owner-filter-needs-pseudonym'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -5433,7 +7242,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -5442,7 +7254,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
@@ -5451,7 +7266,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -5460,7 +7278,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
@@ -5469,7 +7314,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stage-map-of-another-pipeline' | 'unknown-stage-map';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -5478,7 +7326,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -5487,7 +7338,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
@@ -5496,7 +7350,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'read-model-behind';
+          };
         };
       };
     };
@@ -5539,7 +7396,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-position'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -5548,7 +7416,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -5557,7 +7428,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
@@ -5566,7 +7440,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -5575,7 +7452,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
@@ -5584,7 +7488,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stage-map-of-another-pipeline' | 'unknown-stage-map';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -5593,7 +7500,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -5602,7 +7512,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
@@ -5611,7 +7524,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'read-model-behind';
+          };
         };
       };
     };
@@ -5660,7 +7576,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-period'
+              | 'invalid-position'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -5669,7 +7597,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -5678,7 +7609,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
@@ -5687,7 +7621,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -5696,7 +7633,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
@@ -5705,7 +7669,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stage-map-of-another-pipeline' | 'unknown-stage-map';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -5714,7 +7681,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -5723,7 +7693,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
@@ -5732,7 +7705,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'read-model-behind';
+          };
         };
       };
     };
@@ -5770,7 +7746,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-period'
+              | 'invalid-position'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -5779,7 +7767,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -5788,7 +7779,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
@@ -5797,7 +7791,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -5806,7 +7803,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The body is larger than the limit (`payload-too-large`) */
@@ -5815,7 +7815,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
         };
       };
       /** @description A body that is not JSON (`unsupported-media-type`) */
@@ -5824,7 +7827,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
@@ -5833,7 +7839,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-stage-map'
+              | 'invalid-stage-map-id'
+              | 'invalid-stage-map-name'
+              | 'stage-map-of-another-pipeline'
+              | 'unknown-stage-map';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -5842,7 +7856,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -5851,7 +7868,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
@@ -5860,7 +7880,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'read-model-behind';
+          };
         };
       };
     };
@@ -5907,7 +7930,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-period'
+              | 'invalid-position'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -5916,7 +7951,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -5925,7 +7963,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
@@ -5934,7 +7975,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -5943,7 +7987,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
@@ -5952,7 +8023,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stage-map-of-another-pipeline' | 'unknown-stage-map';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -5961,7 +8035,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -5970,7 +8047,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
@@ -5979,7 +8059,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'read-model-behind';
+          };
         };
       };
     };
@@ -6015,25 +8098,41 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'idempotency-key-not-supported'
+              | 'invalid-characters'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'not-canonical';
+          };
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
-      /** @description The role may not import */
+      /** @description The token lacks a role this route needs (`forbidden`) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6042,7 +8141,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The body is larger than 256 MiB (`body-too-large`) */
@@ -6051,7 +8153,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'body-too-large' | 'payload-too-large';
+          };
         };
       };
       /** @description The body is not application/x-ndjson (`unsupported-media-type`) */
@@ -6060,7 +8165,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6069,7 +8177,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6078,7 +8189,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
     };
@@ -6103,31 +8217,46 @@ export interface operations {
           'application/json': components['schemas']['ImportJobDto'];
         };
       };
-      /** @description The id is not a UUID (`invalid-id`) */
+      /** @description The request could not be read: not valid HTTP (`malformed-http`), a query string that is not percent-encoded UTF-8 (`invalid-query`), a control character or lone surrogate in the query or body (`invalid-characters`), a body that is not JSON (`malformed-json`) or nests deeper than 32 levels (`json-too-deep`) */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json';
+          };
         };
       };
-      /** @description Missing or invalid bearer token */
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
       401: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
-      /** @description The role may not import */
+      /** @description The token lacks a role this route needs (`forbidden`) */
       403: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description No such import on this process (`import-not-found`) */
@@ -6136,7 +8265,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'import-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6145,7 +8277,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6154,7 +8313,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6163,7 +8325,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
     };
@@ -6198,7 +8363,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -6207,7 +8382,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
@@ -6216,7 +8394,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`) */
@@ -6225,7 +8406,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6234,7 +8418,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6243,7 +8454,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6252,7 +8466,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The event store or the database did not answer in time (`event-store-unavailable` on the EventStoreDB profile, `database-timeout`, `database-unavailable`; with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -6289,7 +8518,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -6298,7 +8537,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
@@ -6307,7 +8549,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`) */
@@ -6316,7 +8561,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found' | 'no-state-at-instant' | 'version-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6325,7 +8573,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6334,7 +8609,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6343,7 +8621,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The event store or the database did not answer in time (`event-store-unavailable` on the EventStoreDB profile, `database-timeout`, `database-unavailable`; with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -6378,7 +8671,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -6387,7 +8690,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
@@ -6396,7 +8702,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`) */
@@ -6405,7 +8714,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'deal-not-found' | 'version-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6414,7 +8726,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6423,7 +8762,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6432,7 +8774,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The event store or the database did not answer in time (`event-store-unavailable` on the EventStoreDB profile, `database-timeout`, `database-unavailable`; with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -6467,7 +8824,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -6476,7 +8843,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
@@ -6485,7 +8855,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`) */
@@ -6494,7 +8867,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6503,7 +8879,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6512,7 +8915,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6521,7 +8927,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The event store or the database did not answer in time (`event-store-unavailable` on the EventStoreDB profile, `database-timeout`, `database-unavailable`; with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -6558,7 +8979,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -6567,7 +8998,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
@@ -6576,7 +9010,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`) */
@@ -6585,7 +9022,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'no-state-at-instant' | 'pipeline-not-found' | 'version-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6594,7 +9034,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6603,7 +9070,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6612,7 +9082,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The event store or the database did not answer in time (`event-store-unavailable` on the EventStoreDB profile, `database-timeout`, `database-unavailable`; with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -6647,7 +9132,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -6656,7 +9151,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
@@ -6665,7 +9163,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`) */
@@ -6674,7 +9175,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found' | 'version-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6683,7 +9187,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6692,7 +9223,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6701,7 +9235,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The event store or the database did not answer in time (`event-store-unavailable` on the EventStoreDB profile, `database-timeout`, `database-unavailable`; with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -6738,7 +9287,16 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -6747,7 +9305,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
@@ -6756,7 +9317,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6765,7 +9329,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6774,7 +9365,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6783,7 +9377,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The event store or the database did not answer in time (`event-store-unavailable` on the EventStoreDB profile, `database-timeout`, `database-unavailable`; with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -6814,7 +9423,16 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -6823,7 +9441,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
@@ -6832,7 +9453,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description Unknown deal or pipeline (`deal-not-found`, `pipeline-not-found`, `stream-not-found`), a version it never reached (`version-not-found`) or an instant before its first event (`no-state-at-instant`) */
@@ -6841,7 +9465,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stream-not-found';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6850,7 +9477,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6859,7 +9513,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6868,16 +9525,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
-      /** @description The event store did not answer in time (`event-store-unavailable`, with Retry-After; EventStoreDB profile) */
+      /** @description The event store or the database did not answer in time (`event-store-unavailable` on the EventStoreDB profile, `database-timeout`, `database-unavailable`; with Retry-After) */
       503: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -6905,7 +9568,16 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -6914,7 +9586,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
@@ -6923,7 +9598,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -6932,7 +9610,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
         };
       };
       /** @description The store's hash chains are broken, so it is not anchored (`hash-chain-broken`); GET /audit/verify says where */
@@ -6941,7 +9622,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'hash-chain-broken';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -6950,7 +9658,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -6959,16 +9670,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
-      /** @description The event store did not answer in time (`event-store-unavailable`, with Retry-After; EventStoreDB profile) */
+      /** @description The event store or the database did not answer in time (`event-store-unavailable` on the EventStoreDB profile, `database-timeout`, `database-unavailable`; with Retry-After) */
       503: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -7009,7 +9726,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-last-event-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -7018,7 +9745,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix */
@@ -7027,7 +9757,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -7036,7 +9769,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description This token holds EVENTS_STREAM_MAX_PER_TOKEN open streams on this instance (`too-many-streams`, with Retry-After) */
@@ -7045,7 +9805,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'too-many-streams';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -7054,7 +9817,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -7063,7 +9829,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The event store or the database did not answer before the stream opened (with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
         };
       };
     };
@@ -7086,13 +9867,16 @@ export interface operations {
           'text/plain': string;
         };
       };
-      /** @description A control character or lone surrogate in the query string (`invalid-characters`) */
+      /** @description The request could not be read: not valid HTTP (`malformed-http`), a query string that is not percent-encoded UTF-8 (`invalid-query`), a control character or lone surrogate in the query or body (`invalid-characters`), a body that is not JSON (`malformed-json`) or nests deeper than 32 levels (`json-too-deep`) */
       400: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'invalid-characters' | 'invalid-query' | 'json-too-deep' | 'malformed-http' | 'malformed-json';
+          };
         };
       };
       /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
@@ -7101,7 +9885,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
         };
       };
       /** @description The token lacks a role this route needs (`forbidden`) */
@@ -7110,7 +9897,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
         };
       };
       /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
@@ -7119,7 +9909,34 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
         };
       };
       /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
@@ -7128,7 +9945,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
         };
       };
       /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
@@ -7137,7 +9957,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
         };
       };
       /** @description The database did not answer while the figures were read (`database-unavailable`, `database-timeout`, with Retry-After) */
@@ -7146,7 +9969,10 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          'application/problem+json': components['schemas']['ProblemDto'];
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable';
+          };
         };
       };
     };

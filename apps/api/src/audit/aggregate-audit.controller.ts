@@ -4,6 +4,7 @@ import { DEAL_AUDIT, PIPELINE_AUDIT, type AuditedAggregate } from '@dealstream/a
 import { CurrentPrincipal, type Principal } from '../auth/auth.decorators.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { AggregateAuditService } from './aggregate-audit.service.js';
+import { mergeProblems, type ProblemCodes } from '../problem/problem-catalogue.js';
 import { ApiAuditRead } from './audit-docs.decorators.js';
 import { DiffQueryDto, HistoryQueryDto, StateQueryDto } from './dtos/audit-queries.dto.js';
 import { HistoryPageDto, StateAtDto, StateDiffDto } from './dtos/audit-responses.dto.js';
@@ -24,13 +25,20 @@ interface AuditRoutes {
  * definition makes both controllers. Reads the event store only.
  */
 function auditController({ name, path, noun, aggregate }: AuditRoutes): Type {
+  /** Every route here: a UUID in the path, 404 for a stream that does not exist. */
+  const AGGREGATE_READ: ProblemCodes = { 400: ['invalid-id'], 404: [`${aggregate.kind}-not-found`] };
+
   @ApiTags('audit')
   @Controller(path)
   class AuditController {
     constructor(private readonly audit: AggregateAuditService) {}
 
     @Get(':id/history')
-    @ApiAuditRead({ summary: `A ${noun}'s events in revision order, paginated`, type: HistoryPageDto, errors: [404] })
+    @ApiAuditRead({
+      summary: `A ${noun}'s events in revision order, paginated`,
+      type: HistoryPageDto,
+      problems: AGGREGATE_READ,
+    })
     history(
       @Param('id', UuidParamPipe) id: string,
       @Query() query: HistoryQueryDto,
@@ -45,7 +53,10 @@ function auditController({ name, path, noun, aggregate }: AuditRoutes): Type {
       description:
         'Replays the stream through the same evolve as the write side. asOf folds the longest run of events, from the first, that had all happened (axis=occurred, default) or been recorded (axis=recorded) by the instant.',
       type: StateAtDto,
-      errors: [404],
+      problems: mergeProblems(AGGREGATE_READ, {
+        400: ['invalid-query'],
+        404: ['version-not-found', 'no-state-at-instant'],
+      }),
     })
     state(
       @Param('id', UuidParamPipe) id: string,
@@ -59,7 +70,7 @@ function auditController({ name, path, noun, aggregate }: AuditRoutes): Type {
     @ApiAuditRead({
       summary: 'Field-by-field changes between two versions, with who and when',
       type: StateDiffDto,
-      errors: [404],
+      problems: mergeProblems(AGGREGATE_READ, { 400: ['invalid-query'], 404: ['version-not-found'] }),
     })
     diff(
       @Param('id', UuidParamPipe) id: string,

@@ -36,7 +36,7 @@ export class AuditVerifyController {
     description:
       'Answers 200 with ok=false and the first break of each broken stream when tampering is found. See docs/audit.md for what it can and cannot detect.',
     type: VerifyReportDto,
-    errors: [404, 503],
+    problems: { 404: ['stream-not-found'] },
   })
   async verify(@Query() query: VerifyQueryDto): Promise<VerifyReportDto> {
     const options = query.stream !== undefined ? { streamId: query.stream } : {};
@@ -55,7 +55,7 @@ export class AuditVerifyController {
       "Verifies every chain, then answers each stream's head revision and hash with a digest over them (docs/audit.md). " +
       "Kept where the database's writers cannot reach, it lets `dealstream verify --anchor <file>` detect a stream rewritten and re-hashed consistently, truncated or deleted since — which the chain alone cannot.",
     type: ChainAnchorDto,
-    errors: [409, 503],
+    problems: { 400: ['invalid-query'], 409: ['hash-chain-broken'] },
   })
   async anchor(@Query() query: Record<string, unknown>): Promise<ChainAnchorDto> {
     const unknown = Object.keys(query);

@@ -22,7 +22,7 @@ export class EventFeedController {
   @ApiAuditRead({
     summary: 'Every event in global order after a cursor, optionally of some types or stream categories',
     type: EventFeedPageDto,
-    errors: [],
+    problems: {},
   })
   async feed(@Query() query: EventFeedQueryDto): Promise<EventFeedPageDto> {
     const eventTypes = nameList(query.type);

@@ -1,5 +1,22 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, type ApiPropertyOptions } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOperation,
+  ApiResponse,
+  getSchemaPath,
+  type ApiPropertyOptions,
+} from '@nestjs/swagger';
+import {
+  AUTHENTICATED,
+  CONDITIONAL_WRITE,
+  READ_MODEL_READ,
+  VALIDATED,
+  WRITE,
+  mergeProblems,
+  type ProblemCodes,
+} from '../problem/problem-catalogue.js';
 import { ProblemDto, WriteResponseDto } from './write-response.dto.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -23,7 +40,11 @@ export function ApiWrite(options: {
   summary: string;
   description?: string;
   status?: 200 | 201;
-  errors: number[];
+  /**
+   * The codes only this route answers, by status: its domain's (`domainProblems`), its 404s, its own
+   * 400s. Those of every write (auth, body, Idempotency-Key, If-Match, contention) are added here.
+   */
+  problems: ProblemCodes;
   conditional?: boolean;
   /** The success answer's schema (default WriteResponseDto; a route that answers more extends it). */
   type?: Type;
@@ -66,16 +87,33 @@ export function ApiWrite(options: {
         'Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision.',
     }),
     ...headers,
-    // 409, 422 (Idempotency-Key) and 503 (contention, event store) can answer every write; 415 any body not JSON.
-    ...[...new Set([400, 401, 403, ...options.errors, 409, 415, 422, 503])]
-      .sort((a, b) => a - b)
-      .map((status) =>
-        ApiResponse({
-          status,
-          type: ProblemDto,
-          description: ERROR_DESCRIPTIONS[status] ?? 'Problem',
-        }),
+    ApiProblemResponses(
+      answeredAsNotFound(
+        mergeProblems(
+          AUTHENTICATED,
+          VALIDATED,
+          WRITE,
+          options.conditional === false ? {} : CONDITIONAL_WRITE,
+          options.problems,
+        ),
       ),
+      ERROR_DESCRIPTIONS,
+    ),
+  );
+}
+
+/**
+ * A write's handler looks the addressed stream up before deciding and answers 404 when it does not
+ * exist, so a domain code such as `deal-not-found` (kind conflict, for a decider called directly)
+ * reaches a client of this route only as a 404: it is listed there alone.
+ */
+function answeredAsNotFound(problems: ProblemCodes): ProblemCodes {
+  const notFound = new Set(problems[404] ?? []);
+  return Object.fromEntries(
+    Object.entries(problems).map(([status, codes]) => [
+      status,
+      status === '404' ? codes : (codes ?? []).filter((code) => !notFound.has(code)),
+    ]),
   );
 }
 
@@ -83,7 +121,10 @@ export function ApiWrite(options: {
 export function ApiRead(options: {
   summary: string;
   description?: string;
-  errors?: number[];
+  /** The codes only this route answers, by status (its 404s, its own 400s and 422s), besides every read's. */
+  problems?: ProblemCodes;
+  /** A read of the read models (minPosition, read-model-behind); false for one that reads the event store. */
+  readModels?: boolean;
   /** The 200 answer's schema. */
   type: Type;
 }) {
@@ -100,24 +141,65 @@ export function ApiRead(options: {
   return applyDecorators(
     ApiBearerAuth(),
     ApiOperation({ summary: options.summary, ...(options.description ? { description: options.description } : {}) }),
-    ApiHeader({
-      name: 'X-Min-Position',
-      required: false,
-      description: 'Same as the minPosition query parameter: wait until the read models reflect this write position.',
-    }),
+    ...(options.readModels === false
+      ? []
+      : [
+          ApiHeader({
+            name: 'X-Min-Position',
+            required: false,
+            description:
+              'Same as the minPosition query parameter: wait until the read models reflect this write position.',
+          }),
+        ]),
     ApiResponse({
       status: 200,
       type: options.type,
       description: 'OK. Header X-Read-Position: the position the data reflects.',
     }),
-    ...(options.errors ?? [400, 401, 403, 404, 503]).map((status) =>
-      ApiResponse({
-        status,
-        type: ProblemDto,
-        description: descriptions[status] ?? 'Problem',
-      }),
+    ApiProblemResponses(
+      mergeProblems(
+        AUTHENTICATED,
+        VALIDATED,
+        options.readModels === false ? {} : READ_MODEL_READ,
+        options.problems ?? {},
+      ),
+      descriptions,
     ),
   );
+}
+
+/**
+ * The problem+json responses of a route: one per status, each a ProblemDto whose `code` is one of
+ * the listed values (an enum a generated client can switch on; the e2e validator holds the API to
+ * it). Codes every route can answer (ANY_REQUEST) are added to each operation by the document builder.
+ */
+export function ApiProblemResponses(problems: ProblemCodes, descriptions: Readonly<Record<number, string>> = {}) {
+  return applyDecorators(
+    ApiExtraModels(ProblemDto),
+    ...Object.entries(problems)
+      .sort(([a], [b]) => Number(a) - Number(b))
+      .map(([status, codes]) =>
+        ApiResponse({
+          status: Number(status),
+          description: descriptions[Number(status)] ?? ERROR_DESCRIPTIONS[Number(status)] ?? 'Problem',
+          schema: problemSchema(codes ?? []),
+        }),
+      ),
+  );
+}
+
+/** A ProblemDto whose `code` is one of `codes`. */
+export function problemSchema(codes: readonly string[]) {
+  return {
+    allOf: [
+      { $ref: getSchemaPath(ProblemDto) },
+      {
+        type: 'object' as const,
+        required: ['code'],
+        properties: { code: { type: 'string' as const, enum: [...codes] } },
+      },
+    ],
+  };
 }
 
 /**

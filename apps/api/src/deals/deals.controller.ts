@@ -16,13 +16,15 @@ import {
   UpdateDealCommand,
   WinDealCommand,
 } from '@dealstream/deals-application';
-import type { FollowOnKind } from '@dealstream/deals-domain';
+import { dealErrorKinds, type FollowOnKind } from '@dealstream/deals-domain';
+import { pipelineErrorKinds } from '@dealstream/pipelines-domain';
 import { ApiWrite } from '../controller-kit/api-docs.decorators.js';
 import { commandContextOf } from '../controller-kit/command-context.factory.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { writeResponse } from '../controller-kit/write-result.js';
 import { ActivityLoggedResponseDto, FollowOnResponseDto } from '../controller-kit/write-response.dto.js';
 import { ApiProblem } from '../problem/api-problem.js';
+import { domainProblems, mergeProblems } from '../problem/problem-catalogue.js';
 import {
   CreateDealDto,
   DisqualifyDealDto,
@@ -36,7 +38,18 @@ import {
   WinDealDto,
 } from './dtos/deal-commands.dto.js';
 
-const ON_A_DEAL = [404, 409, 412, 413, 422];
+/**
+ * What the deal deciders can refuse (409/422 by kind), and `unknown-pipeline` from the pipeline
+ * snapshot a deal command checks against.
+ */
+const DEAL_DOMAIN = mergeProblems(
+  domainProblems(dealErrorKinds),
+  domainProblems({ 'unknown-pipeline': pipelineErrorKinds['unknown-pipeline'] }),
+);
+/** A command on an existing deal, addressed by its id. */
+const ON_A_DEAL = mergeProblems(DEAL_DOMAIN, { 404: ['deal-not-found'] });
+/** Opening an up- or cross-sell on a won deal: If-Match does not apply. */
+const FOLLOW_ON = mergeProblems(ON_A_DEAL, { 400: ['if-match-not-supported'] });
 
 /** Deal writes. Needs role sales, ops or admin; the actor on every event is the token's subject. */
 @ApiTags('deals')
@@ -46,7 +59,7 @@ export class DealsController {
 
   @Post()
   @HttpCode(201)
-  @ApiWrite({ summary: 'Create a deal in a pipeline stage', status: 201, errors: [409, 413, 422], conditional: false })
+  @ApiWrite({ summary: 'Create a deal in a pipeline stage', status: 201, problems: DEAL_DOMAIN, conditional: false })
   async create(@Body() body: CreateDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
     const context = commandContextOf(request);
     const { id: requestedId, pipelineId, stageId, ...fields } = body;
@@ -62,7 +75,10 @@ export class DealsController {
   }
 
   @Patch(':id')
-  @ApiWrite({ summary: 'Change the amount, owner or expected close date', errors: ON_A_DEAL })
+  @ApiWrite({
+    summary: 'Change the amount, owner or expected close date',
+    problems: mergeProblems(ON_A_DEAL, { 400: ['empty-patch'] }),
+  })
   async update(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: UpdateDealDto,
@@ -82,7 +98,7 @@ export class DealsController {
 
   @Post(':id/qualify')
   @HttpCode(200)
-  @ApiWrite({ summary: 'Qualify with BANT (budget, authority and need must be confirmed)', errors: ON_A_DEAL })
+  @ApiWrite({ summary: 'Qualify with BANT (budget, authority and need must be confirmed)', problems: ON_A_DEAL })
   qualify(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: QualifyDealDto,
@@ -109,7 +125,7 @@ export class DealsController {
 
   @Post(':id/disqualify')
   @HttpCode(200)
-  @ApiWrite({ summary: 'Disqualify (no budget, no authority, …): a normal closed outcome', errors: ON_A_DEAL })
+  @ApiWrite({ summary: 'Disqualify (no budget, no authority, …): a normal closed outcome', problems: ON_A_DEAL })
   disqualify(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: DisqualifyDealDto,
@@ -121,7 +137,7 @@ export class DealsController {
 
   @Post(':id/stage')
   @HttpCode(200)
-  @ApiWrite({ summary: 'Move to any live stage of its pipeline, forward or back', errors: ON_A_DEAL })
+  @ApiWrite({ summary: 'Move to any live stage of its pipeline, forward or back', problems: ON_A_DEAL })
   move(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: MoveDealDto,
@@ -136,7 +152,7 @@ export class DealsController {
   @ApiWrite({
     summary: 'Log a call, email, meeting, social touch or note (also on closed deals)',
     status: 201,
-    errors: ON_A_DEAL,
+    problems: ON_A_DEAL,
     type: ActivityLoggedResponseDto,
   })
   async logActivity(
@@ -154,7 +170,7 @@ export class DealsController {
 
   @Post(':id/win')
   @HttpCode(200)
-  @ApiWrite({ summary: 'Win the deal (optionally at a final amount)', errors: ON_A_DEAL })
+  @ApiWrite({ summary: 'Win the deal (optionally at a final amount)', problems: ON_A_DEAL })
   win(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: WinDealDto,
@@ -166,7 +182,7 @@ export class DealsController {
 
   @Post(':id/lose')
   @HttpCode(200)
-  @ApiWrite({ summary: 'Lose the deal, with a reason and optionally the competitor', errors: ON_A_DEAL })
+  @ApiWrite({ summary: 'Lose the deal, with a reason and optionally the competitor', problems: ON_A_DEAL })
   lose(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: LoseDealDto,
@@ -178,7 +194,7 @@ export class DealsController {
 
   @Post(':id/reopen')
   @HttpCode(200)
-  @ApiWrite({ summary: 'Reopen a lost or disqualified deal (won deals get up-sells instead)', errors: ON_A_DEAL })
+  @ApiWrite({ summary: 'Reopen a lost or disqualified deal (won deals get up-sells instead)', problems: ON_A_DEAL })
   reopen(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: ReopenDealDto,
@@ -198,7 +214,7 @@ export class DealsController {
   @ApiWrite({
     summary: 'Open an up-sell deal linked to this won deal',
     status: 201,
-    errors: ON_A_DEAL,
+    problems: FOLLOW_ON,
     conditional: false,
     type: FollowOnResponseDto,
   })
@@ -216,7 +232,7 @@ export class DealsController {
   @ApiWrite({
     summary: 'Open a cross-sell deal linked to this won deal',
     status: 201,
-    errors: ON_A_DEAL,
+    problems: FOLLOW_ON,
     conditional: false,
     type: FollowOnResponseDto,
   })

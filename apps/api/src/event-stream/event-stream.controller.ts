@@ -3,9 +3,10 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@n
 import type { Request, Response } from 'express';
 import { parseClientPosition } from '@dealstream/event-store';
 import type { Principal } from '../auth/auth.decorators.js';
-import { ProblemDto } from '../controller-kit/write-response.dto.js';
+import { ApiProblemResponses } from '../controller-kit/api-docs.decorators.js';
 import { nameList } from '../audit/dtos/query-fields.js';
 import { ApiProblem } from '../problem/api-problem.js';
+import { AUTHENTICATED, VALIDATED, mergeProblems } from '../problem/problem-catalogue.js';
 import { EventStreamQueryDto } from './event-stream-query.dto.js';
 import { EventStreamService } from './event-stream.service.js';
 import { StreamSlots } from './stream-slots.js';
@@ -42,29 +43,19 @@ export class EventStreamController {
       'The stream: `retry:`, then events (`id:`, `data:`) and heartbeat comments, until the client closes it, `limit` events were sent or the lifetime ends',
     content: { 'text/event-stream': { schema: { type: 'string' } } },
   })
-  @ApiResponse({
-    status: 400,
-    type: ProblemDto,
-    description:
-      'A malformed `after`, `limit`, `type`, `category` or `Last-Event-ID` (`validation-failed`, `invalid-last-event-id`)',
-  })
-  @ApiResponse({
-    status: 401,
-    type: ProblemDto,
-    description: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
-  })
-  @ApiResponse({
-    status: 403,
-    type: ProblemDto,
-    description:
-      'The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix',
-  })
-  @ApiResponse({
-    status: 429,
-    type: ProblemDto,
-    description:
-      'This token holds EVENTS_STREAM_MAX_PER_TOKEN open streams on this instance (`too-many-streams`, with Retry-After)',
-  })
+  @ApiProblemResponses(
+    mergeProblems(AUTHENTICATED, VALIDATED, {
+      400: ['invalid-last-event-id'],
+      429: ['too-many-streams'],
+      503: ['event-store-unavailable', 'database-timeout', 'database-unavailable'],
+    }),
+    {
+      400: 'A malformed `after`, `limit`, `type`, `category` or `Last-Event-ID` (`validation-failed`, `invalid-last-event-id`)',
+      403: 'The token lacks a role this route needs (`forbidden`); the roles are in `x-roles` and the README role matrix',
+      429: 'This token holds EVENTS_STREAM_MAX_PER_TOKEN open streams on this instance (`too-many-streams`, with Retry-After)',
+      503: 'The event store or the database did not answer before the stream opened (with Retry-After)',
+    },
+  )
   async stream(
     @Query() query: EventStreamQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,

@@ -1,5 +1,5 @@
 import { Controller, Get, HttpCode, Inject, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiResponse, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import type { Database } from '@dealstream/database';
 import { encodePosition, type EventStore } from '@dealstream/event-store';
@@ -8,7 +8,6 @@ import { EVENT_STORE } from '@dealstream/command-handling';
 import { Public, type Principal } from '../auth/auth.decorators.js';
 import { PROJECTION_RUNNER } from '../projections/projections.module.js';
 import { DATABASE } from '../database.provider.js';
-import { ProblemDto } from '../controller-kit/write-response.dto.js';
 import { HealthDto } from './health-responses.dto.js';
 import { READINESS_OPTIONS, ReadinessProbe, type ReadinessOptions, type ReadinessReport } from './readiness.probe.js';
 
@@ -36,7 +35,6 @@ export class HealthController {
   @Get('live')
   @ApiOperation({ summary: 'Liveness: the process answers (never looks at the database)' })
   @ApiOkResponse({ description: '`{"status":"ok"}`', type: HealthDto })
-  @ApiRequestRefused()
   @HttpCode(200)
   live() {
     return { status: 'ok' };
@@ -55,7 +53,6 @@ export class HealthController {
     description: 'Not ready: `{"status":"unavailable"}` (and `Retry-After`)',
     type: HealthDto,
   })
-  @ApiRequestRefused()
   async ready(@Req() request: { principal?: Principal }, @Res({ passthrough: true }) response: Response) {
     const report = await this.probe.check();
     if (!report.ready) response.status(503).setHeader('Retry-After', '1');
@@ -76,7 +73,6 @@ export class HealthController {
     description: 'The database does not answer within READY_TIMEOUT_MS',
     type: HealthDto,
   })
-  @ApiRequestRefused()
   async health(@Req() request: { principal?: Principal }, @Res({ passthrough: true }) response: Response) {
     const report = await this.probe.check({ databaseOnly: true });
     if (!report.databaseReachable) response.status(503).setHeader('Retry-After', '1');
@@ -112,15 +108,6 @@ export class HealthController {
 }
 
 const PARKED_LISTED = 20;
-
-/** Health routes take no input, but the request limits apply to every route (a control character in the query). */
-function ApiRequestRefused() {
-  return ApiResponse({
-    status: 400,
-    type: ProblemDto,
-    description: 'A control character or lone surrogate in the query string (`invalid-characters`)',
-  });
-}
 
 type ParkedSummary = Pick<ParkedStream, 'streamId' | 'eventType' | 'error' | 'errorCode' | 'eventsWaiting'> & {
   revision: string;

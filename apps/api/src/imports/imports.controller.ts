@@ -13,22 +13,15 @@ import { parseCanonicalLine } from '@dealstream/import';
 import type { Principal } from '../auth/auth.decorators.js';
 import { CurrentPrincipal } from '../auth/auth.decorators.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
+import { ApiProblemResponses } from '../controller-kit/api-docs.decorators.js';
 import { ApiProblem } from '../problem/api-problem.js';
-import { ProblemDto } from '../controller-kit/write-response.dto.js';
+import { AUTHENTICATED, mergeProblems } from '../problem/problem-catalogue.js';
 import { ImportJobDto } from './import-job.dto.js';
 import { ImportJobs, type ImportJobView } from './import-jobs.js';
 
 /** Largest NDJSON body (bytes) a POST /imports takes; larger histories: split the file, or use the CLI. */
 const IMPORT_BODY_LIMIT_BYTES = 256 * 1024 * 1024;
 export const NDJSON = 'application/x-ndjson';
-
-const problem = (status: number, description: string) =>
-  ApiResponse({
-    status,
-    type: ProblemDto,
-    description,
-    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/ProblemDto' } } },
-  });
 
 /** Historic import over HTTP: the body is streamed to a temporary file, then imported in the background. */
 @ApiTags('imports')
@@ -60,14 +53,18 @@ export class ImportsController {
     description: 'Accepted, running: header Location: /imports/{importId}',
     headers: { Location: { description: '/imports/{importId}', schema: { type: 'string' } } },
   })
-  @problem(
-    400,
-    'The body is not a canonical import file (`not-canonical`), or an Idempotency-Key was sent (`idempotency-key-not-supported`: an import is idempotent by its source ids; post the same file again)',
+  @ApiProblemResponses(
+    mergeProblems(AUTHENTICATED, {
+      400: ['not-canonical', 'idempotency-key-not-supported'],
+      413: ['body-too-large'],
+      415: ['unsupported-media-type'],
+    }),
+    {
+      400: 'The body is not a canonical import file (`not-canonical`), or an Idempotency-Key was sent (`idempotency-key-not-supported`: an import is idempotent by its source ids; post the same file again)',
+      413: 'The body is larger than 256 MiB (`body-too-large`)',
+      415: 'The body is not application/x-ndjson (`unsupported-media-type`)',
+    },
   )
-  @problem(401, 'Missing or invalid bearer token')
-  @problem(403, 'The role may not import')
-  @problem(413, 'The body is larger than 256 MiB (`body-too-large`)')
-  @problem(415, 'The body is not application/x-ndjson (`unsupported-media-type`)')
   async start(
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
@@ -123,10 +120,9 @@ export class ImportsController {
       'status `running` (with records, deals and events so far), `done` (with the report: counts by event type, refused deals with line and reason) or `failed` (with why). Imports are kept in memory by the process that took them.',
   })
   @ApiResponse({ status: 200, type: ImportJobDto, description: 'The import' })
-  @problem(400, 'The id is not a UUID (`invalid-id`)')
-  @problem(401, 'Missing or invalid bearer token')
-  @problem(403, 'The role may not import')
-  @problem(404, 'No such import on this process (`import-not-found`)')
+  @ApiProblemResponses(mergeProblems(AUTHENTICATED, { 404: ['import-not-found'] }), {
+    404: 'No such import on this process (`import-not-found`)',
+  })
   get(@Param('id', UuidParamPipe) id: string): ImportJobView {
     const job = this.jobs.get(id);
     if (!job) throw new ApiProblem(404, 'import-not-found', `No import ${id} on this API process`);

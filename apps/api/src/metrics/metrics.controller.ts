@@ -1,7 +1,8 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ProblemDto } from '../controller-kit/write-response.dto.js';
+import { ApiProblemResponses } from '../controller-kit/api-docs.decorators.js';
+import { AUTHENTICATED, DATABASE_FAULTS, mergeProblems } from '../problem/problem-catalogue.js';
 import { API_METRICS } from './metrics.tokens.js';
 import type { ApiMetrics } from './api-metrics.js';
 
@@ -24,22 +25,8 @@ export class MetricsController {
     description: 'The exposition',
     content: { 'text/plain': { schema: { type: 'string' } } },
   })
-  @ApiResponse({
-    status: 400,
-    type: ProblemDto,
-    description: 'A control character or lone surrogate in the query string (`invalid-characters`)',
-  })
-  @ApiResponse({
-    status: 401,
-    type: ProblemDto,
-    description: 'Missing, malformed, forged or expired bearer token (`unauthorized`)',
-  })
-  @ApiResponse({ status: 403, type: ProblemDto, description: 'The token lacks a role this route needs (`forbidden`)' })
-  @ApiResponse({
-    status: 503,
-    type: ProblemDto,
-    description:
-      'The database did not answer while the figures were read (`database-unavailable`, `database-timeout`, with Retry-After)',
+  @ApiProblemResponses(mergeProblems(AUTHENTICATED, DATABASE_FAULTS), {
+    503: 'The database did not answer while the figures were read (`database-unavailable`, `database-timeout`, with Retry-After)',
   })
   async scrape(@Res() response: Response): Promise<void> {
     const { contentType, body } = await this.metrics.exposition();

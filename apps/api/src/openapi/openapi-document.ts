@@ -1,5 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import { problemSchema } from '../controller-kit/api-docs.decorators.js';
+import { ANY_REQUEST, UUID_PATH, mergeProblems } from '../problem/problem-catalogue.js';
 import { applyRoleMatrix } from './openapi-access.js';
 
 /** OpenAPI 3.1's License Object (@nestjs/swagger's type predates its `identifier`). */
@@ -10,7 +12,7 @@ type LicenseObject = NonNullable<OpenAPIObject['info']['license']>;
  * document does, and every move has its entry in docs/api-changes.md (a test holds the committed
  * snapshot docs/openapi.json, this version and the changelog's latest entry together).
  */
-const API_VERSION = '1.4.0';
+const API_VERSION = '1.5.0';
 
 /** The OpenAPI 3.1 document of the app's routes, as `/openapi.json` serves it. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
@@ -44,37 +46,66 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
 }
 
 /**
- * Every error the API answers is RFC 9457 problem+json (ProblemDetailsFilter). The decorators name
- * the body `ProblemDto`, which Swagger files under application/json; here each such response is
- * declared under the media type the API really sends. Any operation can also meet the HTTP limits
- * (request-limits.ts: 408, 431, answered before a route is known) and a fault of the server itself
- * (500): every operation documents them.
+ * Every error the API answers is RFC 9457 problem+json (ProblemDetailsFilter), and each problem
+ * response lists the `code` values it can carry (api-docs.decorators.ts). The decorators' bodies sit
+ * under application/json, where Swagger files them; here each is declared under the media type the
+ * API really sends. Any operation can also meet the limits checked before a route is known
+ * (ANY_REQUEST: 400, 408, 413, 415, 431, answered by request-limits.ts and the body parser), an id in
+ * the path that is not a UUID, and a fault of the server itself (500): every operation lists them.
  */
 function declareProblemJson(document: OpenAPIObject): OpenAPIObject {
-  const problem = { schema: { $ref: '#/components/schemas/ProblemDto' } };
-  for (const item of Object.values(document.paths)) {
+  for (const [path, item] of Object.entries(document.paths)) {
     for (const [method, operation] of Object.entries(item as Record<string, { responses?: Record<string, unknown> }>)) {
       if (!HTTP_METHODS.has(method) || !operation.responses) continue;
-      for (const response of Object.values(operation.responses) as { content?: Record<string, unknown> }[]) {
-        const json = response.content?.['application/json'] as { schema?: { $ref?: string } } | undefined;
-        if (json?.schema?.$ref === problem.schema.$ref) response.content = { 'application/problem+json': json };
+      const responses = operation.responses as Record<string, ResponseObject>;
+      const everywhere = mergeProblems(ANY_REQUEST, path.includes('{') ? UUID_PATH : {});
+      for (const [status, codes] of Object.entries(everywhere)) {
+        const response = (responses[status] ??= { description: EVERY_OPERATION[status] ?? 'Problem' });
+        const own = problemCodesOf(response);
+        if (own === undefined && response.content) continue; // answered with another body (/health's 503)
+        const all = [...new Set([...(own ?? []), ...(codes ?? [])])].sort();
+        response.content = { 'application/json': { schema: problemSchema(all) } };
       }
-      for (const [status, description] of Object.entries(TRANSPORT_LIMITS))
-        operation.responses[status] ??= { description, content: { 'application/problem+json': problem } };
-      operation.responses['500'] ??= {
-        description:
-          "An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key.",
-        content: { 'application/problem+json': problem },
-      };
+      for (const response of Object.values(responses)) {
+        const json = response.content?.['application/json'];
+        if (json && isProblemSchema(json.schema)) response.content = { 'application/problem+json': json };
+      }
     }
   }
   return document;
 }
 
-const TRANSPORT_LIMITS: Record<string, string> = {
+interface ResponseObject {
+  description: string;
+  content?: Record<string, { schema?: unknown }>;
+}
+
+const PROBLEM_REF = '#/components/schemas/ProblemDto';
+
+function isProblemSchema(schema: unknown): boolean {
+  const value = schema as { $ref?: string; allOf?: { $ref?: string }[] } | undefined;
+  return value?.$ref === PROBLEM_REF || value?.allOf?.[0]?.$ref === PROBLEM_REF;
+}
+
+/** The `code` enum of a problem response (undefined when it is not one; [] when it lists none). */
+function problemCodesOf(response: ResponseObject): string[] | undefined {
+  const schema = response.content?.['application/json']?.schema;
+  if (!isProblemSchema(schema)) return undefined;
+  const listed = schema as { allOf?: { properties?: { code?: { enum?: string[] } } }[] };
+  return [...(listed.allOf?.[1]?.properties?.code?.enum ?? [])];
+}
+
+/** How the answers every operation can give are described where a route's decorators say nothing. */
+const EVERY_OPERATION: Record<string, string> = {
+  '400':
+    'The request could not be read: not valid HTTP (`malformed-http`), a query string that is not percent-encoded UTF-8 (`invalid-query`), a control character or lone surrogate in the query or body (`invalid-characters`), a body that is not JSON (`malformed-json`) or nests deeper than 32 levels (`json-too-deep`)',
   '408':
     'The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed',
+  '413': 'The body is larger than the limit (`payload-too-large`)',
+  '415': 'A body that is not JSON (`unsupported-media-type`)',
   '431': 'The request headers are larger than the server accepts (`headers-too-large`); the connection is closed',
+  '500':
+    "An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key.",
 };
 
 const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);

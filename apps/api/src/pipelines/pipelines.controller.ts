@@ -4,6 +4,7 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { derivedId, type CommandContext } from '@dealstream/command-handling';
+import { pipelineErrorKinds } from '@dealstream/pipelines-domain';
 import {
   AddStageCommand,
   ArchivePipelineCommand,
@@ -19,6 +20,7 @@ import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { writeResponse } from '../controller-kit/write-result.js';
 import { StageAddedResponseDto } from '../controller-kit/write-response.dto.js';
 import { ApiProblem } from '../problem/api-problem.js';
+import { domainProblems, mergeProblems } from '../problem/problem-catalogue.js';
 import {
   AddStageDto,
   DefinePipelineDto,
@@ -27,6 +29,11 @@ import {
   UpdateStageDto,
 } from './dtos/pipeline-commands.dto.js';
 import type { StageDto } from './dtos/stage.dto.js';
+
+/** What the pipeline decider can refuse (409/422 by kind). */
+const PIPELINE_DOMAIN = domainProblems(pipelineErrorKinds);
+/** A command on an existing pipeline, addressed by its id. */
+const ON_A_PIPELINE = mergeProblems(PIPELINE_DOMAIN, { 404: ['pipeline-not-found'] });
 
 /** Pipeline definition: stages, probabilities, goals. Needs role ops or admin. */
 @ApiTags('pipelines')
@@ -39,7 +46,7 @@ export class PipelinesController {
   @ApiWrite({
     summary: 'Define a pipeline with its ordered stages',
     status: 201,
-    errors: [409, 413, 422],
+    problems: PIPELINE_DOMAIN,
     conditional: false,
   })
   async define(
@@ -62,7 +69,7 @@ export class PipelinesController {
   @ApiWrite({
     summary: 'Add a stage (last, or at `index`)',
     status: 201,
-    errors: [404, 409, 412, 413, 422],
+    problems: ON_A_PIPELINE,
     type: StageAddedResponseDto,
   })
   async addStage(
@@ -80,7 +87,10 @@ export class PipelinesController {
   }
 
   @Patch(':id/stages/:stageId')
-  @ApiWrite({ summary: 'Rename a stage, change its probability or set its goal', errors: [404, 409, 412, 413, 422] })
+  @ApiWrite({
+    summary: 'Rename a stage, change its probability or set its goal',
+    problems: mergeProblems(ON_A_PIPELINE, { 400: ['empty-patch'] }),
+  })
   async updateStage(
     @Param('id', UuidParamPipe) id: string,
     @Param('stageId', UuidParamPipe) stageId: string,
@@ -100,7 +110,7 @@ export class PipelinesController {
   @HttpCode(200)
   @ApiWrite({
     summary: 'Reorder the stages (send every current stage id in the new order)',
-    errors: [404, 409, 412, 413, 422],
+    problems: ON_A_PIPELINE,
   })
   async reorder(
     @Param('id', UuidParamPipe) id: string,
@@ -124,7 +134,7 @@ export class PipelinesController {
     summary: 'Remove a stage; its open deals go to `moveOpenDealsTo`',
     description:
       'Records StageRemoved{stageId, moveOpenDealsTo}. Deals still in the removed stage are reported in the board under the target stage and are moved by a follow-up StageAdvanced(reason stage-removed).',
-    errors: [404, 409, 412, 422],
+    problems: ON_A_PIPELINE,
   })
   async removeStage(
     @Param('id', UuidParamPipe) id: string,
@@ -144,7 +154,7 @@ export class PipelinesController {
   @HttpCode(200)
   @ApiWrite({
     summary: 'Archive the pipeline: no new deals or stage changes; existing deals can still be closed',
-    errors: [404, 409, 412],
+    problems: ON_A_PIPELINE,
   })
   async archive(
     @Param('id', UuidParamPipe) id: string,

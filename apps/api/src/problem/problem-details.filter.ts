@@ -149,6 +149,15 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       type?: string;
       limit?: number;
     };
+    // The router could not percent-decode a path parameter; every one of them is a UUID.
+    if (bodyError instanceof URIError && /^Failed to decode param/.test(bodyError.message)) {
+      return {
+        status: 400,
+        code: 'invalid-id',
+        title: 'Invalid id',
+        detail: 'A path parameter is not percent-encoded UTF-8, so it is not a UUID',
+      };
+    }
     if (bodyError?.type === 'entity.parse.failed') {
       return {
         status: 400,

@@ -30,6 +30,7 @@ import { ApiRead } from '../controller-kit/api-docs.decorators.js';
 import { UUID_PATTERN, UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { parseInstant } from '../audit/dtos/query-fields.js';
 import { ApiProblem } from '../problem/api-problem.js';
+import { mergeProblems } from '../problem/problem-catalogue.js';
 import {
   BoardQueryDto,
   FunnelQueryBodyDto,
@@ -41,8 +42,10 @@ import {
 import { BoardDto, DealViewDto, FunnelDto, PipelineMetricsDto, VelocityDto } from './dtos/read-responses.dto.js';
 import { awaitReadPosition } from './read-position.js';
 
-/** What every report can answer: the read errors and 422 for a stageMap= it cannot use. */
-const REPORT_ERRORS = [400, 401, 403, 404, 422, 503];
+/** What every report can answer besides every read's: an unknown pipeline, a stageMap= it cannot use. */
+const REPORT = { 404: ['pipeline-not-found'], 422: ['unknown-stage-map', 'stage-map-of-another-pipeline'] };
+/** A report over a period [from, to). */
+const PERIOD_REPORT = mergeProblems(REPORT, { 400: ['invalid-period'] });
 
 export const READ_WAIT_MS = Symbol.for('dealstream.ReadWaitMs');
 
@@ -92,7 +95,11 @@ export class ReadModelsController {
   }
 
   @Get('deals/:id')
-  @ApiRead({ summary: 'Current state of a deal (ETag = stream revision)', type: DealViewDto })
+  @ApiRead({
+    summary: 'Current state of a deal (ETag = stream revision)',
+    type: DealViewDto,
+    problems: { 400: ['as-of-not-supported'], 404: ['deal-not-found'] },
+  })
   async deal(
     @Param('id', UuidParamPipe) id: string,
     @Query() query: ReadParamsDto,
@@ -132,7 +139,7 @@ export class ReadModelsController {
     description:
       'Callers without identities:clear (analysts) see every ownerId as its pseudonym (anon-…, the same as in the audit routes) and filter with ownerId=anon-…; a clear id from them is refused (400 owner-filter-needs-pseudonym).',
     type: BoardDto,
-    errors: REPORT_ERRORS,
+    problems: mergeProblems(REPORT, { 400: ['owner-filter-needs-pseudonym', 'cursor-needs-stage', 'invalid-cursor'] }),
   })
   async board(
     @Param('id', UuidParamPipe) id: string,
@@ -200,7 +207,7 @@ export class ReadModelsController {
     summary:
       'Open deals by stage (count, value, weighted, average age, stalled) and weighted forecast by expected close month',
     type: PipelineMetricsDto,
-    errors: REPORT_ERRORS,
+    problems: REPORT,
   })
   async pipeline(
     @Param('id', UuidParamPipe) id: string,
@@ -230,7 +237,7 @@ export class ReadModelsController {
     summary:
       'Funnel of the deals created in [from, to): reached per stage, conversion, drop-off, median time to reach, win rate, transition matrix',
     type: FunnelDto,
-    errors: REPORT_ERRORS,
+    problems: PERIOD_REPORT,
   })
   async funnel(
     @Param('id', UuidParamPipe) id: string,
@@ -265,7 +272,9 @@ export class ReadModelsController {
     description:
       'The same figures as GET …/metrics/funnel, computed in the body’s stageMap, which is checked like a stored one against every stage the pipeline ever had (as the read models know it): 422 `invalid-stage-map` with `details.problems[]` naming every offending entry. The answer’s `stageMap` is null (the map has no id). Read-your-writes: header X-Min-Position.',
     type: FunnelDto,
-    errors: [400, 401, 403, 404, 413, 415, 422, 503],
+    problems: mergeProblems(PERIOD_REPORT, {
+      422: ['invalid-stage-map', 'invalid-stage-map-id', 'invalid-stage-map-name'],
+    }),
   })
   async funnelQuery(
     @Param('id', UuidParamPipe) id: string,
@@ -311,7 +320,7 @@ export class ReadModelsController {
   @ApiRead({
     summary: 'Sales velocity for [from, to): opportunities, average won size, win rates (period, cohort), cycle length',
     type: VelocityDto,
-    errors: REPORT_ERRORS,
+    problems: PERIOD_REPORT,
   })
   async velocity(
     @Param('id', UuidParamPipe) id: string,

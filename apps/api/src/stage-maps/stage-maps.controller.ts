@@ -4,6 +4,7 @@ import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { derivedId } from '@dealstream/command-handling';
+import { stageMapErrorKinds } from '@dealstream/stage-maps-domain';
 import {
   ChangeStageMapCommand,
   DefineStageMapCommand,
@@ -16,11 +17,17 @@ import { commandContextOf } from '../controller-kit/command-context.factory.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { writeResponse } from '../controller-kit/write-result.js';
 import { ApiProblem } from '../problem/api-problem.js';
+import { DATABASE_FAULTS, domainProblems, mergeProblems } from '../problem/problem-catalogue.js';
 import { DefineStageMapDto, StageMapContentDto, StageMapViewDto } from './dtos/stage-map.dto.js';
 
 const INVALID_MAP =
   '422 `invalid-stage-map` when the map does not fit the pipeline: `details.problems[]` lists every rule broken (`unknown-stage`, `unmapped-stage`, `unknown-target`, `empty-target`, `duplicate-stage`, `duplicate-target-id`, `duplicate-target-name`, `invalid-target-id`, `invalid-target-name`, `no-targets`, `too-many-targets`) with every offending entry; nothing is written. ' +
   'A map is one level (stage → target), so it has no cycles.';
+
+/** What the stage-map decider can refuse (409/422 by kind). */
+const STAGE_MAP_DOMAIN = domainProblems(stageMapErrorKinds);
+/** A command on an existing stage map, addressed by its id. */
+const ON_A_STAGE_MAP = mergeProblems(STAGE_MAP_DOMAIN, { 404: ['stage-map-not-found'] });
 
 /**
  * Stage maps: an analyst's view of a pipeline in other stages ("last year's funnel in this year's five
@@ -40,7 +47,7 @@ export class StageMapsController {
     summary: 'Define a stage map for the pipeline: target stages and what every stage it ever had counts as',
     description: `Records StageMapDefined in stream stagemap-<id>. ${INVALID_MAP} 404 when the pipeline does not exist; 409 \`stage-map-already-defined\` for an id in use.`,
     status: 201,
-    errors: [404, 409, 413, 422],
+    problems: mergeProblems(STAGE_MAP_DOMAIN, { 404: ['pipeline-not-found'] }),
     conditional: false,
   })
   async define(
@@ -60,7 +67,7 @@ export class StageMapsController {
   @ApiWrite({
     summary: 'Replace a stage map’s name, targets and stage assignments',
     description: `Records StageMapChanged (the whole new content). ${INVALID_MAP} 409 \`stage-map-deleted\` once deleted.`,
-    errors: [404, 409, 412, 413, 422],
+    problems: ON_A_STAGE_MAP,
   })
   async change(
     @Param('id', UuidParamPipe) id: string,
@@ -78,7 +85,7 @@ export class StageMapsController {
     summary: 'Delete a stage map (its history stays in its stream)',
     description:
       'Records StageMapDeleted; reports then refuse it (422 `unknown-stage-map`). 409 `stage-map-deleted` twice.',
-    errors: [404, 409, 412],
+    problems: ON_A_STAGE_MAP,
   })
   async remove(
     @Param('id', UuidParamPipe) id: string,
@@ -95,7 +102,8 @@ export class StageMapsController {
     summary: 'A stage map as defined now (ETag = its stream revision)',
     description: 'Read from the map’s own stream, so a map is readable as soon as its write answered.',
     type: StageMapViewDto,
-    errors: [400, 401, 403, 404],
+    readModels: false,
+    problems: mergeProblems(DATABASE_FAULTS, { 404: ['stage-map-not-found'], 503: ['event-store-unavailable'] }),
   })
   async get(@Param('id', UuidParamPipe) id: string, @Res({ passthrough: true }) response: Response) {
     const map = await this.maps.load(id);
