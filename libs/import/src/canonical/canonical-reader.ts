@@ -9,7 +9,7 @@ export class ImportFormatError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${file}:${line}: ${reason}`);
     this.name = 'ImportFormatError';
