@@ -110,7 +110,7 @@ export class ImportsController {
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
-    const job = this.jobs.start(this.store, file, principal.actorId);
+    const job = await this.jobs.start(this.store, file, principal.actorId);
     response.setHeader('Location', `/imports/${job.importId}`);
     return job;
   }
@@ -118,18 +118,18 @@ export class ImportsController {
   @Get(':id')
   @ApiBearerAuth()
   @ApiOperation({
-    summary: 'Progress and report of an import started on this API process',
+    summary: 'Progress and report of an import',
     description:
-      'status `running` (with records, deals and events so far), `done` (with the report: counts by event type, refused deals with line and reason) or `failed` (with why). Imports are kept in memory by the process that took them.',
+      'status `running` (with records, deals and events so far), `done` (with the report: counts by event type, refused deals with line and reason) or `failed` (with why — also when the API process running it stopped: post the same file again). Imports are kept in the database: any API process answers, a restart forgets none.',
   })
   @ApiResponse({ status: 200, type: ImportJobDto, description: 'The import' })
   @problem(400, 'The id is not a UUID (`invalid-id`)')
   @problem(401, 'Missing or invalid bearer token')
   @problem(403, 'The role may not import')
-  @problem(404, 'No such import on this process (`import-not-found`)')
-  get(@Param('id', UuidParamPipe) id: string): ImportJobView {
-    const job = this.jobs.get(id);
-    if (!job) throw new ApiProblem(404, 'import-not-found', `No import ${id} on this API process`);
+  @problem(404, 'No such import (`import-not-found`)')
+  async get(@Param('id', UuidParamPipe) id: string): Promise<ImportJobView> {
+    const job = await this.jobs.get(id);
+    if (!job) throw new ApiProblem(404, 'import-not-found', `No import ${id}`);
     return job;
   }
 }
