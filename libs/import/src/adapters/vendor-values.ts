@@ -1,4 +1,5 @@
 import currencyCodes from 'currency-codes';
+import { realDateTime } from '../calendar.js';
 
 /**
  * An instant with its zone, as ISO 8601 UTC (`…Z`): `2025-01-05T19:00:00-05:00`, Salesforce's
@@ -19,7 +20,7 @@ export function vendorInstant(value: unknown, { utcWithoutZone = false } = {}): 
     const zone = zoned[2].toUpperCase() === 'Z' ? 'Z' : `${zoned[2].slice(0, 3)}:${zoned[2].slice(-2)}`;
     iso = `${zoned[1]}${zone}`;
   } else if (local) iso = `${local[1]}T${local[2]}Z`;
-  if (iso === undefined) return undefined;
+  if (iso === undefined || !realDateTime(iso)) return undefined;
   const ms = Date.parse(iso);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
 }
@@ -28,7 +29,7 @@ export function vendorInstant(value: unknown, { utcWithoutZone = false } = {}): 
 export function vendorDate(value: unknown): string | null | undefined {
   if (value === null || value === undefined || value === '') return null;
   if (typeof value !== 'string') return undefined;
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value.trim())) return value.trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(value.trim())) return realDateTime(value.trim()) ? value.trim() : undefined;
   const instant = vendorInstant(value);
   return instant?.slice(0, 10);
 }
