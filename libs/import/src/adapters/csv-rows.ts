@@ -35,9 +35,8 @@ export async function* csvRows(file: string): AsyncGenerator<CsvRow> {
 }
 
 async function* csvRecords(file: string): AsyncGenerator<{ columns: string[]; fields?: string[]; ref: LineRef }> {
-  const parser = createReadStream(file).pipe(
-    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }),
-  );
+  const source = createReadStream(file);
+  const parser = source.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
   let columns: string[] | undefined;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
@@ -60,6 +59,8 @@ async function* csvRecords(file: string): AsyncGenerator<{ columns: string[]; fi
       throw new ImportFormatError(file, 0, `cannot read the file: ${error.message}`);
     throw error;
   } finally {
+    // Also when the reader stops early (csvHeader): close the file, not only the parser.
     parser.destroy();
+    source.destroy();
   }
 }
