@@ -7,6 +7,7 @@ import { createPostgresTestDatabase, type TestDatabase } from '../support/test-d
 
 const CLI = 'dist/apps/cli/src/main.js';
 const FIXTURE = 'libs/import/src/testing/acme-crm.canonical.ndjson';
+const VENDORS = 'libs/import/src/testing/vendors';
 
 /** Runs the built CLI's import; resolves with the exit code and both outputs (never rejects on exit ≠ 0). */
 function cli(url: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -77,11 +78,28 @@ describe('npm run cli -- import (built CLI, PostgreSQL)', () => {
 
   it('usage and unusable input exit 2 with nothing written', async () => {
     expect((await cli(url, [FIXTURE])).code).toBe(2); // no --format
-    const vendor = await cli(url, ['--format', 'hubspot', FIXTURE]);
-    expect([vendor.code, vendor.stderr.trim()]).toEqual([
+    const unknown = await cli(url, ['--format', 'zoho', FIXTURE]);
+    expect([unknown.code, unknown.stderr.trim()]).toEqual([
       2,
-      'import: --format hubspot: no adapter yet; convert the export to the canonical format (docs/import.md)',
+      'import: --format zoho: no adapter for it (canonical, salesforce, hubspot, pipedrive); convert the export to the canonical format (docs/import.md)',
     ]);
+    const noMap = await cli(url, ['--format', 'hubspot', `${VENDORS}/hubspot.deals.json`]);
+    expect([noMap.code, noMap.stderr.trim()]).toEqual([
+      2,
+      'import: --format hubspot needs --stage-map <file>: vendor stages → dealstream stages (docs/import.md)',
+    ]);
+    // A canonical file handed to the Salesforce adapter: its columns are not Salesforce's.
+    const wrongShape = await cli(url, [
+      '--format',
+      'salesforce',
+      '--stage-map',
+      `${VENDORS}/salesforce.stage-map.json`,
+      FIXTURE,
+    ]);
+    expect(wrongShape.code).toBe(2);
+    expect(wrongShape.stderr).toMatch(
+      /^import: libs\/import\/src\/testing\/acme-crm\.canonical\.ndjson:1: not a Salesforce Opportunity export/,
+    );
     expect((await cli(url, ['--format', 'canonical', join(dir, 'missing.ndjson')])).code).toBe(2);
     const blankActor = await cli(url, ['--format', 'canonical', FIXTURE, '--actor', '']);
     expect([blankActor.code, blankActor.stderr.trim()]).toEqual([
@@ -123,6 +141,29 @@ describe('npm run cli -- import (built CLI, PostgreSQL)', () => {
     expect([again.code, again.stdout.split('\n')[0]]).toEqual([
       0,
       expect.stringMatching(/deals 0 imported, 7 unchanged, 0 refused; 0 events appended$/),
+    ]);
+  });
+
+  it('imports a Salesforce export with its stage map; again appends nothing', async () => {
+    const args = [
+      '--format',
+      'salesforce',
+      '--stage-map',
+      `${VENDORS}/salesforce.stage-map.json`,
+      `${VENDORS}/salesforce.Opportunity.csv`,
+      `${VENDORS}/salesforce.OpportunityHistory.csv`,
+    ];
+    const first = await cli(url, [...args, '--json']);
+    expect(first.code).toBe(0);
+    const report = JSON.parse(first.stdout) as { sourceSystem: string; records: number; events: { appended: number } };
+    // the vendor-import spec's history: header, pipeline, 6 deals, 11 changes → 18 events
+    expect([report.sourceSystem, report.records, report.events.appended]).toEqual(['acme-salesforce', 19, 18]);
+    const again = await cli(url, args);
+    expect([again.code, again.stdout.split('\n')[0]]).toEqual([
+      0,
+      expect.stringMatching(
+        /from acme-salesforce: 19 records; .*deals 0 imported, 6 unchanged, 0 refused; 0 events appended$/,
+      ),
     ]);
   });
 });

@@ -77,8 +77,68 @@ function writeExport(path: string): number {
   return events;
 }
 
+/**
+ * The same history as a Salesforce export (Opportunity + OpportunityHistory CSV, stage map): per
+ * opportunity a creation row, 1–4 moves and (for most) Closed Won or Closed Lost — as many events.
+ */
+function writeSalesforceExport(dir: string): { args: string[]; total: number } {
+  const csv = (fields: string[]) => fields.map((field) => `"${field}"`).join(',');
+  const opportunities = [
+    csv(['Id', 'Name', 'AccountId', 'OwnerId', 'CreatedById', 'CreatedDate', 'StageName', 'Amount', 'CloseDate']),
+  ];
+  const history = [csv(['Id', 'OpportunityId', 'CreatedById', 'CreatedDate', 'StageName', 'Amount', 'CloseDate'])];
+  let total = 1;
+  for (let n = 0; n < DEALS; n++) {
+    const at = (day: number) =>
+      new Date(Date.UTC(2024, 0, 2) + (n % 300) * 86_400_000 + day * 3_600_000).toISOString().replace('Z', '+0000');
+    const id = `006C${String(n).padStart(14, '0')}`;
+    const amount = `${10 * (1 + (n % 40))}.00`;
+    opportunities.push(
+      csv([id, `Deal ${n}`, `Account ${n % 50}`, `rep${n % 7}`, `rep${n % 7}`, at(0), 'S1', amount, '2024-12-31']),
+    );
+    const row = (k: number, day: number, stage: string) =>
+      history.push(
+        csv([
+          `008C${String(n).padStart(10, '0')}${String(k).padStart(4, '0')}`,
+          id,
+          'rep',
+          at(day),
+          stage,
+          amount,
+          '2024-12-31',
+        ]),
+      );
+    row(0, 0, 'S1');
+    const moves = 1 + (n % 4);
+    for (let m = 1; m <= moves; m++) row(m, m, STAGES[m]);
+    if (n % 3 !== 2) row(9, 9, n % 3 === 0 ? 'Closed Won' : 'Closed Lost');
+    total += 1 + moves + (n % 3 !== 2 ? 1 : 0);
+  }
+  const stageMap = {
+    sourceSystem: 'crash-salesforce',
+    currency: 'EUR',
+    pipelines: [
+      {
+        sourceId: 'P',
+        name: 'Crash',
+        definedAt: '2024-01-01T00:00:00Z',
+        stages: [
+          ...STAGES.map((s, i) => ({ source: s, stage: s, probability: 10 + i * 20 })),
+          { source: 'Closed Won', isClosed: true, isWon: true },
+          { source: 'Closed Lost', isClosed: true, isWon: false },
+        ],
+      },
+    ],
+  };
+  const files = ['Opportunity.csv', 'OpportunityHistory.csv', 'stage-map.json'].map((name) => join(dir, name));
+  writeFileSync(files[0], opportunities.join('\n') + '\n');
+  writeFileSync(files[1], history.join('\n') + '\n');
+  writeFileSync(files[2], JSON.stringify(stageMap));
+  return { args: ['--format', 'salesforce', '--stage-map', files[2], files[0], files[1]], total };
+}
+
 function runCli(url: string, args: string[]) {
-  const child = spawn(process.execPath, [CLI, 'import', '--format', 'canonical', ...args, '--json'], {
+  const child = spawn(process.execPath, [CLI, 'import', ...args, '--json'], {
     env: { ...process.env, DATABASE_URL: url },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -95,14 +155,23 @@ function runCli(url: string, args: string[]) {
  * import of the same file ends: the same events in every stream and equal read models (every table
  * of PARITY_TABLES, all but the recorded-axis columns). Needs the built CLI (`npm run build`).
  */
-describe('import crash safety (real process, SIGKILL)', () => {
+describe.each([
+  [
+    'canonical',
+    (dir: string) => {
+      const file = join(dir, 'export.ndjson');
+      return { args: ['--format', 'canonical', file], total: writeExport(file) };
+    },
+  ],
+  ['salesforce', writeSalesforceExport],
+] as const)('import crash safety of a %s export (real process, SIGKILL)', (_format, write) => {
   let crashed: TestDatabase;
   let clean: TestDatabase;
-  const file = join(mkdtempSync(join(tmpdir(), 'import-crash-')), 'export.ndjson');
+  let file: string[];
   let total: number;
 
   beforeAll(async () => {
-    total = writeExport(file);
+    ({ args: file, total } = write(mkdtempSync(join(tmpdir(), 'import-crash-'))));
     crashed = await createPostgresTestDatabase({ poolSize: 4 });
     clean = await createPostgresTestDatabase({ poolSize: 4 });
     for (const database of [crashed, clean]) await migrateEventStore(database.db);
@@ -123,7 +192,7 @@ describe('import crash safety (real process, SIGKILL)', () => {
     );
 
   it('killed mid-import, run again: complete, nothing twice, read models equal to a clean import', async () => {
-    const first = runCli(crashed.url!, [file]);
+    const first = runCli(crashed.url!, file);
     let seen = 0;
     for (let waited = 0; seen < total / 4 && waited < 120_000; waited += 20) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -148,14 +217,14 @@ describe('import crash safety (real process, SIGKILL)', () => {
       expect([n, Number(revision) + 1]).toEqual([n, 2 + (n % 4) + (n % 3 !== 2 ? 1 : 0)]);
     }
 
-    const second = runCli(crashed.url!, [file]);
+    const second = runCli(crashed.url!, file);
     expect((await second.exited).code).toBe(0);
     const report = JSON.parse(second.stdout()) as { events: { appended: number }; deals: { refused: number } };
     expect(report.deals.refused).toBe(0);
     expect(report.events.appended).toBe(total - atKill);
     expect(await eventCount(crashed)).toBe(total);
 
-    const reference = runCli(clean.url!, [file]);
+    const reference = runCli(clean.url!, file);
     expect((await reference.exited).code).toBe(0);
     expect(await eventCount(clean)).toBe(total);
 

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { sql } from 'kysely';
 import { encodePosition } from '@dealstream/event-store';
 import { importIds, readCanonicalFiles, runHistoricImport } from '@dealstream/import';
 import { startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
@@ -141,6 +142,34 @@ describe('imported history over HTTP (PostgreSQL)', () => {
     ]);
     const again = await post();
     expect(again.report).toMatchObject({ deals: { imported: 0, unchanged: 7, refused: 0 }, events: { appended: 0 } });
+
+    // The jobs live in the database, not in the process: a restarted API still answers both.
+    await api.restart();
+    const importerAgain = `Bearer ${await api.token(['importer'], 'migration-bot')}`;
+    const afterRestart = await api
+      .http()
+      .get(`/imports/${first.importId}`)
+      .set('Authorization', importerAgain)
+      .expect(200);
+    expect(afterRestart.body).toEqual(first);
+  });
+
+  it('GET /imports/:id of a job whose API process stopped mid-import (no heartbeat for 30 s) answers failed, with what to do', async () => {
+    const importId = '6b1f1c4e-8d2a-4f7e-9a51-3c0d2e4f5a6b';
+    // Raw: a row as a process that died 2 minutes ago left it (its heartbeat on the database clock).
+    await sql`insert into api.import_jobs (import_id, status, actor_id, started_at, progress, heartbeat_at)
+      values (${importId}, 'running', 'migration-bot', now() - interval '3 minutes', '{"records":40,"deals":5,"events":9}',
+              now() - interval '2 minutes')`.execute(api.database.db);
+    const importer = `Bearer ${await api.token(['importer'], 'migration-bot')}`;
+    const { body } = await api.http().get(`/imports/${importId}`).set('Authorization', importer).expect(200);
+    expect(body).toMatchObject({
+      importId,
+      status: 'failed',
+      progress: { records: 40, deals: 5, events: 9 },
+      report: null,
+      error:
+        'interrupted: the API process running it stopped (restart, crash, scale-in); post the same file again — it completes what was not written and appends nothing twice',
+    });
   });
 
   it('POST /imports refuses JSON (415), a non-canonical body (400), and roles without imports:write (403)', async () => {

@@ -4,10 +4,14 @@ import { parseArgs } from 'node:util';
 import { Presets, SingleBar } from 'cli-progress';
 import {
   ImportFormatError,
+  VENDOR_FORMATS,
   readCanonicalFiles,
+  readVendorExport,
   runHistoricImport,
   type ImportReport,
   type HistoricImportOptions,
+  type SourcedLine,
+  type VendorFormat,
 } from '@dealstream/import';
 import { openStore } from './open-store.js';
 
@@ -19,9 +23,14 @@ import { openStore } from './open-store.js';
  */
 const IMPORT_EXIT = { ok: 0, refused: 1, unusable: 2, interrupted: 3 } as const;
 
-const FORMATS = ['canonical'] as const;
+const FORMATS = ['canonical', ...VENDOR_FORMATS] as const;
+const isVendorFormat = (format: string): format is VendorFormat =>
+  (VENDOR_FORMATS as readonly string[]).includes(format);
 
-/** `import --format canonical <files…> [--dry-run] [--strict] [--json] [--actor <name>] [--import-id <id>]` */
+/**
+ * `import --format canonical|salesforce|hubspot|pipedrive <files…> [--stage-map <f>] [--dry-run] [--strict] [--json]
+ * [--actor <name>] [--import-id <id>]` — a vendor format needs its stage map (docs/import.md).
+ */
 export async function importCommand(args: string[]): Promise<void> {
   let parsed;
   try {
@@ -30,6 +39,7 @@ export async function importCommand(args: string[]): Promise<void> {
       allowPositionals: true,
       options: {
         format: { type: 'string' },
+        'stage-map': { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         strict: { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -41,13 +51,21 @@ export async function importCommand(args: string[]): Promise<void> {
     return unusable(error instanceof Error ? error.message : String(error));
   }
   const { values, positionals: files } = parsed;
-  if (values.format === undefined) return unusable('--format is required (canonical)');
-  if (!(FORMATS as readonly string[]).includes(values.format)) {
+  if (values.format === undefined) return unusable(`--format is required (${FORMATS.join(', ')})`);
+  const format = values.format;
+  if (!(FORMATS as readonly string[]).includes(format)) {
     return unusable(
-      `--format ${values.format}: no adapter yet; convert the export to the canonical format (docs/import.md)`,
+      `--format ${format}: no adapter for it (${FORMATS.join(', ')}); convert the export to the canonical format (docs/import.md)`,
     );
   }
   if (files.length === 0) return unusable('name at least one file to import');
+  const stageMap = values['stage-map'];
+  if (isVendorFormat(format) && stageMap === undefined)
+    return unusable(`--format ${format} needs --stage-map <file>: vendor stages → dealstream stages (docs/import.md)`);
+  if (!isVendorFormat(format) && stageMap !== undefined)
+    return unusable('--stage-map is for vendor formats; a canonical file defines its pipelines itself');
+  const read = (): AsyncIterable<SourcedLine> =>
+    isVendorFormat(format) ? readVendorExport(format, files, stageMap!) : readCanonicalFiles(files);
   for (const [option, value] of [
     ['--actor', values.actor],
     ['--import-id', values['import-id']],
@@ -58,8 +76,10 @@ export async function importCommand(args: string[]): Promise<void> {
   }
   let total: number;
   try {
-    total = await countLines(files);
+    // A vendor export's records are not its lines: the adapter counts them (and finds an unusable file before the store opens).
+    total = isVendorFormat(format) ? await countRecords(read()) : await countLines(files);
   } catch (error) {
+    if (error instanceof ImportFormatError) return unusable(error.message);
     return unusable(`cannot read the input: ${error instanceof Error ? error.message : String(error)}`);
   }
 
@@ -90,7 +110,7 @@ export async function importCommand(args: string[]): Promise<void> {
     bar.start(total, 0, { deals: 0, events: 0, rate: 0 });
     if (values.strict && !values['dry-run']) {
       // All or nothing: decide everything first; write only when nothing would be refused.
-      const preflight = await runHistoricImport(readCanonicalFiles(files), options(true));
+      const preflight = await runHistoricImport(read(), options(true));
       if (preflight.refusals.length > 0) {
         bar.stop();
         print({ ...preflight, dryRun: false }, values.json, 'strict: refusals found, nothing written');
@@ -99,7 +119,7 @@ export async function importCommand(args: string[]): Promise<void> {
       }
       bar.update(0);
     }
-    const report = await runHistoricImport(readCanonicalFiles(files), options(values['dry-run']));
+    const report = await runHistoricImport(read(), options(values['dry-run']));
     bar.update(total);
     bar.stop();
     print(report, values.json);
@@ -120,6 +140,13 @@ export async function importCommand(args: string[]): Promise<void> {
 function unusable(message: string): void {
   console.error(`import: ${message}`);
   process.exitCode = IMPORT_EXIT.unusable;
+}
+
+/** Records an adapter yields (for the progress bar's total). */
+async function countRecords(lines: AsyncIterable<SourcedLine>): Promise<number> {
+  let records = 0;
+  for await (const _ of lines) records++;
+  return Math.max(records, 1);
 }
 
 /** Lines in the files, streamed (for the progress bar's total). */

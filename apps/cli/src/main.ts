@@ -26,7 +26,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<void>; help: s
   },
   import: {
     run: importCommand,
-    help: 'import --format canonical <files…> [--dry-run] [--strict] [--json] [--actor <name>]   bring CRM history in (docs/import.md)',
+    help: 'import --format canonical|salesforce|hubspot|pipedrive <files…> [--stage-map <f>] [--dry-run] [--strict] [--json] [--actor <name>]   bring CRM history in (docs/import.md)',
   },
   anchor: {
     run: anchorCommand,

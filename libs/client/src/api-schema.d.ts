@@ -581,8 +581,8 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Progress and report of an import started on this API process
-     * @description status `running` (with records, deals and events so far), `done` (with the report: counts by event type, refused deals with line and reason) or `failed` (with why). Imports are kept in memory by the process that took them.
+     * Progress and report of an import
+     * @description status `running` (with records, deals and events so far), `done` (with the report: counts by event type, refused deals with line and reason) or `failed` (with why — also when the API process running it stopped: post the same file again). Imports are kept in the database: any API process answers, a restart forgets none.
      *
      *     **Access:** roles `admin`, `importer` (permission `imports:write`: A historic import writes back-dated history for many deals at once, under the importer's name with each change's source provenance (docs/import.md): a migration job's role, given to the principal that runs it, not to people who work deals.) Owner and actor ids in the answer are stable pseudonyms (`anon-…`) for importer (no `identities:clear`). Others get 403.
      */
@@ -8195,6 +8195,18 @@ export interface operations {
           };
         };
       };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable';
+          };
+        };
+      };
     };
   };
   ImportsController_get: {
@@ -8259,7 +8271,7 @@ export interface operations {
           };
         };
       };
-      /** @description No such import on this process (`import-not-found`) */
+      /** @description No such import (`import-not-found`) */
       404: {
         headers: {
           [name: string]: unknown;
@@ -8328,6 +8340,18 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'] & {
             /** @enum {string} */
             code: 'internal-error';
+          };
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable';
           };
         };
       };

@@ -154,12 +154,12 @@ class ImportRun {
           sourceId: deal,
           ref,
           changes: [],
-          error: { ref, code: 'invalid-record', reason: line.error },
+          error: { ref, code: line.code ?? 'invalid-record', reason: line.error },
         });
       } else if (this.block && (deal === undefined || deal === this.block.sourceId)) {
-        this.block.error ??= { ref, code: 'invalid-record', reason: line.error };
+        this.block.error ??= { ref, code: line.code ?? 'invalid-record', reason: line.error };
       } else {
-        this.report.refuse('line', deal, ref, 'invalid-record', line.error);
+        this.report.refuse('line', deal, ref, line.code ?? 'invalid-record', line.error);
       }
       return;
     }

@@ -22,9 +22,26 @@ interface IdempotencyKeysTable {
   completed_at: Date | string | null;
 }
 
+/** `api.import_jobs`: one row per `POST /imports`, what `GET /imports/:id` answers from any API process. */
+interface ImportJobsTable {
+  import_id: string;
+  status: 'running' | 'done' | 'failed';
+  actor_id: string;
+  started_at: Date | string;
+  finished_at: Date | string | null;
+  /** jsonb ImportProgress; written as JSON text. */
+  progress: ColumnType<unknown, string, string>;
+  /** jsonb ImportReport when done. */
+  report: ColumnType<unknown, string | null, string | null>;
+  error: string | null;
+  /** Database clock; a running job whose process stopped stops beating. */
+  heartbeat_at: ColumnType<Date | string, never, Date | string>;
+}
+
 /** The API's own tables, keyed as Kysely sees them (schema-qualified). */
 export interface ApiTables {
   'api.idempotency_keys': IdempotencyKeysTable;
+  'api.import_jobs': ImportJobsTable;
 }
 
 declare module '@dealstream/database' {

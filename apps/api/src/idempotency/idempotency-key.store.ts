@@ -36,6 +36,23 @@ const migrations: Record<string, Migration> = {
       await sql`create index idempotency_keys_created on api.idempotency_keys (created_at)`.execute(db);
     },
   },
+  // Import jobs outlive the process that ran them: any instance answers GET /imports/:id, a restart forgets nothing.
+  '0002_import_jobs': {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        create table api.import_jobs (
+          import_id uuid primary key,
+          status text not null check (status in ('running', 'done', 'failed')),
+          actor_id text not null,
+          started_at timestamptz not null,
+          finished_at timestamptz,
+          progress jsonb not null,
+          report jsonb,
+          error text,
+          heartbeat_at timestamptz not null default now()
+        )`.execute(db);
+    },
+  },
 };
 
 /** Creates or updates the API schema; safe from several processes at once (Kysely's migration lock). */

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { sql } from 'kysely';
+import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
 import {
   ImportFormatError,
@@ -10,6 +12,7 @@ import {
   type ImportProgress,
   type ImportReport,
 } from '@dealstream/import';
+import { DATABASE } from '../database.provider.js';
 
 /** What `GET /imports/:id` answers. */
 export interface ImportJobView {
@@ -22,21 +25,39 @@ export interface ImportJobView {
   readonly progress: ImportProgress;
   /** When done: the import report (docs/import.md). */
   readonly report: ImportReport | null;
-  /** When failed: why it stopped (not a canonical file, database gone, …); whole deals were written up to there. */
+  /** When failed: why it stopped (not a canonical file, database gone, process stopped, …); whole deals were written up to there. */
   readonly error: string | null;
 }
 
+/** A running job's process writes its heartbeat this often … */
+const HEARTBEAT_MS = 5_000;
+/** … and a job whose heartbeat is older than this (database clock) ran in a process that stopped. */
+const STALE_MS = 30_000;
+/** Progress is written at most this often (the report when the import ends, always). */
+const PROGRESS_WRITE_MS = 500;
+
+const INTERRUPTED =
+  'interrupted: the API process running it stopped (restart, crash, scale-in); post the same file again — it completes what was not written and appends nothing twice';
+
 /**
- * The imports this API process runs, in memory: an import runs where it was posted, and its
- * progress and report are asked of that process (a restart forgets them; the events are in the
- * store, and posting the same file again completes or confirms it — imports are idempotent).
+ * The imports of every API process, in `api.import_jobs`: an import runs in the process it was
+ * posted to, which writes its progress, heartbeat and report there, so any process answers
+ * `GET /imports/:id` and a restart forgets nothing. A job whose process stopped mid-import (its
+ * heartbeat older than 30 s) answers `failed` with the reason; its events are in the store, and
+ * posting the same file again completes it (imports are idempotent).
  */
 @Injectable()
-export class ImportJobs {
-  private readonly jobs = new Map<string, ImportJobView>();
+export class ImportJobs implements OnApplicationShutdown {
+  private readonly heartbeats = new Set<NodeJS.Timeout>();
 
-  /** Starts importing `file` (its temporary folder is deleted afterwards) in the background; answers its id at once. */
-  start(store: EventStore, file: string, actorId: string): ImportJobView {
+  constructor(@Inject(DATABASE) private readonly database: Database) {}
+
+  private get db() {
+    return this.database.db;
+  }
+
+  /** Starts importing `file` (its temporary folder is deleted afterwards) in the background; answers once the job is recorded. */
+  async start(store: EventStore, file: string, actorId: string): Promise<ImportJobView> {
     const importId = randomUUID();
     const job: ImportJobView = {
       importId,
@@ -48,23 +69,63 @@ export class ImportJobs {
       report: null,
       error: null,
     };
-    this.jobs.set(importId, job);
-    const update = (patch: Partial<ImportJobView>): void => {
-      this.jobs.set(importId, { ...this.jobs.get(importId)!, ...patch });
+    await this.db
+      .insertInto('api.import_jobs')
+      .values({
+        import_id: importId,
+        status: 'running',
+        actor_id: actorId,
+        started_at: job.startedAt,
+        progress: JSON.stringify(job.progress),
+      })
+      .execute();
+    // One write at a time per job, in order: a late progress write never overwrites the report.
+    let writes: Promise<unknown> = Promise.resolve();
+    const write = (patch: {
+      progress?: ImportProgress;
+      status?: 'done' | 'failed';
+      report?: ImportReport;
+      error?: string;
+    }) => {
+      writes = writes
+        .then(() =>
+          this.db
+            .updateTable('api.import_jobs')
+            .set({
+              ...(patch.progress ? { progress: JSON.stringify(patch.progress) } : {}),
+              ...(patch.status ? { status: patch.status, finished_at: new Date().toISOString() } : {}),
+              ...(patch.report ? { report: JSON.stringify(patch.report) } : {}),
+              ...(patch.error !== undefined ? { error: patch.error } : {}),
+              // Raw: the database clock (heartbeats are compared with it, never with a process's).
+              heartbeat_at: sql<Date>`now()`,
+            })
+            .where('import_id', '=', importId)
+            .execute(),
+        )
+        // A lost progress write is retried by the next one; the final one the job's reader waits for.
+        .catch(() => undefined);
+      return writes;
     };
+    const heartbeat = setInterval(() => void write({}), HEARTBEAT_MS);
+    heartbeat.unref();
+    this.heartbeats.add(heartbeat);
+    let lastProgress = 0;
     // Not awaited: the import runs in the background. A shutdown interrupts it between or inside one
     // deal's append (each deal is one append: written whole or not at all); posting the file again completes it.
     void runHistoricImport(readCanonicalFiles([file]), {
       store,
       actorId,
       importId,
-      onProgress: (progress) => update({ progress }),
+      onProgress: (progress) => {
+        if (Date.now() - lastProgress < PROGRESS_WRITE_MS) return;
+        lastProgress = Date.now();
+        void write({ progress });
+      },
     })
       .then((report) =>
-        update({
+        write({
           status: 'done',
           report,
-          finishedAt: new Date().toISOString(),
           progress: {
             records: report.records,
             deals: report.deals.imported + report.deals.unchanged + report.deals.refused,
@@ -73,20 +134,47 @@ export class ImportJobs {
         }),
       )
       .catch((error: unknown) =>
-        update({
+        write({
           status: 'failed',
-          finishedAt: new Date().toISOString(),
           error:
             error instanceof ImportFormatError
               ? error.message.replace(file, 'body')
               : `stopped: ${error instanceof Error ? error.message : String(error)}; post the same file again to complete it`,
         }),
       )
-      .finally(() => rm(dirname(file), { recursive: true, force: true }));
+      .finally(() => {
+        clearInterval(heartbeat);
+        this.heartbeats.delete(heartbeat);
+        return rm(dirname(file), { recursive: true, force: true });
+      });
     return job;
   }
 
-  get(importId: string): ImportJobView | undefined {
-    return this.jobs.get(importId);
+  async get(importId: string): Promise<ImportJobView | undefined> {
+    const row = await this.db
+      .selectFrom('api.import_jobs')
+      .selectAll()
+      // Raw: staleness on the database clock, like the heartbeat.
+      .select(sql<boolean>`heartbeat_at < now() - ${STALE_MS}::float8 * interval '1 millisecond'`.as('stale'))
+      .where('import_id', '=', importId)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString());
+    const interrupted = row.status === 'running' && row.stale;
+    return {
+      importId: row.import_id,
+      status: interrupted ? 'failed' : row.status,
+      actorId: row.actor_id,
+      startedAt: iso(row.started_at)!,
+      finishedAt: iso(row.finished_at),
+      progress: row.progress as ImportProgress,
+      report: (row.report as ImportReport | null) ?? null,
+      error: interrupted ? INTERRUPTED : row.error,
+    };
+  }
+
+  onApplicationShutdown(): void {
+    for (const heartbeat of this.heartbeats) clearInterval(heartbeat);
+    this.heartbeats.clear();
   }
 }

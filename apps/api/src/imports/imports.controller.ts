@@ -15,7 +15,7 @@ import { CurrentPrincipal } from '../auth/auth.decorators.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { ApiProblemResponses } from '../controller-kit/api-docs.decorators.js';
 import { ApiProblem } from '../problem/api-problem.js';
-import { AUTHENTICATED, mergeProblems } from '../problem/problem-catalogue.js';
+import { AUTHENTICATED, DATABASE_FAULTS, mergeProblems } from '../problem/problem-catalogue.js';
 import { ImportJobDto } from './import-job.dto.js';
 import { ImportJobs, type ImportJobView } from './import-jobs.js';
 
@@ -54,7 +54,7 @@ export class ImportsController {
     headers: { Location: { description: '/imports/{importId}', schema: { type: 'string' } } },
   })
   @ApiProblemResponses(
-    mergeProblems(AUTHENTICATED, {
+    mergeProblems(AUTHENTICATED, DATABASE_FAULTS, {
       400: ['not-canonical', 'idempotency-key-not-supported'],
       413: ['body-too-large'],
       415: ['unsupported-media-type'],
@@ -107,7 +107,7 @@ export class ImportsController {
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
-    const job = this.jobs.start(this.store, file, principal.actorId);
+    const job = await this.jobs.start(this.store, file, principal.actorId);
     response.setHeader('Location', `/imports/${job.importId}`);
     return job;
   }
@@ -115,17 +115,17 @@ export class ImportsController {
   @Get(':id')
   @ApiBearerAuth()
   @ApiOperation({
-    summary: 'Progress and report of an import started on this API process',
+    summary: 'Progress and report of an import',
     description:
-      'status `running` (with records, deals and events so far), `done` (with the report: counts by event type, refused deals with line and reason) or `failed` (with why). Imports are kept in memory by the process that took them.',
+      'status `running` (with records, deals and events so far), `done` (with the report: counts by event type, refused deals with line and reason) or `failed` (with why — also when the API process running it stopped: post the same file again). Imports are kept in the database: any API process answers, a restart forgets none.',
   })
   @ApiResponse({ status: 200, type: ImportJobDto, description: 'The import' })
-  @ApiProblemResponses(mergeProblems(AUTHENTICATED, { 404: ['import-not-found'] }), {
-    404: 'No such import on this process (`import-not-found`)',
+  @ApiProblemResponses(mergeProblems(AUTHENTICATED, DATABASE_FAULTS, { 404: ['import-not-found'] }), {
+    404: 'No such import (`import-not-found`)',
   })
-  get(@Param('id', UuidParamPipe) id: string): ImportJobView {
-    const job = this.jobs.get(id);
-    if (!job) throw new ApiProblem(404, 'import-not-found', `No import ${id} on this API process`);
+  async get(@Param('id', UuidParamPipe) id: string): Promise<ImportJobView> {
+    const job = await this.jobs.get(id);
+    if (!job) throw new ApiProblem(404, 'import-not-found', `No import ${id}`);
     return job;
   }
 }

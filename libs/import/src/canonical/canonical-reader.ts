@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Ajv2019, type ErrorObject } from 'ajv/dist/2019.js';
+import { realDateTime } from '../calendar.js';
 import { CANONICAL_RECORD_SCHEMA } from './canonical-record.schema.js';
 import type { CanonicalRecord, HeaderRecord, SourcedLine } from './canonical-records.js';
 
@@ -9,7 +10,7 @@ export class ImportFormatError extends Error {
   constructor(
     readonly file: string,
     readonly line: number,
-    reason: string,
+    readonly reason: string,
   ) {
     super(`${file}:${line}: ${reason}`);
     this.name = 'ImportFormatError';
@@ -53,7 +54,7 @@ export function parseCanonicalLine(text: string, ref: { file: string; line: numb
   }
   const hint = hintOf(value);
   if (!validateRecord(value)) return { ref, error: describe(validateRecord.errors), hint };
-  if ('at' in value && Number.isNaN(Date.parse(value.at)))
+  if ('at' in value && (Number.isNaN(Date.parse(value.at)) || !realDateTime(value.at)))
     return { ref, error: `at is not a real instant: ${value.at}`, hint };
   return { ref, record: value };
 }

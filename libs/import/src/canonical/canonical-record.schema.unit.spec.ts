@@ -32,6 +32,8 @@ describe('the canonical record schema', () => {
     ],
     ['a date only', { at: '2025-01-01' }, 'at must be an ISO 8601 instant with a zone (Z or ±hh:mm)'],
     ['an impossible instant', { at: '2025-13-01T10:00:00Z' }, 'at is not a real instant: 2025-13-01T10:00:00Z'],
+    // Date.parse rolls a day past the month's end over into the next month: it must not move the change.
+    ['a day the month does not have', { at: '2025-02-30T10:00:00Z' }, 'at is not a real instant: 2025-02-30T10:00:00Z'],
     ['an unknown field', { colour: 'red' }, 'record has an unknown field "colour"'],
     ['an unknown change', { change: 'teleported' }, 'unknown change "teleported"'],
     ['an unknown type', { type: 'opportunity' }, 'unknown type "opportunity"'],

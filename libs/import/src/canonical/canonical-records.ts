@@ -125,6 +125,8 @@ export type SourcedLine =
       readonly ref: LineRef;
       readonly record?: undefined;
       readonly error: string;
+      /** The refusal code (default `invalid-record`): an adapter says `unknown-stage`, `invalid-amount`, …. */
+      readonly code?: string;
       /** What the broken line still tells, to attribute the error to its deal or pipeline. */
       readonly hint?: { readonly type?: string; readonly deal?: string; readonly pipeline?: string };
     };
