@@ -1,0 +1,214 @@
+import { join } from 'node:path';
+import AxeBuilder from '@axe-core/playwright';
+import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { ARTEFACTS, startConsoleHarness, type ConsoleHarness } from './console-harness.js';
+
+/**
+ * The web console in a real headless Chromium (Debian's) against the API as `npm start` runs it:
+ * sign in with the printed URL, create a pipeline and two deals through the UI, drag a deal across
+ * two stages and read the column totals, two users move the same card (one is told someone else
+ * changed it), the board as of an earlier instant, a sales token pasted in (no pipeline form), and
+ * axe-core on every page (no serious or critical violation). Screenshots go to test-artifacts/console.
+ * One browser for the whole file; a context per user.
+ */
+describe('web console in Chromium', () => {
+  let harness: ConsoleHarness;
+  let admin: BrowserContext;
+  let page: Page;
+  let pipelineUrl: string;
+  let beforeMoves: string;
+
+  beforeAll(async () => {
+    harness = await startConsoleHarness();
+    admin = await harness.browser.newContext({ timezoneId: 'UTC', viewport: { width: 1400, height: 900 } });
+    page = await admin.newPage();
+  }, 90_000);
+  afterAll(async () => harness?.close());
+
+  it('signs in with the URL npm start printed, and takes the token out of the address bar', async () => {
+    await page.goto(harness.signInUrl);
+    await page.getByRole('heading', { name: 'Pipelines' }).waitFor();
+    expect(page.url()).toBe(`${harness.origin}/#/`);
+    expect(await page.evaluate('sessionStorage.getItem("dealstream.token")')).toBe(
+      new URL(harness.signInUrl).hash.slice('#token='.length),
+    );
+    await expect(page.getByLabel('Signed in as').textContent()).resolves.toBe('console-admin · admin');
+    await expect(page.getByText('No pipeline yet.').isVisible()).resolves.toBe(true);
+    await expectAccessible(page, 'home');
+  });
+
+  it('creates a pipeline and two deals through the UI', async () => {
+    await page.getByLabel('Name', { exact: true }).fill('Console e2e');
+    await page.getByRole('button', { name: 'Create pipeline' }).click();
+    await page.getByRole('heading', { name: 'Console e2e', level: 1 }).waitFor();
+    pipelineUrl = page.url();
+    expect(pipelineUrl).toMatch(/#\/pipelines\/[0-9a-f-]{36}$/);
+    expect(await page.locator('section.column h2').allTextContents()).toEqual([
+      'Lead 10%',
+      'Qualified 25%',
+      'Proposal 50%',
+      'Negotiation 75%',
+    ]);
+    await page.getByRole('button', { name: 'New deal' }).click();
+    await createDeal(page, 'Alpha rollout', 'ACME Corp', '1000');
+    await createDeal(page, 'Beta pilot', 'Globex', '500');
+    await expectColumn(page, 'Lead', { count: 2, amount: '€1,500.00', weighted: '€150.00' });
+    const card = page.locator('li.deal', { hasText: 'Alpha rollout' });
+    await expect(card.textContent()).resolves.toContain('ACME Corp€1,000.00console-admin · 0 d in stage');
+  });
+
+  it('drags a deal across two stages and the column totals follow', async () => {
+    // The as-of test below looks at the board between the creations and the moves.
+    await page.waitForTimeout(1100);
+    beforeMoves = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString().slice(0, 19);
+    await page.waitForTimeout(1100);
+    await drag(page, 'Alpha rollout', 'Qualified');
+    await expectColumn(page, 'Lead', { count: 1, amount: '€500.00', weighted: '€50.00' });
+    await expectColumn(page, 'Qualified', { count: 1, amount: '€1,000.00', weighted: '€250.00' });
+    await drag(page, 'Alpha rollout', 'Proposal');
+    await expectColumn(page, 'Qualified', { count: 0 });
+    await expectColumn(page, 'Proposal', { count: 1, amount: '€1,000.00', weighted: '€500.00' });
+    await expect(page.locator('.notice').textContent()).resolves.toBe('Moved “Alpha rollout” to Proposal.');
+    await page.screenshot({ path: join(ARTEFACTS, 'board.png'), fullPage: true });
+    await expectAccessible(page, 'board');
+  });
+
+  it('two users move the same card at once: one is told someone else changed it', async () => {
+    const other = await harness.browser.newContext({ timezoneId: 'UTC', viewport: { width: 1400, height: 900 } });
+    try {
+      const ops = await signInByPasting(other, harness.origin, await harness.token(['ops'], 'olivia'));
+      await ops.goto(pipelineUrl);
+      await column(ops, 'Lead').locator('li.deal', { hasText: 'Beta pilot' }).waitFor();
+      // Both boards show Beta pilot at the same revision; both move it now, to different stages.
+      await Promise.all([
+        moveWithKeyboard(page, 'Beta pilot', 'Negotiation'),
+        moveWithKeyboard(ops, 'Beta pilot', 'Qualified'),
+      ]);
+      const conflict = (p: Page) =>
+        p.getByText('“Beta pilot” was changed by someone else; the board now shows it as it is.');
+      await Promise.race([conflict(page).waitFor(), conflict(ops).waitFor()]);
+      const told = [await conflict(page).isVisible(), await conflict(ops).isVisible()];
+      expect(told.filter(Boolean)).toHaveLength(1);
+      // The loser's card snapped back to where the winner put it, on both boards.
+      const winnerStage = told[0] ? 'Qualified' : 'Negotiation';
+      for (const p of [page, ops])
+        await column(p, winnerStage).locator('li.deal', { hasText: 'Beta pilot' }).waitFor({ timeout: 3000 });
+      await expectColumn(page, 'Lead', { count: 0 });
+      await expectColumn(ops, 'Lead', { count: 0 });
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('follows another user’s change within 2 s', async () => {
+    const other = await harness.browser.newContext({ timezoneId: 'UTC' });
+    try {
+      const sales = await signInByPasting(other, harness.origin, await harness.token(['sales'], 'sam'));
+      await sales.goto(pipelineUrl);
+      await column(sales, 'Proposal').locator('li.deal', { hasText: 'Alpha rollout' }).waitFor();
+      const started = Date.now();
+      await moveWithKeyboard(sales, 'Alpha rollout', 'Negotiation');
+      await column(page, 'Negotiation').locator('li.deal', { hasText: 'Alpha rollout' }).waitFor({ timeout: 2000 });
+      expect(Date.now() - started).toBeLessThan(2000);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('shows the board as it was before the moves, read-only', async () => {
+    await page.getByLabel('As of').fill(beforeMoves);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.getByText(/The board as it was at .* — read-only\./).waitFor();
+    await expectColumn(page, 'Lead', { count: 2, amount: '€1,500.00', weighted: '€150.00' });
+    await expectColumn(page, 'Proposal', { count: 0 });
+    expect(await page.getByRole('button', { name: /^Drag / }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'New deal' }).count()).toBe(0);
+    await page.screenshot({ path: join(ARTEFACTS, 'board-as-of.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Back to now' }).click();
+    await expectColumn(page, 'Lead', { count: 0 });
+  });
+
+  it('a sales token sees the board and its cards but not the pipeline form', async () => {
+    const other = await harness.browser.newContext({ timezoneId: 'UTC' });
+    try {
+      const sales = await signInByPasting(other, harness.origin, await harness.token(['sales'], 'sam'));
+      await expect(sales.getByRole('heading', { name: 'New pipeline' }).count()).resolves.toBe(0);
+      const signIn = await other.newPage();
+      await signIn.goto(harness.origin);
+      await signIn.getByLabel('Bearer token').fill('not-a-token');
+      await signIn.getByRole('button', { name: 'Sign in' }).click();
+      await expect(signIn.getByRole('alert').textContent()).resolves.toBe(
+        'That is not a token: a JWT has three parts separated by dots.',
+      );
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+function column(page: Page, stage: string): Locator {
+  return page.locator('section.column', { has: page.getByRole('heading', { name: new RegExp(`^${stage} `) }) });
+}
+
+async function expectColumn(
+  page: Page,
+  stage: string,
+  expected: { count: number; amount?: string; weighted?: string },
+) {
+  const col = column(page, stage);
+  await col
+    .getByTestId('count')
+    .filter({ hasText: new RegExp(`^${expected.count}$`) })
+    .waitFor({ timeout: 5000 });
+  if (expected.amount) {
+    await col.locator('[data-currency="EUR"] [data-testid="amount"]', { hasText: expected.amount }).waitFor();
+    await col.locator('[data-currency="EUR"] [data-testid="weighted"]', { hasText: expected.weighted }).waitFor();
+  }
+  if (expected.count === 0) expect(await col.locator('[data-currency]').count()).toBe(0);
+}
+
+async function createDeal(page: Page, title: string, account: string, amount: string) {
+  await page.getByLabel('Title', { exact: true }).fill(title);
+  await page.getByLabel('Account', { exact: true }).fill(account);
+  await page.getByLabel('Amount (EUR)', { exact: true }).fill(amount);
+  await page.getByRole('button', { name: 'Create deal' }).click();
+  await page.locator('li.deal', { hasText: title }).waitFor();
+}
+
+/** A real pointer drag by the card's handle onto the target column (dnd-kit's pointer sensor). */
+async function drag(page: Page, title: string, toStage: string) {
+  const handle = page.getByRole('button', { name: `Drag ${title} to another stage` });
+  const from = (await handle.boundingBox())!;
+  const to = (await column(page, toStage).boundingBox())!;
+  await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+  await page.mouse.down();
+  await page.mouse.move(from.x + 30, from.y + 10, { steps: 4 });
+  await page.mouse.move(to.x + to.width / 2, to.y + 80, { steps: 12 });
+  await page.mouse.up();
+  await column(page, toStage).locator('li.deal', { hasText: title }).waitFor();
+}
+
+/** The keyboard path: the card's "move to stage" select, focused and changed with keys. */
+async function moveWithKeyboard(page: Page, title: string, toStage: string) {
+  const select = page.getByLabel(`Move ${title} to stage`);
+  await select.focus();
+  await select.selectOption({ label: toStage });
+}
+
+/** The other way in: paste a token into the sign-in form. */
+async function signInByPasting(context: BrowserContext, origin: string, token: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(origin);
+  await page.getByLabel('Bearer token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Pipelines' }).waitFor();
+  return page;
+}
+
+async function expectAccessible(page: Page, name: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const grave = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(
+    grave.map((v) => `${name}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+  ).toEqual([]);
+}
