@@ -73,6 +73,42 @@ describe('web console in Chromium', () => {
     await expectAccessible(page, 'board');
   });
 
+  it('the deal page shows both moves in the timeline with actor, times and diffs; winning it moves the funnel and velocity', async () => {
+    await page.getByRole('link', { name: 'Funnel versus pipeline' }).click();
+    await page.getByRole('heading', { name: 'Funnel versus pipeline' }).waitFor();
+    await expect(tile(page, 'Won').textContent()).resolves.toBe('Won0');
+    await expect(tile(page, 'Opportunities').textContent()).resolves.toBe('Opportunities2');
+    await page.goBack();
+    await page.getByRole('link', { name: 'Alpha rollout' }).click();
+    await page.getByRole('heading', { name: 'Alpha rollout', level: 1 }).waitFor();
+    const moves = page.locator('.timeline > li[data-event-type="StageAdvanced"]');
+    await moves.nth(1).waitFor();
+    expect(await moves.count()).toBe(2);
+    for (const move of await moves.all()) {
+      await expect(move.locator('.actor').textContent()).resolves.toBe('console-admin');
+      await expect(move.locator('time').first().getAttribute('datetime')).resolves.toMatch(/^\d{4}-\d\d-\d\dT/);
+      await expect(move.locator('.diff th[scope="row"]', { hasText: /^stageId$/ }).count()).resolves.toBe(1);
+    }
+    await expect(page.getByTestId('chain').textContent()).resolves.toMatch(/^verified: \d+ events, unbroken$/);
+    await expectAccessible(page, 'deal');
+    await page.screenshot({ path: join(ARTEFACTS, 'deal.png'), fullPage: true });
+    await page.getByText('Win', { exact: true }).press('Enter'); // the disclosure, from the keyboard
+    await page.getByRole('button', { name: 'Mark as won' }).click();
+    await page.getByTestId('status').filter({ hasText: /^won$/ }).waitFor();
+    await page.locator('.timeline > li[data-event-type="DealWon"] .actor', { hasText: 'console-admin' }).waitFor();
+    await page.getByRole('link', { name: '← Board' }).click();
+    await page.getByRole('link', { name: 'Funnel versus pipeline' }).click();
+    await tile(page, 'Won')
+      .filter({ hasText: /^Won1$/ })
+      .waitFor();
+    await expect(tile(page, 'Average won size (EUR)').textContent()).resolves.toBe('Average won size (EUR)€1,000.00');
+    await page.locator('.chart canvas').first().waitFor();
+    await expectAccessible(page, 'funnel');
+    await page.screenshot({ path: join(ARTEFACTS, 'funnel.png'), fullPage: true });
+    await page.goto(pipelineUrl);
+    await expectColumn(page, 'Proposal', { count: 0 });
+  });
+
   it('two users move the same card at once: one is told someone else changed it', async () => {
     const other = await harness.browser.newContext({ timezoneId: 'UTC', viewport: { width: 1400, height: 900 } });
     try {
@@ -105,10 +141,10 @@ describe('web console in Chromium', () => {
     try {
       const sales = await signInByPasting(other, harness.origin, await harness.token(['sales'], 'sam'));
       await sales.goto(pipelineUrl);
-      await column(sales, 'Proposal').locator('li.deal', { hasText: 'Alpha rollout' }).waitFor();
+      await sales.locator('li.deal', { hasText: 'Beta pilot' }).waitFor();
       const started = Date.now();
-      await moveWithKeyboard(sales, 'Alpha rollout', 'Negotiation');
-      await column(page, 'Negotiation').locator('li.deal', { hasText: 'Alpha rollout' }).waitFor({ timeout: 2000 });
+      await moveWithKeyboard(sales, 'Beta pilot', 'Proposal');
+      await column(page, 'Proposal').locator('li.deal', { hasText: 'Beta pilot' }).waitFor({ timeout: 2000 });
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await other.close();
@@ -145,6 +181,12 @@ describe('web console in Chromium', () => {
     }
   });
 });
+
+function tile(page: Page, label: string): Locator {
+  return page
+    .locator('.tile')
+    .filter({ has: page.locator('.tile-label', { hasText: new RegExp(`^${label.replace(/[()]/g, '\\$&')}$`) }) });
+}
 
 function column(page: Page, stage: string): Locator {
   return page.locator('section.column', { has: page.getByRole('heading', { name: new RegExp(`^${stage} `) }) });

@@ -1,6 +1,8 @@
 import { useMemo, useState } from 'react';
 import { apiFor } from './api.js';
 import { BoardPage } from './board/board-page.js';
+import { DealPage } from './deal/deal-page.js';
+import { FunnelPage } from './reports/funnel-page.js';
 import { Home } from './home.js';
 import { useRoute } from './route.js';
 import { forgetToken, sessionOf, storedToken, storeToken, takeTokenFromUrl, type Session } from './session.js';
@@ -55,6 +57,10 @@ export function App() {
       <main>
         {route.page === 'board' ? (
           <BoardPage key={route.pipelineId} api={api} session={session} pipelineId={route.pipelineId} />
+        ) : route.page === 'funnel' ? (
+          <FunnelPage key={route.pipelineId} api={api} pipelineId={route.pipelineId} />
+        ) : route.page === 'deal' ? (
+          <DealPage key={route.dealId} api={api} session={session} dealId={route.dealId} />
         ) : (
           <Home api={api} session={session} />
         )}

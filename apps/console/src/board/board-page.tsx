@@ -125,9 +125,7 @@ export function BoardPage({
       <div className="board-bar">
         <h1 id="board-title">{board?.pipeline.name ?? 'Board'}</h1>
         {board?.pipeline.status === 'archived' && <span className="badge">archived</span>}
-        {can(session, 'metrics:read') && (
-          <span className="hint">Reports: funnel and velocity are not in the console yet.</span>
-        )}
+        {can(session, 'metrics:read') && <a href={`#/pipelines/${pipelineId}/funnel`}>Funnel versus pipeline</a>}
       </div>
       <BoardFiltersForm
         currency={board?.pipeline.currency ?? undefined}
