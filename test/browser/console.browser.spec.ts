@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
-import { ARTEFACTS, startConsoleHarness, type ConsoleHarness } from './console-harness.js';
+import { ARTEFACTS, startConsoleHarness, type ConsoleHarness } from '../support/console-harness.js';
 
 /**
  * The web console in a real headless Chromium (Debian's) against the API as `npm start` runs it:

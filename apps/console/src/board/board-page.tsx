@@ -28,11 +28,16 @@ export function BoardPage({
   const [conflict, setConflict] = useState<string>();
   const busy = useRef(false);
   const shown = useRef(PAGE);
+  const shownKey = useRef('');
 
   const refresh = useCallback(
     async (minPosition?: string) => {
       try {
         const next = await readBoard(api, pipelineId, view, shown.current, minPosition);
+        // The same answer again (a poll while nothing changed) keeps the cards as they are: no re-render.
+        const key = `${next.readPosition} ${JSON.stringify(view)} ${shown.current} ${next.asOf ?? ''}`;
+        if (key === shownKey.current && !minPosition) return;
+        shownKey.current = key;
         setBoard(next);
         setError(undefined);
         rememberPipeline({ id: pipelineId, name: next.pipeline.name });
@@ -68,6 +73,7 @@ export function BoardPage({
     const target = board.stages.find((stage) => stage.stageId === toStageId);
     busy.current = true;
     setBoard(moveLocally(board, deal, fromStageId, toStageId));
+    shownKey.current = ''; // whatever the API answers next replaces the local move
     setConflict(undefined);
     setNotice(undefined);
     try {
