@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import AxeBuilder from '@axe-core/playwright';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
+import { createDealstreamClient } from '@dealstream/client';
 import { ARTEFACTS, startConsoleHarness, type ConsoleHarness } from '../support/console-harness.js';
 
 /**
@@ -89,6 +90,11 @@ describe('web console in Chromium', () => {
       await expect(move.locator('time').first().getAttribute('datetime')).resolves.toMatch(/^\d{4}-\d\d-\d\dT/);
       await expect(move.locator('.diff th[scope="row"]', { hasText: /^stageId$/ }).count()).resolves.toBe(1);
     }
+    // Newest first; stage ids read as the stages' names.
+    const stageChange = (move: Locator) =>
+      move.locator('.diff tr', { has: page.locator('th', { hasText: /^stageId$/ }) });
+    await expect(stageChange(moves.nth(0)).locator('td').allTextContents()).resolves.toEqual(['Qualified', 'Proposal']);
+    await expect(stageChange(moves.nth(1)).locator('td').allTextContents()).resolves.toEqual(['Lead', 'Qualified']);
     await expect(page.getByTestId('chain').textContent()).resolves.toMatch(/^verified: \d+ events, unbroken$/);
     await expectAccessible(page, 'deal');
     await page.screenshot({ path: join(ARTEFACTS, 'deal.png'), fullPage: true });
@@ -162,6 +168,42 @@ describe('web console in Chromium', () => {
     await page.screenshot({ path: join(ARTEFACTS, 'board-as-of.png'), fullPage: true });
     await page.getByRole('button', { name: 'Back to now' }).click();
     await expectColumn(page, 'Lead', { count: 0 });
+  });
+
+  it('pages a long column with "More" (keyset cursor) and filters by amount', async () => {
+    const api = createDealstreamClient({ baseUrl: harness.origin, token: await harness.token(['admin'], 'loader') });
+    const pipeline = await api.POST('/pipelines', {
+      body: { name: 'Long column', currency: 'EUR', stages: [{ name: 'Only', probability: 20 }] },
+    });
+    let position = '';
+    for (let i = 0; i < 52; i++) {
+      const deal = await api.POST('/deals', {
+        body: {
+          pipelineId: pipeline.data!.id,
+          title: `Bulk ${i}`,
+          account: 'Bulk',
+          amount: 10_000 + 100 * i,
+          currency: 'EUR',
+        },
+      });
+      position = deal.data!.position;
+    }
+    await api.GET('/pipelines/{id}/board', {
+      params: { path: { id: pipeline.data!.id }, query: { minPosition: position } },
+    });
+    await page.goto(`${harness.origin}/#/pipelines/${pipeline.data!.id}`);
+    await expectColumn(page, 'Only', { count: 52 });
+    expect(await page.locator('li.deal').count()).toBe(50);
+    // Largest first: Bulk 51 (€151.00) leads, Bulk 0 and 1 are on the next page.
+    await expect(page.locator('li.deal .deal-title').first().textContent()).resolves.toBe('Bulk 51');
+    await page.getByRole('button', { name: 'More (2 not shown)' }).click();
+    await page.locator('li.deal').nth(51).waitFor();
+    await expect(page.locator('li.deal .deal-title').last().textContent()).resolves.toBe('Bulk 0');
+    expect(await page.getByRole('button', { name: /^More/ }).count()).toBe(0);
+    await page.getByLabel('Min amount (EUR)').fill('150');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await expectColumn(page, 'Only', { count: 2, amount: '€301.00', weighted: '€60.20' });
+    expect(await page.locator('li.deal').count()).toBe(2);
   });
 
   it('a sales token sees the board and its cards but not the pipeline form', async () => {

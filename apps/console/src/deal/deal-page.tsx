@@ -13,6 +13,7 @@ export function DealPage({ api, session, dealId }: { api: DealstreamClient; sess
   const [error, setError] = useState<string>();
   const [notice, setNotice] = useState<string>();
   const [verify, setVerify] = useState<Verify | string>();
+  const [stageNames, setStageNames] = useState<ReadonlyMap<string, string>>(new Map());
 
   const load = useCallback(
     async (minPosition?: string) => {
@@ -32,6 +33,16 @@ export function DealPage({ api, session, dealId }: { api: DealstreamClient; sess
     [api, dealId],
   );
   useEffect(() => void load(), [load]);
+
+  // Stage ids read as names in the fields and the timeline (the board names the pipeline's live stages).
+  const pipelineId = deal?.pipelineId;
+  useEffect(() => {
+    if (!pipelineId) return;
+    api.GET('/pipelines/{id}/board', { params: { path: { id: pipelineId }, query: { limit: 1 } } }).then(
+      ({ data }) => data && setStageNames(new Map(data.stages.map((stage) => [stage.stageId, stage.name]))),
+      () => undefined, // names are a nicety: ids remain readable
+    );
+  }, [api, pipelineId]);
 
   useEffect(() => {
     if (!deal || !can(session, 'audit:verify')) return;
@@ -55,6 +66,8 @@ export function DealPage({ api, session, dealId }: { api: DealstreamClient; sess
       </p>
       <h1>{deal.title}</h1>
       <dl className="fields">
+        <dt>Stage</dt>
+        <dd>{stageNames.get(deal.stageId) ?? deal.stageId}</dd>
         <dt>Account</dt>
         <dd>{deal.account}</dd>
         <dt>Status</dt>
@@ -118,7 +131,7 @@ export function DealPage({ api, session, dealId }: { api: DealstreamClient; sess
         />
       )}
       {can(session, 'audit:history') ? (
-        <DealTimeline api={api} dealId={dealId} revision={deal.revision} />
+        <DealTimeline api={api} dealId={dealId} revision={deal.revision} stageNames={stageNames} />
       ) : (
         <p className="hint">The timeline is for roles with the audit history (ops, analyst, auditor, admin).</p>
       )}

@@ -17,7 +17,18 @@ const MAX_EVENTS = 200;
  * Who did what and when (business and recorded time), each event with the fields it changed: the
  * audit history, and per event the diff between the versions before and after it.
  */
-export function DealTimeline({ api, dealId, revision }: { api: DealstreamClient; dealId: string; revision: string }) {
+export function DealTimeline({
+  api,
+  dealId,
+  revision,
+  stageNames,
+}: {
+  api: DealstreamClient;
+  dealId: string;
+  revision: string;
+  /** Stage id → name: a stage change reads "Proposal", not a uuid. */
+  stageNames: ReadonlyMap<string, string>;
+}) {
   const [entries, setEntries] = useState<Entry[]>();
   const [more, setMore] = useState(false);
   const [error, setError] = useState<string>();
@@ -91,8 +102,8 @@ export function DealTimeline({ api, dealId, revision }: { api: DealstreamClient;
                   {changes.map((change) => (
                     <tr key={change.field}>
                       <th scope="row">{change.field}</th>
-                      <td>{show(change.before)}</td>
-                      <td>{show(change.after)}</td>
+                      <td>{show(change.before, stageNames)}</td>
+                      <td>{show(change.after, stageNames)}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -105,7 +116,8 @@ export function DealTimeline({ api, dealId, revision }: { api: DealstreamClient;
   );
 }
 
-function show(value: unknown): string {
-  if (value === null || value === undefined) return '—';
-  return typeof value === 'string' ? value : JSON.stringify(value);
+function show(value: unknown, stageNames: ReadonlyMap<string, string>): string {
+  if (value === null || value === undefined || value === '') return '—';
+  if (typeof value !== 'string') return JSON.stringify(value);
+  return stageNames.get(value) ?? value;
 }
