@@ -206,11 +206,16 @@ describe('web console in Chromium', () => {
     expect(await page.locator('li.deal').count()).toBe(2);
   });
 
-  it('a sales token sees the board and its cards but not the pipeline form', async () => {
+  it('a sales token gets no pipeline form; a malformed token a message; an expired one signs out', async () => {
     const other = await harness.browser.newContext({ timezoneId: 'UTC' });
     try {
       const sales = await signInByPasting(other, harness.origin, await harness.token(['sales'], 'sam'));
       await expect(sales.getByRole('heading', { name: 'New pipeline' }).count()).resolves.toBe(0);
+      const shortLived = await signInByPasting(other, harness.origin, await harness.token(['sales'], 'sam', '3s'));
+      await shortLived
+        .getByRole('alert')
+        .filter({ hasText: 'Your token expired; sign in again with a new one.' })
+        .waitFor({ timeout: 6000 });
       const signIn = await other.newPage();
       await signIn.goto(harness.origin);
       await signIn.getByLabel('Bearer token').fill('not-a-token');

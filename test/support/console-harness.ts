@@ -30,7 +30,7 @@ export interface ConsoleHarness {
   /** The sign-in URL `npm start`'s process printed. */
   readonly signInUrl: string;
   readonly origin: string;
-  readonly token: (roles: Role[], subject: string) => Promise<string>;
+  readonly token: (roles: Role[], subject: string, expiresIn?: string) => Promise<string>;
   close(): Promise<void>;
 }
 
@@ -57,7 +57,7 @@ export async function startConsoleHarness(): Promise<ConsoleHarness> {
       browser,
       signInUrl,
       origin: new URL(signInUrl).origin,
-      token: (roles, subject) => mintToken({ subject, roles, secret, expiresIn: '1h' }),
+      token: (roles, subject, expiresIn = '1h') => mintToken({ subject, roles, secret, expiresIn }),
       close: async () => {
         await browser.close();
         await stop(server);

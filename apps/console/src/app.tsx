@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { apiFor } from './api.js';
 import { BoardPage } from './board/board-page.js';
 import { DealPage } from './deal/deal-page.js';
@@ -25,6 +25,20 @@ export function App() {
   const [state, setState] = useState(initialSession);
   const route = useRoute();
   const api = useMemo(() => (state.session ? apiFor(state.session.token) : undefined), [state.session]);
+
+  // The API refuses an expired token on every call: sign out when it expires, saying why.
+  const expiresAt = state.session?.expiresAt.getTime();
+  useEffect(() => {
+    if (expiresAt === undefined) return;
+    const timer = setTimeout(
+      () => {
+        forgetToken();
+        setState({ message: 'Your token expired; sign in again with a new one.' });
+      },
+      Math.min(Math.max(0, expiresAt - Date.now()), 2 ** 31 - 1),
+    );
+    return () => clearTimeout(timer);
+  }, [expiresAt]);
 
   if (!state.session || !api)
     return (
