@@ -206,6 +206,17 @@ describe('web console in Chromium', () => {
     expect(await page.locator('li.deal').count()).toBe(2);
   });
 
+  it('shows a refusal as the API’s problem, in words', async () => {
+    await page.goto(`${harness.origin}/#/`);
+    await page.getByRole('link', { name: 'Console e2e' }).waitFor(); // found through the event feed (admin)
+    await page.getByLabel('Name', { exact: true }).fill('Bad currency');
+    await page.getByLabel(/^Currency/).fill('QQQ'); // three letters, but not in ISO 4217: 422 invalid-currency
+    await page.getByRole('button', { name: 'Create pipeline' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toBe(
+      'Invalid currency: currency must be an active ISO 4217 code such as EUR', // the problem's title: detail
+    );
+  });
+
   it('a sales token gets no pipeline form; a malformed token a message; an expired one signs out', async () => {
     const other = await harness.browser.newContext({ timezoneId: 'UTC' });
     try {
