@@ -99,7 +99,7 @@ describe('web console in Chromium', () => {
     await expectAccessible(page, 'deal');
     await page.screenshot({ path: join(ARTEFACTS, 'deal.png'), fullPage: true });
     await page.getByText('Win', { exact: true }).press('Enter'); // the disclosure, from the keyboard
-    await page.getByRole('button', { name: 'Mark as won' }).click();
+    await page.getByRole('button', { name: 'Mark as won' }).press('Enter');
     await page.getByTestId('status').filter({ hasText: /^won$/ }).waitFor();
     await page.locator('.timeline > li[data-event-type="DealWon"] .actor', { hasText: 'console-admin' }).waitFor();
     await page.getByRole('link', { name: '← Board' }).click();
