@@ -47,6 +47,8 @@ export default {
       testMatch: ['<rootDir>/**/*.e2e.spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/openapi-validation.setup.ts'],
     },
+    // The web console in headless Chromium against the built API (test/browser; needs `npm run build`).
+    { ...common, displayName: 'browser', testMatch: ['<rootDir>/**/*.browser.spec.ts'] },
   ],
   reporters: ['default', '<rootDir>/test/support/openapi-count.reporter.js'],
   testTimeout: 120000,

@@ -144,8 +144,9 @@ function readAliases(root: string): Map<string, string> {
   return new Map(Object.entries(compilerOptions.paths).map(([alias, [target]]) => [alias, target]));
 }
 
+/** TypeScript sources, the console's TSX included (declaration files import nothing at run time). */
 function tsFiles(dir: string): string[] {
-  return walk(dir, (path) => path.endsWith('.ts') && !path.endsWith('.d.ts'));
+  return walk(dir, (path) => /\.tsx?$/.test(path) && !path.endsWith('.d.ts'));
 }
 
 function walk(dir: string, accept: (path: string) => boolean): string[] {

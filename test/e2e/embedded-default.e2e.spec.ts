@@ -68,6 +68,12 @@ describe('embedded default (PGlite, no configuration)', () => {
       .send({ toStageId: stageIds[1] })
       .expect(200);
     expect(moved.body).toMatchObject({ revision: '1', events: ['StageAdvanced'] });
+    // A board card carries the deal's revision: what a client (the console) sends as If-Match to move it.
+    const board = await request(app.getHttpServer())
+      .get(`/pipelines/${pipeline.body.id}/board?minPosition=${moved.body.position}`)
+      .set('Authorization', token)
+      .expect(200);
+    expect(board.body.stages[1].deals).toEqual([expect.objectContaining({ dealId: deal.body.id, revision: '1' })]);
   });
 
   it('reuses the kept secret after a restart, so earlier tokens stay valid', async () => {

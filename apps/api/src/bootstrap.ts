@@ -9,6 +9,7 @@ import { openDatabase, waitForDatabase } from '@dealstream/database';
 import { openEventStore, type EventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
 import { AppModule } from './app.module.js';
+import { serveConsole } from './console/serve-console.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
 import type { AppConfig } from './config/app-config.js';
 import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
@@ -22,6 +23,8 @@ import { applyHttpTimeouts, checkJsonBody, checkQueryString } from './request-li
 export interface CreatedApp {
   readonly app: NestExpressApplication;
   readonly verificationKey: VerificationKey;
+  /** Whether the web console (CONSOLE_DIR) is served at `/`. */
+  readonly consoleServed: boolean;
 }
 
 /** Opens and migrates the database, then assembles the Nest app (not yet listening). */
@@ -80,6 +83,8 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   applyHttpTimeouts(app.getHttpServer(), config.http);
   app.use(httpMetrics(metrics));
   app.use(checkQueryString);
+  // Before the routes: the console's files answer GET/HEAD on their own paths; everything else falls through.
+  const consoleServed = serveConsole(app, config.consoleDir);
   app.use(requireJsonBody);
   app.useBodyParser('json', { limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
   // Depth and characters are checked on the parsed body before class-transformer recurses into it.
@@ -97,7 +102,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   );
   app.enableShutdownHooks();
   setUpOpenApi(app);
-  return { app, verificationKey };
+  return { app, verificationKey, consoleServed };
 }
 
 /**

@@ -1,8 +1,10 @@
+import type { AddressInfo } from 'node:net';
 import type { EventStore } from '@dealstream/event-store';
 import { loadDemoData } from '@dealstream/seeding';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import { appConfigFromEnv } from './config/app-config.js';
 import { createApp } from './bootstrap.js';
+import { consoleSignInUrl, SIGN_IN_SUBJECT } from './console/sign-in-url.js';
 
 const config = appConfigFromEnv();
 let created: Awaited<ReturnType<typeof createApp>>;
@@ -15,7 +17,7 @@ try {
   );
   process.exit(1);
 }
-const { app, verificationKey } = created;
+const { app, verificationKey, consoleServed } = created;
 if (process.argv.includes('--demo')) {
   const loaded = await loadDemoData(app.get<EventStore>(EVENT_STORE));
   console.log(
@@ -36,5 +38,19 @@ if (verificationKey.kind === 'secret' && verificationKey.source !== 'env') {
     `No AUTH_JWT_SECRET set: tokens are signed with the secret ${verificationKey.source === 'generated' ? 'just generated in' : 'kept in'} ${config.dataDir}/auth-secret.`,
     'Mint a token:  TOKEN=$(npm run --silent token -- --sub alice --roles sales,ops)',
   );
+  // The embedded default only: one person trying it out on their own machine, with a generated secret.
+  if (consoleServed)
+    lines.push(
+      `Web console (signs you in as ${SIGN_IN_SUBJECT}, admin, for 12h; keep this URL private):`,
+      `  ${await consoleSignInUrl({
+        port: (app.getHttpServer().address() as AddressInfo).port,
+        secret: new TextDecoder().decode(verificationKey.secret),
+        maxLifetimeSeconds: config.tokenPolicy.maxLifetimeSeconds,
+        ...(config.auth.issuer ? { issuer: config.auth.issuer } : {}),
+        ...(config.auth.audience ? { audience: config.auth.audience } : {}),
+      })}`,
+    );
+} else if (consoleServed) {
+  lines.push(`Web console: http://localhost:${config.port}/ (sign in with a bearer token)`);
 }
 for (const line of lines) console.log(line);

@@ -1521,6 +1521,11 @@ export interface components {
       daysInStage: number;
       /** @description Longer in the stage than its goal's maxDaysInStage */
       stalled: boolean;
+      /**
+       * @description The deal stream's current revision (64-bit, as a string): send it as If-Match to move the card. On a board as of an earlier instant, still the current revision
+       * @example 3
+       */
+      revision: string;
     };
     BoardStageDto: {
       /** @description The stage’s uuid; under stageMap=, the target stage’s targetId */

@@ -55,6 +55,8 @@ export interface AppConfig {
     readonly issuer?: string;
     readonly audience?: string;
   };
+  /** CONSOLE_DIR: the built web console (apps/console → dist/console) served at `/`; not served when it holds no index.html. */
+  readonly consoleDir: string;
   /** METRICS_TOKEN: a static bearer for `GET /metrics` besides ops/admin JWTs (at least 32 characters); none when unset. */
   readonly metricsToken?: string;
 }
@@ -74,6 +76,7 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
   return {
     port: Number(env.PORT ?? 3000),
     dataDir: env.DATA_DIR ?? './data',
+    consoleDir: env.CONSOLE_DIR ?? './dist/console',
     database: databaseConfigFromEnv(env),
     bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 64 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',

@@ -67,7 +67,5 @@ export function mergeProblems(...sets: ProblemCodes[]): ProblemCodes {
       for (const code of codes ?? []) (merged[Number(status)] ??= new Set()).add(code);
     }
   }
-  return Object.fromEntries(
-    Object.entries(merged).map(([status, codes]) => [status, [...codes].sort()]),
-  );
+  return Object.fromEntries(Object.entries(merged).map(([status, codes]) => [status, [...codes].sort()]));
 }

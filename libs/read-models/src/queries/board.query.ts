@@ -56,6 +56,8 @@ export interface BoardDeal {
   readonly stageEnteredAt: string;
   readonly daysInStage: number;
   readonly stalled: boolean;
+  /** The deal stream's current revision (the If-Match of a write), also on a board as of an earlier instant. */
+  readonly revision: string;
 }
 
 export interface BoardStage {
@@ -105,10 +107,10 @@ export async function board(
         ${cursor ? sql`and (amount, deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
     )
     select r.deal_id, r.live_stage_id, r.owner_id, r.amount::text as amount, r.currency, r.expected_close_date::text as expected_close_date,
-           r.stage_entered_at, r.stalled, r.days_in_stage, d.title, d.account
+           r.stage_entered_at, r.stalled, r.days_in_stage, d.title, d.account, d.revision::text as revision
     from ranked r
     -- one primary-key lookup per shown deal (LIMIT keeps the planner from hash-joining all deals)
-    cross join lateral (select title, account from ${sql.id(schema)}.deals d where d.deal_id = r.deal_id limit 1) d
+    cross join lateral (select title, account, revision from ${sql.id(schema)}.deals d where d.deal_id = r.deal_id limit 1) d
     where r.rn <= ${limit + 1}
     order by r.live_stage_id, r.amount desc, r.deal_id`.execute(db);
 
@@ -247,6 +249,7 @@ interface BoardDealRow {
   days_in_stage: string | number;
   title: string;
   account: string;
+  revision: string;
 }
 
 function toBoardDeal(row: BoardDealRow): BoardDeal {
@@ -261,5 +264,6 @@ function toBoardDeal(row: BoardDealRow): BoardDeal {
     stageEnteredAt: new Date(row.stage_entered_at).toISOString(),
     daysInStage: Math.floor(Number(row.days_in_stage) * 100) / 100,
     stalled: row.stalled,
+    revision: row.revision,
   };
 }

@@ -153,6 +153,12 @@ class BoardDealDto {
   daysInStage!: number;
   @ApiProperty({ description: "Longer in the stage than its goal's maxDaysInStage" })
   stalled!: boolean;
+  @ApiProperty({
+    example: '3',
+    description:
+      "The deal stream's current revision (64-bit, as a string): send it as If-Match to move the card. On a board as of an earlier instant, still the current revision",
+  })
+  revision!: string;
 }
 
 class BoardStageDto {

@@ -1,0 +1,104 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import request from 'supertest';
+import { createApp } from '../../apps/api/src/bootstrap.js';
+import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
+import { consoleSignInUrl, SIGN_IN_SUBJECT } from '../../apps/api/src/console/sign-in-url.js';
+
+/**
+ * The web console is static files the API serves at `/` (CONSOLE_DIR): the page and its bundles
+ * answer GET with a strict Content-Security-Policy; every other path and method is the API's, as
+ * before (a miss is a 404 problem+json); none of it is in the OpenAPI document. A hand-written build
+ * here, so the test does not depend on Vite's output.
+ */
+describe('the web console served beside the API (embedded default)', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'dealstream-console-'));
+  const consoleDir = join(dataDir, 'console');
+  let app: NestExpressApplication;
+  let served: boolean;
+
+  beforeAll(async () => {
+    mkdirSync(join(consoleDir, 'assets'), { recursive: true });
+    writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><title>console</title><div id="root"></div>');
+    writeFileSync(join(consoleDir, 'assets', 'index-abc123.js'), 'console.log("console");');
+    writeFileSync(join(consoleDir, '.secret'), 'never served');
+    ({ app, consoleServed: served } = await createApp({
+      ...appConfigFromEnv({ DATA_DIR: dataDir, CONSOLE_DIR: consoleDir }),
+      logLevel: 'silent',
+    }));
+    await app.init();
+  });
+  afterAll(async () => {
+    await app?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('serves the page at / with a strict policy and no caching of the page', async () => {
+    expect(served).toBe(true);
+    const page = await request(app.getHttpServer()).get('/').expect(200);
+    expect(page.headers['content-type']).toMatch(/^text\/html/);
+    expect(page.text).toContain('<div id="root">');
+    expect(page.headers['content-security-policy']).toContain("default-src 'self'");
+    expect(page.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(page.headers['cache-control']).toBe('no-cache');
+    expect(page.headers['x-content-type-options']).toBe('nosniff');
+  });
+
+  it('serves hashed bundles as immutable', async () => {
+    const bundle = await request(app.getHttpServer()).get('/assets/index-abc123.js').expect(200);
+    expect(bundle.headers['content-type']).toMatch(/javascript/);
+    expect(bundle.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+  });
+
+  it('leaves every other path and method to the API: 404 problem+json, 401 without a token', async () => {
+    const missing = await request(app.getHttpServer()).get('/assets/nope.js').expect(404);
+    expect(missing.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(missing.body.code).toBe('route-not-found');
+    await request(app.getHttpServer()).get('/.secret').expect(404);
+    const post = await request(app.getHttpServer()).post('/').send({}).expect(404);
+    expect(post.body.code).toBe('route-not-found');
+    const deal = await request(app.getHttpServer()).get('/deals/3b1f6f5e-7d3c-4b8e-9a51-0c2d7e6f1a01').expect(401);
+    expect(deal.body.code).toBe('unauthorized');
+  });
+
+  it('is not part of the OpenAPI document', async () => {
+    const document = await request(app.getHttpServer()).get('/openapi.json').expect(200);
+    const paths = Object.keys(document.body.paths);
+    expect(paths).not.toContain('/');
+    expect(paths.filter((path) => path.startsWith('/assets'))).toEqual([]);
+  });
+
+  it('the printed sign-in URL carries an admin token in the fragment that the API accepts', async () => {
+    const secret = readFileSync(join(dataDir, 'auth-secret'), 'utf8').trim();
+    const url = new URL(await consoleSignInUrl({ port: 4321, secret, maxLifetimeSeconds: 3600 }));
+    expect(`${url.origin}${url.pathname}${url.search}`).toBe('http://localhost:4321/');
+    const token = /^#token=(.+)$/.exec(url.hash)?.[1];
+    expect(token).toBeDefined();
+    const claims = JSON.parse(Buffer.from(token!.split('.')[1], 'base64url').toString('utf8'));
+    expect(claims).toMatchObject({ sub: SIGN_IN_SUBJECT, roles: ['admin'] });
+    expect(claims.exp - claims.iat).toBe(3600); // capped by AUTH_MAX_TOKEN_LIFETIME
+    const feed = await request(app.getHttpServer()).get('/events?limit=1').set('Authorization', `Bearer ${token}`);
+    expect(feed.status).toBe(200);
+  });
+});
+
+describe('without a console build', () => {
+  it('serves nothing at /: the API answers 404 problem+json as before', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'dealstream-noconsole-'));
+    const { app, consoleServed } = await createApp({
+      ...appConfigFromEnv({ DATA_DIR: dataDir, CONSOLE_DIR: join(dataDir, 'none') }),
+      logLevel: 'silent',
+    });
+    try {
+      await app.init();
+      expect(consoleServed).toBe(false);
+      const root = await request(app.getHttpServer()).get('/').expect(404);
+      expect(root.body.code).toBe('route-not-found');
+    } finally {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
