@@ -132,6 +132,14 @@ describe('embedded default (PGlite, no configuration)', () => {
         'POST /pipelines/{id}/metrics/funnel/query',
         'POST /imports',
         'GET /imports/{id}',
+        'POST /webhooks',
+        'GET /webhooks',
+        'GET /webhooks/{id}',
+        'DELETE /webhooks/{id}',
+        'POST /webhooks/{id}/pause',
+        'POST /webhooks/{id}/resume',
+        'GET /webhooks/{id}/attempts',
+        'GET /webhooks/{id}/history',
       ].sort(),
     );
     const move = doc.paths['/deals/{id}/stage'].post;

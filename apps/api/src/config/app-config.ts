@@ -55,6 +55,8 @@ export interface AppConfig {
     readonly issuer?: string;
     readonly audience?: string;
   };
+  /** Webhooks (docs/webhooks.md): where they may point, the delivery worker's timings and bounds. */
+  readonly webhooks: WebhookConfig;
   /** METRICS_TOKEN: a static bearer for `GET /metrics` besides ops/admin JWTs (at least 32 characters); none when unset. */
   readonly metricsToken?: string;
 }
@@ -68,6 +70,24 @@ export interface EventStreamConfig {
   readonly pollMs: number;
   /** EVENTS_STREAM_MAX_LIFETIME_MS: a stream is ended after this long; the client reconnects with Last-Event-ID (default 3600000). */
   readonly maxLifetimeMs: number;
+}
+
+export interface WebhookConfig {
+  /** WEBHOOK_DELIVERY: `in-process` (default) runs the delivery worker in this process; `off` does not. */
+  readonly deliveryInProcess: boolean;
+  /** WEBHOOK_ALLOWED_TARGETS: hosts, addresses or CIDRs a webhook may reach although private/loopback/link-local (default none). */
+  readonly allowedTargets: string;
+  /** WEBHOOK_MAX_FAILURES: consecutive failed attempts after which a subscription is paused (default 15). */
+  readonly maxFailures: number;
+  /** WEBHOOK_BACKOFF_BASE_MS (5000) and WEBHOOK_BACKOFF_MAX_MS (3600000): backoff ≈ min(max, base·2^(n−1)), jittered to ½–1×. */
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** WEBHOOK_TIMEOUT_MS: bound of one POST (default 10000). */
+  readonly timeoutMs: number;
+  /** WEBHOOK_POLL_MS: how often the worker looks for work (default 1000). */
+  readonly pollMs: number;
+  /** WEBHOOK_LEASE_MS: how long a claimed subscription stays with a worker that died (default 30000). */
+  readonly leaseMs: number;
 }
 
 export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -120,6 +140,16 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       publicKeyAlgorithm: env.AUTH_JWT_ALGORITHM || 'RS256',
       issuer: env.AUTH_JWT_ISSUER || undefined,
       audience: env.AUTH_JWT_AUDIENCE || undefined,
+    },
+    webhooks: {
+      deliveryInProcess: (env.WEBHOOK_DELIVERY ?? 'in-process') !== 'off',
+      allowedTargets: env.WEBHOOK_ALLOWED_TARGETS ?? '',
+      maxFailures: positiveMs(env.WEBHOOK_MAX_FAILURES, 15, 'WEBHOOK_MAX_FAILURES', 'attempts'),
+      backoffBaseMs: positiveMs(env.WEBHOOK_BACKOFF_BASE_MS, 5_000, 'WEBHOOK_BACKOFF_BASE_MS'),
+      backoffMaxMs: positiveMs(env.WEBHOOK_BACKOFF_MAX_MS, 3_600_000, 'WEBHOOK_BACKOFF_MAX_MS'),
+      timeoutMs: positiveMs(env.WEBHOOK_TIMEOUT_MS, 10_000, 'WEBHOOK_TIMEOUT_MS'),
+      pollMs: positiveMs(env.WEBHOOK_POLL_MS, 1_000, 'WEBHOOK_POLL_MS'),
+      leaseMs: positiveMs(env.WEBHOOK_LEASE_MS, 30_000, 'WEBHOOK_LEASE_MS'),
     },
     ...(env.METRICS_TOKEN ? { metricsToken: metricsToken(env.METRICS_TOKEN) } : {}),
   };

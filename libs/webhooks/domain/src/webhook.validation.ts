@@ -1,7 +1,7 @@
 import type { WebhookTarget } from './webhook.events.js';
 import { webhookError } from './webhook.errors.js';
 
-export const MAX_FILTER_ENTRIES = 100;
+const MAX_FILTER_ENTRIES = 100;
 const EVENT_TYPE = /^[A-Za-z][A-Za-z0-9]{0,99}$/;
 const CATEGORY = /^[a-z0-9][a-z0-9_]{0,63}$/;
 
