@@ -83,7 +83,10 @@ describe('webhooks: retries, signatures, pause and replay (receiver on 127.0.0.1
 
   beforeAll(async () => {
     url = await receiver.start();
-    api = await startApiOnPostgres(webhookConfig({ maxFailures: 4, backoffBaseMs: 300, backoffMaxMs: 1000 }));
+    api = await startApiOnPostgres({
+      ...webhookConfig({ maxFailures: 4, backoffBaseMs: 300, backoffMaxMs: 1000 }),
+      readiness: { ...appConfigFromEnv({}).readiness, maxWebhookBacklog: 1 },
+    });
     admin = `Bearer ${await api.token(['admin'], 'ada-admin')}`;
   });
   afterAll(async () => {
@@ -198,6 +201,7 @@ describe('webhooks: retries, signatures, pause and replay (receiver on 127.0.0.1
     await eventually('the first delivery', () => receiver.deliveredEventIds().length === 1);
     receiver.answer = () => 500;
     await deals.deal('During the outage');
+    await deals.deal('Still during the outage');
     await eventually('the pause', async () => {
       const shown = await api.http().get(`/webhooks/${id}`).set('Authorization', admin);
       return shown.body.status === 'paused';
@@ -205,8 +209,15 @@ describe('webhooks: retries, signatures, pause and replay (receiver on 127.0.0.1
     const shown = await api.http().get(`/webhooks/${id}`).set('Authorization', admin).expect(200);
     expect(shown.body).toMatchObject({
       pausedReason: 'failing',
-      delivery: { failures: 4, backlog: 1, lastError: 'HTTP 500' },
+      delivery: { failures: 4, backlog: 2, lastError: 'HTTP 500' },
     });
+    // Metrics and readiness agree: two events wait, above WEBHOOK_READY_MAX_BACKLOG = 1.
+    const metrics = await api.http().get('/metrics').set('Authorization', admin).expect(200);
+    expect(metrics.text).toMatch(/^dealstream_webhook_backlog_events 2$/m);
+    expect(metrics.text).toMatch(/^dealstream_webhook_deliveries_total\{outcome="failed"\} (\d+)$/m);
+    expect(metrics.text).toMatch(/^dealstream_webhook_deliveries_total\{outcome="delivered"\} (\d+)$/m);
+    const notReady = await api.http().get('/health/ready').set('Authorization', admin).expect(503);
+    expect(notReady.body.checks.webhooks).toMatchObject({ status: 'failed', backlog: 2, maxBacklog: 1 });
     const failing = receiver.received.filter((r) => r.status === 500);
     expect(failing).toHaveLength(4); // WEBHOOK_MAX_FAILURES = 4 here
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -227,13 +238,15 @@ describe('webhooks: retries, signatures, pause and replay (receiver on 127.0.0.1
       .set('Authorization', admin)
       .send({ fromPosition: position })
       .expect(200);
-    await eventually('the replay', () => receiver.deliveredEventIds().length === 3);
+    await eventually('the replay', () => receiver.deliveredEventIds().length === 4);
     const delivered = receiver.received.filter((r) => r.status === 200);
-    const expected = await feedHolding(api, position, 2);
-    expect(receiver.deliveredEventIds()).toEqual([expected[0], expected[0], expected[1]]);
+    const expected = await feedHolding(api, position, 3);
+    expect(receiver.deliveredEventIds()).toEqual([expected[0], expected[0], expected[1], expected[2]]);
     expect(delivered[1].id).toBe(delivered[0].id); // a replay keeps the webhook-id
     expect(delivered[2].id).toBe(failing[0].id); // as does the retry after the pause
     for (const request of receiver.received) expect(verifyStandardWebhook(secret, request)).toBe(true);
+    const ready = await api.http().get('/health/ready').set('Authorization', admin).expect(200);
+    expect(ready.body.checks.webhooks).toMatchObject({ status: 'ok', backlog: 0 });
     const active = await api.http().get(`/webhooks/${id}`).set('Authorization', admin).expect(200);
     expect(active.body).toMatchObject({ status: 'active', pausedReason: null, delivery: { failures: 0, backlog: 0 } });
     const notPaused = await api.http().post(`/webhooks/${id}/resume`).set('Authorization', admin).send({});

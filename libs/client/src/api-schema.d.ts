@@ -30,7 +30,7 @@ export interface paths {
     };
     /**
      * Readiness: route traffic here only on 200
-     * @description Ready when, within READY_TIMEOUT_MS: the database answers, the event tables can take the lock an append takes, the oldest event not yet projected is at most READY_MAX_LAG_MS old, and a projection runner holds the projection lock somewhere (READY_REQUIRE_LEADER). Anonymous: `{"status":"ok"|"unavailable"}`; with an admin token also the checks and their errors.
+     * @description Ready when, within READY_TIMEOUT_MS: the database answers, the event tables can take the lock an append takes, the oldest event not yet projected is at most READY_MAX_LAG_MS old, a projection runner holds the projection lock somewhere (READY_REQUIRE_LEADER), and no webhook subscription has more than WEBHOOK_READY_MAX_BACKLOG events undelivered (when set). Anonymous: `{"status":"ok"|"unavailable"}`; with an admin token also the checks and their errors.
      */
     get: operations['HealthController_ready'];
     put?: never;
@@ -1033,11 +1033,23 @@ export interface components {
       /** @description The session holding the projection lock */
       holder?: components['schemas']['LeaderHolderDto'];
     };
+    WebhooksCheckDto: {
+      /** @enum {string} */
+      status: 'ok' | 'failed' | 'timeout' | 'skipped';
+      /** @description Why the check failed (admins only) */
+      error?: string;
+      /** @description Largest backlog among subscriptions (counted up to the bound + 1) */
+      backlog?: number;
+      /** @description WEBHOOK_READY_MAX_BACKLOG */
+      maxBacklog?: number;
+    };
     HealthChecksDto: {
       database: components['schemas']['DatabaseCheckDto'];
       writes: components['schemas']['HealthCheckDto'];
       projections: components['schemas']['ProjectionsCheckDto'];
       leader: components['schemas']['LeaderCheckDto'];
+      /** @description skipped unless WEBHOOK_READY_MAX_BACKLOG is set */
+      webhooks: components['schemas']['WebhooksCheckDto'];
     };
     ParkedStreamSummaryDto: {
       streamId: string;

@@ -25,7 +25,13 @@ export interface AppConfig {
   /** PROJECTION_SILENCE_MS: a catch-up subscription silent this long while events wait is replaced (default 30000). */
   readonly subscriptionSilenceMs: number;
   /** Readiness (`/health/ready`): READY_TIMEOUT_MS (2000), READY_MAX_LAG_MS (30000, 0 = off), READY_REQUIRE_LEADER (true). */
-  readonly readiness: { readonly timeoutMs: number; readonly maxLagMs: number; readonly requireLeader: boolean };
+  readonly readiness: {
+    readonly timeoutMs: number;
+    readonly maxLagMs: number;
+    readonly requireLeader: boolean;
+    /** WEBHOOK_READY_MAX_BACKLOG (0 = not checked). */
+    readonly maxWebhookBacklog?: number;
+  };
   /** DB_STARTUP_WAIT_MS: how long start-up waits for the database to answer, with backoff (default 60000; 0 = try once). */
   readonly startupWaitMs: number;
   /** WRITE_CONTENTION_DEADLINE_MS: how long a write without If-Match keeps deciding again under contention (default 10000). */
@@ -104,6 +110,7 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       timeoutMs: Number(env.READY_TIMEOUT_MS ?? 2000),
       maxLagMs: Number(env.READY_MAX_LAG_MS ?? 30_000),
       requireLeader: (env.READY_REQUIRE_LEADER ?? 'true') !== 'false',
+      maxWebhookBacklog: wholeNumber(env, 'WEBHOOK_READY_MAX_BACKLOG', 0, 'events'),
     },
     startupWaitMs: Number(env.DB_STARTUP_WAIT_MS ?? 60_000),
     writeContentionDeadlineMs: milliseconds(env, 'WRITE_CONTENTION_DEADLINE_MS', 10_000),

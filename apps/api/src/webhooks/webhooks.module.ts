@@ -45,6 +45,7 @@ export class WebhooksModule implements OnApplicationBootstrap, OnApplicationShut
         CommandHandling,
         WebhooksService,
       ],
+      exports: [WebhooksService],
     };
   }
 

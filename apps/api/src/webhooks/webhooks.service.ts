@@ -86,18 +86,18 @@ export class WebhooksService {
     return this.view(id, state, revision);
   }
 
-  async list(): Promise<WebhookSubscriptionDto[]> {
+  async list(backlogLimit = BACKLOG_COUNT_LIMIT): Promise<WebhookSubscriptionDto[]> {
     const registry = new SubscriptionRegistry(this.writes.store);
     await registry.catchUp();
     const live = registry
       .all()
       .filter(([, known]) => known.state.status === 'active' || known.state.status === 'paused');
-    return Promise.all(live.map(([id, known]) => this.view(id, known.state, known.revision)));
+    return Promise.all(live.map(([id, known]) => this.view(id, known.state, known.revision, backlogLimit)));
   }
 
-  /** The largest backlog among active and paused subscriptions (metrics, readiness). */
-  async largestBacklog(): Promise<number> {
-    const subscriptions = await this.list();
+  /** The largest backlog among active and paused subscriptions, each counted up to `limit` (metrics, readiness). */
+  async largestBacklog(limit = BACKLOG_COUNT_LIMIT): Promise<number> {
+    const subscriptions = await this.list(limit);
     return Math.max(0, ...subscriptions.map((subscription) => subscription.delivery.backlog));
   }
 
@@ -138,7 +138,12 @@ export class WebhooksService {
     return events;
   }
 
-  private async view(id: string, state: WebhookState, revision: bigint): Promise<WebhookSubscriptionDto> {
+  private async view(
+    id: string,
+    state: WebhookState,
+    revision: bigint,
+    backlogLimit = BACKLOG_COUNT_LIMIT,
+  ): Promise<WebhookSubscriptionDto> {
     const checkpoint = await this.database.db
       .selectFrom('webhooks.checkpoints')
       .select(['position', 'failures', 'next_attempt_at', 'last_error', 'delivered'])
@@ -160,18 +165,18 @@ export class WebhooksService {
         nextAttemptAt: checkpoint?.next_attempt_at ? new Date(checkpoint.next_attempt_at).toISOString() : null,
         lastError: checkpoint?.last_error ?? null,
         delivered: Number(checkpoint?.delivered ?? 0),
-        backlog: checkpoint ? await this.backlog(state, checkpoint.position) : 0,
+        backlog: checkpoint ? await this.backlog(state, checkpoint.position, backlogLimit) : 0,
       },
     };
   }
 
-  private async backlog(state: WebhookState, position: string): Promise<number> {
+  private async backlog(state: WebhookState, position: string, limit: number): Promise<number> {
     let after = decodePosition(position);
     let count = 0;
-    while (count < BACKLOG_COUNT_LIMIT) {
+    while (count < limit) {
       const batch = await this.writes.store.readAll({
         after,
-        limit: 1000,
+        limit: Math.min(1000, limit - count),
         filter: {
           ...(state.eventTypes.length ? { eventTypes: state.eventTypes } : {}),
           ...(state.categories.length ? { streamCategories: state.categories } : {}),
@@ -181,7 +186,7 @@ export class WebhooksService {
       if (batch.events.length === 0) break;
       after = batch.cursor;
     }
-    return Math.min(count, BACKLOG_COUNT_LIMIT);
+    return Math.min(count, limit);
   }
 
   private async vet(url: string): Promise<void> {
