@@ -44,6 +44,11 @@ export interface DeliveryWorkerOptions {
   readonly log?: (entry: Record<string, unknown>) => void;
   /** Called once per attempt (metrics). */
   readonly onAttempt?: (outcome: DeliveryOutcome) => void;
+  /**
+   * Test-only fault injection: runs after the POST answered and before its record commits. A throw
+   * there is what a crash between the two leaves behind: a POST the checkpoint does not know of.
+   */
+  readonly beforeRecord?: () => Promise<void>;
 }
 
 /** The webhook-id of an event for a subscription: the same on every retry and every replay. */
@@ -289,6 +294,7 @@ export class WebhookDeliveryWorker {
       result = { outcome: 'refused-target', status: null, error: error.message, durationMs: 0, excerpt: null };
     }
     this.options.onAttempt?.(result.outcome);
+    await this.options.beforeRecord?.();
     const delivered = result.outcome === 'delivered';
     const nextFailures = delivered ? 0 : failures + 1;
     const waitMs = delivered
