@@ -259,6 +259,32 @@ describe('webhooks: retries, signatures, pause and replay (receiver on 127.0.0.1
     });
   });
 
+  it('carries a W3C traceparent from the request that wrote an event to its webhook', async () => {
+    receiver.received.length = 0;
+    receiver.answer = () => 200;
+    const registered = await api
+      .http()
+      .post('/webhooks')
+      .set('Authorization', admin)
+      .send({ url, eventTypes: ['PipelineDefined'] })
+      .expect(201);
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const written = await api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', `Bearer ${await api.token(['ops'])}`)
+      .set('traceparent', `00-${traceId}-00f067aa0ba902b7-01`)
+      .send({ name: 'Traced', currency: 'EUR', stages: [{ name: 'Lead', probability: 10 }] })
+      .expect(201);
+    expect(written.headers['x-correlation-id']).toBe(traceId);
+    await eventually('the traced delivery', () => receiver.deliveredEventIds().length === 1);
+    const [delivery] = receiver.received;
+    expect(JSON.parse(delivery.body)).toMatchObject({ type: 'PipelineDefined', correlationId: traceId });
+    expect(delivery.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(delivery.traceparent).not.toContain('00f067aa0ba902b7'); // a span of its own
+    await api.http().delete(`/webhooks/${registered.body.id}`).set('Authorization', admin).expect(200);
+  });
+
   it('answers 404 for an unknown subscription and 400 for a malformed cursor', async () => {
     const unknown = randomUUID();
     const missing = await api.http().get(`/webhooks/${unknown}`).set('Authorization', admin);

@@ -8,6 +8,8 @@ export interface ReceivedWebhook {
   readonly timestamp: number;
   readonly signature: string;
   readonly body: string;
+  /** The W3C traceparent header, when sent. */
+  readonly traceparent: string | undefined;
   readonly at: number;
   /** What the receiver answered. */
   readonly status: number;
@@ -36,6 +38,7 @@ export class WebhookReceiver {
           timestamp: Number(request.headers['webhook-timestamp']),
           signature: String(request.headers['webhook-signature']),
           body,
+          traceparent: typeof request.headers.traceparent === 'string' ? request.headers.traceparent : undefined,
           at: Date.now(),
           status,
         });

@@ -2583,7 +2583,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path?: never;
@@ -2711,7 +2711,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -2864,7 +2864,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -3002,7 +3002,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -3153,7 +3153,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -3303,7 +3303,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -3440,7 +3440,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path?: never;
@@ -3672,7 +3672,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -3822,7 +3822,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -3972,7 +3972,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -4122,7 +4122,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -4272,7 +4272,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -4422,7 +4422,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -4572,7 +4572,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -4722,7 +4722,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -4872,7 +4872,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path: {
@@ -5020,7 +5020,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path: {
@@ -5168,7 +5168,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path: {
@@ -5395,7 +5395,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -5545,7 +5545,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -7529,7 +7529,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path?: never;
@@ -7657,7 +7657,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -7794,7 +7794,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -8023,7 +8023,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;

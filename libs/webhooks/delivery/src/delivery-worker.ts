@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { v5 as uuidv5 } from 'uuid';
 import { toEventView } from '@dealstream/audit';
@@ -54,6 +54,16 @@ export interface DeliveryWorkerOptions {
 /** The webhook-id of an event for a subscription: the same on every retry and every replay. */
 export function webhookIdOf(subscriptionId: string, eventId: string): string {
   return uuidv5(`${subscriptionId}\u0000${eventId}`, WEBHOOK_ID_NAMESPACE);
+}
+
+/**
+ * A W3C `traceparent` continuing the trace of the request that wrote the event: its correlation id is
+ * a trace-id when that request carried one (the API takes it from `traceparent`). A new span id per POST.
+ */
+function traceparentOf(event: RecordedEvent): { traceparent?: string } {
+  const traceId = event.metadata.correlationId;
+  if (!traceId || !/^[0-9a-f]{32}$/.test(traceId) || /^0+$/.test(traceId)) return {};
+  return { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` };
 }
 
 /**
@@ -285,6 +295,7 @@ export class WebhookDeliveryWorker {
           'webhook-timestamp': String(timestamp),
           // During a rotation every current secret signs (space-separated), as Standard Webhooks allows.
           'webhook-signature': secrets.map(({ secret }) => signWebhook(secret, webhookId, timestamp, body)).join(' '),
+          ...traceparentOf(event),
         },
         body,
         this.options.timeoutMs,
