@@ -92,8 +92,10 @@ export interface WebhookConfig {
   readonly timeoutMs: number;
   /** WEBHOOK_POLL_MS: how often the worker looks for work (default 1000). */
   readonly pollMs: number;
-  /** WEBHOOK_LEASE_MS: how long a claimed subscription stays with a worker that died (default 30000). */
+  /** WEBHOOK_LEASE_MS: how long a claimed subscription stays with a worker that died (default 30000; above 2 × timeout + 1 s). */
   readonly leaseMs: number;
+  /** WEBHOOK_ATTEMPT_RETENTION_DAYS: attempt rows are purged after this many days (default 7; 0 = kept). */
+  readonly attemptRetentionMs: number;
 }
 
 export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -156,10 +158,20 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       backoffMaxMs: positiveMs(env.WEBHOOK_BACKOFF_MAX_MS, 3_600_000, 'WEBHOOK_BACKOFF_MAX_MS'),
       timeoutMs: positiveMs(env.WEBHOOK_TIMEOUT_MS, 10_000, 'WEBHOOK_TIMEOUT_MS'),
       pollMs: positiveMs(env.WEBHOOK_POLL_MS, 1_000, 'WEBHOOK_POLL_MS'),
-      leaseMs: positiveMs(env.WEBHOOK_LEASE_MS, 30_000, 'WEBHOOK_LEASE_MS'),
+      leaseMs: webhookLease(env),
+      attemptRetentionMs: 86_400_000 * wholeNumber(env, 'WEBHOOK_ATTEMPT_RETENTION_DAYS', 7, 'days'),
     },
     ...(env.METRICS_TOKEN ? { metricsToken: metricsToken(env.METRICS_TOKEN) } : {}),
   };
+}
+
+/** A worker stops taking events at half its lease; the POST it started must end before the lease does. */
+function webhookLease(env: NodeJS.ProcessEnv): number {
+  const leaseMs = positiveMs(env.WEBHOOK_LEASE_MS, 30_000, 'WEBHOOK_LEASE_MS');
+  const timeoutMs = positiveMs(env.WEBHOOK_TIMEOUT_MS, 10_000, 'WEBHOOK_TIMEOUT_MS');
+  if (leaseMs < 2 * timeoutMs + 1000)
+    throw new Error(`WEBHOOK_LEASE_MS (${leaseMs}) must exceed 2 × WEBHOOK_TIMEOUT_MS (${timeoutMs}) + 1000`);
+  return leaseMs;
 }
 
 function metricsToken(value: string): string {

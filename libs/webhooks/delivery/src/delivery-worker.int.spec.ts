@@ -163,6 +163,50 @@ describe('webhook delivery worker', () => {
     ]);
   });
 
+  it('purges attempt rows older than the retention, keeps the others', async () => {
+    const id = randomUUID();
+    const row = {
+      subscription_id: id,
+      webhook_id: randomUUID(),
+      event_id: randomUUID(),
+      stream_id: 'ping-1',
+      event_type: 'Pinged',
+      position: encodePosition({ major: 1n, minor: 1n }),
+      attempt: 1,
+      outcome: 'delivered' as const,
+      status: 200,
+      error: null,
+      duration_ms: 3,
+      response_excerpt: null,
+    };
+    await database.db
+      .insertInto('webhooks.attempts')
+      .values([
+        { ...row, attempted_at: new Date(Date.now() - 8 * 86_400_000) },
+        { ...row, attempted_at: new Date(Date.now() - 6 * 86_400_000) },
+      ])
+      .execute();
+    const purging = new WebhookDeliveryWorker({
+      db: database.db,
+      store,
+      policy: new TargetPolicy(''),
+      maxFailures: 1,
+      backoffBaseMs: 1,
+      backoffMaxMs: 1,
+      timeoutMs: 1,
+      pollMs: 1,
+      leaseMs: 1,
+      attemptRetentionMs: 7 * 86_400_000,
+    });
+    expect(await purging.purgeAttempts()).toBe(1);
+    const left = await database.db
+      .selectFrom('webhooks.attempts')
+      .select('attempted_at')
+      .where('subscription_id', '=', id)
+      .execute();
+    expect(left).toHaveLength(1);
+  });
+
   it('backs off exponentially with equal jitter, capped', () => {
     expect([1, 2, 3, 4, 5].map((n) => backoffMs(n, 100, 1000, () => 0))).toEqual([50, 100, 200, 400, 500]);
     expect([1, 2, 3, 4, 5].map((n) => backoffMs(n, 100, 1000, () => 1))).toEqual([100, 200, 400, 800, 1000]);

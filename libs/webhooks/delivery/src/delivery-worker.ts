@@ -41,6 +41,8 @@ export interface DeliveryWorkerOptions {
   readonly pollMs: number;
   /** WEBHOOK_LEASE_MS: a subscription claimed by a worker that died is taken over after this (default 30000). */
   readonly leaseMs: number;
+  /** WEBHOOK_ATTEMPT_RETENTION_DAYS: attempt rows older than this are purged, hourly (default 7 days; 0 = kept). */
+  readonly attemptRetentionMs?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
   /** Called once per attempt (metrics). */
   readonly onAttempt?: (outcome: DeliveryOutcome) => void;
@@ -54,6 +56,14 @@ export interface DeliveryWorkerOptions {
 /** The webhook-id of an event for a subscription: the same on every retry and every replay. */
 export function webhookIdOf(subscriptionId: string, eventId: string): string {
   return uuidv5(`${subscriptionId}\u0000${eventId}`, WEBHOOK_ID_NAMESPACE);
+}
+
+/** The subscription's filter as the store's readAll takes it (empty lists: everything). */
+function filterOf({ state: { eventTypes, categories } }: KnownSubscription) {
+  return {
+    ...(eventTypes.length ? { eventTypes } : {}),
+    ...(categories.length ? { streamCategories: categories } : {}),
+  };
 }
 
 /**
@@ -89,6 +99,7 @@ export class WebhookDeliveryWorker {
   private running: Promise<void> | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
+  private lastPurge = 0;
 
   constructor(private readonly options: DeliveryWorkerOptions) {
     this.registry = new SubscriptionRegistry(options.store);
@@ -134,6 +145,10 @@ export class WebhookDeliveryWorker {
 
   /** One round: catch up on subscription changes, then deliver what each active subscription is due. */
   async tick(): Promise<void> {
+    if (Date.now() - this.lastPurge > 3_600_000) {
+      this.lastPurge = Date.now();
+      await this.purgeAttempts();
+    }
     for (const event of await this.registry.catchUp()) await this.applySubscriptionEvent(event);
     await Promise.all(
       this.registry
@@ -141,6 +156,18 @@ export class WebhookDeliveryWorker {
         .filter(([, known]) => known.state.status === 'active')
         .map(([id, known]) => this.deliverDue(id, known)),
     );
+  }
+
+  /** Deletes attempt rows older than the retention (every worker may; deleting twice is harmless). */
+  async purgeAttempts(): Promise<number> {
+    const retentionMs = this.options.attemptRetentionMs ?? 7 * 86_400_000;
+    if (retentionMs === 0) return 0;
+    const result = await this.options.db
+      .deleteFrom('webhooks.attempts')
+      // Raw: interval arithmetic on the database clock.
+      .where('attempted_at', '<', sql<Date>`now() - ${retentionMs} * interval '1 millisecond'`)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   private async applySubscriptionEvent(event: RecordedEvent<WebhookEvent>): Promise<void> {
@@ -183,6 +210,19 @@ export class WebhookDeliveryWorker {
 
   private async deliverDue(subscriptionId: string, known: KnownSubscription): Promise<void> {
     const { db, leaseMs, maxFailures } = this.options;
+    // A read first: an idle subscription costs one select and one store read per poll, never a write.
+    const row = await db
+      .selectFrom('webhooks.checkpoints')
+      .select('position')
+      .where('subscription_id', '=', subscriptionId)
+      .executeTakeFirst();
+    if (!row) return;
+    const next = await this.options.store.readAll({
+      after: decodePosition(row.position),
+      limit: 1,
+      filter: filterOf(known),
+    });
+    if (next.events.length === 0 && comparePositions(next.cursor, decodePosition(row.position)!) === 0) return;
     // Raw: interval arithmetic on the database clock (leases and backoff never use a process's clock).
     const claimed = await db
       .updateTable('webhooks.checkpoints')
@@ -219,7 +259,6 @@ export class WebhookDeliveryWorker {
     startFailures: number,
   ): Promise<void> {
     const { store } = this.options;
-    const { eventTypes, categories } = known.state;
     let position = startPosition;
     let failures = startFailures;
     const deadline = Date.now() + this.options.leaseMs / 2;
@@ -227,10 +266,7 @@ export class WebhookDeliveryWorker {
       const batch = await store.readAll({
         after: decodePosition(position),
         limit: 100,
-        filter: {
-          ...(eventTypes.length ? { eventTypes } : {}),
-          ...(categories.length ? { streamCategories: categories } : {}),
-        },
+        filter: filterOf(known),
       });
       for (const event of batch.events) {
         if (this.stopping) return;
