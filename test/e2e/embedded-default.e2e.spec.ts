@@ -138,6 +138,7 @@ describe('embedded default (PGlite, no configuration)', () => {
         'DELETE /webhooks/{id}',
         'POST /webhooks/{id}/pause',
         'POST /webhooks/{id}/resume',
+        'POST /webhooks/{id}/rotate-secret',
         'GET /webhooks/{id}/attempts',
         'GET /webhooks/{id}/history',
       ].sort(),

@@ -176,6 +176,7 @@ describe('role matrix (PostgreSQL)', () => {
     'POST /webhooks': { path: '/webhooks', body: {} },
     'POST /webhooks/:id/pause': { path: `/webhooks/${UNKNOWN}/pause`, body: {} },
     'POST /webhooks/:id/resume': { path: `/webhooks/${UNKNOWN}/resume`, body: {} },
+    'POST /webhooks/:id/rotate-secret': { path: `/webhooks/${UNKNOWN}/rotate-secret`, body: {} },
     'DELETE /webhooks/:id': { path: `/webhooks/${UNKNOWN}` },
     'GET /webhooks': { path: '/webhooks' },
     'GET /webhooks/:id': { path: `/webhooks/${webhookId}` },

@@ -257,6 +257,7 @@ describe('webhooks: retries, signatures, pause and replay (receiver on 127.0.0.1
       actorId: 'ada-admin',
       data: { fromPosition: position },
     });
+    await api.http().delete(`/webhooks/${id}`).set('Authorization', admin).expect(200);
   });
 
   it('carries a W3C traceparent from the request that wrote an event to its webhook', async () => {
@@ -283,6 +284,53 @@ describe('webhooks: retries, signatures, pause and replay (receiver on 127.0.0.1
     expect(delivery.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     expect(delivery.traceparent).not.toContain('00f067aa0ba902b7'); // a span of its own
     await api.http().delete(`/webhooks/${registered.body.id}`).set('Authorization', admin).expect(200);
+  });
+
+  it('rotates the secret: both secrets sign during the grace period, then the new one alone', async () => {
+    receiver.received.length = 0;
+    receiver.answer = () => 200;
+    const deals = await writer(api);
+    const registered = await api
+      .http()
+      .post('/webhooks')
+      .set('Authorization', admin)
+      .send({ url, eventTypes: ['DealCreated'] })
+      .expect(201);
+    const { id, secret: oldSecret } = registered.body as { id: string; secret: string };
+    const rotated = await api
+      .http()
+      .post(`/webhooks/${id}/rotate-secret`)
+      .set('Authorization', admin)
+      .send({})
+      .expect(200);
+    const newSecret = rotated.body.secret as string;
+    expect(rotated.body.events).toEqual(['WebhookSecretRotated']);
+    expect(newSecret).not.toBe(oldSecret);
+    await deals.deal('During the grace period');
+    await eventually('the first delivery', () => receiver.received.length === 1);
+    const [during] = receiver.received;
+    expect(during.signature.split(' ')).toHaveLength(2);
+    expect(verifyStandardWebhook(oldSecret, during)).toBe(true);
+    expect(verifyStandardWebhook(newSecret, during)).toBe(true);
+    // The grace period ends (moved into the past here instead of waiting 24 h).
+    await api.database.db
+      .updateTable('webhooks.secrets')
+      .set({ retire_after: new Date(Date.now() - 1000) })
+      .where('subscription_id', '=', id)
+      .where('retire_after', 'is not', null)
+      .execute();
+    await deals.deal('After the grace period');
+    await eventually('the second delivery', () => receiver.received.length === 2);
+    const after = receiver.received[1];
+    expect(after.signature.split(' ')).toHaveLength(1);
+    expect(verifyStandardWebhook(newSecret, after)).toBe(true);
+    expect(verifyStandardWebhook(oldSecret, after)).toBe(false);
+    const shown = await api.http().get(`/webhooks/${id}`).set('Authorization', admin).expect(200);
+    expect(shown.body.secretFingerprint).not.toBe(
+      (await api.http().get(`/webhooks/${id}/history`).set('Authorization', admin)).body.events[0].data
+        .secretFingerprint,
+    );
+    await api.http().delete(`/webhooks/${id}`).set('Authorization', admin).expect(200);
   });
 
   it('answers 404 for an unknown subscription and 400 for a malformed cursor', async () => {

@@ -53,7 +53,7 @@ export const PERMISSIONS = {
   },
   'webhooks:admin': {
     roles: ['admin'],
-    why: 'A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying) and deleting one is an administrator’s decision, recorded in the subscription’s own stream.',
+    why: 'A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.',
   },
   'webhooks:read': {
     roles: ['ops', 'admin'],
@@ -121,6 +121,7 @@ export const ROUTE_PERMISSIONS = {
   'POST /webhooks': 'webhooks:admin',
   'POST /webhooks/:id/pause': 'webhooks:admin',
   'POST /webhooks/:id/resume': 'webhooks:admin',
+  'POST /webhooks/:id/rotate-secret': 'webhooks:admin',
   'DELETE /webhooks/:id': 'webhooks:admin',
   'GET /webhooks': 'webhooks:read',
   'GET /webhooks/:id': 'webhooks:read',

@@ -109,6 +109,25 @@ export class WebhooksController {
     return writeResponse(response, id, result);
   }
 
+  @Post(':id/rotate-secret')
+  @HttpCode(200)
+  @ApiWrite({
+    summary: 'Rotate the signing secret: answers the new one once; the old one keeps signing for 24 h',
+    description:
+      'Records WebhookSecretRotated (its id and fingerprint, never the secret). For 24 hours every POST carries one signature per secret (space-separated `v1,…` entries, as Standard Webhooks allows), so a receiver can switch keys without missing a request. 409 `webhook-deleted`.',
+    type: RegisteredWebhookDto,
+    errors: [404, 409, 412],
+  })
+  async rotateSecret(
+    @Param('id', UuidParamPipe) id: string,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<RegisteredWebhookDto> {
+    const context = commandContextOf(request);
+    const { secret, result } = await this.webhooks.rotateSecret(id, context);
+    return { ...writeResponse(response, id, result), secret };
+  }
+
   @Delete(':id')
   @ApiWrite({
     summary: 'Delete a subscription: delivery stops, its secret is erased, its stream stays',

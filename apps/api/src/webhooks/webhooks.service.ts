@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { CommandHandling, derivedId, type CommandContext, type WriteResult } from '@dealstream/command-handling';
 import type { Database } from '@dealstream/database';
 import { decodePosition, type RecordedEvent } from '@dealstream/event-store';
@@ -22,6 +23,9 @@ import { ApiProblem } from '../problem/api-problem.js';
 import type { WebhookAttemptPageDto, WebhookSubscriptionDto } from './dtos/webhook.dto.js';
 
 export const WEBHOOK_TARGET_POLICY = Symbol('WEBHOOK_TARGET_POLICY');
+
+/** How long a rotated-out secret keeps signing. */
+const SECRET_GRACE_HOURS = 24;
 
 /** Matching events counted at most per subscription for `backlog` (a read stays cheap however far behind). */
 const BACKLOG_COUNT_LIMIT = 10_000;
@@ -71,6 +75,31 @@ export class WebhooksService {
       if (command.type !== 'RegisterWebhook' && state.status === 'unregistered') throw notFound(id);
       return webhookDecider.decide(command, state);
     });
+  }
+
+  /**
+   * A new secret, answered once; the older ones keep signing for SECRET_GRACE_HOURS (every POST then
+   * carries one signature per secret), so receivers can switch without missing a request.
+   */
+  async rotateSecret(id: string, context: CommandContext): Promise<{ secret: string; result: WriteResult }> {
+    const secret = newWebhookSecret();
+    const secretId = randomUUID();
+    const result = await this.decide(
+      id,
+      { type: 'RotateWebhookSecret', data: { secretId, secretFingerprint: secretFingerprint(secret) } },
+      context,
+    );
+    // After the event: a rotation refused (unknown, deleted) leaves the secrets as they were.
+    await this.database.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('webhooks.secrets')
+        .set({ retire_after: sql<Date>`now() + ${SECRET_GRACE_HOURS} * interval '1 hour'` })
+        .where('subscription_id', '=', id)
+        .where('retire_after', 'is', null)
+        .execute();
+      await trx.insertInto('webhooks.secrets').values({ subscription_id: id, secret_id: secretId, secret }).execute();
+    });
+    return { secret, result };
   }
 
   async delete(id: string, context: CommandContext): Promise<WriteResult> {

@@ -158,8 +158,12 @@ export class WebhookDeliveryWorker {
     );
   }
 
-  /** Deletes attempt rows older than the retention (every worker may; deleting twice is harmless). */
+  /** Deletes attempt rows older than the retention, and secrets past their grace period. */
   async purgeAttempts(): Promise<number> {
+    await this.options.db
+      .deleteFrom('webhooks.secrets')
+      .where('retire_after', '<', sql<Date>`now()`)
+      .execute();
     const retentionMs = this.options.attemptRetentionMs ?? 7 * 86_400_000;
     if (retentionMs === 0) return 0;
     const result = await this.options.db
@@ -313,10 +317,12 @@ export class WebhookDeliveryWorker {
       PostOutcome | { outcome: 'refused-target'; status: null; error: string; durationMs: number; excerpt: null };
     try {
       const { url, addresses } = await policy.vet(known.state.url);
+      // The current secret and, during a rotation's grace period, the older ones.
       const secrets = await db
         .selectFrom('webhooks.secrets')
         .select('secret')
         .where('subscription_id', '=', subscriptionId)
+        .where((eb) => eb.or([eb('retire_after', 'is', null), eb('retire_after', '>', sql<Date>`now()`)]))
         .orderBy('created_at', 'desc')
         .execute();
       if (secrets.length === 0) throw new Error(`no secret stored for webhook subscription ${subscriptionId}`);

@@ -24,6 +24,12 @@ const migrations: Record<string, Migration> = {
       await sql`create index attempts_at on webhooks.attempts (attempted_at)`.execute(db);
     },
   },
+  '0002_secret_retirement': {
+    async up(db: Kysely<unknown>) {
+      // Set on the older secrets by a rotation: they sign until then (the grace period), then go.
+      await sql`alter table webhooks.secrets add column retire_after timestamptz`.execute(db);
+    },
+  },
 };
 
 /** Creates or updates the `webhooks` schema; safe from several processes at once. */

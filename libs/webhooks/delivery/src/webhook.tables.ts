@@ -9,6 +9,8 @@ interface SecretsTable {
   secret_id: string;
   secret: string;
   created_at: Generated<Date | string>;
+  /** Set by a rotation on the older secrets: they sign until then. */
+  retire_after: ColumnType<Date | string | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /**

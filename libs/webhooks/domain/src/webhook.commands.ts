@@ -12,6 +12,7 @@ export type PauseWebhook = Command<
 >;
 /** Without `fromPosition` only a paused subscription can be resumed; with one it is a replay, paused or not. */
 export type ResumeWebhook = Command<'ResumeWebhook', { fromPosition: string | null }>;
+export type RotateWebhookSecret = Command<'RotateWebhookSecret', { secretId: string; secretFingerprint: string }>;
 export type DeleteWebhook = Command<'DeleteWebhook', Record<string, never>>;
 
-export type WebhookCommand = RegisterWebhook | PauseWebhook | ResumeWebhook | DeleteWebhook;
+export type WebhookCommand = RegisterWebhook | PauseWebhook | ResumeWebhook | RotateWebhookSecret | DeleteWebhook;

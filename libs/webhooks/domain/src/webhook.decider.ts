@@ -33,6 +33,9 @@ export function decideWebhook(command: WebhookCommand, state: WebhookState): Web
           `webhook subscription ${state.subscriptionId} is not paused; give fromPosition to replay`,
         );
       return [{ type: 'WebhookSubscriptionResumed', data: { fromPosition: command.data.fromPosition } }];
+    case 'RotateWebhookSecret':
+      requireNotDeleted(state);
+      return [{ type: 'WebhookSecretRotated', data: { ...command.data } }];
     case 'DeleteWebhook':
       requireNotDeleted(state);
       return [{ type: 'WebhookSubscriptionDeleted', data: {} }];
@@ -57,6 +60,8 @@ export function evolveWebhook(state: WebhookState, event: WebhookEvent): Webhook
       return { ...state, status: 'paused', pausedReason: event.data.reason, version };
     case 'WebhookSubscriptionResumed':
       return { ...state, status: 'active', pausedReason: null, version };
+    case 'WebhookSecretRotated':
+      return { ...state, ...event.data, version };
     case 'WebhookSubscriptionDeleted':
       return { ...state, status: 'deleted', version };
     default:

@@ -89,6 +89,20 @@ describe('webhook subscription decider', () => {
     });
   });
 
+  describe('when rotating the secret', () => {
+    it('records the new secret id and fingerprint, active or paused', () => {
+      const rotate = { type: 'RotateWebhookSecret' as const, data: { secretId: 'k2', secretFingerprint: 'ef01' } };
+      DeciderSpec.for(webhookDecider)
+        .given([registered])
+        .when(rotate)
+        .then([{ type: 'WebhookSecretRotated', data: { secretId: 'k2', secretFingerprint: 'ef01' } }]);
+      DeciderSpec.for(webhookDecider)
+        .given([registered, paused])
+        .when(rotate)
+        .thenState({ secretId: 'k2', secretFingerprint: 'ef01', status: 'paused' });
+    });
+  });
+
   describe('when paused', () => {
     it('resumes from the checkpoint and refuses a second pause', () => {
       DeciderSpec.for(webhookDecider)
@@ -107,6 +121,7 @@ describe('webhook subscription decider', () => {
       const commands: WebhookCommand[] = [
         { type: 'PauseWebhook', data: { reason: 'manual', failures: 0, lastError: null } },
         { type: 'ResumeWebhook', data: { fromPosition: null } },
+        { type: 'RotateWebhookSecret', data: { secretId: 'k2', secretFingerprint: 'ef01' } },
         { type: 'DeleteWebhook', data: {} },
       ];
       for (const command of commands) {

@@ -29,7 +29,14 @@ export type WebhookSubscriptionPaused = Event<
 /** `fromPosition`: a feed cursor to replay from (null: go on from the checkpoint). */
 export type WebhookSubscriptionResumed = Event<'WebhookSubscriptionResumed', { fromPosition: string | null }>;
 
+/** A new signing secret; the previous ones keep signing for a grace period (the application's). */
+export type WebhookSecretRotated = Event<'WebhookSecretRotated', { secretId: string; secretFingerprint: string }>;
+
 export type WebhookSubscriptionDeleted = Event<'WebhookSubscriptionDeleted', Record<string, never>>;
 
 export type WebhookEvent =
-  WebhookSubscriptionRegistered | WebhookSubscriptionPaused | WebhookSubscriptionResumed | WebhookSubscriptionDeleted;
+  | WebhookSubscriptionRegistered
+  | WebhookSubscriptionPaused
+  | WebhookSubscriptionResumed
+  | WebhookSecretRotated
+  | WebhookSubscriptionDeleted;

@@ -71,7 +71,7 @@ export class RegisteredWebhookDto extends WriteResponseDto {
   @ApiProperty({
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
     description:
-      'The signing secret (Standard Webhooks: `whsec_` + base64 of 32 bytes). Shown only in this answer (and in its Idempotency-Key replay); store it now',
+      'The (new) signing secret (Standard Webhooks: `whsec_` + base64 of 32 bytes). Shown only in this answer (and in its Idempotency-Key replay); store it now',
   })
   secret!: string;
 }
