@@ -70,6 +70,8 @@ export class TargetPolicy {
   constructor(
     allowList = '',
     private readonly resolve: Resolve = defaultResolve,
+    /** Longest wait for a DNS answer (the resolver's own retries can take much longer). */
+    private readonly resolveTimeoutMs = 5000,
   ) {
     for (const raw of allowList.split(',').map((entry) => entry.trim().toLowerCase())) {
       if (!raw) continue;
@@ -99,13 +101,25 @@ export class TargetPolicy {
     let addresses: { address: string; family: number }[];
     if (literal) addresses = [{ address: host, family: literal }];
     else {
+      let timer: NodeJS.Timeout | undefined;
       try {
-        addresses = await this.resolve(host);
+        // A resolver that does not answer must not hold a registration (or a delivery) forever.
+        addresses = await Promise.race([
+          this.resolve(host),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`no DNS answer within ${this.resolveTimeoutMs} ms`)),
+              this.resolveTimeoutMs,
+            );
+          }),
+        ]);
       } catch (error) {
         throw new TargetRefusedError(
           'unresolvable',
           `${host} does not resolve (${error instanceof Error ? error.message : String(error)})`,
         );
+      } finally {
+        clearTimeout(timer);
       }
       if (addresses.length === 0) throw new TargetRefusedError('unresolvable', `${host} resolves to no address`);
     }

@@ -59,6 +59,13 @@ describe('webhook target policy (SSRF)', () => {
     expect(await reason(strict, 'https://nowhere.example.com/')).toBe('unresolvable');
   });
 
+  it('refuses a name whose resolver does not answer within its bound', async () => {
+    const silent = new TargetPolicy('', () => new Promise(() => {}), 50);
+    const started = Date.now();
+    expect(await reason(silent, 'https://slow.example.com/')).toBe('unresolvable');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
   it('allows what the allow-list names: an address, a CIDR, a host name — http included', async () => {
     const allowing = new TargetPolicy('127.0.0.1, 10.1.0.0/16, metadata.example.com, [::1]', resolve);
     expect(await reason(allowing, 'http://127.0.0.1:8080/hook')).toBe('allowed');
