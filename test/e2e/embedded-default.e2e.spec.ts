@@ -138,6 +138,15 @@ describe('embedded default (PGlite, no configuration)', () => {
         'POST /pipelines/{id}/metrics/funnel/query',
         'POST /imports',
         'GET /imports/{id}',
+        'POST /webhooks',
+        'GET /webhooks',
+        'GET /webhooks/{id}',
+        'DELETE /webhooks/{id}',
+        'POST /webhooks/{id}/pause',
+        'POST /webhooks/{id}/resume',
+        'POST /webhooks/{id}/rotate-secret',
+        'GET /webhooks/{id}/attempts',
+        'GET /webhooks/{id}/history',
       ].sort(),
     );
     const move = doc.paths['/deals/{id}/stage'].post;

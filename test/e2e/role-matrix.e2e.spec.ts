@@ -2,6 +2,7 @@ import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { GRANTS, ROLES, ROUTE_PERMISSIONS, renderRoleMatrix, type Role, type RouteKey } from '@dealstream/auth';
+import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
 import { startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
 
 const [S1, S2] = [randomUUID(), randomUUID()];
@@ -23,11 +24,13 @@ describe('role matrix (PostgreSQL)', () => {
   let stageMapId: string;
   let lastPosition: string;
   let importId: string;
+  let webhookId: string;
   const bearer: Partial<Record<Role, string>> = {};
   let anon: (id: string) => string;
 
   beforeAll(async () => {
-    api = await startApiOnPostgres();
+    // No delivery worker: the fixture subscription points at a public address this test must not call.
+    api = await startApiOnPostgres({ webhooks: { ...appConfigFromEnv({}).webhooks, deliveryInProcess: false } });
     for (const role of ROLES) bearer[role] = `Bearer ${await api.token([role], `${role}-user`)}`;
     const ops = `Bearer ${await api.token(['ops'], 'olivia-ops')}`;
     const sam = `Bearer ${await api.token(['sales'], 'sam-sales')}`;
@@ -96,6 +99,15 @@ describe('role matrix (PostgreSQL)', () => {
         .send('{"type":"header","format":"dealstream-canonical","version":1,"sourceSystem":"role-matrix"}\n')
         .expect(202)
     ).body.importId;
+    // A subscription for the webhook reads (an address literal: no DNS needed, never called).
+    webhookId = (
+      await api
+        .http()
+        .post('/webhooks')
+        .set('Authorization', bearer.admin!)
+        .send({ url: 'https://93.184.215.14/hooks', eventTypes: ['DealWon'] })
+        .expect(201)
+    ).body.id;
     const { rows } = await sql<{ key: string }>`select encode(key, 'hex') as key from audit.pseudonym_key`.execute(
       api.database.db,
     );
@@ -160,6 +172,16 @@ describe('role matrix (PostgreSQL)', () => {
     'POST /imports': { path: '/imports', body: {} },
     'GET /imports/:id': { path: `/imports/${importId}` },
     'GET /metrics': { path: '/metrics' },
+    // An allowed role gets past the guard to a 400 (no url) or a 404 (unknown subscription): nothing written.
+    'POST /webhooks': { path: '/webhooks', body: {} },
+    'POST /webhooks/:id/pause': { path: `/webhooks/${UNKNOWN}/pause`, body: {} },
+    'POST /webhooks/:id/resume': { path: `/webhooks/${UNKNOWN}/resume`, body: {} },
+    'POST /webhooks/:id/rotate-secret': { path: `/webhooks/${UNKNOWN}/rotate-secret`, body: {} },
+    'DELETE /webhooks/:id': { path: `/webhooks/${UNKNOWN}` },
+    'GET /webhooks': { path: '/webhooks' },
+    'GET /webhooks/:id': { path: `/webhooks/${webhookId}` },
+    'GET /webhooks/:id/attempts': { path: `/webhooks/${webhookId}/attempts` },
+    'GET /webhooks/:id/history': { path: `/webhooks/${webhookId}/history` },
   });
 
   async function call(route: RouteKey, authorization?: string) {

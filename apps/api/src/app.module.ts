@@ -11,7 +11,7 @@ import { AuditModule } from './audit/audit.module.js';
 import { AUTH_OPTIONS, AuthGuard, VERIFICATION_KEY, type AuthOptions } from './auth/auth.guard.js';
 import type { VerificationKey } from './auth/auth-keys.js';
 import { DATABASE, DatabaseLifecycle } from './database.provider.js';
-import type { EventStreamConfig } from './config/app-config.js';
+import type { EventStreamConfig, WebhookConfig } from './config/app-config.js';
 import { DealsController } from './deals/deals.controller.js';
 import { EventStreamModule } from './event-stream/event-stream.module.js';
 import type { ApiMetrics } from './metrics/api-metrics.js';
@@ -33,6 +33,7 @@ import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { StageMapsController } from './stage-maps/stage-maps.controller.js';
+import { WebhooksModule } from './webhooks/webhooks.module.js';
 import { READ_WAIT_MS, ReadModelsController } from './read-models/read-models.controller.js';
 
 export interface AppModuleOptions {
@@ -53,6 +54,7 @@ export interface AppModuleOptions {
   readonly writeContentionDeadlineMs: number;
   readonly idempotency: { readonly leaseMs: number; readonly retentionMs: number };
   readonly eventStream: EventStreamConfig;
+  readonly webhooks: WebhookConfig;
   /** The Prometheus registry; `eventStore` is already metered by it (bootstrap.ts). */
   readonly metrics: ApiMetrics;
 }
@@ -95,6 +97,7 @@ export class AppModule {
         AuditModule,
         EventStreamModule.with(options.eventStream),
         MetricsModule,
+        WebhooksModule.with(options.webhooks),
         ProjectionsModule.with(options.projectionsInProcess, options.subscriptionSilenceMs),
       ],
       controllers: [

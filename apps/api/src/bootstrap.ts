@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { openDatabase, waitForDatabase } from '@dealstream/database';
 import { openEventStore, type EventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
+import { migrateWebhookSchema } from '@dealstream/webhooks';
 import { AppModule } from './app.module.js';
 import { serveConsole } from './console/serve-console.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
@@ -43,6 +44,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
         if (!eventStore) ({ store: eventStore } = await openEventStore(database.db, config.env));
         await ensureReadModelSchema(database.db);
         await migrateApiSchema(database.db);
+        await migrateWebhookSchema(database.db);
       },
     });
   } catch (error) {
@@ -73,6 +75,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       writeContentionDeadlineMs: config.writeContentionDeadlineMs,
       idempotency: config.idempotency,
       eventStream: config.eventStream,
+      webhooks: config.webhooks,
     }),
     { bodyParser: false, bufferLogs: true },
   );

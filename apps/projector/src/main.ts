@@ -2,6 +2,7 @@ import { databaseConfigFromEnv, openDatabase, waitForDatabase } from '@dealstrea
 import { openEventStore } from '@dealstream/event-store';
 import { StageRelocationReactor } from '@dealstream/deals-application';
 import { LIVE_SCHEMA, ProjectionRunner, dealsInRemovedStages, ensureReadModelSchema } from '@dealstream/read-models';
+import { ProjectorMetrics } from './projector-metrics.js';
 
 /**
  * The projection worker: runs the read-model projections outside the API (set PROJECTIONS=external
@@ -40,7 +41,9 @@ const { store, kind } = opened!;
 log({ msg: 'read models', schema, eventStore: kind });
 
 const faultDelayMs = Number(process.env.PROJECTOR_FAULT_DELAY_MS ?? 0);
+const metrics = new ProjectorMetrics();
 const runner = new ProjectionRunner({
+  onBatch: metrics.onBatch,
   database,
   store,
   batchSize: Number(process.env.PROJECTOR_BATCH_SIZE ?? 500),
@@ -50,7 +53,17 @@ const runner = new ProjectionRunner({
   ...(faultDelayMs > 0 ? { beforeCheckpoint: () => new Promise((resolve) => setTimeout(resolve, faultDelayMs)) } : {}),
 });
 await runner.start();
-log({ msg: 'projector started' });
+metrics.observe(database.db, store, runner);
+// Its own metrics port (the worker serves no other HTTP): off unless PROJECTOR_METRICS_PORT is set.
+const metricsPort = process.env.PROJECTOR_METRICS_PORT;
+const metricsServer = metricsPort
+  ? await metrics.listen(
+      Number(metricsPort),
+      process.env.PROJECTOR_METRICS_HOST ?? '0.0.0.0',
+      process.env.METRICS_TOKEN || undefined,
+    )
+  : undefined;
+log({ msg: 'projector started', ...(metricsServer ? { metricsPort: metricsServer.port } : {}) });
 
 let lastReported = -1;
 const report = setInterval(() => {
@@ -63,6 +76,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.once(signal, () => {
     void (async () => {
       clearInterval(report);
+      await metricsServer?.close();
       await runner.stop();
       await store.close();
       await database.close();

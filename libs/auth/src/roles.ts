@@ -51,6 +51,14 @@ export const PERMISSIONS = {
     roles: ['ops', 'admin'],
     why: 'Prometheus metrics (`GET /metrics`) describe the service, not the sales data: operators read them. A scraper that cannot mint JWTs may instead send the static `METRICS_TOKEN`, valid on this route only.',
   },
+  'webhooks:admin': {
+    roles: ['admin'],
+    why: 'A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.',
+  },
+  'webhooks:read': {
+    roles: ['ops', 'admin'],
+    why: 'Operators watch deliveries: subscriptions, their checkpoints and failures, every attempt and each subscription’s history. Never the secret, which is shown once, to the admin who registered it.',
+  },
   'identities:clear': {
     roles: ['sales', 'ops', 'auditor', 'admin'],
     why: 'Not a route: whether owner and actor ids are shown as they are. Without it (analysts) every owner and actor id on every route (deal, board, history, state, diff) is a stable pseudonym `anon-…`, the same on every route, so analysts can still group by owner. Sales and ops work with the people they see on the board; auditors need the full record.',
@@ -110,6 +118,15 @@ export const ROUTE_PERMISSIONS = {
   'POST /imports': 'imports:write',
   'GET /imports/:id': 'imports:write',
   'GET /metrics': 'metrics:scrape',
+  'POST /webhooks': 'webhooks:admin',
+  'POST /webhooks/:id/pause': 'webhooks:admin',
+  'POST /webhooks/:id/resume': 'webhooks:admin',
+  'POST /webhooks/:id/rotate-secret': 'webhooks:admin',
+  'DELETE /webhooks/:id': 'webhooks:admin',
+  'GET /webhooks': 'webhooks:read',
+  'GET /webhooks/:id': 'webhooks:read',
+  'GET /webhooks/:id/attempts': 'webhooks:read',
+  'GET /webhooks/:id/history': 'webhooks:read',
 } as const satisfies Record<string, Exclude<Permission, 'identities:clear'>>;
 
 export type RouteKey = keyof typeof ROUTE_PERMISSIONS;

@@ -30,7 +30,7 @@ export interface paths {
     };
     /**
      * Readiness: route traffic here only on 200
-     * @description Ready when, within READY_TIMEOUT_MS: the database answers, the event tables can take the lock an append takes, the oldest event not yet projected is at most READY_MAX_LAG_MS old, and a projection runner holds the projection lock somewhere (READY_REQUIRE_LEADER). Anonymous: `{"status":"ok"|"unavailable"}`; with an admin token also the checks and their errors.
+     * @description Ready when, within READY_TIMEOUT_MS: the database answers, the event tables can take the lock an append takes, the oldest event not yet projected is at most READY_MAX_LAG_MS old, a projection runner holds the projection lock somewhere (READY_REQUIRE_LEADER), and no webhook subscription has more than WEBHOOK_READY_MAX_BACKLOG events undelivered (when set). Anonymous: `{"status":"ok"|"unavailable"}`; with an admin token also the checks and their errors.
      */
     get: operations['HealthController_ready'];
     put?: never;
@@ -827,6 +827,166 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/webhooks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Every webhook subscription (not deleted) with its delivery state
+     * @description **Access:** roles `ops`, `admin` (permission `webhooks:read`: Operators watch deliveries: subscriptions, their checkpoints and failures, every attempt and each subscription’s history. Never the secret, which is shown once, to the admin who registered it.) Others get 403.
+     */
+    get: operations['WebhooksController_list'];
+    put?: never;
+    /**
+     * Register a webhook subscription: its URL, the event types and categories it receives; answers the secret once
+     * @description Records WebhookSubscriptionRegistered in stream webhook-<id>. Delivery starts with the events after this one. 422 `webhook-target-refused` (details.reason `scheme`, `address` or `unresolvable`) when the URL is not https, or its host is or resolves to a loopback, private, link-local (cloud metadata), CGNAT or reserved address, unless WEBHOOK_ALLOWED_TARGETS names it; 422 `invalid-webhook` for a URL or filter that breaks its own rules (details.problems).
+     *
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     */
+    post: operations['WebhooksController_register'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/webhooks/{id}/pause': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pause a subscription: no delivery until it is resumed
+     * @description Records WebhookSubscriptionPaused (reason `manual`). 409 `webhook-already-paused`, `webhook-deleted`.
+     *
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     */
+    post: operations['WebhooksController_pause'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/webhooks/{id}/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resume a paused subscription, or replay it from a feed cursor
+     * @description Records WebhookSubscriptionResumed; the failure count starts again. With `fromPosition` the checkpoint is rewound there: every matching event after it is delivered again, in order, with its same webhook-id (receivers dedupe by it). 409 `webhook-not-paused` without fromPosition on an active subscription; 400 `invalid-cursor` for a cursor beyond the range.
+     *
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     */
+    post: operations['WebhooksController_resume'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/webhooks/{id}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate the signing secret: answers the new one once; the old one keeps signing for 24 h
+     * @description Records WebhookSecretRotated (its id and fingerprint, never the secret). For 24 hours every POST carries one signature per secret (space-separated `v1,…` entries, as Standard Webhooks allows), so a receiver can switch keys without missing a request. 409 `webhook-deleted`.
+     *
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     */
+    post: operations['WebhooksController_rotateSecret'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/webhooks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A webhook subscription: filters, status, checkpoint, failures, backlog (never the secret)
+     * @description **Access:** roles `ops`, `admin` (permission `webhooks:read`: Operators watch deliveries: subscriptions, their checkpoints and failures, every attempt and each subscription’s history. Never the secret, which is shown once, to the admin who registered it.) Others get 403.
+     */
+    get: operations['WebhooksController_show'];
+    put?: never;
+    post?: never;
+    /**
+     * Delete a subscription: delivery stops, its secret is erased, its stream stays
+     * @description Records WebhookSubscriptionDeleted. 409 `webhook-deleted` twice.
+     *
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     */
+    delete: operations['WebhooksController_remove'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/webhooks/{id}/attempts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Delivery attempts of a subscription, newest first
+     * @description One row per POST: webhook-id, event, try number, outcome, HTTP status or error, duration, the first 1 KB of the answer.
+     *
+     *     **Access:** roles `ops`, `admin` (permission `webhooks:read`: Operators watch deliveries: subscriptions, their checkpoints and failures, every attempt and each subscription’s history. Never the secret, which is shown once, to the admin who registered it.) Others get 403.
+     */
+    get: operations['WebhooksController_attempts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/webhooks/{id}/history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The subscription’s stream: who registered, paused, resumed (replayed) or deleted it, and when
+     * @description **Access:** roles `ops`, `admin` (permission `webhooks:read`: Operators watch deliveries: subscriptions, their checkpoints and failures, every attempt and each subscription’s history. Never the secret, which is shown once, to the admin who registered it.) Others get 403.
+     */
+    get: operations['WebhooksController_history'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -895,11 +1055,23 @@ export interface components {
       /** @description The session holding the projection lock */
       holder?: components['schemas']['LeaderHolderDto'];
     };
+    WebhooksCheckDto: {
+      /** @enum {string} */
+      status: 'ok' | 'failed' | 'timeout' | 'skipped';
+      /** @description Why the check failed (admins only) */
+      error?: string;
+      /** @description Largest backlog among subscriptions (counted up to the bound + 1) */
+      backlog?: number;
+      /** @description WEBHOOK_READY_MAX_BACKLOG */
+      maxBacklog?: number;
+    };
     HealthChecksDto: {
       database: components['schemas']['DatabaseCheckDto'];
       writes: components['schemas']['HealthCheckDto'];
       projections: components['schemas']['ProjectionsCheckDto'];
       leader: components['schemas']['LeaderCheckDto'];
+      /** @description skipped unless WEBHOOK_READY_MAX_BACKLOG is set */
+      webhooks: components['schemas']['WebhooksCheckDto'];
     };
     ParkedStreamSummaryDto: {
       streamId: string;
@@ -2083,6 +2255,160 @@ export interface components {
        */
       heads: string[][];
     };
+    RegisterWebhookDto: {
+      /**
+       * @description Where events are POSTed. https only, and never to a loopback, private, link-local (cloud metadata) or reserved address — also after DNS resolution — unless WEBHOOK_ALLOWED_TARGETS names it (then http too)
+       * @example https://hooks.example.com/dealstream
+       */
+      url: string;
+      /**
+       * @description Event types delivered (as on GET /events?type=); absent or empty = every type
+       * @example [
+       *       "DealWon",
+       *       "DealLost"
+       *     ]
+       */
+      eventTypes?: string[];
+      /**
+       * @description Stream categories delivered (as on GET /events?category=); absent or empty = every category
+       * @example [
+       *       "deal"
+       *     ]
+       */
+      categories?: string[];
+      /** @example Forecast sync (team data) */
+      description?: string;
+    };
+    RegisteredWebhookDto: {
+      /**
+       * Format: uuid
+       * @description Id of the written deal or pipeline
+       */
+      id: string;
+      /** @example deal-0d5c7c4e-9b1a-4f4e-8d7e-2b1f0c3a9e11 */
+      streamId: string;
+      /**
+       * @description Stream revision after the write (64-bit, as a string); also the ETag
+       * @example 3
+       */
+      revision: string;
+      /**
+       * @description Opaque global position of the last event: pass it as minPosition to read your own write
+       * @example 00000000000002f1-0000000000000017
+       */
+      position: string;
+      /**
+       * @description Types of the events the write appended
+       * @example [
+       *       "StageAdvanced"
+       *     ]
+       */
+      events: string[];
+      /**
+       * @description The (new) signing secret (Standard Webhooks: `whsec_` + base64 of 32 bytes). Shown only in this answer (and in its Idempotency-Key replay); store it now
+       * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+       */
+      secret: string;
+    };
+    ResumeWebhookDto: {
+      /**
+       * @description Replay from this feed cursor (a `position` or a feed `next`): every matching event after it is delivered again, with the same webhook-id as before. Absent: go on from the checkpoint (only for a paused subscription)
+       * @example 00000000000002f1-0000000000000017
+       */
+      fromPosition?: string;
+    };
+    WebhookDeliveryStateDto: {
+      /**
+       * @description Feed cursor of the last event delivered (or passed by the filter); null until the worker took the subscription up
+       * @example 00000000000002f1-0000000000000017
+       */
+      checkpoint: string | null;
+      /** @description Consecutive failed attempts on the event after the checkpoint */
+      failures: number;
+      /**
+       * Format: date-time
+       * @description When the next attempt is due (backoff)
+       */
+      nextAttemptAt: string | null;
+      /** @example HTTP 500 */
+      lastError: string | null;
+      /** @description Events delivered so far (replays count again) */
+      delivered: number;
+      /** @description Matching events after the checkpoint not yet delivered (counted up to 10,000) */
+      backlog: number;
+    };
+    WebhookSubscriptionDto: {
+      /** Format: uuid */
+      id: string;
+      /** @example https://hooks.example.com/dealstream */
+      url: string;
+      eventTypes: string[];
+      categories: string[];
+      description: string;
+      /** @enum {string} */
+      status: 'active' | 'paused';
+      /**
+       * @description `failing`: paused by the worker after WEBHOOK_MAX_FAILURES consecutive failures or a 410 Gone
+       * @enum {string|null}
+       */
+      pausedReason: 'manual' | 'failing' | null;
+      /**
+       * @description SHA-256 prefix of the secret (the secret is never shown again)
+       * @example 16 hex digits
+       */
+      secretFingerprint: string;
+      /**
+       * @description Revision of the subscription’s stream (its ETag)
+       * @example 2
+       */
+      revision: string;
+      delivery: components['schemas']['WebhookDeliveryStateDto'];
+    };
+    WebhookSubscriptionListDto: {
+      /** @description Every subscription not deleted, oldest first */
+      subscriptions: components['schemas']['WebhookSubscriptionDto'][];
+    };
+    WebhookAttemptDto: {
+      /**
+       * @description Increasing; pass as before= to page further back
+       * @example 42
+       */
+      attemptId: string;
+      /**
+       * Format: uuid
+       * @description The webhook-id header: the same on every retry and replay of this event
+       */
+      webhookId: string;
+      /** Format: uuid */
+      eventId: string;
+      streamId: string;
+      eventType: string;
+      /** @description The event’s feed position */
+      position: string;
+      /** @description Try number of this event since it became the next to deliver (1 = first) */
+      attempt: number;
+      /** @enum {string} */
+      outcome: 'delivered' | 'failed' | 'timeout' | 'refused-target';
+      /** @description HTTP status of the answer (null: none) */
+      status: number | null;
+      /** @example ECONNREFUSED */
+      error: string | null;
+      durationMs: number;
+      /** @description The first 1 KB of the answer */
+      responseExcerpt: string | null;
+      /** Format: date-time */
+      attemptedAt: string;
+    };
+    WebhookAttemptPageDto: {
+      /** @description Newest first */
+      attempts: components['schemas']['WebhookAttemptDto'][];
+      /** @description Pass as before= for older attempts; null at the first */
+      next: string | null;
+    };
+    WebhookHistoryDto: {
+      /** @description Every event of the subscription’s stream, in order */
+      events: components['schemas']['AuditEventDto'][];
+    };
   };
   responses: never;
   parameters: never;
@@ -2392,7 +2718,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path?: never;
@@ -2589,7 +2915,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -2817,7 +3143,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -3039,7 +3365,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -3266,7 +3592,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -3491,7 +3817,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -3712,7 +4038,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path?: never;
@@ -4083,7 +4409,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -4322,7 +4648,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -4560,7 +4886,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -4798,7 +5124,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -5036,7 +5362,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -5274,7 +5600,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -5512,7 +5838,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -5750,7 +6076,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -5988,7 +6314,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path: {
@@ -6213,7 +6539,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path: {
@@ -6438,7 +6764,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
       };
       path: {
@@ -6776,7 +7102,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -6979,7 +7305,7 @@ export interface operations {
       header?: {
         /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
         'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata; generated when absent. */
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
         'X-Correlation-Id'?: string;
         /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
         'If-Match'?: string;
@@ -10001,6 +10327,1577 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'] & {
             /** @enum {string} */
             code: 'database-timeout' | 'database-unavailable';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookSubscriptionListDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_register: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
+        'Idempotency-Key'?: string;
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
+        'X-Correlation-Id'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RegisterWebhookDto'];
+      };
+    };
+    responses: {
+      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RegisteredWebhookDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'webhook-already-paused'
+              | 'webhook-already-registered'
+              | 'webhook-deleted'
+              | 'webhook-not-paused';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'idempotency-key-reused' | 'invalid-webhook' | 'webhook-target-refused';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_pause: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
+        'Idempotency-Key'?: string;
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
+        'X-Correlation-Id'?: string;
+        /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WriteResponseDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'webhook-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'webhook-already-paused'
+              | 'webhook-already-registered'
+              | 'webhook-deleted'
+              | 'webhook-not-paused';
+          };
+        };
+      };
+      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'idempotency-key-reused' | 'invalid-webhook';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_resume: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
+        'Idempotency-Key'?: string;
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
+        'X-Correlation-Id'?: string;
+        /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ResumeWebhookDto'];
+      };
+    };
+    responses: {
+      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WriteResponseDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-cursor'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'webhook-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'webhook-already-paused'
+              | 'webhook-already-registered'
+              | 'webhook-deleted'
+              | 'webhook-not-paused';
+          };
+        };
+      };
+      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'idempotency-key-reused' | 'invalid-webhook';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_rotateSecret: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
+        'Idempotency-Key'?: string;
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
+        'X-Correlation-Id'?: string;
+        /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RegisteredWebhookDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'webhook-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'webhook-already-paused'
+              | 'webhook-already-registered'
+              | 'webhook-deleted'
+              | 'webhook-not-paused';
+          };
+        };
+      };
+      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'idempotency-key-reused' | 'invalid-webhook';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_show: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookSubscriptionDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'webhook-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_remove: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
+        'Idempotency-Key'?: string;
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
+        'X-Correlation-Id'?: string;
+        /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WriteResponseDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'webhook-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'webhook-already-paused'
+              | 'webhook-already-registered'
+              | 'webhook-deleted'
+              | 'webhook-not-paused';
+          };
+        };
+      };
+      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'idempotency-key-reused' | 'invalid-webhook';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_attempts: {
+    parameters: {
+      query?: {
+        /** @description Only attempts older than this attemptId */
+        before?: string;
+        /** @description 1–500, default 100 */
+        limit?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookAttemptPageDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'webhook-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_history: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookHistoryDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'webhook-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
           };
         };
       };

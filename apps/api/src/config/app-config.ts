@@ -25,7 +25,13 @@ export interface AppConfig {
   /** PROJECTION_SILENCE_MS: a catch-up subscription silent this long while events wait is replaced (default 30000). */
   readonly subscriptionSilenceMs: number;
   /** Readiness (`/health/ready`): READY_TIMEOUT_MS (2000), READY_MAX_LAG_MS (30000, 0 = off), READY_REQUIRE_LEADER (true). */
-  readonly readiness: { readonly timeoutMs: number; readonly maxLagMs: number; readonly requireLeader: boolean };
+  readonly readiness: {
+    readonly timeoutMs: number;
+    readonly maxLagMs: number;
+    readonly requireLeader: boolean;
+    /** WEBHOOK_READY_MAX_BACKLOG (0 = not checked). */
+    readonly maxWebhookBacklog?: number;
+  };
   /** DB_STARTUP_WAIT_MS: how long start-up waits for the database to answer, with backoff (default 60000; 0 = try once). */
   readonly startupWaitMs: number;
   /** WRITE_CONTENTION_DEADLINE_MS: how long a write without If-Match keeps deciding again under contention (default 10000). */
@@ -57,6 +63,8 @@ export interface AppConfig {
   };
   /** CONSOLE_DIR: the built web console (apps/console → dist/console) served at `/`; not served when it holds no index.html. */
   readonly consoleDir: string;
+  /** Webhooks (docs/webhooks.md): where they may point, the delivery worker's timings and bounds. */
+  readonly webhooks: WebhookConfig;
   /** METRICS_TOKEN: a static bearer for `GET /metrics` besides ops/admin JWTs (at least 32 characters); none when unset. */
   readonly metricsToken?: string;
 }
@@ -70,6 +78,26 @@ export interface EventStreamConfig {
   readonly pollMs: number;
   /** EVENTS_STREAM_MAX_LIFETIME_MS: a stream is ended after this long; the client reconnects with Last-Event-ID (default 3600000). */
   readonly maxLifetimeMs: number;
+}
+
+export interface WebhookConfig {
+  /** WEBHOOK_DELIVERY: `in-process` (default) runs the delivery worker in this process; `off` does not. */
+  readonly deliveryInProcess: boolean;
+  /** WEBHOOK_ALLOWED_TARGETS: hosts, addresses or CIDRs a webhook may reach although private/loopback/link-local (default none). */
+  readonly allowedTargets: string;
+  /** WEBHOOK_MAX_FAILURES: consecutive failed attempts after which a subscription is paused (default 15). */
+  readonly maxFailures: number;
+  /** WEBHOOK_BACKOFF_BASE_MS (5000) and WEBHOOK_BACKOFF_MAX_MS (3600000): backoff ≈ min(max, base·2^(n−1)), jittered to ½–1×. */
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  /** WEBHOOK_TIMEOUT_MS: bound of one POST (default 10000). */
+  readonly timeoutMs: number;
+  /** WEBHOOK_POLL_MS: how often the worker looks for work (default 1000). */
+  readonly pollMs: number;
+  /** WEBHOOK_LEASE_MS: how long a claimed subscription stays with a worker that died (default 30000; above 2 × timeout + 1 s). */
+  readonly leaseMs: number;
+  /** WEBHOOK_ATTEMPT_RETENTION_DAYS: attempt rows are purged after this many days (default 7; 0 = kept). */
+  readonly attemptRetentionMs: number;
 }
 
 export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -87,6 +115,7 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       timeoutMs: Number(env.READY_TIMEOUT_MS ?? 2000),
       maxLagMs: Number(env.READY_MAX_LAG_MS ?? 30_000),
       requireLeader: (env.READY_REQUIRE_LEADER ?? 'true') !== 'false',
+      maxWebhookBacklog: wholeNumber(env, 'WEBHOOK_READY_MAX_BACKLOG', 0, 'events'),
     },
     startupWaitMs: Number(env.DB_STARTUP_WAIT_MS ?? 60_000),
     writeContentionDeadlineMs: milliseconds(env, 'WRITE_CONTENTION_DEADLINE_MS', 10_000),
@@ -124,8 +153,28 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       issuer: env.AUTH_JWT_ISSUER || undefined,
       audience: env.AUTH_JWT_AUDIENCE || undefined,
     },
+    webhooks: {
+      deliveryInProcess: (env.WEBHOOK_DELIVERY ?? 'in-process') !== 'off',
+      allowedTargets: env.WEBHOOK_ALLOWED_TARGETS ?? '',
+      maxFailures: positiveMs(env.WEBHOOK_MAX_FAILURES, 15, 'WEBHOOK_MAX_FAILURES', 'attempts'),
+      backoffBaseMs: positiveMs(env.WEBHOOK_BACKOFF_BASE_MS, 5_000, 'WEBHOOK_BACKOFF_BASE_MS'),
+      backoffMaxMs: positiveMs(env.WEBHOOK_BACKOFF_MAX_MS, 3_600_000, 'WEBHOOK_BACKOFF_MAX_MS'),
+      timeoutMs: positiveMs(env.WEBHOOK_TIMEOUT_MS, 10_000, 'WEBHOOK_TIMEOUT_MS'),
+      pollMs: positiveMs(env.WEBHOOK_POLL_MS, 1_000, 'WEBHOOK_POLL_MS'),
+      leaseMs: webhookLease(env),
+      attemptRetentionMs: 86_400_000 * wholeNumber(env, 'WEBHOOK_ATTEMPT_RETENTION_DAYS', 7, 'days'),
+    },
     ...(env.METRICS_TOKEN ? { metricsToken: metricsToken(env.METRICS_TOKEN) } : {}),
   };
+}
+
+/** A worker stops taking events at half its lease; the POST it started must end before the lease does. */
+function webhookLease(env: NodeJS.ProcessEnv): number {
+  const leaseMs = positiveMs(env.WEBHOOK_LEASE_MS, 30_000, 'WEBHOOK_LEASE_MS');
+  const timeoutMs = positiveMs(env.WEBHOOK_TIMEOUT_MS, 10_000, 'WEBHOOK_TIMEOUT_MS');
+  if (leaseMs < 2 * timeoutMs + 1000)
+    throw new Error(`WEBHOOK_LEASE_MS (${leaseMs}) must exceed 2 × WEBHOOK_TIMEOUT_MS (${timeoutMs}) + 1000`);
+  return leaseMs;
 }
 
 function metricsToken(value: string): string {

@@ -64,7 +64,8 @@ export function ApiWrite(options: {
     ApiHeader({
       name: 'X-Correlation-Id',
       required: false,
-      description: 'Propagated to the logs and to every event’s metadata; generated when absent.',
+      description:
+        'Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated.',
     }),
   ];
   if (options.conditional !== false) {

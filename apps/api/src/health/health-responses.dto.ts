@@ -44,6 +44,16 @@ class LeaderCheckDto extends HealthCheckDto {
   holder?: LeaderHolderDto;
 }
 
+class WebhooksCheckDto extends HealthCheckDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    description: 'Largest backlog among subscriptions (counted up to the bound + 1)',
+  })
+  backlog?: number;
+  @ApiPropertyOptional({ type: 'integer', description: 'WEBHOOK_READY_MAX_BACKLOG' })
+  maxBacklog?: number;
+}
+
 class HealthChecksDto {
   @ApiProperty({ type: DatabaseCheckDto })
   database!: DatabaseCheckDto;
@@ -53,6 +63,8 @@ class HealthChecksDto {
   projections!: ProjectionsCheckDto;
   @ApiProperty({ type: LeaderCheckDto })
   leader!: LeaderCheckDto;
+  @ApiProperty({ type: WebhooksCheckDto, description: 'skipped unless WEBHOOK_READY_MAX_BACKLOG is set' })
+  webhooks!: WebhooksCheckDto;
 }
 
 class ProjectionsStatusDto {

@@ -9,6 +9,7 @@ import { Public, type Principal } from '../auth/auth.decorators.js';
 import { PROJECTION_RUNNER } from '../projections/projections.module.js';
 import { DATABASE } from '../database.provider.js';
 import { HealthDto } from './health-responses.dto.js';
+import { WebhooksService } from '../webhooks/webhooks.service.js';
 import { READINESS_OPTIONS, ReadinessProbe, type ReadinessOptions, type ReadinessReport } from './readiness.probe.js';
 
 /**
@@ -27,8 +28,9 @@ export class HealthController {
     @Inject(EVENT_STORE) store: EventStore,
     @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner | null,
     @Inject(READINESS_OPTIONS) options: ReadinessOptions,
+    webhooks: WebhooksService,
   ) {
-    this.probe = new ReadinessProbe(database, store, runner, options);
+    this.probe = new ReadinessProbe(database, store, runner, options, (limit) => webhooks.largestBacklog(limit));
   }
 
   /** Liveness: the process answers. Touches nothing else, so a database outage never restarts it. */
@@ -46,7 +48,7 @@ export class HealthController {
     summary: 'Readiness: route traffic here only on 200',
     description:
       'Ready when, within READY_TIMEOUT_MS: the database answers, the event tables can take the lock an append takes, the oldest event not yet projected is at most READY_MAX_LAG_MS old, ' +
-      'and a projection runner holds the projection lock somewhere (READY_REQUIRE_LEADER). Anonymous: `{"status":"ok"|"unavailable"}`; with an admin token also the checks and their errors.',
+      'a projection runner holds the projection lock somewhere (READY_REQUIRE_LEADER), and no webhook subscription has more than WEBHOOK_READY_MAX_BACKLOG events undelivered (when set). Anonymous: `{"status":"ok"|"unavailable"}`; with an admin token also the checks and their errors.',
   })
   @ApiOkResponse({ description: 'Ready', type: HealthDto })
   @ApiServiceUnavailableResponse({

@@ -12,7 +12,12 @@ export interface ReadinessOptions {
   readonly maxLagMs: number;
   /** READY_REQUIRE_LEADER: not ready while no runner holds the projection lock anywhere (default true). */
   readonly requireLeader: boolean;
+  /** WEBHOOK_READY_MAX_BACKLOG: not ready while a webhook subscription has more matching events undelivered (default 0 = not checked). */
+  readonly maxWebhookBacklog?: number;
 }
+
+/** The largest webhook backlog, counted up to `limit` (WebhooksService). */
+export type WebhookBacklog = (limit: number) => Promise<number>;
 
 type CheckStatus = 'ok' | 'failed' | 'timeout' | 'skipped';
 
@@ -28,7 +33,7 @@ export interface ReadinessReport {
   /** The database answered `select` within the bound (what /health has always meant). */
   readonly databaseReachable: boolean;
   readonly tookMs: number;
-  readonly checks: Record<'database' | 'writes' | 'projections' | 'leader', Check>;
+  readonly checks: Record<'database' | 'writes' | 'projections' | 'leader' | 'webhooks', Check>;
 }
 
 /**
@@ -52,6 +57,7 @@ export class ReadinessProbe {
     private readonly store: EventStore,
     private readonly runner: ProjectionRunner | null,
     private readonly options: ReadinessOptions,
+    private readonly webhookBacklog?: WebhookBacklog,
   ) {}
 
   /** `databaseOnly`: just the first check (what `/health` needs; it never calls the event store). */
@@ -62,6 +68,7 @@ export class ReadinessProbe {
       writes: { status: 'skipped' },
       projections: { status: 'skipped' },
       leader: { status: 'skipped' },
+      webhooks: { status: 'skipped' },
     };
     let current: keyof typeof checks = 'database';
     const bound = this.options.timeoutMs;
@@ -114,6 +121,7 @@ export class ReadinessProbe {
         await step(trx, 'writes', () => this.writes(trx));
         await step(trx, 'projections', () => this.projections(trx, now));
         await step(trx, 'leader', () => this.leader(trx));
+        await step(trx, 'webhooks', () => this.webhooks());
         throw new Abort(); // roll back: the write probe took row-exclusive locks
       })
       .catch((error) => {
@@ -133,7 +141,12 @@ export class ReadinessProbe {
     const passed = (check: Check) => check.status === 'ok' || check.status === 'skipped';
     const databaseReachable = checks.database.status === 'ok';
     return {
-      ready: databaseReachable && passed(checks.writes) && passed(checks.projections) && passed(checks.leader),
+      ready:
+        databaseReachable &&
+        passed(checks.writes) &&
+        passed(checks.projections) &&
+        passed(checks.leader) &&
+        passed(checks.webhooks),
       databaseReachable,
       tookMs: Date.now() - started,
       checks: { ...checks },
@@ -188,6 +201,24 @@ export class ReadinessProbe {
           }
         : {}),
       ...(leader.held ? {} : { error: 'no projection runner holds the projection lock (is a projector running?)' }),
+    };
+  }
+
+  /**
+   * Every instance turns red at once when a receiver falls behind: set WEBHOOK_READY_MAX_BACKLOG
+   * only where a stuck receiver should stop traffic (docs/operations.md).
+   */
+  private async webhooks() {
+    const max = this.options.maxWebhookBacklog ?? 0;
+    if (max === 0 || !this.webhookBacklog) return { status: 'skipped' as const };
+    const backlog = await this.webhookBacklog(max + 1);
+    return {
+      status: backlog <= max ? ('ok' as const) : ('failed' as const),
+      backlog,
+      maxBacklog: max,
+      ...(backlog <= max
+        ? {}
+        : { error: `a webhook subscription has more than ${max} events undelivered (WEBHOOK_READY_MAX_BACKLOG)` }),
     };
   }
 

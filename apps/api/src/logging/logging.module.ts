@@ -13,6 +13,8 @@ import { pino, type Level, type Logger } from 'pino';
 import { redactUrl } from './redact-url.js';
 
 const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+/** W3C Trace Context `traceparent`: version, trace-id, parent-id, flags (version ff is invalid; ids not all zeros). */
+const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}(?:-.*)?$/;
 const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
 
 type LoggedRequest = IncomingMessage & { id?: string; log?: Logger; principal?: { actorId: string } };
@@ -20,7 +22,7 @@ type LoggedRequest = IncomingMessage & { id?: string; log?: Logger; principal?: 
 /**
  * Structured JSON logs (pino): one line per request with method, path, status, duration, the
  * actor and the correlation id. The correlation id comes from X-Correlation-Id when it is sane,
- * else is generated; it is echoed in the response header and lands in every event's metadata.
+ * else from the trace-id of a valid W3C `traceparent`, else is generated; it is echoed in the response header and lands in every event's metadata.
  * The logged URL has credentials redacted (redactUrl): a token sent in the query string never
  * reaches the log. `destination` replaces stdout (tests read the lines from it).
  *
@@ -54,7 +56,10 @@ class LoggingModule implements NestModule {
 function requestLog(root: Logger) {
   return (request: LoggedRequest, response: ServerResponse, next: () => void): void => {
     const header = request.headers['x-correlation-id'];
-    const id = typeof header === 'string' && CORRELATION_ID.test(header) ? header : randomUUID();
+    const trace = TRACEPARENT.exec(String(request.headers.traceparent ?? '').trim());
+    // X-Correlation-Id when sane, else the W3C trace-id of `traceparent` (so a trace follows the change
+    // into every event's metadata and on to its webhook), else a new one.
+    const id = typeof header === 'string' && CORRELATION_ID.test(header) ? header : trace ? trace[1] : randomUUID();
     response.setHeader('X-Correlation-Id', id);
     request.id = id;
     request.log = root.child({ correlationId: id });

@@ -59,6 +59,13 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'dealstream_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by this instance, by outcome (delivered, failed, timeout, refused-target)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -110,6 +117,18 @@ export class ApiMetrics {
     });
   }
 
+  /** The webhook backlog gauge, read at scrape time from the subscriptions' checkpoints. */
+  observeWebhooks(largestBacklog: WebhookScrape): void {
+    new Gauge({
+      name: 'dealstream_webhook_backlog_events',
+      help: 'Matching events not yet delivered, of the subscription furthest behind (active or paused; counted up to 10,000)',
+      registers: [this.registry],
+      async collect() {
+        this.set(await largestBacklog());
+      },
+    });
+  }
+
   /** Registers the gauges read at scrape time (once the app's services exist). */
   observe(sources: ScrapeSources): void {
     // One read of the projection figures per scrape, shared by the three gauges.
@@ -148,6 +167,11 @@ export class ApiMetrics {
       sources.parkedStreams(),
     );
   }
+}
+
+/** Registered once the webhook module exists: the largest backlog, read at scrape time. */
+export interface WebhookScrape {
+  (): Promise<number>;
 }
 
 function commandOutcome(error: unknown): CommandOutcome {

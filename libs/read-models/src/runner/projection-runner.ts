@@ -44,6 +44,8 @@ export interface ProjectionRunnerOptions {
   readonly afterBatch?: () => Promise<unknown>;
   /** Told the position of every batch this runner commits (e.g. to wake reads waiting for it). */
   readonly onCommitted?: (position: GlobalPosition) => void;
+  /** Told every batch attempt: its events, how long its transaction took, and whether it committed (metrics). */
+  readonly onBatch?: (batch: { events: number; seconds: number; committed: boolean }) => void;
   /** For stores with a catch-up subscription (EventStoreDB): silence bound and backoff. */
   readonly subscription?: {
     silenceMs?: number;
@@ -241,6 +243,9 @@ export class ProjectionRunner {
     from: GlobalPosition,
     next: GlobalPosition,
   ): Promise<void> {
+    const started = performance.now();
+    const report = (committed: boolean) =>
+      this.options.onBatch?.({ events: events.length, seconds: (performance.now() - started) / 1000, committed });
     const parked = await withParking((project) =>
       db.transaction().execute(async (trx) => {
         await holdAgainstSwap(trx);
@@ -253,7 +258,11 @@ export class ProjectionRunner {
         await this.options.beforeCheckpoint?.();
         return newlyParked;
       }),
-    );
+    ).catch((error: unknown) => {
+      report(false);
+      throw error;
+    });
+    report(true);
     for (const entry of parked) {
       this.log({
         level: 'error',
