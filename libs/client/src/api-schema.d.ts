@@ -1545,6 +1545,23 @@ export interface components {
       /** @description Revision of the map’s stream the answer used (64-bit, as a string) */
       revision: string;
     };
+    SegmentDto: {
+      /** @description The deal kinds counted. Default (no kind=): all three — the funnel’s default cohort is every deal created in the period, new business, up-sells and cross-sells alike */
+      kinds: ('new' | 'upsell' | 'cross-sell')[];
+      /** @description Owners counted (as given: pseudonyms for callers without identities:clear); null: all */
+      owners: string[] | null;
+      /** @description Currencies counted; null: all */
+      currencies: string[] | null;
+      /** @description Amount band: lowest amount counted, minor units */
+      minAmount: number | null;
+      /** @description Amount band: highest amount counted, minor units */
+      maxAmount: number | null;
+      /**
+       * @description `all` (default), `live` (created in dealstream), `imported` (by any import) or `import:<importId>`
+       * @example all
+       */
+      source: string;
+    };
     BoardDto: {
       pipeline: components['schemas']['BoardPipelineDto'];
       /** @description In board order */
@@ -1561,6 +1578,8 @@ export interface components {
       axis: 'occurred' | 'recorded';
       /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
       stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
       /**
@@ -1618,6 +1637,8 @@ export interface components {
       axis: 'occurred' | 'recorded';
       /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
       stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
     };
@@ -1670,6 +1691,8 @@ export interface components {
       axis: 'occurred' | 'recorded';
       /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
       stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
     };
@@ -1745,6 +1768,8 @@ export interface components {
       axis: 'occurred' | 'recorded';
       /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
       stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
     };
@@ -5383,14 +5408,22 @@ export interface operations {
         minPosition?: string;
         /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
         stageMap?: string;
-        /** @description Only this owner’s deals */
-        ownerId?: string;
-        /** @description true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others */
-        stalled?: 'true' | 'false';
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
         /** @description Minimum amount, minor units */
         minAmount?: number;
         /** @description Maximum amount, minor units */
         maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description Only this owner’s deals */
+        ownerId?: string;
+        /** @description true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others */
+        stalled?: 'true' | 'false';
         /** @description Deals per stage page, 1–200 (default 20) */
         limit?: number;
         /** @description Only this stage (use with cursor to page through it): a stage uuid, or under stageMap= a targetId. One the board does not have answers no stages */
@@ -5512,6 +5545,18 @@ export interface operations {
         minPosition?: string;
         /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
         stageMap?: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -5627,6 +5672,18 @@ export interface operations {
         minPosition?: string;
         /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
         stageMap?: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
         /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
@@ -5876,6 +5933,18 @@ export interface operations {
         minPosition?: string;
         /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
         stageMap?: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
         /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */

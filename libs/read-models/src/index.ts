@@ -6,6 +6,7 @@ export * from './queries/funnel.query.js';
 export * from './queries/pipeline-definition.query.js';
 export * from './queries/pipeline-metrics.query.js';
 export type { ReportStageMap } from './queries/stage-layout.js';
+export * from './queries/segment.js';
 export * from './queries/time-axis.js';
 export * from './queries/velocity.query.js';
 export * from './rebuild/parity.js';

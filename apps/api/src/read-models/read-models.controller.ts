@@ -11,12 +11,15 @@ import {
   funnel,
   pipelineDefinition,
   pipelineMetrics,
+  pipelineOwnerIds,
   velocity,
   type AsOf,
   type BoardCursor,
   type BoardFilters,
   type ReportStageMap,
   type CheckpointWatch,
+  type Segment,
+  type SegmentDealKind,
 } from '@dealstream/read-models';
 import { StageMapReader, type StageMapView } from '@dealstream/stage-maps-application';
 import { requireValidContent } from '@dealstream/stage-maps-domain';
@@ -36,7 +39,7 @@ import {
   FunnelQueryDto,
   PeriodQueryDto,
   ReadParamsDto,
-  ReportParamsDto,
+  SegmentParamsDto,
 } from './dtos/query-params.dto.js';
 import { BoardDto, DealViewDto, FunnelDto, PipelineMetricsDto, VelocityDto } from './dtos/read-responses.dto.js';
 import { awaitReadPosition } from './read-position.js';
@@ -67,11 +70,30 @@ export class ReadModelsController {
     @Inject(CHECKPOINT_WATCH) private readonly watch: CheckpointWatch,
   ) {}
 
-  /** What every report starts with: its stage map (422 when unknown), the read position (waits for minPosition), the instant. */
-  private async reportContext(pipelineId: string, query: ReportParamsDto, request: Request, response: Response) {
+  /**
+   * What every report starts with: its segment (400 when it cannot be one), its stage map (422 when
+   * unknown), the read position (waits for minPosition), the instant.
+   */
+  private async reportContext(
+    pipelineId: string,
+    query: SegmentParamsDto,
+    principal: Principal,
+    request: Request,
+    response: Response,
+  ) {
+    const asked = segmentAsked(query, seesIdentities(principal));
     const map = await this.stageMapOf(pipelineId, query.stageMap);
     const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
-    return { map, position, asOf: asOfOf(query) };
+    const segment = await this.resolveOwners(pipelineId, asked, seesIdentities(principal));
+    return { map, position, asOf: asOfOf(query), segment, segmentEcho: segmentEcho(query) };
+  }
+
+  /** The segment with owners as clear ids: a caller without identities:clear names them by pseudonym. */
+  private async resolveOwners(pipelineId: string, segment: Segment, clear: boolean): Promise<Segment> {
+    if (clear || segment.ownerIds === undefined) return segment;
+    const wanted = new Set(segment.ownerIds);
+    const owners = await pipelineOwnerIds(this.database.db, LIVE_SCHEMA, pipelineId);
+    return { ...segment, ownerIds: owners.filter((owner) => wanted.has(this.pseudonymizer.pseudonym(owner))) };
   }
 
   /**
@@ -150,8 +172,8 @@ export class ReadModelsController {
         'Without identities:clear, ownerId filters by a pseudonym (anon-…) as shown on the board, the deal and the audit routes',
       );
     }
-    const report = await this.reportContext(id, query, request, response);
-    const { map, asOf } = report;
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { map, asOf, segment } = report;
     if (query.cursor && !query.stageId)
       throw new ApiProblem(400, 'cursor-needs-stage', 'cursor pages through one stage: pass its stageId too');
     const owners: BoardFilters =
@@ -168,10 +190,12 @@ export class ReadModelsController {
       ...(query.cursor ? { cursor: decodeCursor(query.cursor) } : {}),
       ...reportMap(map),
       filters: {
+        ...segment,
         ...owners,
+        ...(segment.ownerIds !== undefined && owners.ownerIds !== undefined
+          ? { ownerIds: segment.ownerIds.filter((owner) => owners.ownerIds!.includes(owner)) }
+          : {}),
         ...(query.stalled !== undefined ? { stalled: query.stalled === 'true' } : {}),
-        ...(query.minAmount !== undefined ? { minAmount: Number(query.minAmount) } : {}),
-        ...(query.maxAmount !== undefined ? { maxAmount: Number(query.maxAmount) } : {}),
       },
     });
     if (!result) throw notFound(id, asOf);
@@ -204,12 +228,13 @@ export class ReadModelsController {
   })
   async pipeline(
     @Param('id', UuidParamPipe) id: string,
-    @Query() query: ReportParamsDto,
+    @Query() query: SegmentParamsDto,
+    @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const report = await this.reportContext(id, query, request, response);
-    const { map, asOf } = report;
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { map, asOf, segment } = report;
     const result = await pipelineMetrics(
       this.database.db,
       LIVE_SCHEMA,
@@ -217,6 +242,7 @@ export class ReadModelsController {
       asOf,
       asOf.at ?? new Date(),
       reportMap(map).stageMap,
+      segment,
     );
     if (!result) throw notFound(id, asOf);
     return {
@@ -235,11 +261,12 @@ export class ReadModelsController {
   async funnel(
     @Param('id', UuidParamPipe) id: string,
     @Query() query: FunnelQueryDto,
+    @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const report = await this.reportContext(id, query, request, response);
-    const { map, asOf } = report;
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { map, asOf, segment } = report;
     const { from, to } = periodOf(query);
     const result = await funnel(this.database.db, LIVE_SCHEMA, id, {
       from,
@@ -247,6 +274,7 @@ export class ReadModelsController {
       policy: query.policy ?? 'any',
       asOf,
       now: new Date(),
+      segment,
       ...reportMap(map),
     });
     if (!result) throw notFound(id, asOf);
@@ -303,6 +331,7 @@ export class ReadModelsController {
       asOf: asOf.at?.toISOString() ?? null,
       axis: asOf.axis,
       stageMap: null,
+      segment: segmentEcho({}),
       readPosition: encodePosition(position),
     };
   }
@@ -316,15 +345,16 @@ export class ReadModelsController {
   async velocity(
     @Param('id', UuidParamPipe) id: string,
     @Query() query: PeriodQueryDto,
+    @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     // Velocity has no per-stage figure: a map is checked and echoed, and changes nothing.
-    const report = await this.reportContext(id, query, request, response);
-    const { asOf } = report;
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { asOf, segment } = report;
     const { from, to } = periodOf(query);
     if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
-    const result = await velocity(this.database.db, LIVE_SCHEMA, id, { from, to, asOf, now: new Date() });
+    const result = await velocity(this.database.db, LIVE_SCHEMA, id, { from, to, asOf, now: new Date(), segment });
     return {
       ...result,
       from: from.toISOString(),
@@ -347,16 +377,73 @@ function reportEnvelope({
   map,
   position,
   asOf,
+  segmentEcho: segment,
 }: {
   map: StageMapView | undefined;
   position: GlobalPosition;
   asOf: AsOf;
+  segmentEcho: SegmentEcho;
 }) {
   return {
     asOf: asOf.at?.toISOString() ?? null,
     axis: asOf.axis,
     stageMap: stageMapRef(map),
+    segment,
     readPosition: encodePosition(position),
+  };
+}
+
+const ALL_KINDS: SegmentDealKind[] = ['new', 'upsell', 'cross-sell'];
+const list = (value: string | undefined) => (value === undefined ? undefined : [...new Set(value.split(','))]);
+
+/** The segment a report was asked for (owners as given), checked beyond what the DTO's patterns say. */
+function segmentAsked(query: SegmentParamsDto, clear: boolean): Segment {
+  const owners = list(query.owners);
+  if (!clear && owners?.some((owner) => !PSEUDONYM.test(owner)))
+    throw new ApiProblem(
+      400,
+      'owner-filter-needs-pseudonym',
+      'Without identities:clear, owners are named by their pseudonyms (anon-…) as shown on the board, the deal and the audit routes',
+    );
+  const minAmount = query.minAmount === undefined ? undefined : Number(query.minAmount);
+  const maxAmount = query.maxAmount === undefined ? undefined : Number(query.maxAmount);
+  if (minAmount !== undefined && maxAmount !== undefined && minAmount > maxAmount)
+    throw new ApiProblem(400, 'invalid-amount-band', 'minAmount must not be above maxAmount');
+  const source = query.source;
+  return {
+    ...(query.kind !== undefined ? { kinds: list(query.kind) as SegmentDealKind[] } : {}),
+    ...(owners !== undefined ? { ownerIds: owners } : {}),
+    ...(query.currency !== undefined ? { currencies: list(query.currency) } : {}),
+    ...(minAmount !== undefined ? { minAmount } : {}),
+    ...(maxAmount !== undefined ? { maxAmount } : {}),
+    ...(source === undefined
+      ? {}
+      : source === 'live'
+        ? { source: { type: 'live' as const } }
+        : source === 'imported'
+          ? { source: { type: 'imported' as const } }
+          : { source: { type: 'imported' as const, importId: source.slice('import:'.length) } }),
+  };
+}
+
+interface SegmentEcho {
+  kinds: string[];
+  owners: string[] | null;
+  currencies: string[] | null;
+  minAmount: number | null;
+  maxAmount: number | null;
+  source: string;
+}
+
+/** What every report answers as its segment: the one it counted, defaults spelled out (all kinds: the default cohort). */
+function segmentEcho(query: Partial<SegmentParamsDto>): SegmentEcho {
+  return {
+    kinds: list(query.kind) ?? ALL_KINDS,
+    owners: list(query.owners) ?? null,
+    currencies: list(query.currency) ?? null,
+    minAmount: query.minAmount === undefined ? null : Number(query.minAmount),
+    maxAmount: query.maxAmount === undefined ? null : Number(query.maxAmount),
+    source: query.source ?? 'all',
   };
 }
 

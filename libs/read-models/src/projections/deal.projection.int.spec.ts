@@ -191,6 +191,7 @@ describe('deal projection: given / when / then (PostgreSQL)', () => {
             expected_close_date: '2025-03-31',
             kind: 'new',
             parent_deal_id: null,
+            import_id: null,
             bant_score: null,
             created_at: DAY1,
             created_recorded_at: DAY1,

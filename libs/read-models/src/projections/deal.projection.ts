@@ -79,6 +79,8 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
     expected_close_date: state.expectedCloseDate,
     kind: state.kind,
     parent_deal_id: state.parentDealId,
+    // The deal's source for report segments: the import that created it, or none (live). Fixed at creation.
+    import_id: before ? before.import_id : (event.metadata.provenance?.importId ?? null),
     bant_score: state.qualification?.score ?? null,
     created_at: before?.created_at ?? at,
     created_recorded_at: before?.created_recorded_at ?? recordedAt,

@@ -81,18 +81,19 @@ export async function flushBatch(
   await inColumns(deals, (c) =>
     sql`
     insert into ${s}.deals (deal_id, pipeline_id, stage_id, status, title, account, owner_id, amount, currency, expected_close_date,
-      kind, parent_deal_id, bant_score, created_at, created_recorded_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
+      kind, parent_deal_id, import_id, bant_score, created_at, created_recorded_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
       revision, effective_at, recorded_at, version_revision, open_interval_revision)
     select * from unnest(${c((d) => d.deal_id)}::uuid[], ${c((d) => d.pipeline_id)}::uuid[], ${c((d) => d.stage_id)}::uuid[], ${c((d) => d.status)}::text[],
       ${c((d) => d.title)}::text[], ${c((d) => d.account)}::text[], ${c((d) => d.owner_id)}::text[], ${c((d) => d.amount)}::bigint[], ${c((d) => d.currency)}::text[],
-      ${c((d) => d.expected_close_date)}::date[], ${c((d) => d.kind)}::text[], ${c((d) => d.parent_deal_id)}::uuid[], ${c((d) => d.bant_score)}::int[],
+      ${c((d) => d.expected_close_date)}::date[], ${c((d) => d.kind)}::text[], ${c((d) => d.parent_deal_id)}::uuid[], ${c((d) => d.import_id)}::text[],
+      ${c((d) => d.bant_score)}::int[],
       ${c((d) => iso(d.created_at))}::timestamptz[], ${c((d) => iso(d.created_recorded_at))}::timestamptz[], ${c((d) => iso(d.stage_entered_at))}::timestamptz[],
       ${c((d) => iso(d.closed_at))}::timestamptz[], ${c((d) => d.won_amount)}::bigint[], ${c((d) => d.activity_count)}::int[], ${c((d) => iso(d.last_activity_at))}::timestamptz[],
       ${c((d) => d.revision)}::bigint[], ${c((d) => iso(d.effective_at))}::timestamptz[], ${c((d) => iso(d.recorded_at))}::timestamptz[],
       ${c((d) => d.version_revision)}::bigint[], ${c((d) => d.open_interval_revision)}::bigint[])
     on conflict (deal_id) do update set pipeline_id = excluded.pipeline_id, stage_id = excluded.stage_id, status = excluded.status,
       title = excluded.title, account = excluded.account, owner_id = excluded.owner_id, amount = excluded.amount, currency = excluded.currency,
-      expected_close_date = excluded.expected_close_date, kind = excluded.kind, parent_deal_id = excluded.parent_deal_id,
+      expected_close_date = excluded.expected_close_date, kind = excluded.kind, parent_deal_id = excluded.parent_deal_id, import_id = excluded.import_id,
       bant_score = excluded.bant_score, created_at = excluded.created_at, created_recorded_at = excluded.created_recorded_at, stage_entered_at = excluded.stage_entered_at,
       closed_at = excluded.closed_at, won_amount = excluded.won_amount, activity_count = excluded.activity_count,
       last_activity_at = excluded.last_activity_at, revision = excluded.revision,

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { pipelineDefinition } from './pipeline-definition.query.js';
 import { layoutSql, stageLayout, type ReportStageMap } from './stage-layout.js';
+import { dealInSegment, type Segment } from './segment.js';
 import { axisColumns, timestamp, type AsOf } from './time-axis.js';
 
 /**
@@ -21,6 +22,8 @@ export interface FunnelRequest {
   readonly now: Date;
   /** Compute in the map's target stages instead of the live ones (docs/metrics.md, "Stage maps"). */
   readonly stageMap?: ReportStageMap;
+  /** Only the deals of this segment: cohort, reached, outcomes and transitions alike (docs/metrics.md, "Segments"). */
+  readonly segment?: Segment;
 }
 
 export interface FunnelStage {
@@ -68,8 +71,11 @@ export async function funnel(
   const instant = timestamp(request.asOf.at ?? request.now);
   const from = timestamp(request.from);
   const to = timestamp(request.to);
-  const cohort = sql`(select deal_id, ${transitionAt} as created_at from ${s}.stage_transitions
-      where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant})`;
+  const inSegment = (dealId: RawBuilder<unknown>) =>
+    dealInSegment(schema, request.segment, dealId, request.asOf, request.now);
+  const cohort = sql`(select deal_id, ${transitionAt} as created_at from ${s}.stage_transitions t
+      where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant}
+      ${inSegment(sql`t.deal_id`)})`;
 
   // The cohort's first entries per column position (live stage or map target), by the instant (first entries only grow
   // later, so the earliest one is the first one as of any instant after it).
@@ -77,7 +83,7 @@ export async function funnel(
     select e.deal_id, def.position, min(e.${firstAt}) as first_at, min(e.${createdAt}) as created_at
     from ${s}.stage_first_entries e join def on def.stage_id = e.stage_id
     where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
-      and e.${firstAt} <= ${instant}
+      and e.${firstAt} <= ${instant} ${inSegment(sql`e.deal_id`)}
     group by e.deal_id, def.position`;
   const reached = await reachedPerPosition(
     db,
@@ -95,7 +101,7 @@ export async function funnel(
     from ${s}.stage_transitions t join def f on f.stage_id = t.from_stage_id join def d on d.stage_id = t.to_stage_id
     where t.pipeline_id = ${pipelineId}::uuid and t.kind in ('moved', 'reopened')
       and t.${transitionAt} >= ${from} and t.${transitionAt} < ${to} and t.${transitionAt} <= ${instant}
-      ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``}
+      ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``} ${inSegment(sql`t.deal_id`)}
     group by f.position, d.position, 1, 2 order by f.position, d.position, 1, 2`.execute(db);
 
   const countOf = (status: string) => Number(outcomes.find((o) => o.status === status)?.count ?? 0);

@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { ratio } from './funnel.query.js';
 import { round2 } from './pipeline-metrics.query.js';
+import { dealInSegment, type Segment } from './segment.js';
 import { axisColumns, timestamp, type AsOf } from './time-axis.js';
 
 export interface VelocityRequest {
@@ -9,6 +10,8 @@ export interface VelocityRequest {
   readonly to: Date;
   readonly asOf: AsOf;
   readonly now: Date;
+  /** Only the deals of this segment: opportunities and closings alike (docs/metrics.md, "Segments"). */
+  readonly segment?: Segment;
 }
 
 export interface Velocity {
@@ -47,11 +50,14 @@ export async function velocity(
   const instant = timestamp(request.asOf.at ?? request.now);
   const from = timestamp(request.from);
   const to = timestamp(request.to);
+  const inSegment = (dealId: RawBuilder<unknown>) =>
+    dealInSegment(schema, request.segment, dealId, request.asOf, request.now);
 
   const { rows: cohort } = await sql<{ currency: string; opportunities: string; won: string }>`
     with cohort as (
-      select deal_id from ${s}.stage_transitions
+      select deal_id from ${s}.stage_transitions t
       where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant}
+        ${inSegment(sql`t.deal_id`)}
     )
     select v.currency, count(*)::text as opportunities,
            count(*) filter (where exists (select 1 from ${s}.stage_intervals i where i.deal_id = c.deal_id and i.exit_kind = 'won' and i.${exitedAt} <= ${instant}))::text as won
@@ -72,7 +78,8 @@ export async function velocity(
                   where v.deal_id = i.deal_id and v.revision >= i.entered_revision and v.status = i.exit_kind
                   order by v.revision limit 1) w on true
     where i.pipeline_id = ${pipelineId}::uuid and i.exit_kind in ('won', 'lost')
-      and i.${exitedAt} >= ${from} and i.${exitedAt} < ${to} and i.${exitedAt} <= ${instant}`.execute(db);
+      and i.${exitedAt} >= ${from} and i.${exitedAt} < ${to} and i.${exitedAt} <= ${instant}
+      ${inSegment(sql`i.deal_id`)}`.execute(db);
 
   const won = closings.filter((c) => c.exit_kind === 'won');
   const lost = closings.filter((c) => c.exit_kind === 'lost');

@@ -72,6 +72,8 @@ export interface DealsTable {
   expected_close_date: string | null;
   kind: string;
   parent_deal_id: string | null;
+  /** The import run that created the deal (its DealCreated's provenance); null for a deal created live. */
+  import_id: string | null;
   bant_score: number | null;
   created_at: Timestamp;
   created_recorded_at: Timestamp;

@@ -61,20 +61,34 @@ export class ReportParamsDto extends ReadParamsDto {
   stageMap?: string;
 }
 
-export class BoardQueryDto extends ReportParamsDto {
-  @ApiPropertyOptional({ description: 'Only this owner’s deals' })
-  @Optional()
-  @IsString()
-  @Length(1, 200)
-  ownerId?: string;
-
+/**
+ * The segment every report counts (docs/metrics.md, "Segments"): lists are comma-separated; every
+ * parameter narrows, an absent one does not.
+ */
+export class SegmentParamsDto extends ReportParamsDto {
   @ApiPropertyOptional({
-    enum: ['true', 'false'],
-    description: 'true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others',
+    description:
+      'Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three',
+    example: 'new,upsell',
   })
   @Optional()
-  @IsIn(['true', 'false'])
-  stalled?: 'true' | 'false';
+  @Matches(/^(new|upsell|cross-sell)(,(new|upsell|cross-sell)){0,2}$/, {
+    message: 'kind must be a comma-separated list of new, upsell, cross-sell',
+  })
+  kind?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym)',
+  })
+  @Optional()
+  @Matches(/^[^,]{1,200}(,[^,]{1,200}){0,99}$/, { message: 'owners must be 1–100 comma-separated owner ids' })
+  owners?: string;
+
+  @ApiPropertyOptional({ description: 'Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD)', example: 'EUR' })
+  @Optional()
+  @Matches(/^[A-Z]{3}(,[A-Z]{3}){0,19}$/, { message: 'currency must be comma-separated ISO 4217 codes (EUR,USD)' })
+  currency?: string;
 
   @ApiPropertyOptional({
     type: 'integer',
@@ -97,6 +111,33 @@ export class BoardQueryDto extends ReportParamsDto {
   @Matches(INTEGER, { message: 'maxAmount must be a non-negative integer' })
   @ValidateBy(SAFE_INTEGER)
   maxAmount?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all',
+    example: 'live',
+  })
+  @Optional()
+  @Matches(/^(live|imported|import:[^\s,]{1,200})$/, {
+    message: 'source must be live, imported or import:<importId>',
+  })
+  source?: string;
+}
+
+export class BoardQueryDto extends SegmentParamsDto {
+  @ApiPropertyOptional({ description: 'Only this owner’s deals' })
+  @Optional()
+  @IsString()
+  @Length(1, 200)
+  ownerId?: string;
+
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others',
+  })
+  @Optional()
+  @IsIn(['true', 'false'])
+  stalled?: 'true' | 'false';
 
   @ApiPropertyOptional({
     type: 'integer',
@@ -128,7 +169,7 @@ export class BoardQueryDto extends ReportParamsDto {
   cursor?: string;
 }
 
-export class PeriodQueryDto extends ReportParamsDto {
+export class PeriodQueryDto extends SegmentParamsDto {
   @InstantQueryField('Period start, inclusive', { required: true })
   from!: string;
 

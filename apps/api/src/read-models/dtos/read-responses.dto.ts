@@ -43,6 +43,37 @@ const STAGE_MAP_REF = {
 const MINOR_UNITS = { type: 'integer', description: 'Minor units of the currency' } as const;
 const DAYS = { type: 'number', nullable: true } as const;
 
+export class SegmentDto {
+  @ApiProperty({
+    type: [String],
+    enum: ['new', 'upsell', 'cross-sell'],
+    description:
+      'The deal kinds counted. Default (no kind=): all three — the funnel’s default cohort is every deal created in the period, new business, up-sells and cross-sells alike',
+  })
+  kinds!: string[];
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    description: 'Owners counted (as given: pseudonyms for callers without identities:clear); null: all',
+  })
+  owners!: string[] | null;
+  @ApiProperty({ type: [String], nullable: true, description: 'Currencies counted; null: all' })
+  currencies!: string[] | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Amount band: lowest amount counted, minor units' })
+  minAmount!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Amount band: highest amount counted, minor units' })
+  maxAmount!: number | null;
+  @ApiProperty({
+    description: '`all` (default), `live` (created in dealstream), `imported` (by any import) or `import:<importId>`',
+    example: 'all',
+  })
+  source!: string;
+}
+const SEGMENT = {
+  type: SegmentDto,
+  description: 'The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it',
+};
+
 class BantCriterionViewDto {
   @ApiProperty()
   confirmed!: boolean;
@@ -208,6 +239,8 @@ export class BoardDto {
   axis!: string;
   @ApiProperty(STAGE_MAP_REF)
   stageMap!: StageMapRefDto | null;
+  @ApiProperty(SEGMENT)
+  segment!: SegmentDto;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
   @ApiProperty(IDENTITIES)
@@ -266,6 +299,8 @@ export class PipelineMetricsDto {
   axis!: string;
   @ApiProperty(STAGE_MAP_REF)
   stageMap!: StageMapRefDto | null;
+  @ApiProperty(SEGMENT)
+  segment!: SegmentDto;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
 }
@@ -328,6 +363,8 @@ export class FunnelDto {
   axis!: string;
   @ApiProperty(STAGE_MAP_REF)
   stageMap!: StageMapRefDto | null;
+  @ApiProperty(SEGMENT)
+  segment!: SegmentDto;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
 }
@@ -370,6 +407,8 @@ export class VelocityDto {
   axis!: string;
   @ApiProperty(STAGE_MAP_REF)
   stageMap!: StageMapRefDto | null;
+  @ApiProperty(SEGMENT)
+  segment!: SegmentDto;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
 }
