@@ -551,6 +551,72 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/pipelines/{id}/metrics/funnel/series': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The funnel per week, month or quarter of [from, to), in one request
+     * @description One funnel per bucket (docs/metrics.md, "Time series"), each equal to GET …/metrics/funnel asked for that bucket alone with the same instant, axis, policy, stage map and segment.
+     *
+     *     **Access:** roles `ops`, `analyst`, `auditor`, `admin` (permission `metrics:read`: Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.) Owner and actor ids in the answer are stable pseudonyms (`anon-…`) for analyst (no `identities:clear`). Others get 403.
+     */
+    get: operations['ReadModelsController_funnelSeries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines/{id}/metrics/velocity/series': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Sales velocity per week, month or quarter of [from, to), in one request
+     * @description One velocity per bucket (docs/metrics.md, "Time series"), each equal to GET …/metrics/velocity asked for that bucket alone with the same instant, axis and segment.
+     *
+     *     **Access:** roles `ops`, `analyst`, `auditor`, `admin` (permission `metrics:read`: Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.) Owner and actor ids in the answer are stable pseudonyms (`anon-…`) for analyst (no `identities:clear`). Others get 403.
+     */
+    get: operations['ReadModelsController_velocitySeries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines/{id}/metrics/pipeline/series': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The pipeline (open deals by stage, forecast) at the end of each week, month or quarter of [from, to)
+     * @description One snapshot per bucket, as of the bucket’s end (docs/metrics.md, "Time series"): each equals GET …/metrics/pipeline asked asOf that instant with the same axis, stage map and segment. asOf is refused (400 as-of-not-supported): the instants are the buckets’ ends. A snapshot of a pipeline not yet defined then has no stages.
+     *
+     *     **Access:** roles `ops`, `analyst`, `auditor`, `admin` (permission `metrics:read`: Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.) Owner and actor ids in the answer are stable pseudonyms (`anon-…`) for analyst (no `identities:clear`). Others get 403.
+     */
+    get: operations['ReadModelsController_pipelineSeries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/imports': {
     parameters: {
       query?: never;
@@ -1668,17 +1734,54 @@ export interface components {
       toStageId: string;
       count: number;
     };
-    FunnelDto: {
+    FunnelFiguresDto: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
       /** @enum {string} */
       policy: 'any' | 'implied' | 'strict';
       cohort: components['schemas']['FunnelCohortDto'];
       winRate: number | null;
       stages: components['schemas']['FunnelStageDto'][];
       transitions: components['schemas']['TransitionCountDto'][];
+    };
+    FunnelStageDeltaDto: {
+      /** @description The stage’s uuid; under stageMap=, the target stage’s targetId */
+      stageId: string;
+      /** @description reached − the other period’s (0 when it lacks the column) */
+      reached: number;
+      conversionToNext: number | null;
+    };
+    FunnelDeltasDto: {
+      cohortSize: number;
+      won: number;
+      /** @description Null when either win rate is */
+      winRate: number | null;
+      /** @description Per column of this answer */
+      stages: components['schemas']['FunnelStageDeltaDto'][];
+    };
+    FunnelComparisonDto: {
+      /** @enum {string} */
+      compare: 'previous-period' | 'previous-year';
+      /** @description The funnel of the other period (same instant, axis, map, segment) */
+      previous: components['schemas']['FunnelFiguresDto'];
+      /** @description This period − the other */
+      deltas: components['schemas']['FunnelDeltasDto'];
+    };
+    FunnelDto: {
       /** Format: date-time */
       from: string;
       /** Format: date-time */
       to: string;
+      /** @enum {string} */
+      policy: 'any' | 'implied' | 'strict';
+      cohort: components['schemas']['FunnelCohortDto'];
+      winRate: number | null;
+      stages: components['schemas']['FunnelStageDto'][];
+      transitions: components['schemas']['TransitionCountDto'][];
+      /** @description Only with compare= */
+      comparison?: components['schemas']['FunnelComparisonDto'];
       /**
        * Format: date-time
        * @description The instant the answer is as of; null for now
@@ -1744,7 +1847,11 @@ export interface components {
       /** @description Expected won value per day, minor units */
       velocityPerDay: number | null;
     };
-    VelocityDto: {
+    VelocityFiguresDto: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
       opportunities: number;
       won: number;
       lost: number;
@@ -1752,6 +1859,66 @@ export interface components {
       winRateCohort: number | null;
       averageCycleDays: number | null;
       byCurrency: components['schemas']['VelocityByCurrencyDto'][];
+    };
+    VelocityByCurrencyDeltaDto: {
+      currency: string;
+      opportunities: number;
+      won: number;
+      averageWonAmount: number | null;
+      velocityPerDay: number | null;
+    };
+    VelocityDeltasDto: {
+      opportunities: number;
+      won: number;
+      lost: number;
+      winRatePeriod: number | null;
+      winRateCohort: number | null;
+      averageCycleDays: number | null;
+      /** @description Every currency of either period */
+      byCurrency: components['schemas']['VelocityByCurrencyDeltaDto'][];
+    };
+    VelocityComparisonDto: {
+      /** @enum {string} */
+      compare: 'previous-period' | 'previous-year';
+      /** @description Velocity of the other period (same instant, axis, segment) */
+      previous: components['schemas']['VelocityFiguresDto'];
+      /** @description This period − the other */
+      deltas: components['schemas']['VelocityDeltasDto'];
+    };
+    VelocityDto: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      opportunities: number;
+      won: number;
+      lost: number;
+      winRatePeriod: number | null;
+      winRateCohort: number | null;
+      averageCycleDays: number | null;
+      byCurrency: components['schemas']['VelocityByCurrencyDto'][];
+      /** @description Only with compare= */
+      comparison?: components['schemas']['VelocityComparisonDto'];
+      /**
+       * Format: date-time
+       * @description The instant the answer is as of; null for now
+       */
+      asOf: string | null;
+      /**
+       * @description Which time asOf and periods are read on
+       * @enum {string}
+       */
+      axis: 'occurred' | 'recorded';
+      /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
+      stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
+      /** @description The global position the answer reflects (also the X-Read-Position header) */
+      readPosition: string;
+    };
+    FunnelSeriesDto: {
+      /** @enum {string} */
+      interval: 'week' | 'month' | 'quarter';
       /** Format: date-time */
       from: string;
       /** Format: date-time */
@@ -1772,6 +1939,69 @@ export interface components {
       segment: components['schemas']['SegmentDto'];
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
+      /** @description One funnel per bucket, in time order: each equals GET …/metrics/funnel asked for the bucket alone */
+      points: components['schemas']['FunnelFiguresDto'][];
+    };
+    VelocitySeriesDto: {
+      /** @enum {string} */
+      interval: 'week' | 'month' | 'quarter';
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /**
+       * Format: date-time
+       * @description The instant the answer is as of; null for now
+       */
+      asOf: string | null;
+      /**
+       * @description Which time asOf and periods are read on
+       * @enum {string}
+       */
+      axis: 'occurred' | 'recorded';
+      /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
+      stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
+      /** @description The global position the answer reflects (also the X-Read-Position header) */
+      readPosition: string;
+      /** @description Velocity per bucket, in time order: each equals GET …/metrics/velocity asked for the bucket alone */
+      points: components['schemas']['VelocityFiguresDto'][];
+    };
+    PipelinePointDto: {
+      stages: components['schemas']['StageMetricsDto'][];
+      forecast: components['schemas']['ForecastMonthDto'][];
+      /**
+       * Format: date-time
+       * @description The bucket’s end: the instant of this snapshot
+       */
+      at: string;
+    };
+    PipelineSeriesDto: {
+      /** @enum {string} */
+      interval: 'week' | 'month' | 'quarter';
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /**
+       * Format: date-time
+       * @description The instant the answer is as of; null for now
+       */
+      asOf: string | null;
+      /**
+       * @description Which time asOf and periods are read on
+       * @enum {string}
+       */
+      axis: 'occurred' | 'recorded';
+      /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
+      stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
+      /** @description The global position the answer reflects (also the X-Read-Position header) */
+      readPosition: string;
+      /** @description The pipeline at each bucket’s end, in time order: each equals GET …/metrics/pipeline asked asOf that instant */
+      points: components['schemas']['PipelinePointDto'][];
     };
     ImportProgressDto: {
       records: number;
@@ -5688,6 +5918,8 @@ export interface operations {
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         to: string;
+        /** @description Also compute the report for the equally long period just before [from, to) (previous-period) or for the same dates a year earlier (previous-year), and the deltas (this − that); docs/metrics.md, "Comparisons" */
+        compare?: 'previous-period' | 'previous-year';
         /** @description How reaching a stage is counted (default any); see docs/metrics.md */
         policy?: 'strict' | 'any' | 'implied';
       };
@@ -5949,6 +6181,8 @@ export interface operations {
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         to: string;
+        /** @description Also compute the report for the equally long period just before [from, to) (previous-period) or for the same dates a year earlier (previous-year), and the deltas (this − that); docs/metrics.md, "Comparisons" */
+        compare?: 'previous-period' | 'previous-year';
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -5968,6 +6202,407 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['VelocityDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ReadModelsController_funnelSeries: {
+    parameters: {
+      query: {
+        /** @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        asOf?: string;
+        /** @description Time axis of asOf and periods: business time (default) or as recorded */
+        axis?: 'occurred' | 'recorded';
+        /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
+        minPosition?: string;
+        /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
+        stageMap?: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from: string;
+        /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to: string;
+        /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
+        interval: 'week' | 'month' | 'quarter';
+        /** @description How reaching a stage is counted (default any); see docs/metrics.md */
+        policy?: 'strict' | 'any' | 'implied';
+      };
+      header?: {
+        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
+        'X-Min-Position'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FunnelSeriesDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ReadModelsController_velocitySeries: {
+    parameters: {
+      query: {
+        /** @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        asOf?: string;
+        /** @description Time axis of asOf and periods: business time (default) or as recorded */
+        axis?: 'occurred' | 'recorded';
+        /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
+        minPosition?: string;
+        /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
+        stageMap?: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from: string;
+        /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to: string;
+        /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
+        interval: 'week' | 'month' | 'quarter';
+      };
+      header?: {
+        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
+        'X-Min-Position'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['VelocitySeriesDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'];
+        };
+      };
+    };
+  };
+  ReadModelsController_pipelineSeries: {
+    parameters: {
+      query: {
+        /** @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        asOf?: string;
+        /** @description Time axis of asOf and periods: business time (default) or as recorded */
+        axis?: 'occurred' | 'recorded';
+        /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
+        minPosition?: string;
+        /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
+        stageMap?: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from: string;
+        /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to: string;
+        /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
+        interval: 'week' | 'month' | 'quarter';
+      };
+      header?: {
+        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
+        'X-Min-Position'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineSeriesDto'];
         };
       };
       /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */

@@ -7,6 +7,12 @@ import {
   LIVE_SCHEMA,
   board,
   boardOwnerIds,
+  comparisonPeriod,
+  funnelDeltas,
+  seriesBuckets,
+  velocityDeltas,
+  MAX_SERIES_POINTS,
+  type Bucket,
   dealById,
   funnel,
   pipelineDefinition,
@@ -37,11 +43,24 @@ import {
   BoardQueryDto,
   FunnelQueryBodyDto,
   FunnelQueryDto,
+  FunnelSeriesQueryDto,
   PeriodQueryDto,
+  PipelineSeriesQueryDto,
+  VelocitySeriesQueryDto,
+  ComparablePeriodQueryDto,
   ReadParamsDto,
   SegmentParamsDto,
 } from './dtos/query-params.dto.js';
-import { BoardDto, DealViewDto, FunnelDto, PipelineMetricsDto, VelocityDto } from './dtos/read-responses.dto.js';
+import {
+  BoardDto,
+  DealViewDto,
+  FunnelDto,
+  FunnelSeriesDto,
+  PipelineMetricsDto,
+  PipelineSeriesDto,
+  VelocityDto,
+  VelocitySeriesDto,
+} from './dtos/read-responses.dto.js';
 import { awaitReadPosition } from './read-position.js';
 
 /** What every report can answer: the read errors and 422 for a stageMap= it cannot use. */
@@ -268,18 +287,33 @@ export class ReadModelsController {
     const report = await this.reportContext(id, query, principal, request, response);
     const { map, asOf, segment } = report;
     const { from, to } = periodOf(query);
-    const result = await funnel(this.database.db, LIVE_SCHEMA, id, {
-      from,
-      to,
-      policy: query.policy ?? 'any',
-      asOf,
-      now: new Date(),
-      segment,
-      ...reportMap(map),
-    });
+    const now = new Date();
+    const ask = (period: Bucket) =>
+      funnel(this.database.db, LIVE_SCHEMA, id, {
+        ...period,
+        policy: query.policy ?? 'any',
+        asOf,
+        now,
+        segment,
+        ...reportMap(map),
+      });
+    const result = await ask({ from, to });
     if (!result) throw notFound(id, asOf);
+    let comparison = {};
+    if (query.compare) {
+      const other = comparisonPeriod({ from, to }, query.compare);
+      const previous = (await ask(other))!;
+      comparison = {
+        comparison: {
+          compare: query.compare,
+          previous: { ...periodFields(other), ...previous },
+          deltas: funnelDeltas(result, previous),
+        },
+      };
+    }
     return {
       ...result,
+      ...comparison,
       from: from.toISOString(),
       to: to.toISOString(),
       ...reportEnvelope(report),
@@ -344,7 +378,7 @@ export class ReadModelsController {
   })
   async velocity(
     @Param('id', UuidParamPipe) id: string,
-    @Query() query: PeriodQueryDto,
+    @Query() query: ComparablePeriodQueryDto,
     @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
@@ -354,14 +388,152 @@ export class ReadModelsController {
     const { asOf, segment } = report;
     const { from, to } = periodOf(query);
     if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
-    const result = await velocity(this.database.db, LIVE_SCHEMA, id, { from, to, asOf, now: new Date(), segment });
+    const now = new Date();
+    const ask = (period: Bucket) => velocity(this.database.db, LIVE_SCHEMA, id, { ...period, asOf, now, segment });
+    const result = await ask({ from, to });
+    let comparison = {};
+    if (query.compare) {
+      const other = comparisonPeriod({ from, to }, query.compare);
+      const previous = await ask(other);
+      comparison = {
+        comparison: {
+          compare: query.compare,
+          previous: { ...periodFields(other), ...previous },
+          deltas: velocityDeltas(result, previous),
+        },
+      };
+    }
     return {
       ...result,
+      ...comparison,
       from: from.toISOString(),
       to: to.toISOString(),
       ...reportEnvelope(report),
     };
   }
+  @Get('pipelines/:id/metrics/funnel/series')
+  @ApiRead({
+    summary: 'The funnel per week, month or quarter of [from, to), in one request',
+    description:
+      'One funnel per bucket (docs/metrics.md, "Time series"), each equal to GET …/metrics/funnel asked for that bucket alone with the same instant, axis, policy, stage map and segment.',
+    type: FunnelSeriesDto,
+    errors: REPORT_ERRORS,
+  })
+  async funnelSeries(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: FunnelSeriesQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const buckets = bucketsOf(query);
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { map, asOf, segment } = report;
+    const now = new Date();
+    const points = [];
+    for (const bucket of buckets) {
+      const point = await funnel(this.database.db, LIVE_SCHEMA, id, {
+        ...bucket,
+        policy: query.policy ?? 'any',
+        asOf,
+        now,
+        segment,
+        ...reportMap(map),
+      });
+      if (!point) throw notFound(id, asOf);
+      points.push({ ...periodFields(bucket), ...point });
+    }
+    return { ...seriesEnvelope(query), points, ...reportEnvelope(report) };
+  }
+
+  @Get('pipelines/:id/metrics/velocity/series')
+  @ApiRead({
+    summary: 'Sales velocity per week, month or quarter of [from, to), in one request',
+    description:
+      'One velocity per bucket (docs/metrics.md, "Time series"), each equal to GET …/metrics/velocity asked for that bucket alone with the same instant, axis and segment.',
+    type: VelocitySeriesDto,
+    errors: REPORT_ERRORS,
+  })
+  async velocitySeries(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: VelocitySeriesQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const buckets = bucketsOf(query);
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { asOf, segment } = report;
+    if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
+    const now = new Date();
+    const points = [];
+    for (const bucket of buckets)
+      points.push({
+        ...periodFields(bucket),
+        ...(await velocity(this.database.db, LIVE_SCHEMA, id, { ...bucket, asOf, now, segment })),
+      });
+    return { ...seriesEnvelope(query), points, ...reportEnvelope(report) };
+  }
+
+  @Get('pipelines/:id/metrics/pipeline/series')
+  @ApiRead({
+    summary: 'The pipeline (open deals by stage, forecast) at the end of each week, month or quarter of [from, to)',
+    description:
+      'One snapshot per bucket, as of the bucket’s end (docs/metrics.md, "Time series"): each equals GET …/metrics/pipeline asked asOf that instant with the same axis, stage map and segment. asOf is refused (400 as-of-not-supported): the instants are the buckets’ ends. A snapshot of a pipeline not yet defined then has no stages.',
+    type: PipelineSeriesDto,
+    errors: REPORT_ERRORS,
+  })
+  async pipelineSeries(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: PipelineSeriesQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    if (query.asOf)
+      throw new ApiProblem(400, 'as-of-not-supported', 'A pipeline series is as of each bucket’s end: drop asOf');
+    const buckets = bucketsOf(query);
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { map, asOf, segment } = report;
+    if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, { axis: asOf.axis }))) throw notFound(id, asOf);
+    const points = [];
+    for (const bucket of buckets) {
+      const at: AsOf = { axis: asOf.axis, at: bucket.to };
+      const snapshot = await pipelineMetrics(
+        this.database.db,
+        LIVE_SCHEMA,
+        id,
+        at,
+        bucket.to,
+        reportMap(map).stageMap,
+        segment,
+      );
+      points.push({ at: bucket.to.toISOString(), ...(snapshot ?? { stages: [], forecast: [] }) });
+    }
+    return { ...seriesEnvelope(query), points, ...reportEnvelope(report) };
+  }
+}
+
+function periodFields(period: Bucket) {
+  return { from: period.from.toISOString(), to: period.to.toISOString() };
+}
+
+/** The series' buckets (400 for a bad period or more than MAX_SERIES_POINTS). */
+function bucketsOf(query: VelocitySeriesQueryDto): Bucket[] {
+  const { from, to } = periodOf(query);
+  const buckets = seriesBuckets(from, to, query.interval);
+  if (!buckets)
+    throw new ApiProblem(
+      400,
+      'too-many-points',
+      `[from, to) has more than ${MAX_SERIES_POINTS} ${query.interval}s: ask a shorter period or a longer interval`,
+    );
+  return buckets;
+}
+
+function seriesEnvelope(query: VelocitySeriesQueryDto) {
+  const { from, to } = periodOf(query);
+  return { interval: query.interval, ...periodFields({ from, to }) };
 }
 
 function reportMap(map: StageMapView | undefined): { stageMap?: ReportStageMap } {

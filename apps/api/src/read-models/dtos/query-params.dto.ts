@@ -12,7 +12,15 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MAX_TARGETS } from '@dealstream/stage-maps-domain';
-import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
+import {
+  COMPARE_PERIODS,
+  FUNNEL_POLICIES,
+  SERIES_INTERVALS,
+  type ComparePeriod,
+  type FunnelPolicy,
+  type SeriesInterval,
+  type TimeAxis,
+} from '@dealstream/read-models';
 import { Optional } from '../../controller-kit/optional.decorator.js';
 import { InstantQueryField } from '../../audit/dtos/query-fields.js';
 import { StageAssignmentDto, TargetStageDto } from '../../stage-maps/dtos/stage-map.dto.js';
@@ -177,7 +185,44 @@ export class PeriodQueryDto extends SegmentParamsDto {
   to!: string;
 }
 
-export class FunnelQueryDto extends PeriodQueryDto {
+/** A period report that can be compared with another period. */
+export class ComparablePeriodQueryDto extends PeriodQueryDto {
+  @ApiPropertyOptional({
+    enum: COMPARE_PERIODS,
+    description:
+      'Also compute the report for the equally long period just before [from, to) (previous-period) or for the same dates a year earlier (previous-year), and the deltas (this − that); docs/metrics.md, "Comparisons"',
+  })
+  @Optional()
+  @IsIn(COMPARE_PERIODS)
+  compare?: ComparePeriod;
+}
+
+const INTERVAL_FIELD = {
+  enum: SERIES_INTERVALS,
+  description:
+    'Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points)',
+} as const;
+
+export class VelocitySeriesQueryDto extends PeriodQueryDto {
+  @ApiProperty(INTERVAL_FIELD)
+  @IsIn(SERIES_INTERVALS)
+  interval!: SeriesInterval;
+}
+
+/** Pipeline snapshots at each bucket's end: the instants come from the buckets, so asOf is refused. */
+export class PipelineSeriesQueryDto extends VelocitySeriesQueryDto {}
+
+export class FunnelQueryDto extends ComparablePeriodQueryDto {
+  @ApiPropertyOptional({
+    enum: FUNNEL_POLICIES,
+    description: 'How reaching a stage is counted (default any); see docs/metrics.md',
+  })
+  @Optional()
+  @IsIn(FUNNEL_POLICIES)
+  policy?: FunnelPolicy;
+}
+
+export class FunnelSeriesQueryDto extends VelocitySeriesQueryDto {
   @ApiPropertyOptional({
     enum: FUNNEL_POLICIES,
     description: 'How reaching a stage is counted (default any); see docs/metrics.md',

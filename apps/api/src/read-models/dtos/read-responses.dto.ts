@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 
 // What the read-model routes answer, field by field (libs/read-models' query types plus the route's
 // own fields). The e2e suites validate every answer against these schemas.
@@ -342,7 +342,31 @@ class TransitionCountDto {
   count!: number;
 }
 
-export class FunnelDto {
+class FunnelStageDeltaDto {
+  @ApiProperty(COLUMN_ID)
+  stageId!: string;
+  @ApiProperty({ type: 'integer', description: 'reached − the other period’s (0 when it lacks the column)' })
+  reached!: number;
+  @ApiProperty({ type: 'number', nullable: true })
+  conversionToNext!: number | null;
+}
+
+class FunnelDeltasDto {
+  @ApiProperty({ type: 'integer' })
+  cohortSize!: number;
+  @ApiProperty({ type: 'integer' })
+  won!: number;
+  @ApiProperty({ type: 'number', nullable: true, description: 'Null when either win rate is' })
+  winRate!: number | null;
+  @ApiProperty({ type: [FunnelStageDeltaDto], description: 'Per column of this answer' })
+  stages!: FunnelStageDeltaDto[];
+}
+
+class FunnelFiguresDto {
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
   @ApiProperty({ enum: ['any', 'implied', 'strict'] })
   policy!: string;
   @ApiProperty({ type: FunnelCohortDto })
@@ -353,6 +377,39 @@ export class FunnelDto {
   stages!: FunnelStageDto[];
   @ApiProperty({ type: [TransitionCountDto] })
   transitions!: TransitionCountDto[];
+}
+
+export class FunnelComparisonDto {
+  @ApiProperty({ enum: ['previous-period', 'previous-year'] })
+  compare!: string;
+  @ApiProperty({
+    type: FunnelFiguresDto,
+    description: 'The funnel of the other period (same instant, axis, map, segment)',
+  })
+  previous!: FunnelFiguresDto;
+  @ApiProperty({ type: FunnelDeltasDto, description: 'This period − the other' })
+  deltas!: FunnelDeltasDto;
+}
+
+export class FunnelDto extends FunnelFiguresDto {
+  @ApiPropertyOptional({ type: FunnelComparisonDto, description: 'Only with compare=' })
+  comparison?: FunnelComparisonDto;
+  @ApiProperty(AS_OF)
+  asOf!: string | null;
+  @ApiProperty(AXIS)
+  axis!: string;
+  @ApiProperty(STAGE_MAP_REF)
+  stageMap!: StageMapRefDto | null;
+  @ApiProperty(SEGMENT)
+  segment!: SegmentDto;
+  @ApiProperty(READ_POSITION)
+  readPosition!: string;
+}
+
+/** What a series answers beside its points (the same envelope as every report). */
+class SeriesEnvelopeDto {
+  @ApiProperty({ enum: ['week', 'month', 'quarter'] })
+  interval!: string;
   @ApiProperty({ format: 'date-time' })
   from!: string;
   @ApiProperty({ format: 'date-time' })
@@ -367,6 +424,14 @@ export class FunnelDto {
   segment!: SegmentDto;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
+}
+
+export class FunnelSeriesDto extends SeriesEnvelopeDto {
+  @ApiProperty({
+    type: [FunnelFiguresDto],
+    description: 'One funnel per bucket, in time order: each equals GET …/metrics/funnel asked for the bucket alone',
+  })
+  points!: FunnelFiguresDto[];
 }
 
 class VelocityByCurrencyDto {
@@ -382,7 +447,41 @@ class VelocityByCurrencyDto {
   velocityPerDay!: number | null;
 }
 
-export class VelocityDto {
+class VelocityByCurrencyDeltaDto {
+  @ApiProperty()
+  currency!: string;
+  @ApiProperty({ type: 'integer' })
+  opportunities!: number;
+  @ApiProperty({ type: 'integer' })
+  won!: number;
+  @ApiProperty({ type: 'number', nullable: true })
+  averageWonAmount!: number | null;
+  @ApiProperty({ type: 'number', nullable: true })
+  velocityPerDay!: number | null;
+}
+
+class VelocityDeltasDto {
+  @ApiProperty({ type: 'integer' })
+  opportunities!: number;
+  @ApiProperty({ type: 'integer' })
+  won!: number;
+  @ApiProperty({ type: 'integer' })
+  lost!: number;
+  @ApiProperty({ type: 'number', nullable: true })
+  winRatePeriod!: number | null;
+  @ApiProperty({ type: 'number', nullable: true })
+  winRateCohort!: number | null;
+  @ApiProperty({ type: 'number', nullable: true })
+  averageCycleDays!: number | null;
+  @ApiProperty({ type: [VelocityByCurrencyDeltaDto], description: 'Every currency of either period' })
+  byCurrency!: VelocityByCurrencyDeltaDto[];
+}
+
+class VelocityFiguresDto {
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
   @ApiProperty({ type: 'integer' })
   opportunities!: number;
   @ApiProperty({ type: 'integer' })
@@ -397,10 +496,20 @@ export class VelocityDto {
   averageCycleDays!: number | null;
   @ApiProperty({ type: [VelocityByCurrencyDto] })
   byCurrency!: VelocityByCurrencyDto[];
-  @ApiProperty({ format: 'date-time' })
-  from!: string;
-  @ApiProperty({ format: 'date-time' })
-  to!: string;
+}
+
+export class VelocityComparisonDto {
+  @ApiProperty({ enum: ['previous-period', 'previous-year'] })
+  compare!: string;
+  @ApiProperty({ type: VelocityFiguresDto, description: 'Velocity of the other period (same instant, axis, segment)' })
+  previous!: VelocityFiguresDto;
+  @ApiProperty({ type: VelocityDeltasDto, description: 'This period − the other' })
+  deltas!: VelocityDeltasDto;
+}
+
+export class VelocityDto extends VelocityFiguresDto {
+  @ApiPropertyOptional({ type: VelocityComparisonDto, description: 'Only with compare=' })
+  comparison?: VelocityComparisonDto;
   @ApiProperty(AS_OF)
   asOf!: string | null;
   @ApiProperty(AXIS)
@@ -411,4 +520,26 @@ export class VelocityDto {
   segment!: SegmentDto;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
+}
+
+export class VelocitySeriesDto extends SeriesEnvelopeDto {
+  @ApiProperty({
+    type: [VelocityFiguresDto],
+    description: 'Velocity per bucket, in time order: each equals GET …/metrics/velocity asked for the bucket alone',
+  })
+  points!: VelocityFiguresDto[];
+}
+
+class PipelinePointDto extends PickType(PipelineMetricsDto, ['stages', 'forecast'] as const) {
+  @ApiProperty({ format: 'date-time', description: 'The bucket’s end: the instant of this snapshot' })
+  at!: string;
+}
+
+export class PipelineSeriesDto extends SeriesEnvelopeDto {
+  @ApiProperty({
+    type: [PipelinePointDto],
+    description:
+      'The pipeline at each bucket’s end, in time order: each equals GET …/metrics/pipeline asked asOf that instant',
+  })
+  points!: PipelinePointDto[];
 }
