@@ -5650,6 +5650,8 @@ export interface operations {
         maxAmount?: number;
         /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
         source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
         /** @description Only this owner’s deals */
         ownerId?: string;
         /** @description true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others */
@@ -5672,13 +5674,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['BoardDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
       /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
@@ -5787,6 +5791,8 @@ export interface operations {
         maxAmount?: number;
         /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
         source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -5799,13 +5805,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['PipelineMetricsDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
       /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
@@ -5914,6 +5922,8 @@ export interface operations {
         maxAmount?: number;
         /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
         source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
         /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
@@ -5934,13 +5944,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['FunnelDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
       /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
@@ -6177,6 +6189,8 @@ export interface operations {
         maxAmount?: number;
         /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
         source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
         /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
@@ -6195,13 +6209,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['VelocityDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
       /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
@@ -6310,6 +6326,8 @@ export interface operations {
         maxAmount?: number;
         /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
         source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
         /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
@@ -6330,13 +6348,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['FunnelSeriesDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
       /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
@@ -6445,6 +6465,8 @@ export interface operations {
         maxAmount?: number;
         /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
         source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
         /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
@@ -6463,13 +6485,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['VelocitySeriesDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
       /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
@@ -6578,6 +6602,8 @@ export interface operations {
         maxAmount?: number;
         /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
         source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
         /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         from: string;
         /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
@@ -6596,13 +6622,15 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['PipelineSeriesDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
       /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */

@@ -1,5 +1,13 @@
 import { applyDecorators, type Type } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, type ApiPropertyOptions } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOperation,
+  ApiResponse,
+  getSchemaPath,
+  type ApiPropertyOptions,
+} from '@nestjs/swagger';
 import { ProblemDto, WriteResponseDto } from './write-response.dto.js';
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
@@ -86,6 +94,8 @@ export function ApiRead(options: {
   errors?: number[];
   /** The 200 answer's schema. */
   type: Type;
+  /** Also answers CSV and NDJSON (Accept or format=; docs/metrics.md, "Export"). */
+  exports?: boolean;
 }) {
   const descriptions: Record<number, string> = {
     400: 'A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999',
@@ -105,11 +115,27 @@ export function ApiRead(options: {
       required: false,
       description: 'Same as the minPosition query parameter: wait until the read models reflect this write position.',
     }),
-    ApiResponse({
-      status: 200,
-      type: options.type,
-      description: 'OK. Header X-Read-Position: the position the data reflects.',
-    }),
+    ...(options.exports
+      ? [
+          ApiExtraModels(options.type),
+          ApiResponse({
+            status: 200,
+            description:
+              'OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export")',
+            content: {
+              'application/json': { schema: { $ref: getSchemaPath(options.type) } },
+              'text/csv': { schema: { type: 'string' } },
+              'application/x-ndjson': { schema: { type: 'string' } },
+            },
+          }),
+        ]
+      : [
+          ApiResponse({
+            status: 200,
+            type: options.type,
+            description: 'OK. Header X-Read-Position: the position the data reflects.',
+          }),
+        ]),
     ...(options.errors ?? [400, 401, 403, 404, 503]).map((status) =>
       ApiResponse({
         status,

@@ -62,6 +62,18 @@ import {
   VelocitySeriesDto,
 } from './dtos/read-responses.dto.js';
 import { awaitReadPosition } from './read-position.js';
+import {
+  BOARD_COLUMNS,
+  FUNNEL_COLUMNS,
+  PIPELINE_COLUMNS,
+  VELOCITY_COLUMNS,
+  boardRows,
+  exportFile,
+  exportFormat,
+  funnelRows,
+  pipelineRows,
+  velocityRows,
+} from './report-export.js';
 
 /** What every report can answer: the read errors and 422 for a stageMap= it cannot use. */
 const REPORT_ERRORS = [400, 401, 403, 404, 422, 503];
@@ -174,6 +186,7 @@ export class ReadModelsController {
       'Callers without identities:clear (analysts) see every ownerId as its pseudonym (anon-…, the same as in the audit routes) and filter with ownerId=anon-…; a clear id from them is refused (400 owner-filter-needs-pseudonym).',
     type: BoardDto,
     errors: REPORT_ERRORS,
+    exports: true,
   })
   async board(
     @Param('id', UuidParamPipe) id: string,
@@ -201,9 +214,10 @@ export class ReadModelsController {
         : clear
           ? { ownerId: query.ownerId }
           : { ownerIds: await this.ownersWithPseudonym(id, asOf, query.ownerId) };
+    const now = asOf.at ?? new Date();
     const result = await board(this.database.db, LIVE_SCHEMA, id, {
       asOf,
-      now: asOf.at ?? new Date(),
+      now,
       limit: query.limit ? Number(query.limit) : 20,
       ...(query.stageId ? { stageId: query.stageId.toLowerCase() } : {}),
       ...(query.cursor ? { cursor: decodeCursor(query.cursor) } : {}),
@@ -218,6 +232,9 @@ export class ReadModelsController {
       },
     });
     if (!result) throw notFound(id, asOf);
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'board', BOARD_COLUMNS, () => boardRows((asOf.at ?? now).toISOString(), result));
     return {
       ...result,
       ...reportEnvelope(report),
@@ -244,6 +261,7 @@ export class ReadModelsController {
       'Open deals by stage (count, value, weighted, average age, stalled) and weighted forecast by expected close month',
     type: PipelineMetricsDto,
     errors: REPORT_ERRORS,
+    exports: true,
   })
   async pipeline(
     @Param('id', UuidParamPipe) id: string,
@@ -254,16 +272,20 @@ export class ReadModelsController {
   ) {
     const report = await this.reportContext(id, query, principal, request, response);
     const { map, asOf, segment } = report;
+    const now = asOf.at ?? new Date();
     const result = await pipelineMetrics(
       this.database.db,
       LIVE_SCHEMA,
       id,
       asOf,
-      asOf.at ?? new Date(),
+      now,
       reportMap(map).stageMap,
       segment,
     );
     if (!result) throw notFound(id, asOf);
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'pipeline', PIPELINE_COLUMNS, () => pipelineRows(now.toISOString(), result));
     return {
       ...result,
       ...reportEnvelope(report),
@@ -276,6 +298,7 @@ export class ReadModelsController {
       'Funnel of the deals created in [from, to): reached per stage, conversion, drop-off, median time to reach, win rate, transition matrix',
     type: FunnelDto,
     errors: REPORT_ERRORS,
+    exports: true,
   })
   async funnel(
     @Param('id', UuidParamPipe) id: string,
@@ -299,6 +322,9 @@ export class ReadModelsController {
       });
     const result = await ask({ from, to });
     if (!result) throw notFound(id, asOf);
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'funnel', FUNNEL_COLUMNS, () => funnelRows(periodFields({ from, to }), result));
     let comparison = {};
     if (query.compare) {
       const other = comparisonPeriod({ from, to }, query.compare);
@@ -375,6 +401,7 @@ export class ReadModelsController {
     summary: 'Sales velocity for [from, to): opportunities, average won size, win rates (period, cohort), cycle length',
     type: VelocityDto,
     errors: REPORT_ERRORS,
+    exports: true,
   })
   async velocity(
     @Param('id', UuidParamPipe) id: string,
@@ -391,6 +418,9 @@ export class ReadModelsController {
     const now = new Date();
     const ask = (period: Bucket) => velocity(this.database.db, LIVE_SCHEMA, id, { ...period, asOf, now, segment });
     const result = await ask({ from, to });
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'velocity', VELOCITY_COLUMNS, () => velocityRows(periodFields({ from, to }), result));
     let comparison = {};
     if (query.compare) {
       const other = comparisonPeriod({ from, to }, query.compare);
@@ -418,6 +448,7 @@ export class ReadModelsController {
       'One funnel per bucket (docs/metrics.md, "Time series"), each equal to GET …/metrics/funnel asked for that bucket alone with the same instant, axis, policy, stage map and segment.',
     type: FunnelSeriesDto,
     errors: REPORT_ERRORS,
+    exports: true,
   })
   async funnelSeries(
     @Param('id', UuidParamPipe) id: string,
@@ -429,21 +460,29 @@ export class ReadModelsController {
     const buckets = bucketsOf(query);
     const report = await this.reportContext(id, query, principal, request, response);
     const { map, asOf, segment } = report;
+    if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
     const now = new Date();
-    const points = [];
-    for (const bucket of buckets) {
-      const point = await funnel(this.database.db, LIVE_SCHEMA, id, {
-        ...bucket,
-        policy: query.policy ?? 'any',
-        asOf,
-        now,
-        segment,
-        ...reportMap(map),
-      });
-      if (!point) throw notFound(id, asOf);
-      points.push({ ...periodFields(bucket), ...point });
+    const db = this.database.db;
+    // Computed one bucket at a time: an export streams each point's rows before the next is asked.
+    async function* points() {
+      for (const bucket of buckets) {
+        const point = await funnel(db, LIVE_SCHEMA, id, {
+          ...bucket,
+          policy: query.policy ?? 'any',
+          asOf,
+          now,
+          segment,
+          ...reportMap(map),
+        });
+        yield { ...periodFields(bucket), ...point! };
+      }
     }
-    return { ...seriesEnvelope(query), points, ...reportEnvelope(report) };
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'funnel-series', FUNNEL_COLUMNS, async function* () {
+        for await (const point of points()) yield* funnelRows(point, point);
+      });
+    return { ...seriesEnvelope(query), points: await collect(points()), ...reportEnvelope(report) };
   }
 
   @Get('pipelines/:id/metrics/velocity/series')
@@ -453,6 +492,7 @@ export class ReadModelsController {
       'One velocity per bucket (docs/metrics.md, "Time series"), each equal to GET …/metrics/velocity asked for that bucket alone with the same instant, axis and segment.',
     type: VelocitySeriesDto,
     errors: REPORT_ERRORS,
+    exports: true,
   })
   async velocitySeries(
     @Param('id', UuidParamPipe) id: string,
@@ -466,13 +506,17 @@ export class ReadModelsController {
     const { asOf, segment } = report;
     if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
     const now = new Date();
-    const points = [];
-    for (const bucket of buckets)
-      points.push({
-        ...periodFields(bucket),
-        ...(await velocity(this.database.db, LIVE_SCHEMA, id, { ...bucket, asOf, now, segment })),
+    const db = this.database.db;
+    async function* points() {
+      for (const bucket of buckets)
+        yield { ...periodFields(bucket), ...(await velocity(db, LIVE_SCHEMA, id, { ...bucket, asOf, now, segment })) };
+    }
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'velocity-series', VELOCITY_COLUMNS, async function* () {
+        for await (const point of points()) yield* velocityRows(point, point);
       });
-    return { ...seriesEnvelope(query), points, ...reportEnvelope(report) };
+    return { ...seriesEnvelope(query), points: await collect(points()), ...reportEnvelope(report) };
   }
 
   @Get('pipelines/:id/metrics/pipeline/series')
@@ -482,6 +526,7 @@ export class ReadModelsController {
       'One snapshot per bucket, as of the bucket’s end (docs/metrics.md, "Time series"): each equals GET …/metrics/pipeline asked asOf that instant with the same axis, stage map and segment. asOf is refused (400 as-of-not-supported): the instants are the buckets’ ends. A snapshot of a pipeline not yet defined then has no stages.',
     type: PipelineSeriesDto,
     errors: REPORT_ERRORS,
+    exports: true,
   })
   async pipelineSeries(
     @Param('id', UuidParamPipe) id: string,
@@ -496,22 +541,27 @@ export class ReadModelsController {
     const report = await this.reportContext(id, query, principal, request, response);
     const { map, asOf, segment } = report;
     if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, { axis: asOf.axis }))) throw notFound(id, asOf);
-    const points = [];
-    for (const bucket of buckets) {
-      const at: AsOf = { axis: asOf.axis, at: bucket.to };
-      const snapshot = await pipelineMetrics(
-        this.database.db,
-        LIVE_SCHEMA,
-        id,
-        at,
-        bucket.to,
-        reportMap(map).stageMap,
-        segment,
-      );
-      points.push({ at: bucket.to.toISOString(), ...(snapshot ?? { stages: [], forecast: [] }) });
+    const db = this.database.db;
+    async function* points() {
+      for (const bucket of buckets) {
+        const at: AsOf = { axis: asOf.axis, at: bucket.to };
+        const snapshot = await pipelineMetrics(db, LIVE_SCHEMA, id, at, bucket.to, reportMap(map).stageMap, segment);
+        yield { at: bucket.to.toISOString(), ...(snapshot ?? { stages: [], forecast: [] }) };
+      }
     }
-    return { ...seriesEnvelope(query), points, ...reportEnvelope(report) };
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'pipeline-series', PIPELINE_COLUMNS, async function* () {
+        for await (const point of points()) yield* pipelineRows(point.at, point);
+      });
+    return { ...seriesEnvelope(query), points: await collect(points()), ...reportEnvelope(report) };
   }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }
 
 function periodFields(period: Bucket) {

@@ -22,6 +22,7 @@ import {
   type TimeAxis,
 } from '@dealstream/read-models';
 import { Optional } from '../../controller-kit/optional.decorator.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../report-export.js';
 import { InstantQueryField } from '../../audit/dtos/query-fields.js';
 import { StageAssignmentDto, TargetStageDto } from '../../stage-maps/dtos/stage-map.dto.js';
 
@@ -130,6 +131,15 @@ export class SegmentParamsDto extends ReportParamsDto {
     message: 'source must be live, imported or import:<importId>',
   })
   source?: string;
+
+  @ApiPropertyOptional({
+    enum: EXPORT_FORMATS,
+    description:
+      'json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export")',
+  })
+  @Optional()
+  @IsIn(EXPORT_FORMATS)
+  format?: ExportFormat;
 }
 
 export class BoardQueryDto extends SegmentParamsDto {
