@@ -85,7 +85,18 @@ describe('POST /imports on the embedded default (PGlite)', () => {
       winRatePeriod: 0.5,
       winRateCohort: 0.1429,
       averageCycleDays: 9,
-      byCurrency: [{ currency: 'EUR', opportunities: 7, won: 1, averageWonAmount: 1200, velocityPerDay: 467 }],
+      byCurrency: [
+        {
+          currency: 'EUR',
+          opportunities: 7,
+          won: 1,
+          wonAmount: 1200,
+          lost: 1,
+          lostAmount: 2000, // OPP-2, lost at 2000
+          averageWonAmount: 1200,
+          velocityPerDay: 467,
+        },
+      ],
     });
     // Source segments (docs/metrics.md): every deal here came from this import, none was created live.
     const bySource = async (source: string) =>

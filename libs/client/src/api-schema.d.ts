@@ -1726,6 +1726,10 @@ export interface components {
       /** @description reached(this) − reached(next) */
       dropOff: number | null;
       medianDaysToReach: number | null;
+      /** @description Time in stage over the cohort: median of each deal’s total days in the stage (every visit, an open one up to the instant), over the cohort deals that entered it; null when none */
+      daysInStageP50: number | null;
+      /** @description The same distribution’s 90th percentile */
+      daysInStageP90: number | null;
     };
     TransitionCountDto: {
       /** @description The stage’s uuid; under stageMap=, the target stage’s targetId */
@@ -1842,6 +1846,12 @@ export interface components {
       currency: string;
       opportunities: number;
       won: number;
+      /** @description Σ won amount of the deals won in the period (won revenue), minor units */
+      wonAmount: number;
+      /** @description Deals lost in the period */
+      lost: number;
+      /** @description Σ amount of the deals lost in the period (lost value), minor units */
+      lostAmount: number;
       /** @description Mean won amount, minor units */
       averageWonAmount: number | null;
       /** @description Expected won value per day, minor units */
@@ -1864,6 +1874,9 @@ export interface components {
       currency: string;
       opportunities: number;
       won: number;
+      wonAmount: number;
+      lost: number;
+      lostAmount: number;
       averageWonAmount: number | null;
       velocityPerDay: number | null;
     };
@@ -5901,7 +5914,7 @@ export interface operations {
   };
   ReadModelsController_funnel: {
     parameters: {
-      query: {
+      query?: {
         /** @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         asOf?: string;
         /** @description Time axis of asOf and periods: business time (default) or as recorded */
@@ -5924,10 +5937,10 @@ export interface operations {
         source?: string;
         /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
         format?: 'json' | 'csv' | 'ndjson';
-        /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        from: string;
-        /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        to: string;
+        /** @description Period start, inclusive. Default: 90 days before `to`. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from?: string;
+        /** @description Period end, exclusive. Default: the report’s instant (asOf, else now). ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to?: string;
         /** @description Also compute the report for the equally long period just before [from, to) (previous-period) or for the same dates a year earlier (previous-year), and the deltas (this − that); docs/metrics.md, "Comparisons" */
         compare?: 'previous-period' | 'previous-year';
         /** @description How reaching a stage is counted (default any); see docs/metrics.md */
@@ -6168,7 +6181,7 @@ export interface operations {
   };
   ReadModelsController_velocity: {
     parameters: {
-      query: {
+      query?: {
         /** @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         asOf?: string;
         /** @description Time axis of asOf and periods: business time (default) or as recorded */
@@ -6191,10 +6204,10 @@ export interface operations {
         source?: string;
         /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
         format?: 'json' | 'csv' | 'ndjson';
-        /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        from: string;
-        /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        to: string;
+        /** @description Period start, inclusive. Default: 90 days before `to`. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from?: string;
+        /** @description Period end, exclusive. Default: the report’s instant (asOf, else now). ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to?: string;
         /** @description Also compute the report for the equally long period just before [from, to) (previous-period) or for the same dates a year earlier (previous-year), and the deltas (this − that); docs/metrics.md, "Comparisons" */
         compare?: 'previous-period' | 'previous-year';
       };
@@ -6328,10 +6341,10 @@ export interface operations {
         source?: string;
         /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
         format?: 'json' | 'csv' | 'ndjson';
-        /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        from: string;
-        /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        to: string;
+        /** @description Period start, inclusive. Default: 90 days before `to`. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from?: string;
+        /** @description Period end, exclusive. Default: the report’s instant (asOf, else now). ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to?: string;
         /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
         interval: 'week' | 'month' | 'quarter';
         /** @description How reaching a stage is counted (default any); see docs/metrics.md */
@@ -6467,10 +6480,10 @@ export interface operations {
         source?: string;
         /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
         format?: 'json' | 'csv' | 'ndjson';
-        /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        from: string;
-        /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        to: string;
+        /** @description Period start, inclusive. Default: 90 days before `to`. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from?: string;
+        /** @description Period end, exclusive. Default: the report’s instant (asOf, else now). ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to?: string;
         /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
         interval: 'week' | 'month' | 'quarter';
       };
@@ -6604,10 +6617,10 @@ export interface operations {
         source?: string;
         /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
         format?: 'json' | 'csv' | 'ndjson';
-        /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        from: string;
-        /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        to: string;
+        /** @description Period start, inclusive. Default: 90 days before `to`. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from?: string;
+        /** @description Period end, exclusive. Default: the report’s instant (asOf, else now). ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to?: string;
         /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
         interval: 'week' | 'month' | 'quarter';
       };

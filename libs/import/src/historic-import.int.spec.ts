@@ -239,7 +239,17 @@ describe.each([
     expect(result).toEqual({
       ...figures,
       byCurrency: [
-        { currency: 'EUR', opportunities: figures.opportunities, won: figures.won, averageWonAmount, velocityPerDay },
+        {
+          currency: 'EUR',
+          opportunities: figures.opportunities,
+          won: figures.won,
+          // The only win is D1 at 1200, the only loss D2 at 2000.
+          wonAmount: figures.won * 1200,
+          lost: figures.lost,
+          lostAmount: figures.lost * 2000,
+          averageWonAmount,
+          velocityPerDay,
+        },
       ],
     });
   });

@@ -44,7 +44,6 @@ import {
   FunnelQueryBodyDto,
   FunnelQueryDto,
   FunnelSeriesQueryDto,
-  PeriodQueryDto,
   PipelineSeriesQueryDto,
   VelocitySeriesQueryDto,
   ComparablePeriodQueryDto,
@@ -482,7 +481,7 @@ export class ReadModelsController {
       return exportFile(format, 'funnel-series', FUNNEL_COLUMNS, async function* () {
         for await (const point of points()) yield* funnelRows(point, point);
       });
-    return { ...seriesEnvelope(query), points: await collect(points()), ...reportEnvelope(report) };
+    return { ...seriesEnvelope(query, buckets), points: await collect(points()), ...reportEnvelope(report) };
   }
 
   @Get('pipelines/:id/metrics/velocity/series')
@@ -516,7 +515,7 @@ export class ReadModelsController {
       return exportFile(format, 'velocity-series', VELOCITY_COLUMNS, async function* () {
         for await (const point of points()) yield* velocityRows(point, point);
       });
-    return { ...seriesEnvelope(query), points: await collect(points()), ...reportEnvelope(report) };
+    return { ...seriesEnvelope(query, buckets), points: await collect(points()), ...reportEnvelope(report) };
   }
 
   @Get('pipelines/:id/metrics/pipeline/series')
@@ -554,7 +553,7 @@ export class ReadModelsController {
       return exportFile(format, 'pipeline-series', PIPELINE_COLUMNS, async function* () {
         for await (const point of points()) yield* pipelineRows(point.at, point);
       });
-    return { ...seriesEnvelope(query), points: await collect(points()), ...reportEnvelope(report) };
+    return { ...seriesEnvelope(query, buckets), points: await collect(points()), ...reportEnvelope(report) };
   }
 }
 
@@ -581,9 +580,8 @@ function bucketsOf(query: VelocitySeriesQueryDto): Bucket[] {
   return buckets;
 }
 
-function seriesEnvelope(query: VelocitySeriesQueryDto) {
-  const { from, to } = periodOf(query);
-  return { interval: query.interval, ...periodFields({ from, to }) };
+function seriesEnvelope(query: VelocitySeriesQueryDto, buckets: Bucket[]) {
+  return { interval: query.interval, ...periodFields({ from: buckets[0].from, to: buckets.at(-1)!.to }) };
 }
 
 function reportMap(map: StageMapView | undefined): { stageMap?: ReportStageMap } {
@@ -673,9 +671,16 @@ function asOfOf(query: Pick<ReadParamsDto, 'asOf' | 'axis'>): AsOf {
   return { axis: query.axis ?? 'occurred', ...(query.asOf ? { at: parseInstant(query.asOf)! } : {}) };
 }
 
-function periodOf(query: Pick<PeriodQueryDto, 'from' | 'to'>): { from: Date; to: Date } {
-  const from = parseInstant(query.from)!;
-  const to = parseInstant(query.to)!;
+/** Without from, a period is the 90 days before to. */
+const DEFAULT_PERIOD_DAYS = 90;
+
+/**
+ * The period [from, to): as given, else `to` = the report's instant (asOf, else now) and `from` =
+ * 90 days before `to` (docs/metrics.md, "Conventions").
+ */
+function periodOf(query: { from?: string; to?: string; asOf?: string }): { from: Date; to: Date } {
+  const to = query.to ? parseInstant(query.to)! : query.asOf ? parseInstant(query.asOf)! : new Date();
+  const from = query.from ? parseInstant(query.from)! : new Date(to.getTime() - DEFAULT_PERIOD_DAYS * 86_400_000);
   if (!(from < to)) throw new ApiProblem(400, 'invalid-period', 'from must be before to');
   return { from, to };
 }

@@ -70,6 +70,8 @@ export const FUNNEL_COLUMNS = [
   'conversion_to_next',
   'drop_off',
   'median_days_to_reach',
+  'days_in_stage_p50',
+  'days_in_stage_p90',
   'cohort_size',
   'cohort_open',
   'cohort_won',
@@ -90,6 +92,8 @@ export function funnelRows(period: { from: string; to: string }, funnel: Funnel)
     conversion_to_next: stage.conversionToNext,
     drop_off: stage.dropOff,
     median_days_to_reach: stage.medianDaysToReach,
+    days_in_stage_p50: stage.daysInStageP50,
+    days_in_stage_p90: stage.daysInStageP90,
     cohort_size: funnel.cohort.size,
     cohort_open: funnel.cohort.open,
     cohort_won: funnel.cohort.won,
@@ -105,6 +109,9 @@ export const VELOCITY_COLUMNS = [
   'currency',
   'opportunities',
   'won',
+  'won_amount',
+  'lost',
+  'lost_amount',
   'average_won_amount',
   'velocity_per_day',
   'total_opportunities',
@@ -125,20 +132,28 @@ export function velocityRows(period: { from: string; to: string }, velocity: Vel
     win_rate_cohort: velocity.winRateCohort,
     average_cycle_days: velocity.averageCycleDays,
   };
-  const perCurrency: {
-    currency: string | null;
-    opportunities: number;
-    won: number;
-    averageWonAmount: number | null;
-    velocityPerDay: number | null;
-  }[] = velocity.byCurrency.length
+  const perCurrency: Velocity['byCurrency'] = velocity.byCurrency.length
     ? velocity.byCurrency
-    : [{ currency: null, opportunities: 0, won: 0, averageWonAmount: null, velocityPerDay: null }];
+    : [
+        {
+          currency: '',
+          opportunities: 0,
+          won: 0,
+          wonAmount: 0,
+          lost: 0,
+          lostAmount: 0,
+          averageWonAmount: null,
+          velocityPerDay: null,
+        },
+      ];
   return perCurrency.map((c) => ({
     ...period,
-    currency: c.currency,
+    currency: c.currency || null,
     opportunities: c.opportunities,
     won: c.won,
+    won_amount: c.wonAmount,
+    lost: c.lost,
+    lost_amount: c.lostAmount,
     average_won_amount: c.averageWonAmount,
     velocity_per_day: c.velocityPerDay,
     ...totals,

@@ -64,6 +64,9 @@ export interface VelocityDeltas {
     currency: string;
     opportunities: number;
     won: number;
+    wonAmount: number;
+    lost: number;
+    lostAmount: number;
     averageWonAmount: number | null;
     velocityPerDay: number | null;
   }[];
@@ -87,6 +90,9 @@ export function velocityDeltas(current: Velocity, previous: Velocity): VelocityD
         currency,
         opportunities: (now?.opportunities ?? 0) - (before?.opportunities ?? 0),
         won: (now?.won ?? 0) - (before?.won ?? 0),
+        wonAmount: (now?.wonAmount ?? 0) - (before?.wonAmount ?? 0),
+        lost: (now?.lost ?? 0) - (before?.lost ?? 0),
+        lostAmount: (now?.lostAmount ?? 0) - (before?.lostAmount ?? 0),
         averageWonAmount: delta(now?.averageWonAmount ?? null, before?.averageWonAmount ?? null),
         velocityPerDay: delta(now?.velocityPerDay ?? null, before?.velocityPerDay ?? null),
       };

@@ -33,6 +33,8 @@ describe('comparisons', () => {
       conversionToNext: conversion[i],
       dropOff: null,
       medianDaysToReach: null,
+      daysInStageP50: null,
+      daysInStageP90: null,
     })),
     transitions: [],
   });
@@ -66,14 +68,43 @@ describe('comparisons', () => {
     });
     const current = v(
       5,
-      [{ currency: 'EUR', opportunities: 5, won: 1, averageWonAmount: 1200, velocityPerDay: 300 }],
+      [
+        {
+          currency: 'EUR',
+          opportunities: 5,
+          won: 1,
+          wonAmount: 1200,
+          lost: 1,
+          lostAmount: 700,
+          averageWonAmount: 1200,
+          velocityPerDay: 300,
+        },
+      ],
       12.5,
     );
     const previous = v(
       4,
       [
-        { currency: 'EUR', opportunities: 3, won: 1, averageWonAmount: 1000, velocityPerDay: 150 },
-        { currency: 'USD', opportunities: 1, won: 0, averageWonAmount: null, velocityPerDay: null },
+        {
+          currency: 'EUR',
+          opportunities: 3,
+          won: 1,
+          wonAmount: 1000,
+          lost: 0,
+          lostAmount: 0,
+          averageWonAmount: 1000,
+          velocityPerDay: 150,
+        },
+        {
+          currency: 'USD',
+          opportunities: 1,
+          won: 0,
+          wonAmount: 0,
+          lost: 1,
+          lostAmount: 90,
+          averageWonAmount: null,
+          velocityPerDay: null,
+        },
       ],
       10.25,
     );
@@ -85,8 +116,26 @@ describe('comparisons', () => {
       winRateCohort: 0,
       averageCycleDays: 2.25,
       byCurrency: [
-        { currency: 'EUR', opportunities: 2, won: 0, averageWonAmount: 200, velocityPerDay: 150 },
-        { currency: 'USD', opportunities: -1, won: 0, averageWonAmount: null, velocityPerDay: null },
+        {
+          currency: 'EUR',
+          opportunities: 2,
+          won: 0,
+          wonAmount: 200,
+          lost: 1,
+          lostAmount: 700,
+          averageWonAmount: 200,
+          velocityPerDay: 150,
+        },
+        {
+          currency: 'USD',
+          opportunities: -1,
+          won: 0,
+          wonAmount: 0,
+          lost: -1,
+          lostAmount: -90,
+          averageWonAmount: null,
+          velocityPerDay: null,
+        },
       ],
     });
   });

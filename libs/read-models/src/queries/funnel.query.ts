@@ -36,6 +36,12 @@ export interface FunnelStage {
   readonly dropOff: number | null;
   /** Median over the cohort deals that actually entered the stage (strict: in order) of (first entry − creation), days. */
   readonly medianDaysToReach: number | null;
+  /**
+   * Time in stage over the cohort: per deal that entered the stage by the instant, its total days in
+   * it (every visit; an open one up to the instant); the median and 90th percentile of those. Null when none.
+   */
+  readonly daysInStageP50: number | null;
+  readonly daysInStageP90: number | null;
 }
 
 export interface Funnel {
@@ -67,7 +73,7 @@ export async function funnel(
   if (!definition) return undefined;
   const layout = stageLayout(definition, request.stageMap);
   const s = sql.id(schema);
-  const { transitionAt, validFrom, validTo, firstAt, createdAt } = axisColumns(request.asOf.axis);
+  const { transitionAt, validFrom, validTo, firstAt, createdAt, enteredAt, exitedAt } = axisColumns(request.asOf.axis);
   const instant = timestamp(request.asOf.at ?? request.now);
   const from = timestamp(request.from);
   const to = timestamp(request.to);
@@ -104,6 +110,19 @@ export async function funnel(
       ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``} ${inSegment(sql`t.deal_id`)}
     group by f.position, d.position, 1, 2 order by f.position, d.position, 1, 2`.execute(db);
 
+  const { rows: timeInStage } = await sql<{ position: number; p50: string; p90: string }>`
+    with def as (select * from ${layoutSql(layout)}), cohort as ${cohort},
+    per_deal as (
+      select def.position, i.deal_id,
+             sum(extract(epoch from least(coalesce(i.${exitedAt}, ${instant}), ${instant}) - i.${enteredAt}) / 86400) as days
+      from ${s}.stage_intervals i join cohort c on c.deal_id = i.deal_id join def on def.stage_id = i.stage_id
+      where i.pipeline_id = ${pipelineId}::uuid and i.${enteredAt} <= ${instant}
+      group by def.position, i.deal_id
+    )
+    select position, (percentile_cont(0.5) within group (order by days))::text as p50,
+           (percentile_cont(0.9) within group (order by days))::text as p90
+    from per_deal group by position`.execute(db);
+
   const countOf = (status: string) => Number(outcomes.find((o) => o.status === status)?.count ?? 0);
   const size = outcomes.reduce((n, o) => n + Number(o.count), 0);
   const reachedAt = (position: number) => reached.get(position)?.reached ?? 0;
@@ -119,6 +138,7 @@ export async function funnel(
       conversionToNext: next === null || here === 0 ? null : ratio(next, here),
       dropOff: next === null ? null : here - next,
       medianDaysToReach: median === null ? null : Math.round(median * 100) / 100,
+      ...daysInStage(timeInStage.find((t) => t.position === position)),
     };
   });
   return {
@@ -198,6 +218,11 @@ async function reachedPerPosition(
 }
 
 const numberOrNull = (text: string | null): number | null => (text === null ? null : Number(text));
+
+function daysInStage(row: { p50: string; p90: string } | undefined) {
+  const days = (text: string | undefined) => (text === undefined ? null : Math.round(Number(text) * 100) / 100);
+  return { daysInStageP50: days(row?.p50), daysInStageP90: days(row?.p90) };
+}
 
 /** Ratios are reported to 4 decimals. */
 export function ratio(numerator: number, denominator: number): number {

@@ -147,6 +147,32 @@ describe('report segments on a hand-computed dataset (PostgreSQL)', () => {
     });
   });
 
+  it('time in stage over the cohort: p50 and p90 of each deal’s total days in the stage (open visits up to d20)', async () => {
+    const days = async (segment?: Segment) => {
+      const result = await funnel(database.db, LIVE_SCHEMA, P, {
+        ...period,
+        policy: 'any',
+        asOf: { axis: 'occurred' },
+        now,
+        ...(segment ? { segment } : {}),
+      });
+      return result!.stages.map((s) => [s.daysInStageP50, s.daysInStageP90]);
+    };
+    // A: D1 2, D2 3, D3 1, D5 17 → [1, 2, 3, 17]: p50 2.5, p90 3 + 0.7 × 14 = 12.8.
+    // B: D1 3, D3 13, D4 18 → [3, 13, 18]: p50 13, p90 13 + 0.8 × 5 = 17.
+    expect(await days()).toEqual([
+      [2.5, 12.8],
+      [13, 17],
+      [null, null],
+    ]);
+    // New business: A [2, 3, 17] → 3 and 3 + 0.8 × 14 = 14.2; B [3, 18] → 10.5 and 3 + 0.9 × 15 = 16.5.
+    expect(await days({ kinds: ['new'] })).toEqual([
+      [3, 14.2],
+      [10.5, 16.5],
+      [null, null],
+    ]);
+  });
+
   it('kind=upsell: the up-sell alone (D3)', async () => {
     expect(await funnelOf({ kinds: ['upsell'] })).toEqual({
       cohort: { size: 1, open: 1, won: 0, lost: 0, disqualified: 0 },
@@ -228,8 +254,26 @@ describe('report segments on a hand-computed dataset (PostgreSQL)', () => {
       winRateCohort: 0.2,
       averageCycleDays: 5,
       byCurrency: [
-        { currency: 'EUR', opportunities: 4, won: 1, averageWonAmount: 1000, velocityPerDay: 400 },
-        { currency: 'USD', opportunities: 1, won: 0, averageWonAmount: null, velocityPerDay: null },
+        {
+          currency: 'EUR',
+          opportunities: 4,
+          won: 1,
+          wonAmount: 1000,
+          lost: 0,
+          lostAmount: 0,
+          averageWonAmount: 1000,
+          velocityPerDay: 400,
+        },
+        {
+          currency: 'USD',
+          opportunities: 1,
+          won: 0,
+          wonAmount: 0,
+          lost: 1,
+          lostAmount: 2000,
+          averageWonAmount: null,
+          velocityPerDay: null,
+        },
       ],
     });
     expect(await velocityOf({ kinds: ['new'] })).toEqual({
@@ -240,8 +284,26 @@ describe('report segments on a hand-computed dataset (PostgreSQL)', () => {
       winRateCohort: 0.25,
       averageCycleDays: 5,
       byCurrency: [
-        { currency: 'EUR', opportunities: 3, won: 1, averageWonAmount: 1000, velocityPerDay: 300 },
-        { currency: 'USD', opportunities: 1, won: 0, averageWonAmount: null, velocityPerDay: null },
+        {
+          currency: 'EUR',
+          opportunities: 3,
+          won: 1,
+          wonAmount: 1000,
+          lost: 0,
+          lostAmount: 0,
+          averageWonAmount: 1000,
+          velocityPerDay: 300,
+        },
+        {
+          currency: 'USD',
+          opportunities: 1,
+          won: 0,
+          wonAmount: 0,
+          lost: 1,
+          lostAmount: 2000,
+          averageWonAmount: null,
+          velocityPerDay: null,
+        },
       ],
     });
     // EUR only: D2's loss is out, so every closing in the period is a win.
@@ -252,7 +314,18 @@ describe('report segments on a hand-computed dataset (PostgreSQL)', () => {
       winRatePeriod: 1,
       winRateCohort: 0.25,
       averageCycleDays: 5,
-      byCurrency: [{ currency: 'EUR', opportunities: 4, won: 1, averageWonAmount: 1000, velocityPerDay: 800 }],
+      byCurrency: [
+        {
+          currency: 'EUR',
+          opportunities: 4,
+          won: 1,
+          wonAmount: 1000,
+          lost: 0,
+          lostAmount: 0,
+          averageWonAmount: 1000,
+          velocityPerDay: 800,
+        },
+      ],
     });
     expect(await velocityOf({ ownerIds: ['sue'] })).toEqual({
       opportunities: 1,
@@ -261,7 +334,18 @@ describe('report segments on a hand-computed dataset (PostgreSQL)', () => {
       winRatePeriod: 0,
       winRateCohort: 0,
       averageCycleDays: null,
-      byCurrency: [{ currency: 'USD', opportunities: 1, won: 0, averageWonAmount: null, velocityPerDay: null }],
+      byCurrency: [
+        {
+          currency: 'USD',
+          opportunities: 1,
+          won: 0,
+          wonAmount: 0,
+          lost: 1,
+          lostAmount: 2000,
+          averageWonAmount: null,
+          velocityPerDay: null,
+        },
+      ],
     });
   });
 

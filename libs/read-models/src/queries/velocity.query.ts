@@ -30,6 +30,12 @@ export interface Velocity {
     currency: string;
     opportunities: number;
     won: number;
+    /** Σ won amount (minor units) of the deals won in the period: the won revenue. */
+    wonAmount: number;
+    /** Deals lost in the period (closings, as `lost`). */
+    lost: number;
+    /** Σ amount (minor units) of the deals lost in the period, as it stood at the loss: the lost value. */
+    lostAmount: number;
     /** Mean won amount (minor units) of the deals won in the period. */
     averageWonAmount: number | null;
     /** opportunities × averageWonAmount × winRatePeriod ÷ averageCycleDays: expected won value per day. */
@@ -69,10 +75,10 @@ export async function velocity(
     exit_kind: string;
     days: string;
     currency: string;
-    won_amount: string | null;
+    amount: string;
   }>`
     select i.deal_id, i.exit_kind, (extract(epoch from i.${exitedAt} - w.created_at) / 86400)::text as days, w.currency,
-           case when i.exit_kind = 'won' then w.amount::text end as won_amount
+           w.amount::text as amount
     from ${s}.stage_intervals i
     join lateral (select created_at, currency, amount from ${s}.deal_versions v
                   where v.deal_id = i.deal_id and v.revision >= i.entered_revision and v.status = i.exit_kind
@@ -87,7 +93,8 @@ export async function velocity(
   const cohortWon = cohort.reduce((n, c) => n + Number(c.won), 0);
   const winRatePeriod = won.length + lost.length === 0 ? null : ratio(won.length, won.length + lost.length);
   const averageCycleDays = won.length === 0 ? null : round2(won.reduce((n, c) => n + Number(c.days), 0) / won.length);
-  const currencies = [...new Set([...cohort.map((c) => c.currency), ...won.map((w) => w.currency)])].sort();
+  const currencies = [...new Set([...cohort.map((c) => c.currency), ...closings.map((c) => c.currency)])].sort();
+  const sum = (rows: typeof closings) => rows.reduce((n, r) => n + Number(r.amount), 0);
 
   return {
     opportunities,
@@ -99,15 +106,22 @@ export async function velocity(
     byCurrency: currencies.map((currency) => {
       const opps = Number(cohort.find((c) => c.currency === currency)?.opportunities ?? 0);
       const wonHere = won.filter((w) => w.currency === currency);
-      const averageWonAmount =
-        wonHere.length === 0
-          ? null
-          : Math.round(wonHere.reduce((n, w) => n + Number(w.won_amount), 0) / wonHere.length);
+      const lostHere = lost.filter((l) => l.currency === currency);
+      const averageWonAmount = wonHere.length === 0 ? null : Math.round(sum(wonHere) / wonHere.length);
       const velocityPerDay =
         averageWonAmount === null || winRatePeriod === null || !averageCycleDays
           ? null
           : Math.round((opps * averageWonAmount * winRatePeriod) / averageCycleDays);
-      return { currency, opportunities: opps, won: wonHere.length, averageWonAmount, velocityPerDay };
+      return {
+        currency,
+        opportunities: opps,
+        won: wonHere.length,
+        wonAmount: sum(wonHere),
+        lost: lostHere.length,
+        lostAmount: sum(lostHere),
+        averageWonAmount,
+        velocityPerDay,
+      };
     }),
   };
 }

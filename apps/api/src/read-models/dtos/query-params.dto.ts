@@ -188,11 +188,11 @@ export class BoardQueryDto extends SegmentParamsDto {
 }
 
 export class PeriodQueryDto extends SegmentParamsDto {
-  @InstantQueryField('Period start, inclusive', { required: true })
-  from!: string;
+  @InstantQueryField('Period start, inclusive. Default: 90 days before `to`')
+  from?: string;
 
-  @InstantQueryField('Period end, exclusive', { required: true })
-  to!: string;
+  @InstantQueryField('Period end, exclusive. Default: the report’s instant (asOf, else now)')
+  to?: string;
 }
 
 /** A period report that can be compared with another period. */

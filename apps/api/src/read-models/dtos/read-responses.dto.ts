@@ -331,6 +331,14 @@ class FunnelStageDto {
   dropOff!: number | null;
   @ApiProperty(DAYS)
   medianDaysToReach!: number | null;
+  @ApiProperty({
+    ...DAYS,
+    description:
+      'Time in stage over the cohort: median of each deal’s total days in the stage (every visit, an open one up to the instant), over the cohort deals that entered it; null when none',
+  })
+  daysInStageP50!: number | null;
+  @ApiProperty({ ...DAYS, description: 'The same distribution’s 90th percentile' })
+  daysInStageP90!: number | null;
 }
 
 class TransitionCountDto {
@@ -441,6 +449,15 @@ class VelocityByCurrencyDto {
   opportunities!: number;
   @ApiProperty({ type: 'integer' })
   won!: number;
+  @ApiProperty({
+    ...MINOR_UNITS,
+    description: 'Σ won amount of the deals won in the period (won revenue), minor units',
+  })
+  wonAmount!: number;
+  @ApiProperty({ type: 'integer', description: 'Deals lost in the period' })
+  lost!: number;
+  @ApiProperty({ ...MINOR_UNITS, description: 'Σ amount of the deals lost in the period (lost value), minor units' })
+  lostAmount!: number;
   @ApiProperty({ type: 'number', nullable: true, description: 'Mean won amount, minor units' })
   averageWonAmount!: number | null;
   @ApiProperty({ type: 'number', nullable: true, description: 'Expected won value per day, minor units' })
@@ -454,6 +471,12 @@ class VelocityByCurrencyDeltaDto {
   opportunities!: number;
   @ApiProperty({ type: 'integer' })
   won!: number;
+  @ApiProperty({ type: 'integer' })
+  wonAmount!: number;
+  @ApiProperty({ type: 'integer' })
+  lost!: number;
+  @ApiProperty({ type: 'integer' })
+  lostAmount!: number;
   @ApiProperty({ type: 'number', nullable: true })
   averageWonAmount!: number | null;
   @ApiProperty({ type: 'number', nullable: true })
