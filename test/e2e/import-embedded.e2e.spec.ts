@@ -85,6 +85,9 @@ describe('POST /imports on the embedded default (PGlite)', () => {
       winRatePeriod: 0.5,
       winRateCohort: 0.1429,
       averageCycleDays: 9,
+      disqualified: 1,
+      lostReasons: [{ reason: 'price', count: 1 }],
+      disqualificationReasons: [{ reason: 'no-budget', count: 1 }],
       byCurrency: [
         {
           currency: 'EUR',

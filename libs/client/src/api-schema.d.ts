@@ -1842,6 +1842,11 @@ export interface components {
       policy?: 'strict' | 'any' | 'implied';
       stageMap: components['schemas']['OneOffStageMapDto'];
     };
+    ReasonCountDto: {
+      /** @description As the closing gave it; null: none given */
+      reason: string | null;
+      count: number;
+    };
     VelocityByCurrencyDto: {
       currency: string;
       opportunities: number;
@@ -1868,6 +1873,12 @@ export interface components {
       winRatePeriod: number | null;
       winRateCohort: number | null;
       averageCycleDays: number | null;
+      /** @description Deals disqualified in the period (not losses) */
+      disqualified: number;
+      /** @description The period’s losses by reason, most first, then by reason */
+      lostReasons: components['schemas']['ReasonCountDto'][];
+      /** @description The period’s disqualifications by reason, most first, then by reason */
+      disqualificationReasons: components['schemas']['ReasonCountDto'][];
       byCurrency: components['schemas']['VelocityByCurrencyDto'][];
     };
     VelocityByCurrencyDeltaDto: {
@@ -1909,6 +1920,12 @@ export interface components {
       winRatePeriod: number | null;
       winRateCohort: number | null;
       averageCycleDays: number | null;
+      /** @description Deals disqualified in the period (not losses) */
+      disqualified: number;
+      /** @description The period’s losses by reason, most first, then by reason */
+      lostReasons: components['schemas']['ReasonCountDto'][];
+      /** @description The period’s disqualifications by reason, most first, then by reason */
+      disqualificationReasons: components['schemas']['ReasonCountDto'][];
       byCurrency: components['schemas']['VelocityByCurrencyDto'][];
       /** @description Only with compare= */
       comparison?: components['schemas']['VelocityComparisonDto'];

@@ -132,21 +132,20 @@ export async function flushBatch(
   // Raw: closing rows is an update joined to a VALUES list, which the builder cannot say.
   await inChunks(writes.intervalClosings, (chunk) =>
     sql`
-    update ${s}.stage_intervals t set exited_at = v.exited_at::timestamptz, exited_recorded_at = v.exited_recorded_at::timestamptz, exit_kind = v.exit_kind
-    from (values ${sql.join(chunk.map((c) => sql`(${c.deal_id}::uuid, ${c.revision}::bigint, ${c.at.toISOString()}, ${c.recorded_at.toISOString()}, ${c.exit_kind ?? null})`))})
-      as v(deal_id, entered_revision, exited_at, exited_recorded_at, exit_kind)
+    update ${s}.stage_intervals t set exited_at = v.exited_at::timestamptz, exited_recorded_at = v.exited_recorded_at::timestamptz, exit_kind = v.exit_kind, exit_reason = v.exit_reason
+    from (values ${sql.join(chunk.map((c) => sql`(${c.deal_id}::uuid, ${c.revision}::bigint, ${c.at.toISOString()}, ${c.recorded_at.toISOString()}, ${c.exit_kind ?? null}, ${c.exit_reason ?? null}::text)`))})
+      as v(deal_id, entered_revision, exited_at, exited_recorded_at, exit_kind, exit_reason)
     where t.deal_id = v.deal_id and t.entered_revision = v.entered_revision`.execute(trx),
   );
 
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
   await inColumns([...writes.intervals.values()], (c) =>
     sql`
-    insert into ${s}.stage_intervals (deal_id, entered_revision, pipeline_id, stage_id, entered_at, exited_at, entered_recorded_at, exited_recorded_at, exit_kind)
+    insert into ${s}.stage_intervals (deal_id, entered_revision, pipeline_id, stage_id, entered_at, exited_at, entered_recorded_at, exited_recorded_at, exit_kind, exit_reason)
     select * from unnest(${c((i) => i.deal_id)}::uuid[], ${c((i) => i.entered_revision)}::bigint[], ${c((i) => i.pipeline_id)}::uuid[],
       ${c((i) => i.stage_id)}::uuid[], ${c((i) => iso(i.entered_at))}::timestamptz[], ${c((i) => iso(i.exited_at))}::timestamptz[],
-      ${c((i) => iso(i.entered_recorded_at))}::timestamptz[], ${c((i) => iso(i.exited_recorded_at))}::timestamptz[], ${c((i) => i.exit_kind)}::text[])`.execute(
-      trx,
-    ),
+      ${c((i) => iso(i.entered_recorded_at))}::timestamptz[], ${c((i) => iso(i.exited_recorded_at))}::timestamptz[], ${c((i) => i.exit_kind)}::text[],
+      ${c((i) => i.exit_reason)}::text[])`.execute(trx),
   );
 
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.

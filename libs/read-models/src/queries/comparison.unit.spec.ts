@@ -64,6 +64,9 @@ describe('comparisons', () => {
       winRatePeriod: 0.5,
       winRateCohort: 0.1,
       averageCycleDays: cycle,
+      disqualified: 0,
+      lostReasons: [],
+      disqualificationReasons: [],
       byCurrency,
     });
     const current = v(

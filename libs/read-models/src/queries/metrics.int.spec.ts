@@ -213,6 +213,10 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
       winRatePeriod: 0.5,
       winRateCohort: 0.2,
       averageCycleDays: 9,
+      // D2 lost for price (d8), D4 disqualified for no budget (d5).
+      disqualified: 1,
+      lostReasons: [{ reason: 'price', count: 1 }],
+      disqualificationReasons: [{ reason: 'no-budget', count: 1 }],
       // 5 × 1200 × 0.5 ÷ 9 = 333.33…
       // won revenue: D1's 1200; lost value: D2's 2000.
       byCurrency: [

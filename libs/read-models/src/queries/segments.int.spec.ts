@@ -253,6 +253,9 @@ describe('report segments on a hand-computed dataset (PostgreSQL)', () => {
       winRatePeriod: 0.5,
       winRateCohort: 0.2,
       averageCycleDays: 5,
+      disqualified: 0,
+      lostReasons: [{ reason: 'price', count: 1 }],
+      disqualificationReasons: [],
       byCurrency: [
         {
           currency: 'EUR',
@@ -283,6 +286,9 @@ describe('report segments on a hand-computed dataset (PostgreSQL)', () => {
       winRatePeriod: 0.5,
       winRateCohort: 0.25,
       averageCycleDays: 5,
+      disqualified: 0,
+      lostReasons: [{ reason: 'price', count: 1 }],
+      disqualificationReasons: [],
       byCurrency: [
         {
           currency: 'EUR',
@@ -314,6 +320,9 @@ describe('report segments on a hand-computed dataset (PostgreSQL)', () => {
       winRatePeriod: 1,
       winRateCohort: 0.25,
       averageCycleDays: 5,
+      disqualified: 0,
+      lostReasons: [],
+      disqualificationReasons: [],
       byCurrency: [
         {
           currency: 'EUR',
@@ -334,6 +343,9 @@ describe('report segments on a hand-computed dataset (PostgreSQL)', () => {
       winRatePeriod: 0,
       winRateCohort: 0,
       averageCycleDays: null,
+      disqualified: 0,
+      lostReasons: [{ reason: 'price', count: 1 }],
+      disqualificationReasons: [],
       byCurrency: [
         {
           currency: 'USD',

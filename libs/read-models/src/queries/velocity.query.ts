@@ -26,6 +26,12 @@ export interface Velocity {
   readonly winRateCohort: number | null;
   /** Mean of (won − created) in days over deals won in the period. */
   readonly averageCycleDays: number | null;
+  /** Deals disqualified in the period (closings; not losses). */
+  readonly disqualified: number;
+  /** The period's losses by reason, most first (then by reason); a loss without one under null. */
+  readonly lostReasons: { reason: string | null; count: number }[];
+  /** The period's disqualifications by reason, most first (then by reason). */
+  readonly disqualificationReasons: { reason: string | null; count: number }[];
   readonly byCurrency: {
     currency: string;
     opportunities: number;
@@ -87,6 +93,15 @@ export async function velocity(
       and i.${exitedAt} >= ${from} and i.${exitedAt} < ${to} and i.${exitedAt} <= ${instant}
       ${inSegment(sql`i.deal_id`)}`.execute(db);
 
+  const { rows: reasons } = await sql<{ exit_kind: string; reason: string | null; count: string }>`
+    select i.exit_kind, i.exit_reason as reason, count(*)::text as count from ${s}.stage_intervals i
+    where i.pipeline_id = ${pipelineId}::uuid and i.exit_kind in ('lost', 'disqualified')
+      and i.${exitedAt} >= ${from} and i.${exitedAt} < ${to} and i.${exitedAt} <= ${instant}
+      ${inSegment(sql`i.deal_id`)}
+    group by 1, 2 order by count(*) desc, 2 nulls last`.execute(db);
+  const byReason = (kind: string) =>
+    reasons.filter((r) => r.exit_kind === kind).map((r) => ({ reason: r.reason, count: Number(r.count) }));
+
   const won = closings.filter((c) => c.exit_kind === 'won');
   const lost = closings.filter((c) => c.exit_kind === 'lost');
   const opportunities = cohort.reduce((n, c) => n + Number(c.opportunities), 0);
@@ -103,6 +118,9 @@ export async function velocity(
     winRatePeriod,
     winRateCohort: opportunities === 0 ? null : ratio(cohortWon, opportunities),
     averageCycleDays,
+    disqualified: byReason('disqualified').reduce((n, r) => n + r.count, 0),
+    lostReasons: byReason('lost'),
+    disqualificationReasons: byReason('disqualified'),
     byCurrency: currencies.map((currency) => {
       const opps = Number(cohort.find((c) => c.currency === currency)?.opportunities ?? 0);
       const wonHere = won.filter((w) => w.currency === currency);

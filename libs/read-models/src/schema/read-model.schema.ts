@@ -8,7 +8,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 8;
+export const READ_MODEL_VERSION = 9;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
@@ -45,7 +45,7 @@ export async function createReadModelSchema(db: ReadModelDb, schema: string): Pr
     sql`create index deal_versions_recorded on ${s}.deal_versions (pipeline_id, recorded_to, recorded_from)`,
     sql`create table ${s}.stage_intervals (deal_id uuid not null, entered_revision bigint not null, pipeline_id uuid not null,
         stage_id uuid not null, entered_at timestamptz not null, exited_at timestamptz,
-        entered_recorded_at timestamptz not null, exited_recorded_at timestamptz, exit_kind text,
+        entered_recorded_at timestamptz not null, exited_recorded_at timestamptz, exit_kind text, exit_reason text,
         primary key (deal_id, entered_revision))`,
     sql`create index stage_intervals_stage on ${s}.stage_intervals (pipeline_id, stage_id, entered_at)`,
     sql`create table ${s}.stage_transitions (deal_id uuid not null, revision bigint not null, pipeline_id uuid not null,

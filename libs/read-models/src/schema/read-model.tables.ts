@@ -131,6 +131,8 @@ export interface StageIntervalsTable {
   exited_recorded_at: Timestamp | null;
   /** moved | won | lost | disqualified, null while open. */
   exit_kind: string | null;
+  /** The closing's reason (won, lost, disqualified: as the event gave it); null otherwise. */
+  exit_reason: string | null;
 }
 
 /** Every entry into a stage: creation (from null), a move (forward or back), a reopen. */

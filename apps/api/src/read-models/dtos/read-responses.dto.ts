@@ -500,6 +500,13 @@ class VelocityDeltasDto {
   byCurrency!: VelocityByCurrencyDeltaDto[];
 }
 
+class ReasonCountDto {
+  @ApiProperty({ type: 'string', nullable: true, description: 'As the closing gave it; null: none given' })
+  reason!: string | null;
+  @ApiProperty({ type: 'integer' })
+  count!: number;
+}
+
 class VelocityFiguresDto {
   @ApiProperty({ format: 'date-time' })
   from!: string;
@@ -517,6 +524,15 @@ class VelocityFiguresDto {
   winRateCohort!: number | null;
   @ApiProperty(DAYS)
   averageCycleDays!: number | null;
+  @ApiProperty({ type: 'integer', description: 'Deals disqualified in the period (not losses)' })
+  disqualified!: number;
+  @ApiProperty({ type: [ReasonCountDto], description: 'The period’s losses by reason, most first, then by reason' })
+  lostReasons!: ReasonCountDto[];
+  @ApiProperty({
+    type: [ReasonCountDto],
+    description: 'The period’s disqualifications by reason, most first, then by reason',
+  })
+  disqualificationReasons!: ReasonCountDto[];
   @ApiProperty({ type: [VelocityByCurrencyDto] })
   byCurrency!: VelocityByCurrencyDto[];
 }
