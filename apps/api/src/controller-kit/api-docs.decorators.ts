@@ -98,7 +98,7 @@ export function ApiRead(options: {
   exports?: boolean;
 }) {
   const descriptions: Record<number, string> = {
-    400: 'A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999',
+    400: 'A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`)',
     401: ERROR_DESCRIPTIONS[401],
     403: ERROR_DESCRIPTIONS[403],
     404: 'Unknown deal or pipeline (or a pipeline that did not exist at asOf)',
