@@ -59,7 +59,7 @@ export class ReadParamsDto {
 }
 
 /** The reports' parameters: ReadParamsDto and the stage map to compute in. */
-export class ReportParamsDto extends ReadParamsDto {
+class ReportParamsDto extends ReadParamsDto {
   @ApiPropertyOptional({
     format: 'uuid',
     description:
@@ -187,7 +187,7 @@ export class BoardQueryDto extends SegmentParamsDto {
   cursor?: string;
 }
 
-export class PeriodQueryDto extends SegmentParamsDto {
+class PeriodQueryDto extends SegmentParamsDto {
   @InstantQueryField('Period start, inclusive. Default: 90 days before `to`')
   from?: string;
 
