@@ -11,6 +11,10 @@
  * 3. Latency at that size: the board's first page and the funnel (each policy, 12 months), p50/p99
  *    over BENCH_ITERATIONS, next to a raw SQL query that fetches the same core rows without the
  *    product's extras (top-20 open deals per stage; entries per stage of the cohort).
+ * 4. Issue 15's report ratios, each against the unmapped, unsegmented `any` funnel of the same run:
+ *    the funnel in a stage map (pairs of stages merged, the last ignored), a 12-point monthly funnel
+ *    series, and the funnel of a segment (kind=new: every synthetic deal, so the filter saves nothing;
+ *    an amount band).
  */
 import { sql } from 'kysely';
 import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
@@ -21,7 +25,11 @@ import {
   createReadModelSchema,
   ensureReadModelSchema,
   funnel,
+  pipelineDefinition,
+  seriesBuckets,
   type FunnelPolicy,
+  type ReportStageMap,
+  type Segment,
 } from '@dealstream/read-models';
 import { writeSyntheticHistory } from '@dealstream/seeding';
 import { createPostgresTestDatabase } from '../support/test-database.js';
@@ -104,6 +112,49 @@ try {
   }
   console.log(`\nlatency at ${seeded.deals} deals, ${iterations} iterations (ms)`);
   printTable(['query', 'p50', 'p99', 'raw p50', 'raw p99', 'p50 ratio'], rows);
+
+  // Issue 15: mapped, series and segmented funnels against the plain one (the same run).
+  const definition = (await pipelineDefinition(database.db, LIVE_SCHEMA, seeded.pipelineId, { axis: 'occurred' }))!;
+  const live = definition.stages.map((s) => s.stageId);
+  const targets = Array.from({ length: Math.ceil((live.length - 1) / 2) }, (_, i) => ({
+    targetId: `t${i}`,
+    name: `T${i}`,
+  }));
+  const map: ReportStageMap = {
+    targets,
+    assignments: [...live, ...Object.keys(definition.removedStages)].map((stageId, i) => ({
+      stageId,
+      countsAs: i < live.length - 1 ? `t${Math.floor(i / 2)}` : 'ignore',
+    })),
+  };
+  const plain =
+    (segment?: Segment, stageMap?: ReportStageMap, period = { from, to: end }) =>
+    () =>
+      funnel(database.db, LIVE_SCHEMA, seeded.pipelineId, {
+        ...period,
+        policy: 'any',
+        asOf: { axis: 'occurred' },
+        now,
+        ...(segment ? { segment } : {}),
+        ...(stageMap ? { stageMap } : {}),
+      });
+  const months = seriesBuckets(from, end, 'month')!;
+  const series = async () => {
+    for (const bucket of months) await plain(undefined, undefined, bucket)();
+  };
+  const base = await timeIt(plain());
+  const reportRows: (string | number)[][] = [['funnel (any, 12 months): the base', base.p50, base.p99, 1, '']];
+  for (const [name, run, bound] of [
+    ['funnel in a stage map', plain(undefined, map), '≤ 1.5'],
+    [`monthly funnel series (${months.length} points)`, series, '≤ 4'],
+    ['funnel, segment kind=new (all deals)', plain({ kinds: ['new'] }), '≤ 1'],
+    ['funnel, segment amount 10,000–50,000', plain({ minAmount: 10_000, maxAmount: 50_000 }), '≤ 1'],
+  ] as const) {
+    const timed = await timeIt(run);
+    reportRows.push([name, timed.p50, timed.p99, timed.p50 / base.p50, bound]);
+  }
+  console.log(`\nissue 15 reports at ${seeded.deals} deals, ${iterations} iterations (ms)`);
+  printTable(['query', 'p50', 'p99', 'p50 ÷ base', 'issue bound'], reportRows);
 } finally {
   await database.drop();
 }

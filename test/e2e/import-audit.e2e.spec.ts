@@ -96,6 +96,20 @@ describe('imported history over HTTP (PostgreSQL)', () => {
       ['D', 0],
     ]);
     expect(body.cohort).toEqual({ size: 5, open: 2, won: 1, lost: 1, disqualified: 1 });
+    // The same funnel segmented by source: the run's id names it (any string the CLI was given); nothing here is live.
+    const bySource = async (source: string) =>
+      (
+        await api
+          .http()
+          .get(`/pipelines/${P}/metrics/funnel`)
+          .query({ from: '2025-01-01T00:00:00Z', to: '2025-01-11T00:00:00Z', asOf: '2025-01-11T12:00:00Z', source })
+          .set('Authorization', analyst)
+          .expect(200)
+      ).body as { cohort: { size: number }; segment: { source: string } };
+    expect((await bySource('import:imp-http')).cohort.size).toBe(5);
+    expect((await bySource('import:imp-http')).segment.source).toBe('import:imp-http');
+    expect((await bySource('import:imp-other')).cohort.size).toBe(0);
+    expect((await bySource('live')).cohort.size).toBe(0);
     const before = await api
       .http()
       .get(`/pipelines/${P}/board`)

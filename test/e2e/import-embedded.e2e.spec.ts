@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,14 +71,49 @@ describe('POST /imports on the embedded default (PGlite)', () => {
       to: '2025-01-22T00:00:00.000Z',
       readPosition: expect.any(String),
       stageMap: null,
+      segment: {
+        kinds: ['new', 'upsell', 'cross-sell'],
+        owners: null,
+        currencies: null,
+        minAmount: null,
+        maxAmount: null,
+        source: 'all',
+      },
       opportunities: 7,
       won: 1,
       lost: 1,
       winRatePeriod: 0.5,
       winRateCohort: 0.1429,
       averageCycleDays: 9,
-      byCurrency: [{ currency: 'EUR', opportunities: 7, won: 1, averageWonAmount: 1200, velocityPerDay: 467 }],
+      disqualified: 1,
+      lostReasons: [{ reason: 'price', count: 1 }],
+      disqualificationReasons: [{ reason: 'no-budget', count: 1 }],
+      byCurrency: [
+        {
+          currency: 'EUR',
+          opportunities: 7,
+          won: 1,
+          wonAmount: 1200,
+          lost: 1,
+          lostAmount: 2000, // OPP-2, lost at 2000
+          averageWonAmount: 1200,
+          velocityPerDay: 467,
+        },
+      ],
     });
+    // Source segments (docs/metrics.md): every deal here came from this import, none was created live.
+    const bySource = async (source: string) =>
+      (
+        await http()
+          .get(`/pipelines/${P}/metrics/velocity`)
+          .query({ from: '2025-01-01T00:00:00Z', to: '2025-01-22T00:00:00Z', source })
+          .set('Authorization', analyst)
+          .expect(200)
+      ).body as { opportunities: number; won: number };
+    expect((await bySource(`import:${accepted.body.importId}`)).opportunities).toBe(7);
+    expect((await bySource('imported')).won).toBe(1);
+    expect((await bySource('live')).opportunities).toBe(0);
+    expect((await bySource(`import:${randomUUID()}`)).opportunities).toBe(0);
     const board = await http()
       .get(`/pipelines/${P}/board`)
       .query({ asOf: '2025-01-23T00:00:00Z' })

@@ -227,9 +227,26 @@ describe('read models over HTTP (PostgreSQL, in-process runner)', () => {
       ).status,
     ).toBe(400);
     expect(
-      (await api.http().get(`/pipelines/${pipelineId}/metrics/velocity`).query({ from }).set('Authorization', analyst))
-        .status,
-    ).toBe(400);
+      (
+        await api
+          .http()
+          .get(`/pipelines/${pipelineId}/metrics/velocity`)
+          .query({ from: to })
+          .set('Authorization', analyst)
+      ).status,
+    ).toBe(400); // to defaults to now, which is before this from
+    // from and to default to the 90 days before the instant (docs/metrics.md, "Conventions").
+    const defaulted = await api
+      .http()
+      .get(`/pipelines/${pipelineId}/metrics/velocity`)
+      .query({ asOf: to })
+      .set('Authorization', analyst)
+      .expect(200);
+    expect([defaulted.body.from, defaulted.body.to]).toEqual([
+      new Date(Date.parse(to) - 90 * 86_400_000).toISOString(),
+      to,
+    ]);
+    expect(defaulted.body.won).toBe(1);
     expect((await api.http().get(`/pipelines/${randomUUID()}/board`).set('Authorization', analyst)).status).toBe(404);
   });
 });

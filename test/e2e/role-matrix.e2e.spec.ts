@@ -153,6 +153,15 @@ describe('role matrix (PostgreSQL)', () => {
     'GET /pipelines/:id/metrics/velocity': {
       path: `/pipelines/${pipelineId}/metrics/velocity?from=${from}&to=${to}&minPosition=${lastPosition}`,
     },
+    'GET /pipelines/:id/metrics/funnel/series': {
+      path: `/pipelines/${pipelineId}/metrics/funnel/series?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&interval=quarter&minPosition=${lastPosition}`,
+    },
+    'GET /pipelines/:id/metrics/velocity/series': {
+      path: `/pipelines/${pipelineId}/metrics/velocity/series?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&interval=quarter&minPosition=${lastPosition}`,
+    },
+    'GET /pipelines/:id/metrics/pipeline/series': {
+      path: `/pipelines/${pipelineId}/metrics/pipeline/series?from=2020-01-01T00:00:00Z&to=2030-01-01T00:00:00Z&interval=quarter&minPosition=${lastPosition}`,
+    },
     'GET /stage-maps/:id': { path: `/stage-maps/${stageMapId}` },
     'POST /pipelines/:id/stage-maps': { path: `/pipelines/${UNKNOWN}/stage-maps`, body: {} },
     'PUT /stage-maps/:id': { path: `/stage-maps/${UNKNOWN}`, body: {} },

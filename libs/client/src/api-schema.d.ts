@@ -551,6 +551,72 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/pipelines/{id}/metrics/funnel/series': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The funnel per week, month or quarter of [from, to), in one request
+     * @description One funnel per bucket (docs/metrics.md, "Time series"), each equal to GET …/metrics/funnel asked for that bucket alone with the same instant, axis, policy, stage map and segment.
+     *
+     *     **Access:** roles `ops`, `analyst`, `auditor`, `admin` (permission `metrics:read`: Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.) Owner and actor ids in the answer are stable pseudonyms (`anon-…`) for analyst (no `identities:clear`). Others get 403.
+     */
+    get: operations['ReadModelsController_funnelSeries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines/{id}/metrics/velocity/series': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Sales velocity per week, month or quarter of [from, to), in one request
+     * @description One velocity per bucket (docs/metrics.md, "Time series"), each equal to GET …/metrics/velocity asked for that bucket alone with the same instant, axis and segment.
+     *
+     *     **Access:** roles `ops`, `analyst`, `auditor`, `admin` (permission `metrics:read`: Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.) Owner and actor ids in the answer are stable pseudonyms (`anon-…`) for analyst (no `identities:clear`). Others get 403.
+     */
+    get: operations['ReadModelsController_velocitySeries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/pipelines/{id}/metrics/pipeline/series': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The pipeline (open deals by stage, forecast) at the end of each week, month or quarter of [from, to)
+     * @description One snapshot per bucket, as of the bucket’s end (docs/metrics.md, "Time series"): each equals GET …/metrics/pipeline asked asOf that instant with the same axis, stage map and segment. asOf is refused (400 as-of-not-supported): the instants are the buckets’ ends. A snapshot of a pipeline not yet defined then has no stages.
+     *
+     *     **Access:** roles `ops`, `analyst`, `auditor`, `admin` (permission `metrics:read`: Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.) Owner and actor ids in the answer are stable pseudonyms (`anon-…`) for analyst (no `identities:clear`). Others get 403.
+     */
+    get: operations['ReadModelsController_pipelineSeries'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/imports': {
     parameters: {
       query?: never;
@@ -1722,6 +1788,23 @@ export interface components {
       /** @description Revision of the map’s stream the answer used (64-bit, as a string) */
       revision: string;
     };
+    SegmentDto: {
+      /** @description The deal kinds counted. Default (no kind=): all three — the funnel’s default cohort is every deal created in the period, new business, up-sells and cross-sells alike */
+      kinds: ('new' | 'upsell' | 'cross-sell')[];
+      /** @description Owners counted (as given: pseudonyms for callers without identities:clear); null: all */
+      owners: string[] | null;
+      /** @description Currencies counted; null: all */
+      currencies: string[] | null;
+      /** @description Amount band: lowest amount counted, minor units */
+      minAmount: number | null;
+      /** @description Amount band: highest amount counted, minor units */
+      maxAmount: number | null;
+      /**
+       * @description `all` (default), `live` (created in dealstream), `imported` (by any import) or `import:<importId>`
+       * @example all
+       */
+      source: string;
+    };
     BoardDto: {
       pipeline: components['schemas']['BoardPipelineDto'];
       /** @description In board order */
@@ -1738,6 +1821,8 @@ export interface components {
       axis: 'occurred' | 'recorded';
       /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
       stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
       /**
@@ -1795,6 +1880,8 @@ export interface components {
       axis: 'occurred' | 'recorded';
       /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
       stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
     };
@@ -1816,6 +1903,10 @@ export interface components {
       /** @description reached(this) − reached(next) */
       dropOff: number | null;
       medianDaysToReach: number | null;
+      /** @description Time in stage over the cohort: median of each deal’s total days in the stage (every visit, an open one up to the instant), over the cohort deals that entered it; null when none */
+      daysInStageP50: number | null;
+      /** @description The same distribution’s 90th percentile */
+      daysInStageP90: number | null;
     };
     TransitionCountDto: {
       /** @description The stage’s uuid; under stageMap=, the target stage’s targetId */
@@ -1824,17 +1915,54 @@ export interface components {
       toStageId: string;
       count: number;
     };
-    FunnelDto: {
+    FunnelFiguresDto: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
       /** @enum {string} */
       policy: 'any' | 'implied' | 'strict';
       cohort: components['schemas']['FunnelCohortDto'];
       winRate: number | null;
       stages: components['schemas']['FunnelStageDto'][];
       transitions: components['schemas']['TransitionCountDto'][];
+    };
+    FunnelStageDeltaDto: {
+      /** @description The stage’s uuid; under stageMap=, the target stage’s targetId */
+      stageId: string;
+      /** @description reached − the other period’s (0 when it lacks the column) */
+      reached: number;
+      conversionToNext: number | null;
+    };
+    FunnelDeltasDto: {
+      cohortSize: number;
+      won: number;
+      /** @description Null when either win rate is */
+      winRate: number | null;
+      /** @description Per column of this answer */
+      stages: components['schemas']['FunnelStageDeltaDto'][];
+    };
+    FunnelComparisonDto: {
+      /** @enum {string} */
+      compare: 'previous-period' | 'previous-year';
+      /** @description The funnel of the other period (same instant, axis, map, segment) */
+      previous: components['schemas']['FunnelFiguresDto'];
+      /** @description This period − the other */
+      deltas: components['schemas']['FunnelDeltasDto'];
+    };
+    FunnelDto: {
       /** Format: date-time */
       from: string;
       /** Format: date-time */
       to: string;
+      /** @enum {string} */
+      policy: 'any' | 'implied' | 'strict';
+      cohort: components['schemas']['FunnelCohortDto'];
+      winRate: number | null;
+      stages: components['schemas']['FunnelStageDto'][];
+      transitions: components['schemas']['TransitionCountDto'][];
+      /** @description Only with compare= */
+      comparison?: components['schemas']['FunnelComparisonDto'];
       /**
        * Format: date-time
        * @description The instant the answer is as of; null for now
@@ -1847,6 +1975,8 @@ export interface components {
       axis: 'occurred' | 'recorded';
       /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
       stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
     };
@@ -1889,23 +2019,113 @@ export interface components {
       policy?: 'strict' | 'any' | 'implied';
       stageMap: components['schemas']['OneOffStageMapDto'];
     };
+    ReasonCountDto: {
+      /** @description As the closing gave it; null: none given */
+      reason: string | null;
+      count: number;
+    };
     VelocityByCurrencyDto: {
       currency: string;
       opportunities: number;
       won: number;
+      /** @description Σ won amount of the deals won in the period (won revenue), minor units */
+      wonAmount: number;
+      /** @description Deals lost in the period */
+      lost: number;
+      /** @description Σ amount of the deals lost in the period (lost value), minor units */
+      lostAmount: number;
       /** @description Mean won amount, minor units */
       averageWonAmount: number | null;
       /** @description Expected won value per day, minor units */
       velocityPerDay: number | null;
     };
-    VelocityDto: {
+    VelocityFiguresDto: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
       opportunities: number;
       won: number;
       lost: number;
       winRatePeriod: number | null;
       winRateCohort: number | null;
       averageCycleDays: number | null;
+      /** @description Deals disqualified in the period (not losses) */
+      disqualified: number;
+      /** @description The period’s losses by reason, most first, then by reason */
+      lostReasons: components['schemas']['ReasonCountDto'][];
+      /** @description The period’s disqualifications by reason, most first, then by reason */
+      disqualificationReasons: components['schemas']['ReasonCountDto'][];
       byCurrency: components['schemas']['VelocityByCurrencyDto'][];
+    };
+    VelocityByCurrencyDeltaDto: {
+      currency: string;
+      opportunities: number;
+      won: number;
+      wonAmount: number;
+      lost: number;
+      lostAmount: number;
+      averageWonAmount: number | null;
+      velocityPerDay: number | null;
+    };
+    VelocityDeltasDto: {
+      opportunities: number;
+      won: number;
+      lost: number;
+      winRatePeriod: number | null;
+      winRateCohort: number | null;
+      averageCycleDays: number | null;
+      /** @description Every currency of either period */
+      byCurrency: components['schemas']['VelocityByCurrencyDeltaDto'][];
+    };
+    VelocityComparisonDto: {
+      /** @enum {string} */
+      compare: 'previous-period' | 'previous-year';
+      /** @description Velocity of the other period (same instant, axis, segment) */
+      previous: components['schemas']['VelocityFiguresDto'];
+      /** @description This period − the other */
+      deltas: components['schemas']['VelocityDeltasDto'];
+    };
+    VelocityDto: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      opportunities: number;
+      won: number;
+      lost: number;
+      winRatePeriod: number | null;
+      winRateCohort: number | null;
+      averageCycleDays: number | null;
+      /** @description Deals disqualified in the period (not losses) */
+      disqualified: number;
+      /** @description The period’s losses by reason, most first, then by reason */
+      lostReasons: components['schemas']['ReasonCountDto'][];
+      /** @description The period’s disqualifications by reason, most first, then by reason */
+      disqualificationReasons: components['schemas']['ReasonCountDto'][];
+      byCurrency: components['schemas']['VelocityByCurrencyDto'][];
+      /** @description Only with compare= */
+      comparison?: components['schemas']['VelocityComparisonDto'];
+      /**
+       * Format: date-time
+       * @description The instant the answer is as of; null for now
+       */
+      asOf: string | null;
+      /**
+       * @description Which time asOf and periods are read on
+       * @enum {string}
+       */
+      axis: 'occurred' | 'recorded';
+      /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
+      stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
+      /** @description The global position the answer reflects (also the X-Read-Position header) */
+      readPosition: string;
+    };
+    FunnelSeriesDto: {
+      /** @enum {string} */
+      interval: 'week' | 'month' | 'quarter';
       /** Format: date-time */
       from: string;
       /** Format: date-time */
@@ -1922,8 +2142,73 @@ export interface components {
       axis: 'occurred' | 'recorded';
       /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
       stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
       /** @description The global position the answer reflects (also the X-Read-Position header) */
       readPosition: string;
+      /** @description One funnel per bucket, in time order: each equals GET …/metrics/funnel asked for the bucket alone */
+      points: components['schemas']['FunnelFiguresDto'][];
+    };
+    VelocitySeriesDto: {
+      /** @enum {string} */
+      interval: 'week' | 'month' | 'quarter';
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /**
+       * Format: date-time
+       * @description The instant the answer is as of; null for now
+       */
+      asOf: string | null;
+      /**
+       * @description Which time asOf and periods are read on
+       * @enum {string}
+       */
+      axis: 'occurred' | 'recorded';
+      /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
+      stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
+      /** @description The global position the answer reflects (also the X-Read-Position header) */
+      readPosition: string;
+      /** @description Velocity per bucket, in time order: each equals GET …/metrics/velocity asked for the bucket alone */
+      points: components['schemas']['VelocityFiguresDto'][];
+    };
+    PipelinePointDto: {
+      stages: components['schemas']['StageMetricsDto'][];
+      forecast: components['schemas']['ForecastMonthDto'][];
+      /**
+       * Format: date-time
+       * @description The bucket’s end: the instant of this snapshot
+       */
+      at: string;
+    };
+    PipelineSeriesDto: {
+      /** @enum {string} */
+      interval: 'week' | 'month' | 'quarter';
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /**
+       * Format: date-time
+       * @description The instant the answer is as of; null for now
+       */
+      asOf: string | null;
+      /**
+       * @description Which time asOf and periods are read on
+       * @enum {string}
+       */
+      axis: 'occurred' | 'recorded';
+      /** @description The stage map the report is computed in (stageMap=); null: the pipeline’s own stages */
+      stageMap: components['schemas']['StageMapRefDto'] | null;
+      /** @description The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it */
+      segment: components['schemas']['SegmentDto'];
+      /** @description The global position the answer reflects (also the X-Read-Position header) */
+      readPosition: string;
+      /** @description The pipeline at each bucket’s end, in time order: each equals GET …/metrics/pipeline asked asOf that instant */
+      points: components['schemas']['PipelinePointDto'][];
     };
     ImportProgressDto: {
       records: number;
@@ -4272,7 +4557,7 @@ export interface operations {
           'application/json': components['schemas']['DealViewDto'];
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -6967,7 +7252,7 @@ export interface operations {
           'application/json': components['schemas']['StageMapViewDto'];
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7509,14 +7794,24 @@ export interface operations {
         minPosition?: string;
         /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
         stageMap?: string;
-        /** @description Only this owner’s deals */
-        ownerId?: string;
-        /** @description true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others */
-        stalled?: 'true' | 'false';
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
         /** @description Minimum amount, minor units */
         minAmount?: number;
         /** @description Maximum amount, minor units */
         maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
+        /** @description Only this owner’s deals */
+        ownerId?: string;
+        /** @description true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others */
+        stalled?: 'true' | 'false';
         /** @description Deals per stage page, 1–200 (default 20) */
         limit?: number;
         /** @description Only this stage (use with cursor to page through it): a stage uuid, or under stageMap= a targetId. One the board does not have answers no stages */
@@ -7535,16 +7830,18 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['BoardDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7554,6 +7851,7 @@ export interface operations {
             /** @enum {string} */
             code:
               | 'cursor-needs-stage'
+              | 'invalid-amount-band'
               | 'invalid-characters'
               | 'invalid-cursor'
               | 'invalid-id'
@@ -7700,6 +7998,20 @@ export interface operations {
         minPosition?: string;
         /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
         stageMap?: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -7712,16 +8024,18 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['PipelineMetricsDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7730,6 +8044,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'] & {
             /** @enum {string} */
             code:
+              | 'invalid-amount-band'
               | 'invalid-characters'
               | 'invalid-id'
               | 'invalid-position'
@@ -7737,6 +8052,7 @@ export interface operations {
               | 'json-too-deep'
               | 'malformed-http'
               | 'malformed-json'
+              | 'owner-filter-needs-pseudonym'
               | 'validation-failed';
           };
         };
@@ -7865,7 +8181,7 @@ export interface operations {
   };
   ReadModelsController_funnel: {
     parameters: {
-      query: {
+      query?: {
         /** @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         asOf?: string;
         /** @description Time axis of asOf and periods: business time (default) or as recorded */
@@ -7874,10 +8190,26 @@ export interface operations {
         minPosition?: string;
         /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
         stageMap?: string;
-        /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        from: string;
-        /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        to: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
+        /** @description Period start, inclusive. Default: 90 days before `to`. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from?: string;
+        /** @description Period end, exclusive. Default: the report’s instant (asOf, else now). ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to?: string;
+        /** @description Also compute the report for the equally long period just before [from, to) (previous-period) or for the same dates a year earlier (previous-year), and the deltas (this − that); docs/metrics.md, "Comparisons" */
+        compare?: 'previous-period' | 'previous-year';
         /** @description How reaching a stage is counted (default any); see docs/metrics.md */
         policy?: 'strict' | 'any' | 'implied';
       };
@@ -7892,16 +8224,18 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['FunnelDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7910,6 +8244,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'] & {
             /** @enum {string} */
             code:
+              | 'invalid-amount-band'
               | 'invalid-characters'
               | 'invalid-id'
               | 'invalid-period'
@@ -7918,6 +8253,7 @@ export interface operations {
               | 'json-too-deep'
               | 'malformed-http'
               | 'malformed-json'
+              | 'owner-filter-needs-pseudonym'
               | 'validation-failed';
           };
         };
@@ -8071,7 +8407,7 @@ export interface operations {
           'application/json': components['schemas']['FunnelDto'];
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -8221,7 +8557,7 @@ export interface operations {
   };
   ReadModelsController_velocity: {
     parameters: {
-      query: {
+      query?: {
         /** @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
         asOf?: string;
         /** @description Time axis of asOf and periods: business time (default) or as recorded */
@@ -8230,10 +8566,26 @@ export interface operations {
         minPosition?: string;
         /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
         stageMap?: string;
-        /** @description Period start, inclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        from: string;
-        /** @description Period end, exclusive. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
-        to: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
+        /** @description Period start, inclusive. Default: 90 days before `to`. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from?: string;
+        /** @description Period end, exclusive. Default: the report’s instant (asOf, else now). ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to?: string;
+        /** @description Also compute the report for the equally long period just before [from, to) (previous-period) or for the same dates a year earlier (previous-year), and the deltas (this − that); docs/metrics.md, "Comparisons" */
+        compare?: 'previous-period' | 'previous-year';
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -8246,16 +8598,18 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
       200: {
         headers: {
           [name: string]: unknown;
         };
         content: {
           'application/json': components['schemas']['VelocityDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -8264,6 +8618,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'] & {
             /** @enum {string} */
             code:
+              | 'invalid-amount-band'
               | 'invalid-characters'
               | 'invalid-id'
               | 'invalid-period'
@@ -8272,6 +8627,610 @@ export interface operations {
               | 'json-too-deep'
               | 'malformed-http'
               | 'malformed-json'
+              | 'owner-filter-needs-pseudonym'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stage-map-of-another-pipeline' | 'unknown-stage-map';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'read-model-behind';
+          };
+        };
+      };
+    };
+  };
+  ReadModelsController_funnelSeries: {
+    parameters: {
+      query: {
+        /** @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        asOf?: string;
+        /** @description Time axis of asOf and periods: business time (default) or as recorded */
+        axis?: 'occurred' | 'recorded';
+        /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
+        minPosition?: string;
+        /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
+        stageMap?: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
+        /** @description Period start, inclusive. Default: 90 days before `to`. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from?: string;
+        /** @description Period end, exclusive. Default: the report’s instant (asOf, else now). ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to?: string;
+        /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
+        interval: 'week' | 'month' | 'quarter';
+        /** @description How reaching a stage is counted (default any); see docs/metrics.md */
+        policy?: 'strict' | 'any' | 'implied';
+      };
+      header?: {
+        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
+        'X-Min-Position'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FunnelSeriesDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-amount-band'
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-period'
+              | 'invalid-position'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'owner-filter-needs-pseudonym'
+              | 'too-many-points'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stage-map-of-another-pipeline' | 'unknown-stage-map';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'read-model-behind';
+          };
+        };
+      };
+    };
+  };
+  ReadModelsController_velocitySeries: {
+    parameters: {
+      query: {
+        /** @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        asOf?: string;
+        /** @description Time axis of asOf and periods: business time (default) or as recorded */
+        axis?: 'occurred' | 'recorded';
+        /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
+        minPosition?: string;
+        /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
+        stageMap?: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
+        /** @description Period start, inclusive. Default: 90 days before `to`. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from?: string;
+        /** @description Period end, exclusive. Default: the report’s instant (asOf, else now). ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to?: string;
+        /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
+        interval: 'week' | 'month' | 'quarter';
+      };
+      header?: {
+        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
+        'X-Min-Position'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['VelocitySeriesDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-amount-band'
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-period'
+              | 'invalid-position'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'owner-filter-needs-pseudonym'
+              | 'too-many-points'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'pipeline-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description stageMap names a map that does not exist or was deleted (`unknown-stage-map`) or a map of another pipeline (`stage-map-of-another-pipeline`); a one-off map that does not fit the pipeline (`invalid-stage-map`, `invalid-stage-map-name`) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'stage-map-of-another-pipeline' | 'unknown-stage-map';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'read-model-behind';
+          };
+        };
+      };
+    };
+  };
+  ReadModelsController_pipelineSeries: {
+    parameters: {
+      query: {
+        /** @description Answer as at this instant. Default: now. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        asOf?: string;
+        /** @description Time axis of asOf and periods: business time (default) or as recorded */
+        axis?: 'occurred' | 'recorded';
+        /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
+        minPosition?: string;
+        /** @description Compute in this stage map’s target stages (docs/metrics.md, "Stage maps"). A map that does not exist or was deleted: 422 `unknown-stage-map`; a map of another pipeline: 422 `stage-map-of-another-pipeline` */
+        stageMap?: string;
+        /** @description Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three */
+        kind?: string;
+        /** @description Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+        owners?: string;
+        /** @description Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD) */
+        currency?: string;
+        /** @description Minimum amount, minor units */
+        minAmount?: number;
+        /** @description Maximum amount, minor units */
+        maxAmount?: number;
+        /** @description Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all */
+        source?: string;
+        /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
+        format?: 'json' | 'csv' | 'ndjson';
+        /** @description Period start, inclusive. Default: 90 days before `to`. ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        from?: string;
+        /** @description Period end, exclusive. Default: the report’s instant (asOf, else now). ISO 8601 with a zone (Z or ±hh:mm), 1900-01-01T00:00:00.000Z to 9999-12-31T23:59:59.999Z */
+        to?: string;
+        /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
+        interval: 'week' | 'month' | 'quarter';
+      };
+      header?: {
+        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
+        'X-Min-Position'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export") */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineSeriesDto'];
+          'text/csv': string;
+          'application/x-ndjson': string;
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'as-of-not-supported'
+              | 'invalid-amount-band'
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-period'
+              | 'invalid-position'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'owner-filter-needs-pseudonym'
+              | 'too-many-points'
               | 'validation-failed';
           };
         };
@@ -10350,7 +11309,7 @@ export interface operations {
           'application/json': components['schemas']['WebhookSubscriptionListDto'];
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -11270,7 +12229,7 @@ export interface operations {
           'application/json': components['schemas']['WebhookSubscriptionDto'];
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -11625,7 +12584,7 @@ export interface operations {
           'application/json': components['schemas']['WebhookAttemptPageDto'];
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -11774,7 +12733,7 @@ export interface operations {
           'application/json': components['schemas']['WebhookHistoryDto'];
         };
       };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999 */
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
       400: {
         headers: {
           [name: string]: unknown;

@@ -3,8 +3,14 @@ import type { paths } from './api-schema.js';
 
 export type { components, operations, paths } from './api-schema.js';
 
+/**
+ * The media types the client reads: JSON answers and problem+json errors. Reports also answer CSV and
+ * NDJSON (Accept / format=, docs/metrics.md "Export"); those are downloads, not typed data.
+ */
+type JsonMedia = 'application/json' | 'application/problem+json';
+
 /** A typed dealstream client: every route, parameter, body and answer as docs/openapi.json says. */
-export type DealstreamClient = Client<paths>;
+export type DealstreamClient = Client<paths, JsonMedia>;
 
 export interface DealstreamClientOptions {
   /** Where the API is, e.g. `http://localhost:3000`. */
@@ -24,7 +30,7 @@ export interface DealstreamClientOptions {
  * const { data, error } = await api.POST('/deals/{id}/stage', { params: { path: { id } }, body: { toStageId } });
  */
 export function createDealstreamClient(options: DealstreamClientOptions): DealstreamClient {
-  return createClient<paths>({
+  return createClient<paths, JsonMedia>({
     baseUrl: options.baseUrl,
     ...(options.token ? { headers: { Authorization: `Bearer ${options.token}` } } : {}),
     ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -209,7 +209,17 @@ describe.each([
     [
       3.5,
       10,
-      { opportunities: 4, won: 0, lost: 0, winRatePeriod: null, winRateCohort: 0, averageCycleDays: null },
+      {
+        opportunities: 4,
+        won: 0,
+        lost: 0,
+        winRatePeriod: null,
+        winRateCohort: 0,
+        averageCycleDays: null,
+        disqualified: 0,
+        lostReasons: [],
+        disqualificationReasons: [],
+      },
       null,
       null,
     ],
@@ -217,7 +227,17 @@ describe.each([
     [
       10.5,
       10,
-      { opportunities: 5, won: 1, lost: 1, winRatePeriod: 0.5, winRateCohort: 0.2, averageCycleDays: 9 },
+      {
+        opportunities: 5,
+        won: 1,
+        lost: 1,
+        winRatePeriod: 0.5,
+        winRateCohort: 0.2,
+        averageCycleDays: 9,
+        disqualified: 1,
+        lostReasons: [{ reason: 'price', count: 1 }],
+        disqualificationReasons: [{ reason: 'no-budget', count: 1 }],
+      },
       1200,
       333,
     ],
@@ -225,7 +245,17 @@ describe.each([
     [
       22,
       21,
-      { opportunities: 7, won: 1, lost: 1, winRatePeriod: 0.5, winRateCohort: 0.1429, averageCycleDays: 9 },
+      {
+        opportunities: 7,
+        won: 1,
+        lost: 1,
+        winRatePeriod: 0.5,
+        winRateCohort: 0.1429,
+        averageCycleDays: 9,
+        disqualified: 1,
+        lostReasons: [{ reason: 'price', count: 1 }],
+        disqualificationReasons: [{ reason: 'no-budget', count: 1 }],
+      },
       1200,
       467,
     ],
@@ -239,7 +269,17 @@ describe.each([
     expect(result).toEqual({
       ...figures,
       byCurrency: [
-        { currency: 'EUR', opportunities: figures.opportunities, won: figures.won, averageWonAmount, velocityPerDay },
+        {
+          currency: 'EUR',
+          opportunities: figures.opportunities,
+          won: figures.won,
+          // The only win is D1 at 1200, the only loss D2 at 2000.
+          wonAmount: figures.won * 1200,
+          lost: figures.lost,
+          lostAmount: figures.lost * 2000,
+          averageWonAmount,
+          velocityPerDay,
+        },
       ],
     });
   });

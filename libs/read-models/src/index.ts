@@ -1,11 +1,14 @@
 export * from './projections/project-batch.js';
 export * from './queries/board.query.js';
+export * from './queries/comparison.js';
 export * from './queries/deal.query.js';
 export * from './queries/deals-in-removed-stages.query.js';
 export * from './queries/funnel.query.js';
 export * from './queries/pipeline-definition.query.js';
 export * from './queries/pipeline-metrics.query.js';
 export type { ReportStageMap } from './queries/stage-layout.js';
+export * from './queries/segment.js';
+export * from './queries/series.js';
 export * from './queries/time-axis.js';
 export * from './queries/velocity.query.js';
 export * from './rebuild/parity.js';

@@ -128,9 +128,11 @@ export function ApiRead(options: {
   readModels?: boolean;
   /** The 200 answer's schema. */
   type: Type;
+  /** Also answers CSV and NDJSON (Accept or format=; docs/metrics.md, "Export"). */
+  exports?: boolean;
 }) {
   const descriptions: Record<number, string> = {
-    400: 'A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999',
+    400: 'A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`)',
     401: ERROR_DESCRIPTIONS[401],
     403: ERROR_DESCRIPTIONS[403],
     404: 'Unknown deal or pipeline (or a pipeline that did not exist at asOf)',
@@ -152,11 +154,27 @@ export function ApiRead(options: {
               'Same as the minPosition query parameter: wait until the read models reflect this write position.',
           }),
         ]),
-    ApiResponse({
-      status: 200,
-      type: options.type,
-      description: 'OK. Header X-Read-Position: the position the data reflects.',
-    }),
+    ...(options.exports
+      ? [
+          ApiExtraModels(options.type),
+          ApiResponse({
+            status: 200,
+            description:
+              'OK. Header X-Read-Position: the position the data reflects. `Accept: text/csv` or `format=csv`: RFC 4180 CSV with a header row; `Accept: application/x-ndjson` or `format=ndjson`: the same rows as JSON lines (columns: docs/metrics.md, "Export")',
+            content: {
+              'application/json': { schema: { $ref: getSchemaPath(options.type) } },
+              'text/csv': { schema: { type: 'string' } },
+              'application/x-ndjson': { schema: { type: 'string' } },
+            },
+          }),
+        ]
+      : [
+          ApiResponse({
+            status: 200,
+            type: options.type,
+            description: 'OK. Header X-Read-Position: the position the data reflects.',
+          }),
+        ]),
     ApiProblemResponses(
       mergeProblems(
         AUTHENTICATED,

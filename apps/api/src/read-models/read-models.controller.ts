@@ -7,16 +7,25 @@ import {
   LIVE_SCHEMA,
   board,
   boardOwnerIds,
+  comparisonPeriod,
+  funnelDeltas,
+  seriesBuckets,
+  velocityDeltas,
+  MAX_SERIES_POINTS,
+  type Bucket,
   dealById,
   funnel,
   pipelineDefinition,
   pipelineMetrics,
+  pipelineOwnerIds,
   velocity,
   type AsOf,
   type BoardCursor,
   type BoardFilters,
   type ReportStageMap,
   type CheckpointWatch,
+  type Segment,
+  type SegmentDealKind,
 } from '@dealstream/read-models';
 import { StageMapReader, type StageMapView } from '@dealstream/stage-maps-application';
 import { requireValidContent } from '@dealstream/stage-maps-domain';
@@ -35,17 +44,45 @@ import {
   BoardQueryDto,
   FunnelQueryBodyDto,
   FunnelQueryDto,
-  PeriodQueryDto,
+  FunnelSeriesQueryDto,
+  PipelineSeriesQueryDto,
+  VelocitySeriesQueryDto,
+  ComparablePeriodQueryDto,
   ReadParamsDto,
-  ReportParamsDto,
+  SegmentParamsDto,
 } from './dtos/query-params.dto.js';
-import { BoardDto, DealViewDto, FunnelDto, PipelineMetricsDto, VelocityDto } from './dtos/read-responses.dto.js';
+import {
+  BoardDto,
+  DealViewDto,
+  FunnelDto,
+  FunnelSeriesDto,
+  PipelineMetricsDto,
+  PipelineSeriesDto,
+  VelocityDto,
+  VelocitySeriesDto,
+} from './dtos/read-responses.dto.js';
 import { awaitReadPosition } from './read-position.js';
+import {
+  BOARD_COLUMNS,
+  FUNNEL_COLUMNS,
+  PIPELINE_COLUMNS,
+  VELOCITY_COLUMNS,
+  boardRows,
+  exportFile,
+  exportFormat,
+  funnelRows,
+  pipelineRows,
+  velocityRows,
+} from './report-export.js';
 
 /** What every report can answer besides every read's: an unknown pipeline, a stageMap= it cannot use. */
-const REPORT = { 404: ['pipeline-not-found'], 422: ['unknown-stage-map', 'stage-map-of-another-pipeline'] };
+const ANY_REPORT = { 404: ['pipeline-not-found'], 422: ['unknown-stage-map', 'stage-map-of-another-pipeline'] };
+/** A report asked with a segment (segmentAsked). */
+const REPORT = mergeProblems(ANY_REPORT, { 400: ['owner-filter-needs-pseudonym', 'invalid-amount-band'] });
 /** A report over a period [from, to). */
 const PERIOD_REPORT = mergeProblems(REPORT, { 400: ['invalid-period'] });
+/** A series of a report over the buckets of a period (bucketsOf). */
+const SERIES = mergeProblems(PERIOD_REPORT, { 400: ['too-many-points'] });
 
 export const READ_WAIT_MS = Symbol.for('dealstream.ReadWaitMs');
 
@@ -70,11 +107,30 @@ export class ReadModelsController {
     @Inject(CHECKPOINT_WATCH) private readonly watch: CheckpointWatch,
   ) {}
 
-  /** What every report starts with: its stage map (422 when unknown), the read position (waits for minPosition), the instant. */
-  private async reportContext(pipelineId: string, query: ReportParamsDto, request: Request, response: Response) {
+  /**
+   * What every report starts with: its segment (400 when it cannot be one), its stage map (422 when
+   * unknown), the read position (waits for minPosition), the instant.
+   */
+  private async reportContext(
+    pipelineId: string,
+    query: SegmentParamsDto,
+    principal: Principal,
+    request: Request,
+    response: Response,
+  ) {
+    const asked = segmentAsked(query, seesIdentities(principal));
     const map = await this.stageMapOf(pipelineId, query.stageMap);
     const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
-    return { map, position, asOf: asOfOf(query) };
+    const segment = await this.resolveOwners(pipelineId, asked, seesIdentities(principal));
+    return { map, position, asOf: asOfOf(query), segment, segmentEcho: segmentEcho(query) };
+  }
+
+  /** The segment with owners as clear ids: a caller without identities:clear names them by pseudonym. */
+  private async resolveOwners(pipelineId: string, segment: Segment, clear: boolean): Promise<Segment> {
+    if (clear || segment.ownerIds === undefined) return segment;
+    const wanted = new Set(segment.ownerIds);
+    const owners = await pipelineOwnerIds(this.database.db, LIVE_SCHEMA, pipelineId);
+    return { ...segment, ownerIds: owners.filter((owner) => wanted.has(this.pseudonymizer.pseudonym(owner))) };
   }
 
   /**
@@ -139,7 +195,8 @@ export class ReadModelsController {
     description:
       'Callers without identities:clear (analysts) see every ownerId as its pseudonym (anon-…, the same as in the audit routes) and filter with ownerId=anon-…; a clear id from them is refused (400 owner-filter-needs-pseudonym).',
     type: BoardDto,
-    problems: mergeProblems(REPORT, { 400: ['owner-filter-needs-pseudonym', 'cursor-needs-stage', 'invalid-cursor'] }),
+    problems: mergeProblems(REPORT, { 400: ['cursor-needs-stage', 'invalid-cursor'] }),
+    exports: true,
   })
   async board(
     @Param('id', UuidParamPipe) id: string,
@@ -157,8 +214,8 @@ export class ReadModelsController {
         'Without identities:clear, ownerId filters by a pseudonym (anon-…) as shown on the board, the deal and the audit routes',
       );
     }
-    const report = await this.reportContext(id, query, request, response);
-    const { map, asOf } = report;
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { map, asOf, segment } = report;
     if (query.cursor && !query.stageId)
       throw new ApiProblem(400, 'cursor-needs-stage', 'cursor pages through one stage: pass its stageId too');
     const owners: BoardFilters =
@@ -167,21 +224,27 @@ export class ReadModelsController {
         : clear
           ? { ownerId: query.ownerId }
           : { ownerIds: await this.ownersWithPseudonym(id, asOf, query.ownerId) };
+    const now = asOf.at ?? new Date();
     const result = await board(this.database.db, LIVE_SCHEMA, id, {
       asOf,
-      now: asOf.at ?? new Date(),
+      now,
       limit: query.limit ? Number(query.limit) : 20,
       ...(query.stageId ? { stageId: query.stageId.toLowerCase() } : {}),
       ...(query.cursor ? { cursor: decodeCursor(query.cursor) } : {}),
       ...reportMap(map),
       filters: {
+        ...segment,
         ...owners,
+        ...(segment.ownerIds !== undefined && owners.ownerIds !== undefined
+          ? { ownerIds: segment.ownerIds.filter((owner) => owners.ownerIds!.includes(owner)) }
+          : {}),
         ...(query.stalled !== undefined ? { stalled: query.stalled === 'true' } : {}),
-        ...(query.minAmount !== undefined ? { minAmount: Number(query.minAmount) } : {}),
-        ...(query.maxAmount !== undefined ? { maxAmount: Number(query.maxAmount) } : {}),
       },
     });
     if (!result) throw notFound(id, asOf);
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'board', BOARD_COLUMNS, () => boardRows((asOf.at ?? now).toISOString(), result));
     return {
       ...result,
       ...reportEnvelope(report),
@@ -208,24 +271,31 @@ export class ReadModelsController {
       'Open deals by stage (count, value, weighted, average age, stalled) and weighted forecast by expected close month',
     type: PipelineMetricsDto,
     problems: REPORT,
+    exports: true,
   })
   async pipeline(
     @Param('id', UuidParamPipe) id: string,
-    @Query() query: ReportParamsDto,
+    @Query() query: SegmentParamsDto,
+    @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const report = await this.reportContext(id, query, request, response);
-    const { map, asOf } = report;
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { map, asOf, segment } = report;
+    const now = asOf.at ?? new Date();
     const result = await pipelineMetrics(
       this.database.db,
       LIVE_SCHEMA,
       id,
       asOf,
-      asOf.at ?? new Date(),
+      now,
       reportMap(map).stageMap,
+      segment,
     );
     if (!result) throw notFound(id, asOf);
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'pipeline', PIPELINE_COLUMNS, () => pipelineRows(now.toISOString(), result));
     return {
       ...result,
       ...reportEnvelope(report),
@@ -238,27 +308,48 @@ export class ReadModelsController {
       'Funnel of the deals created in [from, to): reached per stage, conversion, drop-off, median time to reach, win rate, transition matrix',
     type: FunnelDto,
     problems: PERIOD_REPORT,
+    exports: true,
   })
   async funnel(
     @Param('id', UuidParamPipe) id: string,
     @Query() query: FunnelQueryDto,
+    @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
-    const report = await this.reportContext(id, query, request, response);
-    const { map, asOf } = report;
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { map, asOf, segment } = report;
     const { from, to } = periodOf(query);
-    const result = await funnel(this.database.db, LIVE_SCHEMA, id, {
-      from,
-      to,
-      policy: query.policy ?? 'any',
-      asOf,
-      now: new Date(),
-      ...reportMap(map),
-    });
+    const now = new Date();
+    const ask = (period: Bucket) =>
+      funnel(this.database.db, LIVE_SCHEMA, id, {
+        ...period,
+        policy: query.policy ?? 'any',
+        asOf,
+        now,
+        segment,
+        ...reportMap(map),
+      });
+    const result = await ask({ from, to });
     if (!result) throw notFound(id, asOf);
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'funnel', FUNNEL_COLUMNS, () => funnelRows(periodFields({ from, to }), result));
+    let comparison = {};
+    if (query.compare) {
+      const other = comparisonPeriod({ from, to }, query.compare);
+      const previous = (await ask(other))!;
+      comparison = {
+        comparison: {
+          compare: query.compare,
+          previous: { ...periodFields(other), ...previous },
+          deltas: funnelDeltas(result, previous),
+        },
+      };
+    }
     return {
       ...result,
+      ...comparison,
       from: from.toISOString(),
       to: to.toISOString(),
       ...reportEnvelope(report),
@@ -272,7 +363,8 @@ export class ReadModelsController {
     description:
       'The same figures as GET …/metrics/funnel, computed in the body’s stageMap, which is checked like a stored one against every stage the pipeline ever had (as the read models know it): 422 `invalid-stage-map` with `details.problems[]` naming every offending entry. The answer’s `stageMap` is null (the map has no id). Read-your-writes: header X-Min-Position.',
     type: FunnelDto,
-    problems: mergeProblems(PERIOD_REPORT, {
+    problems: mergeProblems(ANY_REPORT, {
+      400: ['invalid-period'],
       422: ['invalid-stage-map', 'invalid-stage-map-id', 'invalid-stage-map-name'],
     }),
   })
@@ -312,6 +404,7 @@ export class ReadModelsController {
       asOf: asOf.at?.toISOString() ?? null,
       axis: asOf.axis,
       stageMap: null,
+      segment: segmentEcho({}),
       readPosition: encodePosition(position),
     };
   }
@@ -321,26 +414,188 @@ export class ReadModelsController {
     summary: 'Sales velocity for [from, to): opportunities, average won size, win rates (period, cohort), cycle length',
     type: VelocityDto,
     problems: PERIOD_REPORT,
+    exports: true,
   })
   async velocity(
     @Param('id', UuidParamPipe) id: string,
-    @Query() query: PeriodQueryDto,
+    @Query() query: ComparablePeriodQueryDto,
+    @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
     // Velocity has no per-stage figure: a map is checked and echoed, and changes nothing.
-    const report = await this.reportContext(id, query, request, response);
-    const { asOf } = report;
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { asOf, segment } = report;
     const { from, to } = periodOf(query);
     if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
-    const result = await velocity(this.database.db, LIVE_SCHEMA, id, { from, to, asOf, now: new Date() });
+    const now = new Date();
+    const ask = (period: Bucket) => velocity(this.database.db, LIVE_SCHEMA, id, { ...period, asOf, now, segment });
+    const result = await ask({ from, to });
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'velocity', VELOCITY_COLUMNS, () => velocityRows(periodFields({ from, to }), result));
+    let comparison = {};
+    if (query.compare) {
+      const other = comparisonPeriod({ from, to }, query.compare);
+      const previous = await ask(other);
+      comparison = {
+        comparison: {
+          compare: query.compare,
+          previous: { ...periodFields(other), ...previous },
+          deltas: velocityDeltas(result, previous),
+        },
+      };
+    }
     return {
       ...result,
+      ...comparison,
       from: from.toISOString(),
       to: to.toISOString(),
       ...reportEnvelope(report),
     };
   }
+  @Get('pipelines/:id/metrics/funnel/series')
+  @ApiRead({
+    summary: 'The funnel per week, month or quarter of [from, to), in one request',
+    description:
+      'One funnel per bucket (docs/metrics.md, "Time series"), each equal to GET …/metrics/funnel asked for that bucket alone with the same instant, axis, policy, stage map and segment.',
+    type: FunnelSeriesDto,
+    problems: SERIES,
+    exports: true,
+  })
+  async funnelSeries(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: FunnelSeriesQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const buckets = bucketsOf(query);
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { map, asOf, segment } = report;
+    if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
+    const now = new Date();
+    const db = this.database.db;
+    // Computed one bucket at a time: an export streams each point's rows before the next is asked.
+    async function* points() {
+      for (const bucket of buckets) {
+        const point = await funnel(db, LIVE_SCHEMA, id, {
+          ...bucket,
+          policy: query.policy ?? 'any',
+          asOf,
+          now,
+          segment,
+          ...reportMap(map),
+        });
+        yield { ...periodFields(bucket), ...point! };
+      }
+    }
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'funnel-series', FUNNEL_COLUMNS, async function* () {
+        for await (const point of points()) yield* funnelRows(point, point);
+      });
+    return { ...seriesEnvelope(query, buckets), points: await collect(points()), ...reportEnvelope(report) };
+  }
+
+  @Get('pipelines/:id/metrics/velocity/series')
+  @ApiRead({
+    summary: 'Sales velocity per week, month or quarter of [from, to), in one request',
+    description:
+      'One velocity per bucket (docs/metrics.md, "Time series"), each equal to GET …/metrics/velocity asked for that bucket alone with the same instant, axis and segment.',
+    type: VelocitySeriesDto,
+    problems: SERIES,
+    exports: true,
+  })
+  async velocitySeries(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: VelocitySeriesQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const buckets = bucketsOf(query);
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { asOf, segment } = report;
+    if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, asOf))) throw notFound(id, asOf);
+    const now = new Date();
+    const db = this.database.db;
+    async function* points() {
+      for (const bucket of buckets)
+        yield { ...periodFields(bucket), ...(await velocity(db, LIVE_SCHEMA, id, { ...bucket, asOf, now, segment })) };
+    }
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'velocity-series', VELOCITY_COLUMNS, async function* () {
+        for await (const point of points()) yield* velocityRows(point, point);
+      });
+    return { ...seriesEnvelope(query, buckets), points: await collect(points()), ...reportEnvelope(report) };
+  }
+
+  @Get('pipelines/:id/metrics/pipeline/series')
+  @ApiRead({
+    summary: 'The pipeline (open deals by stage, forecast) at the end of each week, month or quarter of [from, to)',
+    description:
+      'One snapshot per bucket, as of the bucket’s end (docs/metrics.md, "Time series"): each equals GET …/metrics/pipeline asked asOf that instant with the same axis, stage map and segment. asOf is refused (400 as-of-not-supported): the instants are the buckets’ ends. A snapshot of a pipeline not yet defined then has no stages.',
+    type: PipelineSeriesDto,
+    problems: mergeProblems(SERIES, { 400: ['as-of-not-supported'] }),
+    exports: true,
+  })
+  async pipelineSeries(
+    @Param('id', UuidParamPipe) id: string,
+    @Query() query: PipelineSeriesQueryDto,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    if (query.asOf)
+      throw new ApiProblem(400, 'as-of-not-supported', 'A pipeline series is as of each bucket’s end: drop asOf');
+    const buckets = bucketsOf(query);
+    const report = await this.reportContext(id, query, principal, request, response);
+    const { map, asOf, segment } = report;
+    if (!(await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, { axis: asOf.axis }))) throw notFound(id, asOf);
+    const db = this.database.db;
+    async function* points() {
+      for (const bucket of buckets) {
+        const at: AsOf = { axis: asOf.axis, at: bucket.to };
+        const snapshot = await pipelineMetrics(db, LIVE_SCHEMA, id, at, bucket.to, reportMap(map).stageMap, segment);
+        yield { at: bucket.to.toISOString(), ...(snapshot ?? { stages: [], forecast: [] }) };
+      }
+    }
+    const format = exportFormat(request, query.format);
+    if (format !== 'json')
+      return exportFile(format, 'pipeline-series', PIPELINE_COLUMNS, async function* () {
+        for await (const point of points()) yield* pipelineRows(point.at, point);
+      });
+    return { ...seriesEnvelope(query, buckets), points: await collect(points()), ...reportEnvelope(report) };
+  }
+}
+
+async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}
+
+function periodFields(period: Bucket) {
+  return { from: period.from.toISOString(), to: period.to.toISOString() };
+}
+
+/** The series' buckets (400 for a bad period or more than MAX_SERIES_POINTS). */
+function bucketsOf(query: VelocitySeriesQueryDto): Bucket[] {
+  const { from, to } = periodOf(query);
+  const buckets = seriesBuckets(from, to, query.interval);
+  if (!buckets)
+    throw new ApiProblem(
+      400,
+      'too-many-points',
+      `[from, to) has more than ${MAX_SERIES_POINTS} ${query.interval}s: ask a shorter period or a longer interval`,
+    );
+  return buckets;
+}
+
+function seriesEnvelope(query: VelocitySeriesQueryDto, buckets: Bucket[]) {
+  return { interval: query.interval, ...periodFields({ from: buckets[0].from, to: buckets.at(-1)!.to }) };
 }
 
 function reportMap(map: StageMapView | undefined): { stageMap?: ReportStageMap } {
@@ -356,16 +611,73 @@ function reportEnvelope({
   map,
   position,
   asOf,
+  segmentEcho: segment,
 }: {
   map: StageMapView | undefined;
   position: GlobalPosition;
   asOf: AsOf;
+  segmentEcho: SegmentEcho;
 }) {
   return {
     asOf: asOf.at?.toISOString() ?? null,
     axis: asOf.axis,
     stageMap: stageMapRef(map),
+    segment,
     readPosition: encodePosition(position),
+  };
+}
+
+const ALL_KINDS: SegmentDealKind[] = ['new', 'upsell', 'cross-sell'];
+const list = (value: string | undefined) => (value === undefined ? undefined : [...new Set(value.split(','))]);
+
+/** The segment a report was asked for (owners as given), checked beyond what the DTO's patterns say. */
+function segmentAsked(query: SegmentParamsDto, clear: boolean): Segment {
+  const owners = list(query.owners);
+  if (!clear && owners?.some((owner) => !PSEUDONYM.test(owner)))
+    throw new ApiProblem(
+      400,
+      'owner-filter-needs-pseudonym',
+      'Without identities:clear, owners are named by their pseudonyms (anon-…) as shown on the board, the deal and the audit routes',
+    );
+  const minAmount = query.minAmount === undefined ? undefined : Number(query.minAmount);
+  const maxAmount = query.maxAmount === undefined ? undefined : Number(query.maxAmount);
+  if (minAmount !== undefined && maxAmount !== undefined && minAmount > maxAmount)
+    throw new ApiProblem(400, 'invalid-amount-band', 'minAmount must not be above maxAmount');
+  const source = query.source;
+  return {
+    ...(query.kind !== undefined ? { kinds: list(query.kind) as SegmentDealKind[] } : {}),
+    ...(owners !== undefined ? { ownerIds: owners } : {}),
+    ...(query.currency !== undefined ? { currencies: list(query.currency) } : {}),
+    ...(minAmount !== undefined ? { minAmount } : {}),
+    ...(maxAmount !== undefined ? { maxAmount } : {}),
+    ...(source === undefined
+      ? {}
+      : source === 'live'
+        ? { source: { type: 'live' as const } }
+        : source === 'imported'
+          ? { source: { type: 'imported' as const } }
+          : { source: { type: 'imported' as const, importId: source.slice('import:'.length) } }),
+  };
+}
+
+interface SegmentEcho {
+  kinds: string[];
+  owners: string[] | null;
+  currencies: string[] | null;
+  minAmount: number | null;
+  maxAmount: number | null;
+  source: string;
+}
+
+/** What every report answers as its segment: the one it counted, defaults spelled out (all kinds: the default cohort). */
+function segmentEcho(query: Partial<SegmentParamsDto>): SegmentEcho {
+  return {
+    kinds: list(query.kind) ?? ALL_KINDS,
+    owners: list(query.owners) ?? null,
+    currencies: list(query.currency) ?? null,
+    minAmount: query.minAmount === undefined ? null : Number(query.minAmount),
+    maxAmount: query.maxAmount === undefined ? null : Number(query.maxAmount),
+    source: query.source ?? 'all',
   };
 }
 
@@ -373,9 +685,16 @@ function asOfOf(query: Pick<ReadParamsDto, 'asOf' | 'axis'>): AsOf {
   return { axis: query.axis ?? 'occurred', ...(query.asOf ? { at: parseInstant(query.asOf)! } : {}) };
 }
 
-function periodOf(query: Pick<PeriodQueryDto, 'from' | 'to'>): { from: Date; to: Date } {
-  const from = parseInstant(query.from)!;
-  const to = parseInstant(query.to)!;
+/** Without from, a period is the 90 days before to. */
+const DEFAULT_PERIOD_DAYS = 90;
+
+/**
+ * The period [from, to): as given, else `to` = the report's instant (asOf, else now) and `from` =
+ * 90 days before `to` (docs/metrics.md, "Conventions").
+ */
+function periodOf(query: { from?: string; to?: string; asOf?: string }): { from: Date; to: Date } {
+  const to = query.to ? parseInstant(query.to)! : query.asOf ? parseInstant(query.asOf)! : new Date();
+  const from = query.from ? parseInstant(query.from)! : new Date(to.getTime() - DEFAULT_PERIOD_DAYS * 86_400_000);
   if (!(from < to)) throw new ApiProblem(400, 'invalid-period', 'from must be before to');
   return { from, to };
 }

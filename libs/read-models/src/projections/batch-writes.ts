@@ -37,6 +37,7 @@ export interface Closing {
   at: Date;
   recorded_at: Date;
   exit_kind?: string;
+  exit_reason?: string | null;
 }
 
 export class BatchWrites {

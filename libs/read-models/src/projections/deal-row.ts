@@ -58,6 +58,7 @@ export function dealRowFromDb(row: Selectable<DealsTable> & Pick<Selectable<Deal
     expected_close_date: calendarDate(row.expected_close_date),
     kind: row.kind,
     parent_deal_id: row.parent_deal_id,
+    import_id: row.import_id,
     bant_score: int(row.bant_score),
     created_at: date(row.created_at)!,
     created_recorded_at: date(row.created_recorded_at)!,

@@ -121,6 +121,7 @@ describe('deal projection: given / when / then (PostgreSQL)', () => {
             entered_recorded_at: DAY1,
             exited_recorded_at: DAY3,
             exit_kind: 'moved',
+            exit_reason: null,
           },
           {
             deal_id: D,
@@ -132,6 +133,7 @@ describe('deal projection: given / when / then (PostgreSQL)', () => {
             entered_recorded_at: DAY3,
             exited_recorded_at: DAY10,
             exit_kind: 'won',
+            exit_reason: null,
           },
         ],
         stage_transitions: [
@@ -191,6 +193,7 @@ describe('deal projection: given / when / then (PostgreSQL)', () => {
             expected_close_date: '2025-03-31',
             kind: 'new',
             parent_deal_id: null,
+            import_id: null,
             bant_score: null,
             created_at: DAY1,
             created_recorded_at: DAY1,

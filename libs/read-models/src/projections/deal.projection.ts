@@ -79,6 +79,8 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
     expected_close_date: state.expectedCloseDate,
     kind: state.kind,
     parent_deal_id: state.parentDealId,
+    // The deal's source for report segments: the import that created it, or none (live). Fixed at creation.
+    import_id: before ? before.import_id : (event.metadata.provenance?.importId ?? null),
     bant_score: state.qualification?.score ?? null,
     created_at: before?.created_at ?? at,
     created_recorded_at: before?.created_recorded_at ?? recordedAt,
@@ -123,7 +125,15 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
 
   const leftStage = wasOpen && (!isOpen || enteredStage);
   if (leftStage && before.open_interval_revision !== null) {
-    closeInterval(writes, dealId, before.open_interval_revision, at, recordedAt, isOpen ? 'moved' : state.status);
+    closeInterval(
+      writes,
+      dealId,
+      before.open_interval_revision,
+      at,
+      recordedAt,
+      isOpen ? 'moved' : state.status,
+      isOpen ? null : state.closedReason,
+    );
     after.open_interval_revision = null;
   }
   if (enteredStage) {
@@ -137,6 +147,7 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
       entered_recorded_at: recordedAt,
       exited_recorded_at: null,
       exit_kind: null,
+      exit_reason: null,
     });
     after.open_interval_revision = revision;
     writes.transitions.push({
@@ -185,13 +196,22 @@ function closeInterval(
   at: Date,
   recordedAt: Date,
   exitKind: string,
+  exitReason: string | null,
 ): void {
   const pending = writes.intervals.get(rowKey(dealId, revision));
   if (pending) {
     pending.exited_at = at;
     pending.exited_recorded_at = recordedAt;
     pending.exit_kind = exitKind;
+    pending.exit_reason = exitReason;
   } else {
-    writes.intervalClosings.push({ deal_id: dealId, revision, at, recorded_at: recordedAt, exit_kind: exitKind });
+    writes.intervalClosings.push({
+      deal_id: dealId,
+      revision,
+      at,
+      recorded_at: recordedAt,
+      exit_kind: exitKind,
+      exit_reason: exitReason,
+    });
   }
 }

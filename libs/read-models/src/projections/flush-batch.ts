@@ -81,18 +81,19 @@ export async function flushBatch(
   await inColumns(deals, (c) =>
     sql`
     insert into ${s}.deals (deal_id, pipeline_id, stage_id, status, title, account, owner_id, amount, currency, expected_close_date,
-      kind, parent_deal_id, bant_score, created_at, created_recorded_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
+      kind, parent_deal_id, import_id, bant_score, created_at, created_recorded_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
       revision, effective_at, recorded_at, version_revision, open_interval_revision)
     select * from unnest(${c((d) => d.deal_id)}::uuid[], ${c((d) => d.pipeline_id)}::uuid[], ${c((d) => d.stage_id)}::uuid[], ${c((d) => d.status)}::text[],
       ${c((d) => d.title)}::text[], ${c((d) => d.account)}::text[], ${c((d) => d.owner_id)}::text[], ${c((d) => d.amount)}::bigint[], ${c((d) => d.currency)}::text[],
-      ${c((d) => d.expected_close_date)}::date[], ${c((d) => d.kind)}::text[], ${c((d) => d.parent_deal_id)}::uuid[], ${c((d) => d.bant_score)}::int[],
+      ${c((d) => d.expected_close_date)}::date[], ${c((d) => d.kind)}::text[], ${c((d) => d.parent_deal_id)}::uuid[], ${c((d) => d.import_id)}::text[],
+      ${c((d) => d.bant_score)}::int[],
       ${c((d) => iso(d.created_at))}::timestamptz[], ${c((d) => iso(d.created_recorded_at))}::timestamptz[], ${c((d) => iso(d.stage_entered_at))}::timestamptz[],
       ${c((d) => iso(d.closed_at))}::timestamptz[], ${c((d) => d.won_amount)}::bigint[], ${c((d) => d.activity_count)}::int[], ${c((d) => iso(d.last_activity_at))}::timestamptz[],
       ${c((d) => d.revision)}::bigint[], ${c((d) => iso(d.effective_at))}::timestamptz[], ${c((d) => iso(d.recorded_at))}::timestamptz[],
       ${c((d) => d.version_revision)}::bigint[], ${c((d) => d.open_interval_revision)}::bigint[])
     on conflict (deal_id) do update set pipeline_id = excluded.pipeline_id, stage_id = excluded.stage_id, status = excluded.status,
       title = excluded.title, account = excluded.account, owner_id = excluded.owner_id, amount = excluded.amount, currency = excluded.currency,
-      expected_close_date = excluded.expected_close_date, kind = excluded.kind, parent_deal_id = excluded.parent_deal_id,
+      expected_close_date = excluded.expected_close_date, kind = excluded.kind, parent_deal_id = excluded.parent_deal_id, import_id = excluded.import_id,
       bant_score = excluded.bant_score, created_at = excluded.created_at, created_recorded_at = excluded.created_recorded_at, stage_entered_at = excluded.stage_entered_at,
       closed_at = excluded.closed_at, won_amount = excluded.won_amount, activity_count = excluded.activity_count,
       last_activity_at = excluded.last_activity_at, revision = excluded.revision,
@@ -131,21 +132,20 @@ export async function flushBatch(
   // Raw: closing rows is an update joined to a VALUES list, which the builder cannot say.
   await inChunks(writes.intervalClosings, (chunk) =>
     sql`
-    update ${s}.stage_intervals t set exited_at = v.exited_at::timestamptz, exited_recorded_at = v.exited_recorded_at::timestamptz, exit_kind = v.exit_kind
-    from (values ${sql.join(chunk.map((c) => sql`(${c.deal_id}::uuid, ${c.revision}::bigint, ${c.at.toISOString()}, ${c.recorded_at.toISOString()}, ${c.exit_kind ?? null})`))})
-      as v(deal_id, entered_revision, exited_at, exited_recorded_at, exit_kind)
+    update ${s}.stage_intervals t set exited_at = v.exited_at::timestamptz, exited_recorded_at = v.exited_recorded_at::timestamptz, exit_kind = v.exit_kind, exit_reason = v.exit_reason
+    from (values ${sql.join(chunk.map((c) => sql`(${c.deal_id}::uuid, ${c.revision}::bigint, ${c.at.toISOString()}, ${c.recorded_at.toISOString()}, ${c.exit_kind ?? null}, ${c.exit_reason ?? null}::text)`))})
+      as v(deal_id, entered_revision, exited_at, exited_recorded_at, exit_kind, exit_reason)
     where t.deal_id = v.deal_id and t.entered_revision = v.entered_revision`.execute(trx),
   );
 
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
   await inColumns([...writes.intervals.values()], (c) =>
     sql`
-    insert into ${s}.stage_intervals (deal_id, entered_revision, pipeline_id, stage_id, entered_at, exited_at, entered_recorded_at, exited_recorded_at, exit_kind)
+    insert into ${s}.stage_intervals (deal_id, entered_revision, pipeline_id, stage_id, entered_at, exited_at, entered_recorded_at, exited_recorded_at, exit_kind, exit_reason)
     select * from unnest(${c((i) => i.deal_id)}::uuid[], ${c((i) => i.entered_revision)}::bigint[], ${c((i) => i.pipeline_id)}::uuid[],
       ${c((i) => i.stage_id)}::uuid[], ${c((i) => iso(i.entered_at))}::timestamptz[], ${c((i) => iso(i.exited_at))}::timestamptz[],
-      ${c((i) => iso(i.entered_recorded_at))}::timestamptz[], ${c((i) => iso(i.exited_recorded_at))}::timestamptz[], ${c((i) => i.exit_kind)}::text[])`.execute(
-      trx,
-    ),
+      ${c((i) => iso(i.entered_recorded_at))}::timestamptz[], ${c((i) => iso(i.exited_recorded_at))}::timestamptz[], ${c((i) => i.exit_kind)}::text[],
+      ${c((i) => i.exit_reason)}::text[])`.execute(trx),
   );
 
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.

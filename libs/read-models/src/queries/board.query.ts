@@ -3,6 +3,8 @@ import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { openDealsAt } from './open-deals.js';
 import { pipelineDefinition, type PipelineDefinition } from './pipeline-definition.query.js';
 import { columnEnteredAt, layoutSql, stageLayout, type ReportStageMap, type StageLayout } from './stage-layout.js';
+import { openDealsInSegment } from './pipeline-metrics.query.js';
+import type { Segment } from './segment.js';
 import { timestamp, type AsOf } from './time-axis.js';
 
 export interface BoardFilters {
@@ -13,6 +15,10 @@ export interface BoardFilters {
   readonly stalled?: boolean;
   readonly minAmount?: number;
   readonly maxAmount?: number;
+  /** The rest of the report segment (docs/metrics.md, "Segments"): kind, currency, source. */
+  readonly kinds?: Segment['kinds'];
+  readonly currencies?: Segment['currencies'];
+  readonly source?: Segment['source'];
 }
 
 export interface BoardRequest {
@@ -219,7 +225,7 @@ export async function boardOwnerIds(
 
 /** Open deals at the instant, mapped to live stages, with age and stall flags, filters applied. */
 function filteredDeals(schema: string, pipelineId: string, layout: StageLayout, request: BoardRequest) {
-  const { ownerId, ownerIds, stalled, minAmount, maxAmount } = request.filters;
+  const { ownerId, stalled, ...segment } = request.filters;
   const now = timestamp(request.now);
   const entered = columnEnteredAt(layout, schema, request.asOf, request.now);
   return sql`(
@@ -228,11 +234,8 @@ function filteredDeals(schema: string, pipelineId: string, layout: StageLayout, 
            extract(epoch from (${now} - ${entered})) / 86400 as days_in_stage,
            coalesce(${entered} < ${now} - make_interval(days => def.max_days), false) as stalled
     from ${openDealsAt(schema, pipelineId, request.asOf)} o join ${layoutSql(layout)} on def.stage_id = o.stage_id
-    where true
+    ${openDealsInSegment(schema, segment)}
       ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
-      ${ownerIds !== undefined ? sql`and o.owner_id = any(${[...ownerIds]}::text[])` : sql``}
-      ${minAmount !== undefined ? sql`and o.amount >= ${minAmount}::bigint` : sql``}
-      ${maxAmount !== undefined ? sql`and o.amount <= ${maxAmount}::bigint` : sql``}
       ${stalled !== undefined ? sql`and coalesce(${entered} < ${now} - make_interval(days => def.max_days), false) = ${stalled}` : sql``}
   )`;
 }

@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { pipelineDefinition } from './pipeline-definition.query.js';
 import { layoutSql, stageLayout, type ReportStageMap } from './stage-layout.js';
+import { dealInSegment, type Segment } from './segment.js';
 import { axisColumns, timestamp, type AsOf } from './time-axis.js';
 
 /**
@@ -21,6 +22,8 @@ export interface FunnelRequest {
   readonly now: Date;
   /** Compute in the map's target stages instead of the live ones (docs/metrics.md, "Stage maps"). */
   readonly stageMap?: ReportStageMap;
+  /** Only the deals of this segment: cohort, reached, outcomes and transitions alike (docs/metrics.md, "Segments"). */
+  readonly segment?: Segment;
 }
 
 export interface FunnelStage {
@@ -33,6 +36,12 @@ export interface FunnelStage {
   readonly dropOff: number | null;
   /** Median over the cohort deals that actually entered the stage (strict: in order) of (first entry − creation), days. */
   readonly medianDaysToReach: number | null;
+  /**
+   * Time in stage over the cohort: per deal that entered the stage by the instant, its total days in
+   * it (every visit; an open one up to the instant); the median and 90th percentile of those. Null when none.
+   */
+  readonly daysInStageP50: number | null;
+  readonly daysInStageP90: number | null;
 }
 
 export interface Funnel {
@@ -64,12 +73,15 @@ export async function funnel(
   if (!definition) return undefined;
   const layout = stageLayout(definition, request.stageMap);
   const s = sql.id(schema);
-  const { transitionAt, validFrom, validTo, firstAt, createdAt } = axisColumns(request.asOf.axis);
+  const { transitionAt, validFrom, validTo, firstAt, createdAt, enteredAt, exitedAt } = axisColumns(request.asOf.axis);
   const instant = timestamp(request.asOf.at ?? request.now);
   const from = timestamp(request.from);
   const to = timestamp(request.to);
-  const cohort = sql`(select deal_id, ${transitionAt} as created_at from ${s}.stage_transitions
-      where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant})`;
+  const inSegment = (dealId: RawBuilder<unknown>) =>
+    dealInSegment(schema, request.segment, dealId, request.asOf, request.now);
+  const cohort = sql`(select deal_id, ${transitionAt} as created_at from ${s}.stage_transitions t
+      where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant}
+      ${inSegment(sql`t.deal_id`)})`;
 
   // The cohort's first entries per column position (live stage or map target), by the instant (first entries only grow
   // later, so the earliest one is the first one as of any instant after it).
@@ -77,7 +89,7 @@ export async function funnel(
     select e.deal_id, def.position, min(e.${firstAt}) as first_at, min(e.${createdAt}) as created_at
     from ${s}.stage_first_entries e join def on def.stage_id = e.stage_id
     where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
-      and e.${firstAt} <= ${instant}
+      and e.${firstAt} <= ${instant} ${inSegment(sql`e.deal_id`)}
     group by e.deal_id, def.position`;
   const reached = await reachedPerPosition(
     db,
@@ -95,8 +107,21 @@ export async function funnel(
     from ${s}.stage_transitions t join def f on f.stage_id = t.from_stage_id join def d on d.stage_id = t.to_stage_id
     where t.pipeline_id = ${pipelineId}::uuid and t.kind in ('moved', 'reopened')
       and t.${transitionAt} >= ${from} and t.${transitionAt} < ${to} and t.${transitionAt} <= ${instant}
-      ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``}
+      ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``} ${inSegment(sql`t.deal_id`)}
     group by f.position, d.position, 1, 2 order by f.position, d.position, 1, 2`.execute(db);
+
+  const { rows: timeInStage } = await sql<{ position: number; p50: string; p90: string }>`
+    with def as (select * from ${layoutSql(layout)}), cohort as ${cohort},
+    per_deal as (
+      select def.position, i.deal_id,
+             sum(extract(epoch from least(coalesce(i.${exitedAt}, ${instant}), ${instant}) - i.${enteredAt}) / 86400) as days
+      from ${s}.stage_intervals i join cohort c on c.deal_id = i.deal_id join def on def.stage_id = i.stage_id
+      where i.pipeline_id = ${pipelineId}::uuid and i.${enteredAt} <= ${instant}
+      group by def.position, i.deal_id
+    )
+    select position, (percentile_cont(0.5) within group (order by days))::text as p50,
+           (percentile_cont(0.9) within group (order by days))::text as p90
+    from per_deal group by position`.execute(db);
 
   const countOf = (status: string) => Number(outcomes.find((o) => o.status === status)?.count ?? 0);
   const size = outcomes.reduce((n, o) => n + Number(o.count), 0);
@@ -113,6 +138,7 @@ export async function funnel(
       conversionToNext: next === null || here === 0 ? null : ratio(next, here),
       dropOff: next === null ? null : here - next,
       medianDaysToReach: median === null ? null : Math.round(median * 100) / 100,
+      ...daysInStage(timeInStage.find((t) => t.position === position)),
     };
   });
   return {
@@ -192,6 +218,11 @@ async function reachedPerPosition(
 }
 
 const numberOrNull = (text: string | null): number | null => (text === null ? null : Number(text));
+
+function daysInStage(row: { p50: string; p90: string } | undefined) {
+  const days = (text: string | undefined) => (text === undefined ? null : Math.round(Number(text) * 100) / 100);
+  return { daysInStageP50: days(row?.p50), daysInStageP90: days(row?.p90) };
+}
 
 /** Ratios are reported to 4 decimals. */
 export function ratio(numerator: number, denominator: number): number {

@@ -213,8 +213,24 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
       winRatePeriod: 0.5,
       winRateCohort: 0.2,
       averageCycleDays: 9,
+      // D2 lost for price (d8), D4 disqualified for no budget (d5).
+      disqualified: 1,
+      lostReasons: [{ reason: 'price', count: 1 }],
+      disqualificationReasons: [{ reason: 'no-budget', count: 1 }],
       // 5 × 1200 × 0.5 ÷ 9 = 333.33…
-      byCurrency: [{ currency: 'EUR', opportunities: 5, won: 1, averageWonAmount: 1200, velocityPerDay: 333 }],
+      // won revenue: D1's 1200; lost value: D2's 2000.
+      byCurrency: [
+        {
+          currency: 'EUR',
+          opportunities: 5,
+          won: 1,
+          wonAmount: 1200,
+          lost: 1,
+          lostAmount: 2000,
+          averageWonAmount: 1200,
+          velocityPerDay: 333,
+        },
+      ],
     });
   });
 

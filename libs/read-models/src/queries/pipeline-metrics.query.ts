@@ -3,6 +3,7 @@ import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { openDealsAt } from './open-deals.js';
 import { pipelineDefinition } from './pipeline-definition.query.js';
 import { columnEnteredAt, layoutSql, stageLayout, type ReportStageMap } from './stage-layout.js';
+import { fixedConditions, isWholePopulation, versionedConditions, type Segment } from './segment.js';
 import { timestamp, type AsOf } from './time-axis.js';
 
 export interface StageMetrics {
@@ -46,6 +47,7 @@ export async function pipelineMetrics(
   asOf: AsOf,
   now: Date,
   map?: ReportStageMap,
+  segment?: Segment,
 ): Promise<PipelineMetrics | undefined> {
   // Raw: grouped aggregates joined to a VALUES stage map, with a month forecast — beyond the builder's reach.
   const definition = await pipelineDefinition(db, schema, pipelineId, asOf);
@@ -57,7 +59,8 @@ export async function pipelineMetrics(
     select o.*, def.live_stage_id, def.probability,
            extract(epoch from (${at} - ${entered})) / 86400 as days_in_stage,
            coalesce(${entered} < ${at} - make_interval(days => def.max_days), false) as stalled
-    from ${openDealsAt(schema, pipelineId, asOf)} o join ${layoutSql(layout)} on def.stage_id = o.stage_id)`;
+    from ${openDealsAt(schema, pipelineId, asOf)} o join ${layoutSql(layout)} on def.stage_id = o.stage_id
+    ${segment && !isWholePopulation(segment) ? openDealsInSegment(schema, segment) : sql``})`;
 
   const { rows: perStage } = await sql<{
     live_stage_id: string;
@@ -119,6 +122,14 @@ export async function pipelineMetrics(
       weightedValue: Number(r.weighted),
     })),
   };
+}
+
+/** `where` an open deal `o` is in the segment: its fields at the instant, and its kind and source from `deals`. */
+export function openDealsInSegment(schema: string, segment: Segment) {
+  // Raw: conditions embedded in the reports' raw SQL.
+  const fixed = segment.kinds !== undefined || segment.source !== undefined;
+  return sql`where ${versionedConditions(segment, 'o')}
+    ${fixed ? sql`and exists (select 1 from ${sql.id(schema)}.deals sd where sd.deal_id = o.deal_id and ${fixedConditions(segment, 'sd')})` : sql``}`;
 }
 
 export function round2(value: number): number {

@@ -8,7 +8,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 7;
+export const READ_MODEL_VERSION = 9;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
@@ -28,7 +28,7 @@ export async function createReadModelSchema(db: ReadModelDb, schema: string): Pr
         primary key (pipeline_id, revision))`,
     sql`create table ${s}.deals (deal_id uuid primary key, pipeline_id uuid not null, stage_id uuid not null, status text not null,
         title text not null, account text not null, owner_id text not null, amount bigint not null, currency text not null,
-        expected_close_date date, kind text not null, parent_deal_id uuid, bant_score int,
+        expected_close_date date, kind text not null, parent_deal_id uuid, import_id text, bant_score int,
         created_at timestamptz not null, created_recorded_at timestamptz not null, stage_entered_at timestamptz not null, closed_at timestamptz, won_amount bigint,
         activity_count int not null, last_activity_at timestamptz, revision bigint not null,
         effective_at timestamptz not null, recorded_at timestamptz not null,
@@ -45,7 +45,7 @@ export async function createReadModelSchema(db: ReadModelDb, schema: string): Pr
     sql`create index deal_versions_recorded on ${s}.deal_versions (pipeline_id, recorded_to, recorded_from)`,
     sql`create table ${s}.stage_intervals (deal_id uuid not null, entered_revision bigint not null, pipeline_id uuid not null,
         stage_id uuid not null, entered_at timestamptz not null, exited_at timestamptz,
-        entered_recorded_at timestamptz not null, exited_recorded_at timestamptz, exit_kind text,
+        entered_recorded_at timestamptz not null, exited_recorded_at timestamptz, exit_kind text, exit_reason text,
         primary key (deal_id, entered_revision))`,
     sql`create index stage_intervals_stage on ${s}.stage_intervals (pipeline_id, stage_id, entered_at)`,
     sql`create table ${s}.stage_transitions (deal_id uuid not null, revision bigint not null, pipeline_id uuid not null,

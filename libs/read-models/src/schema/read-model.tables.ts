@@ -72,6 +72,8 @@ export interface DealsTable {
   expected_close_date: string | null;
   kind: string;
   parent_deal_id: string | null;
+  /** The import run that created the deal (its DealCreated's provenance); null for a deal created live. */
+  import_id: string | null;
   bant_score: number | null;
   created_at: Timestamp;
   created_recorded_at: Timestamp;
@@ -129,6 +131,8 @@ export interface StageIntervalsTable {
   exited_recorded_at: Timestamp | null;
   /** moved | won | lost | disqualified, null while open. */
   exit_kind: string | null;
+  /** The closing's reason (won, lost, disqualified: as the event gave it); null otherwise. */
+  exit_reason: string | null;
 }
 
 /** Every entry into a stage: creation (from null), a move (forward or back), a reopen. */

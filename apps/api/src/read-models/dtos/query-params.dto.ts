@@ -12,8 +12,17 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { MAX_TARGETS } from '@dealstream/stage-maps-domain';
-import { FUNNEL_POLICIES, type FunnelPolicy, type TimeAxis } from '@dealstream/read-models';
+import {
+  COMPARE_PERIODS,
+  FUNNEL_POLICIES,
+  SERIES_INTERVALS,
+  type ComparePeriod,
+  type FunnelPolicy,
+  type SeriesInterval,
+  type TimeAxis,
+} from '@dealstream/read-models';
 import { Optional } from '../../controller-kit/optional.decorator.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../report-export.js';
 import { InstantQueryField } from '../../audit/dtos/query-fields.js';
 import { StageAssignmentDto, TargetStageDto } from '../../stage-maps/dtos/stage-map.dto.js';
 
@@ -50,7 +59,7 @@ export class ReadParamsDto {
 }
 
 /** The reports' parameters: ReadParamsDto and the stage map to compute in. */
-export class ReportParamsDto extends ReadParamsDto {
+class ReportParamsDto extends ReadParamsDto {
   @ApiPropertyOptional({
     format: 'uuid',
     description:
@@ -61,20 +70,34 @@ export class ReportParamsDto extends ReadParamsDto {
   stageMap?: string;
 }
 
-export class BoardQueryDto extends ReportParamsDto {
-  @ApiPropertyOptional({ description: 'Only this owner’s deals' })
-  @Optional()
-  @IsString()
-  @Length(1, 200)
-  ownerId?: string;
-
+/**
+ * The segment every report counts (docs/metrics.md, "Segments"): lists are comma-separated; every
+ * parameter narrows, an absent one does not.
+ */
+export class SegmentParamsDto extends ReportParamsDto {
   @ApiPropertyOptional({
-    enum: ['true', 'false'],
-    description: 'true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others',
+    description:
+      'Deal kinds, comma-separated: new, upsell, cross-sell (e.g. `kind=new` for new business only). Default: all three',
+    example: 'new,upsell',
   })
   @Optional()
-  @IsIn(['true', 'false'])
-  stalled?: 'true' | 'false';
+  @Matches(/^(new|upsell|cross-sell)(,(new|upsell|cross-sell)){0,2}$/, {
+    message: 'kind must be a comma-separated list of new, upsell, cross-sell',
+  })
+  kind?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Owners, comma-separated (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym)',
+  })
+  @Optional()
+  @Matches(/^[^,]{1,200}(,[^,]{1,200}){0,99}$/, { message: 'owners must be 1–100 comma-separated owner ids' })
+  owners?: string;
+
+  @ApiPropertyOptional({ description: 'Currencies, comma-separated ISO 4217 codes (e.g. EUR,USD)', example: 'EUR' })
+  @Optional()
+  @Matches(/^[A-Z]{3}(,[A-Z]{3}){0,19}$/, { message: 'currency must be comma-separated ISO 4217 codes (EUR,USD)' })
+  currency?: string;
 
   @ApiPropertyOptional({
     type: 'integer',
@@ -97,6 +120,42 @@ export class BoardQueryDto extends ReportParamsDto {
   @Matches(INTEGER, { message: 'maxAmount must be a non-negative integer' })
   @ValidateBy(SAFE_INTEGER)
   maxAmount?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Where the deals came from: `live` (created in dealstream), `imported` (by any import) or `import:<importId>` (one import run: the importId POST /imports answered or the CLI was given). Default: all',
+    example: 'live',
+  })
+  @Optional()
+  @Matches(/^(live|imported|import:[^\s,]{1,200})$/, {
+    message: 'source must be live, imported or import:<importId>',
+  })
+  source?: string;
+
+  @ApiPropertyOptional({
+    enum: EXPORT_FORMATS,
+    description:
+      'json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export")',
+  })
+  @Optional()
+  @IsIn(EXPORT_FORMATS)
+  format?: ExportFormat;
+}
+
+export class BoardQueryDto extends SegmentParamsDto {
+  @ApiPropertyOptional({ description: 'Only this owner’s deals' })
+  @Optional()
+  @IsString()
+  @Length(1, 200)
+  ownerId?: string;
+
+  @ApiPropertyOptional({
+    enum: ['true', 'false'],
+    description: 'true: only stalled deals (longer in stage than its maxDaysInStage); false: only the others',
+  })
+  @Optional()
+  @IsIn(['true', 'false'])
+  stalled?: 'true' | 'false';
 
   @ApiPropertyOptional({
     type: 'integer',
@@ -128,15 +187,52 @@ export class BoardQueryDto extends ReportParamsDto {
   cursor?: string;
 }
 
-export class PeriodQueryDto extends ReportParamsDto {
-  @InstantQueryField('Period start, inclusive', { required: true })
-  from!: string;
+class PeriodQueryDto extends SegmentParamsDto {
+  @InstantQueryField('Period start, inclusive. Default: 90 days before `to`')
+  from?: string;
 
-  @InstantQueryField('Period end, exclusive', { required: true })
-  to!: string;
+  @InstantQueryField('Period end, exclusive. Default: the report’s instant (asOf, else now)')
+  to?: string;
 }
 
-export class FunnelQueryDto extends PeriodQueryDto {
+/** A period report that can be compared with another period. */
+export class ComparablePeriodQueryDto extends PeriodQueryDto {
+  @ApiPropertyOptional({
+    enum: COMPARE_PERIODS,
+    description:
+      'Also compute the report for the equally long period just before [from, to) (previous-period) or for the same dates a year earlier (previous-year), and the deltas (this − that); docs/metrics.md, "Comparisons"',
+  })
+  @Optional()
+  @IsIn(COMPARE_PERIODS)
+  compare?: ComparePeriod;
+}
+
+const INTERVAL_FIELD = {
+  enum: SERIES_INTERVALS,
+  description:
+    'Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points)',
+} as const;
+
+export class VelocitySeriesQueryDto extends PeriodQueryDto {
+  @ApiProperty(INTERVAL_FIELD)
+  @IsIn(SERIES_INTERVALS)
+  interval!: SeriesInterval;
+}
+
+/** Pipeline snapshots at each bucket's end: the instants come from the buckets, so asOf is refused. */
+export class PipelineSeriesQueryDto extends VelocitySeriesQueryDto {}
+
+export class FunnelQueryDto extends ComparablePeriodQueryDto {
+  @ApiPropertyOptional({
+    enum: FUNNEL_POLICIES,
+    description: 'How reaching a stage is counted (default any); see docs/metrics.md',
+  })
+  @Optional()
+  @IsIn(FUNNEL_POLICIES)
+  policy?: FunnelPolicy;
+}
+
+export class FunnelSeriesQueryDto extends VelocitySeriesQueryDto {
   @ApiPropertyOptional({
     enum: FUNNEL_POLICIES,
     description: 'How reaching a stage is counted (default any); see docs/metrics.md',

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 
 // What the read-model routes answer, field by field (libs/read-models' query types plus the route's
 // own fields). The e2e suites validate every answer against these schemas.
@@ -42,6 +42,37 @@ const STAGE_MAP_REF = {
 
 const MINOR_UNITS = { type: 'integer', description: 'Minor units of the currency' } as const;
 const DAYS = { type: 'number', nullable: true } as const;
+
+export class SegmentDto {
+  @ApiProperty({
+    type: [String],
+    enum: ['new', 'upsell', 'cross-sell'],
+    description:
+      'The deal kinds counted. Default (no kind=): all three — the funnel’s default cohort is every deal created in the period, new business, up-sells and cross-sells alike',
+  })
+  kinds!: string[];
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    description: 'Owners counted (as given: pseudonyms for callers without identities:clear); null: all',
+  })
+  owners!: string[] | null;
+  @ApiProperty({ type: [String], nullable: true, description: 'Currencies counted; null: all' })
+  currencies!: string[] | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Amount band: lowest amount counted, minor units' })
+  minAmount!: number | null;
+  @ApiProperty({ type: 'integer', nullable: true, description: 'Amount band: highest amount counted, minor units' })
+  maxAmount!: number | null;
+  @ApiProperty({
+    description: '`all` (default), `live` (created in dealstream), `imported` (by any import) or `import:<importId>`',
+    example: 'all',
+  })
+  source!: string;
+}
+const SEGMENT = {
+  type: SegmentDto,
+  description: 'The segment the figures count (docs/metrics.md, "Segments"): every count, sum and rate follows it',
+};
 
 class BantCriterionViewDto {
   @ApiProperty()
@@ -214,6 +245,8 @@ export class BoardDto {
   axis!: string;
   @ApiProperty(STAGE_MAP_REF)
   stageMap!: StageMapRefDto | null;
+  @ApiProperty(SEGMENT)
+  segment!: SegmentDto;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
   @ApiProperty(IDENTITIES)
@@ -272,6 +305,8 @@ export class PipelineMetricsDto {
   axis!: string;
   @ApiProperty(STAGE_MAP_REF)
   stageMap!: StageMapRefDto | null;
+  @ApiProperty(SEGMENT)
+  segment!: SegmentDto;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
 }
@@ -302,6 +337,14 @@ class FunnelStageDto {
   dropOff!: number | null;
   @ApiProperty(DAYS)
   medianDaysToReach!: number | null;
+  @ApiProperty({
+    ...DAYS,
+    description:
+      'Time in stage over the cohort: median of each deal’s total days in the stage (every visit, an open one up to the instant), over the cohort deals that entered it; null when none',
+  })
+  daysInStageP50!: number | null;
+  @ApiProperty({ ...DAYS, description: 'The same distribution’s 90th percentile' })
+  daysInStageP90!: number | null;
 }
 
 class TransitionCountDto {
@@ -313,7 +356,31 @@ class TransitionCountDto {
   count!: number;
 }
 
-export class FunnelDto {
+class FunnelStageDeltaDto {
+  @ApiProperty(COLUMN_ID)
+  stageId!: string;
+  @ApiProperty({ type: 'integer', description: 'reached − the other period’s (0 when it lacks the column)' })
+  reached!: number;
+  @ApiProperty({ type: 'number', nullable: true })
+  conversionToNext!: number | null;
+}
+
+class FunnelDeltasDto {
+  @ApiProperty({ type: 'integer' })
+  cohortSize!: number;
+  @ApiProperty({ type: 'integer' })
+  won!: number;
+  @ApiProperty({ type: 'number', nullable: true, description: 'Null when either win rate is' })
+  winRate!: number | null;
+  @ApiProperty({ type: [FunnelStageDeltaDto], description: 'Per column of this answer' })
+  stages!: FunnelStageDeltaDto[];
+}
+
+class FunnelFiguresDto {
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
   @ApiProperty({ enum: ['any', 'implied', 'strict'] })
   policy!: string;
   @ApiProperty({ type: FunnelCohortDto })
@@ -324,6 +391,39 @@ export class FunnelDto {
   stages!: FunnelStageDto[];
   @ApiProperty({ type: [TransitionCountDto] })
   transitions!: TransitionCountDto[];
+}
+
+export class FunnelComparisonDto {
+  @ApiProperty({ enum: ['previous-period', 'previous-year'] })
+  compare!: string;
+  @ApiProperty({
+    type: FunnelFiguresDto,
+    description: 'The funnel of the other period (same instant, axis, map, segment)',
+  })
+  previous!: FunnelFiguresDto;
+  @ApiProperty({ type: FunnelDeltasDto, description: 'This period − the other' })
+  deltas!: FunnelDeltasDto;
+}
+
+export class FunnelDto extends FunnelFiguresDto {
+  @ApiPropertyOptional({ type: FunnelComparisonDto, description: 'Only with compare=' })
+  comparison?: FunnelComparisonDto;
+  @ApiProperty(AS_OF)
+  asOf!: string | null;
+  @ApiProperty(AXIS)
+  axis!: string;
+  @ApiProperty(STAGE_MAP_REF)
+  stageMap!: StageMapRefDto | null;
+  @ApiProperty(SEGMENT)
+  segment!: SegmentDto;
+  @ApiProperty(READ_POSITION)
+  readPosition!: string;
+}
+
+/** What a series answers beside its points (the same envelope as every report). */
+class SeriesEnvelopeDto {
+  @ApiProperty({ enum: ['week', 'month', 'quarter'] })
+  interval!: string;
   @ApiProperty({ format: 'date-time' })
   from!: string;
   @ApiProperty({ format: 'date-time' })
@@ -334,8 +434,18 @@ export class FunnelDto {
   axis!: string;
   @ApiProperty(STAGE_MAP_REF)
   stageMap!: StageMapRefDto | null;
+  @ApiProperty(SEGMENT)
+  segment!: SegmentDto;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
+}
+
+export class FunnelSeriesDto extends SeriesEnvelopeDto {
+  @ApiProperty({
+    type: [FunnelFiguresDto],
+    description: 'One funnel per bucket, in time order: each equals GET …/metrics/funnel asked for the bucket alone',
+  })
+  points!: FunnelFiguresDto[];
 }
 
 class VelocityByCurrencyDto {
@@ -345,13 +455,69 @@ class VelocityByCurrencyDto {
   opportunities!: number;
   @ApiProperty({ type: 'integer' })
   won!: number;
+  @ApiProperty({
+    ...MINOR_UNITS,
+    description: 'Σ won amount of the deals won in the period (won revenue), minor units',
+  })
+  wonAmount!: number;
+  @ApiProperty({ type: 'integer', description: 'Deals lost in the period' })
+  lost!: number;
+  @ApiProperty({ ...MINOR_UNITS, description: 'Σ amount of the deals lost in the period (lost value), minor units' })
+  lostAmount!: number;
   @ApiProperty({ type: 'number', nullable: true, description: 'Mean won amount, minor units' })
   averageWonAmount!: number | null;
   @ApiProperty({ type: 'number', nullable: true, description: 'Expected won value per day, minor units' })
   velocityPerDay!: number | null;
 }
 
-export class VelocityDto {
+class VelocityByCurrencyDeltaDto {
+  @ApiProperty()
+  currency!: string;
+  @ApiProperty({ type: 'integer' })
+  opportunities!: number;
+  @ApiProperty({ type: 'integer' })
+  won!: number;
+  @ApiProperty({ type: 'integer' })
+  wonAmount!: number;
+  @ApiProperty({ type: 'integer' })
+  lost!: number;
+  @ApiProperty({ type: 'integer' })
+  lostAmount!: number;
+  @ApiProperty({ type: 'number', nullable: true })
+  averageWonAmount!: number | null;
+  @ApiProperty({ type: 'number', nullable: true })
+  velocityPerDay!: number | null;
+}
+
+class VelocityDeltasDto {
+  @ApiProperty({ type: 'integer' })
+  opportunities!: number;
+  @ApiProperty({ type: 'integer' })
+  won!: number;
+  @ApiProperty({ type: 'integer' })
+  lost!: number;
+  @ApiProperty({ type: 'number', nullable: true })
+  winRatePeriod!: number | null;
+  @ApiProperty({ type: 'number', nullable: true })
+  winRateCohort!: number | null;
+  @ApiProperty({ type: 'number', nullable: true })
+  averageCycleDays!: number | null;
+  @ApiProperty({ type: [VelocityByCurrencyDeltaDto], description: 'Every currency of either period' })
+  byCurrency!: VelocityByCurrencyDeltaDto[];
+}
+
+class ReasonCountDto {
+  @ApiProperty({ type: 'string', nullable: true, description: 'As the closing gave it; null: none given' })
+  reason!: string | null;
+  @ApiProperty({ type: 'integer' })
+  count!: number;
+}
+
+class VelocityFiguresDto {
+  @ApiProperty({ format: 'date-time' })
+  from!: string;
+  @ApiProperty({ format: 'date-time' })
+  to!: string;
   @ApiProperty({ type: 'integer' })
   opportunities!: number;
   @ApiProperty({ type: 'integer' })
@@ -364,18 +530,61 @@ export class VelocityDto {
   winRateCohort!: number | null;
   @ApiProperty(DAYS)
   averageCycleDays!: number | null;
+  @ApiProperty({ type: 'integer', description: 'Deals disqualified in the period (not losses)' })
+  disqualified!: number;
+  @ApiProperty({ type: [ReasonCountDto], description: 'The period’s losses by reason, most first, then by reason' })
+  lostReasons!: ReasonCountDto[];
+  @ApiProperty({
+    type: [ReasonCountDto],
+    description: 'The period’s disqualifications by reason, most first, then by reason',
+  })
+  disqualificationReasons!: ReasonCountDto[];
   @ApiProperty({ type: [VelocityByCurrencyDto] })
   byCurrency!: VelocityByCurrencyDto[];
-  @ApiProperty({ format: 'date-time' })
-  from!: string;
-  @ApiProperty({ format: 'date-time' })
-  to!: string;
+}
+
+export class VelocityComparisonDto {
+  @ApiProperty({ enum: ['previous-period', 'previous-year'] })
+  compare!: string;
+  @ApiProperty({ type: VelocityFiguresDto, description: 'Velocity of the other period (same instant, axis, segment)' })
+  previous!: VelocityFiguresDto;
+  @ApiProperty({ type: VelocityDeltasDto, description: 'This period − the other' })
+  deltas!: VelocityDeltasDto;
+}
+
+export class VelocityDto extends VelocityFiguresDto {
+  @ApiPropertyOptional({ type: VelocityComparisonDto, description: 'Only with compare=' })
+  comparison?: VelocityComparisonDto;
   @ApiProperty(AS_OF)
   asOf!: string | null;
   @ApiProperty(AXIS)
   axis!: string;
   @ApiProperty(STAGE_MAP_REF)
   stageMap!: StageMapRefDto | null;
+  @ApiProperty(SEGMENT)
+  segment!: SegmentDto;
   @ApiProperty(READ_POSITION)
   readPosition!: string;
+}
+
+export class VelocitySeriesDto extends SeriesEnvelopeDto {
+  @ApiProperty({
+    type: [VelocityFiguresDto],
+    description: 'Velocity per bucket, in time order: each equals GET …/metrics/velocity asked for the bucket alone',
+  })
+  points!: VelocityFiguresDto[];
+}
+
+class PipelinePointDto extends PickType(PipelineMetricsDto, ['stages', 'forecast'] as const) {
+  @ApiProperty({ format: 'date-time', description: 'The bucket’s end: the instant of this snapshot' })
+  at!: string;
+}
+
+export class PipelineSeriesDto extends SeriesEnvelopeDto {
+  @ApiProperty({
+    type: [PipelinePointDto],
+    description:
+      'The pipeline at each bucket’s end, in time order: each equals GET …/metrics/pipeline asked asOf that instant',
+  })
+  points!: PipelinePointDto[];
 }
