@@ -6,7 +6,7 @@ import { WebhookReceiver, eventually, verifyStandardWebhook } from '../support/w
 /*
  * Webhooks end to end: the real API on its own PostgreSQL database, its in-process delivery worker,
  * and a real HTTP receiver on 127.0.0.1 (allowed explicitly by WEBHOOK_ALLOWED_TARGETS here).
- * Signatures are checked with a verifier written from the Standard Webhooks specification
+ * Signatures are checked with the Standard Webhooks reference library (standardwebhooks)
  * (test/support/webhook-receiver.ts), not with libs/webhooks.
  */
 
