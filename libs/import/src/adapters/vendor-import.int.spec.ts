@@ -314,12 +314,29 @@ describe.each(
       asOf: occurred(at),
       now: day(at),
     });
+    // Won and lost amounts (minor units): D1 won at 1200.00; D4 lost at 4000.00 (d5), D2 at 2000.00 (d8).
+    const wonAmount = figures.won === 1 ? 120000 : 0;
+    const lostAmount = figures.lost === 2 ? 400000 + 200000 : 0;
     expect(result).toEqual({
       ...figures,
+      disqualified: 0,
+      disqualificationReasons: [],
+      lostReasons: expect.any(Array),
       byCurrency: [
-        { currency: 'EUR', opportunities: figures.opportunities, won: figures.won, averageWonAmount, velocityPerDay },
+        {
+          currency: 'EUR',
+          opportunities: figures.opportunities,
+          won: figures.won,
+          wonAmount,
+          lost: figures.lost,
+          lostAmount,
+          averageWonAmount,
+          velocityPerDay,
+        },
       ],
     });
+    // Each vendor names its loss reasons its own way (the stage map's, or the stage's name); every loss has one.
+    expect(result.lostReasons.reduce((sum, entry) => sum + entry.count, 0)).toBe(figures.lost);
   });
 
   it.each([
