@@ -144,6 +144,7 @@ describe('embedded default (PGlite, no configuration)', () => {
         'POST /webhooks',
         'GET /webhooks',
         'GET /webhooks/{id}',
+        'PATCH /webhooks/{id}',
         'DELETE /webhooks/{id}',
         'POST /webhooks/{id}/pause',
         'POST /webhooks/{id}/resume',

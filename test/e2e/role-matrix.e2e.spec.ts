@@ -183,6 +183,7 @@ describe('role matrix (PostgreSQL)', () => {
     'GET /metrics': { path: '/metrics' },
     // An allowed role gets past the guard to a 400 (no url) or a 404 (unknown subscription): nothing written.
     'POST /webhooks': { path: '/webhooks', body: {} },
+    'PATCH /webhooks/:id': { path: `/webhooks/${UNKNOWN}`, body: { description: 'x' } },
     'POST /webhooks/:id/pause': { path: `/webhooks/${UNKNOWN}/pause`, body: {} },
     'POST /webhooks/:id/resume': { path: `/webhooks/${UNKNOWN}/resume`, body: {} },
     'POST /webhooks/:id/rotate-secret': { path: `/webhooks/${UNKNOWN}/rotate-secret`, body: {} },

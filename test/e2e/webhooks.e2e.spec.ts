@@ -333,6 +333,70 @@ describe('webhooks: retries, signatures, pause and replay (receiver on 127.0.0.1
     await api.http().delete(`/webhooks/${id}`).set('Authorization', admin).expect(200);
   });
 
+  it('changes a subscription in place: the next deliveries go to the new URL; the change is in its history', async () => {
+    const first = new WebhookReceiver();
+    const second = new WebhookReceiver();
+    const [firstUrl, secondUrl] = [await first.start(), await second.start()];
+    try {
+      const registered = await api
+        .http()
+        .post('/webhooks')
+        .set('Authorization', admin)
+        .send({ url: firstUrl, categories: ['deal'] })
+        .expect(201);
+      const id = registered.body.id as string;
+
+      const empty = await api.http().patch(`/webhooks/${id}`).set('Authorization', admin).send({});
+      expect([empty.status, empty.body.code]).toEqual([400, 'empty-patch']);
+      const before = await api.eventCount();
+      const refused = await api
+        .http()
+        .patch(`/webhooks/${id}`)
+        .set('Authorization', admin)
+        .send({ url: 'https://10.0.0.1/hook' });
+      expect([refused.status, refused.body.code]).toEqual([422, 'webhook-target-refused']);
+      expect(await api.eventCount()).toBe(before);
+
+      const changed = await api
+        .http()
+        .patch(`/webhooks/${id}`)
+        .set('Authorization', admin)
+        .send({ url: secondUrl, description: 'moved' })
+        .expect(200);
+      expect(changed.body.revision).toBe('1');
+      // The same change again records nothing.
+      const again = await api
+        .http()
+        .patch(`/webhooks/${id}`)
+        .set('Authorization', admin)
+        .send({ url: secondUrl })
+        .expect(200);
+      expect(again.body.revision).toBe('1');
+
+      await (await writer(api)).deal('After the move');
+      await eventually('a delivery to the new URL', () => second.received.length > 0);
+      expect(first.received).toEqual([]);
+      expect((JSON.parse(second.received[0].body) as { type: string }).type).toBe('DealCreated');
+
+      const shown = await api.http().get(`/webhooks/${id}`).set('Authorization', admin).expect(200);
+      expect([shown.body.url, shown.body.description, shown.body.categories]).toEqual([secondUrl, 'moved', ['deal']]);
+      const history = await api.http().get(`/webhooks/${id}/history`).set('Authorization', admin).expect(200);
+      expect(
+        history.body.events.map((event: { type: string; data: unknown; actorId: string }) => [
+          event.type,
+          event.type === 'WebhookSubscriptionChanged' ? event.data : undefined,
+          event.actorId,
+        ]),
+      ).toEqual([
+        ['WebhookSubscriptionRegistered', undefined, 'ada-admin'],
+        ['WebhookSubscriptionChanged', { url: secondUrl, description: 'moved' }, 'ada-admin'],
+      ]);
+    } finally {
+      await first.stop();
+      await second.stop();
+    }
+  });
+
   it('answers 404 for an unknown subscription and 400 for a malformed cursor', async () => {
     const unknown = randomUUID();
     const missing = await api.http().get(`/webhooks/${unknown}`).set('Authorization', admin);

@@ -53,7 +53,7 @@ export const PERMISSIONS = {
   },
   'webhooks:admin': {
     roles: ['admin'],
-    why: 'A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.',
+    why: 'A webhook subscription sends every event it matches, identities included, to a URL outside: registering, changing, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.',
   },
   'webhooks:read': {
     roles: ['ops', 'admin'],
@@ -122,6 +122,7 @@ export const ROUTE_PERMISSIONS = {
   'GET /imports/:id': 'imports:write',
   'GET /metrics': 'metrics:scrape',
   'POST /webhooks': 'webhooks:admin',
+  'PATCH /webhooks/:id': 'webhooks:admin',
   'POST /webhooks/:id/pause': 'webhooks:admin',
   'POST /webhooks/:id/resume': 'webhooks:admin',
   'POST /webhooks/:id/rotate-secret': 'webhooks:admin',

@@ -910,75 +910,9 @@ export interface paths {
      * Register a webhook subscription: its URL, the event types and categories it receives; answers the secret once
      * @description Records WebhookSubscriptionRegistered in stream webhook-<id>. Delivery starts with the events after this one. 422 `webhook-target-refused` (details.reason `scheme`, `address` or `unresolvable`) when the URL is not https, or its host is or resolves to a loopback, private, link-local (cloud metadata), CGNAT or reserved address, unless WEBHOOK_ALLOWED_TARGETS names it; 422 `invalid-webhook` for a URL or filter that breaks its own rules (details.problems).
      *
-     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, changing, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
      */
     post: operations['WebhooksController_register'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/webhooks/{id}/pause': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Pause a subscription: no delivery until it is resumed
-     * @description Records WebhookSubscriptionPaused (reason `manual`). 409 `webhook-already-paused`, `webhook-deleted`.
-     *
-     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
-     */
-    post: operations['WebhooksController_pause'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/webhooks/{id}/resume': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Resume a paused subscription, or replay it from a feed cursor
-     * @description Records WebhookSubscriptionResumed; the failure count starts again. With `fromPosition` the checkpoint is rewound there: every matching event after it is delivered again, in order, with its same webhook-id (receivers dedupe by it). 409 `webhook-not-paused` without fromPosition on an active subscription; 400 `invalid-cursor` for a cursor beyond the range.
-     *
-     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
-     */
-    post: operations['WebhooksController_resume'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/webhooks/{id}/rotate-secret': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Rotate the signing secret: answers the new one once; the old one keeps signing for 24 h
-     * @description Records WebhookSecretRotated (its id and fingerprint, never the secret). For 24 hours every POST carries one signature per secret (space-separated `v1,…` entries, as Standard Webhooks allows), so a receiver can switch keys without missing a request. 409 `webhook-deleted`.
-     *
-     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
-     */
-    post: operations['WebhooksController_rotateSecret'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1003,9 +937,81 @@ export interface paths {
      * Delete a subscription: delivery stops, its secret is erased, its stream stays
      * @description Records WebhookSubscriptionDeleted. 409 `webhook-deleted` twice.
      *
-     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, changing, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
      */
     delete: operations['WebhooksController_remove'];
+    options?: never;
+    head?: never;
+    /**
+     * Change a subscription in place: its URL, event types, categories or description
+     * @description Records WebhookSubscriptionChanged with the fields that differ (nothing when none does). Applies from the next delivery: the secret, the checkpoint and a pause stay; events already passed are not looked at again under the new filters (replay them with resume fromPosition). A new URL is checked as on registration. 400 `empty-patch` without any field; 409 `webhook-deleted`.
+     *
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, changing, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     */
+    patch: operations['WebhooksController_change'];
+    trace?: never;
+  };
+  '/webhooks/{id}/pause': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pause a subscription: no delivery until it is resumed
+     * @description Records WebhookSubscriptionPaused (reason `manual`). 409 `webhook-already-paused`, `webhook-deleted`.
+     *
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, changing, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     */
+    post: operations['WebhooksController_pause'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/webhooks/{id}/resume': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Resume a paused subscription, or replay it from a feed cursor
+     * @description Records WebhookSubscriptionResumed; the failure count starts again. With `fromPosition` the checkpoint is rewound there: every matching event after it is delivered again, in order, with its same webhook-id (receivers dedupe by it). 409 `webhook-not-paused` without fromPosition on an active subscription; 400 `invalid-cursor` for a cursor beyond the range.
+     *
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, changing, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     */
+    post: operations['WebhooksController_resume'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/webhooks/{id}/rotate-secret': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Rotate the signing secret: answers the new one once; the old one keeps signing for 24 h
+     * @description Records WebhookSecretRotated (its id and fingerprint, never the secret). For 24 hours every POST carries one signature per secret (space-separated `v1,…` entries, as Standard Webhooks allows), so a receiver can switch keys without missing a request. 409 `webhook-deleted`.
+     *
+     *     **Access:** roles `admin` (permission `webhooks:admin`: A webhook subscription sends every event it matches, identities included, to a URL outside: registering, changing, pausing, resuming (replaying), rotating its secret and deleting one is an administrator’s decision, recorded in the subscription’s own stream.) Others get 403.
+     */
+    post: operations['WebhooksController_rotateSecret'];
+    delete?: never;
     options?: never;
     head?: never;
     patch?: never;
@@ -2594,6 +2600,29 @@ export interface components {
        * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
        */
       secret: string;
+    };
+    ChangeWebhookDto: {
+      /**
+       * @description A new target URL, under the same rules as on registration (checked again, also after DNS)
+       * @example https://hooks.example.com/dealstream/v2
+       */
+      url?: string;
+      /**
+       * @description The event types delivered from now on; empty = every type
+       * @example [
+       *       "DealWon"
+       *     ]
+       */
+      eventTypes?: string[];
+      /**
+       * @description The stream categories delivered from now on; empty = every category
+       * @example [
+       *       "deal"
+       *     ]
+       */
+      categories?: string[];
+      /** @example Forecast sync (team data) */
+      description?: string;
     };
     ResumeWebhookDto: {
       /**
@@ -11601,6 +11630,562 @@ export interface operations {
       };
     };
   };
+  WebhooksController_show: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WebhookSubscriptionDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'webhook-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_remove: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
+        'Idempotency-Key'?: string;
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
+        'X-Correlation-Id'?: string;
+        /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WriteResponseDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'webhook-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'webhook-already-paused'
+              | 'webhook-already-registered'
+              | 'webhook-deleted'
+              | 'webhook-not-paused';
+          };
+        };
+      };
+      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'idempotency-key-reused' | 'invalid-webhook';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
+        };
+      };
+    };
+  };
+  WebhooksController_change: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
+        'Idempotency-Key'?: string;
+        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
+        'X-Correlation-Id'?: string;
+        /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
+        'If-Match'?: string;
+      };
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ChangeWebhookDto'];
+      };
+    };
+    responses: {
+      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['WriteResponseDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'empty-patch'
+              | 'invalid-characters'
+              | 'invalid-id'
+              | 'invalid-idempotency-key'
+              | 'invalid-if-match'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'webhook-not-found';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'concurrency-conflict'
+              | 'idempotency-key-conflict'
+              | 'idempotency-key-in-flight'
+              | 'webhook-already-paused'
+              | 'webhook-already-registered'
+              | 'webhook-deleted'
+              | 'webhook-not-paused';
+          };
+        };
+      };
+      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
+      412: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'precondition-failed';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'idempotency-key-reused' | 'invalid-webhook' | 'webhook-target-refused';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
+          };
+        };
+      };
+    };
+  };
   WebhooksController_pause: {
     parameters: {
       query?: never;
@@ -12033,356 +12618,6 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['RegisteredWebhookDto'];
-        };
-      };
-      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code:
-              | 'invalid-characters'
-              | 'invalid-id'
-              | 'invalid-idempotency-key'
-              | 'invalid-if-match'
-              | 'invalid-query'
-              | 'json-too-deep'
-              | 'malformed-http'
-              | 'malformed-json'
-              | 'validation-failed';
-          };
-        };
-      };
-      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'unauthorized';
-          };
-        };
-      };
-      /** @description The token lacks a role this route needs (`forbidden`) */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'forbidden';
-          };
-        };
-      };
-      /** @description The addressed deal or pipeline does not exist (`deal-not-found`, `pipeline-not-found`) */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'webhook-not-found';
-          };
-        };
-      };
-      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
-      408: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'request-timeout';
-          };
-        };
-      };
-      /** @description The current state forbids it (`deal-closed`, `already-in-stage`, `pipeline-archived`, …), or the first request with this Idempotency-Key is still in flight past the wait bound (`idempotency-key-in-flight`, with Retry-After; nothing written by this one) */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code:
-              | 'concurrency-conflict'
-              | 'idempotency-key-conflict'
-              | 'idempotency-key-in-flight'
-              | 'webhook-already-paused'
-              | 'webhook-already-registered'
-              | 'webhook-deleted'
-              | 'webhook-not-paused';
-          };
-        };
-      };
-      /** @description If-Match named a revision that is no longer current (`precondition-failed`); nothing was written */
-      412: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'precondition-failed';
-          };
-        };
-      };
-      /** @description The body is larger than the limit (`payload-too-large`) */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'payload-too-large';
-          };
-        };
-      };
-      /** @description A body that is not JSON (`unsupported-media-type`) */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'unsupported-media-type';
-          };
-        };
-      };
-      /** @description The request breaks a business rule whatever the state (`currency-mismatch`, `bant-criteria-not-met`, `stage-not-found`, …) or a value is out of its domain range (`invalid-amount` above 10^12 minor units, `invalid-currency` not ISO 4217, `invalid-expected-close-date` outside 1900–9999, a text field with a control character), or its Idempotency-Key was first used for a different request — another method, target or body (`idempotency-key-reused`; nothing written) */
-      422: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'idempotency-key-reused' | 'invalid-webhook';
-          };
-        };
-      };
-      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
-      431: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'headers-too-large';
-          };
-        };
-      };
-      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'internal-error';
-          };
-        };
-      };
-      /** @description Not decided in time, nothing written, retry after `Retry-After` (with the same Idempotency-Key): other writes to the same stream kept winning for WRITE_CONTENTION_DEADLINE_MS (`write-contention`), or the event store did not answer (`event-store-unavailable`) */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable' | 'write-contention';
-          };
-        };
-      };
-    };
-  };
-  WebhooksController_show: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path: {
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description OK. Header X-Read-Position: the position the data reflects. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['WebhookSubscriptionDto'];
-        };
-      };
-      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code:
-              | 'invalid-characters'
-              | 'invalid-id'
-              | 'invalid-query'
-              | 'json-too-deep'
-              | 'malformed-http'
-              | 'malformed-json'
-              | 'validation-failed';
-          };
-        };
-      };
-      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'unauthorized';
-          };
-        };
-      };
-      /** @description The token lacks a role this route needs (`forbidden`) */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'forbidden';
-          };
-        };
-      };
-      /** @description Unknown deal or pipeline (or a pipeline that did not exist at asOf) */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'webhook-not-found';
-          };
-        };
-      };
-      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
-      408: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'request-timeout';
-          };
-        };
-      };
-      /** @description The body is larger than the limit (`payload-too-large`) */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'payload-too-large';
-          };
-        };
-      };
-      /** @description A body that is not JSON (`unsupported-media-type`) */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'unsupported-media-type';
-          };
-        };
-      };
-      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
-      431: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'headers-too-large';
-          };
-        };
-      };
-      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'internal-error';
-          };
-        };
-      };
-      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
-      503: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/problem+json': components['schemas']['ProblemDto'] & {
-            /** @enum {string} */
-            code: 'database-timeout' | 'database-unavailable' | 'event-store-unavailable';
-          };
-        };
-      };
-    };
-  };
-  WebhooksController_remove: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description draft-ietf-httpapi-idempotency-key-header. Makes the write safe to retry: the key is scoped to the caller (token `sub`) and bound to this request (method, route, target and the SHA-256 of its RFC 8785 canonical body). The same request again answers the first answer (status, body, ETag, Location) with `Idempotent-Replayed: true` and appends nothing, also after a restart; a different request with the key → 422 `idempotency-key-reused`; the identical request while the first is still running waits for it, then 409 `idempotency-key-in-flight`. A first request refused with a 4xx (nothing written) does not use the key up. Keys are kept at least IDEMPOTENCY_KEY_RETENTION_HOURS (24 h). Syntax: a quoted string ("…", printable ASCII, \" and \\ escaped) or a bare token (visible ASCII, no quote), 1–255 characters (400 `invalid-idempotency-key` otherwise). */
-        'Idempotency-Key'?: string;
-        /** @description Propagated to the logs and to every event’s metadata (and so to its webhooks). When absent: the trace-id of a valid W3C `traceparent` header (webhook POSTs then carry a `traceparent` of that trace), else generated. */
-        'X-Correlation-Id'?: string;
-        /** @description Strong ETag of the revision the client last saw, e.g. "3" (0 to 2^63 − 1, else 400 invalid-if-match): the write happens only if it is still current (else 412). */
-        'If-Match'?: string;
-      };
-      path: {
-        id: string;
-      };
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Written (or a replayed Idempotency-Key: then header Idempotent-Replayed: true). ETag header = new revision. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['WriteResponseDto'];
         };
       };
       /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { toEventView } from '@dealstream/audit';
@@ -11,6 +11,7 @@ import { writeResponse } from '../controller-kit/write-result.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { DATABASE_FAULTS, domainProblems, mergeProblems } from '../problem/problem-catalogue.js';
 import {
+  ChangeWebhookDto,
   RegisterWebhookDto,
   RegisteredWebhookDto,
   ResumeWebhookDto,
@@ -72,6 +73,26 @@ export class WebhooksController {
     );
     response.setHeader('Location', `/webhooks/${id}`);
     return { ...writeResponse(response, id, result), secret };
+  }
+
+  @Patch(':id')
+  @ApiWrite({
+    summary: 'Change a subscription in place: its URL, event types, categories or description',
+    description:
+      'Records WebhookSubscriptionChanged with the fields that differ (nothing when none does). Applies from the next delivery: the secret, the checkpoint and a pause stay; events already passed are not looked at again under the new filters (replay them with resume fromPosition). A new URL is checked as on registration. 400 `empty-patch` without any field; 409 `webhook-deleted`.',
+    problems: mergeProblems(ON_A_WEBHOOK, { 400: ['empty-patch'], 422: ['webhook-target-refused'] }),
+  })
+  async change(
+    @Param('id', UuidParamPipe) id: string,
+    @Body() body: ChangeWebhookDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const changes = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined));
+    if (Object.keys(changes).length === 0)
+      throw new ApiProblem(400, 'empty-patch', 'Send at least one of url, eventTypes, categories, description');
+    const result = await this.webhooks.change(id, changes, commandContextOf(request));
+    return writeResponse(response, id, result);
   }
 
   @Post(':id/pause')

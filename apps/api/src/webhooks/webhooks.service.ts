@@ -70,6 +70,12 @@ export class WebhooksService {
     return { id, secret, result };
   }
 
+  /** Changes the target in place; a new URL is vetted like a registration's (422 webhook-target-refused). */
+  async change(id: string, changes: Partial<WebhookTarget>, context: CommandContext): Promise<WriteResult> {
+    if (changes.url !== undefined) await this.vet(changes.url);
+    return this.decide(id, { type: 'ChangeWebhook', data: changes }, context);
+  }
+
   async decide(id: string, command: WebhookCommand, context?: CommandContext): Promise<WriteResult> {
     return this.writes.handle(webhookStreamName(id), webhookDecider, context ?? systemContext(), (state) => {
       if (command.type !== 'RegisterWebhook' && state.status === 'unregistered') throw notFound(id);

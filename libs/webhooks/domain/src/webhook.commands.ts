@@ -14,5 +14,8 @@ export type PauseWebhook = Command<
 export type ResumeWebhook = Command<'ResumeWebhook', { fromPosition: string | null }>;
 export type RotateWebhookSecret = Command<'RotateWebhookSecret', { secretId: string; secretFingerprint: string }>;
 export type DeleteWebhook = Command<'DeleteWebhook', Record<string, never>>;
+/** Change the target in place: only the fields given; the secret and the delivery position stay. */
+export type ChangeWebhook = Command<'ChangeWebhook', Partial<WebhookTarget>>;
 
-export type WebhookCommand = RegisterWebhook | PauseWebhook | ResumeWebhook | RotateWebhookSecret | DeleteWebhook;
+export type WebhookCommand =
+  RegisterWebhook | ChangeWebhook | PauseWebhook | ResumeWebhook | RotateWebhookSecret | DeleteWebhook;

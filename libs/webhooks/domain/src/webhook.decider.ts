@@ -1,7 +1,7 @@
 import type { Decider } from '@dealstream/decider';
 import type { WebhookCommand } from './webhook.commands.js';
 import { webhookError } from './webhook.errors.js';
-import type { WebhookEvent } from './webhook.events.js';
+import type { WebhookEvent, WebhookTarget } from './webhook.events.js';
 import { initialWebhookState, type WebhookState } from './webhook.state.js';
 import { requireValidTarget } from './webhook.validation.js';
 
@@ -19,6 +19,19 @@ export function decideWebhook(command: WebhookCommand, state: WebhookState): Web
           data: { subscriptionId, ...valid, secretId, secretFingerprint },
         },
       ];
+    }
+    case 'ChangeWebhook': {
+      requireNotDeleted(state);
+      const current: WebhookTarget = {
+        url: state.url,
+        eventTypes: state.eventTypes,
+        categories: state.categories,
+        description: state.description,
+      };
+      const next = requireValidTarget({ ...current, ...definedFields(command.data) });
+      const changed = changedFields(current, next);
+      // Nothing differs: nothing to record (a retried change is not a second change).
+      return Object.keys(changed).length ? [{ type: 'WebhookSubscriptionChanged', data: changed }] : [];
     }
     case 'PauseWebhook':
       requireNotDeleted(state);
@@ -46,6 +59,22 @@ export function decideWebhook(command: WebhookCommand, state: WebhookState): Web
   }
 }
 
+function definedFields(fields: Partial<WebhookTarget>): Partial<WebhookTarget> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
+/** The fields of `next` that differ from `current` (filters compared as sets). */
+function changedFields(current: WebhookTarget, next: WebhookTarget): Partial<WebhookTarget> {
+  const sameSet = (a: readonly string[], b: readonly string[]) =>
+    a.length === b.length && a.every((item) => b.includes(item));
+  return {
+    ...(next.url !== current.url ? { url: next.url } : {}),
+    ...(!sameSet(next.eventTypes, current.eventTypes) ? { eventTypes: next.eventTypes } : {}),
+    ...(!sameSet(next.categories, current.categories) ? { categories: next.categories } : {}),
+    ...(next.description !== current.description ? { description: next.description } : {}),
+  };
+}
+
 function requireNotDeleted(state: WebhookState): void {
   if (state.status === 'deleted')
     throw webhookError('webhook-deleted', `webhook subscription ${state.subscriptionId} was deleted`);
@@ -56,6 +85,8 @@ export function evolveWebhook(state: WebhookState, event: WebhookEvent): Webhook
   switch (event.type) {
     case 'WebhookSubscriptionRegistered':
       return { ...event.data, status: 'active', pausedReason: null, version };
+    case 'WebhookSubscriptionChanged':
+      return { ...state, ...event.data, version };
     case 'WebhookSubscriptionPaused':
       return { ...state, status: 'paused', pausedReason: event.data.reason, version };
     case 'WebhookSubscriptionResumed':

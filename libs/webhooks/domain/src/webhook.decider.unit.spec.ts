@@ -132,4 +132,47 @@ describe('webhook subscription decider', () => {
       }
     });
   });
+
+  describe('when changing the target in place', () => {
+    const change = (data: Partial<RegisterWebhook['data']>): WebhookCommand => ({ type: 'ChangeWebhook', data });
+
+    it('records only the fields that differ, normalised as on registration', () => {
+      DeciderSpec.for(webhookDecider)
+        .given([registered])
+        .when(change({ url: 'https://hooks.example.com/v2', eventTypes: ['DealLost', 'DealWon', 'DealWon'] }))
+        .then([{ type: 'WebhookSubscriptionChanged', data: { url: 'https://hooks.example.com/v2' } }]);
+    });
+
+    it('folds the change over the registration: the secret and the status stay', () => {
+      DeciderSpec.for(webhookDecider)
+        .given([registered, paused])
+        .when(change({ categories: ['deal', 'pipeline'], description: '  team sync ' }))
+        .thenState({
+          url: 'https://hooks.example.com/dealstream',
+          eventTypes: ['DealWon', 'DealLost'],
+          categories: ['deal', 'pipeline'],
+          description: 'team sync',
+          secretFingerprint: 'abcd',
+          status: 'paused',
+        });
+    });
+
+    it('records nothing when nothing differs (a retried change is not a second one)', () => {
+      DeciderSpec.for(webhookDecider)
+        .given([registered])
+        .when(change({ url: 'https://hooks.example.com/dealstream', description: 'forecast sync' }))
+        .thenNothingHappens();
+    });
+
+    it('refuses a target that breaks the rules, and a deleted subscription', () => {
+      DeciderSpec.for(webhookDecider)
+        .given([registered])
+        .when(change({ url: 'https://u:p@hooks.example.com/' }))
+        .thenThrows('invalid-webhook', { kind: 'invalid', details: { problems: ['url must not carry credentials'] } });
+      DeciderSpec.for(webhookDecider)
+        .given([registered, deleted])
+        .when(change({ description: 'x' }))
+        .thenThrows('webhook-deleted', { kind: 'conflict' });
+    });
+  });
 });

@@ -20,6 +20,9 @@ export type WebhookSubscriptionRegistered = Event<
   WebhookTarget & { subscriptionId: string; secretId: string; secretFingerprint: string }
 >;
 
+/** The target changed in place: the fields that changed, with their new values (the others stay). */
+export type WebhookSubscriptionChanged = Event<'WebhookSubscriptionChanged', Partial<WebhookTarget>>;
+
 /** `failing`: the delivery worker gave up after the bound (or a 410 Gone); `manual`: an admin paused it. */
 export type WebhookSubscriptionPaused = Event<
   'WebhookSubscriptionPaused',
@@ -36,6 +39,7 @@ export type WebhookSubscriptionDeleted = Event<'WebhookSubscriptionDeleted', Rec
 
 export type WebhookEvent =
   | WebhookSubscriptionRegistered
+  | WebhookSubscriptionChanged
   | WebhookSubscriptionPaused
   | WebhookSubscriptionResumed
   | WebhookSecretRotated

@@ -55,6 +55,51 @@ export class RegisterWebhookDto {
   description?: string;
 }
 
+/** PATCH /webhooks/:id: the fields to change (at least one); absent fields stay as they are. */
+export class ChangeWebhookDto {
+  @ApiPropertyOptional({
+    maxLength: 2000,
+    example: 'https://hooks.example.com/dealstream/v2',
+    description: 'A new target URL, under the same rules as on registration (checked again, also after DNS)',
+  })
+  @Optional()
+  @IsString()
+  @Length(1, 2000)
+  url?: string;
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 100,
+    example: ['DealWon'],
+    description: 'The event types delivered from now on; empty = every type',
+  })
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @Length(1, 100, { each: true })
+  eventTypes?: string[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    maxItems: 100,
+    example: ['deal'],
+    description: 'The stream categories delivered from now on; empty = every category',
+  })
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @Length(1, 64, { each: true })
+  categories?: string[];
+
+  @ApiPropertyOptional({ maxLength: 500, example: 'Forecast sync (team data)' })
+  @Optional()
+  @IsString()
+  @Length(0, 500)
+  description?: string;
+}
+
 export class ResumeWebhookDto {
   @ApiPropertyOptional({
     example: '00000000000002f1-0000000000000017',
