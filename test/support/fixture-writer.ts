@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { fold } from '@dealstream/decider';
+import { fold, decideAll } from '@dealstream/decider';
 import type { EventStore } from '@dealstream/event-store';
-import { decideAll, handleCommand } from '@dealstream/command-handling';
+import { handleCommand } from '@dealstream/command-handling';
 import {
   pipelineDecider,
   pipelineStreamName,

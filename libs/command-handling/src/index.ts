@@ -1,6 +1,5 @@
 export * from './application.errors.js';
 export * from './command-context.js';
-export * from './decide-all.js';
 export * from './event-store.token.js';
 export * from './aggregate-stream.js';
 export * from './handle-command.js';

@@ -1,5 +1,5 @@
 import type { EventStore } from '@dealstream/event-store';
-import { decideAll, handleCommand, type CommandContext } from '@dealstream/command-handling';
+import { handleCommand, type CommandContext } from '@dealstream/command-handling';
 import {
   pipelineDecider,
   pipelineStreamName,
@@ -7,7 +7,7 @@ import {
   type PipelineCommand,
 } from '@dealstream/pipelines-domain';
 import { dealDecider, dealStreamName, type DealCommand } from '@dealstream/deals-domain';
-import { fold } from '@dealstream/decider';
+import { fold, decideAll } from '@dealstream/decider';
 
 /** Fixed ids: the demo is loaded once, and loading it again changes nothing. */
 export const DEMO_PIPELINE_ID = 'de000000-0000-4000-8000-000000000001';

@@ -1,11 +1,6 @@
+import { decideAll } from '@dealstream/decider';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import {
-  CommandHandling,
-  NotFoundError,
-  decideAll,
-  type CommandContext,
-  type WriteResult,
-} from '@dealstream/command-handling';
+import { CommandHandling, NotFoundError, type CommandContext, type WriteResult } from '@dealstream/command-handling';
 import { loadPipelineSnapshot } from '@dealstream/pipelines-application';
 import { requireKnownPipeline, type PipelineSnapshot } from '@dealstream/pipelines-domain';
 import {

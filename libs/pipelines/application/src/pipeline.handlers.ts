@@ -1,11 +1,6 @@
+import { decideAll } from '@dealstream/decider';
 import { CommandHandler, type ICommandHandler } from '@nestjs/cqrs';
-import {
-  CommandHandling,
-  NotFoundError,
-  decideAll,
-  type CommandContext,
-  type WriteResult,
-} from '@dealstream/command-handling';
+import { CommandHandling, NotFoundError, type CommandContext, type WriteResult } from '@dealstream/command-handling';
 import { pipelineDecider, pipelineStreamName, type PipelineCommand } from '@dealstream/pipelines-domain';
 import {
   AddStageCommand,

@@ -1,6 +1,6 @@
+import { decideAll } from '@dealstream/decider';
 import { randomUUID } from 'node:crypto';
 import { SqlEventStore, migrateEventStore, type EventStore } from '@dealstream/event-store';
-import { decideAll } from '@dealstream/command-handling';
 import { dealDecider, dealStreamName, type DealCommand } from '@dealstream/deals-domain';
 import type { PipelineSnapshot } from '@dealstream/pipelines-domain';
 import { createPostgresTestDatabase, type TestDatabase } from '../../../../test/support/test-database.js';

@@ -1,4 +1,4 @@
-import type { Command, Decider, Event } from '@dealstream/decider';
+import type { Command, Decider, Event } from './decider.js';
 
 /**
  * Decides several commands as one change (e.g. a PATCH touching amount and owner): each is decided
