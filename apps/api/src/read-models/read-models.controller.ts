@@ -8,6 +8,7 @@ import {
   board,
   boardOwnerIds,
   comparisonPeriod,
+  type ComparePeriod,
   funnelDeltas,
   seriesBuckets,
   velocityDeltas,
@@ -335,18 +336,12 @@ export class ReadModelsController {
     const format = exportFormat(request, query.format);
     if (format !== 'json')
       return exportFile(format, 'funnel', FUNNEL_COLUMNS, () => funnelRows(periodFields({ from, to }), result));
-    let comparison = {};
-    if (query.compare) {
-      const other = comparisonPeriod({ from, to }, query.compare);
-      const previous = (await ask(other))!;
-      comparison = {
-        comparison: {
-          compare: query.compare,
-          previous: { ...periodFields(other), ...previous },
-          deltas: funnelDeltas(result, previous),
-        },
-      };
-    }
+    const comparison = await compared(
+      query.compare,
+      { from, to },
+      async (other) => (await ask(other))!,
+      (previous) => funnelDeltas(result, previous),
+    );
     return {
       ...result,
       ...comparison,
@@ -434,18 +429,7 @@ export class ReadModelsController {
     const format = exportFormat(request, query.format);
     if (format !== 'json')
       return exportFile(format, 'velocity', VELOCITY_COLUMNS, () => velocityRows(periodFields({ from, to }), result));
-    let comparison = {};
-    if (query.compare) {
-      const other = comparisonPeriod({ from, to }, query.compare);
-      const previous = await ask(other);
-      comparison = {
-        comparison: {
-          compare: query.compare,
-          previous: { ...periodFields(other), ...previous },
-          deltas: velocityDeltas(result, previous),
-        },
-      };
-    }
+    const comparison = await compared(query.compare, { from, to }, ask, (previous) => velocityDeltas(result, previous));
     return {
       ...result,
       ...comparison,
@@ -575,6 +559,22 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = [];
   for await (const item of items) all.push(item);
   return all;
+}
+
+/**
+ * `compare=`: the same report over the other period (comparisonPeriod) and the deltas to it, as the
+ * answer's `comparison`; nothing when not asked.
+ */
+async function compared<Report extends object>(
+  compare: ComparePeriod | undefined,
+  period: Bucket,
+  ask: (other: Bucket) => Promise<Report>,
+  deltas: (previous: Report) => object,
+): Promise<{ comparison?: { compare: ComparePeriod; previous: object; deltas: object } }> {
+  if (!compare) return {};
+  const other = comparisonPeriod(period, compare);
+  const previous = await ask(other);
+  return { comparison: { compare, previous: { ...periodFields(other), ...previous }, deltas: deltas(previous) } };
 }
 
 function periodFields(period: Bucket) {
