@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { isDomainError } from '@dealstream/decider';
-import type { EventStore } from '@dealstream/event-store';
+import { domainEventOf, type EventStore } from '@dealstream/event-store';
 import {
   dealDecider,
   dealStreamName,
@@ -417,7 +417,7 @@ class ImportRun {
       if (stored.length > 0)
         timeline = parentTimeline(
           stored.map((event) => ({
-            event: { type: event.type, data: event.data } as DealEvent,
+            event: domainEventOf(event),
             occurredAt: event.metadata.occurredAt,
           })),
         );

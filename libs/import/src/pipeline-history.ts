@@ -1,4 +1,4 @@
-import type { EventStore, RecordedEvent } from '@dealstream/event-store';
+import { domainEventOf, type EventStore, type RecordedEvent } from '@dealstream/event-store';
 import {
   initialPipelineState,
   pipelineDecider,
@@ -47,7 +47,7 @@ export class PipelineHistory {
       sourceId,
       pipelineId,
       events.map((event: RecordedEvent<PipelineEvent>) => ({
-        event: { type: event.type, data: event.data } as PipelineEvent,
+        event: domainEventOf(event),
         occurredAt: event.metadata.occurredAt,
       })),
     );

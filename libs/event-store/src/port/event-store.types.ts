@@ -115,3 +115,9 @@ export interface ReadAllBatch<E extends EventShape = EventShape> {
   /** Where the next read continues (exclusive). Equals `after` when nothing new was readable. */
   readonly cursor: GlobalPosition;
 }
+
+/** The domain event inside a recorded one — its `type` and `data` only — typed by the reader's union. */
+export function domainEventOf<E extends EventShape>(recorded: RecordedEvent<E>): E {
+  // RecordedEvent<E> distributes over E, so type and data belong together; TypeScript loses that once both are read out.
+  return { type: recorded.type, data: recorded.data } as E;
+}

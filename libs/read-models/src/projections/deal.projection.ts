@@ -1,4 +1,5 @@
 import { evolveDeal, initialDealState, type DealEvent } from '@dealstream/deals-domain';
+import { domainEventOf } from '@dealstream/event-store';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { rowKey, type BatchWrites } from './batch-writes.js';
 import { dealRowFromDb, dealsWithState, versionedFieldsChanged, type DealRow } from './deal-row.js';
@@ -7,7 +8,7 @@ import { defineProjection, type ProjectedEvent, type ProjectionBatch } from './p
 /**
  * The deal projection: the deal's current row (deals, deal_states), its history (deal_versions), the
  * periods it spent in each stage (stage_intervals), its entries into stages (stage_transitions,
- * stage_first_entries), open totals per stage (stage_totals) and its activities.
+ * stage_first_entries), and the open totals per stage (stage_totals).
  *
  * Every event folds the deal with the domain's own `evolveDeal` — so the read side can never
  * disagree with what the write side decides on — and turns the change of state into rows
@@ -51,7 +52,7 @@ async function loadDeals(trx: ReadModelDb, schema: string, ids: readonly string[
  * intervals that other reports already used.
  */
 function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: ProjectionBatch<DealRow>): boolean {
-  const domainEvent = { type: event.type, data: event.data } as DealEvent;
+  const domainEvent = domainEventOf(event);
   const dealId = event.streamId.slice('deal-'.length);
   const revision = Number(event.revision);
   const before = rows.get(dealId);
