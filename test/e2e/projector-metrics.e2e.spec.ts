@@ -108,6 +108,8 @@ describe('projector metrics: its own port, beside the API’s', () => {
       'nodejs_eventloop_lag_seconds',
     ])
       expect([name, first.includes(`\n${name}`)]).toEqual([name, true]);
+    // The worker delivers webhooks too (WEBHOOK_DELIVERY defaults to in-process): its counter is declared.
+    expect(first).toContain('# TYPE dealstream_webhook_deliveries_total counter');
     expect(value(first, 'dealstream_projector_events_applied_total{projection="read-models"}')).toBe(3);
     expect(
       value(first, 'dealstream_projector_batches_total{projection="read-models",outcome="committed"}'),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { appConfigFromEnv, type WebhookConfig } from '../../apps/api/src/config/app-config.js';
+import type { WebhookConfig } from '@dealstream/webhooks';
+import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
 import { startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
 import { WebhookReceiver, eventually, verifyStandardWebhook } from '../support/webhook-receiver.js';
 

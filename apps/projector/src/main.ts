@@ -2,17 +2,23 @@ import { databaseConfigFromEnv, openDatabase, waitForDatabase } from '@dealstrea
 import { openEventStore } from '@dealstream/event-store';
 import { StageRelocationReactor } from '@dealstream/deals-application';
 import { LIVE_SCHEMA, ProjectionRunner, dealsInRemovedStages, ensureReadModelSchema } from '@dealstream/read-models';
+import { TargetPolicy, WebhookDeliveryWorker, migrateWebhookSchema, webhookConfigFromEnv } from '@dealstream/webhooks';
 import { ProjectorMetrics } from './projector-metrics.js';
 
 /**
  * The projection worker: runs the read-model projections outside the API (set PROJECTIONS=external
  * on the API). Several may run; one holds the projection's advisory lock and works, the others wait
  * in standby and take over when it dies. Needs DATABASE_URL (a PostgreSQL server).
+ *
+ * It also delivers webhooks unless WEBHOOK_DELIVERY=off, with the same WEBHOOK_* settings as the API:
+ * set WEBHOOK_DELIVERY=off on the API instances to keep delivery out of the processes that serve
+ * requests. Every process that delivers shares the work by a lease per subscription.
  */
 const log = (entry: Record<string, unknown>) =>
   process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), service: 'projector', ...entry })}\n`);
 
 const config = databaseConfigFromEnv();
+const webhooks = webhookConfigFromEnv();
 if (config.kind !== 'postgres') {
   log({
     level: 'error',
@@ -31,6 +37,7 @@ try {
     probe: async () => {
       opened ??= await openEventStore(database.db);
       schema = await ensureReadModelSchema(database.db);
+      if (webhooks.deliveryInProcess) await migrateWebhookSchema(database.db);
     },
   });
 } catch (error) {
@@ -54,6 +61,17 @@ const runner = new ProjectionRunner({
 });
 await runner.start();
 metrics.observe(database.db, store, runner);
+const delivery = webhooks.deliveryInProcess
+  ? new WebhookDeliveryWorker({
+      db: database.db,
+      store,
+      policy: new TargetPolicy(webhooks.allowedTargets),
+      ...webhooks,
+      log,
+      onAttempt: metrics.onWebhookAttempt,
+    })
+  : undefined;
+delivery?.start();
 // Its own metrics port (the worker serves no other HTTP): off unless PROJECTOR_METRICS_PORT is set.
 const metricsPort = process.env.PROJECTOR_METRICS_PORT;
 const metricsServer = metricsPort
@@ -63,7 +81,11 @@ const metricsServer = metricsPort
       process.env.METRICS_TOKEN || undefined,
     )
   : undefined;
-log({ msg: 'projector started', ...(metricsServer ? { metricsPort: metricsServer.port } : {}) });
+log({
+  msg: 'projector started',
+  webhookDelivery: delivery ? 'in-process' : 'off',
+  ...(metricsServer ? { metricsPort: metricsServer.port } : {}),
+});
 
 let lastReported = -1;
 const report = setInterval(() => {
@@ -77,6 +99,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     void (async () => {
       clearInterval(report);
       await metricsServer?.close();
+      await delivery?.stop();
       await runner.stop();
       await store.close();
       await database.close();

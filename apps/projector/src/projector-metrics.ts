@@ -45,6 +45,13 @@ export class ProjectorMetrics {
     registers: [this.registry],
   });
 
+  private readonly webhookDeliveries = new Counter({
+    name: 'dealstream_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by this worker, by outcome (as the API counts its own)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }
@@ -55,6 +62,11 @@ export class ProjectorMetrics {
     this.batchDuration.observe({ projection: PROJECTION_NAME, outcome }, batch.seconds);
     this.batches.inc({ projection: PROJECTION_NAME, outcome });
     if (batch.committed) this.eventsApplied.inc({ projection: PROJECTION_NAME }, batch.events);
+  };
+
+  /** The webhook delivery worker's `onAttempt` option. */
+  readonly onWebhookAttempt = (outcome: string): void => {
+    this.webhookDeliveries.inc({ outcome });
   };
 
   /** Registers the scrape-time gauges, read from the database and from this worker's runner. */

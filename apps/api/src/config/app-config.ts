@@ -1,5 +1,6 @@
 import type { DatabaseConfig } from '@dealstream/database';
 import { databaseConfigFromEnv } from '@dealstream/database';
+import { webhookConfigFromEnv, type WebhookConfig } from '@dealstream/webhooks';
 import {
   DEFAULT_CLOCK_SKEW_SECONDS,
   DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
@@ -80,26 +81,6 @@ export interface EventStreamConfig {
   readonly maxLifetimeMs: number;
 }
 
-export interface WebhookConfig {
-  /** WEBHOOK_DELIVERY: `in-process` (default) runs the delivery worker in this process; `off` does not. */
-  readonly deliveryInProcess: boolean;
-  /** WEBHOOK_ALLOWED_TARGETS: hosts, addresses or CIDRs a webhook may reach although private/loopback/link-local (default none). */
-  readonly allowedTargets: string;
-  /** WEBHOOK_MAX_FAILURES: consecutive failed attempts after which a subscription is paused (default 15). */
-  readonly maxFailures: number;
-  /** WEBHOOK_BACKOFF_BASE_MS (5000) and WEBHOOK_BACKOFF_MAX_MS (3600000): backoff ≈ min(max, base·2^(n−1)), jittered to ½–1×. */
-  readonly backoffBaseMs: number;
-  readonly backoffMaxMs: number;
-  /** WEBHOOK_TIMEOUT_MS: bound of one POST (default 10000). */
-  readonly timeoutMs: number;
-  /** WEBHOOK_POLL_MS: how often the worker looks for work (default 1000). */
-  readonly pollMs: number;
-  /** WEBHOOK_LEASE_MS: how long a claimed subscription stays with a worker that died (default 30000; above 2 × timeout + 1 s). */
-  readonly leaseMs: number;
-  /** WEBHOOK_ATTEMPT_RETENTION_DAYS: attempt rows are purged after this many days (default 7; 0 = kept). */
-  readonly attemptRetentionMs: number;
-}
-
 export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
   return {
     port: Number(env.PORT ?? 3000),
@@ -153,28 +134,9 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
       issuer: env.AUTH_JWT_ISSUER || undefined,
       audience: env.AUTH_JWT_AUDIENCE || undefined,
     },
-    webhooks: {
-      deliveryInProcess: (env.WEBHOOK_DELIVERY ?? 'in-process') !== 'off',
-      allowedTargets: env.WEBHOOK_ALLOWED_TARGETS ?? '',
-      maxFailures: positiveMs(env.WEBHOOK_MAX_FAILURES, 15, 'WEBHOOK_MAX_FAILURES', 'attempts'),
-      backoffBaseMs: positiveMs(env.WEBHOOK_BACKOFF_BASE_MS, 5_000, 'WEBHOOK_BACKOFF_BASE_MS'),
-      backoffMaxMs: positiveMs(env.WEBHOOK_BACKOFF_MAX_MS, 3_600_000, 'WEBHOOK_BACKOFF_MAX_MS'),
-      timeoutMs: positiveMs(env.WEBHOOK_TIMEOUT_MS, 10_000, 'WEBHOOK_TIMEOUT_MS'),
-      pollMs: positiveMs(env.WEBHOOK_POLL_MS, 1_000, 'WEBHOOK_POLL_MS'),
-      leaseMs: webhookLease(env),
-      attemptRetentionMs: 86_400_000 * wholeNumber(env, 'WEBHOOK_ATTEMPT_RETENTION_DAYS', 7, 'days'),
-    },
+    webhooks: webhookConfigFromEnv(env),
     ...(env.METRICS_TOKEN ? { metricsToken: metricsToken(env.METRICS_TOKEN) } : {}),
   };
-}
-
-/** A worker stops taking events at half its lease; the POST it started must end before the lease does. */
-function webhookLease(env: NodeJS.ProcessEnv): number {
-  const leaseMs = positiveMs(env.WEBHOOK_LEASE_MS, 30_000, 'WEBHOOK_LEASE_MS');
-  const timeoutMs = positiveMs(env.WEBHOOK_TIMEOUT_MS, 10_000, 'WEBHOOK_TIMEOUT_MS');
-  if (leaseMs < 2 * timeoutMs + 1000)
-    throw new Error(`WEBHOOK_LEASE_MS (${leaseMs}) must exceed 2 × WEBHOOK_TIMEOUT_MS (${timeoutMs}) + 1000`);
-  return leaseMs;
 }
 
 function metricsToken(value: string): string {

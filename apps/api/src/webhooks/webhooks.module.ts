@@ -8,8 +8,7 @@ import {
 import { CommandHandling, EVENT_STORE } from '@dealstream/command-handling';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
-import { TargetPolicy, WebhookDeliveryWorker } from '@dealstream/webhooks';
-import type { WebhookConfig } from '../config/app-config.js';
+import { TargetPolicy, WebhookDeliveryWorker, type WebhookConfig } from '@dealstream/webhooks';
 import { DATABASE } from '../database.provider.js';
 import type { ApiMetrics } from '../metrics/api-metrics.js';
 import { API_METRICS } from '../metrics/metrics.tokens.js';

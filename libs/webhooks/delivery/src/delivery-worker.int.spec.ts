@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { handleCommand } from '@dealstream/command-handling';
 import { SqlEventStore, encodePosition, migrateEventStore } from '@dealstream/event-store';
-import { webhookDecider, webhookStreamName } from '@dealstream/webhooks-domain';
+import { webhookStreamName } from '@dealstream/webhooks-domain';
 import { createPostgresTestDatabase, type TestDatabase } from '../../../../test/support/test-database.js';
 import { WebhookReceiver, eventually } from '../../../../test/support/webhook-receiver.js';
+import { registerTestSubscription } from '../../../../test/support/webhook-subscription.js';
 import { WebhookDeliveryWorker, backoffMs, webhookIdOf, type DeliveryWorkerOptions } from './delivery-worker.js';
 import { TargetPolicy } from './target-policy.js';
-import { newWebhookSecret } from './webhook-signature.js';
 import { migrateWebhookSchema } from './webhook.migrations.js';
 
 /*
@@ -56,36 +55,7 @@ describe('webhook delivery worker', () => {
     return created;
   }
 
-  async function subscribe(target: string): Promise<string> {
-    const id = randomUUID();
-    const secretId = randomUUID();
-    await database.db
-      .insertInto('webhooks.secrets')
-      .values({ subscription_id: id, secret_id: secretId, secret: newWebhookSecret() })
-      .execute();
-    await handleCommand(
-      store,
-      webhookStreamName(id),
-      (state) =>
-        webhookDecider.decide(
-          {
-            type: 'RegisterWebhook',
-            data: {
-              subscriptionId: id,
-              url: target,
-              eventTypes: ['Pinged'],
-              categories: [],
-              description: '',
-              secretId,
-              secretFingerprint: 'f',
-            },
-          },
-          state,
-        ),
-      { decider: webhookDecider, context: { actorId: 'test', correlationId: randomUUID(), now: new Date() } },
-    );
-    return id;
-  }
+  const subscribe = (target: string) => registerTestSubscription(database.db, store, target, ['Pinged']);
 
   async function ping(): Promise<string> {
     const eventId = randomUUID();

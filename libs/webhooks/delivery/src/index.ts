@@ -4,3 +4,4 @@ export * from './target-policy.js';
 export * from './webhook-signature.js';
 export * from './webhook.migrations.js';
 export * from './webhook.tables.js';
+export * from './delivery-config.js';
