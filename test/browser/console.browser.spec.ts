@@ -26,16 +26,29 @@ describe('web console in Chromium', () => {
   }, 90_000);
   afterAll(async () => harness?.close());
 
-  it('signs in with the URL npm start printed, and takes the token out of the address bar', async () => {
+  it('signs in with the URL npm start printed, once, and takes the code out of the address bar', async () => {
     await page.goto(harness.signInUrl);
     await page.getByRole('heading', { name: 'Pipelines' }).waitFor();
     expect(page.url()).toBe(`${harness.origin}/#/`);
-    expect(await page.evaluate('sessionStorage.getItem("dealstream.token")')).toBe(
-      new URL(harness.signInUrl).hash.slice('#token='.length),
-    );
+    const token = await page.evaluate<string>('sessionStorage.getItem("dealstream.token")');
+    const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+    expect(claims).toMatchObject({ sub: 'console-admin', roles: ['admin'] });
     await expect(page.getByLabel('Signed in as').textContent()).resolves.toBe('console-admin · admin');
     await expect(page.getByText('No pipeline yet.').isVisible()).resolves.toBe(true);
     await expectAccessible(page, 'home');
+
+    // The same URL in another browser context (someone who found it in a terminal's scrollback) signs nobody in.
+    const other = await harness.browser.newContext({ timezoneId: 'UTC' });
+    try {
+      const late = await other.newPage();
+      await late.goto(harness.signInUrl);
+      await late.getByRole('alert').waitFor();
+      expect(await late.getByRole('alert').textContent()).toContain('used, expired or from before a restart');
+      expect(await late.evaluate('sessionStorage.getItem("dealstream.token")')).toBeNull();
+      expect(late.url()).toBe(`${harness.origin}/#/`);
+    } finally {
+      await other.close();
+    }
   });
 
   it('creates a pipeline and two deals through the UI', async () => {

@@ -1,11 +1,11 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { createApp } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
-import { consoleSignInUrl, SIGN_IN_SUBJECT } from '../../apps/api/src/console/sign-in-url.js';
+import { SIGN_IN_SUBJECT, SignInCodes } from '../../apps/api/src/console/sign-in-codes.js';
 
 /**
  * The web console is static files the API serves at `/` (CONSOLE_DIR): the page and its bundles
@@ -70,17 +70,43 @@ describe('the web console served beside the API (embedded default)', () => {
     expect(paths.filter((path) => path.startsWith('/assets'))).toEqual([]);
   });
 
-  it('the printed sign-in URL carries an admin token in the fragment that the API accepts', async () => {
-    const secret = readFileSync(join(dataDir, 'auth-secret'), 'utf8').trim();
-    const url = new URL(await consoleSignInUrl({ port: 4321, secret, maxLifetimeSeconds: 3600 }));
+  it('the printed sign-in URL carries a one-time code in the fragment: it signs in once, as admin', async () => {
+    const url = new URL(app.get(SignInCodes).issue(4321)!);
     expect(`${url.origin}${url.pathname}${url.search}`).toBe('http://localhost:4321/');
-    const token = /^#token=(.+)$/.exec(url.hash)?.[1];
-    expect(token).toBeDefined();
-    const claims = JSON.parse(Buffer.from(token!.split('.')[1], 'base64url').toString('utf8'));
+    const code = /^#sign-in=([A-Za-z0-9_-]{43})$/.exec(url.hash)?.[1];
+    expect(code).toBeDefined();
+
+    const signedIn = await request(app.getHttpServer()).post('/console/sign-in').send({ code }).expect(200);
+    expect(signedIn.body).toMatchObject({ subject: SIGN_IN_SUBJECT, roles: ['admin'] });
+    const claims = JSON.parse(Buffer.from(signedIn.body.token.split('.')[1], 'base64url').toString('utf8'));
     expect(claims).toMatchObject({ sub: SIGN_IN_SUBJECT, roles: ['admin'] });
-    expect(claims.exp - claims.iat).toBe(3600); // capped by AUTH_MAX_TOKEN_LIFETIME
-    const feed = await request(app.getHttpServer()).get('/events?limit=1').set('Authorization', `Bearer ${token}`);
+    expect(claims.exp - claims.iat).toBeGreaterThanOrEqual(12 * 3600 - 2); // 12 h from when the URL was printed
+    expect(claims.exp - claims.iat).toBeLessThanOrEqual(12 * 3600);
+    expect(Math.abs(Date.parse(signedIn.body.expiresAt) / 1000 - claims.exp)).toBeLessThanOrEqual(1);
+    const feed = await request(app.getHttpServer())
+      .get('/events?limit=1')
+      .set('Authorization', `Bearer ${signedIn.body.token}`);
     expect(feed.status).toBe(200);
+
+    // Once only: the same URL again signs nobody in.
+    const again = await request(app.getHttpServer()).post('/console/sign-in').send({ code }).expect(401);
+    expect(again.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(again.body.code).toBe('sign-in-code-invalid');
+  });
+
+  it('refuses a wrong code (401), a malformed one (400), and the previous code once a new URL is printed', async () => {
+    const codes = app.get(SignInCodes);
+    const first = new URL(codes.issue(4321)!).hash.slice('#sign-in='.length);
+    const second = new URL(codes.issue(4321)!).hash.slice('#sign-in='.length);
+    const wrong = await request(app.getHttpServer())
+      .post('/console/sign-in')
+      .send({ code: 'A'.repeat(43) })
+      .expect(401);
+    expect(wrong.body.code).toBe('sign-in-code-invalid');
+    const malformed = await request(app.getHttpServer()).post('/console/sign-in').send({ code: 'short' }).expect(400);
+    expect(malformed.body.code).toBe('validation-failed');
+    await request(app.getHttpServer()).post('/console/sign-in').send({ code: first }).expect(401);
+    await request(app.getHttpServer()).post('/console/sign-in').send({ code: second }).expect(200);
   });
 });
 

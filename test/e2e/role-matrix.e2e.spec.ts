@@ -141,6 +141,7 @@ describe('role matrix (PostgreSQL)', () => {
     'POST /deals/:id/reopen': { path: `/deals/${UNKNOWN}/reopen`, body: {} },
     'POST /deals/:id/upsell': { path: `/deals/${UNKNOWN}/upsell`, body: {} },
     'POST /deals/:id/cross-sell': { path: `/deals/${UNKNOWN}/cross-sell`, body: {} },
+    'GET /pipelines': { path: `/pipelines?minPosition=${lastPosition}` },
     'GET /deals/:id': { path: `/deals/${dealId}?minPosition=${lastPosition}` },
     'GET /pipelines/:id/board': { path: `/pipelines/${pipelineId}/board?minPosition=${lastPosition}` },
     'GET /pipelines/:id/metrics/pipeline': {

@@ -79,7 +79,7 @@ function printedSignInUrl(server: ChildProcess): Promise<string> {
     server.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
     server.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      const match = /(http:\/\/localhost:\d+\/#token=[\w.-]+)/.exec(out);
+      const match = /(http:\/\/localhost:\d+\/#sign-in=[\w-]{43})/.exec(out);
       if (match?.[1]) {
         clearTimeout(timer);
         resolve(match[1]);

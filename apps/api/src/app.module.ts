@@ -8,11 +8,14 @@ import { DealsApplicationModule } from '@dealstream/deals-application';
 import { PipelinesApplicationModule } from '@dealstream/pipelines-application';
 import { StageMapsApplicationModule } from '@dealstream/stage-maps-application';
 import { AuditModule } from './audit/audit.module.js';
+import { DEFAULT_TOKEN_POLICY } from '@dealstream/auth';
 import { AUTH_OPTIONS, AuthGuard, VERIFICATION_KEY, type AuthOptions } from './auth/auth.guard.js';
 import type { VerificationKey } from './auth/auth-keys.js';
 import { DATABASE, DatabaseLifecycle } from './database.provider.js';
 import type { WebhookConfig } from '@dealstream/webhooks';
 import type { EventStreamConfig } from './config/app-config.js';
+import { ConsoleSignInController } from './console/console-sign-in.controller.js';
+import { SignInCodes } from './console/sign-in-codes.js';
 import { DealsController } from './deals/deals.controller.js';
 import { EventStreamModule } from './event-stream/event-stream.module.js';
 import type { ApiMetrics } from './metrics/api-metrics.js';
@@ -108,6 +111,7 @@ export class AppModule {
         StageMapsController,
         ReadModelsController,
         ImportsController,
+        ConsoleSignInController,
       ],
       providers: [
         { provide: VERIFICATION_KEY, useValue: options.verificationKey },
@@ -125,7 +129,19 @@ export class AppModule {
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         IdempotencyKeyPurger,
         ImportJobs,
+        { provide: SignInCodes, useValue: signInCodes(options) },
       ],
     };
   }
+}
+
+/** The console's one-time sign-in codes: offered only with a secret this instance generated (the embedded default). */
+function signInCodes({ verificationKey, auth }: AppModuleOptions): SignInCodes {
+  const generated = verificationKey.kind === 'secret' && verificationKey.source !== 'env';
+  return new SignInCodes({
+    ...(generated ? { secret: verificationKey.secret } : {}),
+    maxLifetimeSeconds: (auth.tokenPolicy ?? DEFAULT_TOKEN_POLICY).maxLifetimeSeconds,
+    ...(auth.issuer ? { issuer: auth.issuer } : {}),
+    ...(auth.audience ? { audience: auth.audience } : {}),
+  });
 }

@@ -4,7 +4,7 @@ import { loadDemoData } from '@dealstream/seeding';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import { appConfigFromEnv } from './config/app-config.js';
 import { createApp } from './bootstrap.js';
-import { consoleSignInUrl, SIGN_IN_SUBJECT } from './console/sign-in-url.js';
+import { SIGN_IN_SUBJECT, SignInCodes } from './console/sign-in-codes.js';
 
 const config = appConfigFromEnv();
 let created: Awaited<ReturnType<typeof createApp>>;
@@ -39,16 +39,13 @@ if (verificationKey.kind === 'secret' && verificationKey.source !== 'env') {
     'Mint a token:  TOKEN=$(npm run --silent token -- --sub alice --roles sales,ops)',
   );
   // The embedded default only: one person trying it out on their own machine, with a generated secret.
-  if (consoleServed)
+  const signInUrl = consoleServed
+    ? app.get(SignInCodes).issue((app.getHttpServer().address() as AddressInfo).port)
+    : undefined;
+  if (signInUrl)
     lines.push(
-      `Web console (signs you in as ${SIGN_IN_SUBJECT}, admin, for 12h; keep this URL private):`,
-      `  ${await consoleSignInUrl({
-        port: (app.getHttpServer().address() as AddressInfo).port,
-        secret: new TextDecoder().decode(verificationKey.secret),
-        maxLifetimeSeconds: config.tokenPolicy.maxLifetimeSeconds,
-        ...(config.auth.issuer ? { issuer: config.auth.issuer } : {}),
-        ...(config.auth.audience ? { audience: config.auth.audience } : {}),
-      })}`,
+      `Web console (signs you in as ${SIGN_IN_SUBJECT}, admin, for 12h; the URL works once, keep it private):`,
+      `  ${signInUrl}`,
     );
 } else if (consoleServed) {
   lines.push(`Web console: http://localhost:${config.port}/ (sign in with a bearer token)`);

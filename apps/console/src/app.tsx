@@ -1,16 +1,25 @@
 import { useEffect, useMemo, useState } from 'react';
-import { apiFor } from './api.js';
+import { apiFor, problemText } from './api.js';
+import { createDealstreamClient } from '@dealstream/client';
 import { BoardPage } from './board/board-page.js';
 import { DealPage } from './deal/deal-page.js';
 import { FunnelPage } from './reports/funnel-page.js';
 import { Home } from './home.js';
 import { useRoute } from './route.js';
-import { forgetToken, sessionOf, storedToken, storeToken, takeTokenFromUrl, type Session } from './session.js';
+import { forgetToken, sessionOf, storedToken, storeToken, takeSignInCodeFromUrl, type Session } from './session.js';
 import { SignIn } from './sign-in.js';
 
-function initialSession(): { session?: Session; message?: string } {
-  const fromUrl = takeTokenFromUrl();
-  const token = fromUrl ?? storedToken();
+interface SessionState {
+  session?: Session;
+  message?: string;
+  /** The one-time code of the printed sign-in URL, being traded for a token. */
+  signInCode?: string;
+}
+
+function initialSession(): SessionState {
+  const signInCode = takeSignInCodeFromUrl();
+  if (signInCode) return { signInCode };
+  const token = storedToken();
   if (!token) return {};
   const session = sessionOf(token);
   if (typeof session === 'string') {
@@ -22,7 +31,7 @@ function initialSession(): { session?: Session; message?: string } {
 }
 
 export function App() {
-  const [state, setState] = useState(initialSession);
+  const [state, setState] = useState<SessionState>(initialSession);
   const route = useRoute();
   const api = useMemo(() => (state.session ? apiFor(state.session.token) : undefined), [state.session]);
 
@@ -40,6 +49,35 @@ export function App() {
     return () => clearTimeout(timer);
   }, [expiresAt]);
 
+  // The printed sign-in URL: trade its one-time code for a token, once.
+  const signInCode = state.signInCode;
+  useEffect(() => {
+    if (!signInCode) return;
+    void (async () => {
+      const client = createDealstreamClient({ baseUrl: window.location.origin });
+      const answer = await client
+        .POST('/console/sign-in', { body: { code: signInCode } })
+        .catch((error: unknown) => ({ data: undefined, error, response: undefined }));
+      if (!answer.data) {
+        setState({ message: problemText(answer.error, answer.response?.status) });
+        return;
+      }
+      const session = sessionOf(answer.data.token);
+      if (typeof session === 'string') {
+        setState({ message: session });
+        return;
+      }
+      storeToken(session.token);
+      setState({ session });
+    })();
+  }, [signInCode]);
+
+  if (signInCode)
+    return (
+      <main className="sign-in">
+        <p role="status">Signing in…</p>
+      </main>
+    );
   if (!state.session || !api)
     return (
       <SignIn

@@ -1,19 +1,26 @@
 import type { DealstreamClient } from '@dealstream/client';
 import { useEffect, useState, type FormEvent } from 'react';
 import { problemText } from './api.js';
-import { knownPipelines, rememberPipeline, type KnownPipeline } from './known-pipelines.js';
+import { listPipelines, type PipelineSummary } from './pipeline-list.js';
 import { NewPipeline } from './new-pipeline.js';
 import { can, type Session } from './session.js';
 
 export function Home({ api, session }: { api: DealstreamClient; session: Session }) {
-  const [pipelines, setPipelines] = useState<KnownPipeline[]>();
+  const [pipelines, setPipelines] = useState<PipelineSummary[]>();
+  const [more, setMore] = useState(false);
   const [error, setError] = useState<string>();
   const [openId, setOpenId] = useState('');
   const mayDefine = can(session, 'pipelines:write');
 
   useEffect(() => {
-    knownPipelines(api, session).then(setPipelines, (e: unknown) => setError(problemText(e)));
-  }, [api, session]);
+    listPipelines(api).then(
+      (listed) => {
+        setPipelines(listed.pipelines);
+        setMore(listed.more);
+      },
+      (e: unknown) => setError(problemText(e)),
+    );
+  }, [api]);
 
   const open = (event: FormEvent) => {
     event.preventDefault();
@@ -43,13 +50,20 @@ export function Home({ api, session }: { api: DealstreamClient; session: Session
             : 'Ask sales operations to create one, or open one by its id below.'}
         </p>
       ) : (
-        <ul className="pipelines">
-          {pipelines.map((pipeline) => (
-            <li key={pipeline.id}>
-              <a href={`#/pipelines/${pipeline.id}`}>{pipeline.name}</a>
-            </li>
-          ))}
-        </ul>
+        <>
+          <ul className="pipelines">
+            {pipelines.map((pipeline) => (
+              <li key={pipeline.pipelineId}>
+                <a href={`#/pipelines/${pipeline.pipelineId}`}>{pipeline.name}</a>{' '}
+                <span className="hint">
+                  {pipeline.openDeals} open {pipeline.openDeals === 1 ? 'deal' : 'deals'} · {pipeline.stages.length}{' '}
+                  stages{pipeline.status === 'archived' ? ' · archived' : ''}
+                </span>
+              </li>
+            ))}
+          </ul>
+          {more && <p className="hint">Only the first {pipelines.length} pipelines are listed; open others by id.</p>}
+        </>
       )}
       <form className="inline" onSubmit={open}>
         <label htmlFor="open-id">Open a pipeline by id</label>
@@ -59,9 +73,8 @@ export function Home({ api, session }: { api: DealstreamClient; session: Session
       {mayDefine && (
         <NewPipeline
           api={api}
-          onCreated={(pipeline) => {
-            rememberPipeline(pipeline);
-            window.location.hash = `#/pipelines/${pipeline.id}`;
+          onCreated={(pipelineId) => {
+            window.location.hash = `#/pipelines/${pipelineId}`;
           }}
         />
       )}

@@ -1,7 +1,6 @@
 import type { DealstreamClient } from '@dealstream/client';
 import { useState, type FormEvent } from 'react';
 import { problemText } from './api.js';
-import type { KnownPipeline } from './known-pipelines.js';
 
 const DEFAULT_STAGES = ['Lead, 10', 'Qualified, 25', 'Proposal, 50, 14', 'Negotiation, 75, 21'].join('\n');
 
@@ -28,7 +27,7 @@ function parseStages(
   return stages;
 }
 
-export function NewPipeline({ api, onCreated }: { api: DealstreamClient; onCreated: (p: KnownPipeline) => void }) {
+export function NewPipeline({ api, onCreated }: { api: DealstreamClient; onCreated: (pipelineId: string) => void }) {
   const [name, setName] = useState('');
   const [currency, setCurrency] = useState('EUR');
   const [stagesText, setStagesText] = useState(DEFAULT_STAGES);
@@ -50,7 +49,7 @@ export function NewPipeline({ api, onCreated }: { api: DealstreamClient; onCreat
         params: { header: { 'Idempotency-Key': crypto.randomUUID() } },
         body: { name: name.trim(), ...(currency.trim() ? { currency: currency.trim().toUpperCase() } : {}), stages },
       });
-      if (data) onCreated({ id: data.id, name: name.trim() });
+      if (data) onCreated(data.id);
       else setError(problemText(problem, response.status));
     } catch (e) {
       setError(problemText(e));

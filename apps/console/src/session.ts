@@ -44,12 +44,12 @@ function base64UrlDecode(text: string): string {
 }
 
 /**
- * The sign-in URL `npm start` prints carries the token in the fragment (`#token=…`), which no
- * browser sends to a server. Take it, keep it for this tab only, and remove it from the address bar
- * and the history so it is not bookmarked or shared by accident.
+ * The sign-in URL `npm start` prints carries a one-time code in the fragment (`#sign-in=…`), which no
+ * browser sends to a server. Take it and remove it from the address bar and the history, so it is
+ * not bookmarked or shared by accident; the console trades it for a token (POST /console/sign-in).
  */
-export function takeTokenFromUrl(): string | undefined {
-  const match = /^#token=([^&]+)/.exec(window.location.hash);
+export function takeSignInCodeFromUrl(): string | undefined {
+  const match = /^#sign-in=([^&]+)/.exec(window.location.hash);
   if (!match?.[1]) return undefined;
   window.history.replaceState(null, '', `${window.location.pathname}${window.location.search}#/`);
   return decodeURIComponent(match[1]);

@@ -33,8 +33,8 @@ export function SignIn({ message, onSignIn }: { message?: string; onSignIn: (ses
       </form>
       <p className="hint">
         Get a token with <code>npm run --silent token -- --sub alice --roles sales,ops</code>. On the embedded default,{' '}
-        <code>npm start</code> prints a sign-in URL that opens this page signed in. The token stays in this tab only
-        (session storage).
+        <code>npm start</code> prints a sign-in URL that opens this page signed in, once (a used URL signs nobody in;
+        restart to get a new one). The token stays in this tab only (session storage).
       </p>
     </main>
   );

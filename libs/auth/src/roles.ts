@@ -95,6 +95,7 @@ export const ROUTE_PERMISSIONS = {
   'POST /deals/:id/reopen': 'deals:write',
   'POST /deals/:id/upsell': 'deals:write',
   'POST /deals/:id/cross-sell': 'deals:write',
+  'GET /pipelines': 'deals:read',
   'GET /deals/:id': 'deals:read',
   'GET /pipelines/:id/board': 'deals:read',
   'GET /pipelines/:id/metrics/pipeline': 'metrics:read',

@@ -68,7 +68,11 @@ export interface paths {
       path?: never;
       cookie?: never;
     };
-    get?: never;
+    /**
+     * The pipelines, in (name, id) order, with their live stages and open deals (keyset-paginated)
+     * @description **Access:** roles `sales`, `ops`, `analyst`, `auditor`, `admin` (permission `deals:read`: A deal and the board are the working view of everyone who works or studies the pipeline; sales works from its board.) Owner and actor ids in the answer are stable pseudonyms (`anon-…`) for analyst (no `identities:clear`). Others get 403.
+     */
+    get: operations['ReadModelsController_pipelines'];
     put?: never;
     /**
      * Define a pipeline with its ordered stages
@@ -655,6 +659,26 @@ export interface paths {
     get: operations['ImportsController_get'];
     put?: never;
     post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/console/sign-in': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Trade the one-time code of the printed sign-in URL for a console token (embedded default only)
+     * @description On the embedded default with a generated secret, `npm start` prints `http://localhost:<port>/#sign-in=<code>`. The code is good once and for 12 h (a restart prints a new one); only the console calls this route. Elsewhere no code is offered and every code is refused.
+     */
+    post: operations['ConsoleSignInController_signIn'];
     delete?: never;
     options?: never;
     head?: never;
@@ -1663,6 +1687,41 @@ export interface components {
       /** @description Revision of the map’s stream (64-bit, as a string; also the ETag) */
       revision: string;
     };
+    PipelineListStageDto: {
+      /** Format: uuid */
+      stageId: string;
+      name: string;
+      /** @description Percent (0–100) for the weighted pipeline */
+      probability: number;
+    };
+    PipelineSummaryDto: {
+      /** Format: uuid */
+      pipelineId: string;
+      name: string;
+      /** @description ISO 4217 code every deal of the pipeline uses, when fixed */
+      currency: string | null;
+      /** @enum {string} */
+      status: 'active' | 'archived';
+      /** @description Live stages in board order */
+      stages: components['schemas']['PipelineListStageDto'][];
+      /** @description Open deals in the pipeline now */
+      openDeals: number;
+      /** @description Revision of the pipeline stream (ETag of its writes) */
+      revision: string;
+      /**
+       * Format: date-time
+       * @description When the definition last changed (as recorded)
+       */
+      updatedAt: string;
+    };
+    PipelineListDto: {
+      /** @description In (name, id) order */
+      pipelines: components['schemas']['PipelineSummaryDto'][];
+      /** @description Pass as cursor= for the next page; null on the last */
+      nextCursor: string | null;
+      /** @description The global position the answer reflects (also the X-Read-Position header) */
+      readPosition: string;
+    };
     BantCriterionViewDto: {
       confirmed: boolean;
       note?: string;
@@ -2294,6 +2353,27 @@ export interface components {
       report: components['schemas']['ImportReportDto'] | null;
       /** @description When failed: why it stopped */
       error: string | null;
+    };
+    ConsoleSignInDto: {
+      /** @description The code from the fragment of the sign-in URL `npm start` printed (`#sign-in=<code>`): 43 base64url characters */
+      code: string;
+    };
+    ConsoleSessionDto: {
+      /** @description A bearer token for the console: keep it in the tab (session storage), never in a URL */
+      token: string;
+      /** @example console-admin */
+      subject: string;
+      /**
+       * @example [
+       *       "admin"
+       *     ]
+       */
+      roles: string[];
+      /**
+       * Format: date-time
+       * @description When the token expires (12 h after `npm start` printed the URL, or AUTH_MAX_TOKEN_LIFETIME)
+       */
+      expiresAt: string;
     };
     EventProvenanceDto: {
       /**
@@ -3022,6 +3102,154 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['HealthDto'];
+        };
+      };
+    };
+  };
+  ReadModelsController_pipelines: {
+    parameters: {
+      query?: {
+        /** @description Wait until the read models reflect this position (from a write response); or header X-Min-Position */
+        minPosition?: string;
+        /** @description Only pipelines of this status (default: both) */
+        status?: 'active' | 'archived';
+        /** @description Pipelines per page, 1–200 (default 50) */
+        limit?: number;
+        /** @description nextCursor of the previous page; anything not made by this route is 400 invalid-cursor */
+        cursor?: string;
+      };
+      header?: {
+        /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
+        'X-Min-Position'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description OK. Header X-Read-Position: the position the data reflects. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['PipelineListDto'];
+        };
+      };
+      /** @description A malformed or out-of-range parameter, period, cursor or minPosition (`validation-failed`, `invalid-period`, `invalid-cursor`, `invalid-position`, `invalid-characters`); instants need a zone and lie in 1900–9999. Reports also: a segment that cannot be one (`validation-failed` for kind, owners, currency, source, format, interval, compare; `invalid-amount-band` when minAmount > maxAmount; `owner-filter-needs-pseudonym` when a caller without identities:clear names an owner by a clear id), a series of more than 600 points (`too-many-points`), asOf on a pipeline series (`as-of-not-supported`) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-cursor'
+              | 'invalid-position'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description Missing, malformed, forged or expired bearer token (`unauthorized`) */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unauthorized';
+          };
+        };
+      };
+      /** @description The token lacks a role this route needs (`forbidden`) */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'forbidden';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
+          };
+        };
+      };
+      /** @description The read models did not reach minPosition within READ_WAIT_MS (`read-model-behind`, with Retry-After) */
+      503: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'database-timeout' | 'database-unavailable' | 'read-model-behind';
+          };
         };
       };
     };
@@ -9671,6 +9899,119 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'] & {
             /** @enum {string} */
             code: 'database-timeout' | 'database-unavailable';
+          };
+        };
+      };
+    };
+  };
+  ConsoleSignInController_signIn: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ConsoleSignInDto'];
+      };
+    };
+    responses: {
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ConsoleSessionDto'];
+        };
+      };
+      /** @description Malformed JSON, JSON nested deeper than 32 levels (`json-too-deep`), NUL / a control character / a lone surrogate anywhere in the body or query (`invalid-characters`), a field of the wrong type or shape, an unknown field, a bad UUID or header (`validation-failed`, `malformed-json`, `invalid-id`, `invalid-if-match`, `invalid-idempotency-key`, …) */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code:
+              | 'invalid-characters'
+              | 'invalid-query'
+              | 'json-too-deep'
+              | 'malformed-http'
+              | 'malformed-json'
+              | 'validation-failed';
+          };
+        };
+      };
+      /** @description The code is wrong, used, expired or from before a restart: run `npm start` again, or paste a token */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'sign-in-code-invalid';
+          };
+        };
+      };
+      /** @description The request (headers, then the body its Content-Length announced) did not arrive within HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS (`request-timeout`); the connection is closed */
+      408: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'request-timeout';
+          };
+        };
+      };
+      /** @description The body is larger than the limit (`payload-too-large`) */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'payload-too-large';
+          };
+        };
+      };
+      /** @description A body that is not JSON (`unsupported-media-type`) */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'unsupported-media-type';
+          };
+        };
+      };
+      /** @description The request headers are larger than the server accepts (`headers-too-large`); the connection is closed */
+      431: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'headers-too-large';
+          };
+        };
+      };
+      /** @description An unexpected fault of the server (`internal-error`; logged with the correlation id). A write's outcome is then unknown: retry it with the same Idempotency-Key. */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['ProblemDto'] & {
+            /** @enum {string} */
+            code: 'internal-error';
           };
         };
       };

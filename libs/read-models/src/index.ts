@@ -5,6 +5,7 @@ export * from './queries/deal.query.js';
 export * from './queries/deals-in-removed-stages.query.js';
 export * from './queries/funnel.query.js';
 export * from './queries/pipeline-definition.query.js';
+export * from './queries/pipeline-list.query.js';
 export * from './queries/pipeline-metrics.query.js';
 export type { ReportStageMap } from './queries/stage-layout.js';
 export * from './queries/segment.js';

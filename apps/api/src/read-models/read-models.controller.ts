@@ -16,8 +16,10 @@ import {
   type Bucket,
   dealById,
   funnel,
+  listPipelines,
   pipelineDefinition,
   pipelineMetrics,
+  type PipelineListCursor,
   pipelineOwnerIds,
   velocity,
   type AsOf,
@@ -46,6 +48,7 @@ import {
   FunnelQueryBodyDto,
   FunnelQueryDto,
   FunnelSeriesQueryDto,
+  PipelineListQueryDto,
   PipelineSeriesQueryDto,
   VelocitySeriesQueryDto,
   ComparablePeriodQueryDto,
@@ -57,6 +60,7 @@ import {
   DealViewDto,
   FunnelDto,
   FunnelSeriesDto,
+  PipelineListDto,
   PipelineMetricsDto,
   PipelineSeriesDto,
   VelocityDto,
@@ -149,6 +153,35 @@ export class ReadModelsController {
         `stage map ${stageMapId} maps pipeline ${map.pipelineId}, not ${pipelineId}`,
       );
     return map;
+  }
+
+  @Get('pipelines')
+  @ApiRead({
+    summary: 'The pipelines, in (name, id) order, with their live stages and open deals (keyset-paginated)',
+    type: PipelineListDto,
+    problems: { 400: ['invalid-cursor'] },
+  })
+  async pipelines(
+    @Query() query: PipelineListQueryDto,
+    @Req() request: Request,
+    @Res({ passthrough: true }) response: Response,
+  ) {
+    const after = query.cursor === undefined ? undefined : decodePipelineCursor(query.cursor);
+    const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
+    const { pipelines, next } = await listPipelines(this.database.db, LIVE_SCHEMA, {
+      limit: query.limit ? Number(query.limit) : 50,
+      ...(after ? { after } : {}),
+      ...(query.status ? { status: query.status } : {}),
+    });
+    return {
+      pipelines: pipelines.map((pipeline) => ({
+        ...pipeline,
+        revision: String(pipeline.revision),
+        updatedAt: pipeline.updatedAt.toISOString(),
+      })),
+      nextCursor: next ? Buffer.from(JSON.stringify([next.name, next.pipelineId])).toString('base64url') : null,
+      readPosition: encodePosition(position),
+    };
   }
 
   @Get('deals/:id')
@@ -725,6 +758,17 @@ function decodeCursor(raw: string): BoardCursor {
     ) {
       return { amount, dealId };
     }
+  } catch {
+    // fall through
+  }
+  throw new ApiProblem(400, 'invalid-cursor', 'cursor must be a nextCursor returned by this route');
+}
+
+function decodePipelineCursor(raw: string): PipelineListCursor {
+  try {
+    const [name, pipelineId] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as [unknown, unknown];
+    if (typeof name === 'string' && typeof pipelineId === 'string' && UUID_PATTERN.test(pipelineId))
+      return { name, pipelineId };
   } catch {
     // fall through
   }

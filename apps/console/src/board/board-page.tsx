@@ -2,7 +2,6 @@ import { DndContext, KeyboardSensor, PointerSensor, useSensor, useSensors, type 
 import type { DealstreamClient } from '@dealstream/client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError, problemText, type Board, type BoardDeal, type BoardStage } from '../api.js';
-import { rememberPipeline } from '../known-pipelines.js';
 import { can, type Session } from '../session.js';
 import { BoardColumn } from './board-column.js';
 import { BoardFiltersForm } from './board-filters.js';
@@ -40,7 +39,6 @@ export function BoardPage({
         shownKey.current = key;
         setBoard(next);
         setError(undefined);
-        rememberPipeline({ id: pipelineId, name: next.pipeline.name });
       } catch (e) {
         setError(
           e instanceof ApiError && e.status === 404

@@ -49,8 +49,8 @@ export async function pipelineDefinition(
     name: row.name,
     currency: row.currency,
     status: row.status,
-    stages: json(row.stages) as Stage[],
-    removedStages: json(row.removed_stages) as Record<string, RemovedStage>,
+    stages: jsonColumn(row.stages) as Stage[],
+    removedStages: jsonColumn(row.removed_stages) as Record<string, RemovedStage>,
     revision: Number(row.revision),
   };
 }
@@ -88,6 +88,7 @@ export function stageMapSql(definition: PipelineDefinition) {
     as def(stage_id, live_stage_id, position, probability, max_days)`;
 }
 
-function json(value: unknown): unknown {
+/** A jsonb column as read: an object on PostgreSQL, text on some drivers. */
+export function jsonColumn(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value;
 }

@@ -299,3 +299,37 @@ export class FunnelQueryBodyDto {
   @Type(() => OneOffStageMapDto)
   stageMap!: OneOffStageMapDto;
 }
+
+/** GET /pipelines: a keyset page of the pipelines in (name, id) order. */
+export class PipelineListQueryDto {
+  @ApiPropertyOptional({
+    description: 'Wait until the read models reflect this position (from a write response); or header X-Min-Position',
+  })
+  @Optional()
+  @IsString()
+  @Length(33, 33)
+  minPosition?: string;
+
+  @ApiPropertyOptional({ enum: ['active', 'archived'], description: 'Only pipelines of this status (default: both)' })
+  @Optional()
+  @IsIn(['active', 'archived'])
+  status?: 'active' | 'archived';
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 200,
+    description: 'Pipelines per page, 1–200 (default 50)',
+  })
+  @Optional()
+  @Matches(/^([1-9]|[1-9]\d|1\d\d|200)$/, { message: 'limit must be 1–200' })
+  limit?: string;
+
+  @ApiPropertyOptional({
+    description: 'nextCursor of the previous page; anything not made by this route is 400 invalid-cursor',
+  })
+  @Optional()
+  @IsString()
+  @Length(1, 400)
+  cursor?: string;
+}

@@ -588,3 +588,44 @@ export class PipelineSeriesDto extends SeriesEnvelopeDto {
   })
   points!: PipelinePointDto[];
 }
+
+class PipelineListStageDto {
+  @ApiProperty({ format: 'uuid' })
+  stageId!: string;
+  @ApiProperty()
+  name!: string;
+  @ApiProperty({ type: 'integer', description: 'Percent (0–100) for the weighted pipeline' })
+  probability!: number;
+}
+
+class PipelineSummaryDto {
+  @ApiProperty({ format: 'uuid' })
+  pipelineId!: string;
+  @ApiProperty()
+  name!: string;
+  @ApiProperty({
+    type: 'string',
+    nullable: true,
+    description: 'ISO 4217 code every deal of the pipeline uses, when fixed',
+  })
+  currency!: string | null;
+  @ApiProperty({ enum: ['active', 'archived'] })
+  status!: string;
+  @ApiProperty({ type: [PipelineListStageDto], description: 'Live stages in board order' })
+  stages!: PipelineListStageDto[];
+  @ApiProperty({ type: 'integer', description: 'Open deals in the pipeline now' })
+  openDeals!: number;
+  @ApiProperty({ type: 'string', description: 'Revision of the pipeline stream (ETag of its writes)' })
+  revision!: string;
+  @ApiProperty({ format: 'date-time', description: 'When the definition last changed (as recorded)' })
+  updatedAt!: string;
+}
+
+export class PipelineListDto {
+  @ApiProperty({ type: [PipelineSummaryDto], description: 'In (name, id) order' })
+  pipelines!: PipelineSummaryDto[];
+  @ApiProperty({ type: 'string', nullable: true, description: 'Pass as cursor= for the next page; null on the last' })
+  nextCursor!: string | null;
+  @ApiProperty(READ_POSITION)
+  readPosition!: string;
+}
