@@ -11,9 +11,7 @@ export async function listPipelines(api: DealstreamClient): Promise<{ pipelines:
   const pipelines: PipelineSummary[] = [];
   let cursor: string | undefined;
   for (let page = 0; page < MAX_PAGES; page++) {
-    const data = ok(
-      await api.GET('/pipelines', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } }),
-    );
+    const data = ok(await api.GET('/pipelines', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } }));
     pipelines.push(...data.pipelines);
     if (!data.nextCursor) return { pipelines, more: false };
     cursor = data.nextCursor;
