@@ -130,6 +130,25 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
         await scanning.close();
       }
     });
+
+    it('with its default options too: past 11,000 filtered-out events (more than one call ever scanned before)', async () => {
+      // The adapter before issue 20 stopped after scanning 10,000 events and answered an empty batch
+      // with a moved cursor; a rebuild read that as the end. Default page size (500): 23 round trips.
+      const defaults = new EsdbEventStore(server.connectionString, { timeoutMs: 10_000 });
+      try {
+        server.addSystemEvents(11_000);
+        const written = await defaults.appendToStream('deal-behind', [newEvent('DealCreated')], {
+          expectedRevision: 'no_stream',
+        });
+        const batch = await defaults.readAll({ after: START, limit: 100 });
+        expect(batch).toEqual({
+          events: [expect.objectContaining({ streamId: 'deal-behind' })],
+          cursor: written.position,
+        });
+      } finally {
+        await defaults.close();
+      }
+    }, 30_000);
   });
 
   describe('finding 5: appends with `any` do not scan whole streams', () => {
