@@ -32,7 +32,7 @@ import type {
 } from '../port/event-store.types.js';
 import { START, comparePositions, type GlobalPosition } from '../port/global-position.js';
 import { boundedCall, collectRead, type CancellableRead } from './bounded-call.js';
-import { isStreamNotFound, mapEsdbError, type EsdbErrorContext } from './esdb-errors.js';
+import { isStreamDeleted, isStreamNotFound, mapEsdbError, type EsdbErrorContext } from './esdb-errors.js';
 import {
   appendIdOf,
   chainOf,
@@ -178,7 +178,9 @@ export class EsdbEventStore implements SubscribableEventStore {
         maxCount,
       });
       // The reader names the union its stream holds (see EventStore.readStream); the events are not checked against it.
-      return (await readStreamEvents(read, signal)).map(fromEsdbRecordedEvent) as RecordedEvent<E>[];
+      return (await readStreamEvents(read, signal, { deletedAsEmpty: true })).map(
+        fromEsdbRecordedEvent,
+      ) as RecordedEvent<E>[];
     });
   }
 
@@ -187,6 +189,7 @@ export class EsdbEventStore implements SubscribableEventStore {
       const [last] = await readStreamEvents(
         client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }),
         signal,
+        { deletedAsEmpty: true },
       );
       return last?.revision;
     });
@@ -445,13 +448,21 @@ function findStoredAppend(
   return appendResult(streamId, stored as EsdbRecordedEventLike[], appendId);
 }
 
-/** Reads a stream's events; a stream that does not exist reads as empty. */
-async function readStreamEvents(read: CancellableRead, signal: AbortSignal): Promise<EsdbRecordedEventLike[]> {
+/**
+ * Reads a stream's events; a stream that does not exist reads as empty, and so does a hard-deleted
+ * (tombstoned) one with `deletedAsEmpty` (the port's reads: an audit anchor then reports it
+ * missing). An append's own reads keep the server's stream-deleted error: nothing can be appended.
+ */
+async function readStreamEvents(
+  read: CancellableRead,
+  signal: AbortSignal,
+  { deletedAsEmpty = false }: { deletedAsEmpty?: boolean } = {},
+): Promise<EsdbRecordedEventLike[]> {
   try {
     const resolved = await collectRead<ResolvedEvent>(read, signal);
     return resolved.flatMap(({ event }) => (event ? [event as EsdbRecordedEventLike] : []));
   } catch (error) {
-    if (isStreamNotFound(error)) return [];
+    if (isStreamNotFound(error) || (deletedAsEmpty && isStreamDeleted(error))) return [];
     throw error;
   }
 }

@@ -24,7 +24,8 @@ import featuresPb from '@eventstore/db-client/generated/serverfeatures_pb.js';
  *   real server does);
  * - `$all` positions grow by 100 per record, commit = prepare; `$`-prefixed system events can be
  *   added to stand for the server's own ($statsCollection, …);
- * - reads forwards and backwards, from a revision or the ends, stream-not-found; `$all` reads from a
+ * - reads forwards and backwards, from a revision or the ends, stream-not-found, stream-deleted for a
+ *   tombstoned stream (`tombstone`: reads only); `$all` reads from a
  *   position (inclusive) or the start; catch-up subscriptions to `$all` with the system-event filter,
  *   honouring the HTTP/2 flow control (a paused reader stops the server's writes).
  */
@@ -77,6 +78,7 @@ export class ScriptedEsdbServer {
   readonly allReadsSent: number[] = [];
   private readonly log: StoredRecord[] = [];
   private readonly streams = new Map<string, StoredRecord[]>();
+  private readonly tombstoned = new Set<string>();
   private readonly subscribers = new Set<() => void>();
   private readonly grpcServer = new grpc.Server();
   private proxy?: TcpServer;
@@ -220,6 +222,17 @@ export class ScriptedEsdbServer {
   deleteStream(streamId: string): void {
     this.streams.delete(streamId);
     for (let i = this.log.length - 1; i >= 0; i--) if (this.log[i].streamId === streamId) this.log.splice(i, 1);
+  }
+
+  /**
+   * Hard-deletes a stream as `$tb`/tombstone does on EventStoreDB (a tamper test's "someone deleted it
+   * for good"): its events stay in `$all` (until a scavenge), but reading the stream answers
+   * FAILED_PRECONDITION with the `exception: stream-deleted` trailer — KurrentDB's
+   * `RpcExceptions.StreamDeleted`, read from its source, not observed — which the client surfaces as
+   * `StreamDeletedError`. Reads only: appends to it are not modelled.
+   */
+  tombstone(streamId: string): void {
+    this.tombstoned.add(streamId);
   }
 
   private next(kind: ScriptedCallKind): ScriptedFault | undefined {
@@ -476,6 +489,17 @@ export class ScriptedEsdbServer {
     if (options.hasStream()) {
       const streamOptions = options.getStream()!;
       const streamId = Buffer.from(streamOptions.getStreamIdentifier()!.getStreamName_asU8()).toString('utf8');
+      if (this.tombstoned.has(streamId)) {
+        const trailer = new grpc.Metadata();
+        trailer.set('exception', 'stream-deleted');
+        trailer.set('stream-name', streamId);
+        call.emit('error', {
+          code: grpc.status.FAILED_PRECONDITION,
+          details: `Event stream '${streamId}' is deleted.`,
+          metadata: trailer,
+        });
+        return;
+      }
       const records = this.streams.get(streamId);
       if (!records || records.length === 0) {
         const notFound = new ReadResp.StreamNotFound();
