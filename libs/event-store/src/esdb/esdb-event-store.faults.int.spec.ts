@@ -1,3 +1,4 @@
+import { EventStoreDBClient } from '@eventstore/db-client';
 import { newEvent } from '../contract/event-store.contract.js';
 import { EventStoreError, IdempotencyConflictError } from '../port/event-store.errors.js';
 import { START } from '../port/global-position.js';
@@ -17,8 +18,8 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
   const uncaught: unknown[] = [];
   const onUncaught = (error: unknown) => uncaught.push(error);
 
-  beforeAll(() => process.on('uncaughtException', onUncaught));
-  afterAll(() => process.off('uncaughtException', onUncaught));
+  beforeAll(() => process.on('uncaughtException', onUncaught).on('unhandledRejection', onUncaught));
+  afterAll(() => process.off('uncaughtException', onUncaught).off('unhandledRejection', onUncaught));
 
   beforeEach(async () => {
     uncaught.length = 0;
@@ -71,6 +72,40 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
         alreadyStored: true,
       });
       expect(server.records.filter((r) => r.streamId === 'deal-a')).toHaveLength(1);
+    });
+
+    it('an append whose channel the client shut down under it fails `unavailable` at once: no unhandled rejection, no wait for the bound', async () => {
+      // The client closes its channel by itself after an unavailable or cancelled answer on any call
+      // (Client.handleError). An append that took the channel's gRPC client a few microtasks before
+      // then makes its call on a shut-down channel: grpc-js throws synchronously, inside the client's
+      // async Promise executor (append.js) — an unhandled rejection, which ends a Node process, and
+      // an append that never settles. The race is narrow; here the channel is closed directly, with
+      // its gRPC client still cached, to make the same call deterministic.
+      let client: EventStoreDBClient | undefined;
+      const raced = new EsdbEventStore(server.connectionString, {
+        timeoutMs: 5_000,
+        createClient: (text) => (client = EventStoreDBClient.connectionString(text)),
+      });
+      try {
+        await raced.appendToStream('deal-warm', [newEvent('DealCreated')], { expectedRevision: 'no_stream' });
+        // The append's window read is answered after 300 ms; meanwhile the channel is shut down (a call
+        // already running on it finishes, as grpc-js does), so the append itself meets the closed channel.
+        server.script.read.push({ kind: 'delay', ms: 300 });
+        const started = Date.now();
+        const pending = settle(
+          raced.appendToStream('deal-shut', [newEvent('DealCreated')], { expectedRevision: 'no_stream' }),
+        );
+        await sleep(100);
+        (await (client as unknown as { getChannel(): Promise<{ close(): void }> }).getChannel()).close();
+        const outcome = await pending;
+        expect(errorCode(outcome)).toBe('unavailable');
+        expect(Date.now() - started).toBeLessThan(2_500);
+        await sleep(100);
+        expect(uncaught).toEqual([]);
+        expect(server.records.filter((r) => r.streamId === 'deal-shut')).toHaveLength(0);
+      } finally {
+        await raced.close();
+      }
     });
 
     it('a connection dropped mid-append is `unavailable` or `timeout`, never a crash; the retry finds what was stored', async () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import {
   BACKWARDS,
   END,
@@ -393,8 +394,24 @@ export class EsdbEventStore implements SubscribableEventStore {
     expectedRevision: bigint | 'no_stream',
   ): Promise<{ nextExpectedRevision: bigint }> {
     const options = { expectedRevision, deadline: this.timeoutMs, batchAppendSize: 3 * 1024 * 1024 };
-    if (client instanceof EventStoreDBClient) return appendOnItsOwnCall.call(client, streamId, events, options);
-    return (client as { appendToStream: Client['appendToStream'] }).appendToStream(streamId, events, options);
+    if (!(client instanceof EventStoreDBClient))
+      return (client as { appendToStream: Client['appendToStream'] }).appendToStream(streamId, events, options);
+    // At most twice: a second attempt only when the first call was never made (its channel was shut
+    // down under it); the client has then usually replaced the channel.
+    for (let attempt = 1; ; attempt++) {
+      const host = guardedAppendHost(client);
+      try {
+        return await appendOnItsOwnCall.call(host as unknown as Client, streamId, events, options);
+      } catch (error) {
+        if (!host.notSent) throw error;
+        if (attempt === 2)
+          throw new EventStoreError(
+            'unavailable',
+            `EventStoreDB appendToStream on ${streamId}: the client's channel was shut down before the append was sent`,
+            { cause: error },
+          );
+      }
+    }
   }
 
   /**
@@ -483,6 +500,52 @@ function appendResult(
   const last = fromEsdbRecordedEvent(stored.at(-1)!);
   const writtenNow = appendId !== undefined && stored.every((event) => appendIdOf(event.metadata) === appendId);
   return { streamId, nextExpectedRevision: last.revision, position: last.position, alreadyStored: !writtenNow };
+}
+
+/** What the client's `append` (dist/streams/appendToStream/append.js) uses of its `this`. */
+interface AppendHost {
+  execute(service: unknown, name: string, action: (grpc: GrpcAppendClient) => Promise<unknown>): Promise<unknown>;
+  callArguments(...args: unknown[]): unknown[];
+  readonly throwOnAppendFailure: boolean;
+}
+
+interface GrpcAppendClient {
+  append(...args: unknown[]): unknown;
+}
+
+/**
+ * The client, as the `this` of its own `append`, with one thing changed: the gRPC call is created
+ * where a synchronous throw is caught. The client closes its channel by itself after an unavailable
+ * or cancelled answer on any call (`handleError`); an append that took the channel's gRPC client a
+ * few microtasks before then creates its call on a shut-down channel, and grpc-js throws — inside
+ * `append`'s async Promise executor, where it becomes an unhandled rejection (which ends the
+ * process) and an append that never settles. Here the throw instead answers the call's callback
+ * with the error (so `append` rejects), hands `append` a sink that discards what it writes, and
+ * sets `notSent`: nothing reached the server.
+ */
+function guardedAppendHost(client: Client): AppendHost & { notSent: boolean } {
+  const inner = client as unknown as AppendHost;
+  const host = {
+    notSent: false,
+    throwOnAppendFailure: inner.throwOnAppendFailure,
+    callArguments: (...args: unknown[]) => inner.callArguments(...args),
+    execute: (service: unknown, name: string, action: (grpc: GrpcAppendClient) => Promise<unknown>) =>
+      inner.execute(service, name, (grpc) =>
+        action({
+          append: (...args: unknown[]) => {
+            try {
+              return grpc.append(...args);
+            } catch (error) {
+              host.notSent = true;
+              const callback = args.at(-1) as (error: unknown) => void;
+              setImmediate(() => callback(error));
+              return new Writable({ objectMode: true, write: (_chunk, _encoding, done) => done() });
+            }
+          },
+        }),
+      ),
+  };
+  return host;
 }
 
 /**
