@@ -108,6 +108,24 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
       }
     });
 
+    it("an append's gRPC call ends with the port call's bound, not a whole bound after its own start", async () => {
+      // The append reads the stream first (answered after 300 of the 400 ms here); its Append call
+      // then gets what is left of the bound as its deadline, so the server is never left working on
+      // it after the caller was told `timeout`.
+      server.script.read.push({ kind: 'delay', ms: 300 });
+      server.script.append.push({ kind: 'delay', ms: 3 * BOUND_MS });
+      const started = Date.now();
+      const outcome = await settle(
+        store.appendToStream('deal-deadline', [newEvent('DealCreated')], { expectedRevision: 'no_stream' }),
+      );
+      expect(errorCode(outcome)).toBe('timeout');
+      const [call] = server.appendDeadlines;
+      expect(call.deadline).toBeDefined();
+      expect(call.deadline! - started).toBeLessThanOrEqual(BOUND_MS + 50);
+      await sleep(3 * BOUND_MS);
+      expect(uncaught).toEqual([]);
+    });
+
     it('a connection dropped mid-append is `unavailable` or `timeout`, never a crash; the retry finds what was stored', async () => {
       const event = newEvent('DealCreated');
       server.script.append.push({ kind: 'drop', commit: true });

@@ -81,8 +81,9 @@ interface StreamWindow {
  *   the client's batch-append path keeps its pending appends in one table shared by every client in
  *   the process, and disposing any client rejects them all (then a late reply throws inside a
  *   stream listener and ends the process). So appends do not use it: each append is its own gRPC
- *   `Append` call (the client's own code for servers without batch append), with the bound as its
- *   deadline — it really ends at the bound, and nothing it does can touch another call.
+ *   `Append` call (the client's own code for servers without batch append), with what is left of
+ *   the bound as its deadline — it really ends at the bound, and nothing it does can touch another
+ *   call; a throw where grpc-js creates the call (a channel the client shut down) is caught.
  * - Every call is bounded by `timeoutMs` (`boundedCall`): the client can hang forever against a
  *   server that accepts connections but never answers.
  * - An append first reads the stream's latest events (`idempotencyWindow`): a retry of stored events
@@ -127,6 +128,8 @@ export class EsdbEventStore implements SubscribableEventStore {
     validateAppend(streamId, events);
     toEsdbExpectedRevision(expectedRevision); // refuses what is not an expected revision
     return this.bounded({ operation: 'appendToStream', streamId, expectedRevision }, async (client, signal) => {
+      // The Append call gets what is left of the bound as its gRPC deadline: it ends with the port call.
+      const boundEndsAt = Date.now() + this.timeoutMs;
       for (;;) {
         const window = await this.readWindow(client, streamId, signal);
         const stored = findStoredAppend(streamId, window.recent, events, undefined);
@@ -146,7 +149,7 @@ export class EsdbEventStore implements SubscribableEventStore {
         signal.throwIfAborted();
         if (this.closed) throw new EventStoreError('unavailable', `EventStoreDB appendToStream: the store is closed`);
         try {
-          const result = await this.send(client, streamId, chained, actual ?? 'no_stream');
+          const result = await this.send(client, streamId, chained, actual ?? 'no_stream', boundEndsAt - Date.now());
           signal.throwIfAborted();
           return await this.confirmAppend(client, streamId, events, appendId, result.nextExpectedRevision, signal);
         } catch (error) {
@@ -384,16 +387,17 @@ export class EsdbEventStore implements SubscribableEventStore {
   }
 
   /**
-   * Sends one append on its own gRPC `Append` call, bounded by its deadline. (A scripted test client,
-   * which is no EventStoreDBClient, is asked through its own `appendToStream`.)
+   * Sends one append on its own gRPC `Append` call, its deadline the rest of the port call's bound.
+   * (A scripted test client, which is no EventStoreDBClient, is asked through its own `appendToStream`.)
    */
   private async send(
     client: Client,
     streamId: string,
     events: ReturnType<typeof jsonEvent>[],
     expectedRevision: bigint | 'no_stream',
+    remainingMs: number,
   ): Promise<{ nextExpectedRevision: bigint }> {
-    const options = { expectedRevision, deadline: this.timeoutMs, batchAppendSize: 3 * 1024 * 1024 };
+    const options = { expectedRevision, deadline: Math.max(1, remainingMs), batchAppendSize: 3 * 1024 * 1024 };
     if (!(client instanceof EventStoreDBClient))
       return (client as { appendToStream: Client['appendToStream'] }).appendToStream(streamId, events, options);
     // At most twice: a second attempt only when the first call was never made (its channel was shut

@@ -74,6 +74,8 @@ export class ScriptedEsdbServer {
   subscriptionSent = 0;
   /** Events sent by stream reads (not `$all`), all calls together. */
   streamEventsSent = 0;
+  /** For each `Append` call: when it arrived and the deadline the client gave it (ms since the epoch; undefined: none). */
+  readonly appendDeadlines: Array<{ readonly arrivedAt: number; readonly deadline: number | undefined }> = [];
   /** Events per `$all` read call the server sent (system events included). */
   readonly allReadsSent: number[] = [];
   private readonly log: StoredRecord[] = [];
@@ -263,6 +265,11 @@ export class ScriptedEsdbServer {
     call: grpc.ServerReadableStream<InstanceType<typeof streamsPb.AppendReq>, unknown>,
     callback: grpc.sendUnaryData<unknown>,
   ): void {
+    const deadline = call.getDeadline();
+    this.appendDeadlines.push({
+      arrivedAt: Date.now(),
+      deadline: deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? deadline : undefined,
+    });
     let options: InstanceType<typeof streamsPb.AppendReq.Options> | undefined;
     const proposed: Proposed[] = [];
     call.on('data', (request: InstanceType<typeof streamsPb.AppendReq>) => {
