@@ -126,6 +126,39 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
       expect(uncaught).toEqual([]);
     });
 
+    it('a not-ready answer on one call makes the client replace its channel; appends running on the old one still succeed', async () => {
+      // The evidence for "one client, rely on its reconnection": the client closes a channel after an
+      // unavailable answer (Client.handleError) while other calls run on it; grpc-js lets them finish.
+      let client: EventStoreDBClient | undefined;
+      const patient = new EsdbEventStore(server.connectionString, {
+        timeoutMs: 3_000,
+        createClient: (text) => (client = EventStoreDBClient.connectionString(text)),
+      });
+      const channelOf = () => (client as unknown as { getChannel(): Promise<unknown> }).getChannel();
+      try {
+        const events = Array.from({ length: 5 }, () => newEvent('DealCreated'));
+        for (const _ of events) server.script.append.push({ kind: 'delay', ms: 300 });
+        const running = events.map((event, i) =>
+          settle(patient.appendToStream(`deal-running-${i}`, [event], { expectedRevision: 'no_stream' })),
+        );
+        while (server.calls.append < events.length) await sleep(5); // the Append calls are at the server
+        const before = await channelOf();
+        server.script.read.push({ kind: 'not-ready' });
+        expect(errorCode(await settle(patient.readStream('deal-unrelated')))).toBe('unavailable');
+        await sleep(10);
+        expect(await channelOf()).not.toBe(before); // the client closed the old channel and made a new one
+        const outcomes = await Promise.all(running);
+        expect(outcomes.map((o) => (o.ok ? o.value.alreadyStored : errorCode(o)))).toEqual(events.map(() => false));
+        const next = await patient.appendToStream('deal-next', [newEvent('DealCreated')], {
+          expectedRevision: 'no_stream',
+        });
+        expect(next.alreadyStored).toBe(false);
+        expect(uncaught).toEqual([]);
+      } finally {
+        await patient.close();
+      }
+    });
+
     it('a connection dropped mid-append is `unavailable` or `timeout`, never a crash; the retry finds what was stored', async () => {
       const event = newEvent('DealCreated');
       server.script.append.push({ kind: 'drop', commit: true });
