@@ -109,21 +109,28 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
     });
 
     it("an append's gRPC call ends with the port call's bound, not a whole bound after its own start", async () => {
-      // The append reads the stream first (answered after 300 of the 400 ms here); its Append call
-      // then gets what is left of the bound as its deadline, so the server is never left working on
-      // it after the caller was told `timeout`.
-      server.script.read.push({ kind: 'delay', ms: 300 });
-      server.script.append.push({ kind: 'delay', ms: 3 * BOUND_MS });
-      const started = Date.now();
-      const outcome = await settle(
-        store.appendToStream('deal-deadline', [newEvent('DealCreated')], { expectedRevision: 'no_stream' }),
-      );
-      expect(errorCode(outcome)).toBe('timeout');
-      const [call] = server.appendDeadlines;
-      expect(call.deadline).toBeDefined();
-      expect(call.deadline! - started).toBeLessThanOrEqual(BOUND_MS + 50);
-      await sleep(3 * BOUND_MS);
-      expect(uncaught).toEqual([]);
+      // The append reads the stream first (answered after 800 of its 1,000 ms); its Append call then
+      // gets what is left of the bound as its deadline (the server sees about 1,000 ms after the start;
+      // a whole bound from its own start would be 1,800 ms), so the server is not left working on it
+      // long after the caller was told `timeout`. Generous margin: the server shares the event loop.
+      const bound = 1_000;
+      const timed = new EsdbEventStore(server.connectionString, { timeoutMs: bound });
+      try {
+        server.script.read.push({ kind: 'delay', ms: 800 });
+        server.script.append.push({ kind: 'delay', ms: 2 * bound });
+        const started = Date.now();
+        const outcome = await settle(
+          timed.appendToStream('deal-deadline', [newEvent('DealCreated')], { expectedRevision: 'no_stream' }),
+        );
+        expect(errorCode(outcome)).toBe('timeout');
+        const [call] = server.appendDeadlines;
+        expect(call.deadline).toBeDefined();
+        expect(call.deadline! - started).toBeLessThan(bound + 500);
+        await sleep(2 * bound);
+        expect(uncaught).toEqual([]);
+      } finally {
+        await timed.close();
+      }
     });
 
     it('a not-ready answer on one call makes the client replace its channel; appends running on the old one still succeed', async () => {
