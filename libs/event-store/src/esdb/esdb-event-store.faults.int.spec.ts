@@ -241,7 +241,7 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
       } finally {
         await defaults.close();
       }
-    }, 30_000);
+    }, 60_000);
   });
 
   describe('finding 5: appends with `any` do not scan whole streams', () => {
