@@ -55,6 +55,37 @@ describe('verify and anchor CLI with EVENTSTORE_CONNECTION_STRING (scripted gRPC
     expect(broken.lines.at(-1)).toBe('FAILED: 1 broken stream(s)');
   });
 
+  it('fails (1) against the anchor when an anchored stream was hard-deleted (tombstoned), naming it missing', async () => {
+    const own = await new ScriptedEsdbServer().start();
+    try {
+      const store = new EsdbEventStore(own.connectionString);
+      const metadata = { actorId: 'alice', occurredAt: new Date('2026-03-01T10:00:00.000Z') };
+      for (const streamId of ['deal-kept', 'deal-tombstoned'])
+        await store.appendToStream(
+          streamId,
+          [{ eventId: crypto.randomUUID(), type: 'DealNoted', data: { n: 1 }, metadata }],
+          { expectedRevision: 'no_stream' },
+        );
+      await store.close();
+      const ownEnv = { EVENTSTORE_CONNECTION_STRING: own.connectionString, EVENTSTORE_TIMEOUT_MS: '5000' };
+      const run = async (command: typeof runVerify, ...args: string[]) => {
+        const lines: string[] = [];
+        const code = await command(args, { env: ownEnv, print: (line) => lines.push(line) });
+        return { code, lines };
+      };
+      const out = join(mkdtempSync(join(tmpdir(), 'esdb-anchor-')), 'anchor.json');
+      expect((await run(runAnchor, '--out', out)).code).toBe(0);
+      own.tombstone('deal-tombstoned');
+      const checked = await run(runVerify, '--anchor', out);
+      expect(checked.code).toBe(1);
+      expect(checked.lines.filter((line) => line.startsWith('BROKEN'))).toEqual([
+        expect.stringMatching(/^BROKEN deal-tombstoned .*stream-missing/),
+      ]);
+    } finally {
+      await own.stop();
+    }
+  });
+
   it('answers 2 (unusable) when the server cannot be reached', async () => {
     const refused = await runVerify([], {
       env: { EVENTSTORE_CONNECTION_STRING: 'esdb://127.0.0.1:1?tls=false' },

@@ -29,12 +29,14 @@ describe('API on the EventStoreDB profile with a scripted slow / not-ready / bus
     process.off('uncaughtException', onUncaught);
   });
 
-  const createPipeline = async (name: string) =>
-    api
+  const createPipeline = async (name: string, idempotencyKey?: string) => {
+    const request = api
       .http()
       .post('/pipelines')
-      .set('Authorization', `Bearer ${await api.token(['ops'])}`)
-      .send({ name, currency: 'EUR', stages: [{ name: 'A', probability: 10 }] });
+      .set('Authorization', `Bearer ${await api.token(['ops'])}`);
+    if (idempotencyKey !== undefined) request.set('Idempotency-Key', idempotencyKey);
+    return request.send({ name, currency: 'EUR', stages: [{ name: 'A', probability: 10 }] });
+  };
 
   it.each(['not-ready', 'busy'] as const)(
     'a write the server answers %s gets 503 with Retry-After, nothing written',
@@ -66,5 +68,28 @@ describe('API on the EventStoreDB profile with a scripted slow / not-ready / bus
     expect(uncaught).toEqual([]);
     expect((await api.http().get('/health/live')).status).toBe(200);
     expect((await createPipeline('P-after')).status).toBe(201);
+  });
+
+  it('a write that timed out but was stored: its retry with the same Idempotency-Key answers the original result, written once', async () => {
+    server.script.append.push({ kind: 'delay', ms: 3 * BOUND_MS });
+    const key = `k-${crypto.randomUUID()}`;
+    const timedOut = await createPipeline('P-unknown-outcome', key);
+    expect([timedOut.status, timedOut.body.code, timedOut.headers['retry-after']]).toEqual([
+      503,
+      'event-store-unavailable',
+      '1',
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 3 * BOUND_MS)); // the server stores it and answers late
+    const stored = server.records.filter((r) => r.type === 'PipelineDefined' && r.streamId.startsWith('pipeline-'));
+    const streamOf = (name: string) =>
+      stored.find((r) => JSON.parse(Buffer.from(r.data).toString('utf8')).name === name)?.streamId;
+    const streamId = streamOf('P-unknown-outcome');
+    expect(streamId).toBeDefined();
+
+    const retry = await createPipeline('P-unknown-outcome', key);
+    expect(retry.status).toBe(201);
+    expect(`pipeline-${retry.body.id}`).toBe(streamId);
+    expect(server.records.filter((r) => r.streamId === streamId)).toHaveLength(1);
+    expect(uncaught).toEqual([]);
   });
 });

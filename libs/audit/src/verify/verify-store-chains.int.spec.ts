@@ -177,6 +177,16 @@ describe('tamper evidence on the EventStoreDB adapter (scripted gRPC server)', (
     ]);
   });
 
+  it('a hard-deleted (tombstoned) stream is `stream-missing` against the anchor, not an error', async () => {
+    const taken = await takeStoreChainAnchor(store, () => new Date('2026-03-02T00:00:00.000Z'));
+    const anchor = (taken as Extract<typeof taken, { ok: true }>).anchor;
+    server.tombstone('deal-1');
+    const against = await checkStoreChainAnchor(store, anchor);
+    expect(against).toMatchObject({ ok: false, brokenStreams: 1, streamsChecked: 2 });
+    expect(against.breaks.map((b) => [b.streamId, b.reason])).toEqual([['deal-1', 'stream-missing']]);
+    expect(await verifyStoreChains(store, { streamId: 'deal-1' })).toBeUndefined();
+  });
+
   it('a broken store is not anchored: its report is returned instead', async () => {
     server.tamper('deal-2', 0n, { data: { title: 'edited' } });
     const taken = await takeStoreChainAnchor(store);

@@ -82,3 +82,12 @@ export function mapEsdbError(error: unknown, context: EsdbErrorContext): unknown
 export function isStreamNotFound(error: unknown): boolean {
   return typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'stream-not-found';
 }
+
+/**
+ * The client's way of saying "this stream was hard-deleted (tombstoned)" on a read. dealstream never
+ * deletes streams, so this is someone else's doing: `readStream` and `streamRevision` read it as a
+ * stream without events, which an audit anchor then reports as `stream-missing`.
+ */
+export function isStreamDeleted(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { type?: unknown }).type === 'stream-deleted';
+}

@@ -15,7 +15,7 @@ import {
   convertToCommandError,
 } from '@eventstore/db-client';
 import { EventStoreError, IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
-import { isStreamNotFound, mapEsdbError, type EsdbErrorContext } from './esdb-errors.js';
+import { isStreamDeleted, isStreamNotFound, mapEsdbError, type EsdbErrorContext } from './esdb-errors.js';
 
 const append: EsdbErrorContext = { operation: 'appendToStream', streamId: 'deal-1', expectedRevision: 2n };
 const read: EsdbErrorContext = { operation: 'readStream', streamId: 'deal-1' };
@@ -169,7 +169,7 @@ describe('mapping client errors to the port', () => {
       'access-denied': 'unchanged',
       'invalid-argument': 'invalid-append',
       'invalid-transaction': 'unchanged',
-      'stream-deleted': 'unchanged',
+      'stream-deleted': 'unchanged', // the port's reads turn it into [] before mapping (isStreamDeleted)
       'scavenge-not-found': 'unchanged',
       'wrong-expected-version': 'wrong-expected-revision',
       'maximum-append-size-exceeded': 'invalid-append',
@@ -191,5 +191,13 @@ describe('isStreamNotFound', () => {
     expect(isStreamNotFound(new StreamNotFoundError(undefined, 'deal-1'))).toBe(true);
     expect(isStreamNotFound(new UnavailableError(undefined, 'down'))).toBe(false);
     expect(isStreamNotFound(undefined)).toBe(false);
+  });
+});
+
+describe('isStreamDeleted', () => {
+  it('recognises the client’s StreamDeletedError only (a hard-deleted stream), not a missing one', () => {
+    expect(isStreamDeleted(StreamDeletedError.fromStreamName('deal-1'))).toBe(true);
+    expect(isStreamDeleted(new StreamNotFoundError(undefined, 'deal-1'))).toBe(false);
+    expect(isStreamDeleted(null)).toBe(false);
   });
 });

@@ -1,3 +1,4 @@
+import { EventStoreDBClient } from '@eventstore/db-client';
 import { newEvent } from '../contract/event-store.contract.js';
 import { EventStoreError, IdempotencyConflictError } from '../port/event-store.errors.js';
 import { START } from '../port/global-position.js';
@@ -17,8 +18,8 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
   const uncaught: unknown[] = [];
   const onUncaught = (error: unknown) => uncaught.push(error);
 
-  beforeAll(() => process.on('uncaughtException', onUncaught));
-  afterAll(() => process.off('uncaughtException', onUncaught));
+  beforeAll(() => process.on('uncaughtException', onUncaught).on('unhandledRejection', onUncaught));
+  afterAll(() => process.off('uncaughtException', onUncaught).off('unhandledRejection', onUncaught));
 
   beforeEach(async () => {
     uncaught.length = 0;
@@ -71,6 +72,98 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
         alreadyStored: true,
       });
       expect(server.records.filter((r) => r.streamId === 'deal-a')).toHaveLength(1);
+    });
+
+    it('an append whose channel the client shut down under it fails `unavailable` at once: no unhandled rejection, no wait for the bound', async () => {
+      // The client closes its channel by itself after an unavailable or cancelled answer on any call
+      // (Client.handleError). An append that took the channel's gRPC client a few microtasks before
+      // then makes its call on a shut-down channel: grpc-js throws synchronously, inside the client's
+      // async Promise executor (append.js) — an unhandled rejection, which ends a Node process, and
+      // an append that never settles. The race is narrow; here the channel is closed directly, with
+      // its gRPC client still cached, to make the same call deterministic.
+      let client: EventStoreDBClient | undefined;
+      const raced = new EsdbEventStore(server.connectionString, {
+        timeoutMs: 5_000,
+        createClient: (text) => (client = EventStoreDBClient.connectionString(text)),
+      });
+      try {
+        await raced.appendToStream('deal-warm', [newEvent('DealCreated')], { expectedRevision: 'no_stream' });
+        // The append's window read is answered after 300 ms; meanwhile the channel is shut down (a call
+        // already running on it finishes, as grpc-js does), so the append itself meets the closed channel.
+        server.script.read.push({ kind: 'delay', ms: 300 });
+        const started = Date.now();
+        const pending = settle(
+          raced.appendToStream('deal-shut', [newEvent('DealCreated')], { expectedRevision: 'no_stream' }),
+        );
+        await sleep(100);
+        (await (client as unknown as { getChannel(): Promise<{ close(): void }> }).getChannel()).close();
+        const outcome = await pending;
+        expect(errorCode(outcome)).toBe('unavailable');
+        expect(Date.now() - started).toBeLessThan(2_500);
+        await sleep(100);
+        expect(uncaught).toEqual([]);
+        expect(server.records.filter((r) => r.streamId === 'deal-shut')).toHaveLength(0);
+      } finally {
+        await raced.close();
+      }
+    });
+
+    it("an append's gRPC call ends with the port call's bound, not a whole bound after its own start", async () => {
+      // The append reads the stream first (answered after 800 of its 1,000 ms); its Append call then
+      // gets what is left of the bound as its deadline (the server sees about 1,000 ms after the start;
+      // a whole bound from its own start would be 1,800 ms), so the server is not left working on it
+      // long after the caller was told `timeout`. Generous margin: the server shares the event loop.
+      const bound = 1_000;
+      const timed = new EsdbEventStore(server.connectionString, { timeoutMs: bound });
+      try {
+        server.script.read.push({ kind: 'delay', ms: 800 });
+        server.script.append.push({ kind: 'delay', ms: 2 * bound });
+        const started = Date.now();
+        const outcome = await settle(
+          timed.appendToStream('deal-deadline', [newEvent('DealCreated')], { expectedRevision: 'no_stream' }),
+        );
+        expect(errorCode(outcome)).toBe('timeout');
+        const [call] = server.appendDeadlines;
+        expect(call.deadline).toBeDefined();
+        expect(call.deadline! - started).toBeLessThan(bound + 500);
+        await sleep(2 * bound);
+        expect(uncaught).toEqual([]);
+      } finally {
+        await timed.close();
+      }
+    });
+
+    it('a not-ready answer on one call makes the client replace its channel; appends running on the old one still succeed', async () => {
+      // The evidence for "one client, rely on its reconnection": the client closes a channel after an
+      // unavailable answer (Client.handleError) while other calls run on it; grpc-js lets them finish.
+      let client: EventStoreDBClient | undefined;
+      const patient = new EsdbEventStore(server.connectionString, {
+        timeoutMs: 3_000,
+        createClient: (text) => (client = EventStoreDBClient.connectionString(text)),
+      });
+      const channelOf = () => (client as unknown as { getChannel(): Promise<unknown> }).getChannel();
+      try {
+        const events = Array.from({ length: 5 }, () => newEvent('DealCreated'));
+        for (const _ of events) server.script.append.push({ kind: 'delay', ms: 300 });
+        const running = events.map((event, i) =>
+          settle(patient.appendToStream(`deal-running-${i}`, [event], { expectedRevision: 'no_stream' })),
+        );
+        while (server.calls.append < events.length) await sleep(5); // the Append calls are at the server
+        const before = await channelOf();
+        server.script.read.push({ kind: 'not-ready' });
+        expect(errorCode(await settle(patient.readStream('deal-unrelated')))).toBe('unavailable');
+        await sleep(10);
+        expect(await channelOf()).not.toBe(before); // the client closed the old channel and made a new one
+        const outcomes = await Promise.all(running);
+        expect(outcomes.map((o) => (o.ok ? o.value.alreadyStored : errorCode(o)))).toEqual(events.map(() => false));
+        const next = await patient.appendToStream('deal-next', [newEvent('DealCreated')], {
+          expectedRevision: 'no_stream',
+        });
+        expect(next.alreadyStored).toBe(false);
+        expect(uncaught).toEqual([]);
+      } finally {
+        await patient.close();
+      }
     });
 
     it('a connection dropped mid-append is `unavailable` or `timeout`, never a crash; the retry finds what was stored', async () => {
@@ -130,6 +223,25 @@ describe('EsdbEventStore failure paths (scripted gRPC server, not EventStoreDB)'
         await scanning.close();
       }
     });
+
+    it('with its default options too: past 11,000 filtered-out events (more than one call ever scanned before)', async () => {
+      // The adapter before issue 20 stopped after scanning 10,000 events and answered an empty batch
+      // with a moved cursor; a rebuild read that as the end. Default page size (500): 23 round trips.
+      const defaults = new EsdbEventStore(server.connectionString, { timeoutMs: 10_000 });
+      try {
+        server.addSystemEvents(11_000);
+        const written = await defaults.appendToStream('deal-behind', [newEvent('DealCreated')], {
+          expectedRevision: 'no_stream',
+        });
+        const batch = await defaults.readAll({ after: START, limit: 100 });
+        expect(batch).toEqual({
+          events: [expect.objectContaining({ streamId: 'deal-behind' })],
+          cursor: written.position,
+        });
+      } finally {
+        await defaults.close();
+      }
+    }, 60_000);
   });
 
   describe('finding 5: appends with `any` do not scan whole streams', () => {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import {
   BACKWARDS,
   END,
@@ -32,7 +33,7 @@ import type {
 } from '../port/event-store.types.js';
 import { START, comparePositions, type GlobalPosition } from '../port/global-position.js';
 import { boundedCall, collectRead, type CancellableRead } from './bounded-call.js';
-import { isStreamNotFound, mapEsdbError, type EsdbErrorContext } from './esdb-errors.js';
+import { isStreamDeleted, isStreamNotFound, mapEsdbError, type EsdbErrorContext } from './esdb-errors.js';
 import {
   appendIdOf,
   chainOf,
@@ -80,8 +81,9 @@ interface StreamWindow {
  *   the client's batch-append path keeps its pending appends in one table shared by every client in
  *   the process, and disposing any client rejects them all (then a late reply throws inside a
  *   stream listener and ends the process). So appends do not use it: each append is its own gRPC
- *   `Append` call (the client's own code for servers without batch append), with the bound as its
- *   deadline — it really ends at the bound, and nothing it does can touch another call.
+ *   `Append` call (the client's own code for servers without batch append), with what is left of
+ *   the bound as its deadline — it really ends at the bound, and nothing it does can touch another
+ *   call; a throw where grpc-js creates the call (a channel the client shut down) is caught.
  * - Every call is bounded by `timeoutMs` (`boundedCall`): the client can hang forever against a
  *   server that accepts connections but never answers.
  * - An append first reads the stream's latest events (`idempotencyWindow`): a retry of stored events
@@ -126,6 +128,8 @@ export class EsdbEventStore implements SubscribableEventStore {
     validateAppend(streamId, events);
     toEsdbExpectedRevision(expectedRevision); // refuses what is not an expected revision
     return this.bounded({ operation: 'appendToStream', streamId, expectedRevision }, async (client, signal) => {
+      // The Append call gets what is left of the bound as its gRPC deadline: it ends with the port call.
+      const boundEndsAt = Date.now() + this.timeoutMs;
       for (;;) {
         const window = await this.readWindow(client, streamId, signal);
         const stored = findStoredAppend(streamId, window.recent, events, undefined);
@@ -145,7 +149,7 @@ export class EsdbEventStore implements SubscribableEventStore {
         signal.throwIfAborted();
         if (this.closed) throw new EventStoreError('unavailable', `EventStoreDB appendToStream: the store is closed`);
         try {
-          const result = await this.send(client, streamId, chained, actual ?? 'no_stream');
+          const result = await this.send(client, streamId, chained, actual ?? 'no_stream', boundEndsAt - Date.now());
           signal.throwIfAborted();
           return await this.confirmAppend(client, streamId, events, appendId, result.nextExpectedRevision, signal);
         } catch (error) {
@@ -178,7 +182,9 @@ export class EsdbEventStore implements SubscribableEventStore {
         maxCount,
       });
       // The reader names the union its stream holds (see EventStore.readStream); the events are not checked against it.
-      return (await readStreamEvents(read, signal)).map(fromEsdbRecordedEvent) as RecordedEvent<E>[];
+      return (await readStreamEvents(read, signal, { deletedAsEmpty: true })).map(
+        fromEsdbRecordedEvent,
+      ) as RecordedEvent<E>[];
     });
   }
 
@@ -187,6 +193,7 @@ export class EsdbEventStore implements SubscribableEventStore {
       const [last] = await readStreamEvents(
         client.readStream(streamId, { direction: BACKWARDS, fromRevision: END, maxCount: 1 }),
         signal,
+        { deletedAsEmpty: true },
       );
       return last?.revision;
     });
@@ -380,18 +387,35 @@ export class EsdbEventStore implements SubscribableEventStore {
   }
 
   /**
-   * Sends one append on its own gRPC `Append` call, bounded by its deadline. (A scripted test client,
-   * which is no EventStoreDBClient, is asked through its own `appendToStream`.)
+   * Sends one append on its own gRPC `Append` call, its deadline the rest of the port call's bound.
+   * (A scripted test client, which is no EventStoreDBClient, is asked through its own `appendToStream`.)
    */
   private async send(
     client: Client,
     streamId: string,
     events: ReturnType<typeof jsonEvent>[],
     expectedRevision: bigint | 'no_stream',
+    remainingMs: number,
   ): Promise<{ nextExpectedRevision: bigint }> {
-    const options = { expectedRevision, deadline: this.timeoutMs, batchAppendSize: 3 * 1024 * 1024 };
-    if (client instanceof EventStoreDBClient) return appendOnItsOwnCall.call(client, streamId, events, options);
-    return (client as { appendToStream: Client['appendToStream'] }).appendToStream(streamId, events, options);
+    const options = { expectedRevision, deadline: Math.max(1, remainingMs), batchAppendSize: 3 * 1024 * 1024 };
+    if (!(client instanceof EventStoreDBClient))
+      return (client as { appendToStream: Client['appendToStream'] }).appendToStream(streamId, events, options);
+    // At most twice: a second attempt only when the first call was never made (its channel was shut
+    // down under it); the client has then usually replaced the channel.
+    for (let attempt = 1; ; attempt++) {
+      const host = guardedAppendHost(client);
+      try {
+        return await appendOnItsOwnCall.call(host as unknown as Client, streamId, events, options);
+      } catch (error) {
+        if (!host.notSent) throw error;
+        if (attempt === 2)
+          throw new EventStoreError(
+            'unavailable',
+            `EventStoreDB appendToStream on ${streamId}: the client's channel was shut down before the append was sent`,
+            { cause: error },
+          );
+      }
+    }
   }
 
   /**
@@ -445,13 +469,21 @@ function findStoredAppend(
   return appendResult(streamId, stored as EsdbRecordedEventLike[], appendId);
 }
 
-/** Reads a stream's events; a stream that does not exist reads as empty. */
-async function readStreamEvents(read: CancellableRead, signal: AbortSignal): Promise<EsdbRecordedEventLike[]> {
+/**
+ * Reads a stream's events; a stream that does not exist reads as empty, and so does a hard-deleted
+ * (tombstoned) one with `deletedAsEmpty` (the port's reads: an audit anchor then reports it
+ * missing). An append's own reads keep the server's stream-deleted error: nothing can be appended.
+ */
+async function readStreamEvents(
+  read: CancellableRead,
+  signal: AbortSignal,
+  { deletedAsEmpty = false }: { deletedAsEmpty?: boolean } = {},
+): Promise<EsdbRecordedEventLike[]> {
   try {
     const resolved = await collectRead<ResolvedEvent>(read, signal);
     return resolved.flatMap(({ event }) => (event ? [event as EsdbRecordedEventLike] : []));
   } catch (error) {
-    if (isStreamNotFound(error)) return [];
+    if (isStreamNotFound(error) || (deletedAsEmpty && isStreamDeleted(error))) return [];
     throw error;
   }
 }
@@ -472,6 +504,52 @@ function appendResult(
   const last = fromEsdbRecordedEvent(stored.at(-1)!);
   const writtenNow = appendId !== undefined && stored.every((event) => appendIdOf(event.metadata) === appendId);
   return { streamId, nextExpectedRevision: last.revision, position: last.position, alreadyStored: !writtenNow };
+}
+
+/** What the client's `append` (dist/streams/appendToStream/append.js) uses of its `this`. */
+interface AppendHost {
+  execute(service: unknown, name: string, action: (grpc: GrpcAppendClient) => Promise<unknown>): Promise<unknown>;
+  callArguments(...args: unknown[]): unknown[];
+  readonly throwOnAppendFailure: boolean;
+}
+
+interface GrpcAppendClient {
+  append(...args: unknown[]): unknown;
+}
+
+/**
+ * The client, as the `this` of its own `append`, with one thing changed: the gRPC call is created
+ * where a synchronous throw is caught. The client closes its channel by itself after an unavailable
+ * or cancelled answer on any call (`handleError`); an append that took the channel's gRPC client a
+ * few microtasks before then creates its call on a shut-down channel, and grpc-js throws — inside
+ * `append`'s async Promise executor, where it becomes an unhandled rejection (which ends the
+ * process) and an append that never settles. Here the throw instead answers the call's callback
+ * with the error (so `append` rejects), hands `append` a sink that discards what it writes, and
+ * sets `notSent`: nothing reached the server.
+ */
+function guardedAppendHost(client: Client): AppendHost & { notSent: boolean } {
+  const inner = client as unknown as AppendHost;
+  const host = {
+    notSent: false,
+    throwOnAppendFailure: inner.throwOnAppendFailure,
+    callArguments: (...args: unknown[]) => inner.callArguments(...args),
+    execute: (service: unknown, name: string, action: (grpc: GrpcAppendClient) => Promise<unknown>) =>
+      inner.execute(service, name, (grpc) =>
+        action({
+          append: (...args: unknown[]) => {
+            try {
+              return grpc.append(...args);
+            } catch (error) {
+              host.notSent = true;
+              const callback = args.at(-1) as (error: unknown) => void;
+              setImmediate(() => callback(error));
+              return new Writable({ objectMode: true, write: (_chunk, _encoding, done) => done() });
+            }
+          },
+        }),
+      ),
+  };
+  return host;
 }
 
 /**

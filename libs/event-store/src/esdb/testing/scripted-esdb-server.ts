@@ -24,7 +24,8 @@ import featuresPb from '@eventstore/db-client/generated/serverfeatures_pb.js';
  *   real server does);
  * - `$all` positions grow by 100 per record, commit = prepare; `$`-prefixed system events can be
  *   added to stand for the server's own ($statsCollection, …);
- * - reads forwards and backwards, from a revision or the ends, stream-not-found; `$all` reads from a
+ * - reads forwards and backwards, from a revision or the ends, stream-not-found, stream-deleted for a
+ *   tombstoned stream (`tombstone`: reads only); `$all` reads from a
  *   position (inclusive) or the start; catch-up subscriptions to `$all` with the system-event filter,
  *   honouring the HTTP/2 flow control (a paused reader stops the server's writes).
  */
@@ -73,10 +74,13 @@ export class ScriptedEsdbServer {
   subscriptionSent = 0;
   /** Events sent by stream reads (not `$all`), all calls together. */
   streamEventsSent = 0;
+  /** For each `Append` call: when it arrived and the deadline the client gave it (ms since the epoch; undefined: none). */
+  readonly appendDeadlines: Array<{ readonly arrivedAt: number; readonly deadline: number | undefined }> = [];
   /** Events per `$all` read call the server sent (system events included). */
   readonly allReadsSent: number[] = [];
   private readonly log: StoredRecord[] = [];
   private readonly streams = new Map<string, StoredRecord[]>();
+  private readonly tombstoned = new Set<string>();
   private readonly subscribers = new Set<() => void>();
   private readonly grpcServer = new grpc.Server();
   private proxy?: TcpServer;
@@ -222,6 +226,17 @@ export class ScriptedEsdbServer {
     for (let i = this.log.length - 1; i >= 0; i--) if (this.log[i].streamId === streamId) this.log.splice(i, 1);
   }
 
+  /**
+   * Hard-deletes a stream as `$tb`/tombstone does on EventStoreDB (a tamper test's "someone deleted it
+   * for good"): its events stay in `$all` (until a scavenge), but reading the stream answers
+   * FAILED_PRECONDITION with the `exception: stream-deleted` trailer — KurrentDB's
+   * `RpcExceptions.StreamDeleted`, read from its source, not observed — which the client surfaces as
+   * `StreamDeletedError`. Reads only: appends to it are not modelled.
+   */
+  tombstone(streamId: string): void {
+    this.tombstoned.add(streamId);
+  }
+
   private next(kind: ScriptedCallKind): ScriptedFault | undefined {
     this.calls[kind]++;
     return this.script[kind].shift();
@@ -250,6 +265,11 @@ export class ScriptedEsdbServer {
     call: grpc.ServerReadableStream<InstanceType<typeof streamsPb.AppendReq>, unknown>,
     callback: grpc.sendUnaryData<unknown>,
   ): void {
+    const deadline = call.getDeadline();
+    this.appendDeadlines.push({
+      arrivedAt: Date.now(),
+      deadline: deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? deadline : undefined,
+    });
     let options: InstanceType<typeof streamsPb.AppendReq.Options> | undefined;
     const proposed: Proposed[] = [];
     call.on('data', (request: InstanceType<typeof streamsPb.AppendReq>) => {
@@ -476,6 +496,17 @@ export class ScriptedEsdbServer {
     if (options.hasStream()) {
       const streamOptions = options.getStream()!;
       const streamId = Buffer.from(streamOptions.getStreamIdentifier()!.getStreamName_asU8()).toString('utf8');
+      if (this.tombstoned.has(streamId)) {
+        const trailer = new grpc.Metadata();
+        trailer.set('exception', 'stream-deleted');
+        trailer.set('stream-name', streamId);
+        call.emit('error', {
+          code: grpc.status.FAILED_PRECONDITION,
+          details: `Event stream '${streamId}' is deleted.`,
+          metadata: trailer,
+        });
+        return;
+      }
       const records = this.streams.get(streamId);
       if (!records || records.length === 0) {
         const notFound = new ReadResp.StreamNotFound();
