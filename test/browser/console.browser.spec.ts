@@ -34,7 +34,7 @@ describe('web console in Chromium', () => {
     const claims = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
     expect(claims).toMatchObject({ sub: 'console-admin', roles: ['admin'] });
     await expect(page.getByLabel('Signed in as').textContent()).resolves.toBe('console-admin · admin');
-    await expect(page.getByText('No pipeline yet.').isVisible()).resolves.toBe(true);
+    await page.getByText('No pipeline yet.').waitFor();
     await expectAccessible(page, 'home');
 
     // The same URL in another browser context (someone who found it in a terminal's scrollback) signs nobody in.
@@ -219,9 +219,146 @@ describe('web console in Chromium', () => {
     expect(await page.locator('li.deal').count()).toBe(2);
   });
 
+  it('takes every deal-page action from the keyboard, each into the timeline; a stale page gets 412 and shows the deal as it is', async () => {
+    const api = createDealstreamClient({
+      baseUrl: harness.origin,
+      token: await harness.token(['admin'], 'other-admin'),
+    });
+    const pipelineId = pipelineUrl.split('/').at(-1)!;
+    const created = await api.POST('/deals', {
+      body: { pipelineId, title: 'Gamma renewal', account: 'Gamma', amount: 100_000, currency: 'EUR' },
+    });
+    const dealId = created.data!.id;
+    await api.GET('/deals/{id}', { params: { path: { id: dealId }, query: { minPosition: created.data!.position } } });
+    await page.goto(`${harness.origin}/#/deals/${dealId}`);
+    await page.getByRole('heading', { name: 'Gamma renewal', level: 1 }).waitFor();
+
+    /** Opens an action's disclosure with Enter, fills it, submits with Enter, and waits for its notice. */
+    const act = async (title: string, submit: string, done: string, fill?: (form: Locator) => Promise<void>) => {
+      const form = page.locator('details.action', {
+        has: page.locator('summary', { hasText: new RegExp(`^${title}$`) }),
+      });
+      // Enter toggles a disclosure: open it only when it is closed (a failed try leaves it open).
+      if (!(await form.evaluate((details) => (details as HTMLDetailsElement).open)))
+        await form.locator('summary').press('Enter');
+      await fill?.(form);
+      await form.getByRole('button', { name: submit }).press('Enter');
+      await page
+        .getByRole('status')
+        .filter({ hasText: `${done}: done.` })
+        .waitFor();
+    };
+    const inTimeline = (type: string) => page.locator(`.timeline > li[data-event-type="${type}"]`).first().waitFor();
+
+    await act('Log activity', 'Log', 'Activity logged', async (form) => {
+      await form.getByLabel('Kind').selectOption('meeting');
+      await form.getByLabel('Note (optional)').fill('kick-off');
+    });
+    await inTimeline('ActivityLogged');
+    await expect(field(page, 'Activities').textContent()).resolves.toBe('1');
+
+    // Budget, authority and need are the gate: without authority the API refuses, and the page says why.
+    const qualify = page.locator('details.action', { has: page.locator('summary', { hasText: /^Qualify \(BANT\)$/ }) });
+    await qualify.locator('summary').press('Enter');
+    await qualify.getByLabel('budget confirmed').press('Space');
+    await qualify.getByLabel('need confirmed').press('Space');
+    await qualify.getByRole('button', { name: 'Qualify' }).press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'Not confirmed: authority' }).waitFor();
+    await qualify.getByLabel('authority confirmed').press('Space');
+    await qualify.getByRole('button', { name: 'Qualify' }).press('Enter');
+    await page.getByRole('status').filter({ hasText: 'Qualified: done.' }).waitFor();
+    await inTimeline('DealQualified');
+    await expect(field(page, 'Qualification').textContent()).resolves.toMatch(/"budget":\{"confirmed":true/);
+
+    await act('Change amount, owner or close date', 'Save changes', 'Changed', async (form) => {
+      await form.getByLabel('Amount (EUR)').fill('2500');
+      await form.getByLabel('Owner').fill('olivia');
+      await form.getByLabel('Expected close date').fill('2027-03-31');
+    });
+    await inTimeline('DealValueChanged');
+    await inTimeline('DealOwnerReassigned');
+    await expect(field(page, 'Amount').textContent()).resolves.toBe('€2,500.00');
+    await expect(field(page, 'Owner').textContent()).resolves.toBe('olivia');
+    await expect(field(page, 'Expected close').textContent()).resolves.toBe('2027-03-31');
+
+    // Someone else changes the deal while this page shows it: the next action is refused (412, If-Match)
+    // and the page reads the deal again — the other user's amount — without applying the loss.
+    await api.PATCH('/deals/{id}', { params: { path: { id: dealId } }, body: { amount: 300_000 } });
+    const lose = page.locator('details.action', { has: page.locator('summary', { hasText: /^Lose$/ }) });
+    await lose.locator('summary').press('Enter');
+    await lose.getByLabel('Reason').fill('price');
+    await lose.getByRole('button', { name: 'Mark as lost' }).press('Enter');
+    await page.getByRole('alert').filter({ hasText: 'changed by someone else' }).waitFor();
+    await page.getByText('€3,000.00', { exact: true }).waitFor();
+    await expect(page.getByTestId('status').textContent()).resolves.toBe('open');
+
+    await act('Lose', 'Mark as lost', 'Lost', async (form) => {
+      await form.getByLabel('Reason').fill('price');
+      await form.getByLabel('Competitor (optional)').fill('Globex');
+    });
+    await page
+      .getByTestId('status')
+      .filter({ hasText: /^lost$/ })
+      .waitFor();
+    await expect(field(page, 'Reason').textContent()).resolves.toBe('price');
+    await act('Reopen', 'Reopen', 'Reopened');
+    await page
+      .getByTestId('status')
+      .filter({ hasText: /^open$/ })
+      .waitFor();
+    await inTimeline('DealReopened');
+    await act('Win', 'Mark as won', 'Won');
+    await page.getByTestId('status').filter({ hasText: /^won$/ }).waitFor();
+    await act('Upsell or cross-sell', 'Create follow-on deal', 'Follow-on deal created', async (form) => {
+      await form.getByLabel('Kind').selectOption('cross-sell');
+      await form.getByLabel('Title').fill('Gamma analytics add-on');
+      await form.getByLabel('Amount (EUR)').fill('400');
+    });
+    const board = await api.GET('/pipelines/{id}/board', { params: { path: { id: pipelineId } } });
+    const followOn = board
+      .data!.stages.flatMap((stage) => stage.deals)
+      .find((d) => d.title === 'Gamma analytics add-on');
+    expect(followOn).toMatchObject({ amount: 40_000, currency: 'EUR' });
+
+    // Disqualifying, on a second deal: the last action the page offers.
+    const second = await api.POST('/deals', {
+      body: { pipelineId, title: 'Delta pilot', account: 'Delta', amount: 5_000, currency: 'EUR' },
+    });
+    await api.GET('/deals/{id}', {
+      params: { path: { id: second.data!.id }, query: { minPosition: second.data!.position } },
+    });
+    await page.goto(`${harness.origin}/#/deals/${second.data!.id}`);
+    await page.getByRole('heading', { name: 'Delta pilot', level: 1 }).waitFor();
+    await act('Disqualify', 'Disqualify', 'Disqualified', async (form) => {
+      await form.getByLabel('Reason').selectOption('no-budget');
+    });
+    await page
+      .getByTestId('status')
+      .filter({ hasText: /^disqualified$/ })
+      .waitFor();
+    await inTimeline('DealDisqualified');
+    await expectAccessible(page, 'deal-disqualified');
+  });
+
+  it('drags a card with the keyboard (dnd-kit keyboard sensor): Space, arrows, Space', async () => {
+    await page.goto(pipelineUrl);
+    const card = column(page, 'Lead').locator('li.deal').first();
+    const title = (await card.locator('.deal-title').textContent())!;
+    const handle = page.getByRole('button', { name: `Drag ${title} to another stage` });
+    await handle.focus();
+    await page.keyboard.press('Space');
+    const from = (await handle.boundingBox())!;
+    const to = (await column(page, 'Qualified').boundingBox())!;
+    // The keyboard sensor moves the card 25 px a press: far enough to sit over the next column.
+    for (let moved = 0; moved < to.x + to.width / 2 - (from.x + from.width / 2); moved += 25)
+      await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Space');
+    await column(page, 'Qualified').locator('li.deal', { hasText: title }).waitFor();
+  });
+
   it('shows a refusal as the API’s problem, in words', async () => {
     await page.goto(`${harness.origin}/#/`);
-    await page.getByRole('link', { name: 'Console e2e' }).waitFor(); // found through the event feed (admin)
+    await page.getByRole('link', { name: 'Console e2e' }).waitFor(); // listed by GET /pipelines
     await page.getByLabel('Name', { exact: true }).fill('Bad currency');
     await page.getByLabel(/^Currency/).fill('QQQ'); // three letters, but not in ISO 4217: 422 invalid-currency
     await page.getByRole('button', { name: 'Create pipeline' }).click();
@@ -324,4 +461,9 @@ async function expectAccessible(page: Page, name: string) {
   expect(
     grave.map((v) => `${name}: ${v.id} (${v.impact}) ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
   ).toEqual([]);
+}
+
+/** A field of the deal page: the value (dd) after its label (dt). */
+function field(page: Page, label: string): Locator {
+  return page.locator('dl dt', { hasText: new RegExp(`^${label}$`) }).locator('xpath=following-sibling::dd[1]');
 }

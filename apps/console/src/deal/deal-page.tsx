@@ -34,6 +34,25 @@ export function DealPage({ api, session, dealId }: { api: DealstreamClient; sess
   );
   useEffect(() => void load(), [load]);
 
+  /**
+   * After a 412 the store holds a newer revision than the page; the read model shows it a moment
+   * later (no position to wait for comes with a refusal): read until the revision moves, up to 3 s.
+   */
+  const loadNewerThan = useCallback(
+    async (stale: string) => {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const answer = await api.GET('/deals/{id}', { params: { path: { id: dealId } } });
+        if (answer.data && answer.data.revision !== stale) {
+          setDeal(answer.data);
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 150));
+      }
+      await load();
+    },
+    [api, dealId, load],
+  );
+
   // Stage ids read as names in the fields and the timeline (the board names the pipeline's live stages).
   const pipelineId = deal?.pipelineId;
   useEffect(() => {
@@ -126,7 +145,7 @@ export function DealPage({ api, session, dealId }: { api: DealstreamClient; sess
           deal={deal}
           onDone={(position, message) => {
             setNotice(message);
-            void load(position);
+            void (position ? load(position) : loadNewerThan(deal.revision));
           }}
         />
       )}
