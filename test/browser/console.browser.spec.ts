@@ -239,8 +239,7 @@ describe('web console in Chromium', () => {
         has: page.locator('summary', { hasText: new RegExp(`^${title}$`) }),
       });
       // Enter toggles a disclosure: open it only when it is closed (a failed try leaves it open).
-      if (!(await form.evaluate((details) => (details as HTMLDetailsElement).open)))
-        await form.locator('summary').press('Enter');
+      if ((await form.getAttribute('open')) === null) await form.locator('summary').press('Enter');
       await fill?.(form);
       await form.getByRole('button', { name: submit }).press('Enter');
       await page
