@@ -524,7 +524,7 @@ export interface paths {
     put?: never;
     /**
      * The funnel, asked with a JSON body: a one-off stage map used for this answer only (nothing is written)
-     * @description The same figures as GET …/metrics/funnel, computed in the body’s stageMap, which is checked like a stored one against every stage the pipeline ever had (as the read models know it): 422 `invalid-stage-map` with `details.problems[]` naming every offending entry. The answer’s `stageMap` is null (the map has no id). Read-your-writes: header X-Min-Position.
+     * @description The same figures as GET …/metrics/funnel, computed in the body’s stageMap, which is checked like a stored one against every stage the pipeline ever had (as the read models know it): 422 `invalid-stage-map` with `details.problems[]` naming every offending entry. The answer’s `stageMap` is null (the map has no id). An optional `segment` filters the deals as the GET reports’ segment parameters do, and the answer echoes it. Read-your-writes: header X-Min-Position.
      *
      *     **Access:** roles `ops`, `analyst`, `auditor`, `admin` (permission `metrics:read`: Forecast, funnel and velocity judge the pipeline and the team: analysts study them, ops tunes stages and probabilities with them. Sales has the board, not the team's conversion rates.) Others get 403.
      */
@@ -2053,6 +2053,28 @@ export interface components {
       /** @description Every stage the pipeline ever had, each exactly once, with what it counts as */
       stages: components['schemas']['StageAssignmentDto'][];
     };
+    SegmentBodyDto: {
+      /** @description Deal kinds (default all three) */
+      kinds?: ('new' | 'upsell' | 'cross-sell')[];
+      /** @description Owners (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym) */
+      owners?: string[];
+      /**
+       * @description Currencies, ISO 4217 codes
+       * @example [
+       *       "EUR"
+       *     ]
+       */
+      currencies?: string[];
+      /** @description Minor units */
+      minAmount?: number;
+      /** @description Minor units */
+      maxAmount?: number;
+      /**
+       * @description `live`, `imported` or `import:<importId>` (default all)
+       * @example live
+       */
+      source?: string;
+    };
     FunnelQueryBodyDto: {
       /**
        * Format: date-time
@@ -2083,6 +2105,8 @@ export interface components {
        */
       policy?: 'strict' | 'any' | 'implied';
       stageMap: components['schemas']['OneOffStageMapDto'];
+      /** @description Only the deals of this segment (as the GET reports' kind, owners, currency, minAmount, maxAmount, source) */
+      segment?: components['schemas']['SegmentBodyDto'];
     };
     ReasonCountDto: {
       /** @description As the closing gave it; null: none given */
@@ -8673,6 +8697,7 @@ export interface operations {
           'application/problem+json': components['schemas']['ProblemDto'] & {
             /** @enum {string} */
             code:
+              | 'invalid-amount-band'
               | 'invalid-characters'
               | 'invalid-id'
               | 'invalid-period'
@@ -8681,6 +8706,7 @@ export interface operations {
               | 'json-too-deep'
               | 'malformed-http'
               | 'malformed-json'
+              | 'owner-filter-needs-pseudonym'
               | 'validation-failed';
           };
         };

@@ -123,11 +123,11 @@ export class ReadModelsController {
     request: Request,
     response: Response,
   ) {
-    const asked = segmentAsked(query, seesIdentities(principal));
+    const asked = segmentAsked(segmentOfQuery(query), seesIdentities(principal));
     const map = await this.stageMapOf(pipelineId, query.stageMap);
     const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const segment = await this.resolveOwners(pipelineId, asked, seesIdentities(principal));
-    return { map, position, asOf: asOfOf(query), segment, segmentEcho: segmentEcho(query) };
+    return { map, position, asOf: asOfOf(query), segment, segmentEcho: segmentEcho(segmentOfQuery(query)) };
   }
 
   /** The segment with owners as clear ids: a caller without identities:clear names them by pseudonym. */
@@ -389,20 +389,24 @@ export class ReadModelsController {
   @ApiRead({
     summary: 'The funnel, asked with a JSON body: a one-off stage map used for this answer only (nothing is written)',
     description:
-      'The same figures as GET …/metrics/funnel, computed in the body’s stageMap, which is checked like a stored one against every stage the pipeline ever had (as the read models know it): 422 `invalid-stage-map` with `details.problems[]` naming every offending entry. The answer’s `stageMap` is null (the map has no id). Read-your-writes: header X-Min-Position.',
+      'The same figures as GET …/metrics/funnel, computed in the body’s stageMap, which is checked like a stored one against every stage the pipeline ever had (as the read models know it): 422 `invalid-stage-map` with `details.problems[]` naming every offending entry. The answer’s `stageMap` is null (the map has no id). An optional `segment` filters the deals as the GET reports’ segment parameters do, and the answer echoes it. Read-your-writes: header X-Min-Position.',
     type: FunnelDto,
     problems: mergeProblems(ANY_REPORT, {
-      400: ['invalid-period'],
+      400: ['invalid-period', 'owner-filter-needs-pseudonym', 'invalid-amount-band'],
       422: ['invalid-stage-map', 'invalid-stage-map-id', 'invalid-stage-map-name'],
     }),
   })
   async funnelQuery(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: FunnelQueryBodyDto,
+    @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
   ) {
+    const clear = seesIdentities(principal);
+    const asked = segmentAsked(body.segment ?? {}, clear);
     const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
+    const segment = await this.resolveOwners(id, asked, clear);
     const asOf = asOfOf(body);
     const { from, to } = periodOf(body);
     const current = await pipelineDefinition(this.database.db, LIVE_SCHEMA, id, { axis: asOf.axis });
@@ -422,6 +426,7 @@ export class ReadModelsController {
       policy: body.policy ?? 'any',
       asOf,
       now: new Date(),
+      segment,
       stageMap: { targets: map.targets, assignments: map.assignments },
     });
     if (!result) throw notFound(id, asOf);
@@ -432,7 +437,7 @@ export class ReadModelsController {
       asOf: asOf.at?.toISOString() ?? null,
       axis: asOf.axis,
       stageMap: null,
-      segment: segmentEcho({}),
+      segment: segmentEcho(body.segment ?? {}),
       readPosition: encodePosition(position),
     };
   }
@@ -664,23 +669,43 @@ const ALL_KINDS: SegmentDealKind[] = ['new', 'upsell', 'cross-sell'];
 const list = (value: string | undefined) => (value === undefined ? undefined : [...new Set(value.split(','))]);
 
 /** The segment a report was asked for (owners as given), checked beyond what the DTO's patterns say. */
-function segmentAsked(query: SegmentParamsDto, clear: boolean): Segment {
-  const owners = list(query.owners);
+/** A segment as asked: from a report's query parameters (comma lists) or a query body's `segment` (JSON arrays). */
+interface AskedSegment {
+  readonly kinds?: readonly string[];
+  readonly owners?: readonly string[];
+  readonly currencies?: readonly string[];
+  readonly minAmount?: number;
+  readonly maxAmount?: number;
+  readonly source?: string;
+}
+
+/** The segment of a report's query parameters. */
+function segmentOfQuery(query: Partial<SegmentParamsDto>): AskedSegment {
+  return {
+    ...(query.kind !== undefined ? { kinds: list(query.kind) } : {}),
+    ...(query.owners !== undefined ? { owners: list(query.owners) } : {}),
+    ...(query.currency !== undefined ? { currencies: list(query.currency) } : {}),
+    ...(query.minAmount !== undefined ? { minAmount: Number(query.minAmount) } : {}),
+    ...(query.maxAmount !== undefined ? { maxAmount: Number(query.maxAmount) } : {}),
+    ...(query.source !== undefined ? { source: query.source } : {}),
+  };
+}
+
+function segmentAsked(asked: AskedSegment, clear: boolean): Segment {
+  const owners = asked.owners && [...new Set(asked.owners)];
   if (!clear && owners?.some((owner) => !PSEUDONYM.test(owner)))
     throw new ApiProblem(
       400,
       'owner-filter-needs-pseudonym',
       'Without identities:clear, owners are named by their pseudonyms (anon-…) as shown on the board, the deal and the audit routes',
     );
-  const minAmount = query.minAmount === undefined ? undefined : Number(query.minAmount);
-  const maxAmount = query.maxAmount === undefined ? undefined : Number(query.maxAmount);
+  const { minAmount, maxAmount, source } = asked;
   if (minAmount !== undefined && maxAmount !== undefined && minAmount > maxAmount)
     throw new ApiProblem(400, 'invalid-amount-band', 'minAmount must not be above maxAmount');
-  const source = query.source;
   return {
-    ...(query.kind !== undefined ? { kinds: list(query.kind) as SegmentDealKind[] } : {}),
+    ...(asked.kinds !== undefined ? { kinds: [...new Set(asked.kinds)] as SegmentDealKind[] } : {}),
     ...(owners !== undefined ? { ownerIds: owners } : {}),
-    ...(query.currency !== undefined ? { currencies: list(query.currency) } : {}),
+    ...(asked.currencies !== undefined ? { currencies: [...new Set(asked.currencies)] } : {}),
     ...(minAmount !== undefined ? { minAmount } : {}),
     ...(maxAmount !== undefined ? { maxAmount } : {}),
     ...(source === undefined
@@ -703,14 +728,14 @@ interface SegmentEcho {
 }
 
 /** What every report answers as its segment: the one it counted, defaults spelled out (all kinds: the default cohort). */
-function segmentEcho(query: Partial<SegmentParamsDto>): SegmentEcho {
+function segmentEcho(asked: AskedSegment): SegmentEcho {
   return {
-    kinds: list(query.kind) ?? ALL_KINDS,
-    owners: list(query.owners) ?? null,
-    currencies: list(query.currency) ?? null,
-    minAmount: query.minAmount === undefined ? null : Number(query.minAmount),
-    maxAmount: query.maxAmount === undefined ? null : Number(query.maxAmount),
-    source: query.source ?? 'all',
+    kinds: asked.kinds ? [...new Set(asked.kinds)] : ALL_KINDS,
+    owners: asked.owners ? [...new Set(asked.owners)] : null,
+    currencies: asked.currencies ? [...new Set(asked.currencies)] : null,
+    minAmount: asked.minAmount ?? null,
+    maxAmount: asked.maxAmount ?? null,
+    source: asked.source ?? 'all',
   };
 }
 

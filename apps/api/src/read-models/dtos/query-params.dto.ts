@@ -2,8 +2,12 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
+  ArrayMinSize,
   IsArray,
   IsIn,
+  IsInt,
+  Max,
+  Min,
   IsString,
   IsUUID,
   Length,
@@ -274,6 +278,61 @@ export class OneOffStageMapDto {
 }
 
 /** The funnel's parameters as a JSON body, with a one-off stage map instead of a stored one. */
+/** A segment in a query body: the same filters as the reports' query parameters, as JSON arrays and numbers. */
+export class SegmentBodyDto {
+  @ApiPropertyOptional({
+    type: [String],
+    enum: ['new', 'upsell', 'cross-sell'],
+    description: 'Deal kinds (default all three)',
+  })
+  @Optional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(3)
+  @IsIn(['new', 'upsell', 'cross-sell'], { each: true })
+  kinds?: ('new' | 'upsell' | 'cross-sell')[];
+
+  @ApiPropertyOptional({
+    type: [String],
+    description:
+      'Owners (1–100): only their deals. Callers without identities:clear give pseudonyms (anon-…); a clear id from them is refused (400 owner-filter-needs-pseudonym)',
+  })
+  @Optional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  @Length(1, 200, { each: true })
+  owners?: string[];
+
+  @ApiPropertyOptional({ type: [String], description: 'Currencies, ISO 4217 codes', example: ['EUR'] })
+  @Optional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(20)
+  @Matches(/^[A-Z]{3}$/, { each: true, message: 'currencies must be ISO 4217 codes (EUR, USD)' })
+  currencies?: string[];
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Minor units' })
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  minAmount?: number;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: 'Minor units' })
+  @Optional()
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  maxAmount?: number;
+
+  @ApiPropertyOptional({ description: '`live`, `imported` or `import:<importId>` (default all)', example: 'live' })
+  @Optional()
+  @Matches(/^(live|imported|import:[^\s,]{1,200})$/, { message: 'source must be live, imported or import:<importId>' })
+  source?: string;
+}
+
 export class FunnelQueryBodyDto {
   @InstantQueryField('Answer as at this instant. Default: now')
   asOf?: string;
@@ -298,6 +357,16 @@ export class FunnelQueryBodyDto {
   @ValidateNested()
   @Type(() => OneOffStageMapDto)
   stageMap!: OneOffStageMapDto;
+
+  @ApiPropertyOptional({
+    type: SegmentBodyDto,
+    description:
+      "Only the deals of this segment (as the GET reports' kind, owners, currency, minAmount, maxAmount, source)",
+  })
+  @Optional()
+  @ValidateNested()
+  @Type(() => SegmentBodyDto)
+  segment?: SegmentBodyDto;
 }
 
 /** GET /pipelines: a keyset page of the pipelines in (name, id) order. */
