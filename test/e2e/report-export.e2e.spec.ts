@@ -225,4 +225,83 @@ describe('report export over HTTP (PostgreSQL)', () => {
       expect.stringMatching(/^application\/problem\+json/),
     ]);
   });
+
+  it('part= picks the other tables — forecast, transitions, reasons — and compare= adds the other period’s rows', async () => {
+    const forecast = parse((await get('metrics/pipeline', { format: 'csv', part: 'forecast' }).expect(200)).text, {
+      columns: true,
+    });
+    // The two open deals have no expected close date: one row, month empty.
+    expect(forecast.map(({ at: _at, ...row }) => row)).toEqual([
+      { month: '', currency: 'EUR', count: '2', value: '3500', weighted_value: '350' },
+    ]);
+
+    // Three more deals: one moved to the second stage, one lost for price, one disqualified for no budget.
+    const sales = `Bearer ${await api.token(['sales'], 'sam')}`;
+    const create = async (amount: number) =>
+      (
+        await api
+          .http()
+          .post('/deals')
+          .set('Authorization', sales)
+          .send({ pipelineId, title: `More ${amount}`, account: 'B', amount, currency: 'EUR' })
+          .expect(201)
+      ).body.id as string;
+    const [moved, lost, disqualified] = [await create(400), await create(600), await create(700)];
+    await api
+      .http()
+      .post(`/deals/${moved}/stage`)
+      .set('Authorization', sales)
+      .send({ toStageId: stages[1] })
+      .expect(200);
+    await api.http().post(`/deals/${lost}/lose`).set('Authorization', sales).send({ reason: 'price' }).expect(200);
+    position = (
+      await api
+        .http()
+        .post(`/deals/${disqualified}/disqualify`)
+        .set('Authorization', sales)
+        .send({ reason: 'no-budget' })
+        .expect(200)
+    ).body.position;
+
+    const transitions = (
+      await get('metrics/funnel', { from, to, format: 'ndjson', part: 'transitions' }).expect(200)
+    ).text
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(transitions).toEqual([
+      {
+        from,
+        to,
+        policy: 'any',
+        from_stage_id: stages[0],
+        from_stage_name: '=HYPERLINK("http://x")',
+        to_stage_id: stages[1],
+        to_stage_name: 'Won, "finally"',
+        count: 1,
+      },
+    ]);
+
+    const reasons = parse((await get('metrics/velocity', { from, to, part: 'reasons' }, 'text/csv').expect(200)).text, {
+      columns: true,
+    });
+    expect(reasons).toEqual([
+      { from, to, closing: 'lost', reason: 'price', count: '1' },
+      { from, to, closing: 'disqualified', reason: 'no-budget', count: '1' },
+    ]);
+
+    // compare=previous-period: the requested period's rows, then the two hours before it (nothing there).
+    const compared = parse(
+      (await get('metrics/funnel', { from, to, compare: 'previous-period', format: 'csv' }).expect(200)).text,
+      { columns: true },
+    );
+    const before = new Date(Date.parse(from) - 2 * 3_600_000).toISOString();
+    expect(compared.map((r) => [r.from, r.to, r.stage_id, r.reached, r.cohort_size])).toEqual([
+      [from, to, stages[0], '5', '5'],
+      [from, to, stages[1], '1', '5'],
+      [before, from, stages[0], '0', '0'],
+      [before, from, stages[1], '0', '0'],
+    ]);
+    expect((await get('metrics/funnel', { from, to, part: 'reasons', format: 'csv' })).status).toBe(400);
+  });
 });

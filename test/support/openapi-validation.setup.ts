@@ -56,7 +56,8 @@ afterAll(() => {
 
 function bodyOf(response: SupertestResponse): unknown {
   const type = response.headers['content-type'] ?? '';
-  if (/json/.test(type)) return response.text ? parseJson(response.text) : undefined;
+  // NDJSON is text (lines of JSON), even when it has one line that would parse as a JSON document.
+  if (/json/.test(type) && !/ndjson/.test(type)) return response.text ? parseJson(response.text) : undefined;
   return response.text ? response.text : undefined;
 }
 

@@ -8293,6 +8293,8 @@ export interface operations {
         source?: string;
         /** @description json (default), csv (RFC 4180, header row) or ndjson: the same as Accept: text/csv or application/x-ndjson, and wins over it (docs/metrics.md, "Export") */
         format?: 'json' | 'csv' | 'ndjson';
+        /** @description The table a CSV or NDJSON export carries (docs/metrics.md, "Export"): `stages` (one row per stage × currency) or `forecast` (one row per close month × currency). Default stages; JSON answers carry every table */
+        part?: 'stages' | 'forecast';
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -8493,6 +8495,8 @@ export interface operations {
         compare?: 'previous-period' | 'previous-year';
         /** @description How reaching a stage is counted (default any); see docs/metrics.md */
         policy?: 'strict' | 'any' | 'implied';
+        /** @description The table a CSV or NDJSON export carries (docs/metrics.md, "Export"): `stages` (one row per stage) or `transitions` (the transition matrix, one row per from → to). Default stages; JSON answers carry every table */
+        part?: 'stages' | 'transitions';
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -8869,6 +8873,8 @@ export interface operations {
         to?: string;
         /** @description Also compute the report for the equally long period just before [from, to) (previous-period) or for the same dates a year earlier (previous-year), and the deltas (this − that); docs/metrics.md, "Comparisons" */
         compare?: 'previous-period' | 'previous-year';
+        /** @description The table a CSV or NDJSON export carries (docs/metrics.md, "Export"): `currencies` (one row per currency) or `reasons` (losses and disqualifications by reason). Default currencies; JSON answers carry every table */
+        part?: 'currencies' | 'reasons';
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -9070,6 +9076,8 @@ export interface operations {
         interval: 'week' | 'month' | 'quarter';
         /** @description How reaching a stage is counted (default any); see docs/metrics.md */
         policy?: 'strict' | 'any' | 'implied';
+        /** @description The table a CSV or NDJSON export carries (docs/metrics.md, "Export"): `stages` (one row per stage) or `transitions` (the transition matrix, one row per from → to). Default stages; JSON answers carry every table */
+        part?: 'stages' | 'transitions';
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -9270,6 +9278,8 @@ export interface operations {
         to?: string;
         /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
         interval: 'week' | 'month' | 'quarter';
+        /** @description The table a CSV or NDJSON export carries (docs/metrics.md, "Export"): `currencies` (one row per currency) or `reasons` (losses and disqualifications by reason). Default currencies; JSON answers carry every table */
+        part?: 'currencies' | 'reasons';
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */
@@ -9470,6 +9480,8 @@ export interface operations {
         to?: string;
         /** @description Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points) */
         interval: 'week' | 'month' | 'quarter';
+        /** @description The table a CSV or NDJSON export carries (docs/metrics.md, "Export"): `stages` (one row per stage × currency) or `forecast` (one row per close month × currency). Default stages; JSON answers carry every table */
+        part?: 'stages' | 'forecast';
       };
       header?: {
         /** @description Same as the minPosition query parameter: wait until the read models reflect this write position. */

@@ -49,9 +49,10 @@ import {
   FunnelQueryDto,
   FunnelSeriesQueryDto,
   PipelineListQueryDto,
+  PipelineQueryDto,
   PipelineSeriesQueryDto,
+  VelocityQueryDto,
   VelocitySeriesQueryDto,
-  ComparablePeriodQueryDto,
   ReadParamsDto,
   SegmentParamsDto,
 } from './dtos/query-params.dto.js';
@@ -69,15 +70,12 @@ import {
 import { awaitReadPosition } from './read-position.js';
 import {
   BOARD_COLUMNS,
-  FUNNEL_COLUMNS,
-  PIPELINE_COLUMNS,
-  VELOCITY_COLUMNS,
+  FUNNEL_TABLES,
+  PIPELINE_TABLES,
+  VELOCITY_TABLES,
   boardRows,
   exportFile,
   exportFormat,
-  funnelRows,
-  pipelineRows,
-  velocityRows,
 } from './report-export.js';
 
 /** What every report can answer besides every read's: an unknown pipeline, a stageMap= it cannot use. */
@@ -309,7 +307,7 @@ export class ReadModelsController {
   })
   async pipeline(
     @Param('id', UuidParamPipe) id: string,
-    @Query() query: SegmentParamsDto,
+    @Query() query: PipelineQueryDto,
     @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
@@ -328,8 +326,10 @@ export class ReadModelsController {
     );
     if (!result) throw notFound(id, asOf);
     const format = exportFormat(request, query.format);
-    if (format !== 'json')
-      return exportFile(format, 'pipeline', PIPELINE_COLUMNS, () => pipelineRows(now.toISOString(), result));
+    if (format !== 'json') {
+      const table = PIPELINE_TABLES[query.part ?? 'stages'];
+      return exportFile(format, table.name, table.columns, () => table.rows(now.toISOString(), result));
+    }
     return {
       ...result,
       ...reportEnvelope(report),
@@ -367,8 +367,14 @@ export class ReadModelsController {
     const result = await ask({ from, to });
     if (!result) throw notFound(id, asOf);
     const format = exportFormat(request, query.format);
-    if (format !== 'json')
-      return exportFile(format, 'funnel', FUNNEL_COLUMNS, () => funnelRows(periodFields({ from, to }), result));
+    if (format !== 'json') {
+      const table = FUNNEL_TABLES[query.part ?? 'stages'];
+      const other = await otherPeriod(query.compare, { from, to }, async (period) => (await ask(period))!);
+      return exportFile(format, table.name, table.columns, () => [
+        ...table.rows(periodFields({ from, to }), result),
+        ...(other ? table.rows(periodFields(other.period), other.report) : []),
+      ]);
+    }
     const comparison = await compared(
       query.compare,
       { from, to },
@@ -451,7 +457,7 @@ export class ReadModelsController {
   })
   async velocity(
     @Param('id', UuidParamPipe) id: string,
-    @Query() query: ComparablePeriodQueryDto,
+    @Query() query: VelocityQueryDto,
     @CurrentPrincipal() principal: Principal,
     @Req() request: Request,
     @Res({ passthrough: true }) response: Response,
@@ -465,8 +471,14 @@ export class ReadModelsController {
     const ask = (period: Bucket) => velocity(this.database.db, LIVE_SCHEMA, id, { ...period, asOf, now, segment });
     const result = await ask({ from, to });
     const format = exportFormat(request, query.format);
-    if (format !== 'json')
-      return exportFile(format, 'velocity', VELOCITY_COLUMNS, () => velocityRows(periodFields({ from, to }), result));
+    if (format !== 'json') {
+      const table = VELOCITY_TABLES[query.part ?? 'currencies'];
+      const other = await otherPeriod(query.compare, { from, to }, ask);
+      return exportFile(format, table.name, table.columns, () => [
+        ...table.rows(periodFields({ from, to }), result),
+        ...(other ? table.rows(periodFields(other.period), other.report) : []),
+      ]);
+    }
     const comparison = await compared(query.compare, { from, to }, ask, (previous) => velocityDeltas(result, previous));
     return {
       ...result,
@@ -513,10 +525,12 @@ export class ReadModelsController {
       }
     }
     const format = exportFormat(request, query.format);
-    if (format !== 'json')
-      return exportFile(format, 'funnel-series', FUNNEL_COLUMNS, async function* () {
-        for await (const point of points()) yield* funnelRows(point, point);
+    if (format !== 'json') {
+      const table = FUNNEL_TABLES[query.part ?? 'stages'];
+      return exportFile(format, `${table.name}-series`, table.columns, async function* () {
+        for await (const point of points()) yield* table.rows(point, point);
       });
+    }
     return { ...seriesEnvelope(query, buckets), points: await collect(points()), ...reportEnvelope(report) };
   }
 
@@ -547,10 +561,12 @@ export class ReadModelsController {
         yield { ...periodFields(bucket), ...(await velocity(db, LIVE_SCHEMA, id, { ...bucket, asOf, now, segment })) };
     }
     const format = exportFormat(request, query.format);
-    if (format !== 'json')
-      return exportFile(format, 'velocity-series', VELOCITY_COLUMNS, async function* () {
-        for await (const point of points()) yield* velocityRows(point, point);
+    if (format !== 'json') {
+      const table = VELOCITY_TABLES[query.part ?? 'currencies'];
+      return exportFile(format, `${table.name}-series`, table.columns, async function* () {
+        for await (const point of points()) yield* table.rows(point, point);
       });
+    }
     return { ...seriesEnvelope(query, buckets), points: await collect(points()), ...reportEnvelope(report) };
   }
 
@@ -585,10 +601,12 @@ export class ReadModelsController {
       }
     }
     const format = exportFormat(request, query.format);
-    if (format !== 'json')
-      return exportFile(format, 'pipeline-series', PIPELINE_COLUMNS, async function* () {
-        for await (const point of points()) yield* pipelineRows(point.at, point);
+    if (format !== 'json') {
+      const table = PIPELINE_TABLES[query.part ?? 'stages'];
+      return exportFile(format, `${table.name}-series`, table.columns, async function* () {
+        for await (const point of points()) yield* table.rows(point.at, point);
       });
+    }
     return { ...seriesEnvelope(query, buckets), points: await collect(points()), ...reportEnvelope(report) };
   }
 }
@@ -615,12 +633,23 @@ async function compared<Report extends object>(
   return { comparison: { compare, previous: { ...periodFields(other), ...previous }, deltas: deltas(previous) } };
 }
 
+/** An export's other period under compare=: its rows follow the requested period's (each with its own from/to). */
+async function otherPeriod<Report>(
+  compare: ComparePeriod | undefined,
+  period: Bucket,
+  ask: (other: Bucket) => Promise<Report>,
+): Promise<{ period: Bucket; report: Report } | undefined> {
+  if (!compare) return undefined;
+  const other = comparisonPeriod(period, compare);
+  return { period: other, report: await ask(other) };
+}
+
 function periodFields(period: Bucket) {
   return { from: period.from.toISOString(), to: period.to.toISOString() };
 }
 
 /** The series' buckets (400 for a bad period or more than MAX_SERIES_POINTS). */
-function bucketsOf(query: VelocitySeriesQueryDto): Bucket[] {
+function bucketsOf(query: Omit<VelocitySeriesQueryDto, 'part'>): Bucket[] {
   const { from, to } = periodOf(query);
   const buckets = seriesBuckets(from, to, query.interval);
   if (!buckets)
@@ -632,7 +661,7 @@ function bucketsOf(query: VelocitySeriesQueryDto): Bucket[] {
   return buckets;
 }
 
-function seriesEnvelope(query: VelocitySeriesQueryDto, buckets: Bucket[]) {
+function seriesEnvelope(query: Omit<VelocitySeriesQueryDto, 'part'>, buckets: Bucket[]) {
   return { interval: query.interval, ...periodFields({ from: buckets[0].from, to: buckets.at(-1)!.to }) };
 }
 

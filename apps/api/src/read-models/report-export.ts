@@ -59,7 +59,7 @@ export function csvCell(value: Cell): string {
   return /[",\r\n]/.test(inert) ? `"${inert.replaceAll('"', '""')}"` : inert;
 }
 
-export const FUNNEL_COLUMNS = [
+const FUNNEL_COLUMNS = [
   'from',
   'to',
   'policy',
@@ -80,7 +80,7 @@ export const FUNNEL_COLUMNS = [
   'win_rate',
 ] as const;
 
-export function funnelRows(period: { from: string; to: string }, funnel: Funnel): Row[] {
+function funnelRows(period: { from: string; to: string }, funnel: Funnel): Row[] {
   return funnel.stages.map((stage, position) => ({
     from: period.from,
     to: period.to,
@@ -103,7 +103,7 @@ export function funnelRows(period: { from: string; to: string }, funnel: Funnel)
   }));
 }
 
-export const VELOCITY_COLUMNS = [
+const VELOCITY_COLUMNS = [
   'from',
   'to',
   'currency',
@@ -123,7 +123,7 @@ export const VELOCITY_COLUMNS = [
 ] as const;
 
 /** One row per currency; a period without any deal still has its row (currency empty). */
-export function velocityRows(period: { from: string; to: string }, velocity: Velocity): Row[] {
+function velocityRows(period: { from: string; to: string }, velocity: Velocity): Row[] {
   const totals = {
     total_opportunities: velocity.opportunities,
     total_won: velocity.won,
@@ -160,7 +160,7 @@ export function velocityRows(period: { from: string; to: string }, velocity: Vel
   }));
 }
 
-export const PIPELINE_COLUMNS = [
+const PIPELINE_COLUMNS = [
   'at',
   'stage_position',
   'stage_id',
@@ -176,7 +176,7 @@ export const PIPELINE_COLUMNS = [
 ] as const;
 
 /** One row per stage and currency; a stage without open deals still has its row (currency empty, 0). */
-export function pipelineRows(at: string, metrics: PipelineMetrics): Row[] {
+function pipelineRows(at: string, metrics: PipelineMetrics): Row[] {
   return metrics.stages.flatMap((stage, position): Row[] => {
     const head = {
       at,
@@ -237,3 +237,78 @@ export function boardRows(at: string, board: Board): Row[] {
       : [{ ...head, currency: null, count: 0, amount: 0, weighted_amount: 0 }];
   });
 }
+
+const FUNNEL_TRANSITION_COLUMNS = [
+  'from',
+  'to',
+  'policy',
+  'from_stage_id',
+  'from_stage_name',
+  'to_stage_id',
+  'to_stage_name',
+  'count',
+] as const;
+
+/** The funnel's transition matrix: one row per (from stage → to stage) with its count. */
+function funnelTransitionRows(period: { from: string; to: string }, funnel: Funnel): Row[] {
+  const names = new Map(funnel.stages.map((stage) => [stage.stageId, stage.name]));
+  return funnel.transitions.map((t) => ({
+    ...period,
+    policy: funnel.policy,
+    from_stage_id: t.fromStageId,
+    from_stage_name: names.get(t.fromStageId) ?? null,
+    to_stage_id: t.toStageId,
+    to_stage_name: names.get(t.toStageId) ?? null,
+    count: t.count,
+  }));
+}
+
+const VELOCITY_REASON_COLUMNS = ['from', 'to', 'closing', 'reason', 'count'] as const;
+
+/** The period's losses, then its disqualifications, counted by the reason their event gave (empty: none given). */
+function velocityReasonRows(period: { from: string; to: string }, velocity: Velocity): Row[] {
+  return [
+    ...velocity.lostReasons.map((r) => ({ ...period, closing: 'lost', reason: r.reason, count: r.count })),
+    ...velocity.disqualificationReasons.map((r) => ({
+      ...period,
+      closing: 'disqualified',
+      reason: r.reason,
+      count: r.count,
+    })),
+  ];
+}
+
+const FORECAST_COLUMNS = ['at', 'month', 'currency', 'count', 'value', 'weighted_value'] as const;
+
+/** The weighted forecast: one row per expected close month (empty: no close date) and currency. */
+function forecastRows(at: string, metrics: PipelineMetrics): Row[] {
+  return metrics.forecast.map((f) => ({
+    at,
+    month: f.month,
+    currency: f.currency,
+    count: f.count,
+    value: f.value,
+    weighted_value: f.weightedValue,
+  }));
+}
+
+/** An export's table: its file name, columns and how a report becomes its rows (`part=`). */
+interface ExportTable<Key, Report> {
+  readonly name: string;
+  readonly columns: readonly string[];
+  readonly rows: (key: Key, report: Report) => Row[];
+}
+type Period = { from: string; to: string };
+
+export const FUNNEL_TABLES: Record<'stages' | 'transitions', ExportTable<Period, Funnel>> = {
+  stages: { name: 'funnel', columns: FUNNEL_COLUMNS, rows: funnelRows },
+  transitions: { name: 'funnel-transitions', columns: FUNNEL_TRANSITION_COLUMNS, rows: funnelTransitionRows },
+};
+export const VELOCITY_TABLES: Record<'currencies' | 'reasons', ExportTable<Period, Velocity>> = {
+  currencies: { name: 'velocity', columns: VELOCITY_COLUMNS, rows: velocityRows },
+  reasons: { name: 'velocity-reasons', columns: VELOCITY_REASON_COLUMNS, rows: velocityReasonRows },
+};
+export const PIPELINE_TABLES: Record<'stages' | 'forecast', ExportTable<string, PipelineMetrics>> = {
+  stages: { name: 'pipeline', columns: PIPELINE_COLUMNS, rows: pipelineRows },
+  forecast: { name: 'pipeline-forecast', columns: FORECAST_COLUMNS, rows: forecastRows },
+};

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -200,7 +201,7 @@ class PeriodQueryDto extends SegmentParamsDto {
 }
 
 /** A period report that can be compared with another period. */
-export class ComparablePeriodQueryDto extends PeriodQueryDto {
+class ComparablePeriodQueryDto extends PeriodQueryDto {
   @ApiPropertyOptional({
     enum: COMPARE_PERIODS,
     description:
@@ -217,14 +218,63 @@ const INTERVAL_FIELD = {
     'Bucket size: ISO weeks (Monday 00:00 UTC), calendar months or quarters in UTC; the first and last buckets are clipped to [from, to). At most 600 points (400 too-many-points)',
 } as const;
 
-export class VelocitySeriesQueryDto extends PeriodQueryDto {
+class SeriesQueryDto extends PeriodQueryDto {
   @ApiProperty(INTERVAL_FIELD)
   @IsIn(SERIES_INTERVALS)
   interval!: SeriesInterval;
 }
 
+/** Which table of a report an export (CSV, NDJSON) carries: `part=`; JSON answers carry them all. */
+function ExportPart(parts: readonly string[], tables: string) {
+  return applyDecorators(
+    ApiPropertyOptional({
+      enum: parts,
+      description: `The table a CSV or NDJSON export carries (docs/metrics.md, "Export"): ${tables}. Default ${parts[0]}; JSON answers carry every table`,
+    }),
+    Optional(),
+    IsIn(parts),
+  );
+}
+
+export const FUNNEL_PARTS = ['stages', 'transitions'] as const;
+export const VELOCITY_PARTS = ['currencies', 'reasons'] as const;
+export const PIPELINE_PARTS = ['stages', 'forecast'] as const;
+const FUNNEL_PART = () =>
+  ExportPart(
+    FUNNEL_PARTS,
+    '`stages` (one row per stage) or `transitions` (the transition matrix, one row per from → to)',
+  );
+const VELOCITY_PART = () =>
+  ExportPart(
+    VELOCITY_PARTS,
+    '`currencies` (one row per currency) or `reasons` (losses and disqualifications by reason)',
+  );
+const PIPELINE_PART = () =>
+  ExportPart(
+    PIPELINE_PARTS,
+    '`stages` (one row per stage × currency) or `forecast` (one row per close month × currency)',
+  );
+
+export class VelocityQueryDto extends ComparablePeriodQueryDto {
+  @VELOCITY_PART()
+  part?: (typeof VELOCITY_PARTS)[number];
+}
+
+export class VelocitySeriesQueryDto extends SeriesQueryDto {
+  @VELOCITY_PART()
+  part?: (typeof VELOCITY_PARTS)[number];
+}
+
+export class PipelineQueryDto extends SegmentParamsDto {
+  @PIPELINE_PART()
+  part?: (typeof PIPELINE_PARTS)[number];
+}
+
 /** Pipeline snapshots at each bucket's end: the instants come from the buckets, so asOf is refused. */
-export class PipelineSeriesQueryDto extends VelocitySeriesQueryDto {}
+export class PipelineSeriesQueryDto extends SeriesQueryDto {
+  @PIPELINE_PART()
+  part?: (typeof PIPELINE_PARTS)[number];
+}
 
 export class FunnelQueryDto extends ComparablePeriodQueryDto {
   @ApiPropertyOptional({
@@ -234,9 +284,12 @@ export class FunnelQueryDto extends ComparablePeriodQueryDto {
   @Optional()
   @IsIn(FUNNEL_POLICIES)
   policy?: FunnelPolicy;
+
+  @FUNNEL_PART()
+  part?: (typeof FUNNEL_PARTS)[number];
 }
 
-export class FunnelSeriesQueryDto extends VelocitySeriesQueryDto {
+export class FunnelSeriesQueryDto extends SeriesQueryDto {
   @ApiPropertyOptional({
     enum: FUNNEL_POLICIES,
     description: 'How reaching a stage is counted (default any); see docs/metrics.md',
@@ -244,6 +297,9 @@ export class FunnelSeriesQueryDto extends VelocitySeriesQueryDto {
   @Optional()
   @IsIn(FUNNEL_POLICIES)
   policy?: FunnelPolicy;
+
+  @FUNNEL_PART()
+  part?: (typeof FUNNEL_PARTS)[number];
 }
 
 /** A map used for one report only: validated like a stored one (422 `invalid-stage-map`), never written. */
