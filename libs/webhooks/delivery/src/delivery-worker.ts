@@ -12,6 +12,7 @@ import {
   type RecordedEvent,
 } from '@dealstream/event-store';
 import { webhookDecider, webhookStreamName, type WebhookEvent } from '@dealstream/webhooks-domain';
+import type { WebhookConfig } from './delivery-config.js';
 import { SubscriptionRegistry, type KnownSubscription } from './subscription-registry.js';
 import { TargetRefusedError, type TargetPolicy } from './target-policy.js';
 import { postWebhook, type PostOutcome } from './webhook-post.js';
@@ -26,22 +27,14 @@ export const DELIVERY_ACTOR = 'system:webhook-delivery';
 
 export type DeliveryOutcome = PostOutcome['outcome'] | 'refused-target';
 
-export interface DeliveryWorkerOptions {
+/** The worker's settings are WEBHOOK_* (delivery-config.ts); attempt rows are kept forever when no retention is given. */
+export interface DeliveryWorkerOptions extends Pick<
+  WebhookConfig,
+  'maxFailures' | 'backoffBaseMs' | 'backoffMaxMs' | 'timeoutMs' | 'pollMs' | 'leaseMs'
+> {
   readonly db: Kysely<WebhookTables>;
   readonly store: EventStore;
   readonly policy: TargetPolicy;
-  /** WEBHOOK_MAX_FAILURES: consecutive failures after which a subscription is paused (default 15). */
-  readonly maxFailures: number;
-  /** WEBHOOK_BACKOFF_BASE_MS / WEBHOOK_BACKOFF_MAX_MS: backoff after the n-th failure ≈ min(max, base·2^(n−1)), jittered. */
-  readonly backoffBaseMs: number;
-  readonly backoffMaxMs: number;
-  /** WEBHOOK_TIMEOUT_MS: bound of one POST (default 10000). */
-  readonly timeoutMs: number;
-  /** WEBHOOK_POLL_MS: how often the worker looks for work (default 1000). */
-  readonly pollMs: number;
-  /** WEBHOOK_LEASE_MS: a subscription claimed by a worker that died is taken over after this (default 30000). */
-  readonly leaseMs: number;
-  /** WEBHOOK_ATTEMPT_RETENTION_DAYS: attempt rows older than this are purged, hourly (default 7 days; 0 = kept). */
   readonly attemptRetentionMs?: number;
   readonly log?: (entry: Record<string, unknown>) => void;
   /** Called once per attempt (metrics). */

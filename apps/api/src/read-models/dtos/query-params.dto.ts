@@ -276,13 +276,18 @@ export class PipelineSeriesQueryDto extends SeriesQueryDto {
   part?: (typeof PIPELINE_PARTS)[number];
 }
 
+const POLICY_FIELD = () =>
+  applyDecorators(
+    ApiPropertyOptional({
+      enum: FUNNEL_POLICIES,
+      description: 'How reaching a stage is counted (default any); see docs/metrics.md',
+    }),
+    Optional(),
+    IsIn(FUNNEL_POLICIES),
+  );
+
 export class FunnelQueryDto extends ComparablePeriodQueryDto {
-  @ApiPropertyOptional({
-    enum: FUNNEL_POLICIES,
-    description: 'How reaching a stage is counted (default any); see docs/metrics.md',
-  })
-  @Optional()
-  @IsIn(FUNNEL_POLICIES)
+  @POLICY_FIELD()
   policy?: FunnelPolicy;
 
   @FUNNEL_PART()
@@ -290,12 +295,7 @@ export class FunnelQueryDto extends ComparablePeriodQueryDto {
 }
 
 export class FunnelSeriesQueryDto extends SeriesQueryDto {
-  @ApiPropertyOptional({
-    enum: FUNNEL_POLICIES,
-    description: 'How reaching a stage is counted (default any); see docs/metrics.md',
-  })
-  @Optional()
-  @IsIn(FUNNEL_POLICIES)
+  @POLICY_FIELD()
   policy?: FunnelPolicy;
 
   @FUNNEL_PART()
