@@ -99,6 +99,8 @@ describe('embedded default (PGlite, no configuration)', () => {
         'GET /health/live',
         'GET /health/ready',
         'GET /metrics',
+        'GET /pipelines',
+        'POST /console/sign-in',
         'POST /pipelines',
         'POST /pipelines/{id}/stages',
         'PATCH /pipelines/{id}/stages/{stageId}',
