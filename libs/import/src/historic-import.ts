@@ -59,6 +59,11 @@ export interface HistoricImportOptions {
 /** See HistoricImportOptions.batchEvents: large enough to amortise round trips, small enough to stay flat in memory. */
 export const DEFAULT_IMPORT_BATCH_EVENTS = 5_000;
 
+/** A line refused on its own, waiting to be reported after the deals before it. */
+interface PendingLine {
+  readonly line: { readonly sourceId?: string; readonly ref: LineRef; readonly code: string; readonly reason: string };
+}
+
 /** A deal block decided (or refused while deciding), waiting for its batch to be written. */
 interface PendingDeal {
   readonly block: DealBlock;
@@ -153,7 +158,7 @@ class ImportRun {
   private readonly importId: string;
   private readonly batchEvents: number;
   /** Deals decided and not written yet, in input order; their source ids; their planned events. */
-  private pending: PendingDeal[] = [];
+  private pending: (PendingDeal | PendingLine)[] = [];
   private readonly pendingIds = new Set<string>();
   private pendingEvents = 0;
   private readonly stageIdCache = new Map<string, string>();
@@ -202,7 +207,7 @@ class ImportRun {
       } else if (this.block && (deal === undefined || deal === this.block.sourceId)) {
         this.block.error ??= { ref, code: line.code ?? 'invalid-record', reason: line.error };
       } else {
-        this.report.refuse('line', deal, ref, line.code ?? 'invalid-record', line.error);
+        this.refuseLine(deal, ref, line.code ?? 'invalid-record', line.error);
       }
       return;
     }
@@ -215,8 +220,7 @@ class ImportRun {
       case 'pipeline':
       case 'pipeline-change': {
         if (this.pipelinesWritten) {
-          this.report.refuse(
-            'line',
+          this.refuseLine(
             record.type === 'pipeline' ? record.sourceId : record.pipeline,
             ref,
             'pipeline-after-deals',
@@ -250,8 +254,7 @@ class ImportRun {
       case 'deal-change':
         await this.writePipelines();
         if (!this.block || this.block.sourceId !== record.deal) {
-          this.report.refuse(
-            'line',
+          this.refuseLine(
             record.deal,
             ref,
             'change-outside-deal-block',
@@ -262,6 +265,12 @@ class ImportRun {
         this.block.changes.push({ record, ref, seq: this.seq });
         return;
     }
+  }
+
+  /** A line refused on its own: reported after the deals read before it (queued while any wait to be written). */
+  private refuseLine(sourceId: string | undefined, ref: LineRef, code: string, reason: string): void {
+    if (this.pending.length === 0 && !this.writing) this.report.refuse('line', sourceId, ref, code, reason);
+    else this.pending.push({ line: { ...(sourceId !== undefined ? { sourceId } : {}), ref, code, reason } });
   }
 
   private async startBlock(block: DealBlock): Promise<void> {
@@ -328,8 +337,10 @@ class ImportRun {
    * append at once (each deal one append: whole or not at all; the store groups them into multi-stream
    * calls). Then the report and the run's memory of each, in input order.
    */
-  private async writeBatch(batch: readonly PendingDeal[]): Promise<void> {
-    const decided = batch.filter((entry) => entry.plan !== undefined && entry.refusal === undefined);
+  private async writeBatch(batch: readonly (PendingDeal | PendingLine)[]): Promise<void> {
+    const decided = batch.filter(
+      (entry): entry is PendingDeal => 'block' in entry && entry.plan !== undefined && entry.refusal === undefined,
+    );
     const stored = await readStreams(
       this.options.store,
       decided.map((entry) => entry.streamId!),
@@ -351,6 +362,11 @@ class ImportRun {
     );
     if (failures.length > 0) throw failures[0];
     for (const entry of batch) {
+      if ('line' in entry) {
+        const { sourceId, ref, code, reason } = entry.line;
+        this.report.refuse('line', sourceId, ref, code, reason);
+        continue;
+      }
       const { block } = entry;
       if (entry.refusal) {
         this.report.refuse('deal', block.sourceId, entry.refusal.ref, entry.refusal.code, entry.refusal.message);
