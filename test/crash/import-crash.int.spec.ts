@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
 import { projectCommitted, readModelRows } from '../../libs/import/src/testing/project-store.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
@@ -200,6 +201,16 @@ describe.each([
     }
     first.child.kill('SIGKILL');
     expect((await first.exited).signal).toBe('SIGKILL');
+    // The killed process's statements still running on the server finish (and commit) without it: an
+    // import writes several appends at once, so count only once its backends are done.
+    for (let waited = 0; waited < 30_000; waited += 50) {
+      // Raw: a system view outside the typed schema.
+      const { rows } = await sql<{ active: string }>`select count(*)::text as active from pg_stat_activity
+        where datname = current_database() and pid <> pg_backend_pid() and state <> 'idle'`.execute(crashed.db);
+      const active = rows[0].active;
+      if (Number(active) === 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const atKill = await eventCount(crashed);
     expect(atKill).toBeGreaterThan(0);
     expect(atKill).toBeLessThan(total); // it really was half-way

@@ -127,11 +127,11 @@ function setUpOpenApi(app: NestExpressApplication): void {
   });
 }
 
-/** Writes carry JSON: any other declared body type is a 415 before parsing — but an import's NDJSON, streamed by its route. */
+/** Writes carry JSON: any other declared body type is a 415 before parsing — but an import's NDJSON or multipart vendor export, streamed by its route. */
 function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
   const hasBody =
     Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
-  if (request.method === 'POST' && request.path === '/imports' && request.is(NDJSON)) {
+  if (request.method === 'POST' && request.path === '/imports' && request.is([NDJSON, 'multipart/form-data'])) {
     next();
     return;
   }

@@ -631,8 +631,8 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Import CRM history (canonical NDJSON, docs/import.md) in the background
-     * @description The body (`Content-Type: application/x-ndjson`, at most 256 MiB, within HTTP_REQUEST_TIMEOUT_MS) is streamed to a temporary file; the first record must be the canonical header. Answers 202 with the import id at once; `GET /imports/{id}` follows its progress and gives the report. Events are written with actorId = the token sub and the source provenance; posting the same file again appends nothing.
+     * Import CRM history (canonical NDJSON, or a Salesforce/HubSpot/Pipedrive export) in the background
+     * @description The body (at most 256 MiB in all, within HTTP_REQUEST_TIMEOUT_MS) is streamed to temporary files. `application/x-ndjson`: the canonical file, whose first record must be the canonical header (else 400 `not-canonical`). `multipart/form-data`: a vendor export — field `format` (`salesforce`, `hubspot`, `pipedrive`), part `stageMap` (the stage map JSON) and one or more parts `files` (the export files); a part missing or unknown is 400 `invalid-upload`, a file of the wrong format or an unusable stage map 400 `not-a-vendor-export` (docs/import.md). Answers 202 with the import id at once; `GET /imports/{id}` follows its progress and gives the report. Events are written with actorId = the token sub and the source provenance; posting the same files again appends nothing.
      *
      *     **Access:** roles `admin`, `importer` (permission `imports:write`: A historic import writes back-dated history for many deals at once, under the importer's name with each change's source provenance (docs/import.md): a migration job's role, given to the principal that runs it, not to people who work deals.) Others get 403.
      */
@@ -9659,10 +9659,20 @@ export interface operations {
       path?: never;
       cookie?: never;
     };
-    /** @description The canonical import file: one JSON record per line, the header first (docs/import.md) */
     requestBody: {
       content: {
         'application/x-ndjson': string;
+        'multipart/form-data': {
+          /** @enum {string} */
+          format: 'salesforce' | 'hubspot' | 'pipedrive';
+          /**
+           * Format: binary
+           * @description The stage map (docs/import.md, "The stage map")
+           */
+          stageMap: string;
+          /** @description The export files: Salesforce Opportunity and OpportunityHistory CSV; HubSpot deal pages (JSON); Pipedrive deals and flows (JSON) */
+          files: string[];
+        };
       };
     };
     responses: {
@@ -9677,7 +9687,7 @@ export interface operations {
           'application/json': components['schemas']['ImportJobDto'];
         };
       };
-      /** @description The body is not a canonical import file (`not-canonical`), or an Idempotency-Key was sent (`idempotency-key-not-supported`: an import is idempotent by its source ids; post the same file again) */
+      /** @description The body is not a canonical import file (`not-canonical`), a multipart body lacks or has unknown parts (`invalid-upload`), a vendor file is not of its format or the stage map is unusable (`not-a-vendor-export`), or an Idempotency-Key was sent (`idempotency-key-not-supported`: an import is idempotent by its source ids; post the same file again) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -9689,9 +9699,11 @@ export interface operations {
               | 'idempotency-key-not-supported'
               | 'invalid-characters'
               | 'invalid-query'
+              | 'invalid-upload'
               | 'json-too-deep'
               | 'malformed-http'
               | 'malformed-json'
+              | 'not-a-vendor-export'
               | 'not-canonical';
           };
         };
@@ -9744,7 +9756,7 @@ export interface operations {
           };
         };
       };
-      /** @description The body is not application/x-ndjson (`unsupported-media-type`) */
+      /** @description The body is neither application/x-ndjson nor multipart/form-data (`unsupported-media-type`) */
       415: {
         headers: {
           [name: string]: unknown;

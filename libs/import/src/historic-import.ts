@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { isDomainError } from '@dealstream/decider';
-import { domainEventOf, type EventStore } from '@dealstream/event-store';
+import { domainEventOf, type EventStore, type RecordedEvent } from '@dealstream/event-store';
 import {
   dealDecider,
   dealStreamName,
@@ -30,7 +30,13 @@ import type {
 } from './canonical/canonical-records.js';
 import { importIds } from './import-ids.js';
 import { ReportBuilder, type ImportProgress, type ImportReport } from './import-report.js';
-import { ImportRefusalError, writePlannedStream, type PlannedEvent } from './imported-stream.js';
+import {
+  ImportRefusalError,
+  appendPlanned,
+  plannedSuffix,
+  writePlannedStream,
+  type PlannedEvent,
+} from './imported-stream.js';
 import { PipelineHistory } from './pipeline-history.js';
 
 export interface HistoricImportOptions {
@@ -42,6 +48,32 @@ export interface HistoricImportOptions {
   /** Validate and decide everything, write nothing. */
   readonly dryRun?: boolean;
   readonly onProgress?: (progress: ImportProgress) => void;
+  /**
+   * Deals are decided in memory and written in batches of about this many events (default
+   * DEFAULT_IMPORT_BATCH_EVENTS): one read of all their streams, then every deal's append at once (the
+   * store groups them into multi-stream calls). Each deal is still its own append, whole or not at all.
+   */
+  readonly batchEvents?: number;
+}
+
+/** See HistoricImportOptions.batchEvents: large enough to amortise round trips, small enough to stay flat in memory. */
+export const DEFAULT_IMPORT_BATCH_EVENTS = 5_000;
+
+/** A line refused on its own, waiting to be reported after the deals before it. */
+interface PendingLine {
+  readonly line: { readonly sourceId?: string; readonly ref: LineRef; readonly code: string; readonly reason: string };
+}
+
+/** A deal block decided (or refused while deciding), waiting for its batch to be written. */
+interface PendingDeal {
+  readonly block: DealBlock;
+  readonly streamId?: string;
+  readonly plan?: readonly PlannedEvent[];
+  readonly timeline?: DealOutcome['parentTimeline'];
+  refusal?: ImportRefusalError;
+  /** Refused without replacing what the run remembers of this source id (a duplicate of an earlier deal). */
+  readonly keepEarlier?: boolean;
+  appended?: readonly string[];
 }
 
 interface Sequenced<R> {
@@ -124,20 +156,36 @@ class ImportRun {
   private block: DealBlock | undefined;
   private readonly outcomes = new Map<string, DealOutcome>();
   private readonly importId: string;
+  private readonly batchEvents: number;
+  /** Deals decided and not written yet, in input order; their source ids; their planned events. */
+  private pending: (PendingDeal | PendingLine)[] = [];
+  private readonly pendingIds = new Set<string>();
+  private pendingEvents = 0;
+  private readonly stageIdCache = new Map<string, string>();
+  /** The batch being written while the next one is decided (never rejects: it answers its failure). */
+  private writing: { readonly done: Promise<unknown>; readonly ids: ReadonlySet<string> } | undefined;
 
   constructor(private readonly options: HistoricImportOptions) {
     this.importId = options.importId ?? randomUUID();
+    this.batchEvents = Math.max(1, options.batchEvents ?? DEFAULT_IMPORT_BATCH_EVENTS);
     this.report = new ReportBuilder(this.importId, options.dryRun ?? false);
   }
 
   async consume(lines: AsyncIterable<SourcedLine>): Promise<ImportReport> {
-    for await (const line of lines) {
-      this.report.records++;
-      this.seq++;
-      await this.take(line);
+    try {
+      for await (const line of lines) {
+        this.report.records++;
+        this.seq++;
+        await this.take(line);
+      }
+    } catch (error) {
+      await this.writing?.done; // the batch being written ends whole before the run stops
+      throw error;
     }
     await this.finishBlock();
     await this.writePipelines();
+    await this.flush();
+    await this.settle();
     return this.report.build();
   }
 
@@ -159,7 +207,7 @@ class ImportRun {
       } else if (this.block && (deal === undefined || deal === this.block.sourceId)) {
         this.block.error ??= { ref, code: line.code ?? 'invalid-record', reason: line.error };
       } else {
-        this.report.refuse('line', deal, ref, line.code ?? 'invalid-record', line.error);
+        this.refuseLine(deal, ref, line.code ?? 'invalid-record', line.error);
       }
       return;
     }
@@ -172,8 +220,7 @@ class ImportRun {
       case 'pipeline':
       case 'pipeline-change': {
         if (this.pipelinesWritten) {
-          this.report.refuse(
-            'line',
+          this.refuseLine(
             record.type === 'pipeline' ? record.sourceId : record.pipeline,
             ref,
             'pipeline-after-deals',
@@ -207,8 +254,7 @@ class ImportRun {
       case 'deal-change':
         await this.writePipelines();
         if (!this.block || this.block.sourceId !== record.deal) {
-          this.report.refuse(
-            'line',
+          this.refuseLine(
             record.deal,
             ref,
             'change-outside-deal-block',
@@ -221,6 +267,12 @@ class ImportRun {
     }
   }
 
+  /** A line refused on its own: reported after the deals read before it (queued while any wait to be written). */
+  private refuseLine(sourceId: string | undefined, ref: LineRef, code: string, reason: string): void {
+    if (this.pending.length === 0 && !this.writing) this.report.refuse('line', sourceId, ref, code, reason);
+    else this.pending.push({ line: { ...(sourceId !== undefined ? { sourceId } : {}), ref, code, reason } });
+  }
+
   private async startBlock(block: DealBlock): Promise<void> {
     await this.finishBlock();
     this.block = block;
@@ -230,22 +282,108 @@ class ImportRun {
     const block = this.block;
     this.block = undefined;
     if (!block) return;
+    // A deal decided against what the store holds: the same source id, or a follow-on's parent, still
+    // pending would be read before it is written. Write the batch first (rare: repeats, follow-ons).
+    const parent = block.deal?.record.parent;
+    const waitsFor = (ids: ReadonlySet<string>) => ids.has(block.sourceId) || (parent !== undefined && ids.has(parent));
+    if (waitsFor(this.pendingIds)) {
+      await this.flush();
+      await this.settle();
+    } else if (this.writing && waitsFor(this.writing.ids)) await this.settle();
+    let pending: PendingDeal;
     try {
-      const outcome = await this.importDeal(block);
-      if (outcome === 'refused') return;
-      if (outcome.length > 0) this.report.deals.imported++;
-      else this.report.deals.unchanged++;
-      this.report.countEvents(outcome);
+      pending = await this.decideDeal(block);
     } catch (error) {
       if (!(error instanceof ImportRefusalError)) throw error;
-      this.report.refuse('deal', block.sourceId, error.ref, error.code, error.message);
-      this.remember(block, true);
+      pending = { block, refusal: error };
     }
-    this.options.onProgress?.({
-      records: this.report.records,
-      deals: this.outcomes.size,
-      events: this.report.appended,
-    });
+    this.pending.push(pending);
+    this.pendingIds.add(block.sourceId);
+    this.pendingEvents += pending.plan?.length ?? 0;
+    if (this.pendingEvents >= this.batchEvents) await this.flush();
+  }
+
+  /**
+   * Starts writing the pending deals, once the batch before is written: deciding the next batch goes
+   * on meanwhile (Node decides while PostgreSQL appends). `settle` waits for the write.
+   */
+  private async flush(): Promise<void> {
+    await this.settle();
+    const batch = this.pending;
+    if (batch.length === 0) return;
+    this.pending = [];
+    const ids = new Set(this.pendingIds);
+    this.pendingIds.clear();
+    this.pendingEvents = 0;
+    this.writing = {
+      done: this.writeBatch(batch).then(
+        () => undefined,
+        (error: unknown) => ({ error }),
+      ),
+      ids,
+    };
+  }
+
+  /** Waits for the batch being written; its failure (a database fault) fails the run. */
+  private async settle(): Promise<void> {
+    const writing = this.writing;
+    this.writing = undefined;
+    const failed = (await writing?.done) as { error: unknown } | undefined;
+    if (failed) throw failed.error;
+  }
+
+  /**
+   * Writes a batch: one read of all its streams, what each lacks decided against it, then every deal's
+   * append at once (each deal one append: whole or not at all; the store groups them into multi-stream
+   * calls). Then the report and the run's memory of each, in input order.
+   */
+  private async writeBatch(batch: readonly (PendingDeal | PendingLine)[]): Promise<void> {
+    const decided = batch.filter(
+      (entry): entry is PendingDeal => 'block' in entry && entry.plan !== undefined && entry.refusal === undefined,
+    );
+    const stored = await readStreams(
+      this.options.store,
+      decided.map((entry) => entry.streamId!),
+    );
+    const context = this.writeContext();
+    const failures: unknown[] = [];
+    await Promise.all(
+      decided.map(async (entry) => {
+        const streamEvents = stored.get(entry.streamId!) ?? [];
+        try {
+          const suffix = plannedSuffix(entry.streamId!, entry.plan!, streamEvents);
+          await appendPlanned(context, entry.streamId!, suffix, streamEvents);
+          entry.appended = suffix.map((event) => event.type);
+        } catch (error) {
+          if (error instanceof ImportRefusalError) entry.refusal = error;
+          else failures.push(error);
+        }
+      }),
+    );
+    if (failures.length > 0) throw failures[0];
+    for (const entry of batch) {
+      if ('line' in entry) {
+        const { sourceId, ref, code, reason } = entry.line;
+        this.report.refuse('line', sourceId, ref, code, reason);
+        continue;
+      }
+      const { block } = entry;
+      if (entry.refusal) {
+        this.report.refuse('deal', block.sourceId, entry.refusal.ref, entry.refusal.code, entry.refusal.message);
+        if (!entry.keepEarlier) this.remember(block, true);
+      } else {
+        const appended = entry.appended ?? [];
+        if (appended.length > 0) this.report.deals.imported++;
+        else this.report.deals.unchanged++;
+        this.report.countEvents(appended);
+        this.remember(block, false, entry.timeline);
+      }
+      this.options.onProgress?.({
+        records: this.report.records,
+        deals: this.outcomes.size,
+        events: this.report.appended,
+      });
+    }
   }
 
   private remember(block: DealBlock, refused: boolean, timeline?: DealOutcome['parentTimeline']): void {
@@ -258,27 +396,28 @@ class ImportRun {
     });
   }
 
-  /** Decides one deal's whole history in memory, then writes what is new in one append. */
-  private async importDeal(block: DealBlock): Promise<string[] | 'refused'> {
+  /** Decides one deal's whole history in memory (written by the next flush). */
+  private async decideDeal(block: DealBlock): Promise<PendingDeal> {
     if (block.error) throw new ImportRefusalError(block.error.code, block.error.ref, block.error.reason);
     const deal = block.deal!;
     const earlier = this.outcomes.get(block.sourceId);
     if (earlier && earlier.contentHash !== digest(deal.record)) {
-      this.report.refuse(
-        'deal',
-        block.sourceId,
-        deal.ref,
-        'duplicate-source-id',
-        `deal ${block.sourceId} appears again with other content (first at ${earlier.ref.file}:${earlier.ref.line})`,
-      );
-      return 'refused';
+      return {
+        block,
+        keepEarlier: true,
+        refusal: new ImportRefusalError(
+          'duplicate-source-id',
+          deal.ref,
+          `deal ${block.sourceId} appears again with other content (first at ${earlier.ref.file}:${earlier.ref.line})`,
+        ),
+      };
     }
     const changes = dedupeChanges(block.changes, deal);
     const pipeline = await this.pipeline(deal.record.pipeline, deal.ref);
     for (const { record, ref } of [deal, ...changes]) {
       const stages = stageRefs(record);
       for (const stage of stages) {
-        if (!pipeline.stageIds.has(importIds.stage(this.sourceSystem, pipeline.sourceId, stage))) {
+        if (!pipeline.stageIds.has(this.stageId(pipeline.sourceId, stage))) {
           throw new ImportRefusalError(
             'unknown-stage',
             ref,
@@ -339,7 +478,7 @@ class ImportRun {
       }
       return snapshot;
     };
-    const stageId = (stage: string) => importIds.stage(this.sourceSystem, pipeline.sourceId, stage);
+    const stageId = (stage: string) => this.stageId(pipeline.sourceId, stage);
 
     const record = deal.record;
     const fields = {
@@ -392,9 +531,12 @@ class ImportRun {
         change,
       );
     }
-    const written = await writePlannedStream(this.writeContext(), dealStreamName(dealId), plan);
-    this.remember(block, false, everWon ? parentTimeline(history) : undefined);
-    return written;
+    return {
+      block,
+      streamId: dealStreamName(dealId),
+      plan,
+      ...(everWon ? { timeline: parentTimeline(history) } : {}),
+    };
   }
 
   /** The won parent's state at the follow-on's creation: from this run, or from an earlier import. */
@@ -573,6 +715,17 @@ class ImportRun {
     return { history: PipelineHistory.fromEvents(sourceId, pipelineId, timeline), plan };
   }
 
+  /** A stage's derived id, remembered (deals name the same few stages over and over). */
+  private stageId(pipeline: string, stage: string): string {
+    const key = `${pipeline}\u0000${stage}`;
+    let id = this.stageIdCache.get(key);
+    if (id === undefined) {
+      id = importIds.stage(this.sourceSystem, pipeline, stage);
+      if (this.stageIdCache.size < 100_000) this.stageIdCache.set(key, id);
+    }
+    return id;
+  }
+
   private writeContext() {
     return {
       store: this.options.store,
@@ -582,6 +735,14 @@ class ImportRun {
       dryRun: this.options.dryRun ?? false,
     };
   }
+}
+
+/** Whole streams, in one read when the store can (`readStreams`), else one by one. */
+async function readStreams(store: EventStore, streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+  if (store.readStreams) return store.readStreams(streamIds);
+  const streams = new Map<string, RecordedEvent[]>();
+  for (const streamId of streamIds) streams.set(streamId, await store.readStream(streamId));
+  return streams;
 }
 
 /** The same change twice (an overlapping export) counts once; the same record id with other content refuses the deal. */

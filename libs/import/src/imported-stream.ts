@@ -40,14 +40,8 @@ const sameContent = (stored: RecordedEvent, planned: PlannedEvent) =>
   canonicalize(stored.data) === canonicalize(planned.data);
 
 /**
- * Brings one stream up to the planned history, idempotently, in one append:
- * - the stream holds a prefix of the plan (same ids, same content): the rest is appended at the
- *   stream's revision (nothing when the whole plan is there) — a re-run or an overlapping export;
- * - the stream holds the plan's prefix followed by events no import wrote (live writes): fine when the
- *   plan has nothing more, else refused `deal-has-live-events` (see docs/import.md);
- * - anything else (an imported event the plan no longer has, or has with other content): refused
- *   `history-diverged`, nothing written.
- * Returns the types appended (or, dry run, that would be).
+ * Brings one stream up to the planned history, idempotently, in one append (`plannedSuffix`, then
+ * `appendPlanned`). Returns the types appended (or, dry run, that would be).
  */
 export async function writePlannedStream(
   context: StreamWriteContext,
@@ -55,6 +49,25 @@ export async function writePlannedStream(
   plan: readonly PlannedEvent[],
 ): Promise<string[]> {
   const stored = await context.store.readStream(streamId);
+  const suffix = plannedSuffix(streamId, plan, stored);
+  await appendPlanned(context, streamId, suffix, stored);
+  return suffix.map((event) => event.type);
+}
+
+/**
+ * What of the plan a stream does not hold yet, compared with what it holds (`stored`, the whole stream):
+ * - the stream holds a prefix of the plan (same ids, same content): the rest (nothing when the whole
+ *   plan is there) — a re-run or an overlapping export;
+ * - the stream holds the plan's prefix followed by events no import wrote (live writes): fine when the
+ *   plan has nothing more, else refused `deal-has-live-events` (see docs/import.md);
+ * - anything else (an imported event the plan no longer has, or has with other content): refused
+ *   `history-diverged`.
+ */
+export function plannedSuffix(
+  streamId: string,
+  plan: readonly PlannedEvent[],
+  stored: readonly RecordedEvent[],
+): readonly PlannedEvent[] {
   let matched = 0;
   while (matched < stored.length && matched < plan.length && stored[matched].eventId === plan[matched].eventId) {
     if (!sameContent(stored[matched], plan[matched])) {
@@ -77,47 +90,57 @@ export async function writePlannedStream(
     );
   }
   const suffix = plan.slice(matched);
-  if (suffix.length === 0) return [];
-  if (rest.length > 0) {
+  if (suffix.length > 0 && rest.length > 0) {
     throw new ImportRefusalError(
       'deal-has-live-events',
       suffix[0].ref,
       `${streamId} has ${rest.length} event(s) written in dealstream since it was imported (from revision ${rest[0].revision}); imported changes are not appended after live ones`,
     );
   }
-  if (!context.dryRun) {
-    const events: NewEvent[] = suffix.map((event) => ({
-      eventId: event.eventId,
-      type: event.type,
-      data: event.data,
-      metadata: {
-        actorId: context.actorId,
-        commandId: event.commandId,
-        correlationId: context.importId,
-        causationId: event.commandId,
-        occurredAt: event.occurredAt,
-        provenance: {
-          importId: context.importId,
-          sourceSystem: context.sourceSystem,
-          sourceRecordId: event.sourceRecordId,
-          sourceActor: event.sourceActor,
-        },
+  return suffix;
+}
+
+/**
+ * Appends `suffix` (from `plannedSuffix`) in one append at the revision `stored` ends at; nothing in
+ * a dry run or when it is empty. A stream that moved meanwhile: refused `concurrent-write`.
+ */
+export async function appendPlanned(
+  context: StreamWriteContext,
+  streamId: string,
+  suffix: readonly PlannedEvent[],
+  stored: readonly RecordedEvent[],
+): Promise<void> {
+  if (suffix.length === 0 || context.dryRun) return;
+  const events: NewEvent[] = suffix.map((event) => ({
+    eventId: event.eventId,
+    type: event.type,
+    data: event.data,
+    metadata: {
+      actorId: context.actorId,
+      commandId: event.commandId,
+      correlationId: context.importId,
+      causationId: event.commandId,
+      occurredAt: event.occurredAt,
+      provenance: {
+        importId: context.importId,
+        sourceSystem: context.sourceSystem,
+        sourceRecordId: event.sourceRecordId,
+        sourceActor: event.sourceActor,
       },
-    }));
-    try {
-      await context.store.appendToStream(streamId, events, {
-        expectedRevision: stored.length === 0 ? 'no_stream' : stored.at(-1)!.revision,
-      });
-    } catch (error) {
-      if (isEventStoreError(error, 'wrong-expected-revision') || isEventStoreError(error, 'idempotency-conflict')) {
-        throw new ImportRefusalError(
-          'concurrent-write',
-          suffix[0].ref,
-          `${streamId} changed while it was imported; run the import again`,
-        );
-      }
-      throw error;
+    },
+  }));
+  try {
+    await context.store.appendToStream(streamId, events, {
+      expectedRevision: stored.length === 0 ? 'no_stream' : stored.at(-1)!.revision,
+    });
+  } catch (error) {
+    if (isEventStoreError(error, 'wrong-expected-revision') || isEventStoreError(error, 'idempotency-conflict')) {
+      throw new ImportRefusalError(
+        'concurrent-write',
+        suffix[0].ref,
+        `${streamId} changed while it was imported; run the import again`,
+      );
     }
+    throw error;
   }
-  return suffix.map((event) => event.type);
 }

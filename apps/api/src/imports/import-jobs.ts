@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { sql } from 'kysely';
 import type { Database } from '@dealstream/database';
 import type { EventStore } from '@dealstream/event-store';
 import {
   ImportFormatError,
-  readCanonicalFiles,
   runHistoricImport,
+  type SourcedLine,
   type ImportProgress,
   type ImportReport,
 } from '@dealstream/import';
@@ -56,8 +55,16 @@ export class ImportJobs implements OnApplicationShutdown {
     return this.database.db;
   }
 
-  /** Starts importing `file` (its temporary folder is deleted afterwards) in the background; answers once the job is recorded. */
-  async start(store: EventStore, file: string, actorId: string): Promise<ImportJobView> {
+  /**
+   * Starts importing `input.lines` in the background (`input.dir`, its temporary folder, is deleted
+   * afterwards); answers once the job is recorded. `input.rename` turns the temporary paths in an error
+   * or a refusal into what the client sent (`body`, a part's file name).
+   */
+  async start(
+    store: EventStore,
+    input: { dir: string; lines: AsyncIterable<SourcedLine>; rename: (text: string) => string },
+    actorId: string,
+  ): Promise<ImportJobView> {
     const importId = randomUUID();
     const job: ImportJobView = {
       importId,
@@ -112,7 +119,7 @@ export class ImportJobs implements OnApplicationShutdown {
     let lastProgress = 0;
     // Not awaited: the import runs in the background. A shutdown interrupts it between or inside one
     // deal's append (each deal is one append: written whole or not at all); posting the file again completes it.
-    void runHistoricImport(readCanonicalFiles([file]), {
+    void runHistoricImport(input.lines, {
       store,
       actorId,
       importId,
@@ -125,7 +132,10 @@ export class ImportJobs implements OnApplicationShutdown {
       .then((report) =>
         write({
           status: 'done',
-          report,
+          report: {
+            ...report,
+            refusals: report.refusals.map((refusal) => ({ ...refusal, file: input.rename(refusal.file) })),
+          },
           progress: {
             records: report.records,
             deals: report.deals.imported + report.deals.unchanged + report.deals.refused,
@@ -138,14 +148,14 @@ export class ImportJobs implements OnApplicationShutdown {
           status: 'failed',
           error:
             error instanceof ImportFormatError
-              ? error.message.replace(file, 'body')
+              ? input.rename(error.message)
               : `stopped: ${error instanceof Error ? error.message : String(error)}; post the same file again to complete it`,
         }),
       )
       .finally(() => {
         clearInterval(heartbeat);
         this.heartbeats.delete(heartbeat);
-        return rm(dirname(file), { recursive: true, force: true });
+        return rm(input.dir, { recursive: true, force: true });
       });
     return job;
   }

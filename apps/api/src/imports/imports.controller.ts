@@ -1,15 +1,22 @@
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import type { EventStore } from '@dealstream/event-store';
-import { parseCanonicalLine } from '@dealstream/import';
+import {
+  ImportFormatError,
+  parseCanonicalLine,
+  readCanonicalFiles,
+  readVendorExport,
+  type SourcedLine,
+} from '@dealstream/import';
 import type { Principal } from '../auth/auth.decorators.js';
 import { CurrentPrincipal } from '../auth/auth.decorators.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
@@ -18,10 +25,16 @@ import { ApiProblem } from '../problem/api-problem.js';
 import { AUTHENTICATED, DATABASE_FAULTS, mergeProblems } from '../problem/problem-catalogue.js';
 import { ImportJobDto } from './import-job.dto.js';
 import { ImportJobs, type ImportJobView } from './import-jobs.js';
+import { MULTIPART, readVendorUpload } from './vendor-upload.js';
 
 /** Largest NDJSON body (bytes) a POST /imports takes; larger histories: split the file, or use the CLI. */
 const IMPORT_BODY_LIMIT_BYTES = 256 * 1024 * 1024;
 export const NDJSON = 'application/x-ndjson';
+
+/** The raw Node request under a framework's (express: the request itself; Fastify: `request.raw`). */
+function rawRequest(request: Request | { raw: IncomingMessage }): IncomingMessage {
+  return 'raw' in request && typeof request.raw === 'object' ? request.raw : (request as IncomingMessage);
+}
 
 /** Historic import over HTTP: the body is streamed to a temporary file, then imported in the background. */
 @ApiTags('imports')
@@ -35,17 +48,44 @@ export class ImportsController {
   @Post()
   @HttpCode(202)
   @ApiBearerAuth()
-  @ApiConsumes(NDJSON)
-  @ApiBody({
-    required: true,
-    description: 'The canonical import file: one JSON record per line, the header first (docs/import.md)',
-    schema: { type: 'string' },
-  })
   @ApiOperation({
-    summary: 'Import CRM history (canonical NDJSON, docs/import.md) in the background',
+    summary: 'Import CRM history (canonical NDJSON, or a Salesforce/HubSpot/Pipedrive export) in the background',
     description:
-      'The body (`Content-Type: application/x-ndjson`, at most 256 MiB, within HTTP_REQUEST_TIMEOUT_MS) is streamed to a temporary file; the first record must be the canonical header. ' +
-      'Answers 202 with the import id at once; `GET /imports/{id}` follows its progress and gives the report. Events are written with actorId = the token sub and the source provenance; posting the same file again appends nothing.',
+      'The body (at most 256 MiB in all, within HTTP_REQUEST_TIMEOUT_MS) is streamed to temporary files. ' +
+      '`application/x-ndjson`: the canonical file, whose first record must be the canonical header (else 400 `not-canonical`). ' +
+      '`multipart/form-data`: a vendor export — field `format` (`salesforce`, `hubspot`, `pipedrive`), part `stageMap` (the stage map JSON) and one or more parts `files` (the export files); a part missing or unknown is 400 `invalid-upload`, a file of the wrong format or an unusable stage map 400 `not-a-vendor-export` (docs/import.md). ' +
+      'Answers 202 with the import id at once; `GET /imports/{id}` follows its progress and gives the report. Events are written with actorId = the token sub and the source provenance; posting the same files again appends nothing.',
+    requestBody: {
+      required: true,
+      content: {
+        [NDJSON]: {
+          schema: {
+            type: 'string',
+            description: 'The canonical import file: one JSON record per line, the header first (docs/import.md)',
+          },
+        },
+        [MULTIPART]: {
+          schema: {
+            type: 'object',
+            required: ['format', 'stageMap', 'files'],
+            properties: {
+              format: { type: 'string', enum: ['salesforce', 'hubspot', 'pipedrive'] },
+              stageMap: {
+                type: 'string',
+                format: 'binary',
+                description: 'The stage map (docs/import.md, "The stage map")',
+              },
+              files: {
+                type: 'array',
+                items: { type: 'string', format: 'binary' },
+                description:
+                  'The export files: Salesforce Opportunity and OpportunityHistory CSV; HubSpot deal pages (JSON); Pipedrive deals and flows (JSON)',
+              },
+            },
+          },
+        },
+      },
+    },
   })
   @ApiResponse({
     status: 202,
@@ -55,14 +95,14 @@ export class ImportsController {
   })
   @ApiProblemResponses(
     mergeProblems(AUTHENTICATED, DATABASE_FAULTS, {
-      400: ['not-canonical', 'idempotency-key-not-supported'],
+      400: ['not-canonical', 'invalid-upload', 'not-a-vendor-export', 'idempotency-key-not-supported'],
       413: ['body-too-large'],
       415: ['unsupported-media-type'],
     }),
     {
-      400: 'The body is not a canonical import file (`not-canonical`), or an Idempotency-Key was sent (`idempotency-key-not-supported`: an import is idempotent by its source ids; post the same file again)',
+      400: 'The body is not a canonical import file (`not-canonical`), a multipart body lacks or has unknown parts (`invalid-upload`), a vendor file is not of its format or the stage map is unusable (`not-a-vendor-export`), or an Idempotency-Key was sent (`idempotency-key-not-supported`: an import is idempotent by its source ids; post the same file again)',
       413: 'The body is larger than 256 MiB (`body-too-large`)',
-      415: 'The body is not application/x-ndjson (`unsupported-media-type`)',
+      415: 'The body is neither application/x-ndjson nor multipart/form-data (`unsupported-media-type`)',
     },
   )
   async start(
@@ -77,9 +117,20 @@ export class ImportsController {
         'An import is idempotent by its source ids: post the same file again instead of sending Idempotency-Key',
       );
     }
-    if (!request.is(NDJSON))
-      throw new ApiProblem(415, 'unsupported-media-type', `Send the history as ${NDJSON} (docs/import.md)`);
+    const multipart = request.is(MULTIPART) === MULTIPART;
+    if (!multipart && !request.is(NDJSON))
+      throw new ApiProblem(
+        415,
+        'unsupported-media-type',
+        `Send the history as ${NDJSON} (canonical) or as ${MULTIPART} (a vendor export; docs/import.md)`,
+      );
     const dir = await mkdtemp(join(tmpdir(), 'dealstream-import-'));
+    if (multipart) {
+      const lines = await this.vendorLines(request, dir);
+      const job = await this.jobs.start(this.store, lines, principal.actorId);
+      response.setHeader('Location', `/imports/${job.importId}`);
+      return job;
+    }
     const file = join(dir, 'body.ndjson');
     try {
       // Past the limit the rest is read and dropped (not written), so the client gets its 413 on a
@@ -107,9 +158,46 @@ export class ImportsController {
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
-    const job = await this.jobs.start(this.store, file, principal.actorId);
+    const job = await this.jobs.start(
+      this.store,
+      { dir, lines: readCanonicalFiles([file]), rename: (text) => text.replaceAll(file, 'body') },
+      principal.actorId,
+    );
     response.setHeader('Location', `/imports/${job.importId}`);
     return job;
+  }
+
+  /**
+   * A vendor export's parts written to `dir`, the adapter started and checked up to its first line
+   * (it reads the stage map and checks every file before yielding it): a file of the wrong format is a
+   * 400 now, nothing imported. The lines, the first one given back, go to the job.
+   */
+  private async vendorLines(request: Request, dir: string) {
+    try {
+      const upload = await readVendorUpload(rawRequest(request), dir, IMPORT_BODY_LIMIT_BYTES);
+      const rename = (text: string) => {
+        let named = text;
+        for (const [path, name] of upload.names) named = named.replaceAll(path, name);
+        return named;
+      };
+      const lines = readVendorExport(upload.format, upload.files, upload.stageMap);
+      let first: IteratorResult<SourcedLine>;
+      try {
+        first = await lines.next();
+      } catch (error) {
+        if (!(error instanceof ImportFormatError)) throw error;
+        throw new ApiProblem(400, 'not-a-vendor-export', rename(error.message));
+      }
+      async function* resumed(): AsyncGenerator<SourcedLine> {
+        if (first.done) return;
+        yield first.value;
+        yield* lines;
+      }
+      return { dir, lines: resumed(), rename };
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      throw error;
+    }
   }
 
   @Get(':id')

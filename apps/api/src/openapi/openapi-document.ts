@@ -12,7 +12,7 @@ type LicenseObject = NonNullable<OpenAPIObject['info']['license']>;
  * document does, and every move has its entry in docs/api-changes.md (a test holds the committed
  * snapshot docs/openapi.json, this version and the changelog's latest entry together).
  */
-const API_VERSION = '1.18.0';
+const API_VERSION = '1.19.0';
 
 /** The OpenAPI 3.1 document of the app's routes, as `/openapi.json` serves it. */
 export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {

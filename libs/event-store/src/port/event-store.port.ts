@@ -38,6 +38,13 @@ export interface EventStore {
     options?: ReadStreamOptions,
   ): Promise<RecordedEvent<E>[]>;
 
+  /**
+   * Optional: several whole streams in one read (bulk writers such as the historic import compare
+   * many streams before one batched append). Every id asked for is a key of the answer; a stream
+   * that does not exist maps to `[]`. Without it, callers read the streams one by one.
+   */
+  readStreams?(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>>;
+
   /** The revision of the stream's last event, or undefined when the stream does not exist. */
   streamRevision(streamId: string): Promise<StreamRevision | undefined>;
 

@@ -220,6 +220,24 @@ export class SqlEventStore implements EventStore {
     return rows.map(toRecordedEvent);
   }
 
+  async readStreams(streamIds: readonly string[]): Promise<Map<string, RecordedEvent[]>> {
+    const streams = new Map<string, RecordedEvent[]>(streamIds.map((streamId) => [streamId, []]));
+    if (streamIds.length === 0) return streams;
+    try {
+      const rows = await selectEvents(this.db)
+        .where('e.stream_id', '=', (eb) =>
+          eb.fn.any(eb.cast<readonly string[]>(eb.val([...streamIds]), sql.raw('text[]'))),
+        )
+        .orderBy('e.stream_id')
+        .orderBy('e.stream_revision')
+        .execute();
+      for (const row of rows) streams.get(row.stream_id)!.push(toRecordedEvent(row));
+      return streams;
+    } catch (error) {
+      throw mapSqlFault(error, `readStreams (${streamIds.length} streams)`);
+    }
+  }
+
   async streamRevision(streamId: string): Promise<StreamRevision | undefined> {
     try {
       return await this.headRevision(streamId);

@@ -1,7 +1,7 @@
 import { ImportFormatError } from '../canonical/canonical-reader.js';
 import type { LineRef, SourcedLine } from '../canonical/canonical-records.js';
 import { dealBlock, refusedDeal, type VendorChange } from './deal-timeline.js';
-import { lineAt, readJsonFile } from './json-lines.js';
+import { jsonArrayItems } from './json-lines.js';
 import { readStageMap, type StageMap, type StageOutcome } from './stage-map.js';
 import { minorUnits, vendorDate, vendorInstant } from './vendor-values.js';
 
@@ -33,32 +33,30 @@ interface Version {
  * close date only when set within a minute of the creation); every later version is a change, by
  * its `updatedByUserId` (or `sourceId`, `sourceType`). HubSpot versions carry no id: a change's
  * record id is deal id, property and timestamp, the same in every export. Archived deals are skipped.
- * Each file is read whole (a page of the API: split larger exports the way the API pages them).
+ * Files are streamed, one deal at a time (read twice: checked whole first, then imported).
  */
 export async function* readHubSpotExport(files: readonly string[], stageMapFile: string): AsyncGenerator<SourcedLine> {
   const map = await readStageMap(stageMapFile);
-  const pages: { file: string; deals: unknown[]; path: string; lines: Map<string, number> }[] = [];
-  for (const file of files) {
-    const { json, lines } = await readJsonFile(file);
-    const deals = Array.isArray(json) ? json : isObject(json) && Array.isArray(json.results) ? json.results : undefined;
-    const path = Array.isArray(json) ? '' : 'results';
-    if (!deals || !deals.every((deal) => isObject(deal) && isObject(deal.properties)))
-      throw new ImportFormatError(
-        file,
-        1,
-        'not a HubSpot deals export: expected {"results": [{"id", "properties", "propertiesWithHistory"}, …]}',
-      );
-    pages.push({ file, deals, path, lines });
-  }
+  // First pass: every file is JSON of the expected shape (else nothing is imported), item by item.
+  for (const file of files) for await (const item of dealItems(file)) void item;
   yield { ref: { file: map.file, line: 1 }, record: map.header };
   for (const pipeline of map.pipelines) yield { ref: { file: map.file, line: pipeline.line }, record: pipeline.record };
-  for (const { file, deals, path, lines } of pages) {
-    for (const [index, deal] of (deals as Json[]).entries()) {
-      const at = path === '' ? String(index) : `${path}.${index}`;
-      const refAt = (sub: string): LineRef => ({ file, line: lineAt(lines, sub === '' ? at : `${at}.${sub}`) });
+  for (const file of files) {
+    for await (const { deal, lineOf } of dealItems(file)) {
       if (deal.archived === true) continue;
-      yield* hubspotDeal(deal, refAt, map);
+      yield* hubspotDeal(deal, (sub) => ({ file, line: lineOf(sub) }), map);
     }
+  }
+}
+
+const NOT_HUBSPOT =
+  'not a HubSpot deals export: expected {"results": [{"id", "properties", "propertiesWithHistory"}, …]}';
+
+/** The deals of one file (a page `{"results": […]}` or a bare array), streamed: memory holds one deal. */
+async function* dealItems(file: string): AsyncGenerator<{ deal: Json; lineOf: (path: string) => number }> {
+  for await (const { value, lineOf } of jsonArrayItems(file, 'results', NOT_HUBSPOT)) {
+    if (!isObject(value) || !isObject(value.properties)) throw new ImportFormatError(file, 1, NOT_HUBSPOT); // the file's verdict, at its start
+    yield { deal: value, lineOf };
   }
 }
 

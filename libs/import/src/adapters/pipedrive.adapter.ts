@@ -1,7 +1,7 @@
 import { ImportFormatError } from '../canonical/canonical-reader.js';
 import type { LineRef, SourcedLine } from '../canonical/canonical-records.js';
 import { dealBlock, refusedDeal, type VendorChange } from './deal-timeline.js';
-import { lineAt, readJsonFile } from './json-lines.js';
+import { jsonArrayItems } from './json-lines.js';
 import { readStageMap, type StageMap } from './stage-map.js';
 import { minorUnits, vendorDate, vendorInstant } from './vendor-values.js';
 
@@ -40,35 +40,21 @@ const FIELDS = ['expected_close_date', 'value', 'user_id', 'stage_id', 'lost_rea
  * of each field (its current value when the field never changed); changes of `stage_id`, `value`,
  * `status`, `user_id`, `expected_close_date` follow (a loss takes `lost_reason`). A closed deal whose
  * flow has no status change closes at its `won_time`/`lost_time`. Times without zone are UTC, as
- * Pipedrive documents its API. Deleted deals are skipped. Files are read whole.
+ * Pipedrive documents its API. Deleted deals are skipped. Files are streamed twice (checked and the
+ * flow changes collected, then the deals imported): memory holds the tracked flow changes and the deal
+ * ids, never a file or the deals.
  */
 export async function* readPipedriveExport(
   files: readonly string[],
   stageMapFile: string,
 ): AsyncGenerator<SourcedLine> {
   const map = await readStageMap(stageMapFile);
-  const deals: { deal: Json; ref: LineRef }[] = [];
+  // First pass: every file is JSON of the expected shape (else nothing is imported); the changes of
+  // the tracked fields are kept, grouped by deal — not the files, not the deals.
   const flows = new Map<string, FlowChange[]>();
   for (const file of files) {
-    const { json, lines } = await readJsonFile(file);
-    const items = Array.isArray(json) ? json : isObject(json) && Array.isArray(json.data) ? json.data : undefined;
-    const base = Array.isArray(json) ? '' : 'data';
-    const isDeal = (item: unknown) => isObject(item) && 'stage_id' in item && 'add_time' in item && 'id' in item;
-    const isFlow = (item: unknown) => isObject(item) && typeof item.object === 'string' && isObject(item.data);
-    if (!items || !items.every((item) => isDeal(item) || isFlow(item)))
-      throw new ImportFormatError(
-        file,
-        1,
-        'not a Pipedrive export: expected the deals ({"data": [{"id", "stage_id", "add_time", …}]}) or a deal flow ({"data": [{"object": "dealChange", "data": {…}}]})',
-      );
-    for (const [index, item] of (items as Json[]).entries()) {
-      const path = base === '' ? String(index) : `${base}.${index}`;
-      const ref = { file, line: lineAt(lines, path) };
-      if (isDeal(item)) {
-        deals.push({ deal: item, ref });
-        continue;
-      }
-      if (item.object !== 'dealChange') continue;
+    for await (const { item, dataRef } of pipedriveItems(file)) {
+      if (isDeal(item) || item.object !== 'dealChange') continue;
       const change = item.data as Json;
       const dealId = idOf(change.item_id);
       const field = typeof change.field_key === 'string' ? change.field_key : '';
@@ -83,22 +69,39 @@ export async function* readPipedriveExport(
         at: pipedriveTime(change.log_time ?? item.timestamp),
         rawTime: change.log_time ?? item.timestamp,
         actor: idOf(change.user_id) ?? 'pipedrive',
-        ref: { file, line: lineAt(lines, `${path}.data`) },
+        ref: dataRef,
       });
     }
   }
   yield { ref: { file: map.file, line: 1 }, record: map.header };
   for (const pipeline of map.pipelines) yield { ref: { file: map.file, line: pipeline.line }, record: pipeline.record };
+  // Second pass: the deals, streamed, each with its changes.
   const seen = new Set<string>();
-  for (const { deal, ref } of deals) {
-    const id = idOf(deal.id)!;
-    seen.add(id);
-    if (deal.status === 'deleted') continue;
-    yield* pipedriveDeal(id, deal, ref, flows.get(id) ?? [], map);
+  for (const file of files) {
+    for await (const { item: deal, ref } of pipedriveItems(file)) {
+      if (!isDeal(deal)) continue;
+      const id = idOf(deal.id)!;
+      seen.add(id);
+      if (deal.status === 'deleted') continue;
+      yield* pipedriveDeal(id, deal, ref, flows.get(id) ?? [], map);
+    }
   }
   for (const [id, changes] of flows) {
     if (!seen.has(id))
       yield refusedDeal(id, changes[0].ref, 'deal-not-in-export', `flow of deal ${id}, which no deals file has`);
+  }
+}
+
+const NOT_PIPEDRIVE =
+  'not a Pipedrive export: expected the deals ({"data": [{"id", "stage_id", "add_time", …}]}) or a deal flow ({"data": [{"object": "dealChange", "data": {…}}]})';
+const isDeal = (item: unknown): boolean => isObject(item) && 'stage_id' in item && 'add_time' in item && 'id' in item;
+const isFlow = (item: unknown): boolean => isObject(item) && typeof item.object === 'string' && isObject(item.data);
+
+/** The items of one file (`{"data": […]}` or a bare array): deals or flow entries, streamed one at a time. */
+async function* pipedriveItems(file: string): AsyncGenerator<{ item: Json; ref: LineRef; dataRef: LineRef }> {
+  for await (const { value, lineOf } of jsonArrayItems(file, 'data', NOT_PIPEDRIVE)) {
+    if (!isDeal(value) && !isFlow(value)) throw new ImportFormatError(file, 1, NOT_PIPEDRIVE); // the file's verdict, at its start
+    yield { item: value as Json, ref: { file, line: lineOf('') }, dataRef: { file, line: lineOf('data') } };
   }
 }
 

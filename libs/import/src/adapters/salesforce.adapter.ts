@@ -19,7 +19,9 @@ type Row = Extract<CsvRow, { error?: undefined }>;
  * history row becomes the changes it shows against the row before. OwnerId is the opportunity's
  * current owner (OpportunityHistory does not track the owner). Rows with IsDeleted = true are skipped.
  *
- * Memory: the history rows are held (grouped by opportunity); the opportunities stream.
+ * Memory: when both exports are sorted by opportunity id (checked in a first pass), one opportunity's
+ * history rows (a merge join); otherwise the history rows are held, grouped by opportunity, while the
+ * opportunities stream.
  */
 export async function* readSalesforceExport(
   files: readonly string[],
@@ -55,43 +57,190 @@ export async function* readSalesforceExport(
   yield { ref: { file: map.file, line: 1 }, record: map.header };
   for (const pipeline of map.pipelines) yield { ref: { file: map.file, line: pipeline.line }, record: pipeline.record };
 
-  const history = new Map<string, { rows: Row[]; broken?: CsvRow }>();
-  for (const file of historyFiles) {
-    for await (const row of csvRows(file)) {
-      const id = row.values.OpportunityId ?? '';
-      if (id === '' && row.error !== undefined) {
-        yield { ref: row.ref, error: row.error, code: 'invalid-record' };
-        continue;
-      }
-      if (row.values.IsDeleted?.toLowerCase() === 'true') continue;
-      const entry = history.get(id) ?? { rows: [] };
-      history.set(id, entry);
-      if (row.error !== undefined) entry.broken ??= row;
-      else entry.rows.push(row);
-    }
-  }
-
+  const history: HistoryJoin =
+    (await sortedBy(opportunityFiles, 'Id')) && (await sortedBy(historyFiles, 'OpportunityId'))
+      ? new StreamedHistory(historyFiles)
+      : new HeldHistory(historyFiles);
+  yield* history.start();
   for (const file of opportunityFiles) {
     for await (const row of csvRows(file)) {
       const id = row.values.Id ?? '';
+      const { lines, group } = await history.take(id);
+      yield* lines;
       if (row.error !== undefined) {
         yield id === '' ? { ref: row.ref, error: row.error } : refusedDeal(id, row.ref, 'invalid-record', row.error);
-        history.delete(id);
         continue;
       }
       if (row.values.IsDeleted?.toLowerCase() === 'true') continue;
-      const rows = history.get(id);
-      history.delete(id);
-      if (rows?.broken) {
-        yield refusedDeal(id, rows.broken.ref, 'invalid-record', `OpportunityHistory row: ${rows.broken.error}`);
+      if (group?.broken) {
+        yield refusedDeal(id, group.broken.ref, 'invalid-record', `OpportunityHistory row: ${group.broken.error}`);
         continue;
       }
-      yield* opportunity(row, rows?.rows ?? [], map);
+      yield* opportunity(row, group?.rows ?? [], map);
     }
   }
-  for (const [id, { rows, broken }] of history) {
-    const ref = (broken ?? rows[0]).ref;
-    yield refusedDeal(id, ref, 'deal-not-in-export', `OpportunityHistory of ${id}, which no Opportunity row has`);
+  for await (const { id, group, line } of history.rest()) {
+    if (line) {
+      yield line;
+      continue;
+    }
+    const ref = (group!.broken ?? group!.rows[0]).ref;
+    yield refusedDeal(id!, ref, 'deal-not-in-export', `OpportunityHistory of ${id}, which no Opportunity row has`);
+  }
+}
+
+/** One opportunity's history rows (a row with the wrong number of fields breaks the opportunity). */
+interface HistoryGroup {
+  readonly rows: Row[];
+  broken?: CsvRow;
+}
+
+/** Joins the OpportunityHistory rows to the opportunities, as the opportunities stream by. */
+interface HistoryJoin {
+  /** Lines to yield before the first opportunity. */
+  start(): AsyncGenerator<SourcedLine>;
+  /** The history of opportunity `id` (taken: not given again), and lines to yield before it. */
+  take(id: string): Promise<{ lines: SourcedLine[]; group?: HistoryGroup }>;
+  /** What no opportunity took: its groups by opportunity id, or a line to yield. */
+  rest(): AsyncGenerator<{ id?: string; group?: HistoryGroup; line?: SourcedLine }>;
+}
+
+/** Whether the rows of these files, in this order, are sorted by `column` (code-unit order, repeats allowed). */
+async function sortedBy(files: readonly string[], column: string): Promise<boolean> {
+  let last = '';
+  for (const file of files) {
+    for await (const row of csvRows(file)) {
+      const value = row.values[column] ?? '';
+      if (value === '' && row.error !== undefined) continue;
+      if (value < last) return false;
+      last = value;
+    }
+  }
+  return true;
+}
+
+/** A history row, or an unreadable row that names no opportunity (a line of its own). */
+type HistoryItem = { id: string; row: CsvRow } | { line: SourcedLine };
+
+async function* historyItems(files: readonly string[]): AsyncGenerator<HistoryItem> {
+  for (const file of files) {
+    for await (const row of csvRows(file)) {
+      const id = row.values.OpportunityId ?? '';
+      if (id === '' && row.error !== undefined) {
+        yield { line: { ref: row.ref, error: row.error, code: 'invalid-record' } };
+        continue;
+      }
+      if (row.values.IsDeleted?.toLowerCase() === 'true') continue;
+      yield { id, row };
+    }
+  }
+}
+
+const addRow = (group: HistoryGroup, row: CsvRow) => {
+  if (row.error !== undefined) group.broken ??= row;
+  else group.rows.push(row);
+};
+
+/**
+ * Both exports sorted by opportunity id (`ORDER BY Id` / `ORDER BY OpportunityId`, or `sort`): a merge
+ * join — memory holds one opportunity's history rows.
+ */
+class StreamedHistory implements HistoryJoin {
+  private readonly items: AsyncGenerator<HistoryItem>;
+  private next: HistoryItem | undefined;
+  private done = false;
+
+  constructor(files: readonly string[]) {
+    this.items = historyItems(files);
+  }
+
+  async *start(): AsyncGenerator<SourcedLine> {}
+
+  private async advance(): Promise<void> {
+    const result = await this.items.next();
+    this.done = result.done === true;
+    this.next = result.done ? undefined : result.value;
+  }
+
+  /** The next group (rows of one id) or loose line; undefined at the end. */
+  private async group(): Promise<{ id?: string; group?: HistoryGroup; line?: SourcedLine } | undefined> {
+    if (!this.next && !this.done) await this.advance();
+    const first = this.next;
+    if (!first) return undefined;
+    if ('line' in first) {
+      await this.advance();
+      return { line: first.line };
+    }
+    const group: HistoryGroup = { rows: [] };
+    while (this.next && 'id' in this.next && this.next.id === first.id) {
+      addRow(group, this.next.row);
+      await this.advance();
+    }
+    return { id: first.id, group };
+  }
+
+  private pending: { id?: string; group?: HistoryGroup; line?: SourcedLine } | undefined;
+
+  async take(id: string): Promise<{ lines: SourcedLine[]; group?: HistoryGroup }> {
+    const lines: SourcedLine[] = [];
+    for (;;) {
+      this.pending ??= await this.group();
+      const current = this.pending;
+      if (!current) return { lines };
+      if (current.line) lines.push(current.line);
+      else if (current.id! < id)
+        lines.push(
+          refusedDeal(
+            current.id!,
+            (current.group!.broken ?? current.group!.rows[0]).ref,
+            'deal-not-in-export',
+            `OpportunityHistory of ${current.id!}, which no Opportunity row has`,
+          ),
+        );
+      else if (current.id === id) {
+        this.pending = undefined;
+        return { lines, group: current.group! };
+      } else return { lines };
+      this.pending = undefined;
+    }
+  }
+
+  async *rest(): AsyncGenerator<{ id?: string; group?: HistoryGroup; line?: SourcedLine }> {
+    for (;;) {
+      const current = this.pending ?? (await this.group());
+      this.pending = undefined;
+      if (!current) return;
+      yield current;
+    }
+  }
+}
+
+/** Exports in any order: the history rows are held, grouped by opportunity, while the opportunities stream. */
+class HeldHistory implements HistoryJoin {
+  private readonly groups = new Map<string, HistoryGroup>();
+
+  constructor(private readonly files: readonly string[]) {}
+
+  async *start(): AsyncGenerator<SourcedLine> {
+    for await (const item of historyItems(this.files)) {
+      if ('line' in item) {
+        yield item.line;
+        continue;
+      }
+      const group = this.groups.get(item.id) ?? { rows: [] };
+      this.groups.set(item.id, group);
+      addRow(group, item.row);
+    }
+  }
+
+  take(id: string): Promise<{ lines: SourcedLine[]; group?: HistoryGroup }> {
+    const group = this.groups.get(id);
+    this.groups.delete(id);
+    return Promise.resolve({ lines: [], ...(group ? { group } : {}) });
+  }
+
+  async *rest(): AsyncGenerator<{ id?: string; group?: HistoryGroup; line?: SourcedLine }> {
+    for (const [id, group] of this.groups) yield { id, group };
   }
 }
 
