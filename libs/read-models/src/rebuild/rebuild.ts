@@ -11,7 +11,7 @@ import {
 import { countParkedStreams, projectAvoidingParked, withParking } from '../runner/parking.js';
 import { compareAndSetCheckpoint } from '../runner/checkpoint.js';
 import { PROJECTION_NAME, excludeLiveBatches, readCheckpoint } from '../runner/checkpoint.js';
-import { LIVE_SCHEMA, createReadModelSchema } from '../schema/read-model.schema.js';
+import { LIVE_SCHEMA, createReadModelSchema, secondaryIndexes } from '../schema/read-model.schema.js';
 import { compareReadModels, type ParityReport } from './parity.js';
 
 export interface RebuildOptions {
@@ -136,6 +136,11 @@ export async function buildReadModels(
   let cursor = START;
   // Everything written before the rebuild started must be in it: never stop before this head.
   const head = (await store.headPosition?.()) ?? START;
+  // Bulk load: empty tables fill without their secondary indexes, which are built once at the end.
+  if (comparePositions((await readCheckpoint(db, schema)).position, START) === 0)
+    for (const index of secondaryIndexes(schema))
+      // Raw: DDL.
+      await sql`drop index if exists ${sql.id(schema)}.${sql.id(index.name)}`.execute(db);
   let emptyBeforeHead = 0;
   for (;;) {
     const batch = await store.readAll({ after: cursor, limit: batchSize });
@@ -149,6 +154,7 @@ export async function buildReadModels(
         await new Promise((resolve) => setTimeout(resolve, 100));
         continue;
       }
+      for (const index of secondaryIndexes(schema)) await index.create.execute(db);
       await analyzeSchema(db, schema);
       return applied;
     }
