@@ -91,26 +91,22 @@ export async function funnel(
     where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
       and e.${firstAt} <= ${instant} ${inSegment(sql`e.deal_id`)}
     group by e.deal_id, def.position`;
-  const reached = await reachedPerPosition(
-    db,
-    request.policy,
-    sql`def as (select * from ${layoutSql(layout)}), entries as (${entries})`,
-  );
-  const { rows: outcomes } = await sql<{ status: string; count: string }>`
+  // The four parts are independent: asked at once (on a pool, four connections).
+  const [reached, { rows: outcomes }, { rows: matrix }, { rows: timeInStage }] = await Promise.all([
+    reachedPerPosition(db, request.policy, sql`def as (select * from ${layoutSql(layout)}), entries as (${entries})`),
+    sql<{ status: string; count: string }>`
     with cohort as ${cohort}
     select v.status, count(*)::text as count from ${s}.deal_versions v join cohort c on c.deal_id = v.deal_id
-    where v.${validFrom} <= ${instant} and v.${validTo} > ${instant} group by v.status`.execute(db);
-
-  const { rows: matrix } = await sql<{ from_stage: string; to_stage: string; count: string }>`
+    where v.${validFrom} <= ${instant} and v.${validTo} > ${instant} group by v.status`.execute(db),
+    sql<{ from_stage: string; to_stage: string; count: string }>`
     with def as (select * from ${layoutSql(layout)})
     select f.live_stage_id as from_stage, d.live_stage_id as to_stage, count(*)::text as count
     from ${s}.stage_transitions t join def f on f.stage_id = t.from_stage_id join def d on d.stage_id = t.to_stage_id
     where t.pipeline_id = ${pipelineId}::uuid and t.kind in ('moved', 'reopened')
       and t.${transitionAt} >= ${from} and t.${transitionAt} < ${to} and t.${transitionAt} <= ${instant}
       ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``} ${inSegment(sql`t.deal_id`)}
-    group by f.position, d.position, 1, 2 order by f.position, d.position, 1, 2`.execute(db);
-
-  const { rows: timeInStage } = await sql<{ position: number; p50: string; p90: string }>`
+    group by f.position, d.position, 1, 2 order by f.position, d.position, 1, 2`.execute(db),
+    sql<{ position: number; p50: string; p90: string }>`
     with def as (select * from ${layoutSql(layout)}), cohort as ${cohort},
     per_deal as (
       select def.position, i.deal_id,
@@ -121,7 +117,8 @@ export async function funnel(
     )
     select position, (percentile_cont(0.5) within group (order by days))::text as p50,
            (percentile_cont(0.9) within group (order by days))::text as p90
-    from per_deal group by position`.execute(db);
+    from per_deal group by position`.execute(db),
+  ]);
 
   const countOf = (status: string) => Number(outcomes.find((o) => o.status === status)?.count ?? 0);
   const size = outcomes.reduce((n, o) => n + Number(o.count), 0);
