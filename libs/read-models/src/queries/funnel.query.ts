@@ -168,13 +168,14 @@ async function reachedPerPosition(
   if (policy === 'strict') {
     // A deal's first entries ranked in time order (ties by board position): it strictly reached the
     // stage at rank k when ranks 0…k are positions 0…k — a skipped stage entered later repairs nothing.
+    // Both windows order the same way (rank follows from first_at, position), so one sort serves both.
     const { rows } = await sql<{ position: number; reached: string; median: string | null }>`
       with ${ctes},
       ranked as (
         select *, row_number() over (partition by deal_id order by first_at, position) - 1 as rank from entries
       ),
       judged as (
-        select *, bool_and(rank = position) over (partition by deal_id order by rank rows between unbounded preceding and current row) as strict_ok
+        select *, bool_and(rank = position) over (partition by deal_id order by first_at, position rows between unbounded preceding and current row) as strict_ok
         from ranked
       )
       select position, count(*)::text as reached, (percentile_cont(0.5) within group (order by ${days}))::text as median

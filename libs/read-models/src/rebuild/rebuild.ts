@@ -142,8 +142,15 @@ export async function buildReadModels(
       // Raw: DDL.
       await sql`drop index if exists ${sql.id(schema)}.${sql.id(index.name)}`.execute(db);
   let emptyBeforeHead = 0;
+  // The next batch is read while this one is projected (another connection on a pool).
+  const read = (after: GlobalPosition) => {
+    const pending = store.readAll({ after, limit: batchSize });
+    pending.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+    return pending;
+  };
+  let next = read(cursor);
   for (;;) {
-    const batch = await store.readAll({ after: cursor, limit: batchSize });
+    const batch = await next;
     if (batch.events.length === 0) {
       if (comparePositions(cursor, head) < 0) {
         // "Nothing more" before the head: read again (the store's contract says this cannot last).
@@ -152,6 +159,7 @@ export async function buildReadModels(
             `the event store keeps answering an empty batch at ${encodePosition(cursor)}, before the head ${encodePosition(head)} it had when the rebuild started (on PostgreSQL: a transaction left open on the server holds the visibility horizon back)`,
           );
         await new Promise((resolve) => setTimeout(resolve, 100));
+        next = read(cursor);
         continue;
       }
       for (const index of secondaryIndexes(schema)) await index.create.execute(db);
@@ -159,6 +167,7 @@ export async function buildReadModels(
       return applied;
     }
     emptyBeforeHead = 0;
+    next = read(batch.cursor);
     // A poison event parks its stream here as in the live runner, instead of failing the rebuild.
     await withParking((project) =>
       db.transaction().execute(async (trx) => {

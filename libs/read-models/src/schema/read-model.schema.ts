@@ -8,7 +8,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 9;
+export const READ_MODEL_VERSION = 10;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
@@ -65,6 +65,10 @@ export async function createReadModelSchema(db: ReadModelDb, schema: string): Pr
   for (const statement of statements) await statement.execute(db);
 }
 
+const OPEN_DEAL_COLUMNS = sql.raw(
+  'deal_id, stage_id, owner_id, amount, currency, expected_close_date, stage_entered_at, created_at',
+);
+
 /**
  * The secondary indexes (the reports' access paths; primary keys stay with their tables). A build from
  * position 0 into empty tables loads without them and creates each once at the end — one sorted pass
@@ -82,13 +86,14 @@ export function secondaryIndexes(schema: string): { name: string; create: RawBui
       name: 'deals_created',
       create: sql`create index if not exists deals_created on ${s}.deals (pipeline_id, created_at)`,
     },
+    // Open versions only (the pipeline "as of" an instant reads nothing else), carrying what it reads.
     {
-      name: 'deal_versions_valid',
-      create: sql`create index if not exists deal_versions_valid on ${s}.deal_versions (pipeline_id, valid_to, valid_from)`,
+      name: 'deal_versions_open_valid',
+      create: sql`create index if not exists deal_versions_open_valid on ${s}.deal_versions (pipeline_id, valid_to, valid_from) include (${OPEN_DEAL_COLUMNS}) where status = 'open'`,
     },
     {
-      name: 'deal_versions_recorded',
-      create: sql`create index if not exists deal_versions_recorded on ${s}.deal_versions (pipeline_id, recorded_to, recorded_from)`,
+      name: 'deal_versions_open_recorded',
+      create: sql`create index if not exists deal_versions_open_recorded on ${s}.deal_versions (pipeline_id, recorded_to, recorded_from) include (${OPEN_DEAL_COLUMNS}) where status = 'open'`,
     },
     {
       name: 'stage_intervals_stage',
