@@ -88,20 +88,21 @@ export async function flushBatch(
   await inColumns(deals, (c) =>
     sql`
     insert into ${s}.deals (deal_id, pipeline_id, stage_id, status, title, account, owner_id, amount, currency, expected_close_date,
-      kind, parent_deal_id, import_id, bant_score, created_at, created_recorded_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
+      kind, parent_deal_id, import_id, bant_score, created_at, created_recorded_at, stage_entered_at, stage_entered_recorded_at, closed_at, won_amount, activity_count, last_activity_at,
       revision, effective_at, recorded_at, version_revision, open_interval_revision)
     select * from unnest(${c((d) => d.deal_id)}::uuid[], ${c((d) => d.pipeline_id)}::uuid[], ${c((d) => d.stage_id)}::uuid[], ${c((d) => d.status)}::text[],
       ${c((d) => d.title)}::text[], ${c((d) => d.account)}::text[], ${c((d) => d.owner_id)}::text[], ${c((d) => d.amount)}::bigint[], ${c((d) => d.currency)}::text[],
       ${c((d) => d.expected_close_date)}::date[], ${c((d) => d.kind)}::text[], ${c((d) => d.parent_deal_id)}::uuid[], ${c((d) => d.import_id)}::text[],
       ${c((d) => d.bant_score)}::int[],
       ${c((d) => iso(d.created_at))}::timestamptz[], ${c((d) => iso(d.created_recorded_at))}::timestamptz[], ${c((d) => iso(d.stage_entered_at))}::timestamptz[],
-      ${c((d) => iso(d.closed_at))}::timestamptz[], ${c((d) => d.won_amount)}::bigint[], ${c((d) => d.activity_count)}::int[], ${c((d) => iso(d.last_activity_at))}::timestamptz[],
+      ${c((d) => iso(d.stage_entered_recorded_at))}::timestamptz[], ${c((d) => iso(d.closed_at))}::timestamptz[], ${c((d) => d.won_amount)}::bigint[], ${c((d) => d.activity_count)}::int[], ${c((d) => iso(d.last_activity_at))}::timestamptz[],
       ${c((d) => d.revision)}::bigint[], ${c((d) => iso(d.effective_at))}::timestamptz[], ${c((d) => iso(d.recorded_at))}::timestamptz[],
       ${c((d) => d.version_revision)}::bigint[], ${c((d) => d.open_interval_revision)}::bigint[])
     on conflict (deal_id) do update set pipeline_id = excluded.pipeline_id, stage_id = excluded.stage_id, status = excluded.status,
       title = excluded.title, account = excluded.account, owner_id = excluded.owner_id, amount = excluded.amount, currency = excluded.currency,
       expected_close_date = excluded.expected_close_date, kind = excluded.kind, parent_deal_id = excluded.parent_deal_id, import_id = excluded.import_id,
       bant_score = excluded.bant_score, created_at = excluded.created_at, created_recorded_at = excluded.created_recorded_at, stage_entered_at = excluded.stage_entered_at,
+      stage_entered_recorded_at = excluded.stage_entered_recorded_at,
       closed_at = excluded.closed_at, won_amount = excluded.won_amount, activity_count = excluded.activity_count,
       last_activity_at = excluded.last_activity_at, revision = excluded.revision,
       effective_at = excluded.effective_at, recorded_at = excluded.recorded_at, version_revision = excluded.version_revision,
@@ -181,12 +182,22 @@ export async function flushBatch(
     firstEntries.filter((e) => storedDeals.has(e.deal_id)),
     (c) =>
       sql`
-    insert into ${s}.stage_first_entries as t (deal_id, stage_id, pipeline_id, first_at, first_recorded_at, created_at, created_recorded_at)
+    insert into ${s}.stage_first_entries as t (deal_id, stage_id, pipeline_id, first_at, first_recorded_at, created_at, created_recorded_at,
+      visits_ms, visits_recorded_ms, open_since, open_since_recorded, settled_at, settled_recorded_at)
     select * from unnest(${c((e) => e.deal_id)}::uuid[], ${c((e) => e.stage_id)}::uuid[], ${c((e) => e.pipeline_id)}::uuid[],
       ${c((e) => iso(e.first_at))}::timestamptz[], ${c((e) => iso(e.first_recorded_at))}::timestamptz[],
-      ${c((e) => iso(e.created_at))}::timestamptz[], ${c((e) => iso(e.created_recorded_at))}::timestamptz[])
+      ${c((e) => iso(e.created_at))}::timestamptz[], ${c((e) => iso(e.created_recorded_at))}::timestamptz[],
+      ${c((e) => e.visits_ms)}::bigint[], ${c((e) => e.visits_recorded_ms)}::bigint[],
+      ${c((e) => iso(e.open_since))}::timestamptz[], ${c((e) => iso(e.open_since_recorded))}::timestamptz[],
+      ${c((e) => iso(e.settled_at))}::timestamptz[], ${c((e) => iso(e.settled_recorded_at))}::timestamptz[])
     on conflict (deal_id, stage_id) do update set first_at = least(t.first_at, excluded.first_at),
-      first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at)`.execute(trx),
+      first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at),
+      -- the batch's closed visits add up; where the deal is now (open visit or none) is the batch's last word
+      visits_ms = t.visits_ms + excluded.visits_ms, visits_recorded_ms = t.visits_recorded_ms + excluded.visits_recorded_ms,
+      open_since = excluded.open_since, open_since_recorded = excluded.open_since_recorded,
+      settled_at = greatest(t.settled_at, excluded.settled_at), settled_recorded_at = greatest(t.settled_recorded_at, excluded.settled_recorded_at)`.execute(
+        trx,
+      ),
   );
 
   await inChunks(writes.removedStages, (chunk) =>
@@ -244,6 +255,7 @@ const DEAL_COLUMNS = [
   'created_at',
   'created_recorded_at',
   'stage_entered_at',
+  'stage_entered_recorded_at',
   'closed_at',
   'won_amount',
   'activity_count',
@@ -302,6 +314,12 @@ const FIRST_ENTRY_COLUMNS = [
   'first_recorded_at',
   'created_at',
   'created_recorded_at',
+  'visits_ms',
+  'visits_recorded_ms',
+  'open_since',
+  'open_since_recorded',
+  'settled_at',
+  'settled_recorded_at',
 ] as const satisfies readonly (keyof FirstEntryRow)[];
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());

@@ -73,7 +73,8 @@ export async function funnel(
   if (!definition) return undefined;
   const layout = stageLayout(definition, request.stageMap);
   const s = sql.id(schema);
-  const { transitionAt, validFrom, validTo, firstAt, createdAt, enteredAt, exitedAt } = axisColumns(request.asOf.axis);
+  const { transitionAt, validFrom, validTo, firstAt, createdAt, enteredAt, exitedAt, visitsMs, openSince, settledAt } =
+    axisColumns(request.asOf.axis);
   const instant = timestamp(request.asOf.at ?? request.now);
   const from = timestamp(request.from);
   const to = timestamp(request.to);
@@ -91,6 +92,14 @@ export async function funnel(
     where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
       and e.${firstAt} <= ${instant} ${inSegment(sql`e.deal_id`)}
     group by e.deal_id, def.position`;
+  // A deal's total days in a stage as of the instant (every visit; an open one up to the instant): the
+  // visits' lengths the projection keeps, when no visit began or ended after the instant; otherwise
+  // summed from its intervals.
+  const daysInStageAsOf = sql`case when e.${settledAt} <= ${instant}
+      then (e.${visitsMs} + coalesce(extract(epoch from ${instant} - e.${openSince}) * 1000, 0)) / 86400000.0
+      else (select sum(extract(epoch from least(coalesce(i.${exitedAt}, ${instant}), ${instant}) - i.${enteredAt}) / 86400)
+            from ${s}.stage_intervals i where i.deal_id = e.deal_id and i.stage_id = e.stage_id and i.${enteredAt} <= ${instant})
+    end`;
   // The four parts are independent: asked at once (on a pool, four connections).
   const [reached, { rows: outcomes }, { rows: matrix }, { rows: timeInStage }] = await Promise.all([
     reachedPerPosition(db, request.policy, sql`def as (select * from ${layoutSql(layout)}), entries as (${entries})`),
@@ -107,13 +116,13 @@ export async function funnel(
       ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``} ${inSegment(sql`t.deal_id`)}
     group by f.position, d.position, 1, 2 order by f.position, d.position, 1, 2`.execute(db),
     sql<{ position: number; p50: string; p90: string }>`
-    with def as (select * from ${layoutSql(layout)}), cohort as ${cohort},
+    with def as (select * from ${layoutSql(layout)}),
     per_deal as (
-      select def.position, i.deal_id,
-             sum(extract(epoch from least(coalesce(i.${exitedAt}, ${instant}), ${instant}) - i.${enteredAt}) / 86400) as days
-      from ${s}.stage_intervals i join cohort c on c.deal_id = i.deal_id join def on def.stage_id = i.stage_id
-      where i.pipeline_id = ${pipelineId}::uuid and i.${enteredAt} <= ${instant}
-      group by def.position, i.deal_id
+      select def.position, e.deal_id, sum(${daysInStageAsOf}) as days
+      from ${s}.stage_first_entries e join def on def.stage_id = e.stage_id
+      where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
+        and e.${firstAt} <= ${instant} ${inSegment(sql`e.deal_id`)}
+      group by def.position, e.deal_id
     )
     select position, (percentile_cont(0.5) within group (order by days))::text as p50,
            (percentile_cont(0.9) within group (order by days))::text as p90
