@@ -4,6 +4,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { databaseFaultOf } from './database-faults.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { enableCopy } from './copy-rows.js';
 
 /**
  * Bounds on every PostgreSQL connection (0 = none). Set as session parameters when a connection
@@ -192,6 +193,8 @@ async function openPostgres(
   // (ECONNRESET, 57P01 on a server restart) is an unhandled 'error' event that ends the process.
   // The failed client is not queryable any more; pg-pool discards it on release.
   pool.on('connect', (client) => {
+    // Bulk loads (`copyRows`) run as COPY FROM STDIN on the same connection.
+    enableCopy(client);
     client.on('error', (error) =>
       log({ level: 'warn', msg: 'database connection lost', reason: describeError(error) }),
     );

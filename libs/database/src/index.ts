@@ -1,3 +1,4 @@
 export * from './database.js';
 export * from './database-faults.js';
 export * from './pglite-dialect.js';
+export * from './copy-rows.js';

@@ -1,4 +1,5 @@
 import type { PGlite } from '@electric-sql/pglite';
+import { copyOf } from './copy-rows.js';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -71,6 +72,13 @@ class PGliteConnection implements DatabaseConnection {
   constructor(private readonly pglite: PGlite) {}
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const copy = copyOf(query.sql, query.parameters);
+    if (copy) {
+      // COPY FROM STDIN reads PGlite's blob device instead of a client stream.
+      const text = copy.text.replace(/ from stdin$/i, " from '/dev/blob'");
+      await this.pglite.query(text, [], { blob: new Blob([copy.rows.text]) });
+      return { rows: [] };
+    }
     const result = await this.pglite.query<R>(query.sql, [...query.parameters], { rowMode: 'object' });
     const affected = result.affectedRows;
     return {

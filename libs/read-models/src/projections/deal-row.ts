@@ -63,6 +63,7 @@ export function dealRowFromDb(row: Selectable<DealsTable> & Pick<Selectable<Deal
     created_at: date(row.created_at)!,
     created_recorded_at: date(row.created_recorded_at)!,
     stage_entered_at: date(row.stage_entered_at)!,
+    stage_entered_recorded_at: date(row.stage_entered_recorded_at)!,
     closed_at: date(row.closed_at),
     won_amount: int(row.won_amount),
     activity_count: Number(row.activity_count),

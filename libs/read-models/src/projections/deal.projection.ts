@@ -1,7 +1,7 @@
 import { evolveDeal, initialDealState, type DealEvent } from '@dealstream/deals-domain';
 import { domainEventOf } from '@dealstream/event-store';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
-import { rowKey, type BatchWrites } from './batch-writes.js';
+import { rowKey, type BatchWrites, type FirstEntryRow } from './batch-writes.js';
 import { dealRowFromDb, dealsWithState, versionedFieldsChanged, type DealRow } from './deal-row.js';
 import { defineProjection, type ProjectedEvent, type ProjectionBatch } from './projection-definition.js';
 
@@ -86,6 +86,7 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
     created_at: before?.created_at ?? at,
     created_recorded_at: before?.created_recorded_at ?? recordedAt,
     stage_entered_at: enteredStage ? at : before.stage_entered_at,
+    stage_entered_recorded_at: enteredStage ? recordedAt : before.stage_entered_recorded_at,
     closed_at: isOpen ? null : wasOpen ? at : (before?.closed_at ?? at),
     won_amount: state.wonAmount,
     activity_count: state.activityCount,
@@ -125,6 +126,16 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
   }
 
   const leftStage = wasOpen && (!isOpen || enteredStage);
+  if (leftStage) {
+    // The visit to the stage it leaves ends: its length joins the stage's total (funnel time in stage).
+    const visit = stageVisit(writes, before, before.stage_id);
+    visit.visits_ms += at.getTime() - before.stage_entered_at.getTime();
+    visit.visits_recorded_ms += recordedAt.getTime() - before.stage_entered_recorded_at.getTime();
+    visit.open_since = null;
+    visit.open_since_recorded = null;
+    visit.settled_at = at;
+    visit.settled_recorded_at = recordedAt;
+  }
   if (leftStage && before.open_interval_revision !== null) {
     closeInterval(
       writes,
@@ -161,23 +172,46 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
       at,
       recorded_at: recordedAt,
     });
-    // Times only grow along a deal's stream, so its first transition into a stage is its first entry.
-    const firstKey = `${dealId}|${after.stage_id}`;
-    if (!writes.firstEntries.has(firstKey)) {
-      writes.firstEntries.set(firstKey, {
-        deal_id: dealId,
-        stage_id: after.stage_id,
-        pipeline_id: after.pipeline_id,
-        first_at: at,
-        first_recorded_at: recordedAt,
-        created_at: after.created_at,
-        created_recorded_at: after.created_recorded_at,
-      });
-    }
+    // Times only grow along a deal's stream, so its first transition into a stage in this batch is
+    // its first entry as far as the batch knows (the table keeps the earliest across batches).
+    const visit = stageVisit(writes, after, after.stage_id);
+    visit.open_since = at;
+    visit.open_since_recorded = recordedAt;
+    visit.settled_at = at;
+    visit.settled_recorded_at = recordedAt;
   }
 
   rows.set(dealId, after);
   return true;
+}
+
+/**
+ * The batch's row for the deal's visits to a stage (stage_first_entries): created on the batch's first
+ * touch, with that instant as the first entry (kept only if earlier than a stored one) and the
+ * lengths of visits closed in this batch (added to the stored ones).
+ */
+function stageVisit(writes: BatchWrites, deal: DealRow, stageId: string): FirstEntryRow {
+  const key = `${deal.deal_id}|${stageId}`;
+  let row = writes.firstEntries.get(key);
+  if (!row) {
+    row = {
+      deal_id: deal.deal_id,
+      stage_id: stageId,
+      pipeline_id: deal.pipeline_id,
+      first_at: deal.stage_entered_at,
+      first_recorded_at: deal.stage_entered_recorded_at,
+      created_at: deal.created_at,
+      created_recorded_at: deal.created_recorded_at,
+      visits_ms: 0,
+      visits_recorded_ms: 0,
+      open_since: null,
+      open_since_recorded: null,
+      settled_at: deal.stage_entered_at,
+      settled_recorded_at: deal.stage_entered_recorded_at,
+    };
+    writes.firstEntries.set(key, row);
+  }
+  return row;
 }
 
 function closeVersion(writes: BatchWrites, dealId: string, revision: number, at: Date, recordedAt: Date): void {

@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
-import type { BatchWrites } from './batch-writes.js';
+import { copyRows } from '@dealstream/database';
+import type { BatchWrites, FirstEntryRow, IntervalRow, TransitionRow, VersionRow } from './batch-writes.js';
 import type { DealRow } from './deal-row.js';
 import type { PipelineRow } from './pipeline.projection.js';
 
@@ -11,11 +12,17 @@ export async function flushBatch(
   trx: ReadModelDb,
   schema: string,
   writes: BatchWrites,
-  deals: DealRow[],
+  allDeals: DealRow[],
   pipelines: PipelineRow[],
+  storedDeals: ReadonlySet<string>,
 ): Promise<void> {
   const s = sql.id(schema);
   const db = trx.withSchema(schema);
+  const table = (name: string) => `"${schema}"."${name}"`;
+  // Deals new to the read models (most of a rebuild's): their rows are loaded with COPY; deals
+  // that already had rows are upserted.
+  const deals = allDeals.filter((d) => storedDeals.has(d.deal_id));
+  const newDeals = allDeals.filter((d) => !storedDeals.has(d.deal_id));
 
   await inChunks(pipelines, (chunk) =>
     db
@@ -81,24 +88,37 @@ export async function flushBatch(
   await inColumns(deals, (c) =>
     sql`
     insert into ${s}.deals (deal_id, pipeline_id, stage_id, status, title, account, owner_id, amount, currency, expected_close_date,
-      kind, parent_deal_id, import_id, bant_score, created_at, created_recorded_at, stage_entered_at, closed_at, won_amount, activity_count, last_activity_at,
+      kind, parent_deal_id, import_id, bant_score, created_at, created_recorded_at, stage_entered_at, stage_entered_recorded_at, closed_at, won_amount, activity_count, last_activity_at,
       revision, effective_at, recorded_at, version_revision, open_interval_revision)
     select * from unnest(${c((d) => d.deal_id)}::uuid[], ${c((d) => d.pipeline_id)}::uuid[], ${c((d) => d.stage_id)}::uuid[], ${c((d) => d.status)}::text[],
       ${c((d) => d.title)}::text[], ${c((d) => d.account)}::text[], ${c((d) => d.owner_id)}::text[], ${c((d) => d.amount)}::bigint[], ${c((d) => d.currency)}::text[],
       ${c((d) => d.expected_close_date)}::date[], ${c((d) => d.kind)}::text[], ${c((d) => d.parent_deal_id)}::uuid[], ${c((d) => d.import_id)}::text[],
       ${c((d) => d.bant_score)}::int[],
       ${c((d) => iso(d.created_at))}::timestamptz[], ${c((d) => iso(d.created_recorded_at))}::timestamptz[], ${c((d) => iso(d.stage_entered_at))}::timestamptz[],
-      ${c((d) => iso(d.closed_at))}::timestamptz[], ${c((d) => d.won_amount)}::bigint[], ${c((d) => d.activity_count)}::int[], ${c((d) => iso(d.last_activity_at))}::timestamptz[],
+      ${c((d) => iso(d.stage_entered_recorded_at))}::timestamptz[], ${c((d) => iso(d.closed_at))}::timestamptz[], ${c((d) => d.won_amount)}::bigint[], ${c((d) => d.activity_count)}::int[], ${c((d) => iso(d.last_activity_at))}::timestamptz[],
       ${c((d) => d.revision)}::bigint[], ${c((d) => iso(d.effective_at))}::timestamptz[], ${c((d) => iso(d.recorded_at))}::timestamptz[],
       ${c((d) => d.version_revision)}::bigint[], ${c((d) => d.open_interval_revision)}::bigint[])
     on conflict (deal_id) do update set pipeline_id = excluded.pipeline_id, stage_id = excluded.stage_id, status = excluded.status,
       title = excluded.title, account = excluded.account, owner_id = excluded.owner_id, amount = excluded.amount, currency = excluded.currency,
       expected_close_date = excluded.expected_close_date, kind = excluded.kind, parent_deal_id = excluded.parent_deal_id, import_id = excluded.import_id,
       bant_score = excluded.bant_score, created_at = excluded.created_at, created_recorded_at = excluded.created_recorded_at, stage_entered_at = excluded.stage_entered_at,
+      stage_entered_recorded_at = excluded.stage_entered_recorded_at,
       closed_at = excluded.closed_at, won_amount = excluded.won_amount, activity_count = excluded.activity_count,
       last_activity_at = excluded.last_activity_at, revision = excluded.revision,
       effective_at = excluded.effective_at, recorded_at = excluded.recorded_at, version_revision = excluded.version_revision,
       open_interval_revision = excluded.open_interval_revision`.execute(trx),
+  );
+  await copyRows(
+    trx,
+    table('deals'),
+    DEAL_COLUMNS,
+    newDeals.map((d) => DEAL_COLUMNS.map((c) => d[c])),
+  );
+  await copyRows(
+    trx,
+    table('deal_states'),
+    ['deal_id', 'state'],
+    newDeals.map((d) => [d.deal_id, d.state]),
   );
   await inChunks(deals, (chunk) =>
     db
@@ -117,16 +137,14 @@ export async function flushBatch(
     where t.deal_id = v.deal_id and t.revision = v.revision`.execute(trx),
   );
 
-  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns([...writes.versions.values()], (c) =>
-    sql`
-    insert into ${s}.deal_versions (deal_id, revision, valid_from, valid_to, recorded_from, recorded_to, pipeline_id, stage_id, status,
-      owner_id, amount, currency, expected_close_date, stage_entered_at, created_at)
-    select * from unnest(${c((v) => v.deal_id)}::uuid[], ${c((v) => v.revision)}::bigint[], ${c((v) => iso(v.valid_from))}::timestamptz[],
-      ${c((v) => iso(v.valid_to) ?? 'infinity')}::timestamptz[], ${c((v) => iso(v.recorded_from))}::timestamptz[], ${c((v) => iso(v.recorded_to) ?? 'infinity')}::timestamptz[],
-      ${c((v) => v.pipeline_id)}::uuid[], ${c((v) => v.stage_id)}::uuid[], ${c((v) => v.status)}::text[], ${c((v) => v.owner_id)}::text[],
-      ${c((v) => v.amount)}::bigint[], ${c((v) => v.currency)}::text[], ${c((v) => v.expected_close_date)}::date[],
-      ${c((v) => iso(v.stage_entered_at))}::timestamptz[], ${c((v) => iso(v.created_at))}::timestamptz[])`.execute(trx),
+  // The insert-only tables by COPY; rows opened and closed within the batch arrive closed ('infinity': still open).
+  await copyRows(
+    trx,
+    table('deal_versions'),
+    VERSION_COLUMNS,
+    [...writes.versions.values()].map((v) =>
+      VERSION_COLUMNS.map((c) => v[c] ?? (OPEN_UNTIL.has(c) ? 'infinity' : null)),
+    ),
   );
 
   // Raw: closing rows is an update joined to a VALUES list, which the builder cannot say.
@@ -138,34 +156,48 @@ export async function flushBatch(
     where t.deal_id = v.deal_id and t.entered_revision = v.entered_revision`.execute(trx),
   );
 
-  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns([...writes.intervals.values()], (c) =>
-    sql`
-    insert into ${s}.stage_intervals (deal_id, entered_revision, pipeline_id, stage_id, entered_at, exited_at, entered_recorded_at, exited_recorded_at, exit_kind, exit_reason)
-    select * from unnest(${c((i) => i.deal_id)}::uuid[], ${c((i) => i.entered_revision)}::bigint[], ${c((i) => i.pipeline_id)}::uuid[],
-      ${c((i) => i.stage_id)}::uuid[], ${c((i) => iso(i.entered_at))}::timestamptz[], ${c((i) => iso(i.exited_at))}::timestamptz[],
-      ${c((i) => iso(i.entered_recorded_at))}::timestamptz[], ${c((i) => iso(i.exited_recorded_at))}::timestamptz[], ${c((i) => i.exit_kind)}::text[],
-      ${c((i) => i.exit_reason)}::text[])`.execute(trx),
+  await copyRows(
+    trx,
+    table('stage_intervals'),
+    INTERVAL_COLUMNS,
+    [...writes.intervals.values()].map((i) => INTERVAL_COLUMNS.map((c) => i[c])),
+  );
+  await copyRows(
+    trx,
+    table('stage_transitions'),
+    TRANSITION_COLUMNS,
+    writes.transitions.map((t) => TRANSITION_COLUMNS.map((c) => t[c])),
   );
 
-  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns(writes.transitions, (c) =>
-    sql`
-    insert into ${s}.stage_transitions (deal_id, revision, pipeline_id, from_stage_id, to_stage_id, kind, at, recorded_at)
-    select * from unnest(${c((t) => t.deal_id)}::uuid[], ${c((t) => t.revision)}::bigint[], ${c((t) => t.pipeline_id)}::uuid[],
-      ${c((t) => t.from_stage_id)}::uuid[], ${c((t) => t.to_stage_id)}::uuid[], ${c((t) => t.kind)}::text[],
-      ${c((t) => iso(t.at))}::timestamptz[], ${c((t) => iso(t.recorded_at))}::timestamptz[])`.execute(trx),
+  // First entries: a new deal's by COPY; a stored deal's may meet an earlier batch's, the earliest stays.
+  const firstEntries = [...writes.firstEntries.values()];
+  await copyRows(
+    trx,
+    table('stage_first_entries'),
+    FIRST_ENTRY_COLUMNS,
+    firstEntries.filter((e) => !storedDeals.has(e.deal_id)).map((e) => FIRST_ENTRY_COLUMNS.map((c) => e[c])),
   );
-
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns([...writes.firstEntries.values()], (c) =>
-    sql`
-    insert into ${s}.stage_first_entries as t (deal_id, stage_id, pipeline_id, first_at, first_recorded_at, created_at, created_recorded_at)
+  await inColumns(
+    firstEntries.filter((e) => storedDeals.has(e.deal_id)),
+    (c) =>
+      sql`
+    insert into ${s}.stage_first_entries as t (deal_id, stage_id, pipeline_id, first_at, first_recorded_at, created_at, created_recorded_at,
+      visits_ms, visits_recorded_ms, open_since, open_since_recorded, settled_at, settled_recorded_at)
     select * from unnest(${c((e) => e.deal_id)}::uuid[], ${c((e) => e.stage_id)}::uuid[], ${c((e) => e.pipeline_id)}::uuid[],
       ${c((e) => iso(e.first_at))}::timestamptz[], ${c((e) => iso(e.first_recorded_at))}::timestamptz[],
-      ${c((e) => iso(e.created_at))}::timestamptz[], ${c((e) => iso(e.created_recorded_at))}::timestamptz[])
+      ${c((e) => iso(e.created_at))}::timestamptz[], ${c((e) => iso(e.created_recorded_at))}::timestamptz[],
+      ${c((e) => e.visits_ms)}::bigint[], ${c((e) => e.visits_recorded_ms)}::bigint[],
+      ${c((e) => iso(e.open_since))}::timestamptz[], ${c((e) => iso(e.open_since_recorded))}::timestamptz[],
+      ${c((e) => iso(e.settled_at))}::timestamptz[], ${c((e) => iso(e.settled_recorded_at))}::timestamptz[])
     on conflict (deal_id, stage_id) do update set first_at = least(t.first_at, excluded.first_at),
-      first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at)`.execute(trx),
+      first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at),
+      -- the batch's closed visits add up; where the deal is now (open visit or none) is the batch's last word
+      visits_ms = t.visits_ms + excluded.visits_ms, visits_recorded_ms = t.visits_recorded_ms + excluded.visits_recorded_ms,
+      open_since = excluded.open_since, open_since_recorded = excluded.open_since_recorded,
+      settled_at = greatest(t.settled_at, excluded.settled_at), settled_recorded_at = greatest(t.settled_recorded_at, excluded.settled_recorded_at)`.execute(
+        trx,
+      ),
   );
 
   await inChunks(writes.removedStages, (chunk) =>
@@ -203,6 +235,92 @@ export async function flushBatch(
   // A stage emptied of open deals has no row, however the batches fell.
   if (totals.length) await db.deleteFrom('stage_totals').where('open_count', '=', '0').execute();
 }
+
+/** Columns in the order COPY sends them (the tables' own order: read-model.schema.ts). */
+const DEAL_COLUMNS = [
+  'deal_id',
+  'pipeline_id',
+  'stage_id',
+  'status',
+  'title',
+  'account',
+  'owner_id',
+  'amount',
+  'currency',
+  'expected_close_date',
+  'kind',
+  'parent_deal_id',
+  'import_id',
+  'bant_score',
+  'created_at',
+  'created_recorded_at',
+  'stage_entered_at',
+  'stage_entered_recorded_at',
+  'closed_at',
+  'won_amount',
+  'activity_count',
+  'last_activity_at',
+  'revision',
+  'effective_at',
+  'recorded_at',
+  'version_revision',
+  'open_interval_revision',
+] as const satisfies readonly (keyof DealRow)[];
+const VERSION_COLUMNS = [
+  'deal_id',
+  'revision',
+  'valid_from',
+  'valid_to',
+  'recorded_from',
+  'recorded_to',
+  'pipeline_id',
+  'stage_id',
+  'status',
+  'owner_id',
+  'amount',
+  'currency',
+  'expected_close_date',
+  'stage_entered_at',
+  'created_at',
+] as const satisfies readonly (keyof VersionRow)[];
+const OPEN_UNTIL: ReadonlySet<string> = new Set(['valid_to', 'recorded_to']);
+const INTERVAL_COLUMNS = [
+  'deal_id',
+  'entered_revision',
+  'pipeline_id',
+  'stage_id',
+  'entered_at',
+  'exited_at',
+  'entered_recorded_at',
+  'exited_recorded_at',
+  'exit_kind',
+  'exit_reason',
+] as const satisfies readonly (keyof IntervalRow)[];
+const TRANSITION_COLUMNS = [
+  'deal_id',
+  'revision',
+  'pipeline_id',
+  'from_stage_id',
+  'to_stage_id',
+  'kind',
+  'at',
+  'recorded_at',
+] as const satisfies readonly (keyof TransitionRow)[];
+const FIRST_ENTRY_COLUMNS = [
+  'deal_id',
+  'stage_id',
+  'pipeline_id',
+  'first_at',
+  'first_recorded_at',
+  'created_at',
+  'created_recorded_at',
+  'visits_ms',
+  'visits_recorded_ms',
+  'open_since',
+  'open_since_recorded',
+  'settled_at',
+  'settled_recorded_at',
+] as const satisfies readonly (keyof FirstEntryRow)[];
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 

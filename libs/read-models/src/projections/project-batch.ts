@@ -32,18 +32,21 @@ export async function projectBatch(trx: ReadModelDb, schema: string, events: rea
   await pipelines.load(trx, schema);
   const writes = new BatchWrites();
   for (const { event, touched } of relevant) touched.handle(event, writes);
-  await flushBatch(trx, schema, writes, deals.touchedRows(), pipelines.touchedRows());
+  await flushBatch(trx, schema, writes, deals.touchedRows(), pipelines.touchedRows(), deals.stored);
 }
 
 /** One projection's share of a batch: the ids its events touch and their rows. */
 class Touched<Row> {
   readonly ids = new Set<string>();
   private rows = new Map<string, Row>();
+  /** The ids that already had rows before this batch (the others are new: their rows can be bulk-loaded). */
+  stored: ReadonlySet<string> = new Set();
 
   constructor(readonly projection: ProjectionDefinition<Row>) {}
 
   async load(trx: ReadModelDb, schema: string): Promise<void> {
     this.rows = await this.projection.load(trx, schema, [...this.ids]);
+    this.stored = new Set(this.rows.keys());
   }
 
   handle(event: RecordedEvent, writes: BatchWrites): void {

@@ -101,24 +101,17 @@ export async function board(
   const layout = stageLayout(definition, request.stageMap);
   const filtered = filteredDeals(schema, pipelineId, layout, request);
 
-  const totals = wholeLiveBoard(request)
-    ? await maintainedTotals(db, schema, pipelineId, layout, request.now)
-    : await filteredTotals(db, filtered);
+  // The totals and the page are independent: asked at once (on a pool, two connections).
+  const [totals, deals] = await Promise.all([
+    wholeLiveBoard(request)
+      ? maintainedTotals(db, schema, pipelineId, layout, request.now)
+      : filteredTotals(db, filtered),
+    !request.asOf.at && !layout.mapped
+      ? livePage(db, schema, pipelineId, layout, request)
+      : rankedPage(db, schema, filtered, request),
+  ]);
 
-  const { cursor, stageId, limit } = request;
-  const { rows: deals } = await sql<BoardDealRow>`
-    with f as ${filtered}, ranked as (
-      select f.*, row_number() over (partition by live_stage_id order by amount desc, deal_id) as rn from f
-      where ${stageId ? sql`live_stage_id = ${stageId}::text` : sql`true`}
-        ${cursor ? sql`and (amount, deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
-    )
-    select r.deal_id, r.live_stage_id, r.owner_id, r.amount::text as amount, r.currency, r.expected_close_date::text as expected_close_date,
-           r.stage_entered_at, r.stalled, r.days_in_stage, d.title, d.account, d.revision::text as revision
-    from ranked r
-    -- one primary-key lookup per shown deal (LIMIT keeps the planner from hash-joining all deals)
-    cross join lateral (select title, account, revision from ${sql.id(schema)}.deals d where d.deal_id = r.deal_id limit 1) d
-    where r.rn <= ${limit + 1}
-    order by r.live_stage_id, r.amount desc, r.deal_id`.execute(db);
+  const { stageId, limit } = request;
 
   const stages = layout.columns
     .filter((stage) => !stageId || stage.stageId === stageId)
@@ -146,6 +139,80 @@ export async function board(
     });
   const { pipelineId: id, name, currency, status, revision } = definition;
   return { pipeline: { pipelineId: id, name, currency, status, revision }, stages };
+}
+
+/**
+ * The first page of each stage (limit + 1 deals, to tell whether there is a next) over the open
+ * deals the request selects at the instant: every selected deal ranked per stage.
+ */
+async function rankedPage(
+  db: ReadModelDb,
+  schema: string,
+  filtered: ReturnType<typeof filteredDeals>,
+  { cursor, stageId, limit }: BoardRequest,
+): Promise<BoardDealRow[]> {
+  // Raw: a row_number() window per stage over the filtered-deals subquery, keyset-paged.
+  const { rows } = await sql<BoardDealRow>`
+    with f as ${filtered}, ranked as (
+      select f.*, row_number() over (partition by live_stage_id order by amount desc, deal_id) as rn from f
+      where ${stageId ? sql`live_stage_id = ${stageId}::text` : sql`true`}
+        ${cursor ? sql`and (amount, deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
+    )
+    select r.deal_id, r.live_stage_id, r.owner_id, r.amount::text as amount, r.currency, r.expected_close_date::text as expected_close_date,
+           r.stage_entered_at, r.stalled, r.days_in_stage, d.title, d.account, d.revision::text as revision
+    from ranked r
+    -- one primary-key lookup per shown deal (LIMIT keeps the planner from hash-joining all deals)
+    cross join lateral (select title, account, revision from ${sql.id(schema)}.deals d where d.deal_id = r.deal_id limit 1) d
+    where r.rn <= ${limit + 1}
+    order by r.live_stage_id, r.amount desc, r.deal_id`.execute(db);
+  return rows;
+}
+
+/**
+ * The same page on the live board in live stages: per stage, the top limit + 1 of its open deals read
+ * straight off the board index (pipeline, stage, amount desc, deal id) — it stops after the page
+ * instead of ranking every open deal. Filters are conditions on the scanned rows; deals of removed
+ * stages count under the stage that received them.
+ */
+async function livePage(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  layout: StageLayout,
+  request: BoardRequest,
+): Promise<BoardDealRow[]> {
+  // Raw: a lateral top-N per stage over a VALUES list of stages, keyset-paged.
+  const { ownerId, stalled, ...segment } = request.filters;
+  const { cursor, stageId, limit } = request;
+  const now = timestamp(request.now);
+  const columns = layout.columns
+    .filter((column) => !stageId || column.stageId === stageId)
+    .map((column) => ({
+      id: column.stageId,
+      stageIds: layout.rows.filter((row) => row.columnId === column.stageId).map((row) => row.stageId),
+      maxDays: column.maxDaysInStage,
+    }));
+  if (columns.length === 0) return [];
+  const isStalled = sql`coalesce(o.stage_entered_at < ${now} - make_interval(days => c.max_days), false)`;
+  const { rows } = await sql<BoardDealRow>`
+    select p.* from (values ${sql.join(
+      columns.map((c) => sql`(${c.id}::text, ${c.stageIds}::uuid[], ${c.maxDays}::int)`),
+    )}) as c(live_stage_id, stage_ids, max_days)
+    cross join lateral (
+      select o.deal_id, c.live_stage_id, o.owner_id, o.amount::text as amount, o.currency,
+             o.expected_close_date::text as expected_close_date, o.stage_entered_at, ${isStalled} as stalled,
+             extract(epoch from (${now} - o.stage_entered_at)) / 86400 as days_in_stage, o.title, o.account,
+             o.revision::text as revision
+      from ${sql.id(schema)}.deals o
+      ${openDealsInSegment(schema, segment)}
+        and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = any(c.stage_ids)
+        ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
+        ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
+        ${cursor ? sql`and (o.amount, o.deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
+      order by o.amount desc, o.deal_id limit ${limit + 1}
+    ) p
+    order by p.live_stage_id, p.amount::bigint desc, p.deal_id`.execute(db);
+  return rows;
 }
 
 interface TotalsRow {

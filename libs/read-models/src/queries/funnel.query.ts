@@ -73,7 +73,8 @@ export async function funnel(
   if (!definition) return undefined;
   const layout = stageLayout(definition, request.stageMap);
   const s = sql.id(schema);
-  const { transitionAt, validFrom, validTo, firstAt, createdAt, enteredAt, exitedAt } = axisColumns(request.asOf.axis);
+  const { transitionAt, validFrom, validTo, firstAt, createdAt, enteredAt, exitedAt, visitsMs, openSince, settledAt } =
+    axisColumns(request.asOf.axis);
   const instant = timestamp(request.asOf.at ?? request.now);
   const from = timestamp(request.from);
   const to = timestamp(request.to);
@@ -91,37 +92,42 @@ export async function funnel(
     where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
       and e.${firstAt} <= ${instant} ${inSegment(sql`e.deal_id`)}
     group by e.deal_id, def.position`;
-  const reached = await reachedPerPosition(
-    db,
-    request.policy,
-    sql`def as (select * from ${layoutSql(layout)}), entries as (${entries})`,
-  );
-  const { rows: outcomes } = await sql<{ status: string; count: string }>`
+  // A deal's total days in a stage as of the instant (every visit; an open one up to the instant): the
+  // visits' lengths the projection keeps, when no visit began or ended after the instant; otherwise
+  // summed from its intervals.
+  const daysInStageAsOf = sql`case when e.${settledAt} <= ${instant}
+      then (e.${visitsMs} + coalesce(extract(epoch from ${instant} - e.${openSince}) * 1000, 0)) / 86400000.0
+      else (select sum(extract(epoch from least(coalesce(i.${exitedAt}, ${instant}), ${instant}) - i.${enteredAt}) / 86400)
+            from ${s}.stage_intervals i where i.deal_id = e.deal_id and i.stage_id = e.stage_id and i.${enteredAt} <= ${instant})
+    end`;
+  // The four parts are independent: asked at once (on a pool, four connections).
+  const [reached, { rows: outcomes }, { rows: matrix }, { rows: timeInStage }] = await Promise.all([
+    reachedPerPosition(db, request.policy, sql`def as (select * from ${layoutSql(layout)}), entries as (${entries})`),
+    sql<{ status: string; count: string }>`
     with cohort as ${cohort}
     select v.status, count(*)::text as count from ${s}.deal_versions v join cohort c on c.deal_id = v.deal_id
-    where v.${validFrom} <= ${instant} and v.${validTo} > ${instant} group by v.status`.execute(db);
-
-  const { rows: matrix } = await sql<{ from_stage: string; to_stage: string; count: string }>`
+    where v.${validFrom} <= ${instant} and v.${validTo} > ${instant} group by v.status`.execute(db),
+    sql<{ from_stage: string; to_stage: string; count: string }>`
     with def as (select * from ${layoutSql(layout)})
     select f.live_stage_id as from_stage, d.live_stage_id as to_stage, count(*)::text as count
     from ${s}.stage_transitions t join def f on f.stage_id = t.from_stage_id join def d on d.stage_id = t.to_stage_id
     where t.pipeline_id = ${pipelineId}::uuid and t.kind in ('moved', 'reopened')
       and t.${transitionAt} >= ${from} and t.${transitionAt} < ${to} and t.${transitionAt} <= ${instant}
       ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``} ${inSegment(sql`t.deal_id`)}
-    group by f.position, d.position, 1, 2 order by f.position, d.position, 1, 2`.execute(db);
-
-  const { rows: timeInStage } = await sql<{ position: number; p50: string; p90: string }>`
-    with def as (select * from ${layoutSql(layout)}), cohort as ${cohort},
+    group by f.position, d.position, 1, 2 order by f.position, d.position, 1, 2`.execute(db),
+    sql<{ position: number; p50: string; p90: string }>`
+    with def as (select * from ${layoutSql(layout)}),
     per_deal as (
-      select def.position, i.deal_id,
-             sum(extract(epoch from least(coalesce(i.${exitedAt}, ${instant}), ${instant}) - i.${enteredAt}) / 86400) as days
-      from ${s}.stage_intervals i join cohort c on c.deal_id = i.deal_id join def on def.stage_id = i.stage_id
-      where i.pipeline_id = ${pipelineId}::uuid and i.${enteredAt} <= ${instant}
-      group by def.position, i.deal_id
+      select def.position, e.deal_id, sum(${daysInStageAsOf}) as days
+      from ${s}.stage_first_entries e join def on def.stage_id = e.stage_id
+      where e.pipeline_id = ${pipelineId}::uuid and e.${createdAt} >= ${from} and e.${createdAt} < ${to} and e.${createdAt} <= ${instant}
+        and e.${firstAt} <= ${instant} ${inSegment(sql`e.deal_id`)}
+      group by def.position, e.deal_id
     )
     select position, (percentile_cont(0.5) within group (order by days))::text as p50,
            (percentile_cont(0.9) within group (order by days))::text as p90
-    from per_deal group by position`.execute(db);
+    from per_deal group by position`.execute(db),
+  ]);
 
   const countOf = (status: string) => Number(outcomes.find((o) => o.status === status)?.count ?? 0);
   const size = outcomes.reduce((n, o) => n + Number(o.count), 0);
@@ -171,13 +177,14 @@ async function reachedPerPosition(
   if (policy === 'strict') {
     // A deal's first entries ranked in time order (ties by board position): it strictly reached the
     // stage at rank k when ranks 0…k are positions 0…k — a skipped stage entered later repairs nothing.
+    // Both windows order the same way (rank follows from first_at, position), so one sort serves both.
     const { rows } = await sql<{ position: number; reached: string; median: string | null }>`
       with ${ctes},
       ranked as (
         select *, row_number() over (partition by deal_id order by first_at, position) - 1 as rank from entries
       ),
       judged as (
-        select *, bool_and(rank = position) over (partition by deal_id order by rank rows between unbounded preceding and current row) as strict_ok
+        select *, bool_and(rank = position) over (partition by deal_id order by first_at, position rows between unbounded preceding and current row) as strict_ok
         from ranked
       )
       select position, count(*)::text as reached, (percentile_cont(0.5) within group (order by ${days}))::text as median

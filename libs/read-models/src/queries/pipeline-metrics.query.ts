@@ -62,37 +62,33 @@ export async function pipelineMetrics(
     from ${openDealsAt(schema, pipelineId, asOf)} o join ${layoutSql(layout)} on def.stage_id = o.stage_id
     ${segment && !isWholePopulation(segment) ? openDealsInSegment(schema, segment) : sql``})`;
 
-  const { rows: perStage } = await sql<{
-    live_stage_id: string;
+  // One pass over the open deals for all three groupings (grouping sets) instead of one per grouping.
+  const { rows } = await sql<{
+    grouping: number;
+    live_stage_id: string | null;
+    currency: string | null;
+    month: string | null;
     count: string;
     stalled: string;
     avg_days: string | null;
-  }>`
-    with o as ${open}
-    select live_stage_id, count(*)::text as count, count(*) filter (where stalled)::text as stalled, avg(days_in_stage)::text as avg_days
-    from o group by live_stage_id`.execute(db);
-  const { rows: perCurrency } = await sql<{
-    live_stage_id: string;
-    currency: string;
-    count: string;
     value: string;
     weighted: string;
   }>`
     with o as ${open}
-    select live_stage_id, currency, count(*)::text as count, sum(amount)::text as value,
-           round(sum(amount::numeric * probability) / 100)::text as weighted
-    from o group by live_stage_id, currency order by currency`.execute(db);
-  const { rows: forecast } = await sql<{
-    month: string | null;
-    currency: string;
-    count: string;
-    value: string;
-    weighted: string;
-  }>`
-    with o as ${open}
-    select to_char(expected_close_date, 'YYYY-MM') as month, currency, count(*)::text as count, sum(amount)::text as value,
-           round(sum(amount::numeric * probability) / 100)::text as weighted
-    from o group by 1, 2 order by 1 nulls last, 2`.execute(db);
+    select grouping(live_stage_id, currency, to_char(expected_close_date, 'YYYY-MM')) as grouping,
+           live_stage_id, currency, to_char(expected_close_date, 'YYYY-MM') as month, count(*)::text as count,
+           count(*) filter (where stalled)::text as stalled, avg(days_in_stage)::text as avg_days,
+           sum(amount)::text as value, round(sum(amount::numeric * probability) / 100)::text as weighted
+    from o
+    group by grouping sets ((live_stage_id), (live_stage_id, currency), (currency, to_char(expected_close_date, 'YYYY-MM')))`.execute(
+    db,
+  );
+  // grouping(): a bit per column left out — 0b011 per stage, 0b001 per stage and currency, 0b100 per month and currency.
+  const perStage = rows.filter((r) => r.grouping === 3);
+  const perCurrency = rows.filter((r) => r.grouping === 1).sort((a, b) => compareText(a.currency, b.currency));
+  const forecast = rows
+    .filter((r) => r.grouping === 4)
+    .sort((a, b) => compareNullsLast(a.month, b.month) || compareText(a.currency, b.currency));
 
   return {
     stages: layout.columns.map((stage) => {
@@ -107,7 +103,7 @@ export async function pipelineMetrics(
         byCurrency: perCurrency
           .filter((r) => r.live_stage_id === stage.stageId)
           .map((r) => ({
-            currency: r.currency,
+            currency: r.currency!,
             count: Number(r.count),
             value: Number(r.value),
             weightedValue: Number(r.weighted),
@@ -116,13 +112,17 @@ export async function pipelineMetrics(
     }),
     forecast: forecast.map((r) => ({
       month: r.month,
-      currency: r.currency,
+      currency: r.currency!,
       count: Number(r.count),
       value: Number(r.value),
       weightedValue: Number(r.weighted),
     })),
   };
 }
+
+const compareText = (a: string | null, b: string | null) => (a! < b! ? -1 : a! > b! ? 1 : 0);
+const compareNullsLast = (a: string | null, b: string | null) =>
+  a === b ? 0 : a === null ? 1 : b === null ? -1 : compareText(a, b);
 
 /** `where` an open deal `o` is in the segment: its fields at the instant, and its kind and source from `deals`. */
 export function openDealsInSegment(schema: string, segment: Segment) {

@@ -173,6 +173,22 @@ describe('report segments on a hand-computed dataset (PostgreSQL)', () => {
     ]);
   });
 
+  it('time in stage as of a past instant: visits that ended after it count up to it (d3)', async () => {
+    const result = await funnel(database.db, LIVE_SCHEMA, P, {
+      ...period,
+      policy: 'any',
+      asOf: { axis: 'occurred', at: day(3) },
+      now,
+    });
+    // Cohort by d3: D1, D2, D4, D5. A: D1 2 (d0→d2), D2 2 (d1→lost d4, counted to d3), D5 0 (entered d3)
+    // → [0, 2, 2]: p50 2, p90 2. B: D1 1 (d2→won d5, counted to d3), D4 1 (d2, open) → p50 1, p90 1.
+    expect(result!.stages.map((s) => [s.daysInStageP50, s.daysInStageP90])).toEqual([
+      [2, 2],
+      [1, 1],
+      [null, null],
+    ]);
+  });
+
   it('kind=upsell: the up-sell alone (D3)', async () => {
     expect(await funnelOf({ kinds: ['upsell'] })).toEqual({
       cohort: { size: 1, open: 1, won: 0, lost: 0, disqualified: 0 },

@@ -23,6 +23,9 @@ export function axisColumns(axis: TimeAxis) {
     exitedAt: sql.raw(occurred ? 'exited_at' : 'exited_recorded_at'),
     firstAt: sql.raw(occurred ? 'first_at' : 'first_recorded_at'),
     createdAt: sql.raw(occurred ? 'created_at' : 'created_recorded_at'),
+    visitsMs: sql.raw(occurred ? 'visits_ms' : 'visits_recorded_ms'),
+    openSince: sql.raw(occurred ? 'open_since' : 'open_since_recorded'),
+    settledAt: sql.raw(occurred ? 'settled_at' : 'settled_recorded_at'),
   };
 }
 

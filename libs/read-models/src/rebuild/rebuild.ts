@@ -11,7 +11,7 @@ import {
 import { countParkedStreams, projectAvoidingParked, withParking } from '../runner/parking.js';
 import { compareAndSetCheckpoint } from '../runner/checkpoint.js';
 import { PROJECTION_NAME, excludeLiveBatches, readCheckpoint } from '../runner/checkpoint.js';
-import { LIVE_SCHEMA, createReadModelSchema } from '../schema/read-model.schema.js';
+import { LIVE_SCHEMA, createReadModelSchema, secondaryIndexes } from '../schema/read-model.schema.js';
 import { compareReadModels, type ParityReport } from './parity.js';
 
 export interface RebuildOptions {
@@ -136,9 +136,21 @@ export async function buildReadModels(
   let cursor = START;
   // Everything written before the rebuild started must be in it: never stop before this head.
   const head = (await store.headPosition?.()) ?? START;
+  // Bulk load: empty tables fill without their secondary indexes, which are built once at the end.
+  if (comparePositions((await readCheckpoint(db, schema)).position, START) === 0)
+    for (const index of secondaryIndexes(schema))
+      // Raw: DDL.
+      await sql`drop index if exists ${sql.id(schema)}.${sql.id(index.name)}`.execute(db);
   let emptyBeforeHead = 0;
+  // The next batch is read while this one is projected (another connection on a pool).
+  const read = (after: GlobalPosition) => {
+    const pending = store.readAll({ after, limit: batchSize });
+    pending.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+    return pending;
+  };
+  let next = read(cursor);
   for (;;) {
-    const batch = await store.readAll({ after: cursor, limit: batchSize });
+    const batch = await next;
     if (batch.events.length === 0) {
       if (comparePositions(cursor, head) < 0) {
         // "Nothing more" before the head: read again (the store's contract says this cannot last).
@@ -147,12 +159,15 @@ export async function buildReadModels(
             `the event store keeps answering an empty batch at ${encodePosition(cursor)}, before the head ${encodePosition(head)} it had when the rebuild started (on PostgreSQL: a transaction left open on the server holds the visibility horizon back)`,
           );
         await new Promise((resolve) => setTimeout(resolve, 100));
+        next = read(cursor);
         continue;
       }
+      for (const index of secondaryIndexes(schema)) await index.create.execute(db);
       await analyzeSchema(db, schema);
       return applied;
     }
     emptyBeforeHead = 0;
+    next = read(batch.cursor);
     // A poison event parks its stream here as in the live runner, instead of failing the rebuild.
     await withParking((project) =>
       db.transaction().execute(async (trx) => {

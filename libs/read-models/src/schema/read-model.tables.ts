@@ -78,6 +78,8 @@ export interface DealsTable {
   created_at: Timestamp;
   created_recorded_at: Timestamp;
   stage_entered_at: Timestamp;
+  /** When the current stage was entered, on the recorded axis (closes the visit's recorded length). */
+  stage_entered_recorded_at: Timestamp;
   closed_at: Timestamp | null;
   won_amount: Int8 | null;
   activity_count: number;
@@ -156,6 +158,16 @@ export interface StageFirstEntriesTable {
   first_recorded_at: Timestamp;
   created_at: Timestamp;
   created_recorded_at: Timestamp;
+  /** Σ length of the deal's closed visits to the stage, ms (business axis), kept as visits close. */
+  visits_ms: Int8;
+  /** The same on the recorded axis. */
+  visits_recorded_ms: Int8;
+  /** When the open visit began (business axis); null when the deal is not in the stage. */
+  open_since: Timestamp | null;
+  open_since_recorded: Timestamp | null;
+  /** The latest entry or exit of a visit (each axis): the sums above hold as of any instant from then on. */
+  settled_at: Timestamp;
+  settled_recorded_at: Timestamp;
 }
 
 export interface RemovedStagesTable {

@@ -1,0 +1,89 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { CompiledQuery } from 'kysely';
+import { from as copyFrom } from 'pg-copy-streams';
+
+/**
+ * Rows for one `COPY <table> (<columns>) FROM STDIN` in PostgreSQL's text format — the bulk-load path
+ * (no statement to parse or plan per row, no parameters): the whole batch travels as one stream.
+ * Passed as the single parameter of the COPY statement (`copyRows`); both connections this project
+ * opens know what to do with it: a PostgreSQL pool client streams it (pg-copy-streams), PGlite reads
+ * it as `/dev/blob`.
+ */
+export class CopyRows {
+  private constructor(readonly text: string) {}
+
+  /** Each row an array of column values: null → NULL, Date → ISO instant, object → JSON, else its string. */
+  static of(rows: Iterable<readonly unknown[]>): CopyRows {
+    let text = '';
+    for (const row of rows) {
+      for (let i = 0; i < row.length; i++) text += (i === 0 ? '' : '\t') + copyValue(row[i]);
+      text += '\n';
+    }
+    return new CopyRows(text);
+  }
+}
+
+const SPECIAL = /[\\\n\r\t]/;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function copyValue(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  const text = textOf(value);
+  return SPECIAL.test(text) ? text.replace(/[\\\n\r\t]/g, (c) => ESCAPES[c]) : text;
+}
+
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return `${value}`;
+  return JSON.stringify(value);
+}
+
+/**
+ * Loads `rows` into `table` (already quoted, e.g. `"read_models"."deal_versions"`) with COPY, inside
+ * whatever transaction `db` is. `columns` are plain column names.
+ */
+export async function copyRows(
+  db: { executeQuery(query: CompiledQuery): Promise<unknown> },
+  table: string,
+  columns: readonly string[],
+  rows: Iterable<readonly unknown[]>,
+): Promise<void> {
+  const data = CopyRows.of(rows);
+  if (data.text === '') return;
+  await db.executeQuery(
+    CompiledQuery.raw(`copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from stdin`, [data]),
+  );
+}
+
+/** The COPY statement and rows of a query sent with `copyRows`, or undefined for any other query. */
+export function copyOf(text: unknown, values: unknown): { text: string; rows: CopyRows } | undefined {
+  if (typeof text !== 'string' || !Array.isArray(values) || values.length !== 1) return undefined;
+  const [rows] = values as unknown[];
+  return rows instanceof CopyRows ? { text, rows } : undefined;
+}
+
+/**
+ * Teaches a node-postgres client `copyRows`: a query whose single parameter is a CopyRows is run as
+ * COPY FROM STDIN on the same connection (so inside the caller's transaction); anything else is
+ * passed through untouched.
+ */
+export function enableCopy(client: pg.ClientBase): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const copy = copyOf(args[0], args[1]);
+    return copy ? streamCopy(query, copy.text, copy.rows) : query(...args);
+  };
+}
+
+async function streamCopy(
+  query: (...args: unknown[]) => unknown,
+  text: string,
+  rows: CopyRows,
+): Promise<{ command: string; rowCount: number; rows: never[] }> {
+  const stream = query(copyFrom(text)) as ReturnType<typeof copyFrom>;
+  await pipeline(Readable.from([Buffer.from(rows.text)]), stream);
+  return { command: 'COPY', rowCount: stream.rowCount, rows: [] };
+}
