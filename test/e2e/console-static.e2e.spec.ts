@@ -1,9 +1,8 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
-import { createApp } from '../../apps/api/src/bootstrap.js';
+import { createApp, type ApiApplication } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
 import { consoleSignInUrl, SIGN_IN_SUBJECT } from '../../apps/api/src/console/sign-in-url.js';
 
@@ -16,7 +15,7 @@ import { consoleSignInUrl, SIGN_IN_SUBJECT } from '../../apps/api/src/console/si
 describe('the web console served beside the API (embedded default)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dealstream-console-'));
   const consoleDir = join(dataDir, 'console');
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let served: boolean;
 
   beforeAll(async () => {

@@ -31,6 +31,7 @@ import { ImportsController } from './imports/imports.controller.js';
 import { loggingModule } from './logging/logging.module.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
+import { HttpServerReady } from './controller-kit/http-server-ready.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { StageMapsController } from './stage-maps/stage-maps.controller.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -124,6 +125,7 @@ export class AppModule {
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         IdempotencyKeyPurger,
         ImportJobs,
+        HttpServerReady,
       ],
     };
   }

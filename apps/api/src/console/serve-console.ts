@@ -1,7 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Response } from 'express';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 /**
  * The web console (apps/console, built by Vite into CONSOLE_DIR) is static files on the API's own
@@ -11,16 +10,18 @@ import type { Response } from 'express';
  *
  * @returns whether the console is served (false when CONSOLE_DIR holds no build)
  */
-export function serveConsole(app: NestExpressApplication, consoleDir: string): boolean {
+export function serveConsole(app: NestFastifyApplication, consoleDir: string): boolean {
   const root = resolve(consoleDir);
   if (!existsSync(join(root, 'index.html'))) return false;
-  app.useStaticAssets(root, {
+  app.useStaticAssets({
+    root,
+    // One route per file of the build (read at start): any other path is left to the API's router.
+    wildcard: false,
     index: 'index.html',
-    fallthrough: true,
     redirect: false,
     dotfiles: 'ignore',
     etag: true,
-    setHeaders: (response: Response, path: string) => {
+    setHeaders: (response: { setHeader(name: string, value: string): unknown }, path: string) => {
       // The page loads only its own bundles and talks only to this origin; the token it holds
       // (session storage) is worth a strict policy.
       response.setHeader('Content-Security-Policy', CONSOLE_CSP);

@@ -6,12 +6,12 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiConsumes, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import type { EventStore } from '@dealstream/event-store';
 import { parseCanonicalLine } from '@dealstream/import';
 import type { Principal } from '../auth/auth.decorators.js';
 import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { headerOf, mediaTypeOf, type HttpReply, type HttpRequest } from '../controller-kit/http-exchange.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { ApiProblemResponses } from '../controller-kit/api-docs.decorators.js';
 import { ApiProblem } from '../problem/api-problem.js';
@@ -66,18 +66,18 @@ export class ImportsController {
     },
   )
   async start(
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ImportJobView> {
-    if (request.header('idempotency-key') !== undefined) {
+    if (headerOf(request, 'idempotency-key') !== undefined) {
       throw new ApiProblem(
         400,
         'idempotency-key-not-supported',
         'An import is idempotent by its source ids: post the same file again instead of sending Idempotency-Key',
       );
     }
-    if (!request.is(NDJSON))
+    if (mediaTypeOf(request.headers['content-type']) !== NDJSON)
       throw new ApiProblem(415, 'unsupported-media-type', `Send the history as ${NDJSON} (docs/import.md)`);
     const dir = await mkdtemp(join(tmpdir(), 'dealstream-import-'));
     const file = join(dir, 'body.ndjson');
@@ -91,7 +91,8 @@ export class ImportsController {
           callback(null, size > IMPORT_BODY_LIMIT_BYTES ? undefined : chunk);
         },
       });
-      await pipeline(request, limit, createWriteStream(file));
+      // The Node request: its body was left unread by the framework (no parser for this type).
+      await pipeline(request.raw, limit, createWriteStream(file));
       if (size > IMPORT_BODY_LIMIT_BYTES)
         throw new ApiProblem(413, 'body-too-large', `An import body may hold at most ${IMPORT_BODY_LIMIT_BYTES} bytes`);
       const header = await firstLine(file);
@@ -108,7 +109,7 @@ export class ImportsController {
       throw error;
     }
     const job = await this.jobs.start(this.store, file, principal.actorId);
-    response.setHeader('Location', `/imports/${job.importId}`);
+    response.header('Location', `/imports/${job.importId}`);
     return job;
   }
 

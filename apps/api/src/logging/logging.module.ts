@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   Inject,
@@ -10,14 +9,17 @@ import {
 } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, type Level, type Logger } from 'pino';
+import { correlationIdOf } from './correlation-id.js';
 import { redactUrl } from './redact-url.js';
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** W3C Trace Context `traceparent`: version, trace-id, parent-id, flags (version ff is invalid; ids not all zeros). */
-const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}(?:-.*)?$/;
 const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
 
-type LoggedRequest = IncomingMessage & { id?: string; log?: Logger; principal?: { actorId: string } };
+type LoggedRequest = IncomingMessage & {
+  id?: string;
+  log?: Logger;
+  originalUrl?: string;
+  principal?: { actorId: string };
+};
 
 /**
  * Structured JSON logs (pino): one line per request with method, path, status, duration, the
@@ -55,11 +57,7 @@ class LoggingModule implements NestModule {
 /** The request-log middleware: correlation id in, header out, one line when the response is done. */
 function requestLog(root: Logger) {
   return (request: LoggedRequest, response: ServerResponse, next: () => void): void => {
-    const header = request.headers['x-correlation-id'];
-    const trace = TRACEPARENT.exec(String(request.headers.traceparent ?? '').trim());
-    // X-Correlation-Id when sane, else the W3C trace-id of `traceparent` (so a trace follows the change
-    // into every event's metadata and on to its webhook), else a new one.
-    const id = typeof header === 'string' && CORRELATION_ID.test(header) ? header : trace ? trace[1] : randomUUID();
+    const id = correlationIdOf(request);
     response.setHeader('X-Correlation-Id', id);
     request.id = id;
     request.log = root.child({ correlationId: id });
@@ -75,7 +73,7 @@ function requestLog(root: Logger) {
       if (!root.isLevelEnabled(level)) return;
       const line: Record<string, unknown> = {
         correlationId: id,
-        req: { method: request.method, url: redactUrl(request.url ?? '') },
+        req: { method: request.method, url: redactUrl(request.originalUrl ?? request.url ?? '') },
         actorId: request.principal?.actorId,
         res: { statusCode: response.statusCode },
         responseTime: Date.now() - startedAt,

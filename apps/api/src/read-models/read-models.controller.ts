@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../controller-kit/http-exchange.js';
 import type { Database } from '@dealstream/database';
 import { encodePosition, type GlobalPosition } from '@dealstream/event-store';
 import {
@@ -116,8 +116,8 @@ export class ReadModelsController {
     pipelineId: string,
     query: SegmentParamsDto,
     principal: Principal,
-    request: Request,
-    response: Response,
+    request: HttpRequest,
+    response: HttpReply,
   ) {
     const asked = segmentAsked(query, seesIdentities(principal));
     const map = await this.stageMapOf(pipelineId, query.stageMap);
@@ -161,8 +161,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: ReadParamsDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     if (query.asOf || query.axis)
       throw new ApiProblem(
@@ -178,7 +178,7 @@ export class ReadModelsController {
         'deal-not-found',
         `deal ${id} does not exist (or is not projected yet: pass minPosition)`,
       );
-    response.setHeader('ETag', `"${deal.revision}"`);
+    response.header('ETag', `"${deal.revision}"`);
     const clear = seesIdentities(principal);
     return {
       ...deal,
@@ -203,8 +203,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: BoardQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const clear = seesIdentities(principal);
     if (!clear && query.ownerId !== undefined && !PSEUDONYM.test(query.ownerId)) {
@@ -278,8 +278,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: SegmentParamsDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const report = await this.reportContext(id, query, principal, request, response);
     const { map, asOf, segment } = report;
@@ -315,8 +315,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: FunnelQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const report = await this.reportContext(id, query, principal, request, response);
     const { map, asOf, segment } = report;
@@ -366,8 +366,8 @@ export class ReadModelsController {
   async funnelQuery(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: FunnelQueryBodyDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
     const asOf = asOfOf(body);
@@ -415,8 +415,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: ComparablePeriodQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     // Velocity has no per-stage figure: a map is checked and echoed, and changes nothing.
     const report = await this.reportContext(id, query, principal, request, response);
@@ -451,8 +451,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: FunnelSeriesQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const buckets = bucketsOf(query);
     const report = await this.reportContext(id, query, principal, request, response);
@@ -495,8 +495,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: VelocitySeriesQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const buckets = bucketsOf(query);
     const report = await this.reportContext(id, query, principal, request, response);
@@ -529,8 +529,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: PipelineSeriesQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     if (query.asOf)
       throw new ApiProblem(400, 'as-of-not-supported', 'A pipeline series is as of each bucket’s end: drop asOf');
