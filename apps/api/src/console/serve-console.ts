@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import fastifyStatic from '@fastify/static';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 /**
@@ -13,7 +14,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 export function serveConsole(app: NestFastifyApplication, consoleDir: string): boolean {
   const root = resolve(consoleDir);
   if (!existsSync(join(root, 'index.html'))) return false;
-  app.useStaticAssets({
+  void app.register(fastifyStatic, {
     root,
     // One route per file of the build (read at start): any other path is left to the API's router.
     wildcard: false,
@@ -21,14 +22,14 @@ export function serveConsole(app: NestFastifyApplication, consoleDir: string): b
     redirect: false,
     dotfiles: 'ignore',
     etag: true,
-    setHeaders: (response: { setHeader(name: string, value: string): unknown }, path: string) => {
+    setHeaders: (reply, path) => {
       // The page loads only its own bundles and talks only to this origin; the token it holds
       // (session storage) is worth a strict policy.
-      response.setHeader('Content-Security-Policy', CONSOLE_CSP);
-      response.setHeader('X-Content-Type-Options', 'nosniff');
-      response.setHeader('Referrer-Policy', 'no-referrer');
+      reply.header('Content-Security-Policy', CONSOLE_CSP);
+      reply.header('X-Content-Type-Options', 'nosniff');
+      reply.header('Referrer-Policy', 'no-referrer');
       // Bundles carry a content hash in their names; the page itself must be revalidated.
-      response.setHeader(
+      reply.header(
         'Cache-Control',
         path.includes(`${root}/assets/`) ? 'public, max-age=31536000, immutable' : 'no-cache',
       );
