@@ -30,7 +30,7 @@ import {
   queryStringFault,
 } from './request-limits/request-limits.js';
 
-/** The API's Nest application: Fastify underneath (README, "Why Fastify"). */
+/** The API's Nest application: Fastify underneath (test/benchmarks/README.md, "Fastify or express"). */
 export type ApiApplication = NestFastifyApplication;
 
 export interface CreatedApp {
