@@ -11,7 +11,7 @@ export class HttpServerReady implements OnApplicationBootstrap {
   constructor(private readonly host: HttpAdapterHost) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const instance = this.host.httpAdapter?.getInstance() as { ready?: () => PromiseLike<unknown> } | undefined;
+    const instance = this.host.httpAdapter?.getInstance<{ ready?: () => PromiseLike<unknown> }>();
     await instance?.ready?.();
   }
 }

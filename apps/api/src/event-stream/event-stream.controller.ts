@@ -79,7 +79,9 @@ export class EventStreamController {
       filter: { ...(eventTypes ? { eventTypes } : {}), ...(streamCategories ? { streamCategories } : {}) },
       limit: query.limit === undefined ? undefined : Number(query.limit),
       expiresAtMs: request.principal?.expiresAt === undefined ? undefined : request.principal.expiresAt * 1000,
-      onOpen: () => reply.hijack(),
+      onOpen: () => {
+        reply.hijack();
+      },
     });
   }
 }

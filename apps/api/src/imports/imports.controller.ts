@@ -21,7 +21,7 @@ import { ImportJobs, type ImportJobView } from './import-jobs.js';
 
 /** Largest NDJSON body (bytes) a POST /imports takes; larger histories: split the file, or use the CLI. */
 const IMPORT_BODY_LIMIT_BYTES = 256 * 1024 * 1024;
-export const NDJSON = 'application/x-ndjson';
+const NDJSON = 'application/x-ndjson';
 
 /** Historic import over HTTP: the body is streamed to a temporary file, then imported in the background. */
 @ApiTags('imports')

@@ -13,6 +13,11 @@ import { correlationIdOf } from './correlation-id.js';
 import { redactUrl } from './redact-url.js';
 
 const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
+/**
+ * Every path, `/` included. Not `{/*splat}` (nestjs-pino's default): on Fastify, @fastify/middie
+ * 9.3.6 prefixes a path without a leading slash with one, and `/{/*splat}` matches only `/`.
+ */
+const EVERY_REQUEST = { path: '/{*splat}', method: RequestMethod.ALL };
 
 type LoggedRequest = IncomingMessage & {
   id?: string;
@@ -40,7 +45,7 @@ export function loggingModule(level: string, destination?: { write(line: string)
     module: LoggingModule,
     // useExisting: nestjs-pino does not mount pino-http; its own middleware binds `request.log`
     // (set by requestLog) to the logs made while the request runs.
-    imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, useExisting: true })],
+    imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, useExisting: true, forRoutes: [EVERY_REQUEST] })],
     providers: [{ provide: REQUEST_LOGGER, useValue: root }],
   };
 }
@@ -50,7 +55,7 @@ class LoggingModule implements NestModule {
   constructor(@Inject(REQUEST_LOGGER) private readonly root: Logger) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(requestLog(this.root)).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
+    consumer.apply(requestLog(this.root)).forRoutes(EVERY_REQUEST);
   }
 }
 

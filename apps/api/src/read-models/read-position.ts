@@ -18,9 +18,7 @@ export async function awaitReadPosition(
   response: HttpReply,
   maxWaitMs: number,
 ): Promise<GlobalPosition> {
-  const raw =
-    ((request.query as { minPosition?: string }).minPosition as string | undefined) ??
-    headerOf(request, 'x-min-position');
+  const raw = (request.query as { minPosition?: string }).minPosition ?? headerOf(request, 'x-min-position');
   let reached: GlobalPosition | undefined;
   if (raw !== undefined) {
     const target = parseClientPosition(raw);
