@@ -1,5 +1,15 @@
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { ApiProblem } from '../problem/api-problem.js';
-import { MAX_JSON_DEPTH, charsetFault, jsonBodyFault, parseJsonBody, queryStringFault } from './request-limits.js';
+import {
+  MAX_JSON_DEPTH,
+  charsetFault,
+  decodedBody,
+  jsonBodyFault,
+  parseJsonBody,
+  queryStringFault,
+} from './request-limits.js';
 
 const nested = (depth: number): unknown => {
   let value: unknown = 1;
@@ -106,5 +116,29 @@ describe('charsetFault and queryStringFault', () => {
     expect(queryStringFault('/events')).toBeUndefined();
     expect(queryStringFault('/events?q=%E0%A4%A')).toMatchObject({ status: 400, code: 'invalid-query' });
     expect(queryStringFault('/events?q=%00')).toMatchObject({ status: 400, code: 'invalid-characters' });
+  });
+});
+
+describe('decodedBody (Content-Encoding of a JSON body)', () => {
+  const requestWith = (encoding?: string) =>
+    ({ headers: encoding === undefined ? {} : { 'content-encoding': encoding } }) as unknown as IncomingMessage;
+  const read = async (stream: NodeJS.ReadableStream) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+
+  it('passes identity through and decodes gzip, deflate and br', async () => {
+    const body = '{"title":"é"}';
+    expect(await read(decodedBody(requestWith(), Readable.from([Buffer.from(body)])))).toBe(body);
+    expect(await read(decodedBody(requestWith('gzip'), Readable.from([gzipSync(body)])))).toBe(body);
+    expect(await read(decodedBody(requestWith('deflate'), Readable.from([deflateSync(body)])))).toBe(body);
+    expect(await read(decodedBody(requestWith('br'), Readable.from([brotliCompressSync(body)])))).toBe(body);
+  });
+
+  it('refuses any other encoding with 415', () => {
+    expect(() => decodedBody(requestWith('compress'), Readable.from([]))).toThrow(
+      expect.objectContaining({ status: 415, code: 'unsupported-media-type' }),
+    );
   });
 });
