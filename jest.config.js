@@ -32,7 +32,13 @@ const common = {
   rootDir: '.',
   extensionsToTreatAsEsm: ['.ts'],
   transform: { '^.+\\.ts$': swc },
-  moduleNameMapper: { ...aliases, '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: {
+    ...aliases,
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+    // @fastify/static require()s content-disposition 3, which is ESM only: Node ≥ 20.19 loads it, Jest's
+    // runtime on Node 20 cannot. Its `create` (the one function used) is the same in the CommonJS 2.x.
+    '^content-disposition$': '<rootDir>/node_modules/content-disposition/dist/index.js',
+  },
   testEnvironment: 'node',
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };

@@ -1,9 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
-import { createApp } from '../../apps/api/src/bootstrap.js';
+import { createApp, type ApiApplication } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
 import { SIGN_IN_SUBJECT, SignInCodes } from '../../apps/api/src/console/sign-in-codes.js';
 
@@ -16,7 +15,7 @@ import { SIGN_IN_SUBJECT, SignInCodes } from '../../apps/api/src/console/sign-in
 describe('the web console served beside the API (embedded default)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dealstream-console-'));
   const consoleDir = join(dataDir, 'console');
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let served: boolean;
 
   beforeAll(async () => {

@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { mintToken } from '@dealstream/auth';
-import { createApp } from '../../apps/api/src/bootstrap.js';
+import { createApp, type ApiApplication } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
 
 /**
@@ -13,7 +12,7 @@ import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
  */
 describe('embedded default (PGlite, no configuration)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dealstream-e2e-'));
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let token: string;
 
   beforeAll(async () => {

@@ -1,10 +1,9 @@
 import { connect, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { sql } from 'kysely';
 import { mintToken } from '@dealstream/auth';
-import { createApp } from '../../apps/api/src/bootstrap.js';
+import { createApp, type ApiApplication } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv, type AppConfig } from '../../apps/api/src/config/app-config.js';
 import { TIMEOUT_CHECK_INTERVAL_MS } from '../../apps/api/src/request-limits/request-limits.js';
 import { TEST_JWT_SECRET } from '../support/api-harness.js';
@@ -17,7 +16,7 @@ import { createPostgresTestDatabase, type TestDatabase } from '../support/test-d
 describe('HTTP time bounds (raw sockets)', () => {
   const timeouts = { headersTimeoutMs: 800, requestTimeoutMs: 1500, keepAliveTimeoutMs: 600 };
   let testDb: TestDatabase;
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let port: number;
   let token: string;
 

@@ -2,12 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { sql } from 'kysely';
 import request from 'supertest';
 import { mintToken } from '@dealstream/auth';
 import type { EventStore, SqlEventStoreOptions } from '@dealstream/event-store';
-import { createApp } from '../../apps/api/src/bootstrap.js';
+import { createApp, type ApiApplication } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
 import { startApiOnPostgres, TEST_JWT_SECRET, type ApiHarness } from '../support/api-harness.js';
 
@@ -395,7 +394,7 @@ describe('Idempotency-Key bound to its first request (PostgreSQL)', () => {
 describe('Idempotency-Key on embedded PGlite, across a restart on the same DATA_DIR', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dealstream-idem-'));
   const config = { ...appConfigFromEnv({ DATA_DIR: dataDir, AUTH_JWT_SECRET: TEST_JWT_SECRET }), logLevel: 'silent' };
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   const start = async () => {
     ({ app } = await createApp(config));
     await app.init();

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import request from 'supertest';
 import { mintToken } from '@dealstream/auth';
 import { importIds } from '@dealstream/import';
-import { createApp } from '../../apps/api/src/bootstrap.js';
+import { createApp, type ApiApplication } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv } from '../../apps/api/src/config/app-config.js';
 
 const FIXTURE = 'libs/import/src/testing/acme-crm.canonical.ndjson';
@@ -18,7 +17,7 @@ const FIXTURE = 'libs/import/src/testing/acme-crm.canonical.ndjson';
  */
 describe('POST /imports on the embedded default (PGlite)', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'dealstream-import-e2e-'));
-  let app: NestExpressApplication;
+  let app: ApiApplication;
   let importer: string;
   let analyst: string;
 

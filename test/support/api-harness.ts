@@ -1,4 +1,3 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { CommandBus } from '@nestjs/cqrs';
 import { sql } from 'kysely';
 import request from 'supertest';
@@ -6,7 +5,7 @@ import { mintToken, type Role } from '@dealstream/auth';
 import type { Database } from '@dealstream/database';
 import { SqlEventStore, type GlobalPosition, type RecordedEvent } from '@dealstream/event-store';
 import { EVENT_STORE } from '@dealstream/command-handling';
-import { createApp } from '../../apps/api/src/bootstrap.js';
+import { createApp, type ApiApplication } from '../../apps/api/src/bootstrap.js';
 import { appConfigFromEnv, type AppConfig } from '../../apps/api/src/config/app-config.js';
 import { createPostgresTestDatabase, type TestDatabase } from './test-database.js';
 
@@ -50,7 +49,7 @@ export async function startApiOnPostgres(overrides: Partial<AppConfig> = {}): Pr
 }
 
 async function startHarness(config: AppConfig, testDb: TestDatabase): Promise<ApiHarness> {
-  let app: NestExpressApplication = await started(config);
+  let app: ApiApplication = await started(config);
   const observer: Database = testDb;
   const store = new SqlEventStore(observer.db);
   return {
@@ -95,7 +94,7 @@ async function startHarness(config: AppConfig, testDb: TestDatabase): Promise<Ap
   };
 }
 
-async function started(config: AppConfig): Promise<NestExpressApplication> {
+async function started(config: AppConfig): Promise<ApiApplication> {
   const { app } = await createApp(config);
   await app.init();
   return app;

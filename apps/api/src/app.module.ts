@@ -35,6 +35,7 @@ import { ImportsController } from './imports/imports.controller.js';
 import { loggingModule } from './logging/logging.module.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
+import { HttpServerReady } from './controller-kit/http-server-ready.js';
 import { ProjectionsModule } from './projections/projections.module.js';
 import { StageMapsController } from './stage-maps/stage-maps.controller.js';
 import { WebhooksModule } from './webhooks/webhooks.module.js';
@@ -130,6 +131,7 @@ export class AppModule {
         IdempotencyKeyPurger,
         ImportJobs,
         { provide: SignInCodes, useValue: signInCodes(options) },
+        HttpServerReady,
       ],
     };
   }

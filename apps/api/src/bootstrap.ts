@@ -1,9 +1,9 @@
 import 'reflect-metadata';
 import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { openDatabase, waitForDatabase } from '@dealstream/database';
 import { openEventStore, type EventStore } from '@dealstream/event-store';
@@ -14,15 +14,27 @@ import { serveConsole } from './console/serve-console.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
 import type { AppConfig } from './config/app-config.js';
 import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
-import { NDJSON } from './imports/imports.controller.js';
+import { isJsonMediaType, mediaTypeOf, pathOf } from './controller-kit/http-exchange.js';
+import { correlationIdOf } from './logging/correlation-id.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
-import { httpMetrics } from './metrics/http-metrics.middleware.js';
+import { timeRequests } from './metrics/http-metrics.hook.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
 import { ApiProblem } from './problem/api-problem.js';
-import { applyHttpTimeouts, checkJsonBody, checkQueryString } from './request-limits/request-limits.js';
+import { ProblemDetailsFilter } from './problem/problem-details.filter.js';
+import {
+  answerClientError,
+  applyHttpTimeouts,
+  charsetFault,
+  decodedBody,
+  parseJsonBody,
+  queryStringFault,
+} from './request-limits/request-limits.js';
+
+/** The API's Nest application: Fastify underneath (test/benchmarks/README.md, "Fastify or express"). */
+export type ApiApplication = NestFastifyApplication;
 
 export interface CreatedApp {
-  readonly app: NestExpressApplication;
+  readonly app: ApiApplication;
   readonly verificationKey: VerificationKey;
   /** Whether the web console (CONSOLE_DIR) is served at `/`. */
   readonly consoleServed: boolean;
@@ -54,7 +66,23 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   }
   // One registry per app (tests start several in one process): appends are measured at the store.
   const metrics = new ApiMetrics();
-  const app = await NestFactory.create<NestExpressApplication>(
+  const adapter = new FastifyAdapter({
+    logger: false,
+    bodyLimit: config.bodyLimitBytes,
+    // The correlation id (X-Correlation-Id, traceparent or new) is the request's id: problems and events carry it.
+    requestIdHeader: false,
+    genReqId: correlationIdOf,
+    clientErrorHandler: answerClientError,
+    // The router's own refusals (a path it cannot percent-decode) are problems too.
+    frameworkErrors: (error: Error, request: FastifyRequest, reply: FastifyReply) =>
+      new ProblemDetailsFilter().answer(error, request, reply),
+    routerOptions: {
+      // As express had it: `/deals/` is `/deals`; a long path parameter reaches its route (and its 400), not a 404.
+      ignoreTrailingSlash: true,
+      maxParamLength: 2048,
+    },
+  });
+  const app = await NestFactory.create<ApiApplication>(
     AppModule.with({
       database,
       eventStore: metrics.meter(eventStore!),
@@ -77,21 +105,21 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       eventStream: config.eventStream,
       webhooks: config.webhooks,
     }),
+    adapter,
     { bodyParser: false, bufferLogs: true },
   );
   app.useLogger(app.get(Logger));
-  app.disable('x-powered-by');
-  // ETags are stream revisions, set by the write and read routes; express's body-hash ETags would blur that.
-  app.set('etag', false);
+  const fastify = app.getHttpAdapter().getInstance();
+  // Fastify sends no X-Powered-By and no ETag of its own: ETags are stream revisions, set by the routes.
   applyHttpTimeouts(app.getHttpServer(), config.http);
-  app.use(httpMetrics(metrics));
-  app.use(checkQueryString);
-  // Before the routes: the console's files answer GET/HEAD on their own paths; everything else falls through.
+  // First, so requests refused by the limits and the guard are counted too.
+  timeRequests(fastify, metrics);
+  fastify.addHook('onRequest', (request, _reply, done) =>
+    done(queryStringFault(request.url) ?? bodyTypeFault(request)),
+  );
+  acceptBodies(fastify);
+  // The console's files answer GET/HEAD on their own paths; everything else is the API's.
   const consoleServed = serveConsole(app, config.consoleDir);
-  app.use(requireJsonBody);
-  app.useBodyParser('json', { limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
-  // Depth and characters are checked on the parsed body before class-transformer recurses into it.
-  app.use(checkJsonBody);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -109,6 +137,40 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
 }
 
 /**
+ * The bodies the API reads: JSON (`application/json`, `application/*+json`), UTF-8, possibly gzip,
+ * deflate or br encoded, at most BODY_LIMIT_BYTES once decoded, parsed strictly (an object or an
+ * array) and checked for depth and characters before class-transformer recurses into it. Any other
+ * body is left unread for its route: only `POST /imports` takes one (it reads the Node request).
+ */
+function acceptBodies(fastify: FastifyInstance): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addHook('preParsing', (request, _reply, payload, done) => {
+    try {
+      done(
+        null,
+        isJsonMediaType(mediaTypeOf(request.headers['content-type'])) ? decodedBody(request.raw, payload) : payload,
+      );
+    } catch (error) {
+      done(error as Error, payload);
+    }
+  });
+  const json = (
+    _request: FastifyRequest,
+    body: string | Buffer,
+    done: (error: Error | null, value?: unknown) => void,
+  ) => {
+    try {
+      done(null, parseJsonBody(body.toString()));
+    } catch (error) {
+      done(error as Error, undefined);
+    }
+  };
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, json);
+  fastify.addContentTypeParser(/^application\/[^/;\s]+\+json$/i, { parseAs: 'string' }, json);
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+}
+
+/**
  * JSON lines for what happens before Nest's logger exists (waiting for the database) and for the
  * database layer's own events afterwards (a connection lost, LISTEN re-established).
  */
@@ -120,26 +182,24 @@ function startupLog(level: string): (entry: Record<string, unknown>) => void {
     );
 }
 
-function setUpOpenApi(app: NestExpressApplication): void {
+function setUpOpenApi(app: ApiApplication): void {
   SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'openapi.json',
     yamlDocumentUrl: 'openapi.yaml',
   });
 }
 
-/** Writes carry JSON: any other declared body type is a 415 before parsing — but an import's NDJSON or multipart vendor export, streamed by its route. */
-function requireJsonBody(request: Request, _response: Response, next: NextFunction): void {
+/**
+ * Writes carry UTF-8 JSON: any other declared body type is a 415 before the body is read — but
+ * `POST /imports`, whose route streams its body and checks its media type itself.
+ */
+function bodyTypeFault(request: FastifyRequest): ApiProblem | undefined {
   const hasBody =
     Number(request.headers['content-length'] ?? 0) > 0 || request.headers['transfer-encoding'] !== undefined;
-  if (request.method === 'POST' && request.path === '/imports' && request.is([NDJSON, 'multipart/form-data'])) {
-    next();
-    return;
-  }
-  if (hasBody && !request.is(['application/json', 'application/*+json'])) {
-    next(new ApiProblem(415, 'unsupported-media-type', 'Send the body as application/json'));
-    return;
-  }
-  next();
+  if (!hasBody || (request.method === 'POST' && pathOf(request) === '/imports')) return undefined;
+  if (!isJsonMediaType(mediaTypeOf(request.headers['content-type'])))
+    return new ApiProblem(415, 'unsupported-media-type', 'Send the body as application/json');
+  return charsetFault(request.headers['content-type']);
 }
 
 function flatten(errors: ValidationError[], parent = ''): { field: string; messages: string[] }[] {

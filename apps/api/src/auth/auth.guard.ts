@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import { routeTemplateOf, type HttpRequest } from '../controller-kit/http-exchange.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { PUBLIC_ROUTE, type Principal } from './auth.decorators.js';
 import type { VerificationKey } from './auth-keys.js';
@@ -58,17 +59,15 @@ export class AuthGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
-    const request = context.switchToHttp().getRequest<{
-      method: string;
-      route?: { path?: unknown };
-      headers: Record<string, string | undefined>;
-      query?: Record<string, unknown>;
-      principal?: Principal;
-    }>();
+    const request = context
+      .switchToHttp()
+      .getRequest<HttpRequest & { headers: Record<string, string | undefined>; raw: { principal?: Principal } }>();
+    // The matched route's pattern, e.g. '/deals/:id': the key of the matrix.
+    const route = routeTemplateOf(request);
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) {
       // Public routes need no token, but one that verifies still says who calls (admins see /health details).
       if (request.headers.authorization)
-        request.principal = await this.authenticate(request.headers.authorization).catch(() => undefined);
+        identify(request, await this.authenticate(request.headers.authorization).catch(() => undefined));
       return true;
     }
     if (
@@ -83,16 +82,14 @@ export class AuthGuard implements CanActivate {
     }
     if (
       this.options.metricsToken &&
-      typeof request.route?.path === 'string' &&
-      permissionOfRoute(request.method, request.route.path) === 'metrics:scrape' &&
+      route !== undefined &&
+      permissionOfRoute(request.method, route) === 'metrics:scrape' &&
       isStaticBearer(request.headers.authorization, this.options.metricsToken)
     )
       return true;
     const principal = await this.authenticate(request.headers.authorization);
-    request.principal = principal;
-    // Express's matched route pattern, e.g. '/deals/:id': the key of the matrix.
-    const permission =
-      typeof request.route?.path === 'string' ? permissionOfRoute(request.method, request.route.path) : undefined;
+    identify(request, principal);
+    const permission = route === undefined ? undefined : permissionOfRoute(request.method, route);
     if (!permission) throw new ApiProblem(403, 'forbidden', 'This route is not open to any role');
     if (!principal.roles.some((role) => GRANTS[permission].includes(role))) {
       throw new ApiProblem(403, 'forbidden', `Requires one of the roles ${GRANTS[permission].join(', ')}`, {
@@ -148,4 +145,10 @@ function isStaticBearer(header: string | undefined, token: string): boolean {
 
 function unauthorized(detail: string): ApiProblem {
   return new ApiProblem(401, 'unauthorized', detail, {}, { 'WWW-Authenticate': 'Bearer error="invalid_token"' });
+}
+
+/** Who calls, for the handlers (the Fastify request) and the request log (the Node request under it). */
+function identify(request: HttpRequest & { raw: { principal?: Principal } }, principal: Principal | undefined): void {
+  request.principal = principal;
+  request.raw.principal = principal;
 }

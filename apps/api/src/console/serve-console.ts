@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { Response } from 'express';
+import fastifyStatic from '@fastify/static';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 
 /**
  * The web console (apps/console, built by Vite into CONSOLE_DIR) is static files on the API's own
@@ -11,23 +11,25 @@ import type { Response } from 'express';
  *
  * @returns whether the console is served (false when CONSOLE_DIR holds no build)
  */
-export function serveConsole(app: NestExpressApplication, consoleDir: string): boolean {
+export function serveConsole(app: NestFastifyApplication, consoleDir: string): boolean {
   const root = resolve(consoleDir);
   if (!existsSync(join(root, 'index.html'))) return false;
-  app.useStaticAssets(root, {
+  void app.register(fastifyStatic, {
+    root,
+    // One route per file of the build (read at start): any other path is left to the API's router.
+    wildcard: false,
     index: 'index.html',
-    fallthrough: true,
     redirect: false,
     dotfiles: 'ignore',
     etag: true,
-    setHeaders: (response: Response, path: string) => {
+    setHeaders: (reply, path) => {
       // The page loads only its own bundles and talks only to this origin; the token it holds
       // (session storage) is worth a strict policy.
-      response.setHeader('Content-Security-Policy', CONSOLE_CSP);
-      response.setHeader('X-Content-Type-Options', 'nosniff');
-      response.setHeader('Referrer-Policy', 'no-referrer');
+      reply.header('Content-Security-Policy', CONSOLE_CSP);
+      reply.header('X-Content-Type-Options', 'nosniff');
+      reply.header('Referrer-Policy', 'no-referrer');
       // Bundles carry a content hash in their names; the page itself must be revalidated.
-      response.setHeader(
+      reply.header(
         'Cache-Control',
         path.includes(`${root}/assets/`) ? 'public, max-age=31536000, immutable' : 'no-cache',
       );

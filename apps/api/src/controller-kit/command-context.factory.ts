@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import { headerOf, type HttpRequest } from './http-exchange.js';
 import type { CommandContext } from '@dealstream/command-handling';
 import type { Principal } from '../auth/auth.decorators.js';
 import { idempotencyOf } from '../idempotency/idempotency-key.js';
@@ -8,7 +8,7 @@ const IF_MATCH = /^"(0|[1-9][0-9]{0,18})"$/;
 const MAX_REVISION = (1n << 63n) - 1n;
 
 /** The CommandContext of a request: actor from the token, correlation id, Idempotency-Key, If-Match. */
-export function commandContextOf(request: Request & { id?: unknown; principal?: Principal }): CommandContext {
+export function commandContextOf(request: HttpRequest & { id?: unknown; principal?: Principal }): CommandContext {
   const principal = request.principal;
   if (!principal) throw new ApiProblem(401, 'unauthorized', 'Authorization: Bearer <JWT> is required');
   const keyed = idempotencyOf(request);
@@ -16,7 +16,7 @@ export function commandContextOf(request: Request & { id?: unknown; principal?: 
     actorId: principal.actorId,
     correlationId: typeof request.id === 'string' || typeof request.id === 'number' ? String(request.id) : '',
     ...(keyed ? { idempotencyKey: keyed.fingerprint.key, requestHash: keyed.hash } : {}),
-    ...parseIfMatch(request.header('if-match')),
+    ...parseIfMatch(headerOf(request, 'if-match')),
     now: new Date(),
   };
 }

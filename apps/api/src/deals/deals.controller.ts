@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import { CommandBus, type Command } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../controller-kit/http-exchange.js';
 import { randomUUID } from 'node:crypto';
 import { derivedId, type CommandContext, type WriteResult } from '@dealstream/command-handling';
 import {
@@ -60,7 +60,11 @@ export class DealsController {
   @Post()
   @HttpCode(201)
   @ApiWrite({ summary: 'Create a deal in a pipeline stage', status: 201, problems: DEAL_DOMAIN, conditional: false })
-  async create(@Body() body: CreateDealDto, @Req() request: Request, @Res({ passthrough: true }) response: Response) {
+  async create(
+    @Body() body: CreateDealDto,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
+  ) {
     const context = commandContextOf(request);
     const { id: requestedId, pipelineId, stageId, ...fields } = body;
     const id = newId(requestedId, context, 'deal');
@@ -70,7 +74,7 @@ export class DealsController {
       ...(stageId ? { stageId: stageId.toLowerCase() } : {}),
     };
     const result = await this.commands.execute(new CreateDealCommand(id, input, context));
-    response.setHeader('Location', `/deals/${id}`);
+    response.header('Location', `/deals/${id}`);
     return writeResponse(response, id, result);
   }
 
@@ -82,8 +86,8 @@ export class DealsController {
   async update(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: UpdateDealDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     if (
       body.amount === undefined &&
@@ -102,8 +106,8 @@ export class DealsController {
   qualify(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: QualifyDealDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     return this.run(
       id,
@@ -129,8 +133,8 @@ export class DealsController {
   disqualify(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: DisqualifyDealDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     return this.run(id, request, response, (context) => new DisqualifyDealCommand(id, body, context));
   }
@@ -141,8 +145,8 @@ export class DealsController {
   move(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: MoveDealDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     return this.run(id, request, response, (context) => new MoveDealCommand(id, body.toStageId.toLowerCase(), context));
   }
@@ -158,8 +162,8 @@ export class DealsController {
   async logActivity(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: LogActivityDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const { id: requestedId, ...fields } = body;
@@ -174,8 +178,8 @@ export class DealsController {
   win(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: WinDealDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     return this.run(id, request, response, (context) => new WinDealCommand(id, body, context));
   }
@@ -186,8 +190,8 @@ export class DealsController {
   lose(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: LoseDealDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     return this.run(id, request, response, (context) => new LoseDealCommand(id, body, context));
   }
@@ -198,8 +202,8 @@ export class DealsController {
   reopen(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: ReopenDealDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     return this.run(
       id,
@@ -221,8 +225,8 @@ export class DealsController {
   upsell(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: FollowOnDealDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     return this.followOn('upsell', id, body, request, response);
   }
@@ -239,8 +243,8 @@ export class DealsController {
   crossSell(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: FollowOnDealDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     return this.followOn('cross-sell', id, body, request, response);
   }
@@ -249,8 +253,8 @@ export class DealsController {
     kind: FollowOnKind,
     parentId: string,
     body: FollowOnDealDto,
-    request: Request,
-    response: Response,
+    request: HttpRequest,
+    response: HttpReply,
   ) {
     const context = commandContextOf(request);
     if (context.ifMatchRevision !== undefined)
@@ -263,14 +267,14 @@ export class DealsController {
       ...(stageId ? { stageId: stageId.toLowerCase() } : {}),
     };
     const result = await this.commands.execute(new OpenFollowOnDealCommand(parentId, id, kind, input, context));
-    response.setHeader('Location', `/deals/${id}`);
+    response.header('Location', `/deals/${id}`);
     return { ...writeResponse(response, id, result), parentDealId: parentId };
   }
 
   private async run(
     id: string,
-    request: Request,
-    response: Response,
+    request: HttpRequest,
+    response: HttpReply,
     command: (context: CommandContext) => Command<WriteResult>,
   ) {
     const result = await this.commands.execute(command(commandContextOf(request)));

@@ -1,9 +1,8 @@
 import { Controller, Get, Headers, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import { parseClientPosition } from '@dealstream/event-store';
-import type { Principal } from '../auth/auth.decorators.js';
 import { ApiProblemResponses } from '../controller-kit/api-docs.decorators.js';
+import type { HttpReply, HttpRequest } from '../controller-kit/http-exchange.js';
 import { nameList } from '../audit/dtos/query-fields.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { AUTHENTICATED, VALIDATED, mergeProblems } from '../problem/problem-catalogue.js';
@@ -59,8 +58,8 @@ export class EventStreamController {
   async stream(
     @Query() query: EventStreamQueryDto,
     @Headers('last-event-id') lastEventId: string | undefined,
-    @Req() request: Request & { principal?: Principal },
-    @Res() response: Response,
+    @Req() request: HttpRequest,
+    @Res() reply: HttpReply,
   ): Promise<void> {
     const resumeFrom = lastEventId === undefined ? query.after : lastEventId;
     const after = resumeFrom === undefined ? undefined : parseClientPosition(resumeFrom);
@@ -72,13 +71,17 @@ export class EventStreamController {
       );
     const eventTypes = nameList(query.type);
     const streamCategories = nameList(query.category);
-    await this.streams.serve(request, response, {
+    // The stream is written to the Node response; Fastify lets go of it once the stream opens.
+    await this.streams.serve(request.raw, reply.raw, {
       // The guard accepted the header: `Bearer <token>`.
       tokenKey: StreamSlots.keyOf(request.headers.authorization ?? ''),
       after,
       filter: { ...(eventTypes ? { eventTypes } : {}), ...(streamCategories ? { streamCategories } : {}) },
       limit: query.limit === undefined ? undefined : Number(query.limit),
       expiresAtMs: request.principal?.expiresAt === undefined ? undefined : request.principal.expiresAt * 1000,
+      onOpen: () => {
+        reply.hijack();
+      },
     });
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { encodePosition, type EventStore, type GlobalPosition, type ReadAllOptions } from '@dealstream/event-store';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import { toEventView } from '@dealstream/audit';
@@ -26,6 +26,8 @@ export interface StreamRequest {
   readonly limit: number | undefined;
   /** When the caller's token expires (ms since the epoch): the stream ends there, a new token reconnects. */
   readonly expiresAtMs: number | undefined;
+  /** Called once the stream may open (a slot was free), before anything is written: the framework lets go of the response. */
+  readonly onOpen?: () => void;
 }
 
 /**
@@ -52,7 +54,7 @@ export class EventStreamService implements OnModuleDestroy {
   }
 
   /** Throws 429 when the token holds its bound; otherwise streams until one of the ends above. */
-  async serve(request: Request, response: Response, stream: StreamRequest): Promise<void> {
+  async serve(request: IncomingMessage, response: ServerResponse, stream: StreamRequest): Promise<void> {
     const releaseSlot = this.slots.tryAcquire(stream.tokenKey);
     if (!releaseSlot) {
       throw new ApiProblem(
@@ -71,7 +73,8 @@ export class EventStreamService implements OnModuleDestroy {
       releaseSlot();
       this.metrics.eventStreamsOpen.dec();
     };
-    response.status(200);
+    stream.onOpen?.();
+    response.statusCode = 200;
     response.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     response.setHeader('Cache-Control', 'no-store');
     response.setHeader('X-Accel-Buffering', 'no'); // nginx: do not buffer the stream

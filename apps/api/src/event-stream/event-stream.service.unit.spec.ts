@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventStore, ReadAllBatch } from '@dealstream/event-store';
 import { ApiMetrics } from '../metrics/api-metrics.js';
 import { EventStreamService } from './event-stream.service.js';
@@ -10,8 +10,8 @@ class FullSocketResponse extends EventEmitter {
   writes: string[] = [];
   writableNeedDrain = false;
   writableEnded = false;
+  statusCode = 0;
   socket = { setNoDelay: () => undefined };
-  status = () => this;
   setHeader = () => this;
   flushHeaders = () => undefined;
   write(chunk: string): boolean {
@@ -61,9 +61,9 @@ describe('EventStreamService backpressure', () => {
       notifier,
       new ApiMetrics(),
     );
-    const request = Object.assign(new EventEmitter(), { method: 'GET' }) as unknown as Request;
+    const request = Object.assign(new EventEmitter(), { method: 'GET' }) as unknown as IncomingMessage;
     const response = new FullSocketResponse();
-    const serving = service.serve(request, response as unknown as Response, {
+    const serving = service.serve(request, response as unknown as ServerResponse, {
       tokenKey: 'k',
       after: undefined,
       filter: {},

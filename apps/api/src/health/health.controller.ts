@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../controller-kit/http-exchange.js';
 import type { Database } from '@dealstream/database';
 import { encodePosition, type EventStore } from '@dealstream/event-store';
 import { listParkedStreams, type ParkedStream, type ProjectionRunner } from '@dealstream/read-models';
@@ -55,9 +55,9 @@ export class HealthController {
     description: 'Not ready: `{"status":"unavailable"}` (and `Retry-After`)',
     type: HealthDto,
   })
-  async ready(@Req() request: { principal?: Principal }, @Res({ passthrough: true }) response: Response) {
+  async ready(@Req() request: { principal?: Principal }, @Res({ passthrough: true }) response: HttpReply) {
     const report = await this.probe.check();
-    if (!report.ready) response.status(503).setHeader('Retry-After', '1');
+    if (!report.ready) response.status(503).header('Retry-After', '1');
     const status = report.ready ? 'ok' : 'unavailable';
     return isAdmin(request) ? { status, ...this.details(report) } : { status };
   }
@@ -75,9 +75,9 @@ export class HealthController {
     description: 'The database does not answer within READY_TIMEOUT_MS',
     type: HealthDto,
   })
-  async health(@Req() request: { principal?: Principal }, @Res({ passthrough: true }) response: Response) {
+  async health(@Req() request: { principal?: Principal }, @Res({ passthrough: true }) response: HttpReply) {
     const report = await this.probe.check({ databaseOnly: true });
-    if (!report.databaseReachable) response.status(503).setHeader('Retry-After', '1');
+    if (!report.databaseReachable) response.status(503).header('Retry-After', '1');
     const parked = report.databaseReachable ? await this.parked() : undefined;
     // Degraded, not down: every other stream is served; the parked ones wait for an operator.
     const status = !report.databaseReachable ? 'unavailable' : parked?.count ? 'degraded' : 'ok';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { Request } from 'express';
+import { headerOf, pathOf, routeTemplateOf, type HttpRequest } from '../controller-kit/http-exchange.js';
 import { ApiProblem } from '../problem/api-problem.js';
 
 /** Longest accepted Idempotency-Key (after unquoting), in characters. */
@@ -57,7 +57,7 @@ function unquote(header: string): string | undefined {
   return key;
 }
 
-type KeyedRequest = Request & {
+type KeyedRequest = HttpRequest & {
   principal?: { actorId: string };
   idempotency?: { fingerprint: RequestFingerprint; hash: string };
 };
@@ -66,10 +66,10 @@ type KeyedRequest = Request & {
  * The fingerprint of a request carrying an Idempotency-Key (undefined without one), computed once
  * per request from the body as the client sent it (before validation and transformation).
  */
-export function idempotencyOf(request: Request): { fingerprint: RequestFingerprint; hash: string } | undefined {
+export function idempotencyOf(request: HttpRequest): { fingerprint: RequestFingerprint; hash: string } | undefined {
   const keyed = request as KeyedRequest;
   if (keyed.idempotency) return keyed.idempotency;
-  const key = parseIdempotencyKey(request.header('idempotency-key'));
+  const key = parseIdempotencyKey(headerOf(request, 'idempotency-key'));
   const actorId = keyed.principal?.actorId;
   if (key === undefined || actorId === undefined) return undefined;
   const fingerprint: RequestFingerprint = {
@@ -99,7 +99,6 @@ function sha256(text: string): string {
 }
 
 /** The matched route's template (`/deals/:id/win`), or the path when no route matched. */
-function routePath(request: Request): string {
-  const path = (request.route as { path?: unknown } | undefined)?.path;
-  return typeof path === 'string' ? path : request.path;
+function routePath(request: HttpRequest): string {
+  return routeTemplateOf(request) ?? pathOf(request);
 }

@@ -8,7 +8,7 @@ import {
   type NestInterceptor,
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
-import type { Request, Response } from 'express';
+import { pathOf, type HttpReply, type HttpRequest } from '../controller-kit/http-exchange.js';
 import { from, mergeMap, catchError, throwError, type Observable } from 'rxjs';
 import { isDomainError } from '@dealstream/decider';
 import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from '@dealstream/command-handling';
@@ -50,14 +50,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<HttpRequest>();
     if (!WRITE_METHODS.has(request.method.toUpperCase())) return next.handle();
     // An import's body is streamed, never parsed into request.body, so a key could not be bound to it;
     // imports are idempotent by their source ids instead, and the route refuses the header.
-    if (request.path === '/imports') return next.handle();
+    if (pathOf(request) === '/imports') return next.handle();
     const keyed = idempotencyOf(request);
     if (!keyed) return next.handle();
-    const response = context.switchToHttp().getResponse<Response>();
+    const response = context.switchToHttp().getResponse<HttpReply>();
     const fp = keyed.fingerprint;
     const status =
       (Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined) ??
@@ -150,10 +150,10 @@ export class IdempotencyInterceptor implements NestInterceptor {
   }
 }
 
-function replay(response: Response, stored: StoredResponse): unknown {
+function replay(response: HttpReply, stored: StoredResponse): unknown {
   response.status(stored.status);
-  for (const [name, value] of Object.entries(stored.headers)) response.setHeader(name, value);
-  response.setHeader('Idempotent-Replayed', 'true');
+  for (const [name, value] of Object.entries(stored.headers)) response.header(name, value);
+  response.header('Idempotent-Replayed', 'true');
   return stored.body;
 }
 

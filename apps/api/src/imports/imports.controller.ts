@@ -1,13 +1,11 @@
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, open, rm } from 'node:fs/promises';
-import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Controller, Get, HttpCode, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import type { EventStore } from '@dealstream/event-store';
 import {
@@ -19,6 +17,7 @@ import {
 } from '@dealstream/import';
 import type { Principal } from '../auth/auth.decorators.js';
 import { CurrentPrincipal } from '../auth/auth.decorators.js';
+import { headerOf, mediaTypeOf, type HttpReply, type HttpRequest } from '../controller-kit/http-exchange.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
 import { ApiProblemResponses } from '../controller-kit/api-docs.decorators.js';
 import { ApiProblem } from '../problem/api-problem.js';
@@ -29,12 +28,7 @@ import { MULTIPART, readVendorUpload } from './vendor-upload.js';
 
 /** Largest NDJSON body (bytes) a POST /imports takes; larger histories: split the file, or use the CLI. */
 const IMPORT_BODY_LIMIT_BYTES = 256 * 1024 * 1024;
-export const NDJSON = 'application/x-ndjson';
-
-/** The raw Node request under a framework's (express: the request itself; Fastify: `request.raw`). */
-function rawRequest(request: Request | { raw: IncomingMessage }): IncomingMessage {
-  return 'raw' in request && typeof request.raw === 'object' ? request.raw : (request as IncomingMessage);
-}
+const NDJSON = 'application/x-ndjson';
 
 /** Historic import over HTTP: the body is streamed to a temporary file, then imported in the background. */
 @ApiTags('imports')
@@ -106,19 +100,20 @@ export class ImportsController {
     },
   )
   async start(
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
     @CurrentPrincipal() principal: Principal,
   ): Promise<ImportJobView> {
-    if (request.header('idempotency-key') !== undefined) {
+    if (headerOf(request, 'idempotency-key') !== undefined) {
       throw new ApiProblem(
         400,
         'idempotency-key-not-supported',
         'An import is idempotent by its source ids: post the same file again instead of sending Idempotency-Key',
       );
     }
-    const multipart = request.is(MULTIPART) === MULTIPART;
-    if (!multipart && !request.is(NDJSON))
+    const mediaType = mediaTypeOf(request.headers['content-type']);
+    const multipart = mediaType === MULTIPART;
+    if (!multipart && mediaType !== NDJSON)
       throw new ApiProblem(
         415,
         'unsupported-media-type',
@@ -128,7 +123,7 @@ export class ImportsController {
     if (multipart) {
       const lines = await this.vendorLines(request, dir);
       const job = await this.jobs.start(this.store, lines, principal.actorId);
-      response.setHeader('Location', `/imports/${job.importId}`);
+      response.header('Location', `/imports/${job.importId}`);
       return job;
     }
     const file = join(dir, 'body.ndjson');
@@ -142,7 +137,8 @@ export class ImportsController {
           callback(null, size > IMPORT_BODY_LIMIT_BYTES ? undefined : chunk);
         },
       });
-      await pipeline(request, limit, createWriteStream(file));
+      // The Node request: its body was left unread by the framework (no parser for this type).
+      await pipeline(request.raw, limit, createWriteStream(file));
       if (size > IMPORT_BODY_LIMIT_BYTES)
         throw new ApiProblem(413, 'body-too-large', `An import body may hold at most ${IMPORT_BODY_LIMIT_BYTES} bytes`);
       const header = await firstLine(file);
@@ -163,7 +159,7 @@ export class ImportsController {
       { dir, lines: readCanonicalFiles([file]), rename: (text) => text.replaceAll(file, 'body') },
       principal.actorId,
     );
-    response.setHeader('Location', `/imports/${job.importId}`);
+    response.header('Location', `/imports/${job.importId}`);
     return job;
   }
 
@@ -172,9 +168,9 @@ export class ImportsController {
    * (it reads the stage map and checks every file before yielding it): a file of the wrong format is a
    * 400 now, nothing imported. The lines, the first one given back, go to the job.
    */
-  private async vendorLines(request: Request, dir: string) {
+  private async vendorLines(request: HttpRequest, dir: string) {
     try {
-      const upload = await readVendorUpload(rawRequest(request), dir, IMPORT_BODY_LIMIT_BYTES);
+      const upload = await readVendorUpload(request.raw, dir, IMPORT_BODY_LIMIT_BYTES);
       const rename = (text: string) => {
         let named = text;
         for (const [path, name] of upload.names) named = named.replaceAll(path, name);

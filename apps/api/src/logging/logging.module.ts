@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   Inject,
@@ -10,14 +9,22 @@ import {
 } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { pino, type Level, type Logger } from 'pino';
+import { correlationIdOf } from './correlation-id.js';
 import { redactUrl } from './redact-url.js';
 
-const CORRELATION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-/** W3C Trace Context `traceparent`: version, trace-id, parent-id, flags (version ff is invalid; ids not all zeros). */
-const TRACEPARENT = /^(?!ff)[0-9a-f]{2}-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}(?:-.*)?$/;
 const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
+/**
+ * Every path, `/` included. Not `{/*splat}` (nestjs-pino's default): on Fastify, @fastify/middie
+ * 9.3.6 prefixes a path without a leading slash with one, and `/{/*splat}` matches only `/`.
+ */
+const EVERY_REQUEST = { path: '/{*splat}', method: RequestMethod.ALL };
 
-type LoggedRequest = IncomingMessage & { id?: string; log?: Logger; principal?: { actorId: string } };
+type LoggedRequest = IncomingMessage & {
+  id?: string;
+  log?: Logger;
+  originalUrl?: string;
+  principal?: { actorId: string };
+};
 
 /**
  * Structured JSON logs (pino): one line per request with method, path, status, duration, the
@@ -38,7 +45,7 @@ export function loggingModule(level: string, destination?: { write(line: string)
     module: LoggingModule,
     // useExisting: nestjs-pino does not mount pino-http; its own middleware binds `request.log`
     // (set by requestLog) to the logs made while the request runs.
-    imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, useExisting: true })],
+    imports: [LoggerModule.forRoot({ pinoHttp: { logger: root }, useExisting: true, forRoutes: [EVERY_REQUEST] })],
     providers: [{ provide: REQUEST_LOGGER, useValue: root }],
   };
 }
@@ -48,18 +55,14 @@ class LoggingModule implements NestModule {
   constructor(@Inject(REQUEST_LOGGER) private readonly root: Logger) {}
 
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(requestLog(this.root)).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
+    consumer.apply(requestLog(this.root)).forRoutes(EVERY_REQUEST);
   }
 }
 
 /** The request-log middleware: correlation id in, header out, one line when the response is done. */
 function requestLog(root: Logger) {
   return (request: LoggedRequest, response: ServerResponse, next: () => void): void => {
-    const header = request.headers['x-correlation-id'];
-    const trace = TRACEPARENT.exec(String(request.headers.traceparent ?? '').trim());
-    // X-Correlation-Id when sane, else the W3C trace-id of `traceparent` (so a trace follows the change
-    // into every event's metadata and on to its webhook), else a new one.
-    const id = typeof header === 'string' && CORRELATION_ID.test(header) ? header : trace ? trace[1] : randomUUID();
+    const id = correlationIdOf(request);
     response.setHeader('X-Correlation-Id', id);
     request.id = id;
     request.log = root.child({ correlationId: id });
@@ -75,7 +78,7 @@ function requestLog(root: Logger) {
       if (!root.isLevelEnabled(level)) return;
       const line: Record<string, unknown> = {
         correlationId: id,
-        req: { method: request.method, url: redactUrl(request.url ?? '') },
+        req: { method: request.method, url: redactUrl(request.originalUrl ?? request.url ?? '') },
         actorId: request.principal?.actorId,
         res: { statusCode: response.statusCode },
         responseTime: Date.now() - startedAt,

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Response } from 'express';
+import type { HttpReply } from '../controller-kit/http-exchange.js';
 import { ApiProblemResponses } from '../controller-kit/api-docs.decorators.js';
 import { AUTHENTICATED, DATABASE_FAULTS, mergeProblems } from '../problem/problem-catalogue.js';
 import { API_METRICS } from './metrics.tokens.js';
@@ -28,8 +28,8 @@ export class MetricsController {
   @ApiProblemResponses(mergeProblems(AUTHENTICATED, DATABASE_FAULTS), {
     503: 'The database did not answer while the figures were read (`database-unavailable`, `database-timeout`, with Retry-After)',
   })
-  async scrape(@Res() response: Response): Promise<void> {
+  async scrape(@Res() response: HttpReply): Promise<void> {
     const { contentType, body } = await this.metrics.exposition();
-    response.status(200).setHeader('Content-Type', contentType).setHeader('Cache-Control', 'no-store').send(body);
+    response.status(200).header('Content-Type', contentType).header('Cache-Control', 'no-store').send(body);
   }
 }

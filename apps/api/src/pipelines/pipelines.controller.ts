@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../controller-kit/http-exchange.js';
 import { randomUUID } from 'node:crypto';
 import { derivedId, type CommandContext } from '@dealstream/command-handling';
 import { pipelineErrorKinds } from '@dealstream/pipelines-domain';
@@ -51,8 +51,8 @@ export class PipelinesController {
   })
   async define(
     @Body() body: DefinePipelineDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const id = body.id ?? derivedId(context, 'pipeline') ?? randomUUID();
@@ -60,7 +60,7 @@ export class PipelinesController {
     const result = await this.commands.execute(
       new DefinePipelineCommand(id, { name: body.name, currency: body.currency, stages }, context),
     );
-    response.setHeader('Location', `/pipelines/${id}`);
+    response.header('Location', `/pipelines/${id}`);
     return writeResponse(response, id, result);
   }
 
@@ -75,8 +75,8 @@ export class PipelinesController {
   async addStage(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: AddStageDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const stage = stageInput(body, context, 'stage');
@@ -95,8 +95,8 @@ export class PipelinesController {
     @Param('id', UuidParamPipe) id: string,
     @Param('stageId', UuidParamPipe) stageId: string,
     @Body() body: UpdateStageDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     if (body.name === undefined && body.probability === undefined && body.goal === undefined) {
       throw new ApiProblem(400, 'empty-patch', 'Send at least one of name, probability, goal');
@@ -115,8 +115,8 @@ export class PipelinesController {
   async reorder(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: ReorderStagesDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const result = await this.commands.execute(
@@ -140,8 +140,8 @@ export class PipelinesController {
     @Param('id', UuidParamPipe) id: string,
     @Param('stageId', UuidParamPipe) stageId: string,
     @Query() query: RemoveStageQueryDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const result = await this.commands.execute(
@@ -158,8 +158,8 @@ export class PipelinesController {
   })
   async archive(
     @Param('id', UuidParamPipe) id: string,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const result = await this.commands.execute(new ArchivePipelineCommand(id, context));

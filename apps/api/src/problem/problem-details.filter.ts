@@ -1,5 +1,6 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isDomainError } from '@dealstream/decider';
 import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from '@dealstream/command-handling';
 import { databaseFaultOf } from '@dealstream/database';
@@ -27,31 +28,44 @@ export class ProblemDetailsFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const request = http.getRequest<Request & { id?: string }>();
-    const response = http.getResponse<Response>();
-    const problem = this.toProblem(exception);
-    if (problem.status >= 500)
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
-    for (const [name, value] of Object.entries(problem.headers ?? {})) response.setHeader(name, value);
-    response
-      .status(problem.status)
-      .type('application/problem+json')
-      .send(
-        JSON.stringify({
-          ...problem.extensions,
-          type: `${PROBLEM_TYPE_BASE}${problem.code}`,
-          title: problem.title,
-          status: problem.status,
-          detail: problem.detail,
-          // Never echo a credential sent in the URL (a token in the query string).
-          instance: redactUrl(request.originalUrl ?? request.url),
-          code: problem.code,
-          ...(request.id ? { correlationId: String(request.id) } : {}),
-        }),
-      );
+    this.answer(exception, http.getRequest(), http.getResponse());
   }
 
-  private toProblem(exception: unknown): Problem {
+  /**
+   * Answers `exception` as problem+json: on a Fastify request and reply, or on the Node ones when a
+   * middleware failed — and for the router's own refusals (Fastify's `frameworkErrors`, before Nest).
+   */
+  answer(
+    exception: unknown,
+    request: FastifyRequest | (IncomingMessage & { id?: string; originalUrl?: string }),
+    response: FastifyReply | ServerResponse,
+  ): void {
+    const problem = this.toProblem(exception, request);
+    if (problem.status >= 500)
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    const body = JSON.stringify({
+      ...problem.extensions,
+      type: `${PROBLEM_TYPE_BASE}${problem.code}`,
+      title: problem.title,
+      status: problem.status,
+      detail: problem.detail,
+      // Never echo a credential sent in the URL (a token in the query string).
+      instance: redactUrl(request.originalUrl ?? request.url ?? ''),
+      code: problem.code,
+      ...(request.id ? { correlationId: String(request.id) } : {}),
+    });
+    const headers = { ...problem.headers, 'Content-Type': 'application/problem+json; charset=utf-8' };
+    if ('raw' in response) {
+      // A stream answered by hand (the event stream) has its headers out already: nothing more to say.
+      if (response.sent || response.raw.headersSent) return;
+      void response.status(problem.status).headers(headers).send(body);
+      return;
+    }
+    if (response.headersSent) return;
+    response.writeHead(problem.status, { ...headers, 'Content-Length': Buffer.byteLength(body) }).end(body);
+  }
+
+  private toProblem(exception: unknown, request: object): Problem {
     if (exception instanceof ApiProblem) {
       return {
         status: exception.status,
@@ -144,13 +158,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         headers: { 'Retry-After': '1' },
       };
     }
-    // Nest wraps body-parser failures in an HttpException whose `cause` is the original error.
-    const bodyError = (exception instanceof HttpException && exception.cause ? exception.cause : exception) as {
-      type?: string;
-      limit?: number;
+    // Nest wraps Fastify's own errors (body limit, media type, URL) in an HttpException whose `cause` is the original.
+    const cause = (exception instanceof HttpException && exception.cause ? exception.cause : exception) as {
+      code?: unknown;
     };
-    // The router could not percent-decode a path parameter; every one of them is a UUID.
-    if (bodyError instanceof URIError && /^Failed to decode param/.test(bodyError.message)) {
+    // The router could not percent-decode the path (a path parameter); every one of them is a UUID.
+    if (cause?.code === 'FST_ERR_BAD_URL') {
       return {
         status: 400,
         code: 'invalid-id',
@@ -158,28 +171,20 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         detail: 'A path parameter is not percent-encoded UTF-8, so it is not a UUID',
       };
     }
-    if (bodyError?.type === 'entity.parse.failed') {
-      return {
-        status: 400,
-        code: 'malformed-json',
-        title: 'Malformed JSON',
-        detail: 'The request body is not valid JSON',
-      };
-    }
-    if (bodyError?.type === 'entity.too.large') {
+    if (cause?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       return {
         status: 413,
         code: 'payload-too-large',
         title: 'Payload too large',
-        detail: `The request body exceeds ${bodyError.limit ?? 'the limit of'} bytes`,
+        detail: `The request body exceeds ${(request as { routeOptions?: { bodyLimit?: number } }).routeOptions?.bodyLimit ?? 'the limit of'} bytes`,
       };
     }
-    if (bodyError?.type === 'encoding.unsupported' || bodyError?.type === 'charset.unsupported') {
+    if (cause?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
       return {
         status: 415,
         code: 'unsupported-media-type',
         title: 'Unsupported media type',
-        detail: 'Send UTF-8 JSON',
+        detail: 'Send the body as application/json',
       };
     }
     if (exception instanceof HttpException) {

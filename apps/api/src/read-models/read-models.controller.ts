@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../controller-kit/http-exchange.js';
 import type { Database } from '@dealstream/database';
 import { encodePosition, type GlobalPosition } from '@dealstream/event-store';
 import {
@@ -118,8 +118,8 @@ export class ReadModelsController {
     pipelineId: string,
     query: SegmentParamsDto,
     principal: Principal,
-    request: Request,
-    response: Response,
+    request: HttpRequest,
+    response: HttpReply,
   ) {
     const asked = segmentAsked(segmentOfQuery(query), seesIdentities(principal));
     const map = await this.stageMapOf(pipelineId, query.stageMap);
@@ -161,8 +161,8 @@ export class ReadModelsController {
   })
   async pipelines(
     @Query() query: PipelineListQueryDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const after = query.cursor === undefined ? undefined : decodePipelineCursor(query.cursor);
     const position = await awaitReadPosition(this.database.db, this.watch, request, response, this.maxWaitMs);
@@ -192,8 +192,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: ReadParamsDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     if (query.asOf || query.axis)
       throw new ApiProblem(
@@ -209,7 +209,7 @@ export class ReadModelsController {
         'deal-not-found',
         `deal ${id} does not exist (or is not projected yet: pass minPosition)`,
       );
-    response.setHeader('ETag', `"${deal.revision}"`);
+    response.header('ETag', `"${deal.revision}"`);
     const clear = seesIdentities(principal);
     return {
       ...deal,
@@ -234,8 +234,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: BoardQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const clear = seesIdentities(principal);
     if (!clear && query.ownerId !== undefined && !PSEUDONYM.test(query.ownerId)) {
@@ -309,8 +309,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: PipelineQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const report = await this.reportContext(id, query, principal, request, response);
     const { map, asOf, segment } = report;
@@ -348,8 +348,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: FunnelQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const report = await this.reportContext(id, query, principal, request, response);
     const { map, asOf, segment } = report;
@@ -406,8 +406,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Body() body: FunnelQueryBodyDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const clear = seesIdentities(principal);
     const asked = segmentAsked(body.segment ?? {}, clear);
@@ -459,8 +459,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: VelocityQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     // Velocity has no per-stage figure: a map is checked and echoed, and changes nothing.
     const report = await this.reportContext(id, query, principal, request, response);
@@ -501,8 +501,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: FunnelSeriesQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const buckets = bucketsOf(query);
     const report = await this.reportContext(id, query, principal, request, response);
@@ -547,8 +547,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: VelocitySeriesQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const buckets = bucketsOf(query);
     const report = await this.reportContext(id, query, principal, request, response);
@@ -583,8 +583,8 @@ export class ReadModelsController {
     @Param('id', UuidParamPipe) id: string,
     @Query() query: PipelineSeriesQueryDto,
     @CurrentPrincipal() principal: Principal,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     if (query.asOf)
       throw new ApiProblem(400, 'as-of-not-supported', 'A pipeline series is as of each bucket’s end: drop asOf');

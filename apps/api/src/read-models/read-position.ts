@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import { headerOf, type HttpReply, type HttpRequest } from '../controller-kit/http-exchange.js';
 import type { Kysely } from 'kysely';
 import type { DB } from '@dealstream/database';
 import { encodePosition, parseClientPosition, type GlobalPosition } from '@dealstream/event-store';
@@ -14,11 +14,11 @@ import { ApiProblem } from '../problem/api-problem.js';
 export async function awaitReadPosition(
   db: Kysely<DB>,
   watch: CheckpointWatch,
-  request: Request,
-  response: Response,
+  request: HttpRequest,
+  response: HttpReply,
   maxWaitMs: number,
 ): Promise<GlobalPosition> {
-  const raw = (request.query.minPosition as string | undefined) ?? request.header('x-min-position');
+  const raw = (request.query as { minPosition?: string }).minPosition ?? headerOf(request, 'x-min-position');
   let reached: GlobalPosition | undefined;
   if (raw !== undefined) {
     const target = parseClientPosition(raw);
@@ -41,6 +41,6 @@ export async function awaitReadPosition(
   } else {
     reached = (await readCheckpoint(db, LIVE_SCHEMA)).position;
   }
-  response.setHeader('X-Read-Position', encodePosition(reached));
+  response.header('X-Read-Position', encodePosition(reached));
   return reached;
 }

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
-import type { Request } from 'express';
+import { headerOf, preferredMediaType } from '../controller-kit/http-exchange.js';
 import type { Board, Funnel, PipelineMetrics, Velocity } from '@dealstream/read-models';
 
 /*
@@ -16,9 +16,16 @@ type Cell = string | number | null;
 type Row = Record<string, Cell>;
 
 /** format= wins; else the Accept header (q-values honoured); JSON when neither asks for an export. */
-export function exportFormat(request: Request, format: ExportFormat | undefined): ExportFormat {
+export function exportFormat(
+  request: { headers: Record<string, string | string[] | undefined> },
+  format: ExportFormat | undefined,
+): ExportFormat {
   if (format) return format;
-  const accepted = request.accepts(['application/json', 'text/csv', 'application/x-ndjson']);
+  const accepted = preferredMediaType(headerOf(request, 'accept'), [
+    'application/json',
+    'text/csv',
+    'application/x-ndjson',
+  ]);
   return accepted === 'text/csv' ? 'csv' : accepted === 'application/x-ndjson' ? 'ndjson' : 'json';
 }
 

@@ -1,7 +1,8 @@
 /* eslint-disable no-control-regex -- these patterns look for control characters on purpose: refusing them is their job */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Socket } from 'node:net';
-import type { NextFunction, Request, Response } from 'express';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { Readable } from 'node:stream';
 import { isWellFormedText } from '@dealstream/decider';
 import { ApiProblem } from '../problem/api-problem.js';
 import { PROBLEM_TYPE_BASE } from '../problem/problem-codes.js';
@@ -74,34 +75,78 @@ function invalidCharacters(where: string) {
   };
 }
 
-/** Runs after the JSON body parser, before validation and class-transformer. */
-export function checkJsonBody(request: Request, _response: Response, next: NextFunction): void {
-  const fault = request.body === undefined ? undefined : jsonBodyFault(request.body);
-  next(fault ? new ApiProblem(400, fault.code, fault.detail) : undefined);
+// Before the first value: JSON whitespace (RFC 8259). A body must be an object or an array (as express's strict parser had it).
+const FIRST_CHARACTER = /^[\x20\x09\x0a\x0d]*([^\x20\x09\x0a\x0d])/;
+
+/**
+ * A JSON request body as received (UTF-8 text) → its value, or a 400 problem: not JSON, or JSON
+ * that is not an object or array (`malformed-json`), nested too deep or holding unstorable
+ * characters. Depth and characters are checked before class-transformer recurses into the value.
+ * An empty body is no body (undefined).
+ */
+export function parseJsonBody(text: string): unknown {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (body.length === 0) return undefined;
+  const first = FIRST_CHARACTER.exec(body)?.[1];
+  let value: unknown;
+  try {
+    if (first !== '{' && first !== '[') throw new SyntaxError('not an object or array');
+    value = JSON.parse(body);
+  } catch {
+    throw new ApiProblem(400, 'malformed-json', 'The request body is not valid JSON');
+  }
+  const fault = jsonBodyFault(value);
+  if (fault) throw new ApiProblem(400, fault.code, fault.detail);
+  return value;
+}
+
+/** Bodies are UTF-8: a Content-Type naming another charset is refused (415) before the body is read. */
+export function charsetFault(contentType: string | undefined): ApiProblem | undefined {
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType ?? '')?.[1]?.toLowerCase();
+  return charset === undefined || charset === 'utf-8' || charset === 'utf8'
+    ? undefined
+    : new ApiProblem(415, 'unsupported-media-type', 'Send UTF-8 JSON');
+}
+
+/**
+ * The request body decoded from its Content-Encoding (gzip, deflate, br; identity as it is), or a
+ * 415 for any other. The body limit counts the decoded bytes.
+ */
+export function decodedBody(request: IncomingMessage, payload: Readable): Readable {
+  const encoding = String(request.headers['content-encoding'] ?? 'identity')
+    .trim()
+    .toLowerCase();
+  if (encoding === 'identity' || encoding === '') return payload;
+  const decoder =
+    encoding === 'gzip' || encoding === 'x-gzip'
+      ? createGunzip()
+      : encoding === 'deflate'
+        ? createInflate()
+        : encoding === 'br'
+          ? createBrotliDecompress()
+          : undefined;
+  if (!decoder) throw new ApiProblem(415, 'unsupported-media-type', 'Send UTF-8 JSON');
+  payload.on('error', (error) => decoder.destroy(error));
+  return payload.pipe(decoder);
 }
 
 /** Query parameters (names and values) are single-line text: no control characters, no lone surrogates. */
-export function checkQueryString(request: Request, _response: Response, next: NextFunction): void {
-  const raw = request.originalUrl ?? request.url;
-  const query = raw.includes('?') ? raw.slice(raw.indexOf('?') + 1) : '';
+export function queryStringFault(url: string): ApiProblem | undefined {
+  const mark = url.indexOf('?');
+  if (mark === -1) return undefined;
   let decoded: string;
   try {
-    decoded = decodeURIComponent(query.replace(/\+/g, ' '));
+    decoded = decodeURIComponent(url.slice(mark + 1).replace(/\+/g, ' '));
   } catch {
-    next(new ApiProblem(400, 'invalid-query', 'The query string is not valid percent-encoded UTF-8'));
-    return;
+    return new ApiProblem(400, 'invalid-query', 'The query string is not valid percent-encoded UTF-8');
   }
-  if (!isStorable(decoded, QUERY_CONTROL)) {
-    next(
-      new ApiProblem(
+  return isStorable(decoded, QUERY_CONTROL)
+    ? undefined
+    : new ApiProblem(
         400,
         'invalid-characters',
         'Query parameters may hold no NUL, no control characters and no lone surrogates',
-      ),
-    );
-    return;
-  }
-  next();
+      );
 }
 
 /** Time bounds of the HTTP server (README, "Configuration"). */
@@ -128,10 +173,10 @@ export function applyHttpTimeouts(server: Server, timeouts: HttpTimeouts): void 
   server.keepAliveTimeout = timeouts.keepAliveTimeoutMs;
   // Read when the server starts listening (Node's default is 30 s, which would stretch every bound).
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval = TIMEOUT_CHECK_INTERVAL_MS;
-  server.on('clientError', answerClientError);
 }
 
-function answerClientError(error: Error & { code?: string }, socket: Socket): void {
+/** The server's `clientError` handler (Fastify's `clientErrorHandler`): 408, 431 or 400 problem+json, then close. */
+export function answerClientError(error: Error & { code?: string }, socket: Socket): void {
   const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
   if (!socket.writable || inFlight?.headersSent || error.code === 'ECONNRESET') {
     socket.destroy();

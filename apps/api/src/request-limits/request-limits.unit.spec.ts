@@ -1,4 +1,15 @@
-import { MAX_JSON_DEPTH, jsonBodyFault } from './request-limits.js';
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import type { ApiProblem } from '../problem/api-problem.js';
+import {
+  MAX_JSON_DEPTH,
+  charsetFault,
+  decodedBody,
+  jsonBodyFault,
+  parseJsonBody,
+  queryStringFault,
+} from './request-limits.js';
 
 const nested = (depth: number): unknown => {
   let value: unknown = 1;
@@ -59,5 +70,75 @@ describe('jsonBodyFault: what no JSON body may hold', () => {
       `jsonBodyFault on a ${text.length}-byte body: ${perBodyMs.toFixed(3)} ms (JSON.parse of it: ${parseMs.toFixed(3)} ms)`,
     );
     expect(perBodyMs).toBeLessThan(5);
+  });
+});
+
+describe('parseJsonBody (the API’s one JSON parser)', () => {
+  const codeOf = (text: string) => {
+    try {
+      parseJsonBody(text);
+      return undefined;
+    } catch (error) {
+      return (error as ApiProblem).code;
+    }
+  };
+
+  it('parses objects and arrays, with a BOM or surrounding whitespace; an empty body is no body', () => {
+    expect(parseJsonBody('{"a":[1,2]}')).toEqual({ a: [1, 2] });
+    expect(parseJsonBody('\uFEFF \n[1]')).toEqual([1]);
+    expect(parseJsonBody('')).toBeUndefined();
+  });
+
+  it('refuses what is not JSON, and JSON that is not an object or an array, as malformed-json', () => {
+    expect(['{"a":', '"deal"', '42', 'null', ' true', '   '].map(codeOf)).toEqual(Array(6).fill('malformed-json'));
+  });
+
+  it('refuses depth and characters before anything recurses into the value', () => {
+    expect(codeOf(`${'['.repeat(10_000)}${']'.repeat(10_000)}`)).toBe('json-too-deep');
+    expect(codeOf('{"a":"x\\u0000"}')).toBe('invalid-characters');
+    expect(codeOf('{"a":"\\ud800"}')).toBe('invalid-characters');
+  });
+});
+
+describe('charsetFault and queryStringFault', () => {
+  it('takes UTF-8 (or no charset) and refuses any other with 415', () => {
+    expect(charsetFault('application/json')).toBeUndefined();
+    expect(charsetFault('application/json; charset=UTF-8')).toBeUndefined();
+    expect(charsetFault('application/json; charset="utf-8"')).toBeUndefined();
+    expect(charsetFault('application/json; charset=latin1')).toMatchObject({
+      status: 415,
+      code: 'unsupported-media-type',
+    });
+  });
+
+  it('refuses a query string that is not UTF-8 or holds control characters', () => {
+    expect(queryStringFault('/events?limit=10')).toBeUndefined();
+    expect(queryStringFault('/events')).toBeUndefined();
+    expect(queryStringFault('/events?q=%E0%A4%A')).toMatchObject({ status: 400, code: 'invalid-query' });
+    expect(queryStringFault('/events?q=%00')).toMatchObject({ status: 400, code: 'invalid-characters' });
+  });
+});
+
+describe('decodedBody (Content-Encoding of a JSON body)', () => {
+  const requestWith = (encoding?: string) =>
+    ({ headers: encoding === undefined ? {} : { 'content-encoding': encoding } }) as unknown as IncomingMessage;
+  const read = async (stream: NodeJS.ReadableStream) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  };
+
+  it('passes identity through and decodes gzip, deflate and br', async () => {
+    const body = '{"title":"é"}';
+    expect(await read(decodedBody(requestWith(), Readable.from([Buffer.from(body)])))).toBe(body);
+    expect(await read(decodedBody(requestWith('gzip'), Readable.from([gzipSync(body)])))).toBe(body);
+    expect(await read(decodedBody(requestWith('deflate'), Readable.from([deflateSync(body)])))).toBe(body);
+    expect(await read(decodedBody(requestWith('br'), Readable.from([brotliCompressSync(body)])))).toBe(body);
+  });
+
+  it('refuses any other encoding with 415', () => {
+    expect(() => decodedBody(requestWith('compress'), Readable.from([]))).toThrow(
+      expect.objectContaining({ status: 415, code: 'unsupported-media-type' }),
+    );
   });
 });

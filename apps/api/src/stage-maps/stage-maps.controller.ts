@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Req, Res } from '@nestjs/common';
 import { CommandBus } from '@nestjs/cqrs';
 import { ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../controller-kit/http-exchange.js';
 import { randomUUID } from 'node:crypto';
 import { derivedId } from '@dealstream/command-handling';
 import { stageMapErrorKinds } from '@dealstream/stage-maps-domain';
@@ -53,13 +53,13 @@ export class StageMapsController {
   async define(
     @Param('id', UuidParamPipe) pipelineId: string,
     @Body() body: DefineStageMapDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const id = body.id?.toLowerCase() ?? derivedId(context, 'stage-map') ?? randomUUID();
     const result = await this.commands.execute(new DefineStageMapCommand(id, pipelineId, inputOf(body), context));
-    response.setHeader('Location', `/stage-maps/${id}`);
+    response.header('Location', `/stage-maps/${id}`);
     return writeResponse(response, id, result);
   }
 
@@ -72,8 +72,8 @@ export class StageMapsController {
   async change(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: StageMapContentDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const result = await this.commands.execute(new ChangeStageMapCommand(id, inputOf(body), context));
@@ -89,8 +89,8 @@ export class StageMapsController {
   })
   async remove(
     @Param('id', UuidParamPipe) id: string,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const result = await this.commands.execute(new DeleteStageMapCommand(id, context));
@@ -105,10 +105,10 @@ export class StageMapsController {
     readModels: false,
     problems: mergeProblems(DATABASE_FAULTS, { 404: ['stage-map-not-found'], 503: ['event-store-unavailable'] }),
   })
-  async get(@Param('id', UuidParamPipe) id: string, @Res({ passthrough: true }) response: Response) {
+  async get(@Param('id', UuidParamPipe) id: string, @Res({ passthrough: true }) response: HttpReply) {
     const map = await this.maps.load(id);
     if (!map) throw new ApiProblem(404, 'stage-map-not-found', `stage map ${id} does not exist (or was deleted)`);
-    response.setHeader('ETag', `"${map.revision}"`);
+    response.header('ETag', `"${map.revision}"`);
     return {
       stageMapId: map.stageMapId,
       pipelineId: map.pipelineId,

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
+import type { HttpReply, HttpRequest } from '../controller-kit/http-exchange.js';
 import { toEventView } from '@dealstream/audit';
 import { parseClientPosition } from '@dealstream/event-store';
 import { webhookErrorKinds } from '@dealstream/webhooks-domain';
@@ -58,8 +58,8 @@ export class WebhooksController {
   })
   async register(
     @Body() body: RegisterWebhookDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ): Promise<RegisteredWebhookDto> {
     const context = commandContextOf(request);
     const { id, secret, result } = await this.webhooks.register(
@@ -71,7 +71,7 @@ export class WebhooksController {
       },
       context,
     );
-    response.setHeader('Location', `/webhooks/${id}`);
+    response.header('Location', `/webhooks/${id}`);
     return { ...writeResponse(response, id, result), secret };
   }
 
@@ -85,8 +85,8 @@ export class WebhooksController {
   async change(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: ChangeWebhookDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const changes = Object.fromEntries(Object.entries(body).filter(([, value]) => value !== undefined));
     if (Object.keys(changes).length === 0)
@@ -105,8 +105,8 @@ export class WebhooksController {
   })
   async pause(
     @Param('id', UuidParamPipe) id: string,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const result = await this.webhooks.decide(
@@ -128,8 +128,8 @@ export class WebhooksController {
   async resume(
     @Param('id', UuidParamPipe) id: string,
     @Body() body: ResumeWebhookDto,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     if (body.fromPosition !== undefined && !parseClientPosition(body.fromPosition))
       throw new ApiProblem(400, 'invalid-cursor', 'fromPosition is not a feed cursor this API issued');
@@ -153,8 +153,8 @@ export class WebhooksController {
   })
   async rotateSecret(
     @Param('id', UuidParamPipe) id: string,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ): Promise<RegisteredWebhookDto> {
     const context = commandContextOf(request);
     const { secret, result } = await this.webhooks.rotateSecret(id, context);
@@ -169,8 +169,8 @@ export class WebhooksController {
   })
   async remove(
     @Param('id', UuidParamPipe) id: string,
-    @Req() request: Request,
-    @Res({ passthrough: true }) response: Response,
+    @Req() request: HttpRequest,
+    @Res({ passthrough: true }) response: HttpReply,
   ) {
     const context = commandContextOf(request);
     const result = await this.webhooks.delete(id, context);
@@ -195,9 +195,9 @@ export class WebhooksController {
     readModels: false,
     problems: WEBHOOK_READ,
   })
-  async show(@Param('id', UuidParamPipe) id: string, @Res({ passthrough: true }) response: Response) {
+  async show(@Param('id', UuidParamPipe) id: string, @Res({ passthrough: true }) response: HttpReply) {
     const view = await this.webhooks.show(id);
-    response.setHeader('ETag', `"${view.revision}"`);
+    response.header('ETag', `"${view.revision}"`);
     return view;
   }
 
