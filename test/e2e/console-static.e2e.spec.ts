@@ -87,10 +87,37 @@ describe('the web console served beside the API (embedded default)', () => {
       .set('Authorization', `Bearer ${signedIn.body.token}`);
     expect(feed.status).toBe(200);
 
-    // Once only: the same URL again signs nobody in.
+    // Once only: the same URL again signs nobody in — also not by replaying a first answer under an Idempotency-Key.
     const again = await request(app.getHttpServer()).post('/console/sign-in').send({ code }).expect(401);
     expect(again.headers['content-type']).toMatch(/^application\/problem\+json/);
     expect(again.body.code).toBe('sign-in-code-invalid');
+  });
+
+  it('never keeps a sign-in for an Idempotency-Key replay: the same key and code again is 401', async () => {
+    // A caller that also sends a token (the guard then knows an actor, so a key could be scoped to it).
+    const codes = app.get(SignInCodes);
+    const bearer = `Bearer ${
+      (
+        await request(app.getHttpServer())
+          .post('/console/sign-in')
+          .send({ code: new URL(codes.issue(4321)!).hash.slice('#sign-in='.length) })
+          .expect(200)
+      ).body.token
+    }`;
+    const code = new URL(codes.issue(4321)!).hash.slice('#sign-in='.length);
+    const signIn = () =>
+      request(app.getHttpServer())
+        .post('/console/sign-in')
+        .set('Authorization', bearer)
+        .set('Idempotency-Key', '5b0e8f52-2a43-4bde-9d6f-3f2a7c1e9a10')
+        .send({ code });
+    expect((await signIn()).status).toBe(200);
+    const replayed = await signIn();
+    expect([replayed.status, replayed.body.code, replayed.body.token]).toEqual([
+      401,
+      'sign-in-code-invalid',
+      undefined,
+    ]);
   });
 
   it('refuses a wrong code (401), a malformed one (400), and the previous code once a new URL is printed', async () => {

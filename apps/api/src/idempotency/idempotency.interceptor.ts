@@ -55,6 +55,8 @@ export class IdempotencyInterceptor implements NestInterceptor {
     // An import's body is streamed, never parsed into request.body, so a key could not be bound to it;
     // imports are idempotent by their source ids instead, and the route refuses the header.
     if (pathOf(request) === '/imports') return next.handle();
+    // A console sign-in answers a token: never kept for a replay (a replay would make its one-time code good twice).
+    if (pathOf(request) === '/console/sign-in') return next.handle();
     const keyed = idempotencyOf(request);
     if (!keyed) return next.handle();
     const response = context.switchToHttp().getResponse<HttpReply>();
