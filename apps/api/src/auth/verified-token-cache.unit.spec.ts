@@ -50,11 +50,14 @@ describe('AuthGuard with verified tokens cached', () => {
     write() {}
   }
   const call = async (token: string) => {
+    // A Fastify request as the guard reads it: the matched route's template, the Node request under it.
     const request = {
       method: 'POST',
-      route: { path: '/deals/:id/activities' },
+      url: '/deals/5f0c2c1e-1d2b-4c3a-9e8f-7a6b5c4d3e2f/activities',
+      routeOptions: { url: '/deals/:id/activities' },
       headers: { authorization: `Bearer ${token}` },
       query: {},
+      raw: {},
     } as { principal?: Principal };
     const context = {
       getHandler: () => Routes.prototype.write,
