@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../auth/auth.decorators.js';
 import { ApiProblemResponses } from '../controller-kit/api-docs.decorators.js';
+import { NotKeyed } from '../idempotency/idempotency.interceptor.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { mergeProblems, VALIDATED } from '../problem/problem-catalogue.js';
 import { ConsoleSessionDto, ConsoleSignInDto } from './console-sign-in.dto.js';
@@ -16,6 +17,7 @@ export class ConsoleSignInController {
 
   @Post('sign-in')
   @HttpCode(200)
+  @NotKeyed()
   @ApiOperation({
     summary: 'Trade the one-time code of the printed sign-in URL for a console token (embedded default only)',
     description:

@@ -3,12 +3,13 @@ import {
   Inject,
   Injectable,
   Logger,
+  SetMetadata,
   type CallHandler,
   type ExecutionContext,
   type NestInterceptor,
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
-import { pathOf, type HttpReply, type HttpRequest } from '../controller-kit/http-exchange.js';
+import type { HttpReply, HttpRequest } from '../controller-kit/http-exchange.js';
 import { from, mergeMap, catchError, throwError, type Observable } from 'rxjs';
 import { isDomainError } from '@dealstream/decider';
 import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from '@dealstream/command-handling';
@@ -16,6 +17,15 @@ import { isEventStoreError } from '@dealstream/event-store';
 import { ApiProblem } from '../problem/api-problem.js';
 import { idempotencyOf, type RequestFingerprint } from './idempotency-key.js';
 import { IdempotencyKeyStore, type StoredResponse } from './idempotency-key.store.js';
+
+const NOT_KEYED = Symbol.for('dealstream.NotKeyedByIdempotencyKey');
+
+/**
+ * A POST whose answer is never kept for an Idempotency-Key replay: an import (its body is streamed,
+ * never parsed, so no key can be bound to it; it is idempotent by source ids and refuses the header)
+ * and the console sign-in (its answer is a token: a replay would make a one-time code good twice).
+ */
+export const NotKeyed = () => SetMetadata(NOT_KEYED, true);
 
 export const IDEMPOTENCY_OPTIONS = Symbol.for('dealstream.IdempotencyOptions');
 export const IDEMPOTENCY_KEY_STORE = Symbol.for('dealstream.IdempotencyKeyStore');
@@ -52,11 +62,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const request = context.switchToHttp().getRequest<HttpRequest>();
     if (!WRITE_METHODS.has(request.method.toUpperCase())) return next.handle();
-    // An import's body is streamed, never parsed into request.body, so a key could not be bound to it;
-    // imports are idempotent by their source ids instead, and the route refuses the header.
-    if (pathOf(request) === '/imports') return next.handle();
-    // A console sign-in answers a token: never kept for a replay (a replay would make its one-time code good twice).
-    if (pathOf(request) === '/console/sign-in') return next.handle();
+    if (Reflect.getMetadata(NOT_KEYED, context.getHandler()) === true) return next.handle();
     const keyed = idempotencyOf(request);
     if (!keyed) return next.handle();
     const response = context.switchToHttp().getResponse<HttpReply>();

@@ -19,6 +19,7 @@ import type { Principal } from '../auth/auth.decorators.js';
 import { CurrentPrincipal } from '../auth/auth.decorators.js';
 import { headerOf, mediaTypeOf, type HttpReply, type HttpRequest } from '../controller-kit/http-exchange.js';
 import { UuidParamPipe } from '../controller-kit/uuid-param.pipe.js';
+import { NotKeyed } from '../idempotency/idempotency.interceptor.js';
 import { ApiProblemResponses } from '../controller-kit/api-docs.decorators.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { AUTHENTICATED, DATABASE_FAULTS, mergeProblems } from '../problem/problem-catalogue.js';
@@ -41,6 +42,7 @@ export class ImportsController {
 
   @Post()
   @HttpCode(202)
+  @NotKeyed()
   @ApiBearerAuth()
   @ApiOperation({
     summary: 'Import CRM history (canonical NDJSON, or a Salesforce/HubSpot/Pipedrive export) in the background',
