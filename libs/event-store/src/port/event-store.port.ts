@@ -61,5 +61,23 @@ export interface EventStore {
    */
   headPosition?(): Promise<GlobalPosition>;
 
+  /**
+   * Optional: the events committed after `after`, counted up to `limit`, with the first one's
+   * recording time and the last one's position — including events `readAll` does not return yet
+   * (the SQL store holds back rows behind its visibility horizon while an older transaction is open).
+   * Lag figures use it when present, so a held horizon shows as lag, not as "up to date".
+   */
+  committedAfter?(after: GlobalPosition, limit: number): Promise<CommittedAfter>;
+
   close(): Promise<void>;
+}
+
+/** What `EventStore.committedAfter` answers. */
+export interface CommittedAfter {
+  /** Events committed after the position, at most the limit asked. */
+  readonly count: number;
+  /** When the first of them was recorded (undefined when none). */
+  readonly firstRecordedAt?: Date;
+  /** The last of them (within the limit), or the position asked when none. */
+  readonly last: GlobalPosition;
 }

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { canonicalEventParts, type CanonicalEventParts, type WriterEventContent } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
-import type { EventStore } from '../port/event-store.port.js';
+import type { CommittedAfter, EventStore } from '../port/event-store.port.js';
 import type {
   AppendResult,
   EventProvenance,
@@ -274,6 +274,60 @@ export class SqlEventStore implements EventStore {
       return row ? { major: BigInt(row.tx), minor: BigInt(row.pos) } : START;
     } catch (error) {
       throw mapSqlFault(error, 'headPosition');
+    }
+  }
+
+  /**
+   * Events committed after `after`, counted up to `limit` — readable or not: a row that readAll still
+   * holds back behind the visibility horizon (an older transaction open anywhere on the server) is
+   * counted too, so lag figures show a held horizon as lag instead of "up to date".
+   */
+  async committedAfter(after: GlobalPosition, limit: number): Promise<CommittedAfter> {
+    try {
+      const pending = this.db
+        .selectFrom('event_store.events as e')
+        .select(['e.transaction_id', 'e.global_position', 'e.recorded_at'])
+        .where((eb) =>
+          eb(
+            eb.refTuple('e.transaction_id', 'e.global_position'),
+            '>',
+            eb.tuple(
+              eb.cast<string>(eb.val(after.major.toString()), sql.raw('xid8')),
+              eb.cast<string>(eb.val(after.minor.toString()), 'bigint'),
+            ),
+          ),
+        )
+        .orderBy('e.transaction_id')
+        .orderBy('e.global_position')
+        .limit(Math.max(1, Math.trunc(limit)));
+      const row = await this.db
+        .with('p', () => pending)
+        .selectFrom('p')
+        .select((eb) => {
+          // The last pending event (within the limit): its transaction, then its position within it.
+          const last = () =>
+            eb.selectFrom('p as q').orderBy('q.transaction_id', 'desc').orderBy('q.global_position', 'desc').limit(1);
+          return [
+            eb.cast<string>(eb.fn.countAll(), 'text').as('count'),
+            eb.fn.min('p.recorded_at').as('first_recorded_at'),
+            last()
+              .select((q) => q.cast<string>('q.transaction_id', 'text').as('tx'))
+              .as('last_tx'),
+            last()
+              .select((q) => q.cast<string>('q.global_position', 'text').as('pos'))
+              .as('last_pos'),
+          ];
+        })
+        .executeTakeFirstOrThrow();
+      const count = Number(row.count);
+      if (count === 0 || !row.last_tx || !row.last_pos || !row.first_recorded_at) return { count: 0, last: after };
+      return {
+        count,
+        firstRecordedAt: new Date(row.first_recorded_at),
+        last: { major: BigInt(row.last_tx), minor: BigInt(row.last_pos) },
+      };
+    } catch (error) {
+      throw mapSqlFault(error, 'committedAfter');
     }
   }
 

@@ -46,7 +46,10 @@ export async function projectionLeader(db: ReadModelDb): Promise<ProjectionLeade
 export interface ProjectionLag {
   /** What the read models reflect. */
   readonly checkpoint: GlobalPosition;
-  /** The store's last event that a reader can see (readAll's horizon), or the checkpoint when none is pending. */
+  /**
+   * The store's last committed event (counted up to the limit; on EventStoreDB the last one readAll
+   * returns), or the checkpoint when none is pending.
+   */
   readonly head: GlobalPosition;
   /** Events after the checkpoint, counted up to `countLimit`. */
   readonly behind: number;
@@ -57,9 +60,10 @@ export interface ProjectionLag {
 }
 
 /**
- * Reads the checkpoint of `schema`, then pages through the store after it (at most `countLimit`
- * events, default 100,000) — on any store, the SQL one or EventStoreDB. `countLimit: 1` is the
- * cheap form readiness uses: it only learns whether something is pending and since when.
+ * Reads the checkpoint of `schema`, then counts the events committed after it (at most `countLimit`,
+ * default 100,000): with the store's `committedAfter` when it has one (the SQL store: one query,
+ * readable or not yet), else by paging through `readAll` (EventStoreDB). `countLimit: 1` is the cheap
+ * form readiness uses: it only learns whether something is pending and since when.
  */
 export async function projectionLag(
   db: ReadModelDb,
@@ -69,6 +73,18 @@ export async function projectionLag(
 ): Promise<ProjectionLag> {
   const countLimit = Math.max(1, options.countLimit ?? 100_000);
   const { position: checkpoint } = await readCheckpoint(db, schema);
+  if (store.committedAfter) {
+    // One counting query, and events held back behind the SQL store's visibility horizon count too:
+    // while an old transaction elsewhere on the server holds them back, the read models are behind.
+    const committed = await store.committedAfter(checkpoint, countLimit + 1);
+    return {
+      checkpoint,
+      head: committed.last,
+      behind: Math.min(committed.count, countLimit),
+      behindAtLeast: committed.count > countLimit,
+      ...(committed.firstRecordedAt ? { oldestPendingRecordedAt: committed.firstRecordedAt } : {}),
+    };
+  }
   let cursor = checkpoint;
   let behind = 0;
   let oldestPendingRecordedAt: Date | undefined;
