@@ -92,13 +92,22 @@ interface DealBlock {
   error?: { ref: LineRef; code: string; reason: string };
 }
 
-/** What later deals of the run need to know about a deal already handled. */
+/**
+ * What later deals of the run need to know about a deal already handled: kept for every deal seen, so
+ * it is kept small (about 150 bytes a deal with its map entry; docs/import.md, "Memory").
+ */
 interface DealOutcome {
-  /** SHA-256 of the deal record (a short digest, not the record: the map lives as long as the run). */
+  /** The first 128 bits of the SHA-256 of the deal record, base64 (a repeat with other content is refused). */
   readonly contentHash: string;
-  readonly ref: LineRef;
+  /** Where it was (first) read; the file name is the reader's string, shared by every deal of the file. */
+  readonly file: string;
+  readonly line: number;
   readonly refused: boolean;
-  /** Only for deals that were won at some point (they can be parents): what a follow-on needs, through time. */
+  /**
+   * Dry runs only, for deals won at some point (they can be parents): what a follow-on needs, through
+   * time. A written run keeps none: the parent's stream in the store holds the same history, and
+   * `parentState` reads it there, as for a parent imported by an earlier run.
+   */
   readonly parentTimeline?: readonly ParentPoint[];
 }
 
@@ -122,7 +131,8 @@ function parentTimeline(events: readonly { event: DealEvent; occurredAt: Date }[
   return points;
 }
 
-const digest = (record: object) => createHash('sha256').update(canonicalize(record)!).digest('base64');
+const digest = (record: object) =>
+  createHash('sha256').update(canonicalize(record)!).digest().toString('base64', 0, 16);
 
 const byTimeThenSource = (a: { at: number; seq: number }, b: { at: number; seq: number }) =>
   a.at - b.at || a.seq - b.seq;
@@ -390,9 +400,10 @@ class ImportRun {
     if (this.outcomes.get(block.sourceId)?.refused === false && refused) return;
     this.outcomes.set(block.sourceId, {
       contentHash: block.deal ? digest(block.deal.record) : '',
-      ref: block.ref,
+      file: block.ref.file,
+      line: block.ref.line,
       refused,
-      ...(timeline ? { parentTimeline: timeline } : {}),
+      ...(timeline && this.options.dryRun ? { parentTimeline: timeline } : {}),
     });
   }
 
@@ -408,7 +419,7 @@ class ImportRun {
         refusal: new ImportRefusalError(
           'duplicate-source-id',
           deal.ref,
-          `deal ${block.sourceId} appears again with other content (first at ${earlier.ref.file}:${earlier.ref.line})`,
+          `deal ${block.sourceId} appears again with other content (first at ${earlier.file}:${earlier.line})`,
         ),
       };
     }
@@ -439,6 +450,7 @@ class ImportRun {
     const dealId = importIds.deal(this.sourceSystem, deal.record.sourceId);
     const plan: PlannedEvent[] = [];
     const history: { event: DealEvent; occurredAt: Date }[] = [];
+    const keepsTimeline = this.options.dryRun ?? false; // see DealOutcome.parentTimeline
     let state: DealState = initialDealState();
     let everWon = false;
     const apply = (events: DealEvent[], sourced: Sequenced<DealRecord | DealChangeRecord>) => {
@@ -454,7 +466,7 @@ class ImportRun {
           sourceActor: sourced.record.actor,
           commandId: importIds.command(this.sourceSystem, sourced.record.sourceRecordId),
         });
-        history.push({ event, occurredAt });
+        if (keepsTimeline) history.push({ event, occurredAt });
         state = dealDecider.evolve(state, event);
         if (state.status === 'won') everWon = true;
       });
@@ -535,7 +547,7 @@ class ImportRun {
       block,
       streamId: dealStreamName(dealId),
       plan,
-      ...(everWon ? { timeline: parentTimeline(history) } : {}),
+      ...(everWon && keepsTimeline ? { timeline: parentTimeline(history) } : {}),
     };
   }
 
@@ -548,7 +560,7 @@ class ImportRun {
       throw new ImportRefusalError(
         'parent-deal-refused',
         ref,
-        `parent deal ${parentSourceId} was refused (line ${known.ref.line})`,
+        `parent deal ${parentSourceId} was refused (line ${known.line})`,
       );
     }
     let timeline: readonly ParentPoint[] | undefined = known?.parentTimeline;

@@ -78,21 +78,48 @@ export interface CanonicalEventParts {
  * exactly the substrings of the whole.
  */
 export function canonicalEventParts(content: WriterEventContent): CanonicalEventParts {
-  const head = canonicalize({
-    actorId: content.actorId,
-    alg: HASH_ALGORITHM,
-    causationId: content.causationId ?? null,
-    commandId: content.commandId ?? null,
-    correlationId: content.correlationId ?? null,
-    data: content.data,
-    eventId: content.eventId,
-    occurredAt: content.occurredAt.toISOString(),
-  });
-  const tail = canonicalize({ streamId: content.streamId, type: content.type });
-  const middle = content.provenance ? canonicalize({ provenance: content.provenance }) : '{}';
-  if (head === undefined || tail === undefined || middle === undefined)
-    throw new TypeError('event content is not serialisable as JSON');
-  return { head: head.slice(1, -1), middle: middle.slice(1, -1), tail: tail.slice(1, -1) };
+  // Only `data` (and an unusual provenance) goes through `canonicalize`: the other members are strings,
+  // null or a fixed ISO instant, whose RFC 8785 form is JSON.stringify's (§3.2.2.2), and the keys are
+  // written in their sorted order. An append's canonical form was computed twice over before (the
+  // whole head object sorted and serialised again around data); the property test holds the pieces
+  // equal to `canonicalEventForm` for random strings, lone surrogates included.
+  const data = canonicalize(content.data);
+  if (data === undefined) throw new TypeError('event content is not serialisable as JSON');
+  const head =
+    `"actorId":${jcsText(content.actorId)},"alg":"${HASH_ALGORITHM}",` +
+    `"causationId":${jcsText(content.causationId ?? null)},"commandId":${jcsText(content.commandId ?? null)},` +
+    `"correlationId":${jcsText(content.correlationId ?? null)},"data":${data},` +
+    `"eventId":${jcsText(content.eventId)},"occurredAt":"${content.occurredAt.toISOString()}"`;
+  const tail = `"streamId":${jcsText(content.streamId)},"type":${jcsText(content.type)}`;
+  return { head, middle: content.provenance ? provenancePiece(content.provenance) : '', tail };
+}
+
+/** A string or null member value in its RFC 8785 form; anything else through `canonicalize`. */
+function jcsText(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  const form = canonicalize(value);
+  if (form === undefined) throw new TypeError('event content is not serialisable as JSON');
+  return form;
+}
+
+/** `"provenance":{…}`: its four string members in sorted order, or `canonicalize` for any other shape. */
+function provenancePiece(provenance: EventProvenance): string {
+  const { importId, sourceActor, sourceRecordId, sourceSystem } = provenance;
+  if (
+    Object.keys(provenance).length === 4 &&
+    typeof importId === 'string' &&
+    typeof sourceActor === 'string' &&
+    typeof sourceRecordId === 'string' &&
+    typeof sourceSystem === 'string'
+  )
+    return (
+      `"provenance":{"importId":${JSON.stringify(importId)},"sourceActor":${JSON.stringify(sourceActor)},` +
+      `"sourceRecordId":${JSON.stringify(sourceRecordId)},"sourceSystem":${JSON.stringify(sourceSystem)}}`
+    );
+  const form = canonicalize({ provenance });
+  if (form === undefined) throw new TypeError('event content is not serialisable as JSON');
+  return form.slice(1, -1);
 }
 
 /**

@@ -47,6 +47,39 @@ describe('canonical form in parts (what the SQL append assembles)', () => {
     );
   });
 
+  it('the same for strings of any UTF-16 code units (lone surrogates, controls, quotes) in every string member', () => {
+    const anyText = fc.string({ unit: 'binary', maxLength: 12 });
+    const anyContent = fc.record({
+      streamId: anyText,
+      revision: fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }),
+      eventId: fc.uuid(),
+      type: anyText,
+      data: fc.dictionary(
+        anyText,
+        fc.oneof(anyText, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true })),
+      ),
+      actorId: anyText,
+      commandId: fc.option(anyText, { nil: undefined }),
+      correlationId: fc.option(anyText, { nil: null }),
+      causationId: fc.option(anyText, { nil: undefined }),
+      occurredAt: instant,
+      recordedAt: instant,
+      provenance: fc.option(
+        fc.record({ importId: anyText, sourceSystem: anyText, sourceRecordId: anyText, sourceActor: anyText }),
+        { nil: undefined },
+      ),
+    });
+    fc.assert(
+      fc.property(anyContent, (event) => {
+        const { revision, recordedAt, ...writer } = event;
+        expect(assembleCanonicalForm(canonicalEventParts(writer), null, recordedAt, revision)).toBe(
+          canonicalEventForm(event, null),
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it('escapes what JCS escapes in the pieces, keys sorted by code unit inside data', () => {
     const parts = canonicalEventParts({
       streamId: 'deal-"quoted"\n',

@@ -74,6 +74,19 @@ const migrations: Record<string, Migration> = {
       await appendBatchFunction({ provenance: true }).execute(db);
     },
   },
+  '0004_append_batch_custom_plans': {
+    async up(db: Kysely<unknown>) {
+      // PL/pgSQL caches its statements' plans per connection, and after five calls settles on a
+      // generic plan. Made while the tables were empty, that plan scans them sequentially, and nothing
+      // replans it until the tables are analyzed — never with autovacuum off, never on PGlite (no
+      // autovacuum): every append then scanned the whole events table, and a large import became
+      // quadratic. A custom plan each call sizes the tables as they are (the planner reads their
+      // current size even when they were never analyzed); planning costs a fraction of a millisecond
+      // a call, which carries a whole group of appends. Test: sql-event-store.plans.int.spec.ts.
+      await sql`alter function event_store.append_batch(text[], text[], int[], uuid[], text[], text[], text[], boolean)
+        set plan_cache_mode = force_custom_plan`.execute(db);
+    },
+  },
 };
 
 /** Brings the event store schema up to date; safe to call from several processes at once. */

@@ -52,10 +52,10 @@ export function parseCanonicalLine(text: string, ref: { file: string; line: numb
   } catch (error) {
     return { ref, error: `malformed JSON: ${error instanceof Error ? error.message : String(error)}` };
   }
-  const hint = hintOf(value);
-  if (!validateRecord(value)) return { ref, error: describe(validateRecord.errors), hint };
+  // The hint (which deal or pipeline a broken line belongs to) only for a broken line: most are not.
+  if (!validateRecord(value)) return { ref, error: describe(validateRecord.errors), hint: hintOf(value) };
   if ('at' in value && (Number.isNaN(Date.parse(value.at)) || !realDateTime(value.at)))
-    return { ref, error: `at is not a real instant: ${value.at}`, hint };
+    return { ref, error: `at is not a real instant: ${value.at}`, hint: hintOf(value) };
   return { ref, record: value };
 }
 
