@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { Logger } from 'nestjs-pino';
+import { Logger, PinoLogger } from 'nestjs-pino';
 import { openDatabase, waitForDatabase } from '@dealstream/database';
 import { openEventStore, type EventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
@@ -16,6 +16,7 @@ import type { AppConfig } from './config/app-config.js';
 import { migrateApiSchema } from './idempotency/idempotency-key.store.js';
 import { isJsonMediaType, mediaTypeOf, pathOf } from './controller-kit/http-exchange.js';
 import { correlationIdOf } from './logging/correlation-id.js';
+import { REQUEST_LOGGER, logRequests } from './logging/logging.module.js';
 import { ApiMetrics } from './metrics/api-metrics.js';
 import { timeRequests } from './metrics/http-metrics.hook.js';
 import { buildOpenApiDocument } from './openapi/openapi-document.js';
@@ -112,7 +113,9 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   const fastify = app.getHttpAdapter().getInstance();
   // Fastify sends no X-Powered-By and no ETag of its own: ETags are stream revisions, set by the routes.
   applyHttpTimeouts(app.getHttpServer(), config.http);
-  // First, so requests refused by the limits and the guard are counted too.
+  // The request log and the correlation id first (before the limits, whose refusals it logs too).
+  logRequests(fastify, app.get(REQUEST_LOGGER), await app.resolve(PinoLogger));
+  // Then timing, so requests refused by the limits and the guard are counted too.
   timeRequests(fastify, metrics);
   fastify.addHook('onRequest', (request, _reply, done) =>
     done(queryStringFault(request.url) ?? bodyTypeFault(request)),

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { comparePositions, type GlobalPosition } from '@dealstream/event-store';
 
@@ -27,6 +27,8 @@ export async function readCheckpoint(
   };
 }
 
+const CHECKPOINT_MOVED = 'checkpoint moved under this runner: another runner is active';
+
 /** Moves the checkpoint from `expected` to `next`; fails the transaction if someone else moved it. */
 export async function compareAndSetCheckpoint(
   trx: ReadModelDb,
@@ -49,8 +51,7 @@ export async function compareAndSetCheckpoint(
     .where('position_major', '=', expected.major.toString())
     .where('position_minor', '=', expected.minor.toString())
     .executeTakeFirst();
-  if (Number(result.numUpdatedRows) !== 1)
-    throw new Error('checkpoint moved under this runner: another runner is active');
+  if (Number(result.numUpdatedRows) !== 1) throw new Error(CHECKPOINT_MOVED);
 }
 
 /**
@@ -80,10 +81,41 @@ export async function waitForCheckpoint(
  * batch's statements — the rows already written landing in the replaced tables, the checkpoint move
  * (resolved by name after the rename) in the new ones — and that batch would be lost.
  */
-const SWAP_LOCK = sql`hashtext('dealstream.read-models.swap')`;
+const SWAP_LOCK_KEY = `hashtext('dealstream.read-models.swap')`;
+const SWAP_LOCK = sql.raw(SWAP_LOCK_KEY);
 
 export async function holdAgainstSwap(trx: ReadModelDb): Promise<void> {
   await sql`select pg_advisory_xact_lock_shared(${SWAP_LOCK})`.execute(trx);
+}
+
+/**
+ * `BEGIN`, the swap lock and the checkpoint's compare-and-set (`compareAndSetCheckpoint` as one
+ * plpgsql block) as one simple-protocol message: one round trip where there were three, for a live
+ * batch on the runner's own PostgreSQL connection. Simple protocol takes no parameters, so the
+ * values are inlined: positions and counts are integers, the schema an identifier quoted here.
+ * A moved checkpoint raises SQLSTATE P0001 with the message of `compareAndSetCheckpoint` (not a
+ * poison error: the batch is retried whole, from the checkpoint read again). Each statement of the
+ * message takes its own snapshot, as separate ones would; on failure the caller rolls back.
+ */
+export function beginBatchSql(
+  schema: string,
+  expected: GlobalPosition,
+  next: GlobalPosition,
+  applied: number,
+): RawBuilder<unknown> {
+  if (comparePositions(next, expected) <= 0) throw new Error('checkpoint must move forward');
+  if (!Number.isSafeInteger(applied) || applied < 0) throw new Error(`not a count of events: ${applied}`);
+  const table = `"${schema.replaceAll('"', '""')}".checkpoints`;
+  const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+  return sql.raw(
+    `begin; select pg_advisory_xact_lock_shared(${SWAP_LOCK_KEY}); ` +
+      `do $batch$ begin ` +
+      `update ${table} set position_major = ${next.major}, position_minor = ${next.minor}, ` +
+      `events_applied = events_applied + ${applied}, updated_at = now() ` +
+      `where projection = ${literal(PROJECTION_NAME)} and position_major = ${expected.major} and position_minor = ${expected.minor}; ` +
+      `if not found then raise exception ${literal(CHECKPOINT_MOVED)}; end if; ` +
+      `end $batch$`,
+  );
 }
 
 export async function excludeLiveBatches(trx: ReadModelDb): Promise<void> {

@@ -10,7 +10,13 @@ import {
 } from '@dealstream/event-store';
 import { databaseFaultOf, describeError, type Database } from '@dealstream/database';
 import { LIVE_SCHEMA } from '../schema/read-model.schema.js';
-import { PROJECTION_NAME, compareAndSetCheckpoint, holdAgainstSwap, readCheckpoint } from './checkpoint.js';
+import {
+  PROJECTION_NAME,
+  beginBatchSql,
+  compareAndSetCheckpoint,
+  holdAgainstSwap,
+  readCheckpoint,
+} from './checkpoint.js';
 import { withParking } from './parking.js';
 import { SubscriptionSupervisor, type SubscriptionStatus } from './subscription-supervisor.js';
 
@@ -246,19 +252,34 @@ export class ProjectionRunner {
     const started = performance.now();
     const report = (committed: boolean) =>
       this.options.onBatch?.({ events: events.length, seconds: (performance.now() - started) / 1000, committed });
-    const parked = await withParking((project) =>
-      db.transaction().execute(async (trx) => {
-        await holdAgainstSwap(trx);
-        // The checkpoint moves first: one statement both locks its row until commit (a retry of
-        // parked streams takes the same row lock, so it never lands between our look at the parked
-        // streams and our commit) and refuses a batch another runner already applied. Rows and
-        // checkpoint still commit together or not at all.
-        await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
+    // The checkpoint moves first: one statement both locks its row until commit (a retry of
+    // parked streams takes the same row lock, so it never lands between our look at the parked
+    // streams and our commit) and refuses a batch another runner already applied. Rows and
+    // checkpoint still commit together or not at all.
+    const parked = await withParking(async (project) => {
+      const work = async (trx: ReadModelDb) => {
         const newlyParked = await project(trx, this.schema, events);
         await this.options.beforeCheckpoint?.();
         return newlyParked;
-      }),
-    ).catch((error: unknown) => {
+      };
+      if (this.options.database.config.kind === 'pglite')
+        return db.transaction().execute(async (trx) => {
+          await holdAgainstSwap(trx);
+          await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
+          return work(trx);
+        });
+      // On the runner's own connection: BEGIN, the swap lock and the compare-and-set in one message.
+      try {
+        await beginBatchSql(this.schema, from, next, events.length).execute(db);
+        const newlyParked = await work(db);
+        await sql`commit`.execute(db);
+        return newlyParked;
+      } catch (error) {
+        // Never leave the session (which holds the advisory lock) inside a failed transaction.
+        await sql`rollback`.execute(db).catch(() => {});
+        throw error;
+      }
+    }).catch((error: unknown) => {
       report(false);
       throw error;
     });
