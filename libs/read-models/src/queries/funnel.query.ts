@@ -248,8 +248,7 @@ function dealColumns(axis: AsOf['axis']) {
 async function analytic<R>(db: ReadModelDb, query: RawBuilder<R>) {
   if (db.isTransaction) return query.execute(db);
   return db.transaction().execute(async (trx) => {
-    await sql`set local jit = off`.execute(trx);
-    await sql`set local work_mem = '32MB'`.execute(trx);
+    await sql`select set_config('jit', 'off', true), set_config('work_mem', '32MB', true)`.execute(trx);
     return query.execute(trx);
   });
 }
