@@ -95,8 +95,8 @@ export async function funnel(
   // visits' lengths the projection keeps, when no visit began or ended after the instant; otherwise
   // summed from its intervals.
   const daysInStageAsOf = sql`case when e.${axis.settledAt} <= ${instant}
-      then (e.${axis.visitsMs} + coalesce(extract(epoch from ${instant} - e.${axis.openSince}) * 1000, 0)) / 86400000.0
-      else (select sum(extract(epoch from least(coalesce(i.${exitedAt}, ${instant}), ${instant}) - i.${enteredAt}) / 86400)
+      then (e.${axis.visitsMs} + coalesce(${ms(sql`${instant} - e.${axis.openSince}`)}, 0)) / 86400000
+      else (select sum(${ms(sql`least(coalesce(i.${exitedAt}, ${instant}), ${instant}) - i.${enteredAt}`)}) / 86400000
             from ${s}.stage_intervals i where i.deal_id = e.deal_id and i.stage_id = e.stage_id and i.${enteredAt} <= ${instant})
     end`;
   const cohortEntries = sql`from ${s}.stage_first_entries e join def on def.stage_id = e.stage_id
@@ -122,7 +122,7 @@ export async function funnel(
       : sql`exists (select 1 from ${s}.funnel_orders o where o.pipeline_id = ${pipelineId}::uuid and o.positions = ${positions}::jsonb)`;
 
   const strict = request.policy === 'strict';
-  const days = sql`extract(epoch from first_at - created_at) / 86400`;
+  const days = sql`${ms(sql`first_at - created_at`)} / 86400000`;
   // Per column: deals that entered it, their median days to the first entry, their days in it (p50, p90)
   // and, for strict, the same over the in-order ones; for implied, deals per furthest column — one pass.
   const perColumn = sql<ColumnRow>`
@@ -259,7 +259,7 @@ async function analytic<R>(db: ReadModelDb, query: RawBuilder<R>) {
  * skipped stage entered later repairs nothing. Both windows order the same way, so one sort serves both.
  */
 function strictByWindow(ctes: RawBuilder<unknown>) {
-  const days = sql`extract(epoch from first_at - created_at) / 86400`;
+  const days = sql`${ms(sql`first_at - created_at`)} / 86400000`;
   return sql<{ position: number; reached: string; median: string | null }>`
       with ${ctes},
       ranked as (
@@ -311,6 +311,12 @@ function reachedPerColumn(
   }
   return result;
 }
+
+/**
+ * An interval in whole milliseconds as float8 (instants are kept to the millisecond): exact, and the
+ * days computed from it in float8 — numeric arithmetic over the whole cohort cost a third of the pass.
+ */
+const ms = (interval: RawBuilder<unknown>) => sql`round(date_part('epoch', ${interval}) * 1000)`;
 
 const numberOrNull = (text: string | null): number | null => (text === null ? null : Number(text));
 
