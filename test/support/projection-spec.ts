@@ -85,7 +85,8 @@ async function run(
   expect(actual).toEqual(expected);
 }
 
-function recorded(...batches: SpecEvent[][]): RecordedEvent[][] {
+/** The events as stored, batch by batch: revisions per stream from 0, positions in the order given. */
+export function recorded(...batches: SpecEvent[][]): RecordedEvent[][] {
   const revisions = new Map<string, bigint>();
   let position = 0n;
   return batches.map((batch) =>

@@ -174,6 +174,10 @@ describe('deal projection: given / when / then (PostgreSQL)', () => {
             open_since_recorded: null,
             settled_at: DAY3,
             settled_recorded_at: DAY3,
+            // first entries A then B: in board order on both axes (the funnel's strict)
+            in_order: true,
+            in_order_recorded: true,
+            kind: 'new',
           },
           {
             deal_id: D,
@@ -190,6 +194,10 @@ describe('deal projection: given / when / then (PostgreSQL)', () => {
             open_since_recorded: null,
             settled_at: DAY10,
             settled_recorded_at: DAY10,
+            // first entries A then B: in board order on both axes (the funnel's strict)
+            in_order: true,
+            in_order_recorded: true,
+            kind: 'new',
           },
         ],
         stage_totals: [],

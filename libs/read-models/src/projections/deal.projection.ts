@@ -208,6 +208,10 @@ function stageVisit(writes: BatchWrites, deal: DealRow, stageId: string): FirstE
       open_since_recorded: null,
       settled_at: deal.stage_entered_at,
       settled_recorded_at: deal.stage_entered_recorded_at,
+      // judged once the batch's rows are known (funnel-order.ts)
+      in_order: false,
+      in_order_recorded: false,
+      kind: deal.kind,
     };
     writes.firstEntries.set(key, row);
   }

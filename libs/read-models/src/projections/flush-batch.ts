@@ -183,21 +183,21 @@ export async function flushBatch(
     (c) =>
       sql`
     insert into ${s}.stage_first_entries as t (deal_id, stage_id, pipeline_id, first_at, first_recorded_at, created_at, created_recorded_at,
-      visits_ms, visits_recorded_ms, open_since, open_since_recorded, settled_at, settled_recorded_at)
+      visits_ms, visits_recorded_ms, open_since, open_since_recorded, settled_at, settled_recorded_at, in_order, in_order_recorded, kind)
     select * from unnest(${c((e) => e.deal_id)}::uuid[], ${c((e) => e.stage_id)}::uuid[], ${c((e) => e.pipeline_id)}::uuid[],
       ${c((e) => iso(e.first_at))}::timestamptz[], ${c((e) => iso(e.first_recorded_at))}::timestamptz[],
       ${c((e) => iso(e.created_at))}::timestamptz[], ${c((e) => iso(e.created_recorded_at))}::timestamptz[],
       ${c((e) => e.visits_ms)}::bigint[], ${c((e) => e.visits_recorded_ms)}::bigint[],
       ${c((e) => iso(e.open_since))}::timestamptz[], ${c((e) => iso(e.open_since_recorded))}::timestamptz[],
-      ${c((e) => iso(e.settled_at))}::timestamptz[], ${c((e) => iso(e.settled_recorded_at))}::timestamptz[])
+      ${c((e) => iso(e.settled_at))}::timestamptz[], ${c((e) => iso(e.settled_recorded_at))}::timestamptz[],
+      ${c((e) => e.in_order)}::boolean[], ${c((e) => e.in_order_recorded)}::boolean[], ${c((e) => e.kind)}::text[])
     on conflict (deal_id, stage_id) do update set first_at = least(t.first_at, excluded.first_at),
       first_recorded_at = least(t.first_recorded_at, excluded.first_recorded_at),
       -- the batch's closed visits add up; where the deal is now (open visit or none) is the batch's last word
       visits_ms = t.visits_ms + excluded.visits_ms, visits_recorded_ms = t.visits_recorded_ms + excluded.visits_recorded_ms,
       open_since = excluded.open_since, open_since_recorded = excluded.open_since_recorded,
-      settled_at = greatest(t.settled_at, excluded.settled_at), settled_recorded_at = greatest(t.settled_recorded_at, excluded.settled_recorded_at)`.execute(
-        trx,
-      ),
+      settled_at = greatest(t.settled_at, excluded.settled_at), settled_recorded_at = greatest(t.settled_recorded_at, excluded.settled_recorded_at)
+      -- in_order, in_order_recorded: a stored deal is judged again after the flush (funnel-order.ts)`.execute(trx),
   );
 
   await inChunks(writes.removedStages, (chunk) =>
@@ -320,6 +320,9 @@ const FIRST_ENTRY_COLUMNS = [
   'open_since_recorded',
   'settled_at',
   'settled_recorded_at',
+  'in_order',
+  'in_order_recorded',
+  'kind',
 ] as const satisfies readonly (keyof FirstEntryRow)[];
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());

@@ -3,6 +3,7 @@ import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { BatchWrites } from './batch-writes.js';
 import { dealProjection } from './deal.projection.js';
 import { flushBatch } from './flush-batch.js';
+import { judgeAfterFlush, judgeBeforeFlush } from './funnel-order.js';
 import { pipelineProjection } from './pipeline.projection.js';
 import type { ProjectionDefinition } from './projection-definition.js';
 
@@ -32,7 +33,11 @@ export async function projectBatch(trx: ReadModelDb, schema: string, events: rea
   await pipelines.load(trx, schema);
   const writes = new BatchWrites();
   for (const { event, touched } of relevant) touched.handle(event, writes);
-  await flushBatch(trx, schema, writes, deals.touchedRows(), pipelines.touchedRows(), deals.stored);
+  const pipelineRows = pipelines.touchedRows();
+  // The funnel's `strict` flags: new deals' judged before their rows are written, stored deals' after.
+  const order = await judgeBeforeFlush(trx, schema, writes, deals.stored, pipelineRows);
+  await flushBatch(trx, schema, writes, deals.touchedRows(), pipelineRows, deals.stored);
+  await judgeAfterFlush(trx, schema, writes, deals.stored, order);
 }
 
 /** One projection's share of a batch: the ids its events touch and their rows. */

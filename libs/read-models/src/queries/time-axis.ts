@@ -26,6 +26,7 @@ export function axisColumns(axis: TimeAxis) {
     visitsMs: sql.raw(occurred ? 'visits_ms' : 'visits_recorded_ms'),
     openSince: sql.raw(occurred ? 'open_since' : 'open_since_recorded'),
     settledAt: sql.raw(occurred ? 'settled_at' : 'settled_recorded_at'),
+    inOrder: sql.raw(occurred ? 'in_order' : 'in_order_recorded'),
   };
 }
 

@@ -8,7 +8,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 10;
+export const READ_MODEL_VERSION = 11;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
@@ -51,7 +51,11 @@ export async function createReadModelSchema(db: ReadModelDb, schema: string): Pr
         first_at timestamptz not null, first_recorded_at timestamptz not null, created_at timestamptz not null,
         created_recorded_at timestamptz not null, visits_ms bigint not null, visits_recorded_ms bigint not null,
         open_since timestamptz, open_since_recorded timestamptz, settled_at timestamptz not null, settled_recorded_at timestamptz not null,
+        in_order boolean not null, in_order_recorded boolean not null, kind text not null,
         primary key (deal_id, stage_id))`,
+    // The stage positions (stage id → board position, removed stages at their receiver's) the in_order flags of a
+    // pipeline's deals were judged in (projections/funnel-order.ts).
+    sql`create table ${s}.funnel_orders (pipeline_id uuid primary key, positions jsonb not null)`,
     sql`create table ${s}.stage_totals (pipeline_id uuid not null, stage_id uuid not null, currency text not null,
         open_count bigint not null, open_amount bigint not null, primary key (pipeline_id, stage_id, currency))`,
     // Removed stage ids are never reused: an open deal found in one is moved by the relocation reactor.

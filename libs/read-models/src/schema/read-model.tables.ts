@@ -168,6 +168,22 @@ export interface StageFirstEntriesTable {
   /** The latest entry or exit of a visit (each axis): the sums above hold as of any instant from then on. */
   settled_at: Timestamp;
   settled_recorded_at: Timestamp;
+  /**
+   * The deal went through the stages in order up to this one (the funnel's `strict`, business axis): its
+   * first entries sorted by (first_at, position) begin with positions 0, 1, …, this stage's position — in
+   * the board positions of `funnel_orders` for the pipeline (the definition the projection last saw).
+   */
+  in_order: boolean;
+  /** The same on the recorded axis (sorted by first_recorded_at). */
+  in_order_recorded: boolean;
+  /** The deal's kind (fixed at creation): a report segment by kind is a condition on the row, not a join. */
+  kind: string;
+}
+
+/** The stage positions a pipeline's `in_order` flags were judged in: `{stageId: position}`, removed stages at their receiver's. */
+export interface FunnelOrdersTable {
+  pipeline_id: string;
+  positions: Json;
 }
 
 export interface RemovedStagesTable {
@@ -218,6 +234,7 @@ export interface ReadModelDatabase {
   stage_intervals: StageIntervalsTable;
   stage_transitions: StageTransitionsTable;
   stage_first_entries: StageFirstEntriesTable;
+  funnel_orders: FunnelOrdersTable;
   stage_totals: StageTotalsTable;
   removed_stages: RemovedStagesTable;
   parked_streams: ParkedStreamsTable;
@@ -253,6 +270,7 @@ export const PARITY_TABLES: Record<
   stage_intervals: ['deal_id', 'entered_revision'],
   stage_transitions: ['deal_id', 'revision'],
   stage_first_entries: ['deal_id', 'stage_id'],
+  funnel_orders: ['pipeline_id'],
   stage_totals: ['pipeline_id', 'stage_id', 'currency'],
   removed_stages: ['pipeline_id', 'stage_id'],
 };
