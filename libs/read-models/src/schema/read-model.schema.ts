@@ -8,7 +8,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 10;
+export const READ_MODEL_VERSION = 11;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
@@ -54,6 +54,11 @@ export async function createReadModelSchema(db: ReadModelDb, schema: string): Pr
         primary key (deal_id, stage_id))`,
     sql`create table ${s}.stage_totals (pipeline_id uuid not null, stage_id uuid not null, currency text not null,
         open_count bigint not null, open_amount bigint not null, primary key (pipeline_id, stage_id, currency))`,
+    // Open deals as of any instant without scanning deal_versions (queries/pipeline-metrics.query.ts).
+    sql`create table ${s}.open_deal_deltas (pipeline_id uuid not null, axis text not null, span text not null, bucket timestamptz not null,
+        stage_id uuid not null, currency text not null, close_month text not null,
+        open_count bigint not null, open_amount bigint not null, entered_ms numeric not null,
+        primary key (pipeline_id, axis, span, bucket, stage_id, currency, close_month))`,
     // Removed stage ids are never reused: an open deal found in one is moved by the relocation reactor.
     sql`create table ${s}.removed_stages (pipeline_id uuid not null, stage_id uuid not null, removal_event_id uuid not null,
         moved_to_stage_id uuid not null, removed_at timestamptz not null, primary key (pipeline_id, stage_id))`,
@@ -67,6 +72,9 @@ export async function createReadModelSchema(db: ReadModelDb, schema: string): Pr
   ];
   for (const statement of statements) await statement.execute(db);
 }
+
+/** What an open-deal delta counts, carried by the indexes its as-of query finishes the instant's day with. */
+const DELTA_COLUMNS = sql.raw('stage_id, currency, expected_close_date, amount, stage_entered_at');
 
 const OPEN_DEAL_COLUMNS = sql.raw(
   'deal_id, stage_id, owner_id, amount, currency, expected_close_date, stage_entered_at, created_at',
@@ -97,6 +105,15 @@ export function secondaryIndexes(schema: string): { name: string; create: RawBui
     {
       name: 'deal_versions_open_recorded',
       create: sql`create index if not exists deal_versions_open_recorded on ${s}.deal_versions (pipeline_id, recorded_to, recorded_from) include (${OPEN_DEAL_COLUMNS}) where status = 'open'`,
+    },
+    // Open versions by start (each axis): the as-of pipeline metrics add the changes of the instant's own day.
+    {
+      name: 'deal_versions_open_from',
+      create: sql`create index if not exists deal_versions_open_from on ${s}.deal_versions (pipeline_id, valid_from) include (${DELTA_COLUMNS}) where status = 'open'`,
+    },
+    {
+      name: 'deal_versions_open_recorded_from',
+      create: sql`create index if not exists deal_versions_open_recorded_from on ${s}.deal_versions (pipeline_id, recorded_from) include (${DELTA_COLUMNS}) where status = 'open'`,
     },
     {
       name: 'stage_intervals_stage',
