@@ -11,6 +11,11 @@
  * 3. Latency at that size: the board's first page and the funnel (each policy, 12 months), p50/p99
  *    over BENCH_ITERATIONS, next to a raw SQL query that fetches the same core rows without the
  *    product's extras (top-20 open deals per stage; entries per stage of the cohort).
+ *
+ * BENCH_OPEN_DEALS=100000 BENCH_DB=bench_board_open: instead, the board at that many open deals (issue
+ * 16) — a pipeline whose deals are all open (1–2 events each: open-deals.seed.ts), kept under BENCH_DB
+ * and seeded once; the read models are rebuilt, then the board's first page unfiltered and with each
+ * filter against the raw top-N query with the same condition.
  * 4. Issue 15's report ratios, each against the unmapped, unsegmented `any` funnel of the same run:
  *    the funnel in a stage map (pairs of stages merged, the last ignored), a 12-point monthly funnel
  *    series, and the funnel of a segment (kind=new: every synthetic deal, so the filter saves nothing;
@@ -37,12 +42,18 @@ import {
 import { writeSyntheticHistory } from '@dealstream/seeding';
 import { createPostgresTestDatabase } from '../support/test-database.js';
 import { percentile, printTable } from './bench-kit.js';
+import { writeOpenDeals } from './open-deals.seed.js';
 
 const deals = Number(process.env.BENCH_DEALS ?? 110_000);
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 50);
 // BENCH_DB=<name>: keep the seeded database under that name and reuse it on the next run (skips the
 // seeding, which is most of a 1M-event run); the read models are rebuilt from scratch either way.
 const kept = process.env.BENCH_DB;
+const openDeals = Number(process.env.BENCH_OPEN_DEALS ?? 0);
+if (openDeals > 0) {
+  await boardAtOpenDeals(openDeals, kept ?? 'bench_board_open');
+  process.exit(0);
+}
 const database: Database & { drop?: () => Promise<void> } = kept
   ? await openKeptDatabase(kept)
   : await createPostgresTestDatabase({ poolSize: 12 });
@@ -190,6 +201,65 @@ try {
   printTable(['query', 'p50', 'p99', 'p50 ÷ base', 'issue bound'], reportRows);
 } finally {
   await (database.drop ? database.drop() : database.close());
+}
+
+/** The board's first page at `count` open deals, unfiltered and with each filter, against raw top-N queries. */
+async function boardAtOpenDeals(count: number, name: string): Promise<void> {
+  const database = await openKeptDatabase(name);
+  try {
+    await migrateEventStore(database.db);
+    await sql`drop schema if exists read_models cascade`.execute(database.db);
+    await ensureReadModelSchema(database.db);
+    const store = new SqlEventStore(database.db);
+    const end = new Date('2026-11-01T00:00:00Z');
+    let t = performance.now();
+    const { rows: streams } = await sql<{
+      n: string;
+    }>`select count(*)::text as n from event_store.streams where stream_id like 'deal-%'`.execute(database.db);
+    // Seeded by an earlier run: only the pipeline's (already stored) append, for its id.
+    const seeded = await writeOpenDeals(store, { seed: 7, deals: Number(streams[0].n) >= count ? 0 : count, end });
+    console.log(
+      `seeded ${seeded.deals} open deals, ${seeded.events} events in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+    t = performance.now();
+    const applied = await buildReadModels(database.db, store, LIVE_SCHEMA, 2000);
+    console.log(`projected ${applied} events in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    await sql`vacuum analyze read_models.deals`.execute(database.db);
+    const pipelineId = seeded.pipelineId;
+    const boardWith = (filters: Parameters<typeof board>[3]['filters']) => () =>
+      board(database.db, LIVE_SCHEMA, pipelineId, { asOf: { axis: 'occurred' }, now: end, filters, limit: 20 });
+    const raw = (condition: ReturnType<typeof sql>) => () =>
+      sql`select deal_id, stage_id, amount from (
+        select deal_id, stage_id, amount, row_number() over (partition by stage_id order by amount desc, deal_id) rn
+        from ${sql.id(LIVE_SCHEMA)}.deals where pipeline_id = ${pipelineId}::uuid and status = 'open' and ${condition}) x where rn <= 21`.execute(
+        database.db,
+      );
+    const stalledSince = new Date(end.getTime() - 21 * 86_400_000).toISOString();
+    const cases = [
+      ['board first page', boardWith({}), raw(sql`true`)],
+      [
+        'amount 10,000–50,000',
+        boardWith({ minAmount: 10_000, maxAmount: 50_000 }),
+        raw(sql`amount between 10000 and 50000`),
+      ],
+      ['owner owner-3', boardWith({ ownerIds: ['owner-3'] }), raw(sql`owner_id = 'owner-3'`)],
+      ['currency USD', boardWith({ currencies: ['USD'] }), raw(sql`currency = 'USD'`)],
+      ['stalled', boardWith({ stalled: true }), raw(sql`stage_entered_at < ${stalledSince}::timestamptz`)],
+    ] as const;
+    const rows: (string | number)[][] = [];
+    for (const [what, product, baseline] of cases) {
+      const a = await timeIt(product);
+      const b = await timeIt(baseline);
+      rows.push([what, a.p50, a.p99, b.p50, b.p99, a.p50 / b.p50]);
+    }
+    const { rows: open } = await sql<{
+      n: string;
+    }>`select count(*)::text as n from ${sql.id(LIVE_SCHEMA)}.deals where status = 'open'`.execute(database.db);
+    console.log(`\nboard at ${open[0].n} open deals, ${iterations} iterations (ms)`);
+    printTable(['board first page', 'p50', 'p99', 'raw p50', 'raw p99', 'p50 ratio'], rows);
+  } finally {
+    await database.close();
+  }
 }
 
 /** What an earlier run seeded into a kept database, if it did. */
