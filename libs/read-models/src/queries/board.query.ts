@@ -102,13 +102,14 @@ export async function board(
   const filtered = filteredDeals(schema, pipelineId, layout, request);
 
   // The totals and the page are independent: asked at once (on a pool, two connections).
+  const live = !request.asOf.at && !layout.mapped;
   const [totals, deals] = await Promise.all([
     wholeLiveBoard(request)
       ? maintainedTotals(db, schema, pipelineId, layout, request.now)
-      : filteredTotals(db, filtered),
-    !request.asOf.at && !layout.mapped
-      ? livePage(db, schema, pipelineId, layout, request)
-      : rankedPage(db, schema, filtered, request),
+      : live
+        ? liveFilteredTotals(db, schema, pipelineId, layout, request)
+        : filteredTotals(db, filtered),
+    live ? livePage(db, schema, pipelineId, layout, request) : rankedPage(db, schema, filtered, request),
   ]);
 
   const { stageId, limit } = request;
@@ -232,7 +233,9 @@ function wholeLiveBoard({ asOf, filters }: BoardRequest): boolean {
 /**
  * Totals per live stage and currency from `stage_totals` (count and Σ amount per stage, kept by the
  * deal projection), so a request reads one row per stage and currency instead of every open deal.
- * Stalls depend on the clock, so they are counted from the deals — only in stages with a goal.
+ * Stalls depend on the clock: in a stage with a goal, the deals that entered it since now − goal are
+ * counted off the index on (pipeline, stage, stage entered) — a range that ends at now — and every
+ * other open deal of the stage is stalled.
  */
 async function maintainedTotals(
   db: ReadModelDb,
@@ -245,21 +248,56 @@ async function maintainedTotals(
   const s = sql.id(schema);
   const { rows } = await sql<TotalsRow>`
     with t as (
-      select def.live_stage_id, t.currency, sum(t.open_count) as count, sum(t.open_amount) as amount,
-             round(sum(t.open_amount::numeric * def.probability) / 100) as weighted
+      select def.live_stage_id, def.stage_id, def.max_days, def.probability, t.currency, t.open_count, t.open_amount
       from ${s}.stage_totals t join ${layoutSql(layout)} on def.stage_id = t.stage_id
-      where t.pipeline_id = ${pipelineId}::uuid group by def.live_stage_id, t.currency
-    ), stalls as (
-      select def.live_stage_id, o.currency, count(*) as stalled
-      from ${s}.deals o join ${layoutSql(layout)} on def.stage_id = o.stage_id
-      where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and def.max_days is not null
-        and o.stage_entered_at < ${timestamp(now)} - make_interval(days => def.max_days)
-      group by def.live_stage_id, o.currency
+      where t.pipeline_id = ${pipelineId}::uuid
+    ), fresh as (
+      select def.stage_id, o.currency, count(*) as n
+      from ${layoutSql(layout)} cross join lateral (
+        select o.currency from ${s}.deals o
+        where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = def.stage_id
+          and o.stage_entered_at >= ${timestamp(now)} - make_interval(days => def.max_days)
+      ) o
+      where def.max_days is not null
+      group by def.stage_id, o.currency
     )
-    select t.live_stage_id, t.currency, t.count::text as count, t.amount::text as amount, t.weighted::text as weighted,
-           coalesce(stalls.stalled, 0)::text as stalled
-    from t left join stalls using (live_stage_id, currency)
+    select t.live_stage_id, t.currency, sum(t.open_count)::text as count, sum(t.open_amount)::text as amount,
+           round(sum(t.open_amount::numeric * t.probability) / 100)::text as weighted,
+           sum(case when t.max_days is null then 0 else t.open_count - coalesce(fresh.n, 0) end)::text as stalled
+    from t left join fresh on fresh.stage_id = t.stage_id and fresh.currency = t.currency
+    group by t.live_stage_id, t.currency
     order by t.live_stage_id, t.currency`.execute(db);
+  return rows;
+}
+
+/**
+ * Totals of the live board with filters, per live stage and currency: per stage one scan of the board
+ * index, which covers what they read (amount, currency, owner, stage entered) — an index-only scan,
+ * bounded by the amount band when there is one; kind and source look the deal up.
+ */
+async function liveFilteredTotals(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  layout: StageLayout,
+  request: BoardRequest,
+): Promise<TotalsRow[]> {
+  // Raw: a lateral scan per stage over a VALUES stage map, grouped.
+  const { ownerId, stalled, ...segment } = request.filters;
+  const now = timestamp(request.now);
+  const isStalled = sql`coalesce(o.stage_entered_at < ${now} - make_interval(days => def.max_days), false)`;
+  const { rows } = await sql<TotalsRow>`
+    select def.live_stage_id, o.currency, count(*)::text as count, sum(o.amount)::text as amount,
+           round(sum(o.amount::numeric * def.probability) / 100)::text as weighted, count(*) filter (where o.stalled)::text as stalled
+    from ${layoutSql(layout)} cross join lateral (
+      select o.currency, o.amount, ${isStalled} as stalled from ${sql.id(schema)}.deals o
+      ${openDealsInSegment(schema, segment)}
+        and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = def.stage_id
+        ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
+        ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
+    ) o
+    group by def.live_stage_id, o.currency
+    order by def.live_stage_id, o.currency`.execute(db);
   return rows;
 }
 

@@ -89,9 +89,16 @@ export function secondaryIndexes(schema: string): { name: string; create: RawBui
   const s = sql.id(schema);
   // Raw: DDL.
   return [
+    // The board's page (top-N per stage) and, covering what they read, its filtered totals: an index-only
+    // scan per stage, bounded by an amount band when there is one.
     {
       name: 'deals_board',
-      create: sql`create index if not exists deals_board on ${s}.deals (pipeline_id, stage_id, amount desc, deal_id) where status = 'open'`,
+      create: sql`create index if not exists deals_board on ${s}.deals (pipeline_id, stage_id, amount desc, deal_id) include (currency, owner_id, stage_entered_at) where status = 'open'`,
+    },
+    // The whole board's stall count: the deals that entered their stage since now − its goal (the rest are stalled).
+    {
+      name: 'deals_stage_entered',
+      create: sql`create index if not exists deals_stage_entered on ${s}.deals (pipeline_id, stage_id, stage_entered_at) include (currency) where status = 'open'`,
     },
     {
       name: 'deals_created',
