@@ -4,6 +4,7 @@
  * inserted already closed, so the result does not depend on where batch boundaries fall. Row types
  * are derived from the tables (schema/read-model.tables.ts).
  */
+import { isoInstant } from '@dealstream/database';
 import type {
   DealVersionsTable,
   InMemoryRow,
@@ -125,6 +126,6 @@ export function buckets(instant: Date): ['year' | 'month' | 'day', string][] {
   ];
 }
 
-const isoOf = (ms: number) => new Date(ms).toISOString();
+const isoOf = (ms: number) => isoInstant(new Date(ms));
 
 export const rowKey = (id: string, revision: number) => `${id}#${revision}`;

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
-import { copyRows } from '@dealstream/database';
+import { copyRows, isoInstant } from '@dealstream/database';
 import type { BatchWrites, FirstEntryRow, IntervalRow, TransitionRow, VersionRow } from './batch-writes.js';
 import type { DealRow } from './deal-row.js';
 import type { PipelineRow } from './pipeline.projection.js';
@@ -335,7 +335,7 @@ const FIRST_ENTRY_COLUMNS = [
   'settled_recorded_at',
 ] as const satisfies readonly (keyof FirstEntryRow)[];
 
-const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+const iso = (d: Date | null): string | null => (d === null ? null : isoInstant(d));
 
 /**
  * One insert-only statement for all of `items`, passed column-wise as arrays (`unnest`): a dozen
