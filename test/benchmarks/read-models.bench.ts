@@ -12,6 +12,7 @@
  *    over BENCH_ITERATIONS, next to a raw SQL query that fetches the same core rows without the
  *    product's extras (top-20 open deals per stage; entries per stage of the cohort).
  *
+ * BENCH_FUNNEL=0 leaves the funnel and issue 15's reports out (the rebuild, board and pipeline metrics only).
  * BENCH_OPEN_DEALS=100000 BENCH_DB=bench_board_open: instead, the board at that many open deals (issue
  * 16) — a pipeline whose deals are all open (1–2 events each: open-deals.seed.ts), kept under BENCH_DB
  * and seeded once; the read models are rebuilt, then the board's first page unfiltered and with each
@@ -50,6 +51,8 @@ const iterations = Number(process.env.BENCH_ITERATIONS ?? 50);
 // seeding, which is most of a 1M-event run); the read models are rebuilt from scratch either way.
 const kept = process.env.BENCH_DB;
 const openDeals = Number(process.env.BENCH_OPEN_DEALS ?? 0);
+// BENCH_FUNNEL=0: the rebuild, the board and the pipeline metrics only (the funnel rows and issue 15's take most of a run).
+const withFunnel = process.env.BENCH_FUNNEL !== '0';
 if (openDeals > 0) {
   await boardAtOpenDeals(openDeals, kept ?? 'bench_board_open');
   process.exit(0);
@@ -142,7 +145,7 @@ try {
     ['board first page', boardOnce, rawBoard],
     ['board first page, amount 10,000–50,000', boardFiltered, rawBoardFiltered],
     ['pipeline metrics 6 months ago (raw: current)', metricsPast, metricsNow],
-    ...(['any', 'implied', 'strict'] as const).map(
+    ...(withFunnel ? (['any', 'implied', 'strict'] as const) : []).map(
       (policy) => [`funnel (${policy}, 12 months)`, funnelOf(policy), rawFunnel] as const,
     ),
   ] as const;
@@ -158,47 +161,49 @@ try {
   printTable(['query', 'p50', 'p99', 'raw p50', 'raw p99', 'p50 ratio'], rows);
 
   // Issue 15: mapped, series and segmented funnels against the plain one (the same run).
-  const definition = (await pipelineDefinition(database.db, LIVE_SCHEMA, seeded.pipelineId, { axis: 'occurred' }))!;
-  const live = definition.stages.map((s) => s.stageId);
-  const targets = Array.from({ length: Math.ceil((live.length - 1) / 2) }, (_, i) => ({
-    targetId: `t${i}`,
-    name: `T${i}`,
-  }));
-  const map: ReportStageMap = {
-    targets,
-    assignments: [...live, ...Object.keys(definition.removedStages)].map((stageId, i) => ({
-      stageId,
-      countsAs: i < live.length - 1 ? `t${Math.floor(i / 2)}` : 'ignore',
-    })),
-  };
-  const plain =
-    (segment?: Segment, stageMap?: ReportStageMap, period = { from, to: end }) =>
-    () =>
-      funnel(database.db, LIVE_SCHEMA, seeded.pipelineId, {
-        ...period,
-        policy: 'any',
-        asOf: { axis: 'occurred' },
-        now,
-        ...(segment ? { segment } : {}),
-        ...(stageMap ? { stageMap } : {}),
-      });
-  const months = seriesBuckets(from, end, 'month')!;
-  const series = async () => {
-    for (const bucket of months) await plain(undefined, undefined, bucket)();
-  };
-  const base = await timeIt(plain());
-  const reportRows: (string | number)[][] = [['funnel (any, 12 months): the base', base.p50, base.p99, 1, '']];
-  for (const [name, run, bound] of [
-    ['funnel in a stage map', plain(undefined, map), '≤ 1.5'],
-    [`monthly funnel series (${months.length} points)`, series, '≤ 4'],
-    ['funnel, segment kind=new (all deals)', plain({ kinds: ['new'] }), '≤ 1'],
-    ['funnel, segment amount 10,000–50,000', plain({ minAmount: 10_000, maxAmount: 50_000 }), '≤ 1'],
-  ] as const) {
-    const timed = await timeIt(run);
-    reportRows.push([name, timed.p50, timed.p99, timed.p50 / base.p50, bound]);
+  if (withFunnel) {
+    const definition = (await pipelineDefinition(database.db, LIVE_SCHEMA, seeded.pipelineId, { axis: 'occurred' }))!;
+    const live = definition.stages.map((s) => s.stageId);
+    const targets = Array.from({ length: Math.ceil((live.length - 1) / 2) }, (_, i) => ({
+      targetId: `t${i}`,
+      name: `T${i}`,
+    }));
+    const map: ReportStageMap = {
+      targets,
+      assignments: [...live, ...Object.keys(definition.removedStages)].map((stageId, i) => ({
+        stageId,
+        countsAs: i < live.length - 1 ? `t${Math.floor(i / 2)}` : 'ignore',
+      })),
+    };
+    const plain =
+      (segment?: Segment, stageMap?: ReportStageMap, period = { from, to: end }) =>
+      () =>
+        funnel(database.db, LIVE_SCHEMA, seeded.pipelineId, {
+          ...period,
+          policy: 'any',
+          asOf: { axis: 'occurred' },
+          now,
+          ...(segment ? { segment } : {}),
+          ...(stageMap ? { stageMap } : {}),
+        });
+    const months = seriesBuckets(from, end, 'month')!;
+    const series = async () => {
+      for (const bucket of months) await plain(undefined, undefined, bucket)();
+    };
+    const base = await timeIt(plain());
+    const reportRows: (string | number)[][] = [['funnel (any, 12 months): the base', base.p50, base.p99, 1, '']];
+    for (const [name, run, bound] of [
+      ['funnel in a stage map', plain(undefined, map), '≤ 1.5'],
+      [`monthly funnel series (${months.length} points)`, series, '≤ 4'],
+      ['funnel, segment kind=new (all deals)', plain({ kinds: ['new'] }), '≤ 1'],
+      ['funnel, segment amount 10,000–50,000', plain({ minAmount: 10_000, maxAmount: 50_000 }), '≤ 1'],
+    ] as const) {
+      const timed = await timeIt(run);
+      reportRows.push([name, timed.p50, timed.p99, timed.p50 / base.p50, bound]);
+    }
+    console.log(`\nissue 15 reports at ${seeded.deals} deals, ${iterations} iterations (ms)`);
+    printTable(['query', 'p50', 'p99', 'p50 ÷ base', 'issue bound'], reportRows);
   }
-  console.log(`\nissue 15 reports at ${seeded.deals} deals, ${iterations} iterations (ms)`);
-  printTable(['query', 'p50', 'p99', 'p50 ÷ base', 'issue bound'], reportRows);
 } finally {
   await (database.drop ? database.drop() : database.close());
 }
