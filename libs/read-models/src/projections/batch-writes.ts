@@ -105,12 +105,12 @@ export class BatchWrites {
 }
 
 /** What an open version contributes to open_deal_deltas. */
-export type OpenVersion = Pick<
+type OpenVersion = Pick<
   VersionRow,
   'pipeline_id' | 'stage_id' | 'currency' | 'amount' | 'expected_close_date' | 'stage_entered_at'
 >;
 /** A row of open_deal_deltas in memory; the bucket as its ISO instant. */
-export type OpenDelta = Omit<InMemoryRow<OpenDealDeltasTable>, 'bucket' | 'entered_ms'> & {
+type OpenDelta = Omit<InMemoryRow<OpenDealDeltasTable>, 'bucket' | 'entered_ms'> & {
   bucket: string;
   entered_ms: bigint;
 };
