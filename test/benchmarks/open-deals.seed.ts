@@ -30,8 +30,8 @@ export async function writeOpenDeals(
       type: 'DefinePipeline',
       data: {
         pipelineId,
+        // No pipeline currency: its deals are in EUR and USD.
         name: `Open deals (seed ${options.seed})`,
-        currency: 'EUR',
         stages: STAGES.map((name, i) => ({
           stageId: stageIds[i],
           name,

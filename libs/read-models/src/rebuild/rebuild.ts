@@ -205,6 +205,8 @@ const BULK_TABLES = [
   'open_deal_deltas',
 ] as const;
 
+const VACUUMED: ReadonlySet<string> = new Set(['deals', 'stage_intervals']);
+
 /** Applies the events in (from, to] to `schema` inside `trx`; returns how many. */
 async function catchUp(
   trx: ReadModelDb,
@@ -244,7 +246,8 @@ async function dropQuietly(db: ReadModelDb, schema: string): Promise<string | un
 /**
  * Gathers planner statistics for freshly built tables: without them the first reports after a
  * swap are planned for empty tables (nested loops over 100k rows) until autovacuum gets to them.
- * `deals` is also vacuumed (marks its pages all-visible, so index-only scans need no heap visits).
+ * `deals` and `stage_intervals` are also vacuumed (marks their pages all-visible, so index-only scans
+ * need no heap visits).
  */
 async function analyzeSchema(db: ReadModelDb, schema: string): Promise<void> {
   // Raw: the catalogue and ANALYZE, outside the read-model tables.
@@ -252,9 +255,9 @@ async function analyzeSchema(db: ReadModelDb, schema: string): Promise<void> {
     name: string;
   }>`select tablename as name from pg_tables where schemaname = ${schema}`.execute(db);
   for (const { name } of rows)
-    // deals is vacuumed too: its visibility map lets the board's filtered totals scan the board index only.
+    // Vacuumed too, for their visibility maps: the board's filtered totals and the as-of stall count scan indexes only.
     await (
-      name === 'deals'
+      VACUUMED.has(name)
         ? sql`vacuum (analyze) ${sql.id(schema)}.${sql.id(name)}`
         : sql`analyze ${sql.id(schema)}.${sql.id(name)}`
     ).execute(db);

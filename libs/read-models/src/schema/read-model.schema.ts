@@ -122,9 +122,11 @@ export function secondaryIndexes(schema: string): { name: string; create: RawBui
       name: 'deal_versions_open_recorded_from',
       create: sql`create index if not exists deal_versions_open_recorded_from on ${s}.deal_versions (pipeline_id, recorded_from) include (${DELTA_COLUMNS}) where status = 'open'`,
     },
+    // Covering the exits too: the as-of pipeline metrics count a stage's visits entered since now − goal and
+    // still open at the instant with an index-only scan (a heap visit per interval took seconds at 1M events).
     {
       name: 'stage_intervals_stage',
-      create: sql`create index if not exists stage_intervals_stage on ${s}.stage_intervals (pipeline_id, stage_id, entered_at)`,
+      create: sql`create index if not exists stage_intervals_stage on ${s}.stage_intervals (pipeline_id, stage_id, entered_at) include (exited_at, entered_recorded_at, exited_recorded_at)`,
     },
     {
       name: 'stage_transitions_at',
