@@ -13,6 +13,7 @@
  *    product's extras (top-20 open deals per stage; entries per stage of the cohort).
  *
  * BENCH_FUNNEL=0 leaves the funnel and issue 15's reports out (the rebuild, board and pipeline metrics only).
+ * BENCH_REUSE=1 (with BENCH_DB) skips the rebuild and measures the latencies on the read models already there.
  * BENCH_OPEN_DEALS=100000 BENCH_DB=bench_board_open: instead, the board at that many open deals (issue
  * 16) — a pipeline whose deals are all open (1–2 events each: open-deals.seed.ts), kept under BENCH_DB
  * and seeded once; the read models are rebuilt, then the board's first page unfiltered and with each
@@ -53,6 +54,8 @@ const kept = process.env.BENCH_DB;
 const openDeals = Number(process.env.BENCH_OPEN_DEALS ?? 0);
 // BENCH_FUNNEL=0: the rebuild, the board and the pipeline metrics only (the funnel rows and issue 15's take most of a run).
 const withFunnel = process.env.BENCH_FUNNEL !== '0';
+// BENCH_REUSE=1 (with BENCH_DB): keep the read models the last run built there (no rebuild, no raw INSERTs): the latencies only.
+const reuse = Boolean(kept) && process.env.BENCH_REUSE === '1';
 if (openDeals > 0) {
   await boardAtOpenDeals(openDeals, kept ?? 'bench_board_open');
   process.exit(0);
@@ -63,7 +66,7 @@ const database: Database & { drop?: () => Promise<void> } = kept
 const end = new Date('2026-11-01T00:00:00Z');
 try {
   await migrateEventStore(database.db);
-  await sql`drop schema if exists read_models cascade`.execute(database.db);
+  if (!reuse) await sql`drop schema if exists read_models cascade`.execute(database.db);
   await sql`drop schema if exists raw_baseline cascade`.execute(database.db);
   await ensureReadModelSchema(database.db);
   const store = new SqlEventStore(database.db);
@@ -75,44 +78,46 @@ try {
   const seedSeconds = (performance.now() - t) / 1000;
   console.log(`seeded ${seeded.deals} deals, ${seeded.events} events in ${seedSeconds.toFixed(1)} s`);
 
-  // Rebuild throughput vs raw bulk insert
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-  t = performance.now();
-  // BENCH_UNLOGGED=0: the build keeps its tables logged (what UNLOGGED + SET LOGGED saves or costs).
-  const applied = await buildReadModels(
-    database.db,
-    store,
-    LIVE_SCHEMA,
-    2000,
-    undefined,
-    process.env.BENCH_UNLOGGED !== '0',
-  );
-  const rebuildSeconds = (performance.now() - t) / 1000;
-  clearInterval(sampler);
-  await createReadModelSchema(database.db, 'raw_baseline');
-  t = performance.now();
-  for (let i = 0; i < applied; i += 1000) {
-    const n = Math.min(1000, applied - i);
-    await sql`insert into raw_baseline.deal_versions (deal_id, revision, valid_from, valid_to, recorded_from, recorded_to, pipeline_id, stage_id, status, owner_id, amount, currency, stage_entered_at, created_at)
-      select gen_random_uuid(), g, now(), 'infinity', now(), 'infinity', gen_random_uuid(), gen_random_uuid(), 'open', 'owner', 1000, 'EUR', now(), now()
-      from generate_series(${i}::bigint, ${i + n - 1}::bigint) g`.execute(database.db);
-  }
-  const rawSeconds = (performance.now() - t) / 1000;
-  console.log(`\nrebuild (${applied} events)`);
-  printTable(
-    ['what', 'rows/s', 'seconds', 'peak RSS MB'],
-    [
+  if (!reuse) {
+    // Rebuild throughput vs raw bulk insert
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+    t = performance.now();
+    // BENCH_UNLOGGED=0: the build keeps its tables logged (what UNLOGGED + SET LOGGED saves or costs).
+    const applied = await buildReadModels(
+      database.db,
+      store,
+      LIVE_SCHEMA,
+      2000,
+      undefined,
+      process.env.BENCH_UNLOGGED !== '0',
+    );
+    const rebuildSeconds = (performance.now() - t) / 1000;
+    clearInterval(sampler);
+    await createReadModelSchema(database.db, 'raw_baseline');
+    t = performance.now();
+    for (let i = 0; i < applied; i += 1000) {
+      const n = Math.min(1000, applied - i);
+      await sql`insert into raw_baseline.deal_versions (deal_id, revision, valid_from, valid_to, recorded_from, recorded_to, pipeline_id, stage_id, status, owner_id, amount, currency, stage_entered_at, created_at)
+        select gen_random_uuid(), g, now(), 'infinity', now(), 'infinity', gen_random_uuid(), gen_random_uuid(), 'open', 'owner', 1000, 'EUR', now(), now()
+        from generate_series(${i}::bigint, ${i + n - 1}::bigint) g`.execute(database.db);
+    }
+    const rawSeconds = (performance.now() - t) / 1000;
+    console.log(`\nrebuild (${applied} events)`);
+    printTable(
+      ['what', 'rows/s', 'seconds', 'peak RSS MB'],
       [
-        'rebuild: events projected',
-        applied / rebuildSeconds,
-        rebuildSeconds,
-        Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576),
+        [
+          'rebuild: events projected',
+          applied / rebuildSeconds,
+          rebuildSeconds,
+          Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576),
+        ],
+        ['raw bulk INSERT (1,000-row statements)', applied / rawSeconds, rawSeconds, '-'],
+        ['ratio rebuild/raw', applied / rebuildSeconds / (applied / rawSeconds), '', ''],
       ],
-      ['raw bulk INSERT (1,000-row statements)', applied / rawSeconds, rawSeconds, '-'],
-      ['ratio rebuild/raw', applied / rebuildSeconds / (applied / rawSeconds), '', ''],
-    ],
-  );
+    );
+  }
 
   // Latency at this size
   const now = end;

@@ -186,33 +186,37 @@ async function livePage(
   const { ownerId, stalled, ...segment } = request.filters;
   const { cursor, stageId, limit } = request;
   const now = timestamp(request.now);
-  const columns = layout.columns
-    .filter((column) => !stageId || column.stageId === stageId)
-    .map((column) => ({
-      id: column.stageId,
-      stageIds: layout.rows.filter((row) => row.columnId === column.stageId).map((row) => row.stageId),
-      maxDays: column.maxDaysInStage,
-    }));
-  if (columns.length === 0) return [];
+  // One row per stage id a column holds (a removed stage's deals count under the stage that received
+  // them): each scan is an equality on the index's stage, so it reads in order and stops after the page.
+  const stages = layout.rows
+    .filter((row) => !stageId || row.columnId === stageId)
+    .map((row) => ({ column: row.columnId, stageId: row.stageId, maxDays: row.maxDays }));
+  if (stages.length === 0) return [];
   const isStalled = sql`coalesce(o.stage_entered_at < ${now} - make_interval(days => c.max_days), false)`;
   const { rows } = await sql<BoardDealRow>`
-    select p.* from (values ${sql.join(
-      columns.map((c) => sql`(${c.id}::text, ${c.stageIds}::uuid[], ${c.maxDays}::int)`),
-    )}) as c(live_stage_id, stage_ids, max_days)
-    cross join lateral (
-      select o.deal_id, c.live_stage_id, o.owner_id, o.amount::text as amount, o.currency,
-             o.expected_close_date::text as expected_close_date, o.stage_entered_at, ${isStalled} as stalled,
-             extract(epoch from (${now} - o.stage_entered_at)) / 86400 as days_in_stage, o.title, o.account,
-             o.revision::text as revision
-      from ${sql.id(schema)}.deals o
-      ${openDealsInSegment(schema, segment)}
-        and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = any(c.stage_ids)
-        ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
-        ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
-        ${cursor ? sql`and (o.amount, o.deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
-      order by o.amount desc, o.deal_id limit ${limit + 1}
-    ) p
-    order by p.live_stage_id, p.amount::bigint desc, p.deal_id`.execute(db);
+    select q.deal_id, q.live_stage_id, q.owner_id, q.amount, q.currency, q.expected_close_date, q.stage_entered_at, q.stalled,
+           q.days_in_stage, q.title, q.account, q.revision
+    from (
+      select p.*, row_number() over (partition by p.live_stage_id order by p.amount::bigint desc, p.deal_id) as rn
+      from (values ${sql.join(
+        stages.map((c) => sql`(${c.column}::text, ${c.stageId}::uuid, ${c.maxDays}::int)`),
+      )}) as c(live_stage_id, stage_id, max_days)
+      cross join lateral (
+        select o.deal_id, c.live_stage_id, o.owner_id, o.amount::text as amount, o.currency,
+               o.expected_close_date::text as expected_close_date, o.stage_entered_at, ${isStalled} as stalled,
+               extract(epoch from (${now} - o.stage_entered_at)) / 86400 as days_in_stage, o.title, o.account,
+               o.revision::text as revision
+        from ${sql.id(schema)}.deals o
+        ${openDealsInSegment(schema, segment)}
+          and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = c.stage_id
+          ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
+          ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
+          ${cursor ? sql`and (o.amount, o.deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
+        order by o.amount desc, o.deal_id limit ${limit + 1}
+      ) p
+    ) q
+    where q.rn <= ${limit + 1}
+    order by q.live_stage_id, q.amount::bigint desc, q.deal_id`.execute(db);
   return rows;
 }
 
