@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { openDealsAt } from './open-deals.js';
 import { pipelineDefinition, type PipelineDefinition } from './pipeline-definition.query.js';
@@ -105,7 +105,7 @@ export async function board(
   const live = !request.asOf.at && !layout.mapped;
   const [totals, deals] = await Promise.all([
     wholeLiveBoard(request)
-      ? maintainedTotals(db, schema, pipelineId, layout, request.now)
+      ? maintainedTotals(db, schema, pipelineId, layout, request.now, request.filters.currencies)
       : live
         ? liveFilteredTotals(db, schema, pipelineId, layout, request)
         : filteredTotals(db, filtered),
@@ -229,9 +229,13 @@ interface TotalsRow {
   stalled: string;
 }
 
-/** The live board without filters: its totals are the ones the projection keeps (stage_totals). */
+/**
+ * The live board without filters, or filtered by currency only: its totals are the ones the projection
+ * keeps (stage_totals, per currency).
+ */
 function wholeLiveBoard({ asOf, filters }: BoardRequest): boolean {
-  return !asOf.at && Object.values(filters).every((value) => value === undefined);
+  const { currencies: _currencies, ...others } = filters;
+  return !asOf.at && Object.values(others).every((value) => value === undefined);
 }
 
 /**
@@ -247,20 +251,23 @@ async function maintainedTotals(
   pipelineId: string,
   layout: StageLayout,
   now: Date,
+  currencies: readonly string[] | undefined,
 ): Promise<TotalsRow[]> {
   // Raw: joins a VALUES stage map (removed stages count under the stage that received their deals).
   const s = sql.id(schema);
+  const inCurrencies = (column: RawBuilder<unknown>) =>
+    currencies === undefined ? sql`` : sql`and ${column} = any(${[...currencies]}::text[])`;
   const { rows } = await sql<TotalsRow>`
     with t as (
       select def.live_stage_id, def.stage_id, def.max_days, def.probability, t.currency, t.open_count, t.open_amount
       from ${s}.stage_totals t join ${layoutSql(layout)} on def.stage_id = t.stage_id
-      where t.pipeline_id = ${pipelineId}::uuid
+      where t.pipeline_id = ${pipelineId}::uuid ${inCurrencies(sql`t.currency`)}
     ), fresh as (
       select def.stage_id, o.currency, count(*) as n
       from ${layoutSql(layout)} cross join lateral (
         select o.currency from ${s}.deals o
         where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = def.stage_id
-          and o.stage_entered_at >= ${timestamp(now)} - make_interval(days => def.max_days)
+          and o.stage_entered_at >= ${timestamp(now)} - make_interval(days => def.max_days) ${inCurrencies(sql`o.currency`)}
       ) o
       where def.max_days is not null
       group by def.stage_id, o.currency

@@ -340,6 +340,17 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
     expect(everyDeal.stages.map((s) => [s.count, s.stalledCount, s.totals])).toEqual(
       whole.stages.map((s) => [s.count, s.stalledCount, s.totals]),
     );
+    // A currency filter alone reads the maintained totals of that currency.
+    const euros = (await at22({ currencies: ['EUR'] }))!;
+    expect(euros.stages.map((s) => [s.count, s.stalledCount, s.totals])).toEqual(
+      whole.stages.map((s) => [s.count, s.stalledCount, s.totals]),
+    );
+    const dollars = (await at22({ currencies: ['USD'] }))!;
+    expect(dollars.stages.map((s) => [s.count, s.stalledCount, s.totals, s.deals])).toEqual([
+      [0, 0, [], []],
+      [0, 0, [], []],
+      [0, 0, [], []],
+    ]);
     const fresh = (await at22({ stalled: false }))!;
     expect(fresh.stages.map((s) => [s.count, s.stalledCount, s.deals.map((d) => d.title)])).toEqual([
       [1, 0, ['D7']],
