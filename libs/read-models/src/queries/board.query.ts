@@ -105,7 +105,7 @@ export async function board(
   const live = !request.asOf.at && !layout.mapped;
   const [totals, deals] = await Promise.all([
     wholeLiveBoard(request)
-      ? maintainedTotals(db, schema, pipelineId, layout, request.now, request.filters.currencies)
+      ? maintainedTotals(db, schema, pipelineId, layout, request)
       : live
         ? liveFilteredTotals(db, schema, pipelineId, layout, request)
         : filteredTotals(db, filtered),
@@ -230,54 +230,65 @@ interface TotalsRow {
 }
 
 /**
- * The live board without filters, or filtered by currency only: its totals are the ones the projection
- * keeps (stage_totals, per currency).
+ * The live board without filters, or filtered by currency and/or stall only: its totals are the ones
+ * the projection keeps (stage_totals, per currency), less or limited to the deals not stalled.
  */
 function wholeLiveBoard({ asOf, filters }: BoardRequest): boolean {
-  const { currencies: _currencies, ...others } = filters;
+  const { currencies: _currencies, stalled: _stalled, ...others } = filters;
   return !asOf.at && Object.values(others).every((value) => value === undefined);
 }
 
 /**
  * Totals per live stage and currency from `stage_totals` (count and Σ amount per stage, kept by the
  * deal projection), so a request reads one row per stage and currency instead of every open deal.
- * Stalls depend on the clock: in a stage with a goal, the deals that entered it since now − goal are
- * counted off the index on (pipeline, stage, stage entered) — a range that ends at now — and every
- * other open deal of the stage is stalled.
+ * Stalls depend on the clock: in a stage with a goal, the deals that entered it since now − goal
+ * (count and Σ amount) are read off the index on (pipeline, stage, stage entered) — a range that ends
+ * at now — and every other open deal of the stage is stalled. So the board filtered on stalls is the
+ * maintained totals less those deals (stalled) or those deals alone (not stalled).
  */
 async function maintainedTotals(
   db: ReadModelDb,
   schema: string,
   pipelineId: string,
   layout: StageLayout,
-  now: Date,
-  currencies: readonly string[] | undefined,
+  { now, filters: { currencies, stalled } }: BoardRequest,
 ): Promise<TotalsRow[]> {
   // Raw: joins a VALUES stage map (removed stages count under the stage that received their deals).
   const s = sql.id(schema);
   const inCurrencies = (column: RawBuilder<unknown>) =>
     currencies === undefined ? sql`` : sql`and ${column} = any(${[...currencies]}::text[])`;
+  // Per stage id and currency: the deals counted (c), their Σ amount (a) and how many are stalled (st).
+  const stalledCount = sql`case when t.max_days is null then 0 else t.open_count - coalesce(fresh.n, 0) end`;
+  const stalledAmount = sql`case when t.max_days is null then 0 else t.open_amount - coalesce(fresh.amount, 0) end`;
+  const counted =
+    stalled === undefined
+      ? sql`t.open_count as c, t.open_amount as a, ${stalledCount} as st`
+      : stalled
+        ? sql`${stalledCount} as c, ${stalledAmount} as a, ${stalledCount} as st`
+        : sql`t.open_count - ${stalledCount} as c, t.open_amount - ${stalledAmount} as a, 0 as st`;
   const { rows } = await sql<TotalsRow>`
     with t as (
       select def.live_stage_id, def.stage_id, def.max_days, def.probability, t.currency, t.open_count, t.open_amount
       from ${s}.stage_totals t join ${layoutSql(layout)} on def.stage_id = t.stage_id
       where t.pipeline_id = ${pipelineId}::uuid ${inCurrencies(sql`t.currency`)}
     ), fresh as (
-      select def.stage_id, o.currency, count(*) as n
+      select def.stage_id, o.currency, count(*) as n, sum(o.amount) as amount
       from ${layoutSql(layout)} cross join lateral (
-        select o.currency from ${s}.deals o
+        select o.currency, o.amount from ${s}.deals o
         where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = def.stage_id
           and o.stage_entered_at >= ${timestamp(now)} - make_interval(days => def.max_days) ${inCurrencies(sql`o.currency`)}
       ) o
       where def.max_days is not null
       group by def.stage_id, o.currency
     )
-    select t.live_stage_id, t.currency, sum(t.open_count)::text as count, sum(t.open_amount)::text as amount,
-           round(sum(t.open_amount::numeric * t.probability) / 100)::text as weighted,
-           sum(case when t.max_days is null then 0 else t.open_count - coalesce(fresh.n, 0) end)::text as stalled
-    from t left join fresh on fresh.stage_id = t.stage_id and fresh.currency = t.currency
-    group by t.live_stage_id, t.currency
-    order by t.live_stage_id, t.currency`.execute(db);
+    select live_stage_id, currency, sum(c)::text as count, sum(a)::text as amount,
+           round(sum(a::numeric * probability) / 100)::text as weighted, sum(st)::text as stalled
+    from (
+      select t.live_stage_id, t.currency, t.probability, ${counted}
+      from t left join fresh on fresh.stage_id = t.stage_id and fresh.currency = t.currency
+    ) x
+    group by live_stage_id, currency having sum(c) > 0
+    order by live_stage_id, currency`.execute(db);
   return rows;
 }
 

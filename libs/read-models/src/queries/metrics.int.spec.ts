@@ -357,6 +357,14 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
       [0, 0, []],
       [0, 0, []],
     ]);
+    // Stalled only: the maintained totals less the fresh deals (D5 5,000 + D6 500 in A; D3 3,000 in B).
+    const stalledOnly = (await at22({ stalled: true }))!;
+    expect(stalledOnly.stages.map((s) => [s.count, s.stalledCount, s.totals])).toEqual([
+      [2, 2, [{ currency: 'EUR', count: 2, amount: 5500, weightedAmount: 550 }]],
+      [1, 1, [{ currency: 'EUR', count: 1, amount: 3000, weightedAmount: 900 }]],
+      [0, 0, []],
+    ]);
+    expect(stalledOnly.stages[0].deals.map((d) => d.title)).toEqual(['D5', 'D6']);
     const stalledOver1000 = (await at22({ stalled: true, minAmount: 1000 }))!;
     expect(stalledOver1000.stages.map((s) => [s.count, s.stalledCount, s.totals.map((t) => t.amount)])).toEqual([
       [1, 1, [5000]],

@@ -95,10 +95,10 @@ export function secondaryIndexes(schema: string): { name: string; create: RawBui
       name: 'deals_board',
       create: sql`create index if not exists deals_board on ${s}.deals (pipeline_id, stage_id, amount desc, deal_id) include (currency, owner_id, stage_entered_at) where status = 'open'`,
     },
-    // The whole board's stall count: the deals that entered their stage since now − its goal (the rest are stalled).
+    // The whole board's stalls: the deals that entered their stage since now − its goal (the rest are stalled).
     {
       name: 'deals_stage_entered',
-      create: sql`create index if not exists deals_stage_entered on ${s}.deals (pipeline_id, stage_id, stage_entered_at) include (currency) where status = 'open'`,
+      create: sql`create index if not exists deals_stage_entered on ${s}.deals (pipeline_id, stage_id, stage_entered_at) include (currency, amount) where status = 'open'`,
     },
     {
       name: 'deals_created',
