@@ -272,9 +272,9 @@ async function maintainedTotals(
       from ${s}.stage_totals t join ${layoutSql(layout)} on def.stage_id = t.stage_id
       where t.pipeline_id = ${pipelineId}::uuid ${inCurrencies(sql`t.currency`)}
     ), fresh as (
-      select def.stage_id, o.currency, count(*) as n, sum(o.amount) as amount
+      select def.stage_id, o.currency, count(*) as n, ${stalled === undefined ? sql`0` : sql`sum(o.amount)`} as amount
       from ${layoutSql(layout)} cross join lateral (
-        select o.currency, o.amount from ${s}.deals o
+        select o.currency${stalled === undefined ? sql`` : sql`, o.amount`} from ${s}.deals o
         where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = def.stage_id
           and o.stage_entered_at >= ${timestamp(now)} - make_interval(days => def.max_days) ${inCurrencies(sql`o.currency`)}
       ) o
