@@ -11,6 +11,13 @@
  * 3. Latency at that size: the board's first page and the funnel (each policy, 12 months), p50/p99
  *    over BENCH_ITERATIONS, next to a raw SQL query that fetches the same core rows without the
  *    product's extras (top-20 open deals per stage; entries per stage of the cohort).
+ *
+ * BENCH_FUNNEL=0 leaves the funnel and issue 15's reports out (the rebuild, board and pipeline metrics only).
+ * BENCH_REUSE=1 (with BENCH_DB) skips the rebuild and measures the latencies on the read models already there.
+ * BENCH_OPEN_DEALS=100000 BENCH_DB=bench_board_open: instead, the board at that many open deals (issue
+ * 16) — a pipeline whose deals are all open (1–2 events each: open-deals.seed.ts), kept under BENCH_DB
+ * and seeded once; the read models are rebuilt, then the board's first page unfiltered and with each
+ * filter against the raw top-N query with the same condition.
  * 4. Issue 15's report ratios, each against the unmapped, unsegmented `any` funnel of the same run:
  *    the funnel in a stage map (pairs of stages merged, the last ignored), a 12-point monthly funnel
  *    series, and the funnel of a segment (kind=new: every synthetic deal, so the filter saves nothing;
@@ -37,19 +44,29 @@ import {
 import { writeSyntheticHistory } from '@dealstream/seeding';
 import { createPostgresTestDatabase } from '../support/test-database.js';
 import { percentile, printTable } from './bench-kit.js';
+import { writeOpenDeals } from './open-deals.seed.js';
 
 const deals = Number(process.env.BENCH_DEALS ?? 110_000);
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 50);
 // BENCH_DB=<name>: keep the seeded database under that name and reuse it on the next run (skips the
 // seeding, which is most of a 1M-event run); the read models are rebuilt from scratch either way.
 const kept = process.env.BENCH_DB;
+const openDeals = Number(process.env.BENCH_OPEN_DEALS ?? 0);
+// BENCH_FUNNEL=0: the rebuild, the board and the pipeline metrics only (the funnel rows and issue 15's take most of a run).
+const withFunnel = process.env.BENCH_FUNNEL !== '0';
+// BENCH_REUSE=1 (with BENCH_DB): keep the read models the last run built there (no rebuild, no raw INSERTs): the latencies only.
+const reuse = Boolean(kept) && process.env.BENCH_REUSE === '1';
+if (openDeals > 0) {
+  await boardAtOpenDeals(openDeals, kept ?? 'bench_board_open');
+  process.exit(0);
+}
 const database: Database & { drop?: () => Promise<void> } = kept
   ? await openKeptDatabase(kept)
   : await createPostgresTestDatabase({ poolSize: 12 });
 const end = new Date('2026-11-01T00:00:00Z');
 try {
   await migrateEventStore(database.db);
-  await sql`drop schema if exists read_models cascade`.execute(database.db);
+  if (!reuse) await sql`drop schema if exists read_models cascade`.execute(database.db);
   await sql`drop schema if exists raw_baseline cascade`.execute(database.db);
   await ensureReadModelSchema(database.db);
   const store = new SqlEventStore(database.db);
@@ -61,36 +78,46 @@ try {
   const seedSeconds = (performance.now() - t) / 1000;
   console.log(`seeded ${seeded.deals} deals, ${seeded.events} events in ${seedSeconds.toFixed(1)} s`);
 
-  // Rebuild throughput vs raw bulk insert
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
-  t = performance.now();
-  const applied = await buildReadModels(database.db, store, LIVE_SCHEMA, 2000);
-  const rebuildSeconds = (performance.now() - t) / 1000;
-  clearInterval(sampler);
-  await createReadModelSchema(database.db, 'raw_baseline');
-  t = performance.now();
-  for (let i = 0; i < applied; i += 1000) {
-    const n = Math.min(1000, applied - i);
-    await sql`insert into raw_baseline.deal_versions (deal_id, revision, valid_from, valid_to, recorded_from, recorded_to, pipeline_id, stage_id, status, owner_id, amount, currency, stage_entered_at, created_at)
-      select gen_random_uuid(), g, now(), 'infinity', now(), 'infinity', gen_random_uuid(), gen_random_uuid(), 'open', 'owner', 1000, 'EUR', now(), now()
-      from generate_series(${i}::bigint, ${i + n - 1}::bigint) g`.execute(database.db);
-  }
-  const rawSeconds = (performance.now() - t) / 1000;
-  console.log(`\nrebuild (${applied} events)`);
-  printTable(
-    ['what', 'rows/s', 'seconds', 'peak RSS MB'],
-    [
+  if (!reuse) {
+    // Rebuild throughput vs raw bulk insert
+    let peakRss = process.memoryUsage().rss;
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+    t = performance.now();
+    // BENCH_UNLOGGED=1: the build fills its tables UNLOGGED, then SET LOGGED (what it saves or costs).
+    const applied = await buildReadModels(
+      database.db,
+      store,
+      LIVE_SCHEMA,
+      2000,
+      undefined,
+      process.env.BENCH_UNLOGGED === '1',
+    );
+    const rebuildSeconds = (performance.now() - t) / 1000;
+    clearInterval(sampler);
+    await createReadModelSchema(database.db, 'raw_baseline');
+    t = performance.now();
+    for (let i = 0; i < applied; i += 1000) {
+      const n = Math.min(1000, applied - i);
+      await sql`insert into raw_baseline.deal_versions (deal_id, revision, valid_from, valid_to, recorded_from, recorded_to, pipeline_id, stage_id, status, owner_id, amount, currency, stage_entered_at, created_at)
+        select gen_random_uuid(), g, now(), 'infinity', now(), 'infinity', gen_random_uuid(), gen_random_uuid(), 'open', 'owner', 1000, 'EUR', now(), now()
+        from generate_series(${i}::bigint, ${i + n - 1}::bigint) g`.execute(database.db);
+    }
+    const rawSeconds = (performance.now() - t) / 1000;
+    console.log(`\nrebuild (${applied} events)`);
+    printTable(
+      ['what', 'rows/s', 'seconds', 'peak RSS MB'],
       [
-        'rebuild: events projected',
-        applied / rebuildSeconds,
-        rebuildSeconds,
-        Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576),
+        [
+          'rebuild: events projected',
+          applied / rebuildSeconds,
+          rebuildSeconds,
+          Math.round(Math.max(peakRss, process.resourceUsage().maxRSS * 1024) / 1048576),
+        ],
+        ['raw bulk INSERT (1,000-row statements)', applied / rawSeconds, rawSeconds, '-'],
+        ['ratio rebuild/raw', applied / rebuildSeconds / (applied / rawSeconds), '', ''],
       ],
-      ['raw bulk INSERT (1,000-row statements)', applied / rawSeconds, rawSeconds, '-'],
-      ['ratio rebuild/raw', applied / rebuildSeconds / (applied / rawSeconds), '', ''],
-    ],
-  );
+    );
+  }
 
   // Latency at this size
   const now = end;
@@ -131,7 +158,7 @@ try {
     ['board first page', boardOnce, rawBoard],
     ['board first page, amount 10,000–50,000', boardFiltered, rawBoardFiltered],
     ['pipeline metrics 6 months ago (raw: current)', metricsPast, metricsNow],
-    ...(['any', 'implied', 'strict'] as const).map(
+    ...(withFunnel ? (['any', 'implied', 'strict'] as const) : []).map(
       (policy) => [`funnel (${policy}, 12 months)`, funnelOf(policy), rawFunnel] as const,
     ),
   ] as const;
@@ -147,49 +174,110 @@ try {
   printTable(['query', 'p50', 'p99', 'raw p50', 'raw p99', 'p50 ratio'], rows);
 
   // Issue 15: mapped, series and segmented funnels against the plain one (the same run).
-  const definition = (await pipelineDefinition(database.db, LIVE_SCHEMA, seeded.pipelineId, { axis: 'occurred' }))!;
-  const live = definition.stages.map((s) => s.stageId);
-  const targets = Array.from({ length: Math.ceil((live.length - 1) / 2) }, (_, i) => ({
-    targetId: `t${i}`,
-    name: `T${i}`,
-  }));
-  const map: ReportStageMap = {
-    targets,
-    assignments: [...live, ...Object.keys(definition.removedStages)].map((stageId, i) => ({
-      stageId,
-      countsAs: i < live.length - 1 ? `t${Math.floor(i / 2)}` : 'ignore',
-    })),
-  };
-  const plain =
-    (segment?: Segment, stageMap?: ReportStageMap, period = { from, to: end }) =>
-    () =>
-      funnel(database.db, LIVE_SCHEMA, seeded.pipelineId, {
-        ...period,
-        policy: 'any',
-        asOf: { axis: 'occurred' },
-        now,
-        ...(segment ? { segment } : {}),
-        ...(stageMap ? { stageMap } : {}),
-      });
-  const months = seriesBuckets(from, end, 'month')!;
-  const series = async () => {
-    for (const bucket of months) await plain(undefined, undefined, bucket)();
-  };
-  const base = await timeIt(plain());
-  const reportRows: (string | number)[][] = [['funnel (any, 12 months): the base', base.p50, base.p99, 1, '']];
-  for (const [name, run, bound] of [
-    ['funnel in a stage map', plain(undefined, map), '≤ 1.5'],
-    [`monthly funnel series (${months.length} points)`, series, '≤ 4'],
-    ['funnel, segment kind=new (all deals)', plain({ kinds: ['new'] }), '≤ 1'],
-    ['funnel, segment amount 10,000–50,000', plain({ minAmount: 10_000, maxAmount: 50_000 }), '≤ 1'],
-  ] as const) {
-    const timed = await timeIt(run);
-    reportRows.push([name, timed.p50, timed.p99, timed.p50 / base.p50, bound]);
+  if (withFunnel) {
+    const definition = (await pipelineDefinition(database.db, LIVE_SCHEMA, seeded.pipelineId, { axis: 'occurred' }))!;
+    const live = definition.stages.map((s) => s.stageId);
+    const targets = Array.from({ length: Math.ceil((live.length - 1) / 2) }, (_, i) => ({
+      targetId: `t${i}`,
+      name: `T${i}`,
+    }));
+    const map: ReportStageMap = {
+      targets,
+      assignments: [...live, ...Object.keys(definition.removedStages)].map((stageId, i) => ({
+        stageId,
+        countsAs: i < live.length - 1 ? `t${Math.floor(i / 2)}` : 'ignore',
+      })),
+    };
+    const plain =
+      (segment?: Segment, stageMap?: ReportStageMap, period = { from, to: end }) =>
+      () =>
+        funnel(database.db, LIVE_SCHEMA, seeded.pipelineId, {
+          ...period,
+          policy: 'any',
+          asOf: { axis: 'occurred' },
+          now,
+          ...(segment ? { segment } : {}),
+          ...(stageMap ? { stageMap } : {}),
+        });
+    const months = seriesBuckets(from, end, 'month')!;
+    const series = async () => {
+      for (const bucket of months) await plain(undefined, undefined, bucket)();
+    };
+    const base = await timeIt(plain());
+    const reportRows: (string | number)[][] = [['funnel (any, 12 months): the base', base.p50, base.p99, 1, '']];
+    for (const [name, run, bound] of [
+      ['funnel in a stage map', plain(undefined, map), '≤ 1.5'],
+      [`monthly funnel series (${months.length} points)`, series, '≤ 4'],
+      ['funnel, segment kind=new (all deals)', plain({ kinds: ['new'] }), '≤ 1'],
+      ['funnel, segment amount 10,000–50,000', plain({ minAmount: 10_000, maxAmount: 50_000 }), '≤ 1'],
+    ] as const) {
+      const timed = await timeIt(run);
+      reportRows.push([name, timed.p50, timed.p99, timed.p50 / base.p50, bound]);
+    }
+    console.log(`\nissue 15 reports at ${seeded.deals} deals, ${iterations} iterations (ms)`);
+    printTable(['query', 'p50', 'p99', 'p50 ÷ base', 'issue bound'], reportRows);
   }
-  console.log(`\nissue 15 reports at ${seeded.deals} deals, ${iterations} iterations (ms)`);
-  printTable(['query', 'p50', 'p99', 'p50 ÷ base', 'issue bound'], reportRows);
 } finally {
   await (database.drop ? database.drop() : database.close());
+}
+
+/** The board's first page at `count` open deals, unfiltered and with each filter, against raw top-N queries. */
+async function boardAtOpenDeals(count: number, name: string): Promise<void> {
+  const database = await openKeptDatabase(name);
+  try {
+    await migrateEventStore(database.db);
+    await sql`drop schema if exists read_models cascade`.execute(database.db);
+    await ensureReadModelSchema(database.db);
+    const store = new SqlEventStore(database.db);
+    const end = new Date('2026-11-01T00:00:00Z');
+    let t = performance.now();
+    const { rows: streams } = await sql<{
+      n: string;
+    }>`select count(*)::text as n from event_store.streams where stream_id like 'deal-%'`.execute(database.db);
+    // Seeded by an earlier run: only the pipeline's (already stored) append, for its id.
+    const seeded = await writeOpenDeals(store, { seed: 7, deals: Number(streams[0].n) >= count ? 0 : count, end });
+    console.log(
+      `seeded ${seeded.deals} open deals, ${seeded.events} events in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+    );
+    t = performance.now();
+    const applied = await buildReadModels(database.db, store, LIVE_SCHEMA, 2000);
+    console.log(`projected ${applied} events in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+    await sql`vacuum analyze read_models.deals`.execute(database.db);
+    const pipelineId = seeded.pipelineId;
+    const boardWith = (filters: Parameters<typeof board>[3]['filters']) => () =>
+      board(database.db, LIVE_SCHEMA, pipelineId, { asOf: { axis: 'occurred' }, now: end, filters, limit: 20 });
+    const raw = (condition: ReturnType<typeof sql>) => () =>
+      sql`select deal_id, stage_id, amount from (
+        select deal_id, stage_id, amount, row_number() over (partition by stage_id order by amount desc, deal_id) rn
+        from ${sql.id(LIVE_SCHEMA)}.deals where pipeline_id = ${pipelineId}::uuid and status = 'open' and ${condition}) x where rn <= 21`.execute(
+        database.db,
+      );
+    const stalledSince = new Date(end.getTime() - 21 * 86_400_000).toISOString();
+    const cases = [
+      ['board first page', boardWith({}), raw(sql`true`)],
+      [
+        'amount 10,000–50,000',
+        boardWith({ minAmount: 10_000, maxAmount: 50_000 }),
+        raw(sql`amount between 10000 and 50000`),
+      ],
+      ['owner owner-3', boardWith({ ownerIds: ['owner-3'] }), raw(sql`owner_id = 'owner-3'`)],
+      ['currency USD', boardWith({ currencies: ['USD'] }), raw(sql`currency = 'USD'`)],
+      ['stalled', boardWith({ stalled: true }), raw(sql`stage_entered_at < ${stalledSince}::timestamptz`)],
+    ] as const;
+    const rows: (string | number)[][] = [];
+    for (const [what, product, baseline] of cases) {
+      const a = await timeIt(product);
+      const b = await timeIt(baseline);
+      rows.push([what, a.p50, a.p99, b.p50, b.p99, a.p50 / b.p50]);
+    }
+    const { rows: open } = await sql<{
+      n: string;
+    }>`select count(*)::text as n from ${sql.id(LIVE_SCHEMA)}.deals where status = 'open'`.execute(database.db);
+    console.log(`\nboard at ${open[0].n} open deals, ${iterations} iterations (ms)`);
+    printTable(['board first page', 'p50', 'p99', 'raw p50', 'raw p99', 'p50 ratio'], rows);
+  } finally {
+    await database.close();
+  }
 }
 
 /** What an earlier run seeded into a kept database, if it did. */

@@ -36,9 +36,41 @@ function copyValue(value: unknown): string {
 
 function textOf(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Date) return isoInstant(value);
   if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return `${value}`;
   return JSON.stringify(value);
+}
+
+const DAY_MS = 86_400_000;
+const TWO_DIGITS = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, '0'));
+const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** 'YYYY-MM-DDT' per day since the epoch, for the days seen lately (cleared when it grows). */
+const dayPrefixes = new Map<number, string>();
+
+/**
+ * `date.toISOString()`, several times faster: the bulk writers format millions of instants, most of
+ * them on a few thousand days, so the date part is looked up and the time of day is built from
+ * digit tables. Years outside 0000–9999 (which ISO writes with a sign) go through toISOString.
+ */
+export function isoInstant(date: Date): string {
+  const ms = date.getTime();
+  const day = Math.floor(ms / DAY_MS);
+  let prefix = dayPrefixes.get(day);
+  if (prefix === undefined) {
+    const iso = date.toISOString();
+    if (iso.length !== 24) return iso;
+    if (dayPrefixes.size >= 20_000) dayPrefixes.clear();
+    prefix = iso.slice(0, 11);
+    dayPrefixes.set(day, prefix);
+  }
+  let rest = ms - day * DAY_MS;
+  const milli = rest % 1000;
+  rest = (rest - milli) / 1000;
+  const second = rest % 60;
+  rest = (rest - second) / 60;
+  const minute = rest % 60;
+  const hour = (rest - minute) / 60;
+  return `${prefix}${TWO_DIGITS[hour]}:${TWO_DIGITS[minute]}:${TWO_DIGITS[second]}.${THREE_DIGITS[milli]}Z`;
 }
 
 /**

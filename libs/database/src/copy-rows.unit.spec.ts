@@ -1,4 +1,4 @@
-import { CopyRows } from './copy-rows.js';
+import { CopyRows, isoInstant } from './copy-rows.js';
 
 describe('CopyRows (COPY text format)', () => {
   it('escapes what the format gives meaning to and writes NULL as \\N', () => {
@@ -14,5 +14,20 @@ describe('CopyRows (COPY text format)', () => {
 
   it('is empty for no rows', () => {
     expect(CopyRows.of([]).text).toBe('');
+  });
+
+  it('writes instants exactly as toISOString does, before the epoch and at the ends of the years 0000–9999 too', () => {
+    const instants = [
+      0,
+      -1,
+      Date.UTC(1900, 0, 1, 0, 0, 0, 1),
+      Date.UTC(2024, 1, 29, 23, 59, 59, 999),
+      Date.UTC(2026, 11, 7, 1, 2, 3, 45),
+      Date.UTC(9999, 11, 31, 23, 59, 59, 999),
+      Date.UTC(0, 0, 1) - 1, // year −1: toISOString's signed form
+      Date.UTC(10000, 0, 1), // year 10000: +010000
+    ];
+    for (let i = 0; i < 5000; i++) instants.push(Math.round((i * 7919 - 1000) * 3_600_000 + i * 37_123));
+    for (const ms of instants) expect(isoInstant(new Date(ms))).toBe(new Date(ms).toISOString());
   });
 });

@@ -4,9 +4,11 @@
  * inserted already closed, so the result does not depend on where batch boundaries fall. Row types
  * are derived from the tables (schema/read-model.tables.ts).
  */
+import { isoInstant } from '@dealstream/database';
 import type {
   DealVersionsTable,
   InMemoryRow,
+  OpenDealDeltasTable,
   PipelineVersionsTable,
   RemovedStagesTable,
   StageFirstEntriesTable,
@@ -54,6 +56,46 @@ export class BatchWrites {
   readonly removedStages: RemovedStageRow[] = [];
   /** Net change of open deals per `${pipeline}|${stage}|${currency}`. */
   readonly totals = new Map<string, { count: number; amount: number }>();
+  /** Net change of open deals per bucket and group (open_deal_deltas), by its key columns joined with '|'. */
+  readonly openDeltas = new Map<string, OpenDelta>();
+
+  /**
+   * An open version starts (sign 1, at its valid_from and recorded_from) or ends (sign −1, at its
+   * valid_to and recorded_to): its values join or leave the open deals of every bucket holding that
+   * instant, on each axis.
+   */
+  addOpenVersion(version: OpenVersion, sign: 1 | -1, at: Date, recordedAt: Date): void {
+    const closeMonth = version.expected_close_date?.slice(0, 7) ?? '';
+    // BigInt: a batch's sum of instants in ms would pass 2^53 beyond a few thousand versions.
+    const entered = BigInt(version.stage_entered_at.getTime()) * BigInt(sign);
+    for (const [axis, instant] of [
+      ['occurred', at],
+      ['recorded', recordedAt],
+    ] as const) {
+      for (const [span, bucket] of buckets(instant)) {
+        const key = `${version.pipeline_id}|${axis}|${span}|${bucket}|${version.stage_id}|${version.currency}|${closeMonth}`;
+        let delta = this.openDeltas.get(key);
+        if (!delta) {
+          delta = {
+            pipeline_id: version.pipeline_id,
+            axis,
+            span,
+            bucket,
+            stage_id: version.stage_id,
+            currency: version.currency,
+            close_month: closeMonth,
+            open_count: 0,
+            open_amount: 0,
+            entered_ms: 0n,
+          };
+          this.openDeltas.set(key, delta);
+        }
+        delta.open_count += sign;
+        delta.open_amount += sign * version.amount;
+        delta.entered_ms += entered;
+      }
+    }
+  }
 
   addTotal(pipelineId: string, stageId: string, currency: string, count: number, amount: number): void {
     const key = `${pipelineId}|${stageId}|${currency}`;
@@ -61,5 +103,29 @@ export class BatchWrites {
     this.totals.set(key, { count: current.count + count, amount: current.amount + amount });
   }
 }
+
+/** What an open version contributes to open_deal_deltas. */
+type OpenVersion = Pick<
+  VersionRow,
+  'pipeline_id' | 'stage_id' | 'currency' | 'amount' | 'expected_close_date' | 'stage_entered_at'
+>;
+/** A row of open_deal_deltas in memory; the bucket as its ISO instant. */
+type OpenDelta = Omit<InMemoryRow<OpenDealDeltasTable>, 'bucket' | 'entered_ms'> & {
+  bucket: string;
+  entered_ms: bigint;
+};
+
+/** The UTC year, month and day holding `instant`, each as [span, its first instant in ISO]. */
+export function buckets(instant: Date): ['year' | 'month' | 'day', string][] {
+  const y = instant.getUTCFullYear();
+  const m = instant.getUTCMonth();
+  return [
+    ['year', isoOf(Date.UTC(y, 0, 1))],
+    ['month', isoOf(Date.UTC(y, m, 1))],
+    ['day', isoOf(Date.UTC(y, m, instant.getUTCDate()))],
+  ];
+}
+
+const isoOf = (ms: number) => isoInstant(new Date(ms));
 
 export const rowKey = (id: string, revision: number) => `${id}#${revision}`;

@@ -105,6 +105,9 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
 
   if (!before || versionedFieldsChanged(before, after)) {
     if (before) closeVersion(writes, dealId, before.version_revision, at, recordedAt);
+    // Open deals as of any instant (open_deal_deltas): the version that ends leaves them, the one that starts joins them.
+    if (before?.status === 'open') writes.addOpenVersion(before, -1, at, recordedAt);
+    if (after.status === 'open') writes.addOpenVersion(after, 1, at, recordedAt);
     writes.versions.set(rowKey(dealId, revision), {
       deal_id: dealId,
       revision,

@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
-import { copyRows } from '@dealstream/database';
+import { copyRows, isoInstant } from '@dealstream/database';
 import type { BatchWrites, FirstEntryRow, IntervalRow, TransitionRow, VersionRow } from './batch-writes.js';
 import type { DealRow } from './deal-row.js';
 import type { PipelineRow } from './pipeline.projection.js';
@@ -234,6 +234,19 @@ export async function flushBatch(
   );
   // A stage emptied of open deals has no row, however the batches fell.
   if (totals.length) await db.deleteFrom('stage_totals').where('open_count', '=', '0').execute();
+
+  // Open deals as of any instant: the batch's net changes per bucket and group add to the stored ones.
+  // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
+  await inColumns([...writes.openDeltas.values()], (c) =>
+    sql`
+    insert into ${s}.open_deal_deltas as t (pipeline_id, axis, span, bucket, stage_id, currency, close_month, open_count, open_amount, entered_ms)
+    select * from unnest(${c((d) => d.pipeline_id)}::uuid[], ${c((d) => d.axis)}::text[], ${c((d) => d.span)}::text[],
+      ${c((d) => d.bucket)}::timestamptz[], ${c((d) => d.stage_id)}::uuid[], ${c((d) => d.currency)}::text[], ${c((d) => d.close_month)}::text[],
+      ${c((d) => d.open_count)}::bigint[], ${c((d) => d.open_amount)}::bigint[], ${c((d) => String(d.entered_ms))}::numeric[])
+    on conflict (pipeline_id, axis, span, bucket, stage_id, currency, close_month) do update set
+      open_count = t.open_count + excluded.open_count, open_amount = t.open_amount + excluded.open_amount,
+      entered_ms = t.entered_ms + excluded.entered_ms`.execute(trx),
+  );
 }
 
 /** Columns in the order COPY sends them (the tables' own order: read-model.schema.ts). */
@@ -325,7 +338,7 @@ const FIRST_ENTRY_COLUMNS = [
   'kind',
 ] as const satisfies readonly (keyof FirstEntryRow)[];
 
-const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+const iso = (d: Date | null): string | null => (d === null ? null : isoInstant(d));
 
 /**
  * One insert-only statement for all of `items`, passed column-wise as arrays (`unnest`): a dozen

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { openDealsAt } from './open-deals.js';
 import { pipelineDefinition, type PipelineDefinition } from './pipeline-definition.query.js';
@@ -102,13 +102,14 @@ export async function board(
   const filtered = filteredDeals(schema, pipelineId, layout, request);
 
   // The totals and the page are independent: asked at once (on a pool, two connections).
+  const live = !request.asOf.at && !layout.mapped;
   const [totals, deals] = await Promise.all([
     wholeLiveBoard(request)
-      ? maintainedTotals(db, schema, pipelineId, layout, request.now)
-      : filteredTotals(db, filtered),
-    !request.asOf.at && !layout.mapped
-      ? livePage(db, schema, pipelineId, layout, request)
-      : rankedPage(db, schema, filtered, request),
+      ? maintainedTotals(db, schema, pipelineId, layout, request)
+      : live
+        ? liveFilteredTotals(db, schema, pipelineId, layout, request)
+        : filteredTotals(db, filtered),
+    live ? livePage(db, schema, pipelineId, layout, request) : rankedPage(db, schema, filtered, request),
   ]);
 
   const { stageId, limit } = request;
@@ -185,33 +186,37 @@ async function livePage(
   const { ownerId, stalled, ...segment } = request.filters;
   const { cursor, stageId, limit } = request;
   const now = timestamp(request.now);
-  const columns = layout.columns
-    .filter((column) => !stageId || column.stageId === stageId)
-    .map((column) => ({
-      id: column.stageId,
-      stageIds: layout.rows.filter((row) => row.columnId === column.stageId).map((row) => row.stageId),
-      maxDays: column.maxDaysInStage,
-    }));
-  if (columns.length === 0) return [];
+  // One row per stage id a column holds (a removed stage's deals count under the stage that received
+  // them): each scan is an equality on the index's stage, so it reads in order and stops after the page.
+  const stages = layout.rows
+    .filter((row) => !stageId || row.columnId === stageId)
+    .map((row) => ({ column: row.columnId, stageId: row.stageId, maxDays: row.maxDays }));
+  if (stages.length === 0) return [];
   const isStalled = sql`coalesce(o.stage_entered_at < ${now} - make_interval(days => c.max_days), false)`;
   const { rows } = await sql<BoardDealRow>`
-    select p.* from (values ${sql.join(
-      columns.map((c) => sql`(${c.id}::text, ${c.stageIds}::uuid[], ${c.maxDays}::int)`),
-    )}) as c(live_stage_id, stage_ids, max_days)
-    cross join lateral (
-      select o.deal_id, c.live_stage_id, o.owner_id, o.amount::text as amount, o.currency,
-             o.expected_close_date::text as expected_close_date, o.stage_entered_at, ${isStalled} as stalled,
-             extract(epoch from (${now} - o.stage_entered_at)) / 86400 as days_in_stage, o.title, o.account,
-             o.revision::text as revision
-      from ${sql.id(schema)}.deals o
-      ${openDealsInSegment(schema, segment)}
-        and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = any(c.stage_ids)
-        ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
-        ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
-        ${cursor ? sql`and (o.amount, o.deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
-      order by o.amount desc, o.deal_id limit ${limit + 1}
-    ) p
-    order by p.live_stage_id, p.amount::bigint desc, p.deal_id`.execute(db);
+    select q.deal_id, q.live_stage_id, q.owner_id, q.amount, q.currency, q.expected_close_date, q.stage_entered_at, q.stalled,
+           q.days_in_stage, q.title, q.account, q.revision
+    from (
+      select p.*, row_number() over (partition by p.live_stage_id order by p.amount::bigint desc, p.deal_id) as rn
+      from (values ${sql.join(
+        stages.map((c) => sql`(${c.column}::text, ${c.stageId}::uuid, ${c.maxDays}::int)`),
+      )}) as c(live_stage_id, stage_id, max_days)
+      cross join lateral (
+        select o.deal_id, c.live_stage_id, o.owner_id, o.amount::text as amount, o.currency,
+               o.expected_close_date::text as expected_close_date, o.stage_entered_at, ${isStalled} as stalled,
+               extract(epoch from (${now} - o.stage_entered_at)) / 86400 as days_in_stage, o.title, o.account,
+               o.revision::text as revision
+        from ${sql.id(schema)}.deals o
+        ${openDealsInSegment(schema, segment)}
+          and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = c.stage_id
+          ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
+          ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
+          ${cursor ? sql`and (o.amount, o.deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
+        order by o.amount desc, o.deal_id limit ${limit + 1}
+      ) p
+    ) q
+    where q.rn <= ${limit + 1}
+    order by q.live_stage_id, q.amount::bigint desc, q.deal_id`.execute(db);
   return rows;
 }
 
@@ -224,42 +229,97 @@ interface TotalsRow {
   stalled: string;
 }
 
-/** The live board without filters: its totals are the ones the projection keeps (stage_totals). */
+/**
+ * The live board without filters, or filtered by currency and/or stall only: its totals are the ones
+ * the projection keeps (stage_totals, per currency), less or limited to the deals not stalled.
+ */
 function wholeLiveBoard({ asOf, filters }: BoardRequest): boolean {
-  return !asOf.at && Object.values(filters).every((value) => value === undefined);
+  const { currencies: _currencies, stalled: _stalled, ...others } = filters;
+  return !asOf.at && Object.values(others).every((value) => value === undefined);
 }
 
 /**
  * Totals per live stage and currency from `stage_totals` (count and Σ amount per stage, kept by the
  * deal projection), so a request reads one row per stage and currency instead of every open deal.
- * Stalls depend on the clock, so they are counted from the deals — only in stages with a goal.
+ * Stalls depend on the clock: in a stage with a goal, the deals that entered it since now − goal
+ * (count and Σ amount) are read off the index on (pipeline, stage, stage entered) — a range that ends
+ * at now — and every other open deal of the stage is stalled. So the board filtered on stalls is the
+ * maintained totals less those deals (stalled) or those deals alone (not stalled).
  */
 async function maintainedTotals(
   db: ReadModelDb,
   schema: string,
   pipelineId: string,
   layout: StageLayout,
-  now: Date,
+  { now, filters: { currencies, stalled } }: BoardRequest,
 ): Promise<TotalsRow[]> {
   // Raw: joins a VALUES stage map (removed stages count under the stage that received their deals).
   const s = sql.id(schema);
+  const inCurrencies = (column: RawBuilder<unknown>) =>
+    currencies === undefined ? sql`` : sql`and ${column} = any(${[...currencies]}::text[])`;
+  // Per stage id and currency: the deals counted (c), their Σ amount (a) and how many are stalled (st).
+  const stalledCount = sql`case when t.max_days is null then 0 else t.open_count - coalesce(fresh.n, 0) end`;
+  const stalledAmount = sql`case when t.max_days is null then 0 else t.open_amount - coalesce(fresh.amount, 0) end`;
+  const counted =
+    stalled === undefined
+      ? sql`t.open_count as c, t.open_amount as a, ${stalledCount} as st`
+      : stalled
+        ? sql`${stalledCount} as c, ${stalledAmount} as a, ${stalledCount} as st`
+        : sql`t.open_count - ${stalledCount} as c, t.open_amount - ${stalledAmount} as a, 0 as st`;
   const { rows } = await sql<TotalsRow>`
     with t as (
-      select def.live_stage_id, t.currency, sum(t.open_count) as count, sum(t.open_amount) as amount,
-             round(sum(t.open_amount::numeric * def.probability) / 100) as weighted
+      select def.live_stage_id, def.stage_id, def.max_days, def.probability, t.currency, t.open_count, t.open_amount
       from ${s}.stage_totals t join ${layoutSql(layout)} on def.stage_id = t.stage_id
-      where t.pipeline_id = ${pipelineId}::uuid group by def.live_stage_id, t.currency
-    ), stalls as (
-      select def.live_stage_id, o.currency, count(*) as stalled
-      from ${s}.deals o join ${layoutSql(layout)} on def.stage_id = o.stage_id
-      where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and def.max_days is not null
-        and o.stage_entered_at < ${timestamp(now)} - make_interval(days => def.max_days)
-      group by def.live_stage_id, o.currency
+      where t.pipeline_id = ${pipelineId}::uuid ${inCurrencies(sql`t.currency`)}
+    ), fresh as (
+      select def.stage_id, o.currency, count(*) as n, ${stalled === undefined ? sql`0` : sql`sum(o.amount)`} as amount
+      from ${layoutSql(layout)} cross join lateral (
+        select o.currency${stalled === undefined ? sql`` : sql`, o.amount`} from ${s}.deals o
+        where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = def.stage_id
+          and o.stage_entered_at >= ${timestamp(now)} - make_interval(days => def.max_days) ${inCurrencies(sql`o.currency`)}
+      ) o
+      where def.max_days is not null
+      group by def.stage_id, o.currency
     )
-    select t.live_stage_id, t.currency, t.count::text as count, t.amount::text as amount, t.weighted::text as weighted,
-           coalesce(stalls.stalled, 0)::text as stalled
-    from t left join stalls using (live_stage_id, currency)
-    order by t.live_stage_id, t.currency`.execute(db);
+    select live_stage_id, currency, sum(c)::text as count, sum(a)::text as amount,
+           round(sum(a::numeric * probability) / 100)::text as weighted, sum(st)::text as stalled
+    from (
+      select t.live_stage_id, t.currency, t.probability, ${counted}
+      from t left join fresh on fresh.stage_id = t.stage_id and fresh.currency = t.currency
+    ) x
+    group by live_stage_id, currency having sum(c) > 0
+    order by live_stage_id, currency`.execute(db);
+  return rows;
+}
+
+/**
+ * Totals of the live board with filters, per live stage and currency: per stage one scan of the board
+ * index, which covers what they read (amount, currency, owner, stage entered) — an index-only scan,
+ * bounded by the amount band when there is one; kind and source look the deal up.
+ */
+async function liveFilteredTotals(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  layout: StageLayout,
+  request: BoardRequest,
+): Promise<TotalsRow[]> {
+  // Raw: a lateral scan per stage over a VALUES stage map, grouped.
+  const { ownerId, stalled, ...segment } = request.filters;
+  const now = timestamp(request.now);
+  const isStalled = sql`coalesce(o.stage_entered_at < ${now} - make_interval(days => def.max_days), false)`;
+  const { rows } = await sql<TotalsRow>`
+    select def.live_stage_id, o.currency, count(*)::text as count, sum(o.amount)::text as amount,
+           round(sum(o.amount::numeric * def.probability) / 100)::text as weighted, count(*) filter (where o.stalled)::text as stalled
+    from ${layoutSql(layout)} cross join lateral (
+      select o.currency, o.amount, ${isStalled} as stalled from ${sql.id(schema)}.deals o
+      ${openDealsInSegment(schema, segment)}
+        and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = def.stage_id
+        ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
+        ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
+    ) o
+    group by def.live_stage_id, o.currency
+    order by def.live_stage_id, o.currency`.execute(db);
   return rows;
 }
 

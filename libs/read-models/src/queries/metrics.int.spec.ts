@@ -325,6 +325,54 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
     expect(midRange.stages.map((s) => s.deals.map((d) => d.title))).toEqual([['D7'], ['D3'], []]);
   });
 
+  it('the live board measured at d22 counts stalls by hand: D7 entered A 2 days before (fresh), D5 and D6 did not', async () => {
+    const at22 = (filters: Parameters<typeof board>[3]['filters']) =>
+      board(database.db, LIVE_SCHEMA, P, { asOf: { axis: 'occurred' }, now: day(22), filters, limit: 10 });
+    // A (goal 5 days): D5 since d4, D6 since d10, D7 since d20; B (goal 10): D3 since d7.
+    const whole = (await at22({}))!;
+    expect(whole.stages.map((s) => [s.name, s.count, s.stalledCount])).toEqual([
+      ['A', 3, 2],
+      ['B', 1, 1],
+      ['Proposal sent', 0, 0],
+    ]);
+    // The maintained totals (no filter) and the index scan per stage (a filter keeping every deal) agree.
+    const everyDeal = (await at22({ minAmount: 0 }))!;
+    expect(everyDeal.stages.map((s) => [s.count, s.stalledCount, s.totals])).toEqual(
+      whole.stages.map((s) => [s.count, s.stalledCount, s.totals]),
+    );
+    // A currency filter alone reads the maintained totals of that currency.
+    const euros = (await at22({ currencies: ['EUR'] }))!;
+    expect(euros.stages.map((s) => [s.count, s.stalledCount, s.totals])).toEqual(
+      whole.stages.map((s) => [s.count, s.stalledCount, s.totals]),
+    );
+    const dollars = (await at22({ currencies: ['USD'] }))!;
+    expect(dollars.stages.map((s) => [s.count, s.stalledCount, s.totals, s.deals])).toEqual([
+      [0, 0, [], []],
+      [0, 0, [], []],
+      [0, 0, [], []],
+    ]);
+    const fresh = (await at22({ stalled: false }))!;
+    expect(fresh.stages.map((s) => [s.count, s.stalledCount, s.deals.map((d) => d.title)])).toEqual([
+      [1, 0, ['D7']],
+      [0, 0, []],
+      [0, 0, []],
+    ]);
+    // Stalled only: the maintained totals less the fresh deals (D5 5,000 + D6 500 in A; D3 3,000 in B).
+    const stalledOnly = (await at22({ stalled: true }))!;
+    expect(stalledOnly.stages.map((s) => [s.count, s.stalledCount, s.totals])).toEqual([
+      [2, 2, [{ currency: 'EUR', count: 2, amount: 5500, weightedAmount: 550 }]],
+      [1, 1, [{ currency: 'EUR', count: 1, amount: 3000, weightedAmount: 900 }]],
+      [0, 0, []],
+    ]);
+    expect(stalledOnly.stages[0].deals.map((d) => d.title)).toEqual(['D5', 'D6']);
+    const stalledOver1000 = (await at22({ stalled: true, minAmount: 1000 }))!;
+    expect(stalledOver1000.stages.map((s) => [s.count, s.stalledCount, s.totals.map((t) => t.amount)])).toEqual([
+      [1, 1, [5000]],
+      [1, 1, [3000]],
+      [0, 0, []],
+    ]);
+  });
+
   it('the board as of d10.5 shows the four stages of then and flags the stalled deal', async () => {
     const then = (await board(database.db, LIVE_SCHEMA, P, {
       asOf: { at: day(10.5), axis: 'occurred' },

@@ -203,6 +203,34 @@ export interface StageTotalsTable {
   open_amount: Int8;
 }
 
+/**
+ * Open deals as of any instant, kept at write time (docs/read-models.md): per pipeline, time axis,
+ * bucket (a UTC year, month or day, each span holding every change: a change is counted in its year,
+ * its month and its day) and group (stage, currency, expected close month), the net change over the
+ * bucket of the open deals' count, Σ amount and Σ stage-entered instant (ms since the epoch). Every
+ * open deal_versions row adds its values at its start and takes them away at its end. A group's open
+ * deals as of T are the years before T's, the months of T's year before T's month, the days of T's
+ * month before T's day, and the versions starting or ending on T's day up to T. Rows are never
+ * deleted (a group whose changes cancel keeps a row of zeros), so a rebuild writes the same rows.
+ */
+export interface OpenDealDeltasTable {
+  pipeline_id: string;
+  /** 'occurred' (valid_from / valid_to) or 'recorded' (recorded_from / recorded_to). */
+  axis: string;
+  /** 'year' | 'month' | 'day'. */
+  span: string;
+  /** The bucket's first instant (UTC). */
+  bucket: Timestamp;
+  stage_id: string;
+  currency: string;
+  /** YYYY-MM of the expected close date, '' for none. */
+  close_month: string;
+  open_count: Int8;
+  open_amount: Int8;
+  /** Σ stage_entered_at as ms since the epoch (numeric: the sum can pass int8). */
+  entered_ms: Int8;
+}
+
 /** Streams held back by an event a projection could not apply (runner/parking.ts); not compared for parity. */
 export interface ParkedStreamsTable {
   stream_id: string;
@@ -236,6 +264,7 @@ export interface ReadModelDatabase {
   stage_first_entries: StageFirstEntriesTable;
   funnel_orders: FunnelOrdersTable;
   stage_totals: StageTotalsTable;
+  open_deal_deltas: OpenDealDeltasTable;
   removed_stages: RemovedStagesTable;
   parked_streams: ParkedStreamsTable;
 }
@@ -272,6 +301,7 @@ export const PARITY_TABLES: Record<
   stage_first_entries: ['deal_id', 'stage_id'],
   funnel_orders: ['pipeline_id'],
   stage_totals: ['pipeline_id', 'stage_id', 'currency'],
+  open_deal_deltas: ['pipeline_id', 'axis', 'span', 'bucket', 'stage_id', 'currency', 'close_month'],
   removed_stages: ['pipeline_id', 'stage_id'],
 };
 
