@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import { canonicalEventParts, type CanonicalEventParts, type WriterEventContent } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
 import type { CommittedAfter, EventStore } from '../port/event-store.port.js';
@@ -68,6 +68,21 @@ function selectEvents(db: EventStoreDb) {
       'e.hash',
     ]);
 }
+
+/** `e` lies after `after` in the global order: (transaction id, position) compared as a pair. */
+function isAfter(eb: ExpressionBuilder<EventsAsE, 'e'>, after: GlobalPosition) {
+  return eb(
+    eb.refTuple('e.transaction_id', 'e.global_position'),
+    '>',
+    eb.tuple(
+      eb.cast<string>(eb.val(after.major.toString()), sql.raw('xid8')),
+      eb.cast<string>(eb.val(after.minor.toString()), 'bigint'),
+    ),
+  );
+}
+
+/** The events table under the alias `e` every query here gives it. */
+type EventsAsE = EventStoreTables & { e: EventStoreTables['event_store.events'] };
 
 /** An event as `selectEvents` reads it: the table's row with its 64-bit columns as exact text. */
 type EventRow = Awaited<ReturnType<ReturnType<typeof selectEvents>['executeTakeFirstOrThrow']>>;
@@ -287,16 +302,7 @@ export class SqlEventStore implements EventStore {
       const pending = this.db
         .selectFrom('event_store.events as e')
         .select(['e.transaction_id', 'e.global_position', 'e.recorded_at'])
-        .where((eb) =>
-          eb(
-            eb.refTuple('e.transaction_id', 'e.global_position'),
-            '>',
-            eb.tuple(
-              eb.cast<string>(eb.val(after.major.toString()), sql.raw('xid8')),
-              eb.cast<string>(eb.val(after.minor.toString()), 'bigint'),
-            ),
-          ),
-        )
+        .where((eb) => isAfter(eb, after))
         .orderBy('e.transaction_id')
         .orderBy('e.global_position')
         .limit(Math.max(1, Math.trunc(limit)));
@@ -350,14 +356,7 @@ export class SqlEventStore implements EventStore {
     const rows = await selectEvents(this.db)
       .where((eb) =>
         eb.and([
-          eb(
-            eb.refTuple('e.transaction_id', 'e.global_position'),
-            '>',
-            eb.tuple(
-              eb.cast<string>(eb.val(after.major.toString()), sql.raw('xid8')),
-              eb.cast<string>(eb.val(after.minor.toString()), 'bigint'),
-            ),
-          ),
+          isAfter(eb, after),
           eb('e.transaction_id', '<', eb.fn<string>('pg_snapshot_xmin', [eb.fn('pg_current_snapshot')])),
         ]),
       )
