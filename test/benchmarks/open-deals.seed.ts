@@ -3,12 +3,12 @@ import { fold } from '@dealstream/decider';
 import type { EventStore, NewEvent } from '@dealstream/event-store';
 import { pipelineDecider, pipelineStreamName, toPipelineSnapshot } from '@dealstream/pipelines-domain';
 import { dealDecider, dealStreamName, type DealCommand, type DealState } from '@dealstream/deals-domain';
-import { seededRandom } from '@dealstream/seeding';
+import { SYNTHETIC_PROBABILITIES, SYNTHETIC_STAGES, seededRandom } from '@dealstream/seeding';
 
 const NAMESPACE = '6c1f3b9e-2a4d-4e8f-9b7c-1d2e3f4a5b6c';
 const DAY = 86_400_000;
-const STAGES = ['Prospecting', 'Qualifying', 'Contact made', 'Needs assessment', 'Proposal', 'Negotiation', 'Closing'];
-const PROBABILITIES = [5, 10, 20, 35, 60, 80, 90];
+const STAGES = SYNTHETIC_STAGES;
+const PROBABILITIES = SYNTHETIC_PROBABILITIES;
 
 /**
  * A cheap board at scale for the benchmark (issue 16: "the board at 100k open deals"): one pipeline of

@@ -29,8 +29,19 @@ export interface SyntheticHistoryOptions {
 
 const NAMESPACE = '0b5e1c2a-7d4f-4c1e-9a3b-5f6e7d8c9b0a';
 const DAY = 86_400_000;
-const STAGES = ['Prospecting', 'Qualifying', 'Contact made', 'Needs assessment', 'Proposal', 'Negotiation', 'Closing'];
-const PROBABILITIES = [5, 10, 20, 35, 60, 80, 90];
+/** The synthetic board's seven stages and their win probabilities (also the benchmarks' open-deals board). */
+export const SYNTHETIC_STAGES = [
+  'Prospecting',
+  'Qualifying',
+  'Contact made',
+  'Needs assessment',
+  'Proposal',
+  'Negotiation',
+  'Closing',
+];
+export const SYNTHETIC_PROBABILITIES = [5, 10, 20, 35, 60, 80, 90];
+const STAGES = SYNTHETIC_STAGES;
+const PROBABILITIES = SYNTHETIC_PROBABILITIES;
 
 /**
  * Writes a realistic synthetic history through the real deciders: deals created over `months`,
