@@ -56,6 +56,8 @@ export class BatchWrites {
   readonly removedStages: RemovedStageRow[] = [];
   /** Net change of open deals per `${pipeline}|${stage}|${currency}`. */
   readonly totals = new Map<string, { count: number; amount: number }>();
+  /** Net change of open deals per `${pipeline}|${stage}|${currency}|${UTC day the deal entered the stage}`. */
+  readonly entryDays = new Map<string, { count: number; amount: number }>();
   /** Net change of open deals per bucket and group (open_deal_deltas), by its key columns joined with '|'. */
   readonly openDeltas = new Map<string, OpenDelta>();
 
@@ -97,11 +99,20 @@ export class BatchWrites {
     }
   }
 
-  addTotal(pipelineId: string, stageId: string, currency: string, count: number, amount: number): void {
-    const key = `${pipelineId}|${stageId}|${currency}`;
-    const current = this.totals.get(key) ?? { count: 0, amount: 0 };
-    this.totals.set(key, { count: current.count + count, amount: current.amount + amount });
+  /** An open deal joins (sign 1) or leaves (−1) its stage's totals and its day of entry's. */
+  addTotal(deal: OpenDeal, sign: 1 | -1): void {
+    const key = `${deal.pipeline_id}|${deal.stage_id}|${deal.currency}`;
+    addDelta(this.totals, key, sign, sign * deal.amount);
+    addDelta(this.entryDays, `${key}|${deal.stage_entered_at.toISOString().slice(0, 10)}`, sign, sign * deal.amount);
   }
+}
+
+/** What an open deal contributes to stage_totals and stage_entry_days. */
+type OpenDeal = Pick<VersionRow, 'pipeline_id' | 'stage_id' | 'currency' | 'amount' | 'stage_entered_at'>;
+
+function addDelta(deltas: Map<string, { count: number; amount: number }>, key: string, count: number, amount: number) {
+  const current = deltas.get(key) ?? { count: 0, amount: 0 };
+  deltas.set(key, { count: current.count + count, amount: current.amount + amount });
 }
 
 /** What an open version contributes to open_deal_deltas. */

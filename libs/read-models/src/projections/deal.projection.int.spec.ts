@@ -201,6 +201,7 @@ describe('deal projection: given / when / then (PostgreSQL)', () => {
           },
         ],
         stage_totals: [],
+        stage_entry_days: [],
         deals: [
           {
             deal_id: D,
@@ -264,6 +265,17 @@ describe('deal projection: given / when / then (PostgreSQL)', () => {
       .when(moved)
       .then({
         stage_totals: [{ pipeline_id: P, stage_id: B, currency: 'EUR', open_count: 1, open_amount: 1000 }],
+        // and on the UTC day it entered B (the move's, DAY3): A's day row left with it
+        stage_entry_days: [
+          {
+            pipeline_id: P,
+            stage_id: B,
+            currency: 'EUR',
+            entered_day: DAY3.slice(0, 10),
+            open_count: 1,
+            open_amount: 1000,
+          },
+        ],
       });
   });
 

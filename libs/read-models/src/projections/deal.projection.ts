@@ -100,8 +100,8 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
   };
 
   // Open deals per stage: take the deal out where it was, put it in where it is.
-  if (wasOpen) writes.addTotal(before.pipeline_id, before.stage_id, before.currency, -1, -before.amount);
-  if (isOpen) writes.addTotal(after.pipeline_id, after.stage_id, after.currency, 1, after.amount);
+  if (wasOpen) writes.addTotal(before, -1);
+  if (isOpen) writes.addTotal(after, 1);
 
   if (!before || versionedFieldsChanged(before, after)) {
     if (before) closeVersion(writes, dealId, before.version_revision, at, recordedAt);

@@ -235,6 +235,42 @@ export async function flushBatch(
   // A stage emptied of open deals has no row, however the batches fell.
   if (totals.length) await db.deleteFrom('stage_totals').where('open_count', '=', '0').execute();
 
+  // The same per day of stage entry; a day emptied of open deals has no row either.
+  const days = [...writes.entryDays.entries()].filter(([, delta]) => delta.count !== 0 || delta.amount !== 0);
+  await inChunks(days, (chunk) =>
+    db
+      .insertInto('stage_entry_days')
+      .values(
+        chunk.map(([key, delta]) => {
+          const [pipelineId, stageId, currency, day] = key.split('|') as [string, string, string, string];
+          return {
+            pipeline_id: pipelineId,
+            stage_id: stageId,
+            currency,
+            entered_day: day,
+            open_count: delta.count,
+            open_amount: delta.amount,
+          };
+        }),
+      )
+      .onConflict((oc) =>
+        oc.columns(['pipeline_id', 'stage_id', 'currency', 'entered_day']).doUpdateSet((eb) => ({
+          open_count: eb('stage_entry_days.open_count', '+', eb.ref('excluded.open_count')),
+          open_amount: eb('stage_entry_days.open_amount', '+', eb.ref('excluded.open_amount')),
+        })),
+      )
+      .execute(),
+  );
+  // Raw: a delete joined to a VALUES list of the batch's keys (a primary-key lookup each, not a scan).
+  await inChunks(days, (chunk) =>
+    sql`
+    delete from ${s}.stage_entry_days t using (values ${sql.join(
+      chunk.map(([key]) => sql`(${sql.join(key.split('|'))})`),
+    )}) as v(pipeline_id, stage_id, currency, entered_day)
+    where t.pipeline_id = v.pipeline_id::uuid and t.stage_id = v.stage_id::uuid and t.currency = v.currency
+      and t.entered_day = v.entered_day::date and t.open_count = 0`.execute(trx),
+  );
+
   // Open deals as of any instant: the batch's net changes per bucket and group add to the stored ones.
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
   await inColumns([...writes.openDeltas.values()], (c) =>

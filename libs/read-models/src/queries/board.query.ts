@@ -242,9 +242,11 @@ function wholeLiveBoard({ asOf, filters }: BoardRequest): boolean {
  * Totals per live stage and currency from `stage_totals` (count and Σ amount per stage, kept by the
  * deal projection), so a request reads one row per stage and currency instead of every open deal.
  * Stalls depend on the clock: in a stage with a goal, the deals that entered it since now − goal
- * (count and Σ amount) are read off the index on (pipeline, stage, stage entered) — a range that ends
- * at now — and every other open deal of the stage is stalled. So the board filtered on stalls is the
- * maintained totals less those deals (stalled) or those deals alone (not stalled).
+ * ("fresh") are counted from `stage_entry_days` (the days after the one now − goal falls in, a row
+ * per day and currency) plus, for that one day, the deals that entered it from now − goal on (off
+ * the index on (pipeline, stage, stage entered)); every other open deal of the stage is stalled. So
+ * the board filtered on stalls is the maintained totals less the fresh deals (stalled) or the fresh
+ * deals alone (not stalled).
  */
 async function maintainedTotals(
   db: ReadModelDb,
@@ -266,20 +268,28 @@ async function maintainedTotals(
       : stalled
         ? sql`${stalledCount} as c, ${stalledAmount} as a, ${stalledCount} as st`
         : sql`t.open_count - ${stalledCount} as c, t.open_amount - ${stalledAmount} as a, 0 as st`;
+  // The instant a deal of the stage stalls before, and the first instant of the UTC day after the one it falls in.
+  const since = sql`${timestamp(now)} - make_interval(days => def.max_days)`;
   const { rows } = await sql<TotalsRow>`
     with t as (
       select def.live_stage_id, def.stage_id, def.max_days, def.probability, t.currency, t.open_count, t.open_amount
       from ${s}.stage_totals t join ${layoutSql(layout)} on def.stage_id = t.stage_id
       where t.pipeline_id = ${pipelineId}::uuid ${inCurrencies(sql`t.currency`)}
+    ), goals as (
+      select def.stage_id, ${since} as since, ((${since}) at time zone 'UTC')::date as since_day
+      from ${layoutSql(layout)} where def.max_days is not null
     ), fresh as (
-      select def.stage_id, o.currency, count(*) as n, ${stalled === undefined ? sql`0` : sql`sum(o.amount)`} as amount
-      from ${layoutSql(layout)} cross join lateral (
-        select o.currency${stalled === undefined ? sql`` : sql`, o.amount`} from ${s}.deals o
-        where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = def.stage_id
-          and o.stage_entered_at >= ${timestamp(now)} - make_interval(days => def.max_days) ${inCurrencies(sql`o.currency`)}
-      ) o
-      where def.max_days is not null
-      group by def.stage_id, o.currency
+      select g.stage_id, x.currency, sum(x.n) as n, sum(x.amount) as amount
+      from goals g cross join lateral (
+        select d.currency, d.open_count as n, d.open_amount as amount from ${s}.stage_entry_days d
+        where d.pipeline_id = ${pipelineId}::uuid and d.stage_id = g.stage_id and d.entered_day > g.since_day ${inCurrencies(sql`d.currency`)}
+        union all
+        select o.currency, 1, o.amount from ${s}.deals o
+        where o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = g.stage_id
+          and o.stage_entered_at >= g.since and o.stage_entered_at < (g.since_day + 1)::timestamp at time zone 'UTC'
+          ${inCurrencies(sql`o.currency`)}
+      ) x
+      group by g.stage_id, x.currency
     )
     select live_stage_id, currency, sum(c)::text as count, sum(a)::text as amount,
            round(sum(a::numeric * probability) / 100)::text as weighted, sum(st)::text as stalled
@@ -307,18 +317,19 @@ async function liveFilteredTotals(
   // Raw: a lateral scan per stage over a VALUES stage map, grouped.
   const { ownerId, stalled, ...segment } = request.filters;
   const now = timestamp(request.now);
-  const isStalled = sql`coalesce(o.stage_entered_at < ${now} - make_interval(days => def.max_days), false)`;
+  // The stall instant once per stage, not per deal; the weighted sum once per group (one probability per live stage).
+  const isStalled = sql`coalesce(o.stage_entered_at < def.since, false)`;
   const { rows } = await sql<TotalsRow>`
     select def.live_stage_id, o.currency, count(*)::text as count, sum(o.amount)::text as amount,
-           round(sum(o.amount::numeric * def.probability) / 100)::text as weighted, count(*) filter (where o.stalled)::text as stalled
-    from ${layoutSql(layout)} cross join lateral (
+           round(sum(o.amount)::numeric * def.probability / 100)::text as weighted, count(*) filter (where o.stalled)::text as stalled
+    from (select def.*, ${now} - make_interval(days => def.max_days) as since from ${layoutSql(layout)}) def cross join lateral (
       select o.currency, o.amount, ${isStalled} as stalled from ${sql.id(schema)}.deals o
       ${openDealsInSegment(schema, segment)}
         and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = def.stage_id
         ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
         ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
     ) o
-    group by def.live_stage_id, o.currency
+    group by def.live_stage_id, def.probability, o.currency
     order by def.live_stage_id, o.currency`.execute(db);
   return rows;
 }

@@ -373,6 +373,39 @@ describe('metrics on a hand-computed dataset (PostgreSQL)', () => {
     ]);
   });
 
+  it('the maintained stall count is exact to the millisecond at a goal edge inside a day (stage_entry_days + that day off the index)', async () => {
+    // A's goal is 5 days and D7 entered A at d20 00:00: measured at d25 − 1 ms, d25 and d25 + 1 ms the edge
+    // (now − 5 days) falls the day before d20 (D7 counted from its day row), at d20's first instant (D7 read
+    // off the index: entered ≥ the edge) and inside d20 (D7 entered before it: stalled). D5 (d4) and D6
+    // (d10) are stalled throughout.
+    for (const [now, stalledInA] of [
+      [new Date(day(25).getTime() - 1), 2],
+      [day(25), 2],
+      [new Date(day(25).getTime() + 1), 3],
+    ] as const) {
+      const at = (filters: Parameters<typeof board>[3]['filters']) =>
+        board(database.db, LIVE_SCHEMA, P, { asOf: { axis: 'occurred' }, now, filters, limit: 10 });
+      const whole = (await at({}))!;
+      expect([now.toISOString(), whole.stages[0].count, whole.stages[0].stalledCount]).toEqual([
+        now.toISOString(),
+        3,
+        stalledInA,
+      ]);
+      // The index scan per deal (a filter keeping every deal) agrees, and so do both stall filters.
+      const everyDeal = (await at({ minAmount: 0 }))!;
+      expect(everyDeal.stages.map((s) => [s.count, s.stalledCount, s.totals])).toEqual(
+        whole.stages.map((s) => [s.count, s.stalledCount, s.totals]),
+      );
+      const stalledOnly = (await at({ stalled: true }))!;
+      const stalledAmount = stalledInA === 3 ? 6200 : 5500;
+      expect(stalledOnly.stages[0].totals).toEqual([
+        { currency: 'EUR', count: stalledInA, amount: stalledAmount, weightedAmount: stalledAmount / 10 },
+      ]);
+      const freshOnly = (await at({ stalled: false }))!;
+      expect(freshOnly.stages[0].deals.map((d) => d.title)).toEqual(stalledInA === 3 ? [] : ['D7']);
+    }
+  });
+
   it('the board as of d10.5 shows the four stages of then and flags the stalled deal', async () => {
     const then = (await board(database.db, LIVE_SCHEMA, P, {
       asOf: { at: day(10.5), axis: 'occurred' },

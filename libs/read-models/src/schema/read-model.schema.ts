@@ -8,7 +8,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 11;
+export const READ_MODEL_VERSION = 12;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
@@ -58,6 +58,10 @@ export async function createReadModelSchema(db: ReadModelDb, schema: string): Pr
     sql`create table ${s}.funnel_orders (pipeline_id uuid primary key, positions jsonb not null)`,
     sql`create table ${s}.stage_totals (pipeline_id uuid not null, stage_id uuid not null, currency text not null,
         open_count bigint not null, open_amount bigint not null, primary key (pipeline_id, stage_id, currency))`,
+    // The same per UTC day of stage entry: the board's stall counts read the days since now − goal (queries/board.query.ts).
+    sql`create table ${s}.stage_entry_days (pipeline_id uuid not null, stage_id uuid not null, currency text not null,
+        entered_day date not null, open_count bigint not null, open_amount bigint not null,
+        primary key (pipeline_id, stage_id, currency, entered_day))`,
     // Open deals as of any instant without scanning deal_versions (queries/pipeline-metrics.query.ts).
     sql`create table ${s}.open_deal_deltas (pipeline_id uuid not null, axis text not null, span text not null, bucket timestamptz not null,
         stage_id uuid not null, currency text not null, close_month text not null,

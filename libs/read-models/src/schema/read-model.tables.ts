@@ -204,6 +204,20 @@ export interface StageTotalsTable {
 }
 
 /**
+ * Open deals per stage, currency and the UTC day they entered their stage, maintained like
+ * stage_totals: the board counts a stage's stalled deals from a few day rows (the days since
+ * now − goal) instead of every open deal that entered since. A day with no open deal has no row.
+ */
+export interface StageEntryDaysTable {
+  pipeline_id: string;
+  stage_id: string;
+  currency: string;
+  entered_day: string;
+  open_count: Int8;
+  open_amount: Int8;
+}
+
+/**
  * Open deals as of any instant, kept at write time (docs/read-models.md): per pipeline, time axis,
  * bucket (a UTC year, month or day, each span holding every change: a change is counted in its year,
  * its month and its day) and group (stage, currency, expected close month), the net change over the
@@ -264,6 +278,7 @@ export interface ReadModelDatabase {
   stage_first_entries: StageFirstEntriesTable;
   funnel_orders: FunnelOrdersTable;
   stage_totals: StageTotalsTable;
+  stage_entry_days: StageEntryDaysTable;
   open_deal_deltas: OpenDealDeltasTable;
   removed_stages: RemovedStagesTable;
   parked_streams: ParkedStreamsTable;
@@ -301,6 +316,7 @@ export const PARITY_TABLES: Record<
   stage_first_entries: ['deal_id', 'stage_id'],
   funnel_orders: ['pipeline_id'],
   stage_totals: ['pipeline_id', 'stage_id', 'currency'],
+  stage_entry_days: ['pipeline_id', 'stage_id', 'currency', 'entered_day'],
   open_deal_deltas: ['pipeline_id', 'axis', 'span', 'bucket', 'stage_id', 'currency', 'close_month'],
   removed_stages: ['pipeline_id', 'stage_id'],
 };
