@@ -12,6 +12,8 @@
  *    over BENCH_ITERATIONS, next to a raw SQL query that fetches the same core rows without the
  *    product's extras (top-20 open deals per stage; entries per stage of the cohort).
  *
+ * BENCH_PGLITE=1: the same on the embedded default (PGlite in a temporary directory, its COPY from
+ * /dev/blob for the rebuild, the raw INSERTs on PGlite too); use a smaller BENCH_DEALS (e.g. 10000).
  * BENCH_FUNNEL=0 leaves the funnel and issue 15's reports out (the rebuild, board and pipeline metrics only).
  * BENCH_REUSE=1 (with BENCH_DB) skips the rebuild and measures the latencies on the read models already there.
  * BENCH_OPEN_DEALS=100000 BENCH_DB=bench_board_open: instead, the board at that many open deals (issue
@@ -23,6 +25,9 @@
  *    series, and the funnel of a segment (kind=new: every synthetic deal, so the filter saves nothing;
  *    an amount band).
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { openDatabase, type Database } from '@dealstream/database';
@@ -60,9 +65,12 @@ if (openDeals > 0) {
   await boardAtOpenDeals(openDeals, kept ?? 'bench_board_open');
   process.exit(0);
 }
-const database: Database & { drop?: () => Promise<void> } = kept
-  ? await openKeptDatabase(kept)
-  : await createPostgresTestDatabase({ poolSize: 12 });
+const database: Database & { drop?: () => Promise<void> } =
+  process.env.BENCH_PGLITE === '1'
+    ? await openPGliteInTemporaryDirectory()
+    : kept
+      ? await openKeptDatabase(kept)
+      : await createPostgresTestDatabase({ poolSize: 12 });
 const end = new Date('2026-11-01T00:00:00Z');
 try {
   await migrateEventStore(database.db);
@@ -276,6 +284,19 @@ async function boardAtOpenDeals(count: number, name: string): Promise<void> {
   } finally {
     await database.close();
   }
+}
+
+/** PGlite (the embedded default) in a new temporary directory, removed by `drop`. */
+async function openPGliteInTemporaryDirectory(): Promise<Database & { drop: () => Promise<void> }> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'bench-pglite-'));
+  const database = await openDatabase({ kind: 'pglite', dataDir });
+  return {
+    ...database,
+    drop: async () => {
+      await database.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** What an earlier run seeded into a kept database, if it did. */
