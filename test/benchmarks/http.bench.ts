@@ -202,12 +202,13 @@ try {
 
   // GET /events pages against the same keyset read by SQL.
   const feed = await eventFeedRatio(database.db);
+  // CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less.
   printTable(
-    ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms'],
+    ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms', 'API CPU ms/page', 'PG CPU ms/page', 'bench CPU ms/page'],
     [
-      ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms],
-      ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms],
-      ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', ''],
+      ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms, ...feed.routeCpu],
+      ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms, '', ...feed.rawCpu],
+      ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', '', '', '', ''],
     ],
   );
 
@@ -257,12 +258,23 @@ try {
 
   async function eventFeedRatio(db: Kysely<DB>) {
     let cursor: string | undefined;
+    const apiCpu0 = processCpuMs(child.pid!);
+    const apiPg0 = await cpuSnapshot(db, APP_NAME);
+    const routeOwn0 = process.cpuUsage();
     const route = await runFor(seconds, 1, async () => {
       const { status, text } = await get(`/events?limit=100${cursor ? `&after=${cursor}` : ''}`);
       if (status !== 200) throw new Error(`GET /events: ${status} ${text}`);
       const page = JSON.parse(text) as { events: unknown[]; next: string };
       cursor = page.events.length === 100 ? page.next : undefined;
     });
+    const routeOwn = process.cpuUsage(routeOwn0);
+    const routeCpu = [
+      (processCpuMs(child.pid!) - apiCpu0) / route.operations,
+      (await cpuSince(db, APP_NAME, apiPg0)) / route.operations,
+      (routeOwn.user + routeOwn.system) / 1000 / route.operations,
+    ];
+    const rawPg0 = await cpuSnapshot(db, '');
+    const rawOwn0 = process.cpuUsage();
     let after: [string, string] = ['0', '0'];
     // The same keyset condition, order and columns as SqlEventStore.readAll, typed by hand (a baseline, not a port).
     const raw = await runFor(seconds, 1, async () => {
@@ -276,6 +288,11 @@ try {
         order by e.transaction_id, e.global_position limit 100`.execute(db);
       after = rows.length === 100 ? [rows[99].transaction_id, rows[99].global_position] : ['0', '0'];
     });
+    const rawOwn = process.cpuUsage(rawOwn0);
+    const rawCpu = [
+      (await cpuSince(db, '', rawPg0)) / raw.operations,
+      (rawOwn.user + rawOwn.system) / 1000 / raw.operations,
+    ];
     if (process.env.BENCH_EXPLAIN) {
       const plan = await sql<{ 'QUERY PLAN': string }>`explain analyze
         select e.event_id::text, e.stream_id, e.stream_revision::text, e.type, e.data, e.actor_id, e.command_id,
@@ -287,7 +304,7 @@ try {
         order by e.transaction_id, e.global_position limit 100`.execute(db);
       console.log(plan.rows.map((row) => row['QUERY PLAN']).join('\n'));
     }
-    return { route, raw };
+    return { route, raw, routeCpu, rawCpu };
   }
 } finally {
   await pool.close();

@@ -178,4 +178,27 @@ describe('projection runner wake-ups and the checkpoint watch (PostgreSQL)', () 
     // Already reached: answered by the waiter's own first read.
     expect(await watch.wait(target, 1_000)).toEqual(target);
   }, 60_000);
+  it('a runner that tells the watch each position it commits answers the reads it reaches at once, long before the tick', async () => {
+    const { store, deal } = await setUp(database);
+    const watch = new CheckpointWatch(database.db, LIVE_SCHEMA, 60_000);
+    const runner = new ProjectionRunner({ database, store, pollIntervalMs: 50, onCommitted: watch.reached });
+    const target = await deal();
+    const waiting = Array.from({ length: 20 }, () => watch.wait(target, 30_000));
+    const beyond = watch.wait({ major: target.major + 1n, minor: 0n }, 2_000);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // their own first reads found it behind
+    const started = Date.now();
+    await runner.start();
+    try {
+      const answers = await Promise.all(waiting);
+      // No poke, and the tick is a minute away: only the committed position can have answered them.
+      expect(Date.now() - started).toBeLessThan(25_000);
+      expect(answers.map((position) => position && reached(position, target))).toEqual(answers.map(() => true));
+      const live = (await readCheckpoint(database.db, LIVE_SCHEMA)).position;
+      expect(answers.every((position) => position && reached(live, position))).toBe(true);
+      // A read beyond what was committed is not answered by it.
+      expect(await beyond).toBeUndefined();
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
 });

@@ -1,7 +1,13 @@
 import { databaseConfigFromEnv, openDatabase, waitForDatabase } from '@dealstream/database';
 import { openEventStore } from '@dealstream/event-store';
 import { StageRelocationReactor } from '@dealstream/deals-application';
-import { LIVE_SCHEMA, ProjectionRunner, dealsInRemovedStages, ensureReadModelSchema } from '@dealstream/read-models';
+import {
+  DEFAULT_BATCH_SIZE,
+  LIVE_SCHEMA,
+  ProjectionRunner,
+  dealsInRemovedStages,
+  ensureReadModelSchema,
+} from '@dealstream/read-models';
 import { TargetPolicy, WebhookDeliveryWorker, migrateWebhookSchema, webhookConfigFromEnv } from '@dealstream/webhooks';
 import { ProjectorMetrics } from './projector-metrics.js';
 
@@ -53,7 +59,7 @@ const runner = new ProjectionRunner({
   onBatch: metrics.onBatch,
   database,
   store,
-  batchSize: Number(process.env.PROJECTOR_BATCH_SIZE ?? 500),
+  batchSize: Number(process.env.PROJECTOR_BATCH_SIZE ?? DEFAULT_BATCH_SIZE),
   log,
   subscription: { silenceMs: Number(process.env.PROJECTION_SILENCE_MS ?? 30_000) },
   afterBatch: new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store).run,

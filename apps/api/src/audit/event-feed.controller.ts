@@ -1,8 +1,9 @@
-import { Controller, Get, Inject, Query } from '@nestjs/common';
+import { Controller, Get, Inject, Query, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { decodePosition, encodePosition, type EventStore } from '@dealstream/event-store';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import { toEventView } from '@dealstream/audit';
+import type { HttpReply } from '../controller-kit/http-exchange.js';
 import { ApiAuditRead } from './audit-docs.decorators.js';
 import { nameList } from './dtos/query-fields.js';
 import { DEFAULT_FEED_LIMIT, EventFeedQueryDto } from './dtos/event-feed-query.dto.js';
@@ -24,14 +25,27 @@ export class EventFeedController {
     type: EventFeedPageDto,
     problems: {},
   })
-  async feed(@Query() query: EventFeedQueryDto): Promise<EventFeedPageDto> {
+  async feed(@Query() query: EventFeedQueryDto, @Res() reply: HttpReply): Promise<void> {
     const eventTypes = nameList(query.type);
     const streamCategories = nameList(query.category);
-    const batch = await this.store.readAll({
+    const options = {
       after: query.after === undefined ? undefined : decodePosition(query.after),
       limit: query.limit === undefined ? DEFAULT_FEED_LIMIT : Number(query.limit),
       filter: { ...(eventTypes ? { eventTypes } : {}), ...(streamCategories ? { streamCategories } : {}) },
-    });
-    return { events: batch.events.map((event) => toEventView(event)), next: encodePosition(batch.cursor) };
+    };
+    // The SQL store serialises the page itself: it is sent as it comes, not parsed and built again.
+    const page = await this.store.readAllJson?.(options);
+    if (page) {
+      reply
+        .type('application/json; charset=utf-8')
+        .send(`{"events":[${page.eventsJson}],"next":${JSON.stringify(encodePosition(page.cursor))}}`);
+      return;
+    }
+    const batch = await this.store.readAll(options);
+    const body: EventFeedPageDto = {
+      events: batch.events.map((event) => toEventView(event)),
+      next: encodePosition(batch.cursor),
+    };
+    reply.send(body);
   }
 }

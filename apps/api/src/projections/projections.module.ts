@@ -57,7 +57,7 @@ export class ProjectionsModule {
                   store,
                   log: (entry) => logger.log(entry),
                   // Reads waiting for a position are answered as soon as the batch reaching it commits.
-                  onCommitted: watch.poke,
+                  onCommitted: watch.reached,
                   subscription: { silenceMs: subscriptionSilenceMs },
                   afterBatch: new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store)
                     .run,

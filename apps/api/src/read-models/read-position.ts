@@ -9,7 +9,7 @@ import { ApiProblem } from '../problem/api-problem.js';
  * Read-your-writes: a read may name the position a write answered (`minPosition` query parameter
  * or `X-Min-Position` header); it then waits, up to `waitMs`, for the read models to reach it. Every
  * read answers `X-Read-Position`: the position the data reflects. Waiting reads share one watch of
- * the checkpoint (`CheckpointWatch`), which the in-process runner pokes when a batch commits.
+ * the checkpoint (`CheckpointWatch`), which the in-process runner tells of every batch it commits.
  */
 export async function awaitReadPosition(
   db: Kysely<DB>,

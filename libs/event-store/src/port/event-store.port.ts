@@ -55,6 +55,13 @@ export interface EventStore {
   readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>>;
 
   /**
+   * Optional: the same read as `readAll`, with the events already serialised as the feed's JSON
+   * (`ReadAllJsonPage`) by the database — for a route that passes a page through without looking at
+   * it. Undefined when a row cannot be rendered that way (then call `readAll`).
+   */
+  readAllJson?(options: ReadAllOptions): Promise<ReadAllJsonPage | undefined>;
+
+  /**
    * Optional: the position of the last event `readAll` can return now (START for an empty store).
    * A reader that must reach everything written before it started (the rebuild) measures it first
    * and does not stop before it.
@@ -70,6 +77,19 @@ export interface EventStore {
   committedAfter?(after: GlobalPosition, limit: number): Promise<CommittedAfter>;
 
   close(): Promise<void>;
+}
+
+/**
+ * What `EventStore.readAllJson` answers: the events `readAll` would return, each as the JSON object
+ * of the audit routes' event view (`eventId`, `streamId`, `revision`, `position` encoded,
+ * `type`, `data`, `actorId`, `commandId`, `correlationId`, `causationId`, `occurredAt`,
+ * `recordedAt`, `hash`, `previousHash`, `provenance`, in that order), joined by commas (no brackets).
+ */
+export interface ReadAllJsonPage {
+  readonly eventsJson: string;
+  readonly count: number;
+  /** As `ReadAllBatch.cursor`. */
+  readonly cursor: GlobalPosition;
 }
 
 /** What `EventStore.committedAfter` answers. */

@@ -1,7 +1,7 @@
-import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
 import { canonicalEventParts, type CanonicalEventParts, type WriterEventContent } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
-import type { CommittedAfter, EventStore } from '../port/event-store.port.js';
+import type { CommittedAfter, EventStore, ReadAllJsonPage } from '../port/event-store.port.js';
 import type {
   AppendResult,
   EventProvenance,
@@ -80,6 +80,30 @@ function isAfter(eb: ExpressionBuilder<EventsAsE, 'e'>, after: GlobalPosition) {
     ),
   );
 }
+
+/** Both instants lie where `toISOString` writes `YYYY-MM-DDTHH:MM:SS.mmmZ` (years 1000–9999), as `to_char` below does. */
+const ISO_INSTANTS = sql<boolean>`(least(e.occurred_at, e.recorded_at) >= '1000-01-01T00:00:00Z'::timestamptz
+  and greatest(e.occurred_at, e.recorded_at) < '10000-01-01T00:00:00Z'::timestamptz)`;
+/**
+ * One event as the feed's JSON object (`toEventView`'s members, in its order), built by PostgreSQL.
+ * Strings through `to_json` (JSON.stringify's escapes: the quote, the backslash, control characters);
+ * `coalesce(…, 'null')` for the nullable ones; positions as `encodePosition` (16 hex digits each).
+ */
+const EVENT_JSON = sql<string>`'{"eventId":' || to_json(e.event_id::text)::text
+  || ',"streamId":' || to_json(e.stream_id)::text
+  || ',"revision":"' || e.stream_revision::text
+  || '","position":"' || lpad(to_hex(e.transaction_id::text::bigint), 16, '0') || '-' || lpad(to_hex(e.global_position), 16, '0')
+  || '","type":' || to_json(e.type)::text
+  || ',"data":' || e.data::text
+  || ',"actorId":' || to_json(e.actor_id)::text
+  || ',"commandId":' || coalesce(to_json(e.command_id)::text, 'null')
+  || ',"correlationId":' || coalesce(to_json(e.correlation_id)::text, 'null')
+  || ',"causationId":' || coalesce(to_json(e.causation_id)::text, 'null')
+  || ',"occurredAt":"' || to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+  || '","recordedAt":"' || to_char(e.recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+  || '","hash":' || coalesce(to_json(e.hash)::text, 'null')
+  || ',"previousHash":' || coalesce(to_json(e.previous_hash)::text, 'null')
+  || ',"provenance":' || coalesce(e.provenance::text, 'null') || '}'`;
 
 /** The events table under the alias `e` every query here gives it. */
 type EventsAsE = EventStoreTables & { e: EventStoreTables['event_store.events'] };
@@ -346,14 +370,46 @@ export class SqlEventStore implements EventStore {
     }
   }
 
-  private async readAllRows(options: ReadAllOptions): Promise<ReadAllBatch> {
+  /**
+   * `readAll` with the events serialised by PostgreSQL as the feed's JSON (`ReadAllJsonPage`): one
+   * text column per row instead of sixteen values parsed, converted and serialised again. Each
+   * member is rendered as `toEventView` + `JSON.stringify` render it — strings through `to_json`
+   * (the same escapes), `data` and `provenance` as jsonb's text (the same members in the same order;
+   * only the blanks between them differ), positions as `encodePosition`, instants as `toISOString`
+   * (milliseconds, `Z`), which `to_char` matches for years 1000–9999: a row outside them makes the
+   * page undefined and the caller reads it with `readAll`.
+   */
+  async readAllJson(options: ReadAllOptions): Promise<ReadAllJsonPage | undefined> {
+    try {
+      const after = options.after ?? START;
+      const rows = await this.readAllQuery(this.db.selectFrom('event_store.events as e'), options)
+        .select([
+          sql<string | null>`case when ${ISO_INSTANTS} then ${EVENT_JSON} end`.as('json'),
+          sql<string>`e.transaction_id::text`.as('transaction_id'),
+          sql<string>`e.global_position::text`.as('global_position'),
+        ])
+        .execute();
+      if (rows.some((row) => row.json === null)) return undefined;
+      const last = rows.at(-1);
+      return {
+        eventsJson: rows.map((row) => row.json).join(','),
+        count: rows.length,
+        cursor: last ? { major: BigInt(last.transaction_id), minor: BigInt(last.global_position) } : after,
+      };
+    } catch (error) {
+      throw mapSqlFault(error, 'readAll');
+    }
+  }
+
+  /** The global-order read's condition, order and limit on `query` (the events as `e`). */
+  private readAllQuery<O>(query: SelectQueryBuilder<EventsAsE, 'e', O>, options: ReadAllOptions) {
     const after = options.after ?? START;
     const limit = Math.min(Math.max(1, Math.trunc(options.limit)), this.maxReadAllLimit);
     const types = options.filter?.eventTypes;
     const categories = options.filter?.streamCategories;
     // Rows of transactions that began before the oldest still-running one are final: nothing can
     // commit below that horizon any more, so the cursor can safely pass them.
-    const rows = await selectEvents(this.db)
+    return query
       .where((eb) =>
         eb.and([
           isAfter(eb, after),
@@ -372,10 +428,13 @@ export class SqlEventStore implements EventStore {
       )
       .orderBy('e.transaction_id')
       .orderBy('e.global_position')
-      .limit(limit)
-      .execute();
+      .limit(limit);
+  }
+
+  private async readAllRows(options: ReadAllOptions): Promise<ReadAllBatch> {
+    const rows = await this.readAllQuery(selectEvents(this.db), options).execute();
     const events = rows.map(toRecordedEvent);
-    return { events, cursor: events.at(-1)?.position ?? after };
+    return { events, cursor: events.at(-1)?.position ?? options.after ?? START };
   }
 
   async close(): Promise<void> {

@@ -12,10 +12,10 @@ interface Waiter {
  * Read-your-writes for many readers at once: every read waiting for a position shares one watch of
  * the checkpoint instead of polling it on its own (a hundred waiting reads were a hundred queries
  * every 25 ms, on the same pool as the commands and the projection). While anyone waits, one query
- * reads the checkpoint per tick; `poke` — called by an in-process runner when it commits a batch —
- * reads it at once, so a waiter is answered as soon as the batch that reaches it is visible. Only
- * positions read from the database are trusted, never the poke's own (after a rebuild's swap the
- * live checkpoint is the swapped-in one), and nothing is read while nobody waits.
+ * reads the checkpoint per tick; an in-process runner calls `reached` with the position of every
+ * batch it commits, which answers the waiters it reaches at once (`poke` reads the checkpoint now
+ * instead). Besides that position — which its batch's compare-and-set wrote, see `reached` — only
+ * positions read from the database are trusted, and nothing is read while nobody waits.
  */
 export class CheckpointWatch {
   private readonly waiters = new Set<Waiter>();
@@ -61,6 +61,21 @@ export class CheckpointWatch {
   /** A batch committed: read the checkpoint now if anyone waits. */
   readonly poke = (): void => {
     if (this.waiters.size > 0) this.schedule(0);
+  };
+
+  /**
+   * A batch of the in-process runner committed, moving the live checkpoint to `position`: the
+   * waiters it reaches are answered at once, without reading the checkpoint again (one query and one
+   * turn of a busy event loop less per batch between a commit and the reads waiting for it). That
+   * position is as good as one read from the database: the batch's compare-and-set found the live
+   * checkpoint at its start and moved it there in the committed transaction, under the swap lock; and
+   * the live checkpoint never moves back — a rebuild's swap first brings the rebuilt and the live
+   * tables to the same position (rebuild.ts). Waiters beyond it wait for the next batch (or the
+   * tick, which keeps reading the checkpoint while anyone waits).
+   */
+  readonly reached = (position: GlobalPosition): void => {
+    for (const waiter of this.waiters)
+      if (comparePositions(position, waiter.target) >= 0) this.settle(waiter, position);
   };
 
   private schedule(delayMs: number): void {

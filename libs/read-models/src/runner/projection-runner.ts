@@ -24,6 +24,12 @@ export interface ProjectionRunnerOptions {
   readonly database: Database;
   readonly store: EventStore;
   readonly schema?: string;
+  /**
+   * Most events per batch transaction (default 2,000). A batch takes whatever is readable up to this:
+   * caught up it is a few events, behind it is this many. Its cost is mostly fixed (about ten round
+   * trips, each waiting for a turn of the event loop and of the database), so a runner that falls
+   * behind catches up by taking more per batch: at 500 it could not keep up with ~1,000 commands/s.
+   */
   readonly batchSize?: number;
   /** Fallback poll when no notification arrives (events held back by the xmin horizon, lost NOTIFY). */
   readonly pollIntervalMs?: number;
@@ -73,6 +79,9 @@ export interface RunnerStatus {
   readonly subscription?: SubscriptionStatus;
 }
 
+/** Events per batch transaction unless told otherwise (see `batchSize`). */
+export const DEFAULT_BATCH_SIZE = 2000;
+
 /** Advisory-lock key: one active runner per projection across every process on the database. */
 const LOCK_KEY = sql`hashtext(${`dealstream.projection.${PROJECTION_NAME}`})`;
 
@@ -114,7 +123,7 @@ export class ProjectionRunner {
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.schema = options.schema ?? LIVE_SCHEMA;
-    this.batchSize = options.batchSize ?? 500;
+    this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.standbyRetryMs = options.standbyRetryMs ?? 1000;
   }
