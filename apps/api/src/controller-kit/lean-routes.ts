@@ -113,7 +113,7 @@ const ROUTE_LEVEL_METADATA = [
 const METHOD_ONLY_METADATA = [HEADERS_METADATA, REDIRECT_METADATA, RENDER_METADATA, SSE_METADATA] as const;
 
 /** The lean handler of one controller method, or undefined when it uses something only Nest serves. */
-export function leanHandlerOf(
+function leanHandlerOf(
   type: Type,
   instance: object,
   name: string,
