@@ -21,6 +21,8 @@ import { apiValidationPipe } from './api-validation.pipe.js';
 import type { HttpReply, HttpRequest } from './http-exchange.js';
 import { serveLeanRoutes } from './lean-routes.js';
 import { UuidParamPipe } from './uuid-param.pipe.js';
+import { DealsController } from '../deals/deals.controller.js';
+import { PipelinesController } from '../pipelines/pipelines.controller.js';
 
 class PokeDto {
   @IsInt()
@@ -190,5 +192,42 @@ describe('serveLeanRoutes (command routes without Nest per-request layers)', () 
     expect(refused.status).toBe(401);
     expect(refused.body).toMatchObject({ code: 'unauthorized', detail: 'no token' });
     expect(runs).toHaveLength(2); // the refused request never reached the Idempotency-Key step
+  });
+});
+
+describe("the API's command routes", () => {
+  it('are all served lean (a decorator only Nest serves would silently put one back on the slow path)', async () => {
+    const fastify = Fastify();
+    const lean = serveLeanRoutes(
+      fastify,
+      [DealsController, PipelinesController].map((type) => ({ type, instance: {} })),
+      {
+        guard: { canActivate: () => true },
+        idempotency: {} as IdempotentWrites,
+        validation: apiValidationPipe(),
+        problems: new ProblemDetailsFilter(),
+        requireNonEmptyParams: (_url, handler) => handler,
+      },
+    );
+    await fastify.close();
+    expect([...lean].sort()).toEqual([
+      'DELETE /pipelines/:id/stages/:stageId',
+      'PATCH /deals/:id',
+      'PATCH /pipelines/:id/stages/:stageId',
+      'POST /deals',
+      'POST /deals/:id/activities',
+      'POST /deals/:id/cross-sell',
+      'POST /deals/:id/disqualify',
+      'POST /deals/:id/lose',
+      'POST /deals/:id/qualify',
+      'POST /deals/:id/reopen',
+      'POST /deals/:id/stage',
+      'POST /deals/:id/upsell',
+      'POST /deals/:id/win',
+      'POST /pipelines',
+      'POST /pipelines/:id/archive',
+      'POST /pipelines/:id/stages',
+      'POST /pipelines/:id/stages/reorder',
+    ]);
   });
 });
