@@ -29,6 +29,7 @@ import {
   IDEMPOTENCY_KEY_STORE,
   IDEMPOTENCY_OPTIONS,
   IdempotencyInterceptor,
+  IdempotentWrites,
 } from './idempotency/idempotency.interceptor.js';
 import { ImportJobs } from './imports/import-jobs.js';
 import { ImportsController } from './imports/imports.controller.js';
@@ -119,7 +120,9 @@ export class AppModule {
         { provide: AUTH_OPTIONS, useValue: options.auth },
         { provide: READ_WAIT_MS, useValue: options.readWaitMs },
         { provide: READINESS_OPTIONS, useValue: options.readiness },
-        { provide: APP_GUARD, useClass: AuthGuard },
+        // One instance (one verified-token cache) for Nest's routes and the lean command routes.
+        AuthGuard,
+        { provide: APP_GUARD, useExisting: AuthGuard },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },
         { provide: IDEMPOTENCY_KEY_STORE, useValue: new IdempotencyKeyStore(options.database.db) },
         // An identical request waits for the first as long as a write may take under contention.
@@ -127,6 +130,7 @@ export class AppModule {
           provide: IDEMPOTENCY_OPTIONS,
           useValue: { ...options.idempotency, waitMs: options.writeContentionDeadlineMs },
         },
+        IdempotentWrites,
         { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
         IdempotencyKeyPurger,
         ImportJobs,

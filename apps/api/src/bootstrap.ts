@@ -1,15 +1,20 @@
 import 'reflect-metadata';
-import { ValidationPipe, type ValidationError } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import { Logger, PinoLogger } from 'nestjs-pino';
 import { openDatabase, waitForDatabase } from '@dealstream/database';
 import { openEventStore, type EventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
 import { migrateWebhookSchema } from '@dealstream/webhooks';
 import { AppModule } from './app.module.js';
+import { AuthGuard } from './auth/auth.guard.js';
+import { apiValidationPipe } from './controller-kit/api-validation.pipe.js';
+import { serveLeanRoutes } from './controller-kit/lean-routes.js';
+import { DealsController } from './deals/deals.controller.js';
+import { IdempotentWrites } from './idempotency/idempotency.interceptor.js';
+import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { serveConsole } from './console/serve-console.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
 import type { AppConfig } from './config/app-config.js';
@@ -123,16 +128,20 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   acceptBodies(fastify);
   // The console's files answer GET/HEAD on their own paths; everything else is the API's.
   const consoleServed = serveConsole(app, config.consoleDir);
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      forbidUnknownValues: true,
-      transform: true,
-      transformOptions: { enableImplicitConversion: false },
-      exceptionFactory: (errors) =>
-        new ApiProblem(400, 'validation-failed', 'The request is invalid; see errors', { errors: flatten(errors) }),
-    }),
+  const validation = apiValidationPipe();
+  app.useGlobalPipes(validation);
+  // The command routes skip Nest's per-request layers (controller-kit/lean-routes.ts).
+  serveLeanRoutes(
+    fastify,
+    [DealsController, PipelinesController].map((type) => ({ type, instance: app.get<object>(type) })),
+    {
+      guard: app.get(AuthGuard),
+      idempotency: app.get(IdempotentWrites),
+      validation,
+      problems: new ProblemDetailsFilter(),
+      requireNonEmptyParams: (url, handler) =>
+        (adapter as unknown as NestParamCheck).requireNonEmptyParams(url, handler),
+    },
   );
   app.enableShutdownHooks();
   setUpOpenApi(app);
@@ -205,10 +214,7 @@ function bodyTypeFault(request: FastifyRequest): ApiProblem | undefined {
   return charsetFault(request.headers['content-type']);
 }
 
-function flatten(errors: ValidationError[], parent = ''): { field: string; messages: string[] }[] {
-  return errors.flatMap((error) => {
-    const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
-    return [...own, ...flatten(error.children ?? [], field)];
-  });
+/** FastifyAdapter's (untyped) wrapper answering 404 for an empty path parameter. */
+interface NestParamCheck {
+  requireNonEmptyParams(url: string, handler: RouteHandlerMethod): RouteHandlerMethod;
 }

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import type { HttpReply, HttpRequest } from '../controller-kit/http-exchange.js';
-import { from, mergeMap, catchError, throwError, type Observable } from 'rxjs';
+import { from, lastValueFrom, type Observable } from 'rxjs';
 import { isDomainError } from '@dealstream/decider';
 import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from '@dealstream/command-handling';
 import { isEventStoreError } from '@dealstream/event-store';
@@ -49,9 +49,12 @@ const REPLAYED_HEADERS = ['ETag', 'Location'];
  * canonical body hash. The same request again → the first answer (status, body, ETag, Location,
  * `Idempotent-Replayed: true`); a different one → 422 `idempotency-key-reused`, nothing written.
  * Details and the failure cases: README "Idempotency-Key".
+ *
+ * Plain async code, so that both the command routes' lean handlers (controller-kit/lean-routes.ts)
+ * and the Nest interceptor below (every other write route) run the same steps.
  */
 @Injectable()
-export class IdempotencyInterceptor implements NestInterceptor {
+export class IdempotentWrites {
   private readonly logger = new Logger('Idempotency');
 
   constructor(
@@ -59,46 +62,44 @@ export class IdempotencyInterceptor implements NestInterceptor {
     @Inject(IDEMPOTENCY_OPTIONS) private readonly options: IdempotencyOptions,
   ) {}
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const request = context.switchToHttp().getRequest<HttpRequest>();
-    if (!WRITE_METHODS.has(request.method.toUpperCase())) return next.handle();
-    if (Reflect.getMetadata(NOT_KEYED, context.getHandler()) === true) return next.handle();
+  /**
+   * Runs `handle` (validation and the route's handler) under the request's Idempotency-Key, if it
+   * carries one: `status` is the route's success status, recorded with the answer. Without a key,
+   * or on a route that is not keyed, it is just `handle()`.
+   */
+  async run(
+    request: HttpRequest,
+    response: HttpReply,
+    status: number,
+    handle: () => Promise<unknown>,
+  ): Promise<unknown> {
+    if (!WRITE_METHODS.has(request.method.toUpperCase())) return handle();
     const keyed = idempotencyOf(request);
-    if (!keyed) return next.handle();
-    const response = context.switchToHttp().getResponse<HttpReply>();
+    if (!keyed) return handle();
     const fp = keyed.fingerprint;
-    const status =
-      (Reflect.getMetadata(HTTP_CODE_METADATA, context.getHandler()) as number | undefined) ??
-      (request.method.toUpperCase() === 'POST' ? 201 : 200);
-    return from(this.claim(fp)).pipe(
-      mergeMap((claim): Observable<unknown> => {
-        if (claim.kind === 'completed') return from([replay(response, claim.response)]);
-        const { leaseToken } = claim;
-        return next.handle().pipe(
-          mergeMap(async (body: unknown) => {
-            const headers = Object.fromEntries(
-              REPLAYED_HEADERS.flatMap((name) =>
-                response.getHeader(name) !== undefined ? [[name, String(response.getHeader(name))]] : [],
-              ),
-            );
-            // Recorded before the answer leaves: a retry that follows it always finds it.
-            const recorded = await this.store
-              .complete(fp, leaseToken, { status, headers, body })
-              .catch((error: unknown) => {
-                this.logger.warn(`could not record the answer of Idempotency-Key ${fp.key}: ${String(error)}`);
-                return false;
-              });
-            // Not recorded: the lease expires and a retry re-executes; derived event ids make it a replay.
-            if (!recorded)
-              this.logger.warn(`Idempotency-Key ${fp.key} of ${fp.actorId} lost its lease before completing`);
-            return body;
-          }),
-          catchError((error: unknown) =>
-            from(this.settle(fp, leaseToken, nothingWritten(error))).pipe(mergeMap(() => throwError(() => error))),
-          ),
-        );
-      }),
+    const claim = await this.claim(fp);
+    if (claim.kind === 'completed') return replay(response, claim.response);
+    const { leaseToken } = claim;
+    let body: unknown;
+    try {
+      body = await handle();
+    } catch (error) {
+      await this.settle(fp, leaseToken, nothingWritten(error));
+      throw error;
+    }
+    const headers = Object.fromEntries(
+      REPLAYED_HEADERS.flatMap((name) =>
+        response.getHeader(name) !== undefined ? [[name, String(response.getHeader(name))]] : [],
+      ),
     );
+    // Recorded before the answer leaves: a retry that follows it always finds it.
+    const recorded = await this.store.complete(fp, leaseToken, { status, headers, body }).catch((error: unknown) => {
+      this.logger.warn(`could not record the answer of Idempotency-Key ${fp.key}: ${String(error)}`);
+      return false;
+    });
+    // Not recorded: the lease expires and a retry re-executes; derived event ids make it a replay.
+    if (!recorded) this.logger.warn(`Idempotency-Key ${fp.key} of ${fp.actorId} lost its lease before completing`);
+    return body;
   }
 
   /**
@@ -156,6 +157,38 @@ export class IdempotencyInterceptor implements NestInterceptor {
       await new Promise((resolve) => setTimeout(resolve, pause * (0.5 + Math.random() / 2)));
     }
   }
+}
+
+/** The write routes Nest serves (all but the command routes): IdempotentWrites around Nest's handler. */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(private readonly writes: IdempotentWrites) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const request = context.switchToHttp().getRequest<HttpRequest>();
+    if (!WRITE_METHODS.has(request.method.toUpperCase())) return next.handle();
+    if (isNotKeyed(context.getHandler())) return next.handle();
+    if (!idempotencyOf(request)) return next.handle();
+    const response = context.switchToHttp().getResponse<HttpReply>();
+    return from(
+      this.writes.run(request, response, successStatusOf(request.method, context.getHandler()), () =>
+        lastValueFrom(next.handle()),
+      ),
+    );
+  }
+}
+
+/** Whether the route handler is marked @NotKeyed. */
+export function isNotKeyed(handler: object): boolean {
+  return Reflect.getMetadata(NOT_KEYED, handler) === true;
+}
+
+/** The status a route answers on success: its @HttpCode, else 201 for POST and 200 for the others (Nest's rule). */
+export function successStatusOf(method: string, handler: object): number {
+  return (
+    (Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined) ??
+    (method.toUpperCase() === 'POST' ? 201 : 200)
+  );
 }
 
 function replay(response: HttpReply, stored: StoredResponse): unknown {
