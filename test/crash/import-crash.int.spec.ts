@@ -140,7 +140,9 @@ function writeSalesforceExport(dir: string): { args: string[]; total: number } {
 
 function runCli(url: string, args: string[]) {
   const child = spawn(process.execPath, [CLI, 'import', ...args, '--json'], {
-    env: { ...process.env, DATABASE_URL: url },
+    // Small batches: on the SQL store a batch is one transaction (about 5,000 events by default, most of
+    // this file), so the kill has many commits to land between.
+    env: { ...process.env, DATABASE_URL: url, IMPORT_BATCH_EVENTS: '250' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

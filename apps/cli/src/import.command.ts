@@ -74,6 +74,11 @@ export async function importCommand(args: string[]): Promise<void> {
     if (value !== undefined && !/^[^\p{Cc}\p{Cs}\u2028\u2029\u202a-\u202e\u2066-\u2069]{1,200}$/u.test(value))
       return unusable(`${option} must be 1 to 200 printable characters on one line`);
   }
+  // Events per written batch (DEFAULT_IMPORT_BATCH_EVENTS unless set): on the SQL store a batch is one transaction.
+  const batchSetting = process.env.IMPORT_BATCH_EVENTS;
+  const batchEvents = batchSetting === undefined || batchSetting === '' ? undefined : Number(batchSetting);
+  if (batchEvents !== undefined && !(Number.isSafeInteger(batchEvents) && batchEvents >= 1))
+    return unusable(`IMPORT_BATCH_EVENTS must be an integer ≥ 1, got '${batchSetting}'`);
   let total: number;
   try {
     // A vendor export's records are not its lines: the adapter counts them (and finds an unusable file before the store opens).
@@ -99,6 +104,7 @@ export async function importCommand(args: string[]): Promise<void> {
     actorId,
     dryRun,
     ...(values['import-id'] !== undefined ? { importId: values['import-id'] } : {}),
+    ...(batchEvents !== undefined ? { batchEvents } : {}),
     onProgress: ({ records, deals, events }) =>
       bar.update(Math.min(records, total), {
         deals,

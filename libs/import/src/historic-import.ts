@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { isDomainError } from '@dealstream/decider';
-import { domainEventOf, type EventStore, type RecordedEvent } from '@dealstream/event-store';
+import { domainEventOf, type EventStore, type RecordedEvent, type StreamAppend } from '@dealstream/event-store';
 import {
   dealDecider,
   dealStreamName,
@@ -33,6 +33,8 @@ import { ReportBuilder, type ImportProgress, type ImportReport } from './import-
 import {
   ImportRefusalError,
   appendPlanned,
+  concurrentWriteRefusal,
+  plannedAppend,
   plannedSuffix,
   writePlannedStream,
   type PlannedEvent,
@@ -58,6 +60,9 @@ export interface HistoricImportOptions {
 
 /** See HistoricImportOptions.batchEvents: large enough to amortise round trips, small enough to stay flat in memory. */
 export const DEFAULT_IMPORT_BATCH_EVENTS = 5_000;
+
+/** Batches written at once while the next is decided: two keep Node and PostgreSQL both busy, and bound memory. */
+const MAX_BATCHES_WRITING = 2;
 
 /** A line refused on its own, waiting to be reported after the deals before it. */
 interface PendingLine {
@@ -172,8 +177,11 @@ class ImportRun {
   private readonly pendingIds = new Set<string>();
   private pendingEvents = 0;
   private readonly stageIdCache = new Map<string, string>();
-  /** The batch being written while the next one is decided (never rejects: it answers its failure). */
-  private writing: { readonly done: Promise<unknown>; readonly ids: ReadonlySet<string> } | undefined;
+  /**
+   * The batches being written (at most MAX_BATCHES_WRITING, oldest first) while the next one is
+   * decided; each `done` never rejects: it answers its failure.
+   */
+  private writing: { readonly done: Promise<{ error: unknown } | undefined>; readonly ids: ReadonlySet<string> }[] = [];
 
   constructor(private readonly options: HistoricImportOptions) {
     this.importId = options.importId ?? randomUUID();
@@ -189,7 +197,7 @@ class ImportRun {
         await this.take(line);
       }
     } catch (error) {
-      await this.writing?.done; // the batch being written ends whole before the run stops
+      await Promise.all(this.writing.map((write) => write.done)); // batches being written end whole before the run stops
       throw error;
     }
     await this.finishBlock();
@@ -279,7 +287,7 @@ class ImportRun {
 
   /** A line refused on its own: reported after the deals read before it (queued while any wait to be written). */
   private refuseLine(sourceId: string | undefined, ref: LineRef, code: string, reason: string): void {
-    if (this.pending.length === 0 && !this.writing) this.report.refuse('line', sourceId, ref, code, reason);
+    if (this.pending.length === 0 && this.writing.length === 0) this.report.refuse('line', sourceId, ref, code, reason);
     else this.pending.push({ line: { ...(sourceId !== undefined ? { sourceId } : {}), ref, code, reason } });
   }
 
@@ -299,7 +307,7 @@ class ImportRun {
     if (waitsFor(this.pendingIds)) {
       await this.flush();
       await this.settle();
-    } else if (this.writing && waitsFor(this.writing.ids)) await this.settle();
+    } else if (this.writing.some((write) => waitsFor(write.ids))) await this.settle();
     let pending: PendingDeal;
     try {
       pending = await this.decideDeal(block);
@@ -314,38 +322,49 @@ class ImportRun {
   }
 
   /**
-   * Starts writing the pending deals, once the batch before is written: deciding the next batch goes
-   * on meanwhile (Node decides while PostgreSQL appends). `settle` waits for the write.
+   * Starts writing the pending deals, once fewer than MAX_BATCHES_WRITING batches are being written:
+   * deciding the next batch goes on meanwhile (Node decides while PostgreSQL appends, and one batch's
+   * transaction can run while the next one's streams are read). Batches are reported in input order
+   * (each waits for the one before). `settle` waits for them.
    */
   private async flush(): Promise<void> {
-    await this.settle();
+    while (this.writing.length >= MAX_BATCHES_WRITING) await this.settleOldest();
     const batch = this.pending;
     if (batch.length === 0) return;
     this.pending = [];
     const ids = new Set(this.pendingIds);
     this.pendingIds.clear();
     this.pendingEvents = 0;
-    this.writing = {
-      done: this.writeBatch(batch).then(
-        () => undefined,
-        (error: unknown) => ({ error }),
-      ),
-      ids,
-    };
+    const before = this.writing.at(-1)?.done;
+    const written = this.writeBatch(batch).then(
+      () => undefined,
+      (error: unknown) => ({ error }),
+    );
+    const done = (async () => {
+      const failed = await written;
+      await before; // never rejects; a failure there stops the run before this batch is reported
+      if (!failed) this.reportBatch(batch);
+      return failed;
+    })();
+    this.writing.push({ done, ids });
   }
 
-  /** Waits for the batch being written; its failure (a database fault) fails the run. */
+  /** Waits for every batch being written; a failure (a database fault) fails the run. */
   private async settle(): Promise<void> {
-    const writing = this.writing;
-    this.writing = undefined;
-    const failed = (await writing?.done) as { error: unknown } | undefined;
+    while (this.writing.length > 0) await this.settleOldest();
+  }
+
+  private async settleOldest(): Promise<void> {
+    const oldest = this.writing.shift();
+    const failed = await oldest?.done;
     if (failed) throw failed.error;
   }
 
   /**
    * Writes a batch: one read of all its streams, what each lacks decided against it, then every deal's
-   * append at once (each deal one append: whole or not at all; the store groups them into multi-stream
-   * calls). Then the report and the run's memory of each, in input order.
+   * append at once (each deal one append: whole or not at all) — one `appendMany` transaction when the
+   * store has it, else concurrent appends the store groups into multi-stream calls. The report follows
+   * (`reportBatch`, once the batch before is reported).
    */
   private async writeBatch(batch: readonly (PendingDeal | PendingLine)[]): Promise<void> {
     const decided = batch.filter(
@@ -357,20 +376,51 @@ class ImportRun {
     );
     const context = this.writeContext();
     const failures: unknown[] = [];
-    await Promise.all(
-      decided.map(async (entry) => {
+    const { store } = this.options;
+    if (store.appendMany && !context.dryRun) {
+      const writes: { entry: PendingDeal; suffix: readonly PlannedEvent[]; append: StreamAppend }[] = [];
+      for (const entry of decided) {
         const streamEvents = stored.get(entry.streamId!) ?? [];
         try {
           const suffix = plannedSuffix(entry.streamId!, entry.plan!, streamEvents);
-          await appendPlanned(context, entry.streamId!, suffix, streamEvents);
-          entry.appended = suffix.map((event) => event.type);
+          const append = plannedAppend(context, entry.streamId!, suffix, streamEvents);
+          if (append) writes.push({ entry, suffix, append });
+          else entry.appended = [];
         } catch (error) {
           if (error instanceof ImportRefusalError) entry.refusal = error;
           else failures.push(error);
         }
-      }),
-    );
+      }
+      const outcomes = writes.length > 0 ? await store.appendMany(writes.map((write) => write.append)) : [];
+      outcomes.forEach((outcome, index) => {
+        const { entry, suffix } = writes[index];
+        if (outcome.ok) entry.appended = suffix.map((event) => event.type);
+        else {
+          const refusal = concurrentWriteRefusal(outcome.error, entry.streamId!, suffix);
+          if (refusal) entry.refusal = refusal;
+          else failures.push(outcome.error);
+        }
+      });
+    } else {
+      await Promise.all(
+        decided.map(async (entry) => {
+          const streamEvents = stored.get(entry.streamId!) ?? [];
+          try {
+            const suffix = plannedSuffix(entry.streamId!, entry.plan!, streamEvents);
+            await appendPlanned(context, entry.streamId!, suffix, streamEvents);
+            entry.appended = suffix.map((event) => event.type);
+          } catch (error) {
+            if (error instanceof ImportRefusalError) entry.refusal = error;
+            else failures.push(error);
+          }
+        }),
+      );
+    }
     if (failures.length > 0) throw failures[0];
+  }
+
+  /** The report and the run's memory of a written batch's deals and lines, in input order. */
+  private reportBatch(batch: readonly (PendingDeal | PendingLine)[]): void {
     for (const entry of batch) {
       if ('line' in entry) {
         const { sourceId, ref, code, reason } = entry.line;

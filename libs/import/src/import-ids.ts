@@ -1,18 +1,27 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 
 /** Namespace of every id an import derives (RFC 9562 v5). Never change it: re-imports would duplicate. */
 const IMPORT_NAMESPACE = '8f3c2b7e-51a4-4d0e-9b6a-3c1d2e4f5a60';
 const NAMESPACE_BYTES = Buffer.from(IMPORT_NAMESPACE.replaceAll('-', ''), 'hex');
+/** The namespace followed by the name, written in place (names longer than it fits get a buffer of their own). */
+const scratch = Buffer.alloc(4096);
+NAMESPACE_BYTES.copy(scratch);
 
 const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
 
 /**
  * UUID v5 (RFC 9562 §5.5: SHA-1 of namespace and name, version and variant bits set) — what `uuid`'s
  * `v5(name, IMPORT_NAMESPACE)` answers (a unit test holds them equal), without re-parsing the
- * namespace and re-encoding the name by hand on every call: an import derives two ids per event.
+ * namespace and re-encoding the name by hand on every call: an import derives two ids per event, so
+ * the name is written after the namespace bytes in one reused buffer and hashed in one call (no Hash
+ * object per id).
  */
 function uuidV5(name: string): string {
-  const hash = createHash('sha1').update(NAMESPACE_BYTES).update(name, 'utf8').digest();
+  let input: Buffer;
+  // At most 3 UTF-8 bytes per UTF-16 code unit: a name this short always fits.
+  if (name.length <= (scratch.length - 16) / 3) input = scratch.subarray(0, 16 + scratch.write(name, 16, 'utf8'));
+  else input = Buffer.concat([NAMESPACE_BYTES, Buffer.from(name, 'utf8')]);
+  const hash = oneShotHash('sha1', input, 'buffer') as unknown as Buffer;
   hash[6] = (hash[6] & 0x0f) | 0x50;
   hash[8] = (hash[8] & 0x3f) | 0x80;
   let id = '';

@@ -1,5 +1,11 @@
 import canonicalize from 'canonicalize';
-import { isEventStoreError, type EventStore, type NewEvent, type RecordedEvent } from '@dealstream/event-store';
+import {
+  isEventStoreError,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+  type StreamAppend,
+} from '@dealstream/event-store';
 import type { LineRef } from './canonical/canonical-records.js';
 
 /** An event an import decided, before it is stored: its derived id, business time and source line. */
@@ -110,7 +116,27 @@ export async function appendPlanned(
   suffix: readonly PlannedEvent[],
   stored: readonly RecordedEvent[],
 ): Promise<void> {
-  if (suffix.length === 0 || context.dryRun) return;
+  const append = plannedAppend(context, streamId, suffix, stored);
+  if (!append) return;
+  try {
+    await context.store.appendToStream(streamId, append.events, { expectedRevision: append.expectedRevision });
+  } catch (error) {
+    throw concurrentWriteRefusal(error, streamId, suffix) ?? error;
+  }
+}
+
+/**
+ * The one append that brings a stream from `stored` to `stored` + `suffix` (undefined when there is
+ * nothing to write, or in a dry run): the import's events with their metadata and provenance, at the
+ * revision `stored` ends at.
+ */
+export function plannedAppend(
+  context: StreamWriteContext,
+  streamId: string,
+  suffix: readonly PlannedEvent[],
+  stored: readonly RecordedEvent[],
+): StreamAppend | undefined {
+  if (suffix.length === 0 || context.dryRun) return undefined;
   const events: NewEvent[] = suffix.map((event) => ({
     eventId: event.eventId,
     type: event.type,
@@ -129,18 +155,20 @@ export async function appendPlanned(
       },
     },
   }));
-  try {
-    await context.store.appendToStream(streamId, events, {
-      expectedRevision: stored.length === 0 ? 'no_stream' : stored.at(-1)!.revision,
-    });
-  } catch (error) {
-    if (isEventStoreError(error, 'wrong-expected-revision') || isEventStoreError(error, 'idempotency-conflict')) {
-      throw new ImportRefusalError(
-        'concurrent-write',
-        suffix[0].ref,
-        `${streamId} changed while it was imported; run the import again`,
-      );
-    }
-    throw error;
-  }
+  return { streamId, events, expectedRevision: stored.length === 0 ? 'no_stream' : stored.at(-1)!.revision };
+}
+
+/** A stream that moved since it was read (another writer): the deal is refused `concurrent-write`; any other error is not a refusal. */
+export function concurrentWriteRefusal(
+  error: unknown,
+  streamId: string,
+  suffix: readonly PlannedEvent[],
+): ImportRefusalError | undefined {
+  if (isEventStoreError(error, 'wrong-expected-revision') || isEventStoreError(error, 'idempotency-conflict'))
+    return new ImportRefusalError(
+      'concurrent-write',
+      suffix[0].ref,
+      `${streamId} changed while it was imported; run the import again`,
+    );
+  return undefined;
 }

@@ -107,13 +107,32 @@ export class ApiMetrics {
         stop();
       }
     };
+    // The bulk path (an import's batch): every append counted by its outcome; the batch is one
+    // transaction, not one append, so it adds no observation to the append duration.
+    const originalMany = store.appendMany?.bind(store);
+    const appendMany: EventStore['appendMany'] = originalMany
+      ? async (appends) => {
+          const outcomes = await originalMany(appends);
+          outcomes.forEach((outcome, index) => {
+            if (outcome.ok) {
+              this.appends.inc({ outcome: outcome.value.alreadyStored ? 'already-stored' : 'appended' });
+              if (!outcome.value.alreadyStored) this.appendedEvents.inc(appends[index].events.length);
+            } else
+              this.appends.inc({
+                outcome: isEventStoreError(outcome.error, 'wrong-expected-revision') ? 'conflict' : 'error',
+              });
+          });
+          return outcomes;
+        }
+      : undefined;
     // A test that injects a fault assigns its own appendToStream on the store (wrapping the one it read
     // before, i.e. this measured one): that assignment wins, and its inner call comes back here.
     return new Proxy(store, {
-      get: (target, property, receiver) =>
-        property === 'appendToStream' && !Object.hasOwn(target, 'appendToStream')
-          ? append
-          : (Reflect.get(target, property, receiver) as unknown),
+      get: (target, property, receiver) => {
+        if (property === 'appendToStream' && !Object.hasOwn(target, 'appendToStream')) return append;
+        if (property === 'appendMany' && appendMany && !Object.hasOwn(target, 'appendMany')) return appendMany;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
     });
   }
 

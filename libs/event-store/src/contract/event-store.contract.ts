@@ -26,7 +26,11 @@ export interface EventStoreContractOptions {
    * Guarantees an adapter's storage cannot give, each with the reason: those tests are reported as
    * skipped with it, never as passed. (EventStoreDB has no index by event id across streams.)
    */
-  readonly limitations?: { readonly eventIdUniqueAcrossStreams?: string };
+  readonly limitations?: {
+    readonly eventIdUniqueAcrossStreams?: string;
+    /** The optional bulk `appendMany`, when the adapter does not offer it (callers append one by one). */
+    readonly appendMany?: string;
+  };
   /** Sizes of the concurrency scenarios; smaller for single-session PGlite. */
   readonly concurrency?: { writers: number; appendsPerWriter: number; maxDelayMs: number; sameRevisionWriters: number };
 }
@@ -214,6 +218,132 @@ export function eventStoreContract(options: EventStoreContractOptions): void {
             code: 'idempotency-conflict',
           });
           expect(await store.readStream(other)).toEqual([]);
+        },
+      );
+    });
+
+    const noAppendMany = options.limitations?.appendMany;
+    const many = (title: string, test: () => Promise<void>) =>
+      (noAppendMany ? it.skip : it)(`appendMany: ${title}${noAppendMany ? ` — skipped: ${noAppendMany}` : ''}`, test);
+    describe('appending many streams at once (optional appendMany)', () => {
+      many('answers each append as appendToStream would, in order, and writes only those that hold', async () => {
+        const fresh = newStreamId('deal');
+        const existing = await seededStream(store, 2);
+        const stale = await seededStream(store, 2);
+        const taken = await seededStream(store, 1);
+        const twice = newStreamId('deal');
+        const retried = newStreamId('deal');
+        const retriedEvents = [newEvent('R1'), newEvent('R2')];
+        const original = await store.appendToStream(retried, retriedEvents, { expectedRevision: 'no_stream' });
+        const overlapped = await seededStream(store, 1);
+        const [overlappedEvent] = await store.readStream(overlapped);
+        const outcomes = await store.appendMany!([
+          { streamId: fresh, events: [newEvent('F1'), newEvent('F2')], expectedRevision: 'no_stream' },
+          { streamId: existing, events: [newEvent('E')], expectedRevision: 1n },
+          { streamId: stale, events: [newEvent('S')], expectedRevision: 0n },
+          { streamId: taken, events: [newEvent('T')], expectedRevision: 'no_stream' },
+          { streamId: twice, events: [newEvent('W1')], expectedRevision: 'no_stream' },
+          { streamId: twice, events: [newEvent('W2'), newEvent('W3')], expectedRevision: 0n },
+          { streamId: twice, events: [newEvent('W4')], expectedRevision: 0n },
+          { streamId: retried, events: retriedEvents, expectedRevision: 'no_stream' },
+          {
+            streamId: overlapped,
+            events: [{ ...newEvent('O'), eventId: overlappedEvent.eventId }, newEvent('O2')],
+            expectedRevision: 'no_stream',
+          },
+          { streamId: newStreamId('deal'), events: [], expectedRevision: 'no_stream' },
+          { streamId: newStreamId('deal'), events: [newEvent('X')], expectedRevision: 'stream_exists' },
+        ]);
+        const value = (index: number) => {
+          const outcome = outcomes[index];
+          if (!outcome.ok) throw new Error(`append ${index} failed: ${String(outcome.error)}`);
+          return outcome.value;
+        };
+        const error = (index: number) => {
+          const outcome = outcomes[index];
+          if (outcome.ok) throw new Error(`append ${index} succeeded`);
+          return outcome.error;
+        };
+        expect(outcomes).toHaveLength(11);
+        expect(value(0)).toMatchObject({ streamId: fresh, nextExpectedRevision: 1n, alreadyStored: false });
+        expect(value(1)).toMatchObject({ streamId: existing, nextExpectedRevision: 2n, alreadyStored: false });
+        expect(error(2)).toBeInstanceOf(WrongExpectedRevisionError);
+        expect(error(2)).toMatchObject({ expected: 0n, actual: 1n });
+        expect(error(3)).toMatchObject({ code: 'wrong-expected-revision', actual: 0n });
+        expect(value(4).nextExpectedRevision).toBe(0n);
+        expect(value(5).nextExpectedRevision).toBe(2n); // saw the append before it in the same batch
+        expect(error(6)).toMatchObject({ code: 'wrong-expected-revision', actual: 2n });
+        expect(value(7)).toEqual({ ...original, alreadyStored: true });
+        expect(error(8)).toBeInstanceOf(IdempotencyConflictError);
+        expect(error(9)).toMatchObject({ code: 'invalid-append' });
+        expect(error(10)).toMatchObject({ code: 'wrong-expected-revision', actual: undefined });
+
+        const types = async (streamId: string) => (await store.readStream(streamId)).map((e) => [e.revision, e.type]);
+        expect(await types(fresh)).toEqual([
+          [0n, 'F1'],
+          [1n, 'F2'],
+        ]);
+        expect(await types(existing)).toEqual([
+          [0n, 'Seeded'],
+          [1n, 'Seeded'],
+          [2n, 'E'],
+        ]);
+        expect(await types(stale)).toHaveLength(2);
+        expect(await types(taken)).toHaveLength(1);
+        expect(await types(twice)).toEqual([
+          [0n, 'W1'],
+          [1n, 'W2'],
+          [2n, 'W3'],
+        ]);
+        expect(await types(retried)).toEqual([
+          [0n, 'R1'],
+          [1n, 'R2'],
+        ]);
+        expect(await types(overlapped)).toEqual([[0n, 'Seeded']]);
+        expect(await store.streamRevision(twice)).toBe(2n);
+        const [last] = await store.readStream(fresh, { direction: 'backwards', maxCount: 1 });
+        expect(value(0).position).toEqual(last.position);
+      });
+
+      many('answers a retried batch with the original results and stores nothing twice', async () => {
+        const appends = [newStreamId('deal'), newStreamId('deal')].map((streamId) => ({
+          streamId,
+          events: [newEvent('A'), newEvent('B')],
+          expectedRevision: 'no_stream' as const,
+        }));
+        const first = await store.appendMany!(appends);
+        const again = await store.appendMany!(appends);
+        const anyRevision = await store.appendMany!(
+          appends.map((append) => ({ ...append, expectedRevision: 'any' as const })),
+        );
+        for (const retry of [again, anyRevision]) {
+          expect(retry).toEqual(
+            first.map((outcome) =>
+              outcome.ok ? { ok: true, value: { ...outcome.value, alreadyStored: true } } : outcome,
+            ),
+          );
+        }
+        for (const { streamId } of appends) expect(await store.readStream(streamId)).toHaveLength(2);
+      });
+
+      many(
+        'lets exactly one of two batches creating the same stream write it; the other is told the revision',
+        async () => {
+          const streamId = newStreamId('deal');
+          const results = await Promise.all(
+            [0, 1].map((writer) =>
+              store.appendMany!([
+                { streamId, events: [newEvent('Raced', { writer })], expectedRevision: 'no_stream' },
+                { streamId: newStreamId('deal'), events: [newEvent('Own', { writer })], expectedRevision: 'no_stream' },
+              ]),
+            ),
+          );
+          const raced = results.map(([outcome]) => outcome);
+          expect(raced.filter((outcome) => outcome.ok)).toHaveLength(1);
+          const lost = raced.find((outcome) => !outcome.ok);
+          expect(lost).toMatchObject({ ok: false, error: { code: 'wrong-expected-revision', actual: 0n } });
+          expect(results.every(([, own]) => own.ok)).toBe(true); // the race stays with its append
+          expect(await store.readStream(streamId)).toHaveLength(1);
         },
       );
     });

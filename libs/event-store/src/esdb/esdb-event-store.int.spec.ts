@@ -14,6 +14,7 @@ eventStoreContract({
     ? undefined
     : 'EVENTSTORE_CONNECTION_STRING not set — no EventStoreDB server on this machine',
   limitations: {
+    appendMany: 'not offered: EventStoreDB appends one stream per call (the import appends deal by deal)',
     eventIdUniqueAcrossStreams:
       'EventStoreDB dedupes event ids per stream only and has no index to find an id in another stream',
   },

@@ -66,6 +66,8 @@ export interface CanonicalEventParts {
   readonly middle: string;
   /** Members sorting after `revision` (`streamId`, `type`), without braces. */
   readonly tail: string;
+  /** `data` in its RFC 8785 form (inside `head` too): the bulk path stores it as the `data` column. */
+  readonly data: string;
 }
 
 /**
@@ -91,7 +93,7 @@ export function canonicalEventParts(content: WriterEventContent): CanonicalEvent
     `"correlationId":${jcsText(content.correlationId ?? null)},"data":${data},` +
     `"eventId":${jcsText(content.eventId)},"occurredAt":"${content.occurredAt.toISOString()}"`;
   const tail = `"streamId":${jcsText(content.streamId)},"type":${jcsText(content.type)}`;
-  return { head, middle: content.provenance ? provenancePiece(content.provenance) : '', tail };
+  return { head, middle: content.provenance ? provenancePiece(content.provenance) : '', tail, data };
 }
 
 /** A string or null member value in its RFC 8785 form; anything else through `canonicalize`. */
@@ -127,14 +129,15 @@ function provenancePiece(provenance: EventProvenance): string {
  * `0003_event_provenance`): equal to `canonicalEventForm` for the same event (unit-tested).
  */
 export function assembleCanonicalForm(
-  parts: CanonicalEventParts,
+  parts: Pick<CanonicalEventParts, 'head' | 'middle' | 'tail'>,
   previousHash: string | null,
-  recordedAt: Date,
+  recordedAt: Date | string,
   revision: bigint,
 ): string {
+  const recorded = typeof recordedAt === 'string' ? recordedAt : recordedAt.toISOString();
   return (
     `{${parts.head},"previousHash":${previousHash === null ? 'null' : `"${previousHash}"`}` +
     (parts.middle === '' ? '' : `,${parts.middle}`) +
-    `,"recordedAt":"${recordedAt.toISOString()}","revision":"${revision.toString()}",${parts.tail}}`
+    `,"recordedAt":"${recorded}","revision":"${revision.toString()}",${parts.tail}}`
   );
 }

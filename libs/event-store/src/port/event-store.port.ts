@@ -1,4 +1,5 @@
 import type {
+  AppendOutcome,
   AppendResult,
   EventShape,
   ExpectedRevision,
@@ -7,6 +8,7 @@ import type {
   ReadAllOptions,
   ReadStreamOptions,
   RecordedEvent,
+  StreamAppend,
   StreamRevision,
 } from './event-store.types.js';
 import type { GlobalPosition } from './global-position.js';
@@ -27,6 +29,15 @@ export interface EventStore {
     events: readonly NewEvent[],
     options: { expectedRevision: ExpectedRevision },
   ): Promise<AppendResult>;
+
+  /**
+   * Optional: many appends in one transaction — a bulk writer's batch (the historic import). Each
+   * append is checked and answered on its own exactly as `appendToStream` would answer it (expected
+   * revision, a retry answered with the original result, an idempotency conflict), in the order
+   * given (a second append to the same stream sees the first); the appends that hold commit
+   * together, each whole. Without it, callers append one by one (concurrently).
+   */
+  appendMany?(appends: readonly StreamAppend[]): Promise<AppendOutcome[]>;
 
   /**
    * Reads a stream in revision order; a stream that does not exist reads as empty. `E` is the

@@ -92,6 +92,17 @@ export interface AppendResult {
   readonly alreadyStored: boolean;
 }
 
+/** One append of a bulk writer's batch (`EventStore.appendMany`): what `appendToStream` takes. */
+export interface StreamAppend {
+  readonly streamId: string;
+  readonly events: readonly NewEvent[];
+  readonly expectedRevision: ExpectedRevision;
+}
+
+/** How one append of `appendMany` ended: its result, or the error `appendToStream` would have thrown. */
+export type AppendOutcome =
+  { readonly ok: true; readonly value: AppendResult } | { readonly ok: false; readonly error: unknown };
+
 export interface ReadStreamOptions {
   readonly direction?: 'forwards' | 'backwards';
   /** Inclusive. Forwards defaults to the first event, backwards to the last. */

@@ -1,0 +1,224 @@
+import { hash as oneShotHash } from 'node:crypto';
+import { sql, type Kysely } from 'kysely';
+import { copyRows, isoInstant } from '@dealstream/database';
+import { assembleCanonicalForm, type CanonicalEventParts } from '../hash-chain/event-hash.js';
+import { IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
+import type { AppendOutcome, ExpectedRevision, NewEvent } from '../port/event-store.types.js';
+import type { EventStoreTables } from './event-store.tables.js';
+
+/** One append of a bulk batch, prepared as the grouped path prepares it (lower-case ids, canonical parts). */
+export interface BulkAppendRequest {
+  readonly streamId: string;
+  readonly expectedRevision: ExpectedRevision;
+  readonly eventIds: readonly string[];
+  readonly parts: readonly CanonicalEventParts[];
+  readonly events: readonly NewEvent[];
+}
+
+const EVENT_COLUMNS = [
+  'event_id',
+  'stream_id',
+  'stream_revision',
+  'type',
+  'data',
+  'actor_id',
+  'command_id',
+  'correlation_id',
+  'causation_id',
+  'occurred_at',
+  'recorded_at',
+  'previous_hash',
+  'hash',
+  'provenance',
+] as const;
+
+/** `"provenance":` — the start of a canonical provenance piece; what follows is the column's JSON. */
+const PROVENANCE_KEY_LENGTH = '"provenance":'.length;
+
+interface Head {
+  exists: boolean;
+  revision: bigint;
+  hash: string | null;
+}
+
+/**
+ * The bulk path (docs/event-store.md, "Bulk appends"): a whole batch of appends in one transaction,
+ * set-wise instead of event by event in PL/pgSQL —
+ * 1. lock the heads of the batch's existing streams in stream-id order (`for update`, waiting), then
+ *    read the database clock once (the record time of every event, truncated to milliseconds);
+ * 2. decide every append in order against the heads as they stand at that point (expected revision,
+ *    revisions, the hash chain: SHA-256 of the canonical form `assembleCanonicalForm` puts together
+ *    from the same pieces `append_batch` concatenates, so the hashes are bit-identical);
+ *    an append whose expected revision does not hold has its ids looked up: all stored consecutively in
+ *    its stream = `replayed` (the original result), some = an idempotency conflict, none = wrong revision;
+ * 3. insert the new heads, move the existing ones, COPY every event in append and revision order, read
+ *    back the last position of each append, notify once; commit.
+ * Throws when the transaction fails as a whole (a unique violation — an id or a stream another
+ * transaction stored since, or an id an append re-sends with a passing expected revision —, a value the
+ * database refuses, a timeout): the caller answers each append on its own path then.
+ */
+export async function bulkAppend(
+  db: Kysely<EventStoreTables>,
+  requests: readonly BulkAppendRequest[],
+  notifyChannel: string,
+): Promise<AppendOutcome[]> {
+  return db.transaction().execute(async (trx) => {
+    const streamIds = [...new Set(requests.map((request) => request.streamId))];
+    const { rows: headRows } = await sql<{ stream_id: string; revision: string; last_hash: string | null }>`
+      select s.stream_id, s.revision::text as revision, s.last_hash from event_store.streams s
+       where s.stream_id = any(${streamIds}::text[]) order by s.stream_id for update`.execute(trx);
+    const {
+      rows: [clock],
+    } = await sql<{ recorded: string; tx: string }>`
+      select to_char(date_trunc('milliseconds', clock_timestamp()) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded,
+             pg_current_xact_id()::text as tx`.execute(trx);
+    const heads = new Map<string, Head>(
+      headRows.map((row) => [row.stream_id, { exists: true, revision: BigInt(row.revision), hash: row.last_hash }]),
+    );
+    /** Streams this batch appends to, and which of them it creates. */
+    const touched = new Set<string>();
+    const created = new Set<string>();
+    const outcomes: (AppendOutcome | undefined)[] = new Array<AppendOutcome | undefined>(requests.length);
+    /** Appends whose expected revision failed, with the head they saw: replays or conflicts, or truly stale. */
+    const refused: { index: number; actual: bigint | undefined }[] = [];
+    const appended: { index: number; revision: bigint }[] = [];
+    const rows: unknown[][] = [];
+    for (const [index, request] of requests.entries()) {
+      let head = heads.get(request.streamId);
+      if (!head) {
+        head = { exists: false, revision: -1n, hash: null };
+        heads.set(request.streamId, head);
+      }
+      if (!expectationHolds(request.expectedRevision, head)) {
+        refused.push({ index, actual: head.exists ? head.revision : undefined });
+        continue;
+      }
+      if (!head.exists) created.add(request.streamId);
+      touched.add(request.streamId);
+      for (const [k, parts] of request.parts.entries()) {
+        const revision = head.revision + 1n;
+        const hash = oneShotHash('sha256', assembleCanonicalForm(parts, head.hash, clock.recorded, revision), 'hex');
+        const { metadata, type } = request.events[k];
+        rows.push([
+          request.eventIds[k],
+          request.streamId,
+          revision.toString(),
+          type,
+          parts.data,
+          metadata.actorId,
+          metadata.commandId ?? null,
+          metadata.correlationId ?? null,
+          metadata.causationId ?? null,
+          isoInstant(metadata.occurredAt),
+          clock.recorded,
+          head.hash,
+          hash,
+          parts.middle === '' ? null : parts.middle.slice(PROVENANCE_KEY_LENGTH),
+        ]);
+        head.revision = revision;
+        head.hash = hash;
+      }
+      head.exists = true;
+      appended.push({ index, revision: head.revision });
+    }
+
+    if (refused.length > 0) await answerRefused(trx, requests, refused, outcomes);
+
+    if (appended.length > 0) {
+      // New heads in stream-id order, as append_batch inserts them (two writers never wait on each other's in opposite orders).
+      const news = [...created].sort(compareText);
+      const changed = [...touched].filter((streamId) => !created.has(streamId)).map((s) => [s, heads.get(s)!] as const);
+      if (news.length > 0)
+        await sql`insert into event_store.streams (stream_id, revision, last_hash)
+          select u.s, u.r, u.h from unnest(${news}::text[], ${news.map((s) => heads.get(s)!.revision.toString())}::bigint[],
+            ${news.map((s) => heads.get(s)!.hash)}::text[]) as u(s, r, h)`.execute(trx);
+      if (changed.length > 0)
+        await sql`update event_store.streams t set revision = u.r, last_hash = u.h, updated_at = now()
+          from unnest(${changed.map(([s]) => s)}::text[], ${changed.map(([, h]) => h.revision.toString())}::bigint[],
+            ${changed.map(([, h]) => h.hash)}::text[]) as u(s, r, h)
+         where t.stream_id = u.s`.execute(trx);
+      await copyRows(trx, 'event_store.events', EVENT_COLUMNS, rows);
+      const { rows: positions } = await sql<{ a: number; pos: string }>`
+        select u.a, e.global_position::text as pos
+          from unnest(${appended.map(({ index }) => index)}::int[], ${appended.map(({ index }) => requests[index].streamId)}::text[],
+                      ${appended.map(({ revision }) => revision.toString())}::bigint[]) as u(a, s, r)
+          join event_store.events e on e.stream_id = u.s and e.stream_revision = u.r`.execute(trx);
+      const positionOf = new Map(positions.map((row) => [Number(row.a), row.pos]));
+      for (const { index, revision } of appended) {
+        outcomes[index] = {
+          ok: true,
+          value: {
+            streamId: requests[index].streamId,
+            nextExpectedRevision: revision,
+            position: { major: BigInt(clock.tx), minor: BigInt(positionOf.get(index)!) },
+            alreadyStored: false,
+          },
+        };
+      }
+      // Wakes LISTENers (projection runners) at commit, once for the batch — as append_batch does per call.
+      await sql`select pg_notify(${notifyChannel}, '')`.execute(trx);
+    }
+    return outcomes.map((outcome) => outcome ?? { ok: false, error: new Error('bulk append answered no outcome') });
+  });
+}
+
+/**
+ * Appends whose expected revision did not hold: as `append_batch` answers them — every id stored
+ * consecutively in the stream is a retry (the original result), any other overlap an idempotency
+ * conflict, no overlap a wrong expected revision with the head the append saw.
+ */
+async function answerRefused(
+  trx: Kysely<EventStoreTables>,
+  requests: readonly BulkAppendRequest[],
+  refused: readonly { index: number; actual: bigint | undefined }[],
+  outcomes: (AppendOutcome | undefined)[],
+): Promise<void> {
+  const ids = refused.flatMap(({ index }) => requests[index].eventIds);
+  const { rows } = await sql<{ event_id: string; stream_id: string; revision: string; tx: string; pos: string }>`
+    select e.event_id::text as event_id, e.stream_id, e.stream_revision::text as revision,
+           e.transaction_id::text as tx, e.global_position::text as pos
+      from event_store.events e where e.event_id = any(${ids}::uuid[])`.execute(trx);
+  const stored = new Map(rows.map((row) => [row.event_id, row]));
+  for (const { index, actual } of refused) {
+    const request = requests[index];
+    const found = request.eventIds.filter((id) => stored.has(id));
+    if (found.length === 0) {
+      outcomes[index] = {
+        ok: false,
+        error: new WrongExpectedRevisionError(request.streamId, request.expectedRevision, actual),
+      };
+      continue;
+    }
+    const first = stored.get(request.eventIds[0]);
+    const complete =
+      first !== undefined &&
+      found.length === request.eventIds.length &&
+      request.eventIds.every((id, j) => {
+        const row = stored.get(id)!;
+        return row.stream_id === request.streamId && BigInt(row.revision) === BigInt(first.revision) + BigInt(j);
+      });
+    if (complete) {
+      const last = stored.get(request.eventIds.at(-1)!)!;
+      outcomes[index] = {
+        ok: true,
+        value: {
+          streamId: request.streamId,
+          nextExpectedRevision: BigInt(last.revision),
+          position: { major: BigInt(last.tx), minor: BigInt(last.pos) },
+          alreadyStored: true,
+        },
+      };
+    } else outcomes[index] = { ok: false, error: new IdempotencyConflictError(request.streamId, found) };
+  }
+}
+
+function expectationHolds(expected: ExpectedRevision, head: Head): boolean {
+  if (expected === 'any') return true;
+  if (expected === 'no_stream') return !head.exists;
+  if (expected === 'stream_exists') return head.exists;
+  return head.exists && head.revision === expected;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,132 @@
+import { sql } from 'kysely';
+import { newEvent, newStreamId } from '../contract/event-store.contract.js';
+import {
+  createPGliteTestDatabase,
+  createPostgresTestDatabase,
+  type TestDatabase,
+} from '../../../../test/support/test-database.js';
+import { hashEvent } from '../hash-chain/event-hash.js';
+import type { NewEvent, RecordedEvent } from '../port/event-store.types.js';
+import { migrateEventStore } from './sql-event-store.migrations.js';
+import { SqlEventStore } from './sql-event-store.js';
+
+const provenance = (record: string) => ({
+  importId: 'import-1',
+  sourceSystem: 'acme-crm',
+  sourceRecordId: record,
+  sourceActor: 'rep "7" \\ ü',
+});
+
+const imported = (type: string, record: string, data: object = {}): NewEvent => {
+  const event = newEvent(type, data, {
+    commandId: `cmd-${record}`,
+    correlationId: 'import-1',
+    causationId: `cmd-${record}`,
+    occurredAt: new Date('2021-06-01T10:00:00.123Z'),
+  });
+  return { ...event, metadata: { ...event.metadata, provenance: provenance(record) } };
+};
+
+function expectChained(events: readonly RecordedEvent[]): void {
+  events.forEach((event, index) => {
+    expect(event.revision).toBe(BigInt(index));
+    expect(event.previousHash).toBe(index === 0 ? null : events[index - 1].hash);
+    expect(event.hash).toBe(
+      hashEvent({ ...event, ...event.metadata, recordedAt: event.recordedAt }, event.previousHash ?? null),
+    );
+  });
+}
+
+describe.each([
+  ['PostgreSQL', () => createPostgresTestDatabase()],
+  ['PGlite', () => createPGliteTestDatabase()],
+])('SqlEventStore.appendMany (the bulk path) on %s', (_name, open) => {
+  let database: TestDatabase;
+  let store: SqlEventStore;
+  beforeAll(async () => {
+    database = await open();
+    await migrateEventStore(database.db);
+    store = new SqlEventStore(database.db);
+  });
+  afterAll(async () => {
+    await store.close();
+    await database.drop();
+  });
+
+  it('chains hashes exactly as append_batch does, across bulk and grouped appends, and moves the head', async () => {
+    const streamId = newStreamId('deal');
+    await store.appendToStream(streamId, [imported('A', 'r1', { n: 1 })], { expectedRevision: 'no_stream' });
+    const [outcome] = await store.appendMany([
+      {
+        streamId,
+        events: [imported('B', 'r2', { text: 'tab\there, "quoted", back\\slash, line\nbreak', n: 2 }), newEvent('C')],
+        expectedRevision: 0n,
+      },
+    ]);
+    expect(outcome).toMatchObject({ ok: true, value: { nextExpectedRevision: 2n } });
+    await store.appendToStream(streamId, [newEvent('D')], { expectedRevision: 2n });
+    const events = await store.readStream(streamId);
+    expect(events.map((e) => e.type)).toEqual(['A', 'B', 'C', 'D']);
+    expectChained(events);
+    expect(events[1].data).toEqual({ text: 'tab\there, "quoted", back\\slash, line\nbreak', n: 2 });
+    expect(events[1].metadata).toEqual(imported('B', 'r2').metadata);
+    expect(events[2].metadata.provenance).toBeUndefined();
+    const { rows } = await sql<{ last_hash: string; revision: string }>`
+      select last_hash, revision::text as revision from event_store.streams where stream_id = ${streamId}`.execute(
+      database.db,
+    );
+    expect(rows).toEqual([{ last_hash: events[3].hash, revision: '3' }]);
+  });
+
+  it('stores the same columns as the grouped path for the same content', async () => {
+    const [grouped, bulk] = [newStreamId('deal'), newStreamId('deal')];
+    const events = [imported('DealCreated', 'x1', { amount: 100, title: 'ü €' }), imported('DealWon', 'x2')];
+    await store.appendToStream(grouped, events, { expectedRevision: 'no_stream' });
+    const [outcome] = await store.appendMany([
+      {
+        streamId: bulk,
+        events: events.map((e) => ({ ...e, eventId: newEvent('x').eventId })),
+        expectedRevision: 'no_stream',
+      },
+    ]);
+    expect(outcome.ok).toBe(true);
+    const columns = async (streamId: string) =>
+      (
+        await sql<Record<string, unknown>>`
+          select stream_category, stream_revision::text as revision, type, data, actor_id, command_id, correlation_id,
+                 causation_id, occurred_at, provenance, previous_hash is null as first
+            from event_store.events where stream_id = ${streamId} order by stream_revision`.execute(database.db)
+      ).rows;
+    expect(await columns(bulk)).toEqual(await columns(grouped));
+  });
+
+  it('writes the batch in one transaction and notifies once', async () => {
+    const streams = [newStreamId('deal'), newStreamId('deal'), newStreamId('deal')];
+    const outcomes = await store.appendMany(
+      streams.map((streamId) => ({ streamId, events: [newEvent('A'), newEvent('B')], expectedRevision: 'no_stream' })),
+    );
+    const majors = new Set(outcomes.map((outcome) => (outcome.ok ? outcome.value.position.major : undefined)));
+    expect(majors.size).toBe(1);
+    expect([...majors][0]).toEqual(expect.any(BigInt));
+    const { rows } = await sql<{ n: string }>`
+      select count(distinct transaction_id)::text as n from event_store.events where stream_id = any(${streams}::text[])`.execute(
+      database.db,
+    );
+    expect(rows[0].n).toBe('1');
+  });
+
+  it('keeps a value the database refuses with its own append: the others are written', async () => {
+    const [good, bad, other] = [newStreamId('deal'), newStreamId('deal'), newStreamId('deal')];
+    const outcomes = await store.appendMany([
+      { streamId: good, events: [newEvent('A')], expectedRevision: 'no_stream' },
+      // jsonb cannot hold \u0000: the whole COPY fails, then each append is tried on its own.
+      { streamId: bad, events: [newEvent('B', { text: 'nul\u0000byte' })], expectedRevision: 'no_stream' },
+      { streamId: other, events: [newEvent('C'), newEvent('D')], expectedRevision: 'no_stream' },
+    ]);
+    expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, false, true]);
+    expect(await store.readStream(bad)).toEqual([]);
+    expect(await store.streamRevision(bad)).toBeUndefined();
+    expectChained(await store.readStream(other));
+    expect(await store.readStream(good)).toHaveLength(1);
+  });
+});
