@@ -31,11 +31,13 @@ function run(script) {
     const [command, prefix] = npm ? [process.execPath, [npm]] : ['npm', []];
     const child = spawn(command, [...prefix, 'run', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     const output = [];
-    child.stdout.on('data', (chunk) => output.push(chunk));
-    child.stderr.on('data', (chunk) => output.push(chunk));
+    for (const stream of [child.stdout, child.stderr]) {
+      stream.setEncoding('utf8');
+      stream.on('data', (text) => output.push(text));
+    }
     child.on('close', (code, signal) => {
       const seconds = ((Date.now() - begin) / 1000).toFixed(1);
-      process.stdout.write(Buffer.concat(output));
+      process.stdout.write(output.join(''));
       const outcome = code === 0 ? 'ok' : `FAILED (${signal ?? `exit ${code}`})`;
       console.log(`[run-parallel] ${script}: ${outcome} in ${seconds} s`);
       if (code !== 0) failed.push(script);
