@@ -43,12 +43,20 @@ const common = {
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };
 
+// The int and e2e tiers: a private PostgreSQL server per jest worker (started once for both tiers;
+// TEST_POSTGRES_URL set = that one server for every file instead). See test/support/postgres-per-worker.js.
+const postgresPerWorker = {
+  globalSetup: '<rootDir>/test/support/postgres-per-worker.setup.js',
+  globalTeardown: '<rootDir>/test/support/postgres-per-worker.teardown.js',
+};
+
 export default {
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/**/*.unit.spec.ts'] },
-    { ...common, displayName: 'int', testMatch: ['<rootDir>/**/*.int.spec.ts'] },
+    { ...common, ...postgresPerWorker, displayName: 'int', testMatch: ['<rootDir>/**/*.int.spec.ts'] },
     {
       ...common,
+      ...postgresPerWorker,
       displayName: 'e2e',
       testMatch: ['<rootDir>/**/*.e2e.spec.ts'],
       setupFilesAfterEnv: ['<rootDir>/test/support/openapi-validation.setup.ts'],
@@ -57,5 +65,10 @@ export default {
     { ...common, displayName: 'browser', testMatch: ['<rootDir>/**/*.browser.spec.ts'] },
   ],
   reporters: ['default', '<rootDir>/test/support/openapi-count.reporter.js'],
+  // A worker that holds more than this after a test file is replaced by a fresh one: memory a file
+  // leaves behind (module registries, PGlite's WebAssembly heaps) otherwise piles up over ~150 files
+  // until the garbage collector runs near V8's heap limit and every later file crawls (seen in band:
+  // one 4 GB process, simple files taking minutes). Not applied with --runInBand / --maxWorkers=1.
+  workerIdleMemoryLimit: '1GB',
   testTimeout: 120000,
 };

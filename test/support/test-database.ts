@@ -9,8 +9,20 @@ const NO_TIMEOUTS: PostgresTimeouts = {
   idleInTransactionTimeoutMs: 0,
 };
 
-/** The PostgreSQL server the integration tests use; CI starts it in .ci/run if it is down. */
-const TEST_POSTGRES_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+/**
+ * The PostgreSQL server this test file uses: TEST_POSTGRES_URL when set; else, under jest, the private
+ * server of this file's worker (test/support/postgres-per-worker.js, jest's globalSetup, passes them
+ * in TEST_POSTGRES_URLS); else the local server on 5432.
+ */
+const TEST_POSTGRES_URL =
+  process.env.TEST_POSTGRES_URL ?? workerServer() ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+function workerServer(): string | undefined {
+  const urls = process.env.TEST_POSTGRES_URLS?.split(' ').filter(Boolean) ?? [];
+  if (urls.length === 0) return undefined;
+  const worker = Number(process.env.JEST_WORKER_ID ?? '1');
+  return urls[(worker - 1) % urls.length];
+}
 
 export interface TestDatabase extends Database {
   /** Connection string of this test's own database (PostgreSQL only). */
