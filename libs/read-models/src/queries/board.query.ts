@@ -317,17 +317,20 @@ async function liveFilteredTotals(
   // Raw: a lateral scan per stage over a VALUES stage map, grouped.
   const { ownerId, stalled, ...segment } = request.filters;
   const now = timestamp(request.now);
-  // The stall instant once per stage, not per deal; the weighted sum once per group (one probability per live stage).
+  // The stall instant once per stage, not per deal; each stage's deals grouped by currency inside its
+  // scan (a few rows out of the lateral, not every deal), then per live stage; weighted once per group.
   const isStalled = sql`coalesce(o.stage_entered_at < def.since, false)`;
   const { rows } = await sql<TotalsRow>`
-    select def.live_stage_id, o.currency, count(*)::text as count, sum(o.amount)::text as amount,
-           round(sum(o.amount)::numeric * def.probability / 100)::text as weighted, count(*) filter (where o.stalled)::text as stalled
+    select def.live_stage_id, o.currency, sum(o.n)::text as count, sum(o.amount)::text as amount,
+           round(sum(o.amount) * def.probability / 100)::text as weighted, sum(o.stalled)::text as stalled
     from (select def.*, ${now} - make_interval(days => def.max_days) as since from ${layoutSql(layout)}) def cross join lateral (
-      select o.currency, o.amount, ${isStalled} as stalled from ${sql.id(schema)}.deals o
+      select o.currency, count(*) as n, sum(o.amount) as amount, count(*) filter (where ${isStalled}) as stalled
+      from ${sql.id(schema)}.deals o
       ${openDealsInSegment(schema, segment)}
         and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = def.stage_id
         ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
         ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
+      group by o.currency
     ) o
     group by def.live_stage_id, def.probability, o.currency
     order by def.live_stage_id, o.currency`.execute(db);
