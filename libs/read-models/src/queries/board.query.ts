@@ -157,7 +157,7 @@ async function rankedPage(
     with f as ${filtered}, ranked as (
       select f.*, row_number() over (partition by live_stage_id order by amount desc, deal_id) as rn from f
       where ${stageId ? sql`live_stage_id = ${stageId}::text` : sql`true`}
-        ${cursor ? sql`and (amount, deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
+        ${cursor ? sql`and ${after(cursor, sql`amount`, sql`deal_id`)}` : sql``}
     )
     select r.deal_id, r.live_stage_id, r.owner_id, r.amount::text as amount, r.currency, r.expected_close_date::text as expected_close_date,
            r.stage_entered_at, r.stalled, r.days_in_stage, d.title, d.account, d.revision::text as revision
@@ -167,6 +167,17 @@ async function rankedPage(
     where r.rn <= ${limit + 1}
     order by r.live_stage_id, r.amount desc, r.deal_id`.execute(db);
   return rows;
+}
+
+/**
+ * Deals after the cursor in the board's order — amount descending, then deal id ascending: a smaller
+ * amount, or the same amount and a greater id. (The row comparison `(amount, deal_id) < (…)` used
+ * before orders both columns descending: where amounts tied, the next page went back to smaller ids.)
+ * `amount <= cursor` first, so the board index scan starts at the cursor's amount.
+ */
+function after(cursor: BoardCursor, amount: RawBuilder<unknown>, dealId: RawBuilder<unknown>): RawBuilder<unknown> {
+  const a = sql`${cursor.amount}::bigint`;
+  return sql`${amount} <= ${a} and (${amount} < ${a} or ${dealId} > ${cursor.dealId}::uuid)`;
 }
 
 /**
@@ -211,7 +222,7 @@ async function livePage(
           and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = c.stage_id
           ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
           ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
-          ${cursor ? sql`and (o.amount, o.deal_id) < (${cursor.amount}::bigint, ${cursor.dealId}::uuid)` : sql``}
+          ${cursor ? sql`and ${after(cursor, sql`o.amount`, sql`o.deal_id`)}` : sql``}
         order by o.amount desc, o.deal_id limit ${limit + 1}
       ) p
     ) q
