@@ -95,22 +95,24 @@ export async function board(
   pipelineId: string,
   request: BoardRequest,
 ): Promise<Board | undefined> {
-  // Raw: totals and a row_number() window per stage over a VALUES stage map, keyset-paged — beyond the builder's reach.
-  const definition = await pipelineDefinition(db, schema, pipelineId, request.asOf);
+  const cached = request.asOf.at ? undefined : liveDefinitions.get(db)?.get(`${schema}.${pipelineId}`);
+  const definition = cached ?? (await pipelineDefinition(db, schema, pipelineId, request.asOf));
   if (!definition) return undefined;
+  const answer = await boardStatement(db, schema, pipelineId, definition, request);
+  if (!request.asOf.at) {
+    const current = answer.revision !== null && Number(answer.revision) === definition.revision;
+    // A cached definition older than the pipeline: read the definition again and ask again (once).
+    if (!current && cached) {
+      liveDefinitions.get(db)?.delete(`${schema}.${pipelineId}`);
+      return board(db, schema, pipelineId, request);
+    }
+    if (current) rememberDefinition(db, `${schema}.${pipelineId}`, definition);
+  }
   const layout = stageLayout(definition, request.stageMap);
-  const filtered = filteredDeals(schema, pipelineId, layout, request);
-
-  // The totals and the page are independent: asked at once (on a pool, two connections).
-  const live = !request.asOf.at && !layout.mapped;
-  const [totals, deals] = await Promise.all([
-    wholeLiveBoard(request)
-      ? maintainedTotals(db, schema, pipelineId, layout, request)
-      : live
-        ? liveFilteredTotals(db, schema, pipelineId, layout, request)
-        : filteredTotals(db, filtered),
-    live ? livePage(db, schema, pipelineId, layout, request) : rankedPage(db, schema, filtered, request),
-  ]);
+  const { totals, deals } = answer;
+  // The board's order: amount descending, then deal id (uuid order is the order of its lowercase text).
+  deals.sort((a, b) => Number(b.amount) - Number(a.amount) || compareText(a.deal_id, b.deal_id));
+  totals.sort((a, b) => compareText(a.currency, b.currency));
 
   const { stageId, limit } = request;
 
@@ -143,18 +145,72 @@ export async function board(
 }
 
 /**
+ * Live pipeline definitions per database, by schema and pipeline: the board's one statement reads
+ * the pipeline's current revision beside the board, so a definition is used only while it is the
+ * pipeline's current one (a stale one is dropped and the board asked again). As-of boards read the
+ * definition of their instant every time.
+ */
+const liveDefinitions = new WeakMap<ReadModelDb, Map<string, PipelineDefinition>>();
+const LIVE_DEFINITIONS_PER_DATABASE = 1_000;
+
+function rememberDefinition(db: ReadModelDb, key: string, definition: PipelineDefinition): void {
+  let byPipeline = liveDefinitions.get(db);
+  if (!byPipeline) liveDefinitions.set(db, (byPipeline = new Map<string, PipelineDefinition>()));
+  byPipeline.delete(key);
+  byPipeline.set(key, definition);
+  // Bounded: the least recently confirmed entry goes first.
+  if (byPipeline.size > LIVE_DEFINITIONS_PER_DATABASE) byPipeline.delete(byPipeline.keys().next().value as string);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+interface BoardAnswer {
+  /** The pipeline's current revision, read in the same statement (null: no such pipeline now). */
+  revision: string | null;
+  totals: TotalsRow[];
+  deals: BoardDealRow[];
+}
+
+/**
+ * The totals, the page and the pipeline's current revision in one statement: one round trip and
+ * two JSON texts to parse instead of a row object per deal. What is left of the board's cost over a
+ * raw top-N query is per statement, not per row (test/benchmarks/README.md, issue 16).
+ */
+async function boardStatement(
+  db: ReadModelDb,
+  schema: string,
+  pipelineId: string,
+  definition: PipelineDefinition,
+  request: BoardRequest,
+): Promise<BoardAnswer> {
+  // Raw: totals and a row_number() window per stage over a VALUES stage map, keyset-paged — beyond the builder's reach.
+  const layout = stageLayout(definition, request.stageMap);
+  const live = !request.asOf.at && !layout.mapped;
+  const totalsSql = wholeLiveBoard(request)
+    ? maintainedTotals(schema, pipelineId, layout, request)
+    : live
+      ? liveFilteredTotals(schema, pipelineId, layout, request)
+      : filteredTotals();
+  const pageSql = live ? livePage(schema, pipelineId, layout, request) : rankedPage(schema, request);
+  // Unordered aggregates (an ordered json_agg sorts whole rows); board() orders in code.
+  const { rows } = await sql<BoardAnswer>`
+    ${live ? sql`` : sql`with f as ${filteredDeals(schema, pipelineId, layout, request)}`}
+    select (select revision::text from ${sql.id(schema)}.pipelines where pipeline_id = ${pipelineId}::uuid) as revision,
+           (select coalesce(json_agg(t), '[]'::json) from (${totalsSql}) t) as totals,
+           (select coalesce(json_agg(p), '[]'::json) from (${pageSql}) p) as deals`.execute(db);
+  return rows[0];
+}
+
+/**
  * The first page of each stage (limit + 1 deals, to tell whether there is a next) over the open
  * deals the request selects at the instant: every selected deal ranked per stage.
  */
-async function rankedPage(
-  db: ReadModelDb,
-  schema: string,
-  filtered: ReturnType<typeof filteredDeals>,
-  { cursor, stageId, limit }: BoardRequest,
-): Promise<BoardDealRow[]> {
-  // Raw: a row_number() window per stage over the filtered-deals subquery, keyset-paged.
-  const { rows } = await sql<BoardDealRow>`
-    with f as ${filtered}, ranked as (
+function rankedPage(schema: string, { cursor, stageId, limit }: BoardRequest): RawBuilder<BoardDealRow> {
+  // Raw: a row_number() window per stage over the filtered deals (the statement's CTE f), keyset-paged.
+  return sql<BoardDealRow>`
+    with ranked as (
       select f.*, row_number() over (partition by live_stage_id order by amount desc, deal_id) as rn from f
       where ${stageId ? sql`live_stage_id = ${stageId}::text` : sql`true`}
         ${cursor ? sql`and ${after(cursor, sql`amount`, sql`deal_id`)}` : sql``}
@@ -164,9 +220,7 @@ async function rankedPage(
     from ranked r
     -- one primary-key lookup per shown deal (LIMIT keeps the planner from hash-joining all deals)
     cross join lateral (select title, account, revision from ${sql.id(schema)}.deals d where d.deal_id = r.deal_id limit 1) d
-    where r.rn <= ${limit + 1}
-    order by r.live_stage_id, r.amount desc, r.deal_id`.execute(db);
-  return rows;
+    where r.rn <= ${limit + 1}`;
 }
 
 /**
@@ -186,13 +240,12 @@ function after(cursor: BoardCursor, amount: RawBuilder<unknown>, dealId: RawBuil
  * instead of ranking every open deal. Filters are conditions on the scanned rows; deals of removed
  * stages count under the stage that received them.
  */
-async function livePage(
-  db: ReadModelDb,
+function livePage(
   schema: string,
   pipelineId: string,
   layout: StageLayout,
   request: BoardRequest,
-): Promise<BoardDealRow[]> {
+): RawBuilder<BoardDealRow> {
   // Raw: a lateral top-N per stage over a VALUES list of stages, keyset-paged.
   const { ownerId, stalled, ...segment } = request.filters;
   const { cursor, stageId, limit } = request;
@@ -202,9 +255,10 @@ async function livePage(
   const stages = layout.rows
     .filter((row) => !stageId || row.columnId === stageId)
     .map((row) => ({ column: row.columnId, stageId: row.stageId, maxDays: row.maxDays }));
-  if (stages.length === 0) return [];
+  if (stages.length === 0)
+    return sql<BoardDealRow>`select null::text as live_stage_id, null::text as amount, null::uuid as deal_id where false`;
   const isStalled = sql`coalesce(o.stage_entered_at < ${now} - make_interval(days => c.max_days), false)`;
-  const { rows } = await sql<BoardDealRow>`
+  return sql<BoardDealRow>`
     select q.deal_id, q.live_stage_id, q.owner_id, q.amount, q.currency, q.expected_close_date, q.stage_entered_at, q.stalled,
            q.days_in_stage, q.title, q.account, q.revision
     from (
@@ -226,9 +280,7 @@ async function livePage(
         order by o.amount desc, o.deal_id limit ${limit + 1}
       ) p
     ) q
-    where q.rn <= ${limit + 1}
-    order by q.live_stage_id, q.amount::bigint desc, q.deal_id`.execute(db);
-  return rows;
+    where q.rn <= ${limit + 1}`;
 }
 
 interface TotalsRow {
@@ -259,13 +311,12 @@ function wholeLiveBoard({ asOf, filters }: BoardRequest): boolean {
  * the board filtered on stalls is the maintained totals less the fresh deals (stalled) or the fresh
  * deals alone (not stalled).
  */
-async function maintainedTotals(
-  db: ReadModelDb,
+function maintainedTotals(
   schema: string,
   pipelineId: string,
   layout: StageLayout,
   { now, filters: { currencies, stalled } }: BoardRequest,
-): Promise<TotalsRow[]> {
+): RawBuilder<TotalsRow> {
   // Raw: joins a VALUES stage map (removed stages count under the stage that received their deals).
   const s = sql.id(schema);
   const inCurrencies = (column: RawBuilder<unknown>) =>
@@ -281,7 +332,7 @@ async function maintainedTotals(
         : sql`t.open_count - ${stalledCount} as c, t.open_amount - ${stalledAmount} as a, 0 as st`;
   // The instant a deal of the stage stalls before, and the first instant of the UTC day after the one it falls in.
   const since = sql`${timestamp(now)} - make_interval(days => def.max_days)`;
-  const { rows } = await sql<TotalsRow>`
+  return sql<TotalsRow>`
     with t as (
       select def.live_stage_id, def.stage_id, def.max_days, def.probability, t.currency, t.open_count, t.open_amount
       from ${s}.stage_totals t join ${layoutSql(layout)} on def.stage_id = t.stage_id
@@ -308,9 +359,7 @@ async function maintainedTotals(
       select t.live_stage_id, t.currency, t.probability, ${counted}
       from t left join fresh on fresh.stage_id = t.stage_id and fresh.currency = t.currency
     ) x
-    group by live_stage_id, currency having sum(c) > 0
-    order by live_stage_id, currency`.execute(db);
-  return rows;
+    group by live_stage_id, currency having sum(c) > 0`;
 }
 
 /**
@@ -318,20 +367,19 @@ async function maintainedTotals(
  * index, which covers what they read (amount, currency, owner, stage entered) — an index-only scan,
  * bounded by the amount band when there is one; kind and source look the deal up.
  */
-async function liveFilteredTotals(
-  db: ReadModelDb,
+function liveFilteredTotals(
   schema: string,
   pipelineId: string,
   layout: StageLayout,
   request: BoardRequest,
-): Promise<TotalsRow[]> {
+): RawBuilder<TotalsRow> {
   // Raw: a lateral scan per stage over a VALUES stage map, grouped.
   const { ownerId, stalled, ...segment } = request.filters;
   const now = timestamp(request.now);
   // The stall instant once per stage, not per deal; each stage's deals grouped by currency inside its
   // scan (a few rows out of the lateral, not every deal), then per live stage; weighted once per group.
   const isStalled = sql`coalesce(o.stage_entered_at < def.since, false)`;
-  const { rows } = await sql<TotalsRow>`
+  return sql<TotalsRow>`
     select def.live_stage_id, o.currency, sum(o.n)::text as count, sum(o.amount)::text as amount,
            round(sum(o.amount) * def.probability / 100)::text as weighted, sum(o.stalled)::text as stalled
     from (select def.*, ${now} - make_interval(days => def.max_days) as since from ${layoutSql(layout)}) def cross join lateral (
@@ -343,20 +391,16 @@ async function liveFilteredTotals(
         ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
       group by o.currency
     ) o
-    group by def.live_stage_id, def.probability, o.currency
-    order by def.live_stage_id, o.currency`.execute(db);
-  return rows;
+    group by def.live_stage_id, def.probability, o.currency`;
 }
 
-/** Totals per live stage and currency computed from the open deals the request selects. */
-async function filteredTotals(db: ReadModelDb, filtered: ReturnType<typeof filteredDeals>): Promise<TotalsRow[]> {
+/** Totals per live stage and currency computed from the open deals the request selects (the statement's CTE f). */
+function filteredTotals(): RawBuilder<TotalsRow> {
   // Raw: a grouping over the filtered-deals subquery, which is itself raw (see filteredDeals).
-  const { rows } = await sql<TotalsRow>`
-    with f as ${filtered}
+  return sql<TotalsRow>`
     select live_stage_id, currency, count(*)::text as count, sum(amount)::text as amount,
            round(sum(amount::numeric * probability) / 100)::text as weighted, count(*) filter (where stalled)::text as stalled
-    from f group by live_stage_id, currency order by live_stage_id, currency`.execute(db);
-  return rows;
+    from f group by live_stage_id, currency`;
 }
 
 /**
