@@ -15,11 +15,13 @@ const PROBABILITIES = SYNTHETIC_PROBABILITIES;
  * seven stages (21-day goals) and `deals` deals that all stay open — created over the 90 days before
  * `end`, half of them moved once — 1–2 events each, written through the real decider, each deal in
  * one append (many appends in flight, so the store's group commit batches them). Deterministic from
- * `seed`; writing it again appends nothing (event ids are derived).
+ * `seed`; writing it again appends nothing (event ids are derived). `history` adds that many changes to
+ * each deal after its creation (amount, owner, close date in turn; the deal stays open), so 100,000
+ * open deals come with a history of ~1M events (issue 16: "at 1M events").
  */
 export async function writeOpenDeals(
   store: EventStore,
-  options: { seed: number; deals: number; end: Date; concurrency?: number },
+  options: { seed: number; deals: number; end: Date; concurrency?: number; history?: number },
 ): Promise<{ pipelineId: string; deals: number; events: number }> {
   const id = (...parts: (string | number)[]) => uuidv5([options.seed, ...parts].join(':'), NAMESPACE);
   const end = options.end.getTime();
@@ -80,6 +82,22 @@ export async function writeOpenDeals(
       if (random() < 0.5 && at < end - DAY) {
         at += random() * (end - at);
         apply({ type: 'MoveDealToStage', data: { toStageId: stageIds[stage + 1], pipeline } });
+      }
+      for (let h = 0; h < (options.history ?? 0); h++) {
+        at += random() * ((end - at) / 2);
+        const change = h % 3;
+        if (change === 0)
+          apply({
+            type: 'ChangeDealValue',
+            data: { amount: 1000 * (5 + Math.floor(random() * 500)), currency: state.currency },
+          });
+        else if (change === 1)
+          apply({ type: 'ReassignDealOwner', data: { ownerId: `owner-${Math.floor(random() * 25)}` } });
+        else
+          apply({
+            type: 'ChangeExpectedCloseDate',
+            data: { expectedCloseDate: new Date(end + random() * 90 * DAY).toISOString().slice(0, 10) },
+          });
       }
       await store.appendToStream(dealStreamName(id('deal', n)), out, { expectedRevision: 'any' });
       events += out.length;

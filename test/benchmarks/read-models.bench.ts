@@ -17,7 +17,8 @@
  * BENCH_FUNNEL=0 leaves the funnel and issue 15's reports out (the rebuild, board and pipeline metrics only).
  * BENCH_REUSE=1 (with BENCH_DB) skips the rebuild and measures the latencies on the read models already there.
  * BENCH_OPEN_DEALS=100000 BENCH_DB=bench_board_open: instead, the board at that many open deals (issue
- * 16) — a pipeline whose deals are all open (1–2 events each: open-deals.seed.ts), kept under BENCH_DB
+ * 16) — a pipeline whose deals are all open (1–2 events each: open-deals.seed.ts; BENCH_OPEN_HISTORY=9
+ * adds 9 changes to each, ~1M events in all, kept e.g. as BENCH_DB=bench_board_open_1m), kept under BENCH_DB
  * and seeded once; the read models are rebuilt, then the board's first page unfiltered and with each
  * filter against the raw top-N query with the same condition.
  * 4. Issue 15's report ratios, each against the unmapped, unsegmented `any` funnel of the same run:
@@ -242,7 +243,12 @@ async function boardAtOpenDeals(count: number, name: string): Promise<void> {
       n: string;
     }>`select count(*)::text as n from event_store.streams where stream_id like 'deal-%'`.execute(database.db);
     // Seeded by an earlier run: only the pipeline's (already stored) append, for its id.
-    const seeded = await writeOpenDeals(store, { seed: 7, deals: Number(streams[0].n) >= count ? 0 : count, end });
+    const seeded = await writeOpenDeals(store, {
+      seed: 7,
+      deals: Number(streams[0].n) >= count ? 0 : count,
+      end,
+      history: Number(process.env.BENCH_OPEN_HISTORY ?? 0),
+    });
     console.log(
       `seeded ${seeded.deals} open deals, ${seeded.events} events in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );

@@ -111,7 +111,8 @@ export async function board(
   const layout = stageLayout(definition, request.stageMap);
   const { totals, deals } = answer;
   // The board's order: amount descending, then deal id (uuid order is the order of its lowercase text).
-  deals.sort((a, b) => Number(b.amount) - Number(a.amount) || compareText(a.deal_id, b.deal_id));
+  const shown = deals.map((tuple) => ({ liveStageId: tuple[1], deal: toBoardDeal(tuple) }));
+  shown.sort((a, b) => b.deal.amount - a.deal.amount || compareText(a.deal.dealId, b.deal.dealId));
   totals.sort((a, b) => compareText(a.currency, b.currency));
 
   const { stageId, limit } = request;
@@ -120,7 +121,7 @@ export async function board(
     .filter((stage) => !stageId || stage.stageId === stageId)
     .map((stage): BoardStage => {
       const stageTotals = totals.filter((t) => t.live_stage_id === stage.stageId);
-      const stageDeals = deals.filter((d) => d.live_stage_id === stage.stageId);
+      const stageDeals = shown.filter((d) => d.liveStageId === stage.stageId).map((d) => d.deal);
       const page = stageDeals.slice(0, limit);
       const last = page.at(-1);
       return {
@@ -136,8 +137,8 @@ export async function board(
           amount: Number(t.amount),
           weightedAmount: Number(t.weighted),
         })),
-        deals: page.map(toBoardDeal),
-        nextCursor: stageDeals.length > limit && last ? { amount: Number(last.amount), dealId: last.deal_id } : null,
+        deals: page,
+        nextCursor: stageDeals.length > limit && last ? { amount: last.amount, dealId: last.dealId } : null,
       };
     });
   const { pipelineId: id, name, currency, status, revision } = definition;
@@ -170,7 +171,7 @@ interface BoardAnswer {
   /** The pipeline's current revision, read in the same statement (null: no such pipeline now). */
   revision: string | null;
   totals: TotalsRow[];
-  deals: BoardDealRow[];
+  deals: BoardDealTuple[];
 }
 
 /**
@@ -194,12 +195,18 @@ async function boardStatement(
       ? liveFilteredTotals(schema, pipelineId, layout, request)
       : filteredTotals();
   const pageSql = live ? livePage(schema, pipelineId, layout, request) : rankedPage(schema, request);
-  // Unordered aggregates (an ordered json_agg sorts whole rows); board() orders in code.
+  // Unordered aggregates (an ordered json_agg sorts whole rows; board() orders in code); each deal as
+  // an array, in the order of BoardDealTuple (the keys of an object per deal were half the text).
+  const page = pageSql
+    ? sql`(select coalesce(json_agg(json_build_array(p.deal_id, p.live_stage_id, p.owner_id, p.amount::bigint, p.currency,
+          p.expected_close_date, p.stage_entered_at, p.stalled, p.days_in_stage, p.title, p.account, p.revision)), '[]'::json)
+        from (${pageSql}) p)`
+    : sql`'[]'::json`;
   const { rows } = await sql<BoardAnswer>`
     ${live ? sql`` : sql`with f as ${filteredDeals(schema, pipelineId, layout, request)}`}
     select (select revision::text from ${sql.id(schema)}.pipelines where pipeline_id = ${pipelineId}::uuid) as revision,
            (select coalesce(json_agg(t), '[]'::json) from (${totalsSql}) t) as totals,
-           (select coalesce(json_agg(p), '[]'::json) from (${pageSql}) p) as deals`.execute(db);
+           ${page} as deals`.execute(db);
   return rows[0];
 }
 
@@ -245,7 +252,7 @@ function livePage(
   pipelineId: string,
   layout: StageLayout,
   request: BoardRequest,
-): RawBuilder<BoardDealRow> {
+): RawBuilder<BoardDealRow> | undefined {
   // Raw: a lateral top-N per stage over a VALUES list of stages, keyset-paged.
   const { ownerId, stalled, ...segment } = request.filters;
   const { cursor, stageId, limit } = request;
@@ -255,8 +262,7 @@ function livePage(
   const stages = layout.rows
     .filter((row) => !stageId || row.columnId === stageId)
     .map((row) => ({ column: row.columnId, stageId: row.stageId, maxDays: row.maxDays }));
-  if (stages.length === 0)
-    return sql<BoardDealRow>`select null::text as live_stage_id, null::text as amount, null::uuid as deal_id where false`;
+  if (stages.length === 0) return undefined;
   const isStalled = sql`coalesce(o.stage_entered_at < ${now} - make_interval(days => c.max_days), false)`;
   return sql<BoardDealRow>`
     select q.deal_id, q.live_stage_id, q.owner_id, q.amount, q.currency, q.expected_close_date, q.stage_entered_at, q.stalled,
@@ -436,6 +442,7 @@ function filteredDeals(schema: string, pipelineId: string, layout: StageLayout, 
   )`;
 }
 
+/** The columns a page's subquery selects (rankedPage, livePage). */
 interface BoardDealRow {
   deal_id: string;
   live_stage_id: string;
@@ -443,26 +450,55 @@ interface BoardDealRow {
   amount: string;
   currency: string;
   expected_close_date: string | null;
-  stage_entered_at: Date | string;
+  stage_entered_at: string;
   stalled: boolean;
-  days_in_stage: string | number;
+  days_in_stage: number;
   title: string;
   account: string;
   revision: string;
 }
 
-function toBoardDeal(row: BoardDealRow): BoardDeal {
+/** A page's deal as the board's statement returns it: BoardDealRow's values as a JSON array. */
+type BoardDealTuple = [
+  dealId: string,
+  liveStageId: string,
+  ownerId: string,
+  amount: number,
+  currency: string,
+  expectedCloseDate: string | null,
+  stageEnteredAt: string,
+  stalled: boolean,
+  daysInStage: number,
+  title: string,
+  account: string,
+  revision: string,
+];
+
+function toBoardDeal([
+  dealId,
+  ,
+  ownerId,
+  amount,
+  currency,
+  expectedCloseDate,
+  stageEnteredAt,
+  stalled,
+  daysInStage,
+  title,
+  account,
+  revision,
+]: BoardDealTuple): BoardDeal {
   return {
-    dealId: row.deal_id,
-    title: row.title,
-    account: row.account,
-    ownerId: row.owner_id,
-    amount: Number(row.amount),
-    currency: row.currency,
-    expectedCloseDate: row.expected_close_date,
-    stageEnteredAt: new Date(row.stage_entered_at).toISOString(),
-    daysInStage: Math.floor(Number(row.days_in_stage) * 100) / 100,
-    stalled: row.stalled,
-    revision: row.revision,
+    dealId,
+    title,
+    account,
+    ownerId,
+    amount,
+    currency,
+    expectedCloseDate,
+    stageEnteredAt: new Date(stageEnteredAt).toISOString(),
+    daysInStage: Math.floor(daysInStage * 100) / 100,
+    stalled,
+    revision,
   };
 }
