@@ -68,31 +68,43 @@ describe('the board orders tied amounts by deal id, pages across the tie, and or
     limit: number;
     cursor?: { amount: number; dealId: string };
     minAmount?: number;
+    ownerId?: string;
     asOf?: Date;
   }) =>
     board(database.db, LIVE_SCHEMA, P, {
       asOf: request.asOf ? { axis: 'occurred', at: request.asOf } : { axis: 'occurred' },
       now: day(10),
-      filters: request.minAmount === undefined ? {} : { minAmount: request.minAmount },
+      filters: {
+        ...(request.minAmount === undefined ? {} : { minAmount: request.minAmount }),
+        ...(request.ownerId === undefined ? {} : { ownerId: request.ownerId }),
+      },
       limit: request.limit,
       ...(request.cursor ? { stageId: A, cursor: request.cursor } : {}),
     });
 
   it.each([
-    ['live, maintained totals', undefined, undefined],
-    ['live, totals off the board index', 0, undefined],
-    ['as of an instant, ranked from the versions', undefined, day(10)],
-  ])('%s: one page of all, then pages of two across the tie', async (_name, minAmount, asOf) => {
-    const whole = (await at({ limit: 10, minAmount, asOf }))!;
+    ['live, maintained totals', undefined, undefined, undefined],
+    ['live, totals off the board index', 0, undefined, undefined],
+    // Every deal is sam's: the same board, its page found by an index-only scan then read by key.
+    ['live, owner filter: keys first', undefined, 'sam', undefined],
+    ['as of an instant, ranked from the versions', undefined, undefined, day(10)],
+  ])('%s: one page of all, then pages of two across the tie', async (_name, minAmount, ownerId, asOf) => {
+    const whole = (await at({ limit: 10, minAmount, ownerId, asOf }))!;
     expect(whole.stages[0].deals.map((d) => d.title)).toEqual(['D1', 'D2', 'D3', 'D4']);
+    expect(whole.stages[0].deals.map((d) => [d.ownerId, d.currency, d.account])).toEqual([
+      ['sam', 'EUR', 'Acme'],
+      ['sam', 'EUR', 'Acme'],
+      ['sam', 'USD', 'Acme'],
+      ['sam', 'EUR', 'Acme'],
+    ]);
     expect(whole.stages[0].totals).toEqual([
       { currency: 'EUR', count: 3, amount: 2500, weightedAmount: 250 },
       { currency: 'USD', count: 1, amount: 1000, weightedAmount: 100 },
     ]);
-    const first = (await at({ limit: 2, minAmount, asOf }))!;
+    const first = (await at({ limit: 2, minAmount, ownerId, asOf }))!;
     expect(first.stages[0].deals.map((d) => d.title)).toEqual(['D1', 'D2']);
     expect(first.stages[0].nextCursor).toEqual({ amount: 1000, dealId: deal(2) });
-    const second = (await at({ limit: 2, minAmount, asOf, cursor: first.stages[0].nextCursor! }))!;
+    const second = (await at({ limit: 2, minAmount, ownerId, asOf, cursor: first.stages[0].nextCursor! }))!;
     expect(second.stages[0].deals.map((d) => d.title)).toEqual(['D3', 'D4']);
     expect(second.stages[0].nextCursor).toBeNull();
   });

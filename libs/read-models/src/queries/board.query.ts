@@ -264,29 +264,36 @@ function livePage(
     .map((row) => ({ column: row.columnId, stageId: row.stageId, maxDays: row.maxDays }));
   if (stages.length === 0) return undefined;
   const isStalled = sql`coalesce(o.stage_entered_at < ${now} - make_interval(days => c.max_days), false)`;
+  const s = sql.id(schema);
+  const where = sql`${openDealsInSegment(schema, segment)}
+    and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = c.stage_id
+    ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
+    ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
+    ${cursor ? sql`and ${after(cursor, sql`o.amount`, sql`o.deal_id`)}` : sql``}
+    order by o.amount desc, o.deal_id limit ${limit + 1}`;
+  // A filter besides the amount band (an index condition) is a condition on the index's included
+  // columns: the page's deals are found by an index-only scan, then only they are read by key — a
+  // plain index scan would read the row of every deal the filter skips (at 1M events, an owner's page
+  // read ~4,000 rows).
+  const { minAmount: _minAmount, maxAmount: _maxAmount, ...conditions } = request.filters;
+  const keysFirst = Object.values(conditions).some((value) => value !== undefined);
+  const scan = keysFirst
+    ? sql`select k.deal_id, k.amount, k.stage_entered_at, d.owner_id, d.currency, d.expected_close_date, d.title, d.account, d.revision
+        from (select o.deal_id, o.amount, o.stage_entered_at from ${s}.deals o ${where}) k
+        cross join lateral (
+          select d.owner_id, d.currency, d.expected_close_date, d.title, d.account, d.revision from ${s}.deals d
+          where d.deal_id = k.deal_id limit 1
+        ) d`
+    : sql`select o.deal_id, o.amount, o.stage_entered_at, o.owner_id, o.currency, o.expected_close_date, o.title, o.account, o.revision
+        from ${s}.deals o ${where}`;
   return sql<BoardDealRow>`
-    select q.deal_id, q.live_stage_id, q.owner_id, q.amount, q.currency, q.expected_close_date, q.stage_entered_at, q.stalled,
-           q.days_in_stage, q.title, q.account, q.revision
-    from (
-      select p.*, row_number() over (partition by p.live_stage_id order by p.amount::bigint desc, p.deal_id) as rn
-      from (values ${sql.join(
-        stages.map((c) => sql`(${c.column}::text, ${c.stageId}::uuid, ${c.maxDays}::int)`),
-      )}) as c(live_stage_id, stage_id, max_days)
-      cross join lateral (
-        select o.deal_id, c.live_stage_id, o.owner_id, o.amount::text as amount, o.currency,
-               o.expected_close_date::text as expected_close_date, o.stage_entered_at, ${isStalled} as stalled,
-               extract(epoch from (${now} - o.stage_entered_at)) / 86400 as days_in_stage, o.title, o.account,
-               o.revision::text as revision
-        from ${sql.id(schema)}.deals o
-        ${openDealsInSegment(schema, segment)}
-          and o.pipeline_id = ${pipelineId}::uuid and o.status = 'open' and o.stage_id = c.stage_id
-          ${ownerId !== undefined ? sql`and o.owner_id = ${ownerId}` : sql``}
-          ${stalled !== undefined ? sql`and ${isStalled} = ${stalled}` : sql``}
-          ${cursor ? sql`and ${after(cursor, sql`o.amount`, sql`o.deal_id`)}` : sql``}
-        order by o.amount desc, o.deal_id limit ${limit + 1}
-      ) p
-    ) q
-    where q.rn <= ${limit + 1}`;
+    select o.deal_id, c.live_stage_id, o.owner_id, o.amount::text as amount, o.currency,
+           o.expected_close_date::text as expected_close_date, o.stage_entered_at, ${isStalled} as stalled,
+           extract(epoch from (${now} - o.stage_entered_at)) / 86400 as days_in_stage, o.title, o.account,
+           o.revision::text as revision
+    from (values ${sql.join(stages.map((c) => sql`(${c.column}::text, ${c.stageId}::uuid, ${c.maxDays}::int)`))})
+      as c(live_stage_id, stage_id, max_days)
+    cross join lateral (${scan}) o`;
 }
 
 interface TotalsRow {
