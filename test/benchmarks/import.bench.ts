@@ -3,6 +3,7 @@
  *
  *   npm run bench:import                       # 100,000 deals = 1,050,001 events (several minutes)
  *   BENCH_DEALS=10000 npm run bench:import     # quicker
+ *   IMPORT_BATCH_EVENTS=2500 …                 # the importer's batch size, as the CLI reads it
  *
  * 1. Writes a synthetic canonical NDJSON export (deterministic) of BENCH_DEALS deals: each created,
  *    its amount and close date changed, an activity, moved through 4 stages, its owner reassigned, and
@@ -31,6 +32,8 @@ import { createPostgresTestDatabase } from '../support/test-database.js';
 import { createRawEventsTable, printTable } from './bench-kit.js';
 
 const deals = Number(process.env.BENCH_DEALS ?? 100_000);
+/** As the CLI reads it (default DEFAULT_IMPORT_BATCH_EVENTS). */
+const batchEvents = process.env.IMPORT_BATCH_EVENTS ? Number(process.env.IMPORT_BATCH_EVENTS) : undefined;
 const STAGES = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
 const dir = mkdtempSync(join(tmpdir(), 'import-bench-'));
 const file = join(dir, 'export.ndjson');
@@ -114,15 +117,23 @@ function rssSampler() {
   };
 }
 
-/** Prints the running rate every 100,000 events (a long run shows where it slows down). */
+/**
+ * Prints the running rate every 100,000 events (a long run shows where it slows down), with RSS and
+ * the JavaScript heap (used / reserved) and memory outside it (Buffers, strings' external storage):
+ * what grows with the number of events shows here.
+ */
 function progress(started: number) {
   let next = 100_000;
   return ({ events }: { events: number }) => {
     if (events < next) return;
     next += 100_000;
     const seconds = (performance.now() - started) / 1000;
-    const rss = Math.round(process.memoryUsage().rss / 1048576);
-    console.log(`  ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)}/s, RSS ${rss} MB)`);
+    const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
+    const mb = (bytes: number) => Math.round(bytes / 1048576);
+    console.log(
+      `  ${events} events in ${seconds.toFixed(1)} s (${Math.round(events / seconds)}/s, RSS ${mb(rss)} MB, ` +
+        `heap ${mb(heapUsed)}/${mb(heapTotal)} MB, external ${mb(external)} MB)`,
+    );
   };
 }
 
@@ -142,12 +153,17 @@ try {
   const rssBefore = Math.round(process.memoryUsage().rss / 1048576);
   let stopRss = rssSampler();
   t = performance.now();
+  let cpu = process.cpuUsage();
   const report = await runHistoricImport(readCanonicalFiles([file]), {
     store,
     actorId: 'bench',
     onProgress: progress(t),
+    ...(batchEvents !== undefined ? { batchEvents } : {}),
   });
   const importSeconds = (performance.now() - t) / 1000;
+  cpu = process.cpuUsage(cpu);
+  /** This process's CPU (user + system) per event imported: less moved by the neighbours than events/s. */
+  const importCpuMicros = (cpu.user + cpu.system) / total;
   const importRss = stopRss();
   if (report.events.appended !== total || report.refusals.length > 0)
     throw new Error(
@@ -196,7 +212,10 @@ try {
   const rate = total / importSeconds;
   const raw = total / rawSeconds;
   const same = total / sameSeconds;
-  console.log(`\nimport of ${total} events (${deals} deals); RSS before the import ${rssBefore} MB`);
+  console.log(
+    `\nimport of ${total} events (${deals} deals); RSS before the import ${rssBefore} MB; ` +
+      `Node CPU ${importCpuMicros.toFixed(1)} µs per event imported`,
+  );
   printTable(
     ['what', 'events/s', 'seconds', 'peak RSS MB'],
     [

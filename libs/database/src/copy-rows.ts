@@ -12,18 +12,51 @@ import { from as copyFrom } from 'pg-copy-streams';
  * it as `/dev/blob`.
  */
 export class CopyRows {
-  private constructor(readonly text: string) {}
+  private constructor(
+    /** The rows in COPY text format, UTF-8, in chunks of about CHUNK bytes (whole rows). */
+    readonly chunks: readonly Buffer[],
+  ) {}
 
-  /** Each row an array of column values: null → NULL, Date → ISO instant, object → JSON, else its string. */
+  /** Bytes in all. */
+  get length(): number {
+    return this.chunks.reduce((sum, chunk) => sum + chunk.length, 0);
+  }
+
+  /** The rows as text (tests, diagnostics). */
+  get text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+
+  /**
+   * Each row an array of column values: null → NULL, Date → ISO instant, object → JSON, else its string.
+   * Written row by row into Buffers of about CHUNK bytes, sent one after the other: a text built by `+=`
+   * over a whole batch (tens of thousands of values, megabytes) was a rope V8 flattened piece by piece
+   * when it was encoded — 8% of the historic import's CPU (test/benchmarks/README.md, 2026-12-07 c) —
+   * and one growing Buffer would copy itself at every doubling.
+   */
   static of(rows: Iterable<readonly unknown[]>): CopyRows {
-    let text = '';
+    const chunks: Buffer[] = [];
+    let chunk = Buffer.allocUnsafe(CHUNK);
+    let length = 0;
     for (const row of rows) {
-      for (let i = 0; i < row.length; i++) text += (i === 0 ? '' : '\t') + copyValue(row[i]);
-      text += '\n';
+      let line = row.length > 0 ? copyValue(row[0]) : '';
+      for (let i = 1; i < row.length; i++) line += '\t' + copyValue(row[i]);
+      line += '\n';
+      const most = line.length * 3; // UTF-8 bytes of a UTF-16 code unit, at most
+      if (length + most > chunk.length) {
+        if (length > 0) chunks.push(chunk.subarray(0, length));
+        chunk = Buffer.allocUnsafe(Math.max(CHUNK, most));
+        length = 0;
+      }
+      length += chunk.write(line, length, 'utf8');
     }
-    return new CopyRows(text);
+    if (length > 0) chunks.push(chunk.subarray(0, length));
+    return new CopyRows(chunks);
   }
 }
+
+/** Bytes of a CopyRows chunk: large enough for few socket writes, small enough to be allocated whole. */
+const CHUNK = 1 << 20;
 
 const SPECIAL = /[\\\n\r\t]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -84,7 +117,7 @@ export async function copyRows(
   rows: Iterable<readonly unknown[]>,
 ): Promise<void> {
   const data = CopyRows.of(rows);
-  if (data.text === '') return;
+  if (data.chunks.length === 0) return;
   await db.executeQuery(
     CompiledQuery.raw(`copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from stdin`, [data]),
   );
@@ -116,6 +149,6 @@ async function streamCopy(
   rows: CopyRows,
 ): Promise<{ command: string; rowCount: number; rows: never[] }> {
   const stream = query(copyFrom(text)) as ReturnType<typeof copyFrom>;
-  await pipeline(Readable.from([Buffer.from(rows.text)]), stream);
+  await pipeline(Readable.from(rows.chunks), stream);
   return { command: 'COPY', rowCount: stream.rowCount, rows: [] };
 }

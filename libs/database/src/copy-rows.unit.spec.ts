@@ -12,6 +12,16 @@ describe('CopyRows (COPY text format)', () => {
     );
   });
 
+  it('writes UTF-8 rows of any size whole, in chunks of whole rows (multi-byte characters included)', () => {
+    const rows = Array.from({ length: 30_000 }, (_, i) => [`Négociation 💼 ${i}`, 'x'.repeat(i % 97), i]);
+    const expected = rows.map(([a, b, n]) => `${a}\t${b}\t${n}\n`).join('');
+    const copied = CopyRows.of(rows);
+    expect(copied.chunks.length).toBeGreaterThan(1); // more than one chunk, each of whole rows
+    expect(copied.chunks.every((chunk) => chunk.at(-1) === 0x0a)).toBe(true);
+    expect(copied.length).toBe(Buffer.byteLength(expected));
+    expect(copied.text).toBe(expected);
+  });
+
   it('is empty for no rows', () => {
     expect(CopyRows.of([]).text).toBe('');
   });

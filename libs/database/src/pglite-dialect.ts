@@ -76,7 +76,7 @@ class PGliteConnection implements DatabaseConnection {
     if (copy) {
       // COPY FROM STDIN reads PGlite's blob device instead of a client stream.
       const text = copy.text.replace(/ from stdin$/i, " from '/dev/blob'");
-      await this.pglite.query(text, [], { blob: new Blob([copy.rows.text]) });
+      await this.pglite.query(text, [], { blob: new Blob([...copy.rows.chunks]) });
       return { rows: [] };
     }
     const result = await this.pglite.query<R>(query.sql, [...query.parameters], { rowMode: 'object' });

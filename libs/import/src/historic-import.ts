@@ -36,6 +36,7 @@ import {
   concurrentWriteRefusal,
   plannedAppend,
   plannedSuffix,
+  sameContent,
   writePlannedStream,
   type PlannedEvent,
 } from './imported-stream.js';
@@ -77,7 +78,7 @@ interface PendingDeal {
   readonly timeline?: DealOutcome['parentTimeline'];
   refusal?: ImportRefusalError;
   /** Refused without replacing what the run remembers of this source id (a duplicate of an earlier deal). */
-  readonly keepEarlier?: boolean;
+  keepEarlier?: boolean;
   appended?: readonly string[];
 }
 
@@ -98,8 +99,11 @@ interface DealBlock {
 }
 
 /**
- * What later deals of the run need to know about a deal already handled: kept for every deal seen, so
- * it is kept small (about 150 bytes a deal with its map entry; docs/import.md, "Memory").
+ * What later deals of the run need to know about a deal already handled, kept small (about 150 bytes
+ * with its map entry; docs/import.md, "Memory"). A written run keeps one only for a **refused** deal
+ * (the report lists it anyway): a deal it wrote is remembered by the store — a repeat is compared with
+ * the stream this import wrote (`repeatRefusal`), a follow-on reads its parent's stream. A dry run,
+ * which writes nothing, keeps one for every deal seen.
  */
 interface DealOutcome {
   /** The first 128 bits of the SHA-256 of the deal record, base64 (a repeat with other content is refused). */
@@ -157,7 +161,11 @@ export async function runHistoricImport(
   return run.consume(lines);
 }
 
-class ImportRun {
+/**
+ * One run (`runHistoricImport` is `new ImportRun(options).consume(lines)`); exported for the test of
+ * what a run holds (`rememberedDeals`).
+ */
+export class ImportRun {
   private readonly report: ReportBuilder;
   private sourceSystem = '';
   private seq = 0;
@@ -169,7 +177,10 @@ class ImportRun {
   /** Pipelines with a broken line (the first one): refused when the pipelines are written. */
   private readonly brokenPipelines = new Map<string, { ref: LineRef; reason: string }>();
   private block: DealBlock | undefined;
+  /** Refused deals (written run) or every deal seen (dry run): see DealOutcome. */
   private readonly outcomes = new Map<string, DealOutcome>();
+  /** Deal blocks reported so far (imported, unchanged or refused): the progress figure. */
+  private dealsReported = 0;
   private readonly importId: string;
   private readonly batchEvents: number;
   /** Deals decided and not written yet, in input order; their source ids; their planned events. */
@@ -189,12 +200,23 @@ class ImportRun {
     this.report = new ReportBuilder(this.importId, options.dryRun ?? false);
   }
 
+  /**
+   * Deals the run holds something of (DealOutcome) — what grows with the input: the refused deals in
+   * a written run, every deal seen in a dry run.
+   */
+  get rememberedDeals(): number {
+    return this.outcomes.size;
+  }
+
   async consume(lines: AsyncIterable<SourcedLine>): Promise<ImportReport> {
     try {
       for await (const line of lines) {
         this.report.records++;
         this.seq++;
-        await this.take(line);
+        // Most lines (a deal's changes) are taken without waiting: no promise per line.
+        if (line.error === undefined && line.record.type === 'deal-change' && this.pipelinesWritten)
+          this.takeChange(line.record, line.ref);
+        else await this.take(line);
       }
     } catch (error) {
       await Promise.all(this.writing.map((write) => write.done)); // batches being written end whole before the run stops
@@ -271,18 +293,23 @@ class ImportRun {
         return;
       case 'deal-change':
         await this.writePipelines();
-        if (!this.block || this.block.sourceId !== record.deal) {
-          this.refuseLine(
-            record.deal,
-            ref,
-            'change-outside-deal-block',
-            `a change of deal ${record.deal} must follow that deal's record (and precede the next deal's)`,
-          );
-          return;
-        }
-        this.block.changes.push({ record, ref, seq: this.seq });
+        this.takeChange(record, ref);
         return;
     }
+  }
+
+  /** A deal's change: into its open block, or refused on its own line. */
+  private takeChange(record: DealChangeRecord, ref: LineRef): void {
+    if (!this.block || this.block.sourceId !== record.deal) {
+      this.refuseLine(
+        record.deal,
+        ref,
+        'change-outside-deal-block',
+        `a change of deal ${record.deal} must follow that deal's record (and precede the next deal's)`,
+      );
+      return;
+    }
+    this.block.changes.push({ record, ref, seq: this.seq });
   }
 
   /** A line refused on its own: reported after the deals read before it (queued while any wait to be written). */
@@ -315,6 +342,9 @@ class ImportRun {
       if (!(error instanceof ImportRefusalError)) throw error;
       pending = { block, refusal: error };
     }
+    // Decided: what the block's changes said is in the plan now. Not holding the parsed records while
+    // the batch waits and is written keeps them from outliving the young generation (GC work, RSS).
+    block.changes.length = 0;
     this.pending.push(pending);
     this.pendingIds.add(block.sourceId);
     this.pendingEvents += pending.plan?.length ?? 0;
@@ -370,11 +400,22 @@ class ImportRun {
     const decided = batch.filter(
       (entry): entry is PendingDeal => 'block' in entry && entry.plan !== undefined && entry.refusal === undefined,
     );
-    const stored = await readStreams(
-      this.options.store,
-      decided.map((entry) => entry.streamId!),
-    );
     const context = this.writeContext();
+    // A written run remembers refused deals only (DealOutcome): a deal refused while deciding whose
+    // stream holds imported history (a repeat of a deal this run wrote, or one an earlier import
+    // wrote) is not remembered as refused — its follow-ons are decided against that history, in the
+    // first run and in every re-run alike. Read with the batch's streams (refusals are rare).
+    const refusedEarly = context.dryRun
+      ? []
+      : batch.filter(
+          (entry): entry is PendingDeal => 'block' in entry && entry.refusal !== undefined && !entry.keepEarlier,
+        );
+    const stored = await readStreams(this.options.store, [
+      ...decided.map((entry) => entry.streamId!),
+      ...refusedEarly.map((entry) => this.dealStream(entry.block.sourceId)),
+    ]);
+    for (const entry of refusedEarly)
+      if (holdsImported(stored.get(this.dealStream(entry.block.sourceId)))) entry.keepEarlier = true;
     const failures: unknown[] = [];
     const { store } = this.options;
     if (store.appendMany && !context.dryRun) {
@@ -382,6 +423,7 @@ class ImportRun {
       for (const entry of decided) {
         const streamEvents = stored.get(entry.streamId!) ?? [];
         try {
+          this.refuseRepeat(entry, streamEvents);
           const suffix = plannedSuffix(entry.streamId!, entry.plan!, streamEvents);
           const append = plannedAppend(context, entry.streamId!, suffix, streamEvents);
           if (append) writes.push({ entry, suffix, append });
@@ -406,6 +448,7 @@ class ImportRun {
         decided.map(async (entry) => {
           const streamEvents = stored.get(entry.streamId!) ?? [];
           try {
+            if (!context.dryRun) this.refuseRepeat(entry, streamEvents);
             const suffix = plannedSuffix(entry.streamId!, entry.plan!, streamEvents);
             await appendPlanned(context, entry.streamId!, suffix, streamEvents);
             entry.appended = suffix.map((event) => event.type);
@@ -417,6 +460,34 @@ class ImportRun {
       );
     }
     if (failures.length > 0) throw failures[0];
+  }
+
+  private dealStream(sourceId: string): string {
+    return dealStreamName(importIds.deal(this.sourceSystem, sourceId));
+  }
+
+  /**
+   * Written run: a deal this run already wrote, read again with another creation (another deal record:
+   * other fields, time, actor or record id) is refused `duplicate-source-id`, keeping what was written —
+   * what the deal record's digest said before the run stopped remembering written deals (DealOutcome).
+   */
+  private refuseRepeat(entry: PendingDeal, stream: readonly RecordedEvent[]): void {
+    const first = stream[0];
+    const created = entry.plan![0];
+    const provenance = first?.metadata.provenance;
+    if (!first || provenance?.importId !== this.importId || !created) return;
+    if (
+      first.eventId === created.eventId &&
+      provenance.sourceActor === created.sourceActor &&
+      sameContent(first, created)
+    )
+      return;
+    entry.keepEarlier = true;
+    throw new ImportRefusalError(
+      'duplicate-source-id',
+      entry.block.deal?.ref ?? entry.block.ref,
+      `deal ${entry.block.sourceId} appears again with other content (first written by this import from record ${provenance.sourceRecordId})`,
+    );
   }
 
   /** The report and the run's memory of a written batch's deals and lines, in input order. */
@@ -438,15 +509,20 @@ class ImportRun {
         this.report.countEvents(appended);
         this.remember(block, false, entry.timeline);
       }
+      this.dealsReported++;
       this.options.onProgress?.({
         records: this.report.records,
-        deals: this.outcomes.size,
+        deals: this.dealsReported,
         events: this.report.appended,
       });
     }
   }
 
   private remember(block: DealBlock, refused: boolean, timeline?: DealOutcome['parentTimeline']): void {
+    if (!refused && !this.options.dryRun) {
+      this.outcomes.delete(block.sourceId); // written: the store remembers it (DealOutcome)
+      return;
+    }
     if (this.outcomes.get(block.sourceId)?.refused === false && refused) return;
     this.outcomes.set(block.sourceId, {
       contentHash: block.deal ? digest(block.deal.record) : '',
@@ -503,23 +579,27 @@ class ImportRun {
     const keepsTimeline = this.options.dryRun ?? false; // see DealOutcome.parentTimeline
     let state: DealState = initialDealState();
     let everWon = false;
-    const apply = (events: DealEvent[], sourced: Sequenced<DealRecord | DealChangeRecord>) => {
-      events.forEach((event, index) => {
-        const occurredAt = new Date(sourced.record.at);
+    // Per record (not per event): its business time, parsed once, and its command id.
+    const apply = (events: DealEvent[], sourced: Sequenced<DealRecord | DealChangeRecord>, at: number) => {
+      const { record, ref } = sourced;
+      const occurredAt = new Date(at);
+      const commandId = importIds.command(this.sourceSystem, record.sourceRecordId);
+      for (let index = 0; index < events.length; index++) {
+        const event = events[index];
         plan.push({
-          eventId: importIds.event(this.sourceSystem, sourced.record.sourceRecordId, index),
+          eventId: importIds.event(this.sourceSystem, record.sourceRecordId, index),
           type: event.type,
           data: event.data,
           occurredAt,
-          ref: sourced.ref,
-          sourceRecordId: sourced.record.sourceRecordId,
-          sourceActor: sourced.record.actor,
-          commandId: importIds.command(this.sourceSystem, sourced.record.sourceRecordId),
+          ref,
+          sourceRecordId: record.sourceRecordId,
+          sourceActor: record.actor,
+          commandId,
         });
         if (keepsTimeline) history.push({ event, occurredAt });
         state = dealDecider.evolve(state, event);
         if (state.status === 'won') everWon = true;
-      });
+      }
     };
     const decide = <T>(ref: LineRef, fn: () => T): T => {
       try {
@@ -529,13 +609,13 @@ class ImportRun {
         throw error;
       }
     };
-    const snapshotAt = (at: string, ref: LineRef): PipelineSnapshot => {
-      const snapshot = pipeline.at(new Date(at));
+    const snapshotAt = (at: number, ref: LineRef): PipelineSnapshot => {
+      const snapshot = pipeline.at(at);
       if (!snapshot) {
         throw new ImportRefusalError(
           'pipeline-not-defined-yet',
           ref,
-          `pipeline ${pipeline.sourceId} is not defined yet at ${at}`,
+          `pipeline ${pipeline.sourceId} is not defined yet at ${new Date(at).toISOString()}`,
         );
       }
       return snapshot;
@@ -545,7 +625,7 @@ class ImportRun {
     const record = deal.record;
     const fields = {
       dealId,
-      pipeline: snapshotAt(record.at, deal.ref),
+      pipeline: snapshotAt(createdAt, deal.ref),
       ...(record.stage !== undefined ? { stageId: stageId(record.stage) } : {}),
       title: record.title,
       ...(record.contact !== undefined ? { contact: record.contact } : {}),
@@ -572,6 +652,7 @@ class ImportRun {
           ),
         ),
         deal,
+        createdAt,
       );
     } else {
       apply(
@@ -582,16 +663,19 @@ class ImportRun {
           ),
         ),
         deal,
+        createdAt,
       );
     }
     for (const change of ordered) {
-      const command = decide(change.ref, () =>
-        toDealCommand(change.record, snapshotAt(change.record.at, change.ref), stageId, this.sourceSystem),
-      );
-      apply(
-        decide(change.ref, () => dealDecider.decide(command, state)),
-        change,
-      );
+      let events: DealEvent[];
+      try {
+        const command = toDealCommand(change.record, snapshotAt(change.at, change.ref), stageId, this.sourceSystem);
+        events = dealDecider.decide(command, state);
+      } catch (error) {
+        if (isDomainError(error)) throw new ImportRefusalError(error.code, change.ref, error.message);
+        throw error;
+      }
+      apply(events, change, change.at);
     }
     return {
       block,
@@ -797,6 +881,11 @@ class ImportRun {
       dryRun: this.options.dryRun ?? false,
     };
   }
+}
+
+/** The stream holds events an import wrote (this run or an earlier one). */
+function holdsImported(stream: readonly RecordedEvent[] | undefined): boolean {
+  return stream?.some((event) => event.metadata.provenance !== undefined) ?? false;
 }
 
 /** Whole streams, in one read when the store can (`readStreams`), else one by one. */

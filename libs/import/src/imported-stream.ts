@@ -40,7 +40,8 @@ export interface StreamWriteContext {
   readonly dryRun: boolean;
 }
 
-const sameContent = (stored: RecordedEvent, planned: PlannedEvent) =>
+/** The same event as far as an import compares: type, business time and data. */
+export const sameContent = (stored: RecordedEvent, planned: PlannedEvent) =>
   stored.type === planned.type &&
   stored.metadata.occurredAt.getTime() === planned.occurredAt.getTime() &&
   canonicalize(stored.data) === canonicalize(planned.data);

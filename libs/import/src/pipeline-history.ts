@@ -58,8 +58,8 @@ export class PipelineHistory {
    * in stream order). Undefined before the pipeline was defined. Business time may run backwards in a
    * stream (a correction), so this is the latest *in stream order* among the events not after `at`.
    */
-  at(at: Date): PipelineSnapshot | undefined {
-    const time = at.getTime();
+  at(at: Date | number): PipelineSnapshot | undefined {
+    const time = typeof at === 'number' ? at : at.getTime();
     let found: PipelineSnapshot | undefined;
     for (const checkpoint of this.checkpoints) if (checkpoint.at <= time) found = checkpoint.snapshot;
     return found;

@@ -85,7 +85,7 @@ export function canonicalEventParts(content: WriterEventContent): CanonicalEvent
   // written in their sorted order. An append's canonical form was computed twice over before (the
   // whole head object sorted and serialised again around data); the property test holds the pieces
   // equal to `canonicalEventForm` for random strings, lone surrogates included.
-  const data = canonicalize(content.data);
+  const data = canonicalData(content.data);
   if (data === undefined) throw new TypeError('event content is not serialisable as JSON');
   const head =
     `"actorId":${jcsText(content.actorId)},"alg":"${HASH_ALGORITHM}",` +
@@ -94,6 +94,39 @@ export function canonicalEventParts(content: WriterEventContent): CanonicalEvent
     `"eventId":${jcsText(content.eventId)},"occurredAt":"${content.occurredAt.toISOString()}"`;
   const tail = `"streamId":${jcsText(content.streamId)},"type":${jcsText(content.type)}`;
   return { head, middle: content.provenance ? provenancePiece(content.provenance) : '', tail, data };
+}
+
+/** Code units that may be half of a surrogate pair: where a string may be ill-formed (checked exactly then). */
+const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * `canonicalize(data)` — the same text, or the same error — written member by member for the flat
+ * objects events carry (string, finite number, boolean and null members: JSON.stringify's forms, keys
+ * sorted by code unit), without the library's per-call Set, per-string surrogate scan and arrays of
+ * parts; any other shape, or a string with a surrogate, goes through `canonicalize` (a property test
+ * holds the two equal).
+ */
+export function canonicalData(data: object): string | undefined {
+  if (Array.isArray(data) || typeof (data as { toJSON?: unknown }).toJSON === 'function') return canonicalize(data);
+  const record = data as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let form = '';
+  for (const key of keys) {
+    const value = record[key];
+    let member: string;
+    if (value === undefined || typeof value === 'symbol') continue;
+    if (typeof value === 'string') {
+      if (SURROGATE.test(value)) return canonicalize(data);
+      member = JSON.stringify(value);
+    } else if (typeof value === 'number') {
+      if (!Number.isFinite(value)) return canonicalize(data);
+      member = JSON.stringify(value);
+    } else if (typeof value === 'boolean' || value === null) member = String(value);
+    else return canonicalize(data);
+    if (SURROGATE.test(key)) return canonicalize(data);
+    form += (form === '' ? '{' : ',') + JSON.stringify(key) + ':' + member;
+  }
+  return form === '' ? '{}' : form + '}';
 }
 
 /** A string or null member value in its RFC 8785 form; anything else through `canonicalize`. */

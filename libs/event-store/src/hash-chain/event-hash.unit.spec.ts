@@ -1,6 +1,8 @@
+import canonicalize from 'canonicalize';
 import fc from 'fast-check';
 import {
   assembleCanonicalForm,
+  canonicalData,
   canonicalEventForm,
   canonicalEventParts,
   type HashedEventContent,
@@ -77,6 +79,35 @@ describe('canonical form in parts (what the SQL append assembles)', () => {
         );
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it("data's form is canonicalize's, the same text or the same error, for flat and nested members of any code units", () => {
+    // Lone surrogates (which canonicalize refuses) among ordinary, escaped and paired code units.
+    const unit = fc.constantFrom('a', 'B', 'é', '💼', '\ud800', '\udfff', '"', '\\', '\n', '\u0001');
+    const anyText = fc.oneof(fc.string({ unit, maxLength: 6 }), fc.string({ unit: 'binary', maxLength: 8 }));
+    const member = fc.oneof(
+      anyText,
+      fc.integer(),
+      fc.double(),
+      fc.boolean(),
+      fc.constant(null),
+      fc.constant(undefined),
+      fc.jsonValue({ maxDepth: 2 }),
+      fc.date({ noInvalidDate: true }),
+    );
+    const outcome = (form: () => string | undefined) => {
+      try {
+        return { form: form() };
+      } catch (error) {
+        return { error: String(error) };
+      }
+    };
+    fc.assert(
+      fc.property(fc.oneof(fc.dictionary(anyText, member), fc.array(member, { maxLength: 3 })), (data) => {
+        expect(outcome(() => canonicalData(data))).toEqual(outcome(() => canonicalize(data)));
+      }),
+      { numRuns: 2000 },
     );
   });
 
