@@ -11,6 +11,7 @@ import {
   ensureReadModelSchema,
   readCheckpoint,
 } from '@dealstream/read-models';
+import { openDatabase, type Database } from '@dealstream/database';
 import { FixtureWriter } from '../support/fixture-writer.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -63,6 +64,13 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   return Date.now() - started;
 }
 
+/** A second pool on a test database (the writer and the observer of a test whose own pool is held). */
+let other: Database | undefined;
+async function openOther(url: string): Promise<TestDatabase> {
+  other = await openDatabase({ kind: 'postgres', connectionString: url, poolSize: 4 });
+  return { ...other, drop: () => Promise.resolve() };
+}
+
 const reached = (position: GlobalPosition, target: GlobalPosition) =>
   position.major > target.major || (position.major === target.major && position.minor >= target.minor);
 
@@ -111,18 +119,23 @@ describe('projection runner wake-ups and the checkpoint watch (PostgreSQL)', () 
   it('keeps its position in memory yet still refuses a batch when the checkpoint moved under it, and carries on from where it moved', async () => {
     const { store, deal } = await setUp(database);
     // The runner's reads of the global order pass this gate; armed, the next read waits for `release`.
+    // (The runner reads through its own connection, `readingThrough`: that reader is gated too.)
     let gate: Promise<void> | undefined;
-    const gated = new Proxy(store, {
-      get(target, property) {
-        if (property === 'readAll')
-          return async (options: Parameters<SqlEventStore['readAll']>[0]) => {
-            await gate;
-            return target.readAll(options);
-          };
-        const value: unknown = Reflect.get(target, property);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const gateReads = (inner: SqlEventStore): SqlEventStore =>
+      new Proxy(inner, {
+        get(target, property) {
+          if (property === 'readAll')
+            return async (options: Parameters<SqlEventStore['readAll']>[0]) => {
+              await gate;
+              return target.readAll(options);
+            };
+          if (property === 'readingThrough')
+            return (db: Parameters<SqlEventStore['readingThrough']>[0]) => gateReads(target.readingThrough(db));
+          const value: unknown = Reflect.get(target, property);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    const gated = gateReads(store);
     const logs: Record<string, unknown>[] = [];
     const runner = new ProjectionRunner({
       database,
@@ -157,6 +170,53 @@ describe('projection runner wake-ups and the checkpoint watch (PostgreSQL)', () 
       expect(rows[0].n).toBe('0');
     } finally {
       await runner.stop();
+    }
+  }, 60_000);
+
+  it('reads the global order on its own connection: it keeps projecting while every pooled connection is taken', async () => {
+    // The API's pool under load: every connection busy with requests' queries. The runner holds its own
+    // connection (the advisory lock's) and reads there; before, its readAll queued for a pooled one.
+    const pooled = await createPostgresTestDatabase({ poolSize: 3 });
+    try {
+      const url = pooled.url!;
+      await migrateEventStore(pooled.db);
+      await ensureReadModelSchema(pooled.db);
+      const writer = await setUp(await openOther(url)); // the writes come through another pool
+      const runner = new ProjectionRunner({
+        database: pooled,
+        store: new SqlEventStore(pooled.db),
+        pollIntervalMs: 100,
+      });
+      await runner.start();
+      let release = () => {};
+      const held: Promise<unknown>[] = [];
+      try {
+        const first = await writer.deal();
+        await until(async () => reached((await readCheckpoint(other!.db, LIVE_SCHEMA)).position, first), 10_000);
+        // Take the two pooled connections the runner does not hold, until the end of the test.
+        const holding = new Promise<void>((resolve) => (release = resolve));
+        let taken = 0;
+        for (let i = 0; i < 2; i++)
+          held.push(
+            pooled.db.connection().execute(async () => {
+              taken++;
+              await holding;
+            }),
+          );
+        await until(async () => taken === 2, 5_000);
+        const second = await writer.deal();
+        await until(async () => reached((await readCheckpoint(other!.db, LIVE_SCHEMA)).position, second), 10_000);
+        const { rows } = await sql<{ n: string }>`select count(*)::text as n from read_models.deals`.execute(other!.db);
+        expect(rows[0].n).toBe('2');
+      } finally {
+        release();
+        await Promise.all(held);
+        await runner.stop();
+      }
+    } finally {
+      await other?.close();
+      other = undefined;
+      await pooled.drop();
     }
   }, 60_000);
 

@@ -4,6 +4,7 @@ import {
   EVENTS_NOTIFY_CHANNEL,
   comparePositions,
   isSubscribable,
+  SqlEventStore,
   type EventStore,
   type GlobalPosition,
   type RecordedEvent,
@@ -215,13 +216,14 @@ export class ProjectionRunner {
    */
   private async follow(db: ReadModelDb): Promise<void> {
     if (isSubscribable(this.options.store)) return this.followSubscription(db);
+    const reader = this.readerOn(db);
     const checkpoint = await readCheckpoint(db, this.schema);
     this.position = checkpoint.position;
     this.eventsApplied = checkpoint.eventsApplied;
     while (!this.stopping) {
       const from: GlobalPosition = this.position;
       const announced = this.notifications;
-      const batch = await this.options.store.readAll({ after: from, limit: this.batchSize });
+      const batch = await reader.readAll({ after: from, limit: this.batchSize });
       if (batch.events.length === 0) {
         this.consecutiveFailures = 0; // caught up: the database answers again
         this.afterBatch(); // picks up reactions a failed attempt left behind
@@ -233,6 +235,20 @@ export class ProjectionRunner {
       await this.applyBatch(db, batch.events, from, batch.cursor);
       this.afterBatch();
     }
+  }
+
+  /**
+   * Where the runner reads the global order: on a server, through the connection it already holds
+   * (between its batches, outside any transaction) rather than the store's pool, where under load the
+   * read queued behind every request's queries for a connection — 0.3–0.9 s per read against 2–17 ms
+   * on its own connection (test/benchmarks/README.md, issue 13 c). Elsewhere (PGlite, other stores)
+   * the store itself.
+   */
+  private readerOn(db: ReadModelDb): Pick<EventStore, 'readAll'> {
+    const { store } = this.options;
+    if (this.options.database.config.kind !== 'postgres' || !(store instanceof SqlEventStore)) return store;
+    // The connection's Kysely is the database's (`Kysely<DB>`), which holds the event store's tables too.
+    return store.readingThrough(db as unknown as Parameters<SqlEventStore['readingThrough']>[0]);
   }
 
   /**
