@@ -16,6 +16,7 @@ import {
   beginBatchSql,
   compareAndSetCheckpoint,
   holdAgainstSwap,
+  isStreamsParkedError,
   readCheckpoint,
 } from './checkpoint.js';
 import { withParking } from './parking.js';
@@ -80,6 +81,9 @@ export interface RunnerStatus {
   readonly subscription?: SubscriptionStatus;
 }
 
+/** How long batches look their streams up after parked streams were found, before believing none again. */
+const PARKED_LOOKUP_MS = 10_000;
+
 /** Events per batch transaction unless told otherwise (see `batchSize`). */
 export const DEFAULT_BATCH_SIZE = 2000;
 
@@ -121,6 +125,8 @@ export class ProjectionRunner {
   private notificationsRead = 0;
   /** Consecutive empty reads after a NOTIFY announced events the read did not see yet. */
   private heldBackReads = 0;
+  /** Until then (performance.now()), batches look their streams up in parked_streams (some are parked). */
+  private lookUpParkedUntil = 0;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.schema = options.schema ?? LIVE_SCHEMA;
@@ -281,33 +287,50 @@ export class ProjectionRunner {
     // parked streams takes the same row lock, so it never lands between our look at the parked
     // streams and our commit) and refuses a batch another runner already applied. Rows and
     // checkpoint still commit together or not at all.
-    const parked = await withParking(async (project) => {
-      const work = async (trx: ReadModelDb) => {
-        const newlyParked = await project(trx, this.schema, events);
-        await this.options.beforeCheckpoint?.();
-        return newlyParked;
-      };
-      if (this.options.database.config.kind === 'pglite')
-        return db.transaction().execute(async (trx) => {
-          await holdAgainstSwap(trx);
-          await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
-          return work(trx);
-        });
-      // On the runner's own connection: BEGIN, the swap lock and the compare-and-set in one message.
-      try {
-        await beginBatchSql(this.schema, from, next, events.length).execute(db);
-        const newlyParked = await work(db);
-        await sql`commit`.execute(db);
-        return newlyParked;
-      } catch (error) {
-        // Never leave the session (which holds the advisory lock) inside a failed transaction.
-        await sql`rollback`.execute(db).catch(() => {});
+    const attempt = (noneParked: boolean) =>
+      withParking(
+        async (project) => {
+          const work = async (trx: ReadModelDb) => {
+            const newlyParked = await project(trx, this.schema, events);
+            await this.options.beforeCheckpoint?.();
+            return newlyParked;
+          };
+          if (this.options.database.config.kind === 'pglite')
+            return db.transaction().execute(async (trx) => {
+              await holdAgainstSwap(trx);
+              await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
+              return work(trx);
+            });
+          // On the runner's own connection: BEGIN, the swap lock, the compare-and-set (and, believing
+          // no stream parked, the check of that belief) in one message.
+          try {
+            await beginBatchSql(this.schema, from, next, events.length, { noneParked }).execute(db);
+            const newlyParked = await work(db);
+            await sql`commit`.execute(db);
+            return newlyParked;
+          } catch (error) {
+            // Never leave the session (which holds the advisory lock) inside a failed transaction.
+            await sql`rollback`.execute(db).catch(() => {});
+            throw error;
+          }
+        },
+        { noneParked },
+      );
+    // Parked streams are rare (an operator's to fix): a batch believes there are none — one lookup of
+    // its streams less — until the batch start finds some; then batches look their streams up for a while.
+    const believeNoneParked =
+      this.options.database.config.kind === 'postgres' && performance.now() >= this.lookUpParkedUntil;
+    const parked = await attempt(believeNoneParked)
+      .catch((error: unknown) => {
+        if (!isStreamsParkedError(error)) throw error;
+        this.lookUpParkedUntil = performance.now() + PARKED_LOOKUP_MS;
+        return attempt(false);
+      })
+      .catch((error: unknown) => {
+        report(false);
         throw error;
-      }
-    }).catch((error: unknown) => {
-      report(false);
-      throw error;
-    });
+      });
+    if (parked.length > 0) this.lookUpParkedUntil = performance.now() + PARKED_LOOKUP_MS;
     report(true);
     for (const entry of parked) {
       this.log({
