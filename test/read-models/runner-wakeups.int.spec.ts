@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { Pool } from 'pg';
+import pg, { Pool } from 'pg';
 import { SqlEventStore, migrateEventStore, type GlobalPosition } from '@dealstream/event-store';
 import { dealStreamName } from '@dealstream/deals-domain';
 import {
@@ -11,6 +11,7 @@ import {
   ensureReadModelSchema,
   readCheckpoint,
 } from '@dealstream/read-models';
+import { openDatabase, type Database } from '@dealstream/database';
 import { FixtureWriter } from '../support/fixture-writer.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -63,6 +64,30 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   return Date.now() - started;
 }
 
+/** A second pool on a test database (the writer and the observer of a test whose own pool is held). */
+let other: Database | undefined;
+async function openOther(url: string): Promise<TestDatabase> {
+  other = await openDatabase({ kind: 'postgres', connectionString: url, poolSize: 4 });
+  return { ...other, drop: () => Promise.resolve() };
+}
+
+/** An activity on a deal, appended as the API would (the event only); its position. */
+async function appendActivity(store: SqlEventStore, dealId: string): Promise<GlobalPosition> {
+  const appended = await store.appendToStream(
+    dealStreamName(dealId),
+    [
+      {
+        eventId: randomUUID(),
+        type: 'ActivityLogged',
+        data: { activityId: randomUUID(), kind: 'call' },
+        metadata: { actorId: 'test', occurredAt: new Date('2026-03-01T00:00:00Z') },
+      },
+    ],
+    { expectedRevision: 'any' },
+  );
+  return appended.position;
+}
+
 const reached = (position: GlobalPosition, target: GlobalPosition) =>
   position.major > target.major || (position.major === target.major && position.minor >= target.minor);
 
@@ -111,18 +136,23 @@ describe('projection runner wake-ups and the checkpoint watch (PostgreSQL)', () 
   it('keeps its position in memory yet still refuses a batch when the checkpoint moved under it, and carries on from where it moved', async () => {
     const { store, deal } = await setUp(database);
     // The runner's reads of the global order pass this gate; armed, the next read waits for `release`.
+    // (The runner reads through its own connection, `readingThrough`: that reader is gated too.)
     let gate: Promise<void> | undefined;
-    const gated = new Proxy(store, {
-      get(target, property) {
-        if (property === 'readAll')
-          return async (options: Parameters<SqlEventStore['readAll']>[0]) => {
-            await gate;
-            return target.readAll(options);
-          };
-        const value: unknown = Reflect.get(target, property);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-      },
-    });
+    const gateReads = (inner: SqlEventStore): SqlEventStore =>
+      new Proxy(inner, {
+        get(target, property) {
+          if (property === 'readAll')
+            return async (options: Parameters<SqlEventStore['readAll']>[0]) => {
+              await gate;
+              return target.readAll(options);
+            };
+          if (property === 'readingThrough')
+            return (db: Parameters<SqlEventStore['readingThrough']>[0]) => gateReads(target.readingThrough(db));
+          const value: unknown = Reflect.get(target, property);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+    const gated = gateReads(store);
     const logs: Record<string, unknown>[] = [];
     const runner = new ProjectionRunner({
       database,
@@ -157,6 +187,111 @@ describe('projection runner wake-ups and the checkpoint watch (PostgreSQL)', () 
       expect(rows[0].n).toBe('0');
     } finally {
       await runner.stop();
+    }
+  }, 60_000);
+
+  it('reads the global order on its own connection: it keeps projecting while every pooled connection is taken', async () => {
+    // The API's pool under load: every connection busy with requests' queries. The runner holds its own
+    // connection (the advisory lock's) and reads there; before, its readAll queued for a pooled one.
+    const pooled = await createPostgresTestDatabase({ poolSize: 3 });
+    try {
+      const url = pooled.url!;
+      await migrateEventStore(pooled.db);
+      await ensureReadModelSchema(pooled.db);
+      const writer = await setUp(await openOther(url)); // the writes come through another pool
+      const runner = new ProjectionRunner({
+        database: pooled,
+        store: new SqlEventStore(pooled.db),
+        pollIntervalMs: 100,
+      });
+      await runner.start();
+      let release = () => {};
+      const held: Promise<unknown>[] = [];
+      try {
+        const first = await writer.deal();
+        await until(async () => reached((await readCheckpoint(other!.db, LIVE_SCHEMA)).position, first), 10_000);
+        // Take the two pooled connections the runner does not hold, until the end of the test.
+        const holding = new Promise<void>((resolve) => (release = resolve));
+        let taken = 0;
+        for (let i = 0; i < 2; i++)
+          held.push(
+            pooled.db.connection().execute(async () => {
+              taken++;
+              await holding;
+            }),
+          );
+        await until(async () => taken === 2, 5_000);
+        const second = await writer.deal();
+        await until(async () => reached((await readCheckpoint(other!.db, LIVE_SCHEMA)).position, second), 10_000);
+        const { rows } = await sql<{ n: string }>`select count(*)::text as n from read_models.deals`.execute(other!.db);
+        expect(rows[0].n).toBe('2');
+      } finally {
+        release();
+        await Promise.all(held);
+        await runner.stop();
+      }
+    } finally {
+      await other?.close();
+      other = undefined;
+      await pooled.drop();
+    }
+  }, 60_000);
+
+  it('believing no stream parked, a batch does not look its streams up; a stream parked meanwhile (by another process) is noticed and its events wait', async () => {
+    // Every statement sent that looks streams up in parked_streams (runner/parking.ts), counted on
+    // the connections of a database opened after this (a pooled connection keeps the `query` it had).
+    let lookups = 0;
+    const query = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+      if (text?.startsWith('select "stream_id" from "read_models"."parked_streams"')) lookups++;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof pg.Client.prototype.query;
+    const counted = await createPostgresTestDatabase();
+    await migrateEventStore(counted.db);
+    await ensureReadModelSchema(counted.db);
+    const database = counted;
+    const { store, deal } = await setUp(database);
+    const runner = new ProjectionRunner({ database, store, pollIntervalMs: 50 });
+    await runner.start();
+    try {
+      const at = async (target: GlobalPosition) =>
+        until(async () => reached((await readCheckpoint(database.db, LIVE_SCHEMA)).position, target), 10_000);
+      await at(await deal());
+      lookups = 0;
+      for (let i = 0; i < 3; i++) await at(await deal());
+      expect(lookups).toBe(0); // three batches, none of them looked its streams up
+
+      // Another process parked a stream (a rebuild swapped in with it parked, say): the runner believes otherwise.
+      const parkedId = randomUUID();
+      await deal(parkedId);
+      const parkedEvent = (await store.readStream(dealStreamName(parkedId))).at(-1)!;
+      await at(parkedEvent.position);
+      await sql`insert into read_models.parked_streams (stream_id, event_id, revision, position_major, position_minor, event_type, error, parked_at)
+        values (${dealStreamName(parkedId)}, ${parkedEvent.eventId}::uuid, 1, 0, 0, 'DealCreated', 'parked by a test', now())`.execute(
+        database.db,
+      );
+      const flowingId = randomUUID();
+      await deal(flowingId);
+      await appendActivity(store, parkedId);
+      const last = await appendActivity(store, flowingId);
+      await at(last);
+      expect(lookups).toBeGreaterThan(0); // the batch start found the table not empty and looked up
+      const { rows } = await sql<{ deal_id: string; activity_count: number }>`
+        select deal_id::text, activity_count from read_models.deals where deal_id = any(${[parkedId, flowingId]}::uuid[])`.execute(
+        database.db,
+      );
+      const counts = Object.fromEntries(rows.map((row) => [row.deal_id, Number(row.activity_count)]));
+      expect(counts).toEqual({ [parkedId]: 0, [flowingId]: 1 }); // the parked stream's activity waits
+      const waiting = await sql<{ n: string }>`
+        select events_waiting::text as n from read_models.parked_streams where stream_id = ${dealStreamName(parkedId)}`.execute(
+        database.db,
+      );
+      expect(waiting.rows[0].n).toBe('1');
+    } finally {
+      pg.Client.prototype.query = query;
+      await runner.stop();
+      await counted.drop();
     }
   }, 60_000);
 

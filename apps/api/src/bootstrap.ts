@@ -15,6 +15,7 @@ import { serveLeanRoutes } from './controller-kit/lean-routes.js';
 import { DealsController } from './deals/deals.controller.js';
 import { IdempotentWrites } from './idempotency/idempotency.interceptor.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
+import { EventFeedController } from './audit/event-feed.controller.js';
 import { serveConsole } from './console/serve-console.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
 import type { AppConfig } from './config/app-config.js';
@@ -130,10 +131,13 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   const consoleServed = serveConsole(app, config.consoleDir);
   const validation = apiValidationPipe();
   app.useGlobalPipes(validation);
-  // The command routes skip Nest's per-request layers (controller-kit/lean-routes.ts).
+  // The command routes and the event feed skip Nest's per-request layers (controller-kit/lean-routes.ts).
   serveLeanRoutes(
     fastify,
-    [DealsController, PipelinesController].map((type) => ({ type, instance: app.get<object>(type) })),
+    [DealsController, PipelinesController, EventFeedController].map((type) => ({
+      type,
+      instance: app.get<object>(type),
+    })),
     {
       guard: app.get(AuthGuard),
       idempotency: app.get(IdempotentWrites),

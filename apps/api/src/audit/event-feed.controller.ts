@@ -10,7 +10,8 @@ import { DEFAULT_FEED_LIMIT, EventFeedQueryDto } from './dtos/event-feed-query.d
 import { EventFeedPageDto } from './dtos/audit-responses.dto.js';
 
 /**
- * The global event feed for backend consumers. `EventStore.readAll` returns only events that can
+ * The global event feed for backend consumers. Served lean (controller-kit/lean-routes.ts: the guard,
+ * the query's validation and this method, without Nest's per-request layers), like the command routes. `EventStore.readAll` returns only events that can
  * no longer be overtaken by a later commit (docs/event-store.md), so paging with `next` never skips
  * or repeats one — the same rule the projections rely on.
  */
@@ -25,7 +26,10 @@ export class EventFeedController {
     type: EventFeedPageDto,
     problems: {},
   })
-  async feed(@Query() query: EventFeedQueryDto, @Res() reply: HttpReply): Promise<void> {
+  async feed(
+    @Query() query: EventFeedQueryDto,
+    @Res({ passthrough: true }) reply: HttpReply,
+  ): Promise<string | EventFeedPageDto> {
     const eventTypes = nameList(query.type);
     const streamCategories = nameList(query.category);
     const options = {
@@ -33,19 +37,14 @@ export class EventFeedController {
       limit: query.limit === undefined ? DEFAULT_FEED_LIMIT : Number(query.limit),
       filter: { ...(eventTypes ? { eventTypes } : {}), ...(streamCategories ? { streamCategories } : {}) },
     };
-    // The SQL store serialises the page itself: it is sent as it comes, not parsed and built again.
+    // The SQL store serialises the page itself: it is sent as it comes (a string with a JSON type is
+    // not serialised again), not parsed and built again.
     const page = await this.store.readAllJson?.(options);
     if (page) {
-      reply
-        .type('application/json; charset=utf-8')
-        .send(`{"events":[${page.eventsJson}],"next":${JSON.stringify(encodePosition(page.cursor))}}`);
-      return;
+      reply.type('application/json; charset=utf-8');
+      return `{"events":[${page.eventsJson}],"next":${JSON.stringify(encodePosition(page.cursor))}}`;
     }
     const batch = await this.store.readAll(options);
-    const body: EventFeedPageDto = {
-      events: batch.events.map((event) => toEventView(event)),
-      next: encodePosition(batch.cursor),
-    };
-    reply.send(body);
+    return { events: batch.events.map((event) => toEventView(event)), next: encodePosition(batch.cursor) };
   }
 }

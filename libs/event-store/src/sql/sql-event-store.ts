@@ -414,6 +414,16 @@ export class SqlEventStore implements EventStore {
     }
   }
 
+  /**
+   * This store reading through `db` — e.g. the one connection a projection runner holds — instead
+   * of the pool it was made with: a reader that must not queue behind every request's queries for a
+   * pooled connection (the in-process runner's `readAll` waited 0.3–0.9 s for one under load). Meant
+   * for reads; appends made through it are grouped on their own.
+   */
+  readingThrough(db: Kysely<EventStoreTables>): SqlEventStore {
+    return new SqlEventStore(db, this.options);
+  }
+
   async readAll<E extends EventShape = EventShape>(options: ReadAllOptions): Promise<ReadAllBatch<E>> {
     try {
       // As readStream: the reader names the union.

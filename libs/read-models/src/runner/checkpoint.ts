@@ -28,6 +28,12 @@ export async function readCheckpoint(
 }
 
 const CHECKPOINT_MOVED = 'checkpoint moved under this runner: another runner is active';
+const STREAMS_PARKED = 'streams are parked: the batch looks its streams up';
+
+/** The batch start found parked streams where the runner believed there were none (`noneParked`). */
+export function isStreamsParkedError(error: unknown): boolean {
+  return error instanceof Error && error.message === STREAMS_PARKED;
+}
 
 /** Moves the checkpoint from `expected` to `next`; fails the transaction if someone else moved it. */
 export async function compareAndSetCheckpoint(
@@ -96,17 +102,27 @@ export async function holdAgainstSwap(trx: ReadModelDb): Promise<void> {
  * A moved checkpoint raises SQLSTATE P0001 with the message of `compareAndSetCheckpoint` (not a
  * poison error: the batch is retried whole, from the checkpoint read again). Each statement of the
  * message takes its own snapshot, as separate ones would; on failure the caller rolls back.
+ * `noneParked`: the runner believes no stream is parked, so it will not look the batch's streams up
+ * in `parked_streams` (one round trip less); the block checks that belief after the compare-and-set
+ * and raises `isStreamsParkedError` when it is wrong (the caller then runs the batch with the lookup).
  */
 export function beginBatchSql(
   schema: string,
   expected: GlobalPosition,
   next: GlobalPosition,
   applied: number,
+  options: { noneParked?: boolean } = {},
 ): RawBuilder<unknown> {
   if (comparePositions(next, expected) <= 0) throw new Error('checkpoint must move forward');
   if (!Number.isSafeInteger(applied) || applied < 0) throw new Error(`not a count of events: ${applied}`);
-  const table = `"${schema.replaceAll('"', '""')}".checkpoints`;
+  const quoted = `"${schema.replaceAll('"', '""')}"`;
+  const table = `${quoted}.checkpoints`;
   const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+  // After the compare-and-set (so after a retry's row lock, with a snapshot of its own): the
+  // runner's belief that no stream is parked, checked instead of looking the batch's streams up.
+  const parkedCheck = options.noneParked
+    ? `if exists (select 1 from ${quoted}.parked_streams) then raise exception ${literal(STREAMS_PARKED)}; end if; `
+    : '';
   return sql.raw(
     `begin; select pg_advisory_xact_lock_shared(${SWAP_LOCK_KEY}); ` +
       `do $batch$ begin ` +
@@ -114,6 +130,7 @@ export function beginBatchSql(
       `events_applied = events_applied + ${applied}, updated_at = now() ` +
       `where projection = ${literal(PROJECTION_NAME)} and position_major = ${expected.major} and position_minor = ${expected.minor}; ` +
       `if not found then raise exception ${literal(CHECKPOINT_MOVED)}; end if; ` +
+      parkedCheck +
       `end $batch$`,
   );
 }

@@ -1,5 +1,5 @@
 import { PostgresDialect, Kysely } from 'kysely';
-import { beginBatchSql } from './checkpoint.js';
+import { beginBatchSql, isStreamsParkedError } from './checkpoint.js';
 
 /** The one-message batch start: values inlined (simple protocol takes no parameters), identifiers quoted. */
 describe('beginBatchSql', () => {
@@ -20,6 +20,18 @@ describe('beginBatchSql', () => {
     expect(sql).toContain(
       `if not found then raise exception 'checkpoint moved under this runner: another runner is active'; end if;`,
     );
+  });
+
+  it('believing no stream parked, checks that belief after the compare-and-set (and only then)', () => {
+    const check = `if exists (select 1 from "read_models".parked_streams) then raise exception 'streams are parked: the batch looks its streams up'; end if; end $batch$`;
+    expect(compiled('read_models').sql).not.toContain('parked_streams');
+    const { sql } = beginBatchSql('read_models', { major: 10n, minor: 4n }, { major: 12n, minor: 7n }, 3, {
+      noneParked: true,
+    }).compile(db);
+    expect(sql.endsWith(check)).toBe(true);
+    expect(sql.indexOf('update "read_models".checkpoints')).toBeLessThan(sql.indexOf('parked_streams'));
+    expect(isStreamsParkedError(new Error('streams are parked: the batch looks its streams up'))).toBe(true);
+    expect(isStreamsParkedError(new Error('checkpoint moved under this runner: another runner is active'))).toBe(false);
   });
 
   it('quotes the schema as an identifier and refuses a checkpoint that would not move forward or a bad count', () => {

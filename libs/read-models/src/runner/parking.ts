@@ -334,11 +334,20 @@ type Project = (trx: ReadModelDb, schema: string, events: readonly RecordedEvent
  * costs nothing extra; anything but a poison error from the projection (a dropped connection, the
  * checkpoint's compare-and-set) passes through untouched.
  */
-export async function withParking<T>(run: (project: Project) => Promise<T>): Promise<T> {
+export async function withParking<T>(
+  run: (project: Project) => Promise<T>,
+  options: {
+    /** The caller made sure no stream is parked in this transaction: the first attempt skips the lookup. */
+    noneParked?: boolean;
+  } = {},
+): Promise<T> {
   try {
     return await run(async (trx, schema, events) => {
       try {
-        return await projectAvoidingParked(trx, schema, events, { isolate: false });
+        return await projectAvoidingParked(trx, schema, events, {
+          isolate: false,
+          ...(options.noneParked ? { skip: new Set<string>() } : {}),
+        });
       } catch (error) {
         throw isPoisonError(error) ? new PoisonedBatch(error) : error;
       }

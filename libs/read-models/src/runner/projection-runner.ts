@@ -4,6 +4,7 @@ import {
   EVENTS_NOTIFY_CHANNEL,
   comparePositions,
   isSubscribable,
+  SqlEventStore,
   type EventStore,
   type GlobalPosition,
   type RecordedEvent,
@@ -15,6 +16,7 @@ import {
   beginBatchSql,
   compareAndSetCheckpoint,
   holdAgainstSwap,
+  isStreamsParkedError,
   readCheckpoint,
 } from './checkpoint.js';
 import { withParking } from './parking.js';
@@ -79,6 +81,9 @@ export interface RunnerStatus {
   readonly subscription?: SubscriptionStatus;
 }
 
+/** How long batches look their streams up after parked streams were found, before believing none again. */
+const PARKED_LOOKUP_MS = 10_000;
+
 /** Events per batch transaction unless told otherwise (see `batchSize`). */
 export const DEFAULT_BATCH_SIZE = 2000;
 
@@ -120,6 +125,8 @@ export class ProjectionRunner {
   private notificationsRead = 0;
   /** Consecutive empty reads after a NOTIFY announced events the read did not see yet. */
   private heldBackReads = 0;
+  /** Until then (performance.now()), batches look their streams up in parked_streams (some are parked). */
+  private lookUpParkedUntil = 0;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.schema = options.schema ?? LIVE_SCHEMA;
@@ -215,13 +222,14 @@ export class ProjectionRunner {
    */
   private async follow(db: ReadModelDb): Promise<void> {
     if (isSubscribable(this.options.store)) return this.followSubscription(db);
+    const reader = this.readerOn(db);
     const checkpoint = await readCheckpoint(db, this.schema);
     this.position = checkpoint.position;
     this.eventsApplied = checkpoint.eventsApplied;
     while (!this.stopping) {
       const from: GlobalPosition = this.position;
       const announced = this.notifications;
-      const batch = await this.options.store.readAll({ after: from, limit: this.batchSize });
+      const batch = await reader.readAll({ after: from, limit: this.batchSize });
       if (batch.events.length === 0) {
         this.consecutiveFailures = 0; // caught up: the database answers again
         this.afterBatch(); // picks up reactions a failed attempt left behind
@@ -233,6 +241,20 @@ export class ProjectionRunner {
       await this.applyBatch(db, batch.events, from, batch.cursor);
       this.afterBatch();
     }
+  }
+
+  /**
+   * Where the runner reads the global order: on a server, through the connection it already holds
+   * (between its batches, outside any transaction) rather than the store's pool, where under load the
+   * read queued behind every request's queries for a connection — 0.3–0.9 s per read against 2–17 ms
+   * on its own connection (test/benchmarks/README.md, issue 13 c). Elsewhere (PGlite, other stores)
+   * the store itself.
+   */
+  private readerOn(db: ReadModelDb): Pick<EventStore, 'readAll'> {
+    const { store } = this.options;
+    if (this.options.database.config.kind !== 'postgres' || !(store instanceof SqlEventStore)) return store;
+    // The connection's Kysely is the database's (`Kysely<DB>`), which holds the event store's tables too.
+    return store.readingThrough(db as unknown as Parameters<SqlEventStore['readingThrough']>[0]);
   }
 
   /**
@@ -265,33 +287,50 @@ export class ProjectionRunner {
     // parked streams takes the same row lock, so it never lands between our look at the parked
     // streams and our commit) and refuses a batch another runner already applied. Rows and
     // checkpoint still commit together or not at all.
-    const parked = await withParking(async (project) => {
-      const work = async (trx: ReadModelDb) => {
-        const newlyParked = await project(trx, this.schema, events);
-        await this.options.beforeCheckpoint?.();
-        return newlyParked;
-      };
-      if (this.options.database.config.kind === 'pglite')
-        return db.transaction().execute(async (trx) => {
-          await holdAgainstSwap(trx);
-          await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
-          return work(trx);
-        });
-      // On the runner's own connection: BEGIN, the swap lock and the compare-and-set in one message.
-      try {
-        await beginBatchSql(this.schema, from, next, events.length).execute(db);
-        const newlyParked = await work(db);
-        await sql`commit`.execute(db);
-        return newlyParked;
-      } catch (error) {
-        // Never leave the session (which holds the advisory lock) inside a failed transaction.
-        await sql`rollback`.execute(db).catch(() => {});
+    const attempt = (noneParked: boolean) =>
+      withParking(
+        async (project) => {
+          const work = async (trx: ReadModelDb) => {
+            const newlyParked = await project(trx, this.schema, events);
+            await this.options.beforeCheckpoint?.();
+            return newlyParked;
+          };
+          if (this.options.database.config.kind === 'pglite')
+            return db.transaction().execute(async (trx) => {
+              await holdAgainstSwap(trx);
+              await compareAndSetCheckpoint(trx, this.schema, from, next, events.length);
+              return work(trx);
+            });
+          // On the runner's own connection: BEGIN, the swap lock, the compare-and-set (and, believing
+          // no stream parked, the check of that belief) in one message.
+          try {
+            await beginBatchSql(this.schema, from, next, events.length, { noneParked }).execute(db);
+            const newlyParked = await work(db);
+            await sql`commit`.execute(db);
+            return newlyParked;
+          } catch (error) {
+            // Never leave the session (which holds the advisory lock) inside a failed transaction.
+            await sql`rollback`.execute(db).catch(() => {});
+            throw error;
+          }
+        },
+        { noneParked },
+      );
+    // Parked streams are rare (an operator's to fix): a batch believes there are none — one lookup of
+    // its streams less — until the batch start finds some; then batches look their streams up for a while.
+    const believeNoneParked =
+      this.options.database.config.kind === 'postgres' && performance.now() >= this.lookUpParkedUntil;
+    const parked = await attempt(believeNoneParked)
+      .catch((error: unknown) => {
+        if (!isStreamsParkedError(error)) throw error;
+        this.lookUpParkedUntil = performance.now() + PARKED_LOOKUP_MS;
+        return attempt(false);
+      })
+      .catch((error: unknown) => {
+        report(false);
         throw error;
-      }
-    }).catch((error: unknown) => {
-      report(false);
-      throw error;
-    });
+      });
+    if (parked.length > 0) this.lookUpParkedUntil = performance.now() + PARKED_LOOKUP_MS;
     report(true);
     for (const entry of parked) {
       this.log({
