@@ -128,7 +128,8 @@ export async function funnel(
   const perColumn = sql<ColumnRow>`
     with ${def}, cells as (${cells})
     select position, null::int as furthest, count(*)::text as entered,
-      (percentile_cont(0.5) within group (order by ${days}))::text as median,
+      -- strict reports the in-order deals' median (or the window's): the one over every entry is not asked
+      ${strict ? sql`null::text` : sql`(percentile_cont(0.5) within group (order by ${days}))::text`} as median,
       ((percentile_cont(array[0.5, 0.9]) within group (order by days))[1])::text as p50,
       ((percentile_cont(array[0.5, 0.9]) within group (order by days))[2])::text as p90,
       ${strict ? sql`count(*) filter (where in_order)::text` : sql`null::text`} as in_order,
