@@ -17,6 +17,11 @@
  * - commands (16 clients) on 1,000-event deals against 10-event deals;
  * - `GET /events` pages of 100 (one client) against the same keyset read by SQL through the same driver.
  * The ratios are the figures to compare across machines and changes.
+ *
+ * Diagnostics (not for the recorded figures): BENCH_API_NODE_ARGS adds node flags to the API child
+ * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_API_PG_OPTIONS sets the API's connection
+ * `options` (e.g. `-c log_min_duration_statement=0` to log every statement it sends), and
+ * BENCH_COMMANDS_ONLY=1 stops after the commands table.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -44,7 +49,9 @@ const dataDir = await mkdtemp(join(tmpdir(), 'ds-http-bench-'));
 const port = await freePort();
 const apiUrl = new URL(database.url!);
 apiUrl.searchParams.set('application_name', APP_NAME);
-const child = spawn(process.execPath, ['dist/apps/api/src/main.js'], {
+if (process.env.BENCH_API_PG_OPTIONS) apiUrl.searchParams.set('options', process.env.BENCH_API_PG_OPTIONS);
+const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const child = spawn(process.execPath, [...nodeArgs, 'dist/apps/api/src/main.js'], {
   env: {
     ...process.env,
     DATABASE_URL: apiUrl.toString(),
@@ -143,74 +150,75 @@ try {
     rows,
   );
   console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
-
-  // Projection lag at half the highest command rate, open loop, once the projection has caught up
-  // with the runs above (at full rate it may fall behind; that backlog is not this figure).
-  const marker = (await post(`/deals/${deals[0]}/activities`, { kind: 'note' })) as { position: string };
-  await waitForProjection(deals[0], marker.position);
-  const lag = await projectionLag(maxRate / 2, deals);
-  console.log(
-    `projection lag at ${(maxRate / 2).toFixed(0)} commands/s (half the max): p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms over ${lag.samples} writes (ack → GET /deals/:id?minPosition answers)`,
-  );
-
-  // Stream length: 64 deals of 1,000 events against 256 deals of 10, 16 clients.
-  const store = new SqlEventStore(database.db);
-  const longDeals = await inParallel(64, 16, newDeal);
-  let lastPosition = '';
-  await inParallel(longDeals.length, 4, async (index) => {
-    const id = longDeals[index];
-    const events: NewEvent[] = Array.from({ length: 999 }, () => activityEvent());
-    const appended = await store.appendToStream(`deal-${id}`, events, { expectedRevision: 0n });
-    lastPosition = encodePosition(appended.position);
-  });
-  const shortDeals = await inParallel(256, 16, newDeal);
-  await inParallel(shortDeals.length, 4, async (index) => {
-    await store.appendToStream(
-      `deal-${shortDeals[index]}`,
-      Array.from({ length: 9 }, () => activityEvent()),
-      { expectedRevision: 0n },
+  if (process.env.BENCH_COMMANDS_ONLY !== '1') {
+    // Projection lag at half the highest command rate, open loop, once the projection has caught up
+    // with the runs above (at full rate it may fall behind; that backlog is not this figure).
+    const marker = (await post(`/deals/${deals[0]}/activities`, { kind: 'note' })) as { position: string };
+    await waitForProjection(deals[0], marker.position);
+    const lag = await projectionLag(maxRate / 2, deals);
+    console.log(
+      `projection lag at ${(maxRate / 2).toFixed(0)} commands/s (half the max): p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms over ${lag.samples} writes (ack → GET /deals/:id?minPosition answers)`,
     );
-  });
-  await waitForProjection(longDeals[0], lastPosition);
-  const onDeals = (set: string[]) => {
-    const perWorker = Math.floor(set.length / 16);
-    return runFor(seconds, 16, (worker, iteration) =>
-      post(`/deals/${set[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'email' }),
-    );
-  };
-  const short = await onDeals(shortDeals);
-  const long = await onDeals(longDeals);
-  const shortAgain = await onDeals(shortDeals);
-  const shortBoth: LoopResult = {
-    ...short,
-    perSecond: (short.perSecond + shortAgain.perSecond) / 2,
-    p50Ms: (short.p50Ms + shortAgain.p50Ms) / 2,
-  };
-  printTable(
-    ['deal length', 'commands/s', 'p50 ms', 'p99 ms', 'p50 ÷ 10-event p50'],
-    [
+
+    // Stream length: 64 deals of 1,000 events against 256 deals of 10, 16 clients.
+    const store = new SqlEventStore(database.db);
+    const longDeals = await inParallel(64, 16, newDeal);
+    let lastPosition = '';
+    await inParallel(longDeals.length, 4, async (index) => {
+      const id = longDeals[index];
+      const events: NewEvent[] = Array.from({ length: 999 }, () => activityEvent());
+      const appended = await store.appendToStream(`deal-${id}`, events, { expectedRevision: 0n });
+      lastPosition = encodePosition(appended.position);
+    });
+    const shortDeals = await inParallel(256, 16, newDeal);
+    await inParallel(shortDeals.length, 4, async (index) => {
+      await store.appendToStream(
+        `deal-${shortDeals[index]}`,
+        Array.from({ length: 9 }, () => activityEvent()),
+        { expectedRevision: 0n },
+      );
+    });
+    await waitForProjection(longDeals[0], lastPosition);
+    const onDeals = (set: string[]) => {
+      const perWorker = Math.floor(set.length / 16);
+      return runFor(seconds, 16, (worker, iteration) =>
+        post(`/deals/${set[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'email' }),
+      );
+    };
+    const short = await onDeals(shortDeals);
+    const long = await onDeals(longDeals);
+    const shortAgain = await onDeals(shortDeals);
+    const shortBoth: LoopResult = {
+      ...short,
+      perSecond: (short.perSecond + shortAgain.perSecond) / 2,
+      p50Ms: (short.p50Ms + shortAgain.p50Ms) / 2,
+    };
+    printTable(
+      ['deal length', 'commands/s', 'p50 ms', 'p99 ms', 'p50 ÷ 10-event p50'],
       [
-        '10 events (before and after)',
-        shortBoth.perSecond,
-        shortBoth.p50Ms,
-        Math.max(short.p99Ms, shortAgain.p99Ms),
-        1,
+        [
+          '10 events (before and after)',
+          shortBoth.perSecond,
+          shortBoth.p50Ms,
+          Math.max(short.p99Ms, shortAgain.p99Ms),
+          1,
+        ],
+        ['1,000 events', long.perSecond, long.p50Ms, long.p99Ms, long.p50Ms / shortBoth.p50Ms],
       ],
-      ['1,000 events', long.perSecond, long.p50Ms, long.p99Ms, long.p50Ms / shortBoth.p50Ms],
-    ],
-  );
+    );
 
-  // GET /events pages against the same keyset read by SQL.
-  const feed = await eventFeedRatio(database.db);
-  // CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less.
-  printTable(
-    ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms', 'API CPU ms/page', 'PG CPU ms/page', 'bench CPU ms/page'],
-    [
-      ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms, ...feed.routeCpu],
-      ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms, '', ...feed.rawCpu],
-      ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', '', '', '', ''],
-    ],
-  );
+    // GET /events pages against the same keyset read by SQL.
+    const feed = await eventFeedRatio(database.db);
+    // CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less.
+    printTable(
+      ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms', 'API CPU ms/page', 'PG CPU ms/page', 'bench CPU ms/page'],
+      [
+        ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms, ...feed.routeCpu],
+        ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms, '', ...feed.rawCpu],
+        ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', '', '', '', ''],
+      ],
+    );
+  }
 
   async function post(path: string, body: object): Promise<unknown> {
     const response = await pool.request({ method: 'POST', path, headers, body: JSON.stringify(body) });

@@ -17,8 +17,9 @@ const event = (): NewEvent => ({
  * (or on PGlite, which has none) nothing analyzes the tables while they grow, and a generic plan built
  * while they were empty (sequential scans) used to stay for the life of the connection: every append
  * then scanned the whole events table, and a large import became quadratic. The function now plans
- * every statement for the table as it is (docs/event-store.md, "Plans"). Measured here by the scan
- * counters of the tables: one connection, so its plans are the ones that were cached while empty.
+ * its statements once per connection with sequential scans priced out (docs/event-store.md, "Plans"),
+ * so the plans cached while the tables were empty use the indexes. Measured here by the scan counters
+ * of the tables: one connection, so its plans are the ones that were cached while empty.
  */
 describe('append_batch plans follow the tables as they grow, without ANALYZE (PostgreSQL)', () => {
   let database: TestDatabase;
