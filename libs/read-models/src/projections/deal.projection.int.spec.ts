@@ -146,6 +146,7 @@ describe('deal projection: given / when / then (PostgreSQL)', () => {
             kind: 'created',
             at: DAY1,
             recorded_at: DAY1,
+            deal_kind: 'new',
           },
           {
             deal_id: D,
@@ -156,6 +157,7 @@ describe('deal projection: given / when / then (PostgreSQL)', () => {
             kind: 'moved',
             at: DAY3,
             recorded_at: DAY3,
+            deal_kind: 'new',
           },
         ],
         stage_first_entries: [

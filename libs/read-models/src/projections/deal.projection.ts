@@ -174,6 +174,7 @@ function foldDeal(event: ProjectedEvent<DealEvent>, { rows, writes }: Projection
       kind: !before ? 'created' : event.type === 'DealReopened' ? 'reopened' : 'moved',
       at,
       recorded_at: recordedAt,
+      deal_kind: after.kind,
     });
     // Times only grow along a deal's stream, so its first transition into a stage in this batch is
     // its first entry as far as the batch knows (the table keeps the earliest across batches).

@@ -354,6 +354,7 @@ const TRANSITION_COLUMNS = [
   'kind',
   'at',
   'recorded_at',
+  'deal_kind',
 ] as const satisfies readonly (keyof TransitionRow)[];
 const FIRST_ENTRY_COLUMNS = [
   'deal_id',

@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { pipelineDefinition } from './pipeline-definition.query.js';
 import { layoutSql, stageLayout, type ReportStageMap } from './stage-layout.js';
-import { dealInSegment, fixedConditions, type Segment } from './segment.js';
+import { dealInSegment, dealOnRowInSegment, fixedConditions, type Segment } from './segment.js';
 import { axisColumns, timestamp, type AsOf } from './time-axis.js';
 
 /**
@@ -78,15 +78,10 @@ export async function funnel(
   const instant = timestamp(request.asOf.at ?? request.now);
   const from = timestamp(request.from);
   const to = timestamp(request.to);
-  const inSegment = (dealId: RawBuilder<unknown>) =>
-    dealInSegment(schema, request.segment, dealId, request.asOf, request.now);
   const def = sql`def as (select * from ${layoutSql(layout)})`;
   // The rows carry the deal's kind: a kind segment is a condition on them, the rest of the segment as everywhere.
   const segment = request.segment;
-  const entriesInSegment = segment
-    ? sql`${segment.kinds !== undefined ? sql`and e.kind = any(${[...segment.kinds]}::text[])` : sql``}
-      ${dealInSegment(schema, { ...segment, kinds: undefined }, sql`e.deal_id`, request.asOf, request.now)}`
-    : sql``;
+  const entriesInSegment = dealOnRowInSegment(schema, segment, sql`e.kind`, sql`e.deal_id`, request.asOf, request.now);
 
   // One row per cohort deal × column (live stage or map target) it entered by the instant: its first entry
   // (first entries only grow later, so the earliest one is the first one as of any instant after it), its
@@ -164,7 +159,8 @@ export async function funnel(
     from ${s}.stage_transitions t join def f on f.stage_id = t.from_stage_id join def d on d.stage_id = t.to_stage_id
     where t.pipeline_id = ${pipelineId}::uuid and t.kind in ('moved', 'reopened')
       and t.${transitionAt} >= ${from} and t.${transitionAt} < ${to} and t.${transitionAt} <= ${instant}
-      ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``} ${inSegment(sql`t.deal_id`)}
+      ${layout.mapped ? sql`and f.live_stage_id <> d.live_stage_id` : sql``}
+      ${dealOnRowInSegment(schema, segment, sql`t.deal_kind`, sql`t.deal_id`, request.asOf, request.now)}
     group by f.position, d.position, 1, 2 order by f.position, d.position, 1, 2`;
   // A strict funnel whose flags cannot be used (a map, or a layout the projection did not judge in) ranks
   // the entries itself; asked at once when known in advance.

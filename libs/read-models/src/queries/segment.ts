@@ -44,6 +44,24 @@ export function versionedConditions(segment: Segment, alias: string): RawBuilder
     ${maxAmount !== undefined ? sql`and ${col('amount')} <= ${maxAmount}::bigint` : sql``}`;
 }
 
+/**
+ * A kind segment as a condition on a row that carries the deal's kind (stage_first_entries.kind,
+ * stage_transitions.deal_kind), and the rest of the segment as dealInSegment asks it: no lookup of
+ * the deal for its kind.
+ */
+export function dealOnRowInSegment(
+  schema: string,
+  segment: Segment | undefined,
+  kindColumn: RawBuilder<unknown>,
+  dealIdColumn: RawBuilder<unknown>,
+  asOf: AsOf,
+  now: Date,
+): RawBuilder<unknown> {
+  if (!segment) return sql``;
+  return sql`${segment.kinds !== undefined ? sql`and ${kindColumn} = any(${[...segment.kinds]}::text[])` : sql``}
+    ${dealInSegment(schema, { ...segment, kinds: undefined }, dealIdColumn, asOf, now)}`;
+}
+
 /** The conditions on a deal's fixed fields (kind, source), written against a `deals` row `alias`. */
 export function fixedConditions(segment: Segment, alias: string): RawBuilder<unknown> {
   const a = sql.ref(alias);

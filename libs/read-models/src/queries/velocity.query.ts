@@ -2,7 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { ratio } from './funnel.query.js';
 import { round2 } from './pipeline-metrics.query.js';
-import { dealInSegment, type Segment } from './segment.js';
+import { dealInSegment, dealOnRowInSegment, type Segment } from './segment.js';
 import { axisColumns, timestamp, type AsOf } from './time-axis.js';
 
 export interface VelocityRequest {
@@ -69,7 +69,7 @@ export async function velocity(
     with cohort as (
       select deal_id from ${s}.stage_transitions t
       where pipeline_id = ${pipelineId}::uuid and kind = 'created' and ${transitionAt} >= ${from} and ${transitionAt} < ${to} and ${transitionAt} <= ${instant}
-        ${inSegment(sql`t.deal_id`)}
+        ${dealOnRowInSegment(schema, request.segment, sql`t.deal_kind`, sql`t.deal_id`, request.asOf, request.now)}
     )
     select v.currency, count(*)::text as opportunities,
            count(*) filter (where exists (select 1 from ${s}.stage_intervals i where i.deal_id = c.deal_id and i.exit_kind = 'won' and i.${exitedAt} <= ${instant}))::text as won

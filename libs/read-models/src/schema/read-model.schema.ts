@@ -8,7 +8,7 @@ export const LIVE_SCHEMA = 'read_models';
  * Bumped whenever a table or a projection changes meaning: on start, a schema at another version is
  * rebuilt from the event store (read models are derived data; there is nothing to migrate).
  */
-export const READ_MODEL_VERSION = 12;
+export const READ_MODEL_VERSION = 13;
 
 /** Creates the read-model tables in `schema` (which must not exist yet). */
 export async function createReadModelSchema(db: ReadModelDb, schema: string): Promise<void> {
@@ -46,7 +46,7 @@ export async function createReadModelSchema(db: ReadModelDb, schema: string): Pr
         primary key (deal_id, entered_revision))`,
     sql`create table ${s}.stage_transitions (deal_id uuid not null, revision bigint not null, pipeline_id uuid not null,
         from_stage_id uuid, to_stage_id uuid not null, kind text not null, at timestamptz not null, recorded_at timestamptz not null,
-        primary key (deal_id, revision))`,
+        deal_kind text not null, primary key (deal_id, revision))`,
     sql`create table ${s}.stage_first_entries (deal_id uuid not null, stage_id uuid not null, pipeline_id uuid not null,
         first_at timestamptz not null, first_recorded_at timestamptz not null, created_at timestamptz not null,
         created_recorded_at timestamptz not null, visits_ms bigint not null, visits_recorded_ms bigint not null,

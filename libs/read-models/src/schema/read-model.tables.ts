@@ -147,6 +147,8 @@ export interface StageTransitionsTable {
   kind: string;
   at: Timestamp;
   recorded_at: Timestamp;
+  /** The deal's kind (new, upsell, cross-sell), fixed at its creation: a report's kind segment is a condition on the row. */
+  deal_kind: string;
 }
 
 /** A deal's first entry into a stage (on each axis), with its creation: the funnel without a join. */
