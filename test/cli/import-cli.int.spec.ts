@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { migrateEventStore } from '@dealstream/event-store';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { countStoredEvents } from '../support/read-all-written.js';
 
 const CLI = 'dist/apps/cli/src/main.js';
 const FIXTURE = 'libs/import/src/testing/acme-crm.canonical.ndjson';
@@ -28,15 +29,7 @@ describe('npm run cli -- import (built CLI, PostgreSQL)', () => {
   let url: string;
   const dir = mkdtempSync(join(tmpdir(), 'import-cli-'));
   const broken = join(dir, 'broken.ndjson');
-  const stored = async () =>
-    Number(
-      (
-        await database.db
-          .selectFrom('event_store.events')
-          .select((eb) => eb.cast<string>(eb.fn.countAll(), 'text').as('n'))
-          .executeTakeFirstOrThrow()
-      ).n,
-    );
+  const stored = () => countStoredEvents(database.db);
 
   beforeAll(async () => {
     database = await createPostgresTestDatabase({ poolSize: 2 });

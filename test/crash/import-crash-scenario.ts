@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
 import { projectCommitted, readModelRows } from '../../libs/import/src/testing/project-store.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
+import { countStoredEvents } from '../support/read-all-written.js';
 
 const CLI = 'dist/apps/cli/src/main.js';
 const DEALS = 1500;
@@ -192,15 +193,7 @@ export function describeImportCrash(format: string, write: (dir: string) => { ar
       await clean?.drop();
     });
 
-    const eventCount = async (database: TestDatabase) =>
-      Number(
-        (
-          await database.db
-            .selectFrom('event_store.events')
-            .select((eb) => eb.cast<string>(eb.fn.countAll(), 'text').as('n'))
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+    const eventCount = (database: TestDatabase) => countStoredEvents(database.db);
 
     it('killed mid-import, run again: complete, nothing twice, read models equal to a clean import', async () => {
       const reference = runCli(clean.url!, file);

@@ -8,6 +8,7 @@ import { createPGliteTestDatabase, type TestDatabase } from '../../../test/suppo
 import { ImportFormatError, readCanonicalFiles } from './canonical/canonical-reader.js';
 import { runHistoricImport } from './historic-import.js';
 import { importIds } from './import-ids.js';
+import { canonicalDeal, canonicalHeader, twoStagePipeline } from './testing/canonical-records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canonical-'));
 let fileNo = 0;
@@ -19,35 +20,9 @@ function file(...lines: (object | string)[]): string {
 }
 
 const SYSTEM = 'bad-crm';
-const header = { type: 'header', format: 'dealstream-canonical', version: 1, sourceSystem: SYSTEM };
-const pipeline = {
-  type: 'pipeline',
-  sourceId: 'P',
-  sourceRecordId: 'P-def',
-  at: '2025-01-01T00:00:00Z',
-  actor: 'admin',
-  name: 'Sales',
-  currency: 'EUR',
-  stages: [
-    { sourceId: 'S1', name: 'One', probability: 10 },
-    { sourceId: 'S2', name: 'Two', probability: 50 },
-  ],
-};
-const deal = (id: string, extra: object = {}) => ({
-  type: 'deal',
-  sourceId: id,
-  sourceRecordId: id,
-  at: '2025-01-02T00:00:00Z',
-  actor: 'sam',
-  pipeline: 'P',
-  stage: 'S1',
-  title: `Deal ${id}`,
-  account: 'ACME',
-  amount: 1000,
-  currency: 'EUR',
-  owner: 'sam',
-  ...extra,
-});
+const header = canonicalHeader(SYSTEM);
+const pipeline = twoStagePipeline;
+const deal = canonicalDeal;
 const move = (id: string, record: string, at: string, stage = 'S2') => ({
   type: 'deal-change',
   deal: id,

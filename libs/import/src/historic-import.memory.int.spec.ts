@@ -7,6 +7,7 @@ import { createPGliteTestDatabase, type TestDatabase } from '../../../test/suppo
 import { readCanonicalFiles } from './canonical/canonical-reader.js';
 import { ImportRun } from './historic-import.js';
 import { importIds } from './import-ids.js';
+import { canonicalDeal, canonicalHeader, twoStagePipeline } from './testing/canonical-records.js';
 
 /*
  * Memory flat in the file's size (issue 14, scale): a written run remembers nothing of a deal it wrote
@@ -16,21 +17,7 @@ import { importIds } from './import-ids.js';
 const SYSTEM = 'memory-crm';
 const dir = mkdtempSync(join(tmpdir(), 'import-memory-'));
 const at = (day: number) => `2025-01-${String(day).padStart(2, '0')}T00:00:00Z`;
-const deal = (id: string, extra: object = {}) => ({
-  type: 'deal',
-  sourceId: id,
-  sourceRecordId: id,
-  at: at(2),
-  actor: 'sam',
-  pipeline: 'P',
-  stage: 'S1',
-  title: `Deal ${id}`,
-  account: 'ACME',
-  amount: 1000,
-  currency: 'EUR',
-  owner: 'sam',
-  ...extra,
-});
+const deal = canonicalDeal;
 const change = (id: string, record: string, day: number, fields: object) => ({
   type: 'deal-change',
   deal: id,
@@ -43,20 +30,8 @@ const change = (id: string, record: string, day: number, fields: object) => ({
 /** 300 deals (each created and moved), 2 refused (unknown stage); a won deal P-0 repeated with a change its closing refuses, then a follow-on of it. */
 function input(): string {
   const lines: object[] = [
-    { type: 'header', format: 'dealstream-canonical', version: 1, sourceSystem: SYSTEM },
-    {
-      type: 'pipeline',
-      sourceId: 'P',
-      sourceRecordId: 'P-def',
-      at: at(1),
-      actor: 'admin',
-      name: 'Sales',
-      currency: 'EUR',
-      stages: [
-        { sourceId: 'S1', name: 'One', probability: 10 },
-        { sourceId: 'S2', name: 'Two', probability: 50 },
-      ],
-    },
+    canonicalHeader(SYSTEM),
+    twoStagePipeline,
     deal('P-0'),
     change('P-0', 'P-0-w', 3, { change: 'won' }),
   ];

@@ -95,20 +95,21 @@ export async function board(
   pipelineId: string,
   request: BoardRequest,
 ): Promise<Board | undefined> {
-  const cached = request.asOf.at ? undefined : liveDefinitions.get(db)?.get(`${schema}.${pipelineId}`);
+  const key = `${schema}.${pipelineId}`;
+  const cached = request.asOf.at ? undefined : liveDefinitions.get(db)?.get(key);
   const definition = cached ?? (await pipelineDefinition(db, schema, pipelineId, request.asOf));
   if (!definition) return undefined;
-  const answer = await boardStatement(db, schema, pipelineId, definition, request);
+  const layout = stageLayout(definition, request.stageMap);
+  const answer = await boardStatement(db, schema, pipelineId, layout, request);
   if (!request.asOf.at) {
     const current = answer.revision !== null && Number(answer.revision) === definition.revision;
     // A cached definition older than the pipeline: read the definition again and ask again (once).
     if (!current && cached) {
-      liveDefinitions.get(db)?.delete(`${schema}.${pipelineId}`);
+      liveDefinitions.get(db)?.delete(key);
       return board(db, schema, pipelineId, request);
     }
-    if (current) rememberDefinition(db, `${schema}.${pipelineId}`, definition);
+    if (current) rememberDefinition(db, key, definition);
   }
-  const layout = stageLayout(definition, request.stageMap);
   const { totals, deals } = answer;
   // The board's order: amount descending, then deal id (uuid order is the order of its lowercase text).
   const shown = deals.map((tuple) => ({ liveStageId: tuple[1], deal: toBoardDeal(tuple) }));
@@ -183,11 +184,10 @@ async function boardStatement(
   db: ReadModelDb,
   schema: string,
   pipelineId: string,
-  definition: PipelineDefinition,
+  layout: StageLayout,
   request: BoardRequest,
 ): Promise<BoardAnswer> {
   // Raw: totals and a row_number() window per stage over a VALUES stage map, keyset-paged — beyond the builder's reach.
-  const layout = stageLayout(definition, request.stageMap);
   const live = !request.asOf.at && !layout.mapped;
   const totalsSql = wholeLiveBoard(request)
     ? maintainedTotals(schema, pipelineId, layout, request)
