@@ -21,7 +21,8 @@
  * Diagnostics (not for the recorded figures): BENCH_API_NODE_ARGS adds node flags to the API child
  * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_API_PG_OPTIONS sets the API's connection
  * `options` (e.g. `-c log_min_duration_statement=0` to log every statement it sends), and
- * BENCH_COMMANDS_ONLY=1 stops after the commands table.
+ * BENCH_COMMANDS_ONLY=1 stops after the commands table; BENCH_FEED_ONLY=1 measures only `GET /events` (over
+ * 20,000 events appended by the store, no commands first).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -87,129 +88,141 @@ try {
         id: string;
       }
     ).id;
-  const deals = await inParallel(256, 16, newDeal);
-  console.log(
-    `HTTP write path — PostgreSQL, ${seconds}s per measurement; POST /deals/:id/activities, one deal per client at a time`,
-  );
-
-  // Commands and raw INSERTs per concurrency level.
-  const rows: (string | number)[][] = [];
-  let maxRate = 0;
-  let rssPeakMb = 0;
-  for (const clients of levels) {
-    const runId = randomUUID().slice(0, 8);
-    const rawCpu = await cpuSnapshot(database.db, '');
-    const ownCpu0 = process.cpuUsage();
-    const raw = await runFor(seconds, clients, (worker, iteration) =>
-      sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
-          values (${randomUUID()}::uuid, ${`raw-${runId}-${worker}`}, ${iteration}, 'ActivityLogged', ${JSON.stringify({ activityId: randomUUID(), kind: 'call' })}::jsonb, 'bench', now(), 'x')`.execute(
-        database.db,
-      ),
-    );
-    const ownCpu = process.cpuUsage(ownCpu0);
-    const rawPgMs = await cpuSince(database.db, '', rawCpu);
-    const rawMsPerOp = ((ownCpu.user + ownCpu.system) / 1000 + rawPgMs) / raw.operations;
-
-    const apiCpu0 = processCpuMs(child.pid!);
-    const pgCpu0 = await cpuSnapshot(database.db, APP_NAME);
-    const sampler = clients === 16 ? sampleRss(child.pid!) : undefined;
-    const perWorker = Math.floor(deals.length / clients);
-    const commands = await runFor(seconds, clients, (worker, iteration) =>
-      post(`/deals/${deals[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'call' }),
-    );
-    if (sampler) rssPeakMb = sampler.stop();
-    const apiMs = (processCpuMs(child.pid!) - apiCpu0) / commands.operations;
-    const pgMs = (await cpuSince(database.db, APP_NAME, pgCpu0)) / commands.operations;
-    maxRate = Math.max(maxRate, commands.perSecond);
-    rows.push([
-      String(clients),
-      commands.perSecond,
-      commands.p50Ms,
-      commands.p99Ms,
-      raw.perSecond,
-      raw.p50Ms,
-      commands.perSecond / raw.perSecond,
-      apiMs,
-      pgMs,
-      rawMsPerOp,
-    ]);
-  }
-  printTable(
-    [
-      'clients',
-      'commands/s',
-      'p50 ms',
-      'p99 ms',
-      'raw INSERT/s',
-      'raw p50 ms',
-      'cmd/raw',
-      'API CPU ms/cmd',
-      'PG CPU ms/cmd',
-      'raw CPU ms/insert',
-    ],
-    rows,
-  );
-  console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
-  if (process.env.BENCH_COMMANDS_ONLY !== '1') {
-    // Projection lag at half the highest command rate, open loop, once the projection has caught up
-    // with the runs above (at full rate it may fall behind; that backlog is not this figure).
-    const marker = (await post(`/deals/${deals[0]}/activities`, { kind: 'note' })) as { position: string };
-    await waitForProjection(deals[0], marker.position);
-    const lag = await projectionLag(maxRate / 2, deals);
-    console.log(
-      `projection lag at ${(maxRate / 2).toFixed(0)} commands/s (half the max): p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms over ${lag.samples} writes (ack → GET /deals/:id?minPosition answers)`,
-    );
-
-    // Stream length: 64 deals of 1,000 events against 256 deals of 10, 16 clients.
+  if (process.env.BENCH_FEED_ONLY === '1') {
     const store = new SqlEventStore(database.db);
-    const longDeals = await inParallel(64, 16, newDeal);
-    let lastPosition = '';
-    await inParallel(longDeals.length, 4, async (index) => {
-      const id = longDeals[index];
-      const events: NewEvent[] = Array.from({ length: 999 }, () => activityEvent());
-      const appended = await store.appendToStream(`deal-${id}`, events, { expectedRevision: 0n });
-      lastPosition = encodePosition(appended.position);
+    await inParallel(200, 8, async (i) => {
+      const events: NewEvent[] = Array.from({ length: 100 }, () => activityEvent());
+      await store.appendToStream(`deal-feed${i}`, events, { expectedRevision: 'no_stream' });
     });
-    const shortDeals = await inParallel(256, 16, newDeal);
-    await inParallel(shortDeals.length, 4, async (index) => {
-      await store.appendToStream(
-        `deal-${shortDeals[index]}`,
-        Array.from({ length: 9 }, () => activityEvent()),
-        { expectedRevision: 0n },
-      );
-    });
-    await waitForProjection(longDeals[0], lastPosition);
-    const onDeals = (set: string[]) => {
-      const perWorker = Math.floor(set.length / 16);
-      return runFor(seconds, 16, (worker, iteration) =>
-        post(`/deals/${set[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'email' }),
-      );
-    };
-    const short = await onDeals(shortDeals);
-    const long = await onDeals(longDeals);
-    const shortAgain = await onDeals(shortDeals);
-    const shortBoth: LoopResult = {
-      ...short,
-      perSecond: (short.perSecond + shortAgain.perSecond) / 2,
-      p50Ms: (short.p50Ms + shortAgain.p50Ms) / 2,
-    };
-    printTable(
-      ['deal length', 'commands/s', 'p50 ms', 'p99 ms', 'p50 ÷ 10-event p50'],
-      [
-        [
-          '10 events (before and after)',
-          shortBoth.perSecond,
-          shortBoth.p50Ms,
-          Math.max(short.p99Ms, shortAgain.p99Ms),
-          1,
-        ],
-        ['1,000 events', long.perSecond, long.p50Ms, long.p99Ms, long.p50Ms / shortBoth.p50Ms],
-      ],
+    printFeed(await eventFeedRatio(database.db));
+  } else {
+    const deals = await inParallel(256, 16, newDeal);
+    console.log(
+      `HTTP write path — PostgreSQL, ${seconds}s per measurement; POST /deals/:id/activities, one deal per client at a time`,
     );
 
-    // GET /events pages against the same keyset read by SQL.
-    const feed = await eventFeedRatio(database.db);
-    // CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less.
+    // Commands and raw INSERTs per concurrency level.
+    const rows: (string | number)[][] = [];
+    let maxRate = 0;
+    let rssPeakMb = 0;
+    for (const clients of levels) {
+      const runId = randomUUID().slice(0, 8);
+      const rawCpu = await cpuSnapshot(database.db, '');
+      const ownCpu0 = process.cpuUsage();
+      const raw = await runFor(seconds, clients, (worker, iteration) =>
+        sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
+          values (${randomUUID()}::uuid, ${`raw-${runId}-${worker}`}, ${iteration}, 'ActivityLogged', ${JSON.stringify({ activityId: randomUUID(), kind: 'call' })}::jsonb, 'bench', now(), 'x')`.execute(
+          database.db,
+        ),
+      );
+      const ownCpu = process.cpuUsage(ownCpu0);
+      const rawPgMs = await cpuSince(database.db, '', rawCpu);
+      const rawMsPerOp = ((ownCpu.user + ownCpu.system) / 1000 + rawPgMs) / raw.operations;
+
+      const apiCpu0 = processCpuMs(child.pid!);
+      const pgCpu0 = await cpuSnapshot(database.db, APP_NAME);
+      const sampler = clients === 16 ? sampleRss(child.pid!) : undefined;
+      const perWorker = Math.floor(deals.length / clients);
+      const commands = await runFor(seconds, clients, (worker, iteration) =>
+        post(`/deals/${deals[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'call' }),
+      );
+      if (sampler) rssPeakMb = sampler.stop();
+      const apiMs = (processCpuMs(child.pid!) - apiCpu0) / commands.operations;
+      const pgMs = (await cpuSince(database.db, APP_NAME, pgCpu0)) / commands.operations;
+      maxRate = Math.max(maxRate, commands.perSecond);
+      rows.push([
+        String(clients),
+        commands.perSecond,
+        commands.p50Ms,
+        commands.p99Ms,
+        raw.perSecond,
+        raw.p50Ms,
+        commands.perSecond / raw.perSecond,
+        apiMs,
+        pgMs,
+        rawMsPerOp,
+      ]);
+    }
+    printTable(
+      [
+        'clients',
+        'commands/s',
+        'p50 ms',
+        'p99 ms',
+        'raw INSERT/s',
+        'raw p50 ms',
+        'cmd/raw',
+        'API CPU ms/cmd',
+        'PG CPU ms/cmd',
+        'raw CPU ms/insert',
+      ],
+      rows,
+    );
+    console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
+    if (process.env.BENCH_COMMANDS_ONLY !== '1') {
+      // Projection lag at half the highest command rate, open loop, once the projection has caught up
+      // with the runs above (at full rate it may fall behind; that backlog is not this figure).
+      const marker = (await post(`/deals/${deals[0]}/activities`, { kind: 'note' })) as { position: string };
+      await waitForProjection(deals[0], marker.position);
+      const lag = await projectionLag(maxRate / 2, deals);
+      console.log(
+        `projection lag at ${(maxRate / 2).toFixed(0)} commands/s (half the max): p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms over ${lag.samples} writes (ack → GET /deals/:id?minPosition answers)`,
+      );
+
+      // Stream length: 64 deals of 1,000 events against 256 deals of 10, 16 clients.
+      const store = new SqlEventStore(database.db);
+      const longDeals = await inParallel(64, 16, newDeal);
+      let lastPosition = '';
+      await inParallel(longDeals.length, 4, async (index) => {
+        const id = longDeals[index];
+        const events: NewEvent[] = Array.from({ length: 999 }, () => activityEvent());
+        const appended = await store.appendToStream(`deal-${id}`, events, { expectedRevision: 0n });
+        lastPosition = encodePosition(appended.position);
+      });
+      const shortDeals = await inParallel(256, 16, newDeal);
+      await inParallel(shortDeals.length, 4, async (index) => {
+        await store.appendToStream(
+          `deal-${shortDeals[index]}`,
+          Array.from({ length: 9 }, () => activityEvent()),
+          { expectedRevision: 0n },
+        );
+      });
+      await waitForProjection(longDeals[0], lastPosition);
+      const onDeals = (set: string[]) => {
+        const perWorker = Math.floor(set.length / 16);
+        return runFor(seconds, 16, (worker, iteration) =>
+          post(`/deals/${set[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'email' }),
+        );
+      };
+      const short = await onDeals(shortDeals);
+      const long = await onDeals(longDeals);
+      const shortAgain = await onDeals(shortDeals);
+      const shortBoth: LoopResult = {
+        ...short,
+        perSecond: (short.perSecond + shortAgain.perSecond) / 2,
+        p50Ms: (short.p50Ms + shortAgain.p50Ms) / 2,
+      };
+      printTable(
+        ['deal length', 'commands/s', 'p50 ms', 'p99 ms', 'p50 ÷ 10-event p50'],
+        [
+          [
+            '10 events (before and after)',
+            shortBoth.perSecond,
+            shortBoth.p50Ms,
+            Math.max(short.p99Ms, shortAgain.p99Ms),
+            1,
+          ],
+          ['1,000 events', long.perSecond, long.p50Ms, long.p99Ms, long.p50Ms / shortBoth.p50Ms],
+        ],
+      );
+
+      // GET /events pages against the same keyset read by SQL.
+      printFeed(await eventFeedRatio(database.db));
+    }
+  }
+
+  /** The `GET /events` table, CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less. */
+  function printFeed(feed: Awaited<ReturnType<typeof eventFeedRatio>>) {
     printTable(
       ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms', 'API CPU ms/page', 'PG CPU ms/page', 'bench CPU ms/page'],
       [
@@ -264,7 +277,13 @@ try {
     return { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), max: lags.at(-1)!, samples: lags.length };
   }
 
+  /**
+   * The feed is measured once the in-process projection has caught up with every event appended so far
+   * (the seeding, the stream-length run): until then the API spends its CPU projecting them.
+   */
   async function eventFeedRatio(db: Kysely<DB>) {
+    const head = encodePosition(await new SqlEventStore(db).headPosition());
+    while ((await get(`/pipelines?minPosition=${head}`)).status !== 200);
     let cursor: string | undefined;
     const apiCpu0 = processCpuMs(child.pid!);
     const apiPg0 = await cpuSnapshot(db, APP_NAME);
@@ -357,12 +376,14 @@ function processCpuMs(pid: number): number {
 }
 
 /** CPU so far of this database's backends with the given application_name, by pid. */
+/**
+ * CPU so far of the database's backends with this application name — the asking backend included: with
+ * one client the raw read's backend is the pooled connection that asks (excluding it read 0 ms).
+ */
 async function cpuSnapshot(db: Kysely<DB>, applicationName: string): Promise<Map<number, number>> {
   const { rows } = await sql<{ pid: number }>`
     select pid from pg_stat_activity
-    where datname = current_database() and application_name = ${applicationName} and pid <> pg_backend_pid()`.execute(
-    db,
-  );
+    where datname = current_database() and application_name = ${applicationName}`.execute(db);
   return new Map(rows.map(({ pid }) => [pid, processCpuMs(pid)]));
 }
 

@@ -445,19 +445,42 @@ export class SqlEventStore implements EventStore {
   async readAllJson(options: ReadAllOptions): Promise<ReadAllJsonPage | undefined> {
     try {
       const after = options.after ?? START;
-      const rows = await this.readAllQuery(this.db.selectFrom('event_store.events as e'), options)
+      // The page comes back as one row: its events joined into one JSON text in order, whether any could
+      // not be rendered, and the last one's position — one string for the driver to read, not 100 rows
+      // (half the API's CPU per page of the row-per-event form).
+      const page = this.readAllQuery(this.db.selectFrom('event_store.events as e'), options)
         .select([
           sql<string | null>`case when ${ISO_INSTANTS} then ${EVENT_JSON} end`.as('json'),
-          sql<string>`e.transaction_id::text`.as('transaction_id'),
-          sql<string>`e.global_position::text`.as('global_position'),
+          'e.transaction_id',
+          'e.global_position',
         ])
-        .execute();
-      if (rows.some((row) => row.json === null)) return undefined;
-      const last = rows.at(-1);
+        .as('page');
+      const row = await this.db
+        .selectFrom(page)
+        .select([
+          sql<string | null>`string_agg(page.json, ',' order by page.transaction_id, page.global_position)`.as('json'),
+          sql<boolean | null>`bool_or(page.json is null)`.as('unrendered'),
+          sql<string>`count(*)::text`.as('count'),
+          sql<
+            string | null
+          >`(array_agg(page.transaction_id::text order by page.transaction_id desc, page.global_position desc))[1]`.as(
+            'transaction_id',
+          ),
+          sql<
+            string | null
+          >`(array_agg(page.global_position::text order by page.transaction_id desc, page.global_position desc))[1]`.as(
+            'global_position',
+          ),
+        ])
+        .executeTakeFirstOrThrow();
+      if (row.unrendered) return undefined;
       return {
-        eventsJson: rows.map((row) => row.json).join(','),
-        count: rows.length,
-        cursor: last ? { major: BigInt(last.transaction_id), minor: BigInt(last.global_position) } : after,
+        eventsJson: row.json ?? '',
+        count: Number(row.count),
+        cursor:
+          row.transaction_id === null || row.global_position === null
+            ? after
+            : { major: BigInt(row.transaction_id), minor: BigInt(row.global_position) },
       };
     } catch (error) {
       throw mapSqlFault(error, 'readAll');
