@@ -21,7 +21,9 @@
  * Diagnostics (not for the recorded figures): BENCH_API_NODE_ARGS adds node flags to the API child
  * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_API_PG_OPTIONS sets the API's connection
  * `options` (e.g. `-c log_min_duration_statement=0` to log every statement it sends), and
- * BENCH_COMMANDS_ONLY=1 stops after the commands table.
+ * BENCH_COMMANDS_ONLY=1 stops after the commands table, BENCH_UNTIL_LAG=1 after the projection lag, and
+ * BENCH_LAG_RATE=<commands/s> measures the lag at that rate instead of half the max (to compare builds at
+ * one rate on a machine whose load moves the max).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -155,69 +157,72 @@ try {
     // with the runs above (at full rate it may fall behind; that backlog is not this figure).
     const marker = (await post(`/deals/${deals[0]}/activities`, { kind: 'note' })) as { position: string };
     await waitForProjection(deals[0], marker.position);
-    const lag = await projectionLag(maxRate / 2, deals);
+    const lagRate = Number(process.env.BENCH_LAG_RATE ?? maxRate / 2);
+    const lag = await projectionLag(lagRate, deals);
     console.log(
-      `projection lag at ${(maxRate / 2).toFixed(0)} commands/s (half the max): p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms over ${lag.samples} writes (ack → GET /deals/:id?minPosition answers)`,
+      `projection lag at ${lagRate.toFixed(0)} commands/s (${process.env.BENCH_LAG_RATE ? 'fixed' : 'half the max'}): p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms over ${lag.samples} writes (ack → GET /deals/:id?minPosition answers)`,
     );
 
-    // Stream length: 64 deals of 1,000 events against 256 deals of 10, 16 clients.
-    const store = new SqlEventStore(database.db);
-    const longDeals = await inParallel(64, 16, newDeal);
-    let lastPosition = '';
-    await inParallel(longDeals.length, 4, async (index) => {
-      const id = longDeals[index];
-      const events: NewEvent[] = Array.from({ length: 999 }, () => activityEvent());
-      const appended = await store.appendToStream(`deal-${id}`, events, { expectedRevision: 0n });
-      lastPosition = encodePosition(appended.position);
-    });
-    const shortDeals = await inParallel(256, 16, newDeal);
-    await inParallel(shortDeals.length, 4, async (index) => {
-      await store.appendToStream(
-        `deal-${shortDeals[index]}`,
-        Array.from({ length: 9 }, () => activityEvent()),
-        { expectedRevision: 0n },
-      );
-    });
-    await waitForProjection(longDeals[0], lastPosition);
-    const onDeals = (set: string[]) => {
-      const perWorker = Math.floor(set.length / 16);
-      return runFor(seconds, 16, (worker, iteration) =>
-        post(`/deals/${set[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'email' }),
-      );
-    };
-    const short = await onDeals(shortDeals);
-    const long = await onDeals(longDeals);
-    const shortAgain = await onDeals(shortDeals);
-    const shortBoth: LoopResult = {
-      ...short,
-      perSecond: (short.perSecond + shortAgain.perSecond) / 2,
-      p50Ms: (short.p50Ms + shortAgain.p50Ms) / 2,
-    };
-    printTable(
-      ['deal length', 'commands/s', 'p50 ms', 'p99 ms', 'p50 ÷ 10-event p50'],
-      [
+    if (process.env.BENCH_UNTIL_LAG !== '1') {
+      // Stream length: 64 deals of 1,000 events against 256 deals of 10, 16 clients.
+      const store = new SqlEventStore(database.db);
+      const longDeals = await inParallel(64, 16, newDeal);
+      let lastPosition = '';
+      await inParallel(longDeals.length, 4, async (index) => {
+        const id = longDeals[index];
+        const events: NewEvent[] = Array.from({ length: 999 }, () => activityEvent());
+        const appended = await store.appendToStream(`deal-${id}`, events, { expectedRevision: 0n });
+        lastPosition = encodePosition(appended.position);
+      });
+      const shortDeals = await inParallel(256, 16, newDeal);
+      await inParallel(shortDeals.length, 4, async (index) => {
+        await store.appendToStream(
+          `deal-${shortDeals[index]}`,
+          Array.from({ length: 9 }, () => activityEvent()),
+          { expectedRevision: 0n },
+        );
+      });
+      await waitForProjection(longDeals[0], lastPosition);
+      const onDeals = (set: string[]) => {
+        const perWorker = Math.floor(set.length / 16);
+        return runFor(seconds, 16, (worker, iteration) =>
+          post(`/deals/${set[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'email' }),
+        );
+      };
+      const short = await onDeals(shortDeals);
+      const long = await onDeals(longDeals);
+      const shortAgain = await onDeals(shortDeals);
+      const shortBoth: LoopResult = {
+        ...short,
+        perSecond: (short.perSecond + shortAgain.perSecond) / 2,
+        p50Ms: (short.p50Ms + shortAgain.p50Ms) / 2,
+      };
+      printTable(
+        ['deal length', 'commands/s', 'p50 ms', 'p99 ms', 'p50 ÷ 10-event p50'],
         [
-          '10 events (before and after)',
-          shortBoth.perSecond,
-          shortBoth.p50Ms,
-          Math.max(short.p99Ms, shortAgain.p99Ms),
-          1,
+          [
+            '10 events (before and after)',
+            shortBoth.perSecond,
+            shortBoth.p50Ms,
+            Math.max(short.p99Ms, shortAgain.p99Ms),
+            1,
+          ],
+          ['1,000 events', long.perSecond, long.p50Ms, long.p99Ms, long.p50Ms / shortBoth.p50Ms],
         ],
-        ['1,000 events', long.perSecond, long.p50Ms, long.p99Ms, long.p50Ms / shortBoth.p50Ms],
-      ],
-    );
+      );
 
-    // GET /events pages against the same keyset read by SQL.
-    const feed = await eventFeedRatio(database.db);
-    // CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less.
-    printTable(
-      ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms', 'API CPU ms/page', 'PG CPU ms/page', 'bench CPU ms/page'],
-      [
-        ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms, ...feed.routeCpu],
-        ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms, '', ...feed.rawCpu],
-        ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', '', '', '', ''],
-      ],
-    );
+      // GET /events pages against the same keyset read by SQL.
+      const feed = await eventFeedRatio(database.db);
+      // CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less.
+      printTable(
+        ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms', 'API CPU ms/page', 'PG CPU ms/page', 'bench CPU ms/page'],
+        [
+          ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms, ...feed.routeCpu],
+          ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms, '', ...feed.rawCpu],
+          ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', '', '', '', ''],
+        ],
+      );
+    }
   }
 
   async function post(path: string, body: object): Promise<unknown> {
