@@ -10,7 +10,7 @@ export type RunnerHandle = Pick<ProjectionRunner, 'start' | 'stop' | 'status'>;
 export interface ProjectionThreadData {
   readonly database: Extract<DatabaseConfig, { kind: 'postgres' }>;
   readonly batchSize?: number;
-  /** Set when the API runs from its TypeScript sources: tools/ts-worker.mjs imports it. */
+  /** Set when the API runs from its TypeScript sources: tools/ts-worker.js imports it. */
   readonly entry?: string;
 }
 
@@ -195,13 +195,13 @@ export class ProjectionThread implements RunnerHandle {
 
 /**
  * The thread's entry: the compiled sibling in dist; from the TypeScript sources (Jest), the .ts file
- * through tools/ts-worker.mjs, which compiles it and what it imports as Jest does.
+ * through tools/ts-worker.js, which compiles it and what it imports as Jest does.
  */
 function threadEntry(): { url: URL; entry?: string } {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) return { url: new URL('./projection-thread.main.js', here) };
   return {
-    url: new URL('../../../../tools/ts-worker.mjs', here),
+    url: new URL('../../../../tools/ts-worker.js', here),
     entry: new URL('./projection-thread.main.ts', here).href,
   };
 }

@@ -1,4 +1,4 @@
-// Module hooks for tools/ts-worker.mjs: TypeScript sources compiled by swc as jest.config.js does.
+// Module hooks for tools/ts-worker.js: TypeScript sources compiled by swc as jest.config.js does.
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from '@swc/core';
