@@ -62,7 +62,6 @@ export class ProjectionThread implements RunnerHandle {
   private exited: Promise<void> = Promise.resolve();
   private latest: RunnerStatus = { role: 'starting', position: undefined, eventsApplied: 0, lastError: undefined };
   private stopping = false;
-  private starting: Promise<void> | undefined;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private reaction: Promise<void> | undefined;
   private reactAgain = false;
@@ -71,14 +70,14 @@ export class ProjectionThread implements RunnerHandle {
   constructor(private readonly options: ProjectionThreadOptions) {}
 
   start(): Promise<void> {
-    this.starting = this.spawn();
-    return this.starting;
+    return this.spawn();
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
-    await this.starting?.catch(() => {});
+    // Not waiting for a start in progress: the thread answers `stop` once its runner has started, and a
+    // start that never ends (a LISTEN that cannot be opened) is cut by the terminate below.
     const worker = this.worker;
     if (worker) {
       worker.postMessage({ type: 'stop' } satisfies ThreadMessage);
@@ -185,7 +184,7 @@ export class ProjectionThread implements RunnerHandle {
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
       if (this.stopping) return;
-      this.starting = this.spawn().catch((error: unknown) => {
+      this.spawn().catch((error: unknown) => {
         this.options.log({ level: 'error', msg: 'projection thread did not start', error: describeError(error) });
         if (!this.stopping) this.restart(-1);
       });
