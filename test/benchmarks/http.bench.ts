@@ -13,7 +13,9 @@
  *   bench's own CPU plus its backends per raw INSERT;
  * - the API's peak RSS during the 16-client run;
  * - projection lag: write acknowledged → visible to `GET /deals/:id?minPosition=<the write's
- *   position>`, at half the highest command rate measured (open loop);
+ *   position>`, at half the highest command rate measured (open loop, after one uncounted second at
+ *   that rate) for every other write, and for the writes between them ack → a plain `GET /deals/:id`
+ *   answers (the floor: what a read takes at that load without waiting for anything);
  * - commands (16 clients) on 1,000-event deals against 10-event deals;
  * - `GET /events` pages of 100 (one client) against the same keyset read by SQL through the same driver.
  * The ratios are the figures to compare across machines and changes.
@@ -21,8 +23,9 @@
  * Diagnostics (not for the recorded figures): BENCH_API_NODE_ARGS adds node flags to the API child
  * (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_API_PG_OPTIONS sets the API's connection
  * `options` (e.g. `-c log_min_duration_statement=0` to log every statement it sends), and
- * BENCH_COMMANDS_ONLY=1 stops after the commands table; BENCH_FEED_ONLY=1 measures only `GET /events` (over
- * 20,000 events appended by the store, no commands first).
+ * BENCH_COMMANDS_ONLY=1 stops after the commands table, BENCH_UNTIL_LAG=1 after the projection lag, and
+ * BENCH_LAG_RATE=<commands/s> measures the lag at that rate instead of half the max (to compare builds at
+ * one rate on a machine whose load moves the max).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -88,87 +91,84 @@ try {
         id: string;
       }
     ).id;
-  if (process.env.BENCH_FEED_ONLY === '1') {
-    const store = new SqlEventStore(database.db);
-    await inParallel(200, 8, async (i) => {
-      const events: NewEvent[] = Array.from({ length: 100 }, () => activityEvent());
-      await store.appendToStream(`deal-feed${i}`, events, { expectedRevision: 'no_stream' });
-    });
-    printFeed(await eventFeedRatio(database.db));
-  } else {
-    const deals = await inParallel(256, 16, newDeal);
-    console.log(
-      `HTTP write path — PostgreSQL, ${seconds}s per measurement; POST /deals/:id/activities, one deal per client at a time`,
-    );
+  const deals = await inParallel(256, 16, newDeal);
+  console.log(
+    `HTTP write path — PostgreSQL, ${seconds}s per measurement; POST /deals/:id/activities, one deal per client at a time`,
+  );
 
-    // Commands and raw INSERTs per concurrency level.
-    const rows: (string | number)[][] = [];
-    let maxRate = 0;
-    let rssPeakMb = 0;
-    for (const clients of levels) {
-      const runId = randomUUID().slice(0, 8);
-      const rawCpu = await cpuSnapshot(database.db, '');
-      const ownCpu0 = process.cpuUsage();
-      const raw = await runFor(seconds, clients, (worker, iteration) =>
-        sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
+  // Commands and raw INSERTs per concurrency level.
+  const rows: (string | number)[][] = [];
+  let maxRate = 0;
+  let rssPeakMb = 0;
+  for (const clients of levels) {
+    const runId = randomUUID().slice(0, 8);
+    const rawCpu = await cpuSnapshot(database.db, '');
+    const ownCpu0 = process.cpuUsage();
+    const raw = await runFor(seconds, clients, (worker, iteration) =>
+      sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
           values (${randomUUID()}::uuid, ${`raw-${runId}-${worker}`}, ${iteration}, 'ActivityLogged', ${JSON.stringify({ activityId: randomUUID(), kind: 'call' })}::jsonb, 'bench', now(), 'x')`.execute(
-          database.db,
-        ),
-      );
-      const ownCpu = process.cpuUsage(ownCpu0);
-      const rawPgMs = await cpuSince(database.db, '', rawCpu);
-      const rawMsPerOp = ((ownCpu.user + ownCpu.system) / 1000 + rawPgMs) / raw.operations;
-
-      const apiCpu0 = processCpuMs(child.pid!);
-      const pgCpu0 = await cpuSnapshot(database.db, APP_NAME);
-      const sampler = clients === 16 ? sampleRss(child.pid!) : undefined;
-      const perWorker = Math.floor(deals.length / clients);
-      const commands = await runFor(seconds, clients, (worker, iteration) =>
-        post(`/deals/${deals[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'call' }),
-      );
-      if (sampler) rssPeakMb = sampler.stop();
-      const apiMs = (processCpuMs(child.pid!) - apiCpu0) / commands.operations;
-      const pgMs = (await cpuSince(database.db, APP_NAME, pgCpu0)) / commands.operations;
-      maxRate = Math.max(maxRate, commands.perSecond);
-      rows.push([
-        String(clients),
-        commands.perSecond,
-        commands.p50Ms,
-        commands.p99Ms,
-        raw.perSecond,
-        raw.p50Ms,
-        commands.perSecond / raw.perSecond,
-        apiMs,
-        pgMs,
-        rawMsPerOp,
-      ]);
-    }
-    printTable(
-      [
-        'clients',
-        'commands/s',
-        'p50 ms',
-        'p99 ms',
-        'raw INSERT/s',
-        'raw p50 ms',
-        'cmd/raw',
-        'API CPU ms/cmd',
-        'PG CPU ms/cmd',
-        'raw CPU ms/insert',
-      ],
-      rows,
+        database.db,
+      ),
     );
-    console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
-    if (process.env.BENCH_COMMANDS_ONLY !== '1') {
-      // Projection lag at half the highest command rate, open loop, once the projection has caught up
-      // with the runs above (at full rate it may fall behind; that backlog is not this figure).
-      const marker = (await post(`/deals/${deals[0]}/activities`, { kind: 'note' })) as { position: string };
-      await waitForProjection(deals[0], marker.position);
-      const lag = await projectionLag(maxRate / 2, deals);
-      console.log(
-        `projection lag at ${(maxRate / 2).toFixed(0)} commands/s (half the max): p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms over ${lag.samples} writes (ack → GET /deals/:id?minPosition answers)`,
-      );
+    const ownCpu = process.cpuUsage(ownCpu0);
+    const rawPgMs = await cpuSince(database.db, '', rawCpu);
+    const rawMsPerOp = ((ownCpu.user + ownCpu.system) / 1000 + rawPgMs) / raw.operations;
 
+    const apiCpu0 = processCpuMs(child.pid!);
+    const pgCpu0 = await cpuSnapshot(database.db, APP_NAME);
+    const sampler = clients === 16 ? sampleRss(child.pid!) : undefined;
+    const perWorker = Math.floor(deals.length / clients);
+    const commands = await runFor(seconds, clients, (worker, iteration) =>
+      post(`/deals/${deals[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'call' }),
+    );
+    if (sampler) rssPeakMb = sampler.stop();
+    const apiMs = (processCpuMs(child.pid!) - apiCpu0) / commands.operations;
+    const pgMs = (await cpuSince(database.db, APP_NAME, pgCpu0)) / commands.operations;
+    maxRate = Math.max(maxRate, commands.perSecond);
+    rows.push([
+      String(clients),
+      commands.perSecond,
+      commands.p50Ms,
+      commands.p99Ms,
+      raw.perSecond,
+      raw.p50Ms,
+      commands.perSecond / raw.perSecond,
+      apiMs,
+      pgMs,
+      rawMsPerOp,
+    ]);
+  }
+  printTable(
+    [
+      'clients',
+      'commands/s',
+      'p50 ms',
+      'p99 ms',
+      'raw INSERT/s',
+      'raw p50 ms',
+      'cmd/raw',
+      'API CPU ms/cmd',
+      'PG CPU ms/cmd',
+      'raw CPU ms/insert',
+    ],
+    rows,
+  );
+  console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
+  if (process.env.BENCH_COMMANDS_ONLY !== '1') {
+    // Projection lag at half the highest command rate, open loop, once the projection has caught up
+    // with the runs above (at full rate it may fall behind; that backlog is not this figure).
+    const marker = (await post(`/deals/${deals[0]}/activities`, { kind: 'note' })) as { position: string };
+    await waitForProjection(deals[0], marker.position);
+    const lagRate = Number(process.env.BENCH_LAG_RATE ?? maxRate / 2);
+    // One second at that rate first, not counted: the runs above sent no reads and held 16
+    // connections, so the first reads and the first connections beyond 16 would land in the figure.
+    await projectionLag(lagRate, deals, 1);
+    const lag = await projectionLag(lagRate, deals, seconds);
+    console.log(
+      `projection lag at ${lagRate.toFixed(0)} commands/s (${process.env.BENCH_LAG_RATE ? 'fixed' : 'half the max'}): p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms over ${lag.samples} writes (ack → GET /deals/:id?minPosition answers); the other writes, ack → a plain GET /deals/:id answers: p50 ${lag.readP50.toFixed(1)} ms, p99 ${lag.readP99.toFixed(1)} ms`,
+    );
+
+    if (process.env.BENCH_UNTIL_LAG !== '1') {
       // Stream length: 64 deals of 1,000 events against 256 deals of 10, 16 clients.
       const store = new SqlEventStore(database.db);
       const longDeals = await inParallel(64, 16, newDeal);
@@ -217,20 +217,17 @@ try {
       );
 
       // GET /events pages against the same keyset read by SQL.
-      printFeed(await eventFeedRatio(database.db));
+      const feed = await eventFeedRatio(database.db);
+      // CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less.
+      printTable(
+        ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms', 'API CPU ms/page', 'PG CPU ms/page', 'bench CPU ms/page'],
+        [
+          ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms, ...feed.routeCpu],
+          ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms, '', ...feed.rawCpu],
+          ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', '', '', '', ''],
+        ],
+      );
     }
-  }
-
-  /** The `GET /events` table, CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less. */
-  function printFeed(feed: Awaited<ReturnType<typeof eventFeedRatio>>) {
-    printTable(
-      ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms', 'API CPU ms/page', 'PG CPU ms/page', 'bench CPU ms/page'],
-      [
-        ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms, ...feed.routeCpu],
-        ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms, '', ...feed.rawCpu],
-        ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', '', '', '', ''],
-      ],
-    );
   }
 
   async function post(path: string, body: object): Promise<unknown> {
@@ -252,12 +249,13 @@ try {
     }
   }
 
-  async function projectionLag(rate: number, targets: string[]) {
+  async function projectionLag(rate: number, targets: string[], forSeconds: number) {
     const lags: number[] = [];
+    const reads: number[] = [];
     const inFlight: Promise<void>[] = [];
     const interval = 1000 / rate;
     const started = performance.now();
-    for (let i = 0; performance.now() - started < seconds * 1000; i++) {
+    for (let i = 0; performance.now() - started < forSeconds * 1000; i++) {
       const due = started + i * interval;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
@@ -266,6 +264,13 @@ try {
           const dealId = targets[i % targets.length];
           const written = (await post(`/deals/${dealId}/activities`, { kind: 'meeting' })) as { position: string };
           const acknowledged = performance.now();
+          if (i % 2 === 1) {
+            // Every other write: a plain read instead, the floor the lag is measured against.
+            const { status } = await get(`/deals/${dealId}`);
+            if (status !== 200) throw new Error(`GET /deals/${dealId}: ${status}`);
+            reads.push(performance.now() - acknowledged);
+            return;
+          }
           // A 503 read-model-behind (READ_WAIT_MS passed) is asked again: the lag is until it answers.
           await waitForProjection(dealId, written.position);
           lags.push(performance.now() - acknowledged);
@@ -274,12 +279,21 @@ try {
     }
     await Promise.all(inFlight);
     lags.sort((a, b) => a - b);
-    return { p50: percentile(lags, 0.5), p99: percentile(lags, 0.99), max: lags.at(-1)!, samples: lags.length };
+    reads.sort((a, b) => a - b);
+    return {
+      p50: percentile(lags, 0.5),
+      p99: percentile(lags, 0.99),
+      max: lags.at(-1)!,
+      samples: lags.length,
+      readP50: percentile(reads, 0.5),
+      readP99: percentile(reads, 0.99),
+    };
   }
 
   /**
    * The feed is measured once the in-process projection has caught up with every event appended so far
-   * (the seeding, the stream-length run): until then the API spends its CPU projecting them.
+   * (the stream-length run appends 64k events behind the API's back): until then the API spends its CPU
+   * projecting them.
    */
   async function eventFeedRatio(db: Kysely<DB>) {
     const head = encodePosition(await new SqlEventStore(db).headPosition());

@@ -313,6 +313,22 @@ describe('projection runner wake-ups and the checkpoint watch (PostgreSQL)', () 
     // Already reached: answered by the waiter's own first read.
     expect(await watch.wait(target, 1_000)).toEqual(target);
   }, 60_000);
+  it('a read at or below a position the watch already knows (committed or read) is answered without reading the checkpoint again', async () => {
+    const { deal } = await setUp(database);
+    const first = await deal();
+    const second = await deal();
+    const own = await openDatabase({ kind: 'postgres', connectionString: database.url!, poolSize: 2 });
+    const watch = new CheckpointWatch(own.db, LIVE_SCHEMA, 60_000);
+    const start = (await readCheckpoint(database.db, LIVE_SCHEMA)).position;
+    await database.db.transaction().execute((trx) => compareAndSetCheckpoint(trx, LIVE_SCHEMA, start, first, 1));
+    expect(await watch.wait(first, 1_000)).toEqual(first); // learnt from its read
+    watch.reached(second); // as a runner's commit tells it
+    await own.close(); // from here on, any query of the watch fails
+    expect(await watch.wait(first, 1_000)).toEqual(second);
+    expect(await watch.wait(second, 1_000)).toEqual(second);
+    // Beyond what it knows it still asks the database (which is gone here).
+    await expect(watch.wait({ major: second.major + 1n, minor: 0n }, 1_000)).rejects.toThrow();
+  }, 60_000);
   it('a runner that tells the watch each position it commits answers the reads it reaches at once, long before the tick', async () => {
     const { store, deal } = await setUp(database);
     const watch = new CheckpointWatch(database.db, LIVE_SCHEMA, 60_000);

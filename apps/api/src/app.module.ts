@@ -52,6 +52,8 @@ export interface AppModuleOptions {
   readonly logDestination?: { write(line: string): void };
   /** Run the projection runner inside the API (the embedded default) rather than in apps/projector. */
   readonly projectionsInProcess: boolean;
+  /** The in-process runner on a worker thread (PostgreSQL + SQL event store only; see ProjectionThread). */
+  readonly projectionsOnWorkerThread?: boolean;
   /** Longest a read waits for its minPosition. */
   readonly readWaitMs: number;
   readonly subscriptionSilenceMs: number;
@@ -104,7 +106,11 @@ export class AppModule {
         EventStreamModule.with(options.eventStream),
         MetricsModule,
         WebhooksModule.with(options.webhooks),
-        ProjectionsModule.with(options.projectionsInProcess, options.subscriptionSilenceMs),
+        ProjectionsModule.with(
+          options.projectionsInProcess,
+          options.subscriptionSilenceMs,
+          options.projectionsOnWorkerThread ?? false,
+        ),
       ],
       controllers: [
         HealthController,

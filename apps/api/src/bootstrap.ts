@@ -104,6 +104,11 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
       logLevel: config.logLevel,
       ...(config.logDestination ? { logDestination: config.logDestination } : {}),
       projectionsInProcess: config.projectionsInProcess,
+      // A worker thread cannot share an embedded PGlite, and EventStoreDB is followed by a subscription here.
+      projectionsOnWorkerThread:
+        config.projectionThread === 'worker' &&
+        config.database.kind === 'postgres' &&
+        !config.env.EVENTSTORE_CONNECTION_STRING,
       readWaitMs: config.readWaitMs,
       subscriptionSilenceMs: config.subscriptionSilenceMs,
       readiness: config.readiness,

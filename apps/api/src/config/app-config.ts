@@ -21,6 +21,12 @@ export interface AppConfig {
   readonly logDestination?: { write(line: string): void };
   /** PROJECTIONS=external: apps/projector runs the projections; default in-process. */
   readonly projectionsInProcess: boolean;
+  /**
+   * PROJECTION_THREAD=worker|main: where the API's own runner runs on a PostgreSQL server with the SQL
+   * event store — a worker thread (default: its batches never wait for the request loop) or the main
+   * thread. PGlite and EventStoreDB always use the main thread.
+   */
+  readonly projectionThread: 'worker' | 'main';
   /** READ_WAIT_MS: longest a read waits for its minPosition (default 5000). */
   readonly readWaitMs: number;
   /** PROJECTION_SILENCE_MS: a catch-up subscription silent this long while events wait is replaced (default 30000). */
@@ -90,6 +96,7 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     bodyLimitBytes: Number(env.BODY_LIMIT_BYTES ?? 64 * 1024),
     logLevel: env.LOG_LEVEL ?? 'info',
     projectionsInProcess: env.PROJECTIONS !== 'external',
+    projectionThread: projectionThread(env.PROJECTION_THREAD),
     readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
     subscriptionSilenceMs: Number(env.PROJECTION_SILENCE_MS ?? 30_000),
     readiness: {
@@ -169,4 +176,10 @@ function positiveMs(raw: string | undefined, fallback: number, name: string, uni
   if (!Number.isSafeInteger(value) || value <= 0)
     throw new Error(`${name} must be a positive whole number of ${unit}, got '${raw}'`);
   return value;
+}
+
+function projectionThread(value: string | undefined): 'worker' | 'main' {
+  if (value === undefined || value === '' || value === 'worker') return 'worker';
+  if (value === 'main') return 'main';
+  throw new Error(`PROJECTION_THREAD must be worker or main, not ${JSON.stringify(value)}`);
 }

@@ -3,10 +3,11 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import type { HttpReply } from '../controller-kit/http-exchange.js';
 import type { Database } from '@dealstream/database';
 import { encodePosition, type EventStore } from '@dealstream/event-store';
-import { listParkedStreams, type ParkedStream, type ProjectionRunner } from '@dealstream/read-models';
+import { listParkedStreams, type ParkedStream } from '@dealstream/read-models';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import { Public, type Principal } from '../auth/auth.decorators.js';
 import { PROJECTION_RUNNER } from '../projections/projections.module.js';
+import type { RunnerHandle } from '../projections/projection-thread.js';
 import { DATABASE } from '../database.provider.js';
 import { HealthDto } from './health-responses.dto.js';
 import { WebhooksService } from '../webhooks/webhooks.service.js';
@@ -26,7 +27,7 @@ export class HealthController {
   constructor(
     @Inject(DATABASE) private readonly database: Database,
     @Inject(EVENT_STORE) store: EventStore,
-    @Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner | null,
+    @Inject(PROJECTION_RUNNER) private readonly runner: RunnerHandle | null,
     @Inject(READINESS_OPTIONS) options: ReadinessOptions,
     webhooks: WebhooksService,
   ) {

@@ -1,7 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import { describeError, type Database, type DB } from '@dealstream/database';
 import { SqlEventStore, encodePosition, type EventStore } from '@dealstream/event-store';
-import { LIVE_SCHEMA, projectionLag, projectionLeader, type ProjectionRunner } from '@dealstream/read-models';
+import { LIVE_SCHEMA, projectionLag, projectionLeader } from '@dealstream/read-models';
+import type { RunnerHandle } from '../projections/projection-thread.js';
 
 export const READINESS_OPTIONS = Symbol.for('dealstream.ReadinessOptions');
 
@@ -55,7 +56,7 @@ export class ReadinessProbe {
   constructor(
     private readonly database: Database,
     private readonly store: EventStore,
-    private readonly runner: ProjectionRunner | null,
+    private readonly runner: RunnerHandle | null,
     private readonly options: ReadinessOptions,
     private readonly webhookBacklog?: WebhookBacklog,
   ) {}

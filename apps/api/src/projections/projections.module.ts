@@ -14,6 +14,7 @@ import { StageRelocationReactor } from '@dealstream/deals-application';
 import { CheckpointWatch, LIVE_SCHEMA, ProjectionRunner, dealsInRemovedStages } from '@dealstream/read-models';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import { DATABASE } from '../database.provider.js';
+import { ProjectionThread, type RunnerHandle } from './projection-thread.js';
 
 export const PROJECTION_RUNNER = Symbol.for('dealstream.ProjectionRunner');
 /** The live checkpoint, watched once for every read waiting on a minPosition. */
@@ -22,7 +23,7 @@ export const CHECKPOINT_WATCH = Symbol.for('dealstream.CheckpointWatch');
 /** Starts the in-process runner once the app is up and stops it before the database closes. */
 @Injectable()
 class RunnerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(@Inject(PROJECTION_RUNNER) private readonly runner: ProjectionRunner | null) {}
+  constructor(@Inject(PROJECTION_RUNNER) private readonly runner: RunnerHandle | null) {}
   async onApplicationBootstrap(): Promise<void> {
     await this.runner?.start();
   }
@@ -32,13 +33,15 @@ class RunnerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
 }
 
 /**
- * The projection runner inside the API (the embedded default) — or none, when `apps/projector`
- * runs it as a separate worker (PROJECTIONS=external). Either way reads wait on the checkpoint.
+ * The projection runner inside the API (the default) — on a worker thread of its own on a PostgreSQL
+ * server with the SQL event store (`ProjectionThread`, unless PROJECTION_THREAD=main), on the main
+ * thread otherwise (PGlite, EventStoreDB) — or none, when `apps/projector` runs it as a separate
+ * process (PROJECTIONS=external). Either way reads wait on the checkpoint.
  */
 @Global()
 @Module({})
 export class ProjectionsModule {
-  static with(inProcess: boolean, subscriptionSilenceMs: number): DynamicModule {
+  static with(inProcess: boolean, subscriptionSilenceMs: number, onWorkerThread = false): DynamicModule {
     return {
       module: ProjectionsModule,
       providers: [
@@ -50,19 +53,33 @@ export class ProjectionsModule {
         {
           provide: PROJECTION_RUNNER,
           inject: [DATABASE, EVENT_STORE, Logger, CHECKPOINT_WATCH],
-          useFactory: (database: Database, store: EventStore, logger: Logger, watch: CheckpointWatch) =>
-            inProcess
-              ? new ProjectionRunner({
-                  database,
-                  store,
-                  log: (entry) => logger.log(entry),
-                  // Reads waiting for a position are answered as soon as the batch reaching it commits.
-                  onCommitted: watch.reached,
-                  subscription: { silenceMs: subscriptionSilenceMs },
-                  afterBatch: new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store)
-                    .run,
-                })
-              : null,
+          useFactory: (
+            database: Database,
+            store: EventStore,
+            logger: Logger,
+            watch: CheckpointWatch,
+          ): RunnerHandle | null => {
+            if (!inProcess) return null;
+            const afterBatch = new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store)
+              .run;
+            if (onWorkerThread && database.config.kind === 'postgres')
+              return new ProjectionThread({
+                database: database.config,
+                log: (entry) => logger.log(entry),
+                onCommitted: watch.reached,
+                // On this thread, with the API's (metered) store, as in-process.
+                afterBatch,
+              });
+            return new ProjectionRunner({
+              database,
+              store,
+              log: (entry) => logger.log(entry),
+              // Reads waiting for a position are answered as soon as the batch reaching it commits.
+              onCommitted: watch.reached,
+              subscription: { silenceMs: subscriptionSilenceMs },
+              afterBatch,
+            });
+          },
         },
         RunnerLifecycle,
       ],

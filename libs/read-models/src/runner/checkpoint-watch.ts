@@ -15,7 +15,10 @@ interface Waiter {
  * reads the checkpoint per tick; an in-process runner calls `reached` with the position of every
  * batch it commits, which answers the waiters it reaches at once (`poke` reads the checkpoint now
  * instead). Besides that position — which its batch's compare-and-set wrote, see `reached` — only
- * positions read from the database are trusted, and nothing is read while nobody waits.
+ * positions read from the database are trusted, and nothing is read while nobody waits. The highest
+ * position either way is remembered: the live checkpoint never moves back (see `reached`), so a read
+ * whose target is at or below it is answered at once, without a query (with the runner on its own
+ * thread, its commit usually reaches this thread before the read that waits for it).
  */
 export class CheckpointWatch {
   private readonly waiters = new Set<Waiter>();
@@ -23,6 +26,8 @@ export class CheckpointWatch {
   /** A poke arrived while a read was in flight (it may have begun before the commit): read again. */
   private readAgain = false;
   private tick: ReturnType<typeof setTimeout> | undefined;
+  /** The highest position the live checkpoint is known to have reached. */
+  private known: GlobalPosition | undefined;
 
   constructor(
     private readonly db: ReadModelDb,
@@ -33,6 +38,7 @@ export class CheckpointWatch {
 
   /** The position reached once it is at least `target`, or undefined when `timeoutMs` passed first. */
   wait(target: GlobalPosition, timeoutMs: number): Promise<GlobalPosition | undefined> {
+    if (this.known && comparePositions(this.known, target) >= 0) return Promise.resolve(this.known);
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         target,
@@ -46,6 +52,7 @@ export class CheckpointWatch {
       // The first read is this waiter's own: a reject (the database is down) goes to its request.
       readCheckpoint(this.db, this.schema).then(
         ({ position }) => {
+          this.learn(position);
           if (comparePositions(position, target) >= 0) this.settle(waiter, position);
           else this.schedule(this.pollMs);
         },
@@ -74,6 +81,7 @@ export class CheckpointWatch {
    * tick, which keeps reading the checkpoint while anyone waits).
    */
   readonly reached = (position: GlobalPosition): void => {
+    this.learn(position);
     for (const waiter of this.waiters)
       if (comparePositions(position, waiter.target) >= 0) this.settle(waiter, position);
   };
@@ -100,6 +108,7 @@ export class CheckpointWatch {
     this.readAgain = false;
     try {
       const { position } = await readCheckpoint(this.db, this.schema);
+      this.learn(position);
       for (const waiter of this.waiters)
         if (comparePositions(position, waiter.target) >= 0) this.settle(waiter, position);
     } catch {
@@ -108,6 +117,10 @@ export class CheckpointWatch {
       this.reading = false;
     }
     if (this.waiters.size > 0) this.schedule(this.readAgain ? 0 : this.pollMs);
+  }
+
+  private learn(position: GlobalPosition): void {
+    if (!this.known || comparePositions(position, this.known) > 0) this.known = position;
   }
 
   private settle(waiter: Waiter, position: GlobalPosition): void {

@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import type { Worker } from 'node:worker_threads';
+import { SqlEventStore, comparePositions, migrateEventStore, type GlobalPosition } from '@dealstream/event-store';
+import { ensureReadModelSchema } from '@dealstream/read-models';
+import { createPostgresTestDatabase, type TestDatabase } from '../../../../test/support/test-database.js';
+import { ProjectionThread } from './projection-thread.js';
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  for (let waited = 0; !check(); waited += 20) {
+    if (waited > 30_000) throw new Error(`not within 30 s: ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('ProjectionThread', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createPostgresTestDatabase({ poolSize: 2 });
+    await migrateEventStore(database.db);
+    await ensureReadModelSchema(database.db);
+  });
+  afterAll(() => database.drop());
+
+  it('reports commits and runs the reaction on this thread; a thread that dies is started again and goes on', async () => {
+    const store = new SqlEventStore(database.db);
+    const committed: GlobalPosition[] = [];
+    let reactions = 0;
+    const logged: Record<string, unknown>[] = [];
+    const thread = new ProjectionThread({
+      database: { kind: 'postgres', connectionString: database.url! },
+      onCommitted: (position) => committed.push(position),
+      afterBatch: () => Promise.resolve(reactions++),
+      log: (entry) => logged.push(entry),
+      restartDelayMs: 50,
+    });
+    const append = async () =>
+      (
+        await store.appendToStream(
+          `deal-${randomUUID()}`,
+          [
+            {
+              eventId: randomUUID(),
+              type: 'ActivityLogged',
+              data: { activityId: randomUUID(), kind: 'call' },
+              metadata: { actorId: 'test', occurredAt: new Date('2026-03-01T00:00:00Z') },
+            },
+          ],
+          { expectedRevision: 'any' },
+        )
+      ).position;
+    const reached = (target: GlobalPosition) => () => committed.some((p) => comparePositions(p, target) >= 0);
+    await thread.start();
+    try {
+      const first = await append();
+      await until(reached(first), 'the first event committed');
+      await until(() => thread.status().role === 'active' && reactions > 0, 'active, and a reaction ran');
+
+      // A crash of the thread (not a database fault, which the runner retries itself).
+      await (thread as unknown as { worker: Worker }).worker.terminate();
+      expect(thread.status().role).toBe('reconnecting');
+      expect(logged).toContainEqual(expect.objectContaining({ msg: 'projection thread ended; starting it again' }));
+      const second = await append();
+      await until(reached(second), 'an event appended after the crash committed');
+      await until(() => thread.status().role === 'active', 'active again');
+    } finally {
+      await thread.stop();
+    }
+    expect(thread.status().role).toBe('stopped');
+  }, 60_000);
+});

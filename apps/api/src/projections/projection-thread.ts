@@ -1,0 +1,206 @@
+import { Worker } from 'node:worker_threads';
+import { describeError, type DatabaseConfig } from '@dealstream/database';
+import type { GlobalPosition } from '@dealstream/event-store';
+import type { ProjectionRunner, RunnerStatus } from '@dealstream/read-models';
+
+/** What the API needs of its projection runner, wherever it runs (this thread or a worker thread). */
+export type RunnerHandle = Pick<ProjectionRunner, 'start' | 'stop' | 'status'>;
+
+/** Handed to the worker (structured clone): the database to open, and the TypeScript entry under Jest. */
+export interface ProjectionThreadData {
+  readonly database: Extract<DatabaseConfig, { kind: 'postgres' }>;
+  readonly batchSize?: number;
+  /** Set when the API runs from its TypeScript sources: tools/ts-worker.js imports it. */
+  readonly entry?: string;
+}
+
+/** Between the API's main thread and its projection thread, both ways. */
+export type ThreadMessage =
+  | { readonly type: 'committed'; readonly position: GlobalPosition }
+  | { readonly type: 'status'; readonly status: RunnerStatus }
+  | { readonly type: 'log'; readonly entry: Record<string, unknown> }
+  | { readonly type: 'started' }
+  | { readonly type: 'stopped' }
+  | { readonly type: 'stop' };
+
+export interface ProjectionThreadOptions {
+  readonly database: Extract<DatabaseConfig, { kind: 'postgres' }>;
+  /** Told every position a batch of the thread's runner commits (on this thread: wakes the waiting reads). */
+  readonly onCommitted: (position: GlobalPosition) => void;
+  readonly log: (entry: Record<string, unknown>) => void;
+  /**
+   * Runs on this thread after the thread's batches commit (the stage-relocation reactor), as the
+   * runner's `afterBatch` does in-process: one run at a time, one more run when batches committed
+   * while it ran, a failure logged and retried (after the next commit, or `retryReactionMs`).
+   */
+  readonly afterBatch?: () => Promise<unknown>;
+  readonly retryReactionMs?: number;
+  readonly batchSize?: number;
+  /** After the thread died unexpectedly (a crash, not a database fault: the runner retries those itself). */
+  readonly restartDelayMs?: number;
+  /** How long `stop` waits for the thread's runner to finish its batch and close before terminating it. */
+  readonly stopTimeoutMs?: number;
+}
+
+/**
+ * The API's projection runner on a worker thread (PostgreSQL profile, PROJECTION_THREAD=worker, the
+ * default there). In the API's own event loop every round trip of a batch waited for a turn of a loop
+ * busy with requests (~20 ms each at half the maximum command rate, ~6 per batch), and the reads
+ * waiting on minPosition waited for those batches (test/benchmarks/README.md, issue 13). On its own
+ * thread — own event loop, own pool and LISTEN connection (projection-thread.main.ts) — a batch waits
+ * for PostgreSQL only; each commit comes back as one message, which answers the waiting reads through
+ * `onCommitted` (`CheckpointWatch.reached`). The runner is the same `ProjectionRunner`, with the same
+ * advisory lock, parking, checkpoint and after-batch reactor; only its thread differs. PGlite cannot
+ * be opened from two threads, so the embedded profile keeps the runner on the main thread.
+ *
+ * Same life as the in-process runner: `start` resolves once the thread's runner has started (its
+ * LISTEN is up); `stop` lets it finish its batch, close its connections and end the thread (the app
+ * calls it before the database closes). A thread that dies unexpectedly is started again.
+ */
+export class ProjectionThread implements RunnerHandle {
+  private worker: Worker | undefined;
+  private exited: Promise<void> = Promise.resolve();
+  private latest: RunnerStatus = { role: 'starting', position: undefined, eventsApplied: 0, lastError: undefined };
+  private stopping = false;
+  private restartTimer: ReturnType<typeof setTimeout> | undefined;
+  private reaction: Promise<void> | undefined;
+  private reactAgain = false;
+  private retryReaction: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(private readonly options: ProjectionThreadOptions) {}
+
+  start(): Promise<void> {
+    return this.spawn();
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    // Not waiting for a start in progress: the thread answers `stop` once its runner has started, and a
+    // start that never ends (a LISTEN that cannot be opened) is cut by the terminate below.
+    const worker = this.worker;
+    if (worker) {
+      worker.postMessage({ type: 'stop' } satisfies ThreadMessage);
+      const timer = setTimeout(() => void worker.terminate(), this.options.stopTimeoutMs ?? 15_000);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    clearTimeout(this.retryReaction);
+    await this.reaction;
+    this.latest = { ...this.latest, role: 'stopped' };
+  }
+
+  /** The thread's runner as it last reported (every 100 ms at most when something changed, and at each commit). */
+  status(): RunnerStatus {
+    return this.latest;
+  }
+
+  private spawn(): Promise<void> {
+    const { url, entry } = threadEntry();
+    const data: ProjectionThreadData = {
+      database: this.options.database,
+      ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}),
+      ...(entry ? { entry } : {}),
+    };
+    const worker = new Worker(url, { workerData: data });
+    this.worker = worker;
+    this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
+    return new Promise((resolve, reject) => {
+      let started = false;
+      let failure: string | undefined;
+      worker.on('message', (message: ThreadMessage) => {
+        switch (message.type) {
+          case 'committed':
+            this.latest = { ...this.latest, position: message.position };
+            this.options.onCommitted(message.position);
+            this.react();
+            break;
+          case 'status':
+            this.latest = message.status;
+            break;
+          case 'log':
+            this.options.log(message.entry);
+            break;
+          case 'started':
+            started = true;
+            resolve();
+            break;
+        }
+      });
+      worker.on('error', (error) => {
+        failure = describeError(error);
+        this.latest = { ...this.latest, lastError: failure };
+        this.options.log({ level: 'error', msg: 'projection thread failed', error: failure });
+      });
+      worker.once('exit', (code) => {
+        if (this.worker === worker) this.worker = undefined;
+        if (!started)
+          reject(new Error(`the projection thread ended (exit code ${code}) before it started: ${failure}`));
+        if (started && !this.stopping) this.restart(code);
+      });
+    });
+  }
+
+  /** Starts the after-batch reaction unless one runs (then it runs once more when that ends). */
+  private react(): void {
+    if (!this.options.afterBatch || this.stopping) return;
+    if (this.reaction) {
+      this.reactAgain = true;
+      return;
+    }
+    clearTimeout(this.retryReaction);
+    this.reaction = this.runReaction();
+  }
+
+  private async runReaction(): Promise<void> {
+    let failed: boolean;
+    try {
+      do {
+        this.reactAgain = false;
+        failed = false;
+        try {
+          await this.options.afterBatch?.();
+        } catch (error) {
+          failed = true;
+          this.options.log({
+            level: 'error',
+            msg: 'after-batch reaction failed; retried after the next batch',
+            error: describeError(error),
+          });
+        }
+      } while (this.reactAgain && !this.stopping);
+    } finally {
+      this.reaction = undefined;
+    }
+    // No batch may come for a while: retry on a timer too (the in-process runner retries at its poll tick).
+    if (failed && !this.stopping)
+      this.retryReaction = setTimeout(() => this.react(), this.options.retryReactionMs ?? 500);
+  }
+
+  private restart(code: number): void {
+    const retryInMs = this.options.restartDelayMs ?? 1000;
+    this.latest = { ...this.latest, role: 'reconnecting' };
+    this.options.log({ level: 'error', msg: 'projection thread ended; starting it again', exitCode: code, retryInMs });
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.spawn().catch((error: unknown) => {
+        this.options.log({ level: 'error', msg: 'projection thread did not start', error: describeError(error) });
+        if (!this.stopping) this.restart(-1);
+      });
+    }, retryInMs);
+  }
+}
+
+/**
+ * The thread's entry: the compiled sibling in dist; from the TypeScript sources (Jest), the .ts file
+ * through tools/ts-worker.js, which compiles it and what it imports as Jest does.
+ */
+function threadEntry(): { url: URL; entry?: string } {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return { url: new URL('./projection-thread.main.js', here) };
+  return {
+    url: new URL('../../../../tools/ts-worker.js', here),
+    entry: new URL('./projection-thread.main.ts', here).href,
+  };
+}
