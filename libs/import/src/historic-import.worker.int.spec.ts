@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { verifyHashChains } from '@dealstream/audit';
 import { SqlEventStore, migrateEventStore, type EventStore, type RecordedEvent } from '@dealstream/event-store';
 import { createPGliteTestDatabase, type TestDatabase } from '../../../test/support/test-database.js';
 import { ImportFormatError, canonicalFilesOf, readCanonicalFiles } from './canonical/canonical-reader.js';
@@ -131,6 +132,9 @@ describe('historic import through the import worker (PGlite)', () => {
     ]);
     expect(viaWorker).toMatchObject({ records: 27, deals: { imported: 5, refused: 6 } });
     expect(await everything(onWorker.database, onWorker.store)).toEqual(await everything(alone.database, alone.store));
+    // The worker computed the canonical forms the store hashed (StreamAppend.canonicalParts): the
+    // chains verify against the events as stored.
+    expect(await verifyHashChains(onWorker.database.db)).toMatchObject({ ok: true, brokenStreams: 0 });
 
     // Again: nothing new, on either path; a dry run reports the same too.
     const again = await importInto(onWorker.store, [path]);
