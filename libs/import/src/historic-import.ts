@@ -158,8 +158,8 @@ export async function runHistoricImport(
 }
 
 /**
- * One run (`runHistoricImport` is `new ImportRun(options).consume(lines)`); exported for the test of
- * what a run holds (`rememberedDeals`).
+ * One run (`runHistoricImport` is `new ImportRun(options).consume(lines)`, or `consumeFromWorker` for
+ * lines of `readCanonicalFiles`); exported for the test of what a run holds (`rememberedDeals`).
  */
 export class ImportRun {
   private readonly report: ReportBuilder;
