@@ -4,12 +4,14 @@
  *   npm run bench:import                       # 100,000 deals = 1,050,001 events (several minutes)
  *   BENCH_DEALS=10000 npm run bench:import     # quicker
  *   IMPORT_BATCH_EVENTS=2500 …                 # the importer's batch size, as the CLI reads it
+ *   IMPORT_WORKER=off …                        # read and decide on the run's thread (no import worker)
  *
  * 1. Writes a synthetic canonical NDJSON export (deterministic) of BENCH_DEALS deals: each created,
  *    its amount and close date changed, an activity, moved through 4 stages, its owner reassigned, and
  *    won or lost — 10 or 11 events a deal (file streamed to disk, never held).
- * 2. Imports it into an empty store the way the CLI does (`readCanonicalFiles` → `runHistoricImport`):
- *    events/s and the process's peak RSS during the import.
+ * 2. Imports it into an empty store the way the CLI does (`readCanonicalFiles` → `runHistoricImport`,
+ *    which reads and decides on its import worker since 2026-12-07 d): events/s, the process's peak
+ *    RSS during the import, and its CPU per event (every thread: the run's, the worker's, V8's).
  * 3. Runs the same import again: it must append 0 events (idempotency), and its time is printed.
  * 4. Baseline: the same number of rows into a table shaped like event_store.events (same unique
  *    indexes and reading-order index), sent by the client in multi-row INSERTs of 1,000 rows
@@ -34,6 +36,7 @@ import { createRawEventsTable, printTable } from './bench-kit.js';
 const deals = Number(process.env.BENCH_DEALS ?? 100_000);
 /** As the CLI reads it (default DEFAULT_IMPORT_BATCH_EVENTS). */
 const batchEvents = process.env.IMPORT_BATCH_EVENTS ? Number(process.env.IMPORT_BATCH_EVENTS) : undefined;
+const worker = process.env.IMPORT_WORKER !== 'off';
 const STAGES = ['S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
 const dir = mkdtempSync(join(tmpdir(), 'import-bench-'));
 const file = join(dir, 'export.ndjson');
@@ -158,11 +161,12 @@ try {
     store,
     actorId: 'bench',
     onProgress: progress(t),
+    worker,
     ...(batchEvents !== undefined ? { batchEvents } : {}),
   });
   const importSeconds = (performance.now() - t) / 1000;
   cpu = process.cpuUsage(cpu);
-  /** This process's CPU (user + system) per event imported: less moved by the neighbours than events/s. */
+  /** This process's CPU (user + system, every thread) per event imported: less moved by the neighbours than events/s. */
   const importCpuMicros = (cpu.user + cpu.system) / total;
   const importRss = stopRss();
   if (report.events.appended !== total || report.refusals.length > 0)
@@ -172,7 +176,7 @@ try {
 
   stopRss = rssSampler();
   t = performance.now();
-  const again = await runHistoricImport(readCanonicalFiles([file]), { store, actorId: 'bench' });
+  const again = await runHistoricImport(readCanonicalFiles([file]), { store, actorId: 'bench', worker });
   const rerunSeconds = (performance.now() - t) / 1000;
   const rerunRss = stopRss();
   if (again.events.appended !== 0) throw new Error(`the re-run appended ${again.events.appended} events`);
@@ -213,8 +217,8 @@ try {
   const raw = total / rawSeconds;
   const same = total / sameSeconds;
   console.log(
-    `\nimport of ${total} events (${deals} deals); RSS before the import ${rssBefore} MB; ` +
-      `Node CPU ${importCpuMicros.toFixed(1)} µs per event imported`,
+    `\nimport of ${total} events (${deals} deals${worker ? '' : ', IMPORT_WORKER=off'}); RSS before the import ` +
+      `${rssBefore} MB; Node CPU ${importCpuMicros.toFixed(1)} µs per event imported (all threads)`,
   );
   printTable(
     ['what', 'events/s', 'seconds', 'peak RSS MB'],

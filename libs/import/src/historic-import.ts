@@ -2,21 +2,12 @@ import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { isDomainError } from '@dealstream/decider';
 import { domainEventOf, type EventStore, type RecordedEvent, type StreamAppend } from '@dealstream/event-store';
-import {
-  dealDecider,
-  dealStreamName,
-  decideFollowOnDeal,
-  initialDealState,
-  type DealCommand,
-  type DealEvent,
-  type DealState,
-} from '@dealstream/deals-domain';
+import { dealStreamName, initialDealState, type DealEvent, type DealState } from '@dealstream/deals-domain';
 import {
   pipelineDecider,
   pipelineStreamName,
   type PipelineCommand,
   type PipelineEvent,
-  type PipelineSnapshot,
   type PipelineState,
 } from '@dealstream/pipelines-domain';
 import type {
@@ -41,6 +32,18 @@ import {
   type PlannedEvent,
 } from './imported-stream.js';
 import { PipelineHistory } from './pipeline-history.js';
+import { canonicalFilesOf } from './canonical/canonical-reader.js';
+import {
+  dedupeChanges,
+  dedupeSourced,
+  planDeal,
+  byTimeThenSource,
+  parentTimeline,
+  type ParentPoint,
+  type Sequenced,
+} from './deal-plan.js';
+import { planFromTransfer, type WorkerDecision } from './import-worker-protocol.js';
+import { ImportWorker, importWorkerEntry } from './import-worker-client.js';
 
 export interface HistoricImportOptions {
   readonly store: EventStore;
@@ -57,10 +60,20 @@ export interface HistoricImportOptions {
    * store groups them into multi-stream calls). Each deal is still its own append, whole or not at all.
    */
   readonly batchEvents?: number;
+  /**
+   * Lines from `readCanonicalFiles`: read, validated and decided (plain deal blocks) on a worker thread
+   * while this thread writes (docs/import.md, "Scale"). Default true; false keeps it all on this thread.
+   * Any other source is read on this thread.
+   */
+  readonly worker?: boolean;
 }
 
 /** See HistoricImportOptions.batchEvents: large enough to amortise round trips, small enough to stay flat in memory. */
 export const DEFAULT_IMPORT_BATCH_EVENTS = 5_000;
+
+/** Lines per message from the import worker, and messages that may wait: about 4,000 lines between the threads (more: more scavenge work on objects that wait). */
+const WORKER_CHUNK_LINES = 1_000;
+const WORKER_CREDITS = 4;
 
 /** Batches written at once while the next is decided: two keep Node and PostgreSQL both busy, and bound memory. */
 const MAX_BATCHES_WRITING = 2;
@@ -82,13 +95,6 @@ interface PendingDeal {
   appended?: readonly string[];
 }
 
-interface Sequenced<R> {
-  readonly record: R;
-  readonly ref: LineRef;
-  /** Source order, for ties in time. */
-  readonly seq: number;
-}
-
 interface DealBlock {
   readonly sourceId: string;
   readonly deal?: Sequenced<DealRecord>;
@@ -96,6 +102,8 @@ interface DealBlock {
   readonly changes: Sequenced<DealChangeRecord>[];
   /** The first line that broke this deal (malformed, invalid, out of place): the deal is refused with it. */
   error?: { ref: LineRef; code: string; reason: string };
+  /** Decided on the import worker (its changes are not here then). */
+  readonly decided?: WorkerDecision;
 }
 
 /**
@@ -120,31 +128,8 @@ interface DealOutcome {
   readonly parentTimeline?: readonly ParentPoint[];
 }
 
-/** The parent fields decideFollowOnDeal reads, as they stood from `at` on. */
-interface ParentPoint {
-  readonly at: number;
-  readonly state: Pick<DealState, 'status' | 'dealId' | 'account' | 'ownerId'>;
-}
-
-/** Folds a deal's events into the compact timeline of its parent fields (one point per change of them). */
-function parentTimeline(events: readonly { event: DealEvent; occurredAt: Date }[]): ParentPoint[] {
-  const points: ParentPoint[] = [];
-  let state = initialDealState();
-  for (const { event, occurredAt } of events) {
-    state = dealDecider.evolve(state, event);
-    const { status, dealId, account, ownerId } = state;
-    const last = points.at(-1)?.state;
-    if (!last || last.status !== status || last.account !== account || last.ownerId !== ownerId)
-      points.push({ at: occurredAt.getTime(), state: { status, dealId, account, ownerId } });
-  }
-  return points;
-}
-
 const digest = (record: object) =>
   createHash('sha256').update(canonicalize(record)!).digest().toString('base64', 0, 16);
-
-const byTimeThenSource = (a: { at: number; seq: number }, b: { at: number; seq: number }) =>
-  a.at - b.at || a.seq - b.seq;
 
 /**
  * Imports canonical records (docs/import.md): pipelines first, then deal blocks (a `deal` record and
@@ -158,12 +143,23 @@ export async function runHistoricImport(
   options: HistoricImportOptions,
 ): Promise<ImportReport> {
   const run = new ImportRun(options);
-  return run.consume(lines);
+  const files = canonicalFilesOf(lines);
+  const entry = files !== undefined && (options.worker ?? true) ? importWorkerEntry() : undefined;
+  if (files === undefined || entry === undefined) return run.consume(lines);
+  // `lines` is not read: the worker reads the same files.
+  return run.consumeFromWorker(
+    new ImportWorker(entry, {
+      files,
+      dryRun: options.dryRun ?? false,
+      chunkLines: WORKER_CHUNK_LINES,
+      credits: WORKER_CREDITS,
+    }),
+  );
 }
 
 /**
- * One run (`runHistoricImport` is `new ImportRun(options).consume(lines)`); exported for the test of
- * what a run holds (`rememberedDeals`).
+ * One run (`runHistoricImport` is `new ImportRun(options).consume(lines)`, or `consumeFromWorker` for
+ * lines of `readCanonicalFiles`); exported for the test of what a run holds (`rememberedDeals`).
  */
 export class ImportRun {
   private readonly report: ReportBuilder;
@@ -210,18 +206,64 @@ export class ImportRun {
 
   async consume(lines: AsyncIterable<SourcedLine>): Promise<ImportReport> {
     try {
-      for await (const line of lines) {
-        this.report.records++;
-        this.seq++;
-        // Most lines (a deal's changes) are taken without waiting: no promise per line.
-        if (line.error === undefined && line.record.type === 'deal-change' && this.pipelinesWritten)
-          this.takeChange(line.record, line.ref);
-        else await this.take(line);
-      }
+      for await (const line of lines) if (!this.takeLine(line)) await this.take(line);
     } catch (error) {
       await Promise.all(this.writing.map((write) => write.done)); // batches being written end whole before the run stops
       throw error;
     }
+    return this.finish();
+  }
+
+  /**
+   * The same run, its lines read and its plain deal blocks decided on the import worker
+   * (import-worker.ts): the items come in input order, a decided block is taken as the block of its
+   * lines would be, every other line as `consume` takes it. The worker is stopped however the run ends.
+   */
+  async consumeFromWorker(worker: ImportWorker): Promise<ImportReport> {
+    try {
+      try {
+        for (let items = await worker.next(); items !== undefined; items = await worker.next()) {
+          for (const item of items) {
+            if ('line' in item) {
+              if (!this.takeLine(item.line)) await this.take(item.line);
+            } else if ('block' in item) {
+              const { sourceId, deal, records, decided } = item.block;
+              this.report.records += records;
+              this.seq += records;
+              await this.startBlock({ sourceId, deal, ref: deal.ref, changes: [], decided });
+            } else {
+              await this.writePipelines();
+              worker.answerPipelines(
+                [...this.pipelines.values()].flatMap((known) =>
+                  known instanceof PipelineHistory ? [known.toTransfer()] : [],
+                ),
+              );
+            }
+          }
+        }
+      } catch (error) {
+        await Promise.all(this.writing.map((write) => write.done)); // as in consume
+        throw error;
+      }
+    } finally {
+      await worker.close();
+    }
+    return this.finish();
+  }
+
+  /**
+   * Counts a line and takes it when that needs no waiting (most lines: a deal's changes, no promise
+   * per line); false when `take` must (the caller awaits it).
+   */
+  private takeLine(line: SourcedLine): boolean {
+    this.report.records++;
+    this.seq++;
+    if (line.error !== undefined || line.record.type !== 'deal-change' || !this.pipelinesWritten) return false;
+    this.takeChange(line.record, line.ref);
+    return true;
+  }
+
+  private async finish(): Promise<ImportReport> {
     await this.finishBlock();
     await this.writePipelines();
     await this.flush();
@@ -549,140 +591,30 @@ export class ImportRun {
         ),
       };
     }
+    const decided = block.decided;
+    if (decided) {
+      // Decided on the import worker (as below, by the same planDeal): only what needs the run is left.
+      if (decided.refusal)
+        throw new ImportRefusalError(decided.refusal.code, decided.refusal.ref, decided.refusal.reason);
+      return {
+        block,
+        streamId: decided.streamId!,
+        plan: planFromTransfer(decided.plan!),
+        ...(decided.timeline ? { timeline: decided.timeline } : {}),
+      };
+    }
     const changes = dedupeChanges(block.changes, deal);
     const pipeline = await this.pipeline(deal.record.pipeline, deal.ref);
-    for (const { record, ref } of [deal, ...changes]) {
-      const stages = stageRefs(record);
-      for (const stage of stages) {
-        if (!pipeline.stageIds.has(this.stageId(pipeline.sourceId, stage))) {
-          throw new ImportRefusalError(
-            'unknown-stage',
-            ref,
-            `stage ${stage} is not a stage of pipeline ${pipeline.sourceId}`,
-          );
-        }
-      }
-    }
-    const createdAt = Date.parse(deal.record.at);
-    const ordered = changes.map((change) => ({ ...change, at: Date.parse(change.record.at) })).sort(byTimeThenSource);
-    const early = ordered.find((change) => change.at < createdAt);
-    if (early) {
-      throw new ImportRefusalError(
-        'change-before-creation',
-        early.ref,
-        `change ${early.record.sourceRecordId} at ${early.record.at} is earlier than the deal's creation at ${deal.record.at}`,
-      );
-    }
-    const dealId = importIds.deal(this.sourceSystem, deal.record.sourceId);
-    const plan: PlannedEvent[] = [];
-    const history: { event: DealEvent; occurredAt: Date }[] = [];
-    const keepsTimeline = this.options.dryRun ?? false; // see DealOutcome.parentTimeline
-    let state: DealState = initialDealState();
-    let everWon = false;
-    // Per record (not per event): its business time, parsed once, and its command id.
-    const apply = (events: DealEvent[], sourced: Sequenced<DealRecord | DealChangeRecord>, at: number) => {
-      const { record, ref } = sourced;
-      const occurredAt = new Date(at);
-      const commandId = importIds.command(this.sourceSystem, record.sourceRecordId);
-      for (let index = 0; index < events.length; index++) {
-        const event = events[index];
-        plan.push({
-          eventId: importIds.event(this.sourceSystem, record.sourceRecordId, index),
-          type: event.type,
-          data: event.data,
-          occurredAt,
-          ref,
-          sourceRecordId: record.sourceRecordId,
-          sourceActor: record.actor,
-          commandId,
-        });
-        if (keepsTimeline) history.push({ event, occurredAt });
-        state = dealDecider.evolve(state, event);
-        if (state.status === 'won') everWon = true;
-      }
-    };
-    const decide = <T>(ref: LineRef, fn: () => T): T => {
-      try {
-        return fn();
-      } catch (error) {
-        if (isDomainError(error)) throw new ImportRefusalError(error.code, ref, error.message);
-        throw error;
-      }
-    };
-    const snapshotAt = (at: number, ref: LineRef): PipelineSnapshot => {
-      const snapshot = pipeline.at(at);
-      if (!snapshot) {
-        throw new ImportRefusalError(
-          'pipeline-not-defined-yet',
-          ref,
-          `pipeline ${pipeline.sourceId} is not defined yet at ${new Date(at).toISOString()}`,
-        );
-      }
-      return snapshot;
-    };
-    const stageId = (stage: string) => this.stageId(pipeline.sourceId, stage);
-
-    const record = deal.record;
-    const fields = {
-      dealId,
-      pipeline: snapshotAt(createdAt, deal.ref),
-      ...(record.stage !== undefined ? { stageId: stageId(record.stage) } : {}),
-      title: record.title,
-      ...(record.contact !== undefined ? { contact: record.contact } : {}),
-      amount: record.amount,
-      currency: record.currency,
-      ...(record.source !== undefined ? { source: record.source } : {}),
-      ...(record.expectedCloseDate !== undefined ? { expectedCloseDate: record.expectedCloseDate } : {}),
-    };
-    if (record.kind === 'upsell' || record.kind === 'cross-sell') {
-      const parent = await this.parentState(record, deal.ref);
-      apply(
-        decide(deal.ref, () =>
-          decideFollowOnDeal(
-            {
-              type: 'OpenFollowOnDeal',
-              data: {
-                ...fields,
-                kind: record.kind as 'upsell' | 'cross-sell',
-                account: record.account,
-                ownerId: record.owner,
-              },
-            },
-            parent,
-          ),
-        ),
-        deal,
-        createdAt,
-      );
-    } else {
-      apply(
-        decide(deal.ref, () =>
-          dealDecider.decide(
-            { type: 'CreateDeal', data: { ...fields, account: record.account, ownerId: record.owner } },
-            state,
-          ),
-        ),
-        deal,
-        createdAt,
-      );
-    }
-    for (const change of ordered) {
-      let events: DealEvent[];
-      try {
-        const command = toDealCommand(change.record, snapshotAt(change.at, change.ref), stageId, this.sourceSystem);
-        events = dealDecider.decide(command, state);
-      } catch (error) {
-        if (isDomainError(error)) throw new ImportRefusalError(error.code, change.ref, error.message);
-        throw error;
-      }
-      apply(events, change, change.at);
-    }
-    return {
-      block,
-      streamId: dealStreamName(dealId),
-      plan,
-      ...(everWon && keepsTimeline ? { timeline: parentTimeline(history) } : {}),
-    };
+    const { streamId, plan, timeline } = await planDeal({
+      deal,
+      changes,
+      pipeline,
+      sourceSystem: this.sourceSystem,
+      stageId: (pipelineId, stage) => this.stageId(pipelineId, stage),
+      keepsTimeline: this.options.dryRun ?? false, // see DealOutcome.parentTimeline
+      parentState: (record, ref) => this.parentState(record, ref),
+    });
+    return { block, streamId, plan, ...(timeline ? { timeline } : {}) };
   }
 
   /** The won parent's state at the follow-on's creation: from this run, or from an earlier import. */
@@ -894,97 +826,6 @@ async function readStreams(store: EventStore, streamIds: readonly string[]): Pro
   const streams = new Map<string, RecordedEvent[]>();
   for (const streamId of streamIds) streams.set(streamId, await store.readStream(streamId));
   return streams;
-}
-
-/** The same change twice (an overlapping export) counts once; the same record id with other content refuses the deal. */
-function dedupeChanges(changes: readonly Sequenced<DealChangeRecord>[], deal: Sequenced<DealRecord>) {
-  const all = dedupeSourced<DealRecord | DealChangeRecord, Sequenced<DealRecord | DealChangeRecord>>([
-    deal,
-    ...changes,
-  ]);
-  return all.slice(1) as Sequenced<DealChangeRecord>[];
-}
-
-function dedupeSourced<R extends { sourceRecordId: string }, S extends { record: R; ref: LineRef }>(
-  items: readonly S[],
-): S[] {
-  const seen = new Map<string, S>();
-  const kept: S[] = [];
-  for (const item of items) {
-    const earlier = seen.get(item.record.sourceRecordId);
-    if (!earlier) {
-      seen.set(item.record.sourceRecordId, item);
-      kept.push(item);
-    } else if (canonicalize(earlier.record) !== canonicalize(item.record)) {
-      throw new ImportRefusalError(
-        'duplicate-source-id',
-        item.ref,
-        `record ${item.record.sourceRecordId} appears again with other content (first at ${earlier.ref.file}:${earlier.ref.line})`,
-      );
-    }
-  }
-  return kept;
-}
-
-/** The stage source ids a deal record or change names. */
-function stageRefs(record: DealRecord | DealChangeRecord): string[] {
-  if (record.type === 'deal') return record.stage !== undefined ? [record.stage] : [];
-  if (record.change === 'stage') return [record.stage];
-  if (record.change === 'reopened' && record.stage !== undefined) return [record.stage];
-  return [];
-}
-
-function toDealCommand(
-  record: DealChangeRecord,
-  pipeline: PipelineSnapshot,
-  stageId: (stage: string) => string,
-  sourceSystem: string,
-): DealCommand {
-  switch (record.change) {
-    case 'stage':
-      return { type: 'MoveDealToStage', data: { toStageId: stageId(record.stage), pipeline } };
-    case 'amount':
-      return { type: 'ChangeDealValue', data: { amount: record.amount, currency: record.currency } };
-    case 'owner':
-      return { type: 'ReassignDealOwner', data: { ownerId: record.owner } };
-    case 'close-date':
-      return { type: 'ChangeExpectedCloseDate', data: { expectedCloseDate: record.expectedCloseDate } };
-    case 'qualified':
-      return { type: 'QualifyDeal', data: { bant: record.bant } };
-    case 'disqualified':
-      return {
-        type: 'DisqualifyDeal',
-        data: { reason: record.reason, ...(record.note !== undefined ? { note: record.note } : {}) },
-      };
-    case 'lost':
-      return {
-        type: 'LoseDeal',
-        data: { reason: record.reason, ...(record.competitor !== undefined ? { competitor: record.competitor } : {}) },
-      };
-    case 'won':
-      return {
-        type: 'WinDeal',
-        data: {
-          ...(record.amount !== undefined ? { amount: record.amount } : {}),
-          ...(record.reason !== undefined ? { reason: record.reason } : {}),
-        },
-      };
-    case 'reopened':
-      return {
-        type: 'ReopenDeal',
-        data: { pipeline, ...(record.stage !== undefined ? { toStageId: stageId(record.stage) } : {}) },
-      };
-    case 'activity':
-      return {
-        type: 'LogActivity',
-        data: {
-          activityId: importIds.activity(sourceSystem, record.sourceRecordId),
-          kind: record.kind,
-          ...(record.outcome !== undefined ? { outcome: record.outcome } : {}),
-          ...(record.note !== undefined ? { note: record.note } : {}),
-        },
-      };
-  }
 }
 
 function toPipelineCommand(

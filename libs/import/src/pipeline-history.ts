@@ -8,6 +8,7 @@ import {
   type PipelineSnapshot,
   type PipelineState,
 } from '@dealstream/pipelines-domain';
+import type { PipelineTransfer } from './import-worker-protocol.js';
 
 /**
  * A pipeline's definition through time: the snapshot in force after each of its events, so a deal
@@ -36,6 +37,23 @@ export class PipelineHistory {
       for (const stage of state.stages) history.stageIds.add(stage.stageId);
       history.checkpoints.push({ at: occurredAt.getTime(), snapshot: toPipelineSnapshot(state) });
     }
+    return history;
+  }
+
+  /** What the import worker needs to decide deals against this pipeline (structured-cloneable). */
+  toTransfer(): PipelineTransfer {
+    return {
+      sourceId: this.sourceId,
+      pipelineId: this.pipelineId,
+      checkpoints: this.checkpoints,
+      stageIds: [...this.stageIds],
+    };
+  }
+
+  static fromTransfer(transfer: PipelineTransfer): PipelineHistory {
+    const history = new PipelineHistory(transfer.sourceId, transfer.pipelineId);
+    history.checkpoints.push(...transfer.checkpoints);
+    for (const stageId of transfer.stageIds) history.stageIds.add(stageId);
     return history;
   }
 

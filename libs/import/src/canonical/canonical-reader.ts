@@ -79,7 +79,27 @@ function hintOf(value: unknown): { type?: string; deal?: string; pipeline?: stri
  * every file must be its header; all files must name the same source system. Yields the header first,
  * then every other line, valid or not, with its file and line number.
  */
-export async function* readCanonicalFiles(files: readonly string[]): AsyncGenerator<SourcedLine> {
+export function readCanonicalFiles(files: readonly string[]): AsyncGenerator<SourcedLine> {
+  // Marked with its files: `runHistoricImport` reads these on its worker instead (this generator is
+  // then never started).
+  const source = { files: [...files], started: false };
+  return Object.assign(readLines(source), { [CANONICAL_FILES]: source });
+}
+
+const CANONICAL_FILES = Symbol('canonical files');
+
+/** The files `readCanonicalFiles` was given, for its lines not read yet; else undefined. */
+export function canonicalFilesOf(lines: AsyncIterable<SourcedLine>): readonly string[] | undefined {
+  const source = (lines as { [CANONICAL_FILES]?: { files: readonly string[]; started: boolean } })[CANONICAL_FILES];
+  return source && !source.started ? source.files : undefined;
+}
+
+async function* readLines(source: {
+  readonly files: readonly string[];
+  started: boolean;
+}): AsyncGenerator<SourcedLine> {
+  source.started = true;
+  const { files } = source;
   let sourceSystem: string | undefined;
   for (const file of files) {
     const lines = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
