@@ -14,10 +14,6 @@ const aliases = Object.fromEntries(
 // The e2e suites check every response against docs/openapi.json and count them here (printed by the reporter).
 process.env.OPENAPI_VALIDATION_COUNT_FILE ??= join(tmpdir(), `dealstream-openapi-validated-${process.pid}.txt`);
 
-// Worker threads of the code under test (the import worker) run its TypeScript sources through this
-// bootstrap, which registers a loader compiling them as below (test/support/ts-worker-loader.js).
-process.env.DEALSTREAM_TS_WORKER_BOOTSTRAP ??= new URL('./test/support/ts-worker-bootstrap.js', import.meta.url).href;
-
 const swc = [
   '@swc/jest',
   {

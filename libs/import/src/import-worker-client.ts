@@ -24,9 +24,9 @@ export class ImportWorker {
   private failure: Error | undefined;
   private done = false;
 
-  constructor(entry: WorkerEntry, settings: Omit<WorkerSettings, 'tsEntry'>) {
+  constructor(entry: WorkerEntry, settings: Omit<WorkerSettings, 'entry'>) {
     this.worker = new Worker(entry.url, {
-      workerData: { ...settings, ...(entry.tsEntry !== undefined ? { tsEntry: entry.tsEntry } : {}) },
+      workerData: { ...settings, ...(entry.entry !== undefined ? { entry: entry.entry } : {}) },
       stdout: false,
       stderr: false,
     });
@@ -92,23 +92,21 @@ function revive(transfer: FailureTransfer): Error {
 
 export interface WorkerEntry {
   readonly url: URL;
-  /** Running from TypeScript: the worker's TypeScript entry, which `url` (a loader bootstrap) loads. */
-  readonly tsEntry?: string;
+  /** Running from TypeScript: the worker's TypeScript entry, which `url` (tools/ts-worker.js) loads. */
+  readonly entry?: string;
 }
 
 /**
- * Where the worker's entry is: import-worker.js beside this module when it runs compiled (dist/);
- * from the TypeScript sources (jest), the bootstrap DEALSTREAM_TS_WORKER_BOOTSTRAP names (it registers
- * a TypeScript loader in the worker, test/support/ts-worker-bootstrap.js). Neither: undefined, and
- * the run reads and decides on its own thread.
+ * Where the worker's entry is: import-worker.js beside this module when it runs compiled (dist/); from
+ * the TypeScript sources (jest), import-worker.ts through tools/ts-worker.js, which compiles it and what
+ * it imports as jest does (the API's projection thread starts the same way). Compiled but without its
+ * sibling: undefined, and the run reads and decides on its own thread.
  */
 export function importWorkerEntry(): WorkerEntry | undefined {
   const here = import.meta.url;
-  if (here.endsWith('.js')) {
-    const url = new URL('./import-worker.js', here);
-    return existsSync(url) ? { url } : undefined;
+  if (here.endsWith('.ts')) {
+    return { url: new URL('../../../tools/ts-worker.js', here), entry: new URL('./import-worker.ts', here).href };
   }
-  const bootstrap = process.env.DEALSTREAM_TS_WORKER_BOOTSTRAP;
-  if (bootstrap === undefined || bootstrap === '') return undefined;
-  return { url: new URL(bootstrap, 'file://'), tsEntry: new URL('./import-worker.ts', here).href };
+  const url = new URL('./import-worker.js', here);
+  return existsSync(url) ? { url } : undefined;
 }

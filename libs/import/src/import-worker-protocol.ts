@@ -50,8 +50,8 @@ export interface WorkerSettings {
   readonly chunkLines: number;
   /** Chunks sent and not yet taken by the run: bounds what waits between the threads. */
   readonly credits: number;
-  /** Running from TypeScript (jest): the worker entry to load through the loader. */
-  readonly tsEntry?: string;
+  /** Running from TypeScript (jest): the worker's .ts entry, which tools/ts-worker.js imports. */
+  readonly entry?: string;
 }
 
 export type WorkerMessage =
