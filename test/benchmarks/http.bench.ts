@@ -9,8 +9,9 @@
  * - `POST /deals/:id/activities` from 1 / 4 / 16 / 64 keep-alive clients, each on its own deals, next
  *   to single-row autocommit INSERTs into a table shaped like event_store.events at the same
  *   concurrency (the raw baseline of event-store-append.bench.ts);
- * - CPU per command of the API process and of its PostgreSQL backends (from /proc), against the
- *   bench's own CPU plus its backends per raw INSERT;
+ * - CPU per command of the API process and of its PostgreSQL backends (from /proc), and of the bench's
+ *   own HTTP client (`client CPU`: on the same cores, so part of what a command costs here), against
+ *   the bench's own CPU plus its backends per raw INSERT;
  * - the API's peak RSS during the 16-client run;
  * - projection lag: write acknowledged → visible to `GET /deals/:id?minPosition=<the write's
  *   position>`, at half the highest command rate measured (open loop, after one uncounted second at
@@ -117,11 +118,14 @@ try {
     const apiCpu0 = processCpuMs(child.pid!);
     const pgCpu0 = await cpuSnapshot(database.db, APP_NAME);
     const sampler = clients === 16 ? sampleRss(child.pid!) : undefined;
+    const benchCpu0 = process.cpuUsage();
     const perWorker = Math.floor(deals.length / clients);
     const commands = await runFor(seconds, clients, (worker, iteration) =>
       post(`/deals/${deals[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'call' }),
     );
+    const benchCpu = process.cpuUsage(benchCpu0);
     if (sampler) rssPeakMb = sampler.stop();
+    const benchMs = (benchCpu.user + benchCpu.system) / 1000 / commands.operations;
     const apiMs = (processCpuMs(child.pid!) - apiCpu0) / commands.operations;
     const pgMs = (await cpuSince(database.db, APP_NAME, pgCpu0)) / commands.operations;
     maxRate = Math.max(maxRate, commands.perSecond);
@@ -135,6 +139,7 @@ try {
       commands.perSecond / raw.perSecond,
       apiMs,
       pgMs,
+      benchMs,
       rawMsPerOp,
     ]);
   }
@@ -149,6 +154,7 @@ try {
       'cmd/raw',
       'API CPU ms/cmd',
       'PG CPU ms/cmd',
+      'client CPU ms/cmd',
       'raw CPU ms/insert',
     ],
     rows,

@@ -11,6 +11,7 @@ import { migrateWebhookSchema } from '@dealstream/webhooks';
 import { AppModule } from './app.module.js';
 import { AuthGuard } from './auth/auth.guard.js';
 import { apiValidationPipe } from './controller-kit/api-validation.pipe.js';
+import { CompiledValidationPipe } from './controller-kit/compiled-validation.js';
 import { serveLeanRoutes } from './controller-kit/lean-routes.js';
 import { DealsController } from './deals/deals.controller.js';
 import { IdempotentWrites } from './idempotency/idempotency.interceptor.js';
@@ -134,7 +135,8 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   acceptBodies(fastify);
   // The console's files answer GET/HEAD on their own paths; everything else is the API's.
   const consoleServed = serveConsole(app, config.consoleDir);
-  const validation = apiValidationPipe();
+  // The ValidationPipe, with its fast path for flat command bodies (controller-kit/compiled-validation.ts).
+  const validation = new CompiledValidationPipe(apiValidationPipe());
   app.useGlobalPipes(validation);
   // The command routes and the event feed skip Nest's per-request layers (controller-kit/lean-routes.ts).
   serveLeanRoutes(

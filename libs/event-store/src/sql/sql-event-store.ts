@@ -1,4 +1,11 @@
-import { sql, type ExpressionBuilder, type Kysely, type SelectQueryBuilder } from 'kysely';
+import {
+  sql,
+  type CompiledQuery,
+  type ExpressionBuilder,
+  type InferResult,
+  type Kysely,
+  type SelectQueryBuilder,
+} from 'kysely';
 import { canonicalEventParts, type CanonicalEventParts, type WriterEventContent } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
 import type { CommittedAfter, EventStore, ReadAllJsonPage } from '../port/event-store.port.js';
@@ -518,9 +525,30 @@ export class SqlEventStore implements EventStore {
   }
 
   private async readAllRows(options: ReadAllOptions): Promise<ReadAllBatch> {
-    const rows = await this.readAllQuery(selectEvents(this.db), options).execute();
+    const rows =
+      options.filter?.eventTypes?.length || options.filter?.streamCategories?.length
+        ? await this.readAllQuery(selectEvents(this.db), options).execute()
+        : (await this.db.executeQuery(this.unfilteredReadAll(options))).rows;
     const events = rows.map(toRecordedEvent);
     return { events, cursor: events.at(-1)?.position ?? options.after ?? START };
+  }
+
+  /**
+   * The unfiltered global-order read (the projection runner's, after every batch and every NOTIFY) with
+   * its three parameters, its text built by Kysely once per database rather than per read.
+   */
+  private unfilteredReadAll(options: ReadAllOptions): CompiledQuery<SelectedEvent> {
+    const adapter = this.db.getExecutor().adapter;
+    let compiled = unfilteredReadAlls.get(adapter);
+    if (!compiled) {
+      compiled = this.readAllQuery(selectEvents(this.db), { limit: 1 }).compile();
+      // [after.major, after.minor, limit], in the order isAfter and readAllQuery bind them.
+      if (compiled.parameters.length !== 3) throw new Error('readAll: expected three parameters');
+      unfilteredReadAlls.set(adapter, compiled);
+    }
+    const after = options.after ?? START;
+    const limit = Math.min(Math.max(1, Math.trunc(options.limit)), this.maxReadAllLimit);
+    return { ...compiled, parameters: [after.major.toString(), after.minor.toString(), limit] };
   }
 
   async close(): Promise<void> {
@@ -528,6 +556,11 @@ export class SqlEventStore implements EventStore {
     await this.groups.drain();
   }
 }
+
+type SelectedEvent = InferResult<ReturnType<typeof selectEvents>>[number];
+
+/** The compiled unfiltered readAll per dialect adapter (one per database opened; PostgreSQL or PGlite). */
+const unfilteredReadAlls = new WeakMap<object, CompiledQuery<SelectedEvent>>();
 
 /** One queued append, with its events' canonical parts computed before it joins a group. */
 interface AppendRequest {

@@ -1,5 +1,6 @@
 import { evolveDeal, initialDealState, type DealEvent } from '@dealstream/deals-domain';
 import { domainEventOf } from '@dealstream/event-store';
+import type { CompiledQuery, InferResult } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { rowKey, type BatchWrites, type FirstEntryRow } from './batch-writes.js';
 import { dealRowFromDb, dealsWithState, versionedFieldsChanged, type DealRow } from './deal-row.js';
@@ -37,11 +38,24 @@ export const dealProjection = defineProjection<DealRow, DealEvent>({
 
 async function loadDeals(trx: ReadModelDb, schema: string, ids: readonly string[]): Promise<Map<string, DealRow>> {
   if (ids.length === 0) return new Map();
-  const rows = await dealsWithState(trx, schema)
-    .where('deals.deal_id', '=', (eb) => eb.fn.any(eb.val([...ids])))
-    .execute();
+  // The statement is the same for every batch (the ids are its one parameter): built once per schema
+  // instead of per batch (Kysely's building was ~1% of the API's CPU per command).
+  let query = loadDealsBySchema.get(schema);
+  if (!query) {
+    query = dealsByIds(trx, schema, []).compile();
+    if (query.parameters.length !== 1) throw new Error('loadDeals: expected the ids as the only parameter');
+    loadDealsBySchema.set(schema, query);
+  }
+  const withIds: typeof query = { ...query, parameters: [[...ids]] };
+  const { rows } = await trx.executeQuery(withIds);
   return new Map(rows.map((row) => [row.deal_id, dealRowFromDb(row)]));
 }
+
+function dealsByIds(db: ReadModelDb, schema: string, ids: readonly string[]) {
+  return dealsWithState(db, schema).where('deals.deal_id', '=', (eb) => eb.fn.any(eb.val([...ids])));
+}
+
+const loadDealsBySchema = new Map<string, CompiledQuery<InferResult<ReturnType<typeof dealsByIds>>[number]>>();
 
 /**
  * Folds one event into the deal's in-memory row and the batch's pending writes; false when it
