@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { SqlEventStoreOptions } from '@dealstream/event-store';
 import { startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
 
@@ -27,6 +28,12 @@ describe('writes without If-Match past the contention deadline (PostgreSQL)', ()
   });
   afterAll(() => api.close());
 
+  const aWriterWaitsOnALock = async () =>
+    (
+      await sql<{ waiting: boolean }>`select exists (select 1 from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock') as waiting`.execute(api.database.db)
+    ).rows[0].waiting;
+
   it('answers 503 write-contention with Retry-After to the writers that lost, and every 200 is exactly one event', async () => {
     const { body: deal } = await api
       .http()
@@ -34,7 +41,21 @@ describe('writes without If-Match past the contention deadline (PostgreSQL)', ()
       .set('Authorization', sales)
       .send({ pipelineId, title: 'D', account: 'A', amount: 1, currency: 'EUR' })
       .expect(201);
-    const responses = await Promise.all(
+    // The first append's commit is held until another writer, decided on the same revision, waits on
+    // the stream's lock: that one must lose (without the hold, on a busy machine the writers could
+    // arrive one after the other and none lose — the race this test is about would not happen).
+    const hooks = (api.appEventStore() as unknown as { options: SqlEventStoreOptions }).options;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let holding = true;
+    Object.assign(hooks, {
+      beforeCommit: async () => {
+        if (!holding) return;
+        holding = false;
+        await held;
+      },
+    });
+    const sent = Promise.all(
       Array.from({ length: 20 }, (_, i) =>
         api
           .http()
@@ -43,6 +64,10 @@ describe('writes without If-Match past the contention deadline (PostgreSQL)', ()
           .send({ amount: 100 + i }),
       ),
     );
+    while (!(await aWriterWaitsOnALock())) await new Promise((resolve) => setTimeout(resolve, 10));
+    Object.assign(hooks, { beforeCommit: undefined });
+    release();
+    const responses = await sent;
     const statuses = responses.map((r) => r.status);
     expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
     const refused = responses.filter((r) => r.status === 503);

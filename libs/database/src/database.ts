@@ -65,6 +65,11 @@ export interface Database {
    */
   listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
+  /**
+   * Where the database layer writes its own events (a connection lost, LISTEN re-established): the
+   * `log` it was opened with — for a thread that opens its own connections and reports them alike.
+   */
+  readonly log: DatabaseLog;
 }
 
 /**
@@ -74,7 +79,8 @@ export interface Database {
  * @example const { db } = await openDatabase({ kind: 'pglite', dataDir: './data/pglite' });
  */
 export async function openDatabase(config: DatabaseConfig, options: OpenDatabaseOptions = {}): Promise<Database> {
-  return config.kind === 'postgres' ? openPostgres(config, options.log ?? (() => {})) : openPGlite(config);
+  const log = options.log ?? (() => {});
+  return config.kind === 'postgres' ? openPostgres(config, log) : openPGlite(config, log);
 }
 
 /**
@@ -206,6 +212,7 @@ async function openPostgres(
   return {
     db,
     config,
+    log,
     async listen(channel, onNotify) {
       const listener = new ReconnectingListener(config.connectionString, timeouts, channel, onNotify, log);
       listeners.add(listener);
@@ -346,13 +353,14 @@ class ReconnectingListener {
   }
 }
 
-async function openPGlite(config: Extract<DatabaseConfig, { kind: 'pglite' }>): Promise<Database> {
+async function openPGlite(config: Extract<DatabaseConfig, { kind: 'pglite' }>, log: DatabaseLog): Promise<Database> {
   if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
   const pglite = await PGlite.create(config.dataDir);
   const db = new Kysely<DB>({ dialect: new PGliteDialect(pglite) });
   return {
     db,
     config,
+    log,
     async listen(channel, onNotify) {
       const unsubscribe = await pglite.listen(channel, onNotify);
       return async () => unsubscribe();

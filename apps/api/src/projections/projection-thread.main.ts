@@ -18,7 +18,11 @@ const post = (message: ThreadMessage) => port.postMessage(message);
 const log = (entry: Record<string, unknown>) => post({ type: 'log', entry });
 
 // The runner's session (which holds the advisory lock) and a spare; LISTEN has a connection of its own.
-const database = await openDatabase({ ...data.database, poolSize: 2 }, { log });
+// The database layer's own events (a connection lost, LISTEN re-established) go where the API's go.
+const database = await openDatabase(
+  { ...data.database, poolSize: 2 },
+  { log: (entry) => post({ type: 'log', entry, from: 'database' }) },
+);
 const store = new SqlEventStore(database.db);
 const runner = new ProjectionRunner({
   database,

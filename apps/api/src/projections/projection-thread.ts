@@ -18,7 +18,7 @@ export interface ProjectionThreadData {
 export type ThreadMessage =
   | { readonly type: 'committed'; readonly position: GlobalPosition }
   | { readonly type: 'status'; readonly status: RunnerStatus }
-  | { readonly type: 'log'; readonly entry: Record<string, unknown> }
+  | { readonly type: 'log'; readonly entry: Record<string, unknown>; readonly from?: 'database' }
   | { readonly type: 'started' }
   | { readonly type: 'stopped' }
   | { readonly type: 'stop' };
@@ -28,6 +28,8 @@ export interface ProjectionThreadOptions {
   /** Told every position a batch of the thread's runner commits (on this thread: wakes the waiting reads). */
   readonly onCommitted: (position: GlobalPosition) => void;
   readonly log: (entry: Record<string, unknown>) => void;
+  /** The thread's database layer's own events (a connection lost, LISTEN re-established); default `log`. */
+  readonly databaseLog?: (entry: Record<string, unknown>) => void;
   /**
    * Runs on this thread after the thread's batches commit (the stage-relocation reactor), as the
    * runner's `afterBatch` does in-process: one run at a time, one more run when batches committed
@@ -119,7 +121,9 @@ export class ProjectionThread implements RunnerHandle {
             this.latest = message.status;
             break;
           case 'log':
-            this.options.log(message.entry);
+            (message.from === 'database' ? (this.options.databaseLog ?? this.options.log) : this.options.log)(
+              message.entry,
+            );
             break;
           case 'started':
             started = true;

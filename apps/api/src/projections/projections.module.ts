@@ -66,6 +66,8 @@ export class ProjectionsModule {
               return new ProjectionThread({
                 database: database.config,
                 log: (entry) => logger.log(entry),
+                // Connection events as the API's own database reports them (bootstrap's log, any level).
+                databaseLog: database.log,
                 onCommitted: watch.reached,
                 // On this thread, with the API's (metered) store, as in-process.
                 afterBatch,
