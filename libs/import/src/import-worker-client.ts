@@ -3,12 +3,12 @@ import { Worker } from 'node:worker_threads';
 import { ImportFormatError } from './canonical/canonical-reader.js';
 import type {
   FailureTransfer,
-  PipelineTransfer,
   RunMessage,
   WorkerItem,
   WorkerMessage,
   WorkerSettings,
 } from './import-worker-protocol.js';
+import type { PipelineTransfer } from './pipeline-history.js';
 
 /**
  * The run's side of the import worker (import-worker.ts): starts it on the files, hands its chunks of

@@ -1,7 +1,7 @@
-import type { PipelineSnapshot } from '@dealstream/pipelines-domain';
 import type { DealRecord, LineRef, SourcedLine } from './canonical/canonical-records.js';
 import type { ParentPoint, Sequenced } from './deal-plan.js';
 import type { PlannedEvent } from './imported-stream.js';
+import type { PipelineTransfer } from './pipeline-history.js';
 
 /**
  * What the import worker (import-worker.ts) and the run (historic-import.ts) say to each other: the
@@ -34,14 +34,6 @@ export interface WorkerDecision {
  */
 export type WorkerItem =
   { readonly line: SourcedLine } | { readonly block: WorkerDecidedBlock } | { readonly pipelinesWanted: true };
-
-/** A pipeline as the worker needs it to decide deals (PipelineHistory.toTransfer / fromTransfer). */
-export interface PipelineTransfer {
-  readonly sourceId: string;
-  readonly pipelineId: string;
-  readonly checkpoints: readonly { readonly at: number; readonly snapshot: PipelineSnapshot }[];
-  readonly stageIds: readonly string[];
-}
 
 export interface WorkerSettings {
   readonly files: readonly string[];

@@ -6,7 +6,6 @@ import { importIds } from './import-ids.js';
 import { ImportRefusalError } from './imported-stream.js';
 import type {
   FailureTransfer,
-  PipelineTransfer,
   RunMessage,
   WorkerItem,
   WorkerMessage,
@@ -14,7 +13,7 @@ import type {
   WorkerSettings,
 } from './import-worker-protocol.js';
 import { planToTransfer } from './import-worker-protocol.js';
-import { PipelineHistory } from './pipeline-history.js';
+import { PipelineHistory, type PipelineTransfer } from './pipeline-history.js';
 
 /**
  * The import worker (docs/import.md, "Scale"): reads, parses and validates the canonical files and

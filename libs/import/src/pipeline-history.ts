@@ -8,7 +8,14 @@ import {
   type PipelineSnapshot,
   type PipelineState,
 } from '@dealstream/pipelines-domain';
-import type { PipelineTransfer } from './import-worker-protocol.js';
+
+/** A pipeline as the worker needs it to decide deals (PipelineHistory.toTransfer / fromTransfer). */
+export interface PipelineTransfer {
+  readonly sourceId: string;
+  readonly pipelineId: string;
+  readonly checkpoints: readonly { readonly at: number; readonly snapshot: PipelineSnapshot }[];
+  readonly stageIds: readonly string[];
+}
 
 /**
  * A pipeline's definition through time: the snapshot in force after each of its events, so a deal
