@@ -6,6 +6,7 @@ import {
   type Kysely,
   type SelectQueryBuilder,
 } from 'kysely';
+import { compiledOnce } from '@dealstream/database';
 import { canonicalEventParts, type CanonicalEventParts, type WriterEventContent } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
 import type { CommittedAfter, EventStore, ReadAllJsonPage } from '../port/event-store.port.js';
@@ -538,17 +539,15 @@ export class SqlEventStore implements EventStore {
    * its three parameters, its text built by Kysely once per database rather than per read.
    */
   private unfilteredReadAll(options: ReadAllOptions): CompiledQuery<SelectedEvent> {
-    const adapter = this.db.getExecutor().adapter;
-    let compiled = unfilteredReadAlls.get(adapter);
-    if (!compiled) {
-      compiled = this.readAllQuery(selectEvents(this.db), { limit: 1 }).compile();
-      // [after.major, after.minor, limit], in the order isAfter and readAllQuery bind them.
-      if (compiled.parameters.length !== 3) throw new Error('readAll: expected three parameters');
-      unfilteredReadAlls.set(adapter, compiled);
-    }
     const after = options.after ?? START;
     const limit = Math.min(Math.max(1, Math.trunc(options.limit)), this.maxReadAllLimit);
-    return { ...compiled, parameters: [after.major.toString(), after.minor.toString(), limit] };
+    // [after.major, after.minor, limit], in the order isAfter and readAllQuery bind them.
+    return compiledOnce(
+      unfilteredReadAlls,
+      this.db.getExecutor().adapter,
+      () => this.readAllQuery(selectEvents(this.db), { limit: 1 }).compile(),
+      [after.major.toString(), after.minor.toString(), limit],
+    );
   }
 
   async close(): Promise<void> {

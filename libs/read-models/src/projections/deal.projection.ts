@@ -1,6 +1,7 @@
 import { evolveDeal, initialDealState, type DealEvent } from '@dealstream/deals-domain';
 import { domainEventOf } from '@dealstream/event-store';
 import type { CompiledQuery, InferResult } from 'kysely';
+import { compiledOnce } from '@dealstream/database';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { rowKey, type BatchWrites, type FirstEntryRow } from './batch-writes.js';
 import { dealRowFromDb, dealsWithState, versionedFieldsChanged, type DealRow } from './deal-row.js';
@@ -40,14 +41,8 @@ async function loadDeals(trx: ReadModelDb, schema: string, ids: readonly string[
   if (ids.length === 0) return new Map();
   // The statement is the same for every batch (the ids are its one parameter): built once per schema
   // instead of per batch (Kysely's building was ~1% of the API's CPU per command).
-  let query = loadDealsBySchema.get(schema);
-  if (!query) {
-    query = dealsByIds(trx, schema, []).compile();
-    if (query.parameters.length !== 1) throw new Error('loadDeals: expected the ids as the only parameter');
-    loadDealsBySchema.set(schema, query);
-  }
-  const withIds: typeof query = { ...query, parameters: [[...ids]] };
-  const { rows } = await trx.executeQuery(withIds);
+  const query = compiledOnce(loadDealsBySchema, schema, () => dealsByIds(trx, schema, []).compile(), [[...ids]]);
+  const { rows } = await trx.executeQuery(query);
   return new Map(rows.map((row) => [row.deal_id, dealRowFromDb(row)]));
 }
 

@@ -1,4 +1,5 @@
 import type { CompiledQuery, InferResult } from 'kysely';
+import { compiledOnce } from '@dealstream/database';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 
 /**
@@ -10,11 +11,7 @@ export async function dealsInRemovedStages(db: ReadModelDb, schema: string) {
   // Built once per schema: the projection runs this after every batch and every caught-up read,
   // where building it again was 2% of the API's CPU per command (test/benchmarks/README.md,
   // "Command CPU d"). The compiled query depends on nothing but the schema.
-  let query = compiledBySchema.get(schema);
-  if (!query) {
-    query = strays(db, schema).compile();
-    compiledBySchema.set(schema, query);
-  }
+  const query = compiledOnce(compiledBySchema, schema, () => strays(db, schema).compile());
   const { rows } = await db.executeQuery(query);
   // String(): int8 arrives as a string from pg and may arrive as a number or bigint from PGlite.
   return rows.map((row) => ({
