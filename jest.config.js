@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { swcOptions } from './tools/swc-options.js';
 
 const { compilerOptions } = JSON.parse(readFileSync(new URL('./tsconfig.base.json', import.meta.url), 'utf8'));
 // Each alias matches exactly (`@dealstream/deals-domain` never catches `@dealstream/deals-domain/testing`).
@@ -14,19 +15,7 @@ const aliases = Object.fromEntries(
 // The e2e suites check every response against docs/openapi.json and count them here (printed by the reporter).
 process.env.OPENAPI_VALIDATION_COUNT_FILE ??= join(tmpdir(), `dealstream-openapi-validated-${process.pid}.txt`);
 
-const swc = [
-  '@swc/jest',
-  {
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      keepClassNames: true,
-    },
-    module: { type: 'es6' },
-    sourceMaps: 'inline',
-  },
-];
+const swc = ['@swc/jest', swcOptions];
 
 const common = {
   rootDir: '.',

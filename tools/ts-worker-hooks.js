@@ -1,7 +1,9 @@
-// Module hooks for tools/ts-worker.js: TypeScript sources compiled by swc as jest.config.js does.
+// Module hooks for tools/ts-worker.js: TypeScript sources compiled by swc as Jest compiles them
+// (tools/swc-options.js).
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { transformSync } from '@swc/core';
+import { swcOptions } from './swc-options.js';
 
 const root = new URL('../', import.meta.url);
 const { compilerOptions } = JSON.parse(readFileSync(new URL('tsconfig.base.json', root), 'utf8'));
@@ -22,16 +24,6 @@ export async function resolve(specifier, context, next) {
 export async function load(url, context, next) {
   if (!url.endsWith('.ts')) return next(url, context);
   const filename = fileURLToPath(url);
-  const { code } = transformSync(readFileSync(filename, 'utf8'), {
-    filename,
-    jsc: {
-      target: 'es2022',
-      parser: { syntax: 'typescript', decorators: true },
-      transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false },
-      keepClassNames: true,
-    },
-    module: { type: 'es6' },
-    sourceMaps: 'inline',
-  });
+  const { code } = transformSync(readFileSync(filename, 'utf8'), { filename, ...swcOptions });
   return { format: 'module', source: code, shortCircuit: true };
 }
