@@ -22,3 +22,4 @@ export * from './runner/subscription-supervisor.js';
 export * from './schema/read-model.schema.js';
 export * from './runner/projection-status.js';
 export * from './schema/read-model.tables.js';
+export * from './runner/after-batch-reaction.js';

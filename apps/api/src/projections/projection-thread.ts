@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { describeError, type DatabaseConfig } from '@dealstream/database';
 import type { GlobalPosition } from '@dealstream/event-store';
-import type { ProjectionRunner, RunnerStatus } from '@dealstream/read-models';
+import { AfterBatchReaction, type ProjectionRunner, type RunnerStatus } from '@dealstream/read-models';
 
 /** What the API needs of its projection runner, wherever it runs (this thread or a worker thread). */
 export type RunnerHandle = Pick<ProjectionRunner, 'start' | 'stop' | 'status'>;
@@ -65,11 +65,14 @@ export class ProjectionThread implements RunnerHandle {
   private latest: RunnerStatus = { role: 'starting', position: undefined, eventsApplied: 0, lastError: undefined };
   private stopping = false;
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
-  private reaction: Promise<void> | undefined;
-  private reactAgain = false;
+  private readonly reaction: AfterBatchReaction | undefined;
   private retryReaction: ReturnType<typeof setTimeout> | undefined;
 
-  constructor(private readonly options: ProjectionThreadOptions) {}
+  constructor(private readonly options: ProjectionThreadOptions) {
+    this.reaction = options.afterBatch
+      ? new AfterBatchReaction(options.afterBatch, options.log, () => this.stopping)
+      : undefined;
+  }
 
   start(): Promise<void> {
     return this.spawn();
@@ -88,7 +91,7 @@ export class ProjectionThread implements RunnerHandle {
       clearTimeout(timer);
     }
     clearTimeout(this.retryReaction);
-    await this.reaction;
+    await this.reaction?.settled();
     this.latest = { ...this.latest, role: 'stopped' };
   }
 
@@ -145,40 +148,19 @@ export class ProjectionThread implements RunnerHandle {
     });
   }
 
-  /** Starts the after-batch reaction unless one runs (then it runs once more when that ends). */
+  /**
+   * Starts the after-batch reaction unless one runs (then it runs once more when that ends). A failed
+   * run is retried on a timer too: no batch may come for a while (the in-process runner retries at its
+   * poll tick).
+   */
   private react(): void {
-    if (!this.options.afterBatch || this.stopping) return;
-    if (this.reaction) {
-      this.reactAgain = true;
-      return;
-    }
+    if (!this.reaction || this.stopping) return;
     clearTimeout(this.retryReaction);
-    this.reaction = this.runReaction();
-  }
-
-  private async runReaction(): Promise<void> {
-    let failed: boolean;
-    try {
-      do {
-        this.reactAgain = false;
-        failed = false;
-        try {
-          await this.options.afterBatch?.();
-        } catch (error) {
-          failed = true;
-          this.options.log({
-            level: 'error',
-            msg: 'after-batch reaction failed; retried after the next batch',
-            error: describeError(error),
-          });
-        }
-      } while (this.reactAgain && !this.stopping);
-    } finally {
-      this.reaction = undefined;
-    }
-    // No batch may come for a while: retry on a timer too (the in-process runner retries at its poll tick).
-    if (failed && !this.stopping)
+    void this.reaction.ask().then((failed) => {
+      if (!failed || this.stopping) return;
+      clearTimeout(this.retryReaction);
       this.retryReaction = setTimeout(() => this.react(), this.options.retryReactionMs ?? 500);
+    });
   }
 
   private restart(code: number): void {

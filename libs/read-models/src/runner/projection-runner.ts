@@ -21,6 +21,7 @@ import {
 } from './checkpoint.js';
 import { withParking } from './parking.js';
 import { SubscriptionSupervisor, type SubscriptionStatus } from './subscription-supervisor.js';
+import { AfterBatchReaction } from './after-batch-reaction.js';
 
 export interface ProjectionRunnerOptions {
   readonly database: Database;
@@ -117,9 +118,8 @@ export class ProjectionRunner {
   private readonly pollIntervalMs: number;
   private readonly standbyRetryMs: number;
   private consecutiveFailures = 0;
-  /** The after-batch reaction in flight, and whether another batch committed since it started. */
-  private reaction: Promise<void> | undefined;
-  private reactAgain = false;
+  /** The after-batch reaction: one run at a time, once more when batches committed while it ran. */
+  private readonly reaction: AfterBatchReaction | undefined;
   /** NOTIFYs received, and how many had been received when the last non-empty batch was read. */
   private notifications = 0;
   private notificationsRead = 0;
@@ -133,6 +133,13 @@ export class ProjectionRunner {
     this.batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
     this.pollIntervalMs = options.pollIntervalMs ?? 500;
     this.standbyRetryMs = options.standbyRetryMs ?? 1000;
+    this.reaction = options.afterBatch
+      ? new AfterBatchReaction(
+          options.afterBatch,
+          (entry) => this.log(entry),
+          () => this.stopping,
+        )
+      : undefined;
   }
 
   /** Backoff before the next attempt after `failures` consecutive failures. */
@@ -151,7 +158,7 @@ export class ProjectionRunner {
     this.notify();
     await this.supervisor?.stop();
     await this.loop;
-    await this.reaction;
+    await this.reaction?.settled();
     await this.unlisten?.();
     this.role = 'stopped';
   }
@@ -351,31 +358,7 @@ export class ProjectionRunner {
 
   /** Starts the after-batch reaction unless one is running (then it runs once more when that ends). */
   private afterBatch(): void {
-    if (!this.options.afterBatch) return;
-    if (this.reaction) {
-      this.reactAgain = true;
-      return;
-    }
-    this.reaction = this.react();
-  }
-
-  private async react(): Promise<void> {
-    try {
-      do {
-        this.reactAgain = false;
-        try {
-          await this.options.afterBatch?.();
-        } catch (error) {
-          this.log({
-            level: 'error',
-            msg: 'after-batch reaction failed; retried after the next batch',
-            error: error instanceof Error ? error.message : String(error),
-          });
-        }
-      } while (this.reactAgain && !this.stopping);
-    } finally {
-      this.reaction = undefined; // synchronously after the last check: no request falls in between
-    }
+    void this.reaction?.ask();
   }
 
   /**
