@@ -58,8 +58,16 @@ export class BatchWrites {
   readonly totals = new Map<string, { count: number; amount: number }>();
   /** Net change of open deals per `${pipeline}|${stage}|${currency}|${UTC day the deal entered the stage}`. */
   readonly entryDays = new Map<string, { count: number; amount: number }>();
-  /** Net change of open deals per bucket and group (open_deal_deltas), by its key columns joined with '|'. */
-  readonly openDeltas = new Map<string, OpenDelta>();
+  /**
+   * Net change of open deals per bucket and group (open_deal_deltas): by group
+   * (`${pipeline}|${stage}|${currency}|${close month}`), then by bucket (`${axis}|${span}|${bucket}`).
+   */
+  private readonly openDeltaGroups = new Map<string, Map<string, OpenDelta>>();
+
+  /** The batch's open_deal_deltas rows. */
+  *openDeltas(): Iterable<OpenDelta> {
+    for (const group of this.openDeltaGroups.values()) yield* group.values();
+  }
 
   /**
    * An open version starts (sign 1, at its valid_from and recorded_from) or ends (sign −1, at its
@@ -68,33 +76,39 @@ export class BatchWrites {
    */
   addOpenVersion(version: OpenVersion, sign: 1 | -1, at: Date, recordedAt: Date): void {
     const closeMonth = version.expected_close_date?.slice(0, 7) ?? '';
-    // BigInt: a batch's sum of instants in ms would pass 2^53 beyond a few thousand versions.
-    const entered = BigInt(version.stage_entered_at.getTime()) * BigInt(sign);
+    const groupKey = `${version.pipeline_id}|${version.stage_id}|${version.currency}|${closeMonth}`;
+    let group = this.openDeltaGroups.get(groupKey);
+    if (!group) this.openDeltaGroups.set(groupKey, (group = new Map<string, OpenDelta>()));
+    const entered = version.stage_entered_at.getTime();
+    // The sum of instants in ms passes 2^53 within a few thousand versions: kept as days and the rest, both exact.
+    const enteredDays = sign * Math.floor(entered / DAY_MS);
+    const enteredRest = sign * (entered - Math.floor(entered / DAY_MS) * DAY_MS);
     for (const [axis, instant] of [
       ['occurred', at],
       ['recorded', recordedAt],
     ] as const) {
-      for (const [span, bucket] of buckets(instant)) {
-        const key = `${version.pipeline_id}|${axis}|${span}|${bucket}|${version.stage_id}|${version.currency}|${closeMonth}`;
-        let delta = this.openDeltas.get(key);
+      for (const bucket of bucketsOfDay(axis, instant)) {
+        let delta = group.get(bucket.key);
         if (!delta) {
           delta = {
             pipeline_id: version.pipeline_id,
             axis,
-            span,
-            bucket,
+            span: bucket.span,
+            bucket: bucket.instant,
             stage_id: version.stage_id,
             currency: version.currency,
             close_month: closeMonth,
             open_count: 0,
             open_amount: 0,
-            entered_ms: 0n,
+            entered_days: 0,
+            entered_rest_ms: 0,
           };
-          this.openDeltas.set(key, delta);
+          group.set(bucket.key, delta);
         }
         delta.open_count += sign;
         delta.open_amount += sign * version.amount;
-        delta.entered_ms += entered;
+        delta.entered_days += enteredDays;
+        delta.entered_rest_ms += enteredRest;
       }
     }
   }
@@ -103,7 +117,7 @@ export class BatchWrites {
   addTotal(deal: OpenDeal, sign: 1 | -1): void {
     const key = `${deal.pipeline_id}|${deal.stage_id}|${deal.currency}`;
     addDelta(this.totals, key, sign, sign * deal.amount);
-    addDelta(this.entryDays, `${key}|${deal.stage_entered_at.toISOString().slice(0, 10)}`, sign, sign * deal.amount);
+    addDelta(this.entryDays, `${key}|${isoInstant(deal.stage_entered_at).slice(0, 10)}`, sign, sign * deal.amount);
   }
 }
 
@@ -111,8 +125,11 @@ export class BatchWrites {
 type OpenDeal = Pick<VersionRow, 'pipeline_id' | 'stage_id' | 'currency' | 'amount' | 'stage_entered_at'>;
 
 function addDelta(deltas: Map<string, { count: number; amount: number }>, key: string, count: number, amount: number) {
-  const current = deltas.get(key) ?? { count: 0, amount: 0 };
-  deltas.set(key, { count: current.count + count, amount: current.amount + amount });
+  const current = deltas.get(key);
+  if (current) {
+    current.count += count;
+    current.amount += amount;
+  } else deltas.set(key, { count, amount });
 }
 
 /** What an open version contributes to open_deal_deltas. */
@@ -120,11 +137,22 @@ type OpenVersion = Pick<
   VersionRow,
   'pipeline_id' | 'stage_id' | 'currency' | 'amount' | 'expected_close_date' | 'stage_entered_at'
 >;
-/** A row of open_deal_deltas in memory; the bucket as its ISO instant. */
+/**
+ * A row of open_deal_deltas in memory; the bucket as its ISO instant, entered_ms as whole days and the
+ * rest (enteredMsText).
+ */
 type OpenDelta = Omit<InMemoryRow<OpenDealDeltasTable>, 'bucket' | 'entered_ms'> & {
   bucket: string;
-  entered_ms: bigint;
+  entered_days: number;
+  entered_rest_ms: number;
 };
+
+/** An open delta's sum of stage-entry instants in ms, exact, as text (a numeric). */
+export function enteredMsText(delta: OpenDelta): string {
+  return String(BigInt(delta.entered_days) * BigInt(DAY_MS) + BigInt(delta.entered_rest_ms));
+}
+
+const DAY_MS = 86_400_000;
 
 /** The UTC year, month and day holding `instant`, each as [span, its first instant in ISO]. */
 export function buckets(instant: Date): ['year' | 'month' | 'day', string][] {
@@ -137,6 +165,27 @@ export function buckets(instant: Date): ['year' | 'month' | 'day', string][] {
   ];
 }
 
+interface Bucket {
+  readonly span: 'year' | 'month' | 'day';
+  readonly instant: string;
+  /** `${axis}|${span}|${instant}`: one string per bucket, so its hash is computed once. */
+  readonly key: string;
+}
+
+/** The buckets of each UTC day seen lately, per axis (cleared when it grows). */
+const dayBuckets = new Map<number, readonly Bucket[]>();
+
+function bucketsOfDay(axis: 'occurred' | 'recorded', instant: Date): readonly Bucket[] {
+  const day = Math.floor(instant.getTime() / DAY_MS);
+  const cacheKey = axis === 'occurred' ? day : -day - 1;
+  let found = dayBuckets.get(cacheKey);
+  if (found === undefined) {
+    if (dayBuckets.size >= 20_000) dayBuckets.clear();
+    found = buckets(instant).map(([span, iso]) => ({ span, instant: iso, key: `${axis}|${span}|${iso}` }));
+    dayBuckets.set(cacheKey, found);
+  }
+  return found;
+}
 const isoOf = (ms: number) => isoInstant(new Date(ms));
 
 export const rowKey = (id: string, revision: number) => `${id}#${revision}`;

@@ -1,7 +1,14 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { ReadModelDb } from '../schema/read-model.tables.js';
 import { copyRows, isoInstant } from '@dealstream/database';
-import type { BatchWrites, FirstEntryRow, IntervalRow, TransitionRow, VersionRow } from './batch-writes.js';
+import {
+  enteredMsText,
+  type BatchWrites,
+  type FirstEntryRow,
+  type IntervalRow,
+  type TransitionRow,
+  type VersionRow,
+} from './batch-writes.js';
 import type { DealRow } from './deal-row.js';
 import type { PipelineRow } from './pipeline.projection.js';
 
@@ -273,12 +280,12 @@ export async function flushBatch(
 
   // Open deals as of any instant: the batch's net changes per bucket and group add to the stored ones.
   // Raw: a column-wise insert from unnest(arrays) (see inColumns), which the builder cannot say.
-  await inColumns([...writes.openDeltas.values()], (c) =>
+  await inColumns([...writes.openDeltas()], (c) =>
     sql`
     insert into ${s}.open_deal_deltas as t (pipeline_id, axis, span, bucket, stage_id, currency, close_month, open_count, open_amount, entered_ms)
     select * from unnest(${c((d) => d.pipeline_id)}::uuid[], ${c((d) => d.axis)}::text[], ${c((d) => d.span)}::text[],
       ${c((d) => d.bucket)}::timestamptz[], ${c((d) => d.stage_id)}::uuid[], ${c((d) => d.currency)}::text[], ${c((d) => d.close_month)}::text[],
-      ${c((d) => d.open_count)}::bigint[], ${c((d) => d.open_amount)}::bigint[], ${c((d) => String(d.entered_ms))}::numeric[])
+      ${c((d) => d.open_count)}::bigint[], ${c((d) => d.open_amount)}::bigint[], ${c(enteredMsText)}::numeric[])
     on conflict (pipeline_id, axis, span, bucket, stage_id, currency, close_month) do update set
       open_count = t.open_count + excluded.open_count, open_amount = t.open_amount + excluded.open_amount,
       entered_ms = t.entered_ms + excluded.entered_ms`.execute(trx),
