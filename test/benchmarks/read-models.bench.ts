@@ -92,15 +92,12 @@ try {
     let peakRss = process.memoryUsage().rss;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
     t = performance.now();
-    // BENCH_UNLOGGED=1: the build fills its tables UNLOGGED, then SET LOGGED (what it saves or costs).
-    const applied = await buildReadModels(
-      database.db,
-      store,
-      LIVE_SCHEMA,
-      2000,
-      undefined,
-      process.env.BENCH_UNLOGGED === '1',
-    );
+    // BENCH_UNLOGGED=1: the build fills its tables UNLOGGED, then SET LOGGED (what it saves or costs);
+    // BENCH_PIPELINE=0: one batch at a time (what the pipeline saves).
+    const applied = await buildReadModels(database.db, store, LIVE_SCHEMA, 2000, undefined, {
+      unlogged: process.env.BENCH_UNLOGGED === '1',
+      pipelined: process.env.BENCH_PIPELINE !== '0',
+    });
     const rebuildSeconds = (performance.now() - t) / 1000;
     clearInterval(sampler);
     await createReadModelSchema(database.db, 'raw_baseline');
