@@ -252,12 +252,20 @@ interface BuildBatch {
   readonly to: GlobalPosition;
 }
 
+/**
+ * A build's batch transaction commits without waiting for a WAL flush: nothing reads the rebuild's
+ * schema before the swap, whose own commit is durable and carries everything before it.
+ */
+async function buildTransaction(trx: ReadModelDb): Promise<void> {
+  // Raw: a setting local to the transaction.
+  await sql`set local synchronous_commit = off`.execute(trx);
+}
+
 /** One batch and its checkpoint in one transaction, poison events parking their streams; returns how many events. */
 async function projectOne(db: ReadModelDb, schema: string, batch: BuildBatch): Promise<number> {
   await withParking((project) =>
     db.transaction().execute(async (trx) => {
-      // Nothing reads the rebuild's schema before the swap, whose own commit is durable: no flush per batch.
-      await sql`set local synchronous_commit = off`.execute(trx);
+      await buildTransaction(trx);
       await project(trx, schema, batch.events);
       await compareAndSetCheckpoint(trx, schema, batch.from, batch.to, batch.events.length);
     }),
@@ -305,8 +313,7 @@ class Pipelined {
     const done = db
       .transaction()
       .execute(async (trx) => {
-        // Nothing reads the rebuild's schema before the swap, whose own commit is durable: no flush per batch.
-        await sql`set local synchronous_commit = off`.execute(trx);
+        await buildTransaction(trx);
         await writeBatch(trx, schema, written);
         await compareAndSetCheckpoint(trx, schema, batch.from, batch.to, batch.events.length);
       })
