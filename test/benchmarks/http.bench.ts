@@ -27,6 +27,10 @@
  * BENCH_COMMANDS_ONLY=1 stops after the commands table, BENCH_UNTIL_LAG=1 after the projection lag, and
  * BENCH_LAG_RATE=<commands/s> measures the lag at that rate instead of half the max (to compare builds at
  * one rate on a machine whose load moves the max).
+ * BENCH_EVENTS_ONLY=1 measures `GET /events` alone: it seeds the feed with BENCH_SECONDS of commands from
+ * 16 clients (events shaped as in the full run: activities with their command and correlation ids),
+ * waits for the projection, then times the route and the raw keyset read BENCH_FEED_ROUNDS times
+ * (default 1), alternating, each for BENCH_SECONDS, printing each pair and its ratio.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -44,7 +48,8 @@ import { createPostgresTestDatabase } from '../support/test-database.js';
 import { createRawEventsTable, percentile, printTable, runFor, type LoopResult } from './bench-kit.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
-const levels = (process.env.BENCH_LEVELS ?? '1,4,16,64').split(',').map(Number);
+const eventsOnly = process.env.BENCH_EVENTS_ONLY === '1';
+const levels = eventsOnly ? [] : (process.env.BENCH_LEVELS ?? '1,4,16,64').split(',').map(Number);
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
 const APP_NAME = 'dealstream-api-bench';
 const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
@@ -143,24 +148,33 @@ try {
       rawMsPerOp,
     ]);
   }
-  printTable(
-    [
-      'clients',
-      'commands/s',
-      'p50 ms',
-      'p99 ms',
-      'raw INSERT/s',
-      'raw p50 ms',
-      'cmd/raw',
-      'API CPU ms/cmd',
-      'PG CPU ms/cmd',
-      'client CPU ms/cmd',
-      'raw CPU ms/insert',
-    ],
-    rows,
-  );
-  console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
-  if (process.env.BENCH_COMMANDS_ONLY !== '1') {
+  if (rows.length > 0)
+    printTable(
+      [
+        'clients',
+        'commands/s',
+        'p50 ms',
+        'p99 ms',
+        'raw INSERT/s',
+        'raw p50 ms',
+        'cmd/raw',
+        'API CPU ms/cmd',
+        'PG CPU ms/cmd',
+        'client CPU ms/cmd',
+        'raw CPU ms/insert',
+      ],
+      rows,
+    );
+  if (rows.length > 0) console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
+  if (eventsOnly) {
+    const perWorker = Math.floor(deals.length / 16);
+    const seeded = await runFor(seconds, 16, (worker, iteration) =>
+      post(`/deals/${deals[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'call' }),
+    );
+    console.log(`seeded ${seeded.operations} commands`);
+    const rounds = Number(process.env.BENCH_FEED_ROUNDS ?? 1);
+    for (let round = 0; round < rounds; round++) printFeed(await eventFeedRatio(database.db));
+  } else if (process.env.BENCH_COMMANDS_ONLY !== '1') {
     // Projection lag at half the highest command rate, open loop, once the projection has caught up
     // with the runs above (at full rate it may fall behind; that backlog is not this figure).
     const marker = (await post(`/deals/${deals[0]}/activities`, { kind: 'note' })) as { position: string };
@@ -223,17 +237,20 @@ try {
       );
 
       // GET /events pages against the same keyset read by SQL.
-      const feed = await eventFeedRatio(database.db);
-      // CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less.
-      printTable(
-        ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms', 'API CPU ms/page', 'PG CPU ms/page', 'bench CPU ms/page'],
-        [
-          ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms, ...feed.routeCpu],
-          ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms, '', ...feed.rawCpu],
-          ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', '', '', '', ''],
-        ],
-      );
+      printFeed(await eventFeedRatio(database.db));
     }
+  }
+
+  /** CPU per page beside the rates: on a busy machine the rates follow the load, the CPU much less. */
+  function printFeed(feed: Awaited<ReturnType<typeof eventFeedRatio>>): void {
+    printTable(
+      ['read, pages of 100', 'pages/s', 'p50 ms', 'p99 ms', 'API CPU ms/page', 'PG CPU ms/page', 'bench CPU ms/page'],
+      [
+        ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms, ...feed.routeCpu],
+        ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms, '', ...feed.rawCpu],
+        ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', '', '', '', ''],
+      ],
+    );
   }
 
   async function post(path: string, body: object): Promise<unknown> {

@@ -37,8 +37,8 @@ export class EventFeedController {
       limit: query.limit === undefined ? DEFAULT_FEED_LIMIT : Number(query.limit),
       filter: { ...(eventTypes ? { eventTypes } : {}), ...(streamCategories ? { streamCategories } : {}) },
     };
-    // The SQL store serialises the page itself: it is sent as it comes (a string with a JSON type is
-    // not serialised again), not parsed and built again.
+    // The SQL store writes the page's JSON from the rows' text: it is sent as it comes (a string with a
+    // JSON type is not serialised again), no view objects built and serialised.
     const page = await this.store.readAllJson?.(options);
     if (page) {
       reply.type('application/json; charset=utf-8');

@@ -5,6 +5,7 @@ import {
   type TestDatabase,
 } from '../../../../test/support/test-database.js';
 import { SqlEventStore, migrateEventStore, type NewEvent, type ReadAllOptions } from '@dealstream/event-store';
+import { sql } from 'kysely';
 import { toEventView } from './event-view.js';
 
 /*
@@ -111,6 +112,30 @@ describe.each([
       }
       expect(pages).toBe(Math.ceil(7 / limit));
     }
+  });
+
+  it('is byte for byte the JSON PostgreSQL built for the route before (to_json per string, to_char per instant)', async () => {
+    // The route's page SQL until 2026-12-07 e, kept here as the reference of the bytes it sent.
+    const { rows } = await sql<{ json: string }>`
+      select string_agg('{"eventId":' || to_json(e.event_id::text)::text
+        || ',"streamId":' || to_json(e.stream_id)::text
+        || ',"revision":"' || e.stream_revision::text
+        || '","position":"' || lpad(to_hex(e.transaction_id::text::bigint), 16, '0') || '-' || lpad(to_hex(e.global_position), 16, '0')
+        || '","type":' || to_json(e.type)::text
+        || ',"data":' || e.data::text
+        || ',"actorId":' || to_json(e.actor_id)::text
+        || ',"commandId":' || coalesce(to_json(e.command_id)::text, 'null')
+        || ',"correlationId":' || coalesce(to_json(e.correlation_id)::text, 'null')
+        || ',"causationId":' || coalesce(to_json(e.causation_id)::text, 'null')
+        || ',"occurredAt":"' || to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+        || '","recordedAt":"' || to_char(e.recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+        || '","hash":' || coalesce(to_json(e.hash)::text, 'null')
+        || ',"previousHash":' || coalesce(to_json(e.previous_hash)::text, 'null')
+        || ',"provenance":' || coalesce(e.provenance::text, 'null') || '}', ',' order by e.transaction_id, e.global_position) as json
+      from event_store.events e`.execute(database.db);
+    const page = await store.readAllJson({ limit: 100 });
+    expect(page!.count).toBe(7);
+    expect(page!.eventsJson).toBe(rows[0].json);
   });
 
   it('applies the same filters, and answers an empty page with the cursor it was given', async () => {

@@ -67,8 +67,8 @@ export interface EventStore {
 
   /**
    * Optional: the same read as `readAll`, with the events already serialised as the feed's JSON
-   * (`ReadAllJsonPage`) by the database — for a route that passes a page through without looking at
-   * it. Undefined when a row cannot be rendered that way (then call `readAll`).
+   * (`ReadAllJsonPage`) by the store from the rows' text — for a route that passes a page through
+   * without looking at it. Undefined when a row cannot be rendered that way (then call `readAll`).
    */
   readAllJson?(options: ReadAllOptions): Promise<ReadAllJsonPage | undefined>;
 

@@ -30,6 +30,7 @@ import { isUniqueViolation, mapSqlFault } from './sql-errors.js';
 import type { EventStoreTables } from './event-store.tables.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions, type Settlement } from './group-commit.js';
 import { bulkAppend, type BulkAppendRequest } from './bulk-append.js';
+import { eventsJson, type EventTextRow } from './event-json.js';
 
 /** NOTIFY channel the SQL store signals on every committed append. */
 export const EVENTS_NOTIFY_CHANNEL = 'dealstream_events';
@@ -92,29 +93,32 @@ function isAfter(eb: ExpressionBuilder<EventsAsE, 'e'>, after: GlobalPosition) {
   );
 }
 
-/** Both instants lie where `toISOString` writes `YYYY-MM-DDTHH:MM:SS.mmmZ` (years 1000–9999), as `to_char` below does. */
-const ISO_INSTANTS = sql<boolean>`(least(e.occurred_at, e.recorded_at) >= '1000-01-01T00:00:00Z'::timestamptz
-  and greatest(e.occurred_at, e.recorded_at) < '10000-01-01T00:00:00Z'::timestamptz)`;
 /**
- * One event as the feed's JSON object (`toEventView`'s members, in its order), built by PostgreSQL.
- * Strings through `to_json` (JSON.stringify's escapes: the quote, the backslash, control characters);
- * `coalesce(…, 'null')` for the nullable ones; positions as `encodePosition` (16 hex digits each).
+ * The events as `readAllJson` reads them (`EventTextRow`): every column as text, instants as UTC
+ * `timestamp` text, so that PostgreSQL only casts and Node writes the JSON (event-json.ts).
  */
-const EVENT_JSON = sql<string>`'{"eventId":' || to_json(e.event_id::text)::text
-  || ',"streamId":' || to_json(e.stream_id)::text
-  || ',"revision":"' || e.stream_revision::text
-  || '","position":"' || lpad(to_hex(e.transaction_id::text::bigint), 16, '0') || '-' || lpad(to_hex(e.global_position), 16, '0')
-  || '","type":' || to_json(e.type)::text
-  || ',"data":' || e.data::text
-  || ',"actorId":' || to_json(e.actor_id)::text
-  || ',"commandId":' || coalesce(to_json(e.command_id)::text, 'null')
-  || ',"correlationId":' || coalesce(to_json(e.correlation_id)::text, 'null')
-  || ',"causationId":' || coalesce(to_json(e.causation_id)::text, 'null')
-  || ',"occurredAt":"' || to_char(e.occurred_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-  || '","recordedAt":"' || to_char(e.recorded_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-  || '","hash":' || coalesce(to_json(e.hash)::text, 'null')
-  || ',"previousHash":' || coalesce(to_json(e.previous_hash)::text, 'null')
-  || ',"provenance":' || coalesce(e.provenance::text, 'null') || '}'`;
+function selectEventTexts(db: EventStoreDb) {
+  return db
+    .selectFrom('event_store.events as e')
+    .select((eb) => [
+      eb.cast<string>('e.event_id', 'text').as('event_id'),
+      'e.stream_id',
+      eb.cast<string>('e.stream_revision', 'text').as('stream_revision'),
+      'e.type',
+      eb.cast<string>('e.data', 'text').as('data'),
+      'e.actor_id',
+      'e.command_id',
+      'e.correlation_id',
+      'e.causation_id',
+      sql<string>`(e.occurred_at at time zone 'UTC')::text`.as('occurred_at'),
+      sql<string>`(e.recorded_at at time zone 'UTC')::text`.as('recorded_at'),
+      'e.hash',
+      'e.previous_hash',
+      eb.cast<string | null>('e.provenance', 'text').as('provenance'),
+      eb.cast<string>('e.transaction_id', 'text').as('transaction_id'),
+      eb.cast<string>('e.global_position', 'text').as('global_position'),
+    ]);
+}
 
 /** The events table under the alias `e` every query here gives it. */
 type EventsAsE = EventStoreTables & { e: EventStoreTables['event_store.events'] };
@@ -442,53 +446,26 @@ export class SqlEventStore implements EventStore {
   }
 
   /**
-   * `readAll` with the events serialised by PostgreSQL as the feed's JSON (`ReadAllJsonPage`): one
-   * text column per row instead of sixteen values parsed, converted and serialised again. Each
-   * member is rendered as `toEventView` + `JSON.stringify` render it — strings through `to_json`
-   * (the same escapes), `data` and `provenance` as jsonb's text (the same members in the same order;
-   * only the blanks between them differ), positions as `encodePosition`, instants as `toISOString`
-   * (milliseconds, `Z`), which `to_char` matches for years 1000–9999: a row outside them makes the
-   * page undefined and the caller reads it with `readAll`.
+   * `readAll` with the events as the feed's JSON (`ReadAllJsonPage`): the same rows read as text
+   * (`selectEventTexts`) and written into the JSON by `eventsJson` — no sixteen values parsed, no
+   * view objects, no `JSON.stringify` of the page. Undefined when an instant is not one `toISOString`
+   * writes as PostgreSQL's text (years outside 1000–9999): the caller reads that page with `readAll`.
    */
   async readAllJson(options: ReadAllOptions): Promise<ReadAllJsonPage | undefined> {
     try {
-      const after = options.after ?? START;
-      // The page comes back as one row: its events joined into one JSON text in order, whether any could
-      // not be rendered, and the last one's position — one string for the driver to read, not 100 rows
-      // (half the API's CPU per page of the row-per-event form).
-      const page = this.readAllQuery(this.db.selectFrom('event_store.events as e'), options)
-        .select([
-          sql<string | null>`case when ${ISO_INSTANTS} then ${EVENT_JSON} end`.as('json'),
-          'e.transaction_id',
-          'e.global_position',
-        ])
-        .as('page');
-      const row = await this.db
-        .selectFrom(page)
-        .select([
-          sql<string | null>`string_agg(page.json, ',' order by page.transaction_id, page.global_position)`.as('json'),
-          sql<boolean | null>`bool_or(page.json is null)`.as('unrendered'),
-          sql<string>`count(*)::text`.as('count'),
-          sql<
-            string | null
-          >`(array_agg(page.transaction_id::text order by page.transaction_id desc, page.global_position desc))[1]`.as(
-            'transaction_id',
-          ),
-          sql<
-            string | null
-          >`(array_agg(page.global_position::text order by page.transaction_id desc, page.global_position desc))[1]`.as(
-            'global_position',
-          ),
-        ])
-        .executeTakeFirstOrThrow();
-      if (row.unrendered) return undefined;
+      const rows: readonly EventTextRow[] =
+        options.filter?.eventTypes?.length || options.filter?.streamCategories?.length
+          ? await this.readAllQuery(selectEventTexts(this.db), options).execute()
+          : (await this.db.executeQuery(this.unfilteredReadAllTexts(options))).rows;
+      const json = eventsJson(rows);
+      if (json === undefined) return undefined;
+      const last = rows.at(-1);
       return {
-        eventsJson: row.json ?? '',
-        count: Number(row.count),
-        cursor:
-          row.transaction_id === null || row.global_position === null
-            ? after
-            : { major: BigInt(row.transaction_id), minor: BigInt(row.global_position) },
+        eventsJson: json,
+        count: rows.length,
+        cursor: last
+          ? { major: BigInt(last.transaction_id), minor: BigInt(last.global_position) }
+          : (options.after ?? START),
       };
     } catch (error) {
       throw mapSqlFault(error, 'readAll');
@@ -550,6 +527,18 @@ export class SqlEventStore implements EventStore {
     );
   }
 
+  /** `unfilteredReadAll` with the columns of `readAllJson` (GET /events without filters). */
+  private unfilteredReadAllTexts(options: ReadAllOptions): CompiledQuery<EventTextRow> {
+    const after = options.after ?? START;
+    const limit = Math.min(Math.max(1, Math.trunc(options.limit)), this.maxReadAllLimit);
+    return compiledOnce(
+      unfilteredReadAllTexts,
+      this.db.getExecutor().adapter,
+      () => this.readAllQuery(selectEventTexts(this.db), { limit: 1 }).compile(),
+      [after.major.toString(), after.minor.toString(), limit],
+    );
+  }
+
   async close(): Promise<void> {
     // The store does not own the database (whoever opened it closes it); it answers what it took.
     await this.groups.drain();
@@ -560,6 +549,8 @@ type SelectedEvent = InferResult<ReturnType<typeof selectEvents>>[number];
 
 /** The compiled unfiltered readAll per dialect adapter (one per database opened; PostgreSQL or PGlite). */
 const unfilteredReadAlls = new WeakMap<object, CompiledQuery<SelectedEvent>>();
+/** As unfilteredReadAlls, for readAllJson. */
+const unfilteredReadAllTexts = new WeakMap<object, CompiledQuery<EventTextRow>>();
 
 /** One queued append, with its events' canonical parts computed before it joins a group. */
 interface AppendRequest {
