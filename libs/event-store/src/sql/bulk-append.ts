@@ -43,6 +43,11 @@ export async function bulkAppend(
   notifyChannel: string,
 ): Promise<AppendOutcome[]> {
   return db.transaction().execute(async (trx) => {
+    // Every statement below looks up given stream ids or (stream, revision) pairs by a unique index;
+    // without statistics (autovacuum off, PGlite) the planner may price `= any(…)` of a few hundred
+    // ids, or a join to `unnest`, as most of the table and scan it whole — per batch, so an import
+    // became quadratic. Sequential scans priced out, as for append_batch (docs/event-store.md, "Plans").
+    await sql`set local enable_seqscan = off`.execute(trx);
     const streamIds = [...new Set(requests.map((request) => request.streamId))];
     const { rows: headRows } = await sql<{ stream_id: string; revision: string; last_hash: string | null }>`
       select s.stream_id, s.revision::text as revision, s.last_hash from event_store.streams s

@@ -330,13 +330,20 @@ export class SqlEventStore implements EventStore {
     const streams = new Map<string, RecordedEvent[]>(streamIds.map((streamId) => [streamId, []]));
     if (streamIds.length === 0) return streams;
     try {
-      const rows = await selectEvents(this.db)
-        .where('e.stream_id', '=', (eb) =>
-          eb.fn.any(eb.cast<readonly string[]>(eb.val([...streamIds]), sql.raw('text[]'))),
-        )
-        .orderBy('e.stream_id')
-        .orderBy('e.stream_revision')
-        .execute();
+      // An import's batch reads a few hundred streams at once: without statistics (autovacuum off,
+      // PGlite) `= any(…)` of that many ids was priced as most of the table and scanned it whole, per
+      // batch — a quadratic import. The unique index on (stream_id, stream_revision) serves it whatever
+      // the table's size: sequential scans priced out for this read (docs/event-store.md, "Plans").
+      const rows = await this.db.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        return selectEvents(trx)
+          .where('e.stream_id', '=', (eb) =>
+            eb.fn.any(eb.cast<readonly string[]>(eb.val([...streamIds]), sql.raw('text[]'))),
+          )
+          .orderBy('e.stream_id')
+          .orderBy('e.stream_revision')
+          .execute();
+      });
       for (const row of rows) streams.get(row.stream_id)!.push(toRecordedEvent(row));
       return streams;
     } catch (error) {
