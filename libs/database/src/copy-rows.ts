@@ -35,23 +35,47 @@ export class CopyRows {
    * and one growing Buffer would copy itself at every doubling.
    */
   static of(rows: Iterable<readonly unknown[]>): CopyRows {
-    const chunks: Buffer[] = [];
-    let chunk = Buffer.allocUnsafe(CHUNK);
-    let length = 0;
+    const lines = new CopyLines();
     for (const row of rows) {
-      let line = row.length > 0 ? copyValue(row[0]) : '';
-      for (let i = 1; i < row.length; i++) line += '\t' + copyValue(row[i]);
-      line += '\n';
-      const most = line.length * 3; // UTF-8 bytes of a UTF-16 code unit, at most
-      if (length + most > chunk.length) {
-        if (length > 0) chunks.push(chunk.subarray(0, length));
-        chunk = Buffer.allocUnsafe(Math.max(CHUNK, most));
-        length = 0;
-      }
-      length += chunk.write(line, length, 'utf8');
+      let line = row.length > 0 ? copyText(row[0]) : '';
+      for (let i = 1; i < row.length; i++) line += '\t' + copyText(row[i]);
+      lines.add(line + '\n');
     }
-    if (length > 0) chunks.push(chunk.subarray(0, length));
+    return lines.rows();
+  }
+
+  /** Rows already in COPY text (`CopyLines`). */
+  static fromChunks(chunks: readonly Buffer[]): CopyRows {
     return new CopyRows(chunks);
+  }
+}
+
+/**
+ * COPY text written line by line into Buffers of about CHUNK bytes (whole lines), for a writer that
+ * builds its lines itself (escaping each value with `copyText`): nothing per row outlives the row's
+ * own line — the bulk event writer adds each event's row as it hashes it (bulk-append.ts).
+ */
+export class CopyLines {
+  private readonly chunks: Buffer[] = [];
+  private chunk: Buffer | undefined;
+  private length = 0;
+
+  /** One whole line, its values escaped and separated by tabs, ending in '\n'. */
+  add(line: string): void {
+    const most = line.length * 3; // UTF-8 bytes of a UTF-16 code unit, at most
+    if (this.chunk === undefined || this.length + most > this.chunk.length) {
+      if (this.chunk !== undefined && this.length > 0) this.chunks.push(this.chunk.subarray(0, this.length));
+      this.chunk = Buffer.allocUnsafe(Math.max(CHUNK, most));
+      this.length = 0;
+    }
+    this.length += this.chunk.write(line, this.length, 'utf8');
+  }
+
+  /** The lines added so far, as rows for `copyRows`. */
+  rows(): CopyRows {
+    const chunks = [...this.chunks];
+    if (this.chunk !== undefined && this.length > 0) chunks.push(this.chunk.subarray(0, this.length));
+    return CopyRows.fromChunks(chunks);
   }
 }
 
@@ -61,7 +85,8 @@ const CHUNK = 1 << 20;
 const SPECIAL = /[\\\n\r\t]/;
 const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-function copyValue(value: unknown): string {
+/** One value in COPY text format (escaped; null → \\N): Date → ISO instant, object → JSON, else its string. */
+export function copyText(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
   const text = textOf(value);
   return SPECIAL.test(text) ? text.replace(/[\\\n\r\t]/g, (c) => ESCAPES[c]) : text;
@@ -114,9 +139,9 @@ export async function copyRows(
   db: { executeQuery(query: CompiledQuery): Promise<unknown> },
   table: string,
   columns: readonly string[],
-  rows: Iterable<readonly unknown[]>,
+  rows: Iterable<readonly unknown[]> | CopyRows,
 ): Promise<void> {
-  const data = CopyRows.of(rows);
+  const data = rows instanceof CopyRows ? rows : CopyRows.of(rows);
   if (data.chunks.length === 0) return;
   await db.executeQuery(
     CompiledQuery.raw(`copy ${table} (${columns.map((c) => `"${c}"`).join(', ')}) from stdin`, [data]),

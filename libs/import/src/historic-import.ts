@@ -1,7 +1,13 @@
 import { createHash, randomUUID } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import { isDomainError } from '@dealstream/decider';
-import { domainEventOf, type EventStore, type RecordedEvent, type StreamAppend } from '@dealstream/event-store';
+import {
+  domainEventOf,
+  type EventStore,
+  type PreparedEvents,
+  type RecordedEvent,
+  type StreamAppend,
+} from '@dealstream/event-store';
 import { dealStreamName, initialDealState, type DealEvent, type DealState } from '@dealstream/deals-domain';
 import {
   pipelineDecider,
@@ -26,6 +32,7 @@ import {
   appendPlanned,
   concurrentWriteRefusal,
   plannedAppend,
+  plannedFromPrepared,
   plannedSuffix,
   sameContent,
   writePlannedStream,
@@ -87,7 +94,17 @@ interface PendingLine {
 interface PendingDeal {
   readonly block: DealBlock;
   readonly streamId?: string;
-  readonly plan?: readonly PlannedEvent[];
+  /** The planned events; for a deal the import worker prepared, made from `prepared` only when needed (`planOf`). */
+  plan?: readonly PlannedEvent[];
+  /**
+   * The whole plan's events as the store writes them, when the import worker prepared them
+   * (WorkerDecision.prepared), with each event's type and source line.
+   */
+  readonly prepared?: {
+    readonly events: PreparedEvents;
+    readonly types: readonly string[];
+    readonly refs: readonly LineRef[];
+  };
   readonly timeline?: DealOutcome['parentTimeline'];
   refusal?: ImportRefusalError;
   /** Refused without replacing what the run remembers of this source id (a duplicate of an earlier deal). */
@@ -151,6 +168,8 @@ export async function runHistoricImport(
     new ImportWorker(entry, {
       files,
       dryRun: options.dryRun ?? false,
+      actorId: options.actorId,
+      importId: run.importId,
       chunkLines: WORKER_CHUNK_LINES,
       credits: WORKER_CREDITS,
     }),
@@ -177,7 +196,7 @@ export class ImportRun {
   private readonly outcomes = new Map<string, DealOutcome>();
   /** Deal blocks reported so far (imported, unchanged or refused): the progress figure. */
   private dealsReported = 0;
-  private readonly importId: string;
+  readonly importId: string;
   private readonly batchEvents: number;
   /** Deals decided and not written yet, in input order; their source ids; their planned events. */
   private pending: (PendingDeal | PendingLine)[] = [];
@@ -389,7 +408,7 @@ export class ImportRun {
     block.changes.length = 0;
     this.pending.push(pending);
     this.pendingIds.add(block.sourceId);
-    this.pendingEvents += pending.plan?.length ?? 0;
+    this.pendingEvents += pending.plan?.length ?? pending.prepared?.events.length ?? 0;
     if (this.pendingEvents >= this.batchEvents) await this.flush();
   }
 
@@ -440,7 +459,8 @@ export class ImportRun {
    */
   private async writeBatch(batch: readonly (PendingDeal | PendingLine)[]): Promise<void> {
     const decided = batch.filter(
-      (entry): entry is PendingDeal => 'block' in entry && entry.plan !== undefined && entry.refusal === undefined,
+      (entry): entry is PendingDeal =>
+        'block' in entry && (entry.plan ?? entry.prepared) !== undefined && entry.refusal === undefined,
     );
     const context = this.writeContext();
     // A written run remembers refused deals only (DealOutcome): a deal refused while deciding whose
@@ -461,14 +481,21 @@ export class ImportRun {
     const failures: unknown[] = [];
     const { store } = this.options;
     if (store.appendMany && !context.dryRun) {
-      const writes: { entry: PendingDeal; suffix: readonly PlannedEvent[]; append: StreamAppend }[] = [];
+      const writes: { entry: PendingDeal; types: readonly string[]; append: StreamAppend }[] = [];
       for (const entry of decided) {
         const streamEvents = stored.get(entry.streamId!) ?? [];
+        if (streamEvents.length === 0 && entry.prepared) {
+          // A new stream (most deals of a first import): the whole plan, as the worker prepared it.
+          const { events, types } = entry.prepared;
+          writes.push({ entry, types, append: { streamId: entry.streamId!, events, expectedRevision: 'no_stream' } });
+          continue;
+        }
         try {
+          const plan = planOf(entry);
           this.refuseRepeat(entry, streamEvents);
-          const suffix = plannedSuffix(entry.streamId!, entry.plan!, streamEvents);
-          const append = plannedAppend(context, entry.streamId!, suffix, streamEvents);
-          if (append) writes.push({ entry, suffix, append });
+          const suffix = plannedSuffix(entry.streamId!, plan, streamEvents);
+          const append = plannedAppend(context, entry.streamId!, suffix, streamEvents, entry.prepared?.events);
+          if (append) writes.push({ entry, types: suffix.map((event) => event.type), append });
           else entry.appended = [];
         } catch (error) {
           if (error instanceof ImportRefusalError) entry.refusal = error;
@@ -477,10 +504,14 @@ export class ImportRun {
       }
       const outcomes = writes.length > 0 ? await store.appendMany(writes.map((write) => write.append)) : [];
       outcomes.forEach((outcome, index) => {
-        const { entry, suffix } = writes[index];
-        if (outcome.ok) entry.appended = suffix.map((event) => event.type);
+        const { entry, types, append } = writes[index];
+        if (outcome.ok) entry.appended = types;
         else {
-          const refusal = concurrentWriteRefusal(outcome.error, entry.streamId!, suffix);
+          const refusal = concurrentWriteRefusal(
+            outcome.error,
+            entry.streamId!,
+            planOf(entry).slice(-append.events.length),
+          );
           if (refusal) entry.refusal = refusal;
           else failures.push(outcome.error);
         }
@@ -491,7 +522,7 @@ export class ImportRun {
           const streamEvents = stored.get(entry.streamId!) ?? [];
           try {
             if (!context.dryRun) this.refuseRepeat(entry, streamEvents);
-            const suffix = plannedSuffix(entry.streamId!, entry.plan!, streamEvents);
+            const suffix = plannedSuffix(entry.streamId!, planOf(entry), streamEvents);
             await appendPlanned(context, entry.streamId!, suffix, streamEvents);
             entry.appended = suffix.map((event) => event.type);
           } catch (error) {
@@ -515,7 +546,7 @@ export class ImportRun {
    */
   private refuseRepeat(entry: PendingDeal, stream: readonly RecordedEvent[]): void {
     const first = stream[0];
-    const created = entry.plan![0];
+    const created = planOf(entry)[0];
     const provenance = first?.metadata.provenance;
     if (!first || provenance?.importId !== this.importId || !created) return;
     if (
@@ -596,10 +627,13 @@ export class ImportRun {
       // Decided on the import worker (as below, by the same planDeal): only what needs the run is left.
       if (decided.refusal)
         throw new ImportRefusalError(decided.refusal.code, decided.refusal.ref, decided.refusal.reason);
+      const { prepared, types, refs } = decided;
       return {
         block,
         streamId: decided.streamId!,
-        plan: planFromTransfer(decided.plan!),
+        ...(prepared && types && refs
+          ? { prepared: { events: prepared, types, refs } }
+          : { plan: planFromTransfer(decided.plan!) }),
         ...(decided.timeline ? { timeline: decided.timeline } : {}),
       };
     }
@@ -813,6 +847,13 @@ export class ImportRun {
       dryRun: this.options.dryRun ?? false,
     };
   }
+}
+
+/** A decided deal's planned events: as decided, or made from what the import worker prepared (once, when needed). */
+function planOf(entry: PendingDeal): readonly PlannedEvent[] {
+  if (entry.plan) return entry.plan;
+  const { events, types, refs } = entry.prepared!;
+  return (entry.plan = plannedFromPrepared(events, types, refs));
 }
 
 /** The stream holds events an import wrote (this run or an earlier one). */

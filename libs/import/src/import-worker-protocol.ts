@@ -1,3 +1,4 @@
+import type { PreparedEvents } from '@dealstream/event-store';
 import type { DealRecord, LineRef, SourcedLine } from './canonical/canonical-records.js';
 import type { ParentPoint, Sequenced } from './deal-plan.js';
 import type { PlannedEvent } from './imported-stream.js';
@@ -20,8 +21,17 @@ interface WorkerDecidedBlock {
 
 export interface WorkerDecision {
   readonly streamId?: string;
-  /** Planned events with their business time as epoch milliseconds (`toTransfer` / `fromTransfer`). */
+  /** Planned events with their business time as epoch milliseconds (`toTransfer` / `fromTransfer`); a dry run's. */
   readonly plan?: TransferredEvent[];
+  /**
+   * A written run, instead of `plan`: the planned events as the SQL store writes them (`prepareEvents`:
+   * canonical pieces and COPY rows, strings only), made here so the run's thread does not, with each
+   * event's type and source line (docs/import.md, "Scale"). The run makes PlannedEvents of them only
+   * for a stream that holds events already (`plannedFromPrepared`).
+   */
+  readonly prepared?: PreparedEvents;
+  readonly types?: readonly string[];
+  readonly refs?: readonly LineRef[];
   readonly timeline?: readonly ParentPoint[];
   readonly refusal?: { readonly code: string; readonly ref: LineRef; readonly reason: string };
 }
@@ -38,6 +48,9 @@ export type WorkerItem =
 export interface WorkerSettings {
   readonly files: readonly string[];
   readonly dryRun: boolean;
+  /** The run's importing principal and import id: in every prepared event (`WorkerDecision.prepared`). */
+  readonly actorId: string;
+  readonly importId: string;
   /** Lines per message (a message is one chunk of items). */
   readonly chunkLines: number;
   /** Chunks sent and not yet taken by the run: bounds what waits between the threads. */

@@ -3,7 +3,8 @@ import { ImportFormatError, readCanonicalFiles } from './canonical/canonical-rea
 import type { DealChangeRecord, DealRecord, SourcedLine } from './canonical/canonical-records.js';
 import { dedupeChanges, planDeal, type Sequenced } from './deal-plan.js';
 import { importIds } from './import-ids.js';
-import { ImportRefusalError } from './imported-stream.js';
+import { prepareEvents, type PreparedEvents } from '@dealstream/event-store';
+import { ImportRefusalError, plannedEvents, type PlannedEvent } from './imported-stream.js';
 import type {
   FailureTransfer,
   RunMessage,
@@ -104,7 +105,14 @@ async function run(): Promise<void> {
         keepsTimeline: settings.dryRun,
         parentState: () => Promise.reject(new Error('a follow-on deal is decided by the run')),
       });
-      decided = { streamId, plan: planToTransfer(plan), ...(timeline ? { timeline } : {}) };
+      const prepared = settings.dryRun ? undefined : prepare(streamId, plan, sourceSystem);
+      decided = {
+        streamId,
+        ...(prepared
+          ? { prepared, types: plan.map((event) => event.type), refs: plan.map((event) => event.ref) }
+          : { plan: planToTransfer(plan) }),
+        ...(timeline ? { timeline } : {}),
+      };
     } catch (error) {
       if (!(error instanceof ImportRefusalError)) throw error;
       decided = { refusal: { code: error.code, ref: error.ref, reason: error.message } };
@@ -145,6 +153,21 @@ async function run(): Promise<void> {
   await close();
   await send();
   post({ type: 'done' });
+}
+
+/**
+ * The plan's events as the store writes them (its `prepareEvents`), with the run's actor and import
+ * id; undefined when the store would refuse them — the run's own append then answers that as before.
+ */
+function prepare(streamId: string, plan: readonly PlannedEvent[], sourceSystem: string): PreparedEvents | undefined {
+  try {
+    return prepareEvents(
+      streamId,
+      plannedEvents({ importId: settings.importId, sourceSystem, actorId: settings.actorId }, plan),
+    );
+  } catch {
+    return undefined;
+  }
 }
 
 function failure(error: unknown): FailureTransfer {

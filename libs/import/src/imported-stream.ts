@@ -1,8 +1,11 @@
 import canonicalize from 'canonicalize';
 import {
   isEventStoreError,
+  preparedFrom,
+  type EventProvenance,
   type EventStore,
   type NewEvent,
+  type PreparedEvents,
   type RecordedEvent,
   type StreamAppend,
 } from '@dealstream/event-store';
@@ -117,10 +120,11 @@ export async function appendPlanned(
   suffix: readonly PlannedEvent[],
   stored: readonly RecordedEvent[],
 ): Promise<void> {
-  const append = plannedAppend(context, streamId, suffix, stored);
-  if (!append) return;
+  if (suffix.length === 0 || context.dryRun) return;
   try {
-    await context.store.appendToStream(streamId, append.events, { expectedRevision: append.expectedRevision });
+    await context.store.appendToStream(streamId, plannedEvents(context, suffix), {
+      expectedRevision: expectedAfter(stored),
+    });
   } catch (error) {
     throw concurrentWriteRefusal(error, streamId, suffix) ?? error;
   }
@@ -129,16 +133,33 @@ export async function appendPlanned(
 /**
  * The one append that brings a stream from `stored` to `stored` + `suffix` (undefined when there is
  * nothing to write, or in a dry run): the import's events with their metadata and provenance, at the
- * revision `stored` ends at.
+ * revision `stored` ends at. `prepared`: the whole plan's events as `prepareEvents` made them (by the
+ * import worker) — the append takes the suffix's part of them instead of building NewEvents here.
  */
 export function plannedAppend(
   context: StreamWriteContext,
   streamId: string,
   suffix: readonly PlannedEvent[],
   stored: readonly RecordedEvent[],
+  prepared?: PreparedEvents,
 ): StreamAppend | undefined {
   if (suffix.length === 0 || context.dryRun) return undefined;
-  const events: NewEvent[] = suffix.map((event) => ({
+  const events =
+    prepared !== undefined && prepared.length >= suffix.length
+      ? preparedFrom(prepared, prepared.length - suffix.length)
+      : plannedEvents(context, suffix);
+  return { streamId, events, expectedRevision: expectedAfter(stored) };
+}
+
+const expectedAfter = (stored: readonly RecordedEvent[]) =>
+  stored.length === 0 ? ('no_stream' as const) : stored.at(-1)!.revision;
+
+/** The events an import appends for planned ones: its actor, command and correlation ids, business time, provenance. */
+export function plannedEvents(
+  context: Pick<StreamWriteContext, 'importId' | 'sourceSystem' | 'actorId'>,
+  planned: readonly PlannedEvent[],
+): NewEvent[] {
+  return planned.map((event) => ({
     eventId: event.eventId,
     type: event.type,
     data: event.data,
@@ -156,7 +177,32 @@ export function plannedAppend(
       },
     },
   }));
-  return { streamId, events, expectedRevision: stored.length === 0 ? 'no_stream' : stored.at(-1)!.revision };
+}
+
+/**
+ * The planned events that `prepareEvents` made `prepared` of (`plannedEvents` then `prepareEvents`, on
+ * the import worker), given each one's type and source line: ids, data, business time and command id
+ * read back from the canonical pieces, source record and actor from the provenance piece.
+ */
+export function plannedFromPrepared(
+  prepared: PreparedEvents,
+  types: readonly string[],
+  refs: readonly LineRef[],
+): PlannedEvent[] {
+  return prepared.heads.map((head, k) => {
+    const content = JSON.parse(`{${head}}`) as { eventId: string; data: object; occurredAt: string; commandId: string };
+    const { provenance } = JSON.parse(`{${prepared.middles[k]}}`) as { provenance: EventProvenance };
+    return {
+      eventId: content.eventId,
+      type: types[k],
+      data: content.data,
+      occurredAt: new Date(content.occurredAt),
+      ref: refs[k],
+      sourceRecordId: provenance.sourceRecordId,
+      sourceActor: provenance.sourceActor,
+      commandId: content.commandId,
+    };
+  });
 }
 
 /** A stream that moved since it was read (another writer): the deal is refused `concurrent-write`; any other error is not a refusal. */

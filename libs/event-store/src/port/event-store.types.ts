@@ -92,11 +92,32 @@ export interface AppendResult {
   readonly alreadyStored: boolean;
 }
 
-/** One append of a bulk writer's batch (`EventStore.appendMany`): what `appendToStream` takes. */
+/**
+ * One append of a bulk writer's batch (`EventStore.appendMany`): what `appendToStream` takes — its
+ * events, or (the SQL store only) the same events made ready for it by `prepareEvents`.
+ */
 export interface StreamAppend {
   readonly streamId: string;
-  readonly events: readonly NewEvent[];
+  readonly events: readonly NewEvent[] | PreparedEvents;
   readonly expectedRevision: ExpectedRevision;
+}
+
+/**
+ * An append's events as the SQL store writes them, made by its `prepareEvents` (sql/prepared-events.ts):
+ * plain strings, so a bulk writer can prepare them on another thread. `length` is the number of events.
+ */
+export interface PreparedEvents {
+  readonly prepared: string;
+  readonly streamId: string;
+  readonly length: number;
+  /** Lower-case, as stored and hashed. */
+  readonly eventIds: readonly string[];
+  /** Each event's canonical pieces (`CanonicalEventParts`' head, middle and tail). */
+  readonly heads: readonly string[];
+  readonly middles: readonly string[];
+  readonly tails: readonly string[];
+  /** Each event's COPY row up to the columns the store adds at append time (revision, record time, hashes). */
+  readonly rows: readonly string[];
 }
 
 /** How one append of `appendMany` ended: its result, or the error `appendToStream` would have thrown. */

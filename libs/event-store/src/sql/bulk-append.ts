@@ -1,39 +1,19 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { copyRows, isoInstant } from '@dealstream/database';
-import { assembleCanonicalForm, type CanonicalEventParts } from '../hash-chain/event-hash.js';
+import { CopyLines, copyRows } from '@dealstream/database';
+import { assembleCanonicalForm } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
-import type { AppendOutcome, ExpectedRevision, NewEvent } from '../port/event-store.types.js';
+import type { AppendOutcome, ExpectedRevision, PreparedEvents } from '../port/event-store.types.js';
 import type { EventStoreTables } from './event-store.tables.js';
+import { BULK_EVENT_COLUMNS } from './prepared-events.js';
 
-/** One append of a bulk batch, prepared as the grouped path prepares it (lower-case ids, canonical parts). */
+/** One append of a bulk batch: its events prepared (`prepareEvents`: lower-case ids, canonical pieces, rows). */
 export interface BulkAppendRequest {
   readonly streamId: string;
   readonly expectedRevision: ExpectedRevision;
   readonly eventIds: readonly string[];
-  readonly parts: readonly CanonicalEventParts[];
-  readonly events: readonly NewEvent[];
+  readonly prepared: PreparedEvents;
 }
-
-const EVENT_COLUMNS = [
-  'event_id',
-  'stream_id',
-  'stream_revision',
-  'type',
-  'data',
-  'actor_id',
-  'command_id',
-  'correlation_id',
-  'causation_id',
-  'occurred_at',
-  'recorded_at',
-  'previous_hash',
-  'hash',
-  'provenance',
-] as const;
-
-/** `"provenance":` — the start of a canonical provenance piece; what follows is the column's JSON. */
-const PROVENANCE_KEY_LENGTH = '"provenance":'.length;
 
 interface Head {
   exists: boolean;
@@ -63,6 +43,11 @@ export async function bulkAppend(
   notifyChannel: string,
 ): Promise<AppendOutcome[]> {
   return db.transaction().execute(async (trx) => {
+    // Every statement below looks up given stream ids or (stream, revision) pairs by a unique index;
+    // without statistics (autovacuum off, PGlite) the planner may price `= any(…)` of a few hundred
+    // ids, or a join to `unnest`, as most of the table and scan it whole — per batch, so an import
+    // became quadratic. Sequential scans priced out, as for append_batch (docs/event-store.md, "Plans").
+    await sql`set local enable_seqscan = off`.execute(trx);
     const streamIds = [...new Set(requests.map((request) => request.streamId))];
     const { rows: headRows } = await sql<{ stream_id: string; revision: string; last_hash: string | null }>`
       select s.stream_id, s.revision::text as revision, s.last_hash from event_store.streams s
@@ -82,7 +67,8 @@ export async function bulkAppend(
     /** Appends whose expected revision failed, with the head they saw: replays or conflicts, or truly stale. */
     const refused: { index: number; actual: bigint | undefined }[] = [];
     const appended: { index: number; revision: bigint }[] = [];
-    const rows: unknown[][] = [];
+    // Each event's COPY line is written as it is hashed: nothing per event outlives this loop.
+    const lines = new CopyLines();
     for (const [index, request] of requests.entries()) {
       let head = heads.get(request.streamId);
       if (!head) {
@@ -95,26 +81,18 @@ export async function bulkAppend(
       }
       if (!head.exists) created.add(request.streamId);
       touched.add(request.streamId);
-      for (const [k, parts] of request.parts.entries()) {
+      const { heads: formHeads, middles, tails, rows } = request.prepared;
+      for (let k = 0; k < request.prepared.length; k++) {
         const revision = head.revision + 1n;
-        const hash = oneShotHash('sha256', assembleCanonicalForm(parts, head.hash, clock.recorded, revision), 'hex');
-        const { metadata, type } = request.events[k];
-        rows.push([
-          request.eventIds[k],
-          request.streamId,
-          revision.toString(),
-          type,
-          parts.data,
-          metadata.actorId,
-          metadata.commandId ?? null,
-          metadata.correlationId ?? null,
-          metadata.causationId ?? null,
-          isoInstant(metadata.occurredAt),
-          clock.recorded,
+        const form = assembleCanonicalForm(
+          { head: formHeads[k], middle: middles[k], tail: tails[k] },
           head.hash,
-          hash,
-          parts.middle === '' ? null : parts.middle.slice(PROVENANCE_KEY_LENGTH),
-        ]);
+          clock.recorded,
+          revision,
+        );
+        const hash = oneShotHash('sha256', form, 'hex');
+        // BULK_EVENT_COLUMNS: the prepared row, then revision, record time, previous hash, hash.
+        lines.add(`${rows[k]}${revision}\t${clock.recorded}\t${head.hash ?? '\\N'}\t${hash}\n`);
         head.revision = revision;
         head.hash = hash;
       }
@@ -137,7 +115,7 @@ export async function bulkAppend(
           from unnest(${changed.map(([s]) => s)}::text[], ${changed.map(([, h]) => h.revision.toString())}::bigint[],
             ${changed.map(([, h]) => h.hash)}::text[]) as u(s, r, h)
          where t.stream_id = u.s`.execute(trx);
-      await copyRows(trx, 'event_store.events', EVENT_COLUMNS, rows);
+      await copyRows(trx, 'event_store.events', BULK_EVENT_COLUMNS, lines.rows());
       const { rows: positions } = await sql<{ a: number; pos: string }>`
         select u.a, e.global_position::text as pos
           from unnest(${appended.map(({ index }) => index)}::int[], ${appended.map(({ index }) => requests[index].streamId)}::text[],

@@ -8,6 +8,7 @@ import {
 import { hashEvent } from '../hash-chain/event-hash.js';
 import type { NewEvent, RecordedEvent } from '../port/event-store.types.js';
 import { migrateEventStore } from './sql-event-store.migrations.js';
+import { prepareEvents, preparedFrom } from './prepared-events.js';
 import { SqlEventStore } from './sql-event-store.js';
 
 const provenance = (record: string) => ({
@@ -128,5 +129,65 @@ describe.each([
     expect(await store.streamRevision(bad)).toBeUndefined();
     expectChained(await store.readStream(other));
     expect(await store.readStream(good)).toHaveLength(1);
+  });
+
+  it('stores prepared events (prepareEvents, cloned as a worker thread sends them) as it stores the same NewEvents', async () => {
+    const [plain, prepared, suffix] = [newStreamId('deal'), newStreamId('deal'), newStreamId('deal')];
+    const content = [
+      imported('DealCreated', 'p1', { amount: 100, title: 'tab\there, "quoted", back\\slash, line\nbreak ü €' }),
+      imported('DealWon', 'p2'),
+      newEvent('Noted', { n: 3 }),
+    ];
+    // The same content in each stream, with ids of its own (the same ones each time asked).
+    const ids = new Map<string, string[]>();
+    const events = (streamId: string) => {
+      if (!ids.has(streamId))
+        ids.set(
+          streamId,
+          content.map(() => newEvent('x').eventId),
+        );
+      return content.map((event, k) => ({ ...event, eventId: ids.get(streamId)![k] }));
+    };
+    const clone = <T>(value: T): T => structuredClone(value);
+    const outcomes = await store.appendMany([
+      { streamId: plain, events: events(plain), expectedRevision: 'no_stream' },
+      { streamId: prepared, events: clone(prepareEvents(prepared, events(prepared))), expectedRevision: 'no_stream' },
+    ]);
+    expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, true]);
+    // A suffix of prepared events (what a stream lacks), after the first event came another way.
+    await store.appendToStream(suffix, events(suffix).slice(0, 1), { expectedRevision: 'no_stream' });
+    const [rest] = await store.appendMany([
+      { streamId: suffix, events: clone(preparedFrom(prepareEvents(suffix, events(suffix)), 1)), expectedRevision: 0n },
+    ]);
+    expect(rest).toMatchObject({ ok: true, value: { nextExpectedRevision: 2n } });
+    const stored = await Promise.all([plain, prepared, suffix].map((streamId) => store.readStream(streamId)));
+    for (const streamEvents of stored) expectChained(streamEvents);
+    const written = (streamEvents: readonly RecordedEvent[]) =>
+      streamEvents.map(({ revision, type, data, metadata }) => ({ revision, type, data, metadata }));
+    expect(written(stored[0])).toHaveLength(3);
+    expect(written(stored[1])).toEqual(written(stored[0]));
+    expect(written(stored[2])).toEqual(written(stored[0]));
+    expect(stored[1].map((event) => event.eventId)).toEqual(events(prepared).map((event) => event.eventId));
+  });
+
+  it('prepared events go alone through the grouped path when the batch fails, and must match their append', async () => {
+    const [good, bad, other] = [newStreamId('deal'), newStreamId('deal'), newStreamId('deal')];
+    const outcomes = await store.appendMany([
+      { streamId: good, events: prepareEvents(good, [newEvent('A'), newEvent('B')]), expectedRevision: 'no_stream' },
+      // jsonb cannot hold \u0000: the whole COPY fails, then each append is tried on its own.
+      {
+        streamId: bad,
+        events: prepareEvents(bad, [newEvent('B', { text: 'nul\u0000byte' })]),
+        expectedRevision: 'no_stream',
+      },
+      // Prepared for another stream: refused as appendToStream refuses a malformed append.
+      { streamId: other, events: prepareEvents(good, [newEvent('C')]), expectedRevision: 'no_stream' },
+    ]);
+    expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, false, false]);
+    expect(outcomes[2]).toMatchObject({ ok: false, error: { code: 'invalid-append' } });
+    expectChained(await store.readStream(good));
+    expect(await store.readStream(good)).toHaveLength(2);
+    expect(await store.readStream(bad)).toEqual([]);
+    expect(await store.readStream(other)).toEqual([]);
   });
 });

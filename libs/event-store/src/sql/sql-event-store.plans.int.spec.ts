@@ -60,4 +60,27 @@ describe('append_batch plans follow the tables as they grow, without ANALYZE (Po
     expect(after).toEqual(before);
     expect((await store.readStream('after-2')).map((e) => e.revision)).toEqual([0n, 1n, 2n]);
   });
+
+  it("an import's batch reads and appends hundreds of streams of a large table without scanning it", async () => {
+    // The tables hold 50,000+ rows (the test above), never analyzed. A batch as the import sends it:
+    // a few hundred deal streams read at once (new and existing), then appended in one transaction.
+    const streams = Array.from({ length: 300 }, (_, n) => `import-${n}`);
+    await store.appendMany(
+      streams.slice(0, 100).map((streamId) => ({ streamId, events: [event()], expectedRevision: 'no_stream' })),
+    );
+    const before = await seqScans();
+    const stored = await store.readStreams(streams);
+    const outcomes = await store.appendMany(
+      streams.map((streamId, n) => ({
+        streamId,
+        events: [event(), event()],
+        expectedRevision: n < 100 ? 0n : 'no_stream',
+      })),
+    );
+    const after = await seqScans();
+    expect(after).toEqual(before);
+    expect([...stored.values()].map((events) => events.length)).toEqual(streams.map((_, n) => (n < 100 ? 1 : 0)));
+    expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+    expect((await store.readStream('import-0')).map((e) => e.revision)).toEqual([0n, 1n, 2n]);
+  });
 });

@@ -7,7 +7,7 @@ import {
   type SelectQueryBuilder,
 } from 'kysely';
 import { compiledOnce } from '@dealstream/database';
-import { canonicalEventParts, type CanonicalEventParts, type WriterEventContent } from '../hash-chain/event-hash.js';
+import { canonicalEventParts, type CanonicalEventParts } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
 import type { CommittedAfter, EventStore, ReadAllJsonPage } from '../port/event-store.port.js';
 import type {
@@ -31,6 +31,7 @@ import type { EventStoreTables } from './event-store.tables.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions, type Settlement } from './group-commit.js';
 import { bulkAppend, type BulkAppendRequest } from './bulk-append.js';
 import { eventsJson, type EventTextRow } from './event-json.js';
+import { checkPrepared, isPrepared, prepareEvents, writerContent } from './prepared-events.js';
 
 /** NOTIFY channel the SQL store signals on every committed append. */
 export const EVENTS_NOTIFY_CHANNEL = 'dealstream_events';
@@ -186,24 +187,29 @@ export class SqlEventStore implements EventStore {
     const indexes: number[] = [];
     for (const [index, { streamId, events, expectedRevision }] of appends.entries()) {
       try {
-        validateAppend(streamId, events);
-        requests.push({
-          streamId,
-          expectedRevision,
-          eventIds: events.map((event) => event.eventId.toLowerCase()),
-          parts: events.map((event) => canonicalEventParts(writerContent(streamId, event))),
-          events,
-        });
+        // Prepared by the writer (maybe on another thread), or here: validated, pieces and rows made once.
+        const prepared = isPrepared(events) ? checkPrepared(streamId, events) : prepareEvents(streamId, events);
+        requests.push({ streamId, expectedRevision, eventIds: prepared.eventIds, prepared });
         indexes.push(index);
       } catch (error) {
         outcomes[index] = { ok: false, error };
       }
     }
-    const alone = (request: BulkAppendRequest) =>
-      this.groups.submit(request, request.eventIds).then(
-        (value): AppendOutcome => ({ ok: true, value }),
-        (error: unknown): AppendOutcome => ({ ok: false, error }),
-      );
+    const alone = ({ streamId, expectedRevision, eventIds, prepared }: BulkAppendRequest) =>
+      this.groups
+        .submit(
+          {
+            streamId,
+            expectedRevision,
+            eventIds,
+            parts: prepared.heads.map((head, k) => ({ head, middle: prepared.middles[k], tail: prepared.tails[k] })),
+          },
+          eventIds,
+        )
+        .then(
+          (value): AppendOutcome => ({ ok: true, value }),
+          (error: unknown): AppendOutcome => ({ ok: false, error }),
+        );
     let answered: AppendOutcome[];
     if (requests.length === 0) answered = [];
     // Fault-injection hooks (tests) widen race windows per append: keep those appends on that path.
@@ -328,13 +334,20 @@ export class SqlEventStore implements EventStore {
     const streams = new Map<string, RecordedEvent[]>(streamIds.map((streamId) => [streamId, []]));
     if (streamIds.length === 0) return streams;
     try {
-      const rows = await selectEvents(this.db)
-        .where('e.stream_id', '=', (eb) =>
-          eb.fn.any(eb.cast<readonly string[]>(eb.val([...streamIds]), sql.raw('text[]'))),
-        )
-        .orderBy('e.stream_id')
-        .orderBy('e.stream_revision')
-        .execute();
+      // An import's batch reads a few hundred streams at once: without statistics (autovacuum off,
+      // PGlite) `= any(…)` of that many ids was priced as most of the table and scanned it whole, per
+      // batch — a quadratic import. The unique index on (stream_id, stream_revision) serves it whatever
+      // the table's size: sequential scans priced out for this read (docs/event-store.md, "Plans").
+      const rows = await this.db.transaction().execute(async (trx) => {
+        await sql`set local enable_seqscan = off`.execute(trx);
+        return selectEvents(trx)
+          .where('e.stream_id', '=', (eb) =>
+            eb.fn.any(eb.cast<readonly string[]>(eb.val([...streamIds]), sql.raw('text[]'))),
+          )
+          .orderBy('e.stream_id')
+          .orderBy('e.stream_revision')
+          .execute();
+      });
       for (const row of rows) streams.get(row.stream_id)!.push(toRecordedEvent(row));
       return streams;
     } catch (error) {
@@ -558,7 +571,7 @@ interface AppendRequest {
   readonly expectedRevision: ExpectedRevision;
   /** Lower-case, as stored and hashed. */
   readonly eventIds: readonly string[];
-  readonly parts: readonly CanonicalEventParts[];
+  readonly parts: readonly Pick<CanonicalEventParts, 'head' | 'middle' | 'tail'>[];
 }
 
 /** A row of `event_store.append_batch`: one per append, in the order sent. */
@@ -638,22 +651,6 @@ function settleRow(request: AppendRequest, row: AppendOutcomeRow): Settlement<Ap
 
 function expectedText(expected: ExpectedRevision): string {
   return typeof expected === 'bigint' ? expected.toString() : expected;
-}
-
-function writerContent(streamId: string, event: NewEvent): WriterEventContent {
-  const { actorId, commandId, correlationId, causationId, occurredAt, provenance } = event.metadata;
-  return {
-    streamId,
-    eventId: event.eventId.toLowerCase(),
-    type: event.type,
-    data: event.data,
-    actorId,
-    commandId,
-    correlationId,
-    causationId,
-    occurredAt,
-    ...(provenance ? { provenance } : {}),
-  };
 }
 
 /** Code-unit order: only has to put a stream's appends next to each other, the same way every time. */
