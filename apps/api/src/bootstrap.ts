@@ -110,6 +110,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
         config.projectionThread === 'worker' &&
         config.database.kind === 'postgres' &&
         !config.env.EVENTSTORE_CONNECTION_STRING,
+      projectionBatchIntervalMs: config.projectionBatchIntervalMs,
       readWaitMs: config.readWaitMs,
       subscriptionSilenceMs: config.subscriptionSilenceMs,
       readiness: config.readiness,

@@ -67,4 +67,55 @@ describe('ProjectionThread', () => {
     }
     expect(thread.status().role).toBe('stopped');
   }, 60_000);
+  it('runs the reaction once at start and then only after batches whose event types call for it', async () => {
+    const store = new SqlEventStore(database.db);
+    const committed: GlobalPosition[] = [];
+    const asked: string[][] = [];
+    let reactions = 0;
+    const thread = new ProjectionThread({
+      database: { kind: 'postgres', connectionString: database.url! },
+      onCommitted: (position) => committed.push(position),
+      afterBatch: () => Promise.resolve(reactions++),
+      afterBatchCalledFor: (eventTypes) => {
+        asked.push([...eventTypes]);
+        return eventTypes.includes('StageAdvanced');
+      },
+      minBatchIntervalMs: 50,
+      log: () => {},
+    });
+    const append = async (type: string, data: Record<string, unknown>) =>
+      (
+        await store.appendToStream(
+          `deal-${randomUUID()}`,
+          [
+            {
+              eventId: randomUUID(),
+              type,
+              data,
+              metadata: { actorId: 'test', occurredAt: new Date('2026-03-01T00:00:00Z') },
+            },
+          ],
+          { expectedRevision: 'any' },
+        )
+      ).position;
+    const activity = () => append('ActivityLogged', { activityId: randomUUID(), kind: 'call' });
+    const reached = (target: GlobalPosition) => () => committed.some((p) => comparePositions(p, target) >= 0);
+    await thread.start();
+    try {
+      await until(() => reactions === 1, 'the reaction run once at start');
+      let last = await activity();
+      for (let i = 0; i < 4; i++) last = await activity();
+      await until(reached(last), 'the activities committed');
+      expect(asked.length).toBeGreaterThan(0);
+      expect(asked.flat().every((type) => type === 'ActivityLogged')).toBe(true);
+      expect(reactions).toBe(1);
+
+      const moved = await append('StageAdvanced', { fromStageId: randomUUID(), toStageId: randomUUID() });
+      await until(reached(moved), 'the stage move committed');
+      await until(() => reactions === 2, 'the reaction run after the batch that called for it');
+      expect(asked.at(-1)).toContain('StageAdvanced');
+    } finally {
+      await thread.stop();
+    }
+  }, 60_000);
 });

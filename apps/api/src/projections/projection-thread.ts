@@ -10,13 +10,14 @@ export type RunnerHandle = Pick<ProjectionRunner, 'start' | 'stop' | 'status'>;
 export interface ProjectionThreadData {
   readonly database: Extract<DatabaseConfig, { kind: 'postgres' }>;
   readonly batchSize?: number;
+  readonly minBatchIntervalMs?: number;
   /** Set when the API runs from its TypeScript sources: tools/ts-worker.js imports it. */
   readonly entry?: string;
 }
 
 /** Between the API's main thread and its projection thread, both ways. */
 export type ThreadMessage =
-  | { readonly type: 'committed'; readonly position: GlobalPosition }
+  | { readonly type: 'committed'; readonly position: GlobalPosition; readonly eventTypes: readonly string[] }
   | { readonly type: 'status'; readonly status: RunnerStatus }
   | { readonly type: 'log'; readonly entry: Record<string, unknown>; readonly from?: 'database' }
   | { readonly type: 'started' }
@@ -36,8 +37,16 @@ export interface ProjectionThreadOptions {
    * while it ran, a failure logged and retried (after the next commit, or `retryReactionMs`).
    */
   readonly afterBatch?: () => Promise<unknown>;
+  /**
+   * Whether a committed batch of these event types calls for `afterBatch` (default: every batch does).
+   * The stage-relocation reactor's `calledForBy`: under a load of activities a batch calls for none, and
+   * each run is a query on this thread and the API's pool.
+   */
+  readonly afterBatchCalledFor?: (eventTypes: readonly string[]) => boolean;
   readonly retryReactionMs?: number;
   readonly batchSize?: number;
+  /** The runner's `minBatchIntervalMs` (default 0): under load, fewer and larger batches. */
+  readonly minBatchIntervalMs?: number;
   /** After the thread died unexpectedly (a crash, not a database fault: the runner retries those itself). */
   readonly restartDelayMs?: number;
   /** How long `stop` waits for the thread's runner to finish its batch and close before terminating it. */
@@ -105,6 +114,7 @@ export class ProjectionThread implements RunnerHandle {
     const data: ProjectionThreadData = {
       database: this.options.database,
       ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}),
+      ...(this.options.minBatchIntervalMs ? { minBatchIntervalMs: this.options.minBatchIntervalMs } : {}),
       ...(entry ? { entry } : {}),
     };
     const worker = new Worker(url, { workerData: data });
@@ -118,7 +128,7 @@ export class ProjectionThread implements RunnerHandle {
           case 'committed':
             this.latest = { ...this.latest, position: message.position };
             this.options.onCommitted(message.position);
-            this.react();
+            if (this.options.afterBatchCalledFor?.(message.eventTypes) ?? true) this.react();
             break;
           case 'status':
             this.latest = message.status;
@@ -131,6 +141,9 @@ export class ProjectionThread implements RunnerHandle {
           case 'started':
             started = true;
             resolve();
+            // Once per (re)start, whatever its batches: a deal left in a removed stage before is found
+            // even if every batch after it is of events that call for no run.
+            if (this.options.afterBatchCalledFor) this.react();
             break;
         }
       });

@@ -41,7 +41,12 @@ class RunnerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
 @Global()
 @Module({})
 export class ProjectionsModule {
-  static with(inProcess: boolean, subscriptionSilenceMs: number, onWorkerThread = false): DynamicModule {
+  static with(
+    inProcess: boolean,
+    subscriptionSilenceMs: number,
+    onWorkerThread = false,
+    batchIntervalMs = 0,
+  ): DynamicModule {
     return {
       module: ProjectionsModule,
       providers: [
@@ -60,8 +65,8 @@ export class ProjectionsModule {
             watch: CheckpointWatch,
           ): RunnerHandle | null => {
             if (!inProcess) return null;
-            const afterBatch = new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store)
-              .run;
+            const reactor = new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store);
+            const afterBatch = reactor.run;
             if (onWorkerThread && database.config.kind === 'postgres')
               return new ProjectionThread({
                 database: database.config,
@@ -71,6 +76,8 @@ export class ProjectionsModule {
                 onCommitted: watch.reached,
                 // On this thread, with the API's (metered) store, as in-process.
                 afterBatch,
+                afterBatchCalledFor: reactor.calledForBy,
+                minBatchIntervalMs: batchIntervalMs,
               });
             return new ProjectionRunner({
               database,
