@@ -392,4 +392,33 @@ describe('projection runner wake-ups and the checkpoint watch (PostgreSQL)', () 
     expect(batches.reduce((sum, events) => sum + events, 0)).toBe(12); // the pipeline, the deal, ten activities
     expect(batches.length).toBeLessThan(12);
   }, 60_000);
+  it('told to hurry (a read waits), reads at once instead of waiting out minBatchIntervalMs', async () => {
+    const { store, deal } = await setUp(database);
+    const dealId = randomUUID();
+    const created = await deal(dealId);
+    const runner = new ProjectionRunner({ database, store, pollIntervalMs: 60_000, minBatchIntervalMs: 120_000 });
+    await runner.start();
+    try {
+      // Its first read (at start) is not spaced; the next one would be two minutes after it.
+      await until(async () => reached((await readCheckpoint(database.db, LIVE_SCHEMA)).position, created), 10_000);
+      const activity = await appendActivity(store, dealId);
+      runner.hurry();
+      await until(async () => reached((await readCheckpoint(database.db, LIVE_SCHEMA)).position, activity), 30_000);
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
+
+  it('a watch tells its listener when a read starts waiting beyond what it knows, not when it can answer at once', async () => {
+    const { deal } = await setUp(database);
+    const watch = new CheckpointWatch(database.db, LIVE_SCHEMA, 60_000);
+    let told = 0;
+    watch.onWait(() => told++);
+    const target = await deal();
+    expect(await watch.wait(target, 50)).toBeUndefined(); // nothing projects here
+    expect(told).toBe(1);
+    watch.reached(target);
+    expect(await watch.wait(target, 50)).toEqual(target);
+    expect(told).toBe(1);
+  }, 60_000);
 });

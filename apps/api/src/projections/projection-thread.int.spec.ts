@@ -118,4 +118,33 @@ describe('ProjectionThread', () => {
       await thread.stop();
     }
   }, 60_000);
+  it('told to hurry, its runner reads at once instead of waiting out its read spacing', async () => {
+    const store = new SqlEventStore(database.db);
+    const committed: GlobalPosition[] = [];
+    const thread = new ProjectionThread({
+      database: { kind: 'postgres', connectionString: database.url! },
+      onCommitted: (position) => committed.push(position),
+      minBatchIntervalMs: 120_000,
+      log: () => {},
+    });
+    await thread.start(); // its first read is now: the next would be two minutes later
+    try {
+      const appended = await store.appendToStream(
+        `deal-${randomUUID()}`,
+        [
+          {
+            eventId: randomUUID(),
+            type: 'ActivityLogged',
+            data: { activityId: randomUUID(), kind: 'call' },
+            metadata: { actorId: 'test', occurredAt: new Date('2026-03-01T00:00:00Z') },
+          },
+        ],
+        { expectedRevision: 'any' },
+      );
+      thread.hurry();
+      await until(() => committed.some((p) => comparePositions(p, appended.position) >= 0), 'the event committed');
+    } finally {
+      await thread.stop();
+    }
+  }, 60_000);
 });

@@ -47,6 +47,7 @@ function sendStatus(): void {
 const statusTimer = setInterval(sendStatus, 100);
 const started = runner.start();
 port.on('message', (message: ThreadMessage) => {
+  if (message.type === 'hurry') runner.hurry();
   if (message.type !== 'stop') return;
   void (async () => {
     clearInterval(statusTimer);

@@ -22,7 +22,8 @@ export type ThreadMessage =
   | { readonly type: 'log'; readonly entry: Record<string, unknown>; readonly from?: 'database' }
   | { readonly type: 'started' }
   | { readonly type: 'stopped' }
-  | { readonly type: 'stop' };
+  | { readonly type: 'stop' }
+  | { readonly type: 'hurry' };
 
 export interface ProjectionThreadOptions {
   readonly database: Extract<DatabaseConfig, { kind: 'postgres' }>;
@@ -76,6 +77,8 @@ export class ProjectionThread implements RunnerHandle {
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly reaction: AfterBatchReaction | undefined;
   private retryReaction: ReturnType<typeof setTimeout> | undefined;
+  /** A `hurry` was sent and no commit has come back since. */
+  private hurrying = false;
 
   constructor(private readonly options: ProjectionThreadOptions) {
     this.reaction = options.afterBatch
@@ -104,6 +107,16 @@ export class ProjectionThread implements RunnerHandle {
     this.latest = { ...this.latest, role: 'stopped' };
   }
 
+  /**
+   * A read waits for a position not yet committed: the thread's runner reads the global order now
+   * instead of spacing its reads (`ProjectionRunner.hurry`). One message until the next commit comes back.
+   */
+  hurry(): void {
+    if (this.hurrying || !this.worker) return;
+    this.hurrying = true;
+    this.worker.postMessage({ type: 'hurry' } satisfies ThreadMessage);
+  }
+
   /** The thread's runner as it last reported (every 100 ms at most when something changed, and at each commit). */
   status(): RunnerStatus {
     return this.latest;
@@ -119,6 +132,7 @@ export class ProjectionThread implements RunnerHandle {
     };
     const worker = new Worker(url, { workerData: data });
     this.worker = worker;
+    this.hurrying = false;
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     return new Promise((resolve, reject) => {
       let started = false;
@@ -126,6 +140,7 @@ export class ProjectionThread implements RunnerHandle {
       worker.on('message', (message: ThreadMessage) => {
         switch (message.type) {
           case 'committed':
+            this.hurrying = false;
             this.latest = { ...this.latest, position: message.position };
             this.options.onCommitted(message.position);
             if (this.options.afterBatchCalledFor?.(message.eventTypes) ?? true) this.react();

@@ -67,8 +67,8 @@ export class ProjectionsModule {
             if (!inProcess) return null;
             const reactor = new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store);
             const afterBatch = reactor.run;
-            if (onWorkerThread && database.config.kind === 'postgres')
-              return new ProjectionThread({
+            if (onWorkerThread && database.config.kind === 'postgres') {
+              const thread = new ProjectionThread({
                 database: database.config,
                 log: (entry) => logger.log(entry),
                 // Connection events as the API's own database reports them (bootstrap's log, any level).
@@ -79,6 +79,10 @@ export class ProjectionsModule {
                 afterBatchCalledFor: reactor.calledForBy,
                 minBatchIntervalMs: batchIntervalMs,
               });
+              // A read waiting for a position the thread has not committed ends the thread's read spacing.
+              watch.onWait(() => thread.hurry());
+              return thread;
+            }
             return new ProjectionRunner({
               database,
               store,

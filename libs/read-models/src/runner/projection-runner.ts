@@ -40,7 +40,7 @@ export interface ProjectionRunnerOptions {
    * a batch costs about the same whatever its size (its statements, its commit): at 1,700 commands/s it
    * ran ~170 batches a second of ~10 events. Spacing the reads gathers what arrives meanwhile into the
    * next batch — a runner that has been idle longer than this reads at once, so it costs latency only
-   * under load, and at most this much.
+   * under load, and at most this much — unless told to `hurry` (a read waits for a position).
    */
   readonly minBatchIntervalMs?: number;
   /** Fallback poll when no notification arrives (events held back by the xmin horizon, lost NOTIFY). */
@@ -138,6 +138,9 @@ export class ProjectionRunner {
   private lookUpParkedUntil = 0;
   /** When (performance.now()) the last read of the global order started; see `minBatchIntervalMs`. */
   private lastReadAt = -Infinity;
+  /** Set by `hurry`: the next read is not spaced. Ends the spacing wait in progress, if any. */
+  private hurried = false;
+  private endSpacing: (() => void) | undefined;
 
   constructor(private readonly options: ProjectionRunnerOptions) {
     this.schema = options.schema ?? LIVE_SCHEMA;
@@ -166,12 +169,23 @@ export class ProjectionRunner {
 
   async stop(): Promise<void> {
     this.stopping = true;
+    this.endSpacing?.();
     this.notify();
     await this.supervisor?.stop();
     await this.loop;
     await this.reaction?.settled();
     await this.unlisten?.();
     this.role = 'stopped';
+  }
+
+  /**
+   * Someone waits for a position not yet projected (a read with minPosition): the next read of the
+   * global order starts now rather than `minBatchIntervalMs` after the last one. Spacing trades lag
+   * for CPU; a waiting reader is the one who would pay the lag.
+   */
+  hurry(): void {
+    this.hurried = true;
+    this.endSpacing?.();
   }
 
   status(): RunnerStatus {
@@ -246,6 +260,7 @@ export class ProjectionRunner {
     this.eventsApplied = checkpoint.eventsApplied;
     while (!this.stopping) {
       await this.spaceReads();
+      if (this.stopping) break; // a stop ends the spacing: no read after it
       const from: GlobalPosition = this.position;
       const announced = this.notifications;
       this.lastReadAt = performance.now();
@@ -266,7 +281,16 @@ export class ProjectionRunner {
   /** Waits until `minBatchIntervalMs` have passed since the last read started (see the option). */
   private async spaceReads(): Promise<void> {
     const wait = this.lastReadAt + (this.options.minBatchIntervalMs ?? 0) - performance.now();
-    if (wait > 0 && !this.stopping) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0 && !this.stopping && !this.hurried)
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => this.endSpacing?.(), wait);
+        this.endSpacing = () => {
+          clearTimeout(timer);
+          this.endSpacing = undefined;
+          resolve();
+        };
+      });
+    this.hurried = false;
   }
 
   /**
