@@ -54,6 +54,8 @@ describe('ProjectionThread', () => {
       const first = await append();
       await until(reached(first), 'the first event committed');
       await until(() => thread.status().role === 'active' && reactions > 0, 'active, and a reaction ran');
+      // Its young generation is bounded (V8's default grew it to 32 MB of the API's RSS).
+      expect((thread as unknown as { worker: Worker }).worker.resourceLimits?.maxYoungGenerationSizeMb).toBe(12);
 
       // A crash of the thread (not a database fault, which the runner retries itself).
       await (thread as unknown as { worker: Worker }).worker.terminate();

@@ -130,7 +130,7 @@ export class ProjectionThread implements RunnerHandle {
       ...(this.options.minBatchIntervalMs ? { minBatchIntervalMs: this.options.minBatchIntervalMs } : {}),
       ...(entry ? { entry } : {}),
     };
-    const worker = new Worker(url, { workerData: data });
+    const worker = new Worker(url, { workerData: data, resourceLimits: THREAD_RESOURCE_LIMITS });
     this.worker = worker;
     this.hurrying = false;
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
@@ -205,6 +205,13 @@ export class ProjectionThread implements RunnerHandle {
     }, retryInMs);
   }
 }
+
+/**
+ * The thread's young generation: V8's default let it grow to 32 MB (committed, so in the API's RSS)
+ * for batches whose objects live a few ms; this much is plenty for batches of a few thousand events
+ * and keeps the API's RSS under its 300 MB budget (test/benchmarks/README.md, 2026-12-07 e).
+ */
+const THREAD_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 12 } as const;
 
 /**
  * The thread's entry: the compiled sibling in dist; from the TypeScript sources (Jest), the .ts file
