@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import pg, { Pool } from 'pg';
-import { SqlEventStore, migrateEventStore, type GlobalPosition } from '@dealstream/event-store';
+import { SqlEventStore, migrateEventStore, type EventStore, type GlobalPosition } from '@dealstream/event-store';
 import { dealStreamName } from '@dealstream/deals-domain';
 import {
   CheckpointWatch,
@@ -351,5 +351,74 @@ describe('projection runner wake-ups and the checkpoint watch (PostgreSQL)', () 
     } finally {
       await runner.stop();
     }
+  }, 60_000);
+  it('with minBatchIntervalMs, starts its reads at least that far apart, so events appended meanwhile come in one batch', async () => {
+    const { store, deal } = await setUp(database);
+    const dealId = randomUUID();
+    const created = await deal(dealId);
+    // The store seen through a wrapper that notes when each read starts (a plain EventStore: the runner
+    // then reads through it rather than on its own connection).
+    const reads: number[] = [];
+    const watched = {
+      readAll: (options: Parameters<EventStore['readAll']>[0]) => {
+        reads.push(performance.now());
+        return store.readAll(options);
+      },
+    } as unknown as EventStore;
+    const batches: number[] = [];
+    const intervalMs = 400;
+    const runner = new ProjectionRunner({
+      database,
+      store: watched,
+      pollIntervalMs: 60_000,
+      minBatchIntervalMs: intervalMs,
+      onBatch: ({ events, committed }) => {
+        if (committed) batches.push(events);
+      },
+    });
+    await runner.start();
+    try {
+      await until(async () => reached((await readCheckpoint(database.db, LIVE_SCHEMA)).position, created), 10_000);
+      // Ten commits, each NOTIFYing the runner, one after the other.
+      let last = created;
+      for (let i = 0; i < 10; i++) last = await appendActivity(store, dealId);
+      await until(async () => reached((await readCheckpoint(database.db, LIVE_SCHEMA)).position, last), 10_000);
+    } finally {
+      await runner.stop();
+    }
+    const gaps = reads.slice(1).map((at, i) => at - reads[i]);
+    // Timers never fire early by more than the clock's rounding.
+    expect(gaps.filter((gap) => gap < intervalMs - 2)).toEqual([]);
+    expect(batches.reduce((sum, events) => sum + events, 0)).toBe(12); // the pipeline, the deal, ten activities
+    expect(batches.length).toBeLessThan(12);
+  }, 60_000);
+  it('told to hurry (a read waits), reads at once instead of waiting out minBatchIntervalMs', async () => {
+    const { store, deal } = await setUp(database);
+    const dealId = randomUUID();
+    const created = await deal(dealId);
+    const runner = new ProjectionRunner({ database, store, pollIntervalMs: 60_000, minBatchIntervalMs: 120_000 });
+    await runner.start();
+    try {
+      // Its first read (at start) is not spaced; the next one would be two minutes after it.
+      await until(async () => reached((await readCheckpoint(database.db, LIVE_SCHEMA)).position, created), 10_000);
+      const activity = await appendActivity(store, dealId);
+      runner.hurry();
+      await until(async () => reached((await readCheckpoint(database.db, LIVE_SCHEMA)).position, activity), 30_000);
+    } finally {
+      await runner.stop();
+    }
+  }, 60_000);
+
+  it('a watch tells its listener when a read starts waiting beyond what it knows, not when it can answer at once', async () => {
+    const { deal } = await setUp(database);
+    const watch = new CheckpointWatch(database.db, LIVE_SCHEMA, 60_000);
+    let told = 0;
+    watch.onWait(() => told++);
+    const target = await deal();
+    expect(await watch.wait(target, 50)).toBeUndefined(); // nothing projects here
+    expect(told).toBe(1);
+    watch.reached(target);
+    expect(await watch.wait(target, 50)).toEqual(target);
+    expect(told).toBe(1);
   }, 60_000);
 });

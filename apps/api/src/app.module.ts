@@ -54,6 +54,8 @@ export interface AppModuleOptions {
   readonly projectionsInProcess: boolean;
   /** The in-process runner on a worker thread (PostgreSQL + SQL event store only; see ProjectionThread). */
   readonly projectionsOnWorkerThread?: boolean;
+  /** On the worker thread: least time between the starts of two reads of the global order (default 0). */
+  readonly projectionBatchIntervalMs?: number;
   /** Longest a read waits for its minPosition. */
   readonly readWaitMs: number;
   readonly subscriptionSilenceMs: number;
@@ -110,6 +112,7 @@ export class AppModule {
           options.projectionsInProcess,
           options.subscriptionSilenceMs,
           options.projectionsOnWorkerThread ?? false,
+          options.projectionBatchIntervalMs ?? 0,
         ),
       ],
       controllers: [

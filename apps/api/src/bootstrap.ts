@@ -17,6 +17,7 @@ import { DealsController } from './deals/deals.controller.js';
 import { IdempotentWrites } from './idempotency/idempotency.interceptor.js';
 import { PipelinesController } from './pipelines/pipelines.controller.js';
 import { EventFeedController } from './audit/event-feed.controller.js';
+import { ReadModelsController } from './read-models/read-models.controller.js';
 import { serveConsole } from './console/serve-console.js';
 import { resolveVerificationKey, type VerificationKey } from './auth/auth-keys.js';
 import type { AppConfig } from './config/app-config.js';
@@ -110,6 +111,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
         config.projectionThread === 'worker' &&
         config.database.kind === 'postgres' &&
         !config.env.EVENTSTORE_CONNECTION_STRING,
+      projectionBatchIntervalMs: config.projectionBatchIntervalMs,
       readWaitMs: config.readWaitMs,
       subscriptionSilenceMs: config.subscriptionSilenceMs,
       readiness: config.readiness,
@@ -138,13 +140,18 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   // The ValidationPipe, with its fast path for flat command bodies (controller-kit/compiled-validation.ts).
   const validation = new CompiledValidationPipe(apiValidationPipe());
   app.useGlobalPipes(validation);
-  // The command routes and the event feed skip Nest's per-request layers (controller-kit/lean-routes.ts).
+  // The command routes, the event feed and the deal read skip Nest's per-request layers
+  // (controller-kit/lean-routes.ts). GET /deals/:id is what a client reads after its write (and the
+  // projection lag's probe): under load its way through Nest's router was most of that read's time.
   serveLeanRoutes(
     fastify,
-    [DealsController, PipelinesController, EventFeedController].map((type) => ({
-      type,
-      instance: app.get<object>(type),
-    })),
+    [
+      ...[DealsController, PipelinesController, EventFeedController].map((type) => ({
+        type,
+        instance: app.get<object>(type),
+      })),
+      { type: ReadModelsController, instance: app.get<object>(ReadModelsController), methods: ['deal'] },
+    ],
     {
       guard: app.get(AuthGuard),
       idempotency: app.get(IdempotentWrites),

@@ -27,6 +27,12 @@ export interface AppConfig {
    * thread. PGlite and EventStoreDB always use the main thread.
    */
   readonly projectionThread: 'worker' | 'main';
+  /**
+   * PROJECTION_BATCH_INTERVAL_MS: on the worker thread, the least time between the starts of two of its
+   * reads of the global order (default 20; 0 = read again as soon as a batch commits). Under load it
+   * gathers into one batch what arrives meanwhile; an idle runner reads at once.
+   */
+  readonly projectionBatchIntervalMs: number;
   /** READ_WAIT_MS: longest a read waits for its minPosition (default 5000). */
   readonly readWaitMs: number;
   /** PROJECTION_SILENCE_MS: a catch-up subscription silent this long while events wait is replaced (default 30000). */
@@ -97,6 +103,7 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     logLevel: env.LOG_LEVEL ?? 'info',
     projectionsInProcess: env.PROJECTIONS !== 'external',
     projectionThread: projectionThread(env.PROJECTION_THREAD),
+    projectionBatchIntervalMs: milliseconds(env, 'PROJECTION_BATCH_INTERVAL_MS', 20),
     readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
     subscriptionSilenceMs: Number(env.PROJECTION_SILENCE_MS ?? 30_000),
     readiness: {

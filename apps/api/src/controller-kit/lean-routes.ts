@@ -42,12 +42,13 @@ import type { HttpReply, HttpRequest } from './http-exchange.js';
  *   3. IdempotentWrites (the Idempotency-Key claim, replay or recording), around
  *   4. the parameters: each goes through the API's ValidationPipe, then its own pipes
  *      (UuidParamPipe), all in parallel as Nest does — so a `validation-failed` is the same problem
- *      with the same messages;
+ *      with the same messages; a custom parameter decorator (`@CurrentPrincipal`) is its factory
+ *      called with the request's execution context, then the same pipes, as Nest does;
  *   5. the controller method, and `reply.send` of what it returns;
  *   any error → ProblemDetailsFilter.answer, which is what the global filter does.
  *
  * A method using anything else (its own guards, interceptors, pipes or filters, @Header, @Redirect,
- * @Render, @Sse, a custom parameter decorator, @Res without passthrough, @Next) is left to Nest:
+ * @Render, @Sse, @Res without passthrough, @Next) is left to Nest:
  * `leanHandlerOf` returns undefined for it. Measured gain: test/benchmarks/README.md, "Lean command
  * routes".
  */
@@ -67,15 +68,21 @@ export interface LeanRouteParts {
  */
 export function serveLeanRoutes(
   fastify: FastifyInstance,
-  controllers: readonly { readonly type: Type; readonly instance: object }[],
+  controllers: readonly {
+    readonly type: Type;
+    readonly instance: object;
+    /** Only these methods (default: every method it can serve). */
+    readonly methods?: readonly string[];
+  }[],
   parts: LeanRouteParts,
 ): ReadonlySet<string> {
   const handlers = new Map<string, RouteHandlerMethod>();
-  for (const { type, instance } of controllers) {
+  for (const { type, instance, methods } of controllers) {
     const classPath = String(Reflect.getMetadata(PATH_METADATA, type) ?? '');
     for (const name of Object.getOwnPropertyNames(type.prototype)) {
       const method = (type.prototype as Record<string, unknown>)[name];
       if (name === 'constructor' || typeof method !== 'function') continue;
+      if (methods && !methods.includes(name)) continue;
       const verb = Reflect.getMetadata(METHOD_METADATA, method) as RequestMethod | undefined;
       const path = Reflect.getMetadata(PATH_METADATA, method) as string | undefined;
       if (verb === undefined || path === undefined) continue;
@@ -99,7 +106,7 @@ function joinPath(classPath: string, methodPath: string): string {
 
 interface LeanParam {
   readonly index: number;
-  readonly extract: (request: HttpRequest, reply: HttpReply) => unknown;
+  readonly extract: (request: HttpRequest, reply: HttpReply, context: ExecutionContextHost) => unknown;
   readonly pipes: readonly PipeTransform[];
   readonly metadata: ArgumentMetadata;
 }
@@ -132,12 +139,12 @@ function leanHandlerOf(
   const keyed = !isNotKeyed(method);
   const length = params.reduce((most, param) => Math.max(most, param.index + 1), 0);
   const { guard, idempotency, problems } = parts;
-  const run = async (request: HttpRequest, reply: HttpReply): Promise<unknown> => {
+  const run = async (request: HttpRequest, reply: HttpReply, context: ExecutionContextHost): Promise<unknown> => {
     const args = new Array<unknown>(length);
     // As Nest's pipes consumer: every parameter at once, in order, the first rejection wins.
     await Promise.all(
       params.map(async (param) => {
-        let value = param.extract(request, reply);
+        let value = param.extract(request, reply, context);
         for (const pipe of param.pipes) value = await pipe.transform(value, param.metadata);
         args[param.index] = value;
       }),
@@ -152,8 +159,8 @@ function leanHandlerOf(
       if (!(await guard.canActivate(context))) throw new ForbiddenException();
       reply.status(status);
       const result = keyed
-        ? await idempotency.run(request, reply, status, () => run(request, reply))
-        : await run(request, reply);
+        ? await idempotency.run(request, reply, status, () => run(request, reply, context))
+        : await run(request, reply, context);
       return reply.send(result);
     } catch (error) {
       problems.answer(error, request, reply);
@@ -170,18 +177,35 @@ function hasEntries(value: unknown): boolean {
 function paramsOf(type: Type, name: string, validation: PipeTransform): LeanParam[] | undefined {
   const declared = (Reflect.getMetadata(ROUTE_ARGS_METADATA, type, name) ?? {}) as Record<
     string,
-    { index: number; data?: unknown; pipes?: unknown[] }
+    { index: number; data?: unknown; pipes?: unknown[]; factory?: unknown }
   >;
   const metatypes = (Reflect.getMetadata('design:paramtypes', type.prototype as object, name) ?? []) as unknown[];
   const params: LeanParam[] = [];
-  for (const [key, { index, data, pipes = [] }] of Object.entries(declared)) {
-    if (key.includes(CUSTOM_ROUTE_ARGS_METADATA)) return undefined;
-    if (data !== undefined && typeof data !== 'string') return undefined;
+  for (const [key, { index, data, pipes = [], factory }] of Object.entries(declared)) {
+    const custom = key.includes(CUSTOM_ROUTE_ARGS_METADATA);
     const own = pipes.map((pipe) => (typeof pipe === 'function' ? new (pipe as Type<PipeTransform>)() : pipe));
     if (!own.every((pipe): pipe is PipeTransform => typeof (pipe as PipeTransform)?.transform === 'function'))
       return undefined;
     // Pipeable parameters run the global pipe (the API's ValidationPipe) first, then their own.
     const ownPipes = [validation, ...own];
+    if (custom) {
+      // As Nest: the decorator's factory with the request's context; a pipeable parameter whose metadata
+      // type is the key's first part (not 'custom'), so the ValidationPipe treats it as Nest's does.
+      if (typeof factory !== 'function') return undefined;
+      const make = factory as (data: unknown, context: ExecutionContextHost) => unknown;
+      params.push({
+        index,
+        extract: (_request, _reply, context) => make(data, context),
+        pipes: ownPipes,
+        metadata: {
+          type: key.split(':')[0] as ArgumentMetadata['type'],
+          metatype: metatypes[index] as ArgumentMetadata['metatype'],
+          data: data as string | undefined,
+        },
+      });
+      continue;
+    }
+    if (data !== undefined && typeof data !== 'string') return undefined;
     const metadata = (kind: 'body' | 'param' | 'query'): ArgumentMetadata => ({
       type: kind,
       metatype: metatypes[index] as ArgumentMetadata['metatype'],

@@ -10,7 +10,10 @@ import {
   Req,
   Res,
   UseGuards,
+  createParamDecorator,
   type CanActivate,
+  type ExecutionContext,
+  type PipeTransform,
 } from '@nestjs/common';
 import { IsInt, IsString, Max } from 'class-validator';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -23,6 +26,22 @@ import { serveLeanRoutes } from './lean-routes.js';
 import { UuidParamPipe } from './uuid-param.pipe.js';
 import { DealsController } from '../deals/deals.controller.js';
 import { PipelinesController } from '../pipelines/pipelines.controller.js';
+import { ReadModelsController } from '../read-models/read-models.controller.js';
+
+/** A custom parameter decorator as the API's @CurrentPrincipal: what the guard put on the request. */
+const Who = createParamDecorator((field: string | undefined, context: ExecutionContext) => {
+  const principal = context.switchToHttp().getRequest<HttpRequest>().principal as unknown as Record<string, unknown>;
+  return field ? principal[field] : principal;
+});
+
+/** Notes what a pipe was given, to compare with what Nest gives it. */
+class NotingPipe implements PipeTransform {
+  static readonly seen: unknown[] = [];
+  transform(value: unknown, metadata: unknown) {
+    NotingPipe.seen.push({ value, metadata });
+    return value;
+  }
+}
 
 class PokeDto {
   @IsInt()
@@ -59,6 +78,12 @@ class ThingsController {
   @Post()
   create(@Body() body: PokeDto) {
     return { times: body.times };
+  }
+
+  /** A custom parameter decorator (with and without data, with a pipe of its own): lean. */
+  @Get(':id')
+  one(@Param('id', UuidParamPipe) id: string, @Who() principal: object, @Who('actorId', NotingPipe) actorId: string) {
+    return { id, principal, actorId };
   }
 
   /** Answers by hand: Nest's. */
@@ -119,6 +144,7 @@ describe('serveLeanRoutes (command routes without Nest per-request layers)', () 
     const nest = async () => ({ servedBy: 'nest' });
     fastify.post('/things/:id/poke', nest);
     fastify.post('/things', nest);
+    fastify.get('/things/:id', nest);
     fastify.post('/things/raw', nest);
     fastify.get('/things', nest);
     fastify.get('/things/headed', nest);
@@ -145,7 +171,7 @@ describe('serveLeanRoutes (command routes without Nest per-request layers)', () 
   });
 
   it('serves the plain methods lean and leaves the rest to Nest', async () => {
-    expect([...lean].sort()).toEqual(['POST /things', 'POST /things/:id/poke']);
+    expect([...lean].sort()).toEqual(['GET /things/:id', 'POST /things', 'POST /things/:id/poke']);
     for (const [method, url] of [
       ['POST', '/things/raw'],
       ['GET', '/things'],
@@ -171,6 +197,22 @@ describe('serveLeanRoutes (command routes without Nest per-request layers)', () 
     const created = await send('POST', '/things', { times: 1, note: 'y' });
     expect(created.status).toBe(201);
     expect(runs.at(-1)).toEqual({ status: 201, key: undefined });
+  });
+
+  it("serves a custom parameter decorator: its factory with the request's context, then the pipes", async () => {
+    NotingPipe.seen.length = 0;
+    const response = await send('GET', `/things/${ID}`);
+    expect(response.status).toBe(200);
+    const principal = { actorId: 'actor-1', roles: ['admin'] };
+    expect(response.body).toEqual({ id: ID, principal, actorId: 'actor-1' });
+    // Nest's metadata for it: the key's first part as its type (a pipeable parameter), its data, its metatype.
+    expect(NotingPipe.seen).toEqual([
+      {
+        value: 'actor-1',
+        metadata: { type: expect.stringMatching(/__customRouteArgs__$/), metatype: String, data: 'actorId' },
+      },
+    ]);
+    expect((await send('GET', '/things/nope')).body).toMatchObject({ status: 400, code: 'invalid-id' });
   });
 
   it('answers the same problems as the global filter and ValidationPipe', async () => {
@@ -229,5 +271,20 @@ describe("the API's command routes", () => {
       'POST /pipelines/:id/stages',
       'POST /pipelines/:id/stages/reorder',
     ]);
+  });
+});
+
+describe("the API's deal read", () => {
+  it('GET /deals/:id is served lean, and only it of the read routes (the others stay on Nest)', async () => {
+    const fastify = Fastify();
+    const lean = serveLeanRoutes(fastify, [{ type: ReadModelsController, instance: {}, methods: ['deal'] }], {
+      guard: { canActivate: () => true },
+      idempotency: {} as IdempotentWrites,
+      validation: apiValidationPipe(),
+      problems: new ProblemDetailsFilter(),
+      requireNonEmptyParams: (_url, handler) => handler,
+    });
+    await fastify.close();
+    expect([...lean]).toEqual(['GET /deals/:id']);
   });
 });

@@ -29,7 +29,10 @@ const runner = new ProjectionRunner({
   store,
   log,
   ...(data.batchSize ? { batchSize: data.batchSize } : {}),
-  onCommitted: (position) => post({ type: 'committed', position }),
+  ...(data.minBatchIntervalMs ? { minBatchIntervalMs: data.minBatchIntervalMs } : {}),
+  // The batch's event types go along: the main thread's reaction runs only after batches that call for it.
+  onCommitted: (position, events) =>
+    post({ type: 'committed', position, eventTypes: [...new Set(events.map((event) => event.type))] }),
   // Role changes and failures between batches reach the main thread within this tick.
   onBatch: () => sendStatus(),
 });
@@ -44,6 +47,7 @@ function sendStatus(): void {
 const statusTimer = setInterval(sendStatus, 100);
 const started = runner.start();
 port.on('message', (message: ThreadMessage) => {
+  if (message.type === 'hurry') runner.hurry();
   if (message.type !== 'stop') return;
   void (async () => {
     clearInterval(statusTimer);

@@ -10,18 +10,20 @@ export type RunnerHandle = Pick<ProjectionRunner, 'start' | 'stop' | 'status'>;
 export interface ProjectionThreadData {
   readonly database: Extract<DatabaseConfig, { kind: 'postgres' }>;
   readonly batchSize?: number;
+  readonly minBatchIntervalMs?: number;
   /** Set when the API runs from its TypeScript sources: tools/ts-worker.js imports it. */
   readonly entry?: string;
 }
 
 /** Between the API's main thread and its projection thread, both ways. */
 export type ThreadMessage =
-  | { readonly type: 'committed'; readonly position: GlobalPosition }
+  | { readonly type: 'committed'; readonly position: GlobalPosition; readonly eventTypes: readonly string[] }
   | { readonly type: 'status'; readonly status: RunnerStatus }
   | { readonly type: 'log'; readonly entry: Record<string, unknown>; readonly from?: 'database' }
   | { readonly type: 'started' }
   | { readonly type: 'stopped' }
-  | { readonly type: 'stop' };
+  | { readonly type: 'stop' }
+  | { readonly type: 'hurry' };
 
 export interface ProjectionThreadOptions {
   readonly database: Extract<DatabaseConfig, { kind: 'postgres' }>;
@@ -36,8 +38,16 @@ export interface ProjectionThreadOptions {
    * while it ran, a failure logged and retried (after the next commit, or `retryReactionMs`).
    */
   readonly afterBatch?: () => Promise<unknown>;
+  /**
+   * Whether a committed batch of these event types calls for `afterBatch` (default: every batch does).
+   * The stage-relocation reactor's `calledForBy`: under a load of activities a batch calls for none, and
+   * each run is a query on this thread and the API's pool.
+   */
+  readonly afterBatchCalledFor?: (eventTypes: readonly string[]) => boolean;
   readonly retryReactionMs?: number;
   readonly batchSize?: number;
+  /** The runner's `minBatchIntervalMs` (default 0): under load, fewer and larger batches. */
+  readonly minBatchIntervalMs?: number;
   /** After the thread died unexpectedly (a crash, not a database fault: the runner retries those itself). */
   readonly restartDelayMs?: number;
   /** How long `stop` waits for the thread's runner to finish its batch and close before terminating it. */
@@ -67,6 +77,8 @@ export class ProjectionThread implements RunnerHandle {
   private restartTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly reaction: AfterBatchReaction | undefined;
   private retryReaction: ReturnType<typeof setTimeout> | undefined;
+  /** A `hurry` was sent and no commit has come back since. */
+  private hurrying = false;
 
   constructor(private readonly options: ProjectionThreadOptions) {
     this.reaction = options.afterBatch
@@ -95,6 +107,16 @@ export class ProjectionThread implements RunnerHandle {
     this.latest = { ...this.latest, role: 'stopped' };
   }
 
+  /**
+   * A read waits for a position not yet committed: the thread's runner reads the global order now
+   * instead of spacing its reads (`ProjectionRunner.hurry`). One message until the next commit comes back.
+   */
+  hurry(): void {
+    if (this.hurrying || !this.worker) return;
+    this.hurrying = true;
+    this.worker.postMessage({ type: 'hurry' } satisfies ThreadMessage);
+  }
+
   /** The thread's runner as it last reported (every 100 ms at most when something changed, and at each commit). */
   status(): RunnerStatus {
     return this.latest;
@@ -105,10 +127,12 @@ export class ProjectionThread implements RunnerHandle {
     const data: ProjectionThreadData = {
       database: this.options.database,
       ...(this.options.batchSize ? { batchSize: this.options.batchSize } : {}),
+      ...(this.options.minBatchIntervalMs ? { minBatchIntervalMs: this.options.minBatchIntervalMs } : {}),
       ...(entry ? { entry } : {}),
     };
-    const worker = new Worker(url, { workerData: data });
+    const worker = new Worker(url, { workerData: data, resourceLimits: THREAD_RESOURCE_LIMITS });
     this.worker = worker;
+    this.hurrying = false;
     this.exited = new Promise((resolve) => worker.once('exit', () => resolve()));
     return new Promise((resolve, reject) => {
       let started = false;
@@ -116,9 +140,10 @@ export class ProjectionThread implements RunnerHandle {
       worker.on('message', (message: ThreadMessage) => {
         switch (message.type) {
           case 'committed':
+            this.hurrying = false;
             this.latest = { ...this.latest, position: message.position };
             this.options.onCommitted(message.position);
-            this.react();
+            if (this.options.afterBatchCalledFor?.(message.eventTypes) ?? true) this.react();
             break;
           case 'status':
             this.latest = message.status;
@@ -131,6 +156,9 @@ export class ProjectionThread implements RunnerHandle {
           case 'started':
             started = true;
             resolve();
+            // Once per (re)start, whatever its batches: a deal left in a removed stage before is found
+            // even if every batch after it is of events that call for no run.
+            if (this.options.afterBatchCalledFor) this.react();
             break;
         }
       });
@@ -177,6 +205,13 @@ export class ProjectionThread implements RunnerHandle {
     }, retryInMs);
   }
 }
+
+/**
+ * The thread's young generation: V8's default let it grow to 32 MB (committed, so in the API's RSS)
+ * for batches whose objects live a few ms; this much is plenty for batches of a few thousand events
+ * and keeps the API's RSS under its 300 MB budget (test/benchmarks/README.md, 2026-12-07 e).
+ */
+const THREAD_RESOURCE_LIMITS = { maxYoungGenerationSizeMb: 12 } as const;
 
 /**
  * The thread's entry: the compiled sibling in dist; from the TypeScript sources (Jest), the .ts file

@@ -41,7 +41,12 @@ class RunnerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
 @Global()
 @Module({})
 export class ProjectionsModule {
-  static with(inProcess: boolean, subscriptionSilenceMs: number, onWorkerThread = false): DynamicModule {
+  static with(
+    inProcess: boolean,
+    subscriptionSilenceMs: number,
+    onWorkerThread = false,
+    batchIntervalMs = 0,
+  ): DynamicModule {
     return {
       module: ProjectionsModule,
       providers: [
@@ -60,10 +65,10 @@ export class ProjectionsModule {
             watch: CheckpointWatch,
           ): RunnerHandle | null => {
             if (!inProcess) return null;
-            const afterBatch = new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store)
-              .run;
-            if (onWorkerThread && database.config.kind === 'postgres')
-              return new ProjectionThread({
+            const reactor = new StageRelocationReactor(() => dealsInRemovedStages(database.db, LIVE_SCHEMA), store);
+            const afterBatch = reactor.run;
+            if (onWorkerThread && database.config.kind === 'postgres') {
+              const thread = new ProjectionThread({
                 database: database.config,
                 log: (entry) => logger.log(entry),
                 // Connection events as the API's own database reports them (bootstrap's log, any level).
@@ -71,7 +76,13 @@ export class ProjectionsModule {
                 onCommitted: watch.reached,
                 // On this thread, with the API's (metered) store, as in-process.
                 afterBatch,
+                afterBatchCalledFor: reactor.calledForBy,
+                minBatchIntervalMs: batchIntervalMs,
               });
+              // A read waiting for a position the thread has not committed ends the thread's read spacing.
+              watch.onWait(() => thread.hurry());
+              return thread;
+            }
             return new ProjectionRunner({
               database,
               store,

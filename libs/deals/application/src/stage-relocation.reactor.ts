@@ -34,6 +34,19 @@ export interface DealInRemovedStage {
   readonly removalEventId: string;
 }
 
+/**
+ * Deal events that change neither a deal's pipeline, stage nor status, nor whether the domain would move
+ * it (the move is decided on status, pipeline and stage): a batch of only these cannot leave a deal in a
+ * removed stage, so the reactor has nothing new to look for after it.
+ */
+const PLACEMENT_NEUTRAL_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'ActivityLogged',
+  'DealValueChanged',
+  'DealOwnerReassigned',
+  'ExpectedCloseDateChanged',
+  'DealQualified',
+]);
+
 export class StageRelocationReactor {
   /** `${dealId}@${revision}` the domain refused to move: not retried until the deal changes. */
   private readonly refused = new Set<string>();
@@ -43,6 +56,20 @@ export class StageRelocationReactor {
     private readonly findStrays: () => Promise<readonly DealInRemovedStage[]>,
     private readonly store: EventStore,
   ) {}
+
+  /**
+   * Whether a batch of these event types calls for a run. Level-triggered as the reactor is, a run after
+   * a batch of placement-neutral events (activities, value, owner, close date, qualification) finds
+   * what the run before it found — except for deals the domain refused, which are tried again whenever
+   * they change (their revision moves), so while there are any, every batch calls for a run. Any other
+   * type, or one this list does not know, does. Under a load of activities this spares the API one
+   * query per projection batch (test/benchmarks/README.md, issue 13, 2026-12-07 e).
+   */
+  readonly calledForBy = (eventTypes: Iterable<string>): boolean => {
+    if (this.refused.size > 0) return true;
+    for (const type of eventTypes) if (!PLACEMENT_NEUTRAL_EVENT_TYPES.has(type)) return true;
+    return false;
+  };
 
   /** Returns how many deals it moved. */
   readonly run = async (): Promise<number> => {

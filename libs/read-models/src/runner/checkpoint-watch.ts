@@ -28,6 +28,7 @@ export class CheckpointWatch {
   private tick: ReturnType<typeof setTimeout> | undefined;
   /** The highest position the live checkpoint is known to have reached. */
   private known: GlobalPosition | undefined;
+  private waitListener: (() => void) | undefined;
 
   constructor(
     private readonly db: ReadModelDb,
@@ -36,9 +37,18 @@ export class CheckpointWatch {
     private readonly pollMs = 25,
   ) {}
 
+  /**
+   * Told whenever a read starts waiting for a position beyond the highest one known (the API's
+   * projection thread then reads the global order at once instead of spacing its reads).
+   */
+  onWait(listener: () => void): void {
+    this.waitListener = listener;
+  }
+
   /** The position reached once it is at least `target`, or undefined when `timeoutMs` passed first. */
   wait(target: GlobalPosition, timeoutMs: number): Promise<GlobalPosition | undefined> {
     if (this.known && comparePositions(this.known, target) >= 0) return Promise.resolve(this.known);
+    this.waitListener?.();
     return new Promise((resolve, reject) => {
       const waiter: Waiter = {
         target,
