@@ -78,7 +78,8 @@ describe('prepareBatch from the rows of the batch before, written after it', () 
     await createReadModelSchema(database.db, 'carried');
     let prepared: PreparedBatch | undefined;
     for (const batch of batches) {
-      const next = await prepareBatch(database.db, 'carried', batch, prepared && carriedRows(prepared));
+      // Yielding after every event, as the rebuild does after every slice: the loop may run in between.
+      const next = await prepareBatch(database.db, 'carried', batch, prepared && carriedRows(prepared), 1);
       if (prepared) {
         const written = prepared;
         await database.db.transaction().execute((trx) => writeBatch(trx, 'carried', written));

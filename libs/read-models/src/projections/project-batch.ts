@@ -47,6 +47,11 @@ export async function prepareBatch(
   schema: string,
   events: readonly RecordedEvent[],
   carried?: CarriedRows,
+  /**
+   * Lets the event loop run after every this many events (none by default): while a batch is prepared
+   * the one before it is being written, and each of its statements waits for Node to send the next.
+   */
+  yieldEvery = Infinity,
 ): Promise<PreparedBatch> {
   const deals = new Touched(dealProjection);
   const pipelines = new Touched(pipelineProjection);
@@ -63,7 +68,10 @@ export async function prepareBatch(
   await deals.load(db, schema, carried?.deals);
   await pipelines.load(db, schema, carried?.pipelines);
   const writes = new BatchWrites();
-  for (const { event, touched } of relevant) touched.handle(event, writes);
+  for (let i = 0; i < relevant.length; i++) {
+    if (i > 0 && i % yieldEvery === 0) await new Promise((resolve) => setImmediate(resolve));
+    relevant[i].touched.handle(relevant[i].event, writes);
+  }
   return { deals, pipelines, writes };
 }
 
