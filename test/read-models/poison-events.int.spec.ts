@@ -13,6 +13,7 @@ import {
 } from '@dealstream/read-models';
 import { PROJECTIONS_EXIT, runProjections } from '../../apps/cli/src/projections.command.js';
 import { FixtureWriter } from '../support/fixture-writer.js';
+import { appendPoison } from '../support/poison-event.js';
 import { createPGliteTestDatabase, createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /*
@@ -200,35 +201,6 @@ describe('poison events park their stream, everything else flows (PostgreSQL)', 
     expect(rebuild.parked).toBe(0);
   });
 });
-
-/** A poison event already stored (written before the door refused such values, or by another version). */
-async function appendPoison(store: EventStore, pipelineId: string, stageId: string): Promise<string> {
-  const dealId = randomUUID();
-  await store.appendToStream(
-    dealStreamName(dealId),
-    [
-      {
-        eventId: randomUUID(),
-        type: 'DealCreated',
-        data: {
-          dealId,
-          pipelineId,
-          stageId,
-          title: 'Year zero',
-          account: 'Acme',
-          amount: 5,
-          currency: 'EUR',
-          ownerId: 'o',
-          expectedCloseDate: '0000-01-01',
-          kind: 'new',
-        },
-        metadata: { actorId: 'old-version', occurredAt: new Date('2026-02-01T00:00:00Z') },
-      },
-    ],
-    { expectedRevision: 'no_stream' },
-  );
-  return dealId;
-}
 
 describe.each([
   ['PostgreSQL', createPostgresTestDatabase],

@@ -11,6 +11,7 @@ import {
 } from '@dealstream/read-models';
 import { writeSyntheticHistory } from '@dealstream/seeding';
 import { FixtureWriter } from '../support/fixture-writer.js';
+import { appendPoison } from '../support/poison-event.js';
 import { createPGliteTestDatabase, createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 
 /*
@@ -118,32 +119,3 @@ describe.each([
     expect(rebuild.applied).toBe(1 + 1 + 40 * 3); // every event passed: the pipeline's, the poison, 40 deals × 3
   }, 120_000);
 });
-
-/** A deal created with a close date no column can hold (SQLSTATE 22008): its rows fail when written. */
-async function appendPoison(store: EventStore, pipelineId: string, stageId: string): Promise<string> {
-  const dealId = randomUUID();
-  await store.appendToStream(
-    dealStreamName(dealId),
-    [
-      {
-        eventId: randomUUID(),
-        type: 'DealCreated',
-        data: {
-          dealId,
-          pipelineId,
-          stageId,
-          title: 'Year zero',
-          account: 'Acme',
-          amount: 5,
-          currency: 'EUR',
-          ownerId: 'o',
-          expectedCloseDate: '0000-01-01',
-          kind: 'new',
-        },
-        metadata: { actorId: 'old-version', occurredAt: new Date('2026-02-01T00:00:00Z') },
-      },
-    ],
-    { expectedRevision: 'no_stream' },
-  );
-  return dealId;
-}
