@@ -12,6 +12,23 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
+/** An activity on a new deal's stream; its position. */
+async function appendActivity(store: SqlEventStore): Promise<GlobalPosition> {
+  const appended = await store.appendToStream(
+    `deal-${randomUUID()}`,
+    [
+      {
+        eventId: randomUUID(),
+        type: 'ActivityLogged',
+        data: { activityId: randomUUID(), kind: 'call' },
+        metadata: { actorId: 'test', occurredAt: new Date('2026-03-01T00:00:00Z') },
+      },
+    ],
+    { expectedRevision: 'any' },
+  );
+  return appended.position;
+}
+
 describe('ProjectionThread', () => {
   let database: TestDatabase;
   beforeAll(async () => {
@@ -33,21 +50,7 @@ describe('ProjectionThread', () => {
       log: (entry) => logged.push(entry),
       restartDelayMs: 50,
     });
-    const append = async () =>
-      (
-        await store.appendToStream(
-          `deal-${randomUUID()}`,
-          [
-            {
-              eventId: randomUUID(),
-              type: 'ActivityLogged',
-              data: { activityId: randomUUID(), kind: 'call' },
-              metadata: { actorId: 'test', occurredAt: new Date('2026-03-01T00:00:00Z') },
-            },
-          ],
-          { expectedRevision: 'any' },
-        )
-      ).position;
+    const append = () => appendActivity(store);
     const reached = (target: GlobalPosition) => () => committed.some((p) => comparePositions(p, target) >= 0);
     await thread.start();
     try {
@@ -131,20 +134,9 @@ describe('ProjectionThread', () => {
     });
     await thread.start(); // its first read is now: the next would be two minutes later
     try {
-      const appended = await store.appendToStream(
-        `deal-${randomUUID()}`,
-        [
-          {
-            eventId: randomUUID(),
-            type: 'ActivityLogged',
-            data: { activityId: randomUUID(), kind: 'call' },
-            metadata: { actorId: 'test', occurredAt: new Date('2026-03-01T00:00:00Z') },
-          },
-        ],
-        { expectedRevision: 'any' },
-      );
+      const appended = await appendActivity(store);
       thread.hurry();
-      await until(() => committed.some((p) => comparePositions(p, appended.position) >= 0), 'the event committed');
+      await until(() => committed.some((p) => comparePositions(p, appended) >= 0), 'the event committed');
     } finally {
       await thread.stop();
     }
