@@ -33,6 +33,13 @@ export interface AppConfig {
    * gathers into one batch what arrives meanwhile; an idle runner reads at once.
    */
   readonly projectionBatchIntervalMs: number;
+  /**
+   * HEAP_GROWING_PERCENT: how far V8 lets the old generation grow past what the last full collection
+   * kept alive before it collects again, in percent (default 50; 0 = V8's own heuristic, up to ~300%).
+   * Garbage that outlives two young collections (a request's objects, replaced cache entries) piles
+   * up to that bound, so it sets most of the API's peak RSS under load; applied at start by main.ts.
+   */
+  readonly heapGrowingPercent: number;
   /** READ_WAIT_MS: longest a read waits for its minPosition (default 5000). */
   readonly readWaitMs: number;
   /** PROJECTION_SILENCE_MS: a catch-up subscription silent this long while events wait is replaced (default 30000). */
@@ -104,6 +111,7 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     projectionsInProcess: env.PROJECTIONS !== 'external',
     projectionThread: projectionThread(env.PROJECTION_THREAD),
     projectionBatchIntervalMs: milliseconds(env, 'PROJECTION_BATCH_INTERVAL_MS', 20),
+    heapGrowingPercent: wholeNumber(env, 'HEAP_GROWING_PERCENT', 50, 'percent'),
     readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
     subscriptionSilenceMs: Number(env.PROJECTION_SILENCE_MS ?? 30_000),
     readiness: {

@@ -21,3 +21,14 @@ describe('PROJECTION_BATCH_INTERVAL_MS', () => {
     );
   });
 });
+
+describe('HEAP_GROWING_PERCENT', () => {
+  it('bounds the old generation at 50% over its live size unless told otherwise (0 = V8 decides); anything but a whole number is refused', () => {
+    expect(appConfigFromEnv({}).heapGrowingPercent).toBe(50);
+    expect(appConfigFromEnv({ HEAP_GROWING_PERCENT: '0' }).heapGrowingPercent).toBe(0);
+    expect(appConfigFromEnv({ HEAP_GROWING_PERCENT: '30' }).heapGrowingPercent).toBe(30);
+    expect(() => appConfigFromEnv({ HEAP_GROWING_PERCENT: '1.5' })).toThrow(
+      'HEAP_GROWING_PERCENT must be a whole number of percent, got "1.5"',
+    );
+  });
+});
