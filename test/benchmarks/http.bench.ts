@@ -13,6 +13,9 @@
  *   own HTTP client (`client CPU`: on the same cores, so part of what a command costs here), against
  *   the bench's own CPU plus its backends per raw INSERT;
  * - the API's peak RSS during the 16-client run;
+ * - at 16 clients, the HTTP floor: the same clients posting the same body to a bare node:http server
+ *   (no framework, no database, its own process), next to raw INSERTs measured right before it
+ *   (BENCH_FLOOR=0 skips it) — no HTTP command can cost less than that plus its database work;
  * - projection lag: write acknowledged → visible to `GET /deals/:id?minPosition=<the write's
  *   position>`, at half the highest command rate measured (open loop, after one uncounted second at
  *   that rate) for one write in ten, and for another one in ten ack → a plain `GET /deals/:id`
@@ -33,6 +36,7 @@
  * (default 1), alternating, each for BENCH_SECONDS, printing each pair and its ratio.
  */
 import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -166,6 +170,7 @@ try {
       rows,
     );
   if (rows.length > 0) console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
+  if (levels.includes(16) && process.env.BENCH_FLOOR !== '0') printFloor(await httpFloor(16, database.db));
   if (eventsOnly) {
     const perWorker = Math.floor(deals.length / 16);
     const seeded = await runFor(seconds, 16, (worker, iteration) =>
@@ -249,6 +254,90 @@ try {
         ['GET /events', feed.route.perSecond, feed.route.p50Ms, feed.route.p99Ms, ...feed.routeCpu],
         ['raw keyset select', feed.raw.perSecond, feed.raw.p50Ms, feed.raw.p99Ms, '', ...feed.rawCpu],
         ['ratio route/raw', feed.route.perSecond / feed.raw.perSecond, '', '', '', '', ''],
+      ],
+    );
+  }
+
+  /**
+   * The floor under any HTTP command on this machine: the same clients posting the same body to a bare
+   * node:http server (its own process, no framework, no database) that reads it and answers a small
+   * JSON 201 — beside raw INSERTs measured right before it. A command cannot cost less CPU than this
+   * plus its database work.
+   */
+  async function httpFloor(clients: number, db: Kysely<DB>) {
+    const floorPort = await freePort();
+    const server = spawn(
+      process.execPath,
+      [
+        '-e',
+        `require('node:http').createServer((q, s) => { let b = ''; q.on('data', (c) => (b += c)); q.on('end', () => { const out = JSON.stringify({ id: q.url, kind: JSON.parse(b).kind }); s.writeHead(201, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(out) }); s.end(out); }); }).listen(${floorPort}, '127.0.0.1', () => console.log('up'));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await once(server.stdout, 'data');
+      const floorPool = new Pool(`http://127.0.0.1:${floorPort}`, { connections: clients, pipelining: 1 });
+      const runId = randomUUID().slice(0, 8);
+      const ownCpu0 = process.cpuUsage();
+      const rawCpu = await cpuSnapshot(db, '');
+      const raw = await runFor(seconds, clients, (worker, iteration) =>
+        sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
+            values (${randomUUID()}::uuid, ${`floor-${runId}-${worker}`}, ${iteration}, 'ActivityLogged', ${JSON.stringify({ activityId: randomUUID(), kind: 'call' })}::jsonb, 'bench', now(), 'x')`.execute(
+          db,
+        ),
+      );
+      const rawOwn = process.cpuUsage(ownCpu0);
+      const rawMs = ((rawOwn.user + rawOwn.system) / 1000 + (await cpuSince(db, '', rawCpu))) / raw.operations;
+      const serverCpu0 = processCpuMs(server.pid!);
+      const clientCpu0 = process.cpuUsage();
+      const bare = await runFor(seconds, clients, async (worker, iteration) => {
+        const response = await floorPool.request({
+          method: 'POST',
+          path: `/deals/${worker}-${iteration}/activities`,
+          headers,
+          body: JSON.stringify({ kind: 'call' }),
+        });
+        await response.body.text();
+        if (response.statusCode !== 201) throw new Error(`floor server: ${response.statusCode}`);
+      });
+      const clientCpu = process.cpuUsage(clientCpu0);
+      await floorPool.close();
+      return {
+        clients,
+        bare,
+        raw,
+        rawMs,
+        serverMs: (processCpuMs(server.pid!) - serverCpu0) / bare.operations,
+        clientMs: (clientCpu.user + clientCpu.system) / 1000 / bare.operations,
+      };
+    } finally {
+      server.kill();
+    }
+  }
+
+  function printFloor(floor: Awaited<ReturnType<typeof httpFloor>>): void {
+    printTable(
+      [
+        'HTTP floor',
+        'requests/s',
+        'p50 ms',
+        'raw INSERT/s',
+        'floor/raw',
+        'server CPU ms/req',
+        'client CPU ms/req',
+        'raw CPU ms/insert',
+      ],
+      [
+        [
+          `bare node:http, ${floor.clients} clients`,
+          floor.bare.perSecond,
+          floor.bare.p50Ms,
+          floor.raw.perSecond,
+          floor.bare.perSecond / floor.raw.perSecond,
+          floor.serverMs,
+          floor.clientMs,
+          floor.rawMs,
+        ],
       ],
     );
   }
