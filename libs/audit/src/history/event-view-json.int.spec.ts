@@ -210,3 +210,37 @@ describe.each([
     expect((await store.readAll({ after: cursor, limit: 100 })).events).toHaveLength(1);
   });
 });
+
+describe("readAllJson's unfiltered statement (PostgreSQL, one connection)", () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createPostgresTestDatabase({ poolSize: 1 });
+    await migrateEventStore(database.db);
+  }, 60_000);
+  afterAll(() => database.drop());
+
+  it('is a named prepared statement, parsed once per connection, with the same pages as readAll', async () => {
+    const store = new SqlEventStore(database.db);
+    await store.appendToStream(
+      'deal-prepared-1',
+      AWKWARD_DATA.map((data, n) => event(data, n)),
+      { expectedRevision: 'no_stream' },
+    );
+    await readable(store, { limit: 100 }, AWKWARD_DATA.length);
+    let after = undefined as ReadAllOptions['after'];
+    // More pages than PostgreSQL's five custom plans before it may choose a generic one.
+    for (let page = 0; page < 8; page++) {
+      const options: ReadAllOptions = { limit: 1, ...(after ? { after } : {}) };
+      const actual = await viaJson(store, options);
+      const expected = await viaObjects(store, options);
+      expect(actual!.events).toEqual(expected.events);
+      expect(actual!.cursor).toEqual(expected.cursor);
+      after = actual!.cursor;
+    }
+    const { rows } = await sql<{ name: string; statement: string }>`
+      select name, statement from pg_prepared_statements`.execute(database.db);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].name).toMatch(/^ds_[0-9a-f]{32}$/);
+    expect(rows[0].statement).toContain('concat_ws(chr(31)');
+  });
+});

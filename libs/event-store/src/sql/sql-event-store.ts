@@ -6,7 +6,7 @@ import {
   type Kysely,
   type SelectQueryBuilder,
 } from 'kysely';
-import { compiledOnce } from '@dealstream/database';
+import { compiledOnce, preparedOnServer } from '@dealstream/database';
 import { canonicalEventParts, type CanonicalEventParts } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
 import type { CommittedAfter, EventStore, ReadAllJsonPage } from '../port/event-store.port.js';
@@ -545,7 +545,8 @@ export class SqlEventStore implements EventStore {
     return compiledOnce(
       unfilteredReadAllTexts,
       this.db.getExecutor().adapter,
-      () => this.readAllQuery(selectEventTexts(this.db), { limit: 1 }).compile(),
+      // Named on the server: parsed and planned once per connection (libs/database prepared-statements.ts).
+      () => preparedOnServer(this.readAllQuery(selectEventTexts(this.db), { limit: 1 }).compile()),
       [after.major.toString(), after.minor.toString(), limit],
     );
   }
