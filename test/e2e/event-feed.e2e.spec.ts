@@ -15,6 +15,40 @@ const WRITERS = 8;
 const WRITES_PER_WRITER = 30;
 const PAGE = 7;
 
+/** The feed's refusals of its query parameters, as the ValidationPipe alone answered them (400 validation-failed). */
+const LIMIT = 'limit must be a whole number from 1 to 1000';
+const AFTER = 'after must be a cursor as returned in next (two hex parts, each below 2^63)';
+const TYPE = 'type must be a comma-separated list of up to 50 names like DealWon,DealLost';
+const CATEGORY = 'category must be a comma-separated list of up to 50 names like deal';
+const BAD_FEED_QUERIES: [string, { field: string; messages: string[] }[]][] = [
+  ['limit=0', [{ field: 'limit', messages: [LIMIT] }]],
+  ['limit=1001', [{ field: 'limit', messages: [LIMIT] }]],
+  ['limit=1e3', [{ field: 'limit', messages: [LIMIT] }]],
+  ['limit=%205', [{ field: 'limit', messages: [LIMIT] }]],
+  ['limit=0x10', [{ field: 'limit', messages: [LIMIT] }]],
+  ['limit=', [{ field: 'limit', messages: [LIMIT] }]],
+  ['limit=1&limit=2', [{ field: 'limit', messages: ['limit must be a string', LIMIT] }]],
+  ['after=123', [{ field: 'after', messages: [AFTER] }]],
+  ['after=8000000000000000-0000000000000000', [{ field: 'after', messages: [AFTER] }]],
+  ['after=', [{ field: 'after', messages: [AFTER] }]],
+  ['type=Deal%20Won', [{ field: 'type', messages: [TYPE] }]],
+  ['type=', [{ field: 'type', messages: [TYPE] }]],
+  ['type=a,,b', [{ field: 'type', messages: [TYPE] }]],
+  ['category=deal-x', [{ field: 'category', messages: [CATEGORY] }]],
+  ['category=a&category=b', [{ field: 'category', messages: ['category must be a string', CATEGORY] }]],
+  ['unknown=1', [{ field: 'unknown', messages: ['property unknown should not exist'] }]],
+  ['limit=5&access_token=x', [{ field: 'access_token', messages: ['property access_token should not exist'] }]],
+  [
+    'limit=abc&after=xyz&type=%20&category=%20',
+    [
+      { field: 'after', messages: [AFTER] },
+      { field: 'limit', messages: [LIMIT] },
+      { field: 'type', messages: [TYPE] },
+      { field: 'category', messages: [CATEGORY] },
+    ],
+  ],
+];
+
 interface FeedEvent {
   eventId: string;
   streamId: string;
@@ -161,6 +195,20 @@ describe('GET /events while 8 writers append (PostgreSQL)', () => {
       events: [],
       next: last,
     });
+  });
+
+  it('refuses bad query parameters with the validation-failed problem, message for message', async () => {
+    // The feed's query is checked by the compiled fast path (controller-kit/compiled-validation.ts),
+    // every refusal by the ValidationPipe: these bodies are the ones the pipe alone answered before.
+    for (const [query, errors] of BAD_FEED_QUERIES) {
+      const response = await api.http().get(`/events?${query}`).set('Authorization', reader);
+      expect(response.headers['content-type']).toBe('application/problem+json; charset=utf-8');
+      expect({ query, status: response.status, body: response.body as unknown }).toEqual({
+        query,
+        status: 400,
+        body: expect.objectContaining({ status: 400, code: 'validation-failed', errors }),
+      });
+    }
   });
 
   it('left every hash chain intact under the concurrent appends', async () => {

@@ -137,7 +137,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   acceptBodies(fastify);
   // The console's files answer GET/HEAD on their own paths; everything else is the API's.
   const consoleServed = serveConsole(app, config.consoleDir);
-  // The ValidationPipe, with its fast path for flat command bodies (controller-kit/compiled-validation.ts).
+  // The ValidationPipe, with its fast path for flat bodies and queries (controller-kit/compiled-validation.ts).
   const validation = new CompiledValidationPipe(apiValidationPipe());
   app.useGlobalPipes(validation);
   // The command routes, the event feed and the deal read skip Nest's per-request layers

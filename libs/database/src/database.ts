@@ -5,6 +5,7 @@ import pg from 'pg';
 import { databaseFaultOf } from './database-faults.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { enableCopy } from './copy-rows.js';
+import { enablePreparedStatements } from './prepared-statements.js';
 
 /**
  * Bounds on every PostgreSQL connection (0 = none). Set as session parameters when a connection
@@ -201,6 +202,8 @@ async function openPostgres(
   pool.on('connect', (client) => {
     // Bulk loads (`copyRows`) run as COPY FROM STDIN on the same connection.
     enableCopy(client);
+    // Registered hot statements (preparedOnServer) go as named prepared statements.
+    enablePreparedStatements(client);
     client.on('error', (error) =>
       log({ level: 'warn', msg: 'database connection lost', reason: describeError(error) }),
     );

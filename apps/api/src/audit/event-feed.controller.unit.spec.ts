@@ -35,4 +35,36 @@ describe('the event feed (GET /events)', () => {
     } as never);
     expect(await withoutJson.feed({}, reply)).toEqual({ events: [], next: '0000000000000003-0000000000000004' });
   });
+
+  it('sends the page over HTTP as the UTF-8 of the store text: JSON type, byte length, body', async () => {
+    const eventsJson = '{"eventId":"a","actorId":"Zoë 😀 東京","data":{"s":"\\u2028 \\""}}';
+    const store = { readAllJson: async () => ({ eventsJson, count: 1, cursor: { major: 1n, minor: 2n } }) };
+    const fastify = Fastify();
+    serveLeanRoutes(fastify, [{ type: EventFeedController, instance: new EventFeedController(store as never) }], {
+      guard: { canActivate: () => true },
+      // GET: IdempotentWrites passes reads through.
+      idempotency: { run: (_request, _reply, _status, next) => next() } as IdempotentWrites,
+      validation: apiValidationPipe(),
+      problems: new ProblemDetailsFilter(),
+      requireNonEmptyParams: (_url, handler) => handler,
+    });
+    fastify.get('/events', () => 'not lean');
+    try {
+      await fastify.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = fastify.server.address() as { port: number };
+      const response = await fetch(`http://127.0.0.1:${port}/events?limit=1`);
+      const body = Buffer.from(await response.arrayBuffer());
+      const expected = `{"events":[${eventsJson}],"next":"0000000000000001-0000000000000002"}`;
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
+      expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(expected)));
+      expect(body.equals(Buffer.from(expected, 'utf8'))).toBe(true);
+      expect(JSON.parse(body.toString('utf8'))).toEqual({
+        events: [{ eventId: 'a', actorId: 'Zoë 😀 東京', data: { s: '\u2028 "' } }],
+        next: '0000000000000001-0000000000000002',
+      });
+    } finally {
+      await fastify.close();
+    }
+  });
 });

@@ -4,22 +4,24 @@ import { defaultMetadataStorage } from 'class-transformer/cjs/storage.js';
 import { getMetadataStorage, ValidationTypes, type ValidationArguments } from 'class-validator';
 
 /**
- * The API's ValidationPipe with a fast path for flat request bodies.
+ * The API's ValidationPipe with a fast path for flat request bodies and query strings.
  *
- * The ValidationPipe answers a body by building the DTO with class-transformer and validating it
- * with class-validator, each walking the class's metadata again on every request (10% of the API's
- * CPU per command in the profile, test/benchmarks/README.md "Command CPU d"). For a DTO whose
+ * The ValidationPipe answers a body (or a query: `@Query()` with a DTO) by building the DTO with
+ * class-transformer and validating it with class-validator, each walking the class's metadata again
+ * on every request (10% of the API's CPU per command in the profile, test/benchmarks/README.md
+ * "Command CPU d"; ~4% of a `GET /events` page, "2026-12-07 f"). For a DTO whose
  * fields are all plain (no nested DTO, no `@Type`/`@Transform`/`@Expose`/`@Exclude`, no `each`, no
  * async rule), the same metadata is read once into a list of checks per property: the DTO's own
  * `@ValidateIf`s (`Optional`) and its constraints' own `validate` functions, called with the same
- * arguments class-validator passes. A body that is a plain object of known properties holding
- * strings, numbers, booleans or null, and that passes every check, is answered with the DTO built
- * as class-transformer builds it (`new Dto()`, then the body's properties in their order).
+ * arguments class-validator passes. A body or query that is a plain object (a query string's is
+ * Fastify's object whose prototype has none) of known properties holding strings, numbers, booleans or null
+ * (a repeated query parameter is an array: the pipe's), and that passes every check, is answered
+ * with the DTO built as class-transformer builds it (`new Dto()`, then the properties in their order).
  *
  * Anything else — a failed check, an unknown property, a nested value, a DTO that does not compile —
  * goes to the ValidationPipe itself. So every refusal (the `validation-failed` problem and its
  * messages) is the pipe's by construction, and the fast path only ever accepts what the pipe accepts
- * (held equal by compiled-validation.unit.spec.ts over every command DTO).
+ * (held equal by compiled-validation.unit.spec.ts over every command DTO and every query DTO).
  */
 export class CompiledValidationPipe implements PipeTransform {
   private readonly compiled = new Map<Type, CompiledBody | null>();
@@ -27,7 +29,7 @@ export class CompiledValidationPipe implements PipeTransform {
   constructor(private readonly pipe: PipeTransform) {}
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
-    if (metadata.type === 'body' && typeof metadata.metatype === 'function') {
+    if ((metadata.type === 'body' || metadata.type === 'query') && typeof metadata.metatype === 'function') {
       const accepted = this.compiledOf(metadata.metatype)?.(value);
       if (accepted !== undefined) return accepted;
     }
@@ -136,7 +138,8 @@ function compileBody(metatype: Type): CompiledBody | null {
   const known = new Set(byProperty.keys());
   const targetName = metatype.name;
   return (value) => {
-    // A plain object (its prototype a realm's Object.prototype): what JSON.parse gives.
+    // A plain object: its prototype a realm's Object.prototype (what JSON.parse gives) or another
+    // object without a prototype (fast-querystring's `new Empty()` for a query string).
     if (typeof value !== 'object' || value === null) return undefined;
     const proto = Object.getPrototypeOf(value) as object | null;
     if (proto === null || Object.getPrototypeOf(proto) !== null) return undefined;

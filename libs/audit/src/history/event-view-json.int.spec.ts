@@ -154,6 +154,48 @@ describe.each([
     expect(empty).toEqual({ eventsJson: '', count: 0, cursor });
   });
 
+  it('keeps null, empty and "="-led text apart in the nullable columns (each is written "=" + text)', async () => {
+    const { cursor } = await viaObjects(store, { limit: 100 });
+    await store.appendToStream(
+      'deal-json-4',
+      [
+        event({ n: 10 }, 10, { commandId: '', correlationId: '=', causationId: '==x' }),
+        event({ n: 11 }, 11, { commandId: '=', correlationId: '' }),
+        event({ n: 12 }, 12),
+      ],
+      { expectedRevision: 'no_stream' },
+    );
+    await readable(store, { after: cursor, limit: 100 }, 3);
+    const expected = await viaObjects(store, { after: cursor, limit: 100 });
+    const actual = await viaJson(store, { after: cursor, limit: 100 });
+    expect(actual!.events).toEqual(expected.events);
+    expect(actual!.cursor).toEqual(expected.cursor);
+    expect(
+      (actual!.events as { commandId: unknown; correlationId: unknown; causationId: unknown }[]).map((e) => [
+        e.commandId,
+        e.correlationId,
+        e.causationId,
+      ]),
+    ).toEqual([
+      ['', '=', '==x'],
+      ['=', '', null],
+      [null, null, null],
+    ]);
+  });
+
+  it('leaves a page whose text column holds U+001F (the field separator) to readAll (undefined)', async () => {
+    const { cursor } = await viaObjects(store, { limit: 100 });
+    await store.appendToStream('deal-json-5\u001f', [event({ n: 13 }, 13, { actorId: 'a\u001fb' })], {
+      expectedRevision: 'no_stream',
+    });
+    await readable(store, { after: cursor, limit: 100 }, 1);
+    expect(await store.readAllJson({ after: cursor, limit: 100 })).toBeUndefined();
+    // The pages before it are still written by readAllJson, as readAll + toEventView would (U+001F in
+    // `data`, as in AWKWARD_DATA, is jsonb's `\\u001f`, no separator).
+    const before = await viaJson(store, { limit: 7 });
+    expect(before!.events).toEqual((await viaObjects(store, { limit: 7 })).events);
+  });
+
   it('leaves a page with an instant outside years 1000–9999 to readAll (undefined)', async () => {
     const { cursor } = await viaObjects(store, { limit: 100 });
     await store.appendToStream(
@@ -166,5 +208,39 @@ describe.each([
     await readable(store, { after: cursor, limit: 100 }, 1);
     expect(await store.readAllJson({ after: cursor, limit: 100 })).toBeUndefined();
     expect((await store.readAll({ after: cursor, limit: 100 })).events).toHaveLength(1);
+  });
+});
+
+describe("readAllJson's unfiltered statement (PostgreSQL, one connection)", () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    database = await createPostgresTestDatabase({ poolSize: 1 });
+    await migrateEventStore(database.db);
+  }, 60_000);
+  afterAll(() => database.drop());
+
+  it('is a named prepared statement, parsed once per connection, with the same pages as readAll', async () => {
+    const store = new SqlEventStore(database.db);
+    await store.appendToStream(
+      'deal-prepared-1',
+      AWKWARD_DATA.map((data, n) => event(data, n)),
+      { expectedRevision: 'no_stream' },
+    );
+    await readable(store, { limit: 100 }, AWKWARD_DATA.length);
+    let after = undefined as ReadAllOptions['after'];
+    // More pages than PostgreSQL's five custom plans before it may choose a generic one.
+    for (let page = 0; page < 8; page++) {
+      const options: ReadAllOptions = { limit: 1, ...(after ? { after } : {}) };
+      const actual = await viaJson(store, options);
+      const expected = await viaObjects(store, options);
+      expect(actual!.events).toEqual(expected.events);
+      expect(actual!.cursor).toEqual(expected.cursor);
+      after = actual!.cursor;
+    }
+    const { rows } = await sql<{ name: string; statement: string }>`
+      select name, statement from pg_prepared_statements`.execute(database.db);
+    expect(rows).toHaveLength(1);
+    expect(rows[0].name).toMatch(/^ds_[0-9a-f]{32}$/);
+    expect(rows[0].statement).toContain('concat_ws(chr(31)');
   });
 });

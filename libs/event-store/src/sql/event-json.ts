@@ -1,13 +1,15 @@
 /**
  * The feed's JSON (`ReadAllJsonPage`) assembled in Node from an event row read as text — what
- * `readAllJson` answers. PostgreSQL only casts (its raw select's cost); the JSON around the values is
- * fixed text, strings are escaped as `JSON.stringify` escapes them, `data` and `provenance` are jsonb's
- * own text (valid JSON as it is), instants and positions are rewritten from PostgreSQL's text forms.
- * Building the same JSON in SQL (`to_json` per string, `to_char` per instant) cost PostgreSQL
- * ~3× the raw select's CPU per page (test/benchmarks/README.md, 2026-12-07 e).
+ * `readAllJson` answers. PostgreSQL only writes each column's text (its raw select's cost) and joins
+ * them into one text per event (`EVENT_TEXT_FIELDS`, `FIELD_SEPARATOR`): the driver then decodes one
+ * field per event instead of sixteen (test/benchmarks/README.md, 2026-12-07 f). The JSON around the
+ * values is fixed text, strings are escaped as `JSON.stringify` escapes them, `data` and `provenance`
+ * are jsonb's own text (valid JSON as it is), instants and positions are rewritten from PostgreSQL's
+ * text forms. Building the same JSON in SQL (`to_json` per string, `to_char` per instant) cost
+ * PostgreSQL ~3× the raw select's CPU per page (test/benchmarks/README.md, 2026-12-07 e).
  */
 
-/** One event as `readAllJson` selects it: every column as text. */
+/** One event as `readAllJson` reads it: every column as text. */
 export interface EventTextRow {
   readonly event_id: string;
   readonly stream_id: string;
@@ -31,6 +33,78 @@ export interface EventTextRow {
   readonly transaction_id: string;
   /** Decimal. */
   readonly global_position: string;
+}
+
+/**
+ * The fields of an event's text, in order: its columns' texts joined by FIELD_SEPARATOR, each nullable
+ * one written as `=` + its text, or as nothing for null (so null and `''` stay apart). Every column but
+ * the nullable ones is NOT NULL, so the text holds exactly 15 separators plus any inside the values.
+ */
+export const EVENT_TEXT_FIELDS = [
+  'event_id',
+  'stream_id',
+  'stream_revision',
+  'type',
+  'data',
+  'actor_id',
+  'command_id',
+  'correlation_id',
+  'causation_id',
+  'occurred_at',
+  'recorded_at',
+  'hash',
+  'previous_hash',
+  'provenance',
+  'transaction_id',
+  'global_position',
+] as const satisfies readonly (keyof EventTextRow)[];
+
+/** The columns written as `=` + text, or nothing for null. */
+export const NULLABLE_TEXT_FIELDS: ReadonlySet<keyof EventTextRow> = new Set([
+  'command_id',
+  'correlation_id',
+  'causation_id',
+  'previous_hash',
+  'provenance',
+]);
+
+/**
+ * U+001F (unit separator) between the fields of an event's text. jsonb's text never holds it (it
+ * writes control characters as `\u001f`), nor do uuids, numbers and instants; a text column may:
+ * then the event's text has more fields than EVENT_TEXT_FIELDS and `eventTextRow` says so.
+ */
+export const FIELD_SEPARATOR = '\u001f';
+
+/** A nullable field's text: nothing for null, else `=` + the value. */
+function nullable(field: string): string | null {
+  return field === '' ? null : field.slice(1);
+}
+
+/**
+ * The row of an event's text as `readAllJson` selects it, or undefined when a value held the
+ * separator (more fields than EVENT_TEXT_FIELDS): the caller then reads that page with `readAll`.
+ */
+export function eventTextRow(text: string): EventTextRow | undefined {
+  const f = text.split(FIELD_SEPARATOR);
+  if (f.length !== EVENT_TEXT_FIELDS.length) return undefined;
+  return {
+    event_id: f[0],
+    stream_id: f[1],
+    stream_revision: f[2],
+    type: f[3],
+    data: f[4],
+    actor_id: f[5],
+    command_id: nullable(f[6]),
+    correlation_id: nullable(f[7]),
+    causation_id: nullable(f[8]),
+    occurred_at: f[9],
+    recorded_at: f[10],
+    hash: f[11],
+    previous_hash: nullable(f[12]),
+    provenance: nullable(f[13]),
+    transaction_id: f[14],
+    global_position: f[15],
+  };
 }
 
 /** A code unit `JSON.stringify` writes as an escape: the quote, the backslash, controls, any surrogate (a lone one is escaped). */

@@ -1,5 +1,16 @@
 import { encodePosition } from '../port/global-position.js';
-import { eventJson, eventsJson, hex16, isoInstant, jsonString, type EventTextRow } from './event-json.js';
+import {
+  EVENT_TEXT_FIELDS,
+  FIELD_SEPARATOR,
+  NULLABLE_TEXT_FIELDS,
+  eventJson,
+  eventTextRow,
+  eventsJson,
+  hex16,
+  isoInstant,
+  jsonString,
+  type EventTextRow,
+} from './event-json.js';
 
 /*
  * readAllJson writes the feed's JSON itself from text columns; each piece must be what
@@ -164,5 +175,44 @@ describe('eventsJson', () => {
 
   it('is undefined when any event cannot be written', () => {
     expect(eventsJson([ROW, { ...ROW, occurred_at: 'infinity' }])).toBeUndefined();
+  });
+});
+
+/** An event's text as selectEventTexts has PostgreSQL write it (concat_ws, nullable columns as '=' + text or ''). */
+function textOf(row: EventTextRow): string {
+  return EVENT_TEXT_FIELDS.map((field) => {
+    const value = row[field];
+    if (!NULLABLE_TEXT_FIELDS.has(field)) return value!;
+    return value === null ? '' : `=${value}`;
+  }).join(FIELD_SEPARATOR);
+}
+
+describe('eventTextRow', () => {
+  it('reads back every field, null, empty and "="-led nullable values apart', () => {
+    expect(eventTextRow(textOf(ROW))).toEqual(ROW);
+    const awkward: EventTextRow = {
+      ...ROW,
+      command_id: '',
+      correlation_id: '=',
+      causation_id: '==x',
+      provenance: null,
+    };
+    expect(eventTextRow(textOf(awkward))).toEqual(awkward);
+    const empties = { ...ROW, stream_id: '', type: '', actor_id: '' };
+    expect(eventTextRow(textOf(empties))).toEqual(empties);
+  });
+
+  it.each(EVENT_TEXT_FIELDS.filter((field) => field !== 'transaction_id' && field !== 'global_position'))(
+    "is undefined when %s holds the separator (the page is then readAll's)",
+    (field) => {
+      const text = textOf({ ...ROW, [field]: `a${FIELD_SEPARATOR}b` });
+      expect(text.split(FIELD_SEPARATOR)).toHaveLength(EVENT_TEXT_FIELDS.length + 1);
+      expect(eventTextRow(text)).toBeUndefined();
+    },
+  );
+
+  it('is undefined for a text with fewer fields', () => {
+    expect(eventTextRow(textOf(ROW).split(FIELD_SEPARATOR).slice(1).join(FIELD_SEPARATOR))).toBeUndefined();
+    expect(eventTextRow('')).toBeUndefined();
   });
 });

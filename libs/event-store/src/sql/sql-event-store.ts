@@ -6,7 +6,7 @@ import {
   type Kysely,
   type SelectQueryBuilder,
 } from 'kysely';
-import { compiledOnce } from '@dealstream/database';
+import { compiledOnce, preparedOnServer } from '@dealstream/database';
 import { canonicalEventParts, type CanonicalEventParts } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
 import type { CommittedAfter, EventStore, ReadAllJsonPage } from '../port/event-store.port.js';
@@ -30,7 +30,7 @@ import { isUniqueViolation, mapSqlFault } from './sql-errors.js';
 import type { EventStoreTables } from './event-store.tables.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions, type Settlement } from './group-commit.js';
 import { bulkAppend, type BulkAppendRequest } from './bulk-append.js';
-import { eventsJson, type EventTextRow } from './event-json.js';
+import { eventTextRow, eventsJson, type EventTextRow } from './event-json.js';
 import { checkPrepared, isPrepared, prepareEvents, writerContent } from './prepared-events.js';
 
 /** NOTIFY channel the SQL store signals on every committed append. */
@@ -95,30 +95,20 @@ function isAfter(eb: ExpressionBuilder<EventsAsE, 'e'>, after: GlobalPosition) {
 }
 
 /**
- * The events as `readAllJson` reads them (`EventTextRow`): every column as text, instants as UTC
- * `timestamp` text, so that PostgreSQL only casts and Node writes the JSON (event-json.ts).
+ * The events as `readAllJson` reads them: one text per event, its columns' texts joined as
+ * `EVENT_TEXT_FIELDS` says (event-json.ts), instants as UTC `timestamp` text — PostgreSQL only writes
+ * each column's text, and the driver decodes one field per event instead of sixteen.
  */
 function selectEventTexts(db: EventStoreDb) {
-  return db
-    .selectFrom('event_store.events as e')
-    .select((eb) => [
-      eb.cast<string>('e.event_id', 'text').as('event_id'),
-      'e.stream_id',
-      eb.cast<string>('e.stream_revision', 'text').as('stream_revision'),
-      'e.type',
-      eb.cast<string>('e.data', 'text').as('data'),
-      'e.actor_id',
-      'e.command_id',
-      'e.correlation_id',
-      'e.causation_id',
-      sql<string>`(e.occurred_at at time zone 'UTC')::text`.as('occurred_at'),
-      sql<string>`(e.recorded_at at time zone 'UTC')::text`.as('recorded_at'),
-      'e.hash',
-      'e.previous_hash',
-      eb.cast<string | null>('e.provenance', 'text').as('provenance'),
-      eb.cast<string>('e.transaction_id', 'text').as('transaction_id'),
-      eb.cast<string>('e.global_position', 'text').as('global_position'),
-    ]);
+  // concat_ws calls each column's output function, as a cast to text does; `'=' || null` is null, so a
+  // nullable column is '=' + its text or '' for null. The order is EVENT_TEXT_FIELDS'.
+  return db.selectFrom('event_store.events as e').select(
+    sql<string>`concat_ws(chr(31), e.event_id, e.stream_id, e.stream_revision, e.type, e.data, e.actor_id,
+      coalesce('=' || e.command_id, ''), coalesce('=' || e.correlation_id, ''), coalesce('=' || e.causation_id, ''),
+      e.occurred_at at time zone 'UTC', e.recorded_at at time zone 'UTC', e.hash,
+      coalesce('=' || e.previous_hash, ''), coalesce('=' || e.provenance::text, ''),
+      e.transaction_id, e.global_position)`.as('event'),
+  );
 }
 
 /** The events table under the alias `e` every query here gives it. */
@@ -462,14 +452,22 @@ export class SqlEventStore implements EventStore {
    * `readAll` with the events as the feed's JSON (`ReadAllJsonPage`): the same rows read as text
    * (`selectEventTexts`) and written into the JSON by `eventsJson` — no sixteen values parsed, no
    * view objects, no `JSON.stringify` of the page. Undefined when an instant is not one `toISOString`
-   * writes as PostgreSQL's text (years outside 1000–9999): the caller reads that page with `readAll`.
+   * writes as PostgreSQL's text (years outside 1000–9999) or a text column holds the field separator
+   * (U+001F): the caller reads that page with `readAll`.
    */
   async readAllJson(options: ReadAllOptions): Promise<ReadAllJsonPage | undefined> {
     try {
-      const rows: readonly EventTextRow[] =
+      const texts: readonly EventText[] =
         options.filter?.eventTypes?.length || options.filter?.streamCategories?.length
           ? await this.readAllQuery(selectEventTexts(this.db), options).execute()
           : (await this.db.executeQuery(this.unfilteredReadAllTexts(options))).rows;
+      const rows: EventTextRow[] = [];
+      for (const { event } of texts) {
+        const row = eventTextRow(event);
+        // A text column held the separator: the page is readAll's.
+        if (row === undefined) return undefined;
+        rows.push(row);
+      }
       const json = eventsJson(rows);
       if (json === undefined) return undefined;
       const last = rows.at(-1);
@@ -541,13 +539,14 @@ export class SqlEventStore implements EventStore {
   }
 
   /** `unfilteredReadAll` with the columns of `readAllJson` (GET /events without filters). */
-  private unfilteredReadAllTexts(options: ReadAllOptions): CompiledQuery<EventTextRow> {
+  private unfilteredReadAllTexts(options: ReadAllOptions): CompiledQuery<EventText> {
     const after = options.after ?? START;
     const limit = Math.min(Math.max(1, Math.trunc(options.limit)), this.maxReadAllLimit);
     return compiledOnce(
       unfilteredReadAllTexts,
       this.db.getExecutor().adapter,
-      () => this.readAllQuery(selectEventTexts(this.db), { limit: 1 }).compile(),
+      // Named on the server: parsed and planned once per connection (libs/database prepared-statements.ts).
+      () => preparedOnServer(this.readAllQuery(selectEventTexts(this.db), { limit: 1 }).compile()),
       [after.major.toString(), after.minor.toString(), limit],
     );
   }
@@ -563,7 +562,12 @@ type SelectedEvent = InferResult<ReturnType<typeof selectEvents>>[number];
 /** The compiled unfiltered readAll per dialect adapter (one per database opened; PostgreSQL or PGlite). */
 const unfilteredReadAlls = new WeakMap<object, CompiledQuery<SelectedEvent>>();
 /** As unfilteredReadAlls, for readAllJson. */
-const unfilteredReadAllTexts = new WeakMap<object, CompiledQuery<EventTextRow>>();
+const unfilteredReadAllTexts = new WeakMap<object, CompiledQuery<EventText>>();
+
+/** An event as `selectEventTexts` reads it. */
+interface EventText {
+  readonly event: string;
+}
 
 /** One queued append, with its events' canonical parts computed before it joins a group. */
 interface AppendRequest {
