@@ -1,6 +1,6 @@
 import {
   sql,
-  type CompiledQuery,
+  CompiledQuery,
   type ExpressionBuilder,
   type InferResult,
   type Kysely,
@@ -588,6 +588,18 @@ interface AppendOutcomeRow {
   conflict_ids: string[] | null;
 }
 
+/**
+ * The call of the append function: a set-returning function of array arguments, which the builder has
+ * no words for. One text for every group, so it is named on the server (parsed and planned once per
+ * connection, libs/database prepared-statements.ts); on PGlite it runs as a plain statement.
+ */
+const APPEND_BATCH = preparedOnServer(
+  CompiledQuery.raw(
+    'select outcome, next_revision, tx, pos, conflict_ids from event_store.append_batch(' +
+      '$1::text[], $2::text[], $3::int[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::boolean)',
+  ),
+).sql;
+
 /** Calls the append function for these appends (already in stream order). */
 async function appendBatch(
   db: Kysely<EventStoreTables>,
@@ -606,17 +618,18 @@ async function appendBatch(
       tails.push(part.tail);
     }
   }
-  // Raw: a set-returning function of array arguments, which the builder has no words for.
-  const { rows } = await sql<AppendOutcomeRow>`
-    select outcome, next_revision, tx, pos, conflict_ids from event_store.append_batch(
-      ${requests.map((request) => request.streamId)}::text[],
-      ${requests.map((request) => expectedText(request.expectedRevision))}::text[],
-      ${requests.map((request) => request.eventIds.length)}::int[],
-      ${ids}::uuid[],
-      ${heads}::text[],
-      ${middles}::text[],
-      ${tails}::text[],
-      ${wait})`.execute(db);
+  const { rows } = await db.executeQuery<AppendOutcomeRow>(
+    CompiledQuery.raw(APPEND_BATCH, [
+      requests.map((request) => request.streamId),
+      requests.map((request) => expectedText(request.expectedRevision)),
+      requests.map((request) => request.eventIds.length),
+      ids,
+      heads,
+      middles,
+      tails,
+      wait,
+    ]),
+  );
   if (rows.length !== requests.length)
     throw new Error(`append_batch answered ${rows.length} rows for ${requests.length} appends`);
   return rows;
