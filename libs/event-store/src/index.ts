@@ -13,7 +13,7 @@ export {
   isPrepared,
   isPacked,
   PackWriter,
-  unpackPrepared,
+  packedHeadsAndMiddles,
 } from './sql/prepared-events.js';
 export * from './sql/sql-event-store.migrations.js';
 export * from './port/append-validation.js';

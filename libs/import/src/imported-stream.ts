@@ -2,8 +2,8 @@ import canonicalize from 'canonicalize';
 import {
   isEventStoreError,
   isPacked,
+  packedHeadsAndMiddles,
   preparedFrom,
-  unpackPrepared,
   type EventProvenance,
   type EventStore,
   type NewEvent,
@@ -192,7 +192,7 @@ export function plannedFromPrepared(
   types: readonly string[],
   refs: readonly LineRef[],
 ): PlannedEvent[] {
-  const prepared = isPacked(events) ? unpackPrepared(events) : events;
+  const prepared = isPacked(events) ? packedHeadsAndMiddles(events) : events;
   return prepared.heads.map((head, k) => {
     const content = JSON.parse(`{${head}}`) as { eventId: string; data: object; occurredAt: string; commandId: string };
     const { provenance } = JSON.parse(`{${prepared.middles[k]}}`) as { provenance: EventProvenance };

@@ -187,6 +187,19 @@ export function unpackPrepared(events: PackedEvents): PreparedEvents {
   };
 }
 
+/** The heads and middles of packed events only (what an import reads a plan back from). */
+export function packedHeadsAndMiddles(events: PackedEvents): { heads: string[]; middles: string[] } {
+  const bytes = packedBytes(events);
+  const { ends } = events;
+  const heads: string[] = [];
+  const middles: string[] = [];
+  for (let k = 0; k < events.length; k++) {
+    heads.push(bytes.toString('utf8', ends[4 * k], ends[4 * k + 1]));
+    middles.push(bytes.toString('utf8', ends[4 * k + 1], ends[4 * k + 2]));
+  }
+  return { heads, middles };
+}
+
 /** The event ids of packed events (lower-case, as stored). */
 export function packedEventIds(events: PackedEvents): string[] {
   const bytes = packedBytes(events);
