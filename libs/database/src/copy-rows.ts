@@ -62,13 +62,28 @@ export class CopyLines {
 
   /** One whole line, its values escaped and separated by tabs, ending in '\n'. */
   add(line: string): void {
-    const most = line.length * 3; // UTF-8 bytes of a UTF-16 code unit, at most
+    const chunk = this.room(line.length * 3); // UTF-8 bytes of a UTF-16 code unit, at most
+    this.length += chunk.write(line, this.length, 'utf8');
+  }
+
+  /**
+   * One whole line whose start is COPY text already in bytes (`bytes[start, end)`, escaped UTF-8) and
+   * whose end is `rest` (its last values, the '\n').
+   */
+  addBytes(bytes: Buffer, start: number, end: number, rest: string): void {
+    const chunk = this.room(end - start + rest.length * 3);
+    this.length += bytes.copy(chunk, this.length, start, end);
+    this.length += chunk.write(rest, this.length, 'utf8');
+  }
+
+  /** The chunk with `most` bytes free after `length` (a new one when the current is full). */
+  private room(most: number): Buffer {
     if (this.chunk === undefined || this.length + most > this.chunk.length) {
       if (this.chunk !== undefined && this.length > 0) this.chunks.push(this.chunk.subarray(0, this.length));
       this.chunk = Buffer.allocUnsafe(Math.max(CHUNK, most));
       this.length = 0;
     }
-    this.length += this.chunk.write(line, this.length, 'utf8');
+    return this.chunk;
   }
 
   /** The lines added so far, as rows for `copyRows`. */

@@ -7,7 +7,14 @@ export * from './hash-chain/event-hash.js';
 export * from './sql/sql-event-store.js';
 export { DEFAULT_GROUP_COMMIT, groupCommitFromEnv, type GroupCommitOptions } from './sql/group-commit.js';
 export * from './sql/event-store.tables.js';
-export { prepareEvents, preparedFrom, isPrepared } from './sql/prepared-events.js';
+export {
+  prepareEvents,
+  preparedFrom,
+  isPrepared,
+  isPacked,
+  PackWriter,
+  packedHeadsAndMiddles,
+} from './sql/prepared-events.js';
 export * from './sql/sql-event-store.migrations.js';
 export * from './port/append-validation.js';
 export * from './esdb/esdb-event-store.js';

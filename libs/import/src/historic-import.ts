@@ -4,7 +4,7 @@ import { isDomainError } from '@dealstream/decider';
 import {
   domainEventOf,
   type EventStore,
-  type PreparedEvents,
+  type PackedEvents,
   type RecordedEvent,
   type StreamAppend,
 } from '@dealstream/event-store';
@@ -101,7 +101,7 @@ interface PendingDeal {
    * (WorkerDecision.prepared), with each event's type and source line.
    */
   readonly prepared?: {
-    readonly events: PreparedEvents;
+    readonly events: PackedEvents;
     readonly types: readonly string[];
     readonly refs: readonly LineRef[];
   };

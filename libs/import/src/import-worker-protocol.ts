@@ -1,4 +1,4 @@
-import type { PreparedEvents } from '@dealstream/event-store';
+import type { PackedEvents } from '@dealstream/event-store';
 import type { DealRecord, LineRef, SourcedLine } from './canonical/canonical-records.js';
 import type { ParentPoint, Sequenced } from './deal-plan.js';
 import type { PlannedEvent } from './imported-stream.js';
@@ -25,11 +25,12 @@ export interface WorkerDecision {
   readonly plan?: TransferredEvent[];
   /**
    * A written run, instead of `plan`: the planned events as the SQL store writes them (`prepareEvents`:
-   * canonical pieces and COPY rows, strings only), made here so the run's thread does not, with each
-   * event's type and source line (docs/import.md, "Scale"). The run makes PlannedEvents of them only
-   * for a stream that holds events already (`plannedFromPrepared`).
+   * canonical pieces and COPY rows), packed into bytes (`PackWriter`: the chunk's buffers are
+   * transferred, not cloned), made here so the run's thread does not, with each event's type and source
+   * line (docs/import.md, "Scale"). The run makes PlannedEvents of them only for a stream that holds
+   * events already (`plannedFromPrepared`).
    */
-  readonly prepared?: PreparedEvents;
+  readonly prepared?: PackedEvents;
   readonly types?: readonly string[];
   readonly refs?: readonly LineRef[];
   readonly timeline?: readonly ParentPoint[];

@@ -3,7 +3,7 @@ import { ImportFormatError, readCanonicalFiles } from './canonical/canonical-rea
 import type { DealChangeRecord, DealRecord, SourcedLine } from './canonical/canonical-records.js';
 import { dedupeChanges, planDeal, type Sequenced } from './deal-plan.js';
 import { importIds } from './import-ids.js';
-import { prepareEvents, type PreparedEvents } from '@dealstream/event-store';
+import { PackWriter, prepareEvents, type PackedEvents } from '@dealstream/event-store';
 import { ImportRefusalError, plannedEvents, type PlannedEvent } from './imported-stream.js';
 import type {
   FailureTransfer,
@@ -40,18 +40,20 @@ port.on('message', (message: RunMessage) => {
 
 let chunk: WorkerItem[] = [];
 let chunkLines = 0;
+/** The prepared events of the chunk being filled, as bytes: their buffers are transferred with it. */
+const packer = new PackWriter();
 
 async function send(): Promise<void> {
   if (chunk.length === 0) return;
   while (credits === 0) await new Promise<void>((resolve) => (creditWaiter = resolve));
   credits--;
-  post({ type: 'items', items: chunk });
+  post({ type: 'items', items: chunk }, packer.take());
   chunk = [];
   chunkLines = 0;
 }
 
-function post(message: WorkerMessage): void {
-  port.postMessage(message);
+function post(message: WorkerMessage, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
 }
 
 async function push(item: WorkerItem, lines: number): Promise<void> {
@@ -159,11 +161,13 @@ async function run(): Promise<void> {
  * The plan's events as the store writes them (its `prepareEvents`), with the run's actor and import
  * id; undefined when the store would refuse them — the run's own append then answers that as before.
  */
-function prepare(streamId: string, plan: readonly PlannedEvent[], sourceSystem: string): PreparedEvents | undefined {
+function prepare(streamId: string, plan: readonly PlannedEvent[], sourceSystem: string): PackedEvents | undefined {
   try {
-    return prepareEvents(
-      streamId,
-      plannedEvents({ importId: settings.importId, sourceSystem, actorId: settings.actorId }, plan),
+    return packer.pack(
+      prepareEvents(
+        streamId,
+        plannedEvents({ importId: settings.importId, sourceSystem, actorId: settings.actorId }, plan),
+      ),
     );
   } catch {
     return undefined;

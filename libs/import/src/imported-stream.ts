@@ -1,10 +1,13 @@
 import canonicalize from 'canonicalize';
 import {
   isEventStoreError,
+  isPacked,
+  packedHeadsAndMiddles,
   preparedFrom,
   type EventProvenance,
   type EventStore,
   type NewEvent,
+  type PackedEvents,
   type PreparedEvents,
   type RecordedEvent,
   type StreamAppend,
@@ -141,7 +144,7 @@ export function plannedAppend(
   streamId: string,
   suffix: readonly PlannedEvent[],
   stored: readonly RecordedEvent[],
-  prepared?: PreparedEvents,
+  prepared?: PreparedEvents | PackedEvents,
 ): StreamAppend | undefined {
   if (suffix.length === 0 || context.dryRun) return undefined;
   const events =
@@ -185,10 +188,11 @@ export function plannedEvents(
  * read back from the canonical pieces, source record and actor from the provenance piece.
  */
 export function plannedFromPrepared(
-  prepared: PreparedEvents,
+  events: PreparedEvents | PackedEvents,
   types: readonly string[],
   refs: readonly LineRef[],
 ): PlannedEvent[] {
+  const prepared = isPacked(events) ? packedHeadsAndMiddles(events) : events;
   return prepared.heads.map((head, k) => {
     const content = JSON.parse(`{${head}}`) as { eventId: string; data: object; occurredAt: string; commandId: string };
     const { provenance } = JSON.parse(`{${prepared.middles[k]}}`) as { provenance: EventProvenance };

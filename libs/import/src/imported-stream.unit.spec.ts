@@ -1,4 +1,4 @@
-import { prepareEvents } from '@dealstream/event-store';
+import { PackWriter, prepareEvents } from '@dealstream/event-store';
 import { plannedEvents, plannedFromPrepared, type PlannedEvent } from './imported-stream.js';
 
 describe('plannedFromPrepared (a plan the import worker prepared, read back by the run)', () => {
@@ -31,6 +31,17 @@ describe('plannedFromPrepared (a plan the import worker prepared, read back by t
     expect(
       plannedFromPrepared(
         prepared,
+        plan.map((event) => event.type),
+        plan.map((event) => event.ref),
+      ),
+    ).toEqual(plan);
+    // Packed into bytes and transferred, as the import worker sends them since 2026-12-07 f.
+    const writer = new PackWriter();
+    const packed = writer.pack(prepareEvents('deal-1', plannedEvents(context, plan)));
+    const sent = structuredClone(packed, { transfer: writer.take() });
+    expect(
+      plannedFromPrepared(
+        sent,
         plan.map((event) => event.type),
         plan.map((event) => event.ref),
       ),

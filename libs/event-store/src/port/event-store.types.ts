@@ -98,7 +98,7 @@ export interface AppendResult {
  */
 export interface StreamAppend {
   readonly streamId: string;
-  readonly events: readonly NewEvent[] | PreparedEvents;
+  readonly events: readonly NewEvent[] | PreparedEvents | PackedEvents;
   readonly expectedRevision: ExpectedRevision;
 }
 
@@ -118,6 +118,20 @@ export interface PreparedEvents {
   readonly tails: readonly string[];
   /** Each event's COPY row up to the columns the store adds at append time (revision, record time, hashes). */
   readonly rows: readonly string[];
+}
+
+/**
+ * Prepared events packed into bytes (`PackWriter` in sql/prepared-events.ts): the same strings as
+ * `PreparedEvents` (each event's COPY row, then its head, middle and tail), UTF-8, one after the other in
+ * `bytes` — a view on an ArrayBuffer a worker thread can transfer instead of having its strings cloned.
+ */
+export interface PackedEvents {
+  readonly prepared: string;
+  readonly streamId: string;
+  readonly length: number;
+  readonly bytes: Uint8Array;
+  /** Four per event, offsets into `bytes`: where its row, head, middle and tail end (the next event starts there). */
+  readonly ends: readonly number[];
 }
 
 /** How one append of `appendMany` ended: its result, or the error `appendToStream` would have thrown. */

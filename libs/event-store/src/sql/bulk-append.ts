@@ -3,22 +3,152 @@ import { sql, type Kysely } from 'kysely';
 import { CopyLines, copyRows } from '@dealstream/database';
 import { assembleCanonicalForm } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
-import type { AppendOutcome, ExpectedRevision, PreparedEvents } from '../port/event-store.types.js';
+import type { AppendOutcome, ExpectedRevision, PackedEvents, PreparedEvents } from '../port/event-store.types.js';
 import type { EventStoreTables } from './event-store.tables.js';
-import { BULK_EVENT_COLUMNS } from './prepared-events.js';
+import { BULK_EVENT_COLUMNS, isPacked, packedBytes, packedEventIds } from './prepared-events.js';
 
-/** One append of a bulk batch: its events prepared (`prepareEvents`: lower-case ids, canonical pieces, rows). */
+/**
+ * One append of a bulk batch: its events prepared (`prepareEvents`: lower-case ids, canonical pieces,
+ * rows; or those packed into bytes by `PackWriter`).
+ */
 export interface BulkAppendRequest {
   readonly streamId: string;
   readonly expectedRevision: ExpectedRevision;
-  readonly eventIds: readonly string[];
-  readonly prepared: PreparedEvents;
+  /** Lower-case; read from the rows of packed events when absent (only a refused append needs them). */
+  readonly eventIds?: readonly string[];
+  readonly prepared: PreparedEvents | PackedEvents;
 }
 
-interface Head {
+/** A stream's head as the batch moves it. */
+export interface BulkHead {
   exists: boolean;
   revision: bigint;
   hash: string | null;
+}
+
+/** What deciding a batch's appends against their heads gave: the COPY text and who goes where. */
+export interface BulkLines {
+  readonly lines: CopyLines;
+  /** Streams this batch appends to, and which of them it creates. */
+  readonly touched: ReadonlySet<string>;
+  readonly created: ReadonlySet<string>;
+  /** Appends whose expected revision failed, with the head they saw: replays or conflicts, or truly stale. */
+  readonly refused: readonly { index: number; actual: bigint | undefined }[];
+  readonly appended: readonly { index: number; revision: bigint }[];
+}
+
+/**
+ * Step 2 of `bulkAppend`, pure: every append in order against `heads` (moved in place; a stream not in
+ * it is new), the hash chain computed and each event's COPY line written as it is hashed (nothing per
+ * event outlives the loop). Packed events are hashed and copied as bytes (`hashPacked`): the same
+ * canonical form and the same line as their strings give (a unit test holds the two equal).
+ */
+export function writeBulkLines(
+  requests: readonly BulkAppendRequest[],
+  heads: Map<string, BulkHead>,
+  recorded: string,
+): BulkLines {
+  const touched = new Set<string>();
+  const created = new Set<string>();
+  const refused: { index: number; actual: bigint | undefined }[] = [];
+  const appended: { index: number; revision: bigint }[] = [];
+  const lines = new CopyLines();
+  for (const [index, request] of requests.entries()) {
+    let head = heads.get(request.streamId);
+    if (!head) {
+      head = { exists: false, revision: -1n, hash: null };
+      heads.set(request.streamId, head);
+    }
+    if (!expectationHolds(request.expectedRevision, head)) {
+      refused.push({ index, actual: head.exists ? head.revision : undefined });
+      continue;
+    }
+    if (!head.exists) created.add(request.streamId);
+    touched.add(request.streamId);
+    const { prepared } = request;
+    if (isPacked(prepared)) {
+      const bytes = packedBytes(prepared);
+      const { ends } = prepared;
+      for (let k = 0; k < prepared.length; k++) {
+        const revision = head.revision + 1n;
+        const start = k === 0 ? 0 : ends[4 * k - 1];
+        const rowEnd = ends[4 * k];
+        const hash = hashPacked(
+          bytes,
+          rowEnd,
+          ends[4 * k + 1],
+          ends[4 * k + 2],
+          ends[4 * k + 3],
+          head.hash,
+          recorded,
+          revision,
+        );
+        lines.addBytes(bytes, start, rowEnd, `${revision}\t${recorded}\t${head.hash ?? '\\N'}\t${hash}\n`);
+        head.revision = revision;
+        head.hash = hash;
+      }
+    } else {
+      const { heads: formHeads, middles, tails, rows } = prepared;
+      for (let k = 0; k < prepared.length; k++) {
+        const revision = head.revision + 1n;
+        const form = assembleCanonicalForm(
+          { head: formHeads[k], middle: middles[k], tail: tails[k] },
+          head.hash,
+          recorded,
+          revision,
+        );
+        const hash = oneShotHash('sha256', form, 'hex');
+        // BULK_EVENT_COLUMNS: the prepared row, then revision, record time, previous hash, hash.
+        lines.add(`${rows[k]}${revision}\t${recorded}\t${head.hash ?? '\\N'}\t${hash}\n`);
+        head.revision = revision;
+        head.hash = hash;
+      }
+    }
+    head.exists = true;
+    appended.push({ index, revision: head.revision });
+  }
+  return { lines, touched, created, refused, appended };
+}
+
+/** Where `hashPacked` puts a canonical form together (grown for a larger one). */
+let form = Buffer.allocUnsafeSlow(64 * 1024);
+
+/**
+ * SHA-256 (hex) of the canonical form of a packed event — `assembleCanonicalForm` of its pieces, written
+ * as UTF-8 into one scratch buffer: the pieces are copied as bytes (their UTF-8 is the form's, piece by
+ * piece: each is whole JSON members), the store's members (ASCII) written around them.
+ */
+function hashPacked(
+  bytes: Buffer,
+  headStart: number,
+  headEnd: number,
+  middleEnd: number,
+  tailEnd: number,
+  previousHash: string | null,
+  recorded: string,
+  revision: bigint,
+): string {
+  const most = tailEnd - headStart + 256;
+  if (form.length < most) form = Buffer.allocUnsafeSlow(most * 2);
+  let at = 0;
+  form[at++] = 0x7b; // {
+  at += bytes.copy(form, at, headStart, headEnd);
+  at += form.write(previousHash === null ? ',"previousHash":null' : `,"previousHash":"${previousHash}"`, at, 'latin1');
+  if (middleEnd > headEnd) {
+    form[at++] = 0x2c; // ,
+    at += bytes.copy(form, at, headEnd, middleEnd);
+  }
+  at += form.write(`,"recordedAt":"${recorded}","revision":"${revision}",`, at, 'latin1');
+  at += bytes.copy(form, at, middleEnd, tailEnd);
+  form[at++] = 0x7d; // }
+  return oneShotHash('sha256', form.subarray(0, at), 'hex');
+}
+
+/** A request's event ids (read from its packed rows when not given). */
+function eventIdsOf(request: BulkAppendRequest): readonly string[] {
+  return (
+    request.eventIds ?? (isPacked(request.prepared) ? packedEventIds(request.prepared) : request.prepared.eventIds)
+  );
 }
 
 /**
@@ -57,48 +187,11 @@ export async function bulkAppend(
     } = await sql<{ recorded: string; tx: string }>`
       select to_char(date_trunc('milliseconds', clock_timestamp()) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as recorded,
              pg_current_xact_id()::text as tx`.execute(trx);
-    const heads = new Map<string, Head>(
+    const heads = new Map<string, BulkHead>(
       headRows.map((row) => [row.stream_id, { exists: true, revision: BigInt(row.revision), hash: row.last_hash }]),
     );
-    /** Streams this batch appends to, and which of them it creates. */
-    const touched = new Set<string>();
-    const created = new Set<string>();
     const outcomes: (AppendOutcome | undefined)[] = new Array<AppendOutcome | undefined>(requests.length);
-    /** Appends whose expected revision failed, with the head they saw: replays or conflicts, or truly stale. */
-    const refused: { index: number; actual: bigint | undefined }[] = [];
-    const appended: { index: number; revision: bigint }[] = [];
-    // Each event's COPY line is written as it is hashed: nothing per event outlives this loop.
-    const lines = new CopyLines();
-    for (const [index, request] of requests.entries()) {
-      let head = heads.get(request.streamId);
-      if (!head) {
-        head = { exists: false, revision: -1n, hash: null };
-        heads.set(request.streamId, head);
-      }
-      if (!expectationHolds(request.expectedRevision, head)) {
-        refused.push({ index, actual: head.exists ? head.revision : undefined });
-        continue;
-      }
-      if (!head.exists) created.add(request.streamId);
-      touched.add(request.streamId);
-      const { heads: formHeads, middles, tails, rows } = request.prepared;
-      for (let k = 0; k < request.prepared.length; k++) {
-        const revision = head.revision + 1n;
-        const form = assembleCanonicalForm(
-          { head: formHeads[k], middle: middles[k], tail: tails[k] },
-          head.hash,
-          clock.recorded,
-          revision,
-        );
-        const hash = oneShotHash('sha256', form, 'hex');
-        // BULK_EVENT_COLUMNS: the prepared row, then revision, record time, previous hash, hash.
-        lines.add(`${rows[k]}${revision}\t${clock.recorded}\t${head.hash ?? '\\N'}\t${hash}\n`);
-        head.revision = revision;
-        head.hash = hash;
-      }
-      head.exists = true;
-      appended.push({ index, revision: head.revision });
-    }
+    const { lines, touched, created, refused, appended } = writeBulkLines(requests, heads, clock.recorded);
 
     if (refused.length > 0) await answerRefused(trx, requests, refused, outcomes);
 
@@ -151,14 +244,14 @@ async function answerRefused(
   refused: readonly { index: number; actual: bigint | undefined }[],
   outcomes: (AppendOutcome | undefined)[],
 ): Promise<void> {
-  const ids = refused.flatMap(({ index }) => requests[index].eventIds);
+  const ids = refused.flatMap(({ index }) => eventIdsOf(requests[index]));
   const { rows } = await sql<{ event_id: string; stream_id: string; revision: string; tx: string; pos: string }>`
     select e.event_id::text as event_id, e.stream_id, e.stream_revision::text as revision,
            e.transaction_id::text as tx, e.global_position::text as pos
       from event_store.events e where e.event_id = any(${ids}::uuid[])`.execute(trx);
   const stored = new Map(rows.map((row) => [row.event_id, row]));
   for (const { index, actual } of refused) {
-    const request = requests[index];
+    const request = { ...requests[index], eventIds: eventIdsOf(requests[index]) };
     const found = request.eventIds.filter((id) => stored.has(id));
     if (found.length === 0) {
       outcomes[index] = {
@@ -190,7 +283,7 @@ async function answerRefused(
   }
 }
 
-function expectationHolds(expected: ExpectedRevision, head: Head): boolean {
+function expectationHolds(expected: ExpectedRevision, head: BulkHead): boolean {
   if (expected === 'any') return true;
   if (expected === 'no_stream') return !head.exists;
   if (expected === 'stream_exists') return head.exists;

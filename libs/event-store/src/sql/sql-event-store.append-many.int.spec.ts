@@ -8,7 +8,7 @@ import {
 import { hashEvent } from '../hash-chain/event-hash.js';
 import type { NewEvent, RecordedEvent } from '../port/event-store.types.js';
 import { migrateEventStore } from './sql-event-store.migrations.js';
-import { prepareEvents, preparedFrom } from './prepared-events.js';
+import { PackWriter, prepareEvents, preparedFrom } from './prepared-events.js';
 import { SqlEventStore } from './sql-event-store.js';
 
 const provenance = (record: string) => ({
@@ -131,8 +131,14 @@ describe.each([
     expect(await store.readStream(good)).toHaveLength(1);
   });
 
-  it('stores prepared events (prepareEvents, cloned as a worker thread sends them) as it stores the same NewEvents', async () => {
-    const [plain, prepared, suffix] = [newStreamId('deal'), newStreamId('deal'), newStreamId('deal')];
+  it('stores prepared events (prepareEvents, cloned as a worker thread sends them, or packed and transferred) as it stores the same NewEvents', async () => {
+    const [plain, prepared, suffix, packed, packedSuffix] = [
+      newStreamId('deal'),
+      newStreamId('deal'),
+      newStreamId('deal'),
+      newStreamId('deal'),
+      newStreamId('deal'),
+    ];
     const content = [
       imported('DealCreated', 'p1', { amount: 100, title: 'tab\there, "quoted", back\\slash, line\nbreak ü €' }),
       imported('DealWon', 'p2'),
@@ -149,29 +155,46 @@ describe.each([
       return content.map((event, k) => ({ ...event, eventId: ids.get(streamId)![k] }));
     };
     const clone = <T>(value: T): T => structuredClone(value);
+    // Packed as the import worker packs them, the buffers transferred to this thread.
+    const writer = new PackWriter();
+    const packs = [packed, packedSuffix].map((streamId) => writer.pack(prepareEvents(streamId, events(streamId))));
+    const [sentPacked, sentSuffix] = structuredClone(packs, { transfer: writer.take() });
     const outcomes = await store.appendMany([
       { streamId: plain, events: events(plain), expectedRevision: 'no_stream' },
       { streamId: prepared, events: clone(prepareEvents(prepared, events(prepared))), expectedRevision: 'no_stream' },
+      { streamId: packed, events: sentPacked, expectedRevision: 'no_stream' },
     ]);
-    expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, true]);
+    expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, true, true]);
     // A suffix of prepared events (what a stream lacks), after the first event came another way.
     await store.appendToStream(suffix, events(suffix).slice(0, 1), { expectedRevision: 'no_stream' });
-    const [rest] = await store.appendMany([
+    await store.appendToStream(packedSuffix, events(packedSuffix).slice(0, 1), { expectedRevision: 'no_stream' });
+    const rests = await store.appendMany([
       { streamId: suffix, events: clone(preparedFrom(prepareEvents(suffix, events(suffix)), 1)), expectedRevision: 0n },
+      { streamId: packedSuffix, events: preparedFrom(sentSuffix, 1), expectedRevision: 0n },
     ]);
-    expect(rest).toMatchObject({ ok: true, value: { nextExpectedRevision: 2n } });
-    const stored = await Promise.all([plain, prepared, suffix].map((streamId) => store.readStream(streamId)));
+    for (const rest of rests) expect(rest).toMatchObject({ ok: true, value: { nextExpectedRevision: 2n } });
+    const stored = await Promise.all(
+      [plain, prepared, suffix, packed, packedSuffix].map((streamId) => store.readStream(streamId)),
+    );
     for (const streamEvents of stored) expectChained(streamEvents);
     const written = (streamEvents: readonly RecordedEvent[]) =>
       streamEvents.map(({ revision, type, data, metadata }) => ({ revision, type, data, metadata }));
     expect(written(stored[0])).toHaveLength(3);
     expect(written(stored[1])).toEqual(written(stored[0]));
     expect(written(stored[2])).toEqual(written(stored[0]));
+    expect(written(stored[3])).toEqual(written(stored[0]));
+    expect(written(stored[4])).toEqual(written(stored[0]));
     expect(stored[1].map((event) => event.eventId)).toEqual(events(prepared).map((event) => event.eventId));
+    expect(stored[3].map((event) => event.eventId)).toEqual(events(packed).map((event) => event.eventId));
   });
 
   it('prepared events go alone through the grouped path when the batch fails, and must match their append', async () => {
-    const [good, bad, other] = [newStreamId('deal'), newStreamId('deal'), newStreamId('deal')];
+    const [good, bad, other, packed] = [
+      newStreamId('deal'),
+      newStreamId('deal'),
+      newStreamId('deal'),
+      newStreamId('deal'),
+    ];
     const outcomes = await store.appendMany([
       { streamId: good, events: prepareEvents(good, [newEvent('A'), newEvent('B')]), expectedRevision: 'no_stream' },
       // jsonb cannot hold \u0000: the whole COPY fails, then each append is tried on its own.
@@ -182,12 +205,40 @@ describe.each([
       },
       // Prepared for another stream: refused as appendToStream refuses a malformed append.
       { streamId: other, events: prepareEvents(good, [newEvent('C')]), expectedRevision: 'no_stream' },
+      // Packed: alone as well (unpacked to its strings).
+      {
+        streamId: packed,
+        events: new PackWriter().pack(prepareEvents(packed, [newEvent('D')])),
+        expectedRevision: 'no_stream',
+      },
     ]);
-    expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, false, false]);
+    expect(outcomes.map((outcome) => outcome.ok)).toEqual([true, false, false, true]);
+    expect(await store.readStream(packed)).toHaveLength(1);
     expect(outcomes[2]).toMatchObject({ ok: false, error: { code: 'invalid-append' } });
     expectChained(await store.readStream(good));
     expect(await store.readStream(good)).toHaveLength(2);
     expect(await store.readStream(bad)).toEqual([]);
     expect(await store.readStream(other)).toEqual([]);
+  });
+
+  it('answers packed events sent again as a retry (their ids read from the packed rows), and a partial overlap as a conflict', async () => {
+    const streamId = newStreamId('deal');
+    const events = [imported('A', 'q1'), imported('B', 'q2')];
+    const pack = () => new PackWriter().pack(prepareEvents(streamId, events));
+    const [first] = await store.appendMany([{ streamId, events: pack(), expectedRevision: 'no_stream' }]);
+    const [again] = await store.appendMany([{ streamId, events: pack(), expectedRevision: 'no_stream' }]);
+    expect(first).toMatchObject({ ok: true, value: { nextExpectedRevision: 1n, alreadyStored: false } });
+    expect(again).toMatchObject({ ok: true, value: { nextExpectedRevision: 1n, alreadyStored: true } });
+    if (!first.ok || !again.ok) throw new Error('appended');
+    expect(again.value.position).toEqual(first.value.position);
+    const [overlap] = await store.appendMany([
+      {
+        streamId,
+        events: new PackWriter().pack(prepareEvents(streamId, [events[1], imported('C', 'q3')])),
+        expectedRevision: 'no_stream',
+      },
+    ]);
+    expect(overlap).toMatchObject({ ok: false, error: { code: 'idempotency-conflict' } });
+    expectChained(await store.readStream(streamId));
   });
 });

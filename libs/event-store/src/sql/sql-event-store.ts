@@ -31,7 +31,15 @@ import type { EventStoreTables } from './event-store.tables.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions, type Settlement } from './group-commit.js';
 import { bulkAppend, type BulkAppendRequest } from './bulk-append.js';
 import { eventTextRow, eventsJson, type EventTextRow } from './event-json.js';
-import { checkPrepared, isPrepared, prepareEvents, writerContent } from './prepared-events.js';
+import {
+  checkPacked,
+  checkPrepared,
+  isPacked,
+  isPrepared,
+  prepareEvents,
+  unpackPrepared,
+  writerContent,
+} from './prepared-events.js';
 
 /** NOTIFY channel the SQL store signals on every committed append. */
 export const EVENTS_NOTIFY_CHANNEL = 'dealstream_events';
@@ -177,16 +185,23 @@ export class SqlEventStore implements EventStore {
     const indexes: number[] = [];
     for (const [index, { streamId, events, expectedRevision }] of appends.entries()) {
       try {
-        // Prepared by the writer (maybe on another thread), or here: validated, pieces and rows made once.
-        const prepared = isPrepared(events) ? checkPrepared(streamId, events) : prepareEvents(streamId, events);
-        requests.push({ streamId, expectedRevision, eventIds: prepared.eventIds, prepared });
+        // Prepared by the writer (maybe on another thread, maybe packed), or here: validated, pieces and rows made once.
+        if (isPrepared(events) && isPacked(events)) {
+          requests.push({ streamId, expectedRevision, prepared: checkPacked(streamId, events) });
+        } else {
+          const prepared = isPrepared(events) ? checkPrepared(streamId, events) : prepareEvents(streamId, events);
+          requests.push({ streamId, expectedRevision, eventIds: prepared.eventIds, prepared });
+        }
         indexes.push(index);
       } catch (error) {
         outcomes[index] = { ok: false, error };
       }
     }
-    const alone = ({ streamId, expectedRevision, eventIds, prepared }: BulkAppendRequest) =>
-      this.groups
+    const alone = (request: BulkAppendRequest) => {
+      const { streamId, expectedRevision } = request;
+      const prepared = isPacked(request.prepared) ? unpackPrepared(request.prepared) : request.prepared;
+      const { eventIds } = prepared;
+      return this.groups
         .submit(
           {
             streamId,
@@ -200,6 +215,7 @@ export class SqlEventStore implements EventStore {
           (value): AppendOutcome => ({ ok: true, value }),
           (error: unknown): AppendOutcome => ({ ok: false, error }),
         );
+    };
     let answered: AppendOutcome[];
     if (requests.length === 0) answered = [];
     // Fault-injection hooks (tests) widen race windows per append: keep those appends on that path.
