@@ -1,14 +1,14 @@
+// First, for its effect: V8's old-generation growth bounded before the modules below load.
+import './config/apply-heap-growth.js';
 import type { AddressInfo } from 'node:net';
 import type { EventStore } from '@dealstream/event-store';
 import { loadDemoData } from '@dealstream/seeding';
 import { EVENT_STORE } from '@dealstream/command-handling';
 import { appConfigFromEnv } from './config/app-config.js';
-import { applyHeapGrowingPercent } from './config/heap-growth.js';
 import { createApp } from './bootstrap.js';
 import { SIGN_IN_SUBJECT, SignInCodes } from './console/sign-in-codes.js';
 
 const config = appConfigFromEnv();
-applyHeapGrowingPercent(config.heapGrowingPercent);
 let created: Awaited<ReturnType<typeof createApp>>;
 try {
   created = await createApp(config);

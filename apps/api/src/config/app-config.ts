@@ -8,6 +8,7 @@ import {
   type TokenPolicy,
 } from '@dealstream/auth';
 import type { HttpTimeouts } from '../request-limits/request-limits.js';
+import { heapGrowingPercentFromEnv } from './heap-growth.js';
 
 /** Everything the service reads from its environment, read once at start. */
 export interface AppConfig {
@@ -37,7 +38,8 @@ export interface AppConfig {
    * HEAP_GROWING_PERCENT: how far V8 lets the old generation grow past what the last full collection
    * kept alive before it collects again, in percent (default 50; 0 = V8's own heuristic, up to ~300%).
    * Garbage that outlives two young collections (a request's objects, replaced cache entries) piles
-   * up to that bound, so it sets most of the API's peak RSS under load; applied at start by main.ts.
+   * up to that bound, so it sets most of the API's peak RSS under load; applied before any other module
+   * loads (config/apply-heap-growth.ts, imported first by main.ts).
    */
   readonly heapGrowingPercent: number;
   /** READ_WAIT_MS: longest a read waits for its minPosition (default 5000). */
@@ -111,7 +113,7 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     projectionsInProcess: env.PROJECTIONS !== 'external',
     projectionThread: projectionThread(env.PROJECTION_THREAD),
     projectionBatchIntervalMs: milliseconds(env, 'PROJECTION_BATCH_INTERVAL_MS', 20),
-    heapGrowingPercent: wholeNumber(env, 'HEAP_GROWING_PERCENT', 50, 'percent'),
+    heapGrowingPercent: heapGrowingPercentFromEnv(env),
     readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
     subscriptionSilenceMs: Number(env.PROJECTION_SILENCE_MS ?? 30_000),
     readiness: {
