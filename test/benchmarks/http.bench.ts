@@ -116,10 +116,7 @@ try {
     const rawCpu = await cpuSnapshot(database.db, '');
     const ownCpu0 = process.cpuUsage();
     const raw = await runFor(seconds, clients, (worker, iteration) =>
-      sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
-          values (${randomUUID()}::uuid, ${`raw-${runId}-${worker}`}, ${iteration}, 'ActivityLogged', ${JSON.stringify({ activityId: randomUUID(), kind: 'call' })}::jsonb, 'bench', now(), 'x')`.execute(
-        database.db,
-      ),
+      rawInsert(`raw-${runId}-${worker}`, iteration).execute(database.db),
     );
     const ownCpu = process.cpuUsage(ownCpu0);
     const rawPgMs = await cpuSince(database.db, '', rawCpu);
@@ -282,10 +279,7 @@ try {
       const ownCpu0 = process.cpuUsage();
       const rawCpu = await cpuSnapshot(db, '');
       const raw = await runFor(seconds, clients, (worker, iteration) =>
-        sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
-            values (${randomUUID()}::uuid, ${`floor-${runId}-${worker}`}, ${iteration}, 'ActivityLogged', ${JSON.stringify({ activityId: randomUUID(), kind: 'call' })}::jsonb, 'bench', now(), 'x')`.execute(
-          db,
-        ),
+        rawInsert(`floor-${runId}-${worker}`, iteration).execute(db),
       );
       const rawOwn = process.cpuUsage(ownCpu0);
       const rawMs = ((rawOwn.user + rawOwn.system) / 1000 + (await cpuSince(db, '', rawCpu))) / raw.operations;
@@ -424,17 +418,9 @@ try {
         cursor = page.events.length === 100 ? page.next : undefined;
       });
     let after: [string, string] = ['0', '0'];
-    // The same keyset condition, order and columns as SqlEventStore.readAll, typed by hand (a baseline, not a port).
     const rawLoop = () =>
       runFor(seconds, 1, async () => {
-        const { rows } = await sql<{ transaction_id: string; global_position: string }>`
-          select e.event_id::text, e.stream_id, e.stream_revision::text, e.type, e.data, e.actor_id, e.command_id,
-                 e.correlation_id, e.causation_id, e.occurred_at, e.recorded_at, e.transaction_id::text,
-                 e.global_position::text, e.previous_hash, e.hash
-          from event_store.events e
-          where (e.transaction_id, e.global_position) > (${after[0]}::xid8, ${after[1]}::bigint)
-            and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-          order by e.transaction_id, e.global_position limit 100`.execute(db);
+        const { rows } = await keysetPage(after).execute(db);
         after = rows.length === 100 ? [rows[99].transaction_id, rows[99].global_position] : ['0', '0'];
       });
     // One uncounted pass of each first: the first timed loop otherwise paid alone for the JIT warming up
@@ -463,14 +449,7 @@ try {
       (rawOwn.user + rawOwn.system) / 1000 / raw.operations,
     ];
     if (process.env.BENCH_EXPLAIN) {
-      const plan = await sql<{ 'QUERY PLAN': string }>`explain analyze
-        select e.event_id::text, e.stream_id, e.stream_revision::text, e.type, e.data, e.actor_id, e.command_id,
-               e.correlation_id, e.causation_id, e.occurred_at, e.recorded_at, e.transaction_id::text,
-               e.global_position::text, e.previous_hash, e.hash
-        from event_store.events e
-        where (e.transaction_id, e.global_position) > (${after[0]}::xid8, ${after[1]}::bigint)
-          and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by e.transaction_id, e.global_position limit 100`.execute(db);
+      const plan = await sql<{ 'QUERY PLAN': string }>`explain analyze ${keysetPage(after)}`.execute(db);
       console.log(plan.rows.map((row) => row['QUERY PLAN']).join('\n'));
     }
     return { route, raw, routeCpu, rawCpu };
@@ -507,6 +486,24 @@ async function waitForApi(): Promise<void> {
 }
 
 /** utime + stime of a process, in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
+/** The raw baseline's single-row INSERT into the events-shaped table (bench-kit's createRawEventsTable). */
+function rawInsert(streamId: string, revision: number) {
+  return sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
+    values (${randomUUID()}::uuid, ${streamId}, ${revision}, 'ActivityLogged', ${JSON.stringify({ activityId: randomUUID(), kind: 'call' })}::jsonb, 'bench', now(), 'x')`;
+}
+
+/** The same keyset condition, order and columns as SqlEventStore.readAll, typed by hand (a baseline, not a port). */
+function keysetPage(after: readonly [string, string]) {
+  return sql<{ transaction_id: string; global_position: string }>`
+    select e.event_id::text, e.stream_id, e.stream_revision::text, e.type, e.data, e.actor_id, e.command_id,
+           e.correlation_id, e.causation_id, e.occurred_at, e.recorded_at, e.transaction_id::text,
+           e.global_position::text, e.previous_hash, e.hash
+    from event_store.events e
+    where (e.transaction_id, e.global_position) > (${after[0]}::xid8, ${after[1]}::bigint)
+      and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+    order by e.transaction_id, e.global_position limit 100`;
+}
+
 function processCpuMs(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
