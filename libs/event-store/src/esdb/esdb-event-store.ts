@@ -12,7 +12,7 @@ import {
   type ResolvedEvent,
 } from '@eventstore/db-client';
 import { append as appendOnItsOwnCall } from '@eventstore/db-client/dist/streams/appendToStream/append.js';
-import { hashEvent } from '../hash-chain/event-hash.js';
+import { hashEvent, writerContent } from '../hash-chain/event-hash.js';
 import { validateAppend, validateMaxCount } from '../port/append-validation.js';
 import { EventStoreError, IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
 import type {
@@ -361,24 +361,7 @@ export class EsdbEventStore implements SubscribableEventStore {
     let revision = head === undefined ? 0n : head.revision + 1n;
     let previousHash = head === undefined ? null : (chainOf(head.metadata)?.hash ?? null);
     return events.map((event) => {
-      const { actorId, commandId, correlationId, causationId, occurredAt, provenance } = event.metadata;
-      const hash = hashEvent(
-        {
-          streamId,
-          revision,
-          eventId: event.eventId.toLowerCase(),
-          type: event.type,
-          data: event.data,
-          actorId,
-          commandId,
-          correlationId,
-          causationId,
-          occurredAt,
-          recordedAt,
-          provenance,
-        },
-        previousHash,
-      );
+      const hash = hashEvent({ ...writerContent(streamId, event), revision, recordedAt }, previousHash);
       const data = toEsdbEventData(event, appendId, { recordedAt, previousHash, hash });
       previousHash = hash;
       revision++;

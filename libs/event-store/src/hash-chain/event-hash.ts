@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import type { EventProvenance } from '../port/event-store.types.js';
+import type { EventProvenance, NewEvent } from '../port/event-store.types.js';
 
 /** The fields an event's hash covers: everything the writer decided plus where and when it was stored. */
 export interface HashedEventContent {
@@ -57,6 +57,23 @@ export function hashEvent(content: HashedEventContent, previousHash: string | nu
 
 /** What the writer knows of an event before the store places it: its content without revision and record time. */
 export type WriterEventContent = Omit<HashedEventContent, 'revision' | 'recordedAt'>;
+
+/** The writer's content of an event appended to `streamId`: its id in lower case, provenance only when it has one. */
+export function writerContent(streamId: string, event: NewEvent): WriterEventContent {
+  const { actorId, commandId, correlationId, causationId, occurredAt, provenance } = event.metadata;
+  return {
+    streamId,
+    eventId: event.eventId.toLowerCase(),
+    type: event.type,
+    data: event.data,
+    actorId,
+    commandId,
+    correlationId,
+    causationId,
+    occurredAt,
+    ...(provenance ? { provenance } : {}),
+  };
+}
 
 /** An event's canonical form without the members only the store knows, in three pieces (see canonicalEventParts). */
 export interface CanonicalEventParts {

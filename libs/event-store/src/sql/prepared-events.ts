@@ -1,5 +1,5 @@
 import { copyText, isoInstant } from '@dealstream/database';
-import { canonicalEventParts, type WriterEventContent } from '../hash-chain/event-hash.js';
+import { canonicalEventParts, writerContent } from '../hash-chain/event-hash.js';
 import { validateAppend } from '../port/append-validation.js';
 import { EventStoreError } from '../port/event-store.errors.js';
 import type { NewEvent, PackedEvents, PreparedEvents } from '../port/event-store.types.js';
@@ -267,21 +267,5 @@ export function preparedFrom(events: PreparedEvents | PackedEvents, start: numbe
     middles: events.middles.slice(start),
     tails: events.tails.slice(start),
     rows: events.rows.slice(start),
-  };
-}
-
-export function writerContent(streamId: string, event: NewEvent): WriterEventContent {
-  const { actorId, commandId, correlationId, causationId, occurredAt, provenance } = event.metadata;
-  return {
-    streamId,
-    eventId: event.eventId.toLowerCase(),
-    type: event.type,
-    data: event.data,
-    actorId,
-    commandId,
-    correlationId,
-    causationId,
-    occurredAt,
-    ...(provenance ? { provenance } : {}),
   };
 }

@@ -7,7 +7,7 @@ import {
   type SelectQueryBuilder,
 } from 'kysely';
 import { compiledOnce, preparedOnServer } from '@dealstream/database';
-import { canonicalEventParts, type CanonicalEventParts } from '../hash-chain/event-hash.js';
+import { canonicalEventParts, writerContent, type CanonicalEventParts } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError, isEventStoreError } from '../port/event-store.errors.js';
 import type { CommittedAfter, EventStore, ReadAllJsonPage } from '../port/event-store.port.js';
 import type {
@@ -31,15 +31,7 @@ import type { EventStoreTables } from './event-store.tables.js';
 import { DEFAULT_GROUP_COMMIT, GroupCommit, type GroupCommitOptions, type Settlement } from './group-commit.js';
 import { bulkAppend, type BulkAppendRequest } from './bulk-append.js';
 import { eventTextRow, eventsJson, type EventTextRow } from './event-json.js';
-import {
-  checkPacked,
-  checkPrepared,
-  isPacked,
-  isPrepared,
-  prepareEvents,
-  unpackPrepared,
-  writerContent,
-} from './prepared-events.js';
+import { checkPacked, checkPrepared, isPacked, isPrepared, prepareEvents, unpackPrepared } from './prepared-events.js';
 
 /** NOTIFY channel the SQL store signals on every committed append. */
 export const EVENTS_NOTIFY_CHANNEL = 'dealstream_events';
