@@ -12,6 +12,7 @@ import {
   readCheckpoint,
 } from '@dealstream/read-models';
 import { openDatabase, type Database } from '@dealstream/database';
+import { appendActivity } from '../support/append-activity.js';
 import { FixtureWriter } from '../support/fixture-writer.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../support/test-database.js';
 
@@ -69,23 +70,6 @@ let other: Database | undefined;
 async function openOther(url: string): Promise<TestDatabase> {
   other = await openDatabase({ kind: 'postgres', connectionString: url, poolSize: 4 });
   return { ...other, drop: () => Promise.resolve() };
-}
-
-/** An activity on a deal, appended as the API would (the event only); its position. */
-async function appendActivity(store: SqlEventStore, dealId: string): Promise<GlobalPosition> {
-  const appended = await store.appendToStream(
-    dealStreamName(dealId),
-    [
-      {
-        eventId: randomUUID(),
-        type: 'ActivityLogged',
-        data: { activityId: randomUUID(), kind: 'call' },
-        metadata: { actorId: 'test', occurredAt: new Date('2026-03-01T00:00:00Z') },
-      },
-    ],
-    { expectedRevision: 'any' },
-  );
-  return appended.position;
 }
 
 const reached = (position: GlobalPosition, target: GlobalPosition) =>

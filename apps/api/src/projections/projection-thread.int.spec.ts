@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
 import { SqlEventStore, comparePositions, migrateEventStore, type GlobalPosition } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
+import { appendActivity } from '../../../../test/support/append-activity.js';
 import { createPostgresTestDatabase, type TestDatabase } from '../../../../test/support/test-database.js';
 import { ProjectionThread } from './projection-thread.js';
 
@@ -10,23 +11,6 @@ async function until(check: () => boolean, what: string): Promise<void> {
     if (waited > 30_000) throw new Error(`not within 30 s: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** An activity on a new deal's stream; its position. */
-async function appendActivity(store: SqlEventStore): Promise<GlobalPosition> {
-  const appended = await store.appendToStream(
-    `deal-${randomUUID()}`,
-    [
-      {
-        eventId: randomUUID(),
-        type: 'ActivityLogged',
-        data: { activityId: randomUUID(), kind: 'call' },
-        metadata: { actorId: 'test', occurredAt: new Date('2026-03-01T00:00:00Z') },
-      },
-    ],
-    { expectedRevision: 'any' },
-  );
-  return appended.position;
 }
 
 describe('ProjectionThread', () => {
