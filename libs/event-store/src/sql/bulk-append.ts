@@ -208,7 +208,14 @@ export async function bulkAppend(
           from unnest(${changed.map(([s]) => s)}::text[], ${changed.map(([, h]) => h.revision.toString())}::bigint[],
             ${changed.map(([, h]) => h.hash)}::text[]) as u(s, r, h)
          where t.stream_id = u.s`.execute(trx);
-      await copyRows(trx, 'event_store.events', BULK_EVENT_COLUMNS, lines.rows());
+      const rows = lines.rows();
+      // The stream guard (migration 0006) gets the COPY's rows as a transition table, kept in work_mem:
+      // past it (4 MB by default, ~4,000 events) PostgreSQL writes them to a temporary file and reads
+      // them back — ~3 µs of PostgreSQL an event, most of what the per-row foreign key cost. Room for
+      // the whole batch, for this transaction only (docs/event-store.md, "Stream guard").
+      await sql`select set_config('work_mem', greatest(pg_size_bytes(current_setting('work_mem')),
+        ${transitionTableBytes(rows.length).toString()}::bigint) / 1024 || 'kB', true)`.execute(trx);
+      await copyRows(trx, 'event_store.events', BULK_EVENT_COLUMNS, rows);
       const { rows: positions } = await sql<{ a: number; pos: string }>`
         select u.a, e.global_position::text as pos
           from unnest(${appended.map(({ index }) => index)}::int[], ${appended.map(({ index }) => requests[index].streamId)}::text[],
@@ -281,6 +288,16 @@ async function answerRefused(
       };
     } else outcomes[index] = { ok: false, error: new IdempotencyConflictError(request.streamId, found) };
   }
+}
+
+/**
+ * work_mem (bytes) that holds the stream guard's transition table of a COPY of `copyBytes` bytes of text
+ * in memory: its tuples take up to ~3× their text (binary jsonb, each tuple's allocation rounded up to a
+ * power of two), here 4×, at most 64 MiB — a larger batch (over ~20,000 events) spills, which is slower,
+ * not wrong. Never below PostgreSQL's default 4 MiB (the server's own setting wins when higher).
+ */
+function transitionTableBytes(copyBytes: number): number {
+  return Math.min(64 * 1024 * 1024, Math.max(4 * 1024 * 1024, 4 * copyBytes));
 }
 
 function expectationHolds(expected: ExpectedRevision, head: BulkHead): boolean {

@@ -193,3 +193,41 @@ describe.each([
     expect(rows).toEqual([{ revision: '2' }]);
   });
 });
+
+describe('the stream guard on the bulk path, PostgreSQL', () => {
+  let database: TestDatabase;
+  beforeAll(async () => {
+    // One connection: the statistics read below are the ones the bulk append's backend wrote.
+    database = await createPostgresTestDatabase({ poolSize: 1 });
+    await migrateEventStore(database.db);
+  });
+  afterAll(() => database.drop());
+
+  async function tempFiles(): Promise<number> {
+    await sql`select pg_stat_force_next_flush()`.execute(database.db);
+    await sql`select pg_stat_clear_snapshot()`.execute(database.db);
+    const { rows } = await sql<{ n: number }>`
+      select temp_files::int as n from pg_stat_database where datname = current_database()`.execute(database.db);
+    return rows[0].n;
+  }
+
+  it('keeps the transition table of a 5,000-event batch in memory: no temporary file, and work_mem back to 4MB after', async () => {
+    const store = new SqlEventStore(database.db);
+    const note = 'n'.repeat(600);
+    const before = await tempFiles();
+    const outcomes = await store.appendMany(
+      Array.from({ length: 100 }, () => ({
+        streamId: newStreamId('deal'),
+        events: Array.from({ length: 50 }, (_, i) => newEvent('X', { i, note })),
+        expectedRevision: 'no_stream' as const,
+      })),
+    );
+    expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
+    expect(await tempFiles()).toBe(before);
+    const { rows } = await sql<{ work_mem: string }>`select current_setting('work_mem') as work_mem`.execute(
+      database.db,
+    );
+    expect(rows).toEqual([{ work_mem: '4MB' }]);
+    await store.close();
+  });
+});
