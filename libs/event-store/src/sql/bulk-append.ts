@@ -1,6 +1,6 @@
 import { hash as oneShotHash } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
-import { CopyLines, copyRows } from '@dealstream/database';
+import { CopyLines, CopyRows, copyRows } from '@dealstream/database';
 import { assembleCanonicalForm } from '../hash-chain/event-hash.js';
 import { IdempotencyConflictError, WrongExpectedRevisionError } from '../port/event-store.errors.js';
 import type { AppendOutcome, ExpectedRevision, PackedEvents, PreparedEvents } from '../port/event-store.types.js';
@@ -208,14 +208,13 @@ export async function bulkAppend(
           from unnest(${changed.map(([s]) => s)}::text[], ${changed.map(([, h]) => h.revision.toString())}::bigint[],
             ${changed.map(([, h]) => h.hash)}::text[]) as u(s, r, h)
          where t.stream_id = u.s`.execute(trx);
-      const rows = lines.rows();
-      // The stream guard (migration 0006) gets the COPY's rows as a transition table, kept in work_mem:
-      // past it (4 MB by default, ~4,000 events) PostgreSQL writes them to a temporary file and reads
-      // them back — ~3 µs of PostgreSQL an event, most of what the per-row foreign key cost. Room for
-      // the whole batch, for this transaction only (docs/event-store.md, "Stream guard").
-      await sql`select set_config('work_mem', greatest(pg_size_bytes(current_setting('work_mem')),
-        ${transitionTableBytes(rows.length).toString()}::bigint) / 1024 || 'kB', true)`.execute(trx);
-      await copyRows(trx, 'event_store.events', BULK_EVENT_COLUMNS, rows);
+      // One COPY per chunk of ~1 MB of lines (CopyLines), not one per batch: the stream guard (migration
+      // 0006) gets each statement's rows as a transition table. A 5,000-event batch's (~10 MB) outgrew
+      // work_mem and went to a temporary file; held in memory instead, it was freshly allocated (and
+      // page-faulted) every batch: ~3 µs of PostgreSQL an event either way, most of what dropping the
+      // per-row foreign key saved. A chunk's fits in the default 4 MB and reuses the memory of the last.
+      for (const chunk of lines.rows().chunks)
+        await copyRows(trx, 'event_store.events', BULK_EVENT_COLUMNS, CopyRows.fromChunks([chunk]));
       const { rows: positions } = await sql<{ a: number; pos: string }>`
         select u.a, e.global_position::text as pos
           from unnest(${appended.map(({ index }) => index)}::int[], ${appended.map(({ index }) => requests[index].streamId)}::text[],
@@ -288,16 +287,6 @@ async function answerRefused(
       };
     } else outcomes[index] = { ok: false, error: new IdempotencyConflictError(request.streamId, found) };
   }
-}
-
-/**
- * work_mem (bytes) that holds the stream guard's transition table of a COPY of `copyBytes` bytes of text
- * in memory: its tuples take up to ~3× their text (binary jsonb, each tuple's allocation rounded up to a
- * power of two), here 4×, at most 64 MiB — a larger batch (over ~20,000 events) spills, which is slower,
- * not wrong. Never below PostgreSQL's default 4 MiB (the server's own setting wins when higher).
- */
-function transitionTableBytes(copyBytes: number): number {
-  return Math.min(64 * 1024 * 1024, Math.max(4 * 1024 * 1024, 4 * copyBytes));
 }
 
 function expectationHolds(expected: ExpectedRevision, head: BulkHead): boolean {

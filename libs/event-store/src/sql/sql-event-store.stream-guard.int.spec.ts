@@ -211,7 +211,7 @@ describe('the stream guard on the bulk path, PostgreSQL', () => {
     return rows[0].n;
   }
 
-  it('keeps the transition table of a 5,000-event batch in memory: no temporary file, and work_mem back to 4MB after', async () => {
+  it('COPYs a 5,000-event batch in chunks whose transition tables fit in the default work_mem: no temporary file', async () => {
     const store = new SqlEventStore(database.db);
     const note = 'n'.repeat(600);
     const before = await tempFiles();
@@ -224,10 +224,6 @@ describe('the stream guard on the bulk path, PostgreSQL', () => {
     );
     expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
     expect(await tempFiles()).toBe(before);
-    const { rows } = await sql<{ work_mem: string }>`select current_setting('work_mem') as work_mem`.execute(
-      database.db,
-    );
-    expect(rows).toEqual([{ work_mem: '4MB' }]);
     await store.close();
   });
 });
