@@ -138,6 +138,14 @@ describe.each([
       await insertRows(trx, [row(created, 1)]);
     });
     expect(await countEvents(db, [created])).toBe(2);
+    // Checked at the end of the statement, as the foreign key was: one statement writing both passes.
+    const both = newStreamId('deal');
+    await sql`with s as (insert into event_store.streams (stream_id, revision) values (${both}, 0) returning stream_id)
+      insert into event_store.events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, recorded_at, hash)
+      select ${randomUUID()}::uuid, s.stream_id, 0, 'X', '{}'::jsonb, 'user-1', now(), now(), ${'f'.repeat(64)} from s`.execute(
+      db,
+    );
+    expect(await countEvents(db, [both])).toBe(1);
     // The store's own paths: the bulk path (COPY) and append_batch (INSERT … SELECT) to new and old streams.
     const bulk = newStreamId('deal');
     const outcomes = await store.appendMany([
