@@ -19,8 +19,9 @@
  *    JSON data — raw PostgreSQL bulk-insert throughput through the same driver.
  * 5. A second baseline (since 2026-12-07 b), the same way into a table identical to event_store.events
  *    (`like … including all`: every column, the generated category, the six indexes — the type and
- *    category indexes the read paths need, which the first baseline's table lacks — but not the foreign
- *    key to the streams), rows with provenance, hashes and ids as an import writes them.
+ *    category indexes the read paths need, which the first baseline's table lacks — but not the stream
+ *    guard's triggers, nor before migration 0006 the foreign key to the streams), rows with provenance,
+ *    hashes and ids as an import writes them.
  */
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
@@ -196,7 +197,7 @@ try {
       from unnest(${ids}::uuid[], ${streams}::text[], ${revisions}::text[]) as t(id, s, r)`.execute(database.db),
   );
 
-  // Raw into a table identical to event_store.events (its indexes included; not its foreign key).
+  // Raw into a table identical to event_store.events (its indexes included; not its stream guard).
   await sql`create table raw_events_same (like event_store.events including all)`.execute(database.db);
   const provenance = JSON.stringify({
     importId: randomUUID(),

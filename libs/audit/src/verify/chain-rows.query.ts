@@ -94,7 +94,7 @@ function chainRowsQuery(
 
 type Row = InferResult<ReturnType<typeof chainRowsQuery>>[number];
 
-/** Streams that have events but no stream row (possible only if someone dropped the foreign key). */
+/** Streams that have events but no stream row (possible only if the tables' owner disabled the stream guard). */
 export async function readOrphanStreams(
   db: Kysely<EventStoreTables>,
   onlyStreamId?: string,

@@ -101,6 +101,82 @@ const migrations: Record<string, Migration> = {
       await sql`alter function ${fn} set enable_seqscan = off`.execute(db);
     },
   },
+  '0006_stream_guard_per_statement': {
+    async up(db: Kysely<unknown>) {
+      // The foreign key events.stream_id → streams checked every inserted row on its own (PostgreSQL's
+      // RI trigger: one SPI query and one FOR KEY SHARE row lock per event, ~5 µs of PostgreSQL an
+      // event, a quarter of an import's COPY). The same guarantee per statement instead: one anti-join
+      // over a statement's (or a COPY's) new rows, and stream rows that are never deleted or renamed —
+      // so no lock is needed to keep a stream an event references (docs/event-store.md, "Stream guard").
+      //
+      // Events side: after every INSERT (COPY included) and UPDATE, each distinct stream id among the
+      // new rows must have a streams row, else 23503. Nested-loop probes of streams_pkey only: the plan
+      // is made once per connection, maybe on empty tables, and must not become a scan of streams as
+      // it grows (as 0005 for append_batch; no parameters, so no setting could replan it).
+      await sql`
+        create function event_store.events_stream_guard() returns trigger
+        language plpgsql
+        set enable_seqscan = off set enable_hashjoin = off set enable_mergejoin = off
+        as $fn$
+        declare
+          v_missing text;
+        begin
+          select n.stream_id into v_missing
+            from (select distinct e.stream_id from new_events e) n
+           where not exists (select 1 from event_store.streams s where s.stream_id = n.stream_id)
+           limit 1;
+          if found then
+            raise exception 'insert or update on table "events" violates the stream guard: stream "%" has no row in event_store.streams', v_missing
+              using errcode = 'foreign_key_violation', schema = 'event_store', table = 'events',
+                    column = 'stream_id', constraint = 'events_stream_guard';
+          end if;
+          return null;
+        end
+        $fn$`.execute(db);
+      // Two triggers: one with a transition table serves one event only.
+      await sql`
+        create trigger events_stream_guard_insert after insert on event_store.events
+        referencing new table as new_events
+        for each statement execute function event_store.events_stream_guard()`.execute(db);
+      await sql`
+        create trigger events_stream_guard_update after update on event_store.events
+        referencing new table as new_events
+        for each statement execute function event_store.events_stream_guard()`.execute(db);
+      // Streams side: the store never deletes a stream row nor changes its id (a stream row is the head
+      // of its events): both refused always, whether or not events reference the stream yet, and so is
+      // TRUNCATE (the foreign key refused it unless events went with it) — so a stream an inserting
+      // statement saw stays, without the row lock the foreign key took. Only a change of stream_id fires
+      // the update trigger (the heads' updates do not name that column).
+      await sql`
+        create function event_store.streams_guard() returns trigger
+        language plpgsql
+        as $fn$
+        begin
+          if tg_op = 'TRUNCATE' then
+            raise exception 'truncate of table "streams" refused by the stream guard: stream rows are never deleted'
+              using errcode = 'foreign_key_violation', schema = 'event_store', table = 'streams',
+                    constraint = 'events_stream_guard';
+          end if;
+          raise exception '% on table "streams" refused by the stream guard: stream "%" is never deleted or renamed',
+                lower(tg_op), old.stream_id
+            using errcode = 'foreign_key_violation', schema = 'event_store', table = 'streams',
+                  column = 'stream_id', constraint = 'events_stream_guard';
+        end
+        $fn$`.execute(db);
+      await sql`
+        create trigger streams_guard_delete before delete on event_store.streams
+        for each row execute function event_store.streams_guard()`.execute(db);
+      await sql`
+        create trigger streams_guard_rename before update of stream_id on event_store.streams
+        for each row when (old.stream_id is distinct from new.stream_id) execute function event_store.streams_guard()`.execute(
+        db,
+      );
+      await sql`
+        create trigger streams_guard_truncate before truncate on event_store.streams
+        for each statement execute function event_store.streams_guard()`.execute(db);
+      await sql`alter table event_store.events drop constraint if exists events_stream_id_fkey`.execute(db);
+    },
+  },
 };
 
 /** Brings the event store schema up to date; safe to call from several processes at once. */
