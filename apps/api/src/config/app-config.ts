@@ -30,7 +30,7 @@ export interface AppConfig {
   readonly projectionThread: 'worker' | 'main';
   /**
    * PROJECTION_BATCH_INTERVAL_MS: on the worker thread, the least time between the starts of two of its
-   * reads of the global order (default 20; 0 = read again as soon as a batch commits). Under load it
+   * reads of the global order (default 50; 0 = read again as soon as a batch commits). Under load it
    * gathers into one batch what arrives meanwhile; an idle runner reads at once.
    */
   readonly projectionBatchIntervalMs: number;
@@ -112,7 +112,7 @@ export function appConfigFromEnv(env: NodeJS.ProcessEnv = process.env): AppConfi
     logLevel: env.LOG_LEVEL ?? 'info',
     projectionsInProcess: env.PROJECTIONS !== 'external',
     projectionThread: projectionThread(env.PROJECTION_THREAD),
-    projectionBatchIntervalMs: milliseconds(env, 'PROJECTION_BATCH_INTERVAL_MS', 20),
+    projectionBatchIntervalMs: milliseconds(env, 'PROJECTION_BATCH_INTERVAL_MS', 50),
     heapGrowingPercent: heapGrowingPercentFromEnv(env),
     readWaitMs: Number(env.READ_WAIT_MS ?? 5000),
     subscriptionSilenceMs: Number(env.PROJECTION_SILENCE_MS ?? 30_000),
