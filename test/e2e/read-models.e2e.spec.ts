@@ -188,8 +188,10 @@ describe('read models over HTTP (PostgreSQL, in-process runner)', () => {
   });
 
   it('funnel and velocity routes answer for a period, with 400 for a bad period or policy', async () => {
-    const from = new Date(Date.now() - 3_600_000).toISOString();
-    const to = new Date(Date.now() + 3_600_000).toISOString();
+    // One clock reading, so the period is exactly two hours long.
+    const now = Date.now();
+    const from = new Date(now - 3_600_000).toISOString();
+    const to = new Date(now + 3_600_000).toISOString();
     const funnel = await api
       .http()
       .get(`/pipelines/${pipelineId}/metrics/funnel`)

@@ -12,8 +12,10 @@ describe('report export over HTTP (PostgreSQL)', () => {
   let pipelineId: string;
   let position: string;
   const stages = [randomUUID(), randomUUID()];
-  const from = new Date(Date.now() - 3_600_000).toISOString();
-  const to = new Date(Date.now() + 3_600_000).toISOString();
+  // One clock reading, so the period is exactly two hours long.
+  const now = Date.now();
+  const from = new Date(now - 3_600_000).toISOString();
+  const to = new Date(now + 3_600_000).toISOString();
 
   beforeAll(async () => {
     api = await startApiOnPostgres();

@@ -17,8 +17,10 @@ describe('report segments over HTTP (PostgreSQL)', () => {
   let position: string;
   let suePseudonym: string;
   const stages = [randomUUID(), randomUUID()];
-  const from = new Date(Date.now() - 3_600_000).toISOString();
-  const to = new Date(Date.now() + 3_600_000).toISOString();
+  // One clock reading, so the period is exactly two hours long.
+  const now = Date.now();
+  const from = new Date(now - 3_600_000).toISOString();
+  const to = new Date(now + 3_600_000).toISOString();
 
   beforeAll(async () => {
     api = await startApiOnPostgres();

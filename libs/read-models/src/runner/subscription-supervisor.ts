@@ -18,7 +18,7 @@ export interface SubscriptionStatus {
 
 export interface SubscriptionSupervisorOptions {
   readonly store: SubscribableEventStore;
-  /** No event for this long while the store has newer events than the checkpoint = stalled. */
+  /** No event for this long while the store has events after the last one delivered = stalled. */
   readonly silenceMs?: number;
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -32,7 +32,7 @@ export interface SubscriptionSupervisorOptions {
 /**
  * Keeps a catch-up subscription to the global order alive for the projection runner. The Node
  * EventStoreDB client does not resubscribe by itself, so: on an error, or when the subscription has
- * been silent past `silenceMs` while the store does hold events after the last checkpoint (probed
+ * been silent past `silenceMs` while the store does hold events after the last one it delivered (probed
  * with one bounded `readAll`), it drops what it buffered and subscribes again from the last
  * committed checkpoint, backing off exponentially while failures repeat.
  */
@@ -180,7 +180,9 @@ export class SubscriptionSupervisor {
     this.probing = true;
     const generation = this.generation;
     try {
-      const probe = await this.options.store.readAll({ after: this.committed, limit: 1 });
+      // After what the subscription delivered, not after the commit: events it delivered that the
+      // runner is still applying are a slow runner, not a stuck subscription.
+      const probe = await this.options.store.readAll({ after: this.buffered, limit: 1 });
       this.lastActivity = Date.now();
       if (probe.events.length > 0 && generation === this.generation && this.buffer.length === 0) {
         this.fail(new Error(`subscription silent for ${this.silenceMs} ms while the store has newer events`));
