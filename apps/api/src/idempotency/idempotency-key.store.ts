@@ -114,10 +114,13 @@ export class IdempotencyKeyStore {
       .where('idempotency_key', '=', fp.key);
   }
 
-  /** Claims the key for this request, or says what the key already belongs to. */
-  async claim(fp: RequestFingerprint, leaseMs: number): Promise<Claim> {
+  /**
+   * Claims the key for this request, or says what the key already belongs to. The lease token is the
+   * caller's, so that when this call fails with its outcome unknown (the row written, the answer lost)
+   * the caller can still give back whatever the token holds.
+   */
+  async claim(fp: RequestFingerprint, leaseMs: number, leaseToken: string = randomUUID()): Promise<Claim> {
     for (;;) {
-      const leaseToken = randomUUID();
       const inserted = await this.db
         .insertInto('api.idempotency_keys')
         .values({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   HttpException,
   Inject,
@@ -77,9 +78,15 @@ export class IdempotentWrites {
     const keyed = idempotencyOf(request);
     if (!keyed) return handle();
     const fp = keyed.fingerprint;
-    const claim = await this.claim(fp);
+    const leaseToken = randomUUID();
+    const claim = await this.claim(fp, leaseToken).catch(async (error: unknown) => {
+      // The database may have written the claim and lost its answer (a restart between commit and
+      // reply): give back whatever this token holds, or every retry would wait on a lease that no
+      // request runs under and answer 409 until it expires.
+      if (!(error instanceof ApiProblem)) await this.settle(fp, leaseToken, true);
+      throw error;
+    });
     if (claim.kind === 'completed') return replay(response, claim.response);
-    const { leaseToken } = claim;
     let body: unknown;
     try {
       body = await handle();
@@ -133,10 +140,11 @@ export class IdempotentWrites {
   /** Claims the key; waits (bounded) while an identical request is in flight. */
   private async claim(
     fp: RequestFingerprint,
+    leaseToken: string,
   ): Promise<Exclude<Awaited<ReturnType<IdempotencyKeyStore['claim']>>, { kind: 'mismatch' | 'in-flight' }>> {
     const deadline = Date.now() + this.options.waitMs;
     for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
-      const claim = await this.store.claim(fp, this.options.leaseMs);
+      const claim = await this.store.claim(fp, this.options.leaseMs, leaseToken);
       if (claim.kind === 'mismatch') {
         throw new ApiProblem(
           422,
