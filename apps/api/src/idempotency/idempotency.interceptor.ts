@@ -81,9 +81,9 @@ export class IdempotentWrites {
     const leaseToken = randomUUID();
     const claim = await this.claim(fp, leaseToken).catch(async (error: unknown) => {
       // The database may have written the claim and lost its answer (a restart between commit and
-      // reply): give back whatever this token holds, or every retry would wait on a lease that no
-      // request runs under and answer 409 until it expires.
-      if (!(error instanceof ApiProblem)) await this.settle(fp, leaseToken, true);
+      // reply): end whatever lease this token holds, as after any 5xx, or every retry would wait on a
+      // lease that no request runs under and answer 409 until it expires.
+      if (!(error instanceof ApiProblem)) await this.settle(fp, leaseToken, false);
       throw error;
     });
     if (claim.kind === 'completed') return replay(response, claim.response);

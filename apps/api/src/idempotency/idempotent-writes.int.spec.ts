@@ -25,14 +25,14 @@ describe('IdempotentWrites over PostgreSQL, when the database fails mid-request'
   let store: AnswerLostStore;
   let writes: IdempotentWrites;
   let n = 0;
-  const requestWith = (key: string) => {
+  const requestWith = (key: string, bodySha256 = 'b'.repeat(64)) => {
     const fingerprint: RequestFingerprint = {
       actorId: 'sam',
       key,
       method: 'POST',
       route: '/deals',
       target: '/deals',
-      bodySha256: 'b'.repeat(64),
+      bodySha256,
     };
     return { method: 'POST', idempotency: { fingerprint, hash: 'h' } } as unknown as HttpRequest;
   };
@@ -51,7 +51,7 @@ describe('IdempotentWrites over PostgreSQL, when the database fails mid-request'
   });
   afterAll(() => database.drop());
 
-  it("gives the key back when the claim was written but its answer was lost, so the client's retry runs", async () => {
+  it("ends the lease of a claim written whose answer was lost, so the client's retry runs", async () => {
     const key = `lost-claim-${++n}`;
     let executed = 0;
     store.loseNextClaimAnswer = true;
@@ -60,6 +60,10 @@ describe('IdempotentWrites over PostgreSQL, when the database fails mid-request'
     );
     expect(executed).toBe(0);
 
+    // As after any 5xx, the key stays bound to its first request: another body with it is refused.
+    await expect(
+      writes.run(requestWith(key, 'c'.repeat(64)), reply, 201, async () => ++executed),
+    ).rejects.toMatchObject({ status: 422, code: 'idempotency-key-reused' });
     // The retry, as the client sends it after the 503: it must run, not wait on a lease nothing holds
     // and answer 409 idempotency-key-in-flight for the next minute.
     const retried = await writes.run(requestWith(key), reply, 201, async () => {
