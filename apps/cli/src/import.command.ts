@@ -79,7 +79,8 @@ export async function importCommand(args: string[]): Promise<void> {
   const batchEvents = batchSetting === undefined || batchSetting === '' ? undefined : Number(batchSetting);
   if (batchEvents !== undefined && !(Number.isSafeInteger(batchEvents) && batchEvents >= 1))
     return unusable(`IMPORT_BATCH_EVENTS must be an integer ≥ 1, got '${batchSetting}'`);
-  // A canonical file is read and decided on the import worker unless IMPORT_WORKER=off (docs/import.md, "Scale").
+  // Canonical files of 8 MiB or more are read and decided on the import worker; IMPORT_WORKER=on or off
+  // decides it whatever their size (docs/import.md, "Scale").
   const workerSetting = process.env.IMPORT_WORKER ?? '';
   if (!['', 'on', 'off'].includes(workerSetting))
     return unusable(`IMPORT_WORKER must be on or off, got '${workerSetting}'`);
@@ -109,7 +110,7 @@ export async function importCommand(args: string[]): Promise<void> {
     dryRun,
     ...(values['import-id'] !== undefined ? { importId: values['import-id'] } : {}),
     ...(batchEvents !== undefined ? { batchEvents } : {}),
-    worker: workerSetting !== 'off',
+    worker: workerSetting === '' ? 'auto' : workerSetting === 'on',
     onProgress: ({ records, deals, events }) =>
       bar.update(Math.min(records, total), {
         deals,

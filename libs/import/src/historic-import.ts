@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import canonicalize from 'canonicalize';
 import { isDomainError } from '@dealstream/decider';
 import {
@@ -69,11 +70,20 @@ export interface HistoricImportOptions {
   readonly batchEvents?: number;
   /**
    * Lines from `readCanonicalFiles`: read, validated and decided (plain deal blocks) on a worker thread
-   * while this thread writes (docs/import.md, "Scale"). Default true; false keeps it all on this thread.
+   * while this thread writes (docs/import.md, "Scale"). `'auto'` (the default): on the worker when the
+   * files hold at least WORKER_MIN_BYTES, else on this thread; true: always on the worker; false: never.
    * Any other source is read on this thread.
    */
-  readonly worker?: boolean;
+  readonly worker?: boolean | 'auto';
 }
+
+/**
+ * Files smaller than this together are imported on the run's own thread. The worker's start (loading
+ * its modules, compiling the record schema) took ~0.65 s here, where a 21-event file imports in ~50 ms
+ * on one thread; measured both ways, one thread was faster at 21k events (3.4 MB), even at 42k (6.9 MB)
+ * and slower at 105k (17 MB): test/benchmarks/README.md, 2026-12-07 j.
+ */
+export const WORKER_MIN_BYTES = 8 * 1024 * 1024;
 
 /** See HistoricImportOptions.batchEvents: large enough to amortise round trips, small enough to stay flat in memory. */
 export const DEFAULT_IMPORT_BATCH_EVENTS = 5_000;
@@ -161,7 +171,7 @@ export async function runHistoricImport(
 ): Promise<ImportReport> {
   const run = new ImportRun(options);
   const files = canonicalFilesOf(lines);
-  const entry = files !== undefined && (options.worker ?? true) ? importWorkerEntry() : undefined;
+  const entry = files !== undefined && (await usesWorker(files, options.worker)) ? importWorkerEntry() : undefined;
   if (files === undefined || entry === undefined) return run.consume(lines);
   // `lines` is not read: the worker reads the same files.
   return run.consumeFromWorker(
@@ -174,6 +184,21 @@ export async function runHistoricImport(
       credits: WORKER_CREDITS,
     }),
   );
+}
+
+/** Whether `runHistoricImport` reads these files on the import worker (HistoricImportOptions.worker). */
+async function usesWorker(files: readonly string[], setting: boolean | 'auto' = 'auto'): Promise<boolean> {
+  if (setting !== 'auto') return setting;
+  let bytes = 0;
+  for (const file of files) {
+    // A file that cannot be read fails the run wherever it is read, with the reader's own error.
+    bytes += await stat(file).then(
+      (stats) => stats.size,
+      () => 0,
+    );
+    if (bytes >= WORKER_MIN_BYTES) return true;
+  }
+  return false;
 }
 
 /**

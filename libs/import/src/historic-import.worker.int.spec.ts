@@ -1,11 +1,11 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyHashChains } from '@dealstream/audit';
 import { SqlEventStore, migrateEventStore, type EventStore, type RecordedEvent } from '@dealstream/event-store';
 import { createPGliteTestDatabase, type TestDatabase } from '../../../test/support/test-database.js';
 import { ImportFormatError, canonicalFilesOf, readCanonicalFiles } from './canonical/canonical-reader.js';
-import { runHistoricImport, type HistoricImportOptions } from './historic-import.js';
+import { WORKER_MIN_BYTES, runHistoricImport, type HistoricImportOptions } from './historic-import.js';
 import { canonicalDeal, canonicalHeader, twoStagePipeline } from './testing/canonical-records.js';
 
 /*
@@ -94,7 +94,13 @@ describe('historic import through the import worker (PGlite)', () => {
   });
 
   const importInto = (store: EventStore, files: string[], options: Partial<HistoricImportOptions> = {}) =>
-    runHistoricImport(readCanonicalFiles(files), { store, actorId: 'importer', importId: 'imp-w', ...options });
+    runHistoricImport(readCanonicalFiles(files), {
+      store,
+      actorId: 'importer',
+      importId: 'imp-w',
+      worker: true, // these files are small: by default they would be read on the run's thread
+      ...options,
+    });
 
   async function everything(database: TestDatabase, store: EventStore) {
     const streams = await database.db
@@ -113,7 +119,12 @@ describe('historic import through the import worker (PGlite)', () => {
     const onWorker = await storeOf();
     const alone = await storeOf();
     const lines = readCanonicalFiles([path]);
-    const viaWorker = await runHistoricImport(lines, { store: onWorker.store, actorId: 'importer', importId: 'imp-w' });
+    const viaWorker = await runHistoricImport(lines, {
+      store: onWorker.store,
+      actorId: 'importer',
+      importId: 'imp-w',
+      worker: true,
+    });
     // The worker read the file: the run never started the lines it was given.
     expect(canonicalFilesOf(lines)).toEqual([path]);
     const onThread = await importInto(alone.store, [path], { worker: false });
@@ -175,6 +186,29 @@ describe('historic import through the import worker (PGlite)', () => {
   it("the worker's failure is the run's failure (a file it cannot read)", async () => {
     const { store } = await storeOf();
     await expect(importInto(store, [join(dir, 'missing.ndjson')])).rejects.toThrow(/ENOENT/);
+  });
+
+  it('by default, reads files on the worker only from WORKER_MIN_BYTES on: a small import does not wait for its start', async () => {
+    const small = file(canonicalHeader(SYSTEM), twoStagePipeline, deal('S1'));
+    const smallLines = readCanonicalFiles([small]);
+    const { store } = await storeOf();
+    const byDefault = { store, actorId: 'importer', importId: 'imp-w' }; // no `worker`: 'auto'
+    expect((await runHistoricImport(smallLines, byDefault)).deals.imported).toBe(1);
+    expect(canonicalFilesOf(smallLines)).toBeUndefined(); // this thread read the lines
+
+    // The same records padded to exactly the threshold with lines of spaces (blank: the reader skips them).
+    const padded = join(dir, `import-${++fileNo}.ndjson`);
+    const records = [canonicalHeader(SYSTEM), twoStagePipeline, deal('S2')].map((r) => JSON.stringify(r)).join('\n');
+    const blank = ' '.repeat(512 * 1024 - 1) + '\n';
+    const padding = WORKER_MIN_BYTES - records.length - 1;
+    writeFileSync(
+      padded,
+      `${records}\n${blank.repeat(Math.floor(padding / blank.length))}${' '.repeat(padding % blank.length)}`,
+    );
+    expect(statSync(padded).size).toBe(WORKER_MIN_BYTES);
+    const paddedLines = readCanonicalFiles([padded]);
+    expect((await runHistoricImport(paddedLines, byDefault)).deals.imported).toBe(1);
+    expect(canonicalFilesOf(paddedLines)).toEqual([padded]); // the worker read the file
   });
 
   it("the store's failure stops the run and its worker", async () => {
