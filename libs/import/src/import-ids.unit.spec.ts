@@ -14,6 +14,12 @@ describe('importIds', () => {
         ['hubspot', 'command', '1002:dealstage:1735948800000:stage'].join('\u0000'),
       ],
     ];
+    // Enough names that the variant's digit takes each of its four values, and a name too long for
+    // the reused buffer (its own path).
+    for (let n = 0; n < 64; n++) cases.push([importIds.deal('acme-crm', `D${n}`), `acme-crm\u0000deal\u0000D${n}`]);
+    const long = 'x'.repeat(3000);
+    cases.push([importIds.deal('acme-crm', long), `acme-crm\u0000deal\u0000${long}`]);
+    expect(new Set(cases.map(([derived]) => derived[19]))).toEqual(new Set(['8', '9', 'a', 'b']));
     for (const [derived, name] of cases) expect(derived).toBe(uuidv5(name, NAMESPACE));
     expect(importIds.pipeline('acme-crm', 'P1')).toMatch(
       /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
