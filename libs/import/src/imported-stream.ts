@@ -1,5 +1,5 @@
-import canonicalize from 'canonicalize';
 import {
+  canonicalData,
   isEventStoreError,
   isPacked,
   packedHeadsAndMiddles,
@@ -46,11 +46,15 @@ export interface StreamWriteContext {
   readonly dryRun: boolean;
 }
 
-/** The same event as far as an import compares: type, business time and data. */
+/**
+ * The same event as far as an import compares: type, business time and data (in RFC 8785 form, through
+ * the store's `canonicalData`: the `canonicalize` package's text, written directly for the flat
+ * objects events carry — a re-run compares every stored event of every deal it reads).
+ */
 export const sameContent = (stored: RecordedEvent, planned: PlannedEvent) =>
   stored.type === planned.type &&
   stored.metadata.occurredAt.getTime() === planned.occurredAt.getTime() &&
-  canonicalize(stored.data) === canonicalize(planned.data);
+  canonicalData(stored.data) === canonicalData(planned.data);
 
 /**
  * Brings one stream up to the planned history, idempotently, in one append (`plannedSuffix`, then
