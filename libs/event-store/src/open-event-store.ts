@@ -11,7 +11,7 @@ export type EventStoreKind = 'sql' | 'eventstoredb';
 /**
  * The configured event store: EventStoreDB when `EVENTSTORE_CONNECTION_STRING` is set (read models
  * stay in PostgreSQL), else the SQL store in the same database as the read models (migrated here),
- * grouping concurrent appends as EVENT_STORE_GROUP_COMMIT_WAIT_MS / _MAX say.
+ * grouping concurrent appends as EVENT_STORE_GROUP_COMMIT_WAIT_MS / _MAX / _LINGER_MS say.
  */
 export async function openEventStore(
   db: Kysely<EventStoreTables>,

@@ -59,6 +59,49 @@ describe('GroupCommit', () => {
     expect(performance.now() - t0).toBeLessThan(400);
   });
 
+  it('with lingerMs, a lone append waits that long for company, and what arrives meanwhile joins its group', async () => {
+    const { groups, commit } = recorder();
+    const gc = new GroupCommit(commit, { waitMs: 0, maxAppends: 10, maxInFlight: 2, lingerMs: 1_000 });
+    const t0 = performance.now();
+    const first = gc.submit(1, []);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(groups).toEqual([]); // still lingering
+    const second = gc.submit(2, []);
+    await expect(Promise.all([first, second])).resolves.toEqual([10, 20]);
+    expect(groups).toEqual([[1, 2]]);
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(990);
+  });
+
+  it('with lingerMs, a full group leaves at once, and appends queued behind a running group leave when it returns', async () => {
+    const full = recorder();
+    const filled = new GroupCommit(full.commit, { waitMs: 0, maxAppends: 2, maxInFlight: 2, lingerMs: 60_000 });
+    await expect(Promise.all([filled.submit(1, []), filled.submit(2, [])])).resolves.toEqual([10, 20]);
+    expect(full.groups).toEqual([[1, 2]]);
+
+    // Group [1] runs (100 ms); 2 arrives while it does, with maxInFlight reached: it queues, and its
+    // group starts when [1] returns — not a linger (1.5 s) later, nor after waitMs (60 s).
+    const groups: number[][] = [];
+    let queued: Promise<number> | undefined;
+    let firstDone = 0;
+    const gc: GroupCommit<number, number> = new GroupCommit(
+      async (group) => {
+        groups.push([...group]);
+        if (group[0] === 1) {
+          queued = gc.submit(2, []);
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          firstDone = performance.now();
+        }
+        return group.map((n) => ({ ok: true, value: n }));
+      },
+      { waitMs: 60_000, maxAppends: 10, maxInFlight: 1, lingerMs: 1_500 },
+    );
+    const first = gc.submit(1, []);
+    await first; // after its own linger
+    await expect(queued).resolves.toBe(2);
+    expect(groups).toEqual([[1], [2]]);
+    expect(performance.now() - firstDone).toBeLessThan(1_000);
+  }, 20_000);
+
   it('answers the other members at once when one is answered later', async () => {
     let finishLater!: (value: number) => void;
     const later = new Promise<number>((resolve) => (finishLater = resolve));
@@ -88,8 +131,10 @@ describe('GroupCommit', () => {
 });
 
 describe('groupCommitFromEnv', () => {
-  it('reads EVENT_STORE_GROUP_COMMIT_WAIT_MS and _MAX over the defaults and refuses nonsense', () => {
-    expect(groupCommitFromEnv({})).toEqual({ waitMs: 2, maxAppends: 64, maxInFlight: 2 });
+  it('reads EVENT_STORE_GROUP_COMMIT_WAIT_MS, _MAX and _LINGER_MS over the defaults and refuses nonsense', () => {
+    expect(groupCommitFromEnv({})).toEqual({ waitMs: 2, maxAppends: 64, maxInFlight: 2, lingerMs: 0 });
+    expect(groupCommitFromEnv({ EVENT_STORE_GROUP_COMMIT_LINGER_MS: '2' })).toMatchObject({ lingerMs: 2 });
+    expect(() => groupCommitFromEnv({ EVENT_STORE_GROUP_COMMIT_LINGER_MS: '-1' })).toThrow(/LINGER_MS/);
     expect(
       groupCommitFromEnv({ EVENT_STORE_GROUP_COMMIT_WAIT_MS: '0', EVENT_STORE_GROUP_COMMIT_MAX: '1' }),
     ).toMatchObject({ waitMs: 0, maxAppends: 1 });

@@ -154,6 +154,21 @@ function groupCommitSuite(name: string, open: () => Promise<TestDatabase>) {
         expect(rows).toEqual([{ revision: '1', last_hash: events[1].hash }]);
       }
     });
+
+    it('with EVENT_STORE_GROUP_COMMIT_LINGER_MS, appends arriving apart share a transaction; without, they do not', async () => {
+      const apart = async (target: SqlEventStore) => {
+        const first = target.appendToStream(newStreamId('deal'), [newEvent('L1')], { expectedRevision: 'no_stream' });
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        const second = target.appendToStream(newStreamId('deal'), [newEvent('L2')], { expectedRevision: 'no_stream' });
+        const results = await Promise.all([first, second]);
+        return new Set(results.map((result) => result.position.major)).size;
+      };
+      const lingering = new SqlEventStore(database.db, {
+        groupCommit: { waitMs: 2, maxAppends: 64, maxInFlight: 2, lingerMs: 1_000 },
+      });
+      expect(await apart(lingering)).toBe(1);
+      expect(await apart(new SqlEventStore(database.db))).toBe(2);
+    });
   });
 }
 
