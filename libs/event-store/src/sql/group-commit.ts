@@ -7,9 +7,12 @@
  * - `waitMs`: while `maxInFlight` groups are running, appends queue for the next group, which
  *   starts when one of those returns or `waitMs` after the first of them queued, whichever is first.
  * - `lingerMs` (default 0): an append that arrives to an empty queue while fewer than `maxInFlight`
- *   groups run waits this long for company before its group starts (unless the group fills, or a
- *   running group returns first) — fewer, larger statements when appends arrive one at a time, for
- *   up to this much latency each. 0 = the end of the event-loop turn, as without it.
+ *   groups run waits up to this long for company before its group starts (it starts at once when the
+ *   group fills) — fewer, larger statements when appends arrive one at a time, for up to this much
+ *   latency each. Only while appends are arriving that often: unless the two appends before it came
+ *   within `lingerMs` of it, an append leaves at the end of its turn as with 0 — so a quiet system
+ *   never waits, nor a lone writer (each append sent once the one before is answered) whose appends
+ *   take more than half of `lingerMs` each.
  */
 export interface GroupCommitOptions {
   readonly waitMs: number;
@@ -47,6 +50,11 @@ export class GroupCommit<T, R> {
   private inFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
+  /** `timer` is a linger's: the group it holds starts when it fires (or fills), whatever returns meanwhile. */
+  private lingering = false;
+  /** When the last two appends were submitted (performance.now()): lingering pays only while they come often. */
+  private lastArrival = Number.NEGATIVE_INFINITY;
+  private arrivalBefore = Number.NEGATIVE_INFINITY;
   private idle: (() => void)[] = [];
 
   constructor(
@@ -57,7 +65,13 @@ export class GroupCommit<T, R> {
   submit(request: T, keys: readonly string[]): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ request, keys, resolve, reject });
-      this.schedule(true);
+      // Often = this one and the two before it within lingerMs: a lone writer's appends (each sent
+      // when the one before is answered) are not, unless each takes under half of lingerMs.
+      const now = performance.now();
+      const often = now - this.arrivalBefore < (this.options.lingerMs ?? 0);
+      this.arrivalBefore = this.lastArrival;
+      this.lastArrival = now;
+      this.schedule(often);
     });
   }
 
@@ -67,8 +81,8 @@ export class GroupCommit<T, R> {
     await new Promise<void>((resolve) => this.idle.push(resolve));
   }
 
-  /** `arrival`: called for an append just queued (not for a group that returned). */
-  private schedule(arrival = false): void {
+  /** `mayLinger`: called for an append just queued, which came within `lingerMs` of the two before it. */
+  private schedule(mayLinger = false): void {
     if (this.queue.length === 0) {
       if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
       return;
@@ -76,11 +90,16 @@ export class GroupCommit<T, R> {
     if (this.queue.length >= this.options.maxAppends) return this.start();
     if (this.inFlight < this.options.maxInFlight) {
       // Lingering: a group that could start now waits for company (the appends that queue meanwhile
-      // join it). Only for arrivals: appends that queued behind running groups have waited already.
+      // join it, and a running group's return does not cut it short). Only for arrivals that come
+      // often: appends that queued behind running groups have waited already and leave when one
+      // returns, and a lone writer's appends would wait for nobody.
+      if (this.lingering) return;
       const linger = this.options.lingerMs ?? 0;
-      if (arrival && linger > 0 && this.immediate === undefined) {
-        this.timer ??= setTimeout(() => {
+      if (mayLinger && linger > 0 && this.immediate === undefined && this.timer === undefined) {
+        this.lingering = true;
+        this.timer = setTimeout(() => {
           this.timer = undefined;
+          this.lingering = false;
           this.start();
         }, linger);
         return;
@@ -103,6 +122,7 @@ export class GroupCommit<T, R> {
     if (this.timer && this.queue.length === 0) {
       clearTimeout(this.timer);
       this.timer = undefined;
+      this.lingering = false;
     }
     this.inFlight++;
     void this.run(group).finally(() => {

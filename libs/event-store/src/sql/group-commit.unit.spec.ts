@@ -59,17 +59,48 @@ describe('GroupCommit', () => {
     expect(performance.now() - t0).toBeLessThan(400);
   });
 
-  it('with lingerMs, a lone append waits that long for company, and what arrives meanwhile joins its group', async () => {
+  it('with lingerMs, an append coming soon after another waits that long for company, and what arrives meanwhile joins its group', async () => {
     const { groups, commit } = recorder();
     const gc = new GroupCommit(commit, { waitMs: 0, maxAppends: 10, maxInFlight: 2, lingerMs: 1_000 });
+    await gc.submit(-1, []).catch(() => undefined); // nothing came before these two: each leaves at once
+    await gc.submit(0, []);
     const t0 = performance.now();
-    const first = gc.submit(1, []);
+    const first = gc.submit(1, []); // within lingerMs of the two before it: lingers
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(groups).toEqual([]); // still lingering
+    expect(groups).toEqual([[-1], [0]]); // 1 still lingering
     const second = gc.submit(2, []);
     await expect(Promise.all([first, second])).resolves.toEqual([10, 20]);
-    expect(groups).toEqual([[1, 2]]);
+    expect(groups).toEqual([[-1], [0], [1, 2]]);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(990);
+  });
+
+  it('with lingerMs, a lone writer does not linger: each append leaves at the end of its turn', async () => {
+    // One writer, each append sent when the one before is answered (60 ms a commit), closer together than
+    // lingerMs (100 ms) but not three within it: a linger would hold each for company that cannot come.
+    const { groups, commit } = recorder(60);
+    const gc = new GroupCommit(commit, { waitMs: 0, maxAppends: 10, maxInFlight: 2, lingerMs: 100 });
+    for (let n = 1; n <= 4; n++) {
+      const answer = gc.submit(n, []);
+      await new Promise((resolve) => setImmediate(resolve)); // after the group's own setImmediate
+      expect(groups.at(-1)).toEqual([n]);
+      await expect(answer).resolves.toBe(n * 10);
+    }
+  });
+
+  it("with lingerMs, a running group that returns does not cut another group's linger short", async () => {
+    const { groups, commit } = recorder(200);
+    const gc = new GroupCommit(commit, { waitMs: 0, maxAppends: 2, maxInFlight: 2, lingerMs: 1_000 });
+    const full = [gc.submit(1, []), gc.submit(2, [])]; // full: leaves at once, runs 200 ms (3 lingers: it comes right after these)
+    await new Promise((resolve) => setImmediate(resolve));
+    const third = gc.submit(3, []); // lingers; [1, 2] returns meanwhile
+    await Promise.all(full);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const fourth = gc.submit(4, []);
+    await expect(Promise.all([third, fourth])).resolves.toEqual([30, 40]);
+    expect(groups).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('with lingerMs, a full group leaves at once, and appends queued behind a running group leave when it returns', async () => {
