@@ -62,15 +62,15 @@ describe('GroupCommit', () => {
   it('with lingerMs, an append coming soon after another waits that long for company, and what arrives meanwhile joins its group', async () => {
     const { groups, commit } = recorder();
     const gc = new GroupCommit(commit, { waitMs: 0, maxAppends: 10, maxInFlight: 2, lingerMs: 1_000 });
-    await gc.submit(-1, []).catch(() => undefined); // nothing came before these two: each leaves at once
-    await gc.submit(0, []);
+    await gc.submit(8, []); // nothing came before these two: each leaves at once
+    await gc.submit(9, []);
     const t0 = performance.now();
     const first = gc.submit(1, []); // within lingerMs of the two before it: lingers
     await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(groups).toEqual([[-1], [0]]); // 1 still lingering
+    expect(groups).toEqual([[8], [9]]); // 1 still lingering
     const second = gc.submit(2, []);
     await expect(Promise.all([first, second])).resolves.toEqual([10, 20]);
-    expect(groups).toEqual([[-1], [0], [1, 2]]);
+    expect(groups).toEqual([[8], [9], [1, 2]]);
     expect(performance.now() - t0).toBeGreaterThanOrEqual(990);
   });
 
@@ -109,8 +109,9 @@ describe('GroupCommit', () => {
     await expect(Promise.all([filled.submit(1, []), filled.submit(2, [])])).resolves.toEqual([10, 20]);
     expect(full.groups).toEqual([[1, 2]]);
 
-    // Group [1] runs (100 ms); 2 arrives while it does, with maxInFlight reached: it queues, and its
-    // group starts when [1] returns — not a linger (1.5 s) later, nor after waitMs (60 s).
+    // Group [1] (lingered, then runs 100 ms); 2 arrives while it runs, often enough to linger, but
+    // with maxInFlight reached: it queues, and its group starts when [1] returns — not a linger
+    // (1.5 s) later, nor after waitMs (60 s).
     const groups: number[][] = [];
     let queued: Promise<number> | undefined;
     let firstDone = 0;
@@ -126,10 +127,10 @@ describe('GroupCommit', () => {
       },
       { waitMs: 60_000, maxAppends: 10, maxInFlight: 1, lingerMs: 1_500 },
     );
-    const first = gc.submit(1, []);
-    await first; // after its own linger
+    for (const primer of [8, 9]) await gc.submit(primer, []);
+    await gc.submit(1, []); // after its own linger
     await expect(queued).resolves.toBe(2);
-    expect(groups).toEqual([[1], [2]]);
+    expect(groups).toEqual([[8], [9], [1], [2]]);
     expect(performance.now() - firstDone).toBeLessThan(1_000);
   }, 20_000);
 
