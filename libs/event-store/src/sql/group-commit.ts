@@ -57,21 +57,20 @@ export class GroupCommit<T, R> {
   private arrivalBefore = Number.NEGATIVE_INFINITY;
   private idle: (() => void)[] = [];
 
+  /** `options.lingerMs`, 0 when unset. */
+  private readonly lingerMs: number;
+
   constructor(
     private readonly commit: (group: readonly T[]) => Promise<Settlement<R>[]>,
     private readonly options: GroupCommitOptions,
-  ) {}
+  ) {
+    this.lingerMs = options.lingerMs ?? 0;
+  }
 
   submit(request: T, keys: readonly string[]): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ request, keys, resolve, reject });
-      // Often = this one and the two before it within lingerMs: a lone writer's appends (each sent
-      // when the one before is answered) are not, unless each takes under half of lingerMs.
-      const now = performance.now();
-      const often = now - this.arrivalBefore < (this.options.lingerMs ?? 0);
-      this.arrivalBefore = this.lastArrival;
-      this.lastArrival = now;
-      this.schedule(often);
+      this.schedule(this.lingerMs > 0 && this.arrivesOften());
     });
   }
 
@@ -79,6 +78,19 @@ export class GroupCommit<T, R> {
   async drain(): Promise<void> {
     if (this.queue.length === 0 && this.inFlight === 0) return;
     await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  /**
+   * Whether the append just queued and the two before it came within lingerMs: a lone writer's appends
+   * (each sent when the one before is answered) do not, unless each takes under half of it. Only
+   * asked when lingering is on (the clock read per append is then all it costs).
+   */
+  private arrivesOften(): boolean {
+    const now = performance.now();
+    const often = now - this.arrivalBefore < this.lingerMs;
+    this.arrivalBefore = this.lastArrival;
+    this.lastArrival = now;
+    return often;
   }
 
   /** `mayLinger`: called for an append just queued, which came within `lingerMs` of the two before it. */
@@ -94,14 +106,13 @@ export class GroupCommit<T, R> {
       // often: appends that queued behind running groups have waited already and leave when one
       // returns, and a lone writer's appends would wait for nobody.
       if (this.lingering) return;
-      const linger = this.options.lingerMs ?? 0;
-      if (mayLinger && linger > 0 && this.immediate === undefined && this.timer === undefined) {
+      if (mayLinger && this.immediate === undefined && this.timer === undefined) {
         this.lingering = true;
         this.timer = setTimeout(() => {
           this.timer = undefined;
           this.lingering = false;
           this.start();
-        }, linger);
+        }, this.lingerMs);
         return;
       }
       this.immediate ??= setImmediate(() => {
