@@ -88,7 +88,13 @@ describe('projection lag while an old transaction holds the horizon (PostgreSQL)
       await migrateEventStore(empty.db);
       await ensureReadModelSchema(empty.db);
       const lag = await projectionLag(empty.db, new SqlEventStore(empty.db), LIVE_SCHEMA);
-      expect(lag).toEqual({ checkpoint: lag.checkpoint, head: lag.checkpoint, behind: 0, behindAtLeast: false });
+      expect(lag).toEqual({
+        checkpoint: lag.checkpoint,
+        eventsApplied: 0,
+        head: lag.checkpoint,
+        behind: 0,
+        behindAtLeast: false,
+      });
     } finally {
       await empty.drop();
     }

@@ -46,6 +46,8 @@ export async function projectionLeader(db: ReadModelDb): Promise<ProjectionLeade
 export interface ProjectionLag {
   /** What the read models reflect. */
   readonly checkpoint: GlobalPosition;
+  /** Events applied up to `checkpoint` (the same checkpoint read: the two never disagree). */
+  readonly eventsApplied: number;
   /**
    * The store's last committed event (counted up to the limit; on EventStoreDB the last one readAll
    * returns), or the checkpoint when none is pending.
@@ -72,13 +74,14 @@ export async function projectionLag(
   options: { countLimit?: number } = {},
 ): Promise<ProjectionLag> {
   const countLimit = Math.max(1, options.countLimit ?? 100_000);
-  const { position: checkpoint } = await readCheckpoint(db, schema);
+  const { position: checkpoint, eventsApplied } = await readCheckpoint(db, schema);
   if (store.committedAfter) {
     // One counting query, and events held back behind the SQL store's visibility horizon count too:
     // while an old transaction elsewhere on the server holds them back, the read models are behind.
     const committed = await store.committedAfter(checkpoint, countLimit + 1);
     return {
       checkpoint,
+      eventsApplied,
       head: committed.last,
       behind: Math.min(committed.count, countLimit),
       behindAtLeast: committed.count > countLimit,
@@ -101,6 +104,7 @@ export async function projectionLag(
     (behind === countLimit && (await store.readAll({ after: cursor, limit: 1 })).events.length > 0);
   return {
     checkpoint,
+    eventsApplied,
     head: cursor,
     behind: Math.min(behind, countLimit),
     behindAtLeast,
