@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { startApiOnPostgres, type ApiHarness } from '../support/api-harness.js';
 
 /**
@@ -47,5 +48,32 @@ describe('the request log at LOG_LEVEL=warn', () => {
       msg: 'request completed',
     });
     expect(typeof line.responseTime).toBe('number');
+  });
+
+  it('names the request by its correlation id in the error logged for a 500', async () => {
+    const token = `Bearer ${await api.token(['admin'], 'log-user')}`;
+    const store = api.appEventStore();
+    const append = store.appendToStream.bind(store);
+    store.appendToStream = async () => {
+      store.appendToStream = append;
+      throw new Error('disk on fire');
+    };
+    lines.length = 0;
+    const failed = await api
+      .http()
+      .post('/pipelines')
+      .set('Authorization', token)
+      .set('X-Correlation-Id', 'corr-500')
+      .send({ name: 'P', currency: 'EUR', stages: [{ stageId: randomUUID(), name: 'S', probability: 10 }] });
+    expect(failed.status).toBe(500);
+    expect(failed.body.correlationId).toBe('corr-500');
+    await settle();
+    const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+    // The filter's error (its message the stack), then the request's own line.
+    expect(logged).toEqual([
+      expect.objectContaining({ level: 50, context: 'ProblemDetails', correlationId: 'corr-500' }),
+      expect.objectContaining({ level: 50, correlationId: 'corr-500', msg: 'request errored' }),
+    ]);
+    expect(String(logged[0].msg)).toMatch(/^Error: disk on fire/);
   });
 });

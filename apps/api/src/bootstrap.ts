@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
-import { Logger, PinoLogger } from 'nestjs-pino';
+import { Logger } from 'nestjs-pino';
 import { openDatabase, waitForDatabase } from '@dealstream/database';
 import { openEventStore, type EventStore } from '@dealstream/event-store';
 import { ensureReadModelSchema } from '@dealstream/read-models';
@@ -128,7 +128,7 @@ export async function createApp(config: AppConfig): Promise<CreatedApp> {
   // Fastify sends no X-Powered-By and no ETag of its own: ETags are stream revisions, set by the routes.
   applyHttpTimeouts(app.getHttpServer(), config.http);
   // The request log and the correlation id first (before the limits, whose refusals it logs too).
-  logRequests(fastify, app.get(REQUEST_LOGGER), await app.resolve(PinoLogger));
+  logRequests(fastify, app.get(REQUEST_LOGGER));
   // Then timing, so requests refused by the limits and the guard are counted too.
   timeRequests(fastify, metrics);
   fastify.addHook('onRequest', (request, _reply, done) =>

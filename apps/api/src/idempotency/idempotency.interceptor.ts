@@ -15,6 +15,7 @@ import { from, lastValueFrom, type Observable } from 'rxjs';
 import { isDomainError } from '@dealstream/decider';
 import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from '@dealstream/command-handling';
 import { isEventStoreError } from '@dealstream/event-store';
+import { correlationOf } from '../logging/correlation-id.js';
 import { ApiProblem } from '../problem/api-problem.js';
 import { idempotencyOf, type RequestFingerprint } from './idempotency-key.js';
 import { IdempotencyKeyStore, type StoredResponse } from './idempotency-key.store.js';
@@ -101,11 +102,18 @@ export class IdempotentWrites {
     );
     // Recorded before the answer leaves: a retry that follows it always finds it.
     const recorded = await this.store.complete(fp, leaseToken, { status, headers, body }).catch((error: unknown) => {
-      this.logger.warn(`could not record the answer of Idempotency-Key ${fp.key}: ${String(error)}`);
+      this.logger.warn(
+        correlationOf(request),
+        `could not record the answer of Idempotency-Key ${fp.key}: ${String(error)}`,
+      );
       return false;
     });
     // Not recorded: the lease expires and a retry re-executes; derived event ids make it a replay.
-    if (!recorded) this.logger.warn(`Idempotency-Key ${fp.key} of ${fp.actorId} lost its lease before completing`);
+    if (!recorded)
+      this.logger.warn(
+        correlationOf(request),
+        `Idempotency-Key ${fp.key} of ${fp.actorId} lost its lease before completing`,
+      );
     return body;
   }
 

@@ -1,3 +1,4 @@
+import { Logger, type LoggerService } from '@nestjs/common';
 import { createPostgresTestDatabase, type TestDatabase } from '../../../../test/support/test-database.js';
 import type { HttpReply, HttpRequest } from '../controller-kit/http-exchange.js';
 import { ApiProblem } from '../problem/api-problem.js';
@@ -12,6 +13,12 @@ import { IdempotentWrites } from './idempotency.interceptor.js';
  */
 class AnswerLostStore extends IdempotencyKeyStore {
   loseNextClaimAnswer = false;
+  failNextComplete = false;
+  override async complete(...args: Parameters<IdempotencyKeyStore['complete']>): Promise<boolean> {
+    if (!this.failNextComplete) return super.complete(...args);
+    this.failNextComplete = false;
+    throw Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' });
+  }
   override async claim(fp: RequestFingerprint, leaseMs: number, leaseToken?: string): Promise<Claim> {
     const claim = await super.claim(fp, leaseMs, leaseToken);
     if (!this.loseNextClaimAnswer) return claim;
@@ -34,7 +41,7 @@ describe('IdempotentWrites over PostgreSQL, when the database fails mid-request'
       target: '/deals',
       bodySha256,
     };
-    return { method: 'POST', idempotency: { fingerprint, hash: 'h' } } as unknown as HttpRequest;
+    return { method: 'POST', id: `corr-${key}`, idempotency: { fingerprint, hash: 'h' } } as unknown as HttpRequest;
   };
   const reply = {
     getHeader: () => undefined,
@@ -92,5 +99,31 @@ describe('IdempotentWrites over PostgreSQL, when the database fails mid-request'
     expect(refused).toMatchObject({ status: 409, code: 'idempotency-key-in-flight' });
     finish();
     expect(await first).toEqual({ id: 'd2' });
+  });
+
+  it('answers the body when its recording failed, and the warning names the request by its correlation id', async () => {
+    const key = `unrecorded-${++n}`;
+    const warnings: unknown[][] = [];
+    const quiet = () => undefined;
+    const capture: LoggerService = { log: quiet, error: quiet, warn: (...args: unknown[]) => void warnings.push(args) };
+    Logger.overrideLogger(capture);
+    try {
+      store.failNextComplete = true;
+      expect(await writes.run(requestWith(key), reply, 201, async () => ({ id: 'd3' }))).toEqual({ id: 'd3' });
+    } finally {
+      Logger.overrideLogger(false);
+    }
+    expect(warnings).toEqual([
+      [
+        { correlationId: `corr-${key}` },
+        `could not record the answer of Idempotency-Key ${key}: Error: terminating connection due to administrator command`,
+        'Idempotency',
+      ],
+      [
+        { correlationId: `corr-${key}` },
+        `Idempotency-Key ${key} of sam lost its lease before completing`,
+        'Idempotency',
+      ],
+    ]);
   });
 });

@@ -21,3 +21,14 @@ export function correlationIdOf(request: IncomingMessage): string {
     typeof header === 'string' && CORRELATION_ID.test(header) ? header : trace ? trace[1] : randomUUID();
   return correlated.correlationId;
 }
+
+/**
+ * The fields a log line written while a request runs carries to name it: its correlation id (Fastify's
+ * request id, from `correlationIdOf` above), when the request has one.
+ *
+ * @example logger.warn(correlationOf(request), 'the answer was not recorded')
+ */
+export function correlationOf(request: { id?: unknown }): { correlationId?: string } {
+  const { id } = request;
+  return typeof id === 'string' && id !== '' ? { correlationId: id } : {};
+}

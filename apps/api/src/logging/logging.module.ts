@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { FastifyInstance } from 'fastify';
-import { LoggerModule, PinoLogger } from 'nestjs-pino';
+import { LoggerModule } from 'nestjs-pino';
 import { pino, type Level, type Logger } from 'pino';
 import { redactUrl } from './redact-url.js';
 
@@ -20,8 +20,13 @@ export const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
  * or a Nest middleware (which on Fastify runs through @fastify/middie, matching every path on every
  * request): its level is known only once the response is (info below 400, warn for 4xx, error for
  * 5xx), so nothing is built for it unless that level is enabled. At LOG_LEVEL=warn a successful
- * request costs the correlation id and one small child logger (for the logs made while it runs,
- * which carry the correlation id).
+ * request costs its correlation id and nothing else.
+ *
+ * No log context is bound per request (nestjs-pino's `runInContext`, an AsyncLocalStorage): on
+ * Node 20 that turns on async hooks for every promise of every request, ~12% of the API's main
+ * thread per command (test/benchmarks/README.md, "2026-12-08"). The logs written while a request
+ * runs name its correlation id themselves (`correlationOf`, correlation-id.ts: the failed request's error in
+ * ProblemDetailsFilter, the Idempotency-Key warnings).
  */
 export function loggingModule(level: string, destination?: { write(line: string): void }): DynamicModule {
   const root = destination ? pino({ level }, destination) : pino({ level });
@@ -42,12 +47,10 @@ type Principaled = { principal?: { actorId: string } };
 
 /**
  * The request log as a Fastify `onRequest` hook (add it first: it ran first as a middleware): the
- * correlation id into the response header, the request's logs bound to a child logger carrying it
- * (nestjs-pino's context, so `Logger` calls made while the request runs have it), and one line when
- * the response is done — or closed before it was.
+ * correlation id into the response header, and one line when the response is done — or closed
+ * before it was.
  */
-export function logRequests(fastify: FastifyInstance, root: Logger, context: PinoLogger): void {
-  const bindings = (correlationId: string) => ({ bindings: { correlationId } });
+export function logRequests(fastify: FastifyInstance, root: Logger): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     const id = request.id;
     const response: ServerResponse = reply.raw;
@@ -81,6 +84,6 @@ export function logRequests(fastify: FastifyInstance, root: Logger, context: Pin
     response.on('finish', onEnd);
     response.on('close', onEnd);
     response.on('error', finish);
-    context.runInContext(done, bindings(id));
+    done();
   });
 }

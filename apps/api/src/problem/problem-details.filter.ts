@@ -6,6 +6,7 @@ import { ContentionDeadlineError, NotFoundError, PreconditionFailedError } from 
 import { databaseFaultOf } from '@dealstream/database';
 import { isEventStoreError } from '@dealstream/event-store';
 import { redactUrl } from '../logging/redact-url.js';
+import { correlationOf } from '../logging/correlation-id.js';
 import { ApiProblem } from './api-problem.js';
 import { PROBLEM_TYPE_BASE, domainErrorStatus } from './problem-codes.js';
 
@@ -42,7 +43,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
   ): void {
     const problem = this.toProblem(exception, request);
     if (problem.status >= 500)
-      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+      this.logger.error(
+        correlationOf(request),
+        exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+      );
     const body = JSON.stringify({
       ...problem.extensions,
       type: `${PROBLEM_TYPE_BASE}${problem.code}`,
