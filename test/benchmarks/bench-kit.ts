@@ -42,6 +42,23 @@ export async function runFor(
   };
 }
 
+/**
+ * One loop's slices taken together: throughput over all of them, the median of their p50 and the
+ * largest p99 (interleaved measurements, e.g. raw and the system under test alternating).
+ */
+export function combineLoops(parts: readonly LoopResult[]): LoopResult {
+  const operations = parts.reduce((sum, part) => sum + part.operations, 0);
+  const elapsed = parts.reduce((sum, part) => sum + part.seconds, 0);
+  const p50s = parts.map((part) => part.p50Ms).sort((a, b) => a - b);
+  return {
+    operations,
+    seconds: elapsed,
+    perSecond: operations / elapsed,
+    p50Ms: p50s[Math.floor(p50s.length / 2)],
+    p99Ms: Math.max(...parts.map((part) => part.p99Ms)),
+  };
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];

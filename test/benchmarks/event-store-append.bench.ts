@@ -18,7 +18,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { SqlEventStore, groupCommitFromEnv, migrateEventStore } from '@dealstream/event-store';
 import { createPostgresTestDatabase } from '../support/test-database.js';
-import { createRawEventsTable, printTable, runFor, type LoopResult } from './bench-kit.js';
+import { combineLoops, createRawEventsTable, printTable, runFor, type LoopResult } from './bench-kit.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
@@ -121,16 +121,5 @@ async function interleaved(rounds: number, loops: (() => Promise<LoopResult>)[])
   for (let round = 0; round < rounds; round++) {
     for (const [index, loop] of loops.entries()) results[index].push(await loop());
   }
-  return results.map((parts) => {
-    const operations = parts.reduce((sum, part) => sum + part.operations, 0);
-    const elapsed = parts.reduce((sum, part) => sum + part.seconds, 0);
-    const p50s = parts.map((part) => part.p50Ms).sort((a, b) => a - b);
-    return {
-      operations,
-      seconds: elapsed,
-      perSecond: operations / elapsed,
-      p50Ms: p50s[Math.floor(p50s.length / 2)],
-      p99Ms: Math.max(...parts.map((part) => part.p99Ms)),
-    };
-  });
+  return results.map(combineLoops);
 }

@@ -3,12 +3,16 @@
  *
  *   npm run bench:http                      # PostgreSQL at TEST_POSTGRES_URL (default 127.0.0.1:5432)
  *   BENCH_SECONDS=10 npm run bench:http
+ *   BENCH_ROUNDS=5 npm run bench:http       # the commands table in 5 alternating slices per level (default 3)
  *
  * Creates its own database, starts the built API (dist/apps/api/src/main.js) as a child process on it
  * (projections in-process, LOG_LEVEL=warn), mints a token and then measures:
  * - `POST /deals/:id/activities` from 1 / 4 / 16 / 64 keep-alive clients, each on its own deals, next
  *   to single-row autocommit INSERTs into a table shaped like event_store.events at the same
- *   concurrency (the raw baseline of event-store-append.bench.ts);
+ *   concurrency (the raw baseline of event-store-append.bench.ts) — the two alternating in
+ *   BENCH_ROUNDS slices (raw, commands, raw, …; since 2026-12-08, when one 5 s measurement of each,
+ *   one after the other, moved the 16-client ratio by ±25% between runs of one build), with the
+ *   16-client ratio of each round printed too;
  * - CPU per command of the API process and of its PostgreSQL backends (from /proc), and of the bench's
  *   own HTTP client (`client CPU`: on the same cores, so part of what a command costs here), against
  *   the bench's own CPU plus its backends per raw INSERT;
@@ -50,9 +54,11 @@ import { Pool } from 'undici';
 import { mintToken } from '@dealstream/auth';
 import { SqlEventStore, encodePosition, type NewEvent } from '@dealstream/event-store';
 import { createPostgresTestDatabase } from '../support/test-database.js';
-import { createRawEventsTable, percentile, printTable, runFor, type LoopResult } from './bench-kit.js';
+import { combineLoops, createRawEventsTable, percentile, printTable, runFor, type LoopResult } from './bench-kit.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+/** The commands table: each level's raw INSERTs and commands in this many alternating slices of BENCH_SECONDS ÷ rounds. */
+const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
 const eventsOnly = process.env.BENCH_EVENTS_ONLY === '1';
 const levels = eventsOnly ? [] : (process.env.BENCH_LEVELS ?? '1,4,16,64').split(',').map(Number);
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
@@ -104,37 +110,59 @@ try {
     ).id;
   const deals = await inParallel(256, 16, newDeal);
   console.log(
-    `HTTP write path — PostgreSQL, ${seconds}s per measurement; POST /deals/:id/activities, one deal per client at a time`,
+    `HTTP write path — PostgreSQL, ${seconds}s per measurement (the commands table: raw and commands alternating in ${rounds} rounds); POST /deals/:id/activities, one deal per client at a time`,
   );
 
   // Commands and raw INSERTs per concurrency level.
   const rows: (string | number)[][] = [];
   let maxRate = 0;
   let rssPeakMb = 0;
+  const roundRatios: string[] = [];
   for (const clients of levels) {
-    const runId = randomUUID().slice(0, 8);
-    const rawCpu = await cpuSnapshot(database.db, '');
-    const ownCpu0 = process.cpuUsage();
-    const raw = await runFor(seconds, clients, (worker, iteration) =>
-      rawInsert(`raw-${runId}-${worker}`, iteration).execute(database.db),
-    );
-    const ownCpu = process.cpuUsage(ownCpu0);
-    const rawPgMs = await cpuSince(database.db, '', rawCpu);
-    const rawMsPerOp = ((ownCpu.user + ownCpu.system) / 1000 + rawPgMs) / raw.operations;
-
-    const apiCpu0 = processCpuMs(child.pid!);
-    const pgCpu0 = await cpuSnapshot(database.db, APP_NAME);
+    // Raw INSERTs and commands alternate in `rounds` slices (raw, commands, raw, …), so a host that
+    // speeds up or slows down within the minute weighs on both alike; CPU is counted per slice.
+    const rawParts: LoopResult[] = [];
+    const commandParts: LoopResult[] = [];
+    let rawCpuMs = 0;
+    let benchMsTotal = 0;
+    let apiMsTotal = 0;
+    let pgMsTotal = 0;
     const sampler = clients === 16 ? sampleRss(child.pid!) : undefined;
-    const benchCpu0 = process.cpuUsage();
     const perWorker = Math.floor(deals.length / clients);
-    const commands = await runFor(seconds, clients, (worker, iteration) =>
-      post(`/deals/${deals[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'call' }),
-    );
-    const benchCpu = process.cpuUsage(benchCpu0);
+    for (let round = 0; round < rounds; round++) {
+      const runId = randomUUID().slice(0, 8);
+      const rawCpu = await cpuSnapshot(database.db, '');
+      const ownCpu0 = process.cpuUsage();
+      rawParts.push(
+        await runFor(seconds / rounds, clients, (worker, iteration) =>
+          rawInsert(`raw-${runId}-${worker}`, iteration).execute(database.db),
+        ),
+      );
+      const ownCpu = process.cpuUsage(ownCpu0);
+      rawCpuMs += (ownCpu.user + ownCpu.system) / 1000 + (await cpuSince(database.db, '', rawCpu));
+
+      const apiCpu0 = processCpuMs(child.pid!);
+      const pgCpu0 = await cpuSnapshot(database.db, APP_NAME);
+      const benchCpu0 = process.cpuUsage();
+      commandParts.push(
+        await runFor(seconds / rounds, clients, (worker, iteration) =>
+          post(`/deals/${deals[worker * perWorker + (iteration % perWorker)]}/activities`, { kind: 'call' }),
+        ),
+      );
+      const benchCpu = process.cpuUsage(benchCpu0);
+      benchMsTotal += (benchCpu.user + benchCpu.system) / 1000;
+      apiMsTotal += processCpuMs(child.pid!) - apiCpu0;
+      pgMsTotal += await cpuSince(database.db, APP_NAME, pgCpu0);
+    }
     if (sampler) rssPeakMb = sampler.stop();
-    const benchMs = (benchCpu.user + benchCpu.system) / 1000 / commands.operations;
-    const apiMs = (processCpuMs(child.pid!) - apiCpu0) / commands.operations;
-    const pgMs = (await cpuSince(database.db, APP_NAME, pgCpu0)) / commands.operations;
+    const raw = combineLoops(rawParts);
+    const commands = combineLoops(commandParts);
+    if (clients === 16)
+      roundRatios.push(...commandParts.map((part, round) => (part.perSecond / rawParts[round].perSecond).toFixed(2)));
+    const rawMsPerOp = rawCpuMs / raw.operations;
+    const benchMs = benchMsTotal / commands.operations;
+    const apiMs = apiMsTotal / commands.operations;
+    const pgMs = pgMsTotal / commands.operations;
     maxRate = Math.max(maxRate, commands.perSecond);
     rows.push([
       String(clients),
@@ -167,6 +195,8 @@ try {
       ],
       rows,
     );
+  if (roundRatios.length > 0)
+    console.log(`cmd/raw at 16 clients, round by round (${rounds} rounds): ${roundRatios.join(' / ')}`);
   if (rows.length > 0) console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
   if (levels.includes(16) && process.env.BENCH_FLOOR !== '0') printFloor(await httpFloor(16, database.db));
   if (eventsOnly) {
