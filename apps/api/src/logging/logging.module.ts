@@ -23,10 +23,10 @@ export const REQUEST_LOGGER = Symbol('REQUEST_LOGGER');
  * request costs its correlation id and nothing else.
  *
  * No log context is bound per request (nestjs-pino's `runInContext`, an AsyncLocalStorage): on
- * Node 20 that turns on async hooks for every promise of every request, ~12% of the API's main
+ * Node 20 that turns on async hooks for every promise of every request, 5–12% of the API's main
  * thread per command (test/benchmarks/README.md, "2026-12-08"). The logs written while a request
- * runs name its correlation id themselves (`correlationOf`, correlation-id.ts: the failed request's error in
- * ProblemDetailsFilter, the Idempotency-Key warnings).
+ * runs name its correlation id themselves (`correlationOf` in correlation-id.ts): the failed
+ * request's error in ProblemDetailsFilter, the Idempotency-Key warnings.
  */
 export function loggingModule(level: string, destination?: { write(line: string): void }): DynamicModule {
   const root = destination ? pino({ level }, destination) : pino({ level });
