@@ -118,6 +118,7 @@ try {
   let maxRate = 0;
   let rssPeakMb = 0;
   const roundRatios: string[] = [];
+  let apiSplit = '';
   for (const clients of levels) {
     // Raw INSERTs and commands alternate in `rounds` slices (raw, commands, raw, …), so a host that
     // speeds up or slows down within the minute weighs on both alike; CPU is counted per slice.
@@ -126,6 +127,7 @@ try {
     let rawCpuMs = 0;
     let benchMsTotal = 0;
     let apiMsTotal = 0;
+    let apiMainMsTotal = 0;
     let pgMsTotal = 0;
     const sampler = clients === 16 ? sampleRss(child.pid!) : undefined;
     const perWorker = Math.floor(deals.length / clients);
@@ -142,6 +144,7 @@ try {
       rawCpuMs += (ownCpu.user + ownCpu.system) / 1000 + (await cpuSince(database.db, '', rawCpu));
 
       const apiCpu0 = processCpuMs(child.pid!);
+      const apiMainCpu0 = processCpuMs(child.pid!, child.pid);
       const pgCpu0 = await cpuSnapshot(database.db, APP_NAME);
       const benchCpu0 = process.cpuUsage();
       commandParts.push(
@@ -152,13 +155,17 @@ try {
       const benchCpu = process.cpuUsage(benchCpu0);
       benchMsTotal += (benchCpu.user + benchCpu.system) / 1000;
       apiMsTotal += processCpuMs(child.pid!) - apiCpu0;
+      apiMainMsTotal += processCpuMs(child.pid!, child.pid) - apiMainCpu0;
       pgMsTotal += await cpuSince(database.db, APP_NAME, pgCpu0);
     }
     if (sampler) rssPeakMb = sampler.stop();
     const raw = combineLoops(rawParts);
     const commands = combineLoops(commandParts);
-    if (clients === 16)
+    if (clients === 16) {
+      const main = apiMainMsTotal / commands.operations;
+      apiSplit = `API CPU per command at 16 clients: main thread ${main.toFixed(2)} ms, its other threads (projection worker, V8's GC and compiler) ${(apiMsTotal / commands.operations - main).toFixed(2)} ms`;
       roundRatios.push(...commandParts.map((part, round) => (part.perSecond / rawParts[round].perSecond).toFixed(2)));
+    }
     const rawMsPerOp = rawCpuMs / raw.operations;
     const benchMs = benchMsTotal / commands.operations;
     const apiMs = apiMsTotal / commands.operations;
@@ -197,6 +204,7 @@ try {
     );
   if (roundRatios.length > 0)
     console.log(`cmd/raw at 16 clients, round by round (${rounds} rounds): ${roundRatios.join(' / ')}`);
+  if (apiSplit) console.log(apiSplit);
   if (rows.length > 0) console.log(`API peak RSS during the 16-client run: ${rssPeakMb.toFixed(0)} MB`);
   if (levels.includes(16) && process.env.BENCH_FLOOR !== '0') printFloor(await httpFloor(16, database.db));
   if (eventsOnly) {
@@ -515,7 +523,6 @@ async function waitForApi(): Promise<void> {
   }
 }
 
-/** utime + stime of a process, in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
 /** The raw baseline's single-row INSERT into the events-shaped table (bench-kit's createRawEventsTable). */
 function rawInsert(streamId: string, revision: number) {
   return sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
@@ -534,9 +541,10 @@ function keysetPage(after: readonly [string, string]) {
     order by e.transaction_id, e.global_position limit 100`;
 }
 
-function processCpuMs(pid: number): number {
+/** utime + stime of a process, or of one of its threads, in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
+function processCpuMs(pid: number, thread?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
   } catch {
