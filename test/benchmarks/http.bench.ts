@@ -132,16 +132,9 @@ try {
     const sampler = clients === 16 ? sampleRss(child.pid!) : undefined;
     const perWorker = Math.floor(deals.length / clients);
     for (let round = 0; round < rounds; round++) {
-      const runId = randomUUID().slice(0, 8);
-      const rawCpu = await cpuSnapshot(database.db, '');
-      const ownCpu0 = process.cpuUsage();
-      rawParts.push(
-        await runFor(seconds / rounds, clients, (worker, iteration) =>
-          rawInsert(`raw-${runId}-${worker}`, iteration).execute(database.db),
-        ),
-      );
-      const ownCpu = process.cpuUsage(ownCpu0);
-      rawCpuMs += (ownCpu.user + ownCpu.system) / 1000 + (await cpuSince(database.db, '', rawCpu));
+      const rawSlice = await timeRawInserts(database.db, seconds / rounds, clients, 'raw');
+      rawParts.push(rawSlice.loop);
+      rawCpuMs += rawSlice.cpuMs;
 
       const apiCpu0 = processCpuMs(child.pid!);
       const apiMainCpu0 = processCpuMs(child.pid!, child.pid);
@@ -313,14 +306,8 @@ try {
     try {
       await once(server.stdout, 'data');
       const floorPool = new Pool(`http://127.0.0.1:${floorPort}`, { connections: clients, pipelining: 1 });
-      const runId = randomUUID().slice(0, 8);
-      const ownCpu0 = process.cpuUsage();
-      const rawCpu = await cpuSnapshot(db, '');
-      const raw = await runFor(seconds, clients, (worker, iteration) =>
-        rawInsert(`floor-${runId}-${worker}`, iteration).execute(db),
-      );
-      const rawOwn = process.cpuUsage(ownCpu0);
-      const rawMs = ((rawOwn.user + rawOwn.system) / 1000 + (await cpuSince(db, '', rawCpu))) / raw.operations;
+      const { loop: raw, cpuMs: rawCpuMs } = await timeRawInserts(db, seconds, clients, 'floor');
+      const rawMs = rawCpuMs / raw.operations;
       const serverCpu0 = processCpuMs(server.pid!);
       const clientCpu0 = process.cpuUsage();
       const bare = await runFor(seconds, clients, async (worker, iteration) => {
@@ -521,6 +508,26 @@ async function waitForApi(): Promise<void> {
     if (Date.now() > deadline) throw new Error('the API did not come up within 60 s');
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
+}
+
+/**
+ * The raw baseline for `seconds` from `clients` loops, each on its own stream (`<prefix>-<run>-<loop>`),
+ * with its CPU: the bench's own and its backends' (those without an application name).
+ */
+async function timeRawInserts(
+  db: Kysely<DB>,
+  seconds: number,
+  clients: number,
+  prefix: string,
+): Promise<{ loop: LoopResult; cpuMs: number }> {
+  const runId = randomUUID().slice(0, 8);
+  const backends0 = await cpuSnapshot(db, '');
+  const own0 = process.cpuUsage();
+  const loop = await runFor(seconds, clients, (worker, iteration) =>
+    rawInsert(`${prefix}-${runId}-${worker}`, iteration).execute(db),
+  );
+  const own = process.cpuUsage(own0);
+  return { loop, cpuMs: (own.user + own.system) / 1000 + (await cpuSince(db, '', backends0)) };
 }
 
 /** The raw baseline's single-row INSERT into the events-shaped table (bench-kit's createRawEventsTable). */
