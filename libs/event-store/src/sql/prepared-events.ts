@@ -113,13 +113,28 @@ export class PackWriter {
     let at = start;
     const ends = new Array<number>(length * 4);
     for (let k = 0; k < length; k++) {
-      at += buffer.write(rows[k], at, 'utf8');
+      const row = rows[k];
+      const head = heads[k];
+      const middle = middles[k];
+      const tail = tails[k];
+      // One write of the four: as many bytes as code units means every one was ASCII (one byte
+      // each), so the pieces end where their lengths say. Otherwise they are written again one by one.
+      // (Four writes cost ~2 µs an event more on the import worker: each flattens its piece anew.)
+      const whole = row + head + middle + tail;
+      if (buffer.write(whole, at, 'utf8') === whole.length) {
+        ends[4 * k] = (at += row.length) - start;
+        ends[4 * k + 1] = (at += head.length) - start;
+        ends[4 * k + 2] = (at += middle.length) - start;
+        ends[4 * k + 3] = (at += tail.length) - start;
+        continue;
+      }
+      at += buffer.write(row, at, 'utf8');
       ends[4 * k] = at - start;
-      at += buffer.write(heads[k], at, 'utf8');
+      at += buffer.write(head, at, 'utf8');
       ends[4 * k + 1] = at - start;
-      at += buffer.write(middles[k], at, 'utf8');
+      at += buffer.write(middle, at, 'utf8');
       ends[4 * k + 2] = at - start;
-      at += buffer.write(tails[k], at, 'utf8');
+      at += buffer.write(tail, at, 'utf8');
       ends[4 * k + 3] = at - start;
     }
     this.used = at;
