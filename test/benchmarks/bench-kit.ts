@@ -1,3 +1,4 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 
 /** Small helpers shared by the benchmark scripts: timed concurrent loops, a plain table printer, the raw baseline's table. */
@@ -103,4 +104,74 @@ export async function createRawEventsTable<D>(db: Kysely<D>): Promise<void> {
       unique (stream_id, stream_revision)
     )`.execute(db);
   await sql`create index raw_events_order on raw_events (transaction_id, global_position)`.execute(db);
+}
+
+const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+/** utime + stime of a process, or of one of its threads, in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
+export function processCpuMs(pid: number, thread?: number): number {
+  try {
+    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0; // a backend or thread that has exited since
+  }
+}
+
+/**
+ * CPU so far of the database's backends (with this application name, when given) — the asking
+ * backend included: with one client the raw read's backend is the pooled connection that asks
+ * (excluding it read 0 ms).
+ */
+export async function cpuSnapshot<D>(db: Kysely<D>, applicationName?: string): Promise<Map<number, number>> {
+  const { rows } = await sql<{ pid: number }>`
+    select pid from pg_stat_activity
+    where datname = current_database()
+      and (${applicationName ?? null}::text is null or application_name = ${applicationName ?? null})`.execute(db);
+  return new Map(rows.map(({ pid }) => [pid, processCpuMs(pid)]));
+}
+
+/** CPU of those backends since `before` (a backend that came after counts from its start). */
+export async function cpuSince<D>(
+  db: Kysely<D>,
+  before: Map<number, number>,
+  applicationName?: string,
+): Promise<number> {
+  const after = await cpuSnapshot(db, applicationName);
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
+}
+
+/**
+ * This process's CPU by thread while it runs (`stop()`): its main thread, its busiest other thread
+ * (a worker doing the work, e.g. the import's), and all its other threads together (V8's GC and
+ * compiler helpers, libuv's pool). A thread that ends meanwhile counts with its last sample (every
+ * 100 ms), which `stop()` takes once more.
+ */
+export function threadCpuSampler(): { stop(): { mainMs: number; busiestMs: number; othersMs: number } } {
+  const read = () => {
+    const cpu = new Map<number, number>();
+    for (const thread of readdirSync('/proc/self/task'))
+      cpu.set(Number(thread), processCpuMs(process.pid, Number(thread)));
+    return cpu;
+  };
+  const before = read();
+  const last = new Map(before);
+  const sample = () => {
+    for (const [thread, ms] of read()) if (ms > 0) last.set(thread, ms);
+  };
+  const timer = setInterval(sample, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      const spent = [...last].map(([thread, ms]) => ({ thread, ms: ms - (before.get(thread) ?? 0) }));
+      const mainMs = spent.find(({ thread }) => thread === process.pid)?.ms ?? 0;
+      const others = spent.filter(({ thread }) => thread !== process.pid).sort((a, b) => b.ms - a.ms);
+      const busiestMs = others[0]?.ms ?? 0;
+      return { mainMs, busiestMs, othersMs: others.slice(1).reduce((sum, { ms }) => sum + ms, 0) };
+    },
+  };
 }

@@ -54,7 +54,17 @@ import { Pool } from 'undici';
 import { mintToken } from '@dealstream/auth';
 import { SqlEventStore, encodePosition, type NewEvent } from '@dealstream/event-store';
 import { createPostgresTestDatabase } from '../support/test-database.js';
-import { combineLoops, createRawEventsTable, percentile, printTable, runFor, type LoopResult } from './bench-kit.js';
+import {
+  combineLoops,
+  cpuSince,
+  cpuSnapshot,
+  createRawEventsTable,
+  percentile,
+  printTable,
+  processCpuMs,
+  runFor,
+  type LoopResult,
+} from './bench-kit.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 /** The commands table: each level's raw INSERTs and commands in this many alternating slices of BENCH_SECONDS ÷ rounds. */
@@ -63,7 +73,6 @@ const eventsOnly = process.env.BENCH_EVENTS_ONLY === '1';
 const levels = eventsOnly ? [] : (process.env.BENCH_LEVELS ?? '1,4,16,64').split(',').map(Number);
 const SECRET = 'bench-secret-that-is-long-enough-for-hs256-0123456789';
 const APP_NAME = 'dealstream-api-bench';
-const TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
 
 const database = await createPostgresTestDatabase({ poolSize: 70 });
 const dataDir = await mkdtemp(join(tmpdir(), 'ds-http-bench-'));
@@ -149,7 +158,7 @@ try {
       benchMsTotal += (benchCpu.user + benchCpu.system) / 1000;
       apiMsTotal += processCpuMs(child.pid!) - apiCpu0;
       apiMainMsTotal += processCpuMs(child.pid!, child.pid) - apiMainCpu0;
-      pgMsTotal += await cpuSince(database.db, APP_NAME, pgCpu0);
+      pgMsTotal += await cpuSince(database.db, pgCpu0, APP_NAME);
     }
     if (sampler) rssPeakMb = sampler.stop();
     const raw = combineLoops(rawParts);
@@ -462,7 +471,7 @@ try {
     const routeOwn = process.cpuUsage(routeOwn0);
     const routeCpu = [
       (processCpuMs(child.pid!) - apiCpu0) / route.operations,
-      (await cpuSince(db, APP_NAME, apiPg0)) / route.operations,
+      (await cpuSince(db, apiPg0, APP_NAME)) / route.operations,
       (routeOwn.user + routeOwn.system) / 1000 / route.operations,
     ];
     const rawPg0 = await cpuSnapshot(db, '');
@@ -470,7 +479,7 @@ try {
     const raw = await rawLoop();
     const rawOwn = process.cpuUsage(rawOwn0);
     const rawCpu = [
-      (await cpuSince(db, '', rawPg0)) / raw.operations,
+      (await cpuSince(db, rawPg0, '')) / raw.operations,
       (rawOwn.user + rawOwn.system) / 1000 / raw.operations,
     ];
     if (process.env.BENCH_EXPLAIN) {
@@ -527,7 +536,7 @@ async function timeRawInserts(
     rawInsert(`${prefix}-${runId}-${worker}`, iteration).execute(db),
   );
   const own = process.cpuUsage(own0);
-  return { loop, cpuMs: (own.user + own.system) / 1000 + (await cpuSince(db, '', backends0)) };
+  return { loop, cpuMs: (own.user + own.system) / 1000 + (await cpuSince(db, backends0, '')) };
 }
 
 /** The raw baseline's single-row INSERT into the events-shaped table (bench-kit's createRawEventsTable). */
@@ -546,36 +555,6 @@ function keysetPage(after: readonly [string, string]) {
     where (e.transaction_id, e.global_position) > (${after[0]}::xid8, ${after[1]}::bigint)
       and e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
     order by e.transaction_id, e.global_position limit 100`;
-}
-
-/** utime + stime of a process, or of one of its threads, in milliseconds (fields 14 and 15 of /proc/<pid>/stat). */
-function processCpuMs(pid: number, thread?: number): number {
-  try {
-    const stat = readFileSync(thread === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${thread}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
-  } catch {
-    return 0; // a backend that has exited since
-  }
-}
-
-/** CPU so far of this database's backends with the given application_name, by pid. */
-/**
- * CPU so far of the database's backends with this application name — the asking backend included: with
- * one client the raw read's backend is the pooled connection that asks (excluding it read 0 ms).
- */
-async function cpuSnapshot(db: Kysely<DB>, applicationName: string): Promise<Map<number, number>> {
-  const { rows } = await sql<{ pid: number }>`
-    select pid from pg_stat_activity
-    where datname = current_database() and application_name = ${applicationName}`.execute(db);
-  return new Map(rows.map(({ pid }) => [pid, processCpuMs(pid)]));
-}
-
-async function cpuSince(db: Kysely<DB>, applicationName: string, before: Map<number, number>): Promise<number> {
-  const after = await cpuSnapshot(db, applicationName);
-  let total = 0;
-  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
-  return total;
 }
 
 function sampleRss(pid: number): { stop(): number } {

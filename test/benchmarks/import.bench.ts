@@ -11,7 +11,9 @@
  *    won or lost — 10 or 11 events a deal (file streamed to disk, never held).
  * 2. Imports it into an empty store the way the CLI does (`readCanonicalFiles` → `runHistoricImport`,
  *    which reads and decides on its import worker since 2026-12-07 d): events/s, the process's peak
- *    RSS during the import, and its CPU per event (every thread: the run's, the worker's, V8's).
+ *    RSS during the import, and its CPU per event (every thread: the run's, the worker's, V8's) —
+ *    since 2026-12-08 also split by thread (the import worker, the run's thread, the others) with
+ *    PostgreSQL's (this database's backends, from /proc), and how many cores the import kept busy.
  * 3. Runs the same import again: it must append 0 events (idempotency), and its time is printed.
  * 4. Baseline: the same number of rows into a table shaped like event_store.events (same unique
  *    indexes and reading-order index), sent by the client in multi-row INSERTs of 1,000 rows
@@ -28,7 +30,7 @@
  */
 import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
@@ -36,7 +38,7 @@ import type { DB } from '@dealstream/database';
 import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
 import { readCanonicalFiles, runHistoricImport } from '@dealstream/import';
 import { createPostgresTestDatabase } from '../support/test-database.js';
-import { createRawEventsTable, printTable } from './bench-kit.js';
+import { cpuSince, cpuSnapshot, createRawEventsTable, printTable, threadCpuSampler } from './bench-kit.js';
 
 const deals = Number(process.env.BENCH_DEALS ?? 100_000);
 /** As the CLI reads it (default DEFAULT_IMPORT_BATCH_EVENTS). */
@@ -172,6 +174,8 @@ try {
   let stopRss = rssSampler();
   t = performance.now();
   let cpu = process.cpuUsage();
+  const threads = threadCpuSampler();
+  const backends0 = await cpuSnapshot(database.db);
   const report = await runHistoricImport(readCanonicalFiles([file]), {
     store,
     actorId: 'bench',
@@ -183,6 +187,8 @@ try {
   cpu = process.cpuUsage(cpu);
   /** This process's CPU (user + system, every thread) per event imported: less moved by the neighbours than events/s. */
   const importCpuMicros = (cpu.user + cpu.system) / total;
+  const byThread = threads.stop();
+  const postgresMs = await cpuSince(database.db, backends0);
   const importRss = stopRss();
   if (report.events.appended !== total || report.refusals.length > 0)
     throw new Error(
@@ -223,6 +229,16 @@ try {
   console.log(
     `\nimport of ${total} events (${deals} deals${worker ? '' : ', IMPORT_WORKER=off'}); RSS before the import ` +
       `${rssBefore} MB; Node CPU ${importCpuMicros.toFixed(1)} µs per event imported (all threads)`,
+  );
+  // Where the import's CPU went, per event: on two shared cores the import runs at most at
+  // cores ÷ (Node + PostgreSQL) per event, whichever thread is the busiest (docs/import.md, "Scale").
+  const perEvent = (ms: number) => ((ms * 1000) / total).toFixed(1);
+  const allMs = (cpu.user + cpu.system) / 1000 + postgresMs;
+  console.log(
+    `CPU per event imported, µs: ${worker ? 'import worker' : 'busiest other thread'} ${perEvent(byThread.busiestMs)}, ` +
+      `run thread ${perEvent(byThread.mainMs)}, other threads (V8's, libuv's) ${perEvent(byThread.othersMs)}, ` +
+      `PostgreSQL ${perEvent(postgresMs)} — ${perEvent(allMs)} all told; ${(allMs / 1000 / importSeconds).toFixed(2)} of ` +
+      `${availableParallelism()} cores busy during the import`,
   );
   printTable(
     ['what', 'events/s', 'seconds', 'peak RSS MB'],
