@@ -168,7 +168,7 @@ try {
   // plans (made while the tables were empty) otherwise stayed sequential scans and the import became
   // quadratic; the function now plans each call for the tables as they are (migration 0004), so the
   // benchmark runs no ANALYZE — what a server without autovacuum, or PGlite, sees.
-  const rawBeforeSeconds = await timeRawBulkInsert(database.db, total);
+  const rawBeforeTimed = await timeRawBulkInsert(database.db, total);
 
   const rssBefore = Math.round(process.memoryUsage().rss / 1048576);
   let stopRss = rssSampler();
@@ -202,7 +202,7 @@ try {
   const rerunRss = stopRss();
   if (again.events.appended !== 0) throw new Error(`the re-run appended ${again.events.appended} events`);
 
-  const rawAfterSeconds = await timeRawBulkInsert(database.db, total);
+  const rawAfterTimed = await timeRawBulkInsert(database.db, total);
 
   // Raw into a table identical to event_store.events (its indexes included; not its stream guard).
   await sql`create table raw_events_same (like event_store.events including all)`.execute(database.db);
@@ -212,7 +212,7 @@ try {
     sourceRecordId: 'D123-m1',
     sourceSystem: 'bench-crm',
   });
-  const sameSeconds = await timeRawInserts(total, (ids, streams, revisions) =>
+  const sameTimed = await timeRawInserts(database.db, total, (ids, streams, revisions) =>
     sql`insert into raw_events_same (event_id, stream_id, stream_revision, type, data, actor_id, command_id,
         correlation_id, causation_id, occurred_at, recorded_at, previous_hash, hash, provenance)
       select id, s, r::bigint, 'DealStageAdvanced', ${data}::jsonb, 'bench', id::text, 'c2a4e0b6-1f0e-4a57-9d2c-5d1c7d3e8f90',
@@ -222,10 +222,10 @@ try {
   );
 
   const rate = total / importSeconds;
-  const rawBefore = total / rawBeforeSeconds;
-  const rawAfter = total / rawAfterSeconds;
+  const rawBefore = total / rawBeforeTimed.seconds;
+  const rawAfter = total / rawAfterTimed.seconds;
   const raw = (rawBefore + rawAfter) / 2;
-  const same = total / sameSeconds;
+  const same = total / sameTimed.seconds;
   console.log(
     `\nimport of ${total} events (${deals} deals${worker ? '' : ', IMPORT_WORKER=off'}); RSS before the import ` +
       `${rssBefore} MB; Node CPU ${importCpuMicros.toFixed(1)} µs per event imported (all threads)`,
@@ -240,22 +240,32 @@ try {
       `PostgreSQL ${perEvent(postgresMs)} — ${perEvent(allMs)} all told; ${(allMs / 1000 / importSeconds).toFixed(2)} of ` +
       `${availableParallelism()} cores busy during the import`,
   );
+  // CPU per event or row, Node and PostgreSQL together: what each side costs, whatever the host's
+  // speed that minute did to events/s (the raw loop is one connection's round trips: ~1 core).
+  const cpuPerRow = ({ cpuMs }: { cpuMs: number }) => perEvent(cpuMs);
   printTable(
-    ['what', 'events/s', 'seconds', 'peak RSS MB'],
+    ['what', 'events/s', 'seconds', 'peak RSS MB', 'CPU µs/event'],
     [
-      ['import (empty store)', rate, importSeconds, importRss],
-      ['re-run (appends 0)', total / rerunSeconds, rerunSeconds, rerunRss],
-      ['raw bulk INSERT (1,000-row statements), before the import', rawBefore, rawBeforeSeconds, '-'],
-      ['raw bulk INSERT, after the re-run', rawAfter, rawAfterSeconds, '-'],
+      ['import (empty store)', rate, importSeconds, importRss, perEvent(allMs)],
+      ['re-run (appends 0)', total / rerunSeconds, rerunSeconds, rerunRss, '-'],
+      [
+        'raw bulk INSERT (1,000-row statements), before the import',
+        rawBefore,
+        rawBeforeTimed.seconds,
+        '-',
+        cpuPerRow(rawBeforeTimed),
+      ],
+      ['raw bulk INSERT, after the re-run', rawAfter, rawAfterTimed.seconds, '-', cpuPerRow(rawAfterTimed)],
       [
         'ratio import/raw (before / after)',
         `${(rate / rawBefore).toFixed(2)} / ${(rate / rawAfter).toFixed(2)}`,
         '',
         '',
+        '',
       ],
-      ['ratio import/raw (mean of the two raw rates)', rate / raw, '', ''],
-      ['raw INSERT, table identical to event_store.events', same, sameSeconds, '-'],
-      ['ratio import/raw (identical table)', rate / same, '', ''],
+      ['ratio import/raw (mean of the two raw rates)', rate / raw, '', '', ''],
+      ['raw INSERT, table identical to event_store.events', same, sameTimed.seconds, '-', cpuPerRow(sameTimed)],
+      ['ratio import/raw (identical table)', rate / same, '', '', ''],
     ],
   );
 } finally {
@@ -264,28 +274,37 @@ try {
 }
 
 /**
- * Seconds for the raw baseline: as many event-shaped rows into a fresh `raw_events`, 1,000 per
+ * The raw baseline timed: as many event-shaped rows into a fresh `raw_events`, 1,000 per
  * statement, data sent by the client; the table is dropped after (each timing starts empty).
  */
-async function timeRawBulkInsert(db: Kysely<DB>, total: number): Promise<number> {
+async function timeRawBulkInsert(db: Kysely<DB>, total: number): Promise<RawTiming> {
   await createRawEventsTable(db);
-  const seconds = await timeRawInserts(total, (ids, streams, revisions) =>
+  const timed = await timeRawInserts(db, total, (ids, streams, revisions) =>
     sql`insert into raw_events (event_id, stream_id, stream_revision, type, data, actor_id, occurred_at, hash)
       select id, s, r::bigint, 'DealStageAdvanced', ${data}::jsonb, 'bench', now(), md5(id::text)
       from unnest(${ids}::uuid[], ${streams}::text[], ${revisions}::text[]) as t(id, s, r)`.execute(db),
   );
   await sql`drop table raw_events`.execute(db);
-  return seconds;
+  return timed;
+}
+
+/** A raw baseline's seconds, and its CPU: this process's and the database's backends', in ms. */
+interface RawTiming {
+  readonly seconds: number;
+  readonly cpuMs: number;
 }
 
 /**
- * Seconds to insert `total` event-shaped rows, 1,000 per statement: fresh event ids, ten events per
- * stream (`deal-N`), revisions 0–9 — the same rows for every raw baseline.
+ * Inserts `total` event-shaped rows, 1,000 per statement: fresh event ids, ten events per stream
+ * (`deal-N`), revisions 0–9 — the same rows for every raw baseline; timed, with the CPU it took.
  */
 async function timeRawInserts(
+  db: Kysely<DB>,
   total: number,
   insert: (ids: string[], streams: string[], revisions: string[]) => Promise<unknown>,
-): Promise<number> {
+): Promise<RawTiming> {
+  const backends0 = await cpuSnapshot(db);
+  const own0 = process.cpuUsage();
   const started = performance.now();
   for (let i = 0; i < total; i += 1000) {
     const n = Math.min(1000, total - i);
@@ -295,5 +314,7 @@ async function timeRawInserts(
       Array.from({ length: n }, (_, k) => String((i + k) % 10)),
     );
   }
-  return (performance.now() - started) / 1000;
+  const seconds = (performance.now() - started) / 1000;
+  const own = process.cpuUsage(own0);
+  return { seconds, cpuMs: (own.user + own.system) / 1000 + (await cpuSince(db, backends0)) };
 }
