@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { sql, type Kysely } from 'kysely';
 
-/** Small helpers shared by the benchmark scripts: timed concurrent loops, a plain table printer, the raw baseline's table. */
+/** Small helpers shared by the benchmark scripts: timed concurrent loops, a plain table printer, the raw baseline's table, CPU read from /proc. */
 
 export interface LoopResult {
   operations: number;
