@@ -145,6 +145,22 @@ export async function cpuSince<D>(
 }
 
 /**
+ * `run`'s result with the CPU it took, in ms: this process's (every thread) and the database's
+ * backends' (those with this application name, when given) — a raw baseline's whole cost.
+ */
+export async function withCpu<D, T>(
+  db: Kysely<D>,
+  run: () => Promise<T>,
+  applicationName?: string,
+): Promise<{ result: T; cpuMs: number }> {
+  const backends0 = await cpuSnapshot(db, applicationName);
+  const own0 = process.cpuUsage();
+  const result = await run();
+  const own = process.cpuUsage(own0);
+  return { result, cpuMs: (own.user + own.system) / 1000 + (await cpuSince(db, backends0, applicationName)) };
+}
+
+/**
  * This process's CPU by thread while it runs (`stop()`): its main thread, its busiest other thread
  * (a worker doing the work, e.g. the import's), and all its other threads together (V8's GC and
  * compiler helpers, libuv's pool). A thread that ends meanwhile counts with its last sample (every

@@ -63,6 +63,7 @@ import {
   printTable,
   processCpuMs,
   runFor,
+  withCpu,
   type LoopResult,
 } from './bench-kit.js';
 
@@ -530,13 +531,13 @@ async function timeRawInserts(
   prefix: string,
 ): Promise<{ loop: LoopResult; cpuMs: number }> {
   const runId = randomUUID().slice(0, 8);
-  const backends0 = await cpuSnapshot(db, '');
-  const own0 = process.cpuUsage();
-  const loop = await runFor(seconds, clients, (worker, iteration) =>
-    rawInsert(`${prefix}-${runId}-${worker}`, iteration).execute(db),
+  const { result: loop, cpuMs } = await withCpu(
+    db,
+    () =>
+      runFor(seconds, clients, (worker, iteration) => rawInsert(`${prefix}-${runId}-${worker}`, iteration).execute(db)),
+    '',
   );
-  const own = process.cpuUsage(own0);
-  return { loop, cpuMs: (own.user + own.system) / 1000 + (await cpuSince(db, backends0, '')) };
+  return { loop, cpuMs };
 }
 
 /** The raw baseline's single-row INSERT into the events-shaped table (bench-kit's createRawEventsTable). */

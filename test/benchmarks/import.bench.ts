@@ -38,7 +38,7 @@ import type { DB } from '@dealstream/database';
 import { SqlEventStore, migrateEventStore } from '@dealstream/event-store';
 import { readCanonicalFiles, runHistoricImport } from '@dealstream/import';
 import { createPostgresTestDatabase } from '../support/test-database.js';
-import { cpuSince, cpuSnapshot, createRawEventsTable, printTable, threadCpuSampler } from './bench-kit.js';
+import { cpuSince, cpuSnapshot, createRawEventsTable, printTable, threadCpuSampler, withCpu } from './bench-kit.js';
 
 const deals = Number(process.env.BENCH_DEALS ?? 100_000);
 /** As the CLI reads it (default DEFAULT_IMPORT_BATCH_EVENTS). */
@@ -303,18 +303,17 @@ async function timeRawInserts(
   total: number,
   insert: (ids: string[], streams: string[], revisions: string[]) => Promise<unknown>,
 ): Promise<RawTiming> {
-  const backends0 = await cpuSnapshot(db);
-  const own0 = process.cpuUsage();
-  const started = performance.now();
-  for (let i = 0; i < total; i += 1000) {
-    const n = Math.min(1000, total - i);
-    await insert(
-      Array.from({ length: n }, () => randomUUID()),
-      Array.from({ length: n }, (_, k) => `deal-${Math.floor((i + k) / 10)}`),
-      Array.from({ length: n }, (_, k) => String((i + k) % 10)),
-    );
-  }
-  const seconds = (performance.now() - started) / 1000;
-  const own = process.cpuUsage(own0);
-  return { seconds, cpuMs: (own.user + own.system) / 1000 + (await cpuSince(db, backends0)) };
+  const { result: seconds, cpuMs } = await withCpu(db, async () => {
+    const started = performance.now();
+    for (let i = 0; i < total; i += 1000) {
+      const n = Math.min(1000, total - i);
+      await insert(
+        Array.from({ length: n }, () => randomUUID()),
+        Array.from({ length: n }, (_, k) => `deal-${Math.floor((i + k) / 10)}`),
+        Array.from({ length: n }, (_, k) => String((i + k) % 10)),
+      );
+    }
+    return (performance.now() - started) / 1000;
+  });
+  return { seconds, cpuMs };
 }
